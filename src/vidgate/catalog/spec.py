@@ -1,0 +1,105 @@
+"""``ModelSpec``: one catalogue row, typed, with the lifecycle and price lookups that read it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+Lifecycle = Literal["active", "deprecated", "retired"]
+
+FEATURES: frozenset[str] = frozenset(
+    {
+        "image_input",
+        "last_frame",
+        "reference_images",
+        "negative_prompt",
+        "person_generation",
+        "seed",
+        "audio",
+        "audio_toggle",
+        "remix",
+        "list",
+        "delete",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What one model accepts and costs. ``id`` is ``provider/model``."""
+
+    id: str
+    provider: str
+    model: str
+    seconds: tuple[int, ...]
+    default_seconds: int
+    sizes: dict[str, str]
+    default_size: str
+    prices: dict[str, Decimal]
+    features: frozenset[str] = frozenset()
+    seconds_by_tier: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    prices_no_audio: dict[str, Decimal] = field(default_factory=dict)
+    person_generation: tuple[str, ...] = ()
+    max_n: int = 1
+    send_resolution: bool = True
+    aliases: tuple[str, ...] = ()
+    deprecated_on: dt.date | None = None
+    retires_on: dt.date | None = None
+
+    def has(self, feature: str) -> bool:
+        return feature in self.features
+
+    def tier(self, size: str) -> str:
+        return self.sizes[size]
+
+    def allowed_seconds(self, size: str | None = None) -> tuple[int, ...]:
+        """Durations allowed at ``size`` (Veo 3.1 allows only 8 s at 1080p and 4k)."""
+        if size is not None and size in self.sizes:
+            return self.seconds_by_tier.get(self.sizes[size], self.seconds)
+        return self.seconds
+
+    def price_per_second(self, size: str, *, generate_audio: bool | None = None) -> Decimal:
+        tier = self.sizes[size]
+        if generate_audio is False and tier in self.prices_no_audio:
+            return self.prices_no_audio[tier]
+        return self.prices[tier]
+
+    def lifecycle(self, today: dt.date | None = None) -> Lifecycle:
+        today = today or dt.date.today()
+        if self.retires_on is not None and today >= self.retires_on:
+            return "retired"
+        if self.deprecated_on is not None and today >= self.deprecated_on:
+            return "deprecated"
+        return "active"
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of ``vidgate models --json`` and the gateway's model details."""
+        return {
+            "id": self.id,
+            "object": "model",
+            "provider": self.provider,
+            "model": self.model,
+            "seconds": list(self.seconds),
+            "default_seconds": self.default_seconds,
+            "seconds_by_resolution": {k: list(v) for k, v in self.seconds_by_tier.items()},
+            "sizes": list(self.sizes),
+            "default_size": self.default_size,
+            "resolutions": sorted(set(self.sizes.values()), key=_tier_order),
+            "features": sorted(self.features),
+            "max_videos_per_request": self.max_n,
+            "person_generation": list(self.person_generation),
+            "price_per_second": {k: float(v) for k, v in self.prices.items()},
+            "price_per_second_no_audio": {k: float(v) for k, v in self.prices_no_audio.items()},
+            "aliases": list(self.aliases),
+            "deprecated_on": self.deprecated_on.isoformat() if self.deprecated_on else None,
+            "retires_on": self.retires_on.isoformat() if self.retires_on else None,
+            "lifecycle": self.lifecycle(),
+        }
+
+
+def _tier_order(tier: str) -> int:
+    digits = "".join(ch for ch in tier if ch.isdigit())
+    value = int(digits) if digits else 0
+    return value * 1000 if tier.endswith("k") else value

@@ -1,0 +1,135 @@
+"""Turns OpenAI-style parameters into a ``VideoRequest`` the model accepts, or a BadRequestError.
+
+Runs before any network call. Nothing is coerced: a value the model does not accept is rejected
+with the param's name and the allowed values, in OpenAI's wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from vidgate.catalog.spec import ModelSpec
+from vidgate.errors import BadRequestError, invalid_value
+from vidgate.types import ImageInput, VideoRequest
+
+MAX_PROMPT_CHARS = 32000
+MAX_REFERENCE_IMAGES = 3
+_SEED_MAX = 4294967295
+
+
+def aspect_ratio(size: str) -> str:
+    width, height = parse_size(size)
+    if width > height:
+        return "16:9"
+    if width < height:
+        return "9:16"
+    return "1:1"
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    """``"1280x720"`` -> (1280, 720); raises BadRequestError on anything else."""
+    parts = size.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise BadRequestError(f"Invalid size '{size}': expected 'WIDTHxHEIGHT'.", param="size")
+    return int(parts[0]), int(parts[1])
+
+
+def _seconds(spec: ModelSpec, raw: str | int | None, size: str) -> int:
+    allowed = spec.allowed_seconds(size)
+    if raw is None or raw == "":
+        return spec.default_seconds if spec.default_seconds in allowed else allowed[-1]
+    if isinstance(raw, bool):
+        raise invalid_value("seconds", raw, [str(s) for s in allowed])
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) not in allowed:
+        if text.isdigit() and int(text) in spec.seconds:
+            raise BadRequestError(
+                f"Invalid value: '{text}'. At size {size} ({spec.tier(size)}) {spec.id} supports "
+                f"seconds {', '.join(repr(str(s)) for s in allowed)}.",
+                param="seconds",
+                code="invalid_value",
+            )
+        raise invalid_value("seconds", text, [str(s) for s in allowed])
+    return int(text)
+
+
+def _feature(spec: ModelSpec, feature: str, param: str, present: bool) -> None:
+    if present and not spec.has(feature):
+        raise BadRequestError(f"Model '{spec.id}' does not support '{param}'.", param=param, code="unsupported_parameter")
+
+
+def validate(
+    spec: ModelSpec,
+    *,
+    prompt: str | None,
+    seconds: str | int | None = None,
+    size: str | None = None,
+    input_reference: ImageInput | None = None,
+    last_frame: ImageInput | None = None,
+    reference_images: Sequence[ImageInput] = (),
+    negative_prompt: str | None = None,
+    person_generation: str | None = None,
+    seed: int | None = None,
+    n: int | None = None,
+    generate_audio: bool | None = None,
+    user: str | None = None,
+    extra_body: dict[str, Any] | None = None,
+) -> VideoRequest:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise BadRequestError("Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise BadRequestError(
+            f"Invalid 'prompt': string too long. Expected at most {MAX_PROMPT_CHARS} characters, got {len(prompt)}.",
+            param="prompt",
+            code="string_above_max_length",
+        )
+    resolved_size = spec.default_size if size in (None, "") else str(size)
+    if resolved_size not in spec.sizes:
+        raise invalid_value("size", resolved_size, list(spec.sizes))
+    resolved_seconds = _seconds(spec, seconds, resolved_size)
+    _feature(spec, "image_input", "input_reference", input_reference is not None)
+    _feature(spec, "last_frame", "last_frame", last_frame is not None)
+    _feature(spec, "reference_images", "reference_images", bool(reference_images))
+    _feature(spec, "negative_prompt", "negative_prompt", negative_prompt is not None)
+    _feature(spec, "person_generation", "person_generation", person_generation is not None)
+    _feature(spec, "seed", "seed", seed is not None)
+    _feature(spec, "audio_toggle", "generate_audio", generate_audio is not None)
+    if last_frame is not None and input_reference is None:
+        raise BadRequestError("'last_frame' needs 'input_reference' (the first frame).", param="last_frame")
+    if len(reference_images) > MAX_REFERENCE_IMAGES:
+        raise BadRequestError(
+            f"At most {MAX_REFERENCE_IMAGES} reference_images are allowed, got {len(reference_images)}.",
+            param="reference_images",
+        )
+    if reference_images and 8 in spec.seconds and resolved_seconds != 8:
+        raise BadRequestError(
+            f"Invalid value: '{resolved_seconds}'. With reference_images {spec.id} supports only '8'.",
+            param="seconds",
+            code="invalid_value",
+        )
+    if person_generation is not None and person_generation not in spec.person_generation:
+        raise invalid_value("person_generation", person_generation, list(spec.person_generation))
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _SEED_MAX):
+        raise BadRequestError(f"Invalid 'seed': expected an integer from 0 to {_SEED_MAX}.", param="seed")
+    count = 1 if n is None else n
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= spec.max_n:
+        raise invalid_value("n", count, list(range(1, spec.max_n + 1)))
+    return VideoRequest(
+        model=spec.model,
+        prompt=prompt,
+        seconds=resolved_seconds,
+        size=resolved_size,
+        aspect_ratio=aspect_ratio(resolved_size),
+        resolution=spec.tier(resolved_size),
+        input_reference=input_reference,
+        last_frame=last_frame,
+        reference_images=tuple(reference_images),
+        negative_prompt=negative_prompt,
+        person_generation=person_generation,
+        seed=seed,
+        n=count,
+        generate_audio=generate_audio,
+        user=user,
+        extra_body=dict(extra_body or {}),
+    )

@@ -1,0 +1,176 @@
+"""One exception tree for every failure, with OpenAI-compatible names and HTTP statuses.
+
+Adapters map provider replies into it (``Provider.error_for``); the server renders it back as an
+OpenAI (or Google) error body. Catching ``APIError`` catches everything vidgate raises on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class APIError(Exception):
+    """Base of every vidgate error. ``status_code`` is the HTTP status the gateway answers with."""
+
+    status_code: ClassVar[int] = 500
+    default_type: ClassVar[str] = "api_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        type: str | None = None,
+        provider: str | None = None,
+        status_code: int | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+        self.type = type or self.default_type
+        self.provider = provider
+        self.body = body
+        self.retry_after = retry_after
+        if status_code is not None:
+            self.status_code = status_code  # type: ignore[misc]
+
+    def to_openai(self) -> dict[str, Any]:
+        """The OpenAI error envelope ``{"error": {message, type, param, code}}``."""
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+    def __str__(self) -> str:
+        where = f" (param: {self.param})" if self.param else ""
+        return f"{type(self).__name__} {self.status_code}: {self.message}{where}"
+
+
+class BadRequestError(APIError):
+    status_code = 400
+    default_type = "invalid_request_error"
+
+
+class UnsupportedOperationError(BadRequestError):
+    """The provider has no such operation (e.g. remix on Veo): declared absent, never stubbed."""
+
+    def __init__(self, operation: str, provider: str, *, message: str | None = None) -> None:
+        super().__init__(
+            message or f"Provider '{provider}' does not support '{operation}'.",
+            code="unsupported_operation",
+            provider=provider,
+        )
+        self.operation = operation
+
+
+class ContentPolicyViolationError(BadRequestError):
+    default_type = "content_policy_violation"
+
+
+class AuthenticationError(APIError):
+    status_code = 401
+    default_type = "invalid_request_error"
+
+
+class PermissionDeniedError(APIError):
+    status_code = 403
+    default_type = "permission_denied"
+
+
+class NotFoundError(APIError):
+    status_code = 404
+    default_type = "invalid_request_error"
+
+
+class ConflictError(APIError):
+    status_code = 409
+    default_type = "invalid_request_error"
+
+
+class RateLimitError(APIError):
+    status_code = 429
+    default_type = "rate_limit_error"
+
+
+class BudgetExceededError(RateLimitError):
+    """The key's budget cannot cover the exact cost reserved for this request."""
+
+    default_type = "budget_exceeded"
+
+
+class InternalServerError(APIError):
+    status_code = 500
+    default_type = "server_error"
+
+
+class ServiceUnavailableError(APIError):
+    status_code = 503
+    default_type = "service_unavailable"
+
+
+class APIConnectionError(APIError):
+    """The provider could not be reached, or the connection broke mid-request."""
+
+    status_code = 502
+    default_type = "api_connection_error"
+
+
+class Timeout(APIConnectionError):  # noqa: A001 - the seed documents import this name
+    status_code = 408
+    default_type = "timeout"
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: Timeout,
+    409: ConflictError,
+    422: BadRequestError,
+    429: RateLimitError,
+    500: InternalServerError,
+    502: APIConnectionError,
+    503: ServiceUnavailableError,
+    504: Timeout,
+}
+
+
+def error_class_for_status(status: int) -> type[APIError]:
+    """The exception class for an HTTP status (unknown 4xx -> BadRequestError, 5xx -> InternalServerError)."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    return BadRequestError if 400 <= status < 500 else InternalServerError
+
+
+def invalid_value(param: str, value: object, allowed: list[str] | list[int] | list[object]) -> BadRequestError:
+    """OpenAI's wording for an enum violation: ``Invalid value: '7'. Supported values are: '4', '8', and '12'.``"""
+    quoted = [f"'{a}'" for a in allowed]
+    if len(quoted) > 2:
+        listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+    else:
+        listed = " and ".join(quoted)
+    return BadRequestError(
+        f"Invalid value: '{value}'. Supported values are: {listed}.", param=param, code="invalid_value"
+    )
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetExceededError",
+    "ConflictError",
+    "ContentPolicyViolationError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServiceUnavailableError",
+    "Timeout",
+    "UnsupportedOperationError",
+    "error_class_for_status",
+    "invalid_value",
+]

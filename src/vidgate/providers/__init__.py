@@ -1,0 +1,1 @@
+"""Provider adapters: translation only (sans-I/O). See ``base`` for the interface."""

@@ -1,0 +1,197 @@
+"""The provider interface: sans-I/O flows that yield HTTP calls and return results.
+
+An adapter never opens a socket. Each operation is a generator: it yields ``HttpCall``s, receives
+``HttpReply``s (a reply with an error status is *thrown* into the generator as the provider's mapped
+``APIError``, so a flow may catch e.g. ``NotFoundError``), and returns its result. The runners in
+``vidgate.transport`` drive every flow, sync or async; tests drive them with recorded replies.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from vidgate.errors import APIError, UnsupportedOperationError
+from vidgate.types import VideoError, VideoRequest, VideoStatus
+
+T = TypeVar("T")
+
+FileTuple = tuple[str, bytes, str]  # (filename, content, content type)
+
+
+@dataclass(frozen=True)
+class HttpCall:
+    """One HTTP request a flow needs. ``retry_safe`` is False for a paid create: never blindly re-sent."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    data: Mapping[str, str] | None = None
+    files: Sequence[tuple[str, FileTuple]] | None = None
+    retry_safe: bool = True
+    follow_redirects: bool = True
+    ok_statuses: frozenset[int] = frozenset()  # non-2xx statuses the flow wants to see, not raise
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    content: bytes = b""
+    url: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        return _json.loads(self.content) if self.content else None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+Flow = Generator[HttpCall, HttpReply, T]
+
+
+class Capability(StrEnum):
+    CREATE = "create"
+    RETRIEVE = "retrieve"
+    DOWNLOAD = "download"
+    REMIX = "remix"
+    LIST = "list"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where and as whom to call a provider. One deployment = one Credentials; follow-ups reuse it."""
+
+    api_key: str | None = None
+    api_base: str | None = None
+    api_version: str | None = None
+    organization: str | None = None
+    project: str | None = None  # Vertex project
+    location: str | None = None  # Vertex location
+    access_token: str | None = None  # Vertex OAuth2 bearer token
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderJob:
+    """A provider's job, read into OpenAI terms."""
+
+    native_id: str
+    status: VideoStatus
+    model: str
+    progress: int = 0
+    created_at: int | None = None
+    completed_at: int | None = None
+    expires_at: int | None = None
+    prompt: str | None = None
+    size: str | None = None
+    seconds: str | None = None
+    remixed_from: str | None = None
+    error: VideoError | None = None
+    poll_after_ms: int | None = None  # the provider's hint for the next poll
+    outputs: tuple[str, ...] = ()  # provider output references (file URIs, gs:// URIs)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProviderPage:
+    jobs: tuple[ProviderJob, ...]
+    has_more: bool = False
+
+
+@dataclass(frozen=True)
+class Download:
+    """Where a video's bytes are. Exactly one of ``call`` (stream it), ``data`` (inline, e.g. Vertex
+    base64) or ``produce`` (a local file made on demand, run off the event loop) is set."""
+
+    media_type: str
+    call: HttpCall | None = None
+    data: bytes | None = None
+    produce: Callable[[], Path] | None = None
+
+
+class Provider(Protocol):
+    name: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]]
+
+    def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]: ...
+    def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]: ...
+    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]: ...
+    def remix(self, native_id: str, prompt: str, creds: Credentials) -> Flow[ProviderJob]: ...
+    def list(self, creds: Credentials, *, after: str | None, limit: int, order: str) -> Flow[ProviderPage]: ...
+    def delete(self, native_id: str, creds: Credentials) -> Flow[bool]: ...
+    def error_for(self, reply: HttpReply) -> APIError: ...
+
+
+class BaseProvider:
+    """Shared defaults: operations outside ``capabilities`` answer UnsupportedOperationError."""
+
+    name: ClassVar[str] = "base"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def _absent(self, operation: str) -> UnsupportedOperationError:
+        return UnsupportedOperationError(operation, self.name)
+
+    def remix(self, native_id: str, prompt: str, creds: Credentials) -> Flow[ProviderJob]:
+        raise self._absent("remix")
+        yield  # pragma: no cover - makes this a generator
+
+    def list(self, creds: Credentials, *, after: str | None, limit: int, order: str) -> Flow[ProviderPage]:
+        raise self._absent("list")
+        yield  # pragma: no cover
+
+    def delete(self, native_id: str, creds: Credentials) -> Flow[bool]:
+        raise self._absent("delete")
+        yield  # pragma: no cover
+
+
+ErrorMapper = Callable[[HttpReply], APIError]
+
+
+def outcome(call: HttpCall, reply: HttpReply, error_for: ErrorMapper) -> HttpReply | APIError:
+    """What a flow receives for ``reply``: the reply itself, or the mapped error to be thrown in."""
+    if reply.ok or reply.status in call.ok_statuses:
+        return reply
+    return error_for(reply)
+
+
+def advance(flow: Flow[T], received: HttpReply | APIError | None) -> HttpCall:
+    """Send ``received`` into the flow (throwing it if it is an error); the next call, or StopIteration."""
+    if received is None:
+        return next(flow)
+    if isinstance(received, APIError):
+        return flow.throw(received)
+    return flow.send(received)
+
+
+def drive(
+    flow: Flow[T], replies: Sequence[HttpReply], error_for: ErrorMapper | None = None
+) -> tuple[T, list[HttpCall]]:
+    """Run a flow against recorded replies (for tests): returns the result and the calls it made."""
+    calls: list[HttpCall] = []
+    pending = list(replies)
+    received: HttpReply | APIError | None = None
+    try:
+        while True:
+            call = advance(flow, received)
+            calls.append(call)
+            if not pending:
+                raise AssertionError(f"flow made an unexpected call: {call.method} {call.url}")
+            reply = pending.pop(0)
+            received = outcome(call, reply, error_for) if error_for else reply
+    except StopIteration as stop:
+        return stop.value, calls

@@ -1,0 +1,52 @@
+"""Shared httpx plumbing for both runners: building requests and mapping transport failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from vidgate.errors import APIConnectionError, APIError, Timeout
+from vidgate.providers.base import HttpCall, HttpReply
+
+DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+STREAM_CHUNK = 64 * 1024
+
+
+def request_kwargs(call: HttpCall, extra_headers: dict[str, str] | None = None) -> dict[str, Any]:
+    headers = dict(call.headers)
+    if extra_headers:
+        headers.update(extra_headers)
+    kwargs: dict[str, Any] = {"headers": headers}
+    if call.params:
+        kwargs["params"] = dict(call.params)
+    if call.files is not None:
+        kwargs["files"] = list(call.files)
+        if call.data:
+            kwargs["data"] = dict(call.data)
+    elif call.data is not None:
+        kwargs["data"] = dict(call.data)
+    elif call.json is not None:
+        kwargs["json"] = call.json
+    return kwargs
+
+
+def to_reply(response: httpx.Response, content: bytes) -> HttpReply:
+    return HttpReply(
+        status=response.status_code,
+        headers={k.lower(): v for k, v in response.headers.items()},
+        content=content,
+        url=str(response.url),
+    )
+
+
+def never_sent(exc: httpx.HTTPError) -> bool:
+    """True when the request certainly did not reach the provider (safe to retry even a create)."""
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def transport_error(exc: httpx.HTTPError, call: HttpCall) -> APIError:
+    where = f"{call.method} {call.url}"
+    if isinstance(exc, httpx.TimeoutException):
+        return Timeout(f"Request timed out: {where} ({type(exc).__name__})")
+    return APIConnectionError(f"Connection error: {where}: {exc or type(exc).__name__}")
