@@ -1,0 +1,117 @@
+"""Ports: what the gateway needs from storage, as Protocols. ``vidgate.store`` implements them
+(memory; SQLite/PostgreSQL through SQLAlchemy; Redis). The domain never imports a driver.
+
+Every money operation is idempotent per job id, so a crash between two steps is repaired by simply
+running the step again (a restarted poller re-settles a job: the second settle is a no-op).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Literal, Protocol
+
+from vidgate.gateway.records import ContentInfo, JobRecord, KeyRecord, SpendEntry
+
+
+class KeyStore(Protocol):
+    async def create(self, key: KeyRecord) -> None: ...
+    async def get(self, key_id: str) -> KeyRecord | None: ...
+    async def get_by_hash(self, key_hash: str) -> KeyRecord | None: ...
+    async def list(self) -> list[KeyRecord]: ...
+    async def save(self, key: KeyRecord) -> None:
+        """Persist admin-editable fields (alias, models, limits, budget, metadata, revoked).
+        Never overwrites the counters (spend, reserved, active_jobs): those change only through
+        ``Ledger`` and ``Admission``."""
+        ...
+
+    async def delete(self, key_id: str) -> bool: ...
+
+
+class JobStore(Protocol):
+    async def insert(self, job: JobRecord) -> None: ...
+    async def get(self, job_id: str) -> JobRecord | None: ...
+    async def list_for_owner(
+        self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+    ) -> tuple[list[JobRecord], bool]:
+        """The owner's non-deleted jobs by (created_at, id), starting after the job ``after``; and has_more."""
+        ...
+
+    async def save(self, job: JobRecord) -> bool:
+        """Write ``job`` if the stored version still equals ``job.version`` (then bump it). False = lost race."""
+        ...
+
+    async def claim_due(self, worker_id: str, *, now: float, lease_seconds: float, limit: int) -> list[JobRecord]:
+        """Atomically lease up to ``limit`` non-terminal (or terminal but unsettled/unstored) jobs whose
+        ``next_poll_at <= now`` and whose lease is free or expired. Two workers never get the same job."""
+        ...
+
+    async def try_lease(self, job_id: str, worker_id: str, *, now: float, lease_seconds: float) -> JobRecord | None:
+        """Lease one job if its lease is free or expired (one refresh per job at a time)."""
+        ...
+
+    async def release_lease(self, job_id: str, worker_id: str) -> None: ...
+    async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None: ...
+
+
+class Ledger(Protocol):
+    """Budget reservations and settled spend, exact under concurrency and across replicas."""
+
+    async def reserve(self, key: KeyRecord, job_id: str, micros: int, *, now: int) -> None:
+        """Reserve ``micros`` against the key's budget atomically; raises BudgetExceededError when
+        spend + reservations + micros would exceed max_budget. Resets spend when the period ended."""
+        ...
+
+    async def settle(self, entry: SpendEntry) -> bool:
+        """Turn the job's reservation into spend (``entry.cost_micros``) and write the spend log,
+        once. Returns False if the job was already settled or released."""
+        ...
+
+    async def release(self, key_id: str, job_id: str) -> bool:
+        """Drop the job's reservation (failed/filtered/create error), once."""
+        ...
+
+    async def spend_logs(
+        self, *, key_id: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[SpendEntry]: ...
+
+
+class Admission(Protocol):
+    """Rate limits and concurrent-job slots (in Redis when configured, shared by all replicas)."""
+
+    async def check_rate(self, key_id: str, limit_per_minute: int, *, now: float) -> None:
+        """Count one request; raises RateLimitError (with retry_after) when over the limit."""
+        ...
+
+    async def acquire_slot(self, key_id: str, job_id: str, limit: int) -> None:
+        """Take one concurrent-job slot; raises RateLimitError when all are taken."""
+        ...
+
+    async def release_slot(self, key_id: str, job_id: str) -> None:
+        """Give the job's slot back (idempotent)."""
+        ...
+
+
+class ContentStore(Protocol):
+    """Finished videos, kept by the gateway. Writes are atomic (a reader never sees half a file)."""
+
+    async def put(self, job_id: str, variant: str, chunks: AsyncIterator[bytes], media_type: str) -> int: ...
+    async def stat(self, job_id: str, variant: str) -> ContentInfo | None: ...
+    def read(self, job_id: str, variant: str, *, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Bytes ``start..end`` (inclusive end, as in HTTP Range) in bounded chunks."""
+        ...
+
+    async def delete(self, job_id: str) -> None: ...
+
+
+class Stores(Protocol):
+    keys: KeyStore
+    jobs: JobStore
+    ledger: Ledger
+    admission: Admission
+    content: ContentStore
+
+    async def ping(self) -> None:
+        """Raise if the database (and Redis, when configured) cannot be reached (readiness)."""
+        ...
+
+    async def close(self) -> None: ...

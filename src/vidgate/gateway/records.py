@@ -1,0 +1,92 @@
+"""The gateway's records: virtual keys, jobs and spend entries. Plain data; stores persist them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from vidgate.types import VideoStatus
+
+ApiSurface = Literal["openai", "gemini", "vertex_ai"]
+ReservationState = Literal["reserved", "settled", "released"]
+
+
+@dataclass
+class KeyRecord:
+    """A virtual key. Only ``key_hash`` (sha256 hex of the secret) is stored, never the secret."""
+
+    id: str
+    key_hash: str
+    key_prefix: str  # first characters of the secret, for display ("sk-vg-3f9a...")
+    alias: str | None = None
+    models: tuple[str, ...] = ()  # public model names this key may use; empty = all
+    max_budget_micros: int | None = None
+    budget_duration: str | None = None  # "30d", "12h", "1mo" ...; None = the budget never resets
+    budget_reset_at: int | None = None  # unix s when the current budget period ends
+    spend_micros: int = 0  # settled spend in the current period
+    total_spend_micros: int = 0  # settled spend ever
+    reserved_micros: int = 0  # outstanding reservations
+    active_jobs: int = 0  # jobs holding a concurrency slot
+    rpm_limit: int | None = None
+    max_parallel_requests: int | None = None  # max concurrent (non-terminal) jobs
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: int = 0
+    revoked: bool = False
+
+
+@dataclass
+class JobRecord:
+    """A video job. ``deployment_id`` pins the deployment (and so the credentials and base URL) that
+    created it: every follow-up (status, content, remix, delete) goes there and nowhere else."""
+
+    id: str  # opaque public id, "video_" + hex
+    owner_key_id: str
+    model_name: str  # the public model name the caller used
+    deployment_id: str
+    provider: str
+    native_id: str
+    status: VideoStatus
+    created_at: int
+    size: str
+    seconds: str
+    api_surface: ApiSurface = "openai"
+    progress: int = 0
+    prompt: str | None = None
+    n: int = 1
+    completed_at: int | None = None
+    expires_at: int | None = None
+    remixed_from: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    reserved_micros: int = 0
+    cost_micros: int | None = None  # settled cost; None until settled
+    content_stored: bool = False  # the finished video is in the content store
+    next_poll_at: float = 0.0
+    poll_failures: int = 0
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+    native_payload: dict[str, Any] = field(default_factory=dict)  # last provider reply (pass-through)
+    deleted: bool = False
+    version: int = 0  # optimistic concurrency: bumped by every successful save
+
+
+@dataclass
+class SpendEntry:
+    """One settled charge: written once per job, in the same transaction as the settlement."""
+
+    id: str
+    key_id: str
+    job_id: str
+    model_name: str
+    deployment_id: str
+    seconds: float
+    size: str
+    cost_micros: int
+    created_at: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContentInfo:
+    size: int
+    media_type: str
