@@ -3,6 +3,9 @@
 
 Every money operation is idempotent per job id, so a crash between two steps is repaired by simply
 running the step again (a restarted poller re-settles a job: the second settle is a no-op).
+
+``vidgate.store.memory`` is the reference behaviour: its module docstring spells out the exact
+semantics (copies, versions, leases, cursors, reservation states, rate window) every backend matches.
 """
 
 from __future__ import annotations
@@ -40,17 +43,24 @@ class JobStore(Protocol):
         """Write ``job`` if the stored version still equals ``job.version`` (then bump it). False = lost race."""
         ...
 
-    async def claim_due(self, worker_id: str, *, now: float, lease_seconds: float, limit: int) -> list[JobRecord]:
+    async def claim_due(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int
+    ) -> list[JobRecord]:
         """Atomically lease up to ``limit`` non-terminal (or terminal but unsettled/unstored) jobs whose
         ``next_poll_at <= now`` and whose lease is free or expired. Two workers never get the same job."""
         ...
 
-    async def try_lease(self, job_id: str, worker_id: str, *, now: float, lease_seconds: float) -> JobRecord | None:
+    async def try_lease(
+        self, job_id: str, worker_id: str, *, now: float, lease_seconds: float
+    ) -> JobRecord | None:
         """Lease one job if its lease is free or expired (one refresh per job at a time)."""
         ...
 
     async def release_lease(self, job_id: str, worker_id: str) -> None: ...
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None: ...
+    async def count_by_status(self) -> dict[str, int]:
+        """Non-deleted jobs per status, for ``/metrics`` (statuses with no job may be absent)."""
+        ...
 
 
 class Ledger(Protocol):
@@ -96,7 +106,9 @@ class ContentStore(Protocol):
 
     async def put(self, job_id: str, variant: str, chunks: AsyncIterator[bytes], media_type: str) -> int: ...
     async def stat(self, job_id: str, variant: str) -> ContentInfo | None: ...
-    def read(self, job_id: str, variant: str, *, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+    def read(
+        self, job_id: str, variant: str, *, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
         """Bytes ``start..end`` (inclusive end, as in HTTP Range) in bounded chunks."""
         ...
 

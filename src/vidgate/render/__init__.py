@@ -34,7 +34,7 @@ def render(spec: RenderSpec, cache_dir: Path | None = None) -> Rendered:
             return out
         temps = [_cache.temp_path(p) for p in (out.video, out.thumbnail, out.spritesheet)]
         try:
-            _encode.encode(spec, *temps)
+            _encode.encode(spec, temps[0], temps[1], temps[2])
             # The video last: ``complete`` also checks the others, but a present MP4 is the usual signal.
             os.replace(temps[1], out.thumbnail)
             os.replace(temps[2], out.spritesheet)

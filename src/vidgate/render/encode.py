@@ -13,11 +13,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 from PIL import Image
 
+from vidgate.render.color import AV_RANGE_MPEG, AV_SMPTE170M
 from vidgate.render.frames import Composer
-from vidgate.render.layers import U8
 from vidgate.render.spec import RenderSpec
 
 
@@ -33,7 +32,10 @@ class EncoderSettings:
     sprite_tile_width: int = 256
 
     def describe(self) -> str:
-        return f"{self.codec} preset={self.preset} crf={self.crf} threads={self.threads} pix_fmt=yuv420p +faststart"
+        return (
+            f"{self.codec} preset={self.preset} crf={self.crf} threads={self.threads} "
+            f"gop={self.gop_seconds}s pix_fmt=yuv420p movflags=+faststart"
+        )
 
 
 SETTINGS = EncoderSettings()
@@ -51,7 +53,9 @@ def sprite_indices(frame_count: int, tiles: int) -> list[int]:
     return sorted({round(i * (frame_count - 1) / (tiles - 1)) for i in range(tiles)})
 
 
-def encode(spec: RenderSpec, video: Path, thumbnail: Path, spritesheet: Path, settings: EncoderSettings = SETTINGS) -> None:
+def encode(
+    spec: RenderSpec, video: Path, thumbnail: Path, spritesheet: Path, settings: EncoderSettings = SETTINGS
+) -> None:
     """Render every frame of ``spec`` and write the three files (to exactly these paths)."""
     composer = Composer(spec)
     thumb_index = spec.frame_count // 2
@@ -60,14 +64,20 @@ def encode(spec: RenderSpec, video: Path, thumbnail: Path, spritesheet: Path, se
     tile_h = max(2, round(spec.height * tile_w / spec.width))
     tiles: list[Image.Image] = []
     thumb: Image.Image | None = None
-    options = {"movflags": "+faststart", "fflags": "+bitexact"}
-    with av.open(str(video), mode="w", format="mp4", options=options) as container:
-        stream = container.add_stream(settings.codec, rate=spec.fps)
+    with av.open(
+        str(video), mode="w", format="mp4", options={"movflags": "+faststart", "fflags": "+bitexact"}
+    ) as out:
+        stream = out.add_stream(settings.codec, rate=spec.fps)
+        assert isinstance(stream, av.VideoStream)
         stream.width = spec.width
         stream.height = spec.height
         stream.pix_fmt = "yuv420p"
-        stream.time_base = Fraction(1, spec.fps)
-        stream.codec_context.thread_count = _threads(settings)
+        tick = Fraction(1, spec.fps)  # the stream's own time_base changes once the muxer opens
+        stream.time_base = tick
+        context = stream.codec_context
+        context.thread_count = _threads(settings)
+        context.colorspace = context.color_primaries = context.color_trc = AV_SMPTE170M
+        context.color_range = AV_RANGE_MPEG
         stream.options = {
             "preset": settings.preset,
             "crf": str(settings.crf),
@@ -75,19 +85,22 @@ def encode(spec: RenderSpec, video: Path, thumbnail: Path, spritesheet: Path, se
             "flags": "+bitexact",
         }
         for index in range(spec.frame_count):
-            rgb = composer.frame(index)
+            frame = av.VideoFrame.from_ndarray(composer.frame(index).packed(), format="yuv420p")
             if index == thumb_index:
-                thumb = Image.fromarray(rgb.copy())
+                thumb = _picture(frame)
             if index in sprite_at:
-                tiles.append(Image.fromarray(rgb).resize((tile_w, tile_h), Image.Resampling.BILINEAR))
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                tiles.append(_picture(frame).resize((tile_w, tile_h), Image.Resampling.BILINEAR))
             frame.pts = index
-            frame.time_base = stream.time_base
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+            frame.time_base = tick
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
     assert thumb is not None
     thumb.save(thumbnail, format="WEBP", quality=80, method=0)
     _sheet(tiles, settings.sprite_columns).save(spritesheet, format="JPEG", quality=80)
+
+
+def _picture(frame: av.VideoFrame) -> Image.Image:
+    return Image.fromarray(frame.to_ndarray(format="rgb24"))
 
 
 def _sheet(tiles: list[Image.Image], columns: int) -> Image.Image:
@@ -98,9 +111,3 @@ def _sheet(tiles: list[Image.Image], columns: int) -> Image.Image:
     for i, tile in enumerate(tiles):
         sheet.paste(tile, ((i % cols) * tw, (i // cols) * th))
     return sheet
-
-
-def frames_of(spec: RenderSpec) -> list[U8]:
-    """Every frame as RGB arrays (for tests and previews; holds the whole video in memory)."""
-    composer = Composer(spec)
-    return [np.array(composer.frame(i)) for i in range(spec.frame_count)]

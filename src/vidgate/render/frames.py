@@ -1,8 +1,9 @@
 """Frame composition: a scrolling diagonal gradient, moving orbs, the prompt card, timecode and progress.
 
-Everything static is prepared once in ``Composer.__init__``; ``frame(i)`` only copies a strided view of
-a 1-D colour ramp (the gradient: row ``y`` is the ramp shifted by ``y``, so no full-frame array is
-precomputed) and blends small rectangles. Integer maths only, so frames are identical on every run.
+Everything static is prepared once in ``Composer.__init__``; ``frame(i)`` only copies strided views of
+1-D colour ramps (the gradient: row ``y`` is the ramp shifted by ``y``, so no full-frame array is
+precomputed) and blends small rectangles, straight into yuv420p planes. Per-frame work is integer
+maths only, so frames are identical on every run.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import as_strided
 from PIL import Image, ImageOps
 
-from vidgate.render.layers import U8, Glyphs, Patch, box, text_panel
+from vidgate.render.color import half, rgb_to_yuv, yuv_u8
+from vidgate.render.layers import U8, Glyphs, Patch, Planes, box, text_panel
 from vidgate.render.look import RGB, Look, Orb, derive_look
 from vidgate.render.spec import RenderSpec
 
@@ -67,36 +70,46 @@ class _Mover:
     radius: int
 
 
+def _even(value: float) -> int:
+    return 2 * round(value / 2)
+
+
 class Composer:
-    """Draws frame ``i`` of a spec into one reused buffer (copy it if you keep it)."""
+    """Draws frame ``i`` of a spec into one reused yuv420p buffer (copy it if you keep it)."""
 
     def __init__(self, spec: RenderSpec) -> None:
         self.spec = spec
         w, h = spec.width, spec.height
         self.look = look = derive_look(spec.prompt, spec.seed)
-        self.period = max(8, round(look.band_period * math.hypot(w, h)))
-        ramp = _ramp(look, self.period)
+        self.period = max(8, _even(look.band_period * math.hypot(w, h)))
         reps = math.ceil((w + h + self.period) / self.period) + 1
-        self._ramp = np.ascontiguousarray(np.tile(ramp, (reps, 1)))
-        self._buf = np.empty((h, w, 3), dtype=np.uint8)
+        ramp = np.tile(rgb_to_yuv(_ramp(look, self.period)), (reps, 1))
+        self._ramp_y = np.ascontiguousarray(np.clip(np.rint(ramp[:, 0]), 0, 255).astype(np.uint8))
+        # Chroma pixel (j, i) sits on luma (2j, 2i): its ramp is the full one sampled every other pixel.
+        self._ramp_u = np.ascontiguousarray(np.clip(np.rint(ramp[::2, 1]), 0, 255).astype(np.uint8))
+        self._ramp_v = np.ascontiguousarray(np.clip(np.rint(ramp[::2, 2]), 0, 255).astype(np.uint8))
+        self.planes = Planes(w, h)
         short = min(w, h)
         self._movers = [
-            _Mover(orb, _disc(r, orb.color), r) for orb in look.orbs for r in [max(2, round(orb.radius * short))]
+            _Mover(orb, _disc(r, orb.color), r)
+            for orb in look.orbs
+            for r in [max(2, round(orb.radius * short))]
         ]
         caption = f"{w}x{h} · {spec.seconds}s · {spec.fps} fps · seed {spec.seed}"
         self._panel = text_panel(spec.prompt, caption, w, h)
-        margin = max(3, round(short * 0.04))
-        bar_h = max(3, round(short / 90))
+        margin = max(2, _even(short * 0.04))
+        bar_h = max(2, _even(short / 90))
         self._bar = (margin, h - margin - bar_h, w - 2 * margin, bar_h)
+        self._accent = yuv_u8(look.accent)
         self._track = Patch.from_rgba(margin, h - margin - bar_h, box(w - 2 * margin, bar_h, (0, 0, 0, 110)))
         self._glyphs = Glyphs(max(7, round(short / 24)), TIMECODE_CHARS)
         total = self._timecode(spec.frame_count)
-        pad = max(2, self._glyphs.height // 6)
+        pad = max(2, _even(self._glyphs.height / 6))
         tc_w, tc_h = self._glyphs.width_of(total) + 2 * pad, self._glyphs.height + pad
         tc_y = self._bar[1] - pad - tc_h
         self._tc_origin = (margin + pad, tc_y + pad // 2)
         self._tc_box = Patch.from_rgba(margin, tc_y, box(tc_w, tc_h, (0, 0, 0, 130)))
-        self._image = fit_image(spec.image, w, h) if spec.image is not None else None
+        self._image = _image_planes(fit_image(spec.image, w, h)) if spec.image is not None else None
 
     def _timecode(self, index: int) -> str:
         fps = self.spec.fps
@@ -105,23 +118,27 @@ class Composer:
         return f"{now} / {end}"
 
     def _background(self, t: float) -> None:
-        w, h = self.spec.width, self.spec.height
-        shift = math.floor(t * self.look.scroll_speed * self.period) % self.period
-        ramp = self._ramp[shift:]
-        # Row y of the view starts y pixels further along the ramp: 45° bands, no per-frame maths.
-        view = as_strided(ramp, shape=(h, w, 3), strides=(ramp.strides[0], ramp.strides[0], ramp.strides[1]))
-        np.copyto(self._buf, view)
+        planes = self.planes
+        shift = _even(math.floor(t * self.look.scroll_speed * self.period)) % self.period
+        # Row y of each view starts y pixels further along its ramp: 45° bands, no per-frame maths.
+        for plane, ramp in ((planes.y, self._ramp_y[shift:]), (planes.u, self._ramp_u[shift // 2 :])):
+            np.copyto(plane, as_strided(ramp, shape=plane.shape, strides=(ramp.strides[0], ramp.strides[0])))
+        ramp_v = self._ramp_v[shift // 2 :]
+        np.copyto(planes.v, as_strided(ramp_v, shape=planes.v.shape, strides=(ramp_v.strides[0],) * 2))
         if self._image is not None and t < IMAGE_HOLD_SECONDS + IMAGE_FADE_SECONDS:
-            if t < IMAGE_HOLD_SECONDS:
-                np.copyto(self._buf, self._image)
-            else:
-                weight = round(256 * (t - IMAGE_HOLD_SECONDS) / IMAGE_FADE_SECONDS)
-                mixed = self._buf * np.uint16(weight)
-                mixed += self._image * np.uint16(256 - weight)
+            weight = (
+                0 if t < IMAGE_HOLD_SECONDS else round(256 * (t - IMAGE_HOLD_SECONDS) / IMAGE_FADE_SECONDS)
+            )
+            for plane, image in zip((planes.y, planes.u, planes.v), self._image, strict=True):
+                if weight == 0:
+                    np.copyto(plane, image)
+                    continue
+                mixed = plane * np.uint16(weight)
+                mixed += image * np.uint16(256 - weight)
                 mixed >>= 8
-                self._buf[...] = mixed
+                plane[...] = mixed
 
-    def frame(self, index: int) -> U8:
+    def frame(self, index: int) -> Planes:
         spec = self.spec
         w, h = spec.width, spec.height
         t = index / spec.fps
@@ -130,12 +147,23 @@ class Composer:
             orb, r = mover.orb, mover.radius
             cx = w * (0.5 + 0.42 * math.sin(2 * math.pi * (orb.freq_x * t + orb.phase_x)))
             cy = h * (0.5 + 0.40 * math.sin(2 * math.pi * (orb.freq_y * t + orb.phase_y)))
-            Patch(round(cx) - r - 1, round(cy) - r - 1, mover.patch.fg, mover.patch.inv).blend(self._buf)
-        self._panel.blend(self._buf)
-        self._tc_box.blend(self._buf)
-        self._glyphs.draw(self._buf, *self._tc_origin, self._timecode(index))
-        self._track.blend(self._buf)
+            mover.patch.at(round(cx) - r - 1, round(cy) - r - 1).blend(self.planes)
+        self._panel.blend(self.planes)
+        self._tc_box.blend(self.planes)
+        self._glyphs.draw(self.planes, *self._tc_origin, self._timecode(index))
+        self._track.blend(self.planes)
         bx, by, bw, bh = self._bar
-        filled = round(bw * (index + 1) / spec.frame_count)
-        self._buf[by : by + bh, bx : bx + filled] = self.look.accent
-        return self._buf
+        filled = _even(bw * (index + 1) / spec.frame_count)
+        if filled:
+            self.planes.fill(bx, by, filled, bh, self._accent)
+        return self.planes
+
+
+def _image_planes(rgb: U8) -> tuple[U8, U8, U8]:
+    yuv = rgb_to_yuv(rgb)
+    chroma = half(yuv[..., 1:])
+
+    def u8(values: npt.NDArray[np.float64]) -> U8:
+        return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+    return u8(yuv[..., 0]), u8(chroma[..., 0]), u8(chroma[..., 1])

@@ -1,18 +1,20 @@
-"""Static overlay layers, drawn once per render with Pillow and blended per frame with integer numpy.
+"""Frame planes and overlay layers: drawn once per render with Pillow, blended per frame with integer numpy.
 
-A ``Patch`` is a premultiplied RGBA rectangle: blending it costs two multiplies and a shift over its
-own area only, so the text panel (the one thing Pillow is slow at) is rasterised once, not per frame.
-``Glyphs`` is a tiny atlas for the timecode, the only text that changes from frame to frame.
+A ``Patch`` is a premultiplied RGBA rectangle converted to yuv420p: blending it costs a multiply, an add
+and a shift over its own area only, so the text panel (the one thing Pillow is slow at) is rasterised
+once, not per frame. ``Glyphs`` is a tiny atlas for the timecode, the only text that changes per frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
+
+from vidgate.render.color import half, rgb_to_yuv
 
 U8 = npt.NDArray[np.uint8]
 U16 = npt.NDArray[np.uint16]
@@ -27,35 +29,91 @@ def font(size: int) -> Font:
     return ImageFont.load_default(size=max(6, size))
 
 
+class Planes:
+    """One yuv420p frame: a contiguous buffer (the layout PyAV's ``from_ndarray`` takes) and plane views."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        n = width * height
+        self.buf = np.empty(n * 3 // 2, dtype=np.uint8)
+        self.y = self.buf[:n].reshape(height, width)
+        self.u = self.buf[n : n + n // 4].reshape(height // 2, width // 2)
+        self.v = self.buf[n + n // 4 :].reshape(height // 2, width // 2)
+
+    def packed(self) -> U8:
+        """The ``(height * 3 / 2, width)`` array PyAV reads as yuv420p."""
+        return self.buf.reshape(self.height * 3 // 2, self.width)
+
+    def fill(self, x: int, y: int, w: int, h: int, yuv: U8) -> None:
+        """An opaque rectangle (all of x, y, w, h even)."""
+        self.y[y : y + h, x : x + w] = yuv[0]
+        self.u[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = yuv[1]
+        self.v[y // 2 : (y + h) // 2, x // 2 : (x + w) // 2] = yuv[2]
+
+
+def _blend_plane(plane: U8, x: int, y: int, fg: U16, inv: U16) -> None:
+    h, w = fg.shape
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + w, plane.shape[1]), min(y + h, plane.shape[0])
+    if x0 >= x1 or y0 >= y1:
+        return
+    region = plane[y0:y1, x0:x1]
+    mixed = region * inv[y0 - y : y1 - y, x0 - x : x1 - x]
+    mixed += fg[y0 - y : y1 - y, x0 - x : x1 - x]
+    mixed >>= 8
+    region[...] = mixed
+
+
 @dataclass(frozen=True)
 class Patch:
-    """A premultiplied RGBA rectangle at (x, y): ``out = (under * inv + fg) >> 8`` (alpha on 0..256)."""
+    """A premultiplied RGBA rectangle in yuv420p form at an even (x, y): ``out = (under * inv + fg) >> 8``
+    per plane, alpha on 0..256 (chroma uses the 2x2-averaged alpha)."""
 
     x: int
     y: int
-    fg: U16  # (h, w, 3) colour * alpha256
-    inv: U16  # (h, w, 1) 256 - alpha256
+    fg_y: U16
+    inv_y: U16
+    fg_u: U16
+    fg_v: U16
+    inv_c: U16
 
     @classmethod
     def from_rgba(cls, x: int, y: int, rgba: U8) -> Patch:
-        alpha = rgba[..., 3:4].astype(np.uint16)
-        alpha += alpha >> 7  # 0..255 -> 0..256, so opaque pixels replace exactly
-        fg = rgba[..., :3].astype(np.uint16) * alpha
-        return cls(x, y, fg, (256 - alpha).astype(np.uint16))
+        h, w = rgba.shape[:2]
+        if h % 2 or w % 2:  # pad with transparent pixels so chroma lines up
+            padded = np.zeros((h + h % 2, w + w % 2, 4), dtype=np.uint8)
+            padded[:h, :w] = rgba
+            rgba = padded
+        alpha = rgba[..., 3].astype(np.float64) * 256 / 255
+        yuv = rgb_to_yuv(rgba[..., :3]) * alpha[..., None]
+        alpha_c = half(alpha)
+        yuv_c = half(yuv[..., 1:])
 
-    def blend(self, frame: U8) -> None:
-        """Blend into ``frame`` in place, clipped to the frame."""
-        h, w = self.fg.shape[:2]
-        x0, y0 = max(self.x, 0), max(self.y, 0)
-        x1, y1 = min(self.x + w, frame.shape[1]), min(self.y + h, frame.shape[0])
-        if x0 >= x1 or y0 >= y1:
-            return
-        sx, sy = x0 - self.x, y0 - self.y
-        region = frame[y0:y1, x0:x1]
-        mixed = region * self.inv[sy : sy + y1 - y0, sx : sx + x1 - x0]
-        mixed += self.fg[sy : sy + y1 - y0, sx : sx + x1 - x0]
-        mixed >>= 8
-        region[...] = mixed
+        def u16(values: npt.NDArray[np.float64]) -> U16:
+            return np.rint(values).astype(np.uint16)
+
+        return cls(
+            x - x % 2,
+            y - y % 2,
+            fg_y=u16(yuv[..., 0]),
+            inv_y=256 - u16(alpha),
+            fg_u=u16(yuv_c[..., 0]),
+            fg_v=u16(yuv_c[..., 1]),
+            inv_c=256 - u16(alpha_c),
+        )
+
+    @property
+    def width(self) -> int:
+        return int(self.fg_y.shape[1])
+
+    def at(self, x: int, y: int) -> Patch:
+        return replace(self, x=x - x % 2, y=y - y % 2)
+
+    def blend(self, planes: Planes) -> None:
+        """Blend into the frame in place, clipped to it."""
+        _blend_plane(planes.y, self.x, self.y, self.fg_y, self.inv_y)
+        _blend_plane(planes.u, self.x // 2, self.y // 2, self.fg_u, self.inv_c)
+        _blend_plane(planes.v, self.x // 2, self.y // 2, self.fg_v, self.inv_c)
 
 
 def wrap(text: str, fnt: Font, max_width: float, max_lines: int) -> list[str]:
@@ -123,35 +181,32 @@ def box(width: int, height: int, color: tuple[int, int, int, int]) -> U8:
 
 
 class Glyphs:
-    """Fixed-advance alpha masks for a small character set, drawn per frame (the timecode)."""
+    """White glyph patches for a small character set, drawn per frame (the timecode). Digits share one
+    advance so the timecode does not jitter as it counts; advances are even so chroma lines up."""
 
     def __init__(self, size: int, charset: str) -> None:
         fnt = font(size)
-        self.advance = max(round(fnt.getlength(ch)) for ch in charset) + 1
+        digit = max(round(fnt.getlength(d)) for d in "0123456789")
         self.height = round(size * 1.3)
-        self.masks: dict[str, U16] = {}
+        self.advances: dict[str, int] = {}
+        self.patches: dict[str, Patch] = {}
         for ch in charset:
-            img = Image.new("L", (self.advance, self.height), 0)
-            ImageDraw.Draw(img).text((0, size * 0.1), ch, font=fnt, fill=255)
-            mask = np.asarray(img, dtype=np.uint16)[..., None]
-            self.masks[ch] = mask + (mask >> 7)
+            advance = digit if ch.isdigit() else max(1, round(fnt.getlength(ch)))
+            advance += advance % 2
+            img = Image.new("L", (advance, self.height), 0)
+            ImageDraw.Draw(img).text(((advance - fnt.getlength(ch)) / 2, size * 0.1), ch, font=fnt, fill=255)
+            rgba = np.full((self.height, advance, 4), 255, dtype=np.uint8)
+            rgba[..., 3] = np.asarray(img, dtype=np.uint8)
+            self.advances[ch] = advance
+            self.patches[ch] = Patch.from_rgba(0, 0, rgba)
 
     def width_of(self, text: str) -> int:
-        return self.advance * len(text)
+        return sum(self.advances.get(ch, 0) for ch in text)
 
-    def draw(self, frame: U8, x: int, y: int, text: str) -> None:
-        """Brighten toward white under each glyph's mask (clipped to the frame)."""
-        for i, ch in enumerate(text):
-            mask = self.masks.get(ch)
-            if mask is None:
-                continue
-            gx = x + i * self.advance
-            x0, y0 = max(gx, 0), max(y, 0)
-            x1, y1 = min(gx + self.advance, frame.shape[1]), min(y + self.height, frame.shape[0])
-            if x0 >= x1 or y0 >= y1:
-                continue
-            region = frame[y0:y1, x0:x1]
-            m = mask[y0 - y : y1 - y, x0 - gx : x1 - gx]
-            lifted = (255 - region) * m
-            lifted >>= 8
-            region += lifted.astype(np.uint8)
+    def draw(self, planes: Planes, x: int, y: int, text: str) -> None:
+        gx = x - x % 2
+        for ch in text:
+            patch = self.patches.get(ch)
+            if patch is not None:
+                patch.at(gx, y).blend(planes)
+                gx += self.advances[ch]

@@ -41,7 +41,9 @@ class RenderSpec:
         for name, side in (("width", self.width), ("height", self.height)):
             # H.264 in yuv420p subsamples chroma 2x2, so both sides must be even.
             if not MIN_SIDE <= side <= MAX_SIDE or side % 2:
-                raise ValueError(f"RenderSpec.{name} must be an even number {MIN_SIDE}..{MAX_SIDE}, got {side}")
+                raise ValueError(
+                    f"RenderSpec.{name} must be an even number {MIN_SIDE}..{MAX_SIDE}, got {side}"
+                )
         if isinstance(self.fps, bool) or not isinstance(self.fps, int) or not 1 <= self.fps <= MAX_FPS:
             raise ValueError(f"RenderSpec.fps must be an int 1..{MAX_FPS}, got {self.fps!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
@@ -58,8 +60,8 @@ class RenderSpec:
     def key(self) -> str:
         """SHA-256 hex of every field (and the renderer version): the cache entry's name."""
         digest = hashlib.sha256()
-        header = f"vidgate-render/{RENDERER_VERSION}\0{self.seconds}\0{self.width}\0{self.height}\0{self.seed}\0{self.fps}\0"
-        digest.update(header.encode())
+        fields = (RENDERER_VERSION, self.seconds, self.width, self.height, self.seed, self.fps)
+        digest.update(("vidgate-render\0" + "\0".join(map(str, fields)) + "\0").encode())
         prompt = self.prompt.encode("utf-8", "surrogatepass")
         digest.update(len(prompt).to_bytes(8, "big") + prompt)
         if self.image is None:

@@ -1,0 +1,159 @@
+"""A small HTTP/1.1 keep-alive load generator on raw asyncio streams (uvloop when installed).
+
+Python HTTP clients cost more per request than the servers we measure; this one parses only the status
+line and Content-Length, so on loopback it can drive several thousand requests per second from one
+core and the figures describe the server, not the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    requests: int = 0
+    errors: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / self.seconds / 1e6 if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        """Latency percentile in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+        return ordered[index] * 1000
+
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
+
+
+def request_bytes(host: str, port: int, path: str, headers: dict[str, str]) -> bytes:
+    lines = [
+        f"GET {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+        "",
+        "",
+    ]
+    return "\r\n".join(lines).encode()
+
+
+async def _read_response(reader: asyncio.StreamReader, sink: bool) -> tuple[int, int]:
+    """(status, body bytes). Reads a Content-Length or chunked body, discarding it."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    lower = head.lower()
+    at = lower.find(b"\r\ncontent-length:")
+    if at >= 0:
+        end = lower.find(b"\r\n", at + 2)
+        length = int(lower[at + 17 : end])
+        if not sink:
+            await reader.readexactly(length)
+            return status, length
+        left = length
+        while left:
+            chunk = await reader.read(min(left, 1 << 20))
+            if not chunk:
+                raise ConnectionError("connection closed mid-body")
+            left -= len(chunk)
+        return status, length
+    if b"\r\ntransfer-encoding: chunked" in lower:
+        total = 0
+        while True:
+            size_line = await reader.readuntil(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                await reader.readuntil(b"\r\n")
+                return status, total
+            await reader.readexactly(size + 2)
+            total += size
+    return status, 0
+
+
+async def _connection(
+    host: str,
+    port: int,
+    requests: Sequence[bytes],
+    until: float,
+    max_requests: int | None,
+    result: Result,
+    sink: bool,
+    record_from: float,
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port, limit=1 << 22)
+    i = 0
+    try:
+        while time.perf_counter() < until and (max_requests is None or i < max_requests):
+            payload = requests[i % len(requests)]
+            i += 1
+            started = time.perf_counter()
+            writer.write(payload)
+            try:
+                status, size = await _read_response(reader, sink)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                result.errors += 1
+                break
+            done = time.perf_counter()
+            if started >= record_from:
+                result.requests += 1
+                result.bytes += size
+                result.latencies.append(done - started)
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def run(
+    host: str,
+    port: int,
+    paths: Sequence[str],
+    headers: dict[str, str],
+    *,
+    connections: int,
+    seconds: float | None = None,
+    warmup: float = 0.5,
+    requests_per_connection: int | None = None,
+    sink: bool = False,
+) -> Result:
+    """Keep ``connections`` connections busy for ``seconds`` (after ``warmup``), or until each has sent
+    ``requests_per_connection``; cycles through ``paths``."""
+    payloads = [request_bytes(host, port, p, headers) for p in paths]
+    result = Result()
+    start = time.perf_counter()
+    record_from = start + (warmup if seconds is not None else 0.0)
+    until = record_from + seconds if seconds is not None else float("inf")
+    tasks = [
+        asyncio.create_task(
+            _connection(
+                host,
+                port,
+                payloads[c % len(payloads) :] + payloads[: c % len(payloads)],
+                until,
+                requests_per_connection,
+                result,
+                sink,
+                record_from,
+            )
+        )
+        for c in range(connections)
+    ]
+    await asyncio.gather(*tasks)
+    result.seconds = time.perf_counter() - record_from
+    return result

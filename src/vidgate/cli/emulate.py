@@ -1,0 +1,75 @@
+"""``vidgate emulate openai|azure|gemini|vertex``: serve a provider's wire format on loopback.
+
+Each emulator module exposes ``create_app(EmulatorSettings)``; this command runs it with uvicorn and
+prints the environment variables that point vidgate (or the provider's official SDK) at it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from vidgate.emulators.common import EmulatorSettings
+
+
+class Emulated(StrEnum):
+    openai = "openai"
+    azure = "azure"
+    gemini = "gemini"
+    vertex = "vertex"
+
+
+DEFAULT_PORTS = {Emulated.openai: 8101, Emulated.azure: 8102, Emulated.gemini: 8103, Emulated.vertex: 8104}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("emulate")(emulate)
+
+
+def env_hint(provider: Emulated, url: str, key: str) -> list[str]:
+    """The variables that point vidgate's SDK at this emulator."""
+    if provider is Emulated.openai:
+        return [f"OPENAI_BASE_URL={url}/v1", f"OPENAI_API_KEY={key}"]
+    if provider is Emulated.azure:
+        return [f"AZURE_OPENAI_API_BASE={url}", f"AZURE_OPENAI_API_KEY={key}"]
+    if provider is Emulated.gemini:
+        return [f"GEMINI_API_BASE={url}", f"GEMINI_API_KEY={key}"]
+    return [f"VERTEXAI_API_BASE={url}", "VERTEXAI_PROJECT=my-project", f"VERTEXAI_ACCESS_TOKEN={key}"]
+
+
+def factory(provider: Emulated) -> Callable[[EmulatorSettings], Any]:
+    module = importlib.import_module(f"vidgate.emulators.{provider.value}")
+    create_app: Callable[[EmulatorSettings], Any] = module.create_app
+    return create_app
+
+
+def emulate(
+    provider: Annotated[Emulated, typer.Argument(help="Which provider's wire format to serve.")],
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: openai 8101, azure 8102, gemini 8103, vertex 8104).")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="The only key (or Vertex token) accepted; default: any non-empty one.")
+    ] = None,
+    processing_seconds: Annotated[float, typer.Option(help="Seconds from create to a finished video.")] = 2.0,
+    cache_dir: Annotated[Path | None, typer.Option(help="Where rendered videos are cached.")] = None,
+) -> None:
+    """Run an emulator of a provider's video API (real MP4s; fault tokens such as [fault:429] in prompts)."""
+    if processing_seconds < 0:
+        typer.echo("error: --processing-seconds must be >= 0", err=True)
+        raise typer.Exit(2)
+    settings = EmulatorSettings(api_key=api_key, processing_seconds=processing_seconds, cache_dir=cache_dir)
+    app = factory(provider)(settings)
+    bound = DEFAULT_PORTS[provider] if port is None else port
+    url = f"http://{host}:{bound}"
+    typer.echo(f"{provider.value} emulator on {url}. Point vidgate at it with:", err=True)
+    for line in env_hint(provider, url, api_key or "any-key"):
+        typer.echo(f"  export {line}", err=True)
+    uvicorn.run(app, host=host, port=bound, log_level="warning")

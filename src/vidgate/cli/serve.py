@@ -1,0 +1,119 @@
+"""``vidgate serve``: run the gateway (uvicorn; uvloop and httptools when installed).
+
+With no ``--config`` it serves every ``local/*`` catalogue model from a SQLite file ``./vidgate.db``
+with a master key generated for this run and printed once: only the running process knows it (nothing
+is persisted), so a restart without a config prints a new one. Give ``general_settings.master_key`` in
+a config to keep one.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from vidgate import settings
+from vidgate.gateway.config import (
+    ConfigError,
+    GatewayConfig,
+    default_config,
+    generate_master_key,
+    load_config,
+)
+
+CONFIG_ENV = settings.CONFIG_FILE
+MASTER_KEY_ENV = settings.MASTER_KEY
+APP_FACTORY = "vidgate.server.app:app_from_env"
+
+
+def load(config_path: Path | None) -> GatewayConfig:
+    """The config file's config, or the default one. Without ``general_settings.master_key`` the master
+    key is ``VIDGATE_MASTER_KEY`` if set, else generated for this run (and printed once)."""
+    env_key = os.environ.get(MASTER_KEY_ENV) or None
+    if config_path is None:
+        return default_config(master_key=env_key)
+    config = load_config(config_path)
+    if config.master_key is None:
+        key = env_key or generate_master_key()
+        config = config.model_copy(update={"master_key": key, "master_key_generated": env_key is None})
+    return config
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging config plus vidgate's: access lines are JSON, one per request, on stderr."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["formatters"]["json_line"] = {"format": "%(message)s"}
+    config["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["vidgate_access"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "json_line",
+        "stream": "ext://sys.stderr",
+    }
+    config["handlers"]["vidgate"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "plain",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["vidgate.access"] = {
+        "handlers": ["vidgate_access"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    config["loggers"]["vidgate"] = {"handlers": ["vidgate"], "level": level.upper(), "propagate": False}
+    return config
+
+
+def serve(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (model_list, general_settings, ...).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (each runs the API and the poller).")
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+) -> None:
+    """Run the gateway: the OpenAI Videos API with virtual keys, budgets and durable jobs."""
+    try:
+        gateway_config = load(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if gateway_config.master_key_generated and gateway_config.master_key:
+        typer.echo(
+            f"Master key (shown once, not stored; a restart makes a new one): {gateway_config.master_key}"
+        )
+        os.environ[MASTER_KEY_ENV] = gateway_config.master_key
+    where = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    names = sorted({d.model_name for d in gateway_config.deployments})
+    typer.echo(
+        f"vidgate gateway on {where}  (models: {', '.join(names) or 'none'}; database: {_db(gateway_config)})"
+    )
+    logging.getLogger("vidgate").setLevel(log_level.upper())
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": log_config(log_level),
+        "log_level": log_level,
+        "access_log": False,
+        "timeout_graceful_shutdown": 10,
+    }
+    # The server builds its app from the same config (and master key) in each worker process; the CLI
+    # names it by import string (cli and server are sibling layers and never import each other).
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config.resolve())
+    uvicorn.run(APP_FACTORY, factory=True, workers=workers if workers > 1 else None, **common)
+
+
+def _db(config: GatewayConfig) -> str:
+    url = config.database_url
+    scheme, _, rest = url.partition("://")
+    if "@" in rest:  # never print a password
+        rest = rest.split("@", 1)[1]
+    return f"{scheme}://{rest}"

@@ -1,0 +1,109 @@
+"""Who is calling: the master key or a virtual key, looked up by the sha256 of the presented secret.
+
+Lookups are cached for ``ttl`` seconds (hits only: a new key works at once); every key change made
+through this process invalidates the cache, other replicas see a change within ``ttl``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vidgate.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from vidgate.gateway.keys import hash_secret
+from vidgate.gateway.ports import KeyStore
+from vidgate.gateway.records import KeyRecord
+
+MASTER_OWNER = "master"
+
+
+@dataclass(frozen=True)
+class Principal:
+    key: KeyRecord | None  # None for the master key
+    is_master: bool
+
+    @property
+    def owner_id(self) -> str:
+        return self.key.id if self.key is not None else MASTER_OWNER
+
+    def may_use(self, model_name: str) -> bool:
+        """A key's ``models`` lists the public model names it may use; empty means all."""
+        return self.key is None or not self.key.models or model_name in self.key.models
+
+    def require_model(self, model_name: str, known: bool) -> None:
+        """Unknown model and model not allowed for this key answer the same 404 (OpenAI's wording), so a
+        key cannot probe which models exist."""
+        if not known or not self.may_use(model_name):
+            raise NotFoundError(
+                f"The model '{model_name}' does not exist or you do not have access to it.",
+                param="model",
+                code="model_not_found",
+            )
+
+    def require_master(self, action: str) -> None:
+        if not self.is_master:
+            raise PermissionDeniedError(
+                f"Only the master key may {action}.", code="master_key_required", type="permission_denied"
+            )
+
+
+def missing_key() -> AuthenticationError:
+    return AuthenticationError(
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using "
+        "Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        code="missing_api_key",
+    )
+
+
+def invalid_key(secret: str) -> AuthenticationError:
+    shown = f"{secret[:6]}...{secret[-4:]}" if len(secret) > 12 else "***"
+    return AuthenticationError(f"Incorrect API key provided: {shown}.", code="invalid_api_key")
+
+
+class Authenticator:
+    def __init__(
+        self,
+        keys: KeyStore,
+        master_key: str | None,
+        *,
+        ttl: float = 2.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keys = keys
+        self._master_hash = hash_secret(master_key) if master_key else None
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._cache: dict[str, tuple[KeyRecord, float]] = {}
+
+    async def authenticate(self, secret: str | None) -> Principal:
+        if not secret:
+            raise missing_key()
+        digest = hash_secret(secret)
+        if self._master_hash is not None and hmac.compare_digest(digest, self._master_hash):
+            return Principal(key=None, is_master=True)
+        record = await self._lookup(digest)
+        if record is None:
+            raise invalid_key(secret)
+        if record.revoked:
+            raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
+        return Principal(key=record, is_master=False)
+
+    async def _lookup(self, digest: str) -> KeyRecord | None:
+        now = self._clock()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        record = await self._keys.get_by_hash(digest)
+        if record is not None and self.ttl > 0:
+            if len(self._cache) >= self.max_entries:
+                self._cache.clear()
+            self._cache[digest] = (record, now + self.ttl)
+        return record
+
+    def invalidate(self) -> None:
+        """Forget every cached key (after a key was created, updated, revoked or deleted)."""
+        self._cache.clear()

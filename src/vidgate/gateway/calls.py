@@ -1,0 +1,71 @@
+"""Provider calls for a deployment: one place that turns (deployment, operation) into a driven flow.
+
+Credentials always come from the deployment object (pinned at create); Vertex access tokens are
+resolved here, before the flow runs, because adapters do no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from vidgate.gateway.routing import Deployment
+from vidgate.providers.base import Capability, Credentials, Flow, Provider, ProviderJob
+from vidgate.providers.registry import get_provider
+from vidgate.transport import AsyncByteStream, AsyncRunner
+from vidgate.transport.google_auth import awith_vertex_token
+from vidgate.types import VideoRequest
+
+T = TypeVar("T")
+
+
+class ProviderCalls:
+    """Drives provider flows through an AsyncRunner. Subclass or wrap it to observe calls in tests."""
+
+    def __init__(self, runner: AsyncRunner, providers: Mapping[str, Provider] | None = None) -> None:
+        """``providers`` overrides adapters by name (tests pass a LocalProvider with their own clock)."""
+        self.runner = runner
+        self.providers = dict(providers or {})
+
+    def provider(self, dep: Deployment) -> Provider:
+        found = self.providers.get(dep.provider)
+        return found if found is not None else get_provider(dep.provider)
+
+    def supports(self, dep: Deployment, capability: Capability) -> bool:
+        return capability in self.provider(dep).capabilities
+
+    async def credentials(self, dep: Deployment) -> Credentials:
+        if dep.provider == "vertex_ai":
+            return await awith_vertex_token(dep.credentials)
+        return dep.credentials
+
+    async def _run(self, dep: Deployment, flow: Flow[T]) -> T:
+        return await self.runner.run(flow, self.provider(dep).error_for)
+
+    async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
+        creds = await self.credentials(dep)
+        return await self._run(dep, self.provider(dep).create(req, creds))
+
+    async def retrieve(self, dep: Deployment, native_id: str) -> ProviderJob:
+        creds = await self.credentials(dep)
+        return await self._run(dep, self.provider(dep).retrieve(native_id, creds))
+
+    async def remix(self, dep: Deployment, native_id: str, prompt: str) -> ProviderJob:
+        creds = await self.credentials(dep)
+        return await self._run(dep, self.provider(dep).remix(native_id, prompt, creds))
+
+    async def delete(self, dep: Deployment, native_id: str) -> bool:
+        creds = await self.credentials(dep)
+        return await self._run(dep, self.provider(dep).delete(native_id, creds))
+
+    @asynccontextmanager
+    async def open(
+        self, dep: Deployment, native_id: str, variant: str, *, headers: dict[str, str] | None = None
+    ) -> AsyncIterator[AsyncByteStream]:
+        """Stream one variant of a finished video from the provider (bounded memory)."""
+        provider = self.provider(dep)
+        creds = await self.credentials(dep)
+        download = await self.runner.run(provider.download(native_id, variant, creds), provider.error_for)
+        async with self.runner.open(download, provider.error_for, headers=headers) as stream:
+            yield stream

@@ -1,0 +1,433 @@
+"""The gateway's config file (the seed documents' format) and the default config of ``vidgate serve``.
+
+Rules worth knowing:
+
+- Values ``os.environ/NAME`` are read from the environment at start-up; a missing variable is an error.
+- Every deployment resolves to a row of the model catalogue: its ``model`` (``provider/model``), or
+  ``base_model`` when the provider's name differs (an Azure deployment name). A model the catalogue
+  does not know is refused, even with a price: the row also says which durations and sizes to accept,
+  and without it requests could not be validated or costed. ``output_cost_per_second`` overrides the
+  catalogue's price for that deployment.
+- Credentials missing from an entry are taken once, at start-up, from the provider's usual
+  environment variables (``OPENAI_API_KEY``, ...) and pinned to the deployment; follow-ups never
+  look anywhere else.
+- Unknown keys are errors (a typo must not be silently ignored). Every error names its path, e.g.
+  ``model_list[1].litellm_params.model: unknown provider 'foo'``.
+- A deployment's id is ``model_info.id`` or a hash of what identifies the upstream (public name,
+  provider, model, base URL, version, project, location, key hash), so it survives restarts and
+  reordering; jobs are pinned to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from vidgate import settings
+from vidgate.catalog import ModelSpec, find_model, models_for_provider
+from vidgate.errors import APIError
+from vidgate.gateway.routing import ROUTING_STRATEGIES, Deployment, Router
+from vidgate.providers.base import Credentials
+from vidgate.providers.registry import ALIASES, get_provider, provider_names
+
+ENV_PREFIX = "os.environ/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./vidgate.db"
+DEFAULT_CONTENT_DIR = "./data/content"
+
+
+class ConfigError(Exception):
+    """A config that cannot start the gateway; the message names the offending path."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeploymentParams(_Strict):
+    model: str
+    api_key: str | None = None
+    api_base: str | None = None
+    api_version: str | None = None
+    organization: str | None = None
+    vertex_project: str | None = None
+    vertex_location: str | None = None
+    access_token: str | None = None
+    base_model: str | None = None
+    output_cost_per_second: Decimal | None = Field(default=None, ge=0)
+    rpm: int | None = Field(default=None, gt=0)
+    weight: float = Field(default=1.0, ge=0)
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: str | None = None
+
+
+class ModelEntry(_Strict):
+    model_name: str = Field(min_length=1)
+    litellm_params: DeploymentParams | None = None
+    params: DeploymentParams | None = None
+    model_info: ModelInfo = Field(default_factory=ModelInfo)
+
+    @model_validator(mode="after")
+    def _one_params(self) -> ModelEntry:
+        if (self.litellm_params is None) == (self.params is None):
+            raise ValueError("give exactly one of 'litellm_params' or 'params'")
+        return self
+
+    @property
+    def deployment(self) -> DeploymentParams:
+        chosen = self.litellm_params or self.params
+        assert chosen is not None
+        return chosen
+
+    @property
+    def params_key(self) -> str:
+        return "litellm_params" if self.litellm_params is not None else "params"
+
+
+class GeneralSettings(_Strict):
+    master_key: str | None = None
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    content_dir: str = DEFAULT_CONTENT_DIR
+
+    @field_validator("master_key")
+    @classmethod
+    def _key_shape(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 8:
+            raise ValueError("must be at least 8 characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_scheme(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0]
+        if not scheme.startswith(("sqlite", "postgresql", "postgres")):
+            raise ValueError(
+                f"unsupported database '{scheme}': use sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+
+class RouterSettings(_Strict):
+    routing_strategy: Literal["simple-shuffle", "least-busy"] = "simple-shuffle"
+    fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
+    cooldown_time: float = Field(default=30.0, ge=0)
+    allowed_fails: int = Field(default=0, ge=0)
+    num_retries: int = Field(default=2, ge=0, le=10)
+
+
+class LoggingSettings(_Strict):
+    request_logging: bool = False
+
+
+class ConfigFile(_Strict):
+    model_list: list[ModelEntry] = Field(default_factory=list)
+    general_settings: GeneralSettings = Field(default_factory=GeneralSettings)
+    router_settings: RouterSettings = Field(default_factory=RouterSettings)
+    litellm_settings: LoggingSettings = Field(default_factory=LoggingSettings)
+
+
+class GatewayConfig(BaseModel):
+    """The validated config: the file's sections plus the resolved deployments."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    deployments: tuple[Deployment, ...]
+    master_key: str | None
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    content_dir: Path = Path(DEFAULT_CONTENT_DIR)
+    router_settings: RouterSettings = Field(default_factory=RouterSettings)
+    request_logging: bool = False
+    master_key_generated: bool = False  # True when vidgate made one up (print it once)
+
+    def fallbacks(self) -> dict[str, list[str]]:
+        merged: dict[str, list[str]] = {}
+        for item in self.router_settings.fallbacks:
+            for name, targets in item.items():
+                merged.setdefault(name, []).extend(targets)
+        return merged
+
+    def router(self) -> Router:
+        rs = self.router_settings
+        return Router(
+            self.deployments,
+            strategy=rs.routing_strategy,
+            fallbacks=self.fallbacks(),
+            cooldown_time=rs.cooldown_time,
+            allowed_fails=rs.allowed_fails,
+        )
+
+
+# ---- loading -------------------------------------------------------------------------------------
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Read and validate a YAML config file; ConfigError (with the file, line or field) when wrong."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the config file: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(file)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from exc
+    try:
+        return parse_config(data if data is not None else {}, environ)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from exc
+
+
+def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Validate an already-parsed config mapping."""
+    env_map = os.environ if environ is None else environ
+    if not isinstance(data, dict):
+        raise ConfigError("the config must be a mapping with model_list, general_settings, ...")
+    resolved = _resolve_env(data, "", env_map)
+    try:
+        parsed = ConfigFile.model_validate(resolved)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{_path(first['loc'])}: {_message(first)}") from exc
+    deployments = _deployments(parsed, env_map)
+    _check_fallbacks(parsed, {d.model_name for d in deployments})
+    gs = parsed.general_settings
+    return GatewayConfig(
+        deployments=tuple(deployments),
+        master_key=gs.master_key,
+        database_url=gs.database_url,
+        redis_url=gs.redis_url,
+        content_dir=Path(gs.content_dir),
+        router_settings=parsed.router_settings,
+        request_logging=parsed.litellm_settings.request_logging,
+    )
+
+
+def default_config(*, master_key: str | None = None) -> GatewayConfig:
+    """``vidgate serve`` with no config: every local catalogue model (as ``local-1`` and
+    ``local/local-1``), SQLite ``./vidgate.db``, content in ``./data/content``, and a generated master
+    key (only its hash is kept in memory: a restart without config makes a new one)."""
+    model_list: list[dict[str, Any]] = []
+    for spec in models_for_provider("local"):
+        for name in (spec.model, spec.id):
+            model_list.append({"model_name": name, "litellm_params": {"model": spec.id}})
+    config = parse_config({"model_list": model_list}, environ={})
+    generated = master_key is None
+    return config.model_copy(
+        update={"master_key": master_key or generate_master_key(), "master_key_generated": generated}
+    )
+
+
+def generate_master_key() -> str:
+    return "sk-" + secrets.token_urlsafe(32)
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown setting (check the spelling)"
+    if kind == "missing":
+        return "required setting is missing"
+    msg = str(error.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def _resolve_env(value: Any, path: str, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, str) and value.startswith(ENV_PREFIX):
+        name = value[len(ENV_PREFIX) :]
+        found = environ.get(name)
+        if not found:
+            raise ConfigError(f"{path or '(top level)'}: environment variable {name} is not set")
+        return found
+    if isinstance(value, dict):
+        return {k: _resolve_env(v, f"{path}.{k}" if path else str(k), environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(v, f"{path}[{i}]", environ) for i, v in enumerate(value)]
+    return value
+
+
+def _first_env(environ: Mapping[str, str], names: str | tuple[str, ...]) -> str | None:
+    for name in (names,) if isinstance(names, str) else names:
+        if environ.get(name):
+            return environ[name]
+    return None
+
+
+def _spec_for(provider: str, model: str, base_model: str | None, where: str) -> ModelSpec:
+    if base_model is not None:
+        candidate = base_model if "/" in base_model else f"{provider}/{base_model}"
+        spec = find_model(candidate)
+        if spec is None:
+            raise ConfigError(
+                f"{where}.base_model: '{base_model}' is not in the model catalogue "
+                f"(see `vidgate models`; e.g. {_examples(provider)})"
+            )
+        return spec
+    spec = find_model(f"{provider}/{model}")
+    if spec is None:
+        raise ConfigError(
+            f"{where}.model: '{provider}/{model}' is not in the model catalogue; set base_model to the "
+            f"catalogue model it serves (e.g. {_examples(provider)}) so requests can be validated and costed"
+        )
+    return spec
+
+
+def _examples(provider: str) -> str:
+    known = [s.id for s in models_for_provider(provider)][:3]
+    return ", ".join(known) if known else "openai/sora-2"
+
+
+def _credentials(provider: str, p: DeploymentParams, where: str, environ: Mapping[str, str]) -> Credentials:
+    api_key, api_base, api_version = p.api_key, p.api_base, p.api_version
+    project, location = p.vertex_project, p.vertex_location
+    if provider == "openai":
+        api_key = api_key or _first_env(environ, settings.OPENAI_API_KEY)
+        api_base = api_base or _first_env(environ, settings.OPENAI_BASE_URL)
+        _require(api_key, f"{where}.api_key", "the openai provider needs an API key (or set OPENAI_API_KEY)")
+    elif provider == "azure":
+        api_key = api_key or _first_env(environ, settings.AZURE_API_KEY)
+        api_base = api_base or _first_env(environ, settings.AZURE_API_BASE)
+        api_version = api_version or _first_env(environ, settings.AZURE_API_VERSION)
+        _require(api_base, f"{where}.api_base", "the azure provider needs the resource endpoint")
+        _require(api_key or p.access_token, f"{where}.api_key", "the azure provider needs an API key")
+    elif provider == "gemini":
+        api_key = api_key or _first_env(environ, settings.GEMINI_API_KEY)
+        api_base = api_base or _first_env(environ, settings.GEMINI_API_BASE)
+        _require(api_key, f"{where}.api_key", "the gemini provider needs an API key (or set GEMINI_API_KEY)")
+    elif provider == "vertex_ai":
+        project = project or _first_env(environ, settings.VERTEX_PROJECT)
+        location = location or _first_env(environ, settings.VERTEX_LOCATION)
+        api_base = api_base or _first_env(environ, settings.VERTEX_API_BASE)
+        _require(project, f"{where}.vertex_project", "vertex_ai needs a project (or set VERTEXAI_PROJECT)")
+        _require(
+            location, f"{where}.vertex_location", "vertex_ai needs a location (or set VERTEXAI_LOCATION)"
+        )
+    return Credentials(
+        api_key=api_key,
+        api_base=api_base,
+        api_version=api_version,
+        organization=p.organization,
+        project=project,
+        location=location,
+        access_token=p.access_token,
+        extra_headers=dict(p.extra_headers),
+    )
+
+
+def _require(value: str | None, path: str, why: str) -> None:
+    if not value:
+        raise ConfigError(f"{path}: {why}")
+
+
+def _deployment_id(name: str, provider: str, model: str, creds: Credentials) -> str:
+    key_hash = hashlib.sha256((creds.api_key or "").encode()).hexdigest()
+    ident = [
+        name,
+        provider,
+        model,
+        creds.api_base,
+        creds.api_version,
+        creds.project,
+        creds.location,
+        key_hash,
+    ]
+    return "dep-" + hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:16]
+
+
+def _deployments(parsed: ConfigFile, environ: Mapping[str, str]) -> list[Deployment]:
+    out: list[Deployment] = []
+    seen: dict[str, str] = {}
+    for index, entry in enumerate(parsed.model_list):
+        where = f"model_list[{index}].{entry.params_key}"
+        p = entry.deployment
+        provider, sep, model = p.model.partition("/")
+        if not sep or not model:
+            raise ConfigError(
+                f"{where}.model: expected 'provider/model' (e.g. openai/sora-2), got '{p.model}'"
+            )
+        if provider not in provider_names() and provider not in ALIASES:
+            raise ConfigError(
+                f"{where}.model: unknown provider '{provider}' (known: {', '.join(provider_names())})"
+            )
+        try:
+            canonical = get_provider(provider).name
+        except (APIError, ImportError) as exc:
+            raise ConfigError(f"{where}.model: provider '{provider}' cannot be loaded: {exc}") from exc
+        spec = _spec_for(canonical, model, p.base_model, where)
+        if spec.provider != canonical:
+            raise ConfigError(
+                f"{where}.base_model: '{spec.id}' belongs to provider '{spec.provider}', not '{canonical}'"
+            )
+        creds = _credentials(canonical, p, where, environ)
+        dep_id = entry.model_info.id or _deployment_id(entry.model_name, canonical, model, creds)
+        if dep_id in seen:
+            raise ConfigError(
+                f"model_list[{index}]: same deployment as {seen[dep_id]} (id '{dep_id}'); "
+                "remove the duplicate or give each a distinct model_info.id"
+            )
+        seen[dep_id] = f"model_list[{index}]"
+        out.append(
+            Deployment(
+                id=dep_id,
+                model_name=entry.model_name,
+                provider=canonical,
+                model=model,
+                spec=spec,
+                credentials=creds,
+                price_per_second=p.output_cost_per_second,
+                rpm=p.rpm,
+                weight=p.weight,
+            )
+        )
+    return out
+
+
+def _check_fallbacks(parsed: ConfigFile, names: set[str]) -> None:
+    for index, item in enumerate(parsed.router_settings.fallbacks):
+        for source, targets in item.items():
+            where = f"router_settings.fallbacks[{index}].{source}"
+            if source not in names:
+                raise ConfigError(f"{where}: no model_list entry is named '{source}'")
+            for target in targets:
+                if target not in names:
+                    raise ConfigError(f"{where}: fallback '{target}' is not a model_name in model_list")
+
+
+__all__ = [
+    "ROUTING_STRATEGIES",
+    "ConfigError",
+    "GatewayConfig",
+    "default_config",
+    "generate_master_key",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,147 @@
+"""Virtual keys: secrets, their hashes, and the admin fields (validated, in LiteLLM's names).
+
+A secret is ``sk-`` + 43 url-safe characters (32 random bytes); only its sha256 hex is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Collection, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from vidgate.catalog import from_micros, to_micros
+from vidgate.errors import BadRequestError
+from vidgate.gateway.budget import parse_budget_duration
+from vidgate.gateway.records import KeyRecord
+
+SECRET_PREFIX = "sk-"
+DISPLAY_PREFIX_CHARS = 8
+KEY_FIELDS: tuple[str, ...] = (
+    "models",
+    "max_budget",
+    "budget_duration",
+    "rpm_limit",
+    "max_parallel_requests",
+    "key_alias",
+    "metadata",
+    "blocked",
+)
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_key_id() -> str:
+    return "key_" + secrets.token_hex(12)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def looks_like_secret(value: str) -> bool:
+    return value.startswith(SECRET_PREFIX)
+
+
+def apply_fields(record: KeyRecord, fields: Mapping[str, Any], *, model_names: Collection[str]) -> None:
+    """Validate admin ``fields`` and write them into ``record`` (BadRequestError naming the field)."""
+    for name, value in fields.items():
+        if name == "models":
+            record.models = _models(value, model_names)
+        elif name == "max_budget":
+            record.max_budget_micros = None if value is None else to_micros(_money(value, name))
+        elif name == "budget_duration":
+            if value is not None:
+                parse_budget_duration(_text(value, name))
+            record.budget_duration = value
+        elif name == "rpm_limit":
+            record.rpm_limit = _limit(value, name)
+        elif name == "max_parallel_requests":
+            record.max_parallel_requests = _limit(value, name)
+        elif name == "key_alias":
+            record.alias = None if value is None else _text(value, name)
+        elif name == "metadata":
+            if not isinstance(value, dict):
+                raise BadRequestError("Invalid type for 'metadata': expected an object.", param="metadata")
+            record.metadata = dict(value)
+        elif name == "blocked":
+            if not isinstance(value, bool):
+                raise BadRequestError("Invalid type for 'blocked': expected a boolean.", param="blocked")
+            record.revoked = value
+        else:
+            raise BadRequestError(
+                f"Unknown parameter: '{name}'. Supported fields are: {', '.join(KEY_FIELDS)}.",
+                param=name,
+                code="unknown_parameter",
+            )
+
+
+def info(record: KeyRecord) -> dict[str, Any]:
+    """``GET /key/info``'s body, LiteLLM-shaped: ``{"key": id, "info": {...}}`` (money in USD)."""
+    budget = record.max_budget_micros
+    return {
+        "key": record.id,
+        "info": {
+            "token": record.id,
+            "key_name": record.key_prefix + "...",
+            "key_alias": record.alias,
+            "models": list(record.models),
+            "max_budget": None if budget is None else from_micros(budget),
+            "budget_duration": record.budget_duration,
+            "budget_reset_at": record.budget_reset_at,
+            "spend": from_micros(record.spend_micros),
+            "total_spend": from_micros(record.total_spend_micros),
+            "reserved": from_micros(record.reserved_micros),
+            "active_jobs": record.active_jobs,
+            "rpm_limit": record.rpm_limit,
+            "max_parallel_requests": record.max_parallel_requests,
+            "metadata": dict(record.metadata),
+            "created_at": record.created_at,
+            "blocked": record.revoked,
+        },
+    }
+
+
+def _models(value: Any, known: Collection[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise BadRequestError("Invalid type for 'models': expected a list of model names.", param="models")
+    unknown = [v for v in value if v not in known]
+    if unknown:
+        raise BadRequestError(
+            f"Invalid value for 'models': unknown model '{unknown[0]}'. Configured models: "
+            f"{', '.join(sorted(known))}.",
+            param="models",
+            code="invalid_value",
+        )
+    return tuple(dict.fromkeys(value))
+
+
+def _money(value: Any, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise BadRequestError(f"Invalid type for '{name}': expected a number of USD.", param=name)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise BadRequestError(f"Invalid '{name}': '{value}' is not a number.", param=name) from exc
+    if not amount.is_finite() or amount < 0:
+        raise BadRequestError(f"Invalid '{name}': expected a number >= 0, got {value}.", param=name)
+    return amount
+
+
+def _limit(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadRequestError(f"Invalid '{name}': expected a positive integer, got {value!r}.", param=name)
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise BadRequestError(f"Invalid type for '{name}': expected a non-empty string.", param=name)
+    return value

@@ -1,0 +1,163 @@
+"""Deployments and how a create picks one: load balancing, cooldowns after upstream failures, and
+fallbacks to other public model names.
+
+Only creates are routed. Every follow-up (status, content, remix, delete) goes to the deployment that
+created the job, looked up by id with ``Router.get``; a job is never moved to another deployment.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from vidgate.catalog import ModelSpec
+from vidgate.errors import APIError
+from vidgate.providers.base import Credentials
+
+RoutingStrategy = Literal["simple-shuffle", "least-busy"]
+ROUTING_STRATEGIES: tuple[str, ...] = ("simple-shuffle", "least-busy")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One configured upstream: a public model name served by ``provider``'s ``model`` with these
+    credentials. ``spec`` is the catalogue row that validates requests and prices them."""
+
+    id: str
+    model_name: str
+    provider: str
+    model: str  # the name the provider's wire format wants (an Azure deployment name, ...)
+    spec: ModelSpec
+    credentials: Credentials = field(default_factory=Credentials)
+    price_per_second: Decimal | None = None  # overrides the catalogue's rate
+    rpm: int | None = None
+    weight: float = 1.0
+
+
+def fallback_eligible(error: APIError) -> bool:
+    """Upstream trouble another deployment may not have: 408, 429, 5xx and connection failures.
+    A 4xx about the request itself (validation, content policy, auth of the caller) never falls back."""
+    return error.status_code in (408, 429) or error.status_code >= 500
+
+
+@dataclass
+class _Health:
+    failures: int = 0
+    cooldown_until: float = 0.0
+    in_flight: int = 0
+
+
+class Router:
+    """Picks deployments for a public model name. State (cooldowns, in-flight counts) is per process."""
+
+    def __init__(
+        self,
+        deployments: Iterable[Deployment],
+        *,
+        strategy: RoutingStrategy = "simple-shuffle",
+        fallbacks: dict[str, list[str]] | None = None,
+        cooldown_time: float = 30.0,
+        allowed_fails: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.deployments: tuple[Deployment, ...] = tuple(deployments)
+        self.strategy = strategy
+        self.fallbacks = {k: list(v) for k, v in (fallbacks or {}).items()}
+        self.cooldown_time = cooldown_time
+        self.allowed_fails = allowed_fails
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._by_id = {d.id: d for d in self.deployments}
+        self._by_name: dict[str, list[Deployment]] = {}
+        for dep in self.deployments:
+            self._by_name.setdefault(dep.model_name, []).append(dep)
+        self._health: dict[str, _Health] = {d.id: _Health() for d in self.deployments}
+
+    # ---- lookups -------------------------------------------------------------------------------
+
+    def model_names(self) -> list[str]:
+        return list(self._by_name)
+
+    def has_model(self, model_name: str) -> bool:
+        return model_name in self._by_name
+
+    def get(self, deployment_id: str) -> Deployment | None:
+        """The pinned deployment of a job, or None if it is no longer configured."""
+        return self._by_id.get(deployment_id)
+
+    def deployments_for(self, model_name: str) -> list[Deployment]:
+        return list(self._by_name.get(model_name, ()))
+
+    # ---- choosing ------------------------------------------------------------------------------
+
+    def cooling(self, deployment_id: str) -> bool:
+        return self._health[deployment_id].cooldown_until > self._clock()
+
+    def order(self, model_name: str) -> list[Deployment]:
+        """The model's deployments in the order to try them: healthy ones by the strategy, then those
+        cooling down (still worth a try when nothing else is left)."""
+        deps = self.deployments_for(model_name)
+        healthy = [d for d in deps if not self.cooling(d.id)]
+        cooling = sorted(
+            (d for d in deps if self.cooling(d.id)), key=lambda d: self._health[d.id].cooldown_until
+        )
+        return self._arrange(healthy) + cooling
+
+    def plan(self, model_name: str) -> list[Deployment]:
+        """Every deployment a create may try: the model's own, then each fallback model's, in order."""
+        seen: set[str] = set()
+        result: list[Deployment] = []
+        for name in [model_name, *self.fallbacks.get(model_name, [])]:
+            for dep in self.order(name):
+                if dep.id not in seen:
+                    seen.add(dep.id)
+                    result.append(dep)
+        return result
+
+    def _arrange(self, deps: list[Deployment]) -> list[Deployment]:
+        if len(deps) <= 1:
+            return deps
+        if self.strategy == "least-busy":
+            shuffled = deps[:]
+            self._rng.shuffle(shuffled)  # ties broken at random
+            return sorted(shuffled, key=lambda d: self._health[d.id].in_flight)
+        remaining = deps[:]
+        ordered: list[Deployment] = []
+        while remaining:  # weighted sampling without replacement
+            weights = [max(d.weight, 0.0) for d in remaining]
+            if sum(weights) <= 0:
+                weights = [1.0] * len(remaining)
+            pick = self._rng.choices(range(len(remaining)), weights=weights)[0]
+            ordered.append(remaining.pop(pick))
+        return ordered
+
+    # ---- feedback ------------------------------------------------------------------------------
+
+    @contextmanager
+    def in_flight(self, deployment_id: str) -> Iterator[None]:
+        """Counts a create in progress on the deployment (what least-busy balances)."""
+        health = self._health[deployment_id]
+        health.in_flight += 1
+        try:
+            yield
+        finally:
+            health.in_flight -= 1
+
+    def report_failure(self, deployment_id: str) -> None:
+        """An upstream failure: more than ``allowed_fails`` in a row cools it down for ``cooldown_time``."""
+        health = self._health[deployment_id]
+        health.failures += 1
+        if health.failures > self.allowed_fails:
+            health.cooldown_until = self._clock() + self.cooldown_time
+            health.failures = 0
+
+    def report_success(self, deployment_id: str) -> None:
+        health = self._health[deployment_id]
+        health.failures = 0
+        health.cooldown_until = 0.0

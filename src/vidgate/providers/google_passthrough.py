@@ -1,0 +1,224 @@
+"""Google-native Veo requests forwarded as sent (the gateway's Gemini and Vertex AI pass-through).
+
+A client speaking Google's own wire format (google-genai, or plain REST) sends a ``:predictLongRunning``
+body. The gateway must check and price it with the catalogue before anything is sent, then forward the
+body unchanged to the deployment, poll the operation and fetch its videos. This module holds that wire
+knowledge: ``read_native_body`` reads a body into the catalogue's terms (names of Google's fields kept
+for error messages), and the flows build the calls on a deployment's credentials through the Gemini and
+Vertex adapters' own URL and header rules, so the pass-through and the OpenAI-shaped path can never
+disagree about where a deployment lives.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from vidgate.errors import APIError, BadRequestError, NotFoundError
+from vidgate.providers.base import Credentials, Download, Flow, HttpCall
+from vidgate.providers.gemini import GeminiProvider
+from vidgate.providers.google_wire import decode_inline, json_object, read_operation, samples
+from vidgate.providers.vertex import VertexProvider, parse_gcs_uri
+from vidgate.types import ImageInput
+
+GOOGLE_PROVIDERS = ("gemini", "vertex_ai")
+# Top-level body fields the gateway cannot forward: a provider webhook would be called with the
+# provider's own operation name, bypassing the gateway's ids and ownership.
+_REFUSED_TOP_LEVEL = ("webhookConfig",)
+
+
+@dataclass(frozen=True)
+class NativeRequest:
+    """A ``:predictLongRunning`` body in the catalogue's terms, for validation and pricing only (the
+    body itself is forwarded as the client sent it). Values are as sent; the gateway checks them."""
+
+    prompt: str | None
+    duration_seconds: object = None
+    aspect_ratio: object = None
+    resolution: object = None
+    sample_count: object = None
+    negative_prompt: object = None
+    person_generation: object = None
+    seed: object = None
+    generate_audio: object = None
+    image: ImageInput | None = None
+    last_frame: ImageInput | None = None
+    reference_images: tuple[ImageInput, ...] = ()
+    has_video: bool = False
+    has_mask: bool = False
+    storage_uri: str | None = None
+
+
+def _invalid(message: str, field: str) -> BadRequestError:
+    return BadRequestError(message, param=field, code="invalid_argument")
+
+
+def _image(raw: object, field: str, *, allow_gcs: bool) -> ImageInput | None:
+    """``{bytesBase64Encoded, mimeType}``, ``{inlineData: {data, mimeType}}`` (Gemini REST examples) or
+    ``{gcsUri, mimeType}`` (Vertex only)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _invalid(f"Invalid value at '{field}': expected an object.", field)
+    inline = raw.get("inlineData")
+    if isinstance(inline, dict):
+        raw = {"bytesBase64Encoded": inline.get("data"), "mimeType": inline.get("mimeType")}
+    mime = raw.get("mimeType")
+    if mime is not None and not isinstance(mime, str):
+        raise _invalid(f"Invalid value at '{field}.mimeType' (TYPE_STRING).", field)
+    gcs = raw.get("gcsUri")
+    if gcs is not None:
+        if not allow_gcs:
+            raise _invalid(f"`gcsUri` isn't supported in `{field}` by the Gemini API. Send the image bytes.", field)
+        if not isinstance(gcs, str) or not gcs.startswith("gs://"):
+            raise _invalid(f"Invalid value at '{field}.gcsUri': expected a gs:// URI.", field)
+        return ImageInput(url=gcs, mime_type=mime)
+    data = raw.get("bytesBase64Encoded")
+    if not isinstance(data, str) or not data:
+        accepted = "`bytesBase64Encoded` (or `gcsUri`)" if allow_gcs else "`bytesBase64Encoded`"
+        raise _invalid(f"`{field}` needs {accepted} and `mimeType`.", field)
+    try:
+        decoded = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _invalid(f"Invalid value at '{field}.bytesBase64Encoded': not valid base64.", field) from exc
+    return ImageInput(data=decoded, mime_type=mime)
+
+
+def read_native_body(body: object, provider: str) -> NativeRequest:
+    """Read a Gemini (``provider="gemini"``) or Vertex (``"vertex_ai"``) ``:predictLongRunning`` body.
+
+    Raises BadRequestError (param = Google's field name) when the body is not that shape.
+    """
+    if not isinstance(body, dict):
+        raise _invalid("Invalid JSON payload: expected an object.", "body")
+    for field in _REFUSED_TOP_LEVEL:
+        if field in body:
+            raise _invalid(
+                f"`{field}` is not supported through the vidgate gateway: poll the operation instead.", field
+            )
+    instances = body.get("instances")
+    if not isinstance(instances, list) or len(instances) != 1 or not isinstance(instances[0], dict):
+        raise _invalid("`instances` must be a list with exactly one instance object.", "instances")
+    instance: dict[str, Any] = instances[0]
+    params = body.get("parameters")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise _invalid("Invalid value at 'parameters': expected an object.", "parameters")
+    prompt = instance.get("prompt")
+    if prompt is not None and not isinstance(prompt, str):
+        raise _invalid("Invalid value at 'instances[0].prompt' (TYPE_STRING).", "prompt")
+    allow_gcs = provider == "vertex_ai"
+    references = instance.get("referenceImages")
+    refs: list[ImageInput] = []
+    if references is not None:
+        if not isinstance(references, list):
+            raise _invalid("`referenceImages` must be a list.", "referenceImages")
+        for i, ref in enumerate(references):
+            if not isinstance(ref, dict):
+                raise _invalid(f"Invalid value at 'referenceImages[{i}]': expected an object.", "referenceImages")
+            image = _image(ref.get("image"), f"referenceImages[{i}].image", allow_gcs=allow_gcs)
+            if image is None:
+                raise _invalid(f"`referenceImages[{i}]` needs an `image`.", "referenceImages")
+            refs.append(image)
+    storage = params.get("storageUri")
+    return NativeRequest(
+        prompt=prompt,
+        duration_seconds=params.get("durationSeconds"),
+        aspect_ratio=params.get("aspectRatio"),
+        resolution=params.get("resolution"),
+        sample_count=params.get("sampleCount"),
+        negative_prompt=params.get("negativePrompt"),
+        person_generation=params.get("personGeneration"),
+        seed=params.get("seed"),
+        generate_audio=params.get("generateAudio"),
+        image=_image(instance.get("image"), "image", allow_gcs=allow_gcs),
+        last_frame=_image(instance.get("lastFrame"), "lastFrame", allow_gcs=allow_gcs),
+        reference_images=tuple(refs),
+        has_video=instance.get("video") is not None,
+        has_mask=instance.get("mask") is not None,
+        storage_uri=storage if isinstance(storage, str) else None,
+    )
+
+
+# ---- calls on a deployment ----------------------------------------------------------------------
+
+_GEMINI = GeminiProvider()
+_VERTEX = VertexProvider()
+
+
+def _check(provider: str) -> None:
+    if provider not in GOOGLE_PROVIDERS:
+        raise ValueError(f"not a Google provider: {provider!r}")
+
+
+def create_call(provider: str, model: str, body: Mapping[str, Any], creds: Credentials) -> HttpCall:
+    """``POST ...:predictLongRunning`` with the body as sent, on the deployment (never blindly re-sent)."""
+    _check(provider)
+    if provider == "gemini":
+        url = f"{_GEMINI.root(creds)}/models/{model.removeprefix('models/')}:predictLongRunning"
+        return HttpCall("POST", url, headers=_GEMINI.headers(creds), json=dict(body), retry_safe=False)
+    url = f"{_VERTEX.model_path(model, creds)}:predictLongRunning"
+    return HttpCall("POST", url, headers=_VERTEX.headers(creds), json=dict(body), retry_safe=False)
+
+
+def operation_call(provider: str, native_id: str, creds: Credentials) -> HttpCall:
+    """The poll: Gemini ``GET {operation name}``; Vertex ``POST {model}:fetchPredictOperation``."""
+    _check(provider)
+    if provider == "gemini":
+        return HttpCall("GET", f"{_GEMINI.root(creds)}/{native_id}", headers=_GEMINI.headers(creds))
+    resource = native_id.rpartition("/operations/")[0]
+    return HttpCall(
+        "POST",
+        f"{_VERTEX.root(creds)}/{resource}:fetchPredictOperation",
+        headers=_VERTEX.headers(creds),
+        json={"operationName": native_id},
+    )
+
+
+def create(provider: str, model: str, body: Mapping[str, Any], creds: Credentials) -> Flow[dict[str, Any]]:
+    """Forward a native create; returns the provider's operation JSON (it must carry a name)."""
+    reply = yield create_call(provider, model, body, creds)
+    op = dict(json_object(reply))
+    if not isinstance(op.get("name"), str) or not op["name"]:
+        raise APIError("The provider answered the create without an operation name.", provider=provider)
+    return op
+
+
+def fetch_operation(provider: str, native_id: str, creds: Credentials) -> Flow[dict[str, Any]]:
+    """The provider's current operation JSON, whole (inline Vertex bytes included)."""
+    reply = yield operation_call(provider, native_id, creds)
+    return dict(json_object(reply))
+
+
+def sample_download(provider: str, op: Mapping[str, Any], index: int, creds: Credentials) -> Download:
+    """Where sample ``index`` of a done operation is: inline bytes, a Gemini file (the API redirects to
+    storage; the runner follows), or a ``gs://`` object read through the GCS JSON API."""
+    _check(provider)
+    found = samples(op)
+    if not 0 <= index < len(found):
+        job = read_operation(op)
+        reason = f" ({job.error.message})" if job.error else ""
+        raise NotFoundError(f"The operation has no video {index}{reason}.", provider=provider)
+    sample = found[index]
+    if sample.data_b64 is not None:
+        return Download(media_type=sample.mime_type, data=decode_inline(sample))
+    assert sample.uri is not None
+    if provider == "gemini":
+        return Download(media_type=sample.mime_type, call=_GEMINI.file_call(sample.uri, creds))
+    bucket, name = parse_gcs_uri(sample.uri)
+    url = f"{_VERTEX.storage_base(creds)}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
+    return Download(
+        media_type=sample.mime_type,
+        call=HttpCall("GET", url, headers=_VERTEX.headers(creds), params={"alt": "media"}),
+    )
+
+
+def download_sample(provider: str, native_id: str, index: int, creds: Credentials) -> Flow[Download]:
+    """Fetch the operation, then locate sample ``index`` (any sample, not only the first)."""
+    op = yield from fetch_operation(provider, native_id, creds)
+    return sample_download(provider, op, index, creds)

@@ -1,0 +1,242 @@
+"""``Client``: the blocking SDK (``client.videos.create / retrieve / content / stream_content / remix /
+list / delete / wait``).
+
+Every call is validated before any network I/O (see ``ops``). Retries live in the runner: Retry-After
+is honoured, backoff is jittered, and a create is never blindly re-sent (a 500 on create is returned
+as an error, since the provider may have started a paid job; 429/503 and unsent connections are retried).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from vidgate.errors import Timeout
+from vidgate.sdk.ops import (
+    Plan,
+    Polled,
+    describe,
+    plan_create,
+    plan_delete,
+    plan_download,
+    plan_list,
+    plan_remix,
+    plan_retrieve,
+    poll_delay,
+)
+from vidgate.sdk.resolve import ClientConfig, Target
+from vidgate.transport import RetryPolicy, SyncRunner
+from vidgate.transport.google_auth import with_vertex_token
+from vidgate.types import Video, VideoBytes, VideoDeleted, VideoList
+
+T = TypeVar("T")
+DEFAULT_WAIT_TIMEOUT = 600.0
+
+
+def make_config(
+    api_key: str | None,
+    api_base: str | None,
+    api_version: str | None,
+    organization: str | None,
+    extra_headers: Mapping[str, str] | None,
+    options: Mapping[str, Any],
+) -> ClientConfig:
+    allowed = {
+        "custom_llm_provider",
+        "base_model",
+        "vertex_project",
+        "vertex_location",
+        "vertex_access_token",
+    }
+    unknown = set(options) - allowed
+    if unknown:
+        raise TypeError(f"Unexpected client option(s) {sorted(unknown)}; known: {sorted(allowed)}")
+    return ClientConfig(
+        api_key=api_key,
+        api_base=api_base,
+        api_version=api_version,
+        organization=organization,
+        extra_headers=dict(extra_headers or {}),
+        **{k: v for k, v in options.items() if v is not None},
+    )
+
+
+def http_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout | None:
+    """A number is the per-request timeout in seconds (connect capped at 10 s), as in the seeds."""
+    if timeout is None or isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(float(timeout), connect=min(10.0, float(timeout)))
+
+
+class Client:
+    """Blocking client. Credentials: arguments, then ``vidgate.api_key``/``api_base``, then env vars.
+
+    ``http_client`` lets a caller supply (and own) the ``httpx.Client``; ``sleep`` is the pause used
+    between retries and polls (injectable for tests and custom schedulers).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        api_base: str | None = None,
+        api_version: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = 2,
+        organization: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        *,
+        http_client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **options: str | None,
+    ) -> None:
+        self.config = make_config(api_key, api_base, api_version, organization, extra_headers, options)
+        retry = RetryPolicy(max_retries=2 if max_retries is None else max_retries)
+        self._runner = SyncRunner(http_client, retry=retry, timeout=http_timeout(timeout), sleep=sleep)
+        self._sleep = sleep
+        self.videos = Videos(self)
+
+    def close(self) -> None:
+        self._runner.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _finish(self, target: Target) -> Target:
+        """Fill in what needs I/O to know (a Vertex access token) just before the call."""
+        if target.provider == "vertex_ai" and not target.route.proxy and not target.creds.access_token:
+            return replace(target, creds=with_vertex_token(target.creds))
+        return target
+
+    def _run(self, plan: Plan[T]) -> T:
+        target = self._finish(plan.target)
+        return self._runner.run(plan.build(target), target.adapter.error_for)
+
+
+class Videos:
+    """``client.videos``: the OpenAI Videos API surface over every provider."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def create(
+        self,
+        model: str,
+        prompt: str,
+        seconds: str | int | None = None,
+        size: str | None = None,
+        input_reference: object = None,
+        user: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        **provider_params: Any,
+    ) -> Video:
+        """Start a video job. ``provider_params``: negative_prompt, reference_images, last_frame,
+        person_generation, seed, n, generate_audio (each only where the model supports it)."""
+        plan = plan_create(
+            self._client.config,
+            model=model,
+            prompt=prompt,
+            seconds=seconds,
+            size=size,
+            input_reference=input_reference,
+            user=user,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            provider_params=provider_params,
+        )
+        return self._client._run(plan)
+
+    def _poll(self, video_id: str, model: str | None) -> Polled:
+        return self._client._run(plan_retrieve(self._client.config, video_id, model))
+
+    def retrieve(self, video_id: str, model: str | None = None) -> Video:
+        return self._poll(video_id, model).video
+
+    def content(self, video_id: str, variant: str = "video", model: str | None = None) -> VideoBytes:
+        """The whole file in memory (``bytes`` with ``.content``); see ``stream_content`` for large files."""
+        client = self._client
+        plan = plan_download(client.config, video_id, model, variant)
+        target = client._finish(plan.target)
+        download = client._runner.run(plan.build(target), target.adapter.error_for)
+        with client._runner.open(download, target.adapter.error_for) as stream:
+            result = VideoBytes(b"".join(stream.chunks))
+            result.media_type = stream.media_type
+        return result
+
+    def stream_content(
+        self, video_id: str, path: str | os.PathLike[str], variant: str = "video", model: str | None = None
+    ) -> Path:
+        """Write the content to ``path`` chunk by chunk (bounded memory).
+
+        The bytes go to ``path + ".part"``, renamed on success: the file appears complete or not at all.
+        """
+        client = self._client
+        plan = plan_download(client.config, video_id, model, variant)
+        target = client._finish(plan.target)
+        download = client._runner.run(plan.build(target), target.adapter.error_for)
+        dest = Path(path)
+        partial = dest.with_name(dest.name + ".part")
+        try:
+            with client._runner.open(download, target.adapter.error_for) as stream, partial.open("wb") as out:
+                for chunk in stream.chunks:
+                    out.write(chunk)
+            os.replace(partial, dest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return dest
+
+    def remix(self, video_id: str, prompt: str, model: str | None = None) -> Video:
+        return self._client._run(plan_remix(self._client.config, video_id, prompt, model))
+
+    def list(
+        self,
+        model: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        order: str | None = None,
+    ) -> VideoList:
+        return self._client._run(plan_list(self._client.config, model, after=after, limit=limit, order=order))
+
+    def delete(self, video_id: str, model: str | None = None) -> VideoDeleted:
+        return self._client._run(plan_delete(self._client.config, video_id, model))
+
+    def wait(
+        self,
+        video_id: str,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float | None = None,
+        on_progress: Callable[[Video], object] | None = None,
+        model: str | None = None,
+    ) -> Video:
+        """Poll until the video is completed or failed (returned, not raised); Timeout after ``timeout`` s.
+
+        Between polls: ``poll_interval`` if given, else the provider's hint (``openai-poll-after-ms``),
+        else a backoff from 0.5 s to 10 s; never sooner than the provider's hint. ``on_progress`` gets
+        every polled Video.
+        """
+        deadline = time.monotonic() + timeout
+        attempt = 0
+        while True:
+            polled = self._poll(video_id, model)
+            if on_progress is not None:
+                on_progress(polled.video)
+            if polled.video.done:
+                return polled.video
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Timeout(
+                    f"Video '{video_id}' did not finish within {timeout:g} s "
+                    f"(last: {describe(polled.video)}).",
+                    param="timeout",
+                )
+            self._client._sleep(min(poll_delay(attempt, poll_interval, polled.poll_after_ms), remaining))
+            attempt += 1

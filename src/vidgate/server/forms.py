@@ -1,0 +1,260 @@
+"""Reading request bodies exactly as clients send them: JSON, or multipart/urlencoded forms.
+
+The official ``openai`` package always sends create as multipart: scalars as text fields, an uploaded
+image as the file part ``input_reference``, a reference object flattened with brackets
+(``input_reference[image_url]=...``). Forms are unflattened into the same nested dict a JSON body gives,
+so one code path validates both.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from vidgate.catalog import validate
+from vidgate.errors import BadRequestError
+from vidgate.types import ImageInput
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # OpenAI's limit for an input_reference
+MAX_FIELD_BYTES = 30 * 1024 * 1024  # a data: URL in a text field is base64 of up to MAX_IMAGE_BYTES
+MAX_JSON_BYTES = 32 * 1024 * 1024
+
+CORE_FIELDS = frozenset({"model", "prompt", "seconds", "size", "input_reference", "user", "extra_body"})
+# Provider parameters the catalogue validates (negative_prompt, seed, n, last_frame, ...): its signature
+# is the single list, so a new parameter there is accepted here without a server change.
+EXTRA_FIELDS = frozenset(
+    name for name in inspect.signature(validate).parameters if name not in CORE_FIELDS and name != "spec"
+)
+IMAGE_FIELDS = frozenset({"input_reference", "last_frame"})
+IMAGE_LIST_FIELDS = frozenset({"reference_images"})
+_INT_FIELDS = frozenset({"seed", "n"})
+_BOOL_FIELDS = frozenset({"generate_audio"})
+_KEY = re.compile(r"\[([^\[\]]*)\]")
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """The body as a dict; form text fields stay strings, file parts stay ``UploadFile``s."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        try:
+            form = await request.form(max_files=64, max_fields=1000, max_part_size=MAX_FIELD_BYTES)
+        except Exception as exc:  # starlette raises its own HTTPException/MultiPartException
+            raise BadRequestError(f"Could not parse the form body: {getattr(exc, 'detail', exc)}") from exc
+        return unflatten(form.multi_items())
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    if len(raw) > MAX_JSON_BYTES:
+        raise BadRequestError(f"The request body is larger than {MAX_JSON_BYTES} bytes.")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestError(
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+            "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent "
+            f"was not valid JSON: {exc})"
+        ) from exc
+    if not isinstance(data, dict):
+        raise BadRequestError("The request body must be a JSON object.")
+    return data
+
+
+def unflatten(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Bracket keys to nesting: ``a[b]=1, c[]=2, c[]=3, d=4, d=5`` ->
+    ``{"a": {"b": 1}, "c": [2, 3], "d": [4, 5]}``."""
+    out: dict[str, Any] = {}
+    for key, value in items:
+        head, _, rest = key.partition("[")
+        path = [head] + (_KEY.findall("[" + rest) if rest else [])
+        _place(out, path, value)
+    return out
+
+
+def _place(target: dict[str, Any], path: list[str], value: Any) -> None:
+    node: Any = target
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, list):
+            nxt = path[i + 1] if not last else None
+            if last:
+                node.append(value)
+                return
+            if not node or not isinstance(node[-1], dict) or nxt in node[-1]:
+                node.append({})
+            node = node[-1]
+            continue
+        if last:
+            if part in node:
+                existing = node[part]
+                node[part] = [*existing, value] if isinstance(existing, list) else [existing, value]
+            else:
+                node[part] = value
+            return
+        if path[i + 1] == "":
+            node = node.setdefault(part, [])
+            if not isinstance(node, list):
+                raise BadRequestError(f"Conflicting form fields for '{part}'.", param=part)
+            continue
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise BadRequestError(f"Conflicting form fields for '{part}'.", param=part)
+        node = child
+
+
+def text(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None or (value == "" and not required):
+        if required:
+            raise BadRequestError(
+                f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
+            )
+        return None
+    if not isinstance(value, str):
+        raise BadRequestError(
+            f"Invalid type for '{name}': expected a string, but got {_kind(value)} instead.",
+            param=name,
+            code="invalid_type",
+        )
+    if required and not value.strip():
+        raise BadRequestError(
+            f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
+        )
+    return value
+
+
+def seconds_value(body: dict[str, Any]) -> str | int | None:
+    value = body.get("seconds")
+    if value is None or isinstance(value, str | int):
+        return value
+    raise BadRequestError(
+        f"Invalid type for 'seconds': expected a string, but got {_kind(value)} instead.",
+        param="seconds",
+        code="invalid_type",
+    )
+
+
+async def image_input(value: Any, param: str) -> ImageInput:
+    """A file part, ``{"image_url": ...}`` or ``{"file_id": ...}`` (or a bare URL string) as an ImageInput."""
+    if isinstance(value, UploadFile):
+        data = await value.read()
+        if len(data) > MAX_IMAGE_BYTES:
+            raise BadRequestError(
+                f"Invalid '{param}': the image is {len(data)} bytes; at most {MAX_IMAGE_BYTES} are allowed.",
+                param=param,
+            )
+        if not data:
+            raise BadRequestError(f"Invalid '{param}': the uploaded file is empty.", param=param)
+        return ImageInput(data=data, mime_type=value.content_type or None, filename=value.filename)
+    if isinstance(value, str):
+        if value.startswith(("http://", "https://", "data:")):
+            return ImageInput(url=value)
+        raise BadRequestError(
+            f"Invalid '{param}': expected an uploaded image file, or an object with 'image_url' or "
+            "'file_id'.",
+            param=param,
+        )
+    if isinstance(value, dict):
+        url, file_id = value.get("image_url"), value.get("file_id")
+        unknown = sorted(set(value) - {"image_url", "file_id"})
+        if unknown:
+            raise BadRequestError(
+                f"Unknown parameter: '{param}[{unknown[0]}]'.", param=f"{param}[{unknown[0]}]"
+            )
+        if (url is None) == (file_id is None):
+            raise BadRequestError(
+                f"Invalid '{param}': give exactly one of 'image_url' or 'file_id'.",
+                param=param,
+                code="invalid_value",
+            )
+        if url is not None:
+            if not isinstance(url, str) or not url.startswith(("http://", "https://", "data:")):
+                raise BadRequestError(
+                    f"Invalid '{param}[image_url]': expected an https:// or data: URL.",
+                    param=f"{param}[image_url]",
+                )
+            return ImageInput(url=url)
+        if not isinstance(file_id, str) or not file_id:
+            raise BadRequestError(
+                f"Invalid '{param}[file_id]': expected a string.", param=f"{param}[file_id]"
+            )
+        return ImageInput(file_id=file_id)
+    raise BadRequestError(
+        f"Invalid type for '{param}': expected an image file or an object, but got {_kind(value)} instead.",
+        param=param,
+        code="invalid_type",
+    )
+
+
+async def extra_params(body: dict[str, Any], *, from_form: bool) -> dict[str, Any]:
+    """Provider parameters beyond OpenAI's (validated by the catalogue); unknown names are rejected."""
+    extra: dict[str, Any] = {}
+    for name, value in body.items():
+        if name in CORE_FIELDS:
+            continue
+        if name not in EXTRA_FIELDS:
+            raise BadRequestError(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
+        if name in IMAGE_FIELDS:
+            extra[name] = await image_input(value, name)
+        elif name in IMAGE_LIST_FIELDS:
+            items = value if isinstance(value, list) else [value]
+            extra[name] = tuple([await image_input(v, f"{name}[{i}]") for i, v in enumerate(items)])
+        elif from_form and name in _INT_FIELDS and isinstance(value, str):
+            extra[name] = _form_int(name, value)
+        elif from_form and name in _BOOL_FIELDS and isinstance(value, str):
+            extra[name] = _form_bool(name, value)
+        else:
+            extra[name] = value
+    return extra
+
+
+def extra_body(body: dict[str, Any]) -> dict[str, Any]:
+    value = body.get("extra_body")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadRequestError(
+            "Invalid type for 'extra_body': expected an object.", param="extra_body", code="invalid_type"
+        )
+    return value
+
+
+def is_form(request: Request) -> bool:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return ctype in ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _form_int(name: str, value: str) -> int:
+    stripped = value.strip()
+    if stripped.lstrip("-").isdigit():
+        return int(stripped)
+    raise BadRequestError(f"Invalid type for '{name}': expected an integer, but got '{value}'.", param=name)
+
+
+def _form_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise BadRequestError(f"Invalid type for '{name}': expected a boolean, but got '{value}'.", param=name)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, UploadFile):
+        return "a file"
+    return "a string"

@@ -1,0 +1,192 @@
+"""Key administration and spend logs, in the shapes LiteLLM users already script against.
+
+``POST /key/generate``, ``GET /key/info``, ``POST /key/update``, ``POST /key/delete``, ``GET /key/list``,
+``GET /spend/logs``. The gateway allows them for the master key only. Key changes invalidate the
+gateway's key cache in this process at once (other replicas within its few-second TTL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from vidgate.catalog import from_micros
+from vidgate.errors import BadRequestError
+from vidgate.gateway.records import KeyRecord, SpendEntry
+from vidgate.server import forms
+from vidgate.server.responses import json_response
+from vidgate.server.state import caller, server_state
+
+KEY_FIELDS = frozenset(
+    {"models", "max_budget", "budget_duration", "rpm_limit", "max_parallel_requests", "key_alias", "metadata"}
+)
+MAX_SPEND_LOGS = 10_000
+
+
+def _usd(micros: int | None) -> float | None:
+    return None if micros is None else from_micros(micros)
+
+
+def key_view(record: KeyRecord, secret: str | None = None) -> dict[str, Any]:
+    """A key as LiteLLM's key endpoints show it (``token`` is the key's id; the secret only once)."""
+    view: dict[str, Any] = {
+        "key": secret,
+        "token": record.id,
+        "key_name": record.key_prefix,
+        "key_alias": record.alias,
+        "models": list(record.models),
+        "max_budget": _usd(record.max_budget_micros),
+        "budget_duration": record.budget_duration,
+        "budget_reset_at": record.budget_reset_at,
+        "spend": from_micros(record.spend_micros),
+        "total_spend": from_micros(record.total_spend_micros),
+        "reserved": from_micros(record.reserved_micros),
+        "active_jobs": record.active_jobs,
+        "rpm_limit": record.rpm_limit,
+        "max_parallel_requests": record.max_parallel_requests,
+        "metadata": record.metadata,
+        "created_at": record.created_at,
+        "expires": None,
+        "blocked": record.revoked,
+    }
+    if secret is None:
+        del view["key"]
+    return view
+
+
+def spend_view(entry: SpendEntry) -> dict[str, Any]:
+    when = dt.datetime.fromtimestamp(entry.created_at, tz=dt.UTC).isoformat()
+    return {
+        "request_id": entry.job_id,
+        "id": entry.id,
+        "call_type": "video_generation",
+        "api_key": entry.key_id,
+        "model": entry.model_name,
+        "model_id": entry.deployment_id,
+        "spend": from_micros(entry.cost_micros),
+        "seconds": entry.seconds,
+        "size": entry.size,
+        "startTime": when,
+        "endTime": when,
+        "created_at": entry.created_at,
+        "metadata": entry.metadata,
+    }
+
+
+def _fields(body: dict[str, Any], extra_allowed: frozenset[str] = frozenset()) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in body.items():
+        if name in extra_allowed:
+            continue
+        if name not in KEY_FIELDS:
+            allowed = ", ".join(sorted(KEY_FIELDS))
+            raise BadRequestError(
+                f"Unknown parameter: '{name}'. Supported fields are: {allowed}.",
+                param=name,
+                code="unknown_parameter",
+            )
+        fields[name] = value
+    return fields
+
+
+async def generate_key(request: Request) -> Response:
+    principal = await caller(request)
+    state = server_state(request)
+    fields = _fields(await forms.read_body(request))
+    secret, record = await state.service.generate_key(principal, **fields)
+    return json_response(key_view(record, secret))
+
+
+async def key_info(request: Request) -> Response:
+    principal = await caller(request)
+    info = await server_state(request).service.key_info(principal, request.query_params.get("key") or None)
+    return json_response(info)
+
+
+async def key_list(request: Request) -> Response:
+    principal = await caller(request)
+    records = await server_state(request).service.list_keys(principal)
+    return json_response({"keys": [key_view(r) for r in records], "total_count": len(records)})
+
+
+async def update_key(request: Request) -> Response:
+    principal = await caller(request)
+    state = server_state(request)
+    body = await forms.read_body(request)
+    key = forms.text(body, "key", required=True)
+    assert key is not None
+    record = await state.service.update_key(principal, key, **_fields(body, frozenset({"key"})))
+    return json_response(key_view(record))
+
+
+async def delete_keys(request: Request) -> Response:
+    principal = await caller(request)
+    state = server_state(request)
+    body = await forms.read_body(request)
+    keys = body.get("keys")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+        raise BadRequestError(
+            "Invalid 'keys': expected a non-empty list of keys (secrets or key ids).", param="keys"
+        )
+    deleted = await state.service.delete_keys(principal, keys)
+    return json_response({"deleted_keys": deleted})
+
+
+async def spend_logs(request: Request) -> Response:
+    principal = await caller(request)
+    query = request.query_params
+    key = query.get("api_key") or query.get("key") or None
+    start = _when(query.get("start_date"), "start_date", end_of_day=False)
+    end = _when(query.get("end_date"), "end_date", end_of_day=True)
+    limit = _int(query.get("limit"), "limit", default=1000)
+    if not 1 <= limit <= MAX_SPEND_LOGS:
+        raise BadRequestError(f"Invalid 'limit': expected 1..{MAX_SPEND_LOGS}, got {limit}.", param="limit")
+    entries = await server_state(request).service.spend_logs(
+        principal, key=key, start=start, end=end, limit=limit
+    )
+    return json_response([spend_view(e) for e in entries])
+
+
+def _when(raw: str | None, param: str, *, end_of_day: bool) -> int | None:
+    """Unix seconds, or a date ``YYYY-MM-DD`` (UTC; the whole day for an end date), or an ISO time."""
+    if not raw:
+        return None
+    if raw.isdigit():
+        return int(raw)
+    try:
+        if len(raw) == 10:
+            day = dt.date.fromisoformat(raw)
+            moment = dt.datetime.combine(day, dt.time.max if end_of_day else dt.time.min, tzinfo=dt.UTC)
+        else:
+            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+    except ValueError as exc:
+        raise BadRequestError(
+            f"Invalid '{param}': '{raw}'. Expected a date (YYYY-MM-DD), an ISO 8601 time or unix seconds.",
+            param=param,
+        ) from exc
+    return int(moment.timestamp())
+
+
+def _int(raw: str | None, param: str, *, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise BadRequestError(f"Invalid type for '{param}': expected an integer, got '{raw}'.", param=param)
+    return int(raw)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/key/generate", generate_key, methods=["POST"]),
+        Route("/key/info", key_info, methods=["GET"]),
+        Route("/key/list", key_list, methods=["GET"]),
+        Route("/key/update", update_key, methods=["POST"]),
+        Route("/key/delete", delete_keys, methods=["POST"]),
+        Route("/spend/logs", spend_logs, methods=["GET"]),
+    ]

@@ -1,0 +1,168 @@
+"""The OpenAI Videos API: create, retrieve, list, delete, remix, download (also without ``/v1``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from vidgate.errors import BadRequestError
+from vidgate.gateway.service import CreateVideo
+from vidgate.server import forms
+from vidgate.server.content import check_variant, content_response
+from vidgate.server.responses import json_response
+from vidgate.server.state import caller, request_log, server_state
+from vidgate.types import TERMINAL_STATUSES, Video
+
+MAX_LIST_LIMIT = 100
+DEFAULT_LIST_LIMIT = 20
+
+
+def video_response(request: Request, video: Video) -> Response:
+    """A Video, with ``openai-poll-after-ms`` while it is not finished (the SDK's poll helper obeys it)."""
+    ctx = request_log(request)
+    ctx.video_id = video.id
+    ctx.model = video.model
+    if video.usage is not None and video.usage.cost is not None:
+        ctx.cost = video.usage.cost
+    headers = None
+    if video.status not in TERMINAL_STATUSES:
+        hint = server_state(request).service.poll_after_ms(video)
+        headers = {"openai-poll-after-ms": str(hint)}
+    return json_response(video, headers=headers)
+
+
+async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
+    """A create request from a JSON or form body (the same fields either way)."""
+    model = forms.text(body, "model")
+    if model is None:
+        model = server_state(request).service.default_model()
+        if model is None:
+            raise BadRequestError(
+                "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
+            )
+    request_log(request).model = model
+    reference = body.get("input_reference")
+    return CreateVideo(
+        model=model,
+        prompt=forms.text(body, "prompt"),
+        seconds=forms.seconds_value(body),
+        size=forms.text(body, "size"),
+        input_reference=None
+        if reference in (None, "")
+        else await forms.image_input(reference, "input_reference"),
+        user=forms.text(body, "user"),
+        extra=await forms.extra_params(body, from_form=forms.is_form(request)),
+        extra_body=forms.extra_body(body),
+    )
+
+
+async def create_video(request: Request) -> Response:
+    principal = await caller(request)
+    body = await forms.read_body(request)
+    req = await parse_create(request, body)
+    video = await server_state(request).service.create_video(principal, req)
+    return video_response(request, video)
+
+
+async def list_videos(request: Request) -> Response:
+    principal = await caller(request)
+    query = request.query_params
+    limit = _limit(query.get("limit"))
+    order = query.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        raise BadRequestError(
+            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    page = await server_state(request).service.list_videos(
+        principal, after=query.get("after") or None, limit=limit, order=order
+    )
+    return json_response(page)
+
+
+async def retrieve_video(request: Request) -> Response:
+    video_id: str = request.path_params["video_id"]
+    principal = await caller(request)
+    video = await server_state(request).service.get_video(principal, video_id)
+    return video_response(request, video)
+
+
+async def delete_video(request: Request) -> Response:
+    video_id: str = request.path_params["video_id"]
+    principal = await caller(request)
+    request_log(request).video_id = video_id
+    deleted = await server_state(request).service.delete_video(principal, video_id)
+    return json_response(deleted)
+
+
+async def remix_video(request: Request) -> Response:
+    video_id: str = request.path_params["video_id"]
+    principal = await caller(request)
+    body = await forms.read_body(request)
+    prompt = remix_prompt(body, allowed=frozenset({"prompt"}))
+    video = await server_state(request).service.remix_video(principal, video_id, prompt)
+    return video_response(request, video)
+
+
+async def download_content(request: Request) -> Response:
+    video_id: str = request.path_params["video_id"]
+    principal = await caller(request)
+    variant = check_variant(request.query_params.get("variant"))
+    request_log(request).video_id = video_id
+    return await content_response(request, server_state(request).service, principal, video_id, variant)
+
+
+def remix_prompt(body: dict[str, Any], *, allowed: frozenset[str]) -> str:
+    """The remix prompt. A remix keeps the source's model, size and seconds: other fields are refused."""
+    for name in body:
+        if name not in allowed:
+            raise BadRequestError(
+                f"Unknown parameter: '{name}'. A remix takes only a prompt; it keeps the source video's "
+                "model, size and seconds.",
+                param=name,
+                code="unknown_parameter",
+            )
+    prompt = forms.text(body, "prompt", required=True)
+    assert prompt is not None
+    return prompt
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIST_LIMIT
+    if not raw.strip().lstrip("-").isdigit():
+        raise BadRequestError(
+            f"Invalid type for 'limit': expected an integer, but got '{raw}' instead.",
+            param="limit",
+            code="invalid_type",
+        )
+    value = int(raw)
+    if value < 0:
+        raise BadRequestError(
+            f"Invalid 'limit': integer below minimum value. Expected a value >= 0, but got {value} instead.",
+            param="limit",
+            code="integer_below_min_value",
+        )
+    if value > MAX_LIST_LIMIT:
+        raise BadRequestError(
+            f"Invalid 'limit': integer above maximum value. Expected a value <= {MAX_LIST_LIMIT}, "
+            f"but got {value} instead.",
+            param="limit",
+            code="integer_above_max_value",
+        )
+    return value
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/videos", create_video, methods=["POST"]),
+        Route("/videos", list_videos, methods=["GET"]),
+        Route("/videos/{video_id}", retrieve_video, methods=["GET"]),
+        Route("/videos/{video_id}", delete_video, methods=["DELETE"]),
+        Route("/videos/{video_id}/remix", remix_video, methods=["POST"]),
+        Route("/videos/{video_id}/content", download_content, methods=["GET"]),
+    ]

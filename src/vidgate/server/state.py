@@ -1,0 +1,44 @@
+"""What the routes need, built once by the lifespan and hung on ``app.state.vidgate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from vidgate.gateway.auth import Principal
+from vidgate.gateway.config import GatewayConfig
+from vidgate.gateway.ports import Stores
+from vidgate.gateway.service import GatewayService
+from vidgate.server.auth import secret_from
+from vidgate.server.logs import LogContext, log_context
+from vidgate.server.metrics import Metrics
+
+
+@dataclass
+class ServerState:
+    config: GatewayConfig
+    service: GatewayService
+    stores: Stores
+    metrics: Metrics
+
+
+def server_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.vidgate
+    return state
+
+
+def request_log(request: Request) -> LogContext:
+    return log_context(request.scope.setdefault("state", {}))
+
+
+async def caller(request: Request) -> Principal:
+    """The authenticated caller (the auth dependency every protected route takes)."""
+    principal = await server_state(request).service.authenticate(secret_from(request.headers))
+    ctx = request_log(request)
+    if principal.key is not None:
+        ctx.key_alias = principal.key.alias
+        ctx.key_id = principal.key.id
+    else:
+        ctx.key_alias = "master"
+    return principal

@@ -1,0 +1,83 @@
+"""Open the gateway's stores from configuration: SQL (SQLite or PostgreSQL) for keys, jobs and the
+ledger, Redis for admission and the reservation fast path when ``redis_url`` is given (the database
+does both otherwise), and the filesystem for content. Migrations run first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from redis.asyncio import Redis
+
+from vidgate.gateway.ports import Admission, ContentStore, JobStore, KeyStore, Ledger
+from vidgate.store.content import FileContentStore
+from vidgate.store.redis import DEFAULT_CACHE_TTL, DEFAULT_PREFIX, RedisAdmission, RedisKeyStore, RedisLedger
+from vidgate.store.redis import connect as connect_redis
+from vidgate.store.sql.admission import SqlAdmission
+from vidgate.store.sql.database import Database, create_engine
+from vidgate.store.sql.jobs import SqlJobStore
+from vidgate.store.sql.keys import SqlKeyStore
+from vidgate.store.sql.ledger import SqlLedger
+from vidgate.store.sql.migrate import upgrade
+
+
+@dataclass
+class SqlStores:
+    """The five ports over one database (plus Redis when configured)."""
+
+    keys: KeyStore
+    jobs: JobStore
+    ledger: Ledger
+    admission: Admission
+    content: ContentStore
+    db: Database
+    redis: Redis | None = None
+
+    async def ping(self) -> None:
+        async with self.db.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+        if self.redis is not None:
+            await self.redis.ping()
+
+    async def close(self) -> None:
+        try:
+            await self.db.dispose()
+        finally:
+            if self.redis is not None:
+                await self.redis.aclose()
+
+
+async def open_stores(
+    database_url: str,
+    redis_url: str | None,
+    content_dir: Path,
+    *,
+    redis_prefix: str = DEFAULT_PREFIX,
+    budget_cache_ttl: float = DEFAULT_CACHE_TTL,
+    migrate: bool = True,
+) -> SqlStores:
+    """Connect, bring the schema to the newest migration, and build the stores.
+
+    ``database_url`` may be sync-style (``sqlite:///vidgate.db``, ``postgresql://u@h/db``); it is
+    mapped to the async driver. ``redis_prefix`` namespaces every Redis key (several gateways, or
+    tests, can share one Redis).
+    """
+    db = Database(create_engine(database_url))
+    redis: Redis | None = None
+    try:
+        if migrate:
+            await upgrade(db)
+        sql_ledger = SqlLedger(db)
+        content = FileContentStore(Path(content_dir))
+        if redis_url is None:
+            return SqlStores(SqlKeyStore(db), SqlJobStore(db), sql_ledger, SqlAdmission(db), content, db)
+        redis = connect_redis(redis_url)
+        ledger = RedisLedger(sql_ledger, db, redis, prefix=redis_prefix, cache_ttl=budget_cache_ttl)
+        admission = RedisAdmission(redis, prefix=redis_prefix, db=db)
+        return SqlStores(RedisKeyStore(db, ledger), SqlJobStore(db), ledger, admission, content, db, redis)
+    except BaseException:
+        await db.dispose()
+        if redis is not None:
+            await redis.aclose()
+        raise

@@ -1,0 +1,423 @@
+"""In-memory stores: every port of ``vidgate.gateway.ports`` in one process, for tests and as the
+reference behaviour that the SQL and Redis stores must match (the conformance suite runs on all).
+
+Semantics every backend shares (the ports' docstrings, made precise):
+
+- Records go in and come out as copies: mutating a returned record never changes the store.
+- ``KeyStore.create`` / ``JobStore.insert`` raise ConflictError for a duplicate id (or key hash).
+  ``KeyStore.save`` writes only admin-editable fields; the counters (spend_micros, total_spend_micros,
+  reserved_micros, active_jobs, budget_reset_at) belong to the Ledger and Admission.
+- ``JobStore.save(job)`` succeeds only when the stored version equals ``job.version``; it then stores
+  ``version + 1`` and also sets ``job.version`` to it, so the caller can save the same object again.
+  Taking or releasing a lease is a write too: it bumps the version.
+- ``JobStore.get`` returns deleted jobs too (``deleted=True``); ``list_for_owner`` skips them. An
+  ``after`` cursor that is not one of the owner's jobs gives an empty page.
+- ``claim_due`` takes jobs where ``gateway.jobs.needs_work(job)`` and ``next_poll_at <= now`` and the
+  lease is free (``lease_expires_at`` None or ``<= now``), oldest ``next_poll_at`` first.
+  ``try_lease`` also succeeds when ``worker_id`` already holds the lease (renewal).
+- Ledger: a reservation per job id moves reserved -> settled or reserved -> released, once. ``reserve``
+  for a job that already has one is a no-op. ``settle``/``release`` of a job with no reservation (the
+  master key reserves nothing) record the outcome (and the spend log) the same way. The budget
+  period rolls over (spend -> 0, new ``budget_reset_at``) in ``reserve`` and ``settle`` when ``now``
+  (the entry's ``created_at`` for settle) reached ``budget_reset_at``. A key without ``max_budget`` has
+  no limit but its reservations and spend are still counted. ``spend_logs`` answers newest first,
+  ``start <= created_at <= end``.
+- Admission: ``check_rate`` allows ``limit`` requests in any 60 s sliding window; a refused request
+  is not counted; ``retry_after`` is the seconds until the oldest counted request leaves the window.
+  ``acquire_slot`` is idempotent per job id; slots also show in the key's ``active_jobs``.
+- ContentStore: ``put`` publishes the object only after the last chunk (a failed put leaves nothing);
+  ``read`` of a missing object raises NotFoundError; ``end`` is inclusive and clamped to the size.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from vidgate.catalog import from_micros
+from vidgate.errors import BudgetExceededError, ConflictError, NotFoundError, RateLimitError
+from vidgate.gateway.budget import roll_period
+from vidgate.gateway.jobs import needs_work
+from vidgate.gateway.records import ContentInfo, JobRecord, KeyRecord, ReservationState, SpendEntry
+
+CHUNK = 64 * 1024
+RATE_WINDOW = 60.0
+_ADMIN_FIELDS = (
+    "alias",
+    "models",
+    "max_budget_micros",
+    "budget_duration",
+    "rpm_limit",
+    "max_parallel_requests",
+    "metadata",
+    "revoked",
+)
+
+
+def _usd(micros: int) -> str:
+    return f"${from_micros(micros):.6f}".rstrip("0").rstrip(".")
+
+
+class _State:
+    """Everything, behind one lock (held only by code that never awaits)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.keys: dict[str, KeyRecord] = {}
+        self.jobs: dict[str, JobRecord] = {}
+
+    def roll(self, key: KeyRecord, now: int) -> None:
+        ended, reset_at = roll_period(key.budget_duration, key.budget_reset_at, now)
+        if ended:
+            key.spend_micros = 0
+        key.budget_reset_at = reset_at
+
+
+class MemoryKeyStore:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    async def create(self, key: KeyRecord) -> None:
+        with self._s.lock:
+            if key.id in self._s.keys:
+                raise ConflictError(f"Key id '{key.id}' already exists.")
+            if any(k.key_hash == key.key_hash for k in self._s.keys.values()):
+                raise ConflictError("A key with this secret already exists.")
+            self._s.keys[key.id] = copy.deepcopy(key)
+
+    async def get(self, key_id: str) -> KeyRecord | None:
+        with self._s.lock:
+            found = self._s.keys.get(key_id)
+            return copy.deepcopy(found) if found else None
+
+    async def get_by_hash(self, key_hash: str) -> KeyRecord | None:
+        with self._s.lock:
+            for key in self._s.keys.values():
+                if key.key_hash == key_hash:
+                    return copy.deepcopy(key)
+            return None
+
+    async def list(self) -> list[KeyRecord]:
+        with self._s.lock:
+            return [
+                copy.deepcopy(k) for k in sorted(self._s.keys.values(), key=lambda k: (k.created_at, k.id))
+            ]
+
+    async def save(self, key: KeyRecord) -> None:
+        with self._s.lock:
+            stored = self._s.keys.get(key.id)
+            if stored is None:
+                raise NotFoundError(f"Key '{key.id}' not found.")
+            for name in _ADMIN_FIELDS:
+                setattr(stored, name, copy.deepcopy(getattr(key, name)))
+
+    async def delete(self, key_id: str) -> bool:
+        with self._s.lock:
+            return self._s.keys.pop(key_id, None) is not None
+
+
+class MemoryJobStore:
+    def __init__(self, state: _State) -> None:
+        self._s = state
+
+    async def insert(self, job: JobRecord) -> None:
+        with self._s.lock:
+            if job.id in self._s.jobs:
+                raise ConflictError(f"Job '{job.id}' already exists.")
+            self._s.jobs[job.id] = copy.deepcopy(job)
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        with self._s.lock:
+            found = self._s.jobs.get(job_id)
+            return copy.deepcopy(found) if found else None
+
+    async def list_for_owner(
+        self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+    ) -> tuple[list[JobRecord], bool]:
+        with self._s.lock:
+            mine = [j for j in self._s.jobs.values() if j.owner_key_id == owner_key_id]
+            if after is not None:
+                cursor = next((j for j in mine if j.id == after), None)
+                if cursor is None:
+                    return [], False
+                mark = (cursor.created_at, cursor.id)
+                if order == "asc":
+                    mine = [j for j in mine if (j.created_at, j.id) > mark]
+                else:
+                    mine = [j for j in mine if (j.created_at, j.id) < mark]
+            live = sorted((j for j in mine if not j.deleted), key=lambda j: (j.created_at, j.id))
+            if order == "desc":
+                live.reverse()
+            page = live[: max(limit, 0)]
+            return [copy.deepcopy(j) for j in page], len(live) > len(page)
+
+    async def save(self, job: JobRecord) -> bool:
+        with self._s.lock:
+            stored = self._s.jobs.get(job.id)
+            if stored is None or stored.version != job.version:
+                return False
+            job.version += 1
+            self._s.jobs[job.id] = copy.deepcopy(job)
+            return True
+
+    async def claim_due(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int
+    ) -> list[JobRecord]:
+        with self._s.lock:
+            due = [
+                j
+                for j in self._s.jobs.values()
+                if needs_work(j) and j.next_poll_at <= now and _lease_free(j, now)
+            ]
+            due.sort(key=lambda j: (j.next_poll_at, j.created_at, j.id))
+            claimed = []
+            for job in due[: max(limit, 0)]:
+                _take_lease(job, worker_id, now, lease_seconds)
+                claimed.append(copy.deepcopy(job))
+            return claimed
+
+    async def try_lease(
+        self, job_id: str, worker_id: str, *, now: float, lease_seconds: float
+    ) -> JobRecord | None:
+        with self._s.lock:
+            job = self._s.jobs.get(job_id)
+            if job is None or not (_lease_free(job, now) or job.lease_owner == worker_id):
+                return None
+            _take_lease(job, worker_id, now, lease_seconds)
+            return copy.deepcopy(job)
+
+    async def release_lease(self, job_id: str, worker_id: str) -> None:
+        with self._s.lock:
+            job = self._s.jobs.get(job_id)
+            if job is not None and job.lease_owner == worker_id:
+                job.lease_owner = None
+                job.lease_expires_at = None
+                job.version += 1
+
+    async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
+        with self._s.lock:
+            for job in self._s.jobs.values():
+                if job.deployment_id == deployment_id and job.native_id == native_id:
+                    return copy.deepcopy(job)
+            return None
+
+    async def count_by_status(self) -> dict[str, int]:
+        with self._s.lock:
+            counts: dict[str, int] = {}
+            for job in self._s.jobs.values():
+                if not job.deleted:
+                    counts[job.status] = counts.get(job.status, 0) + 1
+            return counts
+
+
+def _lease_free(job: JobRecord, now: float) -> bool:
+    return job.lease_expires_at is None or job.lease_expires_at <= now
+
+
+def _take_lease(job: JobRecord, worker_id: str, now: float, lease_seconds: float) -> None:
+    job.lease_owner = worker_id
+    job.lease_expires_at = now + lease_seconds
+    job.version += 1
+
+
+@dataclass
+class _Reservation:
+    key_id: str
+    micros: int
+    state: ReservationState
+
+
+@dataclass
+class MemoryLedger:
+    _s: _State
+    _reservations: dict[str, _Reservation] = field(default_factory=dict)
+    _log: list[SpendEntry] = field(default_factory=list)
+
+    async def reserve(self, key: KeyRecord, job_id: str, micros: int, *, now: int) -> None:
+        with self._s.lock:
+            if job_id in self._reservations:
+                return
+            stored = self._s.keys.get(key.id)
+            if stored is None:
+                raise NotFoundError(f"Key '{key.id}' not found.")
+            self._s.roll(stored, now)
+            budget = stored.max_budget_micros
+            if budget is not None and stored.spend_micros + stored.reserved_micros + micros > budget:
+                raise budget_exceeded(stored, micros)
+            stored.reserved_micros += micros
+            self._reservations[job_id] = _Reservation(stored.id, micros, "reserved")
+
+    async def settle(self, entry: SpendEntry) -> bool:
+        with self._s.lock:
+            found = self._reservations.get(entry.job_id)
+            if found is not None and found.state != "reserved":
+                return False
+            key = self._s.keys.get(entry.key_id)
+            if key is not None:
+                if found is not None:
+                    key.reserved_micros -= found.micros
+                self._s.roll(key, entry.created_at)
+                key.spend_micros += entry.cost_micros
+                key.total_spend_micros += entry.cost_micros
+            micros = found.micros if found is not None else 0
+            self._reservations[entry.job_id] = _Reservation(entry.key_id, micros, "settled")
+            self._log.append(copy.deepcopy(entry))
+            return True
+
+    async def release(self, key_id: str, job_id: str) -> bool:
+        with self._s.lock:
+            found = self._reservations.get(job_id)
+            if found is not None and found.state != "reserved":
+                return False
+            if found is not None and (key := self._s.keys.get(found.key_id)) is not None:
+                key.reserved_micros -= found.micros
+            self._reservations[job_id] = _Reservation(key_id, found.micros if found else 0, "released")
+            return True
+
+    async def spend_logs(
+        self, *, key_id: str | None, start: int | None, end: int | None, limit: int
+    ) -> list[SpendEntry]:
+        with self._s.lock:
+            rows = [
+                e
+                for e in self._log
+                if (key_id is None or e.key_id == key_id)
+                and (start is None or e.created_at >= start)
+                and (end is None or e.created_at <= end)
+            ]
+            rows.sort(key=lambda e: (e.created_at, e.id), reverse=True)
+            return [copy.deepcopy(e) for e in rows[: max(limit, 0)]]
+
+    def reservation_state(self, job_id: str) -> ReservationState | None:
+        """For tests: the job's reservation state, or None if it never had one."""
+        with self._s.lock:
+            found = self._reservations.get(job_id)
+            return found.state if found else None
+
+
+def budget_exceeded(key: KeyRecord, micros: int) -> BudgetExceededError:
+    """The 429 every Ledger raises when a reservation does not fit (same words on every backend)."""
+    budget = key.max_budget_micros or 0
+    left = max(budget - key.spend_micros - key.reserved_micros, 0)
+    return BudgetExceededError(
+        f"Budget exceeded: this request costs {_usd(micros)} but the key has {_usd(left)} "
+        f"left (max_budget {_usd(budget)}, spent {_usd(key.spend_micros)}, reserved for running jobs "
+        f"{_usd(key.reserved_micros)}).",
+        code="budget_exceeded",
+    )
+
+
+@dataclass
+class MemoryAdmission:
+    _s: _State
+    _hits: dict[str, deque[float]] = field(default_factory=dict)
+    _slots: dict[str, set[str]] = field(default_factory=dict)
+
+    async def check_rate(self, key_id: str, limit_per_minute: int, *, now: float) -> None:
+        with self._s.lock:
+            hits = self._hits.setdefault(key_id, deque())
+            while hits and hits[0] <= now - RATE_WINDOW:
+                hits.popleft()
+            if len(hits) >= limit_per_minute:
+                wait = hits[0] + RATE_WINDOW - now if hits else RATE_WINDOW
+                raise rate_limited(limit_per_minute, wait)
+            hits.append(now)
+
+    async def acquire_slot(self, key_id: str, job_id: str, limit: int) -> None:
+        with self._s.lock:
+            held = self._slots.setdefault(key_id, set())
+            if job_id in held:
+                return
+            if len(held) >= limit:
+                raise slots_full(limit)
+            held.add(job_id)
+            self._sync(key_id)
+
+    async def release_slot(self, key_id: str, job_id: str) -> None:
+        with self._s.lock:
+            self._slots.get(key_id, set()).discard(job_id)
+            self._sync(key_id)
+
+    def _sync(self, key_id: str) -> None:
+        key = self._s.keys.get(key_id)
+        if key is not None:
+            key.active_jobs = len(self._slots.get(key_id, ()))
+
+
+def rate_limited(limit: int, retry_after: float) -> RateLimitError:
+    return RateLimitError(
+        f"Rate limit reached: this key allows {limit} requests per minute. "
+        f"Retry after {max(retry_after, 0):.1f}s.",
+        code="rate_limit_exceeded",
+        retry_after=max(retry_after, 0.0),
+    )
+
+
+def slots_full(limit: int) -> RateLimitError:
+    return RateLimitError(
+        f"Too many concurrent jobs: this key allows {limit} video jobs in progress at once "
+        "(max_parallel_requests). Wait for one to finish.",
+        code="max_parallel_requests_exceeded",
+    )
+
+
+@dataclass
+class MemoryContentStore:
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _objects: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
+
+    async def put(self, job_id: str, variant: str, chunks: AsyncIterator[bytes], media_type: str) -> int:
+        parts = [chunk async for chunk in chunks]
+        data = b"".join(parts)
+        with self._lock:
+            self._objects[(job_id, variant)] = (data, media_type)
+        return len(data)
+
+    async def stat(self, job_id: str, variant: str) -> ContentInfo | None:
+        with self._lock:
+            found = self._objects.get((job_id, variant))
+        return ContentInfo(size=len(found[0]), media_type=found[1]) if found else None
+
+    def read(
+        self, job_id: str, variant: str, *, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        return self._read(job_id, variant, start, end)
+
+    async def _read(self, job_id: str, variant: str, start: int, end: int | None) -> AsyncIterator[bytes]:
+        with self._lock:
+            found = self._objects.get((job_id, variant))
+        if found is None:
+            raise NotFoundError(f"No stored {variant} for '{job_id}'.")
+        data = found[0]
+        stop = len(data) if end is None else min(end + 1, len(data))
+        for offset in range(start, stop, CHUNK):
+            yield data[offset : min(offset + CHUNK, stop)]
+
+    async def delete(self, job_id: str) -> None:
+        with self._lock:
+            for key in [k for k in self._objects if k[0] == job_id]:
+                del self._objects[key]
+
+
+class MemoryStores:
+    """All five ports over one shared in-process state."""
+
+    def __init__(self) -> None:
+        self._state = _State()
+        self.keys = MemoryKeyStore(self._state)
+        self.jobs = MemoryJobStore(self._state)
+        self.ledger = MemoryLedger(self._state)
+        self.admission = MemoryAdmission(self._state)
+        self.content = MemoryContentStore()
+        self.closed = False
+
+    async def ping(self) -> None:
+        if self.closed:
+            raise ConnectionError("memory stores are closed")
+
+    async def close(self) -> None:
+        self.closed = True

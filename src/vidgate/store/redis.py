@@ -1,0 +1,313 @@
+"""Redis, when configured: rate limits and concurrent-job slots shared by every replica (lesson 7),
+and a fast path in front of the SQL ledger's reservations. Every check-and-change is one Lua script,
+so it is atomic however many replicas call it.
+
+Admission: ``check_rate`` is a sliding 60 s window (a sorted set of counted requests per key); slots are
+a set of job ids per key (acquire is idempotent, release is ``SREM``). The key row's ``active_jobs`` in
+SQL mirrors the set for display (``/key/info``); the set decides.
+
+Ledger: SQL stays the durable record and the final word (its conditional UPDATE still runs for every
+admitted reservation, so spend can never exceed a budget even if Redis were wrong). Redis caches each
+key's budget counters (``max``, ``spend``, ``reserved``, ``reset_at``, and one ``j:<job>`` field per
+outstanding reservation) and answers first: requests over budget are refused by the script without
+touching the database, so a burst of creates does not queue on the key's row lock. The cache is
+loaded from SQL when absent (one consistent read: counters plus the outstanding reservations) and
+expires ``cache_ttl`` seconds after loading, so any drift (a replica crashing between the Redis and
+the SQL step, an admin edit) heals by itself; drift that is detected (SQL refusing what Redis
+admitted, a settle that SQL had already done) drops the cache at once. Settle and release run on SQL
+first, then on Redis through the job's ``j:`` field, so repeating them never double-counts.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import logging
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from vidgate.errors import BudgetExceededError, NotFoundError
+from vidgate.gateway.records import KeyRecord, SpendEntry
+from vidgate.store.memory import RATE_WINDOW, budget_exceeded, rate_limited, slots_full
+from vidgate.store.sql.database import Database
+from vidgate.store.sql.keys import SqlKeyStore
+from vidgate.store.sql.ledger import SqlLedger
+from vidgate.store.sql.tables import keys, reservations
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "vidgate:"
+DEFAULT_CACHE_TTL = 60.0
+
+# KEYS[1] sorted set of counted requests; ARGV: now, cutoff (now - window), limit, member, ttl ms.
+# Returns nil when counted, else the oldest counted time (or "" when the limit is 0).
+_RATE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return oldest[2] or ''
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return false
+"""
+
+# KEYS[1] set of job ids; ARGV: job id, limit. 1 = taken now, 0 = held already, -1 = all taken.
+_ACQUIRE = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+"""
+
+# KEYS[1] budget hash; ARGV: ttl ms, max (-1 = none), spend, reserved, reset_at (-1 = none), then
+# pairs of (j:<job>, micros). Loads only if absent (a concurrent loader may have won).
+_LOAD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'max', ARGV[2], 'spend', ARGV[3], 'reserved', ARGV[4], 'reset_at', ARGV[5])
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+# KEYS[1] budget hash; ARGV: j:<job>, micros, now. Amounts stay strings on the way to HINCRBY (Lua
+# would print large numbers as 1e+15).
+_RESERVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
+local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at'))
+if reset_at >= 0 and tonumber(ARGV[3]) >= reset_at then return {'stale'} end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {'dup'} end
+local max = redis.call('HGET', KEYS[1], 'max')
+local spend = redis.call('HGET', KEYS[1], 'spend')
+local reserved = redis.call('HGET', KEYS[1], 'reserved')
+if tonumber(max) >= 0 and tonumber(spend) + tonumber(reserved) + tonumber(ARGV[2]) > tonumber(max) then
+  return {'over', max, spend, reserved}
+end
+redis.call('HINCRBY', KEYS[1], 'reserved', ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {'ok'}
+"""
+
+# KEYS[1] budget hash; ARGV: j:<job>, cost to add to spend ("" for a release).
+_FINISH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if held then
+  if held ~= '0' then redis.call('HINCRBY', KEYS[1], 'reserved', '-' .. held) end
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], 'spend', ARGV[2]) end
+return 1
+"""
+
+# KEYS[1] budget hash; ARGV: j:<job>. SQL had finished this job already but Redis still holds it: drift.
+_FORGET = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('DEL', KEYS[1]) return 1 end
+return 0
+"""
+
+
+def connect(url: str) -> Redis:
+    """A Redis client for ``url`` (``redis://host:port/db``, ``rediss://`` for TLS)."""
+    client: Redis = Redis.from_url(url, decode_responses=True)
+    return client
+
+
+class RedisAdmission:
+    def __init__(self, redis: Redis, *, prefix: str = DEFAULT_PREFIX, db: Database | None = None) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._db = db
+        self._rate = redis.register_script(_RATE)
+        self._acquire = redis.register_script(_ACQUIRE)
+
+    async def check_rate(self, key_id: str, limit_per_minute: int, *, now: float) -> None:
+        oldest = await self._rate(
+            keys=[f"{self._prefix}rate:{{{key_id}}}"],
+            args=[
+                repr(now),
+                repr(now - RATE_WINDOW),
+                limit_per_minute,
+                uuid.uuid4().hex,
+                int(RATE_WINDOW * 1000),
+            ],
+        )
+        if oldest is not None:
+            wait = float(oldest) + RATE_WINDOW - now if oldest != "" else RATE_WINDOW
+            raise rate_limited(limit_per_minute, wait)
+
+    async def acquire_slot(self, key_id: str, job_id: str, limit: int) -> None:
+        taken = int(await self._acquire(keys=[self._slots(key_id)], args=[job_id, limit]))
+        if taken < 0:
+            raise slots_full(limit)
+        if taken > 0:
+            await self._mirror(key_id, +1)
+
+    async def release_slot(self, key_id: str, job_id: str) -> None:
+        if int(await self._redis.srem(self._slots(key_id), job_id)):
+            await self._mirror(key_id, -1)
+
+    def _slots(self, key_id: str) -> str:
+        return f"{self._prefix}slots:{{{key_id}}}"
+
+    async def _mirror(self, key_id: str, delta: int) -> None:
+        if self._db is None:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                sa.update(keys)
+                .where(keys.c.id == key_id, keys.c.active_jobs + delta >= 0)
+                .values(active_jobs=keys.c.active_jobs + delta)
+            )
+
+
+class RedisLedger:
+    """The SQL ledger with a Redis reservation fast path (see the module docstring)."""
+
+    def __init__(
+        self,
+        sql: SqlLedger,
+        db: Database,
+        redis: Redis,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        cache_ttl: float = DEFAULT_CACHE_TTL,
+    ) -> None:
+        self._sql = sql
+        self._db = db
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl_ms = int(cache_ttl * 1000)
+        self._load_script = redis.register_script(_LOAD)
+        self._reserve_script = redis.register_script(_RESERVE)
+        self._finish_script = redis.register_script(_FINISH)
+        self._forget_script = redis.register_script(_FORGET)
+
+    def budget_key(self, key_id: str) -> str:
+        return f"{self._prefix}budget:{{{key_id}}}"
+
+    async def invalidate(self, key_id: str) -> None:
+        """Drop the cached counters (the key's limits changed, or it was deleted)."""
+        await self._redis.delete(self.budget_key(key_id))
+
+    async def reserve(self, key: KeyRecord, job_id: str, micros: int, *, now: int) -> None:
+        if micros < 0:
+            raise ValueError(f"micros must be >= 0, got {micros}")
+        cache, field = self.budget_key(key.id), "j:" + job_id
+        for _ in range(3):
+            reply = await self._reserve_script(keys=[cache], args=[field, micros, now])
+            outcome = str(reply[0])
+            if outcome == "missing":
+                await self._load(key.id)
+                continue
+            if outcome == "stale":  # the budget period ended: SQL rolls it over, then Redis reloads
+                try:
+                    await self._sql.reserve(key, job_id, micros, now=now)
+                finally:
+                    await self.invalidate(key.id)
+                return
+            if outcome == "over":
+                seen = dataclasses.replace(
+                    key,
+                    max_budget_micros=int(reply[1]),
+                    spend_micros=int(reply[2]),
+                    reserved_micros=int(reply[3]),
+                )
+                raise budget_exceeded(seen, micros)
+            break  # "ok" (or "dup": this job's reservation is already counted)
+        else:
+            await self._sql.reserve(key, job_id, micros, now=now)  # the cache keeps vanishing: SQL alone
+            return
+        try:
+            await self._sql.reserve(key, job_id, micros, now=now)
+        except BudgetExceededError:
+            await self.invalidate(key.id)  # Redis admitted what SQL refused: the cache had drifted
+            raise
+        except BaseException:
+            if outcome == "ok":
+                await self._finish_script(keys=[cache], args=[field, ""])
+            raise
+
+    async def settle(self, entry: SpendEntry) -> bool:
+        settled = await self._sql.settle(entry)
+        await self._after(entry.key_id, entry.job_id, settled, str(entry.cost_micros))
+        return settled
+
+    async def release(self, key_id: str, job_id: str) -> bool:
+        released = await self._sql.release(key_id, job_id)
+        await self._after(key_id, job_id, released, "")
+        return released
+
+    async def spend_logs(
+        self, *, key_id: str | None, start: int | None, end: int | None, limit: int
+    ) -> builtins.list[SpendEntry]:
+        return await self._sql.spend_logs(key_id=key_id, start=start, end=end, limit=limit)
+
+    async def _after(self, key_id: str, job_id: str, changed: bool, spend: str) -> None:
+        """Mirror a committed settle/release into the cache. A failure here is logged, not raised: the
+        SQL record is already final and the cache heals within its TTL."""
+        cache, field = self.budget_key(key_id), "j:" + job_id
+        try:
+            if changed:
+                await self._finish_script(keys=[cache], args=[field, spend])
+            else:
+                await self._forget_script(keys=[cache], args=[field])
+        except RedisError as exc:
+            log.warning("budget cache for key %s not updated after job %s: %s", key_id, job_id, exc)
+
+    async def _load(self, key_id: str) -> None:
+        async with self._db.read(snapshot=True) as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        keys.c.max_budget_micros,
+                        keys.c.spend_micros,
+                        keys.c.budget_duration,
+                        keys.c.budget_reset_at,
+                    ).where(keys.c.id == key_id)
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(f"Key '{key_id}' not found.")
+            held = (
+                await conn.execute(
+                    sa.select(reservations.c.job_id, reservations.c.micros).where(
+                        reservations.c.key_id == key_id, reservations.c.state == "reserved"
+                    )
+                )
+            ).all()
+        if row.budget_reset_at is not None:
+            reset_at = int(row.budget_reset_at)
+        else:  # a period that has not started yet must go through SQL first, which starts it
+            reset_at = 0 if row.budget_duration else -1
+        args: list[Any] = [
+            self._ttl_ms,
+            -1 if row.max_budget_micros is None else int(row.max_budget_micros),
+            int(row.spend_micros),
+            sum(int(h.micros) for h in held),
+            reset_at,
+        ]
+        for h in held:
+            args += ["j:" + str(h.job_id), int(h.micros)]
+        await self._load_script(keys=[self.budget_key(key_id)], args=args)
+
+
+class RedisKeyStore(SqlKeyStore):
+    """The SQL key store, dropping a key's cached budget counters whenever its limits change."""
+
+    def __init__(self, db: Database, ledger: RedisLedger) -> None:
+        super().__init__(db)
+        self._ledger = ledger
+
+    async def save(self, key: KeyRecord) -> None:
+        await super().save(key)
+        await self._ledger.invalidate(key.id)
+
+    async def delete(self, key_id: str) -> bool:
+        deleted = await super().delete(key_id)
+        await self._ledger.invalidate(key_id)
+        return deleted

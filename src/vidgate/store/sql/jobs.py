@@ -1,0 +1,135 @@
+"""Jobs in SQL: optimistic saves by version, and leased claims for the pollers.
+
+``claim_due`` is one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING``: on
+PostgreSQL concurrent claimers skip each other's rows instead of waiting or double-claiming; on SQLite
+the statement runs under the database's single write lock, which makes it atomic the same way.
+Taking or releasing a lease bumps ``version`` (it is a write), so a stale copy cannot overwrite it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from vidgate.errors import ConflictError
+from vidgate.gateway.records import JobRecord
+from vidgate.store.sql.database import Database
+from vidgate.store.sql.rows import job_to_row, row_to_job
+from vidgate.store.sql.tables import jobs
+
+
+def _lease_free(now: float) -> sa.ColumnElement[bool]:
+    return sa.or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at <= now)
+
+
+class SqlJobStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, job: JobRecord) -> None:
+        try:
+            async with self._db.write() as conn:
+                await conn.execute(jobs.insert().values(**job_to_row(job)))
+        except IntegrityError:
+            raise ConflictError(
+                f"Job '{job.id}' (or native id '{job.native_id}' on deployment '{job.deployment_id}') "
+                "already exists."
+            ) from None
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        async with self._db.read() as conn:
+            row = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).mappings().first()
+            return row_to_job(row) if row is not None else None
+
+    async def list_for_owner(
+        self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+    ) -> tuple[list[JobRecord], bool]:
+        position = sa.tuple_(jobs.c.created_at, jobs.c.id)
+        query = sa.select(jobs).where(jobs.c.owner_key_id == owner_key_id, sa.not_(jobs.c.deleted))
+        if after is not None:
+            # The cursor may be deleted (it still marks a position); not the owner's -> empty page.
+            cursor_time = (
+                sa.select(jobs.c.created_at)
+                .where(jobs.c.id == after, jobs.c.owner_key_id == owner_key_id)
+                .scalar_subquery()
+            )
+            mark = sa.tuple_(cursor_time, sa.literal(after, sa.String))  # NULL when not found: no rows
+            query = query.where(position > mark if order == "asc" else position < mark)
+        if order == "asc":
+            query = query.order_by(jobs.c.created_at, jobs.c.id)
+        else:
+            query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        size = max(limit, 0)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query.limit(size + 1))).mappings().all()
+        return [row_to_job(row) for row in rows[:size]], len(rows) > size
+
+    async def save(self, job: JobRecord) -> bool:
+        row = job_to_row(job)
+        row.pop("id")
+        row["version"] = job.version + 1
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job.id, jobs.c.version == job.version)
+                .values(row)
+                .returning(jobs.c.version)
+            )
+            saved = result.first() is not None
+        if saved:
+            job.version += 1
+        return saved
+
+    async def claim_due(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int
+    ) -> list[JobRecord]:
+        if limit <= 0:
+            return []
+        due = (
+            sa.select(jobs.c.id)
+            .where(jobs.c.pending, jobs.c.next_poll_at <= now, _lease_free(now))
+            .order_by(jobs.c.next_poll_at, jobs.c.created_at, jobs.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            sa.update(jobs)
+            .where(jobs.c.id.in_(due))
+            .values(lease_owner=worker_id, lease_expires_at=now + lease_seconds, version=jobs.c.version + 1)
+            .returning(*jobs.c)
+        )
+        async with self._db.write() as conn:
+            claimed = [row_to_job(row) for row in (await conn.execute(stmt)).mappings()]
+        claimed.sort(key=lambda j: (j.next_poll_at, j.created_at, j.id))
+        return claimed
+
+    async def try_lease(
+        self, job_id: str, worker_id: str, *, now: float, lease_seconds: float
+    ) -> JobRecord | None:
+        stmt = (
+            sa.update(jobs)
+            .where(jobs.c.id == job_id, sa.or_(_lease_free(now), jobs.c.lease_owner == worker_id))
+            .values(lease_owner=worker_id, lease_expires_at=now + lease_seconds, version=jobs.c.version + 1)
+            .returning(*jobs.c)
+        )
+        async with self._db.write() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+            return row_to_job(row) if row is not None else None
+
+    async def release_lease(self, job_id: str, worker_id: str) -> None:
+        async with self._db.write() as conn:
+            await conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.lease_owner == worker_id)
+                .values(lease_owner=None, lease_expires_at=None, version=jobs.c.version + 1)
+            )
+
+    async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
+        async with self._db.read() as conn:
+            query = sa.select(jobs).where(
+                jobs.c.deployment_id == deployment_id, jobs.c.native_id == native_id
+            )
+            row = (await conn.execute(query)).mappings().first()
+            return row_to_job(row) if row is not None else None

@@ -1,0 +1,60 @@
+"""Run the packaged Alembic migrations programmatically, on the store's own async engine.
+
+Several replicas may start at once: on PostgreSQL the upgrade runs under a transaction-scoped advisory
+lock (DDL is transactional there, so the second replica waits, then finds the schema at head); on
+SQLite it runs inside a ``BEGIN IMMEDIATE`` write transaction, which serializes it the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from vidgate.store.sql.database import Database
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK = 0x76696467  # "vidg": any fixed 64-bit number shared by every replica
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations (no alembic.ini needed)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no Alembic revisions found under {MIGRATIONS_DIR}")
+    return head
+
+
+def _upgrade(connection: sa.Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+def _current(connection: sa.Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (default: the newest). Safe to run concurrently."""
+    async with db.write() as conn:
+        if not db.is_sqlite:
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+        await conn.run_sync(_upgrade, revision)
+
+
+async def current_revision(db: Database) -> str | None:
+    async with db.read() as conn:
+        return await conn.run_sync(_current)

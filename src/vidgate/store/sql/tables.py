@@ -1,0 +1,136 @@
+"""The SQL schema, as SQLAlchemy Core tables. The Alembic migrations in ``migrations/versions`` build
+exactly this schema (a test compares them), so change both together.
+
+Money is integer micro-USD (BIGINT) so sums are exact; times are unix seconds (BIGINT), except the
+poller's ``next_poll_at`` and leases, which are fractional (DOUBLE PRECISION).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+keys = sa.Table(
+    "keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("key_prefix", sa.String(64), nullable=False),
+    sa.Column("alias", sa.String(255), nullable=True),
+    sa.Column("models", sa.JSON, nullable=False),
+    sa.Column("max_budget_micros", sa.BigInteger, nullable=True),
+    sa.Column("budget_duration", sa.String(32), nullable=True),
+    sa.Column("budget_reset_at", sa.BigInteger, nullable=True),
+    sa.Column("spend_micros", sa.BigInteger, nullable=False),
+    sa.Column("total_spend_micros", sa.BigInteger, nullable=False),
+    sa.Column("reserved_micros", sa.BigInteger, nullable=False),
+    sa.Column("active_jobs", sa.Integer, nullable=False),
+    sa.Column("rpm_limit", sa.Integer, nullable=True),
+    sa.Column("max_parallel_requests", sa.Integer, nullable=True),
+    sa.Column("metadata_json", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_key_id", sa.String(64), nullable=False),
+    sa.Column("model_name", sa.String(255), nullable=False),
+    sa.Column("deployment_id", sa.String(255), nullable=False),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("native_id", sa.String(1024), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("size", sa.String(32), nullable=False),
+    sa.Column("seconds", sa.String(16), nullable=False),
+    sa.Column("api_surface", sa.String(16), nullable=False),
+    sa.Column("progress", sa.Integer, nullable=False),
+    sa.Column("prompt", sa.Text, nullable=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("completed_at", sa.BigInteger, nullable=True),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
+    sa.Column("remixed_from", sa.String(64), nullable=True),
+    sa.Column("error_code", sa.String(255), nullable=True),
+    sa.Column("error_message", sa.Text, nullable=True),
+    sa.Column("reserved_micros", sa.BigInteger, nullable=False),
+    sa.Column("cost_micros", sa.BigInteger, nullable=True),
+    sa.Column("content_stored", sa.Boolean, nullable=False),
+    sa.Column("next_poll_at", sa.Double, nullable=False),
+    sa.Column("poll_failures", sa.Integer, nullable=False),
+    sa.Column("lease_owner", sa.String(255), nullable=True),
+    sa.Column("lease_expires_at", sa.Double, nullable=True),
+    sa.Column("native_payload", sa.JSON, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # Derived from the record on every write (``needs_work``): the poller's work queue.
+    sa.Column("pending", sa.Boolean, nullable=False),
+    sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
+    sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
+    sa.UniqueConstraint("deployment_id", "native_id", name="uq_jobs_deployment_native"),
+)
+
+# One row per job that ever reserved (or was charged): its state moves reserved -> settled | released
+# exactly once, which is what makes settlement idempotent.
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("micros", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("cost_micros", sa.BigInteger, nullable=True),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_reservations_key_state", "key_id", "state"),
+)
+
+spend_logs = sa.Table(
+    "spend_logs",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("job_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("model_name", sa.String(255), nullable=False),
+    sa.Column("deployment_id", sa.String(255), nullable=False),
+    sa.Column("seconds", sa.Double, nullable=False),
+    sa.Column("size", sa.String(32), nullable=False),
+    sa.Column("cost_micros", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("metadata_json", sa.JSON, nullable=False),
+    # Lesson 6: spend is queried by key and time; index both from day one.
+    sa.Index("ix_spend_logs_key_time", "key_id", "created_at"),
+    sa.Index("ix_spend_logs_time", "created_at"),
+)
+
+# DB-backed admission (used when Redis is not configured).
+# One row per counted request in the last minute (the sliding window of ``Admission.check_rate``).
+rate_hits = sa.Table(
+    "rate_hits",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("at", sa.Double, nullable=False),
+    sa.Index("ix_rate_hits_key_at", "key_id", "at"),
+)
+
+slots = sa.Table(
+    "slots",
+    metadata,
+    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("acquired_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_slots_key", "key_id"),
+)
+
+ALL_TABLES = (keys, jobs, reservations, spend_logs, rate_hits, slots)

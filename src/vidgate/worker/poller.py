@@ -1,0 +1,114 @@
+"""The background poller: moves every job to its terminal state even when no client polls.
+
+Each round claims due jobs with a lease (``JobStore.claim_due``), so replicas never poll the same job
+at once and a crashed replica's jobs are taken over when its leases expire. For each job: one poll of
+the pinned deployment, the state machine, the money made final exactly once (the ledger is idempotent
+per job, so re-doing a step after a crash is harmless), the slot freed, the content copied.
+
+Start it from the server's lifespan (``start()`` / ``await stop()``), or drive it in tests with
+``run_once()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+
+from vidgate.gateway.records import JobRecord
+from vidgate.gateway.service import GatewayService
+from vidgate.worker.fetcher import ContentFetcher
+
+log = logging.getLogger("vidgate.worker")
+MAX_IDLE_BACKOFF = 30.0
+
+
+class Poller:
+    def __init__(
+        self,
+        service: GatewayService,
+        *,
+        worker_id: str | None = None,
+        interval: float = 1.0,
+        lease_seconds: float = 60.0,
+        batch: int = 32,
+        concurrency: int = 8,
+        fetcher: ContentFetcher | None = None,
+    ) -> None:
+        self.service = service
+        self.worker_id = worker_id or f"poller-{secrets.token_hex(6)}"
+        self.interval = interval
+        self.lease_seconds = lease_seconds
+        self.batch = batch
+        self.fetcher = fetcher or ContentFetcher(service)
+        self._limit = asyncio.Semaphore(concurrency)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stop.clear()
+            self._task = asyncio.create_task(self._loop(), name=f"vidgate-poller-{self.worker_id}")
+
+    async def stop(self) -> None:
+        """Finish the current round and stop (leases of unfinished work simply expire)."""
+        self._stop.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _loop(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                handled = await self.run_once()
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("poller round failed (%d in a row)", failures)
+                handled = 0
+            if handled >= self.batch:
+                continue  # more may be due right now
+            wait = self.interval if failures == 0 else min(self.interval * 2**failures, MAX_IDLE_BACKOFF)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=wait)
+
+    # ---- one round -----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim the jobs that are due and work them; the number claimed."""
+        svc = self.service
+        claimed = await svc.stores.jobs.claim_due(
+            self.worker_id, now=svc.clock(), lease_seconds=self.lease_seconds, limit=self.batch
+        )
+        if claimed:
+            await asyncio.gather(*(self._guarded(job) for job in claimed))
+        return len(claimed)
+
+    async def _guarded(self, job: JobRecord) -> None:
+        async with self._limit:
+            try:
+                await self.work(job)
+            except Exception:
+                log.exception(
+                    "poller: job %s failed this round; its lease will expire and it is retried", job.id
+                )
+
+    async def work(self, job: JobRecord) -> JobRecord:
+        """Poll, settle or release, free the slot, fetch the content: everything due for one leased job."""
+        keeper = self.service.keeper
+        saved, _ = await keeper.step(job, self.worker_id, keep_lease=True)
+        if saved.lease_owner != self.worker_id:  # lost the job to another writer; nothing more to do
+            return saved
+        if saved.status == "completed" and not saved.content_stored and not saved.deleted:
+            return await self.fetcher.fetch(saved, self.worker_id, lease_seconds=self.lease_seconds)
+        await self.service.stores.jobs.release_lease(saved.id, self.worker_id)
+        return saved

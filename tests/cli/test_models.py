@@ -1,0 +1,45 @@
+"""``vidgate models``: the catalogue as a table or as ``{"data": [...]}``."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from vidgate.catalog import load_catalog
+from vidgate.cli.main import app
+
+runner = CliRunner()
+
+
+def test_models_json_lists_every_catalogue_row() -> None:
+    result = runner.invoke(app, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)["data"]
+    assert [row["id"] for row in data] == [spec.id for spec in load_catalog()]
+    veo = next(row for row in data if row["id"] == "gemini/veo-3.1-generate-preview")
+    assert veo["seconds"] == [4, 6, 8]
+    assert veo["seconds_by_resolution"] == {"1080p": [8], "4k": [8]}
+    assert veo["price_per_second"] == {"720p": 0.4, "1080p": 0.4, "4k": 0.6}
+    assert "reference_images" in veo["features"]
+    assert veo["retires_on"] == "2026-10-22"
+    assert veo["lifecycle"] in ("active", "deprecated", "retired")
+
+
+def test_models_provider_filter_accepts_aliases() -> None:
+    result = runner.invoke(app, ["models", "--provider", "vertex", "--json"])
+    assert result.exit_code == 0, result.output
+    ids = [row["id"] for row in json.loads(result.stdout)["data"]]
+    assert ids
+    assert all(i.startswith("vertex_ai/") for i in ids)
+
+
+def test_models_table_and_unknown_provider() -> None:
+    result = runner.invoke(app, ["models", "--provider", "local"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "local/local-1" in result.stdout
+    assert "$/s by resolution" in result.stdout
+    assert "720p $0.00" in result.stdout
+    bad = runner.invoke(app, ["models", "--provider", "acme"])
+    assert bad.exit_code == 2
+    assert "unknown provider 'acme'" in bad.output

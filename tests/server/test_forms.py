@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vidgate.errors import BadRequestError
+from vidgate.server.forms import EXTRA_FIELDS, extra_params, image_input, text, unflatten
+from vidgate.types import ImageInput
+
+
+def test_unflatten_reads_bracket_notation_as_the_openai_sdk_writes_it() -> None:
+    items: list[tuple[str, Any]] = [
+        ("prompt", "a cat"),
+        ("input_reference[image_url]", "https://x/y.png"),
+        ("reference_images[][image_url]", "https://x/1.png"),
+        ("reference_images[][image_url]", "https://x/2.png"),
+        ("tags[]", "a"),
+        ("tags[]", "b"),
+        ("repeat", "1"),
+        ("repeat", "2"),
+        ("extra_body[nested][deep]", "v"),
+    ]
+    assert unflatten(items) == {
+        "prompt": "a cat",
+        "input_reference": {"image_url": "https://x/y.png"},
+        "reference_images": [{"image_url": "https://x/1.png"}, {"image_url": "https://x/2.png"}],
+        "tags": ["a", "b"],
+        "repeat": ["1", "2"],
+        "extra_body": {"nested": {"deep": "v"}},
+    }
+
+
+def test_unflatten_refuses_a_field_that_is_both_a_value_and_an_object() -> None:
+    with pytest.raises(BadRequestError) as info:
+        unflatten([("input_reference", "x"), ("input_reference[image_url]", "y")])
+    assert info.value.param == "input_reference"
+
+
+def test_text_names_the_param_on_a_wrong_type_or_a_missing_value() -> None:
+    with pytest.raises(BadRequestError) as info:
+        text({"prompt": 5}, "prompt")
+    assert info.value.param == "prompt"
+    assert "got an integer" in info.value.message
+    with pytest.raises(BadRequestError) as missing:
+        text({}, "prompt", required=True)
+    assert missing.value.code == "missing_required_parameter"
+
+
+async def test_image_input_accepts_each_reference_shape() -> None:
+    assert await image_input({"image_url": "https://h/i.png"}, "input_reference") == ImageInput(
+        url="https://h/i.png"
+    )
+    assert await image_input({"file_id": "file-1"}, "input_reference") == ImageInput(file_id="file-1")
+    assert await image_input("data:image/png;base64,AAAA", "input_reference") == ImageInput(
+        url="data:image/png;base64,AAAA"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "param"),
+    [
+        ({"image_url": "https://a", "file_id": "f"}, "input_reference"),
+        ({}, "input_reference"),
+        ({"image_url": "ftp://a"}, "input_reference[image_url]"),
+        ({"colour": "red"}, "input_reference[colour]"),
+        ("not a url", "input_reference"),
+        (42, "input_reference"),
+    ],
+)
+async def test_image_input_rejects_bad_references_naming_the_param(value: Any, param: str) -> None:
+    with pytest.raises(BadRequestError) as info:
+        await image_input(value, "input_reference")
+    assert info.value.param == param
+
+
+async def test_extra_params_come_from_the_catalogue_and_form_text_is_typed() -> None:
+    assert {"negative_prompt", "seed", "n", "last_frame"} <= EXTRA_FIELDS
+    extra = await extra_params(
+        {"prompt": "p", "seed": "42", "n": "2", "generate_audio": "false"}, from_form=True
+    )
+    assert extra == {"seed": 42, "n": 2, "generate_audio": False}
+    kept = await extra_params({"seed": "42"}, from_form=False)
+    assert kept == {"seed": "42"}  # JSON keeps its types: the catalogue rejects a string seed
+    with pytest.raises(BadRequestError) as info:
+        await extra_params({"colour": "red"}, from_form=False)
+    assert info.value.param == "colour"
+    assert info.value.code == "unknown_parameter"

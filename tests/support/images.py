@@ -1,0 +1,32 @@
+"""Real test images (JPEG, PNG, WebP) of a given size, made with Pillow."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
+
+
+def image_bytes(
+    width: int = 64, height: int = 36, kind: str = "jpeg", colour: tuple[int, int, int] = (200, 80, 40)
+) -> bytes:
+    """A ``width`` x ``height`` image in ``kind`` (jpeg, png or webp), striped so it is not blank."""
+    img = Image.new("RGB", (width, height), colour)
+    for x in range(0, width, max(1, width // 16)):
+        for y in range(height):
+            img.putpixel((x, y), (x * 255 // max(1, width), y * 255 // max(1, height), 128))
+    out = io.BytesIO()
+    img.save(out, format=FORMATS[kind])
+    return out.getvalue()
+
+
+def write_image(path: Path, width: int, height: int, kind: str | None = None) -> Path:
+    """Write an image whose format follows the file extension (``.jpg`` -> JPEG) unless ``kind`` says."""
+    suffix = path.suffix.lower().lstrip(".")
+    chosen = kind or {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "webp": "webp"}[suffix]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(image_bytes(width, height, chosen))
+    return path
