@@ -44,11 +44,15 @@ def bench(width: int, height: int, seconds: int, repeat: int) -> tuple[list[floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", nargs="+", default=["1280x720", "1920x1080"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--threads", type=int, nargs="+", default=[SETTINGS.threads], help="x264 threads to try")
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=[SETTINGS.threads], help="x264 threads to try"
+    )
     parser.add_argument("--one-core", action="store_true", help="pin this process to one CPU first (Linux)")
     args = parser.parse_args()
     if args.one_core:
@@ -56,7 +60,8 @@ def main() -> None:
     cpus_available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"encoder: {SETTINGS.describe()}  fps=24  cpus available: {cpus_available}")
     render(RenderSpec(prompt="warm-up", seconds=1, width=320, height=180), Path(tempfile.mkdtemp()))
-    print(f"{'size':>10} {'secs':>4} {'thr':>3}  {'wall min':>8} {'wall med':>8} {'cpu med':>8} {'realtime':>8}  MB")
+    header = ("size", "secs", "thr", "wall min", "wall med", "cpu med", "realtime")
+    print("{:>10} {:>4} {:>3}  {:>8} {:>8} {:>8} {:>8}  MB".format(*header))
     for threads in args.threads:
         os.environ["VIDGATE_RENDER_THREADS"] = str(threads)
         for text in args.sizes:

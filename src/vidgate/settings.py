@@ -17,6 +17,7 @@ VERTEX_API_BASE = ("VERTEXAI_API_BASE", "VERTEX_API_BASE")
 VERTEX_ACCESS_TOKEN = ("VERTEXAI_ACCESS_TOKEN", "VERTEX_ACCESS_TOKEN")
 LOCAL_DIR = "VIDGATE_LOCAL_DIR"
 LOCAL_DELAY = "VIDGATE_LOCAL_DELAY"
+RENDER_THREADS = "VIDGATE_RENDER_THREADS"  # x264 threads per render (default 1: fastest overall when busy)
 
 
 def env(*names: str | tuple[str, ...]) -> str | None:

@@ -67,7 +67,7 @@ def test_generate_with_a_first_frame_image(tmp_path: Path, local_env: dict[str, 
     [
         (["--seconds", "9"], "Invalid value: '9'"),
         (["--size", "100x100"], "Invalid value: '100x100'"),
-        (["-m", "nope/model"], "Unknown provider 'nope'"),
+        (["-m", "nope/model"], "Unknown model 'nope/model'"),
         (["--image", "missing.png"], "names no existing file"),
     ],
 )

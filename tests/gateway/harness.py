@@ -12,9 +12,9 @@ from vidgate.errors import APIError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig, parse_config
-from vidgate.gateway.records import KeyRecord
+from vidgate.gateway.records import JobRecord, KeyRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
-from vidgate.providers.base import Credentials, Flow, ProviderJob
+from vidgate.providers.base import Credentials, Download, Flow, ProviderJob
 from vidgate.providers.local import LocalProvider
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
@@ -37,17 +37,20 @@ class Clock:
 
 class CountingLocal(LocalProvider):
     """The local provider, counting every operation; ``fail_creates`` makes creates raise (an upstream
-    outage) and ``fail_polls`` makes status polls raise, each for as long as they are set."""
+    outage; only for deployments whose api_base is in ``fail_roots``, when that is set) and
+    ``fail_polls`` / ``fail_downloads`` make status polls / downloads raise, each while set."""
 
     def __init__(self, root: Path, delay: float, clock: Callable[[], float]) -> None:
         super().__init__(root=root, delay=delay, clock=clock)
         self.calls: Counter[str] = Counter()
         self.fail_creates: APIError | None = None
+        self.fail_roots: set[str] | None = None
         self.fail_polls: APIError | None = None
+        self.fail_downloads: APIError | None = None
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         self.calls["create"] += 1
-        if self.fail_creates is not None:
+        if self.fail_creates is not None and (self.fail_roots is None or creds.api_base in self.fail_roots):
             raise self.fail_creates
         return (yield from super().create(req, creds))
 
@@ -56,6 +59,12 @@ class CountingLocal(LocalProvider):
         if self.fail_polls is not None:
             raise self.fail_polls
         return (yield from super().retrieve(native_id, creds))
+
+    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
+        self.calls["download"] += 1
+        if self.fail_downloads is not None:
+            raise self.fail_downloads
+        return (yield from super().download(native_id, variant, creds))
 
     def remix(self, native_id: str, prompt: str, creds: Credentials) -> Flow[ProviderJob]:
         self.calls["remix"] += 1
@@ -104,7 +113,7 @@ class Gateway:
         await self.runner.aclose()
 
 
-def local_entries(root: Path, *names: str, price: float | None = None, **params: Any) -> list[dict[str, Any]]:
+def local_entries(root: Path, *names: str, price: float | None = 0.1, **params: Any) -> list[dict[str, Any]]:
     entries = []
     for name in names or ("local-1",):
         lp: dict[str, Any] = {"model": "local/local-1", "api_base": str(root), **params}
@@ -139,3 +148,20 @@ def make_gateway(
     cfg = config or make_config(local_entries(root, price=price))
     service = GatewayService(cfg, stores, runner, calls=calls, clock=clock, auth_ttl=0)
     return Gateway(service=service, stores=stores, clock=clock, local=local, root=root, runner=runner)
+
+
+def job_record(job_id: str, owner: str, **fields: Any) -> JobRecord:
+    base: dict[str, Any] = {
+        "id": job_id,
+        "owner_key_id": owner,
+        "model_name": "local-1",
+        "deployment_id": "d1",
+        "provider": "local",
+        "native_id": "n-" + job_id,
+        "status": "queued",
+        "created_at": int(T0),
+        "size": "320x180",
+        "seconds": "1",
+    }
+    base.update(fields)
+    return JobRecord(**base)

@@ -123,10 +123,19 @@ def test_veo2_has_no_resolution_nor_audio() -> None:
     assert body["parameters"] == {"aspectRatio": "16:9", "durationSeconds": 7, "sampleCount": 3, "seed": 1}
 
 
-def test_https_image_rejected_before_any_call() -> None:
+@pytest.mark.parametrize(
+    ("image", "fragment"),
+    [
+        (ImageInput(url="https://x.test/a.png"), "cannot fetch images by URL"),
+        (ImageInput(data=b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 8), "unsupported image type 'image/webp'"),
+        (ImageInput(url="gs://bucket/no-extension"), "give the mime type"),
+    ],
+)
+def test_unusable_images_rejected_before_any_call(image: ImageInput, fragment: str) -> None:
     with pytest.raises(BadRequestError) as caught:
-        next(P.create(request(seconds=4, input_reference=ImageInput(url="https://x.test/a.png")), CREDS))
+        next(P.create(request(seconds=4, input_reference=image), CREDS))
     assert caught.value.param == "input_reference"
+    assert fragment in caught.value.message
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,7 @@ async def test_settle_and_release_happen_once() -> None:
     assert (stored.spend_micros, stored.total_spend_micros, stored.reserved_micros) == (300, 300, 0)
     logs = await s.ledger.spend_logs(key_id="k1", start=None, end=None, limit=10)
     assert [e.job_id for e in logs] == ["a"]
-    assert s.ledger.reservation_state("b") == "released"
+    assert s.memory_ledger.reservation_state("b") == "released"
 
 
 async def test_budget_over_limit_message_and_period_reset() -> None:

@@ -75,7 +75,7 @@ def generate(
                     model, prompt, seconds=seconds, size=size, input_reference=image, **params
                 )
             for warning in caught:
-                err.print(f"[yellow]warning:[/] {warning.message}", highlight=False)
+                err.print(f"[yellow]warning:[/] {warning.message}", highlight=False, soft_wrap=True)
             columns = (
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
@@ -92,10 +92,10 @@ def generate(
                 done = client.videos.wait(video.id, timeout=timeout, on_progress=show)
             if done.status == "failed":
                 reason = f"{done.error.code}: {done.error.message}" if done.error else "no reason given"
-                err.print(f"[red]error:[/] the video failed ({reason})", highlight=False)
+                err.print(f"[red]error:[/] the video failed ({reason})", highlight=False, soft_wrap=True)
                 raise typer.Exit(1)
             path = client.videos.stream_content(done.id, output)
     except APIError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     typer.echo(_summary(done, path))

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
-app = typer.Typer(help="Create, inspect, change and revoke virtual keys (through the gateway's admin API).")
+group = typer.Typer(help="Create, inspect, change and revoke virtual keys (through the gateway's admin API).")
 
 ApiBase = Annotated[
     str, typer.Option("--api-base", envvar="VIDGATE_API_BASE", help="The gateway's base URL.")
@@ -102,7 +102,7 @@ def _print(body: Any) -> None:
     typer.echo(json.dumps(body, indent=2, sort_keys=False))
 
 
-@app.command("generate")
+@group.command("generate")
 def generate(
     models: Models = None,
     max_budget: MaxBudget = None,
@@ -119,13 +119,13 @@ def generate(
     _print(_call(api_base, master_key, "POST", "/key/generate", json=fields))
 
 
-@app.command("list")
+@group.command("list")
 def list_keys(api_base: ApiBase = DEFAULT_BASE, master_key: MasterKey = "") -> None:
     """Every key (without secrets)."""
     _print(_call(api_base, master_key, "GET", "/key/list"))
 
 
-@app.command("info")
+@group.command("info")
 def info(
     key: Annotated[str, typer.Argument(help="The key's secret (sk-...) or its id (token).")],
     api_base: ApiBase = DEFAULT_BASE,
@@ -135,7 +135,7 @@ def info(
     _print(_call(api_base, master_key, "GET", "/key/info", params={"key": key}))
 
 
-@app.command("update")
+@group.command("update")
 def update(
     key: Annotated[str, typer.Argument(help="The key's secret (sk-...) or its id (token).")],
     models: Models = None,
@@ -155,7 +155,7 @@ def update(
     _print(_call(api_base, master_key, "POST", "/key/update", json={"key": key, **fields}))
 
 
-@app.command("delete")
+@group.command("delete")
 def delete(
     keys: Annotated[list[str], typer.Argument(help="Keys (secrets or ids) to revoke.")],
     api_base: ApiBase = DEFAULT_BASE,
@@ -163,3 +163,7 @@ def delete(
 ) -> None:
     """Revoke keys: they stop working at once."""
     _print(_call(api_base, master_key, "POST", "/key/delete", json={"keys": keys}))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="keys")

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import typer
 
-from vidgate.cli import emulate, generate, models
+from vidgate.cli import emulate, generate, keys, models, serve
 
 app = typer.Typer(
     name="vidgate",
@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (generate, models, emulate)
+COMMAND_MODULES: tuple[ModuleType, ...] = (generate, models, emulate, serve, keys)
 
 for _module in COMMAND_MODULES:
     _module.register(app)

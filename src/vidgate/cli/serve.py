@@ -117,3 +117,7 @@ def _db(config: GatewayConfig) -> str:
     if "@" in rest:  # never print a password
         rest = rest.split("@", 1)[1]
     return f"{scheme}://{rest}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

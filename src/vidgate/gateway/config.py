@@ -24,7 +24,8 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -160,7 +161,7 @@ class GatewayConfig(BaseModel):
                 merged.setdefault(name, []).extend(targets)
         return merged
 
-    def router(self) -> Router:
+    def router(self, clock: Callable[[], float] = time.time) -> Router:
         rs = self.router_settings
         return Router(
             self.deployments,
@@ -168,6 +169,7 @@ class GatewayConfig(BaseModel):
             fallbacks=self.fallbacks(),
             cooldown_time=rs.cooldown_time,
             allowed_fails=rs.allowed_fails,
+            clock=clock,
         )
 
 

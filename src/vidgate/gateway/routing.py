@@ -102,23 +102,28 @@ class Router:
     def order(self, model_name: str) -> list[Deployment]:
         """The model's deployments in the order to try them: healthy ones by the strategy, then those
         cooling down (still worth a try when nothing else is left)."""
-        deps = self.deployments_for(model_name)
-        healthy = [d for d in deps if not self.cooling(d.id)]
-        cooling = sorted(
-            (d for d in deps if self.cooling(d.id)), key=lambda d: self._health[d.id].cooldown_until
-        )
-        return self._arrange(healthy) + cooling
+        healthy, cooling = self._split(self.deployments_for(model_name))
+        return healthy + cooling
 
     def plan(self, model_name: str) -> list[Deployment]:
-        """Every deployment a create may try: the model's own, then each fallback model's, in order."""
+        """Every deployment a create may try: the healthy ones of the model, then of each fallback model
+        in order; deployments cooling down come last (a last resort, soonest-recovering first)."""
+        healthy: list[Deployment] = []
+        cooling: list[Deployment] = []
         seen: set[str] = set()
-        result: list[Deployment] = []
         for name in [model_name, *self.fallbacks.get(model_name, [])]:
-            for dep in self.order(name):
-                if dep.id not in seen:
-                    seen.add(dep.id)
-                    result.append(dep)
-        return result
+            fresh = [d for d in self.deployments_for(name) if d.id not in seen]
+            seen.update(d.id for d in fresh)
+            ok, cool = self._split(fresh)
+            healthy += ok
+            cooling += cool
+        return healthy + sorted(cooling, key=lambda d: self._health[d.id].cooldown_until)
+
+    def _split(self, deps: list[Deployment]) -> tuple[list[Deployment], list[Deployment]]:
+        now = self._clock()
+        healthy = [d for d in deps if self._health[d.id].cooldown_until <= now]
+        cooling = [d for d in deps if self._health[d.id].cooldown_until > now]
+        return self._arrange(healthy), sorted(cooling, key=lambda d: self._health[d.id].cooldown_until)
 
     def _arrange(self, deps: list[Deployment]) -> list[Deployment]:
         if len(deps) <= 1:

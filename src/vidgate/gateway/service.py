@@ -102,7 +102,7 @@ class GatewayService:
         self.config = config
         self.stores = stores
         self.runner = runner
-        self.router = router or config.router()
+        self.router = router or config.router(clock)
         self.calls = calls or ProviderCalls(runner)
         self.clock = clock
         self.instance_id = instance_id or "gw-" + secrets.token_hex(6)
@@ -315,11 +315,15 @@ class GatewayService:
             )
         return job
 
-    async def get_video(self, p: Principal, video_id: str) -> Video:
+    async def _current(self, p: Principal, video_id: str) -> JobRecord:
+        """The caller's job, refreshed from its provider first when the stored state is stale."""
         job = await self._owned(p, video_id)
         if self.keeper.due(job, self.clock()):
             job = await self.keeper.refresh(job, owner_prefix=self.instance_id)
-        return to_video(job)
+        return job
+
+    async def get_video(self, p: Principal, video_id: str) -> Video:
+        return to_video(await self._current(p, video_id))
 
     async def list_videos(self, p: Principal, *, after: str | None, limit: int, order: str) -> VideoList:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIST_LIMIT:
@@ -352,9 +356,7 @@ class GatewayService:
                 param="variant",
                 code="invalid_value",
             )
-        job = await self._owned(p, video_id)
-        if job.status != "completed" and self.keeper.due(job, self.clock()):
-            job = await self.keeper.refresh(job, owner_prefix=self.instance_id)
+        job = await self._current(p, video_id)
         if job.status == "failed":
             raise NotFoundError(
                 f"Video '{video_id}' failed and has no content: {job.error_message or 'generation failed'}",
@@ -379,7 +381,7 @@ class GatewayService:
     # ---- remix and delete ---------------------------------------------------------------------
 
     async def remix_video(self, p: Principal, video_id: str, prompt: str) -> Video:
-        source = await self._owned(p, video_id)
+        source = await self._current(p, video_id)
         p.require_model(source.model_name, True)
         if source.status != "completed":
             raise BadRequestError(
@@ -422,7 +424,7 @@ class GatewayService:
         return await self._store_new(p, job, native, now)
 
     async def delete_video(self, p: Principal, video_id: str) -> VideoDeleted:
-        job = await self._owned(p, video_id)
+        job = await self._current(p, video_id)
         if job.status not in TERMINAL_STATUSES:
             raise BadRequestError(
                 f"Video '{video_id}' is still '{job.status}'; only a completed or failed video can be "

@@ -47,7 +47,8 @@ GRPC_CODES: dict[int, str] = {
     16: "unauthenticated",
 }
 
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")  # Gemini API
+VERTEX_IMAGE_TYPES = ("image/png", "image/jpeg")  # Vertex AI (REST reference: "image/jpeg|png")
 RUNNING_PROGRESS = 10  # shown while running when the provider reports no progress of its own
 
 # Google's wire field -> the vidgate param a client sent (for ``APIError.param``).
@@ -185,7 +186,9 @@ def _data_url(url: str, param: str) -> tuple[bytes, str | None]:
     return data, mime
 
 
-def image_part(image: ImageInput, param: str, *, service: str, allow_gcs: bool) -> dict[str, str]:
+def image_part(
+    image: ImageInput, param: str, *, service: str, allow_gcs: bool, types: tuple[str, ...] = IMAGE_TYPES
+) -> dict[str, str]:
     """An image as Google's ``{bytesBase64Encoded, mimeType}`` (or ``{gcsUri, mimeType}`` on Vertex).
 
     Neither service fetches ``https`` URLs, and the Gemini API has no ``gcsUri``: those are rejected
@@ -204,10 +207,9 @@ def image_part(image: ImageInput, param: str, *, service: str, allow_gcs: bool) 
             mime = mime or url_mime
         elif image.url.startswith("gs://") and allow_gcs:
             gcs_mime = mime or _type_from_name(image.url)
-            if gcs_mime not in IMAGE_TYPES:
+            if gcs_mime not in types:
                 raise BadRequestError(
-                    f"Invalid '{param}': give the mime type of '{image.url}' "
-                    f"(one of {', '.join(IMAGE_TYPES)}).",
+                    f"Invalid '{param}': give the mime type of '{image.url}' (one of {', '.join(types)}).",
                     param=param,
                 )
             return {"gcsUri": image.url, "mimeType": gcs_mime}
@@ -226,10 +228,9 @@ def image_part(image: ImageInput, param: str, *, service: str, allow_gcs: bool) 
     if not data:
         raise BadRequestError(f"Invalid '{param}': the image is empty.", param=param)
     mime = mime or _sniff(data) or _type_from_name(image.filename)
-    if mime not in IMAGE_TYPES:
+    if mime not in types:
         raise BadRequestError(
-            f"Invalid '{param}': unsupported image type '{mime}'. "
-            f"Supported types are: {', '.join(IMAGE_TYPES)}.",
+            f"Invalid '{param}': unsupported image type '{mime}'. Supported types are: {', '.join(types)}.",
             param=param,
         )
     return {"bytesBase64Encoded": base64.b64encode(data).decode("ascii"), "mimeType": mime}

@@ -38,6 +38,7 @@ from vidgate.providers.base import (
     ProviderJob,
 )
 from vidgate.providers.google_wire import (
+    VERTEX_IMAGE_TYPES,
     decode_inline,
     google_error,
     image_part,
@@ -45,7 +46,7 @@ from vidgate.providers.google_wire import (
     read_operation,
     samples,
 )
-from vidgate.types import VideoRequest
+from vidgate.types import ImageInput, VideoRequest
 
 API_VERSION = "v1"
 STORAGE_BASE = "https://storage.googleapis.com"
@@ -57,6 +58,10 @@ _OPERATION_NAME = re.compile(
     r"^projects/[A-Za-z0-9._-]+/locations/[A-Za-z0-9._-]+/publishers/google/models/[A-Za-z0-9._-]+"
     r"/operations/[A-Za-z0-9._-]+$"
 )
+
+
+def _image(image: ImageInput, param: str) -> dict[str, str]:
+    return image_part(image, param, service=_SERVICE, allow_gcs=True, types=VERTEX_IMAGE_TYPES)
 
 
 def default_api_base(location: str) -> str:
@@ -155,15 +160,13 @@ class VertexProvider(BaseProvider):
         spec = find_model(f"{self.name}/{model}")
         instance: dict[str, Any] = {"prompt": req.prompt}
         if req.input_reference is not None:
-            instance["image"] = image_part(
-                req.input_reference, "input_reference", service=_SERVICE, allow_gcs=True
-            )
+            instance["image"] = _image(req.input_reference, "input_reference")
         if req.last_frame is not None:
-            instance["lastFrame"] = image_part(req.last_frame, "last_frame", service=_SERVICE, allow_gcs=True)
+            instance["lastFrame"] = _image(req.last_frame, "last_frame")
         if req.reference_images:
             instance["referenceImages"] = [
                 {
-                    "image": image_part(img, "reference_images", service=_SERVICE, allow_gcs=True),
+                    "image": _image(img, "reference_images"),
                     "referenceType": "asset",
                 }
                 for img in req.reference_images

@@ -7,7 +7,6 @@ on one core; CRF 26 keeps the files small for the flat, synthetic frames.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +17,7 @@ from PIL import Image
 from vidgate.render.color import AV_RANGE_MPEG, AV_SMPTE170M
 from vidgate.render.frames import Composer
 from vidgate.render.spec import RenderSpec
+from vidgate.settings import RENDER_THREADS, env
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,9 @@ SETTINGS = EncoderSettings()
 
 
 def _threads(settings: EncoderSettings) -> int:
-    override = os.environ.get("VIDGATE_RENDER_THREADS")
+    """``$VIDGATE_RENDER_THREADS`` overrides (0 = x264 picks). x264's output depends on its thread
+    count, so keep one value wherever identical output for equal specs matters."""
+    override = env(RENDER_THREADS)
     return int(override) if override and override.isdigit() else settings.threads
 
 

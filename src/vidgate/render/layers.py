@@ -8,7 +8,6 @@ once, not per frame. ``Glyphs`` is a tiny atlas for the timecode, the only text 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -23,9 +22,9 @@ Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 ELLIPSIS = "…"
 
 
-@cache
 def font(size: int) -> Font:
-    """Pillow's bundled scalable font (no system fonts needed, same glyphs everywhere)."""
+    """Pillow's bundled scalable font (no system fonts needed, same glyphs everywhere). Loaded per use
+    (about 0.1 ms): a FreeType face must not be shared between threads rendering at once."""
     return ImageFont.load_default(size=max(6, size))
 
 
@@ -116,12 +115,26 @@ class Patch:
         _blend_plane(planes.v, self.x // 2, self.y // 2, self.fg_v, self.inv_c)
 
 
+def _fit(text: str, fnt: Font, max_width: float) -> int:
+    """How many leading characters of ``text`` fit in ``max_width`` (at least 1): a binary search, so a
+    32,000-character word costs ~15 measurements, not thousands."""
+    lo, hi = 1, min(len(text), int(max_width) + 1)  # no glyph is narrower than a pixel
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fnt.getlength(text[:mid]) <= max_width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def wrap(text: str, fnt: Font, max_width: float, max_lines: int) -> list[str]:
     """Greedy word wrap to ``max_width`` pixels; over-long words are split; overflow ends in an ellipsis."""
-    words = " ".join(text.split()).split(" ")
     lines: list[str] = []
     current = ""
-    for word in words:
+    for word in text.split():
+        if len(lines) > max_lines:
+            break  # the rest is hidden behind the ellipsis anyway
         candidate = f"{current} {word}" if current else word
         if fnt.getlength(candidate) <= max_width:
             current = candidate
@@ -129,10 +142,12 @@ def wrap(text: str, fnt: Font, max_width: float, max_lines: int) -> list[str]:
         if current:
             lines.append(current)
         current = word
-        while fnt.getlength(current) > max_width and len(current) > 1:
-            cut = len(current) - 1
-            while cut > 1 and fnt.getlength(current[:cut]) > max_width:
-                cut -= 1
+        while (
+            len(current) > 1
+            and len(lines) <= max_lines
+            and fnt.getlength(current[: int(max_width) + 2]) > max_width
+        ):
+            cut = _fit(current, fnt, max_width)
             lines.append(current[:cut])
             current = current[cut:]
     if current:

@@ -33,6 +33,10 @@ class RenderSpec:
     image: bytes | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.prompt, str):
+            raise ValueError(f"RenderSpec.prompt must be a str, got {type(self.prompt).__name__}")
+        if self.image is not None and not isinstance(self.image, bytes):
+            raise ValueError(f"RenderSpec.image must be bytes or None, got {type(self.image).__name__}")
         for name, value in (("seconds", self.seconds), ("width", self.width), ("height", self.height)):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"RenderSpec.{name} must be an int, got {value!r}")

@@ -16,9 +16,10 @@ def secret_from(headers: Mapping[str, str]) -> str | None:
     for name in KEY_HEADERS:
         value = headers.get(name)
         if value:
+            scheme, _, rest = value.strip().partition(" ")
+            if scheme.lower() == "bearer":
+                value = rest
             value = value.strip()
-            if value[:7].lower() == "bearer ":
-                value = value[7:].strip()
             if value:
                 return value
     return None

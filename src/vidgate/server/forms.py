@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from vidgate.catalog import validate
-from vidgate.errors import BadRequestError
+from vidgate.errors import APIError, BadRequestError
 from vidgate.types import ImageInput
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # OpenAI's limit for an input_reference
@@ -43,6 +43,8 @@ async def read_body(request: Request) -> dict[str, Any]:
     if ctype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         try:
             form = await request.form(max_files=64, max_fields=1000, max_part_size=MAX_FIELD_BYTES)
+        except APIError:
+            raise
         except Exception as exc:  # starlette raises its own HTTPException/MultiPartException
             raise BadRequestError(f"Could not parse the form body: {getattr(exc, 'detail', exc)}") from exc
         return unflatten(form.multi_items())

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vidgate.server.errors import PayloadTooLargeError, error_response, unexpected_error
 from vidgate.server.metrics import Metrics
 
 access_log = logging.getLogger("vidgate.access")
@@ -51,16 +52,6 @@ SECRET_FIELDS = frozenset(
 )
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=_\-\s]{256,}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_INTERNAL_ERROR = orjson.dumps(
-    {
-        "error": {
-            "message": "The server had an error while processing your request.",
-            "type": "server_error",
-            "param": None,
-            "code": None,
-        }
-    }
-)
 
 
 @dataclass
@@ -85,10 +76,13 @@ def log_context(scope_state: dict[str, Any]) -> LogContext:
 class RequestLogMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware): no extra task or queue per request."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, full_logging: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, *, metrics: Metrics, full_logging: bool = False, max_body_bytes: int = 64 << 20
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.full_logging = full_logging
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,31 +109,40 @@ class RequestLogMiddleware:
                 capture.response_body(message.get("body", b""))
             await send(message)
 
+        received = 0
+        limit = self.max_body_bytes
+
         async def receive_wrapper() -> Message:
+            nonlocal received
             message = await receive()
-            if capture is not None and message["type"] == "http.request":
-                capture.request_body(message.get("body", b""))
+            if message["type"] == "http.request":
+                body = message.get("body", b"")
+                received += len(body)
+                if received > limit:
+                    raise _too_large(limit)
+                if capture is not None:
+                    capture.request_body(body)
             return message
 
+        method = scope.get("method", "")
+        has_body = method not in ("GET", "HEAD", "DELETE", "OPTIONS")
         try:
-            await self.app(scope, receive_wrapper if capture is not None else receive, send_wrapper)
+            if has_body and _declared_length(scope) > limit:
+                raise _too_large(limit)
+            await self.app(scope, receive_wrapper if has_body else receive, send_wrapper)
+        except PayloadTooLargeError as exc:
+            status = exc.status_code
+            if not response_started:
+                await error_response(exc)(scope, receive, send_wrapper)
         except Exception:
             error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             status = 500
             if not response_started:
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [(b"content-type", b"application/json"), (b"x-request-id", rid)],
-                    }
-                )
-                await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
+                await unexpected_error()(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             label = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
             self.metrics.observe_request(label, method, status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 line: dict[str, Any] = {
@@ -160,6 +163,19 @@ class RequestLogMiddleware:
                     line["request"] = capture.request_summary(scope)
                     line["response"] = capture.response_summary()
                 access_log.info(orjson.dumps(line).decode())
+
+
+def _too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"The request body is larger than the {limit} bytes allowed.", code="body_too_large"
+    )
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

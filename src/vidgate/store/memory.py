@@ -42,6 +42,7 @@ from vidgate.catalog import from_micros
 from vidgate.errors import BudgetExceededError, ConflictError, NotFoundError, RateLimitError
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.jobs import needs_work
+from vidgate.gateway.ports import Admission, ContentStore, JobStore, KeyStore, Ledger
 from vidgate.gateway.records import ContentInfo, JobRecord, KeyRecord, ReservationState, SpendEntry
 
 CHUNK = 64 * 1024
@@ -408,11 +409,12 @@ class MemoryStores:
 
     def __init__(self) -> None:
         self._state = _State()
-        self.keys = MemoryKeyStore(self._state)
-        self.jobs = MemoryJobStore(self._state)
-        self.ledger = MemoryLedger(self._state)
-        self.admission = MemoryAdmission(self._state)
-        self.content = MemoryContentStore()
+        self.memory_ledger = MemoryLedger(self._state)
+        self.keys: KeyStore = MemoryKeyStore(self._state)
+        self.jobs: JobStore = MemoryJobStore(self._state)
+        self.ledger: Ledger = self.memory_ledger
+        self.admission: Admission = MemoryAdmission(self._state)
+        self.content: ContentStore = MemoryContentStore()
         self.closed = False
 
     async def ping(self) -> None:

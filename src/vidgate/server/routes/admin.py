@@ -16,46 +16,31 @@ from starlette.routing import Route
 
 from vidgate.catalog import from_micros
 from vidgate.errors import BadRequestError
+from vidgate.gateway import keys as keylib
 from vidgate.gateway.records import KeyRecord, SpendEntry
 from vidgate.server import forms
 from vidgate.server.responses import json_response
 from vidgate.server.state import caller, server_state
 
-KEY_FIELDS = frozenset(
-    {"models", "max_budget", "budget_duration", "rpm_limit", "max_parallel_requests", "key_alias", "metadata"}
-)
 MAX_SPEND_LOGS = 10_000
 
 
-def _usd(micros: int | None) -> float | None:
-    return None if micros is None else from_micros(micros)
-
-
 def key_view(record: KeyRecord, secret: str | None = None) -> dict[str, Any]:
-    """A key as LiteLLM's key endpoints show it (``token`` is the key's id; the secret only once)."""
-    view: dict[str, Any] = {
-        "key": secret,
-        "token": record.id,
-        "key_name": record.key_prefix,
-        "key_alias": record.alias,
-        "models": list(record.models),
-        "max_budget": _usd(record.max_budget_micros),
-        "budget_duration": record.budget_duration,
-        "budget_reset_at": record.budget_reset_at,
-        "spend": from_micros(record.spend_micros),
-        "total_spend": from_micros(record.total_spend_micros),
-        "reserved": from_micros(record.reserved_micros),
-        "active_jobs": record.active_jobs,
-        "rpm_limit": record.rpm_limit,
-        "max_parallel_requests": record.max_parallel_requests,
-        "metadata": record.metadata,
-        "created_at": record.created_at,
-        "expires": None,
-        "blocked": record.revoked,
-    }
-    if secret is None:
-        del view["key"]
-    return view
+    """A key as LiteLLM's key endpoints show it (``token`` is the key's id); the secret only once."""
+    view = keylib.info(record)["info"]
+    return {"key": secret, **view} if secret is not None else view
+
+
+def _key_fields(body: dict[str, Any], *, skip: str | None = None) -> dict[str, Any]:
+    fields = {name: value for name, value in body.items() if name != skip}
+    for name in fields:
+        if name not in keylib.KEY_FIELDS:
+            raise BadRequestError(
+                f"Unknown parameter: '{name}'. Supported fields are: {', '.join(keylib.KEY_FIELDS)}.",
+                param=name,
+                code="unknown_parameter",
+            )
+    return fields
 
 
 def spend_view(entry: SpendEntry) -> dict[str, Any]:
@@ -77,26 +62,10 @@ def spend_view(entry: SpendEntry) -> dict[str, Any]:
     }
 
 
-def _fields(body: dict[str, Any], extra_allowed: frozenset[str] = frozenset()) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, value in body.items():
-        if name in extra_allowed:
-            continue
-        if name not in KEY_FIELDS:
-            allowed = ", ".join(sorted(KEY_FIELDS))
-            raise BadRequestError(
-                f"Unknown parameter: '{name}'. Supported fields are: {allowed}.",
-                param=name,
-                code="unknown_parameter",
-            )
-        fields[name] = value
-    return fields
-
-
 async def generate_key(request: Request) -> Response:
     principal = await caller(request)
     state = server_state(request)
-    fields = _fields(await forms.read_body(request))
+    fields = _key_fields(await forms.read_body(request))
     secret, record = await state.service.generate_key(principal, **fields)
     return json_response(key_view(record, secret))
 
@@ -119,7 +88,8 @@ async def update_key(request: Request) -> Response:
     body = await forms.read_body(request)
     key = forms.text(body, "key", required=True)
     assert key is not None
-    record = await state.service.update_key(principal, key, **_fields(body, frozenset({"key"})))
+    fields = _key_fields(body, skip="key")
+    record = await state.service.update_key(principal, key, **fields)
     return json_response(key_view(record))
 
 

@@ -37,10 +37,13 @@ def head_revision() -> str:
     return head
 
 
-def _upgrade(connection: sa.Connection, revision: str) -> None:
+def _run(connection: sa.Connection, revision: str, direction: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
+    if direction == "up":
+        command.upgrade(cfg, revision)
+    else:
+        command.downgrade(cfg, revision)
 
 
 def _current(connection: sa.Connection) -> str | None:
@@ -49,10 +52,19 @@ def _current(connection: sa.Connection) -> str | None:
 
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (default: the newest). Safe to run concurrently."""
+    await _migrate(db, revision, "up")
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Take the schema back to ``revision`` (``"base"``: drop everything)."""
+    await _migrate(db, revision, "down")
+
+
+async def _migrate(db: Database, revision: str, direction: str) -> None:
     async with db.write() as conn:
         if not db.is_sqlite:
             await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        await conn.run_sync(_upgrade, revision)
+        await conn.run_sync(_run, revision, direction)
 
 
 async def current_revision(db: Database) -> str | None:

@@ -1,0 +1,355 @@
+"""The OpenAI Videos routes, driven in-process: JSON and multipart (as the official SDK sends it),
+retrieve, list, delete, remix, content with Range, and ownership between keys."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import openai
+import pytest
+from PIL import Image
+
+from tests.server.conftest import MASTER, Served, auth, serving
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+
+VIDEO_FIELDS = {
+    "id",
+    "object",
+    "model",
+    "status",
+    "progress",
+    "created_at",
+    "completed_at",
+    "expires_at",
+    "prompt",
+    "size",
+    "seconds",
+    "remixed_from_video_id",
+    "error",
+}
+
+
+def png(width: int = 320, height: int = 180) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_create_json_answers_an_openai_video_with_a_poll_hint(served: Served) -> None:
+    key = await served.new_key(key_alias="alice")
+    reply = await served.client.post(
+        "/v1/videos",
+        json={"model": "local-1", "prompt": "a red fox", "seconds": "1", "size": "320x180"},
+        headers=auth(key),
+    )
+    assert reply.status_code == 200
+    body = reply.json()
+    assert VIDEO_FIELDS <= set(body)
+    assert body["object"] == "video"
+    assert body["id"].startswith("video_")
+    assert body["status"] in ("queued", "in_progress")
+    assert body["usage"] == {"duration_seconds": 1.0, "cost": 0.1, "currency": "USD", "cost_is_estimate": True}
+    assert int(reply.headers["openai-poll-after-ms"]) > 0
+    assert reply.headers["x-request-id"]
+    done = await served.wait_done(key, body["id"])
+    assert done["status"] == "completed"
+    assert done["completed_at"] is not None
+
+
+async def test_the_official_sdk_creates_with_multipart_polls_and_downloads(served: Served) -> None:
+    key = await served.new_key(key_alias="sdk")
+    sdk = served.sdk(key)
+    video = await sdk.videos.create(model="local-1", prompt="a calico cat", seconds="1", size="320x180")
+    assert video.status == "queued"
+    finished = await sdk.videos.poll(video.id, poll_interval_ms=50)
+    assert finished.status == "completed"
+    content = await sdk.videos.download_content(video.id)
+    assert content.content[4:8] == b"ftyp"
+    thumb = await sdk.videos.download_content(video.id, variant="thumbnail")
+    assert thumb.content[:4] == b"RIFF"
+
+
+async def test_sdk_upload_of_an_image_file_part(served: Served) -> None:
+    key = await served.new_key()
+    sdk = served.sdk(key)
+    video = await sdk.videos.create(
+        model="local-1",
+        prompt="from this frame",
+        seconds="1",
+        size="320x180",
+        input_reference=("frame.png", png(), "image/png"),
+    )
+    assert video.status == "queued"
+    stored = await served.stores.jobs.get(video.id)
+    assert stored is not None and stored.prompt == "from this frame"
+
+
+async def test_sdk_reference_object_arrives_in_bracket_notation(served: Served) -> None:
+    key = await served.new_key()
+    data_url = "data:image/png;base64," + base64.b64encode(png()).decode()
+    video = await served.sdk(key).videos.create(
+        model="local-1",
+        prompt="from a data url",
+        seconds="1",
+        size="320x180",
+        extra_body={"input_reference": {"image_url": data_url}},
+    )
+    assert video.status == "queued"
+
+
+async def test_json_reference_object_and_curl_style_form_fields(served: Served) -> None:
+    key = await served.new_key()
+    data_url = "data:image/png;base64," + base64.b64encode(png()).decode()
+    body = {"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"}
+    as_json = await served.client.post(
+        "/v1/videos", json={**body, "input_reference": {"image_url": data_url}}, headers=auth(key)
+    )
+    assert as_json.status_code == 200, as_json.text
+    as_form = await served.client.post(
+        "/v1/videos", data={**body, "input_reference[image_url]": data_url}, headers=auth(key)
+    )
+    assert as_form.status_code == 200, as_form.text
+    with_file = await served.client.post(
+        "/v1/videos", data=body, files={"input_reference": ("f.png", png(), "image/png")}, headers=auth(key)
+    )
+    assert with_file.status_code == 200, with_file.text
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "fragment"),
+    [
+        ({"seconds": "9"}, "seconds", "Invalid value: '9'"),
+        ({"size": "1x1"}, "size", "Supported values are"),
+        ({"prompt": ""}, "prompt", "Missing required parameter"),
+        ({"prompt": 5}, "prompt", "Invalid type for 'prompt'"),
+        ({"colour": "red"}, "colour", "Unknown parameter"),
+        ({"input_reference": {"image_url": "a", "file_id": "b"}}, "input_reference", "exactly one"),
+        ({"seed": "12"}, "seed", "seed"),
+    ],
+)
+async def test_bad_create_fields_answer_400_naming_the_param(
+    served: Served, body: dict[str, Any], param: str, fragment: str
+) -> None:
+    key = await served.new_key()
+    full = {"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180", **body}
+    reply = await served.client.post("/v1/videos", json=full, headers=auth(key))
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["param"] == param
+    assert error["type"] == "invalid_request_error"
+    assert fragment in error["message"]
+
+
+async def test_sdk_raises_bad_request_for_a_duration_the_model_lacks(served: Served) -> None:
+    key = await served.new_key()
+    with pytest.raises(openai.BadRequestError) as info:
+        await served.sdk(key).videos.create(model="local-1", prompt="p", seconds="9", size="320x180")  # type: ignore[arg-type]
+    assert info.value.status_code == 400
+    assert "Invalid value: '9'" in str(info.value)
+
+
+async def test_malformed_json_and_unknown_model(served: Served) -> None:
+    key = await served.new_key()
+    broken = await served.client.post(
+        "/v1/videos", content=b"{not json", headers={**auth(key), "content-type": "application/json"}
+    )
+    assert broken.status_code == 400
+    assert "could not parse the JSON body" in broken.json()["error"]["message"]
+    unknown = await served.client.post("/v1/videos", json={"model": "nope", "prompt": "p"}, headers=auth(key))
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "model_not_found"
+
+
+async def test_list_paginates_with_after_limit_and_order(served: Served) -> None:
+    key = await served.new_key()
+    ids = {(await served.create(key, f"clip {i}"))["id"] for i in range(3)}
+    first = await served.client.get("/v1/videos", params={"limit": 2, "order": "asc"}, headers=auth(key))
+    page = first.json()
+    assert page["object"] == "list"
+    assert len(page["data"]) == 2
+    assert page["has_more"] is True
+    assert page["first_id"] == page["data"][0]["id"] and page["last_id"] == page["data"][1]["id"]
+    rest = await served.client.get(
+        "/v1/videos", params={"limit": 2, "order": "asc", "after": page["last_id"]}, headers=auth(key)
+    )
+    assert rest.json()["has_more"] is False
+    ascending = [v["id"] for v in page["data"] + rest.json()["data"]]
+    assert set(ascending) == ids and len(ascending) == 3
+    newest = await served.client.get("/v1/videos", headers=auth(key))
+    assert [v["id"] for v in newest.json()["data"]] == ascending[::-1]
+    sdk_ids = [v.id async for v in served.sdk(key).videos.list(limit=1, order="asc")]
+    assert sdk_ids == ascending
+
+
+@pytest.mark.parametrize(
+    ("query", "param"), [({"limit": 101}, "limit"), ({"limit": "x"}, "limit"), ({"order": "up"}, "order")]
+)
+async def test_list_rejects_bad_query_values(served: Served, query: dict[str, Any], param: str) -> None:
+    key = await served.new_key()
+    reply = await served.client.get("/v1/videos", params=query, headers=auth(key))
+    assert reply.status_code == 400
+    assert reply.json()["error"]["param"] == param
+
+
+async def test_delete_then_404_and_delete_while_running_is_refused(served: Served) -> None:
+    key = await served.new_key()
+    video = await served.create(key)
+    early = await served.client.delete(f"/v1/videos/{video['id']}", headers=auth(key))
+    assert early.status_code == 400
+    await served.wait_done(key, video["id"])
+    deleted = await served.client.delete(f"/v1/videos/{video['id']}", headers=auth(key))
+    assert deleted.json() == {"id": video["id"], "object": "video.deleted", "deleted": True}
+    gone = await served.client.get(f"/v1/videos/{video['id']}", headers=auth(key))
+    assert gone.status_code == 404
+    assert gone.json()["error"]["param"] == "video_id"
+
+
+async def test_remix_json_and_multipart_and_extra_fields_refused(served: Served) -> None:
+    key = await served.new_key()
+    source = await served.create(key)
+    await served.wait_done(key, source["id"])
+    as_json = await served.client.post(
+        f"/v1/videos/{source['id']}/remix", json={"prompt": "now at night"}, headers=auth(key)
+    )
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.json()["remixed_from_video_id"] == source["id"]
+    assert as_json.json()["size"] == "320x180"
+    via_sdk = await served.sdk(key).videos.remix(source["id"], prompt="in the rain")
+    assert via_sdk.remixed_from_video_id == source["id"]
+    as_form = await served.client.post(
+        f"/v1/videos/{source['id']}/remix", data={"prompt": "snow"}, headers=auth(key)
+    )
+    assert as_form.status_code == 200, as_form.text
+    refused = await served.client.post(
+        f"/v1/videos/{source['id']}/remix", json={"prompt": "p", "seconds": "8"}, headers=auth(key)
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["param"] == "seconds"
+
+
+async def test_content_is_404_not_ready_before_completion(served: Served) -> None:
+    key = await served.new_key()
+    video = await served.create(key)
+    reply = await served.client.get(f"/v1/videos/{video['id']}/content", headers=auth(key))
+    assert reply.status_code == 404
+    assert reply.json()["error"]["message"].startswith("Video is not ready yet")
+    bad_variant = await served.client.get(
+        f"/v1/videos/{video['id']}/content", params={"variant": "poster"}, headers=auth(key)
+    )
+    assert bad_variant.status_code == 400
+    assert bad_variant.json()["error"]["param"] == "variant"
+
+
+async def test_content_variants_and_ranges_from_the_provider(served: Served) -> None:
+    key = await served.new_key()
+    video = await served.create(key)
+    await served.wait_done(key, video["id"])
+    await _check_ranges(served, key, video["id"])
+
+
+async def test_content_ranges_from_the_content_store(local_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIDGATE_LOCAL_DELAY", "0.2")
+    async with serving(local_root, run_worker=True) as gw:
+        key = await gw.new_key()
+        video = await gw.create(key, "stored clip")
+        await gw.wait_done(key, video["id"])
+        for _ in range(200):  # the poller copies the finished video into the content store
+            job = await gw.stores.jobs.get(video["id"])
+            assert job is not None
+            if job.content_stored:
+                break
+            await _sleep()
+        assert await gw.stores.content.stat(video["id"], "video") is not None
+        await _check_ranges(gw, key, video["id"])
+
+
+async def _sleep() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.05)
+
+
+async def _check_ranges(served: Served, key: str, video_id: str) -> None:
+    url = f"/v1/videos/{video_id}/content"
+    full = await served.client.get(url, headers=auth(key))
+    assert full.status_code == 200
+    assert full.headers["content-type"] == "video/mp4"
+    assert full.headers["accept-ranges"] == "bytes"
+    data = full.content
+    assert int(full.headers["content-length"]) == len(data)
+    assert data[4:8] == b"ftyp"
+
+    part = await served.client.get(url, headers={**auth(key), "Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    assert part.content == data[100:200]
+
+    open_ended = await served.client.get(url, headers={**auth(key), "Range": f"bytes={len(data) - 10}-"})
+    assert open_ended.status_code == 206
+    assert open_ended.content == data[-10:]
+
+    suffix = await served.client.get(url, headers={**auth(key), "Range": "bytes=-5"})
+    assert suffix.status_code == 206
+    assert suffix.headers["content-range"] == f"bytes {len(data) - 5}-{len(data) - 1}/{len(data)}"
+    assert suffix.content == data[-5:]
+
+    beyond = await served.client.get(url, headers={**auth(key), "Range": f"bytes={len(data)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(data)}"
+
+    several = await served.client.get(url, headers={**auth(key), "Range": "bytes=0-1,5-6"})
+    assert several.status_code == 200
+    assert several.content == data
+
+    thumb = await served.client.get(url, params={"variant": "thumbnail"}, headers=auth(key))
+    assert thumb.headers["content-type"] == "image/webp"
+    sheet = await served.client.get(url, params={"variant": "spritesheet"}, headers=auth(key))
+    assert sheet.headers["content-type"] == "image/jpeg"
+
+
+async def test_every_route_answers_without_the_v1_prefix(served: Served) -> None:
+    key = await served.new_key()
+    created = await served.client.post(
+        "/videos", json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"}, headers=auth(key)
+    )
+    assert created.status_code == 200
+    video_id = created.json()["id"]
+    assert (await served.client.get(f"/videos/{video_id}", headers=auth(key))).status_code == 200
+    assert (await served.client.get("/videos", headers=auth(key))).json()["data"][0]["id"] == video_id
+    await served.wait_done(key, video_id)
+    assert (await served.client.get(f"/videos/{video_id}/content", headers=auth(key))).status_code == 200
+    remix = await served.client.post(f"/videos/{video_id}/remix", json={"prompt": "again"}, headers=auth(key))
+    assert remix.status_code == 200
+    assert (await served.client.delete(f"/videos/{video_id}", headers=auth(key))).status_code == 200
+    assert (await served.client.get("/models", headers=auth(key))).status_code == 200
+
+
+async def test_two_keys_cannot_touch_each_others_videos(served: Served) -> None:
+    alice = await served.new_key(key_alias="alice")
+    bob = await served.new_key(key_alias="bob")
+    video = await served.create(alice)
+    await served.wait_done(alice, video["id"])
+    vid = video["id"]
+    attempts = [
+        served.client.get(f"/v1/videos/{vid}", headers=auth(bob)),
+        served.client.get(f"/v1/videos/{vid}/content", headers=auth(bob)),
+        served.client.post(f"/v1/videos/{vid}/remix", json={"prompt": "mine now"}, headers=auth(bob)),
+        served.client.delete(f"/v1/videos/{vid}", headers=auth(bob)),
+        served.client.post("/videos/status", json={"video_id": vid}, headers=auth(bob)),
+        served.client.post("/videos/retrieval", json={"video_id": vid}, headers=auth(bob)),
+    ]
+    unknown = await served.client.get("/v1/videos/video_" + "0" * 32, headers=auth(bob))
+    for attempt in attempts:
+        reply = await attempt
+        assert reply.status_code == 404
+        assert reply.json()["error"]["code"] == unknown.json()["error"]["code"]
+    listed = await served.client.get("/v1/videos", headers=auth(bob))
+    assert listed.json()["data"] == []
+    still = await served.client.get(f"/v1/videos/{vid}", headers=auth(alice))
+    assert still.status_code == 200
+    master_view = await served.client.get(f"/v1/videos/{vid}", headers=auth(MASTER))
+    assert master_view.status_code == 404  # the master key owns only what it created

@@ -1,0 +1,191 @@
+"""The background poller: jobs reach their terminal state with no client polling, money is made final
+exactly once, content is copied into the store, and a crashed worker's jobs are taken over."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from tests.gateway.harness import Gateway
+
+from vidgate.errors import NotFoundError, ServiceUnavailableError
+from vidgate.gateway.records import JobRecord
+from vidgate.types import CONTENT_VARIANTS
+from vidgate.worker.poller import Poller
+
+
+async def _jobs(gw: Gateway, ids: list[str]) -> list[JobRecord]:
+    found = [await gw.stores.jobs.get(i) for i in ids]
+    assert all(j is not None for j in found)
+    return [j for j in found if j is not None]
+
+
+async def _charges(gw: Gateway) -> Counter[str]:
+    logs = await gw.stores.ledger.spend_logs(key_id=None, start=None, end=None, limit=1000)
+    return Counter(e.job_id for e in logs)
+
+
+async def test_poller_finishes_jobs_settles_and_stores_content(gw: Gateway) -> None:
+    alice = await gw.new_key("alice", max_parallel_requests=5)
+    ok = [(await gw.create(alice)).id for _ in range(3)]
+    bad = [(await gw.create(alice, prompt="a fox [fault:fail]")).id]
+    poller = Poller(gw.service, worker_id="w1")
+    assert await poller.run_once() == 0  # nothing due until the provider's poll hint has passed
+    gw.clock.advance(2)
+    assert await poller.run_once() == 4
+    assert {j.status for j in await _jobs(gw, ok + bad)} == {"in_progress"}
+    assert await poller.run_once() == 0
+    gw.finish_local_jobs()
+    assert await poller.run_once() == 4
+    done = await _jobs(gw, ok)
+    assert {(j.status, j.cost_micros, j.content_stored, j.lease_owner) for j in done} == {
+        ("completed", 100_000, True, None)
+    }
+    failed = (await _jobs(gw, bad))[0]
+    assert (failed.status, failed.cost_micros, failed.content_stored) == ("failed", 0, False)
+    for job in done:
+        for variant in CONTENT_VARIANTS:
+            assert await gw.stores.content.stat(job.id, variant) is not None
+    assert await poller.run_once() == 0  # fully done: never claimed again
+    key = await gw.key(alice)
+    assert (key.spend_micros, key.reserved_micros, key.active_jobs) == (300_000, 0, 0)
+    assert await _charges(gw) == Counter(dict.fromkeys(ok, 1))
+
+    downloads = gw.local.calls["download"]
+    stream = await gw.service.open_content(alice, ok[0], "video", (0, 7))
+    assert b"".join([c async for c in stream.chunks])[4:8] == b"ftyp"
+    assert gw.local.calls["download"] == downloads  # served from the content store
+
+
+async def test_crashed_worker_jobs_are_taken_over_and_charged_once(gw: Gateway) -> None:
+    alice = await gw.new_key("alice", max_budget=10.0)
+    ids = [(await gw.create(alice)).id for _ in range(6)]
+    gw.finish_local_jobs()
+    crashed = Poller(gw.service, worker_id="crashed", lease_seconds=30)
+    claimed = await gw.stores.jobs.claim_due("crashed", now=gw.clock(), lease_seconds=30, limit=100)
+    assert len(claimed) == 6
+    # The crashed worker got half-way through two jobs: polled, settled and saved, but never copied
+    # the content nor released the lease.
+    for job in claimed[:2]:
+        saved, transition = await gw.service.keeper.step(job, "crashed", keep_lease=True)
+        assert transition.settle
+        assert saved.lease_owner == "crashed"
+    rescuer = Poller(gw.service, worker_id="rescuer", lease_seconds=30)
+    assert await rescuer.run_once() == 0  # the leases still hold
+    gw.clock.advance(31)
+    assert await rescuer.run_once() == 6
+    jobs = await _jobs(gw, ids)
+    assert {(j.status, j.content_stored, j.cost_micros) for j in jobs} == {("completed", True, 100_000)}
+    assert await _charges(gw) == Counter(dict.fromkeys(ids, 1))
+    key = await gw.key(alice)
+    assert (key.spend_micros, key.reserved_micros) == (600_000, 0)
+    assert await crashed.run_once() == 0
+
+
+async def test_poll_errors_back_off_instead_of_hot_looping(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.local.fail_polls = ServiceUnavailableError("upstream down")
+    poller = Poller(gw.service, worker_id="w")
+    gw.clock.advance(2)
+    waits = []
+    for _ in range(4):
+        assert await poller.run_once() == 1
+        job = (await _jobs(gw, [video.id]))[0]
+        waits.append(job.next_poll_at - gw.clock())
+        assert await poller.run_once() == 0  # not due again until the backoff has passed
+        gw.clock.advance(waits[-1])
+    assert waits == [2.0, 4.0, 8.0, 16.0]
+    gw.local.fail_polls = None
+    gw.finish_local_jobs()
+    assert await poller.run_once() == 1
+    assert (await _jobs(gw, [video.id]))[0].status == "completed"
+
+
+async def test_a_job_the_provider_lost_is_failed_and_released(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.local.fail_polls = NotFoundError("no such video")
+    poller = Poller(gw.service, worker_id="w")
+    for _ in range(3):
+        gw.clock.advance(60)
+        assert await poller.run_once() == 1
+    job = (await _jobs(gw, [video.id]))[0]
+    assert (job.status, job.error_code, job.cost_micros) == ("failed", "not_found", 0)
+    assert (await gw.key(alice)).reserved_micros == 0
+
+
+async def test_content_fetch_retries_then_succeeds(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.finish_local_jobs()
+    gw.local.fail_downloads = ServiceUnavailableError("storage hiccup")
+    poller = Poller(gw.service, worker_id="w")
+    assert await poller.run_once() == 1
+    job = (await _jobs(gw, [video.id]))[0]
+    assert (job.status, job.cost_micros, job.content_stored) == ("completed", 100_000, False)
+    assert job.next_poll_at > gw.clock()
+    gw.local.fail_downloads = None
+    gw.clock.advance(job.next_poll_at - gw.clock())
+    assert await poller.run_once() == 1
+    job = (await _jobs(gw, [video.id]))[0]
+    assert job.content_stored
+    assert await _charges(gw) == Counter({video.id: 1})
+
+
+async def test_content_gone_upstream_parks_the_job(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.finish_local_jobs()
+    gw.local.fail_downloads = NotFoundError("expired")
+    poller = Poller(gw.service, worker_id="w")
+    assert await poller.run_once() == 1
+    gw.clock.advance(365 * 86400)
+    assert await poller.run_once() == 0
+    job = (await _jobs(gw, [video.id]))[0]
+    assert (job.status, job.cost_micros, job.content_stored) == ("completed", 100_000, False)
+
+
+async def test_started_poller_runs_in_the_background(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.finish_local_jobs()
+    poller = Poller(gw.service, worker_id="bg", interval=0.01)
+    poller.start()
+    assert poller.running
+    for _ in range(500):
+        job = (await _jobs(gw, [video.id]))[0]
+        if job.content_stored:
+            break
+        await asyncio.sleep(0.01)
+    await poller.stop()
+    assert not poller.running
+    job = (await _jobs(gw, [video.id]))[0]
+    assert (job.status, job.content_stored, job.cost_micros) == ("completed", True, 100_000)
+
+
+async def test_lease_is_renewed_during_a_long_copy(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.finish_local_jobs()
+    renewals = 0
+    original = gw.stores.jobs.try_lease
+
+    async def counting(job_id: str, worker_id: str, *, now: float, lease_seconds: float) -> JobRecord | None:
+        nonlocal renewals
+        renewals += 1
+        return await original(job_id, worker_id, now=now, lease_seconds=lease_seconds)
+
+    slow_put = gw.stores.content.put
+
+    async def put(job_id: str, variant: str, chunks: object, media_type: str) -> int:
+        await asyncio.sleep(0.1)
+        return await slow_put(job_id, variant, chunks, media_type)  # type: ignore[arg-type]
+
+    gw.stores.jobs.try_lease = counting  # type: ignore[method-assign]
+    gw.stores.content.put = put  # type: ignore[method-assign]
+    poller = Poller(gw.service, worker_id="w", lease_seconds=0.06)
+    assert await poller.run_once() == 1
+    assert renewals >= 3
+    job = (await _jobs(gw, [video.id]))[0]
+    assert (job.content_stored, job.lease_owner) == (True, None)  # the final save saw every renewal
