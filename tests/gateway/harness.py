@@ -45,7 +45,7 @@ class CountingLocal(LocalProvider):
         self.calls: Counter[str] = Counter()
         self.fail_creates: APIError | None = None
         self.fail_roots: set[str] | None = None
-        self.fail_polls: APIError | None = None
+        self.fail_polls: Exception | None = None
         self.fail_downloads: APIError | None = None
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:

@@ -217,6 +217,17 @@ async def test_poll_errors_back_off_and_keep_the_state(gw: Gateway) -> None:
     assert (await gw.service.get_video(alice, video.id)).status == "completed"
 
 
+async def test_an_adapter_bug_during_a_poll_backs_off(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.local.fail_polls = ValueError("unexpected reply shape")
+    gw.clock.advance(5)
+    assert (await gw.service.get_video(alice, video.id)).status == "queued"
+    job = await gw.stores.jobs.get(video.id)
+    assert job is not None
+    assert (job.poll_failures, job.next_poll_at, job.lease_owner) == (1, gw.clock() + 2.0, None)
+
+
 # ---- money -------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
 from vidgate.emulators.openai import create_app
+from vidgate.errors import APIError
 from vidgate.gateway.config import parse_config
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.store.memory import MemoryStores
@@ -110,6 +111,38 @@ async def test_upstream_503_falls_back_to_another_model(emulators: tuple[str, st
     assert video.model == "local-1"
     assert (video.size, video.seconds) == ("1280x720", "4")
     await service.runner.aclose()
+
+
+async def test_upstream_refusing_the_gateways_key_is_a_502_not_a_401(
+    emulators: tuple[str, str], local_root: Path
+) -> None:
+    a, _ = emulators
+    wrong = {"model": "openai/sora-2", "api_key": "sk-wrong", "api_base": f"{a}/v1"}
+    config = parse_config(
+        {
+            "model_list": [
+                {"model_name": "bad", "litellm_params": wrong},
+                *local_entries(local_root, "local-1"),
+            ],
+            "general_settings": {"master_key": MASTER},
+            "router_settings": {"fallbacks": [{"bad": ["local-1"]}]},
+        },
+        environ={},
+    )
+    service = GatewayService(config, MemoryStores(), AsyncRunner(retry=RetryPolicy(max_retries=0)))
+    master = await service.authenticate(MASTER)
+    video = await service.create_video(master, CreateVideo(model="bad", prompt="a cat", seconds="4"))
+    assert video.model == "local-1"  # fell back
+    alone = GatewayService(
+        parse_config({"model_list": [{"model_name": "bad", "litellm_params": wrong}]}, environ={}),
+        MemoryStores(),
+        AsyncRunner(retry=RetryPolicy(max_retries=0)),
+    )
+    with pytest.raises(APIError) as caught:
+        await alone.create_video(master, CreateVideo(model="bad", prompt="a cat", seconds="4"))
+    assert (caught.value.status_code, caught.value.code) == (502, "upstream_authentication_failed")
+    await service.runner.aclose()
+    await alone.runner.aclose()
 
 
 async def test_poll_faults_are_survived_by_the_poller(emulators: tuple[str, str], local_root: Path) -> None:

@@ -76,7 +76,7 @@ def local_root(render_cache: Path, tmp_path: Path) -> Path:
     return root
 
 
-def gateway_config(local_root: Path, **general: Any) -> Any:
+def gateway_config(local_root: Path, *, request_logging: bool = False, **general: Any) -> Any:
     entries = [
         {
             "model_name": "local-1",
@@ -86,16 +86,27 @@ def gateway_config(local_root: Path, **general: Any) -> Any:
                 "output_cost_per_second": PRICE_PER_SECOND,
             },
         },
-        {"model_name": "local-free", "litellm_params": {"model": "local/local-1", "api_base": str(local_root)}},
+        {
+            "model_name": "local-free",
+            "litellm_params": {"model": "local/local-1", "api_base": str(local_root)},
+        },
     ]
     settings = {"master_key": MASTER, **general}
-    return parse_config({"model_list": entries, "general_settings": settings}, environ={})
+    data = {
+        "model_list": entries,
+        "general_settings": settings,
+        "litellm_settings": {"request_logging": request_logging},
+    }
+    return parse_config(data, environ={})
 
 
 @asynccontextmanager
-async def serving(local_root: Path, *, run_worker: bool = False, **general: Any) -> AsyncIterator[Served]:
+async def serving(
+    local_root: Path, *, run_worker: bool = False, request_logging: bool = False
+) -> AsyncIterator[Served]:
     stores = MemoryStores()
-    app = create_app(gateway_config(local_root, **general), stores=stores, run_worker=run_worker)
+    config = gateway_config(local_root, request_logging=request_logging)
+    app = create_app(config, stores=stores, run_worker=run_worker)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:

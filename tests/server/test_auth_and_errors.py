@@ -6,8 +6,8 @@ from typing import Any
 
 import openai
 import pytest
-
 from tests.server.conftest import MASTER, Served, auth
+
 from vidgate.server.auth import secret_from
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
@@ -97,7 +97,9 @@ async def test_rate_limit_answers_429_with_retry_after(served: Served) -> None:
     key = await served.new_key(rpm_limit=1)
     await served.create(key)
     limited = await served.client.post(
-        "/v1/videos", json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"}, headers=auth(key)
+        "/v1/videos",
+        json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"},
+        headers=auth(key),
     )
     assert limited.status_code == 429
     assert envelope(limited.json())["type"] == "rate_limit_error"
@@ -109,7 +111,9 @@ async def test_over_budget_answers_429_saying_so(served: Served) -> None:
     await served.create(key)
     await served.create(key)
     over = await served.client.post(
-        "/v1/videos", json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"}, headers=auth(key)
+        "/v1/videos",
+        json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"},
+        headers=auth(key),
     )
     assert over.status_code == 429
     assert "budget" in envelope(over.json())["message"].lower()

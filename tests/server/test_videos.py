@@ -10,7 +10,6 @@ from typing import Any
 import openai
 import pytest
 from PIL import Image
-
 from tests.server.conftest import MASTER, Served, auth, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
@@ -47,11 +46,16 @@ async def test_create_json_answers_an_openai_video_with_a_poll_hint(served: Serv
     )
     assert reply.status_code == 200
     body = reply.json()
-    assert VIDEO_FIELDS <= set(body)
+    assert set(body) >= VIDEO_FIELDS
     assert body["object"] == "video"
     assert body["id"].startswith("video_")
     assert body["status"] in ("queued", "in_progress")
-    assert body["usage"] == {"duration_seconds": 1.0, "cost": 0.1, "currency": "USD", "cost_is_estimate": True}
+    assert body["usage"] == {
+        "duration_seconds": 1.0,
+        "cost": 0.1,
+        "currency": "USD",
+        "cost_is_estimate": True,
+    }
     assert int(reply.headers["openai-poll-after-ms"]) > 0
     assert reply.headers["x-request-id"]
     done = await served.wait_done(key, body["id"])
@@ -84,7 +88,8 @@ async def test_sdk_upload_of_an_image_file_part(served: Served) -> None:
     )
     assert video.status == "queued"
     stored = await served.stores.jobs.get(video.id)
-    assert stored is not None and stored.prompt == "from this frame"
+    assert stored is not None
+    assert stored.prompt == "from this frame"
 
 
 async def test_sdk_reference_object_arrives_in_bracket_notation(served: Served) -> None:
@@ -172,13 +177,15 @@ async def test_list_paginates_with_after_limit_and_order(served: Served) -> None
     assert page["object"] == "list"
     assert len(page["data"]) == 2
     assert page["has_more"] is True
-    assert page["first_id"] == page["data"][0]["id"] and page["last_id"] == page["data"][1]["id"]
+    assert page["first_id"] == page["data"][0]["id"]
+    assert page["last_id"] == page["data"][1]["id"]
     rest = await served.client.get(
         "/v1/videos", params={"limit": 2, "order": "asc", "after": page["last_id"]}, headers=auth(key)
     )
     assert rest.json()["has_more"] is False
     ascending = [v["id"] for v in page["data"] + rest.json()["data"]]
-    assert set(ascending) == ids and len(ascending) == 3
+    assert set(ascending) == ids
+    assert len(ascending) == 3
     newest = await served.client.get("/v1/videos", headers=auth(key))
     assert [v["id"] for v in newest.json()["data"]] == ascending[::-1]
     sdk_ids = [v.id async for v in served.sdk(key).videos.list(limit=1, order="asc")]
@@ -251,7 +258,9 @@ async def test_content_variants_and_ranges_from_the_provider(served: Served) -> 
     await _check_ranges(served, key, video["id"])
 
 
-async def test_content_ranges_from_the_content_store(local_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_content_ranges_from_the_content_store(
+    local_root: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VIDGATE_LOCAL_DELAY", "0.2")
     async with serving(local_root, run_worker=True) as gw:
         key = await gw.new_key()
@@ -314,7 +323,9 @@ async def _check_ranges(served: Served, key: str, video_id: str) -> None:
 async def test_every_route_answers_without_the_v1_prefix(served: Served) -> None:
     key = await served.new_key()
     created = await served.client.post(
-        "/videos", json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"}, headers=auth(key)
+        "/videos",
+        json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"},
+        headers=auth(key),
     )
     assert created.status_code == 200
     video_id = created.json()["id"]

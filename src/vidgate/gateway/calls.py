@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+from vidgate.errors import APIError, AuthenticationError, PermissionDeniedError
 from vidgate.gateway.routing import Deployment
 from vidgate.providers.base import Capability, Credentials, Flow, Provider, ProviderJob
 from vidgate.providers.registry import get_provider
@@ -36,12 +37,18 @@ class ProviderCalls:
         return capability in self.provider(dep).capabilities
 
     async def credentials(self, dep: Deployment) -> Credentials:
-        if dep.provider == "vertex_ai":
+        if dep.provider != "vertex_ai":
+            return dep.credentials
+        try:
             return await awith_vertex_token(dep.credentials)
-        return dep.credentials
+        except AuthenticationError as exc:
+            raise upstream_auth_failed(dep, exc) from exc
 
     async def _run(self, dep: Deployment, flow: Flow[T]) -> T:
-        return await self.runner.run(flow, self.provider(dep).error_for)
+        try:
+            return await self.runner.run(flow, self.provider(dep).error_for)
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            raise upstream_auth_failed(dep, exc) from exc
 
     async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
         creds = await self.credentials(dep)
@@ -66,6 +73,22 @@ class ProviderCalls:
         """Stream one variant of a finished video from the provider (bounded memory)."""
         provider = self.provider(dep)
         creds = await self.credentials(dep)
-        download = await self.runner.run(provider.download(native_id, variant, creds), provider.error_for)
-        async with self.runner.open(download, provider.error_for, headers=headers) as stream:
-            yield stream
+        download = await self._run(dep, provider.download(native_id, variant, creds))
+        try:
+            async with self.runner.open(download, provider.error_for, headers=headers) as stream:
+                yield stream
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            raise upstream_auth_failed(dep, exc) from exc
+
+
+def upstream_auth_failed(dep: Deployment, exc: APIError) -> APIError:
+    """The provider refused the gateway's own credentials: a gateway fault (502), not the caller's, so
+    a client never sees a 401 for a key that is fine (and creates may fall back to another deployment)."""
+    return APIError(
+        f"The provider refused the gateway's credentials for deployment '{dep.id}' ({dep.model_name}): "
+        f"{exc.message}",
+        status_code=502,
+        code="upstream_authentication_failed",
+        type="upstream_error",
+        provider=dep.provider,
+    )

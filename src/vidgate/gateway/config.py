@@ -102,6 +102,16 @@ class GeneralSettings(_Strict):
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     content_dir: str = DEFAULT_CONTENT_DIR
+    webhook_url: str | None = None  # video.completed / video.failed events go here, signed
+    webhook_secret: str | None = None
+
+    @model_validator(mode="after")
+    def _webhook_pair(self) -> GeneralSettings:
+        if self.webhook_url is not None and not self.webhook_secret:
+            raise ValueError("webhook_url needs webhook_secret (the key events are signed with)")
+        if self.webhook_url is not None and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook_url must be an http(s) URL, got '{self.webhook_url}'")
+        return self
 
     @field_validator("master_key")
     @classmethod
@@ -152,6 +162,8 @@ class GatewayConfig(BaseModel):
     content_dir: Path = Path(DEFAULT_CONTENT_DIR)
     router_settings: RouterSettings = Field(default_factory=RouterSettings)
     request_logging: bool = False
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
     master_key_generated: bool = False  # True when vidgate made one up (print it once)
 
     def fallbacks(self) -> dict[str, list[str]]:
@@ -218,6 +230,8 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
         content_dir=Path(gs.content_dir),
         router_settings=parsed.router_settings,
         request_logging=parsed.litellm_settings.request_logging,
+        webhook_url=gs.webhook_url,
+        webhook_secret=gs.webhook_secret,
     )
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from vidgate.errors import APIError, ServiceUnavailableError
+from vidgate.errors import APIError, InternalServerError, ServiceUnavailableError
 from vidgate.gateway import jobs
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.ports import Stores
@@ -45,6 +45,15 @@ class JobKeeper:
         self.router = router
         self.calls = calls
         self.clock = clock
+        self.listeners: list[Callable[[JobRecord], Awaitable[None]]] = []
+
+    async def announce(self, job: JobRecord) -> None:
+        """Tell the listeners (the webhook sender) that ``job`` just reached its terminal state."""
+        for listener in list(self.listeners):
+            try:
+                await listener(job)
+            except Exception:
+                log.exception("terminal-state listener failed for %s", job.id)
 
     def due(self, job: JobRecord, now: float) -> bool:
         """Stale (the provider's hint has passed) or terminal with its money not yet final."""
@@ -73,7 +82,8 @@ class JobKeeper:
     ) -> tuple[JobRecord, jobs.Transition]:
         """One poll of a job leased by ``owner``; returns the job as stored afterwards and the transition."""
         now = self.clock()
-        if job.status in TERMINAL_STATUSES:
+        was_terminal = job.status in TERMINAL_STATUSES
+        if was_terminal:
             transition = jobs.settled_state(job, now)
         else:
             dep = self.router.get(job.deployment_id)
@@ -84,6 +94,9 @@ class JobKeeper:
             except APIError as exc:
                 log.warning("poll of %s (%s) failed: %s", job.id, job.deployment_id, exc)
                 transition = jobs.on_poll_error(job, exc, now)
+            except Exception as exc:  # an adapter bug must not wedge the job: back off like any failure
+                log.exception("poll of %s (%s) raised", job.id, job.deployment_id)
+                transition = jobs.on_poll_error(job, InternalServerError(f"poll failed: {exc!r}"), now)
             else:
                 transition = jobs.advance(job, native, now)
         jobs.apply(job, transition)
@@ -92,6 +105,8 @@ class JobKeeper:
             job.lease_owner = None
             job.lease_expires_at = None
         if await self.stores.jobs.save(job):
+            if transition.terminal and not was_terminal:
+                await self.announce(job)
             return job, transition
         await self.stores.jobs.release_lease(job.id, owner)
         current = await self.stores.jobs.get(job.id)

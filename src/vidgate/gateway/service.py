@@ -301,7 +301,8 @@ class GatewayService:
             stored = await self.stores.jobs.get(job.id)
             if stored is not None:
                 await self.keeper.finish(stored, transition)
-                await self.stores.jobs.save(stored)
+                if await self.stores.jobs.save(stored):
+                    await self.keeper.announce(stored)
                 job = stored
         return to_video(job)
 

@@ -73,7 +73,9 @@ def _image(raw: object, field: str, *, allow_gcs: bool) -> ImageInput | None:
     gcs = raw.get("gcsUri")
     if gcs is not None:
         if not allow_gcs:
-            raise _invalid(f"`gcsUri` isn't supported in `{field}` by the Gemini API. Send the image bytes.", field)
+            raise _invalid(
+                f"`gcsUri` isn't supported in `{field}` by the Gemini API. Send the image bytes.", field
+            )
         if not isinstance(gcs, str) or not gcs.startswith("gs://"):
             raise _invalid(f"Invalid value at '{field}.gcsUri': expected a gs:// URI.", field)
         return ImageInput(url=gcs, mime_type=mime)
@@ -120,7 +122,9 @@ def read_native_body(body: object, provider: str) -> NativeRequest:
             raise _invalid("`referenceImages` must be a list.", "referenceImages")
         for i, ref in enumerate(references):
             if not isinstance(ref, dict):
-                raise _invalid(f"Invalid value at 'referenceImages[{i}]': expected an object.", "referenceImages")
+                raise _invalid(
+                    f"Invalid value at 'referenceImages[{i}]': expected an object.", "referenceImages"
+                )
             image = _image(ref.get("image"), f"referenceImages[{i}].image", allow_gcs=allow_gcs)
             if image is None:
                 raise _invalid(f"`referenceImages[{i}]` needs an `image`.", "referenceImages")

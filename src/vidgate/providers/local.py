@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 import re
 import shutil
 import time
@@ -75,7 +76,7 @@ class LocalProvider(BaseProvider):
     ) -> None:
         """``root`` defaults to ``$VIDGATE_LOCAL_DIR`` (else ``~/.cache/vidgate/local``), ``delay`` to
         ``$VIDGATE_LOCAL_DELAY`` (else 2 s); both are read per call, so the environment can change."""
-        if delay is not None and not delay >= 0:
+        if delay is not None and not 0 <= delay < math.inf:
             raise ValueError(f"delay must be >= 0 seconds, got {delay!r}")
         self._root = root
         self._delay = delay
@@ -111,7 +112,7 @@ class LocalProvider(BaseProvider):
             value = float(raw)
         except ValueError:
             value = -1.0
-        if not value >= 0:
+        if not 0 <= value < math.inf:
             raise ValueError(f"{settings.LOCAL_DELAY} must be a number of seconds >= 0, got '{raw}'")
         return value
 

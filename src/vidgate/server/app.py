@@ -28,7 +28,7 @@ from vidgate.gateway.service import GatewayService
 from vidgate.server.errors import EXCEPTION_HANDLERS
 from vidgate.server.logs import RequestLogMiddleware
 from vidgate.server.metrics import Metrics
-from vidgate.server.routes import admin, health, legacy, metrics, models, videos
+from vidgate.server.routes import admin, gemini, health, legacy, metrics, models, vertex, videos
 from vidgate.server.state import ServerState
 from vidgate.store.factory import open_stores
 from vidgate.transport import AsyncRunner
@@ -75,6 +75,7 @@ def create_app(
     for prefix in ("/v1", ""):
         table += [_prefixed(r, prefix) for r in (*videos.routes(), *models.routes(), *legacy.routes())]
     table += [*admin.routes(), *health.routes(), *metrics.routes()]
+    table += [*gemini.routes(), *vertex.routes()]  # Google-native pass-through (Google's error envelope)
     middleware = [
         Middleware(
             RequestLogMiddleware,

@@ -19,6 +19,7 @@ import secrets
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
 from vidgate.worker.fetcher import ContentFetcher
+from vidgate.worker.webhooks import WebhookSender
 
 log = logging.getLogger("vidgate.worker")
 MAX_IDLE_BACKOFF = 30.0
@@ -31,7 +32,7 @@ class Poller:
         *,
         worker_id: str | None = None,
         interval: float = 1.0,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 30.0,
         batch: int = 32,
         concurrency: int = 8,
         fetcher: ContentFetcher | None = None,
@@ -42,6 +43,10 @@ class Poller:
         self.lease_seconds = lease_seconds
         self.batch = batch
         self.fetcher = fetcher or ContentFetcher(service)
+        self.webhooks: WebhookSender | None = None
+        config = service.config
+        if config.webhook_url and config.webhook_secret:
+            self.webhooks = WebhookSender(config.webhook_url, config.webhook_secret, service.runner.client)
         self._limit = asyncio.Semaphore(concurrency)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -49,6 +54,10 @@ class Poller:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Run in the background; with ``webhook_url`` configured, also send the terminal-state events of
+        every job this process sees finish (the poller's and the GET refreshes')."""
+        if self.webhooks is not None and self.webhooks.notify not in self.service.keeper.listeners:
+            self.service.keeper.listeners.append(self.webhooks.notify)
         if self._task is None:
             self._stop.clear()
             self._task = asyncio.create_task(self._loop(), name=f"vidgate-poller-{self.worker_id}")
@@ -60,6 +69,10 @@ class Poller:
             task, self._task = self._task, None
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if self.webhooks is not None:
+            with contextlib.suppress(ValueError):
+                self.service.keeper.listeners.remove(self.webhooks.notify)
+            await self.webhooks.aclose()
 
     @property
     def running(self) -> bool:

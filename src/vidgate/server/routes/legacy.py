@@ -17,7 +17,7 @@ from starlette.routing import Route
 from vidgate.errors import BadRequestError
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
-from vidgate.server.routes.videos import parse_create, remix_prompt, video_response
+from vidgate.server.routes.videos import accepted, parse_create, remix_prompt, video_response
 from vidgate.server.state import caller, request_log, server_state
 
 
@@ -35,7 +35,7 @@ async def generations(request: Request) -> Response:
     body = await forms.read_body(request)
     req = await parse_create(request, body)
     video = await server_state(request).service.create_video(principal, req)
-    return video_response(request, video)
+    return accepted(request, video)
 
 
 async def status(request: Request) -> Response:
@@ -61,7 +61,7 @@ async def remix(request: Request) -> Response:
     assert video_id is not None
     prompt = remix_prompt(body, allowed=frozenset({"prompt", "video_id", "model"}))
     video = await server_state(request).service.remix_video(principal, video_id, prompt)
-    return video_response(request, video)
+    return accepted(request, video)
 
 
 def routes() -> list[Route]:

@@ -20,6 +20,12 @@ MAX_LIST_LIMIT = 100
 DEFAULT_LIST_LIMIT = 20
 
 
+def accepted(request: Request, video: Video) -> Response:
+    """A new job (create or remix): counted, then answered like any video."""
+    server_state(request).metrics.submitted.labels(video.model).inc()
+    return video_response(request, video)
+
+
 def video_response(request: Request, video: Video) -> Response:
     """A Video, with ``openai-poll-after-ms`` while it is not finished (the SDK's poll helper obeys it)."""
     ctx = request_log(request)
@@ -64,7 +70,7 @@ async def create_video(request: Request) -> Response:
     body = await forms.read_body(request)
     req = await parse_create(request, body)
     video = await server_state(request).service.create_video(principal, req)
-    return video_response(request, video)
+    return accepted(request, video)
 
 
 async def list_videos(request: Request) -> Response:
@@ -105,7 +111,7 @@ async def remix_video(request: Request) -> Response:
     body = await forms.read_body(request)
     prompt = remix_prompt(body, allowed=frozenset({"prompt"}))
     video = await server_state(request).service.remix_video(principal, video_id, prompt)
-    return video_response(request, video)
+    return accepted(request, video)
 
 
 async def download_content(request: Request) -> Response:

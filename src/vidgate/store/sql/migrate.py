@@ -7,8 +7,11 @@ SQLite it runs inside a ``BEGIN IMMEDIATE`` write transaction, which serializes 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -16,6 +19,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from vidgate.store.sql.database import Database
+
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-process lock; start SQLite replicas one at a time there
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x76696467  # "vidg": any fixed 64-bit number shared by every replica
@@ -61,10 +69,31 @@ async def downgrade(db: Database, revision: str) -> None:
 
 
 async def _migrate(db: Database, revision: str, direction: str) -> None:
-    async with db.write() as conn:
-        if not db.is_sqlite:
-            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-        await conn.run_sync(_run, revision, direction)
+    async with _sqlite_file_lock(db):
+        async with db.write() as conn:
+            if not db.is_sqlite:
+                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            await conn.run_sync(_run, revision, direction)
+
+
+@asynccontextmanager
+async def _sqlite_file_lock(db: Database) -> AsyncIterator[None]:
+    """Serialize SQLite migrations across processes with an OS lock on ``<database>.migrate.lock``.
+
+    The first connection to a new SQLite file switches it to WAL, which needs an exclusive lock; if
+    another process is inside a transaction at that moment SQLite may answer "database is locked" at
+    once instead of waiting. Migrating (and so first connecting) one process at a time avoids that.
+    """
+    path = db.engine.url.database
+    if not db.is_sqlite or fcntl is None or not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate.lock", "a+b") as handle:
+        await anyio.to_thread.run_sync(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 async def current_revision(db: Database) -> str | None:

@@ -1,0 +1,286 @@
+"""The Gemini and Vertex AI pass-through: Google-shaped requests through the gateway's own machinery.
+
+Teams already calling Veo with google-genai (or plain REST) point it at the gateway and get keys,
+budgets, cost tracking, logging and ownership. A create runs the same steps as ``create_video``:
+authenticate -> model allowed for the key -> the Google body checked against the catalogue (400 naming
+Google's field, before any provider call) -> rate limit -> concurrency slot -> the exact reservation
+(seconds x rate x sampleCount, Veo's default duration when none is given) -> the body forwarded
+unchanged to a deployment of the model with the deployment's own credentials -> the operation stored
+as a job owned by the caller (``api_surface`` "gemini"/"vertex_ai"). The client gets the operation with
+the gateway's ids: its name ends in ``/operations/{video id}``, so the same job is ``GET
+/v1/videos/{video id}`` for the same key, and Google's routes serve any of the caller's jobs on a
+deployment of the same provider (also those created through ``/v1/videos``).
+
+Polls answer from the store and refresh from the provider when stale (as ``get_video``), never
+charge, and settle or release the money through the same state machine. Every read checks ownership
+and answers 404 otherwise, exactly as for an unknown id.
+
+Model names: ``models/{model}`` is a public model name of the config, or the provider's own model id
+(``veo-3.0-generate-preview``) of a configured deployment, as Google's clients write it. Only
+deployments of the route's provider serve it (the bodies differ between the two services).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from vidgate.catalog import estimate_cost, to_micros
+from vidgate.errors import APIError, NotFoundError
+from vidgate.gateway import google_native as shapes
+from vidgate.gateway.auth import Principal
+from vidgate.gateway.calls import ProviderCalls
+from vidgate.gateway.content import ContentStream, live
+from vidgate.gateway.followup import deployment_gone
+from vidgate.gateway.google_native import Surface
+from vidgate.gateway.records import JobRecord
+from vidgate.gateway.routing import Deployment, fallback_eligible
+from vidgate.gateway.service import GatewayService, deployments_busy
+from vidgate.gateway.views import new_video_id
+from vidgate.providers import google_passthrough as wire
+from vidgate.providers.google_wire import read_operation
+from vidgate.transport import AsyncByteStream
+from vidgate.types import VideoRequest
+
+log = logging.getLogger("vidgate.gateway")
+MAX_INLINE_BYTES = 512 * 1024 * 1024  # a Vertex poll inlines stored videos up to this size
+
+
+def model_not_found(model: str, version: str = "v1beta") -> NotFoundError:
+    """Google's wording; also for a model the key may not use (a key cannot probe which models exist)."""
+    return NotFoundError(
+        f"models/{model} is not found for API version {version}, or is not supported for predictLongRunning.",
+        param="model",
+        code="not_found",
+    )
+
+
+def operation_not_found(name: str) -> NotFoundError:
+    return NotFoundError(f"Operation {name} not found.", param="name", code="not_found")
+
+
+def file_not_found(value: str) -> NotFoundError:
+    return NotFoundError(f"File {value} not found.", param="file", code="not_found")
+
+
+class _SampleCalls(ProviderCalls):
+    """ProviderCalls whose ``open`` streams one given sample of a Google operation (``live`` opens the
+    first through the adapter's ``download``; a Veo operation may have several)."""
+
+    def __init__(self, base: ProviderCalls, index: int) -> None:
+        super().__init__(base.runner, base.providers)
+        self.index = index
+
+    @asynccontextmanager
+    async def open(
+        self, dep: Deployment, native_id: str, variant: str, *, headers: dict[str, str] | None = None
+    ) -> AsyncIterator[AsyncByteStream]:
+        provider = self.provider(dep)
+        creds = await self.credentials(dep)
+        flow = wire.download_sample(dep.provider, native_id, self.index, creds)
+        download = await self.runner.run(flow, provider.error_for)
+        async with self.runner.open(download, provider.error_for, headers=headers) as stream:
+            yield stream
+
+
+class GooglePassthrough:
+    """Use cases of the Google-native routes, on top of a GatewayService (same stores, router, calls)."""
+
+    def __init__(self, service: GatewayService) -> None:
+        self.service = service
+
+    # ---- create ------------------------------------------------------------------------------
+
+    def deployments(self, p: Principal, surface: Surface, model: str) -> list[Deployment]:
+        """The deployments serving ``model`` on this surface, in the router's order, for the first public
+        name the key may use: ``model`` itself, else a public name with a deployment of that provider
+        model id. 404 (Google's wording) when there is none, also when the key may not use it."""
+        router = self.service.router
+        model = model.removeprefix("models/")
+        if router.has_model(model) and p.may_use(model):
+            ordered = [d for d in router.order(model) if d.provider == surface]
+            if ordered:
+                return ordered
+        names = sorted(
+            {d.model_name for d in router.deployments if d.model == model and d.provider == surface}
+        )
+        for name in names:
+            if p.may_use(name):
+                return [d for d in router.order(name) if d.provider == surface and d.model == model]
+        raise model_not_found(model)
+
+    def price(self, dep: Deployment, req: VideoRequest) -> int:
+        return to_micros(
+            estimate_cost(
+                dep.spec,
+                seconds=req.seconds,
+                size=req.size,
+                n=req.n,
+                generate_audio=req.generate_audio,
+                price_override=dep.price_per_second,
+            )
+        )
+
+    async def create(
+        self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str
+    ) -> dict[str, Any]:
+        """Forward a ``:predictLongRunning`` body; answers ``{"name": "{resource}/operations/{id}"}``."""
+        svc = self.service
+        deps = self.deployments(p, surface, model)
+        native = wire.read_native_body(body, surface)
+        checked: list[tuple[Deployment, VideoRequest]] = []
+        first_error: APIError | None = None
+        for dep in deps:
+            try:
+                checked.append((dep, shapes.check_request(dep.spec, native)))
+            except APIError as exc:
+                first_error = first_error or exc
+        if not checked:
+            assert first_error is not None
+            raise first_error
+        now = svc.clock()
+        await svc._check_rate(p.key, now)
+        last_error: APIError | None = None
+        attempts = 1 + svc.config.router_settings.num_retries
+        for dep, req in checked:
+            if attempts <= 0:
+                break
+            if dep.rpm is not None and not await svc._deployment_rate_ok(dep, now):
+                last_error = last_error or deployments_busy(dep.model_name)
+                continue
+            attempts -= 1
+            micros = self.price(dep, req)
+            job_id = new_video_id()
+            await svc._admit(p, job_id, micros)
+            try:
+                with svc.router.in_flight(dep.id):
+                    op = await self._forward(dep, body)
+            except BaseException as exc:
+                await svc._give_back(p, job_id)
+                if not (isinstance(exc, APIError) and fallback_eligible(exc)):
+                    raise
+                log.warning("pass-through create on %s failed, trying the next deployment: %s", dep.id, exc)
+                svc.router.report_failure(dep.id)
+                last_error = exc
+                continue
+            svc.router.report_success(dep.id)
+            started = read_operation(op, fallback_model=dep.model)
+            if started.status == "in_progress":  # just accepted: queued, as the adapters report it
+                started = replace(started, status="queued", progress=0)
+            job = self._new_job(job_id, p, dep, req, native.prompt, micros, surface, now)
+            job.native_id = started.native_id
+            await svc._store_new(p, job, started, now)
+            return {"name": f"{resource}/operations/{job_id}"}
+        raise last_error or deployments_busy(deps[0].model_name)
+
+    async def _forward(self, dep: Deployment, body: dict[str, Any]) -> dict[str, Any]:
+        calls = self.service.calls
+        creds = await calls.credentials(dep)
+        flow = wire.create(dep.provider, dep.model, body, creds)
+        return await calls.runner.run(flow, calls.provider(dep).error_for)
+
+    @staticmethod
+    def _new_job(
+        job_id: str,
+        p: Principal,
+        dep: Deployment,
+        req: VideoRequest,
+        prompt: str | None,
+        micros: int,
+        surface: Surface,
+        now: float,
+    ) -> JobRecord:
+        return JobRecord(
+            id=job_id,
+            owner_key_id=p.owner_id,
+            model_name=dep.model_name,
+            deployment_id=dep.id,
+            provider=dep.provider,
+            native_id="",
+            status="queued",
+            created_at=int(now),
+            size=req.size,
+            seconds=str(req.seconds),
+            api_surface=surface,
+            prompt=prompt,
+            n=req.n,
+            reserved_micros=micros,
+        )
+
+    # ---- poll --------------------------------------------------------------------------------
+
+    async def job(self, p: Principal, surface: Surface, job_id: str, missing: APIError) -> JobRecord:
+        """The caller's job on a ``surface`` deployment, refreshed when stale; else raises ``missing``."""
+        try:
+            job = await self.service._current(p, job_id)
+        except NotFoundError:
+            raise missing from None
+        if job.provider != surface:
+            raise missing
+        return job
+
+    async def operation(self, p: Principal, surface: Surface, name: str) -> dict[str, Any]:
+        """The operation ``name`` (as the client wrote it) in the surface's shape."""
+        job = await self.job(p, surface, shapes.operation_id(name), operation_not_found(name))
+        if surface == "gemini":
+            return shapes.gemini_operation(job, name)
+        videos = await self._vertex_videos(job) if job.status == "completed" else None
+        return shapes.vertex_operation(job, name, videos)
+
+    async def _vertex_videos(self, job: JobRecord) -> list[dict[str, Any]]:
+        """A completed Vertex job's videos as Vertex returns them: ``gs://`` outputs as they are, inline
+        videos as base64 (from the content store when it holds the only one, else from the provider)."""
+        gcs = shapes.stored_gcs_videos(job)
+        if gcs is not None:
+            return gcs
+        svc = self.service
+        if shapes.sample_count(job) == 1 and job.content_stored:
+            info = await svc.stores.content.stat(job.id, "video")
+            if info is not None and info.size <= MAX_INLINE_BYTES:
+                data = bytearray()
+                async for chunk in svc.stores.content.read(job.id, "video"):
+                    data += chunk
+                return [
+                    {
+                        "bytesBase64Encoded": base64.b64encode(data).decode("ascii"),
+                        "mimeType": info.media_type,
+                    }
+                ]
+        dep = svc.router.get(job.deployment_id)
+        if dep is None:
+            raise deployment_gone(job)
+        creds = await svc.calls.credentials(dep)
+        flow = wire.fetch_operation(dep.provider, job.native_id, creds)
+        op = await svc.calls.runner.run(flow, svc.calls.provider(dep).error_for)
+        response = op.get("response")
+        videos = response.get("videos") if isinstance(response, dict) else None
+        return [v for v in videos if isinstance(v, dict)] if isinstance(videos, list) else []
+
+    # ---- files -------------------------------------------------------------------------------
+
+    async def open_file(
+        self, p: Principal, value: str, byte_range: tuple[int, int | None] | None
+    ) -> ContentStream:
+        """A video of a Gemini operation by the gateway's file id: owner only, streamed (Range honoured),
+        from the content store when it holds it, else from the provider (whose redirect is followed)."""
+        ref = shapes.parse_file_id(value)
+        if ref is None:
+            raise file_not_found(value)
+        job = await self.job(p, "gemini", ref.job_id, file_not_found(value))
+        if job.status != "completed":
+            state = "failed" if job.status == "failed" else "not ready yet"
+            raise NotFoundError(
+                f"File {value} is {state}: the operation's status is '{job.status}'.", code="not_found"
+            )
+        if ref.index >= shapes.sample_count(job):
+            raise file_not_found(value)
+        if ref.index == 0:
+            return await self.service.open_content(p, job.id, "video", byte_range)
+        dep = self.service.router.get(job.deployment_id)
+        if dep is None:
+            raise deployment_gone(job)
+        return await live(_SampleCalls(self.service.calls, ref.index), dep, job, "video", byte_range)

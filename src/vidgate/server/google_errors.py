@@ -1,0 +1,140 @@
+"""Errors on the Google-native routes (``/gemini``, ``/vertex_ai``), in Google's envelope:
+``{"error": {"code", "message", "status", "details"}}`` with Google's canonical statuses, so google-genai
+raises the ``ClientError``/``ServerError`` its users expect. The OpenAI routes keep OpenAI's envelope
+(``server/errors.py``); this module is used only by the Google routes' handlers.
+
+The caller's bad key answers as each service does: Gemini 400 INVALID_ARGUMENT with ErrorInfo reason
+``API_KEY_INVALID`` (403 PERMISSION_DENIED when no key was sent), Vertex AI 401 UNAUTHENTICATED.
+A provider refusing the *gateway's* credentials is the operator's problem, never reported to the
+caller as a bad key: it answers 500 INTERNAL.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, Literal
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from vidgate.errors import APIError, AuthenticationError, BadRequestError, RateLimitError
+from vidgate.server.responses import json_response
+
+log = logging.getLogger("vidgate.server")
+Surface = Literal["gemini", "vertex_ai"]
+Handler = Callable[[Request], Awaitable[Response]]
+
+GOOGLE_STATUS: dict[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    408: "DEADLINE_EXCEEDED",
+    409: "ABORTED",
+    413: "INVALID_ARGUMENT",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_SERVICE = {"gemini": "generativelanguage.googleapis.com", "vertex_ai": "aiplatform.googleapis.com"}
+_TYPE = "type.googleapis.com/google.rpc."
+
+
+def google_status(code: int) -> str:
+    if code in GOOGLE_STATUS:
+        return GOOGLE_STATUS[code]
+    return "FAILED_PRECONDITION" if 400 <= code < 500 else "INTERNAL"
+
+
+def _info(reason: str, domain: str, **metadata: str) -> dict[str, Any]:
+    info: dict[str, Any] = {"@type": _TYPE + "ErrorInfo", "reason": reason, "domain": domain}
+    if metadata:
+        info["metadata"] = metadata
+    return info
+
+
+def _body(code: int, message: str, details: list[dict[str, Any]]) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "status": google_status(code)}
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def _caller_auth(err: AuthenticationError, surface: Surface) -> tuple[int, dict[str, Any]]:
+    service = _SERVICE[surface]
+    if surface == "vertex_ai":
+        message = f"Request had invalid authentication credentials: {err.message}"
+        return 401, _body(
+            401, message, [_info("ACCESS_TOKEN_TYPE_UNSUPPORTED", "googleapis.com", service=service)]
+        )
+    if err.code == "missing_api_key":
+        message = (
+            "Method doesn't allow unregistered callers (callers without established identity). "
+            "Please use API Key or other form of API consumer identity to call this API."
+        )
+        return 403, _body(403, message, [_info("SERVICE_DISABLED", "googleapis.com", service=service)])
+    message = "API key not valid. Please pass a valid API key."
+    return 400, _body(400, message, [_info("API_KEY_INVALID", "googleapis.com", service=service)])
+
+
+def google_error_body(err: APIError, surface: Surface) -> tuple[int, dict[str, Any]]:
+    """The status and Google envelope for ``err`` on ``surface``'s routes."""
+    if isinstance(err, AuthenticationError) and err.provider is None:
+        return _caller_auth(err, surface)
+    code = err.status_code
+    message = err.message
+    if err.provider is not None and code in (401, 403):
+        code = 500
+        message = (
+            f"The provider ({err.provider}) refused the gateway's credentials for this deployment; "
+            "the gateway's operator must fix its configuration."
+        )
+    details: list[dict[str, Any]] = []
+    if isinstance(err, BadRequestError) and err.param:
+        details.append(
+            {"@type": _TYPE + "BadRequest", "fieldViolations": [{"field": err.param, "description": message}]}
+        )
+    if isinstance(err, RateLimitError) and err.retry_after is not None:
+        details.append({"@type": _TYPE + "RetryInfo", "retryDelay": f"{max(0, math.ceil(err.retry_after))}s"})
+    if err.code:
+        details.append(_info(err.code.upper(), "vidgate"))
+    return code, _body(code, message, details)
+
+
+def google_error_response(err: APIError, surface: Surface) -> Response:
+    code, body = google_error_body(err, surface)
+    headers: dict[str, str] = {}
+    if err.retry_after is not None:
+        headers["retry-after"] = str(max(0, math.ceil(err.retry_after)))
+    return json_response(body, status_code=code, headers=headers)
+
+
+def google_errors(surface: Surface) -> Callable[[Handler], Handler]:
+    """Wrap a Google route's handler so every error it raises answers in Google's envelope (the app's
+    exception handlers would render OpenAI's)."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapped(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except APIError as exc:
+                state = getattr(request.app.state, "vidgate", None)
+                if exc.provider and state is not None:
+                    state.metrics.upstream_errors.labels(exc.provider, str(exc.status_code)).inc()
+                return google_error_response(exc, surface)
+            except Exception:
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
+                message = "Internal error encountered."
+                return json_response(_body(500, message, []), status_code=500)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,136 @@
+"""What the Google-native routes share: the caller's key as Google's clients send it, JSON bodies, the
+pass-through use cases, video bytes with Range, and Google-shaped 404s for unknown paths."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from vidgate.errors import BadRequestError, NotFoundError
+from vidgate.gateway.auth import Principal
+from vidgate.gateway.content import ContentStream
+from vidgate.gateway.passthrough import GooglePassthrough
+from vidgate.server.auth import secret_from
+from vidgate.server.ranges import content_range, parse_range
+from vidgate.server.state import request_log, server_state
+
+MAX_JSON_BYTES = 48 * 1024 * 1024  # a body with an image and a last frame, base64
+
+
+def google_secret(request: Request) -> str | None:
+    """``x-goog-api-key`` (google-genai), ``?key=`` (Google's REST samples), then the gateway's own
+    headers and ``Authorization: Bearer`` (google-genai in Vertex mode sends the token there)."""
+    value = request.headers.get("x-goog-api-key") or request.query_params.get("key")
+    if value and value.strip():
+        return value.strip()
+    return secret_from(request.headers)
+
+
+async def google_caller(request: Request) -> Principal:
+    principal = await server_state(request).service.authenticate(google_secret(request))
+    ctx = request_log(request)
+    if principal.key is not None:
+        ctx.key_alias = principal.key.alias
+        ctx.key_id = principal.key.id
+    else:
+        ctx.key_alias = "master"
+    return principal
+
+
+def passthrough(request: Request) -> GooglePassthrough:
+    """The app's GooglePassthrough (built once, on the lifespan's GatewayService)."""
+    service = server_state(request).service
+    found = getattr(request.app.state, "vidgate_passthrough", None)
+    if isinstance(found, GooglePassthrough) and found.service is service:
+        return found
+    created = GooglePassthrough(service)
+    request.app.state.vidgate_passthrough = created
+    return created
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_JSON_BYTES:
+        raise BadRequestError(
+            f"Request payload size exceeds the limit: {MAX_JSON_BYTES} bytes.", param="body"
+        )
+    if not raw.strip():
+        return {}
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequestError(f"Invalid JSON payload received. {exc}", param="body") from exc
+    if not isinstance(data, dict):
+        raise BadRequestError("Invalid JSON payload received: expected an object.", param="body")
+    return data
+
+
+def check_version(version: str, allowed: tuple[str, ...], path: str) -> None:
+    if version not in allowed:
+        raise NotFoundError(f"Method not found: {path} (API versions served: {', '.join(allowed)}).")
+
+
+def unknown_path(request: Request) -> NotFoundError:
+    return NotFoundError(f"Method not found: {request.method} {request.url.path}.", code="not_found")
+
+
+async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def media_response(
+    request: Request, principal: Principal, file_id: str, api: GooglePassthrough
+) -> Response:
+    """A file's bytes, streamed; ``Range`` answered with 206 (or 416), as a ``<video>`` element seeks."""
+    wanted = parse_range(request.headers.get("range"))
+    stream: ContentStream
+    if wanted is None:
+        stream = await api.open_file(principal, file_id, None)
+    elif wanted.suffix is None:
+        assert wanted.start is not None
+        stream = await api.open_file(principal, file_id, (wanted.start, wanted.end))
+    else:  # the last N bytes: learn the size, then ask for the resolved range
+        stream = await api.open_file(principal, file_id, None)
+        resolved = wanted.resolve(stream.total_size) if stream.total_size is not None else None
+        if stream.total_size is not None:
+            await _discard(stream)
+            if resolved is None:
+                return _unsatisfiable(stream.total_size)
+            stream = await api.open_file(principal, file_id, resolved)
+    total = stream.total_size
+    if wanted is not None and total is not None and stream.partial and stream.start >= total:
+        await _discard(stream)
+        return _unsatisfiable(total)
+    headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
+    status = 200
+    if stream.partial and wanted is not None:
+        last = stream.end if stream.end is not None else (total - 1 if total is not None else None)
+        if last is not None:
+            status = 206
+            headers["content-range"] = content_range(stream.start, last, total)
+            headers["content-length"] = str(last - stream.start + 1)
+    elif total is not None:
+        headers["content-length"] = str(total)
+    return StreamingResponse(
+        _closing(stream.chunks), status_code=status, headers=headers, media_type=stream.media_type
+    )
+
+
+def _unsatisfiable(total: int) -> Response:
+    return Response(status_code=416, headers={"content-range": f"bytes */{total}", "accept-ranges": "bytes"})
+
+
+async def _discard(stream: ContentStream) -> None:
+    close = getattr(stream.chunks, "aclose", None)
+    if close is not None:
+        await close()

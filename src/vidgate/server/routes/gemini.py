@@ -1,0 +1,84 @@
+"""The Gemini API's Veo routes under ``/gemini`` (google-genai's ``base_url`` = ``{gateway}/gemini``):
+
+- ``POST /gemini/{v1beta|v1}/models/{model}:predictLongRunning`` -> ``{"name": "models/M/operations/ID"}``
+  (``ID`` is the video id: the same job is ``GET /v1/videos/ID`` for the same key)
+- ``GET /gemini/{v1beta|v1}/models/{model}/operations/ID`` -> the operation (owner only)
+- ``GET /gemini/{v1beta|v1}/files/{file id}:download?alt=media`` -> the MP4 (owner only; Range)
+
+The key comes from ``x-goog-api-key``, ``?key=`` or ``Authorization: Bearer``. Errors are Google's
+envelope (``server/google_errors.py``), also for unknown paths under ``/gemini``.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from vidgate.errors import BadRequestError
+from vidgate.server.google_errors import google_errors
+from vidgate.server.google_http import (
+    check_version,
+    google_caller,
+    media_response,
+    passthrough,
+    read_json,
+    unknown_path,
+)
+from vidgate.server.responses import json_response
+from vidgate.server.state import request_log
+
+VERSIONS = ("v1beta", "v1")
+PREFIX = "/gemini"
+
+
+@google_errors("gemini")
+async def predict_long_running(request: Request) -> Response:
+    version, model = request.path_params["version"], request.path_params["model"]
+    check_version(version, VERSIONS, request.url.path)
+    principal = await google_caller(request)
+    body = await read_json(request)
+    request_log(request).model = model
+    op = await passthrough(request).create(principal, "gemini", model, body, resource=f"models/{model}")
+    request_log(request).video_id = op["name"].rpartition("/")[2]
+    return json_response(op)
+
+
+@google_errors("gemini")
+async def get_operation(request: Request) -> Response:
+    params = request.path_params
+    check_version(params["version"], VERSIONS, request.url.path)
+    principal = await google_caller(request)
+    name = f"models/{params['model']}/operations/{params['operation']}"
+    request_log(request).video_id = params["operation"]
+    return json_response(await passthrough(request).operation(principal, "gemini", name))
+
+
+@google_errors("gemini")
+async def download_file(request: Request) -> Response:
+    check_version(request.path_params["version"], VERSIONS, request.url.path)
+    principal = await google_caller(request)
+    if request.query_params.get("alt") != "media":
+        raise BadRequestError("Only media downloads are supported here: add alt=media.", param="alt")
+    return await media_response(request, principal, request.path_params["file_id"], passthrough(request))
+
+
+@google_errors("gemini")
+async def not_found(request: Request) -> Response:
+    raise unknown_path(request)
+
+
+def routes() -> list[Route]:
+    every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    return [
+        Route(
+            f"{PREFIX}/{{version}}/models/{{model}}:predictLongRunning",
+            predict_long_running,
+            methods=["POST"],
+        ),
+        Route(
+            f"{PREFIX}/{{version}}/models/{{model}}/operations/{{operation}}", get_operation, methods=["GET"]
+        ),
+        Route(f"{PREFIX}/{{version}}/files/{{file_id}}:download", download_file, methods=["GET"]),
+        Route(f"{PREFIX}/{{rest:path}}", not_found, methods=every),
+    ]

@@ -1,0 +1,58 @@
+"""/v1/models per key, liveness/readiness, and the Prometheus scrape."""
+
+from __future__ import annotations
+
+from tests.server.conftest import MASTER, Served, auth
+
+
+async def test_models_lists_what_the_key_may_use(served: Served) -> None:
+    everything = await served.client.get("/v1/models", headers=auth(MASTER))
+    assert everything.status_code == 200
+    body = everything.json()
+    assert body["object"] == "list"
+    assert {m["id"] for m in body["data"]} == {"local-1", "local-free"}
+    assert all(m["object"] == "model" and "created" in m and "owned_by" in m for m in body["data"])
+    key = await served.new_key(models=["local-free"])
+    limited = await served.client.get("/v1/models", headers=auth(key))
+    assert [m["id"] for m in limited.json()["data"]] == ["local-free"]
+    refused = await served.client.post(
+        "/v1/videos",
+        json={"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"},
+        headers=auth(key),
+    )
+    assert refused.status_code == 404
+    assert refused.json()["error"]["param"] == "model"
+
+
+async def test_liveness_and_readiness(served: Served) -> None:
+    assert (await served.client.get("/health/liveness")).json() == {"status": "alive"}
+    assert (await served.client.get("/health/liveliness")).status_code == 200
+    ready = await served.client.get("/health/readiness")
+    assert ready.status_code == 200
+    assert ready.json()["db"] == "connected"
+    await served.stores.close()
+    down = await served.client.get("/health/readiness")
+    assert down.status_code == 503
+    assert down.json()["status"] == "unhealthy"
+
+
+async def test_metrics_count_requests_jobs_and_spend(served: Served) -> None:
+    key = await served.new_key()
+    video = await served.create(key)
+    await served.wait_done(key, video["id"])
+    await served.client.get("/v1/videos/video_unknown", headers=auth(key))
+    scrape = await served.client.get("/metrics")
+    assert scrape.status_code == 200
+    assert scrape.headers["content-type"].startswith("text/plain")
+    text = scrape.text
+    assert 'vidgate_requests_total{method="POST",route="/v1/videos",status="200"}' in text
+    assert 'vidgate_requests_total{method="GET",route="/v1/videos/{video_id}",status="404"} 1.0' in text
+    assert (
+        'vidgate_request_duration_seconds_bucket{le="0.005",method="GET",route="/v1/videos/{video_id}"}'
+        in text
+    )
+    assert 'vidgate_jobs{status="completed"} 1.0' in text
+    assert "vidgate_spend_usd 0.1" in text
+    assert "vidgate_upstream_errors" in text
+    assert "_created" not in text
+    assert 'vidgate_jobs_submitted_total{model="local-1"} 1.0' in text

@@ -1,0 +1,137 @@
+"""Webhook events: signed so the official ``openai`` package verifies them, sent once per terminal
+transition, retried on transient failures."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from tests.gateway.harness import MASTER, local_entries, make_gateway
+from tests.support.live import live_server
+
+from vidgate.gateway.config import parse_config
+from vidgate.worker.poller import Poller
+from vidgate.worker.webhooks import WebhookSender, sign
+
+SECRET = "whsec_" + base64.b64encode(b"sixteen byte key").decode()
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+        self.fail_next = 0
+
+    async def hook(self, request: Request) -> Response:
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return Response(status_code=503)
+        self.received.append((await request.body(), dict(request.headers)))
+        return Response(status_code=204)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    state = Receiver()
+    app = Starlette(routes=[Route("/hook", state.hook, methods=["POST"])])
+    with live_server(app) as url:
+        yield state, f"{url}/hook"
+
+
+def _verify(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    client = openai.OpenAI(api_key="unused", webhook_secret=SECRET)
+    client.webhooks.verify_signature(body, headers)  # raises InvalidWebhookSignatureError if wrong
+    with pytest.raises(openai.InvalidWebhookSignatureError):
+        client.webhooks.verify_signature(body + b" ", headers)
+    event: dict[str, Any] = json.loads(body)
+    return event
+
+
+def test_signature_matches_the_standard_webhooks_scheme() -> None:
+    body = b'{"a":1}'
+    value = sign(SECRET, "evt_1", 1700000000, body)
+    assert value.startswith("v1,")
+    headers = {"webhook-id": "evt_1", "webhook-timestamp": "1700000000", "webhook-signature": value}
+    client = openai.OpenAI(api_key="unused")
+    with pytest.raises(openai.InvalidWebhookSignatureError):  # far outside the 300 s tolerance
+        client.webhooks.verify_signature(body, headers, secret=SECRET)
+    assert sign("plain-secret", "evt_1", 1, body) != sign(SECRET, "evt_1", 1, body)
+    with pytest.raises(ValueError, match="base64"):
+        sign("whsec_not base64!", "evt_1", 1, body)
+
+
+async def test_terminal_jobs_send_one_verified_event_each(
+    local_root: Path, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.received.clear()
+    config = parse_config(
+        {
+            "model_list": local_entries(local_root),
+            "general_settings": {"master_key": MASTER, "webhook_url": url, "webhook_secret": SECRET},
+        },
+        environ={},
+    )
+    gw = make_gateway(local_root, config=config)
+    gw.clock.now = time.time()  # signatures are checked against the real time
+    alice = await gw.new_key("alice")
+    ok = await gw.create(alice)
+    bad = await gw.create(alice, prompt="a fox [fault:fail]")
+    poller = Poller(gw.service, worker_id="w")
+    poller.start()
+    try:
+        gw.finish_local_jobs()
+        await gw.service.get_video(alice, ok.id)  # a GET refresh announces too
+        for _ in range(500):
+            if len(state.received) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await gw.service.get_video(alice, ok.id)
+        await poller.run_once()
+    finally:
+        await poller.stop()
+    events = [_verify(body, headers) for body, headers in state.received]
+    assert sorted((e["type"], e["data"]["id"]) for e in events) == sorted(
+        [("video.completed", ok.id), ("video.failed", bad.id)]
+    )
+    assert all(e["object"] == "event" and e["id"].startswith("evt_") for e in events)
+    assert gw.service.keeper.listeners == []  # stop() unhooked the sender
+    await gw.close()
+
+
+async def test_delivery_retries_transient_failures(receiver: tuple[Receiver, str]) -> None:
+    state, url = receiver
+    state.received.clear()
+    state.fail_next = 2
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with httpx.AsyncClient() as client:
+        sender = WebhookSender(url, SECRET, client, sleep=no_wait)
+        assert await sender.deliver({"id": "evt_x", "object": "event", "type": "video.failed", "data": {}})
+        gone = WebhookSender(url.replace("/hook", "/nowhere"), SECRET, client, sleep=no_wait)
+        assert not await gone.deliver({"id": "evt_y", "object": "event", "type": "video.failed", "data": {}})
+    assert waits == [1.0, 2.0]  # two 503s, then delivered; the 404 is not retried
+    assert len(state.received) == 1
+
+
+def test_webhook_settings_are_checked() -> None:
+    from vidgate.gateway.config import ConfigError
+
+    with pytest.raises(ConfigError, match="webhook_url needs webhook_secret"):
+        parse_config({"general_settings": {"webhook_url": "https://x"}}, environ={})
+    with pytest.raises(ConfigError, match="must be an http"):
+        parse_config({"general_settings": {"webhook_url": "ftp://x", "webhook_secret": "s"}}, environ={})
