@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.support.live import live_server
+
 from vidgate.emulators.common import EmulatorSettings
 from vidgate.emulators.openai import create_app as openai_emulator
 

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import openai
 import pytest
-
 from tests.e2e.conftest import UPSTREAM_KEY
 from tests.support.images import image_bytes
 from tests.support.live import live_server
+
 from vidgate.gateway.config import parse_config
 from vidgate.server.app import create_app
 
@@ -31,7 +31,9 @@ class Gateway:
     url: str
 
     def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs)
+        reply = httpx.request(
+            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
+        )
         assert reply.status_code == 200, reply.text
         return reply.json()
 
@@ -49,9 +51,16 @@ def gateway_config(upstream: str, root: Path, database: Path, content: Path) -> 
             "model_list": [
                 {
                     "model_name": "sora-2",
-                    "litellm_params": {"model": "openai/sora-2", "api_key": UPSTREAM_KEY, "api_base": upstream + "/v1"},
+                    "litellm_params": {
+                        "model": "openai/sora-2",
+                        "api_key": UPSTREAM_KEY,
+                        "api_base": upstream + "/v1",
+                    },
                 },
-                {"model_name": "local-1", "litellm_params": {"model": "local/local-1", "api_base": str(root)}},
+                {
+                    "model_name": "local-1",
+                    "litellm_params": {"model": "local/local-1", "api_base": str(root)},
+                },
             ],
             "general_settings": {
                 "master_key": MASTER,
@@ -103,7 +112,10 @@ def test_create_with_an_image(gateway: Gateway) -> None:
 
 def test_list_with_pagination(gateway: Gateway) -> None:
     client = gateway.client(gateway.new_key())
-    made = {client.videos.create(model="local-1", prompt=f"clip {i}", seconds="1", size="320x180").id for i in range(3)}
+    made = {
+        client.videos.create(model="local-1", prompt=f"clip {i}", seconds="1", size="320x180").id
+        for i in range(3)
+    }
     first = client.videos.list(limit=2)
     assert len(first.data) == 2
     assert first.has_more is True
@@ -141,7 +153,9 @@ def test_errors_map_to_the_sdk_exceptions(gateway: Gateway) -> None:
 def test_two_keys_cannot_see_or_touch_each_others_videos(gateway: Gateway) -> None:
     alice = gateway.client(gateway.new_key(key_alias="alice"))
     bob = gateway.client(gateway.new_key(key_alias="bob"))
-    video = alice.videos.poll(alice.videos.create(model="local-1", prompt="alice's", seconds="1", size="320x180").id)
+    video = alice.videos.poll(
+        alice.videos.create(model="local-1", prompt="alice's", seconds="1", size="320x180").id
+    )
     assert video.status == "completed"
     for attempt in (
         lambda: bob.videos.retrieve(video.id),
@@ -156,8 +170,7 @@ def test_two_keys_cannot_see_or_touch_each_others_videos(gateway: Gateway) -> No
 
 
 def test_a_hundred_concurrent_creates_against_a_budget_for_ten(gateway: Gateway) -> None:
-    key = gateway.new_key(key_alias="ten", max_budget=1.0)  # sora-2, 4 s at $0.10/s: $0.40 each... see below
-    gateway.admin("POST", "/key/update", json={"key": key, "max_budget": 4.0})
+    key = gateway.new_key(key_alias="ten", max_budget=4.0)  # sora-2: 4 s at $0.10/s = $0.40 per video
     statuses = asyncio.run(_burst(gateway.url, key, 100))
     assert statuses.count(200) == 10
     assert statuses.count(429) == 90
@@ -166,7 +179,9 @@ def test_a_hundred_concurrent_creates_against_a_budget_for_ten(gateway: Gateway)
 
 
 async def _burst(url: str, key: str, count: int) -> list[int]:
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+    ) as http:
         body = {"model": "sora-2", "prompt": "budget burst", "seconds": "4"}
         replies = await asyncio.gather(*(http.post("/v1/videos", json=body) for _ in range(count)))
     return [r.status_code for r in replies]

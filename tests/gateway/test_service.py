@@ -62,6 +62,9 @@ async def test_validation_fails_before_any_provider_call(gw: Gateway) -> None:
     with pytest.raises(BadRequestError) as unsupported:
         await gw.create(alice, extra={"person_generation": "allow_all"})
     assert unsupported.value.param == "person_generation"
+    with pytest.raises(BadRequestError) as unknown:
+        await gw.create(alice, extra={"fps": 24})
+    assert (unknown.value.param, unknown.value.code) == ("fps", "unknown_parameter")
     assert gw.local.calls["create"] == 0
     key = await gw.key(alice)
     assert key.reserved_micros == 0
@@ -320,6 +323,24 @@ async def test_upstream_503_falls_back_and_cools_down(local_root: Path) -> None:
         await gw.create(alice, model="primary")
     key = await gw.key(alice)
     assert (key.reserved_micros, key.active_jobs) == (300_000, 0)
+    await gw.close()
+
+
+async def test_per_deployment_rpm_spreads_then_refuses(local_root: Path) -> None:
+    config = make_config(local_entries(local_root, "m", rpm=1) + local_entries(local_root / "b", "m", rpm=1))
+    gw = make_gateway(local_root, config=config)
+    alice = await gw.new_key("alice")
+    first = await gw.stores.jobs.get((await gw.create(alice, model="m")).id)
+    second = await gw.stores.jobs.get((await gw.create(alice, model="m")).id)
+    assert first is not None
+    assert second is not None
+    assert first.deployment_id != second.deployment_id
+    with pytest.raises(RateLimitError) as caught:
+        await gw.create(alice, model="m")
+    assert caught.value.code == "deployment_rate_limited"
+    assert (await gw.key(alice)).reserved_micros == 200_000
+    gw.clock.advance(61)
+    await gw.create(alice, model="m")
     await gw.close()
 
 

@@ -73,6 +73,9 @@ async def test_job_save_is_optimistic() -> None:
     await s.jobs.insert(_job("a"))
     with pytest.raises(ConflictError):
         await s.jobs.insert(_job("a"))
+    with pytest.raises(ConflictError):
+        await s.jobs.insert(_job("b", native_id="n-a"))  # same upstream job on the same deployment
+    await s.jobs.insert(_job("c", native_id="n-a", deployment_id="d2"))
     first = await s.jobs.get("a")
     second = await s.jobs.get("a")
     assert first is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,12 +14,9 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.support.cli import free_port
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["GatewayProcess", "free_port", "write_config"]
 
 
 def write_config(path: Path, data: dict[str, Any]) -> Path:

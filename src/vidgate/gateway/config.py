@@ -134,8 +134,10 @@ class GeneralSettings(_Strict):
 class RouterSettings(_Strict):
     routing_strategy: Literal["simple-shuffle", "least-busy"] = "simple-shuffle"
     fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
-    cooldown_time: float = Field(default=30.0, ge=0)
-    allowed_fails: int = Field(default=0, ge=0)
+    cooldown_time: float = Field(default=30.0, ge=0)  # seconds a failing deployment is avoided
+    allowed_fails: int = Field(default=0, ge=0)  # failures in a row tolerated before a cooldown
+    # other deployments of the same model tried after an upstream failure (each fallback model gets
+    # as many); retries of the same deployment are the transport's (429/503, Retry-After honoured)
     num_retries: int = Field(default=2, ge=0, le=10)
 
 
@@ -238,7 +240,8 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
 def default_config(*, master_key: str | None = None) -> GatewayConfig:
     """``vidgate serve`` with no config: every local catalogue model (as ``local-1`` and
     ``local/local-1``), SQLite ``./vidgate.db``, content in ``./data/content``, and a generated master
-    key (only its hash is kept in memory: a restart without config makes a new one)."""
+    key (printed once by the CLI, never written anywhere: a restart without config makes a new one;
+    virtual keys live in the database and survive)."""
     model_list: list[dict[str, Any]] = []
     for spec in models_for_provider("local"):
         for name in (spec.model, spec.id):

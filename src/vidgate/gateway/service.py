@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import logging
 import secrets
 import time
@@ -52,6 +53,16 @@ log = logging.getLogger("vidgate.gateway")
 MAX_LIST_LIMIT = 100
 DEFAULT_MODEL = "sora-2"  # OpenAI's default when a create names no model
 _SAVE_ATTEMPTS = 5
+# Provider parameters beyond OpenAI's that the catalogue validates (negative_prompt, seed, n, ...).
+EXTRA_PARAMS = frozenset(inspect.signature(validate).parameters) - {
+    "spec",
+    "prompt",
+    "seconds",
+    "size",
+    "input_reference",
+    "user",
+    "extra_body",
+}
 
 __all__ = ["ContentStream", "CreateVideo", "GatewayService"]
 
@@ -193,6 +204,11 @@ class GatewayService:
         raise last_error or deployments_busy(req.model)
 
     def _price(self, dep: Deployment, req: CreateVideo) -> _Priced | APIError:
+        unknown = sorted(set(req.extra) - EXTRA_PARAMS)
+        if unknown:
+            return BadRequestError(
+                f"Unknown parameter: '{unknown[0]}'.", param=unknown[0], code="unknown_parameter"
+            )
         try:
             validated = validate(
                 dep.spec,
@@ -206,11 +222,6 @@ class GatewayService:
             )
         except APIError as exc:
             return exc
-        except TypeError:
-            names = ", ".join(sorted(req.extra))
-            return BadRequestError(
-                f"Unknown parameter among: {names}.", param="extra", code="unknown_parameter"
-            )
         micros = to_micros(
             estimate_cost(
                 dep.spec,

@@ -4,7 +4,8 @@ reference behaviour that the SQL and Redis stores must match (the conformance su
 Semantics every backend shares (the ports' docstrings, made precise):
 
 - Records go in and come out as copies: mutating a returned record never changes the store.
-- ``KeyStore.create`` / ``JobStore.insert`` raise ConflictError for a duplicate id (or key hash).
+- ``KeyStore.create`` / ``JobStore.insert`` raise ConflictError for a duplicate id (or key hash; or
+  for a job, the same ``(deployment_id, native_id)``).
   ``KeyStore.save`` writes only admin-editable fields; the counters (spend_micros, total_spend_micros,
   reserved_micros, active_jobs, budget_reset_at) belong to the Ledger and Admission.
 - ``JobStore.save(job)`` succeeds only when the stored version equals ``job.version``; it then stores
@@ -129,6 +130,13 @@ class MemoryJobStore:
         with self._s.lock:
             if job.id in self._s.jobs:
                 raise ConflictError(f"Job '{job.id}' already exists.")
+            if any(
+                j.deployment_id == job.deployment_id and j.native_id == job.native_id
+                for j in self._s.jobs.values()
+            ):
+                raise ConflictError(
+                    f"Deployment '{job.deployment_id}' already has a job for '{job.native_id}'."
+                )
             self._s.jobs[job.id] = copy.deepcopy(job)
 
     async def get(self, job_id: str) -> JobRecord | None:

@@ -1,44 +1,58 @@
-"""The async engine and its transactions, for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+"""The database behind the SQL stores, SQLite or PostgreSQL, and the two kinds of work they do on it.
 
-Every store method is one short transaction through :class:`Database`. Writes that must be exact under
-concurrency are single conditional statements (``UPDATE ... WHERE <condition>``): on PostgreSQL the row
-lock taken by the first writer makes a concurrent one wait and re-check the condition; SQLite has one
-writer at a time anyway. For SQLite we also take the write lock up front (``BEGIN IMMEDIATE``, so the
-busy timeout applies instead of a "database is locked" error on lock upgrade) and queue this process's
-writers on an ``asyncio.Lock``, so a hundred concurrent reservations wait their turn instead of failing.
+Store operations are plain functions of a SQLAlchemy ``Connection`` (``fn(conn, *args)``), each run
+as one short transaction by :meth:`Database.write` or :meth:`Database.read`:
+
+- PostgreSQL: an async engine (asyncpg); the function runs through ``AsyncConnection.run_sync``.
+  Exactness under concurrency comes from single conditional statements (``UPDATE ... WHERE
+  <condition>``): a concurrent writer of the same row waits for the row lock and then re-checks the
+  condition against the committed values. Single-statement reads run in autocommit (one round trip).
+- SQLite: a sync engine (pysqlite) whose operations run in a small thread pool, one thread hop per
+  operation (aiosqlite would take a hop per driver call: about ten for one SELECT, ~1 ms). Write
+  transactions take the lock up front (``BEGIN IMMEDIATE``, so the busy timeout applies rather than a
+  "database is locked" error on lock upgrade) and this process's writers queue on an ``asyncio.Lock``,
+  so a hundred concurrent reservations wait their turn instead of failing. WAL lets reads proceed
+  while a write is in progress.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+import concurrent.futures
+import functools
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_SQLITE_SYNC_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
+SQLITE_THREADS = 8
+_SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
 _POSTGRES_NAMES = {"postgres", "postgresql"}
 
 
 def async_url(database_url: str) -> URL:
-    """Map a sync-style URL (``sqlite:///x.db``, ``postgresql://...``, ``postgres://...``,
-    ``postgresql+psycopg2://...``) to the async driver vidgate uses; async URLs pass through."""
+    """The canonical URL for ``database_url``: ``sqlite+aiosqlite`` or ``postgresql+asyncpg``.
+
+    Sync-style URLs (``sqlite:///x.db``, ``postgresql://...``, ``postgres://...``,
+    ``postgresql+psycopg2://...``) are accepted and mapped; anything else is a ValueError naming
+    ``database_url``. (SQLite is then driven through pysqlite in worker threads, see the module doc.)
+    """
     try:
         url = make_url(database_url)
     except sa.exc.ArgumentError as exc:
         raise ValueError(f"database_url: cannot parse {database_url!r} ({exc})") from None
-    backend = url.get_backend_name()
-    if url.drivername in _SQLITE_SYNC_DRIVERS:
+    if url.drivername in _SQLITE_DRIVERS:
         return url.set(drivername="sqlite+aiosqlite")
-    if backend in _POSTGRES_NAMES:
+    if url.get_backend_name() in _POSTGRES_NAMES:
         return url.set(drivername="postgresql+asyncpg")
     raise ValueError(
         f"database_url: unsupported database {url.drivername!r}; use 'sqlite:///path.db' "
@@ -47,85 +61,135 @@ def async_url(database_url: str) -> URL:
 
 
 def _is_memory_sqlite(url: URL) -> bool:
-    return url.database in (None, "", ":memory:") or bool(url.query.get("mode") == "memory")
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine for ``database_url`` with vidgate's connection settings."""
-    url = async_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_timeout=60)
-
-
-def _sqlite_engine(url: URL) -> AsyncEngine:
-    kwargs: dict[str, Any] = {}
+def _sqlite_engine(url: URL) -> sa.Engine:
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if _is_memory_sqlite(url):
-        # One shared connection: each new connection to ":memory:" would be a different database.
-        kwargs["poolclass"] = StaticPool
-        kwargs["connect_args"] = {"check_same_thread": False}
-    elif url.database:
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **kwargs)
+        kwargs["poolclass"] = StaticPool  # every new ":memory:" connection would be another database
+    else:
+        kwargs.update(pool_size=SQLITE_THREADS, max_overflow=SQLITE_THREADS)
+        if url.database:
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url.set(drivername="sqlite+pysqlite"), **kwargs)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the driver so that "begin" below decides how to BEGIN.
+        # Take transaction control away from the driver, so that "begin" below decides how to BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        write = conn.get_execution_options().get("vidgate_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("vidgate_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif options.get("vidgate_snapshot"):
+            conn.exec_driver_sql("BEGIN")
+        # else: a single-statement read, in autocommit
 
     return engine
 
 
 class Database:
-    """An engine plus the two kinds of transaction the stores use."""
+    """One database: SQLite or PostgreSQL, chosen by URL."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.dialect = engine.dialect.name
+    def __init__(self, database_url: str) -> None:
+        self.url = async_url(database_url)
+        self.dialect = self.url.get_backend_name()
         self.is_sqlite = self.dialect == "sqlite"
-        self._writers = asyncio.Lock() if self.is_sqlite else None
+        self._async: AsyncEngine | None = None
+        self._sync: sa.Engine | None = None
+        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
+        self._writers: asyncio.Lock | None = None
+        if self.is_sqlite:
+            self._sync = _sqlite_engine(self.url)
+            workers = 1 if _is_memory_sqlite(self.url) else SQLITE_THREADS
+            self._threads = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="vidgate-sqlite")
+            self._writers = asyncio.Lock()
+        else:
+            self._async = create_async_engine(self.url, pool_size=10, max_overflow=20, pool_timeout=60)
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A read-write transaction, committed on normal exit and rolled back on an exception."""
-        if self._writers is None:
-            async with self.engine.begin() as conn:
-                yield conn
-            return
-        async with self._writers, self.engine.connect() as conn:
-            await conn.execution_options(vidgate_write=True)
-            async with conn.begin():
-                yield conn
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file, or None (PostgreSQL, or an in-memory database)."""
+        if not self.is_sqlite or _is_memory_sqlite(self.url):
+            return None
+        return self.url.database
 
-    @asynccontextmanager
-    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A read-only transaction; ``snapshot`` makes several statements see one consistent state
-        (REPEATABLE READ on PostgreSQL; a SQLite read transaction is a snapshot already)."""
-        async with self.engine.connect() as conn:
-            if snapshot and not self.is_sqlite:
-                await conn.execution_options(isolation_level="REPEATABLE READ")
-            async with conn.begin():
-                yield conn
+    async def write(
+        self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(conn, ...)`` in a read-write transaction: committed on return, rolled back on raise."""
+        if self._async is not None:
+            async with self._async.begin() as aconn:
+                return await aconn.run_sync(fn, *args, **kwargs)
+        assert self._writers is not None
+        async with self._writers:
+            return await self._in_thread(_sqlite_tx, {"vidgate_write": True}, fn, *args, **kwargs)
 
-    def insert(self, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
-        """A dialect INSERT, which has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
-        return sqlite.insert(table) if self.is_sqlite else postgresql.insert(table)
+    async def read(
+        self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(conn, ...)`` for one read statement (autocommit: no BEGIN/ROLLBACK round trips)."""
+        if self._async is not None:
+            async with self._async.connect() as aconn:
+                await aconn.execution_options(isolation_level="AUTOCOMMIT")
+                return await aconn.run_sync(fn, *args, **kwargs)
+        return await self._in_thread(_sqlite_tx, {}, fn, *args, **kwargs)
+
+    async def read_snapshot(
+        self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``fn(conn, ...)`` whose statements all see one consistent state (REPEATABLE READ on
+        PostgreSQL, a read transaction on SQLite)."""
+        if self._async is not None:
+            async with self._async.connect() as aconn:
+                await aconn.execution_options(isolation_level="REPEATABLE READ")
+                async with aconn.begin():
+                    return await aconn.run_sync(fn, *args, **kwargs)
+        return await self._in_thread(_sqlite_tx, {"vidgate_snapshot": True}, fn, *args, **kwargs)
+
+    async def _in_thread(
+        self,
+        tx: Callable[..., T],
+        options: dict[str, Any],
+        fn: Callable[..., Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> T:
+        assert self._sync is not None
+        call = functools.partial(tx, self._sync, options, fn, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     async def truncate(self, tables: Iterable[sa.Table]) -> None:
-        """Empty ``tables`` (tests and ``vidgate`` admin tooling)."""
-        async with self.write() as conn:
-            for table in tables:
-                await conn.execute(table.delete())
+        """Empty ``tables`` (the test suite resets a shared database this way)."""
+        chosen = list(tables)
+
+        def run(conn: sa.Connection) -> None:
+            for table in chosen:
+                conn.execute(table.delete())
+
+        await self.write(run)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        if self._async is not None:
+            await self._async.dispose()
+        if self._sync is not None:
+            self._sync.dispose()
+        if self._threads is not None:
+            self._threads.shutdown(wait=False)
+
+
+def _sqlite_tx(engine: sa.Engine, options: dict[str, Any], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with engine.connect() as conn:
+        if options:
+            conn.execution_options(**options)
+        with conn.begin():
+            return fn(conn, *args, **kwargs)

@@ -19,9 +19,43 @@ from vidgate.store.sql.database import Database
 from vidgate.store.sql.rows import job_to_row, row_to_job
 from vidgate.store.sql.tables import jobs
 
+_BY_ID = sa.select(jobs).where(jobs.c.id == sa.bindparam("job_id"))
+_BY_NATIVE = sa.select(jobs).where(
+    jobs.c.deployment_id == sa.bindparam("deployment_id"), jobs.c.native_id == sa.bindparam("native_id")
+)
+
 
 def _lease_free(now: float) -> sa.ColumnElement[bool]:
     return sa.or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at <= now)
+
+
+def _insert(conn: sa.Connection, job: JobRecord) -> None:
+    conn.execute(jobs.insert().values(**job_to_row(job)))
+
+
+def _first(conn: sa.Connection, query: sa.Select[tuple[object, ...]], **params: str) -> JobRecord | None:
+    row = conn.execute(query, params).mappings().first()
+    return row_to_job(row) if row is not None else None
+
+
+def _page(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[JobRecord]:
+    return [row_to_job(row) for row in conn.execute(query).mappings()]
+
+
+def _save(conn: sa.Connection, job: JobRecord) -> bool:
+    row = job_to_row(job)
+    row.pop("id")
+    row["version"] = job.version + 1
+    stmt = sa.update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(row)
+    return conn.execute(stmt.returning(jobs.c.version)).first() is not None
+
+
+def _leased(conn: sa.Connection, stmt: sa.Update) -> list[JobRecord]:
+    return [row_to_job(row) for row in conn.execute(stmt.returning(*jobs.c)).mappings()]
+
+
+def _execute(conn: sa.Connection, stmt: sa.Update) -> None:
+    conn.execute(stmt)
 
 
 class SqlJobStore:
@@ -30,8 +64,7 @@ class SqlJobStore:
 
     async def insert(self, job: JobRecord) -> None:
         try:
-            async with self._db.write() as conn:
-                await conn.execute(jobs.insert().values(**job_to_row(job)))
+            await self._db.write(_insert, job)
         except IntegrityError:
             raise ConflictError(
                 f"Job '{job.id}' (or native id '{job.native_id}' on deployment '{job.deployment_id}') "
@@ -39,9 +72,7 @@ class SqlJobStore:
             ) from None
 
     async def get(self, job_id: str) -> JobRecord | None:
-        async with self._db.read() as conn:
-            row = (await conn.execute(sa.select(jobs).where(jobs.c.id == job_id))).mappings().first()
-            return row_to_job(row) if row is not None else None
+        return await self._db.read(_first, _BY_ID, job_id=job_id)
 
     async def list_for_owner(
         self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
@@ -49,35 +80,24 @@ class SqlJobStore:
         position = sa.tuple_(jobs.c.created_at, jobs.c.id)
         query = sa.select(jobs).where(jobs.c.owner_key_id == owner_key_id, sa.not_(jobs.c.deleted))
         if after is not None:
-            # The cursor may be deleted (it still marks a position); not the owner's -> empty page.
+            # The cursor may be deleted (it still marks a position); not the owner's -> NULL -> no rows.
             cursor_time = (
                 sa.select(jobs.c.created_at)
                 .where(jobs.c.id == after, jobs.c.owner_key_id == owner_key_id)
                 .scalar_subquery()
             )
-            mark = sa.tuple_(cursor_time, sa.literal(after, sa.String))  # NULL when not found: no rows
+            mark = sa.tuple_(cursor_time, sa.literal(after, sa.String))
             query = query.where(position > mark if order == "asc" else position < mark)
         if order == "asc":
             query = query.order_by(jobs.c.created_at, jobs.c.id)
         else:
             query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
         size = max(limit, 0)
-        async with self._db.read() as conn:
-            rows = (await conn.execute(query.limit(size + 1))).mappings().all()
-        return [row_to_job(row) for row in rows[:size]], len(rows) > size
+        rows = await self._db.read(_page, query.limit(size + 1))
+        return rows[:size], len(rows) > size
 
     async def save(self, job: JobRecord) -> bool:
-        row = job_to_row(job)
-        row.pop("id")
-        row["version"] = job.version + 1
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                sa.update(jobs)
-                .where(jobs.c.id == job.id, jobs.c.version == job.version)
-                .values(row)
-                .returning(jobs.c.version)
-            )
-            saved = result.first() is not None
+        saved = await self._db.write(_save, job)
         if saved:
             job.version += 1
         return saved
@@ -98,10 +118,8 @@ class SqlJobStore:
             sa.update(jobs)
             .where(jobs.c.id.in_(due))
             .values(lease_owner=worker_id, lease_expires_at=now + lease_seconds, version=jobs.c.version + 1)
-            .returning(*jobs.c)
         )
-        async with self._db.write() as conn:
-            claimed = [row_to_job(row) for row in (await conn.execute(stmt)).mappings()]
+        claimed = await self._db.write(_leased, stmt)
         claimed.sort(key=lambda j: (j.next_poll_at, j.created_at, j.id))
         return claimed
 
@@ -112,24 +130,17 @@ class SqlJobStore:
             sa.update(jobs)
             .where(jobs.c.id == job_id, sa.or_(_lease_free(now), jobs.c.lease_owner == worker_id))
             .values(lease_owner=worker_id, lease_expires_at=now + lease_seconds, version=jobs.c.version + 1)
-            .returning(*jobs.c)
         )
-        async with self._db.write() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
-            return row_to_job(row) if row is not None else None
+        leased = await self._db.write(_leased, stmt)
+        return leased[0] if leased else None
 
     async def release_lease(self, job_id: str, worker_id: str) -> None:
-        async with self._db.write() as conn:
-            await conn.execute(
-                sa.update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.lease_owner == worker_id)
-                .values(lease_owner=None, lease_expires_at=None, version=jobs.c.version + 1)
-            )
+        stmt = (
+            sa.update(jobs)
+            .where(jobs.c.id == job_id, jobs.c.lease_owner == worker_id)
+            .values(lease_owner=None, lease_expires_at=None, version=jobs.c.version + 1)
+        )
+        await self._db.write(_execute, stmt)
 
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
-        async with self._db.read() as conn:
-            query = sa.select(jobs).where(
-                jobs.c.deployment_id == deployment_id, jobs.c.native_id == native_id
-            )
-            row = (await conn.execute(query)).mappings().first()
-            return row_to_job(row) if row is not None else None
+        return await self._db.read(_first, _BY_NATIVE, deployment_id=deployment_id, native_id=native_id)

@@ -24,6 +24,32 @@ ADMIN_COLUMNS = (
     "metadata_json",
     "revoked",
 )
+_BY_ID = sa.select(keys).where(keys.c.id == sa.bindparam("value"))
+_BY_HASH = sa.select(keys).where(keys.c.key_hash == sa.bindparam("value"))
+
+
+def _insert(conn: sa.Connection, key: KeyRecord) -> None:
+    conn.execute(keys.insert().values(**key_to_row(key)))
+
+
+def _one(conn: sa.Connection, query: sa.Select[tuple[object, ...]], value: str) -> KeyRecord | None:
+    row = conn.execute(query, {"value": value}).mappings().first()
+    return row_to_key(row) if row is not None else None
+
+
+def _all(conn: sa.Connection) -> list[KeyRecord]:
+    result = conn.execute(sa.select(keys).order_by(keys.c.created_at, keys.c.id))
+    return [row_to_key(row) for row in result.mappings()]
+
+
+def _save(conn: sa.Connection, key: KeyRecord) -> bool:
+    row = key_to_row(key)
+    stmt = sa.update(keys).where(keys.c.id == key.id).values({name: row[name] for name in ADMIN_COLUMNS})
+    return conn.execute(stmt.returning(keys.c.id)).first() is not None
+
+
+def _delete(conn: sa.Connection, key_id: str) -> bool:
+    return conn.execute(sa.delete(keys).where(keys.c.id == key_id).returning(keys.c.id)).first() is not None
 
 
 class SqlKeyStore:
@@ -32,40 +58,22 @@ class SqlKeyStore:
 
     async def create(self, key: KeyRecord) -> None:
         try:
-            async with self._db.write() as conn:
-                await conn.execute(keys.insert().values(**key_to_row(key)))
+            await self._db.write(_insert, key)
         except IntegrityError:
             raise ConflictError(f"Key id '{key.id}' (or a key with this secret) already exists.") from None
 
     async def get(self, key_id: str) -> KeyRecord | None:
-        return await self._one(keys.c.id == key_id)
+        return await self._db.read(_one, _BY_ID, key_id)
 
     async def get_by_hash(self, key_hash: str) -> KeyRecord | None:
-        return await self._one(keys.c.key_hash == key_hash)
+        return await self._db.read(_one, _BY_HASH, key_hash)
 
     async def list(self) -> builtins.list[KeyRecord]:
-        async with self._db.read() as conn:
-            result = await conn.execute(sa.select(keys).order_by(keys.c.created_at, keys.c.id))
-            return [row_to_key(row) for row in result.mappings()]
+        return await self._db.read(_all)
 
     async def save(self, key: KeyRecord) -> None:
-        row = key_to_row(key)
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                sa.update(keys)
-                .where(keys.c.id == key.id)
-                .values({name: row[name] for name in ADMIN_COLUMNS})
-                .returning(keys.c.id)
-            )
-            if result.first() is None:
-                raise NotFoundError(f"Key '{key.id}' not found.")
+        if not await self._db.write(_save, key):
+            raise NotFoundError(f"Key '{key.id}' not found.")
 
     async def delete(self, key_id: str) -> bool:
-        async with self._db.write() as conn:
-            result = await conn.execute(sa.delete(keys).where(keys.c.id == key_id).returning(keys.c.id))
-            return result.first() is not None
-
-    async def _one(self, where: sa.ColumnElement[bool]) -> KeyRecord | None:
-        async with self._db.read() as conn:
-            row = (await conn.execute(sa.select(keys).where(where))).mappings().first()
-            return row_to_key(row) if row is not None else None
+        return await self._db.write(_delete, key_id)

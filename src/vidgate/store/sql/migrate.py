@@ -1,8 +1,8 @@
-"""Run the packaged Alembic migrations programmatically, on the store's own async engine.
+"""Run the packaged Alembic migrations programmatically, on the store's own connection.
 
 Several replicas may start at once: on PostgreSQL the upgrade runs under a transaction-scoped advisory
 lock (DDL is transactional there, so the second replica waits, then finds the schema at head); on
-SQLite it runs inside a ``BEGIN IMMEDIATE`` write transaction, which serializes it the same way.
+SQLite it runs under a file lock and inside a ``BEGIN IMMEDIATE`` write transaction.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ def head_revision() -> str:
 
 
 def _run(connection: sa.Connection, revision: str, direction: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
     if direction == "up":
@@ -60,20 +62,18 @@ def _current(connection: sa.Connection) -> str | None:
 
 async def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` (default: the newest). Safe to run concurrently."""
-    await _migrate(db, revision, "up")
+    async with _sqlite_file_lock(db):
+        await db.write(_run, revision, "up")
 
 
 async def downgrade(db: Database, revision: str) -> None:
     """Take the schema back to ``revision`` (``"base"``: drop everything)."""
-    await _migrate(db, revision, "down")
-
-
-async def _migrate(db: Database, revision: str, direction: str) -> None:
     async with _sqlite_file_lock(db):
-        async with db.write() as conn:
-            if not db.is_sqlite:
-                await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            await conn.run_sync(_run, revision, direction)
+        await db.write(_run, revision, "down")
+
+
+async def current_revision(db: Database) -> str | None:
+    return await db.read(_current)
 
 
 @asynccontextmanager
@@ -84,8 +84,8 @@ async def _sqlite_file_lock(db: Database) -> AsyncIterator[None]:
     another process is inside a transaction at that moment SQLite may answer "database is locked" at
     once instead of waiting. Migrating (and so first connecting) one process at a time avoids that.
     """
-    path = db.engine.url.database
-    if not db.is_sqlite or fcntl is None or not path or path == ":memory:":
+    path = db.sqlite_path
+    if path is None or fcntl is None:
         yield
         return
     with open(f"{path}.migrate.lock", "a+b") as handle:
@@ -94,8 +94,3 @@ async def _sqlite_file_lock(db: Database) -> AsyncIterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-async def current_revision(db: Database) -> str | None:
-    async with db.read() as conn:
-        return await conn.run_sync(_current)

@@ -12,7 +12,7 @@ import asyncio
 import sqlalchemy as sa
 from alembic import context
 
-from vidgate.store.sql.database import create_engine
+from vidgate.store.sql.database import Database
 from vidgate.store.sql.tables import metadata
 
 config = context.config
@@ -33,13 +33,12 @@ def _run(connection: sa.Connection) -> None:
         context.run_migrations()
 
 
-async def _run_own_engine(url: str) -> None:
-    engine = create_engine(url)
+async def _run_own_database(url: str) -> None:
+    db = Database(url)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_run)
+        await db.write(_run)
     finally:
-        await engine.dispose()
+        await db.dispose()
 
 
 if context.is_offline_mode():
@@ -53,4 +52,4 @@ else:
     if given is not None:
         _run(given)
     else:
-        asyncio.run(_run_own_engine(config.get_main_option("sqlalchemy.url") or ""))
+        asyncio.run(_run_own_database(config.get_main_option("sqlalchemy.url") or ""))

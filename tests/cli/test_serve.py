@@ -1,0 +1,75 @@
+"""``vidgate serve``: the no-argument default (local models, generated master key printed once), a
+config file, and a wrong config stopping start-up with the path of the problem."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+from tests.support.cli import VIDGATE, free_port
+from typer.testing import CliRunner
+
+from vidgate.cli.main import app
+from vidgate.cli.serve import log_config
+
+runner = CliRunner()
+
+
+def test_no_arguments_serves_local_models_with_a_printed_master_key(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIDGATE_LOCAL_DIR": str(tmp_path / "local")}
+    env.pop("VIDGATE_MASTER_KEY", None)
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [str(VIDGATE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().decode()
+        match = re.search(r"(sk-\S+)", first)
+        assert match, first
+        master = match.group(1)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/health/readiness", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        models = httpx.get(url + "/v1/models", headers={"Authorization": f"Bearer {master}"})
+        assert models.status_code == 200
+        assert {"local-1", "local/local-1"} <= {m["id"] for m in models.json()["data"]}
+        assert httpx.get(url + "/v1/models", headers={"Authorization": "Bearer sk-guess"}).status_code == 401
+        assert (tmp_path / "vidgate.db").exists()  # the default SQLite file, in the working directory
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    rest = proc.stdout.read().decode() if proc.stdout else ""
+    assert master not in rest  # printed once
+
+
+def test_a_wrong_config_stops_start_up_naming_the_field(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("model_list:\n  - model_name: x\n    litellm_params:\n      model: foo/bar\n")
+    result = runner.invoke(app, ["serve", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "model_list[0].litellm_params.model" in result.output
+    assert "unknown provider 'foo'" in result.output
+    missing = runner.invoke(app, ["serve", "--config", str(tmp_path / "absent.yaml")])
+    assert missing.exit_code == 2
+    assert "absent.yaml" in missing.output
+
+
+def test_access_lines_go_to_their_own_logger_as_bare_json() -> None:
+    config = log_config("info")
+    assert config["loggers"]["vidgate.access"]["handlers"] == ["vidgate_access"]
+    assert config["formatters"]["json_line"] == {"format": "%(message)s"}

@@ -1,0 +1,147 @@
+"""``vidgate serve`` as real processes: a SIGKILL with jobs in flight, and two replicas sharing
+PostgreSQL and Redis under a budget burst."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.e2e.conftest import UPSTREAM_KEY, emulator
+from tests.support.gateway_process import GatewayProcess, free_port, write_config
+
+pytestmark = pytest.mark.slow
+MASTER = "sk-process-test-master"
+COST = 0.4  # sora-2, 4 s at $0.10/s
+
+
+def sora_config(upstream: str, general: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model_list": [
+            {
+                "model_name": "sora-2",
+                "litellm_params": {
+                    "model": "openai/sora-2",
+                    "api_key": UPSTREAM_KEY,
+                    "api_base": upstream + "/v1",
+                },
+            }
+        ],
+        "general_settings": {"master_key": MASTER, **general},
+    }
+
+
+def admin(url: str, method: str, path: str, **kwargs: Any) -> Any:
+    reply = httpx.request(
+        method, url + path, headers={"Authorization": f"Bearer {MASTER}"}, timeout=30, **kwargs
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+@pytest.fixture
+def slow_upstream(render_cache: Path) -> Iterator[str]:
+    """Jobs take 4 s: long enough to kill the gateway while they run."""
+    yield from emulator(render_cache, 4.0)
+
+
+def test_sigkill_with_jobs_in_flight_each_job_finishes_and_is_charged_once(
+    slow_upstream: str, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "config.yaml",
+        sora_config(
+            slow_upstream,
+            {
+                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'vidgate.db'}",
+                "content_dir": str(tmp_path / "content"),
+            },
+        ),
+    )
+    port = free_port()
+    first = GatewayProcess(config, port, tmp_path / "first.log").start()
+    try:
+        key = admin(first.url, "POST", "/key/generate", json={"key_alias": "crash", "max_budget": 10})["key"]
+        headers = {"Authorization": f"Bearer {key}"}
+        prompts = ["one", "two", "three", "four [fault:fail]"]
+        ids = []
+        for prompt in prompts:
+            reply = httpx.post(
+                first.url + "/v1/videos", json={"model": "sora-2", "prompt": prompt}, headers=headers
+            )
+            assert reply.status_code == 200, reply.text
+            ids.append(reply.json()["id"])
+        first.kill()
+    finally:
+        first.stop()
+
+    second = GatewayProcess(config, port, tmp_path / "second.log").start()
+    try:
+        # No client polls: the restarted server's poller alone must finish every job.
+        deadline = time.monotonic() + 150  # a job leased by the killed process is free after its lease
+        info: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            info = admin(second.url, "GET", "/key/info", params={"key": key})["info"]
+            logs = admin(second.url, "GET", "/spend/logs", params={"api_key": key})
+            if info["reserved"] == 0 and info["active_jobs"] == 0 and len(logs) >= 3:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"jobs did not finish after the restart: {info}\n{second.output()}")
+        statuses = {
+            vid: httpx.get(f"{second.url}/v1/videos/{vid}", headers=headers).json()["status"] for vid in ids
+        }
+        assert [statuses[vid] for vid in ids] == ["completed", "completed", "completed", "failed"]
+        logs = admin(second.url, "GET", "/spend/logs", params={"api_key": key})
+        assert sorted(entry["request_id"] for entry in logs) == sorted(ids[:3])  # each charged once
+        assert info["spend"] == pytest.approx(3 * COST)
+        assert info["reserved"] == 0
+        video = httpx.get(f"{second.url}/v1/videos/{ids[0]}/content", headers=headers)
+        assert video.status_code == 200
+        assert video.content[4:8] == b"ftyp"
+    finally:
+        second.stop()
+
+
+@pytest.fixture
+def parked_upstream(render_cache: Path) -> Iterator[str]:
+    """Jobs never finish during the test (reservations stay reserved)."""
+    yield from emulator(render_cache, 600.0)
+
+
+def test_two_replicas_sharing_postgres_and_redis_admit_exactly_the_budget(
+    parked_upstream: str, postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    general = {"database_url": postgres_url, "redis_url": redis_url, "content_dir": str(tmp_path / "content")}
+    config = write_config(tmp_path / "config.yaml", sora_config(parked_upstream, general))
+    a = GatewayProcess(config, free_port(), tmp_path / "a.log").start()
+    b: GatewayProcess | None = None
+    try:
+        b = GatewayProcess(config, free_port(), tmp_path / "b.log").start()
+        key = admin(a.url, "POST", "/key/generate", json={"key_alias": "burst", "max_budget": 10 * COST})[
+            "key"
+        ]
+        statuses = asyncio.run(_burst([a.url, b.url], key, 100))
+        assert statuses.count(200) == 10, (statuses, a.output(), b.output())
+        assert statuses.count(429) == 90
+        for url in (a.url, b.url):
+            info = admin(url, "GET", "/key/info", params={"key": key})["info"]
+            assert info["reserved"] + info["spend"] == pytest.approx(10 * COST)
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()
+
+
+async def _burst(urls: list[str], key: str, count: int) -> list[int]:
+    headers = {"Authorization": f"Bearer {key}"}
+    body = {"model": "sora-2", "prompt": "two replicas, one budget", "seconds": "4"}
+    async with httpx.AsyncClient(headers=headers, timeout=120) as http:
+        replies = await asyncio.gather(
+            *(http.post(f"{urls[i % 2]}/v1/videos", json=body) for i in range(count))
+        )
+    return [r.status_code for r in replies]

@@ -1,0 +1,100 @@
+"""A gateway with Gemini and Vertex AI deployments on their emulators (loopback), for the pass-through
+tests: config, keys, and polling helpers shared by the domain, route and end-to-end tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.live import live_server
+from vidgate.emulators import gemini as gemini_emulator
+from vidgate.emulators import vertex as vertex_emulator
+from vidgate.emulators.common import EmulatorSettings
+from vidgate.gateway.config import GatewayConfig, parse_config
+
+MASTER = "sk-google-passthrough-master"
+GEMINI_KEY = "gemini-upstream-key"
+VERTEX_TOKEN = "vertex-upstream-token"
+VERTEX_PROJECT = "gw-project"
+VERTEX_LOCATION = "us-central1"
+# Catalogue prices ($/s at 720p) of the models configured below, for spend assertions.
+PRICE = {"veo-3": 0.75, "veo-fast": 0.15, "veo-2": 0.35, "veo-vertex": 0.10}
+
+
+@contextmanager
+def google_emulators(cache: Path, processing_seconds: float = 0.4) -> Iterator[tuple[str, str]]:
+    """A Gemini API emulator and a Vertex AI emulator, each accepting only the gateway's credentials."""
+    gemini = EmulatorSettings(
+        api_key=GEMINI_KEY, processing_seconds=processing_seconds, poll_after_ms=50, cache_dir=cache
+    )
+    vertex = EmulatorSettings(
+        api_key=VERTEX_TOKEN, processing_seconds=processing_seconds, poll_after_ms=50, cache_dir=cache
+    )
+    with (
+        live_server(gemini_emulator.create_app(gemini)) as gemini_url,
+        live_server(vertex_emulator.create_app(vertex)) as vertex_url,
+    ):
+        yield gemini_url, vertex_url
+
+
+def google_config(gemini_url: str, vertex_url: str, **general: Any) -> GatewayConfig:
+    """``veo-3`` is seed 001's model (``veo-3.0-generate-preview``); ``veo-fast`` renders 4 s videos;
+    ``veo-2`` allows two samples; ``veo-vertex`` is Vertex AI; ``sora-2`` is a non-Google model."""
+
+    def gemini(name: str, model: str) -> dict[str, Any]:
+        params = {"model": f"gemini/{model}", "api_key": GEMINI_KEY, "api_base": gemini_url}
+        return {"model_name": name, "litellm_params": params}
+
+    vertex = {
+        "model_name": "veo-vertex",
+        "litellm_params": {
+            "model": "vertex_ai/veo-3.0-fast-generate-001",
+            "api_base": vertex_url,
+            "vertex_project": VERTEX_PROJECT,
+            "vertex_location": VERTEX_LOCATION,
+            "access_token": VERTEX_TOKEN,
+        },
+    }
+    sora = {
+        "model_name": "sora-2",
+        "litellm_params": {
+            "model": "openai/sora-2",
+            "api_key": "sk-unused",
+            "api_base": "http://127.0.0.1:9/v1",
+        },
+    }
+    data = {
+        "model_list": [
+            gemini("veo-3", "veo-3.0-generate-preview"),
+            gemini("veo-fast", "veo-3.0-fast-generate-001"),
+            gemini("veo-2", "veo-2.0-generate-001"),
+            vertex,
+            sora,
+        ],
+        "general_settings": {"master_key": MASTER, **general},
+    }
+    return parse_config(data, environ={})
+
+
+def master_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {MASTER}"}
+
+
+def new_key(gateway: str, **fields: Any) -> str:
+    """A virtual key made through the admin API of a running gateway."""
+    reply = httpx.post(f"{gateway}/key/generate", json=fields, headers=master_headers(), timeout=10)
+    assert reply.status_code == 200, reply.text
+    secret: str = reply.json()["key"]
+    return secret
+
+
+def key_spend(gateway: str, secret: str) -> dict[str, Any]:
+    """``spend``/``reserved`` (USD) of a key, from ``GET /key/info``."""
+    reply = httpx.get(f"{gateway}/key/info", params={"key": secret}, headers=master_headers(), timeout=10)
+    assert reply.status_code == 200, reply.text
+    info: dict[str, Any] = reply.json()["info"]
+    return info
