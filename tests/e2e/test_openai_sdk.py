@@ -185,3 +185,12 @@ async def _burst(url: str, key: str, count: int) -> list[int]:
         body = {"model": "sora-2", "prompt": "budget burst", "seconds": "4"}
         replies = await asyncio.gather(*(http.post("/v1/videos", json=body) for _ in range(count)))
     return [r.status_code for r in replies]
+
+
+def test_upstream_failures_reach_the_client_and_the_metrics(gateway: Gateway) -> None:
+    client = gateway.client(gateway.new_key())
+    with pytest.raises(openai.APIStatusError) as failed:
+        client.videos.create(model="sora-2", prompt="always overloaded [fault:503x50]")
+    assert failed.value.status_code == 503
+    scrape = httpx.get(gateway.url + "/metrics").text
+    assert 'vidgate_upstream_errors_total{provider="openai",status="503"}' in scrape

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from tests.store.conftest import Backend
 from tests.store.factories import make_key
+
 from vidgate.errors import RateLimitError
 from vidgate.gateway.ports import Admission
 

@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
-
 from tests.store.factories import chunks
+
 from vidgate.errors import NotFoundError
 from vidgate.gateway.ports import ContentStore
 from vidgate.store.content import FileContentStore
@@ -110,8 +111,7 @@ async def test_filesystem_overwrite_is_atomic_for_readers(tmp_path: Path) -> Non
     assert await writing == len(new)
     after = await _read(store, "video_1", "video")
     assert (during, after) == (old, new)
-    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.startswith(".tmp-")]
-    assert leftovers == []
+    assert [p async for p in anyio.Path(tmp_path).rglob(".tmp-*")] == []
 
 
 async def test_filesystem_layout_and_unsafe_names(tmp_path: Path) -> None:
@@ -120,7 +120,12 @@ async def test_filesystem_layout_and_unsafe_names(tmp_path: Path) -> None:
     stored = store.job_dir("video_abc") / "video"
     assert stored.read_bytes() == b"x"
     assert stored.parent.parent.parent == tmp_path
-    for job_id, variant in [("../etc", "video"), ("video_abc", "../../x"), ("video_abc", "video.type"), ("", "v")]:
+    for job_id, variant in [
+        ("../etc", "video"),
+        ("video_abc", "../../x"),
+        ("video_abc", "video.type"),
+        ("", "v"),
+    ]:
         with pytest.raises(ValueError, match="not a safe name"):
             await store.put(job_id, variant, chunks([b"x"]), "video/mp4")
 

@@ -6,35 +6,35 @@ from pathlib import Path
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
-
 from tests.store.factories import make_key
+
 from vidgate.store.factory import open_stores
 from vidgate.store.redis import RedisAdmission, RedisLedger
-from vidgate.store.sql import SqlAdmission, SqlLedger, async_url
+from vidgate.store.sql import SqlAdmission, SqlLedger, driver_url
 from vidgate.store.sql.migrate import current_revision, head_revision
 
 
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("sqlite:///vidgate.db", "sqlite+aiosqlite:///vidgate.db"),
-        ("sqlite:////abs/path/v.db", "sqlite+aiosqlite:////abs/path/v.db"),
-        ("sqlite+aiosqlite:///./x.db", "sqlite+aiosqlite:///./x.db"),
-        ("sqlite://", "sqlite+aiosqlite://"),
+        ("sqlite:///vidgate.db", "sqlite+pysqlite:///vidgate.db"),
+        ("sqlite:////abs/path/v.db", "sqlite+pysqlite:////abs/path/v.db"),
+        ("sqlite+aiosqlite:///./x.db", "sqlite+pysqlite:///./x.db"),
+        ("sqlite://", "sqlite+pysqlite://"),
         ("postgresql://u:p@h:5433/db", "postgresql+asyncpg://u:***@h:5433/db"),
         ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
         ("postgresql+psycopg2://u@h/db", "postgresql+asyncpg://u@h/db"),
         ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
     ],
 )
-def test_sync_style_urls_map_to_async_drivers(given: str, expected: str) -> None:
-    assert str(async_url(given)) == expected
+def test_urls_map_to_the_drivers_used(given: str, expected: str) -> None:
+    assert str(driver_url(given)) == expected
 
 
 @pytest.mark.parametrize("bad", ["mysql://u@h/db", "not a url", "oracle+cx://x"])
 def test_unsupported_urls_name_the_setting(bad: str) -> None:
     with pytest.raises(ValueError, match="database_url"):
-        async_url(bad)
+        driver_url(bad)
 
 
 async def test_sqlite_open_migrates_and_pings(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ async def test_ping_fails_when_redis_is_unreachable(tmp_path: Path) -> None:
 async def test_ping_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
     stores = await open_stores("postgresql://nobody@127.0.0.1:1/none", None, tmp_path, migrate=False)
     try:
-        with pytest.raises(OSError):
+        with pytest.raises(OSError, match=r"(?i)connect"):
             await stores.ping()
     finally:
         await stores.close()
@@ -87,7 +87,9 @@ async def test_ping_fails_when_the_database_is_unreachable(tmp_path: Path) -> No
 
 @pytest.mark.postgres
 @pytest.mark.redis
-async def test_postgres_with_redis_from_sync_style_urls(fresh_pg_url: str, redis_url: str, tmp_path: Path) -> None:
+async def test_postgres_with_redis_from_sync_style_urls(
+    fresh_pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
     assert fresh_pg_url.startswith("postgresql://")
     stores = await open_stores(fresh_pg_url, redis_url, tmp_path, redis_prefix="vgtest-factory:")
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from tests.store.conftest import Backend
 from tests.store.factories import make_job
+
 from vidgate.errors import ConflictError
 from vidgate.gateway.records import JobRecord
 
@@ -46,9 +46,7 @@ async def test_duplicate_id_conflicts(backend: Backend) -> None:
         await backend.stores.jobs.insert(make_job("a", native_id="other"))
 
 
-async def test_sql_native_id_is_unique_per_deployment(backend: Backend) -> None:
-    if not backend.is_sql:
-        pytest.skip("the unique (deployment_id, native_id) index is a database constraint")
+async def test_native_id_is_unique_per_deployment(backend: Backend) -> None:
     jobs = backend.stores.jobs
     await jobs.insert(make_job("a", native_id="n"))
     await jobs.insert(make_job("b", native_id="n", deployment_id="d2"))
@@ -119,8 +117,20 @@ async def test_list_pages_both_orders_and_hides_others_and_deleted(backend: Back
     assert ([j.id for j in page], more) == (["j3", "j4"], False)  # ("gone", 103) < ("j3", 103)
     assert await jobs.list_for_owner("k1", after="other", limit=10, order="asc") == ([], False)
     assert await jobs.list_for_owner("k1", after="nope", limit=10, order="desc") == ([], False)
-    assert await jobs.list_for_owner("k2", after=None, limit=1, order="desc") == ([await jobs.get("other")], False)
+    assert await jobs.list_for_owner("k2", after=None, limit=1, order="desc") == (
+        [await jobs.get("other")],
+        False,
+    )
     assert await jobs.list_for_owner("k3", after=None, limit=5, order="asc") == ([], False)
+
+
+async def test_count_by_status_skips_deleted(backend: Backend) -> None:
+    jobs = backend.stores.jobs
+    assert await jobs.count_by_status() == {}
+    for i, status in enumerate(["queued", "queued", "in_progress", "completed", "failed", "completed"]):
+        await jobs.insert(make_job(f"j{i}", status=status))
+    await jobs.insert(make_job("gone", status="completed", deleted=True))
+    assert await jobs.count_by_status() == {"queued": 2, "in_progress": 1, "completed": 2, "failed": 1}
 
 
 async def test_get_returns_deleted_jobs(backend: Backend) -> None:

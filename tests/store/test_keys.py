@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.store.conftest import Backend
 from tests.store.factories import make_entry, make_key
+
 from vidgate.errors import ConflictError, NotFoundError
 
 

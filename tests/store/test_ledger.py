@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from tests.store.conftest import Backend
 from tests.store.factories import make_entry, make_key
+
 from vidgate.errors import BudgetExceededError, NotFoundError
 from vidgate.gateway.ports import Ledger
 from vidgate.gateway.records import KeyRecord
@@ -100,6 +100,7 @@ async def test_settle_and_release_happen_once(backend: Backend) -> None:
     assert await ledger.release("k1", "b") is True
     assert await ledger.release("k1", "b") is False
     assert await ledger.settle(make_entry("b", 300)) is False
+    await ledger.reserve(key, "a", 300, now=0)  # a finished job cannot reserve again
     assert await _counters(backend) == (250, 250, 0)
     logs = await ledger.spend_logs(key_id="k1", start=None, end=None, limit=10)
     assert logs == [make_entry("a", 250)]
@@ -109,8 +110,14 @@ async def test_concurrent_settles_charge_once(backend: Backend) -> None:
     key = make_key(max_budget_micros=1000)
     await backend.stores.keys.create(key)
     await backend.stores.ledger.reserve(key, "a", 300, now=0)
-    ledgers = [backend.stores.ledger, (await backend.another()).ledger] if backend.is_sql else [backend.stores.ledger]
-    results = await asyncio.gather(*(ledgers[i % len(ledgers)].settle(make_entry("a", 280)) for i in range(20)))
+    ledgers = (
+        [backend.stores.ledger, (await backend.another()).ledger]
+        if backend.is_sql
+        else [backend.stores.ledger]
+    )
+    results = await asyncio.gather(
+        *(ledgers[i % len(ledgers)].settle(make_entry("a", 280)) for i in range(20))
+    )
     assert sum(results) == 1
     assert await _counters(backend) == (280, 280, 0)
     assert len(await backend.stores.ledger.spend_logs(key_id="k1", start=None, end=None, limit=10)) == 1
@@ -150,7 +157,11 @@ async def test_budget_period_rolls_over(backend: Backend) -> None:
     assert await ledger.settle(make_entry("c", 100_000, at=1070)) is True
     after = await backend.stores.keys.get("k1")
     assert after is not None
-    assert (after.spend_micros, after.total_spend_micros, after.reserved_micros) == (100_000, 500_000, 300_000)
+    assert (after.spend_micros, after.total_spend_micros, after.reserved_micros) == (
+        100_000,
+        500_000,
+        300_000,
+    )
     assert after.budget_reset_at == 1100
 
 
@@ -186,5 +197,8 @@ async def test_spend_logs_filter_and_order(backend: Backend) -> None:
     assert everything[0] == make_entry("j3", 40, at=300)
     mine = await ledger.spend_logs(key_id="k1", start=150, end=200, limit=100)
     assert [e.job_id for e in mine] == ["j4", "j2"]
-    assert [e.job_id for e in await ledger.spend_logs(key_id="k1", start=None, end=None, limit=2)] == ["j3", "j4"]
+    assert [e.job_id for e in await ledger.spend_logs(key_id="k1", start=None, end=None, limit=2)] == [
+        "j3",
+        "j4",
+    ]
     assert await ledger.spend_logs(key_id="k3", start=None, end=None, limit=10) == []

@@ -12,31 +12,36 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from vidgate.store.sql import Database, create_engine, current_revision, head_revision, upgrade
-from vidgate.store.sql.migrate import MIGRATIONS_DIR, downgrade
+import vidgate
+from vidgate.store.sql import Database, current_revision, downgrade, head_revision, upgrade
+from vidgate.store.sql.migrate import MIGRATIONS_DIR
 from vidgate.store.sql.tables import metadata
 
 
 def _diff(connection: sa.Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
     return list(compare_metadata(context, metadata))
 
 
+def _tables(connection: sa.Connection) -> list[str]:
+    return sa.inspect(connection).get_table_names()
+
+
 async def _check_upgrade_from_empty(url: str) -> None:
-    db = Database(create_engine(url))
+    db = Database(url)
     try:
         assert await current_revision(db) is None
         await upgrade(db)
         assert await current_revision(db) == head_revision()
-        async with db.read() as conn:
-            assert await conn.run_sync(_diff) == []
-            tables = set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
+        assert await db.read(_diff) == []
+        tables = set(await db.read(_tables))
         assert tables == {t.name for t in metadata.sorted_tables} | {"alembic_version"}
         await upgrade(db)  # already at head: nothing to do
         await downgrade(db, "base")
         assert await current_revision(db) is None
-        async with db.read() as conn:
-            assert await conn.run_sync(lambda c: sa.inspect(c).get_table_names()) == ["alembic_version"]
+        assert await db.read(_tables) == ["alembic_version"]
         await upgrade(db)
         assert await current_revision(db) == head_revision()
     finally:
@@ -44,7 +49,7 @@ async def _check_upgrade_from_empty(url: str) -> None:
 
 
 async def _check_concurrent_upgrades(url: str) -> None:
-    dbs = [Database(create_engine(url)) for _ in range(3)]
+    dbs = [Database(url) for _ in range(3)]
     try:
         await asyncio.gather(*(upgrade(db) for db in dbs))
         assert {await current_revision(db) for db in dbs} == {head_revision()}
@@ -72,7 +77,8 @@ async def test_postgres_concurrent_upgrades(fresh_pg_url: str) -> None:
 
 
 def test_migrations_ship_inside_the_package() -> None:
-    assert MIGRATIONS_DIR.is_relative_to(Path(__import__("vidgate").__file__).parent)
+    assert vidgate.__file__ is not None
+    assert MIGRATIONS_DIR.is_relative_to(Path(vidgate.__file__).parent)
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("v*.py"))[0] == "v0001_initial.py"

@@ -9,8 +9,8 @@ a config to keep one.
 from __future__ import annotations
 
 import copy
-import logging
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +29,13 @@ from vidgate.gateway.config import (
 CONFIG_ENV = settings.CONFIG_FILE
 MASTER_KEY_ENV = settings.MASTER_KEY
 APP_FACTORY = "vidgate.server.app:app_from_env"
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
 
 
 def load(config_path: Path | None) -> GatewayConfig:
@@ -77,7 +84,9 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (each runs the API and the poller).")
     ] = 1,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+    log_level: Annotated[
+        LogLevel, typer.Option(help="info logs one JSON line per request; warning logs problems only.")
+    ] = LogLevel.info,
 ) -> None:
     """Run the gateway: the OpenAI Videos API with virtual keys, budgets and durable jobs."""
     try:
@@ -95,12 +104,11 @@ def serve(
     typer.echo(
         f"vidgate gateway on {where}  (models: {', '.join(names) or 'none'}; database: {_db(gateway_config)})"
     )
-    logging.getLogger("vidgate").setLevel(log_level.upper())
     common: dict[str, Any] = {
         "host": host,
         "port": port,
-        "log_config": log_config(log_level),
-        "log_level": log_level,
+        "log_config": log_config(log_level.value),
+        "log_level": log_level.value,
         "access_log": False,
         "timeout_graceful_shutdown": 10,
     }
@@ -108,6 +116,8 @@ def serve(
     # names it by import string (cli and server are sibling layers and never import each other).
     if config is not None:
         os.environ[CONFIG_ENV] = str(config.resolve())
+    else:
+        os.environ.pop(CONFIG_ENV, None)
     uvicorn.run(APP_FACTORY, factory=True, workers=workers if workers > 1 else None, **common)
 
 

@@ -3,7 +3,7 @@
 
 Pure (no I/O): ``gateway.passthrough`` does the work and calls these.
 
-File ids: a video of an operation is named ``{32 hex of the job id}s{sample index}``, lower-case letters
+File ids: a video of an operation is named ``{hex of the job id}s{sample index}``, lower-case letters
 and digits only, because google-genai extracts the id of a file URI with ``[a-z0-9]+``. The URI keeps
 Google's host (``https://generativelanguage.googleapis.com/v1beta/files/{id}:download?alt=media``):
 google-genai takes only the id from it and calls its own base URL, and seed-style clients replace the
@@ -31,7 +31,7 @@ VERTEX_RESPONSE_TYPE = "type.googleapis.com/cloud.ai.large_models.vision.Generat
 # Stands in for the prompt of an image-to-video request that has none (Google makes the prompt optional
 # there); used for catalogue validation only, never sent or stored.
 _IMAGE_ONLY_PROMPT = "(image-to-video)"
-_FILE_ID = re.compile(r"^([0-9a-f]{32})s(\d{1,3})$")
+_FILE_ID = re.compile(r"^([0-9a-f]{16,64})s(\d{1,3})$")  # video ids are "video_" + hex
 _GRPC_BY_NAME = {name: number for number, name in GRPC_CODES.items()}
 _GRPC_FOR_ERROR = {"timeout": 4, "not_found": 5, "moderation_blocked": 3}
 _GOOGLE_FIELD = {

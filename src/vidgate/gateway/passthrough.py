@@ -50,13 +50,17 @@ log = logging.getLogger("vidgate.gateway")
 MAX_INLINE_BYTES = 512 * 1024 * 1024  # a Vertex poll inlines stored videos up to this size
 
 
-def model_not_found(model: str, version: str = "v1beta") -> NotFoundError:
-    """Google's wording; also for a model the key may not use (a key cannot probe which models exist)."""
-    return NotFoundError(
-        f"models/{model} is not found for API version {version}, or is not supported for predictLongRunning.",
-        param="model",
-        code="not_found",
-    )
+def model_not_found(model: str, surface: Surface) -> NotFoundError:
+    """Each service's wording; also for a model the key may not use (a key cannot probe which exist)."""
+    if surface == "vertex_ai":
+        message = (
+            f"Publisher Model `publishers/google/models/{model}` was not found or you lack access to it."
+        )
+    else:
+        message = (
+            f"models/{model} is not found for this API version, or is not supported for predictLongRunning."
+        )
+    return NotFoundError(message, param="model", code="not_found")
 
 
 def operation_not_found(name: str) -> NotFoundError:
@@ -111,7 +115,7 @@ class GooglePassthrough:
         for name in names:
             if p.may_use(name):
                 return [d for d in router.order(name) if d.provider == surface and d.model == model]
-        raise model_not_found(model)
+        raise model_not_found(model, surface)
 
     def price(self, dep: Deployment, req: VideoRequest) -> int:
         return to_micros(

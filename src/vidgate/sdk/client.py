@@ -77,8 +77,9 @@ def http_timeout(timeout: float | httpx.Timeout | None) -> float | httpx.Timeout
 class Client:
     """Blocking client. Credentials: arguments, then ``vidgate.api_key``/``api_base``, then env vars.
 
-    ``http_client`` lets a caller supply (and own) the ``httpx.Client``; ``sleep`` is the pause used
-    between retries and polls (injectable for tests and custom schedulers).
+    ``timeout`` is the per-request HTTP timeout in seconds. ``http_client`` lets a caller supply (and
+    own) the ``httpx.Client``, whose own timeout then applies. ``sleep`` is the pause used between
+    retries and polls (injectable for tests and custom schedulers).
     """
 
     def __init__(

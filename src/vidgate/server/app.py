@@ -25,6 +25,7 @@ from vidgate import settings
 from vidgate.gateway.config import GatewayConfig, default_config, load_config
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.service import GatewayService
+from vidgate.server.cache import FinishedVideos
 from vidgate.server.errors import EXCEPTION_HANDLERS
 from vidgate.server.logs import RequestLogMiddleware
 from vidgate.server.metrics import Metrics
@@ -58,7 +59,9 @@ def create_app(
         poller: Poller | None = None
         try:
             service = GatewayService(config, opened, active_runner)
-            app.state.vidgate = ServerState(config=config, service=service, stores=opened, metrics=registry)
+            app.state.vidgate = ServerState(
+                config=config, service=service, stores=opened, metrics=registry, finished=FinishedVideos()
+            )
             if run_worker:
                 poller = Poller(service)
                 poller.start()

@@ -98,7 +98,14 @@ async def media_response(
         stream = await api.open_file(principal, file_id, None)
     elif wanted.suffix is None:
         assert wanted.start is not None
-        stream = await api.open_file(principal, file_id, (wanted.start, wanted.end))
+        try:
+            stream = await api.open_file(principal, file_id, (wanted.start, wanted.end))
+        except BadRequestError:  # a provider answering 416 to a live range read: learn the size
+            probe = await api.open_file(principal, file_id, None)
+            await _discard(probe)
+            if probe.total_size is not None and wanted.start >= probe.total_size:
+                return _unsatisfiable(probe.total_size)
+            raise
     else:  # the last N bytes: learn the size, then ask for the resolved range
         stream = await api.open_file(principal, file_id, None)
         resolved = wanted.resolve(stream.total_size) if stream.total_size is not None else None

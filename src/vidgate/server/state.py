@@ -11,6 +11,7 @@ from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.service import GatewayService
 from vidgate.server.auth import secret_from
+from vidgate.server.cache import FinishedVideos
 from vidgate.server.logs import LogContext, log_context
 from vidgate.server.metrics import Metrics
 
@@ -21,6 +22,7 @@ class ServerState:
     service: GatewayService
     stores: Stores
     metrics: Metrics
+    finished: FinishedVideos
 
 
 def server_state(request: Request) -> ServerState:

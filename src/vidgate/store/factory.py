@@ -15,11 +15,15 @@ from vidgate.store.content import FileContentStore
 from vidgate.store.redis import DEFAULT_CACHE_TTL, DEFAULT_PREFIX, RedisAdmission, RedisKeyStore, RedisLedger
 from vidgate.store.redis import connect as connect_redis
 from vidgate.store.sql.admission import SqlAdmission
-from vidgate.store.sql.database import Database, create_engine
+from vidgate.store.sql.database import Database
 from vidgate.store.sql.jobs import SqlJobStore
 from vidgate.store.sql.keys import SqlKeyStore
 from vidgate.store.sql.ledger import SqlLedger
 from vidgate.store.sql.migrate import upgrade
+
+
+def _select_one(conn: sa.Connection) -> None:
+    conn.execute(sa.text("SELECT 1"))
 
 
 @dataclass
@@ -35,8 +39,7 @@ class SqlStores:
     redis: Redis | None = None
 
     async def ping(self) -> None:
-        async with self.db.read() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+        await self.db.read(_select_one)
         if self.redis is not None:
             await self.redis.ping()
 
@@ -63,7 +66,7 @@ async def open_stores(
     mapped to the async driver. ``redis_prefix`` namespaces every Redis key (several gateways, or
     tests, can share one Redis).
     """
-    db = Database(create_engine(database_url))
+    db = Database(database_url)
     redis: Redis | None = None
     try:
         if migrate:

@@ -4,7 +4,8 @@ so it is atomic however many replicas call it.
 
 Admission: ``check_rate`` is a sliding 60 s window (a sorted set of counted requests per key); slots are
 a set of job ids per key (acquire is idempotent, release is ``SREM``). The key row's ``active_jobs`` in
-SQL mirrors the set for display (``/key/info``); the set decides.
+SQL mirrors the set for display (``/key/info``), best effort; the set decides. Run Redis with
+persistence: a Redis that loses its data forgets the slots of running jobs until they finish.
 
 Ledger: SQL stays the durable record and the final word (its conditional UPDATE still runs for every
 admitted reservation, so spend can never exceed a budget even if Redis were wrong). Redis caches each
@@ -20,6 +21,7 @@ first, then on Redis through the job's ``j:`` field, so repeating them never dou
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import dataclasses
 import logging
@@ -27,8 +29,9 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from vidgate.errors import BudgetExceededError, NotFoundError
 from vidgate.gateway.records import KeyRecord, SpendEntry
@@ -111,9 +114,16 @@ return 0
 """
 
 
-def connect(url: str) -> Redis:
-    """A Redis client for ``url`` (``redis://host:port/db``, ``rediss://`` for TLS)."""
-    client: Redis = Redis.from_url(url, decode_responses=True)
+REDIS_CONNECTIONS = 64
+
+
+def connect(url: str, *, max_connections: int = REDIS_CONNECTIONS) -> Redis:
+    """A Redis client for ``url`` (``redis://host:port/db``, ``rediss://`` for TLS). Its pool blocks
+    when all connections are busy (a burst of requests waits its turn instead of failing)."""
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=30, decode_responses=True
+    )
+    client: Redis = Redis.from_pool(pool)
     return client
 
 
@@ -155,14 +165,36 @@ class RedisAdmission:
         return f"{self._prefix}slots:{{{key_id}}}"
 
     async def _mirror(self, key_id: str, delta: int) -> None:
+        """Show the slot change in ``keys.active_jobs``. Best effort: the Redis set already decided,
+        and failing the request here would leak the slot it just took."""
         if self._db is None:
             return
-        async with self._db.write() as conn:
-            await conn.execute(
-                sa.update(keys)
-                .where(keys.c.id == key_id, keys.c.active_jobs + delta >= 0)
-                .values(active_jobs=keys.c.active_jobs + delta)
-            )
+        try:
+            await self._db.write(_count_active, key_id, delta)
+        except SQLAlchemyError as exc:
+            log.warning("active_jobs of key %s not updated (%+d): %s", key_id, delta, exc)
+
+
+def _count_active(conn: sa.Connection, key_id: str, delta: int) -> None:
+    conn.execute(
+        sa.update(keys)
+        .where(keys.c.id == key_id, keys.c.active_jobs + delta >= 0)
+        .values(active_jobs=keys.c.active_jobs + delta)
+    )
+
+
+def _budget_snapshot(conn: sa.Connection, key_id: str) -> tuple[Any, list[Any]]:
+    """The key's budget counters and its outstanding reservations, as of one moment."""
+    counters = sa.select(
+        keys.c.max_budget_micros, keys.c.spend_micros, keys.c.budget_duration, keys.c.budget_reset_at
+    ).where(keys.c.id == key_id)
+    row = conn.execute(counters).first()
+    if row is None:
+        raise NotFoundError(f"Key '{key_id}' not found.")
+    held = sa.select(reservations.c.job_id, reservations.c.micros).where(
+        reservations.c.key_id == key_id, reservations.c.state == "reserved"
+    )
+    return row, list(conn.execute(held).all())
 
 
 class RedisLedger:
@@ -186,6 +218,7 @@ class RedisLedger:
         self._reserve_script = redis.register_script(_RESERVE)
         self._finish_script = redis.register_script(_FINISH)
         self._forget_script = redis.register_script(_FORGET)
+        self._loading: dict[str, asyncio.Future[None]] = {}
 
     def budget_key(self, key_id: str) -> str:
         return f"{self._prefix}budget:{{{key_id}}}"
@@ -223,7 +256,7 @@ class RedisLedger:
             await self._sql.reserve(key, job_id, micros, now=now)  # the cache keeps vanishing: SQL alone
             return
         try:
-            await self._sql.reserve(key, job_id, micros, now=now)
+            reserved = await self._sql.try_reserve(key, job_id, micros, now=now)
         except BudgetExceededError:
             await self.invalidate(key.id)  # Redis admitted what SQL refused: the cache had drifted
             raise
@@ -231,6 +264,8 @@ class RedisLedger:
             if outcome == "ok":
                 await self._finish_script(keys=[cache], args=[field, ""])
             raise
+        if outcome == "ok" and not reserved:  # the job was reserved (or finished) before: count it once
+            await self._finish_script(keys=[cache], args=[field, ""])
 
     async def settle(self, entry: SpendEntry) -> bool:
         settled = await self._sql.settle(entry)
@@ -260,26 +295,16 @@ class RedisLedger:
             log.warning("budget cache for key %s not updated after job %s: %s", key_id, job_id, exc)
 
     async def _load(self, key_id: str) -> None:
-        async with self._db.read(snapshot=True) as conn:
-            row = (
-                await conn.execute(
-                    sa.select(
-                        keys.c.max_budget_micros,
-                        keys.c.spend_micros,
-                        keys.c.budget_duration,
-                        keys.c.budget_reset_at,
-                    ).where(keys.c.id == key_id)
-                )
-            ).first()
-            if row is None:
-                raise NotFoundError(f"Key '{key_id}' not found.")
-            held = (
-                await conn.execute(
-                    sa.select(reservations.c.job_id, reservations.c.micros).where(
-                        reservations.c.key_id == key_id, reservations.c.state == "reserved"
-                    )
-                )
-            ).all()
+        """Load the key's counters into Redis; concurrent callers in this process share one load."""
+        running = self._loading.get(key_id)
+        if running is None:
+            running = asyncio.ensure_future(self._load_now(key_id))
+            self._loading[key_id] = running
+            running.add_done_callback(lambda _: self._loading.pop(key_id, None))
+        await asyncio.shield(running)
+
+    async def _load_now(self, key_id: str) -> None:
+        row, held = await self._db.read_snapshot(_budget_snapshot, key_id)
         if row.budget_reset_at is not None:
             reset_at = int(row.budget_reset_at)
         else:  # a period that has not started yet must go through SQL first, which starts it

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from vidgate.errors import BadRequestError
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
-from vidgate.server.routes.videos import accepted, parse_create, remix_prompt, video_response
+from vidgate.server.routes.videos import accepted, current_video, parse_create, remix_prompt
 from vidgate.server.state import caller, request_log, server_state
 
 
@@ -41,8 +41,7 @@ async def generations(request: Request) -> Response:
 async def status(request: Request) -> Response:
     principal = await caller(request)
     video_id = _video_id(await forms.read_body(request), frozenset({"video_id", "model"}))
-    video = await server_state(request).service.get_video(principal, video_id)
-    return video_response(request, video)
+    return await current_video(request, principal, video_id)
 
 
 async def retrieval(request: Request) -> Response:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from vidgate.errors import BadRequestError
+from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import CreateVideo
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
@@ -92,16 +93,31 @@ async def list_videos(request: Request) -> Response:
 
 async def retrieve_video(request: Request) -> Response:
     video_id: str = request.path_params["video_id"]
-    principal = await caller(request)
-    video = await server_state(request).service.get_video(principal, video_id)
-    return video_response(request, video)
+    return await current_video(request, await caller(request), video_id)
+
+
+async def current_video(request: Request, principal: Principal, video_id: str) -> Response:
+    """The video as it is now; a finished one from the in-memory cache (status polls are the hot path)."""
+    state = server_state(request)
+    cached = state.finished.get(principal.owner_id, video_id)
+    if cached is not None:
+        ctx = request_log(request)
+        ctx.video_id, ctx.model, ctx.cost = video_id, cached.model, cached.cost
+        return Response(cached.body, media_type="application/json")
+    video = await state.service.get_video(principal, video_id)
+    response = video_response(request, video)
+    state.finished.offer(principal.owner_id, video, bytes(response.body))
+    return response
 
 
 async def delete_video(request: Request) -> Response:
     video_id: str = request.path_params["video_id"]
     principal = await caller(request)
     request_log(request).video_id = video_id
-    deleted = await server_state(request).service.delete_video(principal, video_id)
+    state = server_state(request)
+    state.finished.forget(video_id)
+    deleted = await state.service.delete_video(principal, video_id)
+    state.finished.forget(video_id)
     return json_response(deleted)
 
 

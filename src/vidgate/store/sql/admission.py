@@ -15,14 +15,75 @@ import time
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from vidgate.errors import RateLimitError
 from vidgate.store.memory import RATE_WINDOW, rate_limited, slots_full
-from vidgate.store.sql.database import Database
+from vidgate.store.sql.database import Database, dialect_insert
 from vidgate.store.sql.tables import keys, rate_hits, slots
 
 _PG_RATE_LOCKS = 0x76670001  # advisory-lock namespace for per-key rate checks
 _PG_SLOT_LOCKS = 0x76670002  # ... and for slot counts of keys without a row (the master key)
+
+
+def _lock(conn: sa.Connection, namespace: int, key_id: str) -> None:
+    if conn.dialect.name == "postgresql":  # SQLite: the write transaction already excludes other writers
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"), {"ns": namespace, "key": key_id}
+        )
+
+
+def _check_rate(conn: sa.Connection, key_id: str, limit: int, now: float) -> RateLimitError | None:
+    """Count the request, or return the refusal (raised after the commit: expired hits stay dropped,
+    and the refused request is not counted)."""
+    _lock(conn, _PG_RATE_LOCKS, key_id)
+    conn.execute(
+        sa.delete(rate_hits).where(rate_hits.c.key_id == key_id, rate_hits.c.at <= now - RATE_WINDOW)
+    )
+    count, oldest = conn.execute(
+        sa.select(sa.func.count(), sa.func.min(rate_hits.c.at)).where(rate_hits.c.key_id == key_id)
+    ).one()
+    if count >= limit:
+        return rate_limited(limit, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW)
+    conn.execute(rate_hits.insert().values(id=uuid.uuid4().hex, key_id=key_id, at=now))
+    return None
+
+
+def _acquire(conn: sa.Connection, key_id: str, job_id: str, limit: int) -> None:
+    taken = conn.execute(
+        dialect_insert(conn, slots)
+        .values(job_id=job_id, key_id=key_id, acquired_at=int(time.time()))
+        .on_conflict_do_nothing(index_elements=[slots.c.job_id])
+        .returning(slots.c.job_id)
+    ).first()
+    if taken is None:
+        return  # the job holds its slot already
+    counted = conn.execute(
+        sa.update(keys)
+        .where(keys.c.id == key_id, keys.c.active_jobs < limit)
+        .values(active_jobs=keys.c.active_jobs + 1)
+        .returning(keys.c.id)
+    ).first()
+    if counted is not None:
+        return
+    if conn.execute(sa.select(keys.c.id).where(keys.c.id == key_id)).first() is not None:
+        raise slots_full(limit)  # rolls the slot row back too
+    # No key row to count on: count this key's slot rows (ours included) under a lock.
+    _lock(conn, _PG_SLOT_LOCKS, key_id)
+    held = conn.execute(sa.select(sa.func.count()).where(slots.c.key_id == key_id)).scalar_one()
+    if held > limit:
+        raise slots_full(limit)
+
+
+def _release(conn: sa.Connection, key_id: str, job_id: str) -> None:
+    gone = conn.execute(
+        sa.delete(slots).where(slots.c.job_id == job_id, slots.c.key_id == key_id).returning(slots.c.job_id)
+    ).first()
+    if gone is not None:
+        conn.execute(
+            sa.update(keys)
+            .where(keys.c.id == key_id, keys.c.active_jobs > 0)
+            .values(active_jobs=keys.c.active_jobs - 1)
+        )
 
 
 class SqlAdmission:
@@ -30,71 +91,12 @@ class SqlAdmission:
         self._db = db
 
     async def check_rate(self, key_id: str, limit_per_minute: int, *, now: float) -> None:
-        refusal: Exception | None = None
-        async with self._db.write() as conn:
-            await self._lock(conn, _PG_RATE_LOCKS, key_id)
-            await conn.execute(
-                sa.delete(rate_hits).where(rate_hits.c.key_id == key_id, rate_hits.c.at <= now - RATE_WINDOW)
-            )
-            count, oldest = (
-                await conn.execute(
-                    sa.select(sa.func.count(), sa.func.min(rate_hits.c.at)).where(
-                        rate_hits.c.key_id == key_id
-                    )
-                )
-            ).one()
-            if count >= limit_per_minute:
-                refusal = rate_limited(
-                    limit_per_minute, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW
-                )
-            else:
-                await conn.execute(rate_hits.insert().values(id=uuid.uuid4().hex, key_id=key_id, at=now))
+        refusal = await self._db.write(_check_rate, key_id, limit_per_minute, now)
         if refusal is not None:
-            raise refusal  # after the commit: expired hits stay dropped; the refused one is not counted
+            raise refusal
 
     async def acquire_slot(self, key_id: str, job_id: str, limit: int) -> None:
-        async with self._db.write() as conn:
-            taken = await conn.execute(
-                self._db.insert(slots)
-                .values(job_id=job_id, key_id=key_id, acquired_at=int(time.time()))
-                .on_conflict_do_nothing(index_elements=[slots.c.job_id])
-                .returning(slots.c.job_id)
-            )
-            if taken.first() is None:
-                return  # the job holds its slot already
-            counted = await conn.execute(
-                sa.update(keys)
-                .where(keys.c.id == key_id, keys.c.active_jobs < limit)
-                .values(active_jobs=keys.c.active_jobs + 1)
-                .returning(keys.c.id)
-            )
-            if counted.first() is not None:
-                return
-            exists = (await conn.execute(sa.select(keys.c.id).where(keys.c.id == key_id))).first()
-            if exists is not None:
-                raise slots_full(limit)  # rolls the slot row back too
-            # No key row to count on: count this key's slot rows (ours included) under a lock.
-            await self._lock(conn, _PG_SLOT_LOCKS, key_id)
-            held = await conn.scalar(sa.select(sa.func.count()).where(slots.c.key_id == key_id))
-            if (held or 0) > limit:
-                raise slots_full(limit)
+        await self._db.write(_acquire, key_id, job_id, limit)
 
     async def release_slot(self, key_id: str, job_id: str) -> None:
-        async with self._db.write() as conn:
-            gone = await conn.execute(
-                sa.delete(slots)
-                .where(slots.c.job_id == job_id, slots.c.key_id == key_id)
-                .returning(slots.c.job_id)
-            )
-            if gone.first() is not None:
-                await conn.execute(
-                    sa.update(keys)
-                    .where(keys.c.id == key_id, keys.c.active_jobs > 0)
-                    .values(active_jobs=keys.c.active_jobs - 1)
-                )
-
-    async def _lock(self, conn: AsyncConnection, namespace: int, key_id: str) -> None:
-        if not self._db.is_sqlite:  # SQLite: the write transaction already excludes every other writer
-            await conn.execute(
-                sa.text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"), {"ns": namespace, "key": key_id}
-            )
+        await self._db.write(_release, key_id, job_id)

@@ -33,7 +33,9 @@ def _insert(conn: sa.Connection, job: JobRecord) -> None:
     conn.execute(jobs.insert().values(**job_to_row(job)))
 
 
-def _first(conn: sa.Connection, query: sa.Select[tuple[object, ...]], **params: str) -> JobRecord | None:
+def _first(
+    conn: sa.Connection, query: sa.Select[tuple[object, ...]], params: dict[str, str]
+) -> JobRecord | None:
     row = conn.execute(query, params).mappings().first()
     return row_to_job(row) if row is not None else None
 
@@ -54,6 +56,11 @@ def _leased(conn: sa.Connection, stmt: sa.Update) -> list[JobRecord]:
     return [row_to_job(row) for row in conn.execute(stmt.returning(*jobs.c)).mappings()]
 
 
+def _count_by_status(conn: sa.Connection) -> dict[str, int]:
+    query = sa.select(jobs.c.status, sa.func.count()).where(sa.not_(jobs.c.deleted)).group_by(jobs.c.status)
+    return {str(status): int(count) for status, count in conn.execute(query)}
+
+
 def _execute(conn: sa.Connection, stmt: sa.Update) -> None:
     conn.execute(stmt)
 
@@ -72,7 +79,7 @@ class SqlJobStore:
             ) from None
 
     async def get(self, job_id: str) -> JobRecord | None:
-        return await self._db.read(_first, _BY_ID, job_id=job_id)
+        return await self._db.read(_first, _BY_ID, {"job_id": job_id})
 
     async def list_for_owner(
         self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
@@ -143,4 +150,8 @@ class SqlJobStore:
         await self._db.write(_execute, stmt)
 
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
-        return await self._db.read(_first, _BY_NATIVE, deployment_id=deployment_id, native_id=native_id)
+        params = {"deployment_id": deployment_id, "native_id": native_id}
+        return await self._db.read(_first, _BY_NATIVE, params)
+
+    async def count_by_status(self) -> dict[str, int]:
+        return await self._db.read(_count_by_status)

@@ -19,15 +19,132 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from vidgate.errors import NotFoundError
+from vidgate.errors import BudgetExceededError, NotFoundError
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.records import KeyRecord, SpendEntry
 from vidgate.store.memory import budget_exceeded
-from vidgate.store.sql.database import Database
+from vidgate.store.sql.database import Database, dialect_insert
 from vidgate.store.sql.rows import entry_to_row, row_to_entry, row_to_key
 from vidgate.store.sql.tables import keys, reservations, spend_logs
+
+
+def _roll(conn: sa.Connection, key_id: str, now: int) -> bool:
+    """Roll the key's budget period over if it ended at ``now``; False if the key does not exist."""
+    query = sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == key_id)
+    row = conn.execute(query).first()
+    if row is None:
+        return False
+    reset_at = row.budget_reset_at
+    ended, new_reset_at = roll_period(row.budget_duration, reset_at, now)
+    if new_reset_at == reset_at:
+        return True
+    same_period = keys.c.budget_reset_at.is_(None) if reset_at is None else keys.c.budget_reset_at == reset_at
+    values: dict[str, Any] = {"budget_reset_at": new_reset_at}
+    if ended:
+        values["spend_micros"] = 0
+    # Conditional on the period we saw: of concurrent callers, exactly one rolls it over.
+    conn.execute(sa.update(keys).where(keys.c.id == key_id, same_period).values(values))
+    return True
+
+
+def _reserve(
+    conn: sa.Connection, key_id: str, job_id: str, micros: int, now: int
+) -> bool | BudgetExceededError:
+    """True when reserved now, False when the job had a reservation (or outcome) already; or the
+    refusal, to raise once the transaction (and so any period roll-over) has committed."""
+    held = conn.execute(sa.select(reservations.c.job_id).where(reservations.c.job_id == job_id)).first()
+    if held is not None:
+        return False  # one reservation per job: a repeated reserve is a no-op
+    if not _roll(conn, key_id, now):
+        raise NotFoundError(f"Key '{key_id}' not found.")
+    fits = sa.or_(
+        keys.c.max_budget_micros.is_(None),
+        keys.c.spend_micros + keys.c.reserved_micros + micros <= keys.c.max_budget_micros,
+    )
+    taken = conn.execute(
+        sa.update(keys)
+        .where(keys.c.id == key_id, fits)
+        .values(reserved_micros=keys.c.reserved_micros + micros)
+        .returning(keys.c.id)
+    ).first()
+    if taken is None:
+        current = conn.execute(sa.select(keys).where(keys.c.id == key_id)).mappings().one()
+        return budget_exceeded(row_to_key(current), micros)
+    conn.execute(
+        reservations.insert().values(
+            job_id=job_id, key_id=key_id, micros=micros, state="reserved", created_at=now, updated_at=now
+        )
+    )
+    return True
+
+
+def _finish(
+    conn: sa.Connection, key_id: str, job_id: str, state: str, at: int, cost: int | None
+) -> tuple[str, int] | None:
+    """Move the job's reservation out of ``reserved`` (or record the outcome when it had none); the
+    (key id, reserved micros) to adjust, or None if the job was already settled or released."""
+    moved = conn.execute(
+        sa.update(reservations)
+        .where(reservations.c.job_id == job_id, reservations.c.state == "reserved")
+        .values(state=state, cost_micros=cost, updated_at=at)
+        .returning(reservations.c.key_id, reservations.c.micros)
+    ).first()
+    if moved is not None:
+        return str(moved.key_id), int(moved.micros)
+    outcome = {
+        "job_id": job_id,
+        "key_id": key_id,
+        "micros": 0,
+        "state": state,
+        "cost_micros": cost,
+        "created_at": at,
+        "updated_at": at,
+    }
+    recorded = conn.execute(
+        dialect_insert(conn, reservations)
+        .values(outcome)
+        .on_conflict_do_nothing(index_elements=[reservations.c.job_id])
+        .returning(reservations.c.job_id)
+    ).first()
+    return (key_id, 0) if recorded is not None else None
+
+
+def _settle(conn: sa.Connection, entry: SpendEntry) -> bool:
+    moved = _finish(conn, entry.key_id, entry.job_id, "settled", entry.created_at, entry.cost_micros)
+    if moved is None:
+        return False
+    key_id, reserved = moved
+    _roll(conn, key_id, entry.created_at)
+    conn.execute(
+        sa.update(keys)
+        .where(keys.c.id == key_id)
+        .values(
+            reserved_micros=keys.c.reserved_micros - reserved,
+            spend_micros=keys.c.spend_micros + entry.cost_micros,
+            total_spend_micros=keys.c.total_spend_micros + entry.cost_micros,
+        )
+    )
+    conn.execute(spend_logs.insert().values(**entry_to_row(entry)))
+    return True
+
+
+def _release(conn: sa.Connection, key_id: str, job_id: str, at: int) -> bool:
+    moved = _finish(conn, key_id, job_id, "released", at, None)
+    if moved is None:
+        return False
+    owner, reserved = moved
+    if reserved:
+        conn.execute(
+            sa.update(keys)
+            .where(keys.c.id == owner)
+            .values(reserved_micros=keys.c.reserved_micros - reserved)
+        )
+    return True
+
+
+def _logs(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[SpendEntry]:
+    return [row_to_entry(row) for row in conn.execute(query).mappings()]
 
 
 class SqlLedger:
@@ -35,115 +152,25 @@ class SqlLedger:
         self._db = db
 
     async def reserve(self, key: KeyRecord, job_id: str, micros: int, *, now: int) -> None:
+        await self.try_reserve(key, job_id, micros, now=now)
+
+    async def try_reserve(self, key: KeyRecord, job_id: str, micros: int, *, now: int) -> bool:
+        """``reserve``, telling whether this call made the reservation (False: the job had one)."""
         if micros < 0:
             raise ValueError(f"micros must be >= 0, got {micros}")
-        refusal: Exception | None = None
         try:
-            async with self._db.write() as conn:
-                held = await conn.execute(
-                    sa.select(reservations.c.job_id).where(reservations.c.job_id == job_id)
-                )
-                if held.first() is not None:
-                    return  # one reservation per job: a repeated reserve is a no-op
-                if not await _roll(conn, key.id, now):
-                    raise NotFoundError(f"Key '{key.id}' not found.")
-                fits = sa.or_(
-                    keys.c.max_budget_micros.is_(None),
-                    keys.c.spend_micros + keys.c.reserved_micros + micros <= keys.c.max_budget_micros,
-                )
-                taken = await conn.execute(
-                    sa.update(keys)
-                    .where(keys.c.id == key.id, fits)
-                    .values(reserved_micros=keys.c.reserved_micros + micros)
-                    .returning(keys.c.id)
-                )
-                if taken.first() is None:
-                    current = (
-                        (await conn.execute(sa.select(keys).where(keys.c.id == key.id))).mappings().one()
-                    )
-                    refusal = budget_exceeded(row_to_key(current), micros)
-                else:
-                    await conn.execute(
-                        reservations.insert().values(
-                            job_id=job_id,
-                            key_id=key.id,
-                            micros=micros,
-                            state="reserved",
-                            created_at=now,
-                            updated_at=now,
-                        )
-                    )
+            outcome = await self._db.write(_reserve, key.id, job_id, micros, now)
         except IntegrityError:
-            return  # a concurrent reserve for the same job won; ours rolled back entirely
-        if refusal is not None:
-            raise refusal  # raised after the commit, so a period roll-over is kept
+            return False  # a concurrent reserve for the same job won; ours rolled back entirely
+        if isinstance(outcome, BudgetExceededError):
+            raise outcome
+        return outcome
 
     async def settle(self, entry: SpendEntry) -> bool:
-        async with self._db.write() as conn:
-            moved = await self._transition(
-                conn, entry.key_id, entry.job_id, "settled", entry.created_at, entry
-            )
-            if moved is None:
-                return False
-            key_id, reserved = moved
-            await _roll(conn, key_id, entry.created_at)
-            await conn.execute(
-                sa.update(keys)
-                .where(keys.c.id == key_id)
-                .values(
-                    reserved_micros=keys.c.reserved_micros - reserved,
-                    spend_micros=keys.c.spend_micros + entry.cost_micros,
-                    total_spend_micros=keys.c.total_spend_micros + entry.cost_micros,
-                )
-            )
-            await conn.execute(spend_logs.insert().values(**entry_to_row(entry)))
-            return True
+        return await self._db.write(_settle, entry)
 
     async def release(self, key_id: str, job_id: str) -> bool:
-        async with self._db.write() as conn:
-            moved = await self._transition(conn, key_id, job_id, "released", int(time.time()), None)
-            if moved is None:
-                return False
-            owner, reserved = moved
-            if reserved:
-                await conn.execute(
-                    sa.update(keys)
-                    .where(keys.c.id == owner)
-                    .values(reserved_micros=keys.c.reserved_micros - reserved)
-                )
-            return True
-
-    async def _transition(
-        self, conn: AsyncConnection, key_id: str, job_id: str, state: str, at: int, entry: SpendEntry | None
-    ) -> tuple[str, int] | None:
-        """Move the job's reservation out of ``reserved`` (or record the outcome when there was none);
-        the (key id, reserved micros) to adjust, or None if the job was already settled/released."""
-        cost = entry.cost_micros if entry is not None else None
-        moved = await conn.execute(
-            sa.update(reservations)
-            .where(reservations.c.job_id == job_id, reservations.c.state == "reserved")
-            .values(state=state, cost_micros=cost, updated_at=at)
-            .returning(reservations.c.key_id, reservations.c.micros)
-        )
-        row = moved.first()
-        if row is not None:
-            return str(row.key_id), int(row.micros)
-        outcome: dict[str, Any] = {
-            "job_id": job_id,
-            "key_id": key_id,
-            "micros": 0,
-            "state": state,
-            "cost_micros": cost,
-            "created_at": at,
-            "updated_at": at,
-        }
-        inserted = await conn.execute(
-            self._db.insert(reservations)
-            .values(outcome)
-            .on_conflict_do_nothing(index_elements=[reservations.c.job_id])
-            .returning(reservations.c.job_id)
-        )
-        return (key_id, 0) if inserted.first() is not None else None
+        return await self._db.write(_release, key_id, job_id, int(time.time()))
 
     async def spend_logs(
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int
@@ -156,27 +183,4 @@ class SqlLedger:
         if end is not None:
             query = query.where(spend_logs.c.created_at <= end)
         query = query.order_by(spend_logs.c.created_at.desc(), spend_logs.c.id.desc()).limit(max(limit, 0))
-        async with self._db.read() as conn:
-            return [row_to_entry(row) for row in (await conn.execute(query)).mappings()]
-
-
-async def _roll(conn: AsyncConnection, key_id: str, now: int) -> bool:
-    """Roll the key's budget period over if it ended at ``now``; False if the key does not exist."""
-    row = (
-        await conn.execute(
-            sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == key_id)
-        )
-    ).first()
-    if row is None:
-        return False
-    duration, reset_at = row.budget_duration, row.budget_reset_at
-    ended, new_reset_at = roll_period(duration, reset_at, now)
-    if new_reset_at == reset_at:
-        return True
-    same_period = keys.c.budget_reset_at.is_(None) if reset_at is None else keys.c.budget_reset_at == reset_at
-    values: dict[str, Any] = {"budget_reset_at": new_reset_at}
-    if ended:
-        values["spend_micros"] = 0
-    # Conditional on the period we saw: of concurrent callers, exactly one rolls it over.
-    await conn.execute(sa.update(keys).where(keys.c.id == key_id, same_period).values(values))
-    return True
+        return await self._db.read(_logs, query)

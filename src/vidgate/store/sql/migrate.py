@@ -88,9 +88,10 @@ async def _sqlite_file_lock(db: Database) -> AsyncIterator[None]:
     if path is None or fcntl is None:
         yield
         return
-    with open(f"{path}.migrate.lock", "a+b") as handle:
-        await anyio.to_thread.run_sync(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+    async with await anyio.open_file(f"{path}.migrate.lock", "a+b") as handle:
+        fd = handle.wrapped.fileno()
+        await anyio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
