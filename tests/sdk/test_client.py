@@ -6,6 +6,7 @@ import json
 import os
 import tracemalloc
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -393,3 +394,53 @@ def test_content_returns_bytes_with_content_and_media_type() -> None:
     assert data == b"RIFF0000WEBP"
     assert data.content == b"RIFF0000WEBP"
     assert data.media_type == "image/webp"
+
+
+# ---- vertex credentials -----------------------------------------------------------------------------
+
+
+def test_vertex_without_a_token_asks_google_auth_just_before_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[Credentials] = []
+
+    def with_token(creds: Credentials) -> Credentials:
+        asked.append(creds)
+        return replace(creds, access_token="adc-token")
+
+    monkeypatch.setattr("vidgate.sdk.client.with_vertex_token", with_token)
+    operation = (
+        "projects/p/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/op1"
+    )
+    recorder = Recorder(ok({"name": operation}))
+    http = httpx.Client(transport=httpx.MockTransport(recorder))
+    with Client(http_client=http, vertex_project="p") as client:
+        video = client.videos.create("vertex_ai/veo-3.1-fast-generate-001", "a cat", seconds="4")
+    assert asked[0].access_token is None
+    assert recorder.requests[0].headers["authorization"] == "Bearer adc-token"
+    assert recorder.requests[0].url.host == "us-central1-aiplatform.googleapis.com"
+    assert decode(video.id) == VideoRef(
+        "vertex_ai",
+        "veo-3.1-fast-generate-001",
+        operation,
+        "4",
+        "1280x720",
+        decode(video.id).created_at,  # type: ignore[union-attr]
+    )
+
+
+def test_vertex_without_any_credentials_fails_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vidgate.transport import google_auth
+
+    def no_adc(self: google_auth.TokenSource) -> tuple[str, str | None]:
+        raise google_auth._auth_error("no application-default credentials were found")
+
+    monkeypatch.setattr(google_auth.TokenSource, "token", no_adc)
+    recorder = Recorder()
+    http = httpx.Client(transport=httpx.MockTransport(recorder))
+    with (
+        Client(http_client=http, vertex_project="p") as client,
+        pytest.raises(AuthenticationError, match="VERTEXAI_ACCESS_TOKEN"),
+    ):
+        client.videos.create("vertex_ai/veo-3.1-fast-generate-001", "a cat", seconds="4")
+    assert recorder.requests == []

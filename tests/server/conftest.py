@@ -102,11 +102,11 @@ def gateway_config(local_root: Path, *, request_logging: bool = False, **general
 
 @asynccontextmanager
 async def serving(
-    local_root: Path, *, run_worker: bool = False, request_logging: bool = False
+    local_root: Path, *, run_worker: bool = False, request_logging: bool = False, **options: Any
 ) -> AsyncIterator[Served]:
     stores = MemoryStores()
     config = gateway_config(local_root, request_logging=request_logging)
-    app = create_app(config, stores=stores, run_worker=run_worker)
+    app = create_app(config, stores=stores, run_worker=run_worker, **options)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:

@@ -121,7 +121,7 @@ def to_video(
     seconds = job.seconds or (str(req.seconds) if req else None) or (ref.seconds if ref else None) or ""
     size = job.size or (req.size if req else None) or (ref.size if ref else None) or ""
     created = job.created_at or (ref.created_at if ref else None) or int(time.time())
-    id_model = model or route.model
+    id_model = model or route.model or job.model or route.provider
     if route.proxy:
         video_id = job.native_id
         remixed = job.remixed_from

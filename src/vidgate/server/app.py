@@ -44,10 +44,12 @@ def create_app(
     stores: Stores | None = None,
     runner: AsyncRunner | None = None,
     run_worker: bool = True,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """The gateway app. ``stores``/``runner`` given by the caller are used as they are and not closed
     (tests pass in-memory stores); otherwise they are opened from the config and closed on shutdown.
-    ``run_worker=False`` leaves jobs to other replicas' pollers (and to refresh-on-read)."""
+    ``run_worker=False`` leaves jobs to other replicas' pollers (and to refresh-on-read). A request
+    body over ``max_body_bytes`` is refused with 413 before it is read."""
     registry = Metrics()
 
     @asynccontextmanager
@@ -84,7 +86,7 @@ def create_app(
             RequestLogMiddleware,
             metrics=registry,
             full_logging=config.request_logging,
-            max_body_bytes=MAX_BODY_BYTES,
+            max_body_bytes=max_body_bytes,
         )
     ]
     return Starlette(
