@@ -18,6 +18,7 @@ why: API signatures (not code), un-awaited coroutines, a placeholder id, a remix
 from __future__ import annotations
 
 import ast
+import asyncio
 import os
 import re
 import subprocess
@@ -25,6 +26,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.support.images import write_image
@@ -33,6 +35,11 @@ from tests.support.media import probe
 
 from vidgate.emulators import azure, gemini, openai, vertex
 from vidgate.emulators.common import EmulatorSettings
+from vidgate.gateway import keys as keylib
+from vidgate.gateway.config import parse_config
+from vidgate.gateway.records import KeyRecord
+from vidgate.server.app import create_app
+from vidgate.store.memory import MemoryStores
 
 SEEDS_DIR = Path(os.environ.get("VIDGATE_SEEDS_DIR") or Path(__file__).parents[3] / "shared" / "seeds")
 RUNNER = Path(__file__).parents[1] / "support" / "seed_runner.py"
@@ -78,10 +85,8 @@ EXPECTED: dict[str, Expect] = {
     "000:Basic Usage": Expect("mp4", ("generated_video.mp4",), "1280x720", 8),
     "000:Complete Workflow Example": Expect("mp4", ("sunset_lake.mp4",), "1280x720", 8),
     "000:Async Usage": Expect("mp4", ("video.mp4",), "1280x720", 8),
-    "000:Making Requests": Expect(
-        "gateway",
-        why="proxy mode: sets litellm.api_base = 'http://0.0.0.0:4000' (the vidgate gateway, not built yet)",
-    ),
+    # proxy mode: litellm.api_base = "http://0.0.0.0:4000" and model "veo-3", served by the vidgate gateway
+    "000:Making Requests": Expect("mp4", ("video.mp4",), "1280x720", 8),
     "000:Cost Tracking": Expect("runs"),
     "000:Error Handling": Expect("mp4", ("video.mp4",), "1280x720", 8),
     "000:Video not found when downloading": Expect(
@@ -186,6 +191,31 @@ def to_vidgate(text: str) -> str:
     return re.sub(r"\blitellm\b", "vidgate", text)
 
 
+def proxy_gateway(gemini_url: str) -> Any:
+    """The gateway the proxy-mode snippet talks to, set up as seed 000 describes: ``veo-3`` ->
+    ``gemini/veo-3.0-generate-preview`` (here the Gemini emulator), and a virtual key whose secret is the
+    seed's ``sk-1234`` (vidgate generates secrets and wants 8+ character master keys, so the key is put
+    in the key store directly, as an operator importing an existing key would)."""
+    model = {"model": "gemini/veo-3.0-generate-preview", "api_key": "seed-key", "api_base": gemini_url}
+    config = parse_config(
+        {
+            "model_list": [{"model_name": "veo-3", "litellm_params": model}],
+            "general_settings": {"master_key": "sk-seed-master-key"},
+        },
+        environ={},
+    )
+    stores = MemoryStores()
+    secret = "sk-1234"
+    record = KeyRecord(
+        id=keylib.new_key_id(),
+        key_hash=keylib.hash_secret(secret),
+        key_prefix=secret[: keylib.DISPLAY_PREFIX_CHARS],
+        created_at=0,
+    )
+    asyncio.run(stores.keys.create(record))
+    return create_app(config, stores=stores)
+
+
 @pytest.fixture(scope="module")
 def emulator_env(render_cache: Path) -> Iterator[dict[str, str]]:
     settings = EmulatorSettings(processing_seconds=1.0, poll_after_ms=200, cache_dir=render_cache)
@@ -194,7 +224,9 @@ def emulator_env(render_cache: Path) -> Iterator[dict[str, str]]:
         live_server(azure.create_app(settings)) as azure_url,
         live_server(gemini.create_app(settings)) as gemini_url,
         live_server(vertex.create_app(settings)) as vertex_url,
+        live_server(proxy_gateway(gemini_url)) as gateway_url,
     ):
+        hosts = {"your-resource.openai.azure.com": azure_url, "0.0.0.0": gateway_url}
         yield {
             "OPENAI_API_KEY": "sk-seed",
             "OPENAI_BASE_URL": f"{openai_url}/v1",
@@ -207,7 +239,7 @@ def emulator_env(render_cache: Path) -> Iterator[dict[str, str]]:
             "VERTEXAI_LOCATION": "us-central1",
             "VERTEXAI_API_BASE": vertex_url,
             "VERTEXAI_ACCESS_TOKEN": "seed-token",
-            "VIDGATE_SEED_HOSTS": f"your-resource.openai.azure.com={azure_url}",
+            "VIDGATE_SEED_HOSTS": ",".join(f"{host}={url}" for host, url in hosts.items()),
             "VIDGATE_SEED_MAX_SLEEP": "0.2",
         }
 
