@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated_local_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_local_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the local provider's job files and render cache out of the user's home."""
     base = tmp_path_factory.getbasetemp() / "vidgate-local"
     base.mkdir(exist_ok=True)
     monkeypatch.setenv("VIDGATE_LOCAL_DIR", str(base))
-    yield
 
 
 @pytest.fixture(scope="session")

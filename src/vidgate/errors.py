@@ -116,7 +116,7 @@ class APIConnectionError(APIError):
     default_type = "api_connection_error"
 
 
-class Timeout(APIConnectionError):  # noqa: A001 - the seed documents import this name
+class Timeout(APIConnectionError):
     status_code = 408
     default_type = "timeout"
 
@@ -144,13 +144,15 @@ def error_class_for_status(status: int) -> type[APIError]:
     return BadRequestError if 400 <= status < 500 else InternalServerError
 
 
-def invalid_value(param: str, value: object, allowed: list[str] | list[int] | list[object]) -> BadRequestError:
-    """OpenAI's wording for an enum violation: ``Invalid value: '7'. Supported values are: '4', '8', and '12'.``"""
+def invalid_value(
+    param: str, value: object, allowed: list[str] | list[int] | list[object]
+) -> BadRequestError:
+    """OpenAI's wording for an enum violation.
+
+    ``Invalid value: '7'. Supported values are: '4', '8', and '12'.``
+    """
     quoted = [f"'{a}'" for a in allowed]
-    if len(quoted) > 2:
-        listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
-    else:
-        listed = " and ".join(quoted)
+    listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}" if len(quoted) > 2 else " and ".join(quoted)
     return BadRequestError(
         f"Invalid value: '{value}'. Supported values are: {listed}.", param=param, code="invalid_value"
     )

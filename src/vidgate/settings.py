@@ -28,5 +28,7 @@ def env(*names: str | tuple[str, ...]) -> str | None:
             if value:
                 return value
     return None
+
+
 CONFIG_FILE = "VIDGATE_CONFIG"  # `vidgate serve` hands its config path to the server's app factory
 MASTER_KEY = "VIDGATE_MASTER_KEY"  # the master key when no config gives one (and for `vidgate keys`)

@@ -6,9 +6,13 @@ on loopback, and ``tests/support/seed_runner.py`` capping sleeps (see there). Th
 open (``path/to/image.jpg``, ``start_frame.jpg``) are created as real JPEGs of the size they ask for.
 
 Page context: a doc page reads as one session, so a block runs after the top-level import lines of the
-blocks above it on its page (three blocks use names imported earlier: seed 003 "Optional Parameters"
-uses ``video_generation``, seed 002 "Video with Input Reference" uses ``litellm``, seed 000 "Error
-Handling" uses ``time``). Nothing else is added.
+blocks above it on its page (several blocks use names imported earlier: seed 003 "Optional Parameters"
+and seed 000 "API key errors" use ``video_generation``, seed 002 "Video with Input Reference" and "Cost
+Calculation" use ``litellm``, seed 000 "Error Handling" uses ``time``). Nothing else is added.
+
+The proxy-mode snippet (``litellm.api_base = "http://0.0.0.0:4000"``, model ``veo-3``) runs against the
+vidgate gateway itself (``vidgate.server``), configured as the seed's proxy config says and backed by the
+Gemini emulator; ``0.0.0.0`` is mapped to it like the Azure host.
 
 Each snippet has one expected outcome in ``EXPECTED``; a snippet with no entry fails the suite, so a new
 seed cannot go untested. Outcomes other than "writes a playable MP4" / "runs" are seed defects, and say
@@ -64,8 +68,8 @@ class Snippet:
 
 @dataclass(frozen=True)
 class Expect:
-    """``kind``: mp4 (writes ``files``: playable MP4s of ``size`` and ``seconds``), runs, fails, signature,
-    or gateway (proxy mode, skipped until the gateway exists)."""
+    """``kind``: mp4 (writes ``files``: playable MP4s of ``size`` and ``seconds``), runs, fails (a seed
+    defect, named in ``why``), or signature (an API signature, asserted not to be code)."""
 
     kind: str
     files: tuple[str, ...] = ()
@@ -282,8 +286,6 @@ def test_seed_snippet(snippet: Snippet, emulator_env: dict[str, str], tmp_path: 
         with pytest.raises(SyntaxError):
             ast.parse(to_vidgate(snippet.code))
         return
-    if expect.kind == "gateway":
-        pytest.skip(f"needs the vidgate gateway: {expect.why}")
     for name, size in expect.inputs.items():
         width, height = (int(v) for v in size.split("x"))
         write_image(tmp_path / name, width, height)

@@ -22,7 +22,11 @@ def estimate_cost(
     price_override: Decimal | None = None,
 ) -> Decimal:
     """USD cost of ``n`` videos of ``seconds`` at ``size``; ``price_override`` is a deployment's own $/s."""
-    rate = price_override if price_override is not None else spec.price_per_second(size, generate_audio=generate_audio)
+    rate = (
+        price_override
+        if price_override is not None
+        else spec.price_per_second(size, generate_audio=generate_audio)
+    )
     return (rate * Decimal(str(seconds)) * n).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 

@@ -56,7 +56,9 @@ def _seconds(spec: ModelSpec, raw: str | int | None, size: str) -> int:
 
 def _feature(spec: ModelSpec, feature: str, param: str, present: bool) -> None:
     if present and not spec.has(feature):
-        raise BadRequestError(f"Model '{spec.id}' does not support '{param}'.", param=param, code="unsupported_parameter")
+        raise BadRequestError(
+            f"Model '{spec.id}' does not support '{param}'.", param=param, code="unsupported_parameter"
+        )
 
 
 def validate(
@@ -77,10 +79,13 @@ def validate(
     extra_body: dict[str, Any] | None = None,
 ) -> VideoRequest:
     if not isinstance(prompt, str) or not prompt.strip():
-        raise BadRequestError("Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter")
+        raise BadRequestError(
+            "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter"
+        )
     if len(prompt) > MAX_PROMPT_CHARS:
         raise BadRequestError(
-            f"Invalid 'prompt': string too long. Expected at most {MAX_PROMPT_CHARS} characters, got {len(prompt)}.",
+            f"Invalid 'prompt': string too long. Expected at most {MAX_PROMPT_CHARS} characters, "
+            f"got {len(prompt)}.",
             param="prompt",
             code="string_above_max_length",
         )
@@ -110,7 +115,9 @@ def validate(
         )
     if person_generation is not None and person_generation not in spec.person_generation:
         raise invalid_value("person_generation", person_generation, list(spec.person_generation))
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _SEED_MAX):
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _SEED_MAX
+    ):
         raise BadRequestError(f"Invalid 'seed': expected an integer from 0 to {_SEED_MAX}.", param="seed")
     count = 1 if n is None else n
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= spec.max_n:

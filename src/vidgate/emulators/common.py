@@ -83,7 +83,10 @@ async def drop_connection(send: Send, declared_length: int = 1024) -> None:
         {
             "type": "http.response.start",
             "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(declared_length).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(declared_length).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": b'{"partial":', "more_body": True})

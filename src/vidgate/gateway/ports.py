@@ -36,11 +36,11 @@ class JobStore(Protocol):
     async def list_for_owner(
         self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
     ) -> tuple[list[JobRecord], bool]:
-        """The owner's non-deleted jobs by (created_at, id), starting after the job ``after``; and has_more."""
+        """The owner's non-deleted jobs by (created_at, id), after the job ``after``; and has_more."""
         ...
 
     async def save(self, job: JobRecord) -> bool:
-        """Write ``job`` if the stored version still equals ``job.version`` (then bump it). False = lost race."""
+        """Write ``job`` if the stored version equals ``job.version`` (then bump it). False: lost race."""
         ...
 
     async def claim_due(

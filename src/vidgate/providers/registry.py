@@ -47,7 +47,9 @@ def get_provider(name: str) -> Provider:
 
 
 def split_model(model: str) -> tuple[str | None, str]:
-    """``"gemini/veo-3.1-generate-preview"`` -> ("gemini", "veo-3.1-generate-preview"); no known prefix -> (None, model)."""
+    """``"gemini/veo-3.1-generate-preview"`` -> ("gemini", "veo-3.1-generate-preview").
+
+    A name with no known provider prefix -> (None, model)."""
     prefix, sep, rest = model.partition("/")
     if sep and (ALIASES.get(prefix, prefix) in BUILTIN or prefix in provider_names()):
         return ALIASES.get(prefix, prefix), rest

@@ -13,7 +13,14 @@ import httpx
 
 from vidgate.errors import APIError
 from vidgate.providers.base import Download, ErrorMapper, Flow, HttpCall, HttpReply, advance, outcome
-from vidgate.transport.http import DEFAULT_TIMEOUT, STREAM_CHUNK, never_sent, request_kwargs, to_reply, transport_error
+from vidgate.transport.http import (
+    DEFAULT_TIMEOUT,
+    STREAM_CHUNK,
+    never_sent,
+    request_kwargs,
+    to_reply,
+    transport_error,
+)
 from vidgate.transport.retry import RetryPolicy, parse_retry_after
 
 T = TypeVar("T")
@@ -98,7 +105,10 @@ class AsyncRunner:
         while True:
             try:
                 async with self.client.stream(
-                    call.method, call.url, follow_redirects=call.follow_redirects, **request_kwargs(call, headers)
+                    call.method,
+                    call.url,
+                    follow_redirects=call.follow_redirects,
+                    **request_kwargs(call, headers),
                 ) as response:
                     if response.status_code >= 400:
                         body = await response.aread()

@@ -30,7 +30,7 @@ class RetryPolicy:
         if retry_after is not None and 0 <= retry_after <= self.max_retry_after:
             return retry_after
         ceiling = min(self.max_delay, self.base_delay * (2.0**attempt))
-        return ceiling * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
+        return ceiling * (0.5 + random.random() / 2)
 
 
 def parse_retry_after(headers: dict[str, str] | object) -> float | None:

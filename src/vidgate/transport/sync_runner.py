@@ -12,7 +12,14 @@ import httpx
 
 from vidgate.errors import APIError
 from vidgate.providers.base import Download, ErrorMapper, Flow, HttpCall, HttpReply, advance, outcome
-from vidgate.transport.http import DEFAULT_TIMEOUT, STREAM_CHUNK, never_sent, request_kwargs, to_reply, transport_error
+from vidgate.transport.http import (
+    DEFAULT_TIMEOUT,
+    STREAM_CHUNK,
+    never_sent,
+    request_kwargs,
+    to_reply,
+    transport_error,
+)
 from vidgate.transport.retry import RetryPolicy, parse_retry_after
 
 T = TypeVar("T")
@@ -96,7 +103,10 @@ class SyncRunner:
         while True:
             try:
                 with self.client.stream(
-                    call.method, call.url, follow_redirects=call.follow_redirects, **request_kwargs(call, headers)
+                    call.method,
+                    call.url,
+                    follow_redirects=call.follow_redirects,
+                    **request_kwargs(call, headers),
                 ) as response:
                     if response.status_code >= 400:
                         body = response.read()
