@@ -152,10 +152,13 @@ def invalid_value(
     ``Invalid value: '7'. Supported values are: '4', '8', and '12'.``
     """
     quoted = [f"'{a}'" for a in allowed]
-    listed = ", ".join(quoted[:-1]) + f", and {quoted[-1]}" if len(quoted) > 2 else " and ".join(quoted)
-    return BadRequestError(
-        f"Invalid value: '{value}'. Supported values are: {listed}.", param=param, code="invalid_value"
-    )
+    if not quoted:
+        supported = "No values are supported."
+    elif len(quoted) > 2:
+        supported = "Supported values are: " + ", ".join(quoted[:-1]) + f", and {quoted[-1]}."
+    else:
+        supported = "Supported values are: " + " and ".join(quoted) + "."
+    return BadRequestError(f"Invalid value: '{value}'. {supported}", param=param, code="invalid_value")
 
 
 __all__ = [

@@ -16,6 +16,7 @@ import requests
 from google import genai
 from google.genai import errors, types
 from PIL import Image
+from tests.support.genai_ops import wait
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -43,15 +44,6 @@ def base_url(render_cache: Path) -> Iterator[str]:
 @pytest.fixture
 def client(base_url: str) -> genai.Client:
     return genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=base_url))
-
-
-def wait(client: genai.Client, op: types.GenerateVideosOperation) -> types.GenerateVideosOperation:
-    for _ in range(600):
-        if op.done:
-            return op
-        time.sleep(0.02)
-        op = client.operations.get(op)
-    raise AssertionError(f"operation {op.name} never finished")
 
 
 def generated(op: types.GenerateVideosOperation) -> list[types.GeneratedVideo]:

@@ -19,6 +19,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 from google.oauth2.credentials import Credentials as OAuthCredentials
+from tests.support.genai_ops import wait
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -46,15 +47,6 @@ def vertex_client(base_url: str, token: str = TOKEN) -> genai.Client:
         credentials=OAuthCredentials(token=token),
         http_options=types.HttpOptions(base_url=base_url),
     )
-
-
-def wait(client: genai.Client, op: types.GenerateVideosOperation) -> types.GenerateVideosOperation:
-    for _ in range(600):
-        if op.done:
-            return op
-        time.sleep(0.02)
-        op = client.operations.get(op)
-    raise AssertionError(f"operation {op.name} never finished")
 
 
 def test_inline_bytes_through_google_genai(base_url: str) -> None:

@@ -189,3 +189,30 @@ def test_large_provider_payloads_are_not_kept() -> None:
 )
 def test_needs_work(fields: dict[str, Any], expected: bool) -> None:
     assert jobs.needs_work(_job(**fields)) is expected
+
+
+def test_completion_records_how_many_videos_came_back_and_only_those_are_charged() -> None:
+    job = _job(status="in_progress", n=3, reserved_micros=900_001)
+    t = jobs.advance(job, _native("completed", outputs=("files/a", "inline:1")), NOW)
+    assert (t.videos_generated, t.settle) == (2, True)
+    jobs.apply(job, t)
+    assert (job.videos_generated, jobs.billable_videos(job), jobs.settled_cost(job)) == (2, 2, 600_000)
+    # A re-visit after a crash (no provider reply at hand) settles from the stored count.
+    again = jobs.settled_state(job, NOW + 5)
+    jobs.apply(job, again)
+    assert (job.videos_generated, jobs.settled_cost(job)) == (2, 600_000)
+    # Providers that report no outputs (OpenAI, Azure, local) are charged for every video asked for.
+    silent = _job(status="in_progress", n=2, reserved_micros=400_000)
+    jobs.apply(silent, jobs.advance(silent, _native("completed"), NOW))
+    assert (silent.videos_generated, jobs.settled_cost(silent)) == (None, 400_000)
+    # Never more than was reserved, whatever a provider reports.
+    assert jobs.settled_cost(_job(n=1, reserved_micros=10, videos_generated=4)) == 10
+
+
+def test_an_owed_webhook_keeps_a_finished_job_in_the_work_queue() -> None:
+    done = _job(status="completed", cost_micros=1, content_stored=True)
+    assert not jobs.needs_work(done)
+    done.webhook_pending = True
+    assert jobs.needs_work(done)
+    done.deleted = True
+    assert not jobs.needs_work(done)

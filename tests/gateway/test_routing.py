@@ -5,20 +5,25 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import httpx
 from tests.gateway.harness import Clock
 
 from vidgate.catalog import find_model
 from vidgate.errors import (
     APIConnectionError,
+    APIError,
+    AuthenticationError,
     BadRequestError,
     ContentPolicyViolationError,
     InternalServerError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServiceUnavailableError,
     Timeout,
 )
-from vidgate.gateway.routing import Deployment, Router, fallback_eligible
+from vidgate.gateway.calls import upstream_auth_failed
+from vidgate.gateway.routing import Deployment, Router, create_failure, fallback_eligible, outcome_unknown
 
 SPEC = find_model("local/local-1")
 assert SPEC is not None
@@ -83,18 +88,56 @@ def test_fallbacks_come_after_the_models_own_deployments() -> None:
     assert router.model_names() == ["primary", "fallback", "other"]
 
 
-def test_which_errors_fall_back() -> None:
-    assert all(
-        fallback_eligible(e)
-        for e in (
-            RateLimitError("x"),
-            ServiceUnavailableError("x"),
-            InternalServerError("x"),
-            APIConnectionError("x"),
-            Timeout("x"),
-        )
-    )
-    assert not any(
-        fallback_eligible(e)
-        for e in (BadRequestError("x"), ContentPolicyViolationError("x"), NotFoundError("x"))
-    )
+def _caused(error: APIError, cause: BaseException) -> APIError:
+    error.__cause__ = cause  # as the runners raise transport errors: ``raise mapped from httpx_error``
+    return error
+
+
+def test_only_definite_refusals_fall_back() -> None:
+    request = httpx.Request("POST", "http://upstream/v1/videos")
+    refused = [
+        RateLimitError("x", provider="openai"),
+        ServiceUnavailableError("x", provider="openai"),
+        _caused(APIConnectionError("x"), httpx.ConnectError("refused", request=request)),
+        _caused(Timeout("x"), httpx.ConnectTimeout("slow connect", request=request)),
+        _caused(Timeout("x"), httpx.PoolTimeout("no connection free", request=request)),
+        AuthenticationError("x", provider="gemini"),  # the provider refused the gateway's key
+        PermissionDeniedError("x", provider="vertex_ai"),
+        upstream_auth_failed(_dep("d1"), AuthenticationError("bad key", provider="openai")),
+    ]
+    ambiguous = [
+        InternalServerError("x", provider="openai"),
+        APIError("x", status_code=502, provider="openai"),
+        APIError("x", status_code=504, provider="openai"),
+        APIError("x", status_code=599, provider="openai"),
+        Timeout("x", provider="openai"),  # a 408 reply
+        _caused(Timeout("x"), httpx.ReadTimeout("no answer", request=request)),
+        _caused(APIConnectionError("x"), httpx.RemoteProtocolError("server disconnected", request=request)),
+        _caused(APIConnectionError("x"), httpx.ReadError("reset", request=request)),
+        APIConnectionError("x"),
+    ]
+    rejected = [
+        BadRequestError("x", provider="openai"),
+        ContentPolicyViolationError("x", provider="openai"),
+        NotFoundError("x", provider="openai"),
+        APIError("x", status_code=422, provider="openai"),
+        AuthenticationError("x"),  # not from a provider
+    ]
+    assert [create_failure(e) for e in refused] == ["refused"] * len(refused)
+    assert [create_failure(e) for e in ambiguous] == ["ambiguous"] * len(ambiguous)
+    assert [create_failure(e) for e in rejected] == ["rejected"] * len(rejected)
+    assert [fallback_eligible(e) for e in refused + ambiguous + rejected] == [True] * len(refused) + [
+        False
+    ] * (len(ambiguous) + len(rejected))
+
+
+def test_an_ambiguous_failure_is_answered_as_an_unknown_upstream_outcome() -> None:
+    dep = _dep("d1")
+    timed_out = outcome_unknown(dep, _caused(Timeout("read timed out"), httpx.ReadTimeout("t")))
+    broken = outcome_unknown(dep, InternalServerError("boom", provider="local"))
+    assert (timed_out.status_code, broken.status_code) == (504, 502)
+    for error in (timed_out, broken):
+        body = error.to_openai()["error"]
+        assert (body["type"], body["code"]) == ("upstream_error", "upstream_outcome_unknown")
+        assert "outcome is unknown" in body["message"]
+        assert error.provider == "local"

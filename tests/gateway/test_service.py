@@ -20,6 +20,8 @@ from vidgate.errors import (
 )
 from vidgate.gateway.service import CreateVideo
 from vidgate.gateway.views import VIDEO_ID_PREFIX
+from vidgate.store.factory import open_stores
+from vidgate.store.memory import MemoryStores
 
 FOX_COST = 0.1  # 1 s at the harness price of $0.10/s
 
@@ -570,3 +572,39 @@ async def test_master_key_jobs_are_logged_without_a_budget(gw: Gateway) -> None:
     assert [(e.job_id, e.cost_micros) for e in logs] == [(video.id, 100_000)]
     stats = await gw.service.stats()
     assert stats["jobs"] == {"completed": 1}
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+async def test_videos_created_within_one_second_list_newest_first_exactly(
+    local_root: Path, tmp_path: Path, store: str
+) -> None:
+    stores = (
+        MemoryStores()
+        if store == "memory"
+        else await open_stores(f"sqlite:///{tmp_path / 'v.db'}", None, tmp_path / "content")
+    )
+    gw = make_gateway(local_root, stores=stores)  # type: ignore[arg-type]
+    alice = await gw.new_key("alice")
+    created = []
+    for i in range(8):
+        created.append((await gw.create(alice, prompt=f"fox {i}")).id)
+        gw.clock.advance(0.0004 if i % 3 == 0 else 0.0)  # several in one millisecond, all in one second
+    assert len({(await gw.stores.jobs.get(i)).created_at for i in created}) == 1  # type: ignore[union-attr]
+
+    async def pages(order: str, size: int) -> tuple[list[str], list[bool]]:
+        ids: list[str] = []
+        more: list[bool] = []
+        after = None
+        while True:
+            page = await gw.service.list_videos(alice, after=after, limit=size, order=order)
+            ids += [v.id for v in page.data]
+            more.append(page.has_more)
+            if not page.has_more:
+                return ids, more
+            after = page.last_id
+
+    assert await pages("desc", 3) == (created[::-1], [True, True, False])
+    assert await pages("asc", 3) == (created, [True, True, False])
+    assert await pages("desc", 8) == (created[::-1], [False])
+    await gw.close()
+    await stores.close()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from tests.gateway.harness import MASTER, local_entries
 from tests.support.live import live_server
@@ -168,3 +171,153 @@ async def test_poll_faults_are_survived_by_the_poller(emulators: tuple[str, str]
     for variant in ("video", "thumbnail", "spritesheet"):
         assert await service.stores.content.stat(video.id, variant) is not None
     await service.runner.aclose()
+
+
+# ---- which create failures fall back (a create is a paid call) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def slow_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An OpenAI emulator whose ``[fault:slow]`` creates answer after 0.6 s (and still create the job)."""
+    settings = EmulatorSettings(
+        api_key="sk-upstream-slow",
+        processing_seconds=0.3,
+        slow_seconds=0.6,
+        cache_dir=tmp_path_factory.mktemp("slow-cache"),
+    )
+    with live_server(create_app(settings)) as url:
+        yield url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port  # closed again: nothing listens there
+
+
+def _with_fallback(api_base: str, api_key: str, local_root: Path, **runner: Any) -> GatewayService:
+    """``sora-2`` on ``api_base`` (one attempt per create), falling back to the local provider."""
+    config = parse_config(
+        {
+            "model_list": [
+                {
+                    "model_name": "sora-2",
+                    "litellm_params": {"model": "openai/sora-2", "api_key": api_key, "api_base": api_base},
+                },
+                *local_entries(local_root, "local-1"),
+            ],
+            "general_settings": {"master_key": MASTER},
+            "router_settings": {"fallbacks": [{"sora-2": ["local-1"]}]},
+        },
+        environ={},
+    )
+    return GatewayService(config, MemoryStores(), AsyncRunner(retry=RetryPolicy(max_retries=0), **runner))
+
+
+async def _alice(service: GatewayService) -> Any:
+    master = await service.authenticate(MASTER)
+    secret, _ = await service.generate_key(master, key_alias="alice", max_budget=5, max_parallel_requests=2)
+    return await service.authenticate(secret)
+
+
+async def _nothing_held(service: GatewayService, alice: Any) -> None:
+    key = await service.stores.keys.get(alice.key.id)
+    assert key is not None
+    assert (key.reserved_micros, key.spend_micros, key.active_jobs) == (0, 0, 0)
+    assert (await service.list_videos(alice, after=None, limit=10, order="desc")).data == []
+
+
+async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
+    emulators: tuple[str, str], local_root: Path
+) -> None:
+    a, _ = emulators
+    service = _with_fallback(f"{a}/v1", "sk-upstream-a", local_root)
+    counted: list[tuple[str, int]] = []
+    service.on_upstream_error = lambda provider, status: counted.append((provider, status))
+    alice = await _alice(service)
+    with pytest.raises(APIError) as caught:
+        await service.create_video(
+            alice, CreateVideo(model="sora-2", prompt="a cat [fault:500]", seconds="4")
+        )
+    error = caught.value
+    assert (error.status_code, error.code, error.type, error.provider) == (
+        502,
+        "upstream_outcome_unknown",
+        "upstream_error",
+        "openai",
+    )
+    assert "outcome is unknown" in error.message
+    await _nothing_held(service, alice)
+    assert service.router.cooling(service.router.deployments_for("sora-2")[0].id)
+    assert counted == []  # the error the caller gets is the server's to count
+    await service.runner.aclose()
+
+
+async def test_a_read_timeout_on_create_is_a_504_and_the_job_it_may_have_made_is_not_doubled(
+    slow_emulator: str, local_root: Path
+) -> None:
+    service = _with_fallback(
+        f"{slow_emulator}/v1", "sk-upstream-slow", local_root, timeout=httpx.Timeout(0.2, connect=5.0)
+    )
+    alice = await _alice(service)
+    with pytest.raises(APIError) as caught:
+        await service.create_video(
+            alice, CreateVideo(model="sora-2", prompt="a cat [fault:slow]", seconds="4")
+        )
+    assert (caught.value.status_code, caught.value.code) == (504, "upstream_outcome_unknown")
+    await _nothing_held(service, alice)
+    async with httpx.AsyncClient(headers={"Authorization": "Bearer sk-upstream-slow"}) as upstream:
+        for _ in range(100):  # the provider did make the job the gateway gave up on
+            listed = (await upstream.get(f"{slow_emulator}/v1/videos")).json()["data"]
+            if listed:
+                break
+            await asyncio.sleep(0.05)
+    assert [v["prompt"] for v in listed] == ["a cat [fault:slow]"]
+    await service.runner.aclose()
+
+
+async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_root: Path) -> None:
+    requests: list[bytes] = []
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))  # the create arrived ...
+        writer.close()  # ... and the connection dies before any answer
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    service = _with_fallback(f"http://127.0.0.1:{port}/v1", "sk-x", local_root)
+    alice = await _alice(service)
+    try:
+        with pytest.raises(APIError) as caught:
+            await service.create_video(alice, CreateVideo(model="sora-2", prompt="a cat", seconds="4"))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
+    [request] = requests
+    assert request.startswith(b"POST /v1/videos")
+    await _nothing_held(service, alice)
+    await service.runner.aclose()
+
+
+async def test_definite_refusals_fall_back_and_are_counted(
+    emulators: tuple[str, str], local_root: Path
+) -> None:
+    a, _ = emulators
+    for api_base, prompt, status in (
+        (f"{a}/v1", "a cat [fault:429]", 429),
+        (f"{a}/v1", "a cat [fault:503]", 503),
+        (f"http://127.0.0.1:{_free_port()}/v1", "a cat", 502),  # the connection was never established
+    ):
+        service = _with_fallback(api_base, "sk-upstream-a", local_root)
+        counted: list[tuple[str, int]] = []
+        service.on_upstream_error = lambda provider, code, seen=counted: seen.append((provider, code))
+        alice = await _alice(service)
+        video = await service.create_video(alice, CreateVideo(model="sora-2", prompt=prompt, seconds="4"))
+        assert video.model == "local-1", prompt
+        assert counted == [("openai", status)], prompt  # swallowed by the fallback: reported here
+        key = await service.stores.keys.get(alice.key.id)
+        assert key is not None
+        assert (key.reserved_micros, key.active_jobs) == (400_000, 1)  # only the job that exists
+        await service.runner.aclose()

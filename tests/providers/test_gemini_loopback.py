@@ -4,27 +4,29 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from tests.support.google_loopback import (
-    CountingApp,
+    Loopback,
+    acreate_with_retries,
     afetch,
     arun_to_end,
+    assert_unsupported,
     async_runner,
+    failed_and_filtered,
     fetch,
     request,
     run_to_end,
+    serve,
     sync_runner,
 )
-from tests.support.live import live_server
 from tests.support.media import probe
 
 from vidgate.emulators.common import EmulatorSettings
 from vidgate.emulators.gemini import create_app
-from vidgate.errors import AuthenticationError, BadRequestError, UnsupportedOperationError
+from vidgate.errors import AuthenticationError, BadRequestError
 from vidgate.providers.base import Credentials
 from vidgate.providers.gemini import GeminiProvider
 from vidgate.types import ImageInput, VideoRequest
@@ -34,26 +36,14 @@ MODEL = "gemini/veo-3.1-generate-preview"
 P = GeminiProvider()
 
 
-@dataclass
-class Emulator:
-    url: str
-    app: CountingApp
-
-    @property
-    def creds(self) -> Credentials:
-        return Credentials(api_key=KEY, api_base=self.url)
-
-
 @pytest.fixture(scope="module")
-def emulator(render_cache: Path) -> Iterator[Emulator]:
-    app = CountingApp(
-        create_app(EmulatorSettings(api_key=KEY, processing_seconds=0.3, cache_dir=render_cache))
-    )
-    with live_server(app) as url:
-        yield Emulator(url, app)
+def emulator(render_cache: Path) -> Iterator[Loopback]:
+    app = create_app(EmulatorSettings(api_key=KEY, processing_seconds=0.3, cache_dir=render_cache))
+    with serve(app, lambda url: Credentials(api_key=KEY, api_base=url)) as loopback:
+        yield loopback
 
 
-def test_sync_create_poll_download(emulator: Emulator) -> None:
+def test_sync_create_poll_download(emulator: Loopback) -> None:
     runner = sync_runner([])
     job = run_to_end(runner, P, request(MODEL, prompt="a red fox", size="1280x720"), emulator.creds)
     assert (job.status, job.progress, job.model) == ("completed", 100, "veo-3.1-generate-preview")
@@ -63,7 +53,7 @@ def test_sync_create_poll_download(emulator: Emulator) -> None:
     assert info.duration == pytest.approx(4.0, abs=0.1)
 
 
-async def test_async_create_poll_download_with_image(emulator: Emulator) -> None:
+async def test_async_create_poll_download_with_image(emulator: Loopback) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (36, 64), (10, 200, 30)).save(buffer, format="JPEG")
     req = request(
@@ -80,7 +70,7 @@ async def test_async_create_poll_download_with_image(emulator: Emulator) -> None
     assert info.duration == pytest.approx(4.0, abs=0.1)
 
 
-def test_veo2_without_resolution(emulator: Emulator) -> None:
+def test_veo2_without_resolution(emulator: Loopback) -> None:
     runner = sync_runner([])
     job = run_to_end(
         runner, P, request("gemini/veo-2.0-generate-001", prompt="a red fox", seconds=5), emulator.creds
@@ -89,23 +79,18 @@ def test_veo2_without_resolution(emulator: Emulator) -> None:
     assert probe(fetch(runner, P, job.native_id, emulator.creds)).duration == pytest.approx(5.0, abs=0.1)
 
 
-def test_failed_and_filtered_surface_as_failed_with_the_reason(emulator: Emulator) -> None:
+def test_failed_and_filtered_surface_as_failed_with_the_reason(emulator: Loopback) -> None:
     runner = sync_runner([])
-    failed = run_to_end(runner, P, request(MODEL, prompt="x [fault:fail]"), emulator.creds)
-    assert failed.status == "failed"
+    failed, filtered = failed_and_filtered(runner, P, MODEL, emulator.creds)
     assert failed.error is not None
-    assert failed.error.code == "internal"
     assert "failed" in failed.error.message
-    filtered = run_to_end(runner, P, request(MODEL, prompt="x [fault:filtered]"), emulator.creds)
-    assert filtered.status == "failed"
     assert filtered.error is not None
-    assert filtered.error.code == "moderation_blocked"
     assert filtered.error.message.startswith("Veo could not generate 1 videos")
     with pytest.raises(BadRequestError, match="Veo could not generate"):
         runner.run(P.download(filtered.native_id, "video", emulator.creds), P.error_for)
 
 
-def test_retries_on_429_503_poll_faults_drops_and_download_503(emulator: Emulator) -> None:
+def test_retries_on_429_503_poll_faults_drops_and_download_503(emulator: Loopback) -> None:
     sleeps: list[float] = []
     runner = sync_runner(sleeps)
     prompt = "a red fox [fault:429] [fault:503] [fault:poll-503] [fault:drop] [fault:download-503]"
@@ -118,30 +103,21 @@ def test_retries_on_429_503_poll_faults_drops_and_download_503(emulator: Emulato
     assert probe(data).width == 1280
 
 
-async def test_async_retries(emulator: Emulator) -> None:
-    sleeps: list[float] = []
-    runner = async_runner(sleeps)
-    try:
-        job = await arun_to_end(runner, P, request(MODEL, prompt="a red fox [fault:429x2]"), emulator.creds)
-    finally:
-        await runner.aclose()
+async def test_async_retries(emulator: Loopback) -> None:
+    job, sleeps = await acreate_with_retries(
+        P, request(MODEL, prompt="a red fox [fault:429x2]"), emulator.creds
+    )
     assert (job.status, sleeps) == ("completed", [1.0, 1.0])
 
 
-def test_unsupported_operations(emulator: Emulator) -> None:
+def test_unsupported_operations(emulator: Loopback) -> None:
     runner = sync_runner([])
     before = len(emulator.app.paths)
-    for flow in (
-        P.remix("models/m/operations/x", "again", emulator.creds),
-        P.list(emulator.creds, after=None, limit=10, order="desc"),
-        P.delete("models/m/operations/x", emulator.creds),
-    ):
-        with pytest.raises(UnsupportedOperationError):
-            runner.run(flow, P.error_for)
+    assert_unsupported(runner, P, "models/m/operations/x", emulator.creds)
     assert len(emulator.app.paths) == before
 
 
-def test_https_image_is_rejected_before_any_request(emulator: Emulator) -> None:
+def test_https_image_is_rejected_before_any_request(emulator: Loopback) -> None:
     before = len(emulator.app.paths)
     req = request(MODEL, prompt="x", input_reference=ImageInput(url="https://example.com/cat.png"))
     with pytest.raises(BadRequestError) as caught:
@@ -150,7 +126,7 @@ def test_https_image_is_rejected_before_any_request(emulator: Emulator) -> None:
     assert len(emulator.app.paths) == before
 
 
-def test_bad_key_and_out_of_range_duration(emulator: Emulator) -> None:
+def test_bad_key_and_out_of_range_duration(emulator: Loopback) -> None:
     runner = sync_runner([])
     with pytest.raises(AuthenticationError, match="API key not valid"):
         runner.run(

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from tests.support.google_loopback import (
-    CountingApp,
+    Loopback,
+    acreate_with_retries,
     afetch,
     arun_to_end,
+    assert_unsupported,
     async_runner,
+    failed_and_filtered,
     fetch,
     request,
     run_to_end,
+    serve,
     sync_runner,
 )
-from tests.support.live import live_server
 from tests.support.media import probe
 
 from vidgate.emulators.common import EmulatorSettings
 from vidgate.emulators.vertex import create_app
-from vidgate.errors import AuthenticationError, BadRequestError, NotFoundError, UnsupportedOperationError
+from vidgate.errors import AuthenticationError, BadRequestError, NotFoundError
 from vidgate.providers.base import Credentials
 from vidgate.providers.vertex import VertexProvider
 from vidgate.types import ImageInput
@@ -32,25 +35,18 @@ MODEL = "vertex_ai/veo-3.1-generate-001"
 P = VertexProvider()
 
 
-@dataclass
-class Emulator:
-    url: str
-    app: CountingApp
-
-    @property
-    def creds(self) -> Credentials:
-        return Credentials(project="proj-1", location="us-central1", access_token=TOKEN, api_base=self.url)
+def _creds(url: str) -> Credentials:
+    return Credentials(project="proj-1", location="us-central1", access_token=TOKEN, api_base=url)
 
 
 @pytest.fixture(scope="module")
-def emulator(render_cache: Path) -> Iterator[Emulator]:
+def emulator(render_cache: Path) -> Iterator[Loopback]:
     settings = EmulatorSettings(api_key=TOKEN, processing_seconds=0.3, cache_dir=render_cache)
-    app = CountingApp(create_app(settings))
-    with live_server(app) as url:
-        yield Emulator(url, app)
+    with serve(create_app(settings), _creds) as loopback:
+        yield loopback
 
 
-def test_sync_inline_output(emulator: Emulator) -> None:
+def test_sync_inline_output(emulator: Loopback) -> None:
     runner = sync_runner([])
     job = run_to_end(runner, P, request(MODEL, prompt="a red fox", size="1280x720"), emulator.creds)
     assert (job.status, job.outputs, job.model) == ("completed", ("inline:0",), "veo-3.1-generate-001")
@@ -63,7 +59,7 @@ def test_sync_inline_output(emulator: Emulator) -> None:
     assert info.duration == pytest.approx(4.0, abs=0.1)
 
 
-async def test_async_gcs_output_through_the_storage_route(emulator: Emulator) -> None:
+async def test_async_gcs_output_through_the_storage_route(emulator: Loopback) -> None:
     req = request(
         MODEL, prompt="a red fox", size="720x1280", extra_body={"storageUri": "gs://out-bucket/runs"}
     )
@@ -82,7 +78,7 @@ async def test_async_gcs_output_through_the_storage_route(emulator: Emulator) ->
     assert (info.width, info.height) == (720, 1280)
 
 
-def test_veo2_with_two_samples_and_seed(emulator: Emulator) -> None:
+def test_veo2_with_two_samples_and_seed(emulator: Loopback) -> None:
     runner = sync_runner([])
     req = request("vertex_ai/veo-2.0-generate-001", prompt="a red fox", seconds=5, n=2, seed=11)
     job = run_to_end(runner, P, req, emulator.creds)
@@ -90,20 +86,13 @@ def test_veo2_with_two_samples_and_seed(emulator: Emulator) -> None:
     assert probe(fetch(runner, P, job.native_id, emulator.creds)).duration == pytest.approx(5.0, abs=0.1)
 
 
-def test_failed_and_filtered(emulator: Emulator) -> None:
-    runner = sync_runner([])
-    failed = run_to_end(runner, P, request(MODEL, prompt="x [fault:fail]"), emulator.creds)
-    assert failed.status == "failed"
-    assert failed.error is not None
-    assert failed.error.code == "internal"
-    filtered = run_to_end(runner, P, request(MODEL, prompt="x [fault:filtered]"), emulator.creds)
-    assert filtered.status == "failed"
+def test_failed_and_filtered(emulator: Loopback) -> None:
+    _failed, filtered = failed_and_filtered(sync_runner([]), P, MODEL, emulator.creds)
     assert filtered.error is not None
-    assert filtered.error.code == "moderation_blocked"
     assert "Support codes" in filtered.error.message
 
 
-def test_retries(emulator: Emulator) -> None:
+def test_retries(emulator: Loopback) -> None:
     sleeps: list[float] = []
     runner = sync_runner(sleeps)
     req = request(
@@ -118,26 +107,17 @@ def test_retries(emulator: Emulator) -> None:
     assert sleeps == [1.0, 1.0, 1.0, 1.0]
 
 
-async def test_async_retries(emulator: Emulator) -> None:
-    sleeps: list[float] = []
-    runner = async_runner(sleeps)
-    try:
-        job = await arun_to_end(runner, P, request(MODEL, prompt="a red fox [fault:503x2]"), emulator.creds)
-    finally:
-        await runner.aclose()
+async def test_async_retries(emulator: Loopback) -> None:
+    job, sleeps = await acreate_with_retries(
+        P, request(MODEL, prompt="a red fox [fault:503x2]"), emulator.creds
+    )
     assert (job.status, sleeps) == ("completed", [1.0, 1.0])
 
 
-def test_unsupported_and_rejected_before_any_request(emulator: Emulator) -> None:
+def test_unsupported_and_rejected_before_any_request(emulator: Loopback) -> None:
     runner = sync_runner([])
     before = len(emulator.app.paths)
-    for flow in (
-        P.remix("x", "again", emulator.creds),
-        P.list(emulator.creds, after=None, limit=10, order="desc"),
-        P.delete("x", emulator.creds),
-    ):
-        with pytest.raises(UnsupportedOperationError):
-            runner.run(flow, P.error_for)
+    assert_unsupported(runner, P, "x", emulator.creds)
     req = request(MODEL, prompt="x", input_reference=ImageInput(url="https://example.com/cat.png"))
     with pytest.raises(BadRequestError) as caught:
         runner.run(P.create(req, emulator.creds), P.error_for)
@@ -145,7 +125,7 @@ def test_unsupported_and_rejected_before_any_request(emulator: Emulator) -> None
     assert len(emulator.app.paths) == before
 
 
-def test_bad_token_and_unknown_operation(emulator: Emulator) -> None:
+def test_bad_token_and_unknown_operation(emulator: Loopback) -> None:
     runner = sync_runner([])
     with pytest.raises(AuthenticationError):
         runner.run(

@@ -1,6 +1,16 @@
 from __future__ import annotations
 
-from vidgate.server.logs import redact, summarize_body
+import logging
+
+import httpx
+
+from vidgate.server.logs import (
+    QueryRedactingFilter,
+    install_query_redaction,
+    redact,
+    redact_query,
+    summarize_body,
+)
 
 
 def test_redact_hides_secrets_data_urls_and_base64_but_keeps_the_rest() -> None:
@@ -39,3 +49,60 @@ def test_large_or_binary_bodies_are_described_not_logged() -> None:
     assert summarize_body(b"x" * 10, "application/json", 10**6).startswith("[1000000 bytes, not logged")
     assert summarize_body(b"\x00\x01", "video/mp4", 2) == "[2 bytes of video/mp4]"
     assert summarize_body(b"", "application/json", 0) is None
+
+
+def test_redact_query_hides_secret_parameters_and_keeps_the_rest() -> None:
+    assert redact_query("") == ""
+    assert redact_query("key=AIzaSecret&alt=media") == "key=[redacted]&alt=media"
+    assert redact_query("alt=media&API_KEY=x&access_token=y&x-goog-api-key=z") == (
+        "alt=media&API_KEY=[redacted]&access_token=[redacted]&x-goog-api-key=[redacted]"
+    )
+    assert redact_query("q=sk-a-vidgate-key-123&limit=2&flag") == "q=[redacted]&limit=2&flag"
+    assert redact_query("X-Goog-Signature=abc&keyword=fox") == "X-Goog-Signature=[redacted]&keyword=fox"
+    assert redact_query("%6Bey=encoded-name") == "%6Bey=[redacted]"
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_uvicorn_and_httpx_log_lines_are_redacted() -> None:
+    install_query_redaction()
+    install_query_redaction()  # idempotent
+    access, client = logging.getLogger("uvicorn.access"), logging.getLogger("httpx")
+    assert sum(isinstance(f, QueryRedactingFilter) for f in access.filters) == 1
+    seen = _Lines()
+    levels = access.level, client.level
+    for target in (access, client):
+        target.addHandler(seen)
+        target.setLevel(logging.INFO)
+    try:
+        access.info(
+            '%s - "%s %s HTTP/%s" %d',
+            "127.0.0.1:5000",
+            "GET",
+            "/gemini/v1beta/files/abcs0:download?alt=media&key=AIzaSyTopSecret",
+            "1.1",
+            200,
+        )
+        client.info(
+            'HTTP Request: %s %s "%s %d %s"',
+            "GET",
+            httpx.URL("https://storage.example/v?X-Goog-Signature=deadbeef&a=1"),
+            "HTTP/1.1",
+            200,
+            "OK",
+        )
+    finally:
+        for target, level in zip((access, client), levels, strict=True):
+            target.removeHandler(seen)
+            target.setLevel(level)
+    assert seen.lines == [
+        '127.0.0.1:5000 - "GET /gemini/v1beta/files/abcs0:download?alt=media&key=[redacted] HTTP/1.1" 200',
+        'HTTP Request: GET https://storage.example/v?X-Goog-Signature=[redacted]&a=1 "HTTP/1.1 200 OK"',
+    ]

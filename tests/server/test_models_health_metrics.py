@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.server.conftest import MASTER, Served, auth
 
+from vidgate.errors import ServiceUnavailableError
+
 
 async def test_models_lists_what_the_key_may_use(served: Served) -> None:
     everything = await served.client.get("/v1/models", headers=auth(MASTER))
@@ -56,3 +58,22 @@ async def test_metrics_count_requests_jobs_and_spend(served: Served) -> None:
     assert "vidgate_upstream_errors" in text
     assert "_created" not in text
     assert 'vidgate_jobs_submitted_total{model="local-1"} 1.0' in text
+
+
+async def test_metrics_count_upstream_errors_no_client_sees(served: Served) -> None:
+    key = await served.new_key()
+    video = await served.create(key)
+    service = served.app.state.vidgate.service
+
+    async def unavailable(dep: object, native_id: str) -> object:
+        raise ServiceUnavailableError("upstream down", provider="local")
+
+    service.calls.retrieve = unavailable  # every status poll of the provider now fails
+    job = await served.stores.jobs.get(video["id"])
+    assert job is not None
+    job.next_poll_at = 0.0  # stale: the next GET refreshes it from the provider
+    assert await served.stores.jobs.save(job)
+    polled = await served.client.get(f"/v1/videos/{video['id']}", headers=auth(key))
+    assert polled.status_code == 200  # the client sees the stored state; the poll error backs off
+    text = (await served.client.get("/metrics")).text
+    assert 'vidgate_upstream_errors_total{provider="local",status="503"} 1.0' in text

@@ -81,3 +81,26 @@ async def test_full_logging_redacts_keys_and_image_bytes(
     assert as_json["response"]["body"]["object"] == "video"
     assert as_form["request"]["body"]["prompt"] == "from a file"
     assert as_form["request"]["body"]["input_reference"].startswith("[file 'f.png'")
+
+
+async def test_full_logging_redacts_secrets_in_query_strings(
+    local_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="vidgate.access")
+    async with serving(local_root, request_logging=True) as gw:
+        key = await gw.new_key(key_alias="k")
+        caplog.clear()
+        # Google's clients send the key as ?key= (the Gemini pass-through accepts it).
+        polled = await gw.client.get(
+            "/gemini/v1beta/models/veo/operations/video_00", params={"key": key, "alt": "json"}
+        )
+        info = await gw.client.get("/key/info", params={"key": key}, headers=auth(MASTER))
+        other = await gw.client.get(
+            "/v1/videos", params={"limit": "2", "access_token": "ya29.not-an-sk-token"}, headers=auth(key)
+        )
+    assert (polled.status_code, info.status_code, other.status_code) == (404, 200, 200)
+    text = caplog.text
+    assert key not in text
+    assert "ya29.not-an-sk-token" not in text
+    queries = [line["request"]["query"] for line in lines(caplog)]
+    assert queries == ["key=[redacted]&alt=json", "key=[redacted]", "limit=2&access_token=[redacted]"]

@@ -32,6 +32,9 @@ async def test_insert_get_round_trip_every_field(backend: Backend) -> None:
         poll_failures=3,
         native_payload={"id": "native", "nested": {"list": [1, 2.5, None, "x"]}},
         native_id="models/veo-3/operations/" + "z" * 300,
+        videos_generated=1,
+        webhook_pending=True,
+        webhook_failures=2,
     )
     await backend.stores.jobs.insert(job)
     assert await backend.stores.jobs.get(job.id) == job
@@ -176,8 +179,20 @@ async def test_claim_due_takes_terminal_jobs_until_settled_and_stored(backend: B
     await jobs.insert(make_job("deleted", status="completed", deleted=True))
     await jobs.insert(make_job("finished", status="completed", cost_micros=5, content_stored=True))
     await jobs.insert(make_job("running", status="in_progress"))
+    await jobs.insert(
+        make_job("owes-webhook", status="failed", cost_micros=0, webhook_pending=True)  # else finished
+    )
     claimed = await jobs.claim_due("w", now=1, lease_seconds=5, limit=10)
-    assert sorted(j.id for j in claimed) == ["failed-unreleased", "running", "unsettled", "unstored"]
+    assert sorted(j.id for j in claimed) == [
+        "failed-unreleased",
+        "owes-webhook",
+        "running",
+        "unsettled",
+        "unstored",
+    ]
+    owes = next(j for j in claimed if j.id == "owes-webhook")
+    owes.webhook_pending, owes.lease_owner, owes.lease_expires_at = False, None, None
+    assert await jobs.save(owes) is True  # delivered: off the queue
 
     # Finishing the work through save takes the job off the queue.
     running = next(j for j in claimed if j.id == "running")

@@ -11,11 +11,15 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from tests.store.factories import make_job
 
 import vidgate
+from vidgate.gateway.records import JobRecord
 from vidgate.store.sql import Database, current_revision, downgrade, head_revision, upgrade
+from vidgate.store.sql.jobs import COUNT_BY_STATUS
 from vidgate.store.sql.migrate import MIGRATIONS_DIR
-from vidgate.store.sql.tables import metadata
+from vidgate.store.sql.rows import job_to_row, row_to_job
+from vidgate.store.sql.tables import jobs, metadata
 
 
 def _diff(connection: sa.Connection) -> list[Any]:
@@ -82,3 +86,70 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("v*.py"))[0] == "v0001_initial.py"
+
+
+def _insert_v0001_job(connection: sa.Connection) -> None:
+    row = job_to_row(make_job("video_old", status="completed", cost_micros=5))
+    for added in ("videos_generated", "webhook_pending", "webhook_failures"):
+        row.pop(added)
+    connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
+
+
+def _jobs(connection: sa.Connection) -> list[JobRecord]:
+    return [row_to_job(row) for row in connection.execute(sa.select(jobs)).mappings()]
+
+
+async def _check_upgrade_keeps_jobs(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db, "0001")
+        await db.write(_insert_v0001_job)
+        await upgrade(db)
+        assert await current_revision(db) == head_revision() == "0002"
+        [job] = await db.read(_jobs)
+        assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
+        assert (job.videos_generated, job.webhook_pending, job.webhook_failures) == (None, False, 0)
+        await downgrade(db, "0001")
+        assert await current_revision(db) == "0001"
+    finally:
+        await db.dispose()
+
+
+def _plan(connection: sa.Connection) -> str:
+    compiled = COUNT_BY_STATUS.compile(connection, compile_kwargs={"literal_binds": True})
+    if connection.dialect.name == "sqlite":
+        return " ".join(str(r[-1]) for r in connection.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")))
+    connection.execute(sa.text("SET LOCAL enable_seqscan = off"))  # tiny tables: force the planner's hand
+    return " ".join(str(r[0]) for r in connection.execute(sa.text(f"EXPLAIN {compiled}")))
+
+
+async def _check_count_by_status_uses_the_index(url: str) -> None:
+    db = Database(url)
+    try:
+        await upgrade(db)
+        plan = await db.write(_plan)
+    finally:
+        await db.dispose()
+    if url.startswith("sqlite"):
+        assert "COVERING INDEX ix_jobs_deleted_status" in plan, plan
+    else:  # an index-only scan once autovacuum has marked pages all-visible; a bitmap scan before
+        assert "ix_jobs_deleted_status" in plan, plan
+        assert "Index Cond: (deleted = false)" in plan, plan
+
+
+async def test_sqlite_upgrade_from_0001_keeps_jobs(tmp_path: Path) -> None:
+    await _check_upgrade_keeps_jobs(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@pytest.mark.postgres
+async def test_postgres_upgrade_from_0001_keeps_jobs(fresh_pg_url: str) -> None:
+    await _check_upgrade_keeps_jobs(fresh_pg_url)
+
+
+async def test_sqlite_count_by_status_is_an_index_only_read(tmp_path: Path) -> None:
+    await _check_count_by_status_uses_the_index(f"sqlite:///{tmp_path / 'plan.db'}")
+
+
+@pytest.mark.postgres
+async def test_postgres_count_by_status_is_an_index_only_read(fresh_pg_url: str) -> None:
+    await _check_count_by_status_uses_the_index(fresh_pg_url)

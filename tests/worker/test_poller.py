@@ -8,7 +8,7 @@ from collections import Counter
 
 from tests.gateway.harness import Gateway
 
-from vidgate.errors import NotFoundError, ServiceUnavailableError
+from vidgate.errors import InternalServerError, NotFoundError, ServiceUnavailableError
 from vidgate.gateway.records import JobRecord
 from vidgate.types import CONTENT_VARIANTS
 from vidgate.worker.poller import Poller
@@ -189,3 +189,27 @@ async def test_lease_is_renewed_during_a_long_copy(gw: Gateway) -> None:
     assert renewals >= 3
     job = (await _jobs(gw, [video.id]))[0]
     assert (job.content_stored, job.lease_owner) == (True, None)  # the final save saw every renewal
+
+
+async def test_background_poll_and_copy_errors_are_reported_as_upstream_errors(gw: Gateway) -> None:
+    seen: list[tuple[str, int]] = []
+    gw.service.on_upstream_error = lambda provider, status: seen.append((provider, status))
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    poller = Poller(gw.service, worker_id="w")
+    gw.local.fail_polls = ServiceUnavailableError("upstream down")  # no provider on it: the job's is used
+    gw.clock.advance(2)
+    assert await poller.run_once() == 1
+    gw.local.fail_polls = InternalServerError("boom", provider="local")
+    gw.clock.advance(2)
+    assert await poller.run_once() == 1
+    assert seen == [("local", 503), ("local", 500)]
+    gw.local.fail_polls = None
+    gw.local.fail_downloads = ServiceUnavailableError("storage hiccup", provider="local")
+    gw.finish_local_jobs()
+    assert await poller.run_once() == 1
+    assert seen[2:] == [("local", 503)]  # the content copy failed
+    assert (await _jobs(gw, [video.id]))[0].status == "completed"
+    gw.service.on_upstream_error = None  # no hook: nothing breaks
+    gw.clock.advance(60)
+    assert await poller.run_once() == 1

@@ -1,5 +1,6 @@
-"""Webhook events: signed so the official ``openai`` package verifies them, sent once per terminal
-transition, retried on transient failures."""
+"""Webhook events: signed so the official ``openai`` package verifies them, owed durably from the save
+that makes a job terminal, sent by whichever poller claims the job (also after the process that saw the
+job finish died), retried on transient failures."""
 
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from tests.gateway.harness import MASTER, local_entries, make_gateway
+from tests.gateway.harness import MASTER, Gateway, local_entries, make_gateway
 from tests.support.live import live_server
 
-from vidgate.gateway.config import parse_config
+from vidgate.gateway.config import GatewayConfig, parse_config
+from vidgate.gateway.records import JobRecord
 from vidgate.worker.poller import Poller
 from vidgate.worker.webhooks import WebhookSender, sign
 
@@ -31,9 +33,11 @@ SECRET = "whsec_" + base64.b64encode(b"sixteen byte key").decode()
 class Receiver:
     def __init__(self) -> None:
         self.received: list[tuple[bytes, dict[str, str]]] = []
+        self.attempts: list[str] = []  # webhook-id of every request, refused ones included
         self.fail_next = 0
 
     async def hook(self, request: Request) -> Response:
+        self.attempts.append(request.headers.get("webhook-id", ""))
         if self.fail_next > 0:
             self.fail_next -= 1
             return Response(status_code=503)
@@ -106,8 +110,78 @@ async def test_terminal_jobs_send_one_verified_event_each(
         [("video.completed", ok.id), ("video.failed", bad.id)]
     )
     assert all(e["object"] == "event" and e["id"].startswith("evt_") for e in events)
-    assert gw.service.keeper.listeners == []  # stop() unhooked the sender
+    assert not any(j.webhook_pending for j in await _jobs(gw, [ok.id, bad.id]))
     await gw.close()
+
+
+async def _jobs(gw: Gateway, ids: list[str]) -> list[JobRecord]:
+    found = [await gw.stores.jobs.get(i) for i in ids]
+    assert all(j is not None for j in found)
+    return [j for j in found if j is not None]
+
+
+def _webhook_config(local_root: Path, url: str) -> GatewayConfig:
+    return parse_config(
+        {
+            "model_list": local_entries(local_root),
+            "general_settings": {"master_key": MASTER, "webhook_url": url, "webhook_secret": SECRET},
+        },
+        environ={},
+    )
+
+
+async def test_an_owed_event_survives_the_process_that_saw_the_job_finish(
+    local_root: Path, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.received.clear()
+    state.attempts.clear()
+    config = _webhook_config(local_root, url)
+    seen_it = make_gateway(local_root, config=config)
+    seen_it.clock.now = time.time()
+    alice = await seen_it.new_key("alice")
+    video = await seen_it.create(alice)
+    seen_it.finish_local_jobs()
+    assert (await seen_it.service.get_video(alice, video.id)).status == "completed"
+    # That process saw the job finish and then died before sending anything (it never ran a poller;
+    # another replica's poller claimed the job and died too, holding the lease).
+    [job] = await _jobs(seen_it, [video.id])
+    assert (job.webhook_pending, state.attempts) == (True, [])
+    assert [
+        j.id
+        for j in await seen_it.stores.jobs.claim_due("dead", now=seen_it.clock(), lease_seconds=30, limit=9)
+    ] == [video.id]
+
+    survivor = make_gateway(local_root, config=config, stores=seen_it.stores, clock=seen_it.clock)
+    poller = Poller(survivor.service, worker_id="survivor")
+    assert await poller.run_once() == 0  # the dead worker's lease still holds
+    state.fail_next = 1
+    survivor.clock.advance(31)
+    assert await poller.run_once() == 1  # taken over; the receiver answers 503
+    [job] = await _jobs(survivor, [video.id])
+    assert (job.webhook_pending, job.webhook_failures, job.content_stored) == (True, 1, True)
+    assert await poller.run_once() == 0  # backing off
+    survivor.clock.advance(2)
+    assert await poller.run_once() == 1
+    [job] = await _jobs(survivor, [video.id])
+    assert (job.webhook_pending, job.lease_owner) == (False, None)
+    assert await poller.run_once() == 0  # nothing owed any more: never claimed again
+    [(body, headers)] = state.received
+    event = _verify(body, headers)
+    assert (event["type"], event["data"]["id"]) == ("video.completed", video.id)
+    assert state.attempts == [event["id"], event["id"]]  # the repeat carries the same webhook-id
+    await poller.stop()
+    await seen_it.close()
+    await survivor.close()
+
+
+async def test_without_webhooks_configured_no_event_is_owed(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.finish_local_jobs()
+    await gw.service.get_video(alice, video.id)
+    [job] = await _jobs(gw, [video.id])
+    assert not job.webhook_pending
 
 
 async def test_delivery_retries_transient_failures(receiver: tuple[Receiver, str]) -> None:

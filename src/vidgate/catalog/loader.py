@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -21,47 +21,110 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+REQUIRED_KEYS = frozenset({"id", "seconds", "default_seconds", "sizes", "default_size", "prices"})
+OPTIONAL_KEYS = frozenset(
+    {
+        "aliases",
+        "features",
+        "seconds_by_tier",
+        "prices_no_audio",
+        "person_generation",
+        "max_n",
+        "send_resolution",
+        "deprecated_on",
+        "retires_on",
+    }
+)
+
+
 def _prices(raw: dict[str, Any] | None) -> dict[str, Decimal]:
     return {str(k): Decimal(str(v)) for k, v in (raw or {}).items()}
 
 
 def parse_row(row: dict[str, Any]) -> ModelSpec:
     """One YAML row -> ModelSpec, checking the row is consistent (a bad row fails loudly at load)."""
-    model_id = str(row["id"])
+    model_id = str(row.get("id", "<row without id>"))
+    try:
+        spec = _build(row, model_id)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        if str(exc).startswith(f"catalogue row {model_id}:"):
+            raise
+        raise ValueError(f"catalogue row {model_id}: {type(exc).__name__}: {exc}") from exc
+    _check(spec)
+    return spec
+
+
+def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
+    missing_keys = REQUIRED_KEYS - set(row)
+    if missing_keys:
+        raise ValueError(f"catalogue row {model_id}: missing keys {sorted(missing_keys)}")
+    unknown_keys = set(row) - REQUIRED_KEYS - OPTIONAL_KEYS
+    if unknown_keys:
+        raise ValueError(f"catalogue row {model_id}: unknown keys {sorted(unknown_keys)}")
     provider, _, model = model_id.partition("/")
-    sizes = {str(k): str(v) for k, v in row["sizes"].items()}
-    prices = _prices(row.get("prices"))
-    features = frozenset(row.get("features", []))
+    if not provider or not model:
+        raise ValueError(f"catalogue row {model_id}: id must be 'provider/model'")
+    features = frozenset(str(f) for f in row.get("features", []))
     unknown = features - FEATURES
     if unknown:
         raise ValueError(f"catalogue row {model_id}: unknown features {sorted(unknown)}")
-    missing = set(sizes.values()) - set(prices)
-    if missing:
-        raise ValueError(f"catalogue row {model_id}: no price for tiers {sorted(missing)}")
-    spec = ModelSpec(
+    return ModelSpec(
         id=model_id,
         provider=provider,
         model=model,
         seconds=tuple(int(s) for s in row["seconds"]),
         default_seconds=int(row["default_seconds"]),
-        sizes=sizes,
+        sizes={str(k): str(v) for k, v in row["sizes"].items()},
         default_size=str(row["default_size"]),
-        prices=prices,
+        prices=_prices(row["prices"]),
         features=features,
         seconds_by_tier={str(k): tuple(int(s) for s in v) for k, v in row.get("seconds_by_tier", {}).items()},
         prices_no_audio=_prices(row.get("prices_no_audio")),
-        person_generation=tuple(row.get("person_generation", [])),
+        person_generation=tuple(str(p) for p in row.get("person_generation", [])),
         max_n=int(row.get("max_n", 1)),
         send_resolution=bool(row.get("send_resolution", True)),
-        aliases=tuple(row.get("aliases", [])),
+        aliases=tuple(str(a) for a in row.get("aliases", [])),
         deprecated_on=_date(row.get("deprecated_on")),
         retires_on=_date(row.get("retires_on")),
     )
+
+
+def _check(spec: ModelSpec) -> None:
+    """Every rule a row must keep, so validation and pricing never meet a hole at request time."""
+
+    def fail(reason: str) -> NoReturn:
+        raise ValueError(f"catalogue row {spec.id}: {reason}")
+
+    tiers = set(spec.sizes.values())
+    if not spec.seconds or any(s <= 0 for s in spec.seconds):
+        fail("seconds must be a non-empty list of positive integers")
+    if not spec.sizes:
+        fail("sizes must not be empty")
+    if tiers - set(spec.prices):
+        fail(f"no price for tiers {sorted(tiers - set(spec.prices))}")
+    if set(spec.prices) - tiers:
+        fail(f"prices for tiers no size has {sorted(set(spec.prices) - tiers)}")
+    if set(spec.prices_no_audio) - tiers:
+        fail(f"prices_no_audio for tiers no size has {sorted(set(spec.prices_no_audio) - tiers)}")
+    if any(p < 0 for p in (*spec.prices.values(), *spec.prices_no_audio.values())):
+        fail("prices must not be negative")
+    for tier, seconds in spec.seconds_by_tier.items():
+        if tier not in tiers:
+            fail(f"seconds_by_tier names tier {tier!r} that no size has")
+        if not seconds or set(seconds) - set(spec.seconds):
+            fail(f"seconds_by_tier[{tier!r}] must be a non-empty subset of seconds")
+    if spec.has("person_generation") != bool(spec.person_generation):
+        fail("the person_generation feature and the person_generation values must come together")
+    if spec.max_n < 1:
+        fail("max_n must be at least 1")
+    if any(not alias.startswith(f"{spec.provider}/") or alias == spec.id for alias in spec.aliases):
+        fail(f"aliases must be other '{spec.provider}/...' ids")
+    if spec.deprecated_on and spec.retires_on and spec.deprecated_on > spec.retires_on:
+        fail("deprecated_on is after retires_on")
     if spec.default_size not in spec.sizes:
-        raise ValueError(f"catalogue row {model_id}: default_size not among sizes")
+        fail("default_size not among sizes")
     if spec.default_seconds not in spec.allowed_seconds(spec.default_size):
-        raise ValueError(f"catalogue row {model_id}: default_seconds not allowed at default_size")
-    return spec
+        fail("default_seconds not allowed at default_size")
 
 
 @cache

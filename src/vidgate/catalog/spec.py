@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from vidgate.errors import invalid_value
+
 Lifecycle = Literal["active", "deprecated", "retired"]
 
 FEATURES: frozenset[str] = frozenset(
@@ -52,6 +54,9 @@ class ModelSpec:
         return feature in self.features
 
     def tier(self, size: str) -> str:
+        """The resolution tier of ``size``; a size the model lacks is a BadRequestError naming the sizes."""
+        if size not in self.sizes:
+            raise invalid_value("size", size, list(self.sizes))
         return self.sizes[size]
 
     def allowed_seconds(self, size: str | None = None) -> tuple[int, ...]:
@@ -61,7 +66,8 @@ class ModelSpec:
         return self.seconds
 
     def price_per_second(self, size: str, *, generate_audio: bool | None = None) -> Decimal:
-        tier = self.sizes[size]
+        """USD per second at ``size``; ``generate_audio=False`` picks Vertex's video-only rate if any."""
+        tier = self.tier(size)
         if generate_audio is False and tier in self.prices_no_audio:
             return self.prices_no_audio[tier]
         return self.prices[tier]

@@ -6,6 +6,7 @@ with the param's name and the allowed values, in OpenAI's wording.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from vidgate.types import ImageInput, VideoRequest
 MAX_PROMPT_CHARS = 32000
 MAX_REFERENCE_IMAGES = 3
 _SEED_MAX = 4294967295
+_DIGITS = re.compile(r"[1-9][0-9]*|0")
 
 
 def aspect_ratio(size: str) -> str:
@@ -30,7 +32,7 @@ def aspect_ratio(size: str) -> str:
 def parse_size(size: str) -> tuple[int, int]:
     """``"1280x720"`` -> (1280, 720); raises BadRequestError on anything else."""
     parts = size.lower().split("x")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
         raise BadRequestError(f"Invalid size '{size}': expected 'WIDTHxHEIGHT'.", param="size")
     return int(parts[0]), int(parts[1])
 
@@ -41,9 +43,11 @@ def _seconds(spec: ModelSpec, raw: str | int | None, size: str) -> int:
         return spec.default_seconds if spec.default_seconds in allowed else allowed[-1]
     if isinstance(raw, bool):
         raise invalid_value("seconds", raw, [str(s) for s in allowed])
-    text = str(raw).strip()
-    if not text.isdigit() or int(text) not in allowed:
-        if text.isdigit() and int(text) in spec.seconds:
+    text = str(raw)
+    # Only a plain decimal integer names a duration: "08", " 8" and "８" are not among '4', '8', '12'.
+    canonical = _DIGITS.fullmatch(text) is not None
+    if not canonical or int(text) not in allowed:
+        if canonical and int(text) in spec.seconds:
             raise BadRequestError(
                 f"Invalid value: '{text}'. At size {size} ({spec.tier(size)}) {spec.id} supports "
                 f"seconds {', '.join(repr(str(s)) for s in allowed)}.",
@@ -78,7 +82,13 @@ def validate(
     user: str | None = None,
     extra_body: dict[str, Any] | None = None,
 ) -> VideoRequest:
-    if not isinstance(prompt, str) or not prompt.strip():
+    if prompt is not None and not isinstance(prompt, str):
+        raise BadRequestError(
+            f"Invalid type for 'prompt': expected a string, but got {type(prompt).__name__} instead.",
+            param="prompt",
+            code="invalid_type",
+        )
+    if prompt is None or not prompt.strip():
         raise BadRequestError(
             "Missing required parameter: 'prompt'.", param="prompt", code="missing_required_parameter"
         )

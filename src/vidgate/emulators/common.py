@@ -47,7 +47,7 @@ class EmuJob:
     extra: dict[str, object] = field(default_factory=dict)
 
     def state(self, now: float | None = None) -> tuple[EmuStatus, int]:
-        elapsed = (now or time.time()) - self.created_at
+        elapsed = (time.time() if now is None else now) - self.created_at
         if elapsed >= self.processing_seconds:
             return ("failed" if self.outcome != "ok" else "completed"), 100
         if elapsed < self.processing_seconds * 0.1:
@@ -70,7 +70,10 @@ def new_id(prefix: str = "", nbytes: int = 16) -> str:
 def key_ok(settings: EmulatorSettings, presented: str | None) -> bool:
     if not presented:
         return False
-    return settings.api_key is None or secrets.compare_digest(presented, settings.api_key)
+    # compare bytes: compare_digest refuses non-ASCII str, and a client may send any header value
+    return settings.api_key is None or secrets.compare_digest(
+        presented.encode("utf-8"), settings.api_key.encode("utf-8")
+    )
 
 
 def faults_book(settings: EmulatorSettings) -> FaultBook:

@@ -60,8 +60,9 @@ class FaultBook:
 
     @staticmethod
     def outcome(plan: dict[str, int]) -> str:
-        if "filtered" in plan:
+        """``filtered`` beats ``fail`` beats ``ok``; a count of 0 (``[fault:failx0]``) turns a default off."""
+        if plan.get("filtered", 0) > 0:
             return "filtered"
-        if "fail" in plan:
+        if plan.get("fail", 0) > 0:
             return "fail"
         return "ok"

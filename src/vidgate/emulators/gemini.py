@@ -18,31 +18,22 @@ import secrets
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec, find_model
-from vidgate.emulators.common import DropResponse, EmulatorSettings, faults_book, key_ok
+from vidgate.emulators.common import EmulatorSettings, key_ok
 from vidgate.emulators.google_common import (
-    FAILED_ERROR,
     GoogleError,
     Operation,
-    OperationStore,
-    create_fault,
-    download_fault,
+    VeoEmulator,
     error_info,
     filtered_reason,
-    google_error_handler,
-    http_error_handler,
+    google_app,
     invalid,
-    maybe_slow,
-    new_job,
     not_found,
     operation_id,
-    parse_veo_request,
-    poll_fault,
     read_json,
     render_sample,
 )
@@ -64,11 +55,9 @@ def _model(version: str, model: str) -> ModelSpec:
     return spec
 
 
-class GeminiEmulator:
+class GeminiEmulator(VeoEmulator):
     def __init__(self, settings: EmulatorSettings) -> None:
-        self.settings = settings
-        self.faults = faults_book(settings)
-        self.ops = OperationStore()
+        super().__init__(settings)
         self.storage: dict[str, str] = {}  # storage token -> file id
 
     def authenticate(self, request: Request) -> str:
@@ -91,14 +80,7 @@ class GeminiEmulator:
         key = self.authenticate(request)
         version, model = request.path_params["version"], request.path_params["model"]
         spec = _model(version, model)
-        body = await read_json(request)
-        veo = parse_veo_request(body, spec, "gemini")
-        plan = self.faults.plan(veo.prompt)
-        await maybe_slow(self.settings, plan)
-        fault = create_fault(self.faults, veo.prompt, plan)
-        if fault is not None:
-            raise fault
-        job = new_job(veo, model, self.settings, plan)
+        veo, job = await self.start(await read_json(request), spec, "gemini", model)
         op = Operation(
             name=f"models/{model}/operations/{job.id}",
             job=job,
@@ -110,11 +92,9 @@ class GeminiEmulator:
         return JSONResponse({"name": op.name})
 
     def operation_json(self, op: Operation) -> dict[str, Any]:
-        status, _progress = op.job.state()
-        if status in ("queued", "in_progress"):
-            return {"name": op.name}
-        if op.job.outcome == "fail":
-            return {"name": op.name, "done": True, "error": dict(FAILED_ERROR)}
+        unfinished = self.unfinished_json(op)
+        if unfinished is not None:
+            return unfinished
         if op.job.outcome == "filtered":
             result: dict[str, Any] = {
                 "raiMediaFilteredCount": op.sample_count,
@@ -140,13 +120,8 @@ class GeminiEmulator:
         op = self.ops.get(name)
         if version not in VERSIONS or op is None or op.owner != key:
             raise not_found(f"Operation {name} not found.")  # another key's operation does not exist for you
-        await maybe_slow(self.settings, op.job.plan)
-        fault = poll_fault(self.faults, op.job)
-        if fault is not None:
-            raise fault
-        if self.faults.fire(op.job.id, "drop", op.job.plan):
-            return DropResponse()  # type: ignore[return-value]
-        return JSONResponse(self.operation_json(op))
+        dropped = await self.poll_faults(op)
+        return dropped if dropped is not None else JSONResponse(self.operation_json(op))
 
     async def download(self, request: Request) -> Response:
         key = self.authenticate(request)
@@ -163,10 +138,7 @@ class GeminiEmulator:
             )
         if request.query_params.get("alt") != "media":
             raise invalid("Only media downloads are supported: add alt=media.")
-        await maybe_slow(self.settings, op.job.plan)
-        fault = download_fault(self.faults, op.job)
-        if fault is not None:
-            raise fault
+        await self.download_faults(op)
         token = secrets.token_urlsafe(16)
         self.storage[token] = file_id
         location = str(request.url_for("storage", token=token, filename=f"{file_id}.mp4"))
@@ -196,9 +168,4 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
             "/_storage/{token}/{filename}", emulator.serve_storage, methods=["GET", "HEAD"], name="storage"
         ),
     ]
-    app = Starlette(
-        routes=routes,
-        exception_handlers={GoogleError: google_error_handler, HTTPException: http_error_handler},
-    )
-    app.state.emulator = emulator
-    return app
+    return google_app(routes, emulator)

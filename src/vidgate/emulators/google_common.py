@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec, aspect_ratio
-from vidgate.emulators.common import EmuJob, EmulatorSettings
+from vidgate.emulators.common import DropResponse, EmuJob, EmulatorSettings, faults_book
 from vidgate.emulators.faults import FaultBook
 from vidgate.render import RenderSpec, render
 
@@ -492,3 +494,65 @@ async def render_sample(settings: EmulatorSettings, job: EmuJob, index: int) -> 
     )
     rendered = await anyio.to_thread.run_sync(lambda: render(spec, cache_dir=settings.cache_dir))
     return rendered.video
+
+
+# ---- the steps both emulators take --------------------------------------------------------------
+
+
+class VeoEmulator:
+    """State and fault handling common to the Gemini and Vertex emulators; the routes, auth and
+    operation JSON stay in each service's own module."""
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self.settings = settings
+        self.faults = faults_book(settings)
+        self.ops = OperationStore()
+
+    async def start(
+        self, body: dict[str, Any], spec: ModelSpec, service: Service, model: str
+    ) -> tuple[VeoRequest, EmuJob]:
+        """Check a create body and apply its create-time faults; the new job (not stored yet)."""
+        veo = parse_veo_request(body, spec, service)
+        plan = self.faults.plan(veo.prompt)
+        await maybe_slow(self.settings, plan)
+        fault = create_fault(self.faults, veo.prompt, plan)
+        if fault is not None:
+            raise fault
+        return veo, new_job(veo, model, self.settings, plan)
+
+    async def poll_faults(self, op: Operation) -> Response | None:
+        """Poll-time faults: slowness, an error (raised), or a cut connection (the response to send)."""
+        await maybe_slow(self.settings, op.job.plan)
+        fault = poll_fault(self.faults, op.job)
+        if fault is not None:
+            raise fault
+        if self.faults.fire(op.job.id, "drop", op.job.plan):
+            return DropResponse()  # type: ignore[return-value]
+        return None
+
+    async def download_faults(self, op: Operation) -> None:
+        await maybe_slow(self.settings, op.job.plan)
+        fault = download_fault(self.faults, op.job)
+        if fault is not None:
+            raise fault
+
+    @staticmethod
+    def unfinished_json(op: Operation) -> dict[str, Any] | None:
+        """The operation while it runs (``done`` absent, as proto3 JSON omits a false bool) or after it
+        failed; None once it has a response."""
+        status, _progress = op.job.state()
+        if status in ("queued", "in_progress"):
+            return {"name": op.name}
+        if op.job.outcome == "fail":
+            return {"name": op.name, "done": True, "error": dict(FAILED_ERROR)}
+        return None
+
+
+def google_app(routes: list[Route], emulator: VeoEmulator) -> Starlette:
+    """An ASGI app answering errors in Google's envelope, with the emulator on ``app.state``."""
+    app = Starlette(
+        routes=routes,
+        exception_handlers={GoogleError: google_error_handler, HTTPException: http_error_handler},
+    )
+    app.state.emulator = emulator
+    return app

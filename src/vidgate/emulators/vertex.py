@@ -21,30 +21,21 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec, find_model
-from vidgate.emulators.common import DropResponse, EmulatorSettings, faults_book, key_ok
+from vidgate.emulators.common import EmulatorSettings, key_ok
 from vidgate.emulators.google_common import (
-    FAILED_ERROR,
     GoogleError,
     Operation,
-    OperationStore,
-    create_fault,
-    download_fault,
+    VeoEmulator,
     error_info,
     filtered_reason,
-    google_error_handler,
-    http_error_handler,
+    google_app,
     invalid,
-    maybe_slow,
-    new_job,
     not_found,
-    parse_veo_request,
-    poll_fault,
     read_json,
     render_sample,
 )
@@ -82,12 +73,7 @@ def _gcs_not_found(bucket: str, name: str) -> JSONResponse:
     return JSONResponse(body, status_code=404)
 
 
-class VertexEmulator:
-    def __init__(self, settings: EmulatorSettings) -> None:
-        self.settings = settings
-        self.faults = faults_book(settings)
-        self.ops = OperationStore()
-
+class VertexEmulator(VeoEmulator):
     def authenticate(self, request: Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -106,14 +92,7 @@ class VertexEmulator:
     async def create(self, request: Request) -> Response:
         self.authenticate(request)
         resource, spec = _resource(request)
-        body = await read_json(request)
-        veo = parse_veo_request(body, spec, "vertex")
-        plan = self.faults.plan(veo.prompt)
-        await maybe_slow(self.settings, plan)
-        fault = create_fault(self.faults, veo.prompt, plan)
-        if fault is not None:
-            raise fault
-        job = new_job(veo, request.path_params["model"], self.settings, plan)
+        veo, job = await self.start(await read_json(request), spec, "vertex", request.path_params["model"])
         job.id = str(uuid.uuid4())
         outputs: list[str] = []
         if veo.storage_uri is not None:
@@ -130,11 +109,9 @@ class VertexEmulator:
         return JSONResponse({"name": op.name})
 
     async def operation_json(self, op: Operation) -> dict[str, Any]:
-        status, _progress = op.job.state()
-        if status in ("queued", "in_progress"):
-            return {"name": op.name}
-        if op.job.outcome == "fail":
-            return {"name": op.name, "done": True, "error": dict(FAILED_ERROR)}
+        unfinished = self.unfinished_json(op)
+        if unfinished is not None:
+            return unfinished
         response: dict[str, Any] = {"@type": RESPONSE_TYPE}
         if op.job.outcome == "filtered":
             response["raiMediaFilteredCount"] = op.sample_count
@@ -164,13 +141,8 @@ class VertexEmulator:
         op = self.ops.get(name)
         if op is None or not name.startswith(f"{resource}/operations/"):
             raise not_found(f"Operation {name} not found.")
-        await maybe_slow(self.settings, op.job.plan)
-        fault = poll_fault(self.faults, op.job)
-        if fault is not None:
-            raise fault
-        if self.faults.fire(op.job.id, "drop", op.job.plan):
-            return DropResponse()  # type: ignore[return-value]
-        return JSONResponse(await self.operation_json(op))
+        dropped = await self.poll_faults(op)
+        return dropped if dropped is not None else JSONResponse(await self.operation_json(op))
 
     async def storage_object(self, request: Request) -> Response:
         """GCS JSON API object read: metadata, or the bytes with ``alt=media``."""
@@ -180,10 +152,7 @@ class VertexEmulator:
         if found is None or found[0].job.state()[0] != "completed" or found[0].job.outcome != "ok":
             return _gcs_not_found(bucket, name)
         op, index = found
-        await maybe_slow(self.settings, op.job.plan)
-        fault = download_fault(self.faults, op.job)
-        if fault is not None:
-            raise fault
+        await self.download_faults(op)
         path = await render_sample(self.settings, op.job, index)
         if request.query_params.get("alt") != "media":
             return JSONResponse(
@@ -207,9 +176,4 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
         Route(MODEL_PATH + ":fetchPredictOperation", emulator.fetch, methods=["POST"]),
         Route("/storage/v1/b/{bucket}/o/{object:path}", emulator.storage_object, methods=["GET", "HEAD"]),
     ]
-    app = Starlette(
-        routes=routes,
-        exception_handlers={GoogleError: google_error_handler, HTTPException: http_error_handler},
-    )
-    app.state.emulator = emulator
-    return app
+    return google_app(routes, emulator)

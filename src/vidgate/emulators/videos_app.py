@@ -8,6 +8,7 @@ serving are common. Content comes from real renders (``vidgate.render``), stream
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -41,21 +42,23 @@ RETRY_AFTER_SECONDS = "1"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-class Dialect:
-    """What one host of the Videos API does its own way. Subclasses override the hooks."""
+class Dialect(ABC):
+    """What one host of the Videos API does its own way: auth and model names are abstract; the error
+    shapes default to OpenAI's and may be overridden."""
 
     prefix: str = "/v1"
     poll_after_header: bool = True
 
+    @abstractmethod
     def authenticate(self, request: Request, settings: EmulatorSettings) -> WireError | None:
-        raise NotImplementedError
+        """None when the caller may proceed, else the error to answer."""
 
     def check_query(self, request: Request) -> WireError | None:
         return None
 
+    @abstractmethod
     def resolve_model(self, model: object) -> tuple[str, ModelSpec]:
         """(the name to echo, its catalogue spec), or raise WireError."""
-        raise NotImplementedError
 
     def rate_limited(self, model: str) -> WireError:
         return openai_error(

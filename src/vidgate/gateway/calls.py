@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from vidgate.errors import APIError, AuthenticationError, PermissionDeniedError
-from vidgate.gateway.routing import Deployment
+from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED, Deployment
 from vidgate.providers.base import Capability, Credentials, Flow, Provider, ProviderJob
 from vidgate.providers.registry import get_provider
 from vidgate.transport import AsyncByteStream, AsyncRunner
@@ -88,7 +88,7 @@ def upstream_auth_failed(dep: Deployment, exc: APIError) -> APIError:
         f"The provider refused the gateway's credentials for deployment '{dep.id}' ({dep.model_name}): "
         f"{exc.message}",
         status_code=502,
-        code="upstream_authentication_failed",
+        code=UPSTREAM_AUTH_FAILED,
         type="upstream_error",
         provider=dep.provider,
     )

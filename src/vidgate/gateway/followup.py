@@ -3,6 +3,14 @@ final (settle or release, exactly once), free the concurrency slot, save.
 
 Used by ``GET /v1/videos/{id}`` when the stored state is stale and by the background poller. The
 caller holds the job's lease, so one refresh per job runs at a time across every replica.
+
+With webhooks configured (``webhooks = True``), the save that makes a job terminal also marks its
+event as owed (``webhook_pending``), in the same write: the poller of whichever replica claims the job
+next sends it and clears the mark, so an event survives the death of the process that saw the job
+finish.
+
+Poll errors never reach a client (the job backs off and is polled again), so they are reported to
+``on_upstream_error`` (provider, status) as they happen: the server counts them in its metrics.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from vidgate.errors import APIError, InternalServerError, ServiceUnavailableError
 from vidgate.gateway import jobs
@@ -22,6 +30,7 @@ from vidgate.types import TERMINAL_STATUSES
 
 log = logging.getLogger("vidgate.gateway")
 REFRESH_LEASE_SECONDS = 30.0
+DEPLOYMENT_GONE = "deployment_unavailable"
 
 
 def deployment_gone(job: JobRecord) -> ServiceUnavailableError:
@@ -29,7 +38,7 @@ def deployment_gone(job: JobRecord) -> ServiceUnavailableError:
     return ServiceUnavailableError(
         f"The deployment that created video '{job.id}' ({job.deployment_id}) is no longer configured; "
         "restore it in the gateway config to reach this video.",
-        code="deployment_unavailable",
+        code=DEPLOYMENT_GONE,
     )
 
 
@@ -45,15 +54,25 @@ class JobKeeper:
         self.router = router
         self.calls = calls
         self.clock = clock
-        self.listeners: list[Callable[[JobRecord], Awaitable[None]]] = []
+        self.webhooks = False  # mark terminal transitions as owing a webhook event
+        self.on_upstream_error: Callable[[str, int], None] | None = None
 
-    async def announce(self, job: JobRecord) -> None:
-        """Tell the listeners (the webhook sender) that ``job`` just reached its terminal state."""
-        for listener in list(self.listeners):
-            try:
-                await listener(job)
-            except Exception:
-                log.exception("terminal-state listener failed for %s", job.id)
+    def report_upstream(self, provider: str, error: APIError) -> None:
+        """Tell ``on_upstream_error`` about a provider error no client will see (the server counts
+        those that reach it itself)."""
+        hook = self.on_upstream_error
+        if hook is None:
+            return
+        try:
+            hook(error.provider or provider, error.status_code)
+        except Exception:
+            log.exception("upstream-error hook failed")
+
+    def became_terminal(self, job: JobRecord) -> None:
+        """``job`` has just reached its terminal state (to be saved by the caller): owe its webhook."""
+        if self.webhooks:
+            job.webhook_pending = True
+            job.webhook_failures = 0
 
     def due(self, job: JobRecord, now: float) -> bool:
         """Stale (the provider's hint has passed) or terminal with its money not yet final."""
@@ -93,6 +112,8 @@ class JobKeeper:
                 native = await self.calls.retrieve(dep, job.native_id)
             except APIError as exc:
                 log.warning("poll of %s (%s) failed: %s", job.id, job.deployment_id, exc)
+                if dep is not None:
+                    self.report_upstream(job.provider, exc)
                 transition = jobs.on_poll_error(job, exc, now)
             except Exception as exc:  # an adapter bug must not wedge the job: back off like any failure
                 log.exception("poll of %s (%s) raised", job.id, job.deployment_id)
@@ -101,12 +122,12 @@ class JobKeeper:
                 transition = jobs.advance(job, native, now)
         jobs.apply(job, transition)
         await self.finish(job, transition)
+        if transition.terminal and not was_terminal:
+            self.became_terminal(job)
         if not keep_lease:
             job.lease_owner = None
             job.lease_expires_at = None
         if await self.stores.jobs.save(job):
-            if transition.terminal and not was_terminal:
-                await self.announce(job)
             return job, transition
         await self.stores.jobs.release_lease(job.id, owner)
         current = await self.stores.jobs.get(job.id)
@@ -123,18 +144,21 @@ class JobKeeper:
             await self.stores.admission.release_slot(job.owner_key_id, job.id)
 
     async def settle(self, job: JobRecord) -> None:
-        """Charge the completed job: its seconds x the rate it was reserved at (the exact estimate)."""
+        """Charge the completed job for the videos it produced: per video, its seconds x the rate it was
+        reserved at (the exact estimate); videos the provider filtered out are not charged (Google bills
+        only generated videos), and the ledger releases the rest of the reservation."""
+        cost = jobs.settled_cost(job)
         entry = SpendEntry(
             id="spend_" + secrets.token_hex(12),
             key_id=job.owner_key_id,
             job_id=job.id,
             model_name=job.model_name,
             deployment_id=job.deployment_id,
-            seconds=float(job.seconds) * job.n,
+            seconds=float(job.seconds) * jobs.billable_videos(job),
             size=job.size,
-            cost_micros=job.reserved_micros,
+            cost_micros=cost,
             created_at=int(self.clock()),
-            metadata={"provider": job.provider},
+            metadata={"provider": job.provider, "videos": jobs.billable_videos(job), "requested": job.n},
         )
         await self.stores.ledger.settle(entry)
-        job.cost_micros = job.reserved_micros
+        job.cost_micros = cost

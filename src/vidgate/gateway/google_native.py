@@ -223,9 +223,12 @@ def _payload_response(job: JobRecord) -> dict[str, Any]:
 
 
 def sample_count(job: JobRecord) -> int:
-    """How many videos a completed job has: as the provider reported them, else as requested."""
+    """How many videos a completed job has: as the provider reported them (in its stored reply, else as
+    counted at completion), else as requested."""
     found = samples(job.native_payload)
-    return len(found) if found else job.n
+    if found:
+        return len(found)
+    return job.videos_generated if job.videos_generated is not None else job.n
 
 
 def _filter_fields(job: JobRecord) -> dict[str, Any]:

@@ -33,15 +33,32 @@ _ORDER: dict[str, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed
 def needs_work(job: JobRecord) -> bool:
     """True while the poller still has something to do for ``job``: it is not terminal, or its money
     is not final (``cost_micros`` is None until settled; a failed job is set to 0 when its reservation
-    is released), or it completed and its content is not in the content store yet. Deleted jobs never
-    need work (delete settles or releases first). Every ``JobStore.claim_due`` uses exactly this."""
+    is released), or its terminal-state webhook is still owed, or it completed and its content is not
+    in the content store yet. Deleted jobs never need work (delete settles or releases first). Every
+    ``JobStore.claim_due`` uses exactly this."""
     if job.deleted:
         return False
     if job.status not in TERMINAL_STATUSES:
         return True
-    if job.cost_micros is None:
+    if job.cost_micros is None or job.webhook_pending:
         return True
     return job.status == "completed" and not job.content_stored
+
+
+def billable_videos(job: JobRecord) -> int:
+    """The videos a completed job is charged for: those the provider returned (never more than asked
+    for), or all ``n`` when the provider does not report a count."""
+    if job.videos_generated is None:
+        return job.n
+    return max(0, min(job.videos_generated, job.n))
+
+
+def settled_cost(job: JobRecord) -> int:
+    """The charge for a completed job: the reservation (the exact estimate for ``n`` videos) per video,
+    times the videos generated; the rest of the reservation is released by the settlement."""
+    if job.n <= 0:
+        return job.reserved_micros
+    return job.reserved_micros * billable_videos(job) // job.n
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class Transition:
     next_poll_at: float
     poll_failures: int
     native_payload: dict[str, Any] | None = None  # None: keep the stored one
+    videos_generated: int | None = None  # None: keep the stored count
     settle: bool = False  # completed and not yet settled: turn the reservation into spend
     release: bool = False  # failed and not yet released: drop the reservation
     release_slot: bool = False  # terminal: give the concurrency slot back (idempotent)
@@ -144,6 +162,7 @@ def advance(job: JobRecord, native: ProviderJob, now: float) -> Transition:
             next_poll_at=now,
             poll_failures=0,
             native_payload=payload,
+            videos_generated=len(native.outputs) if native.outputs else None,
         )
         return _with_effects(job, done)
     if status == "failed":
@@ -241,3 +260,5 @@ def apply(job: JobRecord, t: Transition) -> None:
     job.poll_failures = t.poll_failures
     if t.native_payload is not None:
         job.native_payload = t.native_payload
+    if t.videos_generated is not None:
+        job.videos_generated = t.videos_generated

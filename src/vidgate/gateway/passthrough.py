@@ -5,7 +5,9 @@ budgets, cost tracking, logging and ownership. A create runs the same steps as `
 authenticate -> model allowed for the key -> the Google body checked against the catalogue (400 naming
 Google's field, before any provider call) -> rate limit -> concurrency slot -> the exact reservation
 (seconds x rate x sampleCount, Veo's default duration when none is given) -> the body forwarded
-unchanged to a deployment of the model with the deployment's own credentials -> the operation stored
+unchanged to a deployment of the model with the deployment's own credentials (falling back to the
+next deployment only on a definite refusal; an ambiguous failure answers ``upstream_outcome_unknown``,
+see ``routing.create_failure``) -> the operation stored
 as a job owned by the caller (``api_surface`` "gemini"/"vertex_ai"). The client gets the operation with
 the gateway's ids: its name ends in ``/operations/{video id}``, so the same job is ``GET
 /v1/videos/{video id}`` for the same key, and Google's routes serve any of the caller's jobs on a
@@ -38,7 +40,7 @@ from vidgate.gateway.content import ContentStream, live
 from vidgate.gateway.followup import deployment_gone
 from vidgate.gateway.google_native import Surface
 from vidgate.gateway.records import JobRecord
-from vidgate.gateway.routing import Deployment, fallback_eligible
+from vidgate.gateway.routing import Deployment, create_failure, outcome_unknown
 from vidgate.gateway.service import GatewayService, deployments_busy
 from vidgate.gateway.views import new_video_id
 from vidgate.providers import google_passthrough as wire
@@ -148,6 +150,30 @@ class GooglePassthrough:
             raise first_error
         now = svc.clock()
         await svc._check_rate(p.key, now)
+        refused: list[tuple[str, APIError]] = []
+        shown: BaseException | None = None
+        try:
+            job_id = await self._create_on(checked, p, body, native.prompt, surface, now, refused)
+        except BaseException as exc:
+            shown = exc
+            raise
+        finally:
+            svc._count_refusals(refused, shown)
+        return {"name": f"{resource}/operations/{job_id}"}
+
+    async def _create_on(
+        self,
+        checked: list[tuple[Deployment, VideoRequest]],
+        p: Principal,
+        body: dict[str, Any],
+        prompt: str | None,
+        surface: Surface,
+        now: float,
+        refused: list[tuple[str, APIError]],
+    ) -> str:
+        """Forward to the deployments in order until one accepts (the same rules as ``create_video``:
+        only a definite refusal moves on); the new job's id. ``refused`` collects those refusals."""
+        svc = self.service
         last_error: APIError | None = None
         attempts = 1 + svc.config.router_settings.num_retries
         for dep, req in checked:
@@ -158,28 +184,37 @@ class GooglePassthrough:
                 continue
             attempts -= 1
             micros = self.price(dep, req)
-            job_id = new_video_id()
+            job_id = new_video_id(now)
             await svc._admit(p, job_id, micros)
             try:
                 with svc.router.in_flight(dep.id):
                     op = await self._forward(dep, body)
             except BaseException as exc:
                 await svc._give_back(p, job_id)
-                if not (isinstance(exc, APIError) and fallback_eligible(exc)):
+                if not isinstance(exc, APIError):
                     raise
-                log.warning("pass-through create on %s failed, trying the next deployment: %s", dep.id, exc)
+                failure = create_failure(exc)
+                if failure == "rejected":
+                    raise
                 svc.router.report_failure(dep.id)
+                if failure == "ambiguous":  # a job may exist upstream: never start a second one elsewhere
+                    log.error(
+                        "pass-through create on %s has an unknown outcome, not retried: %s", dep.id, exc
+                    )
+                    raise outcome_unknown(dep, exc) from exc
+                log.warning("pass-through create on %s refused, trying the next deployment: %s", dep.id, exc)
+                refused.append((dep.provider, exc))
                 last_error = exc
                 continue
             svc.router.report_success(dep.id)
             started = read_operation(op, fallback_model=dep.model)
             if started.status == "in_progress":  # just accepted: queued, as the adapters report it
                 started = replace(started, status="queued", progress=0)
-            job = self._new_job(job_id, p, dep, req, native.prompt, micros, surface, now)
+            job = self._new_job(job_id, p, dep, req, prompt, micros, surface, now)
             job.native_id = started.native_id
             await svc._store_new(p, job, started, now)
-            return {"name": f"{resource}/operations/{job_id}"}
-        raise last_error or deployments_busy(deps[0].model_name)
+            return job_id
+        raise last_error or deployments_busy(checked[0][0].model_name)
 
     async def _forward(self, dep: Deployment, body: dict[str, Any]) -> dict[str, Any]:
         calls = self.service.calls

@@ -68,6 +68,12 @@ class JobRecord:
     native_payload: dict[str, Any] = field(default_factory=dict)  # last provider reply (pass-through)
     deleted: bool = False
     version: int = 0  # optimistic concurrency: bumped by every successful save
+    # How many videos the provider returned when the job completed (Veo's sampleCount > 1 may come back
+    # with some samples safety-filtered); None when the provider does not say (then all ``n``). Only
+    # returned videos are charged.
+    videos_generated: int | None = None
+    webhook_pending: bool = False  # a terminal-state event is owed to the webhook URL (cleared on delivery)
+    webhook_failures: int = 0  # failed delivery attempts of that event
 
 
 @dataclass

@@ -3,6 +3,15 @@ fallbacks to other public model names.
 
 Only creates are routed. Every follow-up (status, content, remix, delete) goes to the deployment that
 created the job, looked up by id with ``Router.get``; a job is never moved to another deployment.
+
+A create is a paid call, so a failed one falls back only when the provider certainly did not start a
+job (``create_failure``): an explicit refusal (429, 503), a connection that was never established, or
+the provider refusing the gateway's own credentials (401/403). A failure after the request may have
+reached the provider (read timeout, connection broken mid-request, 500/502/504, anything else 5xx) is
+*ambiguous*: the provider may have created a paid job the gateway knows nothing about, and another
+deployment would make a second one. It is answered with ``upstream_outcome_unknown`` (502, or 504 for
+timeouts) and not retried. A 4xx about the request itself never falls back either: every deployment
+would refuse it the same way.
 """
 
 from __future__ import annotations
@@ -15,9 +24,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+import httpx
+
 from vidgate.catalog import ModelSpec
-from vidgate.errors import APIError
+from vidgate.errors import APIConnectionError, APIError, Timeout
 from vidgate.providers.base import Credentials
+from vidgate.transport.http import never_sent
 
 RoutingStrategy = Literal["simple-shuffle", "least-busy"]
 ROUTING_STRATEGIES: tuple[str, ...] = ("simple-shuffle", "least-busy")
@@ -39,10 +51,46 @@ class Deployment:
     weight: float = 1.0
 
 
+CreateFailure = Literal["refused", "ambiguous", "rejected"]
+UPSTREAM_AUTH_FAILED = "upstream_authentication_failed"  # the code of ``calls.upstream_auth_failed``
+
+
+def create_failure(error: APIError) -> CreateFailure:
+    """What a failed create tells about the provider's side.
+
+    ``refused``: no job was started (429, 503, the connection was never established, the provider
+    refused the gateway's credentials): safe to try another deployment. ``ambiguous``: the request may
+    have reached the provider and a job may exist (timeouts, a connection broken after sending, 5xx,
+    a 408 reply). ``rejected``: the provider refused the request itself (4xx): final."""
+    if error.code == UPSTREAM_AUTH_FAILED or (error.provider is not None and error.status_code in (401, 403)):
+        return "refused"
+    if isinstance(error, APIConnectionError) and isinstance(error.__cause__, httpx.HTTPError):
+        return "refused" if never_sent(error.__cause__) else "ambiguous"
+    if error.status_code in (429, 503):
+        return "refused"
+    if error.status_code == 408 or error.status_code >= 500 or isinstance(error, APIConnectionError):
+        return "ambiguous"
+    return "rejected"
+
+
 def fallback_eligible(error: APIError) -> bool:
-    """Upstream trouble another deployment may not have: 408, 429, 5xx and connection failures.
-    A 4xx about the request itself (validation, content policy, auth of the caller) never falls back."""
-    return error.status_code in (408, 429) or error.status_code >= 500
+    """A create that failed this way may be tried on another deployment (``create_failure`` refused)."""
+    return create_failure(error) == "refused"
+
+
+def outcome_unknown(dep: Deployment, error: APIError) -> APIError:
+    """The answer to an ambiguous create failure: 504 for a timeout, else 502, in OpenAI's envelope."""
+    timed_out = isinstance(error, Timeout) or error.status_code in (408, 504)
+    return APIError(
+        f"The create on deployment '{dep.id}' ({dep.model_name}) failed after the request may have reached "
+        f"the provider ({error.message}), so the upstream outcome is unknown: the provider may have "
+        "started a job. The gateway did not retry it on another deployment (that could start a second "
+        "paid job); nothing was reserved or charged and no video was recorded.",
+        status_code=504 if timed_out else 502,
+        code="upstream_outcome_unknown",
+        type="upstream_error",
+        provider=dep.provider,
+    )
 
 
 @dataclass

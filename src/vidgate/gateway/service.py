@@ -1,9 +1,14 @@
 """The gateway's use cases: what each endpoint does, with no HTTP in sight (``server/`` calls these).
 
 Create: authenticate -> model allowed -> validate against the catalogue (400 before any provider call)
--> rate limit -> concurrency slot -> exact reservation -> provider create (on upstream trouble: give
-back the slot and the reservation, cool the deployment down, try the next deployment or fallback) ->
-store the job pinned to its deployment. Everything after create goes to that deployment only.
+-> rate limit -> concurrency slot -> exact reservation -> provider create -> store the job pinned to its
+deployment. Everything after create goes to that deployment only. When the provider create fails, the
+slot and the reservation are given back and (``routing.create_failure``): a definite refusal (429,
+503, connection never established, the provider refusing the gateway's credentials) cools the
+deployment down and tries the next deployment or fallback model; an ambiguous failure (timeout,
+connection broken after sending, 5xx) cools it down and answers 502/504 ``upstream_outcome_unknown``
+without trying elsewhere, because the provider may have started a paid job and a second deployment
+would start another; a 4xx about the request is answered as it is.
 
 Ownership: a job is visible only to the key that created it; anyone else gets the same 404 as for an
 unknown id. The master key owns the jobs it creates (as ``master``) and, like any key, sees only those.
@@ -35,7 +40,7 @@ from vidgate.gateway.content import ContentStream, from_store, live
 from vidgate.gateway.followup import JobKeeper, deployment_gone
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
-from vidgate.gateway.routing import Deployment, Router, fallback_eligible
+from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
 from vidgate.gateway.views import new_video_id, to_list, to_video
 from vidgate.providers.base import Capability, ProviderJob
 from vidgate.transport import AsyncRunner
@@ -119,8 +124,27 @@ class GatewayService:
         self.instance_id = instance_id or "gw-" + secrets.token_hex(6)
         self.auth = Authenticator(stores.keys, config.master_key, ttl=auth_ttl)
         self.keeper = JobKeeper(stores, self.router, self.calls, clock=clock)
+        self.keeper.webhooks = bool(config.webhook_url and config.webhook_secret)
         self.admin = KeyAdmin(stores, self.auth, self.router.model_names, clock=clock)
         self.started_at = int(clock())
+
+    @property
+    def on_upstream_error(self) -> Callable[[str, int], None] | None:
+        """Called with (provider, status) for each provider error no client sees: background and
+        refresh polls, content copies, and create attempts that fell back to another deployment. The
+        errors a request answers with carry ``provider`` and are the server's to count."""
+        return self.keeper.on_upstream_error
+
+    @on_upstream_error.setter
+    def on_upstream_error(self, hook: Callable[[str, int], None] | None) -> None:
+        self.keeper.on_upstream_error = hook
+
+    def _count_refusals(self, refused: list[tuple[str, APIError]], shown: BaseException | None) -> None:
+        """Report the refused create attempts of one request, except the error the caller is answered
+        with when it carries its provider (the server counts that one)."""
+        for provider, error in refused:
+            if error is not shown or error.provider is None:
+                self.keeper.report_upstream(provider, error)
 
     # ---- auth and models ---------------------------------------------------------------------
 
@@ -168,6 +192,26 @@ class GatewayService:
             raise next(x for x in own if isinstance(x, APIError))
         now = self.clock()
         await self._check_rate(p.key, now)
+        refused: list[tuple[str, APIError]] = []
+        shown: BaseException | None = None
+        try:
+            return await self._create_on(plan, p, req, now, refused)
+        except BaseException as exc:
+            shown = exc
+            raise
+        finally:
+            self._count_refusals(refused, shown)
+
+    async def _create_on(
+        self,
+        plan: list[Deployment],
+        p: Principal,
+        req: CreateVideo,
+        now: float,
+        refused: list[tuple[str, APIError]],
+    ) -> Video:
+        """Try the plan's deployments in order until one creates the job (see the module docstring for
+        which failures move on); ``refused`` collects the refusals that did."""
         last_error: APIError | None = None
         tries: dict[str, int] = {}
         budget = 1 + self.config.router_settings.num_retries
@@ -181,19 +225,26 @@ class GatewayService:
                 last_error = last_error or deployments_busy(req.model)
                 continue
             tries[dep.model_name] = tries.get(dep.model_name, 0) + 1
-            job_id = new_video_id()
+            job_id = new_video_id(now)
             await self._admit(p, job_id, priced.micros)
             try:
                 with self.router.in_flight(dep.id):
                     native = await self.calls.create(dep, priced.req)
             except BaseException as exc:
                 await self._give_back(p, job_id)
-                if not (isinstance(exc, APIError) and fallback_eligible(exc)):
+                if not isinstance(exc, APIError):
                     raise
-                log.warning(
-                    "create on %s (%s) failed, trying the next deployment: %s", dep.id, dep.model_name, exc
-                )
+                failure = create_failure(exc)
+                if failure == "rejected":
+                    raise
                 self.router.report_failure(dep.id)
+                if failure == "ambiguous":
+                    log.error("create on %s has an unknown outcome, not retried elsewhere: %s", dep.id, exc)
+                    raise outcome_unknown(dep, exc) from exc
+                log.warning(
+                    "create on %s (%s) refused, trying the next deployment: %s", dep.id, dep.model_name, exc
+                )
+                refused.append((dep.provider, exc))
                 last_error = exc
                 continue
             self.router.report_success(dep.id)
@@ -312,8 +363,8 @@ class GatewayService:
             stored = await self.stores.jobs.get(job.id)
             if stored is not None:
                 await self.keeper.finish(stored, transition)
-                if await self.stores.jobs.save(stored):
-                    await self.keeper.announce(stored)
+                self.keeper.became_terminal(stored)
+                await self.stores.jobs.save(stored)  # lost race: the poller has it, effects are idempotent
                 job = stored
         return to_video(job)
 
@@ -412,13 +463,15 @@ class GatewayService:
             raise priced
         now = self.clock()
         await self._check_rate(p.key, now)
-        job_id = new_video_id()
+        job_id = new_video_id(now)
         await self._admit(p, job_id, priced.micros)
         try:
             with self.router.in_flight(dep.id):
                 native = await self.calls.remix(dep, source.native_id, prompt)
-        except BaseException:
+        except BaseException as exc:
             await self._give_back(p, job_id)
+            if isinstance(exc, APIError) and create_failure(exc) == "ambiguous":
+                raise outcome_unknown(dep, exc) from exc
             raise
         job = self._new_job(
             job_id,

@@ -183,7 +183,9 @@ def advance(flow: Flow[T], received: HttpReply | APIError | None) -> HttpCall:
 def drive(
     flow: Flow[T], replies: Sequence[HttpReply], error_for: ErrorMapper | None = None
 ) -> tuple[T, list[HttpCall]]:
-    """Run a flow against recorded replies (for tests): returns the result and the calls it made."""
+    """Run a flow against recorded replies (for tests): returns the result and the calls it made.
+
+    Every recorded reply must be used: a flow that makes fewer calls than recorded fails too."""
     calls: list[HttpCall] = []
     pending = list(replies)
     received: HttpReply | APIError | None = None
@@ -196,4 +198,6 @@ def drive(
             reply = pending.pop(0)
             received = outcome(call, reply, error_for) if error_for else reply
     except StopIteration as stop:
+        if pending:
+            raise AssertionError(f"flow finished with {len(pending)} recorded replies unused") from None
         return stop.value, calls

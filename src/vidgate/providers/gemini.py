@@ -15,48 +15,29 @@ It reads images only inline, so an ``https`` image URL is rejected before any re
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any, ClassVar
 
-from vidgate.catalog import find_model
-from vidgate.errors import APIError, AuthenticationError, BadRequestError, invalid_value
-from vidgate.providers.base import (
-    BaseProvider,
-    Capability,
-    Credentials,
-    Download,
-    Flow,
-    HttpCall,
-    HttpReply,
-    ProviderJob,
-)
-from vidgate.providers.google_wire import (
-    decode_inline,
-    google_error,
-    image_part,
-    json_object,
-    read_operation,
-    samples,
-)
-from vidgate.types import VideoRequest
+from vidgate.catalog import ModelSpec
+from vidgate.errors import AuthenticationError, BadRequestError
+from vidgate.providers.base import Credentials, HttpCall
+from vidgate.providers.google_veo import GoogleVeoProvider
+from vidgate.providers.google_wire import image_part
+from vidgate.types import ImageInput, VideoRequest
 
 DEFAULT_API_BASE = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"
 TOP_LEVEL_EXTRA = frozenset({"webhookConfig"})
-_SERVICE = "the Gemini API"
 # The file id in a generated video's URI (``.../v1beta/files/{id}:download?alt=media``).
 _FILE_URI = re.compile(r"^https://[^?#]*/files/([A-Za-z0-9_-]+)")
 _OPERATION_NAME = re.compile(r"^(models|tunedModels)/[A-Za-z0-9._-]+/operations/[A-Za-z0-9._-]+$")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-class GeminiProvider(BaseProvider):
+class GeminiProvider(GoogleVeoProvider):
     name: ClassVar[str] = "gemini"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.CREATE, Capability.RETRIEVE, Capability.DOWNLOAD}
-    )
-
-    # ---- plumbing -----------------------------------------------------------------------------
+    service: ClassVar[str] = "the Gemini API"
+    model_prefix: ClassVar[str] = "models/"
+    top_level_extra: ClassVar[frozenset[str]] = TOP_LEVEL_EXTRA
 
     @staticmethod
     def root(creds: Credentials) -> str:
@@ -75,119 +56,41 @@ class GeminiProvider(BaseProvider):
             )
         return {**creds.extra_headers, "x-goog-api-key": creds.api_key}
 
-    def error_for(self, reply: HttpReply) -> APIError:
-        return google_error(reply, self.name)
-
     # ---- create -------------------------------------------------------------------------------
 
-    def request_body(self, req: VideoRequest) -> dict[str, Any]:
-        """The ``:predictLongRunning`` body for a validated request (raises BadRequestError, no I/O)."""
-        model = req.model.removeprefix("models/")
-        if not _MODEL_ID.match(model):
-            raise BadRequestError(f"Invalid model name '{req.model}'.", param="model")
-        spec = find_model(f"{self.name}/{model}")
-        instance: dict[str, Any] = {"prompt": req.prompt}
-        if req.input_reference is not None:
-            instance["image"] = image_part(
-                req.input_reference, "input_reference", service=_SERVICE, allow_gcs=False
-            )
-        if req.last_frame is not None:
-            instance["lastFrame"] = image_part(
-                req.last_frame, "last_frame", service=_SERVICE, allow_gcs=False
-            )
-        if req.reference_images:
-            instance["referenceImages"] = [
-                {
-                    "image": image_part(img, "reference_images", service=_SERVICE, allow_gcs=False),
-                    "referenceType": "asset",
-                }
-                for img in req.reference_images
-            ]
+    def model_id(self, model: str) -> str:
+        bare = model.removeprefix(self.model_prefix)
+        if not _MODEL_ID.match(bare):
+            raise BadRequestError(f"Invalid model name '{model}'.", param="model")
+        return bare
+
+    def image(self, image: ImageInput, param: str) -> dict[str, str]:
+        return image_part(image, param, service=self.service, allow_gcs=False)
+
+    def audio_parameter(self, req: VideoRequest, spec: ModelSpec | None, parameters: dict[str, Any]) -> None:
         if req.generate_audio is not None:
             raise BadRequestError(
                 "The Gemini API has no 'generate_audio' switch (Veo 3 models always generate audio).",
                 param="generate_audio",
                 code="unsupported_parameter",
             )
-        parameters: dict[str, Any] = {"aspectRatio": req.aspect_ratio}
-        if spec is None or spec.send_resolution:
-            parameters["resolution"] = req.resolution
-        parameters["durationSeconds"] = int(req.seconds)
-        parameters["sampleCount"] = req.n
-        if req.negative_prompt is not None:
-            parameters["negativePrompt"] = req.negative_prompt
-        if req.person_generation is not None:
-            parameters["personGeneration"] = req.person_generation
-        if req.seed is not None:
-            parameters["seed"] = req.seed
-        body: dict[str, Any] = {"instances": [instance], "parameters": parameters}
-        for key, value in req.extra_body.items():
-            (body if key in TOP_LEVEL_EXTRA else parameters)[key] = value
-        return body
 
-    def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
-        body = self.request_body(req)
-        model = req.model.removeprefix("models/")
-        reply = yield HttpCall(
-            "POST",
-            f"{self.root(creds)}/models/{model}:predictLongRunning",
-            headers=self.headers(creds),
-            json=body,
-            retry_safe=False,
-        )
-        job = read_operation(json_object(reply), fallback_model=model)
-        if not job.native_id:
-            raise APIError(
-                "The Gemini API answered the create without an operation name.", provider=self.name
-            )
-        status = job.status if job.status != "in_progress" else "queued"
-        return replace(
-            job,
-            status=status,
-            progress=0 if status == "queued" else job.progress,
-            prompt=req.prompt,
-            size=req.size,
-            seconds=str(req.seconds),
-        )
+    def predict_url(self, model: str, creds: Credentials) -> str:
+        return f"{self.root(creds)}/models/{model.removeprefix(self.model_prefix)}:predictLongRunning"
 
     # ---- retrieve / download ------------------------------------------------------------------
 
-    def _operation_call(self, native_id: str, creds: Credentials) -> HttpCall:
+    def check_operation_name(self, native_id: str) -> None:
         if not _OPERATION_NAME.match(native_id):
             raise BadRequestError(
                 f"Invalid Gemini operation name '{native_id[:200]}': expected 'models/MODEL/operations/ID'.",
                 param="video_id",
             )
+
+    def poll_call(self, native_id: str, creds: Credentials) -> HttpCall:
         return HttpCall("GET", f"{self.root(creds)}/{native_id}", headers=self.headers(creds))
 
-    def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
-        reply = yield self._operation_call(native_id, creds)
-        return read_operation(json_object(reply))
-
-    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
-        """The first sample's bytes. Only ``video`` exists on Gemini (no thumbnail or spritesheet)."""
-        if variant != "video":
-            error = invalid_value("variant", variant, ["video"])
-            error.message += " The Gemini API has no thumbnail or spritesheet."
-            error.provider = self.name
-            raise error
-        reply = yield self._operation_call(native_id, creds)
-        op = json_object(reply)
-        job = read_operation(op)
-        if job.status != "completed":
-            reason = f": {job.error.message}" if job.error else ""
-            raise BadRequestError(
-                f"Video is not ready for download: status is '{job.status}'{reason}",
-                code="video_not_ready",
-                provider=self.name,
-            )
-        sample = samples(op)[0]
-        if sample.data_b64 is not None:
-            return Download(media_type=sample.mime_type, data=decode_inline(sample))
-        assert sample.uri is not None
-        return Download(media_type=sample.mime_type, call=self.file_call(sample.uri, creds))
-
-    def file_call(self, uri: str, creds: Credentials) -> HttpCall:
+    def sample_call(self, uri: str, creds: Credentials) -> HttpCall:
         """GET the file, rebuilt on the configured base as google-genai does (``files/{id}:download``);
         the API answers with a redirect to storage, which the runner follows."""
         match = _FILE_URI.match(uri)

@@ -16,13 +16,13 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from vidgate.errors import APIError, BadRequestError, NotFoundError
 from vidgate.providers.base import Credentials, Download, Flow, HttpCall
 from vidgate.providers.gemini import GeminiProvider
-from vidgate.providers.google_wire import decode_inline, json_object, read_operation, samples
-from vidgate.providers.vertex import VertexProvider, parse_gcs_uri
+from vidgate.providers.google_veo import GoogleVeoProvider
+from vidgate.providers.google_wire import json_object, read_operation, samples
+from vidgate.providers.vertex import VertexProvider
 from vidgate.types import ImageInput
 
 GOOGLE_PROVIDERS = ("gemini", "vertex_ai")
@@ -151,37 +151,24 @@ def read_native_body(body: object, provider: str) -> NativeRequest:
 
 # ---- calls on a deployment ----------------------------------------------------------------------
 
-_GEMINI = GeminiProvider()
-_VERTEX = VertexProvider()
+_ADAPTERS: dict[str, GoogleVeoProvider] = {"gemini": GeminiProvider(), "vertex_ai": VertexProvider()}
 
 
-def _check(provider: str) -> None:
-    if provider not in GOOGLE_PROVIDERS:
+def _adapter(provider: str) -> GoogleVeoProvider:
+    adapter = _ADAPTERS.get(provider)
+    if adapter is None:
         raise ValueError(f"not a Google provider: {provider!r}")
+    return adapter
 
 
 def create_call(provider: str, model: str, body: Mapping[str, Any], creds: Credentials) -> HttpCall:
     """``POST ...:predictLongRunning`` with the body as sent, on the deployment (never blindly re-sent)."""
-    _check(provider)
-    if provider == "gemini":
-        url = f"{_GEMINI.root(creds)}/models/{model.removeprefix('models/')}:predictLongRunning"
-        return HttpCall("POST", url, headers=_GEMINI.headers(creds), json=dict(body), retry_safe=False)
-    url = f"{_VERTEX.model_path(model, creds)}:predictLongRunning"
-    return HttpCall("POST", url, headers=_VERTEX.headers(creds), json=dict(body), retry_safe=False)
+    return _adapter(provider).create_call(model, body, creds)
 
 
 def operation_call(provider: str, native_id: str, creds: Credentials) -> HttpCall:
     """The poll: Gemini ``GET {operation name}``; Vertex ``POST {model}:fetchPredictOperation``."""
-    _check(provider)
-    if provider == "gemini":
-        return HttpCall("GET", f"{_GEMINI.root(creds)}/{native_id}", headers=_GEMINI.headers(creds))
-    resource = native_id.rpartition("/operations/")[0]
-    return HttpCall(
-        "POST",
-        f"{_VERTEX.root(creds)}/{resource}:fetchPredictOperation",
-        headers=_VERTEX.headers(creds),
-        json={"operationName": native_id},
-    )
+    return _adapter(provider).poll_call(native_id, creds)
 
 
 def create(provider: str, model: str, body: Mapping[str, Any], creds: Credentials) -> Flow[dict[str, Any]]:
@@ -202,24 +189,13 @@ def fetch_operation(provider: str, native_id: str, creds: Credentials) -> Flow[d
 def sample_download(provider: str, op: Mapping[str, Any], index: int, creds: Credentials) -> Download:
     """Where sample ``index`` of a done operation is: inline bytes, a Gemini file (the API redirects to
     storage; the runner follows), or a ``gs://`` object read through the GCS JSON API."""
-    _check(provider)
+    adapter = _adapter(provider)
     found = samples(op)
     if not 0 <= index < len(found):
         job = read_operation(op)
         reason = f" ({job.error.message})" if job.error else ""
         raise NotFoundError(f"The operation has no video {index}{reason}.", provider=provider)
-    sample = found[index]
-    if sample.data_b64 is not None:
-        return Download(media_type=sample.mime_type, data=decode_inline(sample))
-    assert sample.uri is not None
-    if provider == "gemini":
-        return Download(media_type=sample.mime_type, call=_GEMINI.file_call(sample.uri, creds))
-    bucket, name = parse_gcs_uri(sample.uri)
-    url = f"{_VERTEX.storage_base(creds)}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
-    return Download(
-        media_type=sample.mime_type,
-        call=HttpCall("GET", url, headers=_VERTEX.headers(creds), params={"alt": "media"}),
-    )
+    return adapter.sample_download(found[index], creds)
 
 
 def download_sample(provider: str, native_id: str, index: int, creds: Credentials) -> Flow[Download]:

@@ -32,10 +32,15 @@ def provider_names() -> list[str]:
     return sorted(names)
 
 
-@cache
 def get_provider(name: str) -> Provider:
-    """The adapter for ``name`` (``openai``, ``azure``, ``gemini``, ``vertex_ai``, ``local``, or a plugin)."""
-    name = ALIASES.get(name, name)
+    """The adapter for ``name`` (``openai``, ``azure``, ``gemini``, ``vertex_ai``, ``local``, or a plugin).
+
+    An alias gives the same instance as its canonical name (``vertex`` is ``vertex_ai``)."""
+    return _provider(ALIASES.get(name, name))
+
+
+@cache
+def _provider(name: str) -> Provider:
     if name in BUILTIN:
         return _load(BUILTIN[name])
     for ep in entry_points(group="vidgate.providers"):

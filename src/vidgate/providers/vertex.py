@@ -21,47 +21,25 @@ GCS routes too. ``extra_body`` keys go into ``parameters``, except ``labels`` (t
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from vidgate.catalog import find_model
-from vidgate.errors import APIError, AuthenticationError, BadRequestError, invalid_value
-from vidgate.providers.base import (
-    BaseProvider,
-    Capability,
-    Credentials,
-    Download,
-    Flow,
-    HttpCall,
-    HttpReply,
-    ProviderJob,
-)
-from vidgate.providers.google_wire import (
-    VERTEX_IMAGE_TYPES,
-    decode_inline,
-    google_error,
-    image_part,
-    json_object,
-    read_operation,
-    samples,
-)
+from vidgate.catalog import ModelSpec
+from vidgate.errors import APIError, AuthenticationError, BadRequestError
+from vidgate.providers.base import Credentials, HttpCall
+from vidgate.providers.google_veo import GoogleVeoProvider
+from vidgate.providers.google_wire import VERTEX_IMAGE_TYPES, image_part
 from vidgate.types import ImageInput, VideoRequest
 
 API_VERSION = "v1"
 STORAGE_BASE = "https://storage.googleapis.com"
 MULTI_REGIONS = frozenset({"us", "eu"})
 TOP_LEVEL_EXTRA = frozenset({"labels"})
-_SERVICE = "Vertex AI"
 _NAME_PART = re.compile(r"^[A-Za-z0-9._-]+$")
 _OPERATION_NAME = re.compile(
     r"^projects/[A-Za-z0-9._-]+/locations/[A-Za-z0-9._-]+/publishers/google/models/[A-Za-z0-9._-]+"
     r"/operations/[A-Za-z0-9._-]+$"
 )
-
-
-def _image(image: ImageInput, param: str) -> dict[str, str]:
-    return image_part(image, param, service=_SERVICE, allow_gcs=True, types=VERTEX_IMAGE_TYPES)
 
 
 def default_api_base(location: str) -> str:
@@ -82,11 +60,11 @@ def parse_gcs_uri(uri: str) -> tuple[str, str]:
     return bucket, name
 
 
-class VertexProvider(BaseProvider):
+class VertexProvider(GoogleVeoProvider):
     name: ClassVar[str] = "vertex_ai"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {Capability.CREATE, Capability.RETRIEVE, Capability.DOWNLOAD}
-    )
+    service: ClassVar[str] = "Vertex AI"
+    model_prefix: ClassVar[str] = "publishers/google/models/"
+    top_level_extra: ClassVar[frozenset[str]] = TOP_LEVEL_EXTRA
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -137,7 +115,7 @@ class VertexProvider(BaseProvider):
         return {**creds.extra_headers, "Authorization": f"Bearer {creds.access_token}"}
 
     def model_path(self, model: str, creds: Credentials) -> str:
-        model = model.removeprefix("publishers/google/models/")
+        model = model.removeprefix(self.model_prefix)
         if not _NAME_PART.match(model):
             raise BadRequestError(f"Invalid model name '{model}'.", param="model")
         return (
@@ -145,79 +123,33 @@ class VertexProvider(BaseProvider):
             f"/publishers/google/models/{model}"
         )
 
-    def error_for(self, reply: HttpReply) -> APIError:
-        return google_error(reply, self.name)
-
     # ---- create -------------------------------------------------------------------------------
 
-    def request_body(self, req: VideoRequest) -> dict[str, Any]:
-        """The ``:predictLongRunning`` body for a validated request (raises BadRequestError, no I/O).
+    def image(self, image: ImageInput, param: str) -> dict[str, str]:
+        return image_part(image, param, service=self.service, allow_gcs=True, types=VERTEX_IMAGE_TYPES)
 
-        ``generateAudio`` is sent for models with an audio switch: the request's value, else ``true``
-        (what the catalogue prices by default, and required by the Veo 3 previews).
-        """
-        model = req.model.removeprefix("publishers/google/models/")
-        spec = find_model(f"{self.name}/{model}")
-        instance: dict[str, Any] = {"prompt": req.prompt}
-        if req.input_reference is not None:
-            instance["image"] = _image(req.input_reference, "input_reference")
-        if req.last_frame is not None:
-            instance["lastFrame"] = _image(req.last_frame, "last_frame")
-        if req.reference_images:
-            instance["referenceImages"] = [
-                {
-                    "image": _image(img, "reference_images"),
-                    "referenceType": "asset",
-                }
-                for img in req.reference_images
-            ]
-        parameters: dict[str, Any] = {"aspectRatio": req.aspect_ratio}
-        if spec is None or spec.send_resolution:
-            parameters["resolution"] = req.resolution
-        parameters["durationSeconds"] = int(req.seconds)
-        parameters["sampleCount"] = req.n
-        if req.negative_prompt is not None:
-            parameters["negativePrompt"] = req.negative_prompt
-        if req.person_generation is not None:
-            parameters["personGeneration"] = req.person_generation
-        if req.seed is not None:
-            parameters["seed"] = req.seed
+    def audio_parameter(self, req: VideoRequest, spec: ModelSpec | None, parameters: dict[str, Any]) -> None:
+        """``generateAudio`` is sent for models with an audio switch: the request's value, else ``true``
+        (what the catalogue prices by default, and required by the Veo 3 previews)."""
         if spec is not None and spec.has("audio_toggle"):
             parameters["generateAudio"] = True if req.generate_audio is None else req.generate_audio
         elif req.generate_audio is not None:
             parameters["generateAudio"] = req.generate_audio
-        body: dict[str, Any] = {"instances": [instance], "parameters": parameters}
-        for key, value in req.extra_body.items():
-            (body if key in TOP_LEVEL_EXTRA else parameters)[key] = value
-        return body
 
-    def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
-        body = self.request_body(req)
-        url = f"{self.model_path(req.model, creds)}:predictLongRunning"
-        reply = yield HttpCall("POST", url, headers=self.headers(creds), json=body, retry_safe=False)
-        model = req.model.removeprefix("publishers/google/models/")
-        job = read_operation(json_object(reply), fallback_model=model)
-        if not job.native_id:
-            raise APIError("Vertex AI answered the create without an operation name.", provider=self.name)
-        status = job.status if job.status != "in_progress" else "queued"
-        return replace(
-            job,
-            status=status,
-            progress=0 if status == "queued" else job.progress,
-            prompt=req.prompt,
-            size=req.size,
-            seconds=str(req.seconds),
-        )
+    def predict_url(self, model: str, creds: Credentials) -> str:
+        return f"{self.model_path(model, creds)}:predictLongRunning"
 
     # ---- retrieve / download ------------------------------------------------------------------
 
-    def _fetch_call(self, native_id: str, creds: Credentials) -> HttpCall:
+    def check_operation_name(self, native_id: str) -> None:
         if not _OPERATION_NAME.match(native_id):
             raise BadRequestError(
                 f"Invalid Vertex AI operation name '{native_id[:200]}': expected "
                 "'projects/P/locations/L/publishers/google/models/M/operations/ID'.",
                 param="video_id",
             )
+
+    def poll_call(self, native_id: str, creds: Credentials) -> HttpCall:
         resource = native_id.rpartition("/operations/")[0]
         return HttpCall(
             "POST",
@@ -226,34 +158,8 @@ class VertexProvider(BaseProvider):
             json={"operationName": native_id},
         )
 
-    def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
-        reply = yield self._fetch_call(native_id, creds)
-        return read_operation(json_object(reply))
-
-    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
-        """The first video: inline bytes as they came, or the ``gs://`` object through the GCS JSON API."""
-        if variant != "video":
-            error = invalid_value("variant", variant, ["video"])
-            error.message += " Vertex AI has no thumbnail or spritesheet."
-            error.provider = self.name
-            raise error
-        reply = yield self._fetch_call(native_id, creds)
-        op = json_object(reply)
-        job = read_operation(op)
-        if job.status != "completed":
-            reason = f": {job.error.message}" if job.error else ""
-            raise BadRequestError(
-                f"Video is not ready for download: status is '{job.status}'{reason}",
-                code="video_not_ready",
-                provider=self.name,
-            )
-        sample = samples(op)[0]
-        if sample.data_b64 is not None:
-            return Download(media_type=sample.mime_type, data=decode_inline(sample))
-        assert sample.uri is not None
-        bucket, name = parse_gcs_uri(sample.uri)
+    def sample_call(self, uri: str, creds: Credentials) -> HttpCall:
+        """The ``gs://`` object through the GCS JSON API, with the same token."""
+        bucket, name = parse_gcs_uri(uri)
         url = f"{self.storage_base(creds)}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
-        return Download(
-            media_type=sample.mime_type,
-            call=HttpCall("GET", url, headers=self.headers(creds), params={"alt": "media"}),
-        )
+        return HttpCall("GET", url, headers=self.headers(creds), params={"alt": "media"})

@@ -17,12 +17,11 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
-from vidgate.errors import Timeout
 from vidgate.sdk.client import DEFAULT_WAIT_TIMEOUT, http_timeout, make_config
 from vidgate.sdk.ops import (
     Plan,
     Polled,
-    describe,
+    needs_vertex_token,
     plan_create,
     plan_delete,
     plan_download,
@@ -30,6 +29,7 @@ from vidgate.sdk.ops import (
     plan_remix,
     plan_retrieve,
     poll_delay,
+    wait_timeout,
 )
 from vidgate.sdk.resolve import Target
 from vidgate.transport import AsyncRunner, RetryPolicy
@@ -73,13 +73,17 @@ class AsyncClient:
         await self.aclose()
 
     async def _finish(self, target: Target) -> Target:
-        if target.provider == "vertex_ai" and not target.route.proxy and not target.creds.access_token:
+        if needs_vertex_token(target):
             return replace(target, creds=await awith_vertex_token(target.creds))
         return target
 
     async def _run(self, plan: Plan[T]) -> T:
+        return (await self._run_with_target(plan))[0]
+
+    async def _run_with_target(self, plan: Plan[T]) -> tuple[T, Target]:
+        """The result, and the finished target (a download reads its bytes with that target's errors)."""
         target = await self._finish(plan.target)
-        return await self._runner.run(plan.build(target), target.adapter.error_for)
+        return await self._runner.run(plan.build(target), target.adapter.error_for), target
 
 
 class AsyncVideos:
@@ -123,8 +127,7 @@ class AsyncVideos:
     async def content(self, video_id: str, variant: str = "video", model: str | None = None) -> VideoBytes:
         client = self._client
         plan = plan_download(client.config, video_id, model, variant)
-        target = await client._finish(plan.target)
-        download = await client._runner.run(plan.build(target), target.adapter.error_for)
+        download, target = await client._run_with_target(plan)
         async with client._runner.open(download, target.adapter.error_for) as stream:
             parts = [chunk async for chunk in stream.chunks]
             result = VideoBytes(b"".join(parts))
@@ -136,8 +139,7 @@ class AsyncVideos:
     ) -> Path:
         client = self._client
         plan = plan_download(client.config, video_id, model, variant)
-        target = await client._finish(plan.target)
-        download = await client._runner.run(plan.build(target), target.adapter.error_for)
+        download, target = await client._run_with_target(plan)
         dest = Path(path)
         partial = anyio.Path(dest.with_name(dest.name + ".part"))
         try:
@@ -190,11 +192,7 @@ class AsyncVideos:
                 return polled.video
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise Timeout(
-                    f"Video '{video_id}' did not finish within {timeout:g} s "
-                    f"(last: {describe(polled.video)}).",
-                    param="timeout",
-                )
+                raise wait_timeout(video_id, timeout, polled.video)
             await self._client._sleep(
                 min(poll_delay(attempt, poll_interval, polled.poll_after_ms), remaining)
             )

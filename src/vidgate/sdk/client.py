@@ -17,11 +17,10 @@ from typing import Any, TypeVar
 
 import httpx
 
-from vidgate.errors import Timeout
 from vidgate.sdk.ops import (
     Plan,
     Polled,
-    describe,
+    needs_vertex_token,
     plan_create,
     plan_delete,
     plan_download,
@@ -29,6 +28,7 @@ from vidgate.sdk.ops import (
     plan_remix,
     plan_retrieve,
     poll_delay,
+    wait_timeout,
 )
 from vidgate.sdk.resolve import ClientConfig, Target
 from vidgate.transport import RetryPolicy, SyncRunner
@@ -113,13 +113,17 @@ class Client:
 
     def _finish(self, target: Target) -> Target:
         """Fill in what needs I/O to know (a Vertex access token) just before the call."""
-        if target.provider == "vertex_ai" and not target.route.proxy and not target.creds.access_token:
+        if needs_vertex_token(target):
             return replace(target, creds=with_vertex_token(target.creds))
         return target
 
     def _run(self, plan: Plan[T]) -> T:
+        return self._run_with_target(plan)[0]
+
+    def _run_with_target(self, plan: Plan[T]) -> tuple[T, Target]:
+        """The result, and the finished target (a download reads its bytes with that target's errors)."""
         target = self._finish(plan.target)
-        return self._runner.run(plan.build(target), target.adapter.error_for)
+        return self._runner.run(plan.build(target), target.adapter.error_for), target
 
 
 class Videos:
@@ -166,8 +170,7 @@ class Videos:
         """The whole file in memory (``bytes`` with ``.content``); see ``stream_content`` for large files."""
         client = self._client
         plan = plan_download(client.config, video_id, model, variant)
-        target = client._finish(plan.target)
-        download = client._runner.run(plan.build(target), target.adapter.error_for)
+        download, target = client._run_with_target(plan)
         with client._runner.open(download, target.adapter.error_for) as stream:
             result = VideoBytes(b"".join(stream.chunks))
             result.media_type = stream.media_type
@@ -182,8 +185,7 @@ class Videos:
         """
         client = self._client
         plan = plan_download(client.config, video_id, model, variant)
-        target = client._finish(plan.target)
-        download = client._runner.run(plan.build(target), target.adapter.error_for)
+        download, target = client._run_with_target(plan)
         dest = Path(path)
         partial = dest.with_name(dest.name + ".part")
         try:
@@ -234,10 +236,6 @@ class Videos:
                 return polled.video
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise Timeout(
-                    f"Video '{video_id}' did not finish within {timeout:g} s "
-                    f"(last: {describe(polled.video)}).",
-                    param="timeout",
-                )
+                raise wait_timeout(video_id, timeout, polled.video)
             self._client._sleep(min(poll_delay(attempt, poll_interval, polled.poll_after_ms), remaining))
             attempt += 1

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from vidgate.catalog import ModelSpec, estimate_cost, validate
-from vidgate.errors import BadRequestError, UnsupportedOperationError
+from vidgate.errors import BadRequestError, Timeout, UnsupportedOperationError
 from vidgate.providers.base import Capability, Download, Flow, ProviderJob, ProviderPage
 from vidgate.providers.openai import OpenAIProvider
 from vidgate.providers.registry import get_provider
@@ -365,5 +365,14 @@ def poll_delay(attempt: int, poll_interval: float | None, hint_ms: int | None) -
     return min(MAX_POLL_DELAY, FIRST_POLL_DELAY * POLL_BACKOFF**attempt)
 
 
-def describe(video: Video) -> str:
-    return f"{video.status}, {video.progress}%"
+def needs_vertex_token(target: Target) -> bool:
+    """A direct Vertex AI call without a token: the client gets one (I/O) just before the call."""
+    return target.provider == "vertex_ai" and not target.route.proxy and not target.creds.access_token
+
+
+def wait_timeout(video_id: str, timeout: float, last: Video) -> Timeout:
+    """What ``videos.wait`` raises when the video is still running after ``timeout`` seconds."""
+    return Timeout(
+        f"Video '{video_id}' did not finish within {timeout:g} s (last: {last.status}, {last.progress}%).",
+        param="timeout",
+    )

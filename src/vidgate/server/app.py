@@ -27,7 +27,7 @@ from vidgate.gateway.ports import Stores
 from vidgate.gateway.service import GatewayService
 from vidgate.server.cache import FinishedVideos
 from vidgate.server.errors import EXCEPTION_HANDLERS
-from vidgate.server.logs import RequestLogMiddleware
+from vidgate.server.logs import RequestLogMiddleware, install_query_redaction
 from vidgate.server.metrics import Metrics
 from vidgate.server.routes import admin, gemini, health, legacy, metrics, models, vertex, videos
 from vidgate.server.state import ServerState
@@ -51,6 +51,7 @@ def create_app(
     ``run_worker=False`` leaves jobs to other replicas' pollers (and to refresh-on-read). A request
     body over ``max_body_bytes`` is refused with 413 before it is read."""
     registry = Metrics()
+    install_query_redaction()  # uvicorn's access line and httpx's request lines: no ?key= in a log
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,6 +62,7 @@ def create_app(
         poller: Poller | None = None
         try:
             service = GatewayService(config, opened, active_runner)
+            service.on_upstream_error = registry.count_upstream_error  # polls' errors reach no handler
             app.state.vidgate = ServerState(
                 config=config, service=service, stores=opened, metrics=registry, finished=FinishedVideos()
             )

@@ -7,15 +7,13 @@ the stream (Starlette's StreamingResponse watches for the disconnect) and the so
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from vidgate.errors import invalid_value
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import ContentStream, GatewayService
-from vidgate.server.ranges import ByteRange, content_range, parse_range
+from vidgate.server.ranges import ByteRange, discard, parse_range, stream_response, unsatisfiable
 from vidgate.types import CONTENT_VARIANTS
 
 _EXTENSIONS = {"video/mp4": "mp4", "image/webp": "webp", "image/jpeg": "jpg", "image/png": "png"}
@@ -29,22 +27,6 @@ def check_variant(variant: str | None) -> str:
     return variant
 
 
-async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in chunks:
-            yield chunk
-    finally:
-        close = getattr(chunks, "aclose", None)
-        if close is not None:
-            await close()
-
-
-async def _discard(stream: ContentStream) -> None:
-    close = getattr(stream.chunks, "aclose", None)
-    if close is not None:
-        await close()
-
-
 async def content_response(
     request: Request, service: GatewayService, principal: Principal, video_id: str, variant: str
 ) -> Response:
@@ -52,27 +34,11 @@ async def content_response(
     stream = await _open(service, principal, video_id, variant, wanted)
     total = stream.total_size
     if wanted is not None and total is not None and wanted.resolve(total) is None:
-        await _discard(stream)
-        return Response(
-            status_code=416,
-            headers={"content-range": f"bytes */{total}", "accept-ranges": "bytes"},
-        )
-    headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
+        await discard(stream)
+        return unsatisfiable(total)
     ext = _EXTENSIONS.get(stream.media_type)
-    if ext is not None:
-        headers["content-disposition"] = f'inline; filename="{variant}.{ext}"'
-    status = 200
-    if stream.partial and wanted is not None:
-        last = stream.end if stream.end is not None else (total - 1 if total is not None else None)
-        if last is not None:
-            status = 206
-            headers["content-range"] = content_range(stream.start, last, total)
-            headers["content-length"] = str(last - stream.start + 1)
-    elif total is not None:
-        headers["content-length"] = str(total)
-    return StreamingResponse(
-        _closing(stream.chunks), status_code=status, headers=headers, media_type=stream.media_type
-    )
+    disposition = {} if ext is None else {"content-disposition": f'inline; filename="{variant}.{ext}"'}
+    return stream_response(stream, wanted, disposition)
 
 
 async def _open(
@@ -87,7 +53,7 @@ async def _open(
     probe = await service.open_content(principal, video_id, variant, None)
     if probe.total_size is None:
         return probe
-    await _discard(probe)
+    await discard(probe)
     resolved = wanted.resolve(probe.total_size)
     if resolved is None:
         return probe

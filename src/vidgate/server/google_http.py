@@ -3,20 +3,19 @@ pass-through use cases, video bytes with Range, and Google-shaped 404s for unkno
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from vidgate.errors import BadRequestError, NotFoundError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.content import ContentStream
 from vidgate.gateway.passthrough import GooglePassthrough
 from vidgate.server.auth import secret_from
-from vidgate.server.ranges import content_range, parse_range
-from vidgate.server.state import request_log, server_state
+from vidgate.server.ranges import discard, parse_range, stream_response, unsatisfiable
+from vidgate.server.state import authenticated, server_state
 
 MAX_JSON_BYTES = 48 * 1024 * 1024  # a body with an image and a last frame, base64
 
@@ -31,14 +30,7 @@ def google_secret(request: Request) -> str | None:
 
 
 async def google_caller(request: Request) -> Principal:
-    principal = await server_state(request).service.authenticate(google_secret(request))
-    ctx = request_log(request)
-    if principal.key is not None:
-        ctx.key_alias = principal.key.alias
-        ctx.key_id = principal.key.id
-    else:
-        ctx.key_alias = "master"
-    return principal
+    return await authenticated(request, google_secret(request))
 
 
 def passthrough(request: Request) -> GooglePassthrough:
@@ -78,16 +70,6 @@ def unknown_path(request: Request) -> NotFoundError:
     return NotFoundError(f"Method not found: {request.method} {request.url.path}.", code="not_found")
 
 
-async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    try:
-        async for chunk in chunks:
-            yield chunk
-    finally:
-        close = getattr(chunks, "aclose", None)
-        if close is not None:
-            await close()
-
-
 async def media_response(
     request: Request, principal: Principal, file_id: str, api: GooglePassthrough
 ) -> Response:
@@ -102,42 +84,20 @@ async def media_response(
             stream = await api.open_file(principal, file_id, (wanted.start, wanted.end))
         except BadRequestError:  # a provider answering 416 to a live range read: learn the size
             probe = await api.open_file(principal, file_id, None)
-            await _discard(probe)
+            await discard(probe)
             if probe.total_size is not None and wanted.start >= probe.total_size:
-                return _unsatisfiable(probe.total_size)
+                return unsatisfiable(probe.total_size)
             raise
     else:  # the last N bytes: learn the size, then ask for the resolved range
         stream = await api.open_file(principal, file_id, None)
         resolved = wanted.resolve(stream.total_size) if stream.total_size is not None else None
         if stream.total_size is not None:
-            await _discard(stream)
+            await discard(stream)
             if resolved is None:
-                return _unsatisfiable(stream.total_size)
+                return unsatisfiable(stream.total_size)
             stream = await api.open_file(principal, file_id, resolved)
     total = stream.total_size
     if wanted is not None and total is not None and stream.partial and stream.start >= total:
-        await _discard(stream)
-        return _unsatisfiable(total)
-    headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600"}
-    status = 200
-    if stream.partial and wanted is not None:
-        last = stream.end if stream.end is not None else (total - 1 if total is not None else None)
-        if last is not None:
-            status = 206
-            headers["content-range"] = content_range(stream.start, last, total)
-            headers["content-length"] = str(last - stream.start + 1)
-    elif total is not None:
-        headers["content-length"] = str(total)
-    return StreamingResponse(
-        _closing(stream.chunks), status_code=status, headers=headers, media_type=stream.media_type
-    )
-
-
-def _unsatisfiable(total: int) -> Response:
-    return Response(status_code=416, headers={"content-range": f"bytes */{total}", "accept-ranges": "bytes"})
-
-
-async def _discard(stream: ContentStream) -> None:
-    close = getattr(stream.chunks, "aclose", None)
-    if close is not None:
-        await close()
+        await discard(stream)
+        return unsatisfiable(total)
+    return stream_response(stream, wanted)

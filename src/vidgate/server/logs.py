@@ -4,6 +4,11 @@ The line carries the request id (also answered as ``x-request-id``), method, rou
 and what the handler learned (key alias, model, video id, cost). Full request/response logging
 (``request_logging`` in the config) adds the bodies, with secrets, image bytes and base64 redacted.
 Nothing here touches the database: per-request overhead stays a few microseconds.
+
+Query strings carry secrets too: Google's clients send the API key as ``?key=`` (the Gemini
+pass-through accepts it), ``GET /key/info?key=sk-...`` names a key. Every query string that reaches a
+log line goes through ``redact_query``: ours (full logging), and, through ``QueryRedactingFilter``,
+uvicorn's own access log (when enabled) and httpx's request lines.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_plus
 
+import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,6 +57,26 @@ SECRET_FIELDS = frozenset(
         "key_hash",
     }
 )
+# Query parameters whose values never reach a log (compared lower-cased, after URL-decoding the name).
+SECRET_QUERY_PARAMS = SECRET_FIELDS | {
+    "api-key",
+    "apikey",
+    "x-goog-api-key",
+    "x-vidgate-api-key",
+    "x-litellm-api-key",
+    "client_secret",
+    "refresh_token",
+    "id_token",
+    "session_token",
+    "signature",
+    "sig",
+    "x-goog-signature",
+    "x-goog-credential",
+    "x-amz-signature",
+    "x-amz-security-token",
+    "x-amz-credential",
+}
+REDACTED = "[redacted]"
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=_\-\s]{256,}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -220,7 +247,7 @@ class _Capture:
             if name == "content-type":
                 ctype = value
             headers[name] = "[redacted]" if name in SECRET_HEADERS else value
-        query = scope.get("query_string", b"").decode("latin-1")
+        query = redact_query(scope.get("query_string", b"").decode("latin-1"))
         return {
             "headers": headers,
             "query": query or None,
@@ -265,9 +292,81 @@ def redact(value: Any, field: str | None = None) -> Any:
             return f"[data URL, {len(value)} chars redacted]"
         if len(value) >= 256 and _BASE64.match(value):
             return f"[base64, {len(value)} chars redacted]"
-        if value.startswith("sk-") and len(value) > 12:
-            return "[redacted]"
+        if _looks_like_key(value):
+            return REDACTED
     return value
+
+
+def redact_query(query: str) -> str:
+    """``query`` with the values of secret parameters (and of anything that looks like a vidgate key)
+    replaced by ``[redacted]``; everything else, order and encoding included, is kept as it was."""
+    if not query:
+        return query
+    parts = query.split("&")
+    for i, part in enumerate(parts):
+        name, sep, value = part.partition("=")
+        if not sep:
+            continue
+        if unquote_plus(name).strip().lower() in SECRET_QUERY_PARAMS or _looks_like_key(unquote_plus(value)):
+            parts[i] = f"{name}={REDACTED}"
+    return "&".join(parts)
+
+
+def _looks_like_key(value: str) -> bool:
+    return value.startswith("sk-") and len(value) > 12
+
+
+def redact_url(url: str) -> str:
+    """A URL or request target (``/path?query``) with its query string passed through ``redact_query``."""
+    head, sep, query = url.partition("?")
+    if not sep:
+        return url
+    fragment = ""
+    if "#" in query:
+        query, _, rest = query.partition("#")
+        fragment = "#" + rest
+    return f"{head}?{redact_query(query)}{fragment}"
+
+
+class QueryRedactingFilter(logging.Filter):
+    """Rewrites the arguments of a log record that carry a URL with a query string (uvicorn's access
+    line passes the request target as an argument, httpx the request URL) through ``redact_url``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args:
+            record.args = tuple(_redact_arg(a) for a in args)
+        elif isinstance(record.msg, str) and "?" in record.msg and not args:
+            record.msg = redact_url_in_text(record.msg)
+        return True
+
+
+def _redact_arg(arg: object) -> object:
+    if isinstance(arg, str) and "?" in arg:
+        return redact_url(arg)
+    if isinstance(arg, httpx.URL) and arg.query:
+        return redact_url(str(arg))
+    return arg
+
+
+_URL_IN_TEXT = re.compile(r"\S*\?\S+")
+
+
+def redact_url_in_text(text: str) -> str:
+    """Every ``something?query`` token of a free-form message passed through ``redact_url``."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
+REDACTED_LOGGERS = ("uvicorn.access", "httpx")
+
+
+def install_query_redaction(names: tuple[str, ...] = REDACTED_LOGGERS) -> None:
+    """Attach one ``QueryRedactingFilter`` to each named logger (idempotent: apps built in one process
+    share the loggers)."""
+    for name in names:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, QueryRedactingFilter) for f in target.filters):
+            target.addFilter(QueryRedactingFilter())
 
 
 def _multipart_fields(raw: bytes, content_type: str) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 Requests and latency are counted by the request middleware (route template, not raw path, so the
 label set stays bounded); jobs by status and spend are read from the gateway when scraped (they are
-facts of the shared database, true across replicas); upstream errors are counted as they pass.
+facts of the shared database, true across replicas; the per-status count is an index-only read of
+``ix_jobs_deleted_status``, so it needs no cache). Upstream errors are counted as they pass: those a
+request answers with by the error handlers, and those no client sees (background and refresh polls,
+content copies, create attempts that fell back) through ``GatewayService.on_upstream_error``.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ class Metrics:
         )
         self.upstream_errors = Counter(
             "vidgate_upstream_errors",
-            "Errors from providers, by provider and the status the gateway answered with",
+            "Errors from providers (on requests, background polls and content copies), by provider and "
+            "status (the provider's HTTP status; 502 connection failed, 408/504 timed out)",
             ["provider", "status"],
             registry=self.registry,
         )
@@ -68,6 +72,10 @@ class Metrics:
         if hist is None:
             hist = self._latency_children[lkey] = self.latency.labels(route, method)
         hist.observe(seconds)
+
+    def count_upstream_error(self, provider: str, status: int) -> None:
+        """The gateway service's ``on_upstream_error`` hook."""
+        self.upstream_errors.labels(provider, str(status)).inc()
 
     def set_jobs(self, counts: dict[str, int]) -> None:
         for status in ("queued", "in_progress", "completed", "failed"):

@@ -2,11 +2,20 @@
 
 A header we do not understand, or one asking for several ranges, is ignored (the full body is served
 with 200, which the RFC allows); a syntactically valid range beyond the end answers 416.
+
+The 200/206/416 answers for a gateway ``ContentStream`` are built here too, so the OpenAI-shaped
+content route and the Google-native file route answer a range the same way (only how each opens its
+stream differs).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+
+from starlette.responses import Response, StreamingResponse
+
+from vidgate.gateway.content import ContentStream
 
 
 @dataclass(frozen=True)
@@ -56,3 +65,46 @@ def parse_range(header: str | None) -> ByteRange | None:
 
 def content_range(first: int, last: int, total: int | None) -> str:
     return f"bytes {first}-{last}/{'*' if total is None else total}"
+
+
+def unsatisfiable(total: int) -> Response:
+    """416 for a range past the end of ``total`` bytes."""
+    return Response(status_code=416, headers={"content-range": f"bytes */{total}", "accept-ranges": "bytes"})
+
+
+async def discard(stream: ContentStream) -> None:
+    """Close a stream that will not be sent (a probe for the size, or an unsatisfiable range)."""
+    close = getattr(stream.chunks, "aclose", None)
+    if close is not None:
+        await close()
+
+
+async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def stream_response(
+    stream: ContentStream, wanted: ByteRange | None, extra_headers: Mapping[str, str] | None = None
+) -> StreamingResponse:
+    """The stream as 206 with ``Content-Range`` when a range was asked for and the source honoured it,
+    else 200; the source is closed when the body ends or the client goes away."""
+    headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600", **(extra_headers or {})}
+    total = stream.total_size
+    status = 200
+    if stream.partial and wanted is not None:
+        last = stream.end if stream.end is not None else (total - 1 if total is not None else None)
+        if last is not None:
+            status = 206
+            headers["content-range"] = content_range(stream.start, last, total)
+            headers["content-length"] = str(last - stream.start + 1)
+    elif total is not None:
+        headers["content-length"] = str(total)
+    return StreamingResponse(
+        _closing(stream.chunks), status_code=status, headers=headers, media_type=stream.media_type
+    )

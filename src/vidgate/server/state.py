@@ -36,7 +36,12 @@ def request_log(request: Request) -> LogContext:
 
 async def caller(request: Request) -> Principal:
     """The authenticated caller (the auth dependency every protected route takes)."""
-    principal = await server_state(request).service.authenticate(secret_from(request.headers))
+    return await authenticated(request, secret_from(request.headers))
+
+
+async def authenticated(request: Request, secret: str | None) -> Principal:
+    """The principal for ``secret`` however the route read it, recorded in the request's log line."""
+    principal = await server_state(request).service.authenticate(secret)
     ctx = request_log(request)
     if principal.key is not None:
         ctx.key_alias = principal.key.alias

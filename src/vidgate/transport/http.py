@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -50,3 +51,19 @@ def transport_error(exc: httpx.HTTPError, call: HttpCall) -> APIError:
     if isinstance(exc, httpx.TimeoutException):
         return Timeout(f"Request timed out: {where} ({type(exc).__name__})")
     return APIConnectionError(f"Connection error: {where}: {exc or type(exc).__name__}")
+
+
+def mapped_chunks(chunks: Iterator[bytes], call: HttpCall) -> Iterator[bytes]:
+    """A body's chunks, with a connection lost mid-body raised as a vidgate error wherever it is read."""
+    try:
+        yield from chunks
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, call) from exc
+
+
+async def amapped_chunks(chunks: AsyncIterator[bytes], call: HttpCall) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, call) from exc

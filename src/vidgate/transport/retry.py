@@ -6,6 +6,7 @@ act on it: 429 and 503 (explicit refusals) and connection failures before the re
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import random
 import time
@@ -33,8 +34,8 @@ class RetryPolicy:
         return ceiling * (0.5 + random.random() / 2)
 
 
-def parse_retry_after(headers: dict[str, str] | object) -> float | None:
-    """Seconds from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date."""
+def parse_retry_after(headers: dict[str, str] | object, *, now: float | None = None) -> float | None:
+    """Seconds from ``retry-after-ms``, or ``retry-after`` as seconds or an HTTP date (from ``now``)."""
     get = getattr(headers, "get", None)
     if get is None:
         return None
@@ -54,4 +55,6 @@ def parse_retry_after(headers: dict[str, str] | object) -> float | None:
             parsed = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        return max(0.0, parsed.timestamp() - time.time())
+        if parsed.tzinfo is None:  # "-0000": HTTP dates are always UTC
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return max(0.0, parsed.timestamp() - (time.time() if now is None else now))

@@ -15,6 +15,7 @@ from vidgate.providers.base import Download, ErrorMapper, Flow, HttpCall, HttpRe
 from vidgate.transport.http import (
     DEFAULT_TIMEOUT,
     STREAM_CHUNK,
+    mapped_chunks,
     never_sent,
     request_kwargs,
     to_reply,
@@ -111,7 +112,7 @@ class SyncRunner:
                     if response.status_code >= 400:
                         body = response.read()
                         if attempt < self.retry.max_retries and self.retry.retry_status(
-                            response.status_code, retry_safe=True
+                            response.status_code, retry_safe=call.retry_safe
                         ):
                             self._sleep(self.retry.delay(attempt, parse_retry_after(response.headers)))
                             attempt += 1
@@ -122,13 +123,14 @@ class SyncRunner:
                     yield ByteStream(
                         response.headers.get("content-type", download.media_type).split(";")[0],
                         int(length) if length else None,
-                        response.iter_bytes(STREAM_CHUNK),
+                        mapped_chunks(response.iter_bytes(STREAM_CHUNK), call),
                         status=response.status_code,
                         headers={k.lower(): v for k, v in response.headers.items()},
                     )
                     return
             except httpx.HTTPError as exc:
-                if not started and attempt < self.retry.max_retries:
+                # once bytes were handed out, a retry would yield a second stream: never
+                if not started and attempt < self.retry.max_retries and (call.retry_safe or never_sent(exc)):
                     self._sleep(self.retry.delay(attempt))
                     attempt += 1
                     continue

@@ -2,7 +2,8 @@
 
 A job is fully done only when it is settled and its content is stored. Fetch failures back off
 (``jobs.on_fetch_error``); after too many, or a permanent error (the provider no longer has the file),
-the job is parked and its content is served live from the provider while it lasts.
+the job is parked and its content is served live from the provider while it lasts. Provider errors
+met while copying are reported as upstream errors (``JobKeeper.report_upstream``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import asynccontextmanager
 
 from vidgate.errors import APIError, BadRequestError, NotFoundError
 from vidgate.gateway import jobs as machine
-from vidgate.gateway.followup import deployment_gone
+from vidgate.gateway.followup import DEPLOYMENT_GONE, deployment_gone
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
 from vidgate.types import CONTENT_VARIANTS
@@ -36,6 +37,8 @@ class ContentFetcher:
             async with self._renewing(job, owner, lease_seconds):
                 await self._copy(job)
         except Exception as exc:  # transient or not, the loop must go on; the job records when to retry
+            if isinstance(exc, APIError) and exc.code != DEPLOYMENT_GONE:
+                svc.keeper.report_upstream(job.provider, exc)
             permanent = isinstance(exc, NotFoundError | BadRequestError)
             log.warning(
                 "content of %s not stored (%s): %s", job.id, "giving up" if permanent else "will retry", exc

@@ -3,7 +3,8 @@
 Each round claims due jobs with a lease (``JobStore.claim_due``), so replicas never poll the same job
 at once and a crashed replica's jobs are taken over when its leases expire. For each job: one poll of
 the pinned deployment, the state machine, the money made final exactly once (the ledger is idempotent
-per job, so re-doing a step after a crash is harmless), the slot freed, the content copied.
+per job, so re-doing a step after a crash is harmless), the slot freed, the owed webhook event sent
+(``worker.webhooks``), the content copied.
 
 Start it from the server's lifespan (``start()`` / ``await stop()``), or drive it in tests with
 ``run_once()``.
@@ -16,10 +17,11 @@ import contextlib
 import logging
 import secrets
 
+from vidgate.gateway import jobs as machine
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
 from vidgate.worker.fetcher import ContentFetcher
-from vidgate.worker.webhooks import WebhookSender
+from vidgate.worker.webhooks import MAX_ATTEMPTS, WebhookSender
 
 log = logging.getLogger("vidgate.worker")
 MAX_IDLE_BACKOFF = 30.0
@@ -54,10 +56,7 @@ class Poller:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Run in the background; with ``webhook_url`` configured, also send the terminal-state events of
-        every job this process sees finish (the poller's and the GET refreshes')."""
-        if self.webhooks is not None and self.webhooks.notify not in self.service.keeper.listeners:
-            self.service.keeper.listeners.append(self.webhooks.notify)
+        """Run in the background (claiming, among others, the jobs that owe a webhook event)."""
         if self._task is None:
             self._stop.clear()
             self._task = asyncio.create_task(self._loop(), name=f"vidgate-poller-{self.worker_id}")
@@ -69,10 +68,6 @@ class Poller:
             task, self._task = self._task, None
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.webhooks is not None:
-            with contextlib.suppress(ValueError):
-                self.service.keeper.listeners.remove(self.webhooks.notify)
-            await self.webhooks.aclose()
 
     @property
     def running(self) -> bool:
@@ -116,12 +111,38 @@ class Poller:
                 )
 
     async def work(self, job: JobRecord) -> JobRecord:
-        """Poll, settle or release, free the slot, fetch the content: everything due for one leased job."""
+        """Poll, settle or release, free the slot, send the owed webhook, fetch the content: everything
+        due for one leased job."""
         keeper = self.service.keeper
         saved, _ = await keeper.step(job, self.worker_id, keep_lease=True)
         if saved.lease_owner != self.worker_id:  # lost the job to another writer; nothing more to do
             return saved
+        if saved.webhook_pending and not saved.deleted:
+            saved = await self.send_webhook(saved)
+            if saved.lease_owner != self.worker_id:
+                return saved
         if saved.status == "completed" and not saved.content_stored and not saved.deleted:
             return await self.fetcher.fetch(saved, self.worker_id, lease_seconds=self.lease_seconds)
         await self.service.stores.jobs.release_lease(saved.id, self.worker_id)
         return saved
+
+    async def send_webhook(self, job: JobRecord) -> JobRecord:
+        """One delivery attempt of the event ``job`` owes (leased by this worker, lease kept): clear the
+        mark when delivered or refused for good, else count the failure and come back after a backoff."""
+        svc = self.service
+        if self.webhooks is None:  # owed while webhooks were configured; they are not any more
+            log.warning("dropping the webhook event of %s: no webhook_url is configured", job.id)
+            job.webhook_pending = False
+        else:
+            result = await self.webhooks.send_job(job)
+            if result == "retry" and job.webhook_failures + 1 < MAX_ATTEMPTS:
+                job.webhook_failures += 1
+                job.next_poll_at = svc.clock() + machine.error_backoff(job.webhook_failures)
+            else:
+                if result != "delivered":
+                    log.error("webhook event of %s not delivered (%s); giving up", job.id, result)
+                job.webhook_pending = False
+        if await svc.stores.jobs.save(job):
+            return job
+        current = await svc.stores.jobs.get(job.id)  # someone else wrote it: theirs to finish
+        return current or job

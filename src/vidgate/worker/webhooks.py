@@ -3,8 +3,15 @@
 
 Headers ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256>`` over
 ``"{id}.{timestamp}.{body}"``; the key is the base64-decoded secret after ``whsec_``, or the secret's
-bytes. Delivery is in the background with retries (connection errors, 408, 429, 5xx); an event is
-sent by the process that saw the job reach its terminal state, at most once per transition.
+bytes.
+
+Durable, at least once: the save that makes a job terminal marks its event as owed
+(``JobRecord.webhook_pending``, see ``gateway.followup``); the poller that claims the job (on any
+replica) sends it with ``send`` (one attempt, short timeout, within the job's lease) and clears the
+mark, or records the failure and retries with backoff (connection errors, 408, 429, 5xx) up to
+``MAX_ATTEMPTS``. A process that dies mid-delivery leaves the mark, so the event is sent again by
+whoever takes the job over; the event id is derived from the job and the event type, so a receiver
+that saw it already recognises the repeat by its ``webhook-id``.
 """
 
 from __future__ import annotations
@@ -12,14 +19,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import httpx
 
@@ -27,6 +33,9 @@ from vidgate.gateway.records import JobRecord
 
 log = logging.getLogger("vidgate.worker")
 SECRET_PREFIX = "whsec_"
+DELIVERY_TIMEOUT = 10.0  # seconds per attempt: well inside the poller's lease
+MAX_ATTEMPTS = 8  # by the poller, with ``gateway.jobs.error_backoff`` in between (about 4 minutes)
+Delivery = Literal["delivered", "retry", "rejected"]
 
 
 def signing_key(secret: str) -> bytes:
@@ -45,11 +54,14 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 
 
 def event_for(job: JobRecord, now: int) -> dict[str, object]:
+    """The job's terminal-state event. Its id is the same every time it is built for this job, so a
+    delivery repeated after a crash carries the same ``webhook-id``."""
     kind = "video.completed" if job.status == "completed" else "video.failed"
+    digest = hashlib.sha256(f"{job.id}:{kind}".encode()).hexdigest()[:32]
     return {
-        "id": "evt_" + secrets.token_hex(16),
+        "id": "evt_" + digest,
         "object": "event",
-        "created_at": now,
+        "created_at": job.completed_at or now,
         "type": kind,
         "data": {"id": job.id},
     }
@@ -64,6 +76,7 @@ class WebhookSender:
         *,
         attempts: int = 5,
         base_delay: float = 1.0,
+        timeout: float = DELIVERY_TIMEOUT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -73,52 +86,43 @@ class WebhookSender:
         self.client = client
         self.attempts = attempts
         self.base_delay = base_delay
+        self.timeout = timeout
         self._sleep = sleep
         self._clock = clock
-        self._tasks: set[asyncio.Task[bool]] = set()
 
-    async def notify(self, job: JobRecord) -> None:
-        """Queue the event for ``job`` (which just reached its terminal state) and return at once."""
-        event = event_for(job, int(self._clock()))
-        task = asyncio.create_task(self.deliver(event))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def send_job(self, job: JobRecord) -> Delivery:
+        """One delivery attempt of ``job``'s terminal-state event."""
+        return await self.send(event_for(job, int(self._clock())))
 
-    async def deliver(self, event: dict[str, object]) -> bool:
-        """POST one event, retrying transient failures; True when the receiver answered 2xx."""
+    async def send(self, event: dict[str, object]) -> Delivery:
+        """POST ``event`` once: ``delivered`` (2xx), ``retry`` (connection error, 408, 429, 5xx) or
+        ``rejected`` (any other answer: the receiver does not want it, retrying would not help)."""
         body = json.dumps(event, separators=(",", ":")).encode("utf-8")
         msg_id = str(event["id"])
+        timestamp = int(self._clock())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(self.secret, msg_id, timestamp, body),
+        }
+        try:
+            response = await self.client.post(self.url, content=body, headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            log.warning("webhook %s to %s failed: %s", msg_id, self.url, exc or type(exc).__name__)
+            return "retry"
+        if 200 <= response.status_code < 300:
+            return "delivered"
+        log.warning("webhook %s to %s answered %d", msg_id, self.url, response.status_code)
+        retryable = response.status_code in (408, 429) or response.status_code >= 500
+        return "retry" if retryable else "rejected"
+
+    async def deliver(self, event: dict[str, object]) -> bool:
+        """``send`` with up to ``attempts`` tries and backoff in between; True when delivered."""
         for attempt in range(self.attempts):
-            timestamp = int(self._clock())
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": msg_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": sign(self.secret, msg_id, timestamp, body),
-            }
-            try:
-                response = await self.client.post(self.url, content=body, headers=headers)
-            except httpx.HTTPError as exc:
-                log.warning("webhook %s to %s failed (attempt %d): %s", msg_id, self.url, attempt + 1, exc)
-            else:
-                if 200 <= response.status_code < 300:
-                    return True
-                retryable = response.status_code in (408, 429) or response.status_code >= 500
-                log.warning("webhook %s answered %d (attempt %d)", msg_id, response.status_code, attempt + 1)
-                if not retryable:
-                    return False
+            result = await self.send(event)
+            if result != "retry":
+                return result == "delivered"
             if attempt + 1 < self.attempts:
                 await self._sleep(min(self.base_delay * 2**attempt, 60.0))
         return False
-
-    async def aclose(self, grace: float = 5.0) -> None:
-        """Give pending deliveries ``grace`` seconds, then cancel them."""
-        pending = list(self._tasks)
-        if not pending:
-            return
-        _, still = await asyncio.wait(pending, timeout=grace)
-        for task in still:
-            task.cancel()
-        for task in still:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from vidgate.errors import BadRequestError
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
-from vidgate.server.routes.videos import accepted, current_video, parse_create, remix_prompt
+from vidgate.server.routes.videos import accepted, create_video, current_video, remix_prompt
 from vidgate.server.state import caller, request_log, server_state
 
 
@@ -28,14 +28,6 @@ def _video_id(body: dict[str, Any], allowed: frozenset[str]) -> str:
     video_id = forms.text(body, "video_id", required=True)
     assert video_id is not None
     return video_id
-
-
-async def generations(request: Request) -> Response:
-    principal = await caller(request)
-    body = await forms.read_body(request)
-    req = await parse_create(request, body)
-    video = await server_state(request).service.create_video(principal, req)
-    return accepted(request, video)
 
 
 async def status(request: Request) -> Response:
@@ -65,7 +57,7 @@ async def remix(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/videos/generations", generations, methods=["POST"]),
+        Route("/videos/generations", create_video, methods=["POST"], name="generations"),  # the same create
         Route("/videos/status", status, methods=["POST"]),
         Route("/videos/retrieval", retrieval, methods=["POST"]),
         Route("/videos/remix", remix, methods=["POST"]),

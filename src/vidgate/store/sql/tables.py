@@ -75,8 +75,15 @@ jobs = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     # Derived from the record on every write (``needs_work``): the poller's work queue.
     sa.Column("pending", sa.Boolean, nullable=False),
+    # Added in 0002 (server defaults fill the rows that existed before).
+    sa.Column("videos_generated", sa.Integer, nullable=True),
+    sa.Column("webhook_pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("webhook_failures", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
+    # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
+    # already grouped by status, instead of reading every job row with its payload.
+    sa.Index("ix_jobs_deleted_status", "deleted", "status"),
     sa.UniqueConstraint("deployment_id", "native_id", name="uq_jobs_deployment_native"),
 )
 

@@ -1,0 +1,271 @@
+"""The catalogue loads, every row is self-consistent, and a malformed row fails loudly."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from vidgate.catalog import ModelSpec, find_model, load_catalog, models_for_provider
+from vidgate.catalog.loader import parse_row
+from vidgate.catalog.spec import FEATURES
+from vidgate.providers.registry import BUILTIN, get_provider
+
+ROWS = [pytest.param(spec, id=spec.id) for spec in load_catalog()]
+
+GOOD_ROW: dict[str, Any] = {
+    "id": "test/model-1",
+    "aliases": ["test/model-1-latest"],
+    "seconds": [4, 6, 8],
+    "seconds_by_tier": {"1080p": [8]},
+    "default_seconds": 8,
+    "sizes": {"1280x720": "720p", "1920x1080": "1080p"},
+    "default_size": "1280x720",
+    "person_generation": ["allow_adult"],
+    "features": ["image_input", "person_generation"],
+    "prices": {"720p": 0.10, "1080p": 0.12},
+    "prices_no_audio": {"720p": 0.05},
+    "max_n": 2,
+    "deprecated_on": dt.date(2026, 1, 1),
+    "retires_on": "2026-02-01",
+}
+
+
+def row(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(GOOD_ROW)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+def test_catalogue_has_every_provider() -> None:
+    providers = {spec.provider for spec in load_catalog()}
+    assert providers == set(BUILTIN)
+    assert [s.id for s in models_for_provider("azure")] == ["azure/sora-2", "azure/sora-2-pro"]
+    assert models_for_provider("nobody") == []
+
+
+@pytest.mark.parametrize("spec", ROWS)
+def test_every_row_is_self_consistent(spec: ModelSpec) -> None:
+    assert spec.id == f"{spec.provider}/{spec.model}"
+    assert spec.provider in BUILTIN
+    assert get_provider(spec.provider).name == spec.provider
+    assert spec.default_size in spec.sizes
+    assert spec.default_seconds in spec.allowed_seconds(spec.default_size)
+    tiers = set(spec.sizes.values())
+    assert tiers == set(spec.prices), "every tier priced, and no price without a size"
+    assert set(spec.prices_no_audio) <= tiers
+    assert set(spec.seconds_by_tier) <= tiers
+    for seconds in spec.seconds_by_tier.values():
+        assert set(seconds) <= set(spec.seconds)
+    assert spec.features <= FEATURES
+    assert spec.has("person_generation") == bool(spec.person_generation)
+    assert spec.max_n >= 1
+    assert list(spec.seconds) == sorted(set(spec.seconds))
+    for size in spec.sizes:
+        width, _, height = size.partition("x")
+        assert width.isdigit()
+        assert height.isdigit()
+    for alias in spec.aliases:
+        assert alias.startswith(f"{spec.provider}/")
+        assert find_model(alias) is spec
+    assert find_model(spec.id) is spec
+    if spec.deprecated_on and spec.retires_on:
+        assert spec.deprecated_on <= spec.retires_on
+
+
+def test_ids_and_aliases_are_unique() -> None:
+    keys = [key for spec in load_catalog() for key in (spec.id, *spec.aliases)]
+    assert len(keys) == len(set(keys))
+
+
+def test_find_model_by_alias_and_unknown() -> None:
+    sora = find_model("openai/sora-2-2025-12-08")
+    assert sora is not None
+    assert sora.id == "openai/sora-2"
+    vertex = find_model("vertex_ai/veo-3.1-generate-preview")
+    assert vertex is not None
+    assert vertex.id == "vertex_ai/veo-3.1-generate-001"
+    assert find_model("openai/sora-3") is None
+    assert find_model("sora-2") is None
+
+
+def test_vertex_audio_toggle_rows_carry_video_only_prices() -> None:
+    for spec in load_catalog():
+        if spec.has("audio_toggle"):
+            assert set(spec.prices_no_audio) == set(spec.prices), spec.id
+        else:
+            assert not spec.prices_no_audio, spec.id
+
+
+def test_good_row_parses() -> None:
+    spec = parse_row(row())
+    assert spec.id == "test/model-1"
+    assert (spec.provider, spec.model) == ("test", "model-1")
+    assert spec.seconds == (4, 6, 8)
+    assert spec.seconds_by_tier == {"1080p": (8,)}
+    assert spec.prices == {"720p": Decimal("0.1"), "1080p": Decimal("0.12")}
+    assert spec.prices_no_audio == {"720p": Decimal("0.05")}
+    assert spec.features == frozenset({"image_input", "person_generation"})
+    assert spec.person_generation == ("allow_adult",)
+    assert spec.max_n == 2
+    assert spec.send_resolution is True
+    assert spec.aliases == ("test/model-1-latest",)
+    assert spec.deprecated_on == dt.date(2026, 1, 1)
+    assert spec.retires_on == dt.date(2026, 2, 1)
+
+
+def test_optional_keys_default() -> None:
+    spec = parse_row(
+        row(
+            aliases=None,
+            seconds_by_tier=None,
+            person_generation=None,
+            features=None,
+            prices_no_audio=None,
+            max_n=None,
+            deprecated_on=None,
+            retires_on=None,
+        )
+    )
+    assert spec.aliases == ()
+    assert spec.features == frozenset()
+    assert spec.max_n == 1
+    assert spec.seconds_by_tier == {}
+    assert spec.deprecated_on is None
+    assert spec.retires_on is None
+    assert spec.allowed_seconds("1920x1080") == (4, 6, 8)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"prices": {"720p": 0.10}}, "no price for tiers ['1080p']"),
+        ({"prices": {"720p": 0.1, "1080p": 0.1, "4k": 0.2}}, "prices for tiers no size has ['4k']"),
+        ({"prices_no_audio": {"8k": 0.1}}, "prices_no_audio for tiers no size has ['8k']"),
+        ({"prices": {"720p": -0.1, "1080p": 0.1}}, "prices must not be negative"),
+        ({"features": ["image_input", "person_generation", "telepathy"]}, "unknown features ['telepathy']"),
+        ({"default_size": "640x480"}, "default_size not among sizes"),
+        ({"default_seconds": 5}, "default_seconds not allowed at default_size"),
+        ({"default_size": "1920x1080", "default_seconds": 4}, "default_seconds not allowed at default_size"),
+        ({"seconds_by_tier": {"4k": [8]}}, "seconds_by_tier names tier '4k'"),
+        ({"seconds_by_tier": {"1080p": [10]}}, "seconds_by_tier['1080p'] must be a non-empty subset"),
+        ({"seconds": []}, "seconds must be a non-empty list"),
+        ({"sizes": {}, "prices": {}}, "sizes must not be empty"),
+        ({"person_generation": None}, "person_generation feature and the person_generation values"),
+        ({"features": ["image_input"]}, "person_generation feature and the person_generation values"),
+        ({"max_n": 0}, "max_n must be at least 1"),
+        ({"aliases": ["other/model-1"]}, "aliases must be other 'test/...' ids"),
+        ({"aliases": ["test/model-1"]}, "aliases must be other 'test/...' ids"),
+        ({"deprecated_on": "2027-01-01"}, "deprecated_on is after retires_on"),
+        ({"id": "model-1"}, "id must be 'provider/model'"),
+        ({"id": "test/"}, "id must be 'provider/model'"),
+        ({"prices": None}, "missing keys ['prices']"),
+        ({"default_seconds": None, "sizes": None}, "missing keys ['default_seconds', 'sizes']"),
+        ({"default_second": 8}, "unknown keys ['default_second']"),
+        ({"seconds": ["four"]}, "ValueError"),
+        ({"retires_on": "next year"}, "ValueError"),
+        ({"prices": {"720p": "cheap", "1080p": 0.1}}, "InvalidOperation"),
+    ],
+)
+def test_malformed_row_fails_loudly(changes: dict[str, Any], reason: str) -> None:
+    bad = row(**changes)
+    with pytest.raises(ValueError, match="catalogue row ") as caught:
+        parse_row(bad)
+    assert reason in str(caught.value)
+    assert str(caught.value).startswith(f"catalogue row {bad.get('id')}:")
+
+
+def test_row_without_id_is_named() -> None:
+    with pytest.raises(ValueError, match=r"catalogue row <row without id>: missing keys \['id'\]"):
+        parse_row(row(id=None))
+
+
+@pytest.mark.parametrize(
+    ("today", "state"),
+    [
+        (dt.date(2025, 12, 31), "active"),
+        (dt.date(2026, 1, 1), "deprecated"),
+        (dt.date(2026, 1, 31), "deprecated"),
+        (dt.date(2026, 2, 1), "retired"),
+        (dt.date(2030, 1, 1), "retired"),
+    ],
+)
+def test_lifecycle(today: dt.date, state: str) -> None:
+    assert parse_row(row()).lifecycle(today) == state
+
+
+def test_lifecycle_without_dates_is_always_active() -> None:
+    spec = parse_row(row(deprecated_on=None, retires_on=None))
+    assert spec.lifecycle(dt.date(1990, 1, 1)) == "active"
+    assert spec.lifecycle(dt.date(2100, 1, 1)) == "active"
+
+
+def test_lifecycle_retirement_without_deprecation() -> None:
+    spec = parse_row(row(deprecated_on=None))
+    assert spec.lifecycle(dt.date(2026, 1, 31)) == "active"
+    assert spec.lifecycle(dt.date(2026, 2, 1)) == "retired"
+
+
+def test_catalogue_lifecycle_dates() -> None:
+    sora = find_model("openai/sora-2")
+    assert sora is not None
+    assert sora.lifecycle(dt.date(2026, 8, 12)) == "active"
+    assert sora.lifecycle(dt.date(2026, 8, 13)) == "deprecated"
+    assert sora.lifecycle(dt.date(2026, 9, 24)) == "retired"
+    vertex = find_model("vertex_ai/veo-3.1-generate-001")
+    assert vertex is not None
+    assert vertex.lifecycle(dt.date(2026, 11, 16)) == "active"
+    assert vertex.lifecycle(dt.date(2026, 11, 17)) == "retired"
+    local = find_model("local/local-1")
+    assert local is not None
+    assert local.lifecycle(dt.date(2100, 1, 1)) == "active"
+
+
+def test_to_dict() -> None:
+    data = parse_row(
+        row(
+            sizes={"3840x2160": "4k", "1920x1080": "1080p", "1280x720": "720p"},
+            prices={"720p": 0.10, "1080p": 0.12, "4k": 0.3},
+        )
+    ).to_dict()
+    assert data == {
+        "id": "test/model-1",
+        "object": "model",
+        "provider": "test",
+        "model": "model-1",
+        "seconds": [4, 6, 8],
+        "default_seconds": 8,
+        "seconds_by_resolution": {"1080p": [8]},
+        "sizes": ["3840x2160", "1920x1080", "1280x720"],
+        "default_size": "1280x720",
+        "resolutions": ["720p", "1080p", "4k"],
+        "features": ["image_input", "person_generation"],
+        "max_videos_per_request": 2,
+        "person_generation": ["allow_adult"],
+        "price_per_second": {"720p": 0.1, "1080p": 0.12, "4k": 0.3},
+        "price_per_second_no_audio": {"720p": 0.05},
+        "aliases": ["test/model-1-latest"],
+        "deprecated_on": "2026-01-01",
+        "retires_on": "2026-02-01",
+        "lifecycle": "retired",
+    }
+    json.dumps(data)  # plain JSON types only
+
+
+@pytest.mark.parametrize("spec", ROWS)
+def test_every_row_serialises(spec: ModelSpec) -> None:
+    data = spec.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["id"] == spec.id
+    assert data["lifecycle"] in ("active", "deprecated", "retired")
+    resolutions = data["resolutions"]
+    assert isinstance(resolutions, list)
+    assert set(resolutions) == set(spec.sizes.values())

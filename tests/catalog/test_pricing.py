@@ -1,0 +1,145 @@
+"""Cost = seconds x the row's per-second rate for the size's tier, x videos; money in exact micro-USD."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from vidgate.catalog import ModelSpec, estimate_cost, find_model, from_micros, load_catalog, to_micros
+from vidgate.errors import BadRequestError
+
+SIZE_CASES = [
+    pytest.param(spec, size, id=f"{spec.id}@{size}") for spec in load_catalog() for size in spec.sizes
+]
+NO_AUDIO_CASES = [
+    pytest.param(spec, size, id=f"{spec.id}@{size}")
+    for spec in load_catalog()
+    for size, tier in spec.sizes.items()
+    if tier in spec.prices_no_audio
+]
+
+
+def spec(model_id: str) -> ModelSpec:
+    found = find_model(model_id)
+    assert found is not None, model_id
+    return found
+
+
+@pytest.mark.parametrize(("model", "size"), SIZE_CASES)
+def test_every_size_of_every_model_costs_seconds_times_its_tier_rate(model: ModelSpec, size: str) -> None:
+    rate = model.prices[model.sizes[size]]
+    for seconds in model.allowed_seconds(size):
+        assert estimate_cost(model, seconds=seconds, size=size) == rate * seconds
+        assert to_micros(estimate_cost(model, seconds=seconds, size=size)) == to_micros(rate) * seconds
+
+
+@pytest.mark.parametrize(("model", "size"), NO_AUDIO_CASES)
+def test_vertex_video_only_rate_applies_when_audio_is_off(model: ModelSpec, size: str) -> None:
+    tier = model.sizes[size]
+    assert model.provider == "vertex_ai"
+    assert estimate_cost(model, seconds=8, size=size, generate_audio=False) == model.prices_no_audio[tier] * 8
+    assert estimate_cost(model, seconds=8, size=size, generate_audio=True) == model.prices[tier] * 8
+    assert estimate_cost(model, seconds=8, size=size) == model.prices[tier] * 8
+
+
+def test_published_rates() -> None:
+    """A few rates from the reference price table, so a data typo cannot pass unnoticed."""
+    assert estimate_cost(spec("openai/sora-2"), seconds=8, size="1280x720") == Decimal("0.80")
+    assert estimate_cost(spec("openai/sora-2-pro"), seconds=4, size="1792x1024") == Decimal("2.00")
+    assert estimate_cost(spec("openai/sora-2-pro"), seconds=4, size="1920x1080") == Decimal("2.80")
+    assert estimate_cost(spec("gemini/veo-3.1-generate-preview"), seconds=8, size="3840x2160") == Decimal(
+        "4.8"
+    )
+    assert estimate_cost(spec("gemini/veo-3.1-lite-generate-preview"), seconds=4, size="720x1280") == Decimal(
+        "0.2"
+    )
+    vertex = spec("vertex_ai/veo-3.1-generate-001")
+    assert estimate_cost(vertex, seconds=8, size="1920x1080", generate_audio=False) == Decimal("1.6")
+    assert estimate_cost(vertex, seconds=8, size="1920x1080") == Decimal("3.2")
+
+
+def test_gemini_has_no_audio_toggle_so_audio_off_changes_nothing() -> None:
+    model = spec("gemini/veo-3.0-generate-001")
+    assert estimate_cost(model, seconds=8, size="1280x720", generate_audio=False) == Decimal("3.2")
+
+
+def test_n_multiplies() -> None:
+    model = spec("vertex_ai/veo-3.0-fast-generate-001")
+    one = estimate_cost(model, seconds=6, size="1920x1080")
+    assert one == Decimal("0.72")
+    assert estimate_cost(model, seconds=6, size="1920x1080", n=4) == one * 4 == Decimal("2.88")
+
+
+def test_price_override_replaces_the_catalogue_rate() -> None:
+    local = spec("local/local-1")
+    assert estimate_cost(local, seconds=4, size="1280x720") == 0
+    assert estimate_cost(local, seconds=4, size="1280x720", price_override=Decimal("0.025")) == Decimal("0.1")
+    sora = spec("openai/sora-2")
+    assert estimate_cost(sora, seconds=8, size="720x1280", n=2, price_override=Decimal("0.05")) == Decimal(
+        "0.8"
+    )
+    vertex = spec("vertex_ai/veo-3.1-generate-001")
+    overridden = estimate_cost(
+        vertex, seconds=8, size="1280x720", generate_audio=False, price_override=Decimal("1")
+    )
+    assert overridden == Decimal("8")
+
+
+def test_fractional_seconds_are_priced_exactly() -> None:
+    assert estimate_cost(spec("openai/sora-2"), seconds=0.1, size="1280x720") == Decimal("0.01")
+    assert estimate_cost(spec("openai/sora-2"), seconds=2.5, size="1280x720") == Decimal("0.25")
+
+
+def test_estimate_is_rounded_to_whole_micro_dollars() -> None:
+    cost = estimate_cost(
+        spec("openai/sora-2"), seconds=4, size="1280x720", price_override=Decimal("0.0000003")
+    )
+    assert cost == Decimal("0.000001")
+    assert cost.as_tuple().exponent == -6
+
+
+def test_unknown_size_is_a_bad_request_naming_the_sizes() -> None:
+    with pytest.raises(BadRequestError) as caught:
+        estimate_cost(spec("openai/sora-2"), seconds=4, size="1920x1080")
+    assert caught.value.param == "size"
+    assert "'720x1280' and '1280x720'" in caught.value.message
+
+
+def test_micros_are_exact() -> None:
+    assert to_micros(Decimal("0.10") * 8) == 800_000
+    assert to_micros(estimate_cost(spec("openai/sora-2"), seconds=8, size="1280x720")) == 800_000
+    assert to_micros(Decimal("0.35") * 7) == 2_450_000
+    assert to_micros(Decimal("0")) == 0
+    assert to_micros(Decimal("0.0000005")) == 1  # half a micro rounds up
+    assert to_micros(Decimal("0.0000004")) == 0
+    assert from_micros(800_000) == 0.8
+    assert from_micros(1) == 0.000001
+    assert from_micros(0) == 0.0
+
+
+def test_many_micro_additions_do_not_drift() -> None:
+    """Ten thousand $0.10 one-second jobs are exactly $1000 in micros, where float addition drifts."""
+    one = to_micros(estimate_cost(spec("openai/sora-2"), seconds=1, size="1280x720"))
+    total = sum(one for _ in range(10_000))
+    assert total == 1_000_000_000
+    assert from_micros(total) == 1000.0
+    drifted = sum(0.10 for _ in range(10_000))
+    assert drifted != 1000.0  # what integer micros protect against
+
+
+def test_reservation_and_settlement_round_trip_through_micros() -> None:
+    """Each reservation is exact, so releasing what was reserved returns the balance to zero exactly."""
+    model = spec("gemini/veo-3.1-fast-generate-preview")
+    reservations = [
+        to_micros(estimate_cost(model, seconds=s, size=size))
+        for s in (4, 6, 8)
+        for size in ("1280x720", "720x1280")
+    ]
+    balance = 0
+    for micros in reservations:
+        balance += micros
+    assert balance == to_micros(Decimal("0.10") * (4 + 6 + 8) * 2)
+    for micros in reversed(reservations):
+        balance -= micros
+    assert balance == 0
