@@ -269,3 +269,12 @@ def test_every_row_serialises(spec: ModelSpec) -> None:
     resolutions = data["resolutions"]
     assert isinstance(resolutions, list)
     assert set(resolutions) == set(spec.sizes.values())
+
+
+def test_specs_are_hashable_and_compare_by_value() -> None:
+    specs = load_catalog()
+    assert len(set(specs)) == len(specs)
+    assert parse_row(row()) == parse_row(row())
+    assert hash(parse_row(row())) == hash(parse_row(row()))
+    assert {parse_row(row()): "cached"}[parse_row(row())] == "cached"
+    assert parse_row(row()) != parse_row(row(prices={"720p": 0.2, "1080p": 0.12}))

@@ -11,20 +11,21 @@ from typing import Any
 
 import pytest
 from google.genai._transformers import t_file_name
-from tests.support.google_gateway import MASTER, google_config, google_emulators
+from tests.support.google_gateway import GEMINI_KEY, MASTER, google_config, google_emulators
 from tests.support.images import image_bytes
 from tests.support.media import probe
 
 from vidgate.catalog import find_model, to_micros
-from vidgate.errors import BadRequestError, BudgetExceededError, NotFoundError, RateLimitError
+from vidgate.errors import APIError, BadRequestError, BudgetExceededError, NotFoundError, RateLimitError
 from vidgate.gateway import google_native as shapes
 from vidgate.gateway.auth import Principal
+from vidgate.gateway.config import parse_config
 from vidgate.gateway.passthrough import GooglePassthrough
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.providers.google_passthrough import NativeRequest, read_native_body
 from vidgate.store.memory import MemoryStores
-from vidgate.transport import AsyncRunner
+from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.types import ImageInput
 
 PNG = base64.b64encode(image_bytes(64, 36, "png")).decode("ascii")
@@ -417,3 +418,36 @@ async def test_vertex_storage_uri_outputs_stay_gcs(api: GooglePassthrough) -> No
     [video] = done["response"]["videos"]
     assert video["gcsUri"].startswith("gs://team-bucket/out/")
     assert "bytesBase64Encoded" not in video
+
+
+def _two_deployments(gemini_url: str) -> GatewayService:
+    """``veo-fast`` twice on the same Gemini emulator: a create tried on both would succeed on the second."""
+    params = {"model": "gemini/veo-3.0-fast-generate-001", "api_key": GEMINI_KEY, "api_base": gemini_url}
+    config = parse_config(
+        {
+            "model_list": [
+                {"model_name": "veo-fast", "litellm_params": params, "model_info": {"id": "first"}},
+                {"model_name": "veo-fast", "litellm_params": params, "model_info": {"id": "second"}},
+            ],
+            "general_settings": {"master_key": MASTER},
+        },
+        environ={},
+    )
+    return GatewayService(config, MemoryStores(), AsyncRunner(retry=RetryPolicy(max_retries=0)))
+
+
+async def test_passthrough_falls_back_only_on_a_definite_refusal(emulators: tuple[str, str]) -> None:
+    service = _two_deployments(emulators[0])
+    api = GooglePassthrough(service)
+    p = await key(api, max_budget=10)
+    made = await api.create(
+        p, "gemini", "veo-fast", body("a fox [fault:503]", durationSeconds=4), resource="m"
+    )
+    assert made["name"].startswith("m/operations/video_")  # the 503 was a refusal: the other one made it
+    with pytest.raises(APIError) as caught:
+        await api.create(p, "gemini", "veo-fast", body("a fox [fault:500]", durationSeconds=4), resource="m")
+    assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
+    listed = await service.list_videos(p, after=None, limit=10, order="asc")
+    assert [v.id for v in listed.data] == [made["name"].rpartition("/")[2]]  # no second job made
+    assert await money(api, p) == (0, usd(0.15 * 4))  # only the job that exists holds a reservation
+    await service.runner.aclose()

@@ -4,6 +4,7 @@ import logging
 
 import httpx
 
+from vidgate.errors import Timeout
 from vidgate.server.logs import (
     QueryRedactingFilter,
     install_query_redaction,
@@ -75,10 +76,12 @@ def test_uvicorn_and_httpx_log_lines_are_redacted() -> None:
     install_query_redaction()
     install_query_redaction()  # idempotent
     access, client = logging.getLogger("uvicorn.access"), logging.getLogger("httpx")
+    gateway = logging.getLogger("vidgate.gateway")
     assert sum(isinstance(f, QueryRedactingFilter) for f in access.filters) == 1
     seen = _Lines()
-    levels = access.level, client.level
-    for target in (access, client):
+    targets = (access, client, gateway)
+    levels = [t.level for t in targets]
+    for target in targets:
         target.addHandler(seen)
         target.setLevel(logging.INFO)
     try:
@@ -98,11 +101,15 @@ def test_uvicorn_and_httpx_log_lines_are_redacted() -> None:
             200,
             "OK",
         )
+        gateway.warning(
+            "poll of %s failed: %s", "video_1", Timeout("Request timed out: GET https://h/op?key=AIzaS3cret")
+        )
     finally:
-        for target, level in zip((access, client), levels, strict=True):
+        for target, level in zip(targets, levels, strict=True):
             target.removeHandler(seen)
             target.setLevel(level)
     assert seen.lines == [
         '127.0.0.1:5000 - "GET /gemini/v1beta/files/abcs0:download?alt=media&key=[redacted] HTTP/1.1" 200',
         'HTTP Request: GET https://storage.example/v?X-Goog-Signature=[redacted]&a=1 "HTTP/1.1 200 OK"',
+        "poll of video_1 failed: Timeout 408: Request timed out: GET https://h/op?key=[redacted]",
     ]

@@ -30,19 +30,21 @@ FEATURES: frozenset[str] = frozenset(
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What one model accepts and costs. ``id`` is ``provider/model``."""
+    """What one model accepts and costs. ``id`` is ``provider/model``.
+
+    Hashable (the dict fields are left out of the hash), so a spec can key a dict or a cache."""
 
     id: str
     provider: str
     model: str
     seconds: tuple[int, ...]
     default_seconds: int
-    sizes: dict[str, str]
+    sizes: dict[str, str] = field(hash=False)
     default_size: str
-    prices: dict[str, Decimal]
+    prices: dict[str, Decimal] = field(hash=False)
     features: frozenset[str] = frozenset()
-    seconds_by_tier: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    prices_no_audio: dict[str, Decimal] = field(default_factory=dict)
+    seconds_by_tier: dict[str, tuple[int, ...]] = field(default_factory=dict, hash=False)
+    prices_no_audio: dict[str, Decimal] = field(default_factory=dict, hash=False)
     person_generation: tuple[str, ...] = ()
     max_n: int = 1
     send_resolution: bool = True

@@ -82,10 +82,10 @@ def outcome_unknown(dep: Deployment, error: APIError) -> APIError:
     """The answer to an ambiguous create failure: 504 for a timeout, else 502, in OpenAI's envelope."""
     timed_out = isinstance(error, Timeout) or error.status_code in (408, 504)
     return APIError(
-        f"The create on deployment '{dep.id}' ({dep.model_name}) failed after the request may have reached "
-        f"the provider ({error.message}), so the upstream outcome is unknown: the provider may have "
+        f"Creating the video on deployment '{dep.id}' ({dep.model_name}) failed after the request may have "
+        f"reached the provider ({error.message}), so the upstream outcome is unknown: the provider may have "
         "started a job. The gateway did not retry it on another deployment (that could start a second "
-        "paid job); nothing was reserved or charged and no video was recorded.",
+        "paid job); its reservation was released, nothing was charged and no video was recorded.",
         status_code=504 if timed_out else 502,
         code="upstream_outcome_unknown",
         type="upstream_error",

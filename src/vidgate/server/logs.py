@@ -8,7 +8,8 @@ Nothing here touches the database: per-request overhead stays a few microseconds
 Query strings carry secrets too: Google's clients send the API key as ``?key=`` (the Gemini
 pass-through accepts it), ``GET /key/info?key=sk-...`` names a key. Every query string that reaches a
 log line goes through ``redact_query``: ours (full logging), and, through ``QueryRedactingFilter``,
-uvicorn's own access log (when enabled) and httpx's request lines.
+uvicorn's own access log (when enabled), httpx's request lines, and the gateway's own warnings (an
+upstream error's message names the URL it failed on).
 """
 
 from __future__ import annotations
@@ -343,9 +344,11 @@ class QueryRedactingFilter(logging.Filter):
 
 def _redact_arg(arg: object) -> object:
     if isinstance(arg, str) and "?" in arg:
-        return redact_url(arg)
+        return redact_url_in_text(arg)
     if isinstance(arg, httpx.URL) and arg.query:
         return redact_url(str(arg))
+    if isinstance(arg, BaseException) and "?" in (text := str(arg)):  # "Request timed out: GET url?..."
+        return redact_url_in_text(text)
     return arg
 
 
@@ -357,7 +360,16 @@ def redact_url_in_text(text: str) -> str:
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
-REDACTED_LOGGERS = ("uvicorn.access", "httpx")
+# Loggers whose lines may carry a URL (logger filters do not apply to child loggers: each is named).
+# Not ``vidgate.access``: its JSON lines redact their query themselves.
+REDACTED_LOGGERS = (
+    "uvicorn.access",
+    "uvicorn.error",
+    "httpx",
+    "vidgate.gateway",
+    "vidgate.worker",
+    "vidgate.server",
+)
 
 
 def install_query_redaction(names: tuple[str, ...] = REDACTED_LOGGERS) -> None:
