@@ -169,7 +169,7 @@ def download_fault(book: FaultBook, job: EmuJob) -> GoogleError | None:
 
 
 async def maybe_slow(settings: EmulatorSettings, plan: dict[str, int]) -> None:
-    if "slow" in plan:
+    if plan.get("slow", 0) > 0:
         await asyncio.sleep(settings.slow_seconds)
 
 

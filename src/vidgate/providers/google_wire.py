@@ -143,7 +143,8 @@ def google_error(reply: HttpReply, provider: str) -> APIError:
     cls = error_class_for_status(reply.status)
     if issubclass(cls, BadRequestError):
         return cls(message, code=code, param=_param(error), **common)
-    return cls(message, code=code, retry_after=_retry_after(error, reply), **common)
+    # Keep the provider's own status (a 504 stays 504, not Timeout's 408, which clients would retry).
+    return cls(message, code=code, retry_after=_retry_after(error, reply), status_code=reply.status, **common)
 
 
 # ---- images -------------------------------------------------------------------------------------
