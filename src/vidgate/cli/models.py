@@ -34,20 +34,30 @@ def _lifecycle(spec: ModelSpec) -> str:
     return text
 
 
+def _seconds(spec: ModelSpec) -> str:
+    text = ",".join(str(s) for s in spec.seconds)
+    for tier, allowed in spec.seconds_by_tier.items():
+        text += f" ({tier}: {','.join(str(s) for s in allowed)})"
+    return text
+
+
 def table(specs: list[ModelSpec]) -> Table:
+    """One row per model. Sizes collapse to resolution tiers here (``--json`` lists every size)."""
     grid = Table(title="vidgate models", show_lines=True)
     grid.add_column("id", no_wrap=True)
-    grid.add_column("seconds")
-    grid.add_column("sizes", no_wrap=True)
-    grid.add_column("features", no_wrap=True)
+    grid.add_column("seconds", min_width=7)
+    grid.add_column("resolutions", min_width=11)
+    grid.add_column("features", min_width=10, overflow="fold")
     grid.add_column("$/s by resolution", no_wrap=True)
-    grid.add_column("lifecycle")
+    grid.add_column("lifecycle", min_width=10, overflow="fold")
     for spec in specs:
+        tiers = spec.to_dict()["resolutions"]
+        assert isinstance(tiers, list)
         grid.add_row(
             spec.id,
-            ", ".join(str(s) for s in spec.seconds),
-            "\n".join(spec.sizes),
-            "\n".join(sorted(spec.features)),
+            _seconds(spec),
+            " ".join(str(t) for t in tiers),
+            ", ".join(sorted(spec.features)),
             _prices(spec),
             _lifecycle(spec),
         )

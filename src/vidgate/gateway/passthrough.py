@@ -1,17 +1,17 @@
 """The Gemini and Vertex AI pass-through: Google-shaped requests through the gateway's own machinery.
 
 Teams already calling Veo with google-genai (or plain REST) point it at the gateway and get keys,
-budgets, cost tracking, logging and ownership. A create runs the same steps as ``create_video``:
-authenticate -> model allowed for the key -> the Google body checked against the catalogue (400 naming
-Google's field, before any provider call) -> rate limit -> concurrency slot -> the exact reservation
-(seconds x rate x sampleCount, Veo's default duration when none is given) -> the body forwarded
-unchanged to a deployment of the model with the deployment's own credentials (falling back to the
-next deployment only on a definite refusal; an ambiguous failure answers ``upstream_outcome_unknown``,
-see ``routing.create_failure``) -> the operation stored
-as a job owned by the caller (``api_surface`` "gemini"/"vertex_ai"). The client gets the operation with
-the gateway's ids: its name ends in ``/operations/{video id}``, so the same job is ``GET
-/v1/videos/{video id}`` for the same key, and Google's routes serve any of the caller's jobs on a
-deployment of the same provider (also those created through ``/v1/videos``).
+budgets, cost tracking, logging and ownership. A create is: authenticate -> model allowed for the key
+-> the Google body checked against the catalogue (400 naming Google's field, before any provider call)
+-> the steps ``create_video`` takes too, from ``starter.JobStarter``: rate limit -> concurrency slot ->
+the exact reservation (seconds x rate x sampleCount, Veo's default duration when none is given) -> the
+body forwarded unchanged to a deployment of the model with the deployment's own credentials (falling
+back to the next deployment only on a definite refusal; an ambiguous failure answers
+``upstream_outcome_unknown``) -> the operation stored as a job owned by the caller (``api_surface``
+"gemini"/"vertex_ai"). The client gets the operation with the gateway's ids: its name ends in
+``/operations/{video id}``, so the same job is ``GET /v1/videos/{video id}`` for the same key, and
+Google's routes serve any of the caller's jobs on a deployment of the same provider (also those created
+through ``/v1/videos``).
 
 Polls answer from the store and refresh from the provider when stale (as ``get_video``), never
 charge, and settle or release the money through the same state machine. Every read checks ownership
@@ -25,13 +25,11 @@ deployments of the route's provider serve it (the bodies differ between the two 
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from vidgate.catalog import estimate_cost, to_micros
 from vidgate.errors import APIError, NotFoundError
 from vidgate.gateway import google_native as shapes
 from vidgate.gateway.auth import Principal
@@ -40,15 +38,13 @@ from vidgate.gateway.content import ContentStream, live
 from vidgate.gateway.followup import deployment_gone
 from vidgate.gateway.google_native import Surface
 from vidgate.gateway.records import JobRecord
-from vidgate.gateway.routing import Deployment, create_failure, outcome_unknown
-from vidgate.gateway.service import GatewayService, deployments_busy
-from vidgate.gateway.views import new_video_id
+from vidgate.gateway.routing import Deployment
+from vidgate.gateway.service import GatewayService
+from vidgate.gateway.starter import Priced, new_job, price_for
 from vidgate.providers import google_passthrough as wire
 from vidgate.providers.google_wire import read_operation
 from vidgate.transport import AsyncByteStream
-from vidgate.types import VideoRequest
 
-log = logging.getLogger("vidgate.gateway")
 MAX_INLINE_BYTES = 512 * 1024 * 1024  # a Vertex poll inlines stored videos up to this size
 
 
@@ -119,18 +115,6 @@ class GooglePassthrough:
                 return [d for d in router.order(name) if d.provider == surface and d.model == model]
         raise model_not_found(model, surface)
 
-    def price(self, dep: Deployment, req: VideoRequest) -> int:
-        return to_micros(
-            estimate_cost(
-                dep.spec,
-                seconds=req.seconds,
-                size=req.size,
-                n=req.n,
-                generate_audio=req.generate_audio,
-                price_override=dep.price_per_second,
-            )
-        )
-
     async def create(
         self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str
     ) -> dict[str, Any]:
@@ -138,83 +122,33 @@ class GooglePassthrough:
         svc = self.service
         deps = self.deployments(p, surface, model)
         native = wire.read_native_body(body, surface)
-        checked: list[tuple[Deployment, VideoRequest]] = []
+        checked: list[Priced] = []
         first_error: APIError | None = None
         for dep in deps:
             try:
-                checked.append((dep, shapes.check_request(dep.spec, native)))
+                checked.append(price_for(dep, shapes.check_request(dep.spec, native)))
             except APIError as exc:
                 first_error = first_error or exc
         if not checked:
             assert first_error is not None
             raise first_error
         now = svc.clock()
-        await svc._check_rate(p.key, now)
-        refused: list[tuple[str, APIError]] = []
-        shown: BaseException | None = None
-        try:
-            job_id = await self._create_on(checked, p, body, native.prompt, surface, now, refused)
-        except BaseException as exc:
-            shown = exc
-            raise
-        finally:
-            svc._count_refusals(refused, shown)
-        return {"name": f"{resource}/operations/{job_id}"}
-
-    async def _create_on(
-        self,
-        checked: list[tuple[Deployment, VideoRequest]],
-        p: Principal,
-        body: dict[str, Any],
-        prompt: str | None,
-        surface: Surface,
-        now: float,
-        refused: list[tuple[str, APIError]],
-    ) -> str:
-        """Forward to the deployments in order until one accepts (the same rules as ``create_video``:
-        only a definite refusal moves on); the new job's id. ``refused`` collects those refusals."""
-        svc = self.service
-        last_error: APIError | None = None
-        attempts = 1 + svc.config.router_settings.num_retries
-        for dep, req in checked:
-            if attempts <= 0:
-                break
-            if dep.rpm is not None and not await svc._deployment_rate_ok(dep, now):
-                last_error = last_error or deployments_busy(dep.model_name)
-                continue
-            attempts -= 1
-            micros = self.price(dep, req)
-            job_id = new_video_id(now)
-            await svc._admit(p, job_id, micros)
-            try:
-                with svc.router.in_flight(dep.id):
-                    op = await self._forward(dep, body)
-            except BaseException as exc:
-                await svc._give_back(p, job_id)
-                if not isinstance(exc, APIError):
-                    raise
-                failure = create_failure(exc)
-                if failure == "rejected":
-                    raise
-                svc.router.report_failure(dep.id)
-                if failure == "ambiguous":  # a job may exist upstream: never start a second one elsewhere
-                    log.error(
-                        "pass-through create on %s has an unknown outcome, not retried: %s", dep.id, exc
-                    )
-                    raise outcome_unknown(dep, exc) from exc
-                log.warning("pass-through create on %s refused, trying the next deployment: %s", dep.id, exc)
-                refused.append((dep.provider, exc))
-                last_error = exc
-                continue
-            svc.router.report_success(dep.id)
-            started = read_operation(op, fallback_model=dep.model)
-            if started.status == "in_progress":  # just accepted: queued, as the adapters report it
-                started = replace(started, status="queued", progress=0)
-            job = self._new_job(job_id, p, dep, req, prompt, micros, surface, now)
-            job.native_id = started.native_id
-            await svc._store_new(p, job, started, now)
-            return job_id
-        raise last_error or deployments_busy(checked[0][0].model_name)
+        started = await svc.starter.start(
+            p,
+            checked[0].dep.model_name,  # every deployment here serves one public model name
+            checked,
+            lambda c: self._forward(c.dep, body),
+            now=now,
+            label="pass-through create",
+        )
+        op = read_operation(started.answer, fallback_model=started.priced.dep.model)
+        if op.status == "in_progress":  # just accepted: queued, as the adapters report it
+            op = replace(op, status="queued", progress=0)
+        job = new_job(
+            started.job_id, p, started.priced, op.native_id, prompt=native.prompt, surface=surface, now=now
+        )
+        await svc.starter.record(p, job, op, now)
+        return {"name": f"{resource}/operations/{started.job_id}"}
 
     async def _forward(self, dep: Deployment, body: dict[str, Any]) -> dict[str, Any]:
         calls = self.service.calls
@@ -222,40 +156,12 @@ class GooglePassthrough:
         flow = wire.create(dep.provider, dep.model, body, creds)
         return await calls.runner.run(flow, calls.provider(dep).error_for)
 
-    @staticmethod
-    def _new_job(
-        job_id: str,
-        p: Principal,
-        dep: Deployment,
-        req: VideoRequest,
-        prompt: str | None,
-        micros: int,
-        surface: Surface,
-        now: float,
-    ) -> JobRecord:
-        return JobRecord(
-            id=job_id,
-            owner_key_id=p.owner_id,
-            model_name=dep.model_name,
-            deployment_id=dep.id,
-            provider=dep.provider,
-            native_id="",
-            status="queued",
-            created_at=int(now),
-            size=req.size,
-            seconds=str(req.seconds),
-            api_surface=surface,
-            prompt=prompt,
-            n=req.n,
-            reserved_micros=micros,
-        )
-
     # ---- poll --------------------------------------------------------------------------------
 
     async def job(self, p: Principal, surface: Surface, job_id: str, missing: APIError) -> JobRecord:
         """The caller's job on a ``surface`` deployment, refreshed when stale; else raises ``missing``."""
         try:
-            job = await self.service._current(p, job_id)
+            job = await self.service.current(p, job_id)
         except NotFoundError:
             raise missing from None
         if job.provider != surface:

@@ -1,14 +1,10 @@
 """The gateway's use cases: what each endpoint does, with no HTTP in sight (``server/`` calls these).
 
 Create: authenticate -> model allowed -> validate against the catalogue (400 before any provider call)
--> rate limit -> concurrency slot -> exact reservation -> provider create -> store the job pinned to its
-deployment. Everything after create goes to that deployment only. When the provider create fails, the
-slot and the reservation are given back and (``routing.create_failure``): a definite refusal (429,
-503, connection never established, the provider refusing the gateway's credentials) cools the
-deployment down and tries the next deployment or fallback model; an ambiguous failure (timeout,
-connection broken after sending, 5xx) cools it down and answers 502/504 ``upstream_outcome_unknown``
-without trying elsewhere, because the provider may have started a paid job and a second deployment
-would start another; a 4xx about the request is answered as it is.
+-> ``starter.JobStarter``: rate limit -> concurrency slot -> exact reservation -> provider create on the
+routing plan's deployments (the model's, then its fallback models'), moving on only after a definite
+refusal -> store the job pinned to its deployment. Everything after create goes to that deployment only.
+The Google pass-through starts its jobs through the same ``JobStarter``.
 
 Ownership: a job is visible only to the key that created it; anyone else gets the same 404 as for an
 unknown id. The master key owns the jobs it creates (as ``master``) and, like any key, sees only those.
@@ -29,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from vidgate.catalog import estimate_cost, from_micros, to_micros, validate
-from vidgate.errors import APIError, BadRequestError, NotFoundError, RateLimitError, UnsupportedOperationError
+from vidgate.catalog import from_micros, validate
+from vidgate.errors import APIError, BadRequestError, NotFoundError, UnsupportedOperationError
 from vidgate.gateway import jobs as machine
 from vidgate.gateway.admin import KeyAdmin
 from vidgate.gateway.auth import Authenticator, Principal
@@ -41,8 +37,9 @@ from vidgate.gateway.followup import JobKeeper, deployment_gone
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
 from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
+from vidgate.gateway.starter import JobStarter, Priced, new_job, price_for
 from vidgate.gateway.views import new_video_id, to_list, to_video
-from vidgate.providers.base import Capability, ProviderJob
+from vidgate.providers.base import Capability
 from vidgate.transport import AsyncRunner
 from vidgate.types import (
     CONTENT_VARIANTS,
@@ -51,7 +48,6 @@ from vidgate.types import (
     Video,
     VideoDeleted,
     VideoList,
-    VideoRequest,
 )
 
 log = logging.getLogger("vidgate.gateway")
@@ -87,21 +83,6 @@ class CreateVideo:
     api_surface: ApiSurface = "openai"
 
 
-def deployments_busy(model: str) -> RateLimitError:
-    return RateLimitError(
-        f"Every deployment of model '{model}' is at its requests-per-minute limit; retry shortly.",
-        code="deployment_rate_limited",
-        retry_after=1.0,
-    )
-
-
-@dataclass(frozen=True)
-class _Priced:
-    dep: Deployment
-    req: VideoRequest
-    micros: int
-
-
 class GatewayService:
     def __init__(
         self,
@@ -126,6 +107,9 @@ class GatewayService:
         self.keeper = JobKeeper(stores, self.router, self.calls, clock=clock)
         self.keeper.webhooks = bool(config.webhook_url and config.webhook_secret)
         self.admin = KeyAdmin(stores, self.auth, self.router.model_names, clock=clock)
+        self.starter = JobStarter(
+            stores, self.router, self.keeper, num_retries=config.router_settings.num_retries, clock=clock
+        )
         self.started_at = int(clock())
 
     @property
@@ -138,13 +122,6 @@ class GatewayService:
     @on_upstream_error.setter
     def on_upstream_error(self, hook: Callable[[str, int], None] | None) -> None:
         self.keeper.on_upstream_error = hook
-
-    def _count_refusals(self, refused: list[tuple[str, APIError]], shown: BaseException | None) -> None:
-        """Report the refused create attempts of one request, except the error the caller is answered
-        with when it carries its provider (the server counts that one)."""
-        for provider, error in refused:
-            if error is not shown or error.provider is None:
-                self.keeper.report_upstream(provider, error)
 
     # ---- auth and models ---------------------------------------------------------------------
 
@@ -187,74 +164,27 @@ class GatewayService:
         p.require_model(req.model, self.router.has_model(req.model))
         plan = self.router.plan(req.model)
         own = [self._price(dep, req) for dep in plan if dep.model_name == req.model]
-        usable = [x for x in own if not isinstance(x, APIError)]
-        if not usable:  # no deployment of this model accepts the request: 400, no provider call
+        if not any(isinstance(x, Priced) for x in own):  # no deployment accepts it: 400, no provider call
             raise next(x for x in own if isinstance(x, APIError))
+        # A fallback model that cannot serve this request is skipped (priced lazily, in plan order).
+        candidates = (x for x in (self._price(dep, req) for dep in plan) if isinstance(x, Priced))
         now = self.clock()
-        await self._check_rate(p.key, now)
-        refused: list[tuple[str, APIError]] = []
-        shown: BaseException | None = None
-        try:
-            return await self._create_on(plan, p, req, now, refused)
-        except BaseException as exc:
-            shown = exc
-            raise
-        finally:
-            self._count_refusals(refused, shown)
+        started = await self.starter.start(
+            p, req.model, candidates, lambda c: self.calls.create(c.dep, c.req), now=now
+        )
+        job = new_job(
+            started.job_id,
+            p,
+            started.priced,
+            started.answer.native_id,
+            prompt=started.priced.req.prompt,
+            surface=req.api_surface,
+            now=now,
+        )
+        return to_video(await self.starter.record(p, job, started.answer, now))
 
-    async def _create_on(
-        self,
-        plan: list[Deployment],
-        p: Principal,
-        req: CreateVideo,
-        now: float,
-        refused: list[tuple[str, APIError]],
-    ) -> Video:
-        """Try the plan's deployments in order until one creates the job (see the module docstring for
-        which failures move on); ``refused`` collects the refusals that did."""
-        last_error: APIError | None = None
-        tries: dict[str, int] = {}
-        budget = 1 + self.config.router_settings.num_retries
-        for dep in plan:
-            if tries.get(dep.model_name, 0) >= budget:
-                continue
-            priced = self._price(dep, req)
-            if isinstance(priced, APIError):  # a fallback model that cannot serve this request
-                continue
-            if dep.rpm is not None and not await self._deployment_rate_ok(dep, now):
-                last_error = last_error or deployments_busy(req.model)
-                continue
-            tries[dep.model_name] = tries.get(dep.model_name, 0) + 1
-            job_id = new_video_id(now)
-            await self._admit(p, job_id, priced.micros)
-            try:
-                with self.router.in_flight(dep.id):
-                    native = await self.calls.create(dep, priced.req)
-            except BaseException as exc:
-                await self._give_back(p, job_id)
-                if not isinstance(exc, APIError):
-                    raise
-                failure = create_failure(exc)
-                if failure == "rejected":
-                    raise
-                self.router.report_failure(dep.id)
-                if failure == "ambiguous":
-                    log.error("create on %s has an unknown outcome, not retried elsewhere: %s", dep.id, exc)
-                    raise outcome_unknown(dep, exc) from exc
-                log.warning(
-                    "create on %s (%s) refused, trying the next deployment: %s", dep.id, dep.model_name, exc
-                )
-                refused.append((dep.provider, exc))
-                last_error = exc
-                continue
-            self.router.report_success(dep.id)
-            job = self._new_job(
-                job_id, p, dep, priced, native, prompt=priced.req.prompt, surface=req.api_surface, now=now
-            )
-            return await self._store_new(p, job, native, now)
-        raise last_error or deployments_busy(req.model)
-
-    def _price(self, dep: Deployment, req: CreateVideo) -> _Priced | APIError:
+    def _price(self, dep: Deployment, req: CreateVideo) -> Priced | APIError:
+        """``req`` validated and priced for ``dep``, or the 400 that deployment's catalogue row gives."""
         unknown = sorted(set(req.extra) - EXTRA_PARAMS)
         if unknown:
             return BadRequestError(
@@ -273,100 +203,7 @@ class GatewayService:
             )
         except APIError as exc:
             return exc
-        micros = to_micros(
-            estimate_cost(
-                dep.spec,
-                seconds=validated.seconds,
-                size=validated.size,
-                n=validated.n,
-                generate_audio=validated.generate_audio,
-                price_override=dep.price_per_second,
-            )
-        )
-        return _Priced(dep, dataclasses.replace(validated, model=dep.model), micros)
-
-    async def _check_rate(self, key: KeyRecord | None, now: float) -> None:
-        if key is not None and key.rpm_limit is not None:
-            await self.stores.admission.check_rate(key.id, key.rpm_limit, now=now)
-
-    async def _deployment_rate_ok(self, dep: Deployment, now: float) -> bool:
-        assert dep.rpm is not None
-        try:
-            await self.stores.admission.check_rate(f"deployment:{dep.id}", dep.rpm, now=now)
-        except APIError:
-            return False
-        return True
-
-    async def _admit(self, p: Principal, job_id: str, micros: int) -> None:
-        """The caller's own limits: a concurrency slot, then the exact reservation (429 when over)."""
-        key = p.key
-        if key is None:
-            return
-        if key.max_parallel_requests is not None:
-            await self.stores.admission.acquire_slot(key.id, job_id, key.max_parallel_requests)
-        try:
-            await self.stores.ledger.reserve(key, job_id, micros, now=int(self.clock()))
-        except BaseException:
-            await self.stores.admission.release_slot(key.id, job_id)
-            raise
-
-    async def _give_back(self, p: Principal, job_id: str) -> None:
-        """Undo ``_admit`` for a job that was never created."""
-        if p.key is not None:
-            await self.stores.ledger.release(p.key.id, job_id)
-            await self.stores.admission.release_slot(p.key.id, job_id)
-
-    def _new_job(
-        self,
-        job_id: str,
-        p: Principal,
-        dep: Deployment,
-        priced: _Priced,
-        native: ProviderJob,
-        *,
-        prompt: str,
-        surface: ApiSurface,
-        now: float,
-        remixed_from: str | None = None,
-        size: str | None = None,
-        seconds: str | None = None,
-    ) -> JobRecord:
-        job = JobRecord(
-            id=job_id,
-            owner_key_id=p.owner_id,
-            model_name=dep.model_name,
-            deployment_id=dep.id,
-            provider=dep.provider,
-            native_id=native.native_id,
-            status="queued",
-            created_at=int(now),
-            size=size or priced.req.size,
-            seconds=seconds or str(priced.req.seconds),
-            api_surface=surface,
-            prompt=prompt,
-            n=priced.req.n,
-            remixed_from=remixed_from,
-            reserved_micros=priced.micros,
-        )
-        return job
-
-    async def _store_new(self, p: Principal, job: JobRecord, native: ProviderJob, now: float) -> Video:
-        transition = machine.advance(job, native, now)
-        machine.apply(job, transition)
-        try:
-            await self.stores.jobs.insert(job)
-        except BaseException:
-            log.error("job %s was created upstream (%s) but could not be stored", job.id, job.native_id)
-            await self._give_back(p, job.id)
-            raise
-        if transition.terminal:  # a provider that finished at once: make the money final now
-            stored = await self.stores.jobs.get(job.id)
-            if stored is not None:
-                await self.keeper.finish(stored, transition)
-                self.keeper.became_terminal(stored)
-                await self.stores.jobs.save(stored)  # lost race: the poller has it, effects are idempotent
-                job = stored
-        return to_video(job)
+        return price_for(dep, dataclasses.replace(validated, model=dep.model))
 
     # ---- read --------------------------------------------------------------------------------
 
@@ -378,7 +215,7 @@ class GatewayService:
             )
         return job
 
-    async def _current(self, p: Principal, video_id: str) -> JobRecord:
+    async def current(self, p: Principal, video_id: str) -> JobRecord:
         """The caller's job, refreshed from its provider first when the stored state is stale."""
         job = await self._owned(p, video_id)
         if self.keeper.due(job, self.clock()):
@@ -386,7 +223,7 @@ class GatewayService:
         return job
 
     async def get_video(self, p: Principal, video_id: str) -> Video:
-        return to_video(await self._current(p, video_id))
+        return to_video(await self.current(p, video_id))
 
     async def list_videos(self, p: Principal, *, after: str | None, limit: int, order: str) -> VideoList:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIST_LIMIT:
@@ -419,7 +256,7 @@ class GatewayService:
                 param="variant",
                 code="invalid_value",
             )
-        job = await self._current(p, video_id)
+        job = await self.current(p, video_id)
         if job.status == "failed":
             raise NotFoundError(
                 f"Video '{video_id}' failed and has no content: {job.error_message or 'generation failed'}",
@@ -444,7 +281,7 @@ class GatewayService:
     # ---- remix and delete ---------------------------------------------------------------------
 
     async def remix_video(self, p: Principal, video_id: str, prompt: str) -> Video:
-        source = await self._current(p, video_id)
+        source = await self.current(p, video_id)
         p.require_model(source.model_name, True)
         if source.status != "completed":
             raise BadRequestError(
@@ -462,23 +299,22 @@ class GatewayService:
         if isinstance(priced, APIError):
             raise priced
         now = self.clock()
-        await self._check_rate(p.key, now)
+        await self.starter.check_rate(p.key, now)
         job_id = new_video_id(now)
-        await self._admit(p, job_id, priced.micros)
-        try:
+        await self.starter.admit(p, job_id, priced.micros)
+        try:  # no fallback: only the source's deployment holds the video to remix
             with self.router.in_flight(dep.id):
                 native = await self.calls.remix(dep, source.native_id, prompt)
         except BaseException as exc:
-            await self._give_back(p, job_id)
+            await self.starter.give_back(p, job_id)
             if isinstance(exc, APIError) and create_failure(exc) == "ambiguous":
                 raise outcome_unknown(dep, exc) from exc
             raise
-        job = self._new_job(
+        job = new_job(
             job_id,
             p,
-            dep,
             priced,
-            native,
+            native.native_id,
             prompt=prompt,
             surface=source.api_surface,
             now=now,
@@ -486,10 +322,10 @@ class GatewayService:
             size=native.size or source.size,
             seconds=native.seconds or source.seconds,
         )
-        return await self._store_new(p, job, native, now)
+        return to_video(await self.starter.record(p, job, native, now))
 
     async def delete_video(self, p: Principal, video_id: str) -> VideoDeleted:
-        job = await self._current(p, video_id)
+        job = await self.current(p, video_id)
         if job.status not in TERMINAL_STATUSES:
             raise BadRequestError(
                 f"Video '{video_id}' is still '{job.status}'; only a completed or failed video can be "

@@ -1,0 +1,264 @@
+"""Starting a paid job: the steps every create surface shares (``/v1/videos`` create and remix, the
+Google pass-through), kept in one place so that the surfaces cannot drift apart on money or fallbacks.
+
+A create is: the key's rate limit -> for each candidate deployment in the order given: the deployment's
+own requests-per-minute limit -> the caller's concurrency slot and exact reservation (``admit``) -> the
+surface's own provider call. When that call fails, the slot and the reservation are given back and
+``routing.create_failure`` decides: a definite refusal (429, 503, connection never established, the
+provider refusing the gateway's credentials) cools the deployment down and tries the next candidate (at
+most ``1 + num_retries`` tries per public model name); an ambiguous failure (timeout, connection broken
+after sending, 5xx) cools it down and answers 502/504 ``upstream_outcome_unknown`` without trying
+elsewhere, because the provider may have started a paid job and a second deployment would start
+another; a 4xx about the request is answered as it is. The surface then turns the provider's answer
+into a ``JobRecord`` (``new_job``) and ``record`` stores it, pinned to the deployment that accepted it.
+
+Refused attempts never reach a client as such, so they are reported to the upstream-error hook, except
+the error the caller is answered with when it carries its provider (the server counts that one).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from vidgate.catalog import estimate_cost, to_micros
+from vidgate.errors import APIError, RateLimitError
+from vidgate.gateway import jobs as machine
+from vidgate.gateway.auth import Principal
+from vidgate.gateway.followup import JobKeeper
+from vidgate.gateway.ports import Stores
+from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord
+from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
+from vidgate.gateway.views import new_video_id
+from vidgate.providers.base import ProviderJob
+from vidgate.types import VideoRequest
+
+log = logging.getLogger("vidgate.gateway")
+R = TypeVar("R")
+
+__all__ = ["JobStarter", "Priced", "Started", "deployments_busy", "new_job", "price_for"]
+
+
+def deployments_busy(model: str) -> RateLimitError:
+    """Every candidate was at its own requests-per-minute limit (nothing was tried upstream)."""
+    return RateLimitError(
+        f"Every deployment of model '{model}' is at its requests-per-minute limit; retry shortly.",
+        code="deployment_rate_limited",
+        retry_after=1.0,
+    )
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A request checked against one deployment's catalogue row, and what it reserves there."""
+
+    dep: Deployment
+    req: VideoRequest
+    micros: int
+
+
+def price_for(dep: Deployment, req: VideoRequest) -> Priced:
+    """``req`` on ``dep`` with its exact estimate (the deployment's own $/s when it sets one), so both
+    surfaces reserve the same amount for the same video."""
+    usd = estimate_cost(
+        dep.spec,
+        seconds=req.seconds,
+        size=req.size,
+        n=req.n,
+        generate_audio=req.generate_audio,
+        price_override=dep.price_per_second,
+    )
+    return Priced(dep, req, to_micros(usd))
+
+
+@dataclass(frozen=True)
+class Started(Generic[R]):
+    """A provider accepted the create: on which candidate, under which new job id, and its answer."""
+
+    priced: Priced
+    job_id: str
+    answer: R
+
+
+def new_job(
+    job_id: str,
+    p: Principal,
+    priced: Priced,
+    native_id: str,
+    *,
+    prompt: str | None,
+    surface: ApiSurface,
+    now: float,
+    remixed_from: str | None = None,
+    size: str | None = None,
+    seconds: str | None = None,
+) -> JobRecord:
+    """The record of a job just accepted upstream: owned by the caller, pinned to its deployment, with
+    its reservation. ``size``/``seconds`` override the request's when the provider decided them."""
+    return JobRecord(
+        id=job_id,
+        owner_key_id=p.owner_id,
+        model_name=priced.dep.model_name,
+        deployment_id=priced.dep.id,
+        provider=priced.dep.provider,
+        native_id=native_id,
+        status="queued",
+        created_at=int(now),
+        size=size or priced.req.size,
+        seconds=seconds or str(priced.req.seconds),
+        api_surface=surface,
+        prompt=prompt,
+        n=priced.req.n,
+        remixed_from=remixed_from,
+        reserved_micros=priced.micros,
+    )
+
+
+class JobStarter:
+    """Admission, deployment fallback and the first save of a job, for every surface that starts one."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        router: Router,
+        keeper: JobKeeper,
+        *,
+        num_retries: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.stores = stores
+        self.router = router
+        self.keeper = keeper
+        self.tries_per_model = 1 + num_retries
+        self.clock = clock
+
+    # ---- the caller's limits -------------------------------------------------------------------
+
+    async def check_rate(self, key: KeyRecord | None, now: float) -> None:
+        """Count one create against the key's requests-per-minute limit (429 when over)."""
+        if key is not None and key.rpm_limit is not None:
+            await self.stores.admission.check_rate(key.id, key.rpm_limit, now=now)
+
+    async def admit(self, p: Principal, job_id: str, micros: int) -> None:
+        """The caller's own limits: a concurrency slot, then the exact reservation (429 when over)."""
+        key = p.key
+        if key is None:
+            return
+        if key.max_parallel_requests is not None:
+            await self.stores.admission.acquire_slot(key.id, job_id, key.max_parallel_requests)
+        try:
+            await self.stores.ledger.reserve(key, job_id, micros, now=int(self.clock()))
+        except BaseException:
+            await self.stores.admission.release_slot(key.id, job_id)
+            raise
+
+    async def give_back(self, p: Principal, job_id: str) -> None:
+        """Undo ``admit`` for a job that was never created (or never stored)."""
+        if p.key is not None:
+            await self.stores.ledger.release(p.key.id, job_id)
+            await self.stores.admission.release_slot(p.key.id, job_id)
+
+    # ---- trying deployments --------------------------------------------------------------------
+
+    async def start(
+        self,
+        p: Principal,
+        model: str,
+        candidates: Iterable[Priced],
+        call: Callable[[Priced], Awaitable[R]],
+        *,
+        now: float,
+        label: str = "create",
+    ) -> Started[R]:
+        """Check the key's rate limit, then run the surface's ``call`` on ``candidates`` in order until
+        one accepts (the module docstring says which failures move on). ``model`` is the public name
+        the caller asked for (named in the 429 when every deployment is busy); ``label`` names the
+        surface in the logs."""
+        await self.check_rate(p.key, now)
+        refused: list[tuple[str, APIError]] = []
+        shown: BaseException | None = None
+        last_error: APIError | None = None
+        tries: dict[str, int] = {}
+        try:
+            for candidate in candidates:
+                dep = candidate.dep
+                if tries.get(dep.model_name, 0) >= self.tries_per_model:
+                    continue
+                if dep.rpm is not None and not await self._deployment_rate_ok(dep, now):
+                    last_error = last_error or deployments_busy(model)
+                    continue
+                tries[dep.model_name] = tries.get(dep.model_name, 0) + 1
+                job_id = new_video_id(now)
+                await self.admit(p, job_id, candidate.micros)
+                try:
+                    with self.router.in_flight(dep.id):
+                        answer = await call(candidate)
+                except BaseException as exc:
+                    await self.give_back(p, job_id)
+                    if not isinstance(exc, APIError):
+                        raise
+                    last_error = self._refusal(dep, exc, label)
+                    refused.append((dep.provider, last_error))
+                    continue
+                self.router.report_success(dep.id)
+                return Started(candidate, job_id, answer)
+            raise last_error or deployments_busy(model)
+        except BaseException as exc:
+            shown = exc
+            raise
+        finally:
+            self._count_refusals(refused, shown)
+
+    def _refusal(self, dep: Deployment, error: APIError, label: str) -> APIError:
+        """``error``, a failed create on ``dep``, when it is a definite refusal (the next candidate may be
+        tried); raises it when it is about the request, ``upstream_outcome_unknown`` when ambiguous."""
+        failure = create_failure(error)
+        if failure == "rejected":
+            raise error
+        self.router.report_failure(dep.id)
+        if failure == "ambiguous":  # a job may exist upstream: never start a second one elsewhere
+            log.error("%s on %s has an unknown outcome, not retried elsewhere: %s", label, dep.id, error)
+            raise outcome_unknown(dep, error) from error
+        log.warning(
+            "%s on %s (%s) refused, trying the next deployment: %s", label, dep.id, dep.model_name, error
+        )
+        return error
+
+    async def _deployment_rate_ok(self, dep: Deployment, now: float) -> bool:
+        assert dep.rpm is not None
+        try:
+            await self.stores.admission.check_rate(f"deployment:{dep.id}", dep.rpm, now=now)
+        except APIError:
+            return False
+        return True
+
+    def _count_refusals(self, refused: list[tuple[str, APIError]], shown: BaseException | None) -> None:
+        for provider, error in refused:
+            if error is not shown or error.provider is None:
+                self.keeper.report_upstream(provider, error)
+
+    # ---- the first save --------------------------------------------------------------------------
+
+    async def record(self, p: Principal, job: JobRecord, native: ProviderJob, now: float) -> JobRecord:
+        """Store a job the provider just accepted, in the state its answer puts it in. If the store
+        fails the admission is given back (the upstream job is logged: the gateway cannot follow it);
+        a provider that finished at once has its money made final here. Returns the job as stored."""
+        transition = machine.advance(job, native, now)
+        machine.apply(job, transition)
+        try:
+            await self.stores.jobs.insert(job)
+        except BaseException:
+            log.error("job %s was created upstream (%s) but could not be stored", job.id, job.native_id)
+            await self.give_back(p, job.id)
+            raise
+        if transition.terminal:
+            stored = await self.stores.jobs.get(job.id)
+            if stored is not None:
+                await self.keeper.finish(stored, transition)
+                self.keeper.became_terminal(stored)
+                await self.stores.jobs.save(stored)  # lost race: the poller has it, effects are idempotent
+                job = stored
+        return job
