@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from google.genai._transformers import t_file_name
 from tests.support.google_gateway import GEMINI_KEY, MASTER, google_config, google_emulators
@@ -451,3 +452,35 @@ async def test_passthrough_falls_back_only_on_a_definite_refusal(emulators: tupl
     assert [v.id for v in listed.data] == [made["name"].rpartition("/")[2]]  # no second job made
     assert await money(api, p) == (0, usd(0.15 * 4))  # only the job that exists holds a reservation
     await service.runner.aclose()
+
+
+async def test_an_answer_without_an_operation_name_gives_the_admission_back() -> None:
+    """A provider that answers the create without naming an operation: the outcome is unknown (502), the
+    gateway does not try elsewhere, and the caller keeps their budget and slot (nothing could ever
+    settle or release a job the gateway cannot follow)."""
+    requests: list[httpx.Request] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        return httpx.Response(200, json={})
+
+    params = {"model": "gemini/veo-3.0-fast-generate-001", "api_key": GEMINI_KEY, "api_base": "http://gemini"}
+    config = parse_config(
+        {
+            "model_list": [{"model_name": "veo-fast", "litellm_params": params}],
+            "general_settings": {"master_key": MASTER},
+        },
+        environ={},
+    )
+    runner = AsyncRunner(httpx.AsyncClient(transport=httpx.MockTransport(provider)))
+    api = GooglePassthrough(GatewayService(config, MemoryStores(), runner))
+    p = await key(api, max_budget=10, max_parallel_requests=1)
+    for _ in range(2):  # the second attempt proves the concurrency slot came back too
+        with pytest.raises(APIError) as caught:
+            await api.create(p, "gemini", "veo-fast", body(durationSeconds=4), resource="m")
+        assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
+    assert len(requests) == 2
+    assert await money(api, p) == (0, 0)
+    listed = await api.service.list_videos(p, after=None, limit=10, order="asc")
+    assert listed.data == []
+    await runner.aclose()
