@@ -7,52 +7,17 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from tests.store.factories import chunks, make_entry, make_job, make_key
 
 from vidgate.errors import BudgetExceededError, ConflictError, NotFoundError, RateLimitError
-from vidgate.gateway.records import JobRecord, KeyRecord, SpendEntry
 from vidgate.store.memory import MemoryStores
-
-
-def _key(key_id: str = "k1", **fields: object) -> KeyRecord:
-    return KeyRecord(id=key_id, key_hash="h-" + key_id, key_prefix="sk-" + key_id, **fields)  # type: ignore[arg-type]
-
-
-def _job(job_id: str, owner: str = "k1", created_at: int = 100, **fields: object) -> JobRecord:
-    base: dict[str, object] = {
-        "id": job_id,
-        "owner_key_id": owner,
-        "model_name": "local-1",
-        "deployment_id": "d1",
-        "provider": "local",
-        "native_id": "n-" + job_id,
-        "status": "queued",
-        "created_at": created_at,
-        "size": "320x180",
-        "seconds": "1",
-    }
-    base.update(fields)
-    return JobRecord(**base)  # type: ignore[arg-type]
-
-
-def _entry(job_id: str, cost: int, key_id: str = "k1", at: int = 1000) -> SpendEntry:
-    return SpendEntry(
-        id="s-" + job_id,
-        key_id=key_id,
-        job_id=job_id,
-        model_name="local-1",
-        deployment_id="d1",
-        seconds=1.0,
-        size="320x180",
-        cost_micros=cost,
-        created_at=at,
-    )
 
 
 async def test_keys_are_copies_and_save_keeps_counters() -> None:
     s = MemoryStores()
-    await s.keys.create(_key(max_budget_micros=100))
+    await s.keys.create(make_key(max_budget_micros=100))
     with pytest.raises(ConflictError):
-        await s.keys.create(_key())
+        await s.keys.create(make_key())
     got = await s.keys.get("k1")
     assert got is not None
     got.alias = "changed-locally"
@@ -70,12 +35,12 @@ async def test_keys_are_copies_and_save_keeps_counters() -> None:
 
 async def test_job_save_is_optimistic() -> None:
     s = MemoryStores()
-    await s.jobs.insert(_job("a"))
+    await s.jobs.insert(make_job("a"))
     with pytest.raises(ConflictError):
-        await s.jobs.insert(_job("a"))
+        await s.jobs.insert(make_job("a"))
     with pytest.raises(ConflictError):
-        await s.jobs.insert(_job("b", native_id="n-a"))  # same upstream job on the same deployment
-    await s.jobs.insert(_job("c", native_id="n-a", deployment_id="d2"))
+        await s.jobs.insert(make_job("b", native_id="n-a"))  # same upstream job on the same deployment
+    await s.jobs.insert(make_job("c", native_id="n-a", deployment_id="d2"))
     first = await s.jobs.get("a")
     second = await s.jobs.get("a")
     assert first is not None
@@ -95,9 +60,9 @@ async def test_job_save_is_optimistic() -> None:
 async def test_list_for_owner_pages_and_hides_others_and_deleted() -> None:
     s = MemoryStores()
     for i in range(5):
-        await s.jobs.insert(_job(f"j{i}", created_at=100 + i))
-    await s.jobs.insert(_job("other", owner="k2", created_at=50))
-    await s.jobs.insert(_job("gone", created_at=103, deleted=True))
+        await s.jobs.insert(make_job(f"j{i}", created_at=100 + i))
+    await s.jobs.insert(make_job("other", owner="k2", created_at=50))
+    await s.jobs.insert(make_job("gone", created_at=103, deleted=True))
     page, more = await s.jobs.list_for_owner("k1", after=None, limit=2, order="desc")
     assert [j.id for j in page] == ["j4", "j3"]
     assert more
@@ -115,9 +80,9 @@ async def test_list_for_owner_pages_and_hides_others_and_deleted() -> None:
 
 async def test_claim_due_leases_are_exclusive_and_expire() -> None:
     s = MemoryStores()
-    await s.jobs.insert(_job("a", next_poll_at=10))
-    await s.jobs.insert(_job("b", next_poll_at=50))
-    await s.jobs.insert(_job("done", status="completed", cost_micros=0, content_stored=True))
+    await s.jobs.insert(make_job("a", next_poll_at=10))
+    await s.jobs.insert(make_job("b", next_poll_at=50))
+    await s.jobs.insert(make_job("done", status="completed", cost_micros=0, content_stored=True))
     first = await s.jobs.claim_due("w1", now=20, lease_seconds=30, limit=10)
     assert [j.id for j in first] == ["a"]
     assert first[0].lease_owner == "w1"
@@ -136,18 +101,18 @@ async def test_claim_due_leases_are_exclusive_and_expire() -> None:
 
 async def test_claim_due_takes_terminal_jobs_until_settled_and_stored() -> None:
     s = MemoryStores()
-    await s.jobs.insert(_job("unsettled", status="completed", content_stored=True))
-    await s.jobs.insert(_job("unstored", status="completed", cost_micros=5))
-    await s.jobs.insert(_job("failed-unreleased", status="failed"))
-    await s.jobs.insert(_job("failed-released", status="failed", cost_micros=0))
-    await s.jobs.insert(_job("deleted", status="completed", deleted=True))
+    await s.jobs.insert(make_job("unsettled", status="completed", content_stored=True))
+    await s.jobs.insert(make_job("unstored", status="completed", cost_micros=5))
+    await s.jobs.insert(make_job("failed-unreleased", status="failed"))
+    await s.jobs.insert(make_job("failed-released", status="failed", cost_micros=0))
+    await s.jobs.insert(make_job("deleted", status="completed", deleted=True))
     claimed = await s.jobs.claim_due("w", now=1, lease_seconds=5, limit=10)
     assert sorted(j.id for j in claimed) == ["failed-unreleased", "unsettled", "unstored"]
 
 
 async def test_reservations_are_exact_under_concurrency() -> None:
     s = MemoryStores()
-    key = _key(max_budget_micros=1000)
+    key = make_key(max_budget_micros=1000)
     await s.keys.create(key)
 
     async def one(i: int) -> bool:
@@ -166,17 +131,17 @@ async def test_reservations_are_exact_under_concurrency() -> None:
 
 async def test_settle_and_release_happen_once() -> None:
     s = MemoryStores()
-    key = _key(max_budget_micros=1000)
+    key = make_key(max_budget_micros=1000)
     await s.keys.create(key)
     await s.ledger.reserve(key, "a", 300, now=0)
     await s.ledger.reserve(key, "a", 300, now=0)  # idempotent
     await s.ledger.reserve(key, "b", 300, now=0)
-    assert await s.ledger.settle(_entry("a", 300)) is True
-    assert await s.ledger.settle(_entry("a", 300)) is False
+    assert await s.ledger.settle(make_entry("a", 300)) is True
+    assert await s.ledger.settle(make_entry("a", 300)) is False
     assert await s.ledger.release("k1", "a") is False
     assert await s.ledger.release("k1", "b") is True
     assert await s.ledger.release("k1", "b") is False
-    assert await s.ledger.settle(_entry("b", 300)) is False
+    assert await s.ledger.settle(make_entry("b", 300)) is False
     stored = await s.keys.get("k1")
     assert stored is not None
     assert (stored.spend_micros, stored.total_spend_micros, stored.reserved_micros) == (300, 300, 0)
@@ -187,10 +152,10 @@ async def test_settle_and_release_happen_once() -> None:
 
 async def test_budget_over_limit_message_and_period_reset() -> None:
     s = MemoryStores()
-    key = _key(max_budget_micros=500_000, budget_duration="30s")
+    key = make_key(max_budget_micros=500_000, budget_duration="30s")
     await s.keys.create(key)
     await s.ledger.reserve(key, "a", 400_000, now=1000)
-    assert await s.ledger.settle(_entry("a", 400_000, at=1001)) is True
+    assert await s.ledger.settle(make_entry("a", 400_000, at=1001)) is True
     with pytest.raises(BudgetExceededError) as caught:
         await s.ledger.reserve(key, "b", 200_000, now=1010)
     assert caught.value.status_code == 429
@@ -203,8 +168,8 @@ async def test_budget_over_limit_message_and_period_reset() -> None:
 
 async def test_settle_without_reservation_logs_once() -> None:
     s = MemoryStores()
-    assert await s.ledger.settle(_entry("m", 7, key_id="master")) is True
-    assert await s.ledger.settle(_entry("m", 7, key_id="master")) is False
+    assert await s.ledger.settle(make_entry("m", 7, key_id="master")) is True
+    assert await s.ledger.settle(make_entry("m", 7, key_id="master")) is False
     logs = await s.ledger.spend_logs(key_id="master", start=999, end=1000, limit=5)
     assert len(logs) == 1
     assert await s.ledger.spend_logs(key_id=None, start=1001, end=None, limit=5) == []
@@ -221,9 +186,9 @@ async def test_rate_window_slides() -> None:
     await s.admission.check_rate("other", 3, now=30.0)
 
 
-async def test_slots_are_idempotent_and_counted_on_the_key() -> None:
+async def test_slots_are_idempotent_and_counted_on_themake_key() -> None:
     s = MemoryStores()
-    await s.keys.create(_key())
+    await s.keys.create(make_key())
     await s.admission.acquire_slot("k1", "a", 2)
     await s.admission.acquire_slot("k1", "a", 2)
     await s.admission.acquire_slot("k1", "b", 2)
@@ -236,11 +201,6 @@ async def test_slots_are_idempotent_and_counted_on_the_key() -> None:
     assert (await s.keys.get("k1")).active_jobs == 2  # type: ignore[union-attr]
 
 
-async def _chunks(parts: list[bytes]) -> AsyncIterator[bytes]:
-    for part in parts:
-        yield part
-
-
 async def _failing() -> AsyncIterator[bytes]:
     yield b"half"
     raise OSError("upstream broke")
@@ -249,7 +209,7 @@ async def _failing() -> AsyncIterator[bytes]:
 async def test_content_put_read_ranges_and_delete() -> None:
     s = MemoryStores()
     data = bytes(range(256)) * 1000
-    assert await s.content.put("j", "video", _chunks([data[:1000], data[1000:]]), "video/mp4") == len(data)
+    assert await s.content.put("j", "video", chunks([data[:1000], data[1000:]]), "video/mp4") == len(data)
     info = await s.content.stat("j", "video")
     assert info is not None
     assert (info.size, info.media_type) == (len(data), "video/mp4")
