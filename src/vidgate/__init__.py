@@ -7,8 +7,9 @@
         client.videos.stream_content(done.id, "cat.mp4")
 
 ``api_key`` / ``api_base``: module-wide defaults, used when a call passes none (before env vars). An
-``api_base`` set here also lets bare gateway model names (``"veo-3"``) go to that OpenAI-compatible
-gateway. Lifecycle: calls on deprecated or retired models emit ``LifecycleWarning`` but still go out.
+``api_base`` set here sends every bare model name (``"veo-3"``, ``"sora-2"``) to that OpenAI-compatible
+gateway as the gateway's own name; ``"provider/model"`` names still go to the provider. Lifecycle: calls
+on deprecated or retired models emit ``LifecycleWarning`` but still go out.
 """
 
 from vidgate.errors import (

@@ -9,6 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.support.cli import VIDGATE, free_port
+from typer.testing import CliRunner
+
+from vidgate.cli.main import app
 
 # provider -> (a request with the wrong credential, the status that provider answers it with)
 PROBES: dict[str, tuple[str, str, dict[str, str], int]] = {
@@ -62,3 +65,12 @@ def test_emulate_starts_and_answers(provider: str, tmp_path: Path) -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     assert f"{provider} emulator on http://127.0.0.1:{port}" in err
+
+
+def test_help_shows_the_fault_tokens_literally() -> None:
+    result = CliRunner().invoke(app, ["emulate", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for token in ("[fault:429]", "[fault:503x2]", "[fault:fail]", "[fault:filtered]"):
+        assert token in result.output
+    listing = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert "[fault:429]" in listing.output

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 from tests.support.cli import VIDGATE, run_vidgate
+from tests.support.env import clear_provider_env
 from tests.support.images import write_image
+from tests.support.live import live_server
 from tests.support.media import probe
+from typer.testing import CliRunner
+
+from vidgate.cli.main import app
+from vidgate.emulators import vertex
+from vidgate.emulators.common import EmulatorSettings
 
 
 @pytest.fixture
@@ -97,3 +107,66 @@ def test_a_failed_job_exits_1_with_the_reason(tmp_path: Path, local_env: dict[st
     assert result.returncode == 1
     assert "moderation_blocked" in result.stderr
     assert not (tmp_path / "video.mp4").exists()
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("nodir/x.mp4", "the directory 'nodir' does not exist"),
+        (".", "is a directory"),
+    ],
+)
+def test_an_unwritable_output_fails_before_any_video_is_made(
+    tmp_path: Path, local_env: dict[str, str], output: str, message: str
+) -> None:
+    base = ["generate", "a cat", "-m", "local/local-1", "--seconds", "1", "--size", "320x180"]
+    result = run_vidgate(*base, "-o", output, cwd=tmp_path, env=local_env)
+    assert result.returncode == 2, result.stderr
+    assert "--output" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "local").exists()  # no job was created (the local provider's job files)
+
+
+def test_error_messages_keep_their_brackets(tmp_path: Path, local_env: dict[str, str]) -> None:
+    base = ["generate", "a cat", "-m", "local/local-1", "--seconds", "1", "--size", "320x180"]
+    result = run_vidgate(*base, "--image", "cat[red].png", cwd=tmp_path, env=local_env)
+    assert result.returncode == 1
+    assert "'cat[red].png'" in result.stderr
+
+
+def test_ctrl_c_names_the_video_and_leaves_no_file(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "VIDGATE_LOCAL_DIR": str(tmp_path / "local"),
+        "VIDGATE_LOCAL_DELAY": "30",  # the job outlives the test; a CLI that never names it fails here
+        "COLUMNS": "120",
+    }
+    args = [str(VIDGATE), "generate", "a cat", "--seconds", "1", "--size", "320x180", "-o", "out.mp4"]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the CLI names the video as soon as it exists
+    assert "video_" in first, first
+    video_id = first.split("video_", 1)[1].split()[0].rstrip(".,")
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130
+    assert "interrupted" in rest
+    assert f"video_{video_id}" in rest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["local"]
+
+
+def test_api_key_is_the_vertex_access_token(
+    tmp_path: Path, render_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clear_provider_env(monkeypatch)
+    monkeypatch.setenv("VERTEXAI_PROJECT", "proj")
+    settings = EmulatorSettings(
+        api_key="tok", processing_seconds=0.2, poll_after_ms=50, cache_dir=render_cache
+    )
+    out = tmp_path / "v.mp4"
+    with live_server(vertex.create_app(settings)) as url:
+        args = ["generate", "a cat", "-m", "vertex_ai/veo-3.1-generate-001", "--seconds", "4"]
+        result = CliRunner().invoke(app, [*args, "--api-base", url, "--api-key", "tok", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert probe(out).duration == 4.0

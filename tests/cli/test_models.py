@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from typer.testing import CliRunner
 
-from vidgate.catalog import load_catalog
+from vidgate.catalog import ModelSpec, load_catalog
 from vidgate.cli.main import app
 
 runner = CliRunner()
@@ -43,3 +45,24 @@ def test_models_table_and_unknown_provider() -> None:
     bad = runner.invoke(app, ["models", "--provider", "acme"])
     assert bad.exit_code == 2
     assert "unknown provider 'acme'" in bad.output
+
+
+def _values(spec: ModelSpec) -> list[str]:
+    """What a reader must be able to see for ``spec``: id, lifecycle, features and every price."""
+    prices = [f"{tier} ${spec.prices[tier]:.2f}" for tier in spec.prices]
+    return [spec.id, spec.lifecycle(), *sorted(spec.features), *prices]
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_models_table_shows_everything_at_any_width(columns: int) -> None:
+    result = runner.invoke(app, ["models"], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= columns
+    assert "…" not in result.stdout
+    flat = " ".join(" ".join(line.replace("│", " ").split()) for line in lines)
+    words = set(re.split(r"[\s,()│:]+", result.stdout))
+    for spec in load_catalog():
+        for value in _values(spec):
+            assert value in flat, f"{value!r} missing at {columns} columns"
+        assert str(max(spec.seconds)) in words, f"{spec.id}: longest duration missing at {columns} columns"

@@ -113,3 +113,15 @@ async def test_async_stream_content_bounded_memory(tmp_path: Path) -> None:
             tracemalloc.stop()
     assert dest.stat().st_size == size
     assert peak < size // 16
+
+
+async def test_async_stream_content_to_a_missing_directory_fails_before_any_request(tmp_path: Path) -> None:
+    script = Script()
+    async with aclient(script, []) as client:
+        vid = encode(VideoRef("openai", "sora-2", "video_abc"))
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            await client.videos.stream_content(vid, tmp_path / "nodir" / "out.mp4")
+        with pytest.raises(IsADirectoryError, match="is a directory"):
+            await client.videos.stream_content(vid, tmp_path)
+    assert script.requests == []
+    assert not (tmp_path / "nodir").exists()

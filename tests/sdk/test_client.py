@@ -444,3 +444,40 @@ def test_vertex_without_any_credentials_fails_before_any_request(monkeypatch: py
     ):
         client.videos.create("vertex_ai/veo-3.1-fast-generate-001", "a cat", seconds="4")
     assert recorder.requests == []
+
+
+# ---- where stream_content writes ------------------------------------------------------------------
+
+
+def test_stream_content_to_a_missing_directory_fails_before_any_request(tmp_path: Path) -> None:
+    recorder = Recorder()
+    vid = encode(VideoRef("openai", "sora-2", "video_abc"))
+    with client_for(recorder) as client:
+        with pytest.raises(FileNotFoundError, match=r"directory .*nodir.* does not exist") as info:
+            client.videos.stream_content(vid, tmp_path / "nodir" / "out.mp4")
+        assert ".part" not in str(info.value)
+        with pytest.raises(IsADirectoryError, match="is a directory"):
+            client.videos.stream_content(vid, tmp_path)
+        (tmp_path / "file").write_bytes(b"x")
+        with pytest.raises(NotADirectoryError, match="not a directory"):
+            client.videos.stream_content(vid, tmp_path / "file" / "out.mp4")
+    assert recorder.requests == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "param"),
+    [
+        ("gemini/veo-2.0-generate-001", {"negative_prompt": 3}, "negative_prompt"),
+        ("vertex_ai/veo-3.1-generate-001", {"generate_audio": "no"}, "generate_audio"),
+    ],
+)
+def test_provider_params_of_the_wrong_type_are_rejected_before_any_request(
+    model: str, kwargs: dict[str, object], param: str
+) -> None:
+    recorder = Recorder()
+    client = client_for(recorder, vertex_project="p", vertex_access_token="t")
+    with client, pytest.raises(BadRequestError, match="Invalid type") as info:
+        client.videos.create(model, "a cat", **kwargs)
+    assert info.value.param == param
+    assert recorder.requests == []

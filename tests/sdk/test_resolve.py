@@ -93,8 +93,18 @@ def test_unknown_bare_name_goes_to_a_configured_gateway(monkeypatch: pytest.Monk
     assert (route.provider, route.model, route.spec, route.proxy) == ("openai", "veo-3", None, True)
     monkeypatch.setattr(vidgate, "api_base", "http://0.0.0.0:4000")
     assert resolve_model("veo-3", NONE).proxy
-    # a name the catalogue knows under one provider still goes direct
-    assert not resolve_model("sora-2", NONE).proxy
+
+
+@pytest.mark.parametrize("model", ["sora-2", "local-1", "veo-3.0-generate-preview"])
+def test_a_module_wide_gateway_gets_every_bare_name(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``vidgate.api_base = gateway`` (the seeds' proxy idiom): the gateway's model names are its own, even
+    when the catalogue knows the same name (else local-1 rendered here, veo-3.0-... 404'd at the gateway)."""
+    monkeypatch.setattr(vidgate, "api_base", "http://0.0.0.0:4000")
+    route = resolve_model(model, NONE)
+    assert (route.provider, route.model, route.spec, route.proxy) == ("openai", model, None, True)
+    # a provider prefix, or an api_base passed to the call (a provider's base URL), still goes direct
+    assert not resolve_model(f"openai/{model}" if model == "sora-2" else "local/local-1", NONE).proxy
+    assert not resolve_model(model, ClientConfig(api_base="http://emulator:8101/v1")).proxy
 
 
 def test_proxy_base_adds_v1_only_to_a_bare_host() -> None:

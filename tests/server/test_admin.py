@@ -86,6 +86,22 @@ async def test_admin_is_master_only_and_validates_fields(served: Served) -> None
     assert nokey.json()["error"]["param"] == "key"
 
 
+async def test_spend_logs_of_a_deleted_key_stay_readable_by_its_id(served: Served) -> None:
+    """Spend logs are history: deleting a key must not hide what it spent (filtering by its id)."""
+    key = await served.new_key()
+    video = await served.create(key)
+    await served.wait_done(key, video["id"])
+    info = await served.client.get("/key/info", params={"key": key}, headers=auth(MASTER))
+    key_id = info.json()["key"]
+    deleted = await served.client.post("/key/delete", json={"keys": [key]}, headers=auth(MASTER))
+    assert deleted.status_code == 200
+    logs = await served.client.get("/spend/logs", params={"api_key": key_id}, headers=auth(MASTER))
+    assert logs.status_code == 200, logs.text
+    assert [e["request_id"] for e in logs.json()] == [video["id"]]
+    never = await served.client.get("/spend/logs", params={"api_key": "key_000000"}, headers=auth(MASTER))
+    assert (never.status_code, never.json()) == (200, [])
+
+
 async def test_spend_logs_record_each_finished_job_once(served: Served) -> None:
     key = await served.new_key(key_alias="payer")
     video = await served.create(key)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from tests.server.conftest import MASTER, Served, auth, serving
@@ -119,6 +120,31 @@ async def test_over_budget_answers_429_saying_so(served: Served) -> None:
     )
     assert over.status_code == 429
     assert "budget" in envelope(over.json())["message"].lower()
+
+
+async def test_over_budget_is_not_retried_by_the_official_sdk(served: Served) -> None:
+    """The openai package retries every 429 (twice by default) unless told not to: a budget does not
+    free itself in a second, so each retry would only count against the key's rate limit again."""
+    key = await served.new_key(max_budget=0.05)  # less than one 1 s video at $0.10/s
+    sent: list[str] = []
+
+    async def count(request: httpx.Request) -> None:
+        sent.append(request.url.path)
+
+    client = openai.AsyncOpenAI(
+        base_url="http://gateway.test/v1",
+        api_key=key,
+        http_client=httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=served.app),
+            base_url="http://gateway.test",
+            event_hooks={"request": [count]},
+        ),
+        max_retries=2,
+    )
+    with pytest.raises(openai.RateLimitError) as raised:
+        await client.videos.create(model="local-1", prompt="p", seconds="1", size="320x180")  # type: ignore[arg-type]
+    assert raised.value.response.headers["x-should-retry"] == "false"
+    assert sent == ["/v1/videos"]
 
 
 async def test_a_body_over_the_limit_answers_413(local_root: Path) -> None:

@@ -164,6 +164,17 @@ async def test_poll_and_download_with_range(client: httpx.AsyncClient) -> None:
         f"/gemini{path}", headers={**goog(secret), "Range": f"bytes={len(whole.content)}-"}
     )
     assert beyond.status_code == 416
+    resumed = await client.get(
+        f"/gemini{path}", headers={**goog(secret), "Range": "bytes=100-", "If-Range": whole.headers["etag"]}
+    )
+    assert (resumed.status_code, resumed.content) == (206, whole.content[100:])
+    restart = await client.get(
+        f"/gemini{path}", headers={**goog(secret), "Range": "bytes=100-", "If-Range": '"x"'}
+    )
+    assert (restart.status_code, restart.content) == (200, whole.content)
+    head = await client.head(f"/gemini{path}", headers=goog(secret))
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == str(len(whole.content))
     no_alt = await client.get(f"/gemini{path.split('?')[0]}", headers=goog(secret))
     google_error(no_alt, 400, "INVALID_ARGUMENT")
 
@@ -233,3 +244,18 @@ async def test_vertex_routes(client: httpx.AsyncClient) -> None:
         VERTEX + ":fetchPredictOperation", json={"operationName": name}, headers=goog(other)
     )
     google_error(stranger, 404, "NOT_FOUND")
+
+
+async def test_pass_through_creates_count_as_submitted_jobs(client: httpx.AsyncClient) -> None:
+    """``vidgate_jobs_submitted_total`` counts Google-native creates too, by public model name (also
+    when the client names the provider's model id)."""
+    secret = await new_key(client)
+    assert (await client.post(FAST, json=veo(), headers=goog(secret))).status_code == 200
+    bearer = {"Authorization": f"Bearer {secret}"}
+    vertex = await client.post(f"{VERTEX}:predictLongRunning", json=veo(), headers=bearer)
+    assert vertex.status_code == 200, vertex.text
+    native = VERTEX.replace("veo-vertex", "veo-3.0-fast-generate-001")
+    assert (await client.post(f"{native}:predictLongRunning", json=veo(), headers=bearer)).status_code == 200
+    text = (await client.get("/metrics")).text
+    assert 'vidgate_jobs_submitted_total{model="veo-fast"} 1.0' in text
+    assert 'vidgate_jobs_submitted_total{model="veo-vertex"} 2.0' in text

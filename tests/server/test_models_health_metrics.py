@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+import redis.exceptions
 from tests.server.conftest import MASTER, Served, auth
 
 from vidgate.errors import ServiceUnavailableError
@@ -36,6 +38,21 @@ async def test_liveness_and_readiness(served: Served) -> None:
     down = await served.client.get("/health/readiness")
     assert down.status_code == 503
     assert down.json()["status"] == "unhealthy"
+
+
+async def test_readiness_names_redis_when_redis_is_what_is_down(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database answered; an operator paged at night must not be sent to look at it."""
+
+    async def ping() -> None:
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    monkeypatch.setattr(served.stores, "ping", ping)
+    down = await served.client.get("/health/readiness")
+    assert down.status_code == 503
+    assert down.json()["redis"] == "unreachable"
+    assert down.json()["db"] == "connected"
 
 
 async def test_metrics_count_requests_jobs_and_spend(served: Served) -> None:

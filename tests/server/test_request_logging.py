@@ -83,6 +83,29 @@ async def test_full_logging_redacts_keys_and_image_bytes(
     assert as_form["request"]["body"]["input_reference"].startswith("[file 'f.png'")
 
 
+async def test_full_logging_redacts_every_credential_header(
+    local_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Proxies and clients carry credentials in more headers than the gateway reads itself."""
+    caplog.set_level("INFO", logger="vidgate.access")
+    async with serving(local_root, request_logging=True) as gw:
+        key = await gw.new_key()
+        sent = {
+            "proxy-authorization": f"Basic {key}",
+            "x-auth-token": "opaque-token-value-1",
+            "x-goog-user-project-token": "opaque-token-value-2",
+            "x-forwarded-for": "10.0.0.1",
+            "x-custom": f"Bearer {key}",
+        }
+        await gw.client.get("/v1/models", headers={**auth(key), **sent})
+    assert key not in caplog.text
+    assert "opaque-token-value" not in caplog.text
+    headers = lines(caplog)[-1]["request"]["headers"]
+    for name in ("proxy-authorization", "x-auth-token", "x-goog-user-project-token", "x-custom"):
+        assert headers[name] == "[redacted]", name
+    assert headers["x-forwarded-for"] == "10.0.0.1"
+
+
 async def test_full_logging_redacts_secrets_in_query_strings(
     local_root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -133,6 +133,7 @@ async def test_json_reference_object_and_curl_style_form_fields(served: Served) 
         ({"colour": "red"}, "colour", "Unknown parameter"),
         ({"input_reference": {"image_url": "a", "file_id": "b"}}, "input_reference", "exactly one"),
         ({"seed": "12"}, "seed", "seed"),
+        ({"seconds": True}, "seconds", "Invalid type for 'seconds': expected a string, but got a boolean"),
     ],
 )
 async def test_bad_create_fields_answer_400_naming_the_param(
@@ -276,6 +277,39 @@ async def test_content_ranges_from_the_content_store(
         await _check_ranges(gw, key, video["id"])
 
 
+async def test_head_on_content_reads_no_video_bytes(local_root: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A HEAD (a player or download manager asking for the size) must not pull the whole video."""
+    monkeypatch.setenv("VIDGATE_LOCAL_DELAY", "0.2")
+    async with serving(local_root, run_worker=True) as gw:
+        key = await gw.new_key()
+        video = await gw.create(key, "head clip")
+        await gw.wait_done(key, video["id"])
+        for _ in range(200):
+            job = await gw.stores.jobs.get(video["id"])
+            assert job is not None
+            if job.content_stored:
+                break
+            await _sleep()
+        info = await gw.stores.content.stat(video["id"], "video")
+        assert info is not None
+        pulled: list[int] = []
+        original = gw.stores.content.read
+
+        def counting(job_id: str, variant: str, *, start: int = 0, end: int | None = None) -> Any:
+            async def chunks() -> Any:
+                async for chunk in original(job_id, variant, start=start, end=end):
+                    pulled.append(len(chunk))
+                    yield chunk
+
+            return chunks()
+
+        monkeypatch.setattr(gw.stores.content, "read", counting)
+        head = await gw.client.head(f"/v1/videos/{video['id']}/content", headers=auth(key))
+        assert head.status_code == 200
+        assert head.headers["content-length"] == str(info.size)
+        assert pulled == []
+
+
 async def _sleep() -> None:
     import asyncio
 
@@ -313,6 +347,26 @@ async def _check_ranges(served: Served, key: str, video_id: str) -> None:
     several = await served.client.get(url, headers={**auth(key), "Range": "bytes=0-1,5-6"})
     assert several.status_code == 200
     assert several.content == data
+
+    # If-Range (a resumed download): our ETag resumes; any other validator gets the whole video.
+    validator = full.headers["etag"]
+    resumed = await served.client.get(url, headers={**auth(key), "Range": "bytes=10-", "If-Range": validator})
+    assert resumed.status_code == 206
+    assert resumed.content == data[10:]
+    for stale in ('"something-else"', "Sat, 01 Jan 2000 00:00:00 GMT", f"W/{validator}"):
+        restart = await served.client.get(url, headers={**auth(key), "Range": "bytes=10-", "If-Range": stale})
+        assert restart.status_code == 200, stale
+        assert restart.content == data
+        assert "content-range" not in restart.headers
+
+    head = await served.client.head(url, headers=auth(key))
+    assert head.status_code == 200
+    assert head.headers["content-length"] == str(len(data))
+    assert head.headers["content-type"] == "video/mp4"
+    assert head.content == b""
+    head_part = await served.client.head(url, headers={**auth(key), "Range": "bytes=0-9"})
+    assert head_part.status_code == 206
+    assert head_part.headers["content-range"] == f"bytes 0-9/{len(data)}"
 
     thumb = await served.client.get(url, params={"variant": "thumbnail"}, headers=auth(key))
     assert thumb.headers["content-type"] == "image/webp"

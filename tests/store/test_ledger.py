@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 from tests.store.conftest import Backend
-from tests.store.factories import make_entry, make_key
+from tests.store.factories import make_entry, make_job, make_key
 
 from vidgate.errors import BudgetExceededError, NotFoundError
 from vidgate.gateway.ports import Ledger
@@ -202,3 +202,20 @@ async def test_spend_logs_filter_and_order(backend: Backend) -> None:
         "j4",
     ]
     assert await ledger.spend_logs(key_id="k3", start=None, end=None, limit=10) == []
+
+
+async def test_stranded_reservations_are_old_held_ones_whose_job_was_never_stored(backend: Backend) -> None:
+    ledger = backend.stores.ledger
+    key = make_key(max_budget_micros=1000)
+    await backend.stores.keys.create(key)
+    await ledger.reserve(key, "died", 300, now=100)  # the replica died during the provider's create
+    await ledger.reserve(key, "young", 300, now=500)  # its create may still be running
+    await ledger.reserve(key, "stored", 100, now=100)
+    await backend.stores.jobs.insert(make_job("stored"))
+    await ledger.reserve(key, "released", 100, now=100)
+    assert await ledger.release("k1", "released") is True
+    assert await ledger.stranded(before=400, limit=10) == [("k1", "died")]
+    assert await ledger.stranded(before=400, limit=0) == []
+    assert await ledger.release("k1", "died") is True
+    assert await ledger.stranded(before=400, limit=10) == []
+    assert await _counters(backend) == (0, 0, 400)

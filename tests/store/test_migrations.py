@@ -105,7 +105,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0002"
+        assert await current_revision(db) == head_revision() == "0003"
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
         assert (job.videos_generated, job.webhook_pending, job.webhook_failures) == (None, False, 0)

@@ -105,3 +105,20 @@ async def test_rate_and_slot_keys_are_namespaced_and_rate_keys_expire(backend: B
     names = sorted([k async for k in redis.scan_iter(match=backend.redis_prefix + "*")])
     assert names == [backend.redis_prefix + "rate:{k1}", backend.redis_prefix + "slots:{k1}"]
     assert 0 < await redis.pttl(backend.redis_prefix + "rate:{k1}") <= 60_000
+
+
+async def test_active_jobs_shows_the_slots_redis_holds_after_redis_lost_its_data(backend: Backend) -> None:
+    stores = backend.stores
+    assert isinstance(stores, SqlStores)
+    assert stores.redis is not None
+    await stores.keys.create(make_key(max_parallel_requests=5))
+    for job in ("a", "b"):
+        await stores.admission.acquire_slot("k1", job, 5)
+    doomed = [k async for k in stores.redis.scan_iter(match=backend.redis_prefix + "*")]
+    await stores.redis.delete(*doomed)  # Redis restarted without persistence (or was flushed)
+    await stores.admission.acquire_slot("k1", "c", 5)
+    for job in ("a", "b", "c"):  # the jobs finish
+        await stores.admission.release_slot("k1", job)
+    key = await stores.keys.get("k1")
+    assert key is not None
+    assert key.active_jobs == 0  # not 2 for ever (no slot is held any more)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
 from tests.gateway.harness import Gateway
 
-from vidgate.errors import InternalServerError, NotFoundError, ServiceUnavailableError
+from vidgate.errors import InternalServerError, NotFoundError, RateLimitError, ServiceUnavailableError
 from vidgate.gateway.records import JobRecord
+from vidgate.gateway.starter import MAX_CREATE_SECONDS
 from vidgate.types import CONTENT_VARIANTS
 from vidgate.worker.poller import Poller
 
@@ -213,3 +215,24 @@ async def test_background_poll_and_copy_errors_are_reported_as_upstream_errors(g
     gw.service.on_upstream_error = None  # no hook: nothing breaks
     gw.clock.advance(60)
     assert await poller.run_once() == 1
+
+
+async def test_reservation_and_slot_of_a_create_that_died_midway_are_given_back(gw: Gateway) -> None:
+    alice = await gw.new_key("alice", max_budget=0.25, max_parallel_requests=1)
+    # A replica took the slot and reserved, then was killed while the provider's create ran: no job
+    # row was ever stored, and nothing else would ever give the slot and the money back.
+    await gw.service.starter.admit(alice, "video_" + "d" * 32, 200_000)
+    poller = Poller(gw.service, worker_id="w1")
+    assert await poller.reap_once() == 0  # the create may still be running
+    with pytest.raises(RateLimitError):
+        await gw.create(alice)
+    gw.clock.advance(MAX_CREATE_SECONDS + 1)
+    assert await poller.reap_once() == 1
+    key = await gw.key(alice)
+    assert (key.reserved_micros, key.active_jobs) == (0, 0)
+    created = await gw.create(alice)
+    gw.clock.advance(MAX_CREATE_SECONDS + 1)
+    assert await poller.reap_once() == 0  # a stored job's reservation is the poller's, not stranded
+    key = await gw.key(alice)
+    assert (key.reserved_micros, key.active_jobs) == (100_000, 1)
+    assert (await gw.stores.jobs.get(created.id)) is not None

@@ -58,6 +58,16 @@ def _seconds(spec: ModelSpec, raw: str | int | None, size: str) -> int:
     return int(text)
 
 
+def _typed(param: str, value: object, kind: type, expected: str) -> None:
+    """A value of the wrong type never reaches the provider (whose error would not name the param)."""
+    if value is not None and not isinstance(value, kind):
+        raise BadRequestError(
+            f"Invalid type for '{param}': expected {expected}, but got {type(value).__name__} instead.",
+            param=param,
+            code="invalid_type",
+        )
+
+
 def _feature(spec: ModelSpec, feature: str, param: str, present: bool) -> None:
     if present and not spec.has(feature):
         raise BadRequestError(
@@ -103,6 +113,8 @@ def validate(
     if resolved_size not in spec.sizes:
         raise invalid_value("size", resolved_size, list(spec.sizes))
     resolved_seconds = _seconds(spec, seconds, resolved_size)
+    _typed("negative_prompt", negative_prompt, str, "a string")
+    _typed("generate_audio", generate_audio, bool, "a boolean")
     _feature(spec, "image_input", "input_reference", input_reference is not None)
     _feature(spec, "last_frame", "last_frame", last_frame is not None)
     _feature(spec, "reference_images", "reference_images", bool(reference_images))

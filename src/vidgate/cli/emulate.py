@@ -61,7 +61,14 @@ def emulate(
     processing_seconds: Annotated[float, typer.Option(help="Seconds from create to a finished video.")] = 2.0,
     cache_dir: Annotated[Path | None, typer.Option(help="Where rendered videos are cached.")] = None,
 ) -> None:
-    """Run an emulator of a provider's video API (real MP4s; fault tokens such as [fault:429] in prompts)."""
+    r"""Run an emulator of a provider's video API (real MP4s; fault tokens such as \[fault:429] in prompts).
+
+    Fault tokens in a prompt (xN fires N times, e.g. \[fault:503x2]):
+    create: \[fault:429] \[fault:500] \[fault:503]
+    polls: \[fault:poll-429] \[fault:poll-500] \[fault:poll-503] \[fault:drop]
+    download: \[fault:download-503]; every reply: \[fault:slow]
+    outcome: \[fault:fail] \[fault:filtered].
+    """
     if processing_seconds < 0:
         typer.echo("error: --processing-seconds must be >= 0", err=True)
         raise typer.Exit(2)

@@ -6,8 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from vidgate.catalog import ModelSpec, load_catalog
 from vidgate.providers.registry import ALIASES, provider_names
@@ -17,10 +19,10 @@ def register(app: typer.Typer) -> None:
     app.command("models")(models)
 
 
-def _prices(spec: ModelSpec) -> str:
+def _prices(spec: ModelSpec, sep: str = "\n") -> str:
     tiers = spec.to_dict()["resolutions"]
     assert isinstance(tiers, list)
-    return "\n".join(f"{tier} ${spec.prices[tier]:.2f}" for tier in tiers)
+    return sep.join(f"{tier} ${spec.prices[tier]:.2f}" for tier in tiers)
 
 
 def _lifecycle(spec: ModelSpec) -> str:
@@ -35,33 +37,91 @@ def _lifecycle(spec: ModelSpec) -> str:
 
 
 def _seconds(spec: ModelSpec) -> str:
-    text = ",".join(str(s) for s in spec.seconds)
+    """Comma *and space* separated, so a long list wraps inside its cell instead of being cut short."""
+    text = ", ".join(str(s) for s in spec.seconds)
     for tier, allowed in spec.seconds_by_tier.items():
-        text += f" ({tier}: {','.join(str(s) for s in allowed)})"
+        text += f" ({tier}: {', '.join(str(s) for s in allowed)})"
     return text
 
 
-def table(specs: list[ModelSpec]) -> Table:
+def _resolutions(spec: ModelSpec) -> str:
+    tiers = spec.to_dict()["resolutions"]
+    assert isinstance(tiers, list)
+    return " ".join(str(t) for t in tiers)
+
+
+COLUMNS: tuple[tuple[str, bool], ...] = (  # (header, no_wrap)
+    ("id", True),
+    ("seconds", False),
+    ("resolutions", False),
+    ("features", False),
+    ("$/s by resolution", True),
+    ("lifecycle", False),
+)
+
+
+def _row(spec: ModelSpec) -> tuple[str, ...]:
+    features = ", ".join(sorted(spec.features))
+    return (spec.id, _seconds(spec), _resolutions(spec), features, _prices(spec), _lifecycle(spec))
+
+
+def _pieces(specs: list[ModelSpec], index: int, words: bool) -> list[str]:
+    header = COLUMNS[index][0]
+    cells = [header, *(Text.from_markup(_row(spec)[index]).plain for spec in specs)]
+    return [p for cell in cells for p in (cell.split() if words else cell.splitlines())]
+
+
+def column_widths(specs: list[ModelSpec], width: int) -> list[int] | None:
+    """Each column's width in a table ``width`` cells wide, or None when the table cannot fit.
+
+    A wrapping column never gets less than its longest word (so nothing is cut off with an ellipsis)
+    nor more than its longest line; the room between goes to the columns in proportion to what they lack.
+    """
+    natural = [max(cell_len(p) for p in _pieces(specs, i, words=False)) for i in range(len(COLUMNS))]
+    least = [
+        natural[i] if no_wrap else max(cell_len(p) for p in _pieces(specs, i, words=True))
+        for i, (_, no_wrap) in enumerate(COLUMNS)
+    ]
+    room = width - (3 * len(COLUMNS) + 1)  # a border and one space of padding either side of each cell
+    if sum(least) > room:
+        return None
+    if sum(natural) <= room:
+        return natural
+    spare, lack = room - sum(least), sum(n - m for n, m in zip(natural, least, strict=True))
+    widths = [m + (n - m) * spare // lack for n, m in zip(natural, least, strict=True)]
+    return widths
+
+
+def table(specs: list[ModelSpec], widths: list[int] | None = None) -> Table:
     """One row per model. Sizes collapse to resolution tiers here (``--json`` lists every size)."""
     grid = Table(title="vidgate models", show_lines=True)
-    grid.add_column("id", no_wrap=True)
-    grid.add_column("seconds", min_width=7)
-    grid.add_column("resolutions", min_width=11)
-    grid.add_column("features", min_width=10, overflow="fold")
-    grid.add_column("$/s by resolution", no_wrap=True)
-    grid.add_column("lifecycle", min_width=10, overflow="fold")
+    for index, (header, no_wrap) in enumerate(COLUMNS):
+        grid.add_column(header, no_wrap=no_wrap, width=None if widths is None else widths[index])
     for spec in specs:
-        tiers = spec.to_dict()["resolutions"]
-        assert isinstance(tiers, list)
-        grid.add_row(
-            spec.id,
-            _seconds(spec),
-            " ".join(str(t) for t in tiers),
-            ", ".join(sorted(spec.features)),
-            _prices(spec),
-            _lifecycle(spec),
-        )
+        grid.add_row(*_row(spec))
     return grid
+
+
+def listing(specs: list[ModelSpec]) -> Group:
+    """The same facts as ``table``, one block per model, for terminals too narrow for the table."""
+    blocks: list[RenderableType] = [Text("vidgate models", style="bold")]
+    for spec in specs:
+        block = Table.grid(padding=(0, 1))
+        block.add_column(no_wrap=True)
+        block.add_column()
+        block.add_row("  seconds", _seconds(spec))
+        block.add_row("  resolutions", _resolutions(spec))
+        block.add_row("  $/s", _prices(spec, sep=", "))
+        block.add_row("  features", ", ".join(sorted(spec.features)))
+        block.add_row("  lifecycle", _lifecycle(spec))
+        blocks += [Text(""), Text(spec.id, style="bold"), block]
+    return Group(*blocks)
+
+
+def render(specs: list[ModelSpec], console: Console) -> RenderableType:
+    """The table when it fits the terminal without cutting a word, else the per-model listing."""
+    widths = column_widths(specs, console.width)
+    return listing(specs) if widths is None else table(specs, widths)
 
 
 def models(
@@ -81,4 +141,5 @@ def models(
     if as_json:
         typer.echo(json.dumps({"object": "list", "data": [s.to_dict() for s in specs]}, indent=2))
         return
-    Console().print(table(specs))
+    console = Console()
+    console.print(render(specs, console))

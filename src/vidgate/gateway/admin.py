@@ -8,7 +8,7 @@ from typing import Any
 
 from vidgate.errors import BadRequestError, NotFoundError
 from vidgate.gateway import keys as keylib
-from vidgate.gateway.auth import MASTER_OWNER, Authenticator, Principal
+from vidgate.gateway.auth import Authenticator, Principal
 from vidgate.gateway.budget import next_reset_at
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import KeyRecord, SpendEntry
@@ -99,6 +99,8 @@ class KeyAdmin:
                 f"Invalid 'limit': expected a positive integer, got {limit}.", param="limit"
             )
         key_id = None
-        if key is not None:
-            key_id = MASTER_OWNER if key == MASTER_OWNER else (await self.resolve(key)).id
+        if key is not None and keylib.looks_like_secret(key):
+            key_id = (await self.resolve(key)).id
+        elif key is not None:  # "master" or a key id: also a deleted key's (spend logs are history)
+            key_id = key
         return await self.stores.ledger.spend_logs(key_id=key_id, start=start, end=end, limit=limit)

@@ -119,6 +119,13 @@ class GooglePassthrough:
         self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str
     ) -> dict[str, Any]:
         """Forward a ``:predictLongRunning`` body; answers ``{"name": "{resource}/operations/{id}"}``."""
+        op, _ = await self.start(p, surface, model, body, resource=resource)
+        return op
+
+    async def start(
+        self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str
+    ) -> tuple[dict[str, Any], str]:
+        """``create``, also naming the public model name the job was recorded under (for metrics)."""
         svc = self.service
         deps = self.deployments(p, surface, model)
         native = wire.read_native_body(body, surface)
@@ -148,7 +155,7 @@ class GooglePassthrough:
             started.job_id, p, started.priced, op.native_id, prompt=native.prompt, surface=surface, now=now
         )
         await svc.starter.record(p, job, op, now)
-        return {"name": f"{resource}/operations/{started.job_id}"}
+        return {"name": f"{resource}/operations/{started.job_id}"}, job.model_name
 
     async def _forward(self, dep: Deployment, body: dict[str, Any]) -> dict[str, Any]:
         calls = self.service.calls

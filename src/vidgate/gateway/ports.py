@@ -84,6 +84,12 @@ class Ledger(Protocol):
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int
     ) -> list[SpendEntry]: ...
 
+    async def stranded(self, *, before: int, limit: int) -> list[tuple[str, str]]:
+        """(key id, job id) of up to ``limit`` reservations still held, taken before ``before``, whose
+        job was never stored: the process that reserved them died while the provider's create ran.
+        Nothing else would ever give them (and the job's slot) back; the poller releases them."""
+        ...
+
 
 class Admission(Protocol):
     """Rate limits and concurrent-job slots (in Redis when configured, shared by all replicas)."""

@@ -14,6 +14,9 @@ into a ``JobRecord`` (``new_job``) and ``record`` stores it, pinned to the deplo
 
 Refused attempts never reach a client as such, so they are reported to the upstream-error hook, except
 the error the caller is answered with when it carries its provider (the server counts that one).
+
+A process killed between ``admit`` and ``record`` (while the provider's create runs) leaves a held
+reservation and slot with no job: after ``MAX_CREATE_SECONDS`` the poller releases both.
 """
 
 from __future__ import annotations
@@ -38,8 +41,20 @@ from vidgate.types import VideoRequest
 
 log = logging.getLogger("vidgate.gateway")
 R = TypeVar("R")
+# Longer than any create can take (a 600 s read timeout, Retry-After waits, a few fallbacks): a
+# reservation this old whose job was never stored belongs to a process that died during the provider's
+# create, and the poller gives it and its slot back (``Ledger.stranded``).
+MAX_CREATE_SECONDS = 3600
 
-__all__ = ["JobStarter", "Priced", "Started", "deployments_busy", "new_job", "price_for"]
+__all__ = [
+    "MAX_CREATE_SECONDS",
+    "JobStarter",
+    "Priced",
+    "Started",
+    "deployments_busy",
+    "new_job",
+    "price_for",
+]
 
 
 def deployments_busy(model: str) -> RateLimitError:

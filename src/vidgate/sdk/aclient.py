@@ -18,6 +18,7 @@ import anyio
 import httpx
 
 from vidgate.sdk.client import DEFAULT_WAIT_TIMEOUT, http_timeout, make_config
+from vidgate.sdk.files import checked_destination, partial_path
 from vidgate.sdk.ops import (
     Plan,
     Polled,
@@ -138,10 +139,10 @@ class AsyncVideos:
         self, video_id: str, path: str | os.PathLike[str], variant: str = "video", model: str | None = None
     ) -> Path:
         client = self._client
+        dest = checked_destination(path)
         plan = plan_download(client.config, video_id, model, variant)
         download, target = await client._run_with_target(plan)
-        dest = Path(path)
-        partial = anyio.Path(dest.with_name(dest.name + ".part"))
+        partial = anyio.Path(partial_path(dest))
         try:
             async with (
                 client._runner.open(download, target.adapter.error_for) as stream,

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from vidgate.sdk.files import checked_destination, partial_path
 from vidgate.sdk.ops import (
     Plan,
     Polled,
@@ -182,12 +183,13 @@ class Videos:
         """Write the content to ``path`` chunk by chunk (bounded memory).
 
         The bytes go to ``path + ".part"``, renamed on success: the file appears complete or not at all.
+        A path whose directory is missing (or that is a directory) fails before any request.
         """
         client = self._client
+        dest = checked_destination(path)
         plan = plan_download(client.config, video_id, model, variant)
         download, target = client._run_with_target(plan)
-        dest = Path(path)
-        partial = dest.with_name(dest.name + ".part")
+        partial = partial_path(dest)
         try:
             with client._runner.open(download, target.adapter.error_for) as stream, partial.open("wb") as out:
                 for chunk in stream.chunks:

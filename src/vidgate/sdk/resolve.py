@@ -3,11 +3,13 @@
 Model names:
 
 - ``provider/model`` (providers: openai, azure, gemini, vertex_ai (alias vertex), local).
-- A bare name the catalogue knows under exactly one provider (``sora-2`` -> openai). Azure rows are not
-  matched by bare name: an Azure model is the caller's deployment name, so it must say ``azure/``.
-- Otherwise, when an ``api_base`` is configured (argument or ``vidgate.api_base``), the name is sent
-  unchanged to that OpenAI-compatible endpoint (the vidgate gateway, or a LiteLLM proxy): *proxy mode*.
-  The gateway validates; the SDK does not apply the catalogue.
+- With ``vidgate.api_base`` set (and no ``api_base`` argument), every bare name is sent unchanged to
+  that OpenAI-compatible endpoint (the vidgate gateway, or a LiteLLM proxy): *proxy mode*. The gateway
+  owns its model names (its ``sora-2`` may be any deployment) and validates; the SDK does not apply the
+  catalogue, and the ids it returns are the gateway's.
+- Otherwise a bare name the catalogue knows under exactly one provider (``sora-2`` -> openai). Azure rows
+  are not matched by bare name: an Azure model is the caller's deployment name, so it must say ``azure/``.
+- Otherwise, when an ``api_base`` argument is given, the name goes to that endpoint in proxy mode too.
 
 Credentials, per setting: the argument wins, then the module attribute (``vidgate.api_key``,
 ``vidgate.api_base``), then the provider's environment variables (``vidgate.settings``). A missing key
@@ -142,6 +144,9 @@ def resolve_model(model: object, config: ClientConfig) -> Route:
     if prefix is not None:
         provider = _provider_name(prefix)
         return Route(provider, name, _spec_for(provider, name, config))
+    if config.api_base is None and module_setting("api_base"):
+        # ``vidgate.api_base = gateway`` (the seeds' proxy idiom): bare names are the gateway's names.
+        return Route("openai", model, None, proxy=True)
     candidates = _bare_candidates(model)
     providers = sorted({spec.provider for spec in candidates})
     if len(providers) == 1:

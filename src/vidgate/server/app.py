@@ -38,6 +38,32 @@ from vidgate.worker.poller import Poller
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a create with a 20 MiB image as base64 JSON fits; nothing larger is read
 
 
+class StartupError(Exception):
+    """The gateway cannot start with this config; the message names the setting (as config errors do)."""
+
+
+async def _open_stores(config: GatewayConfig) -> Stores:
+    """The config's stores, or a StartupError naming the setting (a refused connection, a bad file...)."""
+    try:
+        return await open_stores(config.database_url, config.redis_url, Path(config.content_dir))
+    except Exception as exc:
+        is_redis = type(exc).__module__.startswith("redis")
+        setting, url = (
+            ("redis_url", config.redis_url or "") if is_redis else ("database_url", config.database_url)
+        )
+        raise StartupError(
+            f"general_settings.{setting}: cannot open {_without_password(url)}: {exc}"
+        ) from exc
+
+
+def _without_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
 def create_app(
     config: GatewayConfig,
     *,
@@ -56,7 +82,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own_stores = stores is None
-        opened = stores or await open_stores(config.database_url, config.redis_url, Path(config.content_dir))
+        opened = stores or await _open_stores(config)
         own_runner = runner is None
         active_runner = runner or AsyncRunner()
         poller: Poller | None = None

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from vidgate.errors import invalid_value
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import ContentStream, GatewayService
-from vidgate.server.ranges import ByteRange, discard, parse_range, stream_response, unsatisfiable
+from vidgate.server.ranges import ByteRange, discard, etag, stream_response, unsatisfiable, wanted_range
 from vidgate.types import CONTENT_VARIANTS
 
 _EXTENSIONS = {"video/mp4": "mp4", "image/webp": "webp", "image/jpeg": "jpg", "image/png": "png"}
@@ -30,15 +30,18 @@ def check_variant(variant: str | None) -> str:
 async def content_response(
     request: Request, service: GatewayService, principal: Principal, video_id: str, variant: str
 ) -> Response:
-    wanted = parse_range(request.headers.get("range"))
+    validator = etag(video_id, variant)
+    wanted = wanted_range(request.headers, validator)
     stream = await _open(service, principal, video_id, variant, wanted)
     total = stream.total_size
     if wanted is not None and total is not None and wanted.resolve(total) is None:
         await discard(stream)
         return unsatisfiable(total)
     ext = _EXTENSIONS.get(stream.media_type)
-    disposition = {} if ext is None else {"content-disposition": f'inline; filename="{variant}.{ext}"'}
-    return stream_response(stream, wanted, disposition)
+    headers = {"etag": validator}
+    if ext is not None:
+        headers["content-disposition"] = f'inline; filename="{variant}.{ext}"'
+    return stream_response(stream, wanted, headers, head=request.method == "HEAD")
 
 
 async def _open(

@@ -1,6 +1,7 @@
 """Every error the server answers with is rendered here, in OpenAI's envelope.
 
-``APIError`` -> its status and ``to_openai()`` body (plus ``Retry-After`` when known); bad input is
+``APIError`` -> its status and ``to_openai()`` body (plus ``Retry-After`` when known, and
+``x-should-retry: false`` on an exhausted budget, so SDKs do not re-send it); bad input is
 always an APIError raised by the handlers' own parsing (400 naming the param, never a framework's 422
 shape); unknown routes and methods -> 404/405 in the same envelope; anything unexpected -> 500
 ``server_error`` (logged with its traceback). Upstream (provider) errors are counted for /metrics.
@@ -17,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vidgate.errors import APIError, InternalServerError
+from vidgate.errors import APIError, BudgetExceededError, InternalServerError
 from vidgate.server.responses import json_response
 
 log = logging.getLogger("vidgate.server")
@@ -32,6 +33,9 @@ def error_response(err: APIError) -> Response:
     headers: dict[str, str] = {}
     if err.retry_after is not None:
         headers["retry-after"] = str(max(0, math.ceil(err.retry_after)))
+    if isinstance(err, BudgetExceededError):
+        # OpenAI's SDKs retry every 429 unless told not to; a budget does not free itself in seconds.
+        headers["x-should-retry"] = "false"
     return json_response(err.to_openai(), status_code=err.status_code, headers=headers)
 
 

@@ -131,7 +131,7 @@ def text(body: dict[str, Any], name: str, *, required: bool = False) -> str | No
 
 def seconds_value(body: dict[str, Any]) -> str | int | None:
     value = body.get("seconds")
-    if value is None or isinstance(value, str | int):
+    if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
         return value
     raise BadRequestError(
         f"Invalid type for 'seconds': expected a string, but got {_kind(value)} instead.",

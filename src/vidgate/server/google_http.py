@@ -14,7 +14,7 @@ from vidgate.gateway.auth import Principal
 from vidgate.gateway.content import ContentStream
 from vidgate.gateway.passthrough import GooglePassthrough
 from vidgate.server.auth import secret_from
-from vidgate.server.ranges import discard, parse_range, stream_response, unsatisfiable
+from vidgate.server.ranges import discard, etag, stream_response, unsatisfiable, wanted_range
 from vidgate.server.state import authenticated, server_state
 
 MAX_JSON_BYTES = 48 * 1024 * 1024  # a body with an image and a last frame, base64
@@ -74,7 +74,8 @@ async def media_response(
     request: Request, principal: Principal, file_id: str, api: GooglePassthrough
 ) -> Response:
     """A file's bytes, streamed; ``Range`` answered with 206 (or 416), as a ``<video>`` element seeks."""
-    wanted = parse_range(request.headers.get("range"))
+    validator = etag(file_id)
+    wanted = wanted_range(request.headers, validator)
     stream: ContentStream
     if wanted is None:
         stream = await api.open_file(principal, file_id, None)
@@ -100,4 +101,4 @@ async def media_response(
     if wanted is not None and total is not None and stream.partial and stream.start >= total:
         await discard(stream)
         return unsatisfiable(total)
-    return stream_response(stream, wanted)
+    return stream_response(stream, wanted, {"etag": validator}, head=request.method == "HEAD")

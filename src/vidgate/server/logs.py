@@ -78,6 +78,7 @@ SECRET_QUERY_PARAMS = SECRET_FIELDS | {
     "x-amz-credential",
 }
 REDACTED = "[redacted]"
+_SECRET_HEADER_WORDS = ("auth", "token", "secret", "key", "cookie", "signature", "credential", "password")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=_\-\s]{256,}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -247,7 +248,7 @@ class _Capture:
             value = raw_value.decode("latin-1")
             if name == "content-type":
                 ctype = value
-            headers[name] = "[redacted]" if name in SECRET_HEADERS else value
+            headers[name] = REDACTED if secret_header(name, value) else value
         query = redact_query(scope.get("query_string", b"").decode("latin-1"))
         return {
             "headers": headers,
@@ -296,6 +297,15 @@ def redact(value: Any, field: str | None = None) -> Any:
         if _looks_like_key(value):
             return REDACTED
     return value
+
+
+def secret_header(name: str, value: str) -> bool:
+    """A header that may carry a credential: a known one, one named like one (``proxy-authorization``,
+    ``x-auth-token``, ...), or one whose value holds something shaped like a vidgate key."""
+    lowered = name.lower()
+    if lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_HEADER_WORDS):
+        return True
+    return any(_looks_like_key(part) for part in value.split())
 
 
 def redact_query(query: str) -> str:

@@ -1,7 +1,8 @@
 """HTTP ``Range`` for content downloads (RFC 9110 §14): one byte range, as a browser ``<video>`` asks.
 
 A header we do not understand, or one asking for several ranges, is ignored (the full body is served
-with 200, which the RFC allows); a syntactically valid range beyond the end answers 416.
+with 200, which the RFC allows); a syntactically valid range beyond the end answers 416. Answers carry
+a strong ``ETag`` and honour ``If-Range`` with it; a HEAD gets the same headers without reading a byte.
 
 The 200/206/416 answers for a gateway ``ContentStream`` are built here too, so the OpenAI-shaped
 content route and the Google-native file route answer a range the same way (only how each opens its
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 
@@ -63,6 +65,22 @@ def parse_range(header: str | None) -> ByteRange | None:
     return ByteRange(start, end)
 
 
+def etag(*parts: str) -> str:
+    """A strong validator for immutable bytes (a finished video's variant never changes)."""
+    return '"' + ".".join(parts) + '"'
+
+
+def wanted_range(headers: Mapping[str, str], validator: str) -> ByteRange | None:
+    """The range to serve: ``Range``, unless an ``If-Range`` names another representation (RFC 9110
+    §13.1.5: a resumed download must not splice bytes of something else), then the whole body. Only
+    the ETag we send matches; a date never does, as we send no ``Last-Modified``."""
+    wanted = parse_range(headers.get("range"))
+    condition = headers.get("if-range")
+    if wanted is not None and condition is not None and condition.strip() != validator:
+        return None
+    return wanted
+
+
 def content_range(first: int, last: int, total: int | None) -> str:
     return f"bytes {first}-{last}/{'*' if total is None else total}"
 
@@ -79,6 +97,15 @@ async def discard(stream: ContentStream) -> None:
         await close()
 
 
+async def _unread(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """No body (HEAD): the source is closed without reading a byte."""
+    close = getattr(chunks, "aclose", None)
+    if close is not None:
+        await close()
+    return
+    yield b""  # pragma: no cover - makes this an async generator
+
+
 async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     try:
         async for chunk in chunks:
@@ -90,10 +117,15 @@ async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 
 
 def stream_response(
-    stream: ContentStream, wanted: ByteRange | None, extra_headers: Mapping[str, str] | None = None
+    stream: ContentStream,
+    wanted: ByteRange | None,
+    extra_headers: Mapping[str, str] | None = None,
+    *,
+    head: bool = False,
 ) -> StreamingResponse:
     """The stream as 206 with ``Content-Range`` when a range was asked for and the source honoured it,
-    else 200; the source is closed when the body ends or the client goes away."""
+    else 200; the source is closed when the body ends or the client goes away. ``head``: the same
+    headers and no body, and the source is not read (a HEAD must not pull a whole video)."""
     headers = {"accept-ranges": "bytes", "cache-control": "private, max-age=3600", **(extra_headers or {})}
     total = stream.total_size
     status = 200
@@ -105,6 +137,5 @@ def stream_response(
             headers["content-length"] = str(last - stream.start + 1)
     elif total is not None:
         headers["content-length"] = str(total)
-    return StreamingResponse(
-        _closing(stream.chunks), status_code=status, headers=headers, media_type=stream.media_type
-    )
+    body: Any = _unread(stream.chunks) if head else _closing(stream.chunks)
+    return StreamingResponse(body, status_code=status, headers=headers, media_type=stream.media_type)

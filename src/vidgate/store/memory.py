@@ -22,7 +22,8 @@ Semantics every backend shares (the ports' docstrings, made precise):
   period rolls over (spend -> 0, new ``budget_reset_at``) in ``reserve`` and ``settle`` when ``now``
   (the entry's ``created_at`` for settle) reached ``budget_reset_at``. A key without ``max_budget`` has
   no limit but its reservations and spend are still counted. ``spend_logs`` answers newest first,
-  ``start <= created_at <= end``.
+  ``start <= created_at <= end``. ``stranded`` lists held reservations taken (``reserve``'s ``now``)
+  before ``before`` whose job id is not in the job store, oldest first.
 - Admission: ``check_rate`` allows ``limit`` requests in any 60 s sliding window; a refused request
   is not counted; ``retry_after`` is the seconds until the oldest counted request leaves the window.
   ``acquire_slot`` is idempotent per job id; slots also show in the key's ``active_jobs``.
@@ -238,6 +239,7 @@ class _Reservation:
     key_id: str
     micros: int
     state: ReservationState
+    at: int = 0  # when it was reserved
 
 
 @dataclass
@@ -258,7 +260,7 @@ class MemoryLedger:
             if budget is not None and stored.spend_micros + stored.reserved_micros + micros > budget:
                 raise budget_exceeded(stored, micros)
             stored.reserved_micros += micros
-            self._reservations[job_id] = _Reservation(stored.id, micros, "reserved")
+            self._reservations[job_id] = _Reservation(stored.id, micros, "reserved", now)
 
     async def settle(self, entry: SpendEntry) -> bool:
         with self._s.lock:
@@ -300,6 +302,15 @@ class MemoryLedger:
             ]
             rows.sort(key=lambda e: (e.created_at, e.id), reverse=True)
             return [copy.deepcopy(e) for e in rows[: max(limit, 0)]]
+
+    async def stranded(self, *, before: int, limit: int) -> list[tuple[str, str]]:
+        with self._s.lock:
+            held = [
+                (r.at, job_id, r.key_id)
+                for job_id, r in self._reservations.items()
+                if r.state == "reserved" and r.at < before and job_id not in self._s.jobs
+            ]
+        return [(key_id, job_id) for _, job_id, key_id in sorted(held)[: max(limit, 0)]]
 
     def reservation_state(self, job_id: str) -> ReservationState | None:
         """For tests: the job's reservation state, or None if it never had one."""

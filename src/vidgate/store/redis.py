@@ -4,8 +4,9 @@ so it is atomic however many replicas call it.
 
 Admission: ``check_rate`` is a sliding 60 s window (a sorted set of counted requests per key); slots are
 a set of job ids per key (acquire is idempotent, release is ``SREM``). The key row's ``active_jobs`` in
-SQL mirrors the set for display (``/key/info``), best effort; the set decides. Run Redis with
-persistence: a Redis that loses its data forgets the slots of running jobs until they finish.
+SQL shows the set's size after each change (``/key/info``), best effort; the set decides. Run Redis
+with persistence: a Redis that loses its data forgets the slots of running jobs until they finish (more
+jobs than the limit may run meanwhile; budgets stay exact, SQL decides them).
 
 Ledger: SQL stays the durable record and the final word (its conditional UPDATE still runs for every
 admitted reservation, so spend can never exceed a budget even if Redis were wrong). Redis caches each
@@ -59,12 +60,19 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return false
 """
 
-# KEYS[1] set of job ids; ARGV: job id, limit. 1 = taken now, 0 = held already, -1 = all taken.
+# KEYS[1] set of job ids; ARGV: job id, limit. {1, slots held} = taken now, {0, _} = held already,
+# {-1, _} = all taken.
 _ACQUIRE = """
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
-if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return -1 end
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return {0, 0} end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return {-1, 0} end
 redis.call('SADD', KEYS[1], ARGV[1])
-return 1
+return {1, redis.call('SCARD', KEYS[1])}
+"""
+
+# KEYS[1] set of job ids; ARGV: job id. -1 = not held, else the slots still held.
+_RELEASE = """
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return -1 end
+return redis.call('SCARD', KEYS[1])
 """
 
 # KEYS[1] budget hash; ARGV: ttl ms, max (-1 = none), spend, reserved, reset_at (-1 = none), then
@@ -115,6 +123,7 @@ return 0
 
 
 REDIS_CONNECTIONS = 64
+MIRROR_TRIES = 5  # writes of a key's slot count before leaving it to the next slot change
 
 
 def connect(url: str, *, max_connections: int = REDIS_CONNECTIONS) -> Redis:
@@ -134,6 +143,7 @@ class RedisAdmission:
         self._db = db
         self._rate = redis.register_script(_RATE)
         self._acquire = redis.register_script(_ACQUIRE)
+        self._release = redis.register_script(_RELEASE)
 
     async def check_rate(self, key_id: str, limit_per_minute: int, *, now: float) -> None:
         oldest = await self._rate(
@@ -151,36 +161,42 @@ class RedisAdmission:
             raise rate_limited(limit_per_minute, wait)
 
     async def acquire_slot(self, key_id: str, job_id: str, limit: int) -> None:
-        taken = int(await self._acquire(keys=[self._slots(key_id)], args=[job_id, limit]))
+        taken, held = (int(v) for v in await self._acquire(keys=[self._slots(key_id)], args=[job_id, limit]))
         if taken < 0:
             raise slots_full(limit)
         if taken > 0:
-            await self._mirror(key_id, +1)
+            await self._mirror(key_id, held)
 
     async def release_slot(self, key_id: str, job_id: str) -> None:
-        if int(await self._redis.srem(self._slots(key_id), job_id)):
-            await self._mirror(key_id, -1)
+        held = int(await self._release(keys=[self._slots(key_id)], args=[job_id]))
+        if held >= 0:
+            await self._mirror(key_id, held)
 
     def _slots(self, key_id: str) -> str:
         return f"{self._prefix}slots:{{{key_id}}}"
 
-    async def _mirror(self, key_id: str, delta: int) -> None:
-        """Show the slot change in ``keys.active_jobs``. Best effort: the Redis set already decided,
-        and failing the request here would leak the slot it just took."""
+    async def _mirror(self, key_id: str, held: int) -> None:
+        """Show the set's size in ``keys.active_jobs`` after a change. The size, not a +1/-1: once
+        Redis lost its data (a restart without persistence) the releases of earlier slots change
+        nothing, and counting deltas would leave the key showing them for ever. Replicas changing the
+        set at once may commit their sizes out of order, so each writer reads the size again after its
+        write and writes again if it moved: the last write is always followed by a check. Best effort:
+        the Redis set already decided, and failing the request here would leak the slot it just took."""
         if self._db is None:
             return
         try:
-            await self._db.write(_count_active, key_id, delta)
-        except SQLAlchemyError as exc:
-            log.warning("active_jobs of key %s not updated (%+d): %s", key_id, delta, exc)
+            for _ in range(MIRROR_TRIES):
+                await self._db.write(_show_active, key_id, held)
+                now_held = int(await self._redis.scard(self._slots(key_id)))
+                if now_held == held:
+                    return
+                held = now_held
+        except (SQLAlchemyError, RedisError) as exc:
+            log.warning("active_jobs of key %s not updated (%d): %s", key_id, held, exc)
 
 
-def _count_active(conn: sa.Connection, key_id: str, delta: int) -> None:
-    conn.execute(
-        sa.update(keys)
-        .where(keys.c.id == key_id, keys.c.active_jobs + delta >= 0)
-        .values(active_jobs=keys.c.active_jobs + delta)
-    )
+def _show_active(conn: sa.Connection, key_id: str, held: int) -> None:
+    conn.execute(sa.update(keys).where(keys.c.id == key_id).values(active_jobs=held))
 
 
 def _budget_snapshot(conn: sa.Connection, key_id: str) -> tuple[Any, list[Any]]:
@@ -281,6 +297,9 @@ class RedisLedger:
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int
     ) -> builtins.list[SpendEntry]:
         return await self._sql.spend_logs(key_id=key_id, start=start, end=end, limit=limit)
+
+    async def stranded(self, *, before: int, limit: int) -> builtins.list[tuple[str, str]]:
+        return await self._sql.stranded(before=before, limit=limit)
 
     async def _after(self, key_id: str, job_id: str, changed: bool, spend: str) -> None:
         """Mirror a committed settle/release into the cache. A failure here is logged, not raised: the

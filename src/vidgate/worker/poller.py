@@ -6,6 +6,10 @@ the pinned deployment, the state machine, the money made final exactly once (the
 per job, so re-doing a step after a crash is harmless), the slot freed, the owed webhook event sent
 (``worker.webhooks``), the content copied.
 
+Every ``reap_interval`` seconds a round also gives back reservations and slots stranded by a process
+that died during a provider's create (``Ledger.stranded``; releasing is idempotent, so replicas doing
+it at once are harmless).
+
 Start it from the server's lifespan (``start()`` / ``await stop()``), or drive it in tests with
 ``run_once()``.
 """
@@ -20,11 +24,14 @@ import secrets
 from vidgate.gateway import jobs as machine
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
+from vidgate.gateway.starter import MAX_CREATE_SECONDS
 from vidgate.worker.fetcher import ContentFetcher
 from vidgate.worker.webhooks import MAX_ATTEMPTS, WebhookSender
 
 log = logging.getLogger("vidgate.worker")
 MAX_IDLE_BACKOFF = 30.0
+REAP_INTERVAL = 60.0
+REAP_BATCH = 100
 
 
 class Poller:
@@ -38,6 +45,7 @@ class Poller:
         batch: int = 32,
         concurrency: int = 8,
         fetcher: ContentFetcher | None = None,
+        reap_interval: float = REAP_INTERVAL,
     ) -> None:
         self.service = service
         self.worker_id = worker_id or f"poller-{secrets.token_hex(6)}"
@@ -45,6 +53,8 @@ class Poller:
         self.lease_seconds = lease_seconds
         self.batch = batch
         self.fetcher = fetcher or ContentFetcher(service)
+        self.reap_interval = reap_interval
+        self._next_reap = 0.0
         self.webhooks: WebhookSender | None = None
         config = service.config
         if config.webhook_url and config.webhook_secret:
@@ -76,6 +86,7 @@ class Poller:
     async def _loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            await self._reap_when_due()
             try:
                 handled = await self.run_once()
                 failures = 0
@@ -100,6 +111,27 @@ class Poller:
         if claimed:
             await asyncio.gather(*(self._guarded(job) for job in claimed))
         return len(claimed)
+
+    async def _reap_when_due(self) -> None:
+        now = self.service.clock()
+        if now < self._next_reap:
+            return
+        self._next_reap = now + self.reap_interval
+        try:
+            await self.reap_once()
+        except Exception:  # never in the way of polling; tried again after the interval
+            log.exception("releasing stranded reservations failed")
+
+    async def reap_once(self) -> int:
+        """Give back the reservations (and slots) of creates that died with their process; how many."""
+        svc = self.service
+        before = int(svc.clock() - MAX_CREATE_SECONDS)
+        stranded = await svc.stores.ledger.stranded(before=before, limit=REAP_BATCH)
+        for key_id, job_id in stranded:
+            log.warning("releasing the reservation and slot of %s: its create never stored a job", job_id)
+            await svc.stores.ledger.release(key_id, job_id)
+            await svc.stores.admission.release_slot(key_id, job_id)
+        return len(stranded)
 
     async def _guarded(self, job: JobRecord) -> None:
         async with self._limit:

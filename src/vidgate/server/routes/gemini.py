@@ -26,7 +26,7 @@ from vidgate.server.google_http import (
     unknown_path,
 )
 from vidgate.server.responses import json_response
-from vidgate.server.state import request_log
+from vidgate.server.state import request_log, server_state
 
 VERSIONS = ("v1beta", "v1")
 PREFIX = "/gemini"
@@ -39,8 +39,11 @@ async def predict_long_running(request: Request) -> Response:
     principal = await google_caller(request)
     body = await read_json(request)
     request_log(request).model = model
-    op = await passthrough(request).create(principal, "gemini", model, body, resource=f"models/{model}")
+    op, model_name = await passthrough(request).start(
+        principal, "gemini", model, body, resource=f"models/{model}"
+    )
     request_log(request).video_id = op["name"].rpartition("/")[2]
+    server_state(request).metrics.submitted.labels(model_name).inc()
     return json_response(op)
 
 

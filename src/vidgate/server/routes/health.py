@@ -19,11 +19,19 @@ async def liveness(request: Request) -> Response:
 
 
 async def readiness(request: Request) -> Response:
+    state = server_state(request)
     try:
-        await server_state(request).stores.ping()
+        await state.stores.ping()
     except Exception as exc:
         log.warning("readiness check failed: %s", exc)
-        return json_response({"status": "unhealthy", "db": "unreachable", "error": str(exc)}, status_code=503)
+        # The stores ping the database first, then Redis: a Redis error means the database answered.
+        if type(exc).__module__.startswith("redis"):
+            parts = {"db": "connected", "redis": "unreachable"}
+        else:
+            parts = {"db": "unreachable"}
+        return json_response({"status": "unhealthy", **parts, "error": str(exc)}, status_code=503)
+    if state.config.redis_url is not None:
+        return json_response({"status": "healthy", "db": "connected", "redis": "connected"})
     return json_response({"status": "healthy", "db": "connected"})
 
 

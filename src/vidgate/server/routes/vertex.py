@@ -20,7 +20,7 @@ from vidgate.errors import BadRequestError
 from vidgate.server.google_errors import google_errors
 from vidgate.server.google_http import check_version, google_caller, passthrough, read_json, unknown_path
 from vidgate.server.responses import json_response
-from vidgate.server.state import request_log
+from vidgate.server.state import request_log, server_state
 
 VERSIONS = ("v1", "v1beta1")
 PREFIX = "/vertex_ai"
@@ -43,8 +43,11 @@ async def predict_long_running(request: Request) -> Response:
     body = await read_json(request)
     model = request.path_params["model"]
     request_log(request).model = model
-    op = await passthrough(request).create(principal, "vertex_ai", model, body, resource=_resource(request))
+    op, model_name = await passthrough(request).start(
+        principal, "vertex_ai", model, body, resource=_resource(request)
+    )
     request_log(request).video_id = op["name"].rpartition("/")[2]
+    server_state(request).metrics.submitted.labels(model_name).inc()
     return json_response(op)
 
 

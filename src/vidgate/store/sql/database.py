@@ -14,6 +14,13 @@ or :meth:`Database.read_snapshot`:
   "database is locked" error on lock upgrade) and this process's writers queue on an ``asyncio.Lock``,
   so a hundred concurrent reservations wait their turn instead of failing. WAL lets reads proceed
   while a write is in progress.
+
+PostgreSQL connections that the server dropped (a restart, a failover, a proxy's idle timeout) fail on
+their next use; SQLAlchemy then discards every connection pooled before the drop, and the operation
+runs once more on a new one. That is safe: a read changes nothing, and a write whose statements failed
+was rolled back (a failure at COMMIT itself is ambiguous and is raised). Without it the first request
+on each pooled connection failed: readiness flapped, and a create the provider had already accepted
+could not be stored. (``pool_pre_ping`` would do it too, at twice the cost of every query.)
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -132,8 +140,18 @@ class Database:
     ) -> T:
         """``fn(conn, ...)`` in a read-write transaction: committed on return, rolled back on raise."""
         if self._async is not None:
-            async with self._async.begin() as aconn:
-                return await aconn.run_sync(fn, *args, **kwargs)
+            for attempt in range(2):
+                try:
+                    async with self._async.begin() as aconn:
+                        try:
+                            return await aconn.run_sync(fn, *args, **kwargs)
+                        except DBAPIError as exc:
+                            if attempt == 0 and exc.connection_invalidated:
+                                raise _Reconnect from exc  # rolled back: nothing was committed
+                            raise
+                except _Reconnect:
+                    continue
+            raise AssertionError("unreachable")
         assert self._writers is not None
         async with self._writers:
             return await self._in_thread({"vidgate_write": True}, fn, *args, **kwargs)
@@ -143,9 +161,15 @@ class Database:
     ) -> T:
         """``fn(conn, ...)`` for one read statement (autocommit: no BEGIN/ROLLBACK round trips)."""
         if self._async is not None:
-            async with self._async.connect() as aconn:
-                await aconn.execution_options(isolation_level="AUTOCOMMIT")
-                return await aconn.run_sync(fn, *args, **kwargs)
+            for attempt in range(2):
+                try:
+                    async with self._async.connect() as aconn:
+                        await aconn.execution_options(isolation_level="AUTOCOMMIT")
+                        return await aconn.run_sync(fn, *args, **kwargs)
+                except DBAPIError as exc:
+                    if attempt == 0 and exc.connection_invalidated:
+                        continue
+                    raise
         return await self._in_thread({}, fn, *args, **kwargs)
 
     async def read_snapshot(
@@ -154,10 +178,16 @@ class Database:
         """``fn(conn, ...)`` whose statements all see one consistent state (REPEATABLE READ on
         PostgreSQL, a read transaction on SQLite)."""
         if self._async is not None:
-            async with self._async.connect() as aconn:
-                await aconn.execution_options(isolation_level="REPEATABLE READ")
-                async with aconn.begin():
-                    return await aconn.run_sync(fn, *args, **kwargs)
+            for attempt in range(2):
+                try:
+                    async with self._async.connect() as aconn:
+                        await aconn.execution_options(isolation_level="REPEATABLE READ")
+                        async with aconn.begin():
+                            return await aconn.run_sync(fn, *args, **kwargs)
+                except DBAPIError as exc:
+                    if attempt == 0 and exc.connection_invalidated:
+                        continue
+                    raise
         return await self._in_thread({"vidgate_snapshot": True}, fn, *args, **kwargs)
 
     async def _in_thread(self, options: dict[str, Any], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -183,6 +213,10 @@ class Database:
             await asyncio.to_thread(self._threads.shutdown, True)
         if self._sync is not None:
             self._sync.dispose()
+
+
+class _Reconnect(Exception):
+    """A write's connection turned out dead before its transaction committed: run it again once."""
 
 
 def dialect_insert(conn: sa.Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:

@@ -10,6 +10,8 @@
   reservation (the master key reserves nothing) gets a settled/released row the same way.
 - The budget period rolls over (spend -> 0) in ``reserve`` and ``settle`` through a conditional UPDATE
   on the old ``budget_reset_at``, so concurrent callers roll it once (``gateway.budget.roll_period``).
+- ``stranded`` finds held reservations with no job row (their create died with its process) through
+  ``ix_reservations_state_created``: only the few held rows are read, not every job's outcome.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from vidgate.gateway.records import KeyRecord, SpendEntry
 from vidgate.store.memory import budget_exceeded
 from vidgate.store.sql.database import Database, dialect_insert
 from vidgate.store.sql.rows import entry_to_row, row_to_entry, row_to_key
-from vidgate.store.sql.tables import keys, reservations, spend_logs
+from vidgate.store.sql.tables import jobs, keys, reservations, spend_logs
 
 
 def _roll(conn: sa.Connection, key_id: str, now: int) -> bool:
@@ -143,6 +145,17 @@ def _release(conn: sa.Connection, key_id: str, job_id: str, at: int) -> bool:
     return True
 
 
+def _stranded(conn: sa.Connection, before: int, limit: int) -> list[tuple[str, str]]:
+    never_stored = ~sa.exists().where(jobs.c.id == reservations.c.job_id)
+    query = (
+        sa.select(reservations.c.key_id, reservations.c.job_id)
+        .where(reservations.c.state == "reserved", reservations.c.created_at < before, never_stored)
+        .order_by(reservations.c.created_at, reservations.c.job_id)
+        .limit(limit)
+    )
+    return [(str(row.key_id), str(row.job_id)) for row in conn.execute(query)]
+
+
 def _logs(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[SpendEntry]:
     return [row_to_entry(row) for row in conn.execute(query).mappings()]
 
@@ -184,3 +197,8 @@ class SqlLedger:
             query = query.where(spend_logs.c.created_at <= end)
         query = query.order_by(spend_logs.c.created_at.desc(), spend_logs.c.id.desc()).limit(max(limit, 0))
         return await self._db.read(_logs, query)
+
+    async def stranded(self, *, before: int, limit: int) -> list[tuple[str, str]]:
+        if limit <= 0:
+            return []
+        return await self._db.read(_stranded, before, limit)

@@ -100,6 +100,8 @@ reservations = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Index("ix_reservations_key_state", "key_id", "state"),
+    # Added in 0003: the poller's search for stranded reservations (held, old, no job row).
+    sa.Index("ix_reservations_state_created", "state", "created_at"),
 )
 
 spend_logs = sa.Table(
