@@ -128,3 +128,26 @@ async def test_spend_logs_record_each_finished_job_once(served: Served) -> None:
     )
     assert bad_date.status_code == 400
     assert bad_date.json()["error"]["param"] == "start_date"
+
+
+async def test_changing_budget_duration_starts_a_new_period_and_clearing_it_ends_resets(
+    served: Served,
+) -> None:
+    key = await served.new_key(max_budget=5, budget_duration="30d")
+    before = (await served.client.get("/key/info", params={"key": key}, headers=auth(MASTER))).json()
+    first_reset = before["info"]["budget_reset_at"]
+    shorter = await served.client.post(
+        "/key/update", json={"key": key, "budget_duration": "1h"}, headers=auth(MASTER)
+    )
+    assert shorter.status_code == 200, shorter.text
+    assert shorter.json()["budget_duration"] == "1h"
+    assert first_reset - 30 * 86400 <= shorter.json()["budget_reset_at"] <= first_reset - 29 * 86400
+    unchanged = await served.client.post(
+        "/key/update", json={"key": key, "key_alias": "renamed"}, headers=auth(MASTER)
+    )
+    assert unchanged.json()["budget_reset_at"] == shorter.json()["budget_reset_at"]
+    cleared = await served.client.post(
+        "/key/update", json={"key": key, "budget_duration": None}, headers=auth(MASTER)
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert (cleared.json()["budget_duration"], cleared.json()["budget_reset_at"]) == (None, None)

@@ -94,3 +94,13 @@ async def test_metrics_count_upstream_errors_no_client_sees(served: Served) -> N
     assert polled.status_code == 200  # the client sees the stored state; the poll error backs off
     text = (await served.client.get("/metrics")).text
     assert 'vidgate_upstream_errors_total{provider="local",status="503"} 1.0' in text
+
+
+async def test_spend_metric_counts_the_master_keys_and_deleted_keys_spend(served: Served) -> None:
+    key = await served.new_key()
+    for caller in (key, MASTER):
+        video = await served.create(caller)
+        await served.wait_done(caller, video["id"])
+    deleted = await served.client.post("/key/delete", json={"keys": [key]}, headers=auth(MASTER))
+    assert deleted.status_code == 200, deleted.text
+    assert "vidgate_spend_usd 0.2" in (await served.client.get("/metrics")).text

@@ -94,7 +94,25 @@ async def test_save_writes_admin_fields_but_never_counters(backend: Backend) -> 
     )
     counters = (stored.spend_micros, stored.total_spend_micros, stored.reserved_micros, stored.active_jobs)
     assert counters == (100, 100, 400, 1)
-    assert stored.budget_reset_at is None  # owned by the ledger, not by save
+    assert stored.budget_reset_at == 99  # budget_duration changed: the caller's date starts a new period
+
+
+async def test_save_keeps_the_ledgers_period_while_budget_duration_is_unchanged(backend: Backend) -> None:
+    s = backend.stores
+    await s.keys.create(make_key("k1", max_budget_micros=1_000, budget_duration="1h", budget_reset_at=3_600))
+    stale = await s.keys.get("k1")
+    assert stale is not None
+    key = await s.keys.get("k1")
+    assert key is not None
+    await s.ledger.reserve(key, "j1", 100, now=4_000)  # the period rolled: the ledger moved reset_at
+    rolled = await s.keys.get("k1")
+    assert rolled is not None
+    assert rolled.budget_reset_at == 7_600
+    stale.alias = "renamed"  # an admin edit made from a read taken before the roll
+    await s.keys.save(stale)
+    stored = await s.keys.get("k1")
+    assert stored is not None
+    assert (stored.alias, stored.budget_reset_at) == ("renamed", 7_600)
 
 
 async def test_save_unknown_key_is_not_found(backend: Backend) -> None:

@@ -219,3 +219,16 @@ async def test_stranded_reservations_are_old_held_ones_whose_job_was_never_store
     assert await ledger.release("k1", "died") is True
     assert await ledger.stranded(before=400, limit=10) == []
     assert await _counters(backend) == (0, 0, 400)
+
+
+async def test_total_spend_counts_every_settlement_even_of_deleted_keys(backend: Backend) -> None:
+    ledger = backend.stores.ledger
+    assert await ledger.total_spend() == 0
+    for key_id, job_id, cost in (("k1", "a", 250), ("k2", "b", 100)):
+        key = make_key(key_id, max_budget_micros=1000)
+        await backend.stores.keys.create(key)
+        await ledger.reserve(key, job_id, 300, now=0)
+        assert await ledger.settle(make_entry(job_id, cost, key_id=key_id)) is True
+    assert await ledger.settle(make_entry("c", 40, key_id="master")) is True  # the master key has no row
+    assert await backend.stores.keys.delete("k2") is True
+    assert await ledger.total_spend() == 390

@@ -77,6 +77,8 @@ class KeyAdmin:
         p.require_master("update keys")
         record = await self.resolve(key)
         keylib.apply_fields(record, fields, model_names=self.model_names())
+        if "budget_duration" in fields:  # a new period length starts a new period now (as LiteLLM does)
+            record.budget_reset_at = next_reset_at(record.budget_duration, int(self.clock()))
         await self.stores.keys.save(record)
         self.auth.invalidate()
         return await self.resolve(record.id)

@@ -24,7 +24,8 @@ class KeyStore(Protocol):
     async def save(self, key: KeyRecord) -> None:
         """Persist admin-editable fields (alias, models, limits, budget, metadata, revoked).
         Never overwrites the counters (spend, reserved, active_jobs): those change only through
-        ``Ledger`` and ``Admission``."""
+        ``Ledger`` and ``Admission``. ``budget_reset_at`` is written only when ``budget_duration``
+        changes (the caller's value then starts the new period); otherwise the ledger owns it."""
         ...
 
     async def delete(self, key_id: str) -> bool: ...
@@ -83,6 +84,10 @@ class Ledger(Protocol):
     async def spend_logs(
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int
     ) -> list[SpendEntry]: ...
+
+    async def total_spend(self) -> int:
+        """Micro-USD settled ever, over every key (deleted ones and the master key's included)."""
+        ...
 
     async def stranded(self, *, before: int, limit: int) -> list[tuple[str, str]]:
         """(key id, job id) of up to ``limit`` reservations still held, taken before ``before``, whose

@@ -153,10 +153,10 @@ class GatewayService:
         return 1000 if age < 30 else 2000 if age < 300 else 5000
 
     async def stats(self) -> dict[str, Any]:
-        """Totals for /metrics: jobs by status and settled spend (USD) over all keys."""
+        """Totals for /metrics: jobs by status and settled spend (USD) from the ledger, so the master
+        key's spend and deleted keys' spend count and the figure never drops."""
         counts = await self.stores.jobs.count_by_status()
-        spend = sum(k.total_spend_micros for k in await self.stores.keys.list())
-        return {"jobs": counts, "spend_usd": from_micros(spend)}
+        return {"jobs": counts, "spend_usd": from_micros(await self.stores.ledger.total_spend())}
 
     # ---- create ------------------------------------------------------------------------------
 

@@ -42,7 +42,9 @@ class Metrics:
         )
         self.jobs = Gauge("vidgate_jobs", "Jobs in the store by status", ["status"], registry=self.registry)
         self.spend = Gauge(
-            "vidgate_spend_usd", "Settled spend in USD over all keys (lifetime)", registry=self.registry
+            "vidgate_spend_usd",
+            "Settled spend in USD, lifetime, every key (deleted ones too)",
+            registry=self.registry,
         )
         self.upstream_errors = Counter(
             "vidgate_upstream_errors",

@@ -7,7 +7,8 @@ Semantics every backend shares (the ports' docstrings, made precise):
 - ``KeyStore.create`` / ``JobStore.insert`` raise ConflictError for a duplicate id (or key hash; or
   for a job, the same ``(deployment_id, native_id)``).
   ``KeyStore.save`` writes only admin-editable fields; the counters (spend_micros, total_spend_micros,
-  reserved_micros, active_jobs, budget_reset_at) belong to the Ledger and Admission.
+  reserved_micros, active_jobs) belong to the Ledger and Admission; ``budget_reset_at`` too, except
+  that a save changing ``budget_duration`` writes the caller's ``budget_reset_at`` (a new period).
 - ``JobStore.save(job)`` succeeds only when the stored version equals ``job.version``; it then stores
   ``version + 1`` and also sets ``job.version`` to it, so the caller can save the same object again.
   Taking or releasing a lease is a write too: it bumps the version.
@@ -115,6 +116,8 @@ class MemoryKeyStore:
             stored = self._s.keys.get(key.id)
             if stored is None:
                 raise NotFoundError(f"Key '{key.id}' not found.")
+            if stored.budget_duration != key.budget_duration:  # a new period starts at the caller's date
+                stored.budget_reset_at = key.budget_reset_at
             for name in _ADMIN_FIELDS:
                 setattr(stored, name, copy.deepcopy(getattr(key, name)))
 
@@ -302,6 +305,10 @@ class MemoryLedger:
             ]
             rows.sort(key=lambda e: (e.created_at, e.id), reverse=True)
             return [copy.deepcopy(e) for e in rows[: max(limit, 0)]]
+
+    async def total_spend(self) -> int:
+        with self._s.lock:
+            return sum(e.cost_micros for e in self._log)
 
     async def stranded(self, *, before: int, limit: int) -> list[tuple[str, str]]:
         with self._s.lock:

@@ -298,6 +298,9 @@ class RedisLedger:
     ) -> builtins.list[SpendEntry]:
         return await self._sql.spend_logs(key_id=key_id, start=start, end=end, limit=limit)
 
+    async def total_spend(self) -> int:
+        return await self._sql.total_spend()
+
     async def stranded(self, *, before: int, limit: int) -> builtins.list[tuple[str, str]]:
         return await self._sql.stranded(before=before, limit=limit)
 

@@ -23,7 +23,8 @@ from vidgate.settings import VERTEX_ACCESS_TOKEN, env
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 _HOW = (
-    "Pass access_token, set VERTEXAI_ACCESS_TOKEN (e.g. to `gcloud auth print-access-token`), or install "
+    "Pass vertex_access_token (SDK; `access_token` in the gateway config), set VERTEXAI_ACCESS_TOKEN "
+    "(e.g. to `gcloud auth print-access-token`), or install "
     "google-auth (pip install 'vidgate[google]') and run `gcloud auth application-default login` "
     "(or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file)."
 )

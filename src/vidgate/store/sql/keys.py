@@ -4,6 +4,7 @@ through the Ledger and Admission, in their own conditional statements."""
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -44,7 +45,14 @@ def _all(conn: sa.Connection) -> list[KeyRecord]:
 
 def _save(conn: sa.Connection, key: KeyRecord) -> bool:
     row = key_to_row(key)
-    stmt = sa.update(keys).where(keys.c.id == key.id).values({name: row[name] for name in ADMIN_COLUMNS})
+    values: dict[str, Any] = {name: row[name] for name in ADMIN_COLUMNS}
+    # A changed budget_duration starts a new period at the caller's budget_reset_at; otherwise the
+    # ledger owns that column (SET expressions read the row as it was before this UPDATE).
+    values["budget_reset_at"] = sa.case(
+        (keys.c.budget_duration.is_not_distinct_from(key.budget_duration), keys.c.budget_reset_at),
+        else_=key.budget_reset_at,
+    )
+    stmt = sa.update(keys).where(keys.c.id == key.id).values(values)
     return conn.execute(stmt.returning(keys.c.id)).first() is not None
 
 

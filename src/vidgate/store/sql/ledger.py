@@ -156,6 +156,12 @@ def _stranded(conn: sa.Connection, before: int, limit: int) -> list[tuple[str, s
     return [(str(row.key_id), str(row.job_id)) for row in conn.execute(query)]
 
 
+def _total(conn: sa.Connection) -> int:
+    return int(
+        conn.execute(sa.select(sa.func.coalesce(sa.func.sum(spend_logs.c.cost_micros), 0))).scalar_one()
+    )
+
+
 def _logs(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[SpendEntry]:
     return [row_to_entry(row) for row in conn.execute(query).mappings()]
 
@@ -197,6 +203,10 @@ class SqlLedger:
             query = query.where(spend_logs.c.created_at <= end)
         query = query.order_by(spend_logs.c.created_at.desc(), spend_logs.c.id.desc()).limit(max(limit, 0))
         return await self._db.read(_logs, query)
+
+    async def total_spend(self) -> int:
+        """One SUM over the spend log (a scan: /metrics calls it once per scrape)."""
+        return await self._db.read(_total)
 
     async def stranded(self, *, before: int, limit: int) -> list[tuple[str, str]]:
         if limit <= 0:
