@@ -29,7 +29,8 @@ async def readiness(request: Request) -> Response:
             parts = {"db": "connected", "redis": "unreachable"}
         else:
             parts = {"db": "unreachable"}
-        return json_response({"status": "unhealthy", **parts, "error": str(exc)}, status_code=503)
+        # Unauthenticated: the driver's message (hosts, SQL) goes to the log only, never to the caller.
+        return json_response({"status": "unhealthy", **parts}, status_code=503)
     if state.config.redis_url is not None:
         return json_response({"status": "healthy", "db": "connected", "redis": "connected"})
     return json_response({"status": "healthy", "db": "connected"})
