@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from vidgate.errors import APIError, AuthenticationError, PermissionDeniedError
 from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED, Deployment
-from vidgate.providers.base import Capability, Credentials, Flow, Provider, ProviderJob
+from vidgate.providers.base import Capability, Credentials, Download, Flow, Provider, ProviderJob
 from vidgate.providers.registry import get_provider
 from vidgate.transport import AsyncByteStream, AsyncRunner
 from vidgate.transport.google_auth import awith_vertex_token
@@ -66,6 +66,12 @@ class ProviderCalls:
         creds = await self.credentials(dep)
         return await self._run(dep, self.provider(dep).delete(native_id, creds))
 
+    def download_flow(
+        self, dep: Deployment, native_id: str, variant: str, creds: Credentials
+    ) -> Flow[Download]:
+        """Where the bytes are: the adapter's ``download`` (subclasses pick e.g. another sample)."""
+        return self.provider(dep).download(native_id, variant, creds)
+
     @asynccontextmanager
     async def open(
         self, dep: Deployment, native_id: str, variant: str, *, headers: dict[str, str] | None = None
@@ -73,7 +79,7 @@ class ProviderCalls:
         """Stream one variant of a finished video from the provider (bounded memory)."""
         provider = self.provider(dep)
         creds = await self.credentials(dep)
-        download = await self._run(dep, provider.download(native_id, variant, creds))
+        download = await self._run(dep, self.download_flow(dep, native_id, variant, creds))
         try:
             async with self.runner.open(download, provider.error_for, headers=headers) as stream:
                 yield stream

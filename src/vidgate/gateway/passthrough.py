@@ -25,8 +25,6 @@ deployments of the route's provider serve it (the bodies differ between the two 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -42,8 +40,8 @@ from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import GatewayService
 from vidgate.gateway.starter import Priced, new_job, price_for
 from vidgate.providers import google_passthrough as wire
+from vidgate.providers.base import Credentials, Download, Flow
 from vidgate.providers.google_wire import read_operation
-from vidgate.transport import AsyncByteStream
 
 MAX_INLINE_BYTES = 512 * 1024 * 1024  # a Vertex poll inlines stored videos up to this size
 
@@ -77,16 +75,10 @@ class _SampleCalls(ProviderCalls):
         super().__init__(base.runner, base.providers)
         self.index = index
 
-    @asynccontextmanager
-    async def open(
-        self, dep: Deployment, native_id: str, variant: str, *, headers: dict[str, str] | None = None
-    ) -> AsyncIterator[AsyncByteStream]:
-        provider = self.provider(dep)
-        creds = await self.credentials(dep)
-        flow = wire.download_sample(dep.provider, native_id, self.index, creds)
-        download = await self.runner.run(flow, provider.error_for)
-        async with self.runner.open(download, provider.error_for, headers=headers) as stream:
-            yield stream
+    def download_flow(
+        self, dep: Deployment, native_id: str, variant: str, creds: Credentials
+    ) -> Flow[Download]:
+        return wire.download_sample(dep.provider, native_id, self.index, creds)
 
 
 class GooglePassthrough:

@@ -11,6 +11,19 @@ ApiSurface = Literal["openai", "gemini", "vertex_ai"]
 ReservationState = Literal["reserved", "settled", "released"]
 
 
+KEY_ADMIN_FIELDS: tuple[str, ...] = (
+    "alias",
+    "models",
+    "max_budget_micros",
+    "budget_duration",
+    "rpm_limit",
+    "max_parallel_requests",
+    "metadata",
+    "revoked",
+)
+"""The KeyRecord fields ``KeyStore.save`` writes; every other field is a counter owned by the ledger."""
+
+
 @dataclass
 class KeyRecord:
     """A virtual key. Only ``key_hash`` (sha256 hex of the secret) is stored, never the secret."""

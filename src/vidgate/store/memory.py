@@ -46,20 +46,17 @@ from vidgate.errors import BudgetExceededError, ConflictError, NotFoundError, Ra
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.jobs import needs_work
 from vidgate.gateway.ports import Admission, ContentStore, JobStore, KeyStore, Ledger
-from vidgate.gateway.records import ContentInfo, JobRecord, KeyRecord, ReservationState, SpendEntry
+from vidgate.gateway.records import (
+    KEY_ADMIN_FIELDS,
+    ContentInfo,
+    JobRecord,
+    KeyRecord,
+    ReservationState,
+    SpendEntry,
+)
 
 CHUNK = 64 * 1024
 RATE_WINDOW = 60.0
-_ADMIN_FIELDS = (
-    "alias",
-    "models",
-    "max_budget_micros",
-    "budget_duration",
-    "rpm_limit",
-    "max_parallel_requests",
-    "metadata",
-    "revoked",
-)
 
 
 def _usd(micros: int) -> str:
@@ -118,7 +115,7 @@ class MemoryKeyStore:
                 raise NotFoundError(f"Key '{key.id}' not found.")
             if stored.budget_duration != key.budget_duration:  # a new period starts at the caller's date
                 stored.budget_reset_at = key.budget_reset_at
-            for name in _ADMIN_FIELDS:
+            for name in KEY_ADMIN_FIELDS:
                 setattr(stored, name, copy.deepcopy(getattr(key, name)))
 
     async def delete(self, key_id: str) -> bool:

@@ -10,21 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from vidgate.errors import ConflictError, NotFoundError
-from vidgate.gateway.records import KeyRecord
+from vidgate.gateway.records import KEY_ADMIN_FIELDS, KeyRecord
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.rows import key_to_row, row_to_key
 from vidgate.store.sql.tables import keys
 
-ADMIN_COLUMNS = (
-    "alias",
-    "models",
-    "max_budget_micros",
-    "budget_duration",
-    "rpm_limit",
-    "max_parallel_requests",
-    "metadata_json",
-    "revoked",
-)
+ADMIN_COLUMNS = tuple("metadata_json" if name == "metadata" else name for name in KEY_ADMIN_FIELDS)
 _BY_ID = sa.select(keys).where(keys.c.id == sa.bindparam("value"))
 _BY_HASH = sa.select(keys).where(keys.c.key_hash == sa.bindparam("value"))
 
