@@ -1,23 +1,15 @@
-"""Cost = seconds x the row's per-second rate for the size's tier, x videos; money in exact micro-USD."""
+"""Estimates equal the published prices written in ``tests/catalog/prices/`` (never the catalogue's own
+numbers read back); money in exact micro-USD."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from tests.catalog.prices import PRICES
 
 from vidgate.catalog import ModelSpec, estimate_cost, find_model, from_micros, load_catalog, to_micros
 from vidgate.errors import BadRequestError
-
-SIZE_CASES = [
-    pytest.param(spec, size, id=f"{spec.id}@{size}") for spec in load_catalog() for size in spec.sizes
-]
-NO_AUDIO_CASES = [
-    pytest.param(spec, size, id=f"{spec.id}@{size}")
-    for spec in load_catalog()
-    for size, tier in spec.sizes.items()
-    if tier in spec.prices_no_audio
-]
 
 
 def spec(model_id: str) -> ModelSpec:
@@ -26,21 +18,30 @@ def spec(model_id: str) -> ModelSpec:
     return found
 
 
-@pytest.mark.parametrize(("model", "size"), SIZE_CASES)
-def test_every_size_of_every_model_costs_seconds_times_its_tier_rate(model: ModelSpec, size: str) -> None:
-    rate = model.prices[model.sizes[size]]
-    for seconds in model.allowed_seconds(size):
-        assert estimate_cost(model, seconds=seconds, size=size) == rate * seconds
-        assert to_micros(estimate_cost(model, seconds=seconds, size=size)) == to_micros(rate) * seconds
+def test_every_catalogue_model_and_size_has_a_published_price() -> None:
+    """A new model or size in the catalogue needs its published price written in tests/catalog/prices/."""
+    catalogue = {model.id: set(model.sizes) for model in load_catalog()}
+    published = {model_id: set(row.per_second) for model_id, row in PRICES.items()}
+    assert catalogue == published
 
 
-@pytest.mark.parametrize(("model", "size"), NO_AUDIO_CASES)
-def test_vertex_video_only_rate_applies_when_audio_is_off(model: ModelSpec, size: str) -> None:
-    tier = model.sizes[size]
-    assert model.provider == "vertex_ai"
-    assert estimate_cost(model, seconds=8, size=size, generate_audio=False) == model.prices_no_audio[tier] * 8
-    assert estimate_cost(model, seconds=8, size=size, generate_audio=True) == model.prices[tier] * 8
-    assert estimate_cost(model, seconds=8, size=size) == model.prices[tier] * 8
+@pytest.mark.parametrize("model_id", sorted(PRICES))
+def test_estimates_equal_the_published_price(model_id: str) -> None:
+    """For every size, the shortest and longest duration, audio on, off and unsaid, one and two videos."""
+    row = PRICES[model_id]
+    model = spec(model_id)
+    for size in model.sizes:
+        allowed = model.allowed_seconds(size)
+        for seconds in {min(allowed), max(allowed)}:
+            for audio in (True, False, None):
+                rate = row.rate(size, audio=audio is not False)
+                expected = rate * seconds
+                got = estimate_cost(model, seconds=seconds, size=size, generate_audio=audio)
+                assert got == expected, (model_id, size, seconds, audio, row.source)
+                assert (
+                    estimate_cost(model, seconds=seconds, size=size, n=2, generate_audio=audio)
+                    == 2 * expected
+                )
 
 
 def test_published_rates() -> None:

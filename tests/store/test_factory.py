@@ -1,4 +1,4 @@
-"""open_stores: URL mapping, migrations on open, readiness ping, and the Redis wiring."""
+"""open_stores: URL mapping, migrations on open, readiness probes, and the Redis wiring."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ async def test_sqlite_open_migrates_and_pings(tmp_path: Path) -> None:
         assert await current_revision(stores.db) == head_revision()
         assert isinstance(stores.ledger, SqlLedger)
         assert isinstance(stores.admission, SqlAdmission)
-        await stores.ping()
+        assert await stores.probe() == {"db": None, "content": None}
         await stores.keys.create(make_key())
     finally:
         await stores.close()
@@ -65,22 +65,26 @@ async def test_in_memory_sqlite_works(tmp_path: Path) -> None:
         await stores.close()
 
 
-async def test_ping_fails_when_redis_is_unreachable(tmp_path: Path) -> None:
+async def test_probe_names_redis_when_redis_is_unreachable(tmp_path: Path) -> None:
     stores = await open_stores(f"sqlite:///{tmp_path / 'v.db'}", "redis://127.0.0.1:1/0", tmp_path)
     try:
         assert isinstance(stores.ledger, RedisLedger)
         assert isinstance(stores.admission, RedisAdmission)
-        with pytest.raises(RedisConnectionError):
-            await stores.ping()
+        outcome = await stores.probe()
+        assert outcome["db"] is None
+        assert outcome["content"] is None
+        assert isinstance(outcome["redis"], RedisConnectionError)
     finally:
         await stores.close()
 
 
-async def test_ping_fails_when_the_database_is_unreachable(tmp_path: Path) -> None:
+async def test_probe_names_the_database_when_it_is_unreachable(tmp_path: Path) -> None:
     stores = await open_stores("postgresql://nobody@127.0.0.1:1/none", None, tmp_path, migrate=False)
     try:
-        with pytest.raises(OSError, match=r"(?i)connect"):
-            await stores.ping()
+        outcome = await stores.probe()
+        assert isinstance(outcome["db"], OSError)
+        assert "connect" in str(outcome["db"]).lower()
+        assert outcome["content"] is None
     finally:
         await stores.close()
 
@@ -93,7 +97,7 @@ async def test_postgres_with_redis_from_sync_style_urls(
     assert fresh_pg_url.startswith("postgresql://")
     stores = await open_stores(fresh_pg_url, redis_url, tmp_path, redis_prefix="vgtest-factory:")
     try:
-        await stores.ping()
+        assert await stores.probe() == {"db": None, "content": None, "redis": None}
         assert await current_revision(stores.db) == head_revision()
     finally:
         await stores.close()

@@ -125,6 +125,10 @@ class ContentStore(Protocol):
 
     async def delete(self, job_id: str) -> None: ...
 
+    async def probe(self) -> None:
+        """Write and delete a small file (readiness); raise if the store cannot take writes now."""
+        ...
+
 
 class Stores(Protocol):
     keys: KeyStore
@@ -133,8 +137,9 @@ class Stores(Protocol):
     admission: Admission
     content: ContentStore
 
-    async def ping(self) -> None:
-        """Raise if the database (and Redis, when configured) cannot be reached (readiness)."""
+    async def probe(self) -> dict[str, Exception | None]:
+        """Readiness: prove each component takes writes now (a real write each), by component name
+        (``db``, ``content``, and ``redis`` when configured): None when it did, else the error."""
         ...
 
     async def close(self) -> None: ...

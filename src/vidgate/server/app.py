@@ -95,6 +95,7 @@ def create_app(
             if run_worker:
                 poller = Poller(service)
                 poller.start()
+                app.state.vidgate.poller = poller
             yield
         finally:
             if poller is not None:

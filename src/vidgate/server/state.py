@@ -14,6 +14,7 @@ from vidgate.server.auth import secret_from
 from vidgate.server.cache import FinishedVideos
 from vidgate.server.logs import LogContext, log_context
 from vidgate.server.metrics import Metrics
+from vidgate.worker.poller import Poller
 
 
 @dataclass
@@ -23,6 +24,7 @@ class ServerState:
     stores: Stores
     metrics: Metrics
     finished: FinishedVideos
+    poller: Poller | None = None  # None when this replica leaves polling to others (run_worker=False)
 
 
 def server_state(request: Request) -> ServerState:

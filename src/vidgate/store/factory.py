@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from redis.asyncio import Redis
 
 from vidgate.gateway.ports import Admission, ContentStore, JobStore, KeyStore, Ledger
 from vidgate.store.content import FileContentStore
+from vidgate.store.readiness import outcome
 from vidgate.store.redis import DEFAULT_CACHE_TTL, DEFAULT_PREFIX, RedisAdmission, RedisKeyStore, RedisLedger
 from vidgate.store.redis import connect as connect_redis
 from vidgate.store.sql.admission import SqlAdmission
@@ -20,10 +20,6 @@ from vidgate.store.sql.jobs import SqlJobStore
 from vidgate.store.sql.keys import SqlKeyStore
 from vidgate.store.sql.ledger import SqlLedger
 from vidgate.store.sql.migrate import upgrade
-
-
-def _select_one(conn: sa.Connection) -> None:
-    conn.execute(sa.text("SELECT 1"))
 
 
 @dataclass
@@ -37,11 +33,22 @@ class SqlStores:
     content: ContentStore
     db: Database
     redis: Redis | None = None
+    redis_prefix: str = DEFAULT_PREFIX
 
-    async def ping(self) -> None:
-        await self.db.read(_select_one)
+    async def probe(self) -> dict[str, Exception | None]:
+        """A rolled-back write on the database, a write and delete in the content store, and (when
+        configured) a short-lived key set in Redis: a PING answers on a read-only replica or a Redis
+        refusing writes, a SET does not."""
+        results = {
+            "db": await outcome(self.db.probe_write()),
+            "content": await outcome(self.content.probe()),
+        }
         if self.redis is not None:
-            await self.redis.ping()
+            results["redis"] = await outcome(self._probe_redis(self.redis))
+        return results
+
+    async def _probe_redis(self, redis: Redis) -> None:
+        await redis.set(f"{self.redis_prefix}readiness", b"1", px=5000)
 
     async def close(self) -> None:
         try:
@@ -78,7 +85,9 @@ async def open_stores(
         redis = connect_redis(redis_url)
         ledger = RedisLedger(sql_ledger, db, redis, prefix=redis_prefix, cache_ttl=budget_cache_ttl)
         admission = RedisAdmission(redis, prefix=redis_prefix, db=db)
-        return SqlStores(RedisKeyStore(db, ledger), SqlJobStore(db), ledger, admission, content, db, redis)
+        return SqlStores(
+            RedisKeyStore(db, ledger), SqlJobStore(db), ledger, admission, content, db, redis, redis_prefix
+        )
     except BaseException:
         await db.dispose()
         if redis is not None:

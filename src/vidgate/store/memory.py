@@ -54,6 +54,7 @@ from vidgate.gateway.records import (
     ReservationState,
     SpendEntry,
 )
+from vidgate.store.readiness import outcome
 
 CHUNK = 64 * 1024
 RATE_WINDOW = 60.0
@@ -426,6 +427,9 @@ class MemoryContentStore:
             for key in [k for k in self._objects if k[0] == job_id]:
                 del self._objects[key]
 
+    async def probe(self) -> None:
+        """Memory always takes writes."""
+
 
 class MemoryStores:
     """All five ports over one shared in-process state."""
@@ -440,9 +444,9 @@ class MemoryStores:
         self.content: ContentStore = MemoryContentStore()
         self.closed = False
 
-    async def ping(self) -> None:
-        if self.closed:
-            raise ConnectionError("memory stores are closed")
+    async def probe(self) -> dict[str, Exception | None]:
+        db_error = ConnectionError("memory stores are closed") if self.closed else None
+        return {"db": db_error, "content": await outcome(self.content.probe())}
 
     async def close(self) -> None:
         self.closed = True

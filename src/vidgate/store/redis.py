@@ -34,7 +34,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from vidgate.errors import BudgetExceededError, NotFoundError
+from vidgate.errors import BudgetExceededError, NotFoundError, ServiceUnavailableError
 from vidgate.gateway.records import KeyRecord, SpendEntry
 from vidgate.store.memory import RATE_WINDOW, budget_exceeded, rate_limited, slots_full
 from vidgate.store.sql.database import Database
@@ -191,7 +191,7 @@ class RedisAdmission:
                 if now_held == held:
                     return
                 held = now_held
-        except (SQLAlchemyError, RedisError) as exc:
+        except (SQLAlchemyError, RedisError, ServiceUnavailableError) as exc:
             log.warning("active_jobs of key %s not updated (%d): %s", key_id, held, exc)
 
 

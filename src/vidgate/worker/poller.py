@@ -10,6 +10,9 @@ Every ``reap_interval`` seconds a round also gives back reservations and slots s
 that died during a provider's create (``Ledger.stranded``; releasing is idempotent, so replicas doing
 it at once are harmless).
 
+Readiness asks :meth:`Poller.health`: a poller that stopped, or whose last good round is older than
+``stale_after`` (by default ``STALE_ROUNDS`` intervals plus the longest failure backoff), is not alive.
+
 Start it from the server's lifespan (``start()`` / ``await stop()``), or drive it in tests with
 ``run_once()``.
 """
@@ -32,6 +35,7 @@ log = logging.getLogger("vidgate.worker")
 MAX_IDLE_BACKOFF = 30.0
 REAP_INTERVAL = 60.0
 REAP_BATCH = 100
+STALE_ROUNDS = 10
 
 
 class Poller:
@@ -46,6 +50,7 @@ class Poller:
         concurrency: int = 8,
         fetcher: ContentFetcher | None = None,
         reap_interval: float = REAP_INTERVAL,
+        stale_after: float | None = None,
     ) -> None:
         self.service = service
         self.worker_id = worker_id or f"poller-{secrets.token_hex(6)}"
@@ -55,6 +60,9 @@ class Poller:
         self.fetcher = fetcher or ContentFetcher(service)
         self.reap_interval = reap_interval
         self._next_reap = 0.0
+        default_stale = STALE_ROUNDS * interval + MAX_IDLE_BACKOFF
+        self.stale_after = stale_after if stale_after is not None else default_stale
+        self.last_good_round: float | None = None  # service clock time; the start counts as one
         self.webhooks: WebhookSender | None = None
         config = service.config
         if config.webhook_url and config.webhook_secret:
@@ -69,6 +77,7 @@ class Poller:
         """Run in the background (claiming, among others, the jobs that owe a webhook event)."""
         if self._task is None:
             self._stop.clear()
+            self.last_good_round = self.service.clock()
             self._task = asyncio.create_task(self._loop(), name=f"vidgate-poller-{self.worker_id}")
 
     async def stop(self) -> None:
@@ -83,6 +92,16 @@ class Poller:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def health(self) -> str | None:
+        """None while alive; else why not (readiness names the poller and the log says why)."""
+        if not self.running:
+            return "the poller is not running"
+        assert self.last_good_round is not None
+        age = self.service.clock() - self.last_good_round
+        if age > self.stale_after:
+            return f"the poller's last good round was {age:.0f} s ago (bound {self.stale_after:.0f} s)"
+        return None
+
     async def _loop(self) -> None:
         failures = 0
         while not self._stop.is_set():
@@ -90,6 +109,7 @@ class Poller:
             try:
                 handled = await self.run_once()
                 failures = 0
+                self.last_good_round = self.service.clock()
             except Exception:
                 failures += 1
                 log.exception("poller round failed (%d in a row)", failures)

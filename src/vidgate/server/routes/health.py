@@ -1,4 +1,11 @@
-"""Liveness (the process answers) and readiness (the database, and Redis when configured, answer)."""
+"""Liveness (the process answers) and readiness (this replica can do its work now).
+
+Readiness proves the write path rather than a connection: a rolled-back write on the database, a
+short-lived key in Redis when configured, a probe file written and deleted in the content store, and
+the age of the poller's last good round. A ``SELECT 1`` answered while creates failed on a read-only
+or deleted SQLite file. The answer names each component (``ok`` or ``failing``); the drivers' messages
+(hosts, paths, SQL) go to the log only, because readiness is unauthenticated.
+"""
 
 from __future__ import annotations
 
@@ -20,20 +27,18 @@ async def liveness(request: Request) -> Response:
 
 async def readiness(request: Request) -> Response:
     state = server_state(request)
-    try:
-        await state.stores.ping()
-    except Exception as exc:
-        log.warning("readiness check failed: %s", exc)
-        # The stores ping the database first, then Redis: a Redis error means the database answered.
-        if type(exc).__module__.startswith("redis"):
-            parts = {"db": "connected", "redis": "unreachable"}
-        else:
-            parts = {"db": "unreachable"}
-        # Unauthenticated: the driver's message (hosts, SQL) goes to the log only, never to the caller.
-        return json_response({"status": "unhealthy", **parts}, status_code=503)
-    if state.config.redis_url is not None:
-        return json_response({"status": "healthy", "db": "connected", "redis": "connected"})
-    return json_response({"status": "healthy", "db": "connected"})
+    errors: dict[str, object] = {name: err for name, err in (await state.stores.probe()).items()}
+    if state.poller is not None:
+        errors["poller"] = state.poller.health()
+    failing = sorted(name for name, err in errors.items() if err is not None)
+    for name in failing:
+        log.warning("readiness: %s failing: %s", name, errors[name])
+    body: dict[str, object] = {"status": "unhealthy" if failing else "healthy"}
+    body.update({name: "failing" if err is not None else "ok" for name, err in errors.items()})
+    if failing:
+        body["failing"] = failing
+        return json_response(body, status_code=503)
+    return json_response(body)
 
 
 def routes() -> list[Route]:

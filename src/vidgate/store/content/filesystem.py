@@ -84,6 +84,15 @@ class FileContentStore:
     async def delete(self, job_id: str) -> None:
         await anyio.to_thread.run_sync(shutil.rmtree, self.job_dir(job_id), True)
 
+    async def probe(self) -> None:
+        """Write, fsync and delete a probe file under the root (readiness): raises if ``put`` would fail."""
+        await anyio.Path(self.root).mkdir(parents=True, exist_ok=True)
+        probe = self.root / f"{_TEMP_PREFIX}probe-{uuid.uuid4().hex}"
+        try:
+            await _write_atomic(probe, _one(b"probe"))
+        finally:
+            await anyio.Path(probe).unlink(missing_ok=True)
+
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data

@@ -21,6 +21,11 @@ runs once more on a new one. That is safe: a read changes nothing, and a write w
 was rolled back (a failure at COMMIT itself is ambiguous and is raised). Without it the first request
 on each pooled connection failed: readiness flapped, and a create the provider had already accepted
 could not be stored. (``pool_pre_ping`` would do it too, at twice the cost of every query.)
+
+A SQLite file is pinned by identity (device and inode) when first opened: if it disappears, is
+replaced (its directory removed or recreated) or stops being writable, every operation fails with
+``ServiceUnavailableError`` (503) instead of reading and writing a deleted file that open
+connections still hold. :meth:`Database.probe_write` proves the write path for readiness.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import logging
+import os
+import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -40,6 +48,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from vidgate.errors import ServiceUnavailableError
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -47,6 +57,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_THREADS = 8
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
 _POSTGRES_NAMES = {"postgres", "postgresql"}
+log = logging.getLogger(__name__)
 
 
 def driver_url(database_url: str) -> URL:
@@ -118,6 +129,7 @@ class Database:
         self._sync: sa.Engine | None = None
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None
         self._writers: asyncio.Lock | None = None
+        self._file: _SqliteFile | None = None
         if self.is_sqlite:
             self._sync = _sqlite_engine(self.url)
             workers = 1 if _is_memory_sqlite(self.url) else SQLITE_THREADS
@@ -125,6 +137,7 @@ class Database:
                 workers, thread_name_prefix="vidgate-sqlite"
             )
             self._writers = asyncio.Lock()
+            self._file = _SqliteFile(self.sqlite_path)
         else:
             self._async = create_async_engine(self.url, pool_size=10, max_overflow=20, pool_timeout=60)
 
@@ -190,9 +203,21 @@ class Database:
                     raise
         return await self._in_thread({"vidgate_snapshot": True}, fn, *args, **kwargs)
 
+    async def probe_write(self) -> None:
+        """A real write, rolled back: raises unless the database takes writes now (readiness).
+
+        The row goes into Alembic's version table (present in every migrated database, one short
+        column); a random value keeps concurrent probes of several replicas from waiting on each other.
+        """
+        try:
+            await self.write(_probe_insert, f"probe-{secrets.token_hex(8)}")
+        except _ProbeRolledBack:
+            return
+
     async def _in_thread(self, options: dict[str, Any], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         assert self._sync is not None
-        call = functools.partial(_sqlite_tx, self._sync, options, fn, *args, **kwargs)
+        assert self._file is not None
+        call = functools.partial(_sqlite_tx, self._sync, self._file, options, fn, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     async def truncate(self, tables: Iterable[sa.Table]) -> None:
@@ -215,6 +240,46 @@ class Database:
             self._sync.dispose()
 
 
+class _ProbeRolledBack(Exception):
+    """Raised by the readiness probe's write so that its transaction is rolled back."""
+
+
+def _probe_insert(conn: sa.Connection, value: str) -> None:
+    conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": value})
+    raise _ProbeRolledBack
+
+
+class _SqliteFile:
+    """The SQLite file this database opened, pinned by (device, inode) once it exists."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.identity: tuple[int, int] | None = None
+
+    def check(self, *, write: bool) -> None:
+        """Raise ServiceUnavailableError if the pinned file is gone, replaced, or (for a write) read-only."""
+        if self.path is None:
+            return
+        try:
+            st = os.stat(self.path)
+        except OSError as exc:
+            if self.identity is None and isinstance(exc, FileNotFoundError):
+                return  # not created yet: the first connection creates it
+            self._fail(f"cannot stat it ({exc})")
+        identity = (st.st_dev, st.st_ino)
+        if self.identity is None:
+            self.identity = identity
+        elif identity != self.identity:
+            self._fail("it was replaced (its directory removed or recreated) since the gateway opened it")
+        if write and not os.access(self.path, os.W_OK):
+            self._fail("it is not writable")
+
+    def _fail(self, why: str) -> None:
+        log.error("SQLite database %s is unusable: %s", self.path, why)
+        # The caller sees no path: operator details stay in the log.
+        raise ServiceUnavailableError("The gateway's database is unavailable; try again later.")
+
+
 class _Reconnect(Exception):
     """A write's connection turned out dead before its transaction committed: run it again once."""
 
@@ -225,10 +290,24 @@ def dialect_insert(conn: sa.Connection, table: sa.Table) -> postgresql.Insert | 
 
 
 def _sqlite_tx(
-    engine: sa.Engine, options: dict[str, Any], fn: Callable[..., T], *args: Any, **kwargs: Any
+    engine: sa.Engine,
+    file: _SqliteFile,
+    options: dict[str, Any],
+    fn: Callable[..., T],
+    *args: Any,
+    **kwargs: Any,
 ) -> T:
-    with engine.connect() as conn:
-        if options:
-            conn.execution_options(**options)
-        with conn.begin():
-            return fn(conn, *args, **kwargs)
+    write = bool(options.get("vidgate_write"))
+    file.check(write=write)
+    try:
+        with engine.connect() as conn:
+            if options:
+                conn.execution_options(**options)
+            with conn.begin():
+                result = fn(conn, *args, **kwargs)
+    except sa.exc.OperationalError as exc:
+        # Read-only file, disk I/O error, lock wait exhausted: the database, not the request, failed.
+        log.error("SQLite operation failed: %s", exc)
+        raise ServiceUnavailableError("The gateway's database is unavailable; try again later.") from exc
+    file.check(write=False)  # pins the identity of a file the first connection created
+    return result
