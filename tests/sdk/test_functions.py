@@ -18,11 +18,12 @@ def _fast_local(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _until_done(video_id: str) -> vidgate.Video:
-    while True:
+    for _ in range(400):  # the local renderer finishes after VIDGATE_LOCAL_DELAY (0.3 s)
         status = vidgate.video_status(video_id=video_id)
         if status.done:
             return status
         time.sleep(0.05)
+    raise AssertionError(f"{video_id} was not done after 400 polls")
 
 
 def test_sync_functions_generate_poll_download_remix_list_delete() -> None:

@@ -106,7 +106,7 @@ async def test_list_pages_both_orders_and_hides_others_and_deleted(backend: Back
     )
     pages: list[list[str]] = []
     after: str | None = None
-    while True:
+    for _ in range(6):  # six jobs of k1: at most six pages
         page, more = await jobs.list_for_owner("k1", after=after, limit=2, order="desc")
         pages.append([j.id for j in page])
         if not more:
@@ -213,12 +213,13 @@ async def test_concurrent_claimers_never_share_a_job(backend: Backend) -> None:
     async def worker(n: int) -> list[str]:
         mine: list[str] = []
         store = stores[n % len(stores)].jobs
-        while True:
+        for _ in range(total + 1):  # each claim takes at least one of the jobs, or ends the loop
             batch = await store.claim_due(f"w{n}", now=100, lease_seconds=300, limit=3)
             if not batch:
                 return mine
             assert all(j.lease_owner == f"w{n}" for j in batch)
             mine += [j.id for j in batch]
+        raise AssertionError(f"worker {n} kept claiming: {mine}")
 
     claimed = await asyncio.gather(*(worker(n) for n in range(12)))
     everything = [job_id for batch in claimed for job_id in batch]

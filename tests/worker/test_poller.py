@@ -236,3 +236,25 @@ async def test_reservation_and_slot_of_a_create_that_died_midway_are_given_back(
     key = await gw.key(alice)
     assert (key.reserved_micros, key.active_jobs) == (100_000, 1)
     assert (await gw.stores.jobs.get(created.id)) is not None
+
+
+async def test_health_reports_a_stopped_poller_and_one_whose_last_good_round_is_too_old(gw: Gateway) -> None:
+    poller = Poller(gw.service, worker_id="w1", interval=3600, stale_after=10)
+    assert poller.health() == "the poller is not running"
+    poller.start()
+    try:
+        gw.clock.advance(1)
+        started = gw.clock()
+        for _ in range(200):  # the first round runs at once, then the loop sleeps for the interval
+            if poller.last_good_round == started:
+                break
+            await asyncio.sleep(0.01)
+        assert poller.last_good_round == started
+        assert poller.health() is None
+        gw.clock.advance(10)
+        assert poller.health() is None  # exactly at the bound: still alive
+        gw.clock.advance(1)
+        assert poller.health() == "the poller's last good round was 11 s ago (bound 10 s)"
+    finally:
+        await poller.stop()
+    assert poller.health() == "the poller is not running"
