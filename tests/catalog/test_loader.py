@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from vidgate.catalog import ModelSpec, find_model, load_catalog, models_for_provider
+from vidgate.catalog import spec as catalog_spec
 from vidgate.catalog.loader import parse_row
 from vidgate.catalog.spec import FEATURES
 from vidgate.providers.registry import BUILTIN, get_provider
@@ -235,7 +236,7 @@ def test_to_dict() -> None:
             sizes={"3840x2160": "4k", "1920x1080": "1080p", "1280x720": "720p"},
             prices={"720p": 0.10, "1080p": 0.12, "4k": 0.3},
         )
-    ).to_dict()
+    ).to_dict(today=dt.date(2026, 2, 1))
     assert data == {
         "id": "test/model-1",
         "object": "model",
@@ -260,12 +261,31 @@ def test_to_dict() -> None:
     json.dumps(data)  # plain JSON types only
 
 
+@pytest.mark.parametrize(
+    ("today", "lifecycle"),
+    [
+        (dt.date(2025, 12, 31), "active"),
+        (dt.date(2026, 1, 1), "deprecated"),
+        (dt.date(2026, 1, 31), "deprecated"),
+        (dt.date(2026, 2, 1), "retired"),
+    ],
+)
+def test_to_dict_lifecycle_is_what_the_dates_imply(today: dt.date, lifecycle: str) -> None:
+    """The fixture row is deprecated on 2026-01-01 and retires on 2026-02-01."""
+    assert parse_row(row()).to_dict(today=today)["lifecycle"] == lifecycle
+
+
+def test_lifecycle_without_a_date_is_judged_on_the_current_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalog_spec, "current_date", lambda: dt.date(2026, 1, 15))
+    assert parse_row(row()).lifecycle() == "deprecated"
+    assert parse_row(row()).to_dict()["lifecycle"] == "deprecated"
+
+
 @pytest.mark.parametrize("spec", ROWS)
 def test_every_row_serialises(spec: ModelSpec) -> None:
     data = spec.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert data["id"] == spec.id
-    assert data["lifecycle"] in ("active", "deprecated", "retired")
     resolutions = data["resolutions"]
     assert isinstance(resolutions, list)
     assert set(resolutions) == set(spec.sizes.values())

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from vidgate.catalog import ModelSpec, load_catalog
+from vidgate.catalog import spec as catalog_spec
 from vidgate.cli.main import app
 
 runner = CliRunner()
+
+
+def _models_json_on(day: dt.date, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    monkeypatch.setattr(catalog_spec, "current_date", lambda: day)
+    result = runner.invoke(app, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    data: list[dict[str, Any]] = json.loads(result.stdout)["data"]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("day", "lifecycle"), [(dt.date(2026, 10, 21), "active"), (dt.date(2026, 10, 22), "retired")]
+)
+def test_models_json_lifecycle_follows_the_dates_on_a_fixed_day(
+    day: dt.date, lifecycle: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _models_json_on(day, monkeypatch)
+    veo = next(row for row in data if row["id"] == "gemini/veo-3.1-generate-preview")  # retires 2026-10-22
+    assert veo["lifecycle"] == lifecycle
+    sora = next(row for row in data if row["id"] == "openai/sora-2")  # retired 2026-09-24
+    assert sora["lifecycle"] == "retired"
 
 
 def test_models_json_lists_every_catalogue_row() -> None:
@@ -25,7 +49,6 @@ def test_models_json_lists_every_catalogue_row() -> None:
     assert veo["price_per_second"] == {"720p": 0.4, "1080p": 0.4, "4k": 0.6}
     assert "reference_images" in veo["features"]
     assert veo["retires_on"] == "2026-10-22"
-    assert veo["lifecycle"] in ("active", "deprecated", "retired")
 
 
 def test_models_provider_filter_accepts_aliases() -> None:

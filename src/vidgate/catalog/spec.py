@@ -28,6 +28,11 @@ FEATURES: frozenset[str] = frozenset(
 )
 
 
+def current_date() -> dt.date:
+    """The date lifecycles are judged on: one place, so that tests can fix the clock."""
+    return dt.date.today()
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """What one model accepts and costs. ``id`` is ``provider/model``.
@@ -75,15 +80,16 @@ class ModelSpec:
         return self.prices[tier]
 
     def lifecycle(self, today: dt.date | None = None) -> Lifecycle:
-        today = today or dt.date.today()
+        today = today or current_date()
         if self.retires_on is not None and today >= self.retires_on:
             return "retired"
         if self.deprecated_on is not None and today >= self.deprecated_on:
             return "deprecated"
         return "active"
 
-    def to_dict(self) -> dict[str, object]:
-        """The JSON shape of ``vidgate models --json`` and the gateway's model details."""
+    def to_dict(self, today: dt.date | None = None) -> dict[str, object]:
+        """The JSON shape of ``vidgate models --json`` and the gateway's model details (lifecycle as of
+        ``today``, by default the current date)."""
         return {
             "id": self.id,
             "object": "model",
@@ -103,7 +109,7 @@ class ModelSpec:
             "aliases": list(self.aliases),
             "deprecated_on": self.deprecated_on.isoformat() if self.deprecated_on else None,
             "retires_on": self.retires_on.isoformat() if self.retires_on else None,
-            "lifecycle": self.lifecycle(),
+            "lifecycle": self.lifecycle(today),
         }
 
 

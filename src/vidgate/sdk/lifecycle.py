@@ -11,6 +11,7 @@ import sys
 import warnings
 
 from vidgate.catalog import ModelSpec
+from vidgate.catalog.spec import current_date
 
 RETIREMENT_NOTICE_DAYS = 30
 
@@ -21,7 +22,7 @@ class LifecycleWarning(UserWarning):
 
 def lifecycle_message(spec: ModelSpec, today: dt.date | None = None) -> str | None:
     """The warning text for ``spec`` on ``today``, or None when the model is plainly active."""
-    today = today or dt.date.today()
+    today = today or current_date()
     state = spec.lifecycle(today)
     if state == "retired":
         return (
