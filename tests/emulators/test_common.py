@@ -72,13 +72,11 @@ def test_size_and_finished_at() -> None:
     assert emu.finished_at == 1002
 
 
-def test_defaults() -> None:
-    settings = EmulatorSettings()
-    assert settings.api_key is None
-    assert settings.faults == {}
-    assert EmulatorSettings().faults is not settings.faults
-    emu = job()
-    assert (emu.seed, emu.image, emu.plan, emu.extra) == (0, None, {}, {})
+def test_settings_do_not_share_their_fault_tables() -> None:
+    """A fault set on one emulator must not leak into another started in the same process."""
+    first, second = EmulatorSettings(), EmulatorSettings()
+    first.faults["429"] = 2
+    assert second.faults == {}
 
 
 def test_key_ok() -> None:

@@ -12,7 +12,6 @@ from vidgate.catalog import find_model, validate
 from vidgate.errors import AuthenticationError, BadRequestError, NotFoundError, RateLimitError
 from vidgate.providers.azure import AzureProvider, v1_api_version
 from vidgate.providers.base import Credentials, HttpReply, drive
-from vidgate.providers.registry import get_provider
 from vidgate.types import ImageInput, VideoRequest
 
 ENDPOINT = "https://res.openai.azure.com"
@@ -49,11 +48,6 @@ def request(**params: Any) -> VideoRequest:
     assert spec is not None
     params.setdefault("prompt", "a cat")
     return validate(spec, **params)
-
-
-def test_registry_returns_the_azure_adapter() -> None:
-    assert isinstance(get_provider("azure"), AzureProvider)
-    assert isinstance(get_provider("azure_openai"), AzureProvider)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from vidgate.errors import (
 )
 from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.openai import OpenAIProvider
-from vidgate.providers.registry import get_provider
 from vidgate.types import ImageInput, VideoRequest
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
@@ -62,11 +61,6 @@ def request(**params: Any) -> VideoRequest:
     assert spec is not None
     params.setdefault("prompt", "a cat")
     return validate(spec, **params)
-
-
-def test_registry_returns_the_openai_adapter() -> None:
-    assert isinstance(get_provider("openai"), OpenAIProvider)
-    assert get_provider("openai").name == "openai"
 
 
 def test_create_sends_json_with_string_seconds_and_bearer_auth() -> None:

@@ -43,10 +43,6 @@ def test_aliases_give_the_canonical_instance(alias: str, canonical: str) -> None
     assert get_provider(alias).name == canonical
 
 
-def test_vertex_alias() -> None:
-    assert isinstance(get_provider("vertex"), VertexProvider)
-
-
 def test_unknown_provider_is_a_bad_request_on_model() -> None:
     with pytest.raises(BadRequestError) as caught:
         get_provider("acme")
