@@ -29,7 +29,7 @@ def test_queued_to_in_progress_follows_the_poll_hint() -> None:
     job = _job()
     t = jobs.advance(job, _native("in_progress", progress=40, poll_after_ms=500), NOW)
     assert (t.status, t.progress, t.next_poll_at, t.terminal) == ("in_progress", 40, NOW + 0.5, False)
-    assert (t.settle, t.release, t.release_slot, t.fetch_content) == (False, False, False, False)
+    assert (t.settle, t.release, t.release_slot) == (False, False, False)
     jobs.apply(job, t)
     assert (job.status, job.progress, job.next_poll_at) == ("in_progress", 40, NOW + 0.5)
 
@@ -67,7 +67,7 @@ def test_completed_settles_fetches_and_frees_the_slot() -> None:
         int(T0) + 5,
         int(T0) + 3600,
     )
-    assert (t.settle, t.release, t.release_slot, t.fetch_content) == (True, False, True, True)
+    assert (t.settle, t.release, t.release_slot) == (True, False, True)
     jobs.apply(job, t)
     assert (job.status, job.completed_at, job.native_payload) == ("completed", int(T0) + 5, {"a": 1})
 
@@ -85,7 +85,7 @@ def test_failed_releases_with_the_providers_reason() -> None:
         "blocked",
         30,
     )
-    assert (t.settle, t.release, t.release_slot, t.fetch_content) == (False, True, True, False)
+    assert (t.settle, t.release, t.release_slot) == (False, True, True)
     plain = jobs.advance(_job(), _native("failed"), NOW)
     assert (plain.error_code, plain.completed_at) == ("video_generation_failed", None)
 
@@ -96,14 +96,14 @@ def test_terminal_states_are_sticky(terminal: str, later: str) -> None:
     job = _job(status=terminal, progress=100, cost_micros=0, content_stored=True, error_code="e")
     t = jobs.advance(job, _native(later, progress=3), NOW)
     assert (t.status, t.progress, t.error_code) == (terminal, 100, "e")
-    assert (t.settle, t.release, t.fetch_content) == (False, False, False)
+    assert (t.settle, t.release) == (False, False)
 
 
 def test_a_revisited_terminal_job_owes_what_is_missing() -> None:
     unsettled = jobs.advance(_job(status="completed", content_stored=True), _native("in_progress"), NOW)
-    assert (unsettled.settle, unsettled.fetch_content) == (True, False)
+    assert unsettled.settle
     unstored = jobs.settled_state(_job(status="completed", cost_micros=5), NOW)
-    assert (unstored.settle, unstored.fetch_content, unstored.release_slot) == (False, True, True)
+    assert (unstored.settle, unstored.release_slot) == (False, True)
     unreleased = jobs.settled_state(_job(status="failed"), NOW)
     assert (unreleased.release, unreleased.settle) == (True, False)
 

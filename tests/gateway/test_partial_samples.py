@@ -150,7 +150,7 @@ async def test_passthrough_charges_only_the_generated_sample(upstream: tuple[Rec
     secret, record = await service.generate_key(master)
     alice = await service.authenticate(secret)
     body = {"instances": [{"prompt": "two foxes"}], "parameters": {"durationSeconds": 5, "sampleCount": 2}}
-    op = await api.create(alice, "gemini", "veo-2", body, resource="models/veo-2")
+    op, _ = await api.start(alice, "gemini", "veo-2", body, resource="models/veo-2")
     assert recorded.sample_counts[-1] == 2
     one_video = to_micros(_per_second() * 5)
     assert await _money(service, record.id) == (0, 2 * one_video)

@@ -245,7 +245,7 @@ async def read_all(api: GooglePassthrough, p: Principal, file_id: str) -> bytes:
 
 async def test_reserves_the_exact_price_and_charges_once(api: GooglePassthrough) -> None:
     p = await key(api, max_budget=10)
-    op = await api.create(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+    op, _ = await api.start(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
     assert op["name"].startswith("models/veo-fast/operations/video_")
     assert await money(api, p) == (0, to_micros(spec("gemini/veo-3.0-fast-generate-001").prices["720p"] * 4))
     done = await until_done(api, p, "gemini", op["name"])
@@ -263,7 +263,7 @@ async def test_reserves_the_exact_price_and_charges_once(api: GooglePassthrough)
 
 async def test_default_duration_is_reserved(api: GooglePassthrough) -> None:
     p = await key(api)
-    await api.create(
+    await api.start(
         p, "gemini", "veo-3.0-generate-preview", body(), resource="models/veo-3.0-generate-preview"
     )
     assert await money(api, p) == (0, usd(0.75 * 8))
@@ -271,7 +271,7 @@ async def test_default_duration_is_reserved(api: GooglePassthrough) -> None:
 
 async def test_every_sample_is_priced_and_downloadable(api: GooglePassthrough) -> None:
     p = await key(api)
-    op = await api.create(
+    op, _ = await api.start(
         p, "gemini", "veo-2", body(durationSeconds=5, sampleCount=2), resource="models/veo-2"
     )
     assert await money(api, p) == (0, usd(0.35 * 5 * 2))
@@ -290,7 +290,7 @@ async def test_every_sample_is_priced_and_downloadable(api: GooglePassthrough) -
 
 async def test_only_the_owner_sees_operations_and_files(api: GooglePassthrough) -> None:
     owner, other = await key(api), await key(api)
-    op = await api.create(owner, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+    op, _ = await api.start(owner, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
     done = await until_done(api, owner, "gemini", op["name"])
     file_id = t_file_name(done["response"]["generateVideoResponse"]["generatedSamples"][0]["video"]["uri"])
     with pytest.raises(NotFoundError):
@@ -306,7 +306,7 @@ async def test_only_the_owner_sees_operations_and_files(api: GooglePassthrough) 
 async def test_model_names_public_or_the_providers_own(api: GooglePassthrough) -> None:
     limited = await key(api, models=["veo-fast"])
     for model in ("veo-fast", "veo-3.0-fast-generate-001"):
-        op = await api.create(limited, "gemini", model, body(durationSeconds=4), resource=f"models/{model}")
+        op, _ = await api.start(limited, "gemini", model, body(durationSeconds=4), resource=f"models/{model}")
         job = await api.service.stores.jobs.get(op["name"].rpartition("/")[2])
         assert job is not None
         assert (job.model_name, job.api_surface) == ("veo-fast", "gemini")
@@ -317,11 +317,11 @@ async def test_model_names_public_or_the_providers_own(api: GooglePassthrough) -
         ("nope", "gemini"),
     ]:
         with pytest.raises(NotFoundError):
-            await api.create(limited, surface, model, body(), resource=f"models/{model}")
+            await api.start(limited, surface, model, body(), resource=f"models/{model}")
     anyone = await key(api)
     for model, surface in [("sora-2", "gemini"), ("veo-vertex", "gemini"), ("veo-3", "vertex_ai")]:
         with pytest.raises(NotFoundError):
-            await api.create(anyone, surface, model, body(), resource=f"models/{model}")
+            await api.start(anyone, surface, model, body(), resource=f"models/{model}")
 
 
 @pytest.mark.parametrize(
@@ -331,7 +331,7 @@ async def test_failed_or_filtered_releases_the_reservation(
     api: GooglePassthrough, prompt: str, expect: str
 ) -> None:
     p = await key(api, max_budget=1)
-    op = await api.create(
+    op, _ = await api.start(
         p, "gemini", "veo-fast", body(prompt, durationSeconds=4), resource="models/veo-fast"
     )
     done = await until_done(api, p, "gemini", op["name"])
@@ -348,15 +348,15 @@ async def test_failed_or_filtered_releases_the_reservation(
 async def test_budget_rate_and_validation_stop_before_the_provider(api: GooglePassthrough) -> None:
     poor = await key(api, max_budget=0.5)
     with pytest.raises(BudgetExceededError):
-        await api.create(poor, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+        await api.start(poor, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
     with pytest.raises(BadRequestError):
-        await api.create(poor, "gemini", "veo-fast", body(durationSeconds=9), resource="models/veo-fast")
+        await api.start(poor, "gemini", "veo-fast", body(durationSeconds=9), resource="models/veo-fast")
     assert await money(api, poor) == (0, 0)
     assert (await api.service.list_videos(poor, after=None, limit=10, order="asc")).data == []
     slow = await key(api, rpm_limit=1)
-    await api.create(slow, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+    await api.start(slow, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
     with pytest.raises(RateLimitError):
-        await api.create(slow, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+        await api.start(slow, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
 
 
 async def test_jobs_cross_surfaces(api: GooglePassthrough) -> None:
@@ -366,7 +366,7 @@ async def test_jobs_cross_surfaces(api: GooglePassthrough) -> None:
     done = await until_done(api, p, "gemini", name)
     file_id = t_file_name(done["response"]["generateVideoResponse"]["generatedSamples"][0]["video"]["uri"])
     assert probe(await read_all(api, p, file_id)).frames > 0
-    op = await api.create(
+    op, _ = await api.start(
         p, "gemini", "veo-fast", body("a cat", durationSeconds=4), resource="models/veo-fast"
     )
     listed = await api.service.list_videos(p, after=None, limit=10, order="asc")
@@ -377,7 +377,7 @@ async def test_jobs_cross_surfaces(api: GooglePassthrough) -> None:
 async def test_vertex_returns_videos_inline(api: GooglePassthrough) -> None:
     p = await key(api)
     resource = "projects/mine/locations/europe-west4/publishers/google/models/veo-vertex"
-    op = await api.create(
+    op, _ = await api.start(
         p, "vertex_ai", "veo-vertex", body(durationSeconds=4, sampleCount=2), resource=resource
     )
     assert op["name"].startswith(resource + "/operations/video_")
@@ -392,7 +392,7 @@ async def test_vertex_returns_videos_inline(api: GooglePassthrough) -> None:
 async def test_vertex_single_video_comes_from_the_content_store(api: GooglePassthrough) -> None:
     p = await key(api)
     resource = "publishers/google/models/veo-vertex"
-    op = await api.create(p, "vertex_ai", "veo-vertex", body(durationSeconds=4), resource=resource)
+    op, _ = await api.start(p, "vertex_ai", "veo-vertex", body(durationSeconds=4), resource=resource)
     live = (await until_done(api, p, "vertex_ai", op["name"]))["response"]["videos"][0]
     job_id = op["name"].rpartition("/")[2]
     stored = b"stored copy"
@@ -414,7 +414,7 @@ async def test_vertex_storage_uri_outputs_stay_gcs(api: GooglePassthrough) -> No
     p = await key(api)
     resource = "publishers/google/models/veo-vertex"
     req = body(durationSeconds=4, storageUri="gs://team-bucket/out")
-    op = await api.create(p, "vertex_ai", "veo-vertex", req, resource=resource)
+    op, _ = await api.start(p, "vertex_ai", "veo-vertex", req, resource=resource)
     done = await until_done(api, p, "vertex_ai", op["name"])
     [video] = done["response"]["videos"]
     assert video["gcsUri"].startswith("gs://team-bucket/out/")
@@ -441,12 +441,12 @@ async def test_passthrough_falls_back_only_on_a_definite_refusal(emulators: tupl
     service = _two_deployments(emulators[0])
     api = GooglePassthrough(service)
     p = await key(api, max_budget=10)
-    made = await api.create(
+    made, _ = await api.start(
         p, "gemini", "veo-fast", body("a fox [fault:503]", durationSeconds=4), resource="m"
     )
     assert made["name"].startswith("m/operations/video_")  # the 503 was a refusal: the other one made it
     with pytest.raises(APIError) as caught:
-        await api.create(p, "gemini", "veo-fast", body("a fox [fault:500]", durationSeconds=4), resource="m")
+        await api.start(p, "gemini", "veo-fast", body("a fox [fault:500]", durationSeconds=4), resource="m")
     assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
     listed = await service.list_videos(p, after=None, limit=10, order="asc")
     assert [v.id for v in listed.data] == [made["name"].rpartition("/")[2]]  # no second job made
@@ -477,7 +477,7 @@ async def test_an_answer_without_an_operation_name_gives_the_admission_back() ->
     p = await key(api, max_budget=10, max_parallel_requests=1)
     for _ in range(2):  # the second attempt proves the concurrency slot came back too
         with pytest.raises(APIError) as caught:
-            await api.create(p, "gemini", "veo-fast", body(durationSeconds=4), resource="m")
+            await api.start(p, "gemini", "veo-fast", body(durationSeconds=4), resource="m")
         assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
     assert len(requests) == 2
     assert await money(api, p) == (0, 0)

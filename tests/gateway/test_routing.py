@@ -23,7 +23,7 @@ from vidgate.errors import (
     Timeout,
 )
 from vidgate.gateway.calls import upstream_auth_failed
-from vidgate.gateway.routing import Deployment, Router, create_failure, fallback_eligible, outcome_unknown
+from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
 
 SPEC = find_model("local/local-1")
 assert SPEC is not None
@@ -126,9 +126,6 @@ def test_only_definite_refusals_fall_back() -> None:
     assert [create_failure(e) for e in refused] == ["refused"] * len(refused)
     assert [create_failure(e) for e in ambiguous] == ["ambiguous"] * len(ambiguous)
     assert [create_failure(e) for e in rejected] == ["rejected"] * len(rejected)
-    assert [fallback_eligible(e) for e in refused + ambiguous + rejected] == [True] * len(refused) + [
-        False
-    ] * (len(ambiguous) + len(rejected))
 
 
 def test_an_ambiguous_failure_is_answered_as_an_unknown_upstream_outcome() -> None:

@@ -184,21 +184,17 @@ async def test_without_webhooks_configured_no_event_is_owed(gw: Gateway) -> None
     assert not job.webhook_pending
 
 
-async def test_delivery_retries_transient_failures(receiver: tuple[Receiver, str]) -> None:
+async def test_a_send_says_whether_to_retry(receiver: tuple[Receiver, str]) -> None:
+    """5xx is worth another attempt (the poller backs off and comes back), a 404 is not."""
     state, url = receiver
     state.received.clear()
     state.fail_next = 2
-    waits: list[float] = []
-
-    async def no_wait(seconds: float) -> None:
-        waits.append(seconds)
-
+    event: dict[str, object] = {"id": "evt_x", "object": "event", "type": "video.failed", "data": {}}
     async with httpx.AsyncClient() as client:
-        sender = WebhookSender(url, SECRET, client, sleep=no_wait)
-        assert await sender.deliver({"id": "evt_x", "object": "event", "type": "video.failed", "data": {}})
-        gone = WebhookSender(url.replace("/hook", "/nowhere"), SECRET, client, sleep=no_wait)
-        assert not await gone.deliver({"id": "evt_y", "object": "event", "type": "video.failed", "data": {}})
-    assert waits == [1.0, 2.0]  # two 503s, then delivered; the 404 is not retried
+        sender = WebhookSender(url, SECRET, client)
+        assert [await sender.send(event) for _ in range(3)] == ["retry", "retry", "delivered"]
+        gone = WebhookSender(url.replace("/hook", "/nowhere"), SECRET, client)
+        assert await gone.send({**event, "id": "evt_y"}) == "rejected"
     assert len(state.received) == 1
 
 

@@ -76,7 +76,6 @@ class Transition:
     settle: bool = False  # completed and not yet settled: turn the reservation into spend
     release: bool = False  # failed and not yet released: drop the reservation
     release_slot: bool = False  # terminal: give the concurrency slot back (idempotent)
-    fetch_content: bool = False  # completed and not yet in the content store
 
     @property
     def terminal(self) -> bool:
@@ -104,14 +103,14 @@ def error_backoff(failures: int, retry_after: float | None = None) -> float:
 
 
 def _with_effects(job: JobRecord, t: Transition) -> Transition:
-    """``t`` plus what is still owed for its status: money made final, slot freed, content fetched."""
+    """``t`` plus what is still owed for its status: money made final, slot freed. (Copying the content
+    is the poller's, decided from the saved job: ``completed`` and not ``content_stored``.)"""
     unsettled = job.cost_micros is None
     return replace(
         t,
         settle=t.status == "completed" and unsettled,
         release=t.status == "failed" and unsettled,
         release_slot=t.status in TERMINAL_STATUSES,
-        fetch_content=t.status == "completed" and not job.content_stored,
     )
 
 

@@ -107,17 +107,11 @@ class GooglePassthrough:
                 return [d for d in router.order(name) if d.provider == surface and d.model == model]
         raise model_not_found(model, surface)
 
-    async def create(
-        self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str
-    ) -> dict[str, Any]:
-        """Forward a ``:predictLongRunning`` body; answers ``{"name": "{resource}/operations/{id}"}``."""
-        op, _ = await self.start(p, surface, model, body, resource=resource)
-        return op
-
     async def start(
         self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str
     ) -> tuple[dict[str, Any], str]:
-        """``create``, also naming the public model name the job was recorded under (for metrics)."""
+        """Forward a ``:predictLongRunning`` body: ``{"name": "{resource}/operations/{id}"}``, and the
+        public model name the job was recorded under (for metrics)."""
         svc = self.service
         deps = self.deployments(p, surface, model)
         native = wire.read_native_body(body, surface)

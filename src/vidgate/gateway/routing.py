@@ -73,11 +73,6 @@ def create_failure(error: APIError) -> CreateFailure:
     return "rejected"
 
 
-def fallback_eligible(error: APIError) -> bool:
-    """A create that failed this way may be tried on another deployment (``create_failure`` refused)."""
-    return create_failure(error) == "refused"
-
-
 def outcome_unknown(dep: Deployment, error: APIError) -> APIError:
     """The answer to an ambiguous create failure: 504 for a timeout, else 502, in OpenAI's envelope."""
     timed_out = isinstance(error, Timeout) or error.status_code in (408, 504)

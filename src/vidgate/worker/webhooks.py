@@ -16,7 +16,6 @@ that saw it already recognises the repeat by its ``webhook-id``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -24,7 +23,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Literal
 
 import httpx
@@ -74,20 +73,14 @@ class WebhookSender:
         secret: str,
         client: httpx.AsyncClient,
         *,
-        attempts: int = 5,
-        base_delay: float = 1.0,
         timeout: float = DELIVERY_TIMEOUT,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         signing_key(secret)  # a malformed secret fails at start, not at the first event
         self.url = url
         self.secret = secret
         self.client = client
-        self.attempts = attempts
-        self.base_delay = base_delay
         self.timeout = timeout
-        self._sleep = sleep
         self._clock = clock
 
     async def send_job(self, job: JobRecord) -> Delivery:
@@ -116,13 +109,3 @@ class WebhookSender:
         log.warning("webhook %s to %s answered %d", msg_id, self.url, response.status_code)
         retryable = response.status_code in (408, 429) or response.status_code >= 500
         return "retry" if retryable else "rejected"
-
-    async def deliver(self, event: dict[str, object]) -> bool:
-        """``send`` with up to ``attempts`` tries and backoff in between; True when delivered."""
-        for attempt in range(self.attempts):
-            result = await self.send(event)
-            if result != "retry":
-                return result == "delivered"
-            if attempt + 1 < self.attempts:
-                await self._sleep(min(self.base_delay * 2**attempt, 60.0))
-        return False
