@@ -6,11 +6,11 @@ import json
 import os
 import tracemalloc
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.support.google_token_server import CLIENT_EMAIL, service_account_file, token_server
 
 from vidgate import Client
 from vidgate.errors import (
@@ -25,6 +25,7 @@ from vidgate.errors import (
 from vidgate.providers.base import Credentials, Download, Flow
 from vidgate.providers.registry import get_provider
 from vidgate.sdk.ids import VideoRef, decode, encode
+from vidgate.transport import google_auth
 
 Handler = Callable[[httpx.Request], httpx.Response]
 pytestmark = pytest.mark.filterwarnings("ignore::vidgate.LifecycleWarning")
@@ -400,24 +401,28 @@ def test_content_returns_bytes_with_content_and_media_type() -> None:
 
 
 def test_vertex_without_a_token_asks_google_auth_just_before_the_call(
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asked: list[Credentials] = []
-
-    def with_token(creds: Credentials) -> Credentials:
-        asked.append(creds)
-        return replace(creds, access_token="adc-token")
-
-    monkeypatch.setattr("vidgate.sdk.client.with_vertex_token", with_token)
+    """The real google-auth: application-default credentials from a service-account key file, whose
+    token endpoint is a loopback server; the token it grants is the Bearer of the Vertex call."""
+    monkeypatch.setattr(google_auth, "_DEFAULT", google_auth.TokenSource())  # nothing cached by earlier tests
     operation = (
         "projects/p/locations/us-central1/publishers/google/models/veo-3.1-fast-generate-001/operations/op1"
     )
-    recorder = Recorder(ok({"name": operation}))
-    http = httpx.Client(transport=httpx.MockTransport(recorder))
-    with Client(http_client=http, vertex_project="p") as client:
-        video = client.videos.create("vertex_ai/veo-3.1-fast-generate-001", "a cat", seconds="4")
-    assert asked[0].access_token is None
-    assert recorder.requests[0].headers["authorization"] == "Bearer adc-token"
+    recorder = Recorder(ok({"name": operation}), ok({"name": operation + "b"}))
+    with token_server() as tokens:
+        key_file = service_account_file(tmp_path, tokens.token_uri)
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+        http = httpx.Client(transport=httpx.MockTransport(recorder))
+        with Client(http_client=http, vertex_project="p") as client:
+            assert tokens.grants == []  # nothing asked before the call
+            video = client.videos.create("vertex_ai/veo-3.1-fast-generate-001", "a cat", seconds="4")
+            client.videos.create("vertex_ai/veo-3.1-fast-generate-001", "a dog", seconds="4")
+    assert len(tokens.grants) == 1  # the second call reused the cached, still valid token
+    assert tokens.grants[0]["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    claims = tokens.claims()
+    assert (claims["iss"], claims["scope"]) == (CLIENT_EMAIL, google_auth.CLOUD_PLATFORM_SCOPE)
+    assert [r.headers["authorization"] for r in recorder.requests] == [f"Bearer {tokens.issued[0]}"] * 2
     assert recorder.requests[0].url.host == "us-central1-aiplatform.googleapis.com"
     assert decode(video.id) == VideoRef(
         "vertex_ai",
@@ -429,13 +434,12 @@ def test_vertex_without_a_token_asks_google_auth_just_before_the_call(
     )
 
 
-def test_vertex_without_any_credentials_fails_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    from vidgate.transport import google_auth
-
-    def no_adc(self: google_auth.TokenSource) -> tuple[str, str | None]:
-        raise google_auth._auth_error("no application-default credentials were found")
-
-    monkeypatch.setattr(google_auth.TokenSource, "token", no_adc)
+def test_vertex_without_any_credentials_fails_before_any_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real google-auth, pointed at a key file that does not exist: no request is sent."""
+    monkeypatch.setattr(google_auth, "_DEFAULT", google_auth.TokenSource())
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     recorder = Recorder()
     http = httpx.Client(transport=httpx.MockTransport(recorder))
     with (
