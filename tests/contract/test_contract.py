@@ -35,6 +35,7 @@ from vidgate import AsyncClient, Client, Video
 from vidgate.catalog import estimate_cost, find_model
 from vidgate.emulators import azure, gemini, openai, vertex
 from vidgate.emulators.common import EmulatorSettings
+from vidgate.emulators.faults import NAMES
 from vidgate.errors import (
     APIError,
     AuthenticationError,
@@ -298,7 +299,19 @@ def test_unsupported_value_is_rejected_before_any_request(api: Api) -> None:
     assert api.requests == []
 
 
-@pytest.mark.parametrize("outcome", ["fail", "filtered"])
+OUTCOME_FAULTS = ["fail", "filtered"]
+CREATE_RETRIED = ["429", "503"]
+POLL_RETRIED = ["poll-503", "poll-429", "poll-500", "drop"]
+ONE_TEST_EACH = ["500", "download-503", "slow"]  # below: one test each
+
+
+def test_every_fault_an_emulator_offers_is_exercised_here() -> None:
+    """A new fault token fails this until a contract test injects it."""
+    exercised = [*OUTCOME_FAULTS, *CREATE_RETRIED, *POLL_RETRIED, *ONE_TEST_EACH]
+    assert sorted(exercised) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("outcome", OUTCOME_FAULTS)
 def test_failed_and_filtered_jobs_surface_as_failed_with_the_reason(api: Api, outcome: str) -> None:
     video = api.create(prompt(f"[fault:{outcome}]"))
     done = api.wait(video.id)
@@ -324,7 +337,7 @@ def test_bad_key_is_an_authentication_error(api: Api) -> None:
         api.create(prompt(), client=wrong)
 
 
-@pytest.mark.parametrize("status", ["429", "503"])
+@pytest.mark.parametrize("status", CREATE_RETRIED)
 def test_create_is_retried_on_429_and_503_honouring_retry_after(api: Api, status: str) -> None:
     http_only(api.case)
     video = api.create(prompt(f"[fault:{status}]"))
@@ -341,12 +354,12 @@ def test_a_500_on_create_is_not_sent_again(api: Api) -> None:
     assert len(api.requests) == 1
 
 
-@pytest.mark.parametrize("fault", ["poll-503", "poll-429", "drop"])
+@pytest.mark.parametrize("fault", POLL_RETRIED)
 def test_poll_faults_are_retried(api: Api, fault: str) -> None:
     http_only(api.case)
     video = api.create(prompt(f"[fault:{fault}]"))
     assert api.wait(video.id).status == "completed"  # without a retry the first poll would raise
-    if fault != "drop":
+    if fault in ("poll-503", "poll-429"):
         assert 1.0 in api.sleeps  # the refused poll's Retry-After
 
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from vidgate.emulators.faults import OUTCOMES, TRANSIENT, FaultBook, parse_faults
+from vidgate.emulators.faults import NAMES, FaultBook, parse_faults
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,7 @@ def test_malformed_tokens_are_plain_text(prompt: str) -> None:
 
 
 def test_every_documented_name_parses() -> None:
-    for name in sorted(TRANSIENT | OUTCOMES | {"slow"}):
+    for name in sorted(NAMES):
         assert parse_faults(f"x [fault:{name}] y") == {name: 1}
         assert parse_faults(f"[fault:{name}x3]") == {name: 3}
 

@@ -277,6 +277,34 @@ async def test_a_read_timeout_on_create_is_a_504_and_the_job_it_may_have_made_is
     await service.runner.aclose()
 
 
+async def test_a_poll_slower_than_the_timeout_is_a_timeout_that_backs_off(
+    slow_emulator: str, local_root: Path
+) -> None:
+    """A second replica with a tiny upstream timeout polls a ``[fault:slow]`` job: the poll times out
+    (counted as a 408 upstream error), the job keeps its state and backs off, nothing is charged."""
+    creator = _with_fallback(f"{slow_emulator}/v1", "sk-upstream-slow", local_root)
+    alice = await _alice(creator)
+    video = await creator.create_video(
+        alice, CreateVideo(model="sora-2", prompt="a fox [fault:slow]", seconds="4")
+    )
+    impatient = GatewayService(
+        creator.config,
+        creator.stores,
+        AsyncRunner(retry=RetryPolicy(max_retries=0), timeout=httpx.Timeout(0.2, connect=5.0)),
+    )
+    counted: list[tuple[str, int]] = []
+    impatient.on_upstream_error = lambda provider, status: counted.append((provider, status))
+    job = await creator.stores.jobs.get(video.id)
+    assert job is not None
+    status, due = job.status, job.next_poll_at
+    polled = await Poller(impatient, worker_id="impatient").work(job)
+    assert counted == [("openai", 408)]
+    assert (polled.status, polled.poll_failures, polled.cost_micros) == (status, 1, None)
+    assert polled.next_poll_at > due  # backed off, not re-polled at once
+    await creator.runner.aclose()
+    await impatient.runner.aclose()
+
+
 async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_root: Path) -> None:
     requests: list[bytes] = []
 

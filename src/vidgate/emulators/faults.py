@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 _TOKEN = re.compile(r"\[fault:([a-z0-9-]+?)(?:x(\d+))?\]")
 TRANSIENT = {"429", "500", "503", "poll-429", "poll-500", "poll-503", "download-503", "drop"}
 OUTCOMES = {"fail", "filtered"}
+NAMES = frozenset(TRANSIENT | OUTCOMES | {"slow"})  # every fault an emulator offers
 
 
 def parse_faults(prompt: str | None) -> dict[str, int]:
