@@ -47,6 +47,8 @@ from vidgate.errors import (
 )
 from vidgate.providers.base import Capability
 from vidgate.providers.registry import get_provider
+from vidgate.sdk.aclient import AsyncVideos
+from vidgate.sdk.client import Videos
 from vidgate.sdk.ids import decode
 
 pytestmark = pytest.mark.filterwarnings("ignore::vidgate.LifecycleWarning")
@@ -124,7 +126,9 @@ class Api:
     async def _arecord(self, request: httpx.Request) -> None:
         self._record(request)
 
-    def call(self, action: Callable[[Any], T], aaction: Callable[[Any], Awaitable[T]], **overrides: Any) -> T:
+    def call(
+        self, action: Callable[[Videos], T], aaction: Callable[[AsyncVideos], Awaitable[T]], **overrides: Any
+    ) -> T:
         """``action(client.videos)`` (sync) or ``await aaction(client.videos)`` (async), on a fresh client."""
         options = {**credentials(self.case, self.url), **overrides}
         timeout = options.pop("timeout", 30.0)  # a supplied http_client carries its own timeout

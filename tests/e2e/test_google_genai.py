@@ -51,7 +51,7 @@ class Gateway:
         return genai.Client(api_key=key, http_options=types.HttpOptions(base_url=f"{self.url}/gemini"))
 
     def vertex(self, key: str) -> genai.Client:
-        token = google.oauth2.credentials.Credentials(token=key)  # type: ignore[no-untyped-call]
+        token = google.oauth2.credentials.Credentials(token=key)
         return genai.Client(
             vertexai=True,
             project="team-project",

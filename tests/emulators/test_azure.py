@@ -82,7 +82,8 @@ def test_api_version_values(url: str) -> None:
         client = openai.AzureOpenAI(
             base_url=f"{url}/openai/v1", api_key=KEY, api_version=version, max_retries=0
         )
-        assert client.videos.list(limit=1).object == "list"
+        page = client.videos.list(limit=1)
+        assert page.to_dict()["object"] == "list"
     dated = openai.AzureOpenAI(
         base_url=f"{url}/openai/v1", api_key=KEY, api_version="2024-02-15-preview", max_retries=0
     )

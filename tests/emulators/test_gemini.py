@@ -135,7 +135,9 @@ def test_duration_out_of_bound(client: genai.Client) -> None:
 
 
 def test_unknown_operation_and_model(client: genai.Client) -> None:
-    unknown = types.GenerateVideosOperation(name=f"models/{MODEL}/operations/doesnotexist1")
+    unknown = types.GenerateVideosOperation.model_validate(
+        {"name": f"models/{MODEL}/operations/doesnotexist1"}
+    )
     with pytest.raises(errors.ClientError) as caught:
         client.operations.get(unknown)
     assert (caught.value.code, caught.value.status) == (404, "NOT_FOUND")

@@ -182,11 +182,12 @@ def test_unsupported_seconds_is_bad_request(client: openai.OpenAI) -> None:
 def test_unsupported_size_and_model_are_bad_requests(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client.videos.create(model="sora-2", prompt="a cat", size="1792x1024")
-    assert info.value.body["param"] == "size"  # type: ignore[index]
+    assert isinstance(info.value.body, dict)
+    assert info.value.body["param"] == "size"
     assert (
         info.value.body["message"]
         == "Invalid value: '1792x1024'. Supported values are: '720x1280' and '1280x720'."
-    )  # type: ignore[index]
+    )
     with pytest.raises(openai.BadRequestError) as info:
         client.videos.create(model="sora-3", prompt="a cat")
     assert info.value.body["param"] == "model"  # type: ignore[index]

@@ -91,7 +91,9 @@ def test_gcs_output_fetched_through_the_storage_route(base_url: str) -> None:
         assert uri is not None
         assert uri.startswith("gs://vid-bucket/runs/")
         assert uri.endswith(".mp4")
-    bucket, _, name = uris[0].removeprefix("gs://").partition("/")
+    first = uris[0]
+    assert first is not None
+    bucket, _, name = first.removeprefix("gs://").partition("/")
     with httpx.Client(base_url=base_url) as http:
         path = f"/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
         meta = http.get(path, headers=AUTH).json()
@@ -118,7 +120,9 @@ def test_unknown_model_operation_and_bad_values(base_url: str) -> None:
         client.models.generate_videos(model="veo-9", source=types.GenerateVideosSource(prompt="x"))
     assert caught.value.code == 404
     with pytest.raises(errors.ClientError) as caught:
-        client.operations.get(types.GenerateVideosOperation(name=f"{MODEL_PATH}/operations/nope"))
+        client.operations.get(
+            types.GenerateVideosOperation.model_validate({"name": f"{MODEL_PATH}/operations/nope"})
+        )
     assert caught.value.code == 404
     with pytest.raises(errors.ClientError) as caught:
         client.models.generate_videos(

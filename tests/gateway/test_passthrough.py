@@ -21,6 +21,7 @@ from vidgate.errors import APIError, BadRequestError, BudgetExceededError, NotFo
 from vidgate.gateway import google_native as shapes
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.config import parse_config
+from vidgate.gateway.google_native import Surface
 from vidgate.gateway.passthrough import GooglePassthrough
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
@@ -310,16 +311,22 @@ async def test_model_names_public_or_the_providers_own(api: GooglePassthrough) -
         job = await api.service.stores.jobs.get(op["name"].rpartition("/")[2])
         assert job is not None
         assert (job.model_name, job.api_surface) == ("veo-fast", "gemini")
-    for model, surface in [
+    refused: list[tuple[str, Surface]] = [
         ("veo-3", "gemini"),
         ("veo-3.0-generate-preview", "gemini"),
         ("veo-fast", "vertex_ai"),
         ("nope", "gemini"),
-    ]:
+    ]
+    for model, surface in refused:
         with pytest.raises(NotFoundError):
             await api.start(limited, surface, model, body(), resource=f"models/{model}")
     anyone = await key(api)
-    for model, surface in [("sora-2", "gemini"), ("veo-vertex", "gemini"), ("veo-3", "vertex_ai")]:
+    others: list[tuple[str, Surface]] = [
+        ("sora-2", "gemini"),
+        ("veo-vertex", "gemini"),
+        ("veo-3", "vertex_ai"),
+    ]
+    for model, surface in others:
         with pytest.raises(NotFoundError):
             await api.start(anyone, surface, model, body(), resource=f"models/{model}")
 

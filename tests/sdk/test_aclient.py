@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tracemalloc
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -95,7 +96,7 @@ async def test_async_stream_content_bounded_memory(tmp_path: Path) -> None:
     size, chunk = 64 * 1024 * 1024, 1024 * 1024
     block = os.urandom(chunk)
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[bytes]:
         for _ in range(size // chunk):
             yield block
 

@@ -482,6 +482,6 @@ def test_provider_params_of_the_wrong_type_are_rejected_before_any_request(
     recorder = Recorder()
     client = client_for(recorder, vertex_project="p", vertex_access_token="t")
     with client, pytest.raises(BadRequestError, match="Invalid type") as info:
-        client.videos.create(model, "a cat", **kwargs)
+        client.videos.create(model, "a cat", **kwargs)  # type: ignore[arg-type]  # wrong types on purpose
     assert info.value.param == param
     assert recorder.requests == []

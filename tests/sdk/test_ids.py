@@ -78,4 +78,4 @@ def test_a_tampered_id_is_foreign_not_garbage() -> None:
 def test_required_fields_must_be_present(field: str) -> None:
     values = {"provider": "openai", "model": "sora-2", "native_id": "video_1", field: ""}
     with pytest.raises(ValueError, match=field):
-        encode(VideoRef(**values))
+        encode(VideoRef(values["provider"], values["model"], values["native_id"]))

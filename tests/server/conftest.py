@@ -62,7 +62,10 @@ class Served:
         return openai.AsyncOpenAI(
             base_url="http://gateway.test/v1",
             api_key=secret,
-            http_client=httpx.AsyncClient(transport=transport, base_url="http://gateway.test"),
+            # openai types http_client as httpx2's client; an httpx client is what this runs with.
+            http_client=httpx.AsyncClient(  # type: ignore[arg-type]
+                transport=transport, base_url="http://gateway.test"
+            ),
             max_retries=0,
         )
 

@@ -134,7 +134,7 @@ async def test_over_budget_is_not_retried_by_the_official_sdk(served: Served) ->
     client = openai.AsyncOpenAI(
         base_url="http://gateway.test/v1",
         api_key=key,
-        http_client=httpx.AsyncClient(
+        http_client=httpx.AsyncClient(  # type: ignore[arg-type]  # openai types it as httpx2's client
             transport=httpx.ASGITransport(app=served.app),
             base_url="http://gateway.test",
             event_hooks={"request": [count]},

@@ -12,7 +12,7 @@ def video(status: str = "completed", estimate: bool = False, vid: str = "video_1
     return Video(
         id=vid,
         model="m",
-        status=status,  # type: ignore[arg-type]
+        status=status,
         created_at=1,
         size="320x180",
         seconds="1",

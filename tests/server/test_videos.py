@@ -12,6 +12,10 @@ import pytest
 from PIL import Image
 from tests.server.conftest import MASTER, Served, auth, serving
 
+# The local model's shortest, smallest clip: the openai package types seconds and size as Sora's
+# values only; the gateway serves other models, so they go through untyped.
+SHORT_CLIP: dict[str, Any] = {"seconds": "1", "size": "320x180"}
+
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
 
 VIDEO_FIELDS = {
@@ -66,7 +70,7 @@ async def test_create_json_answers_an_openai_video_with_a_poll_hint(served: Serv
 async def test_the_official_sdk_creates_with_multipart_polls_and_downloads(served: Served) -> None:
     key = await served.new_key(key_alias="sdk")
     sdk = served.sdk(key)
-    video = await sdk.videos.create(model="local-1", prompt="a calico cat", seconds="1", size="320x180")
+    video = await sdk.videos.create(model="local-1", prompt="a calico cat", **SHORT_CLIP)
     assert video.status == "queued"
     finished = await sdk.videos.poll(video.id, poll_interval_ms=50)
     assert finished.status == "completed"
@@ -82,8 +86,7 @@ async def test_sdk_upload_of_an_image_file_part(served: Served) -> None:
     video = await sdk.videos.create(
         model="local-1",
         prompt="from this frame",
-        seconds="1",
-        size="320x180",
+        **SHORT_CLIP,
         input_reference=("frame.png", png(), "image/png"),
     )
     assert video.status == "queued"
@@ -98,8 +101,7 @@ async def test_sdk_reference_object_arrives_in_bracket_notation(served: Served) 
     video = await served.sdk(key).videos.create(
         model="local-1",
         prompt="from a data url",
-        seconds="1",
-        size="320x180",
+        **SHORT_CLIP,
         extra_body={"input_reference": {"image_url": data_url}},
     )
     assert video.status == "queued"

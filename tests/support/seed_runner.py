@@ -65,8 +65,8 @@ def _install_host_map(mapping: dict[str, httpx.URL]) -> None:
 
 def main() -> None:
     snippet = sys.argv[1]
-    time.sleep = _sleep
-    asyncio.sleep = _async_sleep  # type: ignore[assignment]
+    time.sleep = _sleep  # type: ignore[assignment]  # typeshed's sleep also takes SupportsIndex
+    asyncio.sleep = _async_sleep
     mapping = _hosts()
     if mapping:
         _install_host_map(mapping)
