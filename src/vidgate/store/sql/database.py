@@ -38,7 +38,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -274,7 +274,7 @@ class _SqliteFile:
         if write and not os.access(self.path, os.W_OK):
             self._fail("it is not writable")
 
-    def _fail(self, why: str) -> None:
+    def _fail(self, why: str) -> NoReturn:
         log.error("SQLite database %s is unusable: %s", self.path, why)
         # The caller sees no path: operator details stay in the log.
         raise ServiceUnavailableError("The gateway's database is unavailable; try again later.")
