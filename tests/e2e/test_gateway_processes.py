@@ -114,9 +114,9 @@ def parked_upstream(render_cache: Path) -> Iterator[str]:
 
 
 def test_two_replicas_sharing_postgres_and_redis_admit_exactly_the_budget(
-    parked_upstream: str, postgres_url: str, redis_url: str, tmp_path: Path
+    parked_upstream: str, fresh_pg_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    general = {"database_url": postgres_url, "redis_url": redis_url, "content_dir": str(tmp_path / "content")}
+    general = {"database_url": fresh_pg_url, "redis_url": redis_url, "content_dir": str(tmp_path / "content")}
     config = write_config(tmp_path / "config.yaml", sora_config(parked_upstream, general))
     a = GatewayProcess(config, free_port(), tmp_path / "a.log").start()
     b: GatewayProcess | None = None
