@@ -148,17 +148,45 @@ def test_plain_http_image_url_is_rejected_before_any_call() -> None:
     assert info.value.param == "input_reference"
 
 
-def test_extra_body_and_user_are_merged_into_json() -> None:
-    req = request(user="u1", extra_body={"seconds": "12", "webhook": "x"})
+def test_extra_body_and_user_are_added_beside_the_validated_fields() -> None:
+    req = request(user="u1", extra_body={"webhook": "x"})
     _, calls = drive(P.create(req, CREDS), [ok(video())])
     assert calls[0].json == {
         "model": "sora-2",
         "prompt": "a cat",
-        "seconds": "12",
+        "seconds": "4",
         "size": "720x1280",
         "user": "u1",
         "webhook": "x",
     }
+
+
+@pytest.mark.parametrize(
+    ("key", "param"),
+    [
+        ("seconds", "seconds"),
+        ("model", "model"),
+        ("size", "size"),
+        ("n_seconds", "seconds"),
+        ("n_variants", "n"),
+        ("Duration", "seconds"),
+        ("input_reference[image_url]", "input_reference"),
+    ],
+)
+def test_extra_body_naming_a_priced_field_is_refused_before_any_call(key: str, param: str) -> None:
+    """What is priced is what is sent: extra_body never overrides a validated field (issue 7)."""
+    req = request(extra_body={key: "20"})
+    with pytest.raises(BadRequestError) as info:
+        drive(P.create(req, CREDS), [])
+    assert info.value.param == f"extra_body.{key}"
+    assert info.value.code == "reserved_parameter"
+    assert f"Use the '{param}' parameter" in info.value.message
+
+
+def test_extra_body_never_replaces_a_field_of_the_multipart_body() -> None:
+    req = request(input_reference=ImageInput(data=b"\x89PNG\r\n\x1a\nxx"), extra_body={"prompt": "other"})
+    with pytest.raises(BadRequestError):
+        drive(P.create(req, CREDS), [])
 
 
 def test_fields_the_videos_api_lacks_are_refused() -> None:

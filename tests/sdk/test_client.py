@@ -240,6 +240,23 @@ def test_extra_headers_and_extra_body_reach_the_wire() -> None:
     assert json.loads(request.content)["quality"] == "hd"
 
 
+@pytest.mark.parametrize(
+    ("model", "key"),
+    [
+        ("openai/sora-2", "seconds"),
+        ("openai/sora-2", "model"),
+        ("gemini/veo-3.0-generate-001", "durationSeconds"),
+    ],
+)
+def test_extra_body_cannot_override_a_validated_field(model: str, key: str) -> None:
+    """Issue 7: the SDK refuses, before any request, an extra_body key that would change what it priced."""
+    recorder = Recorder()
+    with client_for(recorder) as client, pytest.raises(BadRequestError) as info:
+        client.videos.create(model, "a cat", extra_body={key: "20"})
+    assert info.value.param == f"extra_body.{key}"
+    assert recorder.requests == []
+
+
 def test_foreign_id_with_model_and_usage_only_when_completed() -> None:
     recorder = Recorder(ok(video_json("in_progress", 50)), ok(video_json("completed", 100)))
     with client_for(recorder) as client:

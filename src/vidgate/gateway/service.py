@@ -40,6 +40,7 @@ from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_
 from vidgate.gateway.starter import JobStarter, Priced, new_job, price_for
 from vidgate.gateway.views import new_video_id, to_list, to_video
 from vidgate.providers.base import Capability
+from vidgate.providers.reserved import check_extra_for
 from vidgate.transport import AsyncRunner
 from vidgate.types import (
     CONTENT_VARIANTS,
@@ -191,6 +192,7 @@ class GatewayService:
                 f"Unknown parameter: '{unknown[0]}'.", param=unknown[0], code="unknown_parameter"
             )
         try:
+            check_extra_for(self.calls.provider(dep), req.extra_body)
             validated = validate(
                 dep.spec,
                 prompt=req.prompt,

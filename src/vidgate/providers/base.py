@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from vidgate.errors import APIError, UnsupportedOperationError
+from vidgate.providers.reserved import COMMON_RESERVED
 from vidgate.types import VideoError, VideoRequest, VideoStatus
 
 T = TypeVar("T")
@@ -124,6 +125,9 @@ class Download:
 class Provider(Protocol):
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
+    # Native names of fields the gateway validates, permits or prices -> the first-class parameter to
+    # use: never accepted through ``extra_body`` (``providers.reserved``).
+    reserved_params: ClassVar[Mapping[str, str]]
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]: ...
     def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]: ...
@@ -141,6 +145,7 @@ class BaseProvider:
 
     name: ClassVar[str] = "base"
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    reserved_params: ClassVar[Mapping[str, str]] = COMMON_RESERVED
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -22,6 +22,7 @@ from vidgate.providers.base import Credentials, Download, Flow, HttpCall
 from vidgate.providers.gemini import GeminiProvider
 from vidgate.providers.google_veo import GoogleVeoProvider
 from vidgate.providers.google_wire import json_object, read_operation, samples
+from vidgate.providers.reserved import COMMON_RESERVED, normalized, reserved_error, reserved_index
 from vidgate.providers.vertex import VertexProvider
 from vidgate.types import ImageInput
 
@@ -29,6 +30,36 @@ GOOGLE_PROVIDERS = ("gemini", "vertex_ai")
 # Top-level body fields the gateway cannot forward: a provider webhook would be called with the
 # provider's own operation name, bypassing the gateway's ids and ownership.
 _REFUSED_TOP_LEVEL = ("webhookConfig",)
+# The fields ``read_native_body`` reads where it reads them: any other spelling of a reserved name
+# (``duration_seconds``, ``numberOfVideos``, a top-level ``model``) could be read upstream as the field
+# itself while the gateway priced the body without it, so it is refused.
+_READ_TOP = frozenset({"instances", "parameters"})
+_READ_INSTANCE = frozenset({"prompt", "image", "lastFrame", "referenceImages", "video", "mask"})
+_READ_PARAMETERS = frozenset(
+    {
+        "durationSeconds",
+        "aspectRatio",
+        "resolution",
+        "sampleCount",
+        "negativePrompt",
+        "personGeneration",
+        "seed",
+        "generateAudio",
+    }
+)
+_GOOGLE_NAME = {
+    "seconds": "parameters.durationSeconds",
+    "size": "parameters.aspectRatio",
+    "n": "parameters.sampleCount",
+    "input_reference": "instances[0].image",
+    "last_frame": "instances[0].lastFrame",
+    "reference_images": "instances[0].referenceImages",
+    "generate_audio": "parameters.generateAudio",
+    "negative_prompt": "parameters.negativePrompt",
+    "person_generation": "parameters.personGeneration",
+    "seed": "parameters.seed",
+    "prompt": "instances[0].prompt",
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +142,10 @@ def read_native_body(body: object, provider: str) -> NativeRequest:
         params = {}
     if not isinstance(params, dict):
         raise _invalid("Invalid value at 'parameters': expected an object.", "parameters")
+    reserved = reserved_index(COMMON_RESERVED, _adapter(provider).reserved_params)
+    _refuse_aliases(body, _READ_TOP, "", reserved)
+    _refuse_aliases(instance, _READ_INSTANCE, "instances[0]", reserved)
+    _refuse_aliases(params, _READ_PARAMETERS, "parameters", reserved)
     prompt = instance.get("prompt")
     if prompt is not None and not isinstance(prompt, str):
         raise _invalid("Invalid value at 'instances[0].prompt' (TYPE_STRING).", "prompt")
@@ -147,6 +182,16 @@ def read_native_body(body: object, provider: str) -> NativeRequest:
         has_mask=instance.get("mask") is not None,
         storage_uri=storage if isinstance(storage, str) else None,
     )
+
+
+def _refuse_aliases(
+    part: Mapping[str, Any], read: frozenset[str], where: str, reserved: Mapping[str, tuple[str, str]]
+) -> None:
+    """A key of ``part`` that spells a reserved field other than as the gateway reads it is a 400."""
+    for key in part:
+        hit = reserved.get(normalized(str(key)))
+        if hit is not None and key not in read:
+            raise reserved_error(str(key), _GOOGLE_NAME.get(hit[1], hit[1]), where)
 
 
 # ---- calls on a deployment ----------------------------------------------------------------------

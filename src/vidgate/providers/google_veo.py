@@ -35,7 +35,30 @@ from vidgate.providers.google_wire import (
     read_operation,
     samples,
 )
+from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.types import ImageInput, VideoRequest
+
+# Veo's native names for what the gateway validates, permits and prices (instance fields, parameters,
+# google-genai's config names, and the body's own structure) -> the first-class parameter to use.
+VEO_RESERVED: Mapping[str, str] = {
+    "instances": "prompt",
+    "parameters": "extra_body",
+    "prompt": "prompt",
+    "image": "input_reference",
+    "lastFrame": "last_frame",
+    "referenceImages": "reference_images",
+    "video": "",
+    "mask": "",
+    "durationSeconds": "seconds",
+    "aspectRatio": "size",
+    "resolution": "size",
+    "sampleCount": "n",
+    "numberOfVideos": "n",
+    "generateAudio": "generate_audio",
+    "negativePrompt": "negative_prompt",
+    "personGeneration": "person_generation",
+    "seed": "seed",
+}
 
 
 class GoogleVeoProvider(BaseProvider, ABC):
@@ -47,6 +70,7 @@ class GoogleVeoProvider(BaseProvider, ABC):
     service: ClassVar[str]  # as it reads inside a sentence: "the Gemini API", "Vertex AI"
     model_prefix: ClassVar[str]  # the resource prefix a model name may carry
     top_level_extra: ClassVar[frozenset[str]]  # ``extra_body`` keys sent beside, not in, ``parameters``
+    reserved_params: ClassVar[Mapping[str, str]] = VEO_RESERVED
 
     # ---- hooks --------------------------------------------------------------------------------
 
@@ -93,7 +117,10 @@ class GoogleVeoProvider(BaseProvider, ABC):
         return google_error(reply, self.name)
 
     def request_body(self, req: VideoRequest) -> dict[str, Any]:
-        """The ``:predictLongRunning`` body for a validated request (raises BadRequestError, no I/O)."""
+        """The ``:predictLongRunning`` body for a validated request (raises BadRequestError, no I/O).
+
+        ``extra_body`` keys go beside the validated fields, never over them (a reserved name is a 400)."""
+        check_extra(req.extra_body, self.reserved_params)
         model = self.model_id(req.model)
         spec = find_model(f"{self.name}/{model}")
         instance: dict[str, Any] = {"prompt": req.prompt}
@@ -120,7 +147,9 @@ class GoogleVeoProvider(BaseProvider, ABC):
         self.audio_parameter(req, spec, parameters)
         body: dict[str, Any] = {"instances": [instance], "parameters": parameters}
         for key, value in req.extra_body.items():
-            (body if key in self.top_level_extra else parameters)[key] = value
+            target = body if key in self.top_level_extra else parameters
+            refuse_overlap({key: value}, target)
+            target[key] = value
         return body
 
     def create_call(self, model: str, body: Mapping[str, Any], creds: Credentials) -> HttpCall:

@@ -39,6 +39,7 @@ from vidgate.providers.base import (
     ProviderPage,
 )
 from vidgate.providers.local_jobs import JobStore, LocalJob, new_job_id
+from vidgate.providers.reserved import check_extra
 from vidgate.render import Rendered, RenderSpec, render
 from vidgate.types import CONTENT_VARIANTS, ImageInput, VideoError, VideoRequest, VideoStatus
 
@@ -178,6 +179,7 @@ class LocalProvider(BaseProvider):
     # ---- operations ----------------------------------------------------------------------------
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
+        check_extra(req.extra_body, self.reserved_params)  # nothing else is read from extra_body
         store = JobStore(self.root(creds))
         image = _image_bytes(req.input_reference)
         width, height = parse_size(req.size)

@@ -33,6 +33,7 @@ _ID = re.compile(r"[A-Za-z0-9_.:~-]{1,256}")  # ids go into URL paths: nothing t
 class OpenAIProvider(BaseProvider):
     name: ClassVar[str] = "openai"
     capabilities: ClassVar[frozenset[Capability]] = frozenset(Capability)
+    reserved_params: ClassVar[Mapping[str, str]] = wire.RESERVED
     default_api_base: ClassVar[str] = "https://api.openai.com/v1"
 
     # ---- hooks (overridden by hosts of the same wire format) -----------------------------------

@@ -22,6 +22,7 @@ from vidgate.errors import (
     invalid_value,
 )
 from vidgate.providers.base import FileTuple, HttpReply, ProviderJob, ProviderPage
+from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.types import CONTENT_VARIANTS, ImageInput, VideoError, VideoRequest, VideoStatus
 
 POLL_AFTER_HEADER = "openai-poll-after-ms"
@@ -40,6 +41,19 @@ _IMAGE_MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
 )
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+# The Videos API's own create fields (and Azure's older preview names for the same things): what
+# ``extra_body`` may never set, since the gateway validates and prices them.
+RESERVED: dict[str, str] = {
+    "model": "model",
+    "prompt": "prompt",
+    "seconds": "seconds",
+    "size": "size",
+    "input_reference": "input_reference",
+    "remix_video_id": "remix",
+    "n_seconds": "seconds",
+    "n_variants": "n",
+    "inpaint_items": "input_reference",
+}
 
 
 @dataclass(frozen=True)
@@ -57,9 +71,11 @@ class CreateBody:
 def create_body(req: VideoRequest) -> CreateBody:
     """JSON unless the reference image is raw bytes (then multipart, file part ``input_reference``).
 
-    ``seconds`` is a string on the wire. ``extra_body`` keys are merged last, so they may override.
+    ``seconds`` is a string on the wire. ``extra_body`` keys are added only beside the validated
+    fields: one naming a reserved field, or one the body already has, is a 400 and nothing is sent.
     """
     reject_unsupported(req)
+    check_extra(req.extra_body, RESERVED)
     fields: dict[str, Any] = {
         "model": req.model,
         "prompt": req.prompt,
@@ -69,13 +85,12 @@ def create_body(req: VideoRequest) -> CreateBody:
     if req.user is not None:
         fields["user"] = req.user
     ref = req.input_reference
-    if ref is not None and ref.data is not None:
-        return CreateBody(
-            data=form_fields({**fields, **req.extra_body}), files=[("input_reference", image_file(ref))]
-        )
-    if ref is not None:
+    if ref is not None and ref.data is None:
         fields["input_reference"] = reference_object(ref)
+    refuse_overlap(req.extra_body, {**fields, "input_reference": None})
     fields.update(req.extra_body)
+    if ref is not None and ref.data is not None:
+        return CreateBody(data=form_fields(fields), files=[("input_reference", image_file(ref))])
     return CreateBody(json=fields)
 
 

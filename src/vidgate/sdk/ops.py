@@ -19,6 +19,7 @@ from vidgate.errors import BadRequestError, Timeout, UnsupportedOperationError
 from vidgate.providers.base import Capability, Download, Flow, ProviderJob, ProviderPage
 from vidgate.providers.openai import OpenAIProvider
 from vidgate.providers.registry import get_provider
+from vidgate.providers.reserved import check_extra_for
 from vidgate.sdk.ids import VideoRef, decode, encode
 from vidgate.sdk.lifecycle import warn_lifecycle
 from vidgate.sdk.params import image_list, optional_image
@@ -199,6 +200,8 @@ def plan_create(
     if size is not None and not isinstance(size, str):
         raise BadRequestError("'size' must be a string such as '1280x720'.", param="size")
     body = dict(extra_body or {})
+    target = target_for(route, config, extra_headers)
+    check_extra_for(target.adapter, body)  # before validation and pricing: nothing overrides them
     if route.proxy:
         if not isinstance(prompt, str) or not prompt.strip():
             raise BadRequestError("Missing required parameter: 'prompt'.", param="prompt")
@@ -214,7 +217,6 @@ def plan_create(
             user=user,
             extra_body=body,
         )
-        target = target_for(route, config, extra_headers)
 
         def build_proxy(t: Target) -> Flow[Video]:
             assert isinstance(t.adapter, OpenAIProvider)
@@ -236,7 +238,6 @@ def plan_create(
         **params,
     )
     req = replace(req, model=route.model)  # an alias or an Azure deployment name goes on the wire as given
-    target = target_for(route, config, extra_headers)
     warn_lifecycle(route.spec)
 
     def build(t: Target) -> Flow[Video]:

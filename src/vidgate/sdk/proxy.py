@@ -15,6 +15,7 @@ from typing import Any
 from vidgate.providers import openai_wire as wire
 from vidgate.providers.base import Credentials, Flow, HttpCall, ProviderJob
 from vidgate.providers.openai import OpenAIProvider
+from vidgate.providers.reserved import refuse_overlap
 from vidgate.sdk.params import to_data_url
 from vidgate.types import ImageInput
 
@@ -58,6 +59,7 @@ def proxy_body(req: ProxyRequest) -> dict[str, Any]:
     body.update({k: v for k, v in req.options.items() if v is not None})
     if req.user is not None:
         body["user"] = req.user
+    refuse_overlap(req.extra_body, body)  # extra_body adds beside the checked fields, never over them
     body.update(req.extra_body)
     return body
 
