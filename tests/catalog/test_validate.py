@@ -62,11 +62,18 @@ def test_seconds_that_are_not_a_plain_allowed_integer_are_rejected(seconds: str 
     assert "Supported values are: '4', '8', '12', '16', and '20'." in err.message
 
 
-@pytest.mark.parametrize("seconds", [None, ""])
-def test_default_seconds_apply(seconds: str | None) -> None:
-    assert validate(spec(SORA), prompt="p", seconds=seconds).seconds == 4
-    assert validate(spec(VEO31), prompt="p", seconds=seconds).seconds == 8
-    assert validate(spec("gemini/veo-2.0-generate-001"), prompt="p", seconds=seconds).seconds == 8
+def test_default_seconds_apply() -> None:
+    assert validate(spec(SORA), prompt="p", seconds=None).seconds == 4
+    assert validate(spec(VEO31), prompt="p", seconds=None).seconds == 8
+    assert validate(spec("gemini/veo-2.0-generate-001"), prompt="p", seconds=None).seconds == 8
+
+
+@pytest.mark.parametrize("param", ["seconds", "size"])
+def test_empty_is_not_absent(param: str) -> None:
+    """Issue 7 item 7: only an absent value takes the default; an explicit "" is a 400 naming it."""
+    err = reject(spec(SORA), **{param: ""})
+    assert err.param == param
+    assert "empty" in err.message
 
 
 @pytest.mark.parametrize("model", [VEO31, "gemini/veo-3.1-fast-generate-preview", VERTEX31])
@@ -131,9 +138,6 @@ def test_unknown_size_lists_the_model_sizes() -> None:
 
 @pytest.mark.parametrize("size", ["1280X720", "1280*720", "abc", "", "16:9"])
 def test_sizes_are_not_coerced(size: str) -> None:
-    if size == "":
-        assert validate(spec(SORA), prompt="p", size=size).size == "720x1280"
-        return
     assert reject(spec(SORA), size=size).param == "size"
 
 

@@ -20,7 +20,19 @@ def test_parses_single_ranges(header: str, expected: ByteRange) -> None:
 
 
 @pytest.mark.parametrize(
-    "header", [None, "", "items=0-1", "bytes=0-1,5-6", "bytes=5-1", "bytes=a-b", "bytes=5", "bytes=-"]
+    "header",
+    [
+        None,
+        "",
+        "items=0-1",
+        "bytes=0-1,5-6",
+        "bytes=5-1",
+        "bytes=a-b",
+        "bytes=5",
+        "bytes=-",
+        "bytes=²-",
+        "bytes=-²",
+    ],
 )
 def test_ignores_what_it_cannot_serve_as_one_range(header: str | None) -> None:
     assert parse_range(header) is None
@@ -38,3 +50,11 @@ def test_resolve_clamps_the_end_and_refuses_a_start_past_the_end() -> None:
 def test_content_range_header() -> None:
     assert content_range(0, 99, 1000) == "bytes 0-99/1000"
     assert content_range(5, 9, None) == "bytes 5-9/*"
+
+
+def test_a_start_no_file_reaches_stays_unsatisfiable() -> None:
+    """Beyond 64 bits (and Python's 4,300-digit int() limit) a start is still a number past the end."""
+    for digits in ("9" * 20, "9" * 5000):
+        parsed = parse_range(f"bytes={digits}-")
+        assert parsed is not None
+        assert parsed.resolve(1000) is None

@@ -346,6 +346,16 @@ async def _check_ranges(served: Served, key: str, video_id: str) -> None:
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{len(data)}"
 
+    # Issue 7: a start no file reaches (past Python's 4,300-digit int() limit too) is a 416, never a 500;
+    # a range that is not ASCII digits ("bytes=²-", sent as UTF-8 bytes) is ignored, as RFC 9110 allows.
+    for huge in ("9" * 20, "9" * 5000):
+        far = await served.client.get(url, headers={**auth(key), "Range": f"bytes={huge}-"})
+        assert far.status_code == 416
+        assert far.headers["content-range"] == f"bytes */{len(data)}"
+    odd = await served.client.get(url, headers=[*auth(key).items(), ("Range", "bytes=²-".encode())])
+    assert odd.status_code == 200
+    assert odd.content == data
+
     several = await served.client.get(url, headers={**auth(key), "Range": "bytes=0-1,5-6"})
     assert several.status_code == 200
     assert several.content == data

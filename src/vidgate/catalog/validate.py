@@ -17,7 +17,7 @@ from vidgate.types import ImageInput, VideoRequest
 MAX_PROMPT_CHARS = 32000
 MAX_REFERENCE_IMAGES = 3
 _SEED_MAX = 4294967295
-_DIGITS = re.compile(r"[1-9][0-9]*|0")
+_DIGITS = re.compile(r"[1-9][0-9]{0,8}|0")  # ASCII, and short enough that int() is cheap and safe
 
 
 def aspect_ratio(size: str) -> str:
@@ -39,7 +39,7 @@ def parse_size(size: str) -> tuple[int, int]:
 
 def _seconds(spec: ModelSpec, raw: str | int | None, size: str) -> int:
     allowed = spec.allowed_seconds(size)
-    if raw is None or raw == "":
+    if raw is None:
         return spec.default_seconds if spec.default_seconds in allowed else allowed[-1]
     if isinstance(raw, bool):
         raise invalid_value("seconds", raw, [str(s) for s in allowed])
@@ -54,8 +54,18 @@ def _seconds(spec: ModelSpec, raw: str | int | None, size: str) -> int:
                 param="seconds",
                 code="invalid_value",
             )
-        raise invalid_value("seconds", text, [str(s) for s in allowed])
+        raise invalid_value("seconds", text[:40], [str(s) for s in allowed])
     return int(text)
+
+
+def empty_value(param: str) -> BadRequestError:
+    """Empty is not absent: only an absent value takes the default (an explicit "" would be charged
+    as the default the caller never asked for)."""
+    return BadRequestError(
+        f"Invalid '{param}': empty string. Give a value, or omit '{param}' to use the default.",
+        param=param,
+        code="empty_value",
+    )
 
 
 def _typed(param: str, value: object, kind: type, expected: str) -> None:
@@ -109,7 +119,10 @@ def validate(
             param="prompt",
             code="string_above_max_length",
         )
-    resolved_size = spec.default_size if size in (None, "") else str(size)
+    for param, value in (("size", size), ("seconds", seconds)):
+        if isinstance(value, str) and not value.strip():
+            raise empty_value(param)
+    resolved_size = spec.default_size if size is None else str(size)
     if resolved_size not in spec.sizes:
         raise invalid_value("size", resolved_size, list(spec.sizes))
     resolved_seconds = _seconds(spec, seconds, resolved_size)

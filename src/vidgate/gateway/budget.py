@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from vidgate.errors import BadRequestError
 
 _UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_PATTERN = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$")
+_PATTERN = re.compile(r"^\s*([0-9]{1,9})\s*(s|m|h|d|w|mo)\s*$")  # ASCII digits only
+MAX_PERIOD_SECONDS = 100 * 366 * 86400  # a century: every reset time stays a 64-bit, datetime-safe value
 ALLOWED_FORMS = "a positive integer followed by s, m, h, d, w or mo (e.g. '30s', '10m', '12h', '30d', '1mo')"
 
 
@@ -37,8 +38,13 @@ class BudgetPeriod:
 def parse_budget_duration(text: str, *, param: str = "budget_duration") -> BudgetPeriod:
     """``"30d"`` -> BudgetPeriod(30, "d"); anything else is a BadRequestError naming ``param``."""
     match = _PATTERN.match(text) if isinstance(text, str) else None
-    if match is None or int(match.group(1)) <= 0:
-        raise BadRequestError(f"Invalid '{param}': '{text}'. Expected {ALLOWED_FORMS}.", param=param)
+    count = int(match.group(1)) if match is not None else 0
+    unit_seconds = _UNITS.get(match.group(2), 31 * 86400) if match is not None else 0
+    if match is None or count <= 0 or count * unit_seconds > MAX_PERIOD_SECONDS:
+        raise BadRequestError(
+            f"Invalid '{param}': '{str(text)[:40]}'. Expected {ALLOWED_FORMS}, at most 100 years.",
+            param=param,
+        )
     return BudgetPeriod(int(match.group(1)), match.group(2))
 
 

@@ -74,7 +74,7 @@ def _integer(value: object, field: str) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,19}", value.strip()):  # ASCII digits only
         return int(value.strip())
     raise _invalid(f"Invalid value at 'parameters.{field}' (TYPE_INT32), {value!r}", field)
 

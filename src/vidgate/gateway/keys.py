@@ -30,6 +30,10 @@ KEY_FIELDS: tuple[str, ...] = (
 )
 
 
+MAX_BUDGET_USD = 10**9  # micro-dollars of it fit a 64-bit column many times over
+MAX_LIMIT = 2**31 - 1  # rpm_limit and max_parallel_requests are 32-bit columns
+
+
 def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
@@ -128,16 +132,22 @@ def _money(value: Any, name: str) -> Decimal:
         amount = Decimal(str(value))
     except InvalidOperation as exc:
         raise BadRequestError(f"Invalid '{name}': '{value}' is not a number.", param=name) from exc
-    if not amount.is_finite() or amount < 0:
-        raise BadRequestError(f"Invalid '{name}': expected a number >= 0, got {value}.", param=name)
+    if not amount.is_finite() or not 0 <= amount <= MAX_BUDGET_USD:
+        raise BadRequestError(
+            f"Invalid '{name}': expected a number of USD from 0 to {MAX_BUDGET_USD}, got {str(value)[:40]}.",
+            param=name,
+        )
     return amount
 
 
 def _limit(value: Any, name: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise BadRequestError(f"Invalid '{name}': expected a positive integer, got {value!r}.", param=name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        shown = repr(value)[:40]
+        raise BadRequestError(
+            f"Invalid '{name}': expected an integer from 1 to {MAX_LIMIT}, got {shown}.", param=name
+        )
     return value
 
 

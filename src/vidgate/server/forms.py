@@ -18,6 +18,7 @@ from starlette.requests import Request
 
 from vidgate.catalog import validate
 from vidgate.errors import APIError, BadRequestError
+from vidgate.inputs import check_tree, parse_int
 from vidgate.types import ImageInput
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # OpenAI's limit for an input_reference
@@ -47,7 +48,9 @@ async def read_body(request: Request) -> dict[str, Any]:
             raise
         except Exception as exc:  # starlette raises its own HTTPException/MultiPartException
             raise BadRequestError(f"Could not parse the form body: {getattr(exc, 'detail', exc)}") from exc
-        return unflatten(form.multi_items())
+        fields = unflatten(form.multi_items())
+        check_tree(fields, "")
+        return fields
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -63,6 +66,7 @@ async def read_body(request: Request) -> dict[str, Any]:
         ) from exc
     if not isinstance(data, dict):
         raise BadRequestError("The request body must be a JSON object.")
+    check_tree(data, "")  # a NUL or lone surrogate anywhere is a 400 before anything is stored or sent
     return data
 
 
@@ -231,10 +235,8 @@ def is_form(request: Request) -> bool:
 
 
 def _form_int(name: str, value: str) -> int:
-    stripped = value.strip()
-    if stripped.lstrip("-").isdigit():
-        return int(stripped)
-    raise BadRequestError(f"Invalid type for '{name}': expected an integer, but got '{value}'.", param=name)
+    """Bounds are the catalogue's (seed, n); this only reads the text strictly."""
+    return parse_int(value, name)
 
 
 def _form_bool(name: str, value: str) -> bool:

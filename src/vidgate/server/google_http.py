@@ -13,6 +13,7 @@ from vidgate.errors import BadRequestError, NotFoundError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.content import ContentStream
 from vidgate.gateway.passthrough import GooglePassthrough
+from vidgate.inputs import check_tree
 from vidgate.server.auth import secret_from
 from vidgate.server.ranges import discard, etag, stream_response, unsatisfiable, wanted_range
 from vidgate.server.state import authenticated, server_state
@@ -58,6 +59,7 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise BadRequestError(f"Invalid JSON payload received. {exc}", param="body") from exc
     if not isinstance(data, dict):
         raise BadRequestError("Invalid JSON payload received: expected an object.", param="body")
+    check_tree(data, "")
     return data
 
 

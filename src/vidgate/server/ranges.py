@@ -53,16 +53,26 @@ def parse_range(header: str | None) -> ByteRange | None:
         return None
     first, last = first.strip(), last.strip()
     if not first:
-        if not last.isdigit():
+        if not _digits(last):
             return None
-        return ByteRange(None, None, suffix=int(last))
-    if not first.isdigit() or (last and not last.isdigit()):
-        return None
-    start = int(first)
-    end = int(last) if last else None
+        return ByteRange(None, None, suffix=_bounded(last))
+    if not _digits(first) or (last and not _digits(last)):
+        return None  # not a byte range we can read (e.g. "bytes=²-"): ignored, as RFC 9110 allows
+    start = _bounded(first)
+    end = _bounded(last) if last else None
     if end is not None and end < start:
         return None
     return ByteRange(start, end)
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``"²"`` passes ``str.isdigit()`` and then fails ``int()``."""
+    return text.isascii() and text.isdigit()
+
+
+def _bounded(text: str) -> int:
+    """A position no file reaches stays one (also past Python's 4,300-digit ``int()`` limit)."""
+    return int(text) if len(text) <= 19 else 2**63
 
 
 def etag(*parts: str) -> str:

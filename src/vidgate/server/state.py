@@ -10,6 +10,7 @@ from vidgate.gateway.auth import Principal
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.service import GatewayService
+from vidgate.inputs import check_text
 from vidgate.server.auth import secret_from
 from vidgate.server.cache import FinishedVideos
 from vidgate.server.logs import LogContext, log_context
@@ -36,6 +37,16 @@ def request_log(request: Request) -> LogContext:
     return log_context(request.scope.setdefault("state", {}))
 
 
+def check_params(request: Request) -> None:
+    """Path and query values a handler may store or look up: storable text, or a 400 naming them."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            check_text(value, name)
+    for name, value in request.query_params.multi_items():
+        check_text(name, name)
+        check_text(value, name)
+
+
 async def caller(request: Request) -> Principal:
     """The authenticated caller (the auth dependency every protected route takes)."""
     return await authenticated(request, secret_from(request.headers))
@@ -43,6 +54,7 @@ async def caller(request: Request) -> Principal:
 
 async def authenticated(request: Request, secret: str | None) -> Principal:
     """The principal for ``secret`` however the route read it, recorded in the request's log line."""
+    check_params(request)
     principal = await server_state(request).service.authenticate(secret)
     ctx = request_log(request)
     if principal.key is not None:

@@ -18,11 +18,13 @@ from vidgate.catalog import from_micros
 from vidgate.errors import BadRequestError
 from vidgate.gateway import keys as keylib
 from vidgate.gateway.records import KeyRecord, SpendEntry
+from vidgate.inputs import parse_int
 from vidgate.server import forms
 from vidgate.server.responses import json_response
 from vidgate.server.state import caller, server_state
 
 MAX_SPEND_LOGS = 10_000
+MAX_UNIX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 def key_view(record: KeyRecord, secret: str | None = None) -> dict[str, Any]:
@@ -125,8 +127,8 @@ def _when(raw: str | None, param: str, *, end_of_day: bool) -> int | None:
     """Unix seconds, or a date ``YYYY-MM-DD`` (UTC; the whole day for an end date), or an ISO time."""
     if not raw:
         return None
-    if raw.isdigit():
-        return int(raw)
+    if raw.isascii() and raw.isdigit():
+        return parse_int(raw, param, low=0, high=MAX_UNIX_SECONDS)
     try:
         if len(raw) == 10:
             day = dt.date.fromisoformat(raw)
@@ -135,9 +137,10 @@ def _when(raw: str | None, param: str, *, end_of_day: bool) -> int | None:
             moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=dt.UTC)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise BadRequestError(
-            f"Invalid '{param}': '{raw}'. Expected a date (YYYY-MM-DD), an ISO 8601 time or unix seconds.",
+            f"Invalid '{param}': '{raw[:40]}'. Expected a date (YYYY-MM-DD), an ISO 8601 time or unix "
+            "seconds.",
             param=param,
         ) from exc
     return int(moment.timestamp())
@@ -146,9 +149,7 @@ def _when(raw: str | None, param: str, *, end_of_day: bool) -> int | None:
 def _int(raw: str | None, param: str, *, default: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
-        raise BadRequestError(f"Invalid type for '{param}': expected an integer, got '{raw}'.", param=param)
-    return int(raw)
+    return parse_int(raw, param, low=0)
 
 
 def routes() -> list[Route]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from vidgate.catalog.validate import empty_value
 from vidgate.errors import BadRequestError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import CreateVideo
@@ -44,6 +46,10 @@ def video_response(request: Request, video: Video) -> Response:
 async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
     """A create request from a JSON or form body (the same fields either way)."""
     model = forms.text(body, "model")
+    for name in ("model", "size", "seconds", "input_reference"):
+        raw = body.get(name)
+        if isinstance(raw, str) and not raw.strip():  # "" is not absent: it never takes the default
+            raise empty_value(name)
     if model is None:
         model = server_state(request).service.default_model()
         if model is None:
@@ -57,9 +63,7 @@ async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
         prompt=forms.text(body, "prompt"),
         seconds=forms.seconds_value(body),
         size=forms.text(body, "size"),
-        input_reference=None
-        if reference in (None, "")
-        else await forms.image_input(reference, "input_reference"),
+        input_reference=None if reference is None else await forms.image_input(reference, "input_reference"),
         user=forms.text(body, "user"),
         extra=await forms.extra_params(body, from_form=forms.is_form(request)),
         extra_body=forms.extra_body(body),
@@ -156,13 +160,13 @@ def remix_prompt(body: dict[str, Any], *, allowed: frozenset[str]) -> str:
 def _limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIST_LIMIT
-    if not raw.strip().lstrip("-").isdigit():
+    if not re.fullmatch(r"-?[0-9]{1,19}", raw.strip()):  # ASCII only: "²" passes str.isdigit()
         raise BadRequestError(
             f"Invalid type for 'limit': expected an integer, but got '{raw}' instead.",
             param="limit",
             code="invalid_type",
         )
-    value = int(raw)
+    value = int(raw.strip())
     if value < 0:
         raise BadRequestError(
             f"Invalid 'limit': integer below minimum value. Expected a value >= 0, but got {value} instead.",

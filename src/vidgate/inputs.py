@@ -1,0 +1,76 @@
+"""Client input the gateway will store or compute with, checked in one place: text the databases can
+store, and integers parsed strictly with bounds.
+
+Why here: PostgreSQL refuses a NUL in text (and both databases a lone surrogate, which is not UTF-8),
+so such a value that got past the server would fail *after* the provider had started a paid job.
+``int()`` accepts what no API means (``"²"`` passes ``str.isdigit()`` and then fails; ``"٣"`` converts;
+4,300+ digits raise) and Python integers exceed every 64-bit column. Each refusal is a 400 naming the
+param.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from vidgate.errors import BadRequestError
+
+INT64_MAX = 2**63 - 1
+_INTEGER = re.compile(r"-?[0-9]{1,19}")  # ASCII only; 19 digits bound the work and cover int64
+
+
+def unstorable_reason(text: str) -> str | None:
+    """Why ``text`` cannot be stored (a NUL, a lone surrogate), or None."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate, which is not valid Unicode text"
+    return None
+
+
+def check_text(text: str, param: str) -> str:
+    """``text`` when it can be stored, else a 400 naming ``param``."""
+    reason = unstorable_reason(text)
+    if reason is not None:
+        raise BadRequestError(f"Invalid '{param}': the text {reason}.", param=param, code="invalid_value")
+    return text
+
+
+def check_tree(value: Any, param: str) -> None:
+    """Every string (keys too) in a parsed JSON/form value, named by its path (``metadata.a[0]``)."""
+    if isinstance(value, str):
+        check_text(value, param)
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            name = f"{param}.{key}" if param else str(key)
+            if isinstance(key, str):
+                check_text(key, name)
+            check_tree(inner, name)
+    elif isinstance(value, list | tuple):
+        for i, inner in enumerate(value):
+            check_tree(inner, f"{param}[{i}]")
+
+
+def parse_int(raw: object, param: str, *, low: int = -INT64_MAX, high: int = INT64_MAX) -> int:
+    """An integer from JSON (int, or a float with no fraction) or text (ASCII digits, optional sign),
+    within [low, high]; anything else is a 400 naming ``param`` and the range."""
+    value: int | None = None
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, int):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
+        value = int(raw.strip())
+    if value is None or not low <= value <= high:
+        shown = raw if not isinstance(raw, str) else repr(raw[:40])
+        raise BadRequestError(
+            f"Invalid '{param}': expected an integer from {low} to {high}, got {shown}.",
+            param=param,
+            code="invalid_value",
+        )
+    return value
