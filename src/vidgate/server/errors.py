@@ -19,7 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from vidgate.errors import APIError, BudgetExceededError, InternalServerError
+from vidgate.server.exposure import for_caller
 from vidgate.server.responses import json_response
+from vidgate.server.state import request_log
 
 log = logging.getLogger("vidgate.server")
 
@@ -44,7 +46,7 @@ async def _on_api_error(request: Request, exc: Exception) -> Response:
     state = getattr(request.app.state, "vidgate", None)
     if exc.provider and state is not None:
         state.metrics.upstream_errors.labels(exc.provider, str(exc.status_code)).inc()
-    return error_response(exc)
+    return error_response(for_caller(exc, request_log(request).request_id))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:

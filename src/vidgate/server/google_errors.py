@@ -21,7 +21,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from vidgate.errors import APIError, AuthenticationError, BadRequestError, RateLimitError
+from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED
+from vidgate.server.exposure import for_caller
 from vidgate.server.responses import json_response
+from vidgate.server.state import request_log
 
 log = logging.getLogger("vidgate.server")
 Surface = Literal["gemini", "vertex_ai"]
@@ -90,12 +93,8 @@ def google_error_body(err: APIError, surface: Surface) -> tuple[int, dict[str, A
         return _caller_auth(err, surface)
     code = err.status_code
     message = err.message
-    if err.provider is not None and code in (401, 403):
-        code = 500
-        message = (
-            f"The provider ({err.provider}) refused the gateway's credentials for this deployment; "
-            "the gateway's operator must fix its configuration."
-        )
+    if err.provider is not None and (code in (401, 403) or err.code == UPSTREAM_AUTH_FAILED):
+        code = 500  # the operator's fault, never the caller's key (``exposure`` made the message generic)
     details: list[dict[str, Any]] = []
     if isinstance(err, BadRequestError) and err.param:
         details.append(
@@ -129,7 +128,7 @@ def google_errors(surface: Surface) -> Callable[[Handler], Handler]:
                 state = getattr(request.app.state, "vidgate", None)
                 if exc.provider and state is not None:
                     state.metrics.upstream_errors.labels(exc.provider, str(exc.status_code)).inc()
-                return google_error_response(exc, surface)
+                return google_error_response(for_caller(exc, request_log(request).request_id), surface)
             except Exception:
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
                 message = "Internal error encountered."

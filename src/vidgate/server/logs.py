@@ -26,7 +26,7 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vidgate.server.errors import PayloadTooLargeError, error_response, unexpected_error
+from vidgate.server import errors  # module import: errors renders through exposure, which redacts here
 from vidgate.server.metrics import Metrics
 
 access_log = logging.getLogger("vidgate.access")
@@ -159,15 +159,15 @@ class RequestLogMiddleware:
             if has_body and _declared_length(scope) > limit:
                 raise _too_large(limit)
             await self.app(scope, receive_wrapper if has_body else receive, send_wrapper)
-        except PayloadTooLargeError as exc:
+        except errors.PayloadTooLargeError as exc:
             status = exc.status_code
             if not response_started:
-                await error_response(exc)(scope, receive, send_wrapper)
+                await errors.error_response(exc)(scope, receive, send_wrapper)
         except Exception:
             error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             status = 500
             if not response_started:
-                await unexpected_error()(scope, receive, send_wrapper)
+                await errors.unexpected_error()(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -194,8 +194,8 @@ class RequestLogMiddleware:
                 access_log.info(orjson.dumps(line).decode())
 
 
-def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(
+def _too_large(limit: int) -> errors.PayloadTooLargeError:
+    return errors.PayloadTooLargeError(
         f"The request body is larger than the {limit} bytes allowed.", code="body_too_large"
     )
 
@@ -347,19 +347,34 @@ class QueryRedactingFilter(logging.Filter):
         args = record.args
         if isinstance(args, tuple) and args:
             record.args = tuple(_redact_arg(a) for a in args)
-        elif isinstance(record.msg, str) and "?" in record.msg and not args:
-            record.msg = redact_url_in_text(record.msg)
+        elif isinstance(record.msg, str) and not args:
+            record.msg = redact_detail(record.msg)
         return True
 
 
 def _redact_arg(arg: object) -> object:
-    if isinstance(arg, str) and "?" in arg:
-        return redact_url_in_text(arg)
+    if isinstance(arg, str):
+        return redact_detail(arg)
     if isinstance(arg, httpx.URL) and arg.query:
         return redact_url(str(arg))
-    if isinstance(arg, BaseException) and "?" in (text := str(arg)):  # "Request timed out: GET url?..."
-        return redact_url_in_text(text)
+    if isinstance(arg, BaseException):  # "Request timed out: GET url?...", a provider's key echo
+        text = str(arg)
+        redacted = redact_detail(text)
+        return arg if redacted == text else redacted
     return arg
+
+
+# A provider's echo of a key (OpenAI masks the middle, not the tail), a Google API key, a bearer token.
+_KEYS = re.compile(r"\b(?:sk-[A-Za-z0-9_*.\-]+|AIza[A-Za-z0-9_\-]{10,}|ya29\.[A-Za-z0-9_.\-]+)")
+_KEY_ECHO = re.compile(r"(API key provided: )\S+", re.IGNORECASE)
+
+
+def redact_detail(text: str) -> str:
+    """A free-form message without key material: secret query values, keys and key echoes."""
+    if "?" in text:
+        text = redact_url_in_text(text)
+    text = _KEY_ECHO.sub(r"\1[redacted]", text)
+    return _KEYS.sub("[redacted]", text)
 
 
 _URL_IN_TEXT = re.compile(r"\S*\?\S+")
