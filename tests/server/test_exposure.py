@@ -13,7 +13,7 @@ import pytest
 
 from vidgate.gateway.config import parse_config
 from vidgate.server.app import create_app
-from vidgate.server.logs import redact_detail
+from vidgate.server.redaction import redact_detail
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 

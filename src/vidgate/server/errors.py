@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from vidgate.errors import APIError, BudgetExceededError, InternalServerError
-from vidgate.server.exposure import for_caller
+from vidgate.server.exposure import for_caller, request_id
+from vidgate.server.google_errors import google_error_response, google_surface
 from vidgate.server.responses import json_response
-from vidgate.server.state import request_log
 
 log = logging.getLogger("vidgate.server")
 
@@ -46,11 +46,18 @@ async def _on_api_error(request: Request, exc: Exception) -> Response:
     state = getattr(request.app.state, "vidgate", None)
     if exc.provider and state is not None:
         state.metrics.upstream_errors.labels(exc.provider, str(exc.status_code)).inc()
-    return error_response(for_caller(exc, request_log(request).request_id))
+    return error_response(for_caller(exc, request_id(request)))
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    surface = google_surface(request.url.path)
+    if surface is not None:  # the pass-through's routes answer in Google's envelope, also for a 405
+        message = f"Method {request.method} is not allowed for {request.url.path}."
+        if exc.status_code != 405:
+            message = str(exc.detail)
+        error = APIError(message, status_code=exc.status_code)
+        return google_error_response(error, surface, headers=dict(exc.headers or {}))
     if exc.status_code == 404:
         message = f"Unknown request URL: {request.method} {request.url.path}."
         body = {
@@ -70,9 +77,17 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     return json_response(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
 
 
-def unexpected_error() -> Response:
+def unexpected_error(path: str = "") -> Response:
     """The body for a bug: no details leak to the client (the traceback goes to the log)."""
-    return error_response(InternalServerError("The server had an error while processing your request."))
+    return error_response_at(
+        path, InternalServerError("The server had an error while processing your request.")
+    )
+
+
+def error_response_at(path: str, err: APIError) -> Response:
+    """``err`` in the envelope of the API ``path`` belongs to (Google's on the pass-through routes)."""
+    surface = google_surface(path)
+    return google_error_response(err, surface) if surface is not None else error_response(err)
 
 
 EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 
+from starlette.requests import Request
+
 from vidgate.errors import APIConnectionError, APIError, Timeout
 from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED
-from vidgate.server.logs import redact_detail
+from vidgate.server.redaction import redact_detail
 
 log = logging.getLogger("vidgate.server")
 
@@ -41,6 +43,11 @@ def _kind(err: APIError) -> str | None:
     if isinstance(err, APIConnectionError):
         return "connection"
     return None
+
+
+def request_id(request: Request) -> str:
+    """The id the request-log middleware gave this request (answered as ``x-request-id``)."""
+    return str(getattr(request.scope.get("state", {}).get("log"), "request_id", "") or "unknown")
 
 
 def for_caller(err: APIError, request_id: str) -> APIError:

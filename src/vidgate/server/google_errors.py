@@ -22,9 +22,8 @@ from starlette.responses import Response
 
 from vidgate.errors import APIError, AuthenticationError, BadRequestError, RateLimitError
 from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED
-from vidgate.server.exposure import for_caller
+from vidgate.server.exposure import for_caller, request_id
 from vidgate.server.responses import json_response
-from vidgate.server.state import request_log
 
 log = logging.getLogger("vidgate.server")
 Surface = Literal["gemini", "vertex_ai"]
@@ -107,9 +106,20 @@ def google_error_body(err: APIError, surface: Surface) -> tuple[int, dict[str, A
     return code, _body(code, message, details)
 
 
-def google_error_response(err: APIError, surface: Surface) -> Response:
+def google_surface(path: str) -> Surface | None:
+    """The Google surface whose routes ``path`` is under (their errors use Google's envelope)."""
+    if path == "/gemini" or path.startswith("/gemini/"):
+        return "gemini"
+    if path == "/vertex_ai" or path.startswith("/vertex_ai/"):
+        return "vertex_ai"
+    return None
+
+
+def google_error_response(
+    err: APIError, surface: Surface, *, headers: dict[str, str] | None = None
+) -> Response:
     code, body = google_error_body(err, surface)
-    headers: dict[str, str] = {}
+    headers = dict(headers or {})
     if err.retry_after is not None:
         headers["retry-after"] = str(max(0, math.ceil(err.retry_after)))
     return json_response(body, status_code=code, headers=headers)
@@ -128,7 +138,7 @@ def google_errors(surface: Surface) -> Callable[[Handler], Handler]:
                 state = getattr(request.app.state, "vidgate", None)
                 if exc.provider and state is not None:
                     state.metrics.upstream_errors.labels(exc.provider, str(exc.status_code)).inc()
-                return google_error_response(for_caller(exc, request_log(request).request_id), surface)
+                return google_error_response(for_caller(exc, request_id(request)), surface)
             except Exception:
                 log.exception("unhandled error on %s %s", request.method, request.url.path)
                 message = "Internal error encountered."

@@ -20,14 +20,21 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vidgate.server import errors  # module import: errors renders through exposure, which redacts here
+from vidgate.server import errors  # module import: errors renders through exposure and this module
 from vidgate.server.metrics import Metrics
+from vidgate.server.redaction import (
+    REDACTED,
+    SECRET_FIELDS,
+    looks_like_key,
+    redact_detail,
+    redact_query,
+    redact_url,
+)
 
 access_log = logging.getLogger("vidgate.access")
 error_log = logging.getLogger("vidgate.server")
@@ -44,40 +51,6 @@ SECRET_HEADERS = frozenset(
         "cookie",
     }
 )
-SECRET_FIELDS = frozenset(
-    {
-        "key",
-        "keys",
-        "api_key",
-        "master_key",
-        "secret",
-        "token",
-        "access_token",
-        "authorization",
-        "password",
-        "key_hash",
-    }
-)
-# Query parameters whose values never reach a log (compared lower-cased, after URL-decoding the name).
-SECRET_QUERY_PARAMS = SECRET_FIELDS | {
-    "api-key",
-    "apikey",
-    "x-goog-api-key",
-    "x-vidgate-api-key",
-    "x-litellm-api-key",
-    "client_secret",
-    "refresh_token",
-    "id_token",
-    "session_token",
-    "signature",
-    "sig",
-    "x-goog-signature",
-    "x-goog-credential",
-    "x-amz-signature",
-    "x-amz-security-token",
-    "x-amz-credential",
-}
-REDACTED = "[redacted]"
 _SECRET_HEADER_WORDS = ("auth", "token", "secret", "key", "cookie", "signature", "credential", "password")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=_\-\s]{256,}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -162,12 +135,12 @@ class RequestLogMiddleware:
         except errors.PayloadTooLargeError as exc:
             status = exc.status_code
             if not response_started:
-                await errors.error_response(exc)(scope, receive, send_wrapper)
+                await errors.error_response_at(scope.get("path", ""), exc)(scope, receive, send_wrapper)
         except Exception:
             error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             status = 500
             if not response_started:
-                await errors.unexpected_error()(scope, receive, send_wrapper)
+                await errors.unexpected_error(scope.get("path", ""))(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -294,7 +267,7 @@ def redact(value: Any, field: str | None = None) -> Any:
             return f"[data URL, {len(value)} chars redacted]"
         if len(value) >= 256 and _BASE64.match(value):
             return f"[base64, {len(value)} chars redacted]"
-        if _looks_like_key(value):
+        if looks_like_key(value):
             return REDACTED
     return value
 
@@ -305,38 +278,7 @@ def secret_header(name: str, value: str) -> bool:
     lowered = name.lower()
     if lowered in SECRET_HEADERS or any(word in lowered for word in _SECRET_HEADER_WORDS):
         return True
-    return any(_looks_like_key(part) for part in value.split())
-
-
-def redact_query(query: str) -> str:
-    """``query`` with the values of secret parameters (and of anything that looks like a vidgate key)
-    replaced by ``[redacted]``; everything else, order and encoding included, is kept as it was."""
-    if not query:
-        return query
-    parts = query.split("&")
-    for i, part in enumerate(parts):
-        name, sep, value = part.partition("=")
-        if not sep:
-            continue
-        if unquote_plus(name).strip().lower() in SECRET_QUERY_PARAMS or _looks_like_key(unquote_plus(value)):
-            parts[i] = f"{name}={REDACTED}"
-    return "&".join(parts)
-
-
-def _looks_like_key(value: str) -> bool:
-    return value.startswith("sk-") and len(value) > 12
-
-
-def redact_url(url: str) -> str:
-    """A URL or request target (``/path?query``) with its query string passed through ``redact_query``."""
-    head, sep, query = url.partition("?")
-    if not sep:
-        return url
-    fragment = ""
-    if "#" in query:
-        query, _, rest = query.partition("#")
-        fragment = "#" + rest
-    return f"{head}?{redact_query(query)}{fragment}"
+    return any(looks_like_key(part) for part in value.split())
 
 
 class QueryRedactingFilter(logging.Filter):
@@ -362,27 +304,6 @@ def _redact_arg(arg: object) -> object:
         redacted = redact_detail(text)
         return arg if redacted == text else redacted
     return arg
-
-
-# A provider's echo of a key (OpenAI masks the middle, not the tail), a Google API key, a bearer token.
-_KEYS = re.compile(r"\b(?:sk-[A-Za-z0-9_*.\-]+|AIza[A-Za-z0-9_\-]{10,}|ya29\.[A-Za-z0-9_.\-]+)")
-_KEY_ECHO = re.compile(r"(API key provided: )\S+", re.IGNORECASE)
-
-
-def redact_detail(text: str) -> str:
-    """A free-form message without key material: secret query values, keys and key echoes."""
-    if "?" in text:
-        text = redact_url_in_text(text)
-    text = _KEY_ECHO.sub(r"\1[redacted]", text)
-    return _KEYS.sub("[redacted]", text)
-
-
-_URL_IN_TEXT = re.compile(r"\S*\?\S+")
-
-
-def redact_url_in_text(text: str) -> str:
-    """Every ``something?query`` token of a free-form message passed through ``redact_url``."""
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
 # Loggers whose lines may carry a URL (logger filters do not apply to child loggers: each is named).
