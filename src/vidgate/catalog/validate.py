@@ -32,7 +32,7 @@ def aspect_ratio(size: str) -> str:
 def parse_size(size: str) -> tuple[int, int]:
     """``"1280x720"`` -> (1280, 720); raises BadRequestError on anything else."""
     parts = size.lower().split("x")
-    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 6 for p in parts):
         raise BadRequestError(f"Invalid size '{size}': expected 'WIDTHxHEIGHT'.", param="size")
     return int(parts[0]), int(parts[1])
 

@@ -85,5 +85,5 @@ def decode(video_id: str) -> VideoRef | None:
         native_id=fields[3],
         seconds=fields[4] or None,
         size=fields[5] or None,
-        created_at=int(created) if created.isdigit() else None,
+        created_at=int(created) if created.isascii() and created.isdigit() and len(created) <= 19 else None,
     )

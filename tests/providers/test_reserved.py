@@ -1,0 +1,45 @@
+"""providers.reserved: the one check that keeps extra_body from overriding a priced field (issue 7)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidgate.errors import BadRequestError
+from vidgate.providers.registry import get_provider
+from vidgate.providers.reserved import check_extra, check_extra_for, normalized, refuse_overlap
+
+
+def test_names_compare_without_case_separators_or_brackets() -> None:
+    assert normalized("durationSeconds") == normalized("duration_seconds") == normalized("DURATION-SECONDS")
+    assert normalized("input_reference[image_url]") == "inputreference"
+
+
+@pytest.mark.parametrize(
+    ("provider", "key", "use"),
+    [
+        ("openai", "seconds", "seconds"),
+        ("azure", "n_variants", "n"),
+        ("gemini", "sampleCount", "n"),
+        ("vertex_ai", "aspect_ratio", "size"),
+        ("vertex_ai", "video", ""),
+        ("local", "model", "model"),
+    ],
+)
+def test_every_adapter_declares_its_names(provider: str, key: str, use: str) -> None:
+    with pytest.raises(BadRequestError) as info:
+        check_extra_for(get_provider(provider), {key: 1})
+    assert info.value.param == f"extra_body.{key}"
+    assert (f"Use the '{use}' parameter" if use else "no parameter for it") in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("provider", "key"), [("openai", "metadata"), ("gemini", "enhancePrompt"), ("vertex_ai", "storageUri")]
+)
+def test_other_pass_through_keys_are_allowed(provider: str, key: str) -> None:
+    check_extra_for(get_provider(provider), {key: 1})
+
+
+def test_overlap_with_the_built_body_is_refused_whatever_is_declared() -> None:
+    check_extra({"webhook": 1}, {})
+    with pytest.raises(BadRequestError):
+        refuse_overlap({"webhook": 1}, {"webhook": 0})

@@ -1,0 +1,54 @@
+"""vidgate.inputs: storable text and strict, bounded integers (issue 7 items 3 and 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vidgate.errors import BadRequestError
+from vidgate.inputs import INT64_MAX, check_text, check_tree, parse_int
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\ud800", "x\udfffy"])
+def test_text_a_database_cannot_store_is_a_400_naming_the_field(text: str) -> None:
+    with pytest.raises(BadRequestError) as info:
+        check_text(text, "prompt")
+    assert info.value.param == "prompt"
+
+
+def test_ordinary_unicode_is_storable() -> None:
+    assert check_text("Ünïcödé ² 猫 🎬", "prompt") == "Ünïcödé ² 猫 🎬"
+
+
+@pytest.mark.parametrize(
+    ("value", "param"),
+    [
+        ({"metadata": {"team": "a\x00"}}, "metadata.team"),
+        ({"metadata": {"a\x00": 1}}, "metadata.a\x00"),
+        ({"reference_images": [{"image_url": "ok"}, {"image_url": "\x00"}]}, "reference_images[1].image_url"),
+    ],
+)
+def test_trees_name_the_path_of_the_bad_value(value: object, param: str) -> None:
+    with pytest.raises(BadRequestError) as info:
+        check_tree(value, "")
+    assert info.value.param == param
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("12", 12), (" 7 ", 7), ("-3", -3), (5, 5), (8.0, 8)])
+def test_integers_parse(raw: object, expected: int) -> None:
+    assert parse_int(raw, "limit") == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["²", "٣", "１", "1.5", "", "0x10", "1e3", True, None, 1.5, "9" * 5000, str(2**64), 2**64, [1]]
+)
+def test_anything_else_is_a_400_naming_the_param(raw: object) -> None:
+    with pytest.raises(BadRequestError) as info:
+        parse_int(raw, "limit")
+    assert info.value.param == "limit"
+
+
+def test_bounds_are_inclusive() -> None:
+    assert parse_int(str(INT64_MAX), "seed") == INT64_MAX
+    assert parse_int("10", "limit", low=0, high=10) == 10
+    with pytest.raises(BadRequestError):
+        parse_int("11", "limit", low=0, high=10)
