@@ -136,6 +136,9 @@ EMPTY_CASES: list[Case] = [
     Case("POST", "/v1/videos", 400, "size", json=_create(size="")),
     Case("POST", "/v1/videos", 400, "seconds", json=_create(seconds="")),
     Case("POST", "/v1/videos", 400, "prompt", json=_create(prompt="")),
+    Case("POST", GEMINI, 400, "aspectRatio", json=_veo(aspectRatio="")),
+    Case("POST", VERTEX, 400, "resolution", json=_veo(resolution=" ")),
+    Case("POST", GEMINI, 400, "durationSeconds", json=_veo(durationSeconds="")),
 ]
 
 # Item 1 over HTTP: extra_body (JSON, or bracketed form fields) never overrides a validated field.
