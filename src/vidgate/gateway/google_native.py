@@ -91,7 +91,9 @@ def native_size(spec: ModelSpec, aspect: object, resolution: object) -> str:
     default = spec.default_size
     for field, value in (("aspectRatio", aspect), ("resolution", resolution)):
         if isinstance(value, str) and not value.strip():  # empty is not absent: no silent default
-            raise _invalid(f"`{field}` is empty. Give a value, or leave `{field}` out for the default.", field)
+            raise _invalid(
+                f"`{field}` is empty. Give a value, or leave `{field}` out for the default.", field
+            )
     aspect_text = _text(aspect, "aspectRatio") or aspect_ratio(default)
     if resolution is not None and not spec.send_resolution:
         raise _invalid(f"`resolution` isn't supported by {spec.model}.", "resolution")
