@@ -51,7 +51,14 @@ def _entries(local_root: Path) -> list[dict[str, Any]]:
                 "access_token": "ya29.t",
             },
         },
-        {"model_name": "local-1", "litellm_params": {"model": "local/local-1", "api_base": str(local_root)}},
+        {
+            "model_name": "local-1",
+            "litellm_params": {
+                "model": "local/local-1",
+                "api_base": str(local_root),
+                "output_cost_per_second": 0.1,
+            },
+        },
     ]
 
 
@@ -213,6 +220,22 @@ async def test_vertex_sends_what_it_prices(gw: tuple[GatewayService, Upstream]) 
     assert body["parameters"]["sampleCount"] == 1
     assert body["labels"] == {"team": "a"}
     assert await _money(service, p) == 2_400_000  # 6 s x $0.40
+
+
+async def test_local_renders_what_it_prices(gw: tuple[GatewayService, Upstream]) -> None:
+    service, upstream = gw
+    p = await _key(service)
+    video = await service.create_video(
+        p, CreateVideo(model="local-1", prompt="x", seconds="2", size="320x180", extra_body={"note": "n"})
+    )
+    job = await service.stores.jobs.get(video.id)
+    assert job is not None
+    dep = service.router.get(job.deployment_id)
+    assert dep is not None
+    native = await service.calls.retrieve(dep, job.native_id)  # the job as the local provider keeps it
+    assert (native.seconds, native.size) == ("2", "320x180")
+    assert upstream.sent == []
+    assert await _money(service, p) == 200_000  # 2 s x $0.10
 
 
 @pytest.mark.parametrize(
