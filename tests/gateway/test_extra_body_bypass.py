@@ -262,7 +262,7 @@ async def test_passthrough_bodies_cannot_smuggle_a_priced_field(
     part[key] = 8
     model = "veo-g" if surface == "gemini" else "veo-v"
     with pytest.raises(BadRequestError) as info:
-        await GooglePassthrough(service).create(p, surface, model, body, resource=f"models/{model}")
+        await GooglePassthrough(service).start(p, surface, model, body, resource=f"models/{model}")
     assert info.value.param == (f"{where}.{key}" if where else key)
     assert upstream.sent == []
     assert await _money(service, p) == 0
@@ -272,6 +272,6 @@ async def test_passthrough_forwards_exactly_the_priced_body(gw: tuple[GatewaySer
     service, upstream = gw
     p = await _key(service)
     body = {"instances": [{"prompt": "x"}], "parameters": {"durationSeconds": 6, "enhancePrompt": True}}
-    await GooglePassthrough(service).create(p, "gemini", "veo-g", body, resource="models/veo-g")
+    await GooglePassthrough(service).start(p, "gemini", "veo-g", body, resource="models/veo-g")
     assert upstream.body() == body
     assert await _money(service, p) == 900_000  # 6 s x $0.15

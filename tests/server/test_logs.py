@@ -5,13 +5,8 @@ import logging
 import httpx
 
 from vidgate.errors import Timeout
-from vidgate.server.logs import (
-    QueryRedactingFilter,
-    install_query_redaction,
-    redact,
-    redact_query,
-    summarize_body,
-)
+from vidgate.server.logs import QueryRedactingFilter, install_query_redaction, redact, summarize_body
+from vidgate.server.redaction import redact_query
 
 
 def test_redact_hides_secrets_data_urls_and_base64_but_keeps_the_rest() -> None:

@@ -8,17 +8,14 @@ no request at all."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from vidgate.gateway.config import parse_config
 from vidgate.server.app import create_app
@@ -311,30 +308,10 @@ async def test_every_malformed_request_is_refused_in_its_envelope(sqlite_app: Ap
     assert await _jobs(sqlite_app) == []
 
 
-def _plain_dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 @pytest.fixture
-async def pg_app(postgres_url: str, local_root: Path, tmp_path: Path) -> AsyncIterator[App]:
-    name = f"vidgate_malformed_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(_plain_dsn(postgres_url))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        async with _serving(local_root, _plain_dsn(postgres_url, name), tmp_path / "c") as app:
-            yield app
-    finally:
-        conn = await asyncpg.connect(_plain_dsn(postgres_url))
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+async def pg_app(fresh_pg_url: str, local_root: Path, tmp_path: Path) -> AsyncIterator[App]:
+    async with _serving(local_root, fresh_pg_url, tmp_path / "c") as app:
+        yield app
 
 
 @pytest.mark.postgres
