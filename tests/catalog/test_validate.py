@@ -6,13 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import ModelSpec, aspect_ratio, find_model, parse_size, validate
 from vidgate.catalog.validate import MAX_PROMPT_CHARS
 from vidgate.errors import BadRequestError
 from vidgate.types import ImageInput
 
-IMAGE = ImageInput(data=b"\x89PNG\r\n\x1a\n", mime_type="image/png")
+IMAGE = ImageInput(data=image_bytes(1280, 720, "png"), mime_type="image/png")  # every model's default size
 
 
 def spec(model_id: str) -> ModelSpec:

@@ -166,7 +166,8 @@ def test_api_key_is_the_vertex_access_token(
     )
     out = tmp_path / "v.mp4"
     with live_server(vertex.create_app(settings)) as url:
+        monkeypatch.setenv("VERTEXAI_API_BASE", url)  # --api-base would name a vidgate gateway
         args = ["generate", "a cat", "-m", "vertex_ai/veo-3.1-generate-001", "--seconds", "4"]
-        result = CliRunner().invoke(app, [*args, "--api-base", url, "--api-key", "tok", "-o", str(out)])
+        result = CliRunner().invoke(app, [*args, "--api-key", "tok", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert probe(out).duration == 4.0

@@ -147,3 +147,18 @@ def test_roll_period() -> None:
     assert roll_period("10s", None, 50) == (False, 60)  # first period starts now
     assert roll_period("10s", 60, 59) == (False, 60)
     assert roll_period("10s", 60, 60) == (True, 70)
+
+
+def test_model_not_found_lists_only_the_models_this_key_may_use() -> None:
+    key = KeyRecord(id="k", key_hash="h", key_prefix="sk-", models=("a", "c"))
+    p = Principal(key=key, is_master=False)
+    with pytest.raises(NotFoundError) as caught:
+        p.require_model("b", True, served=["c", "b", "a", "secret-model"])
+    assert caught.value.code == "model_not_found"
+    assert caught.value.message == (
+        "The model 'b' does not exist or you do not have access to it. Models available to this key: a, c."
+    )
+    master = Principal(key=None, is_master=True)
+    with pytest.raises(NotFoundError) as unknown:
+        master.require_model("zz", False, served=["y", "x"])
+    assert unknown.value.message.endswith("Models available to this key: x, y.")

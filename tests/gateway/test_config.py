@@ -152,8 +152,32 @@ def test_deployment_ids_are_stable_and_distinct() -> None:
             "general_settings.database_url: unsupported database 'mysql'",
         ),
         (
-            {"general_settings": {"master_key": "short"}},
-            "general_settings.master_key: must be at least 8 characters",
+            {"general_settings": {"master_key": " "}},
+            "general_settings.master_key: must not be empty",
+        ),
+        (
+            {"litellm_settings": {"drop_param": True}},
+            "litellm_settings.drop_param: unknown setting; did you mean 'drop_params'?",
+        ),
+        (
+            {"general_settings": {"master_kye": "k"}},
+            "general_settings.master_kye: unknown setting; did you mean 'master_key'?",
+        ),
+        (
+            {"router_settings": {"num_retrys": 1}},
+            "router_settings.num_retrys: unknown setting; did you mean 'num_retries'?",
+        ),
+        (
+            {"videos_settings": [{"api_key": "k"}]},
+            "videos_settings[0].custom_llm_provider: required setting is missing",
+        ),
+        (
+            {"videos_settings": [{"custom_llm_provider": "openai"}]},
+            "videos_settings[0].api_key: the openai provider needs an API key",
+        ),
+        (
+            {"videos_settings": [{"custom_llm_provider": "openai", "api_key": "k", "modle": "x"}]},
+            "videos_settings[0].modle: unknown setting",
         ),
         ({"router_settings": {"routing_strategy": "round-robin"}}, "router_settings.routing_strategy"),
         (
@@ -200,7 +224,7 @@ def test_default_config_serves_every_local_model() -> None:
     assert config.master_key is not None
     assert config.master_key.startswith("sk-")
     assert config.master_key_generated
-    assert config.database_url == "sqlite+aiosqlite:///./vidgate.db"
+    assert config.database_url == "sqlite:///./vidgate.db"
     assert config.content_dir == Path("./data/content")
     assert default_config().master_key != config.master_key
     fixed = default_config(master_key="sk-mine-12345")

@@ -83,7 +83,12 @@ async def test_unknown_and_forbidden_models_answer_the_same_404(gw: Gateway) -> 
     only_one = await gw2.new_key("only-one", models=["local-1"])
     with pytest.raises(NotFoundError) as forbidden:
         await gw2.create(only_one, model="local-2")
-    assert forbidden.value.message == "The model 'local-2' does not exist or you do not have access to it."
+    # local-2 exists but this key may not use it: the same words as an unknown model, and only the
+    # models this key may use are listed
+    assert forbidden.value.message == (
+        "The model 'local-2' does not exist or you do not have access to it. "
+        "Models available to this key: local-1."
+    )
     assert [m["id"] for m in await gw2.service.list_models(only_one)] == ["local-1"]
     assert [m["id"] for m in await gw2.service.list_models(await gw2.master())] == ["local-1", "local-2"]
     await gw2.close()

@@ -14,6 +14,7 @@ Lifecycle = Literal["active", "deprecated", "retired"]
 FEATURES: frozenset[str] = frozenset(
     {
         "image_input",
+        "image_exact_size",
         "last_frame",
         "reference_images",
         "negative_prompt",

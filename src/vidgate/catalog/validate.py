@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from vidgate.catalog.images import looks_like, sniff
 from vidgate.catalog.spec import ModelSpec
 from vidgate.errors import BadRequestError, invalid_value
 from vidgate.types import ImageInput, VideoRequest
@@ -85,6 +86,32 @@ def _feature(spec: ModelSpec, feature: str, param: str, present: bool) -> None:
         )
 
 
+def _check_image(spec: ModelSpec, param: str, image: ImageInput | None, size: str | None) -> None:
+    """Uploaded bytes must be a PNG, JPEG or WebP image; with ``size``, exactly that size (models with
+    the ``image_exact_size`` feature: the first frame is the video's first frame, unscaled). URLs and
+    file ids are the adapter's or the provider's to read."""
+    data = None if image is None else image.data
+    if data is None:
+        return
+    info = sniff(data)
+    if info is None:
+        what = looks_like(data)
+        problem = "unsupported image type" if what.endswith("image") else "not a decodable image"
+        raise BadRequestError(
+            f"Invalid '{param}': {problem} ({what}); expected a PNG, JPEG or WebP image.",
+            param=param,
+            code="invalid_image_format",
+        )
+    if size is not None and spec.has("image_exact_size") and info.size not in (None, size):
+        raise BadRequestError(
+            f"Invalid '{param}': the image is {info.size} but the requested size is {size}; {spec.id} needs "
+            f"the image at exactly the video's size (resize it to {size}, or request size '{info.size}' if "
+            f"the model offers it: {', '.join(spec.sizes)}).",
+            param=param,
+            code="image_size_mismatch",
+        )
+
+
 def validate(
     spec: ModelSpec,
     *,
@@ -135,6 +162,10 @@ def validate(
     _feature(spec, "person_generation", "person_generation", person_generation is not None)
     _feature(spec, "seed", "seed", seed is not None)
     _feature(spec, "audio_toggle", "generate_audio", generate_audio is not None)
+    _check_image(spec, "input_reference", input_reference, resolved_size)
+    _check_image(spec, "last_frame", last_frame, resolved_size)
+    for reference in reference_images:
+        _check_image(spec, "reference_images", reference, None)
     if last_frame is not None and input_reference is None:
         raise BadRequestError("'last_frame' needs 'input_reference' (the first frame).", param="last_frame")
     if len(reference_images) > MAX_REFERENCE_IMAGES:

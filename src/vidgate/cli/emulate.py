@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
+from rich.console import Console
 
-from vidgate.emulators.common import EmulatorSettings
+from vidgate.cli.common import require_modules
+
+# The emulators are Starlette apps that render real MP4s: the `server` and `local` extras.
+EMULATOR_MODULES = ("uvicorn", "starlette", "multipart", "av", "numpy", "PIL")
 
 
 class Emulated(StrEnum):
@@ -43,9 +46,10 @@ def env_hint(provider: Emulated, url: str, key: str) -> list[str]:
     return [f"VERTEXAI_API_BASE={url}", "VERTEXAI_PROJECT=my-project", f"VERTEXAI_ACCESS_TOKEN={key}"]
 
 
-def factory(provider: Emulated) -> Callable[[EmulatorSettings], Any]:
+def factory(provider: Emulated) -> Callable[..., Any]:
+    """The emulator module's ``create_app(EmulatorSettings)``."""
     module = importlib.import_module(f"vidgate.emulators.{provider.value}")
-    create_app: Callable[[EmulatorSettings], Any] = module.create_app
+    create_app: Callable[..., Any] = module.create_app
     return create_app
 
 
@@ -72,6 +76,11 @@ def emulate(
     if processing_seconds < 0:
         typer.echo("error: --processing-seconds must be >= 0", err=True)
         raise typer.Exit(2)
+    require_modules(Console(stderr=True), "`vidgate emulate`", EMULATOR_MODULES)
+    import uvicorn
+
+    from vidgate.emulators.common import EmulatorSettings
+
     settings = EmulatorSettings(api_key=api_key, processing_seconds=processing_seconds, cache_dir=cache_dir)
     app = factory(provider)(settings)
     bound = DEFAULT_PORTS[provider] if port is None else port

@@ -13,18 +13,18 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
-from vidgate.errors import APIError
-from vidgate.sdk import Client, LifecycleWarning
+from vidgate.cli.common import (
+    CLIENT_ERRORS,
+    ApiBase,
+    ApiKey,
+    error_text,
+    failure_reason,
+    make_client,
+    say,
+    wait_with_progress,
+)
+from vidgate.sdk import LifecycleWarning
 from vidgate.sdk.files import checked_destination
 from vidgate.types import Video
 
@@ -36,10 +36,6 @@ def register(app: typer.Typer) -> None:
     app.command("generate")(generate)
 
 
-def _describe(video: Video) -> str:
-    return video.status.replace("_", " ")
-
-
 def _summary(video: Video, path: Path) -> str:
     line = f"Saved {path} ({video.seconds} s, {video.size}, {video.model})"
     if video.usage is not None and video.usage.cost is not None:
@@ -47,22 +43,21 @@ def _summary(video: Video, path: Path) -> str:
     return line
 
 
-def _say(err: Console, label: str, text: object) -> None:
-    """One line on stderr; ``text`` is shown literally (``[fault:429]``, ``vidgate[google]`` survive)."""
-    err.print(f"{label} {escape(str(text))}", highlight=False, soft_wrap=True)
-
-
-def _later(video_id: str, output: Path) -> str:
+def _later(video_id: str, output: Path, api_base: str | None) -> str:
+    via = f" --api-base {api_base}" if api_base else ""
     return (
         f"The video {video_id} may still finish (and be charged); save it later with "
-        f"vidgate.Client().videos.stream_content('{video_id}', '{output}')."
+        f"`vidgate videos download {video_id} -o {output}{via}`."
     )
 
 
 def generate(
     prompt: Annotated[str, typer.Argument(help="What the video should show.")],
     model: Annotated[
-        str, typer.Option("--model", "-m", help="provider/model; see `vidgate models`.")
+        str,
+        typer.Option(
+            "--model", "-m", help="provider/model (see `vidgate models`), or a gateway's model name."
+        ),
     ] = DEFAULT_MODEL,
     seconds: Annotated[str | None, typer.Option(help="Duration, e.g. 4 (default: the model's).")] = None,
     size: Annotated[
@@ -76,19 +71,16 @@ def generate(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the MP4.")] = Path(
         "video.mp4"
     ),
-    api_base: Annotated[str | None, typer.Option(help="Provider base URL, or a vidgate gateway URL.")] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(help="API key (Vertex AI: an access token); default: the provider's env var."),
-    ] = None,
+    api_base: ApiBase = None,
+    api_key: ApiKey = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the video.")] = 600.0,
 ) -> None:
-    """Generate a video and save it."""
+    """Generate a video and save it (directly from the provider, or through a gateway with --api-base)."""
     err = Console(stderr=True)
     try:
         checked_destination(output)
     except OSError as exc:
-        _say(err, "[red]error:[/] --output:", exc)
+        say(err, "[red]error:[/] --output:", exc)
         raise typer.Exit(2) from exc
     params: dict[str, Any] = {}
     if negative_prompt is not None:
@@ -97,42 +89,27 @@ def generate(
         params["seed"] = seed
     video: Video | None = None
     try:
-        # Vertex AI takes a Bearer token where other providers take a key: --api-key serves as either.
-        with Client(api_key=api_key, api_base=api_base, vertex_access_token=api_key) as client:
+        with make_client(err, api_base, api_key) as client:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", LifecycleWarning)
                 video = client.videos.create(
                     model, prompt, seconds=seconds, size=size, input_reference=image, **params
                 )
             for warning in caught:
-                _say(err, "[yellow]warning:[/]", warning.message)
-            _say(err, "Created", f"{video.id} ({video.model}).")
-            columns = (
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TaskProgressColumn(),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=err) as progress:
-                task = progress.add_task(_describe(video), total=100, completed=video.progress)
-
-                def show(polled: Video) -> None:
-                    progress.update(task, completed=polled.progress, description=_describe(polled))
-
-                done = client.videos.wait(video.id, timeout=timeout, on_progress=show)
+                say(err, "[yellow]warning:[/]", warning.message)
+            say(err, "Created", f"{video.id} ({video.model}).")
+            done = wait_with_progress(client, video, timeout, err)
             if done.status == "failed":
-                reason = f"{done.error.code}: {done.error.message}" if done.error else "no reason given"
-                _say(err, "[red]error:[/]", f"the video failed ({reason})")
+                say(err, "[red]error:[/]", f"the video failed ({failure_reason(done)})")
                 raise typer.Exit(1)
             path = client.videos.stream_content(done.id, output)
     except KeyboardInterrupt as exc:
-        tail = f" {_later(video.id, output)}" if video is not None else ""
-        _say(err, "[red]interrupted:[/]", f"nothing was saved to {output}.{tail}")
+        tail = f" {_later(video.id, output, api_base)}" if video is not None else ""
+        say(err, "[red]interrupted:[/]", f"nothing was saved to {output}.{tail}")
         raise typer.Exit(INTERRUPTED) from exc
-    except (APIError, OSError) as exc:
-        _say(err, "[red]error:[/]", exc)
+    except CLIENT_ERRORS as exc:
+        say(err, "[red]error:[/]", error_text(exc))
         if video is not None:
-            _say(err, "note:", _later(video.id, output))
+            say(err, "note:", _later(video.id, output, api_base))
         raise typer.Exit(1) from exc
     typer.echo(_summary(done, path))

@@ -1,7 +1,9 @@
 """The ``vidgate`` command: one typer app, one module per command group.
 
 Each module in ``COMMAND_MODULES`` exposes ``register(app)``; a new group (``serve``, ``keys``) is a new
-module added to that tuple, nothing else.
+module added to that tuple, nothing else. The modules import only the client's dependencies at import
+time (``pip install vidgate``); ``serve`` and ``emulate`` import the gateway's and the renderer's inside
+the command, and say which extra to install when they are missing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from types import ModuleType
 
 import typer
 
-from vidgate.cli import emulate, generate, keys, models, serve
+from vidgate.cli import emulate, generate, keys, models, serve, videos
 
 app = typer.Typer(
     name="vidgate",
@@ -20,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (generate, models, emulate, serve, keys)
+COMMAND_MODULES: tuple[ModuleType, ...] = (generate, videos, models, emulate, serve, keys)
 
 for _module in COMMAND_MODULES:
     _module.register(app)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import copy
 import os
+import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import uvicorn
+from rich.console import Console
 
 from vidgate import settings
+from vidgate.cli.common import fail, require_modules
 from vidgate.gateway.config import (
     ConfigError,
     GatewayConfig,
@@ -29,6 +31,18 @@ from vidgate.gateway.config import (
 CONFIG_ENV = settings.CONFIG_FILE
 MASTER_KEY_ENV = settings.MASTER_KEY
 APP_FACTORY = "vidgate.server.app:app_from_env"
+# What the gateway imports beyond the client (the `server` extra). A provider that needs more (the local
+# renderer) says so when the config loads it.
+SERVER_MODULES = (
+    "uvicorn",
+    "starlette",
+    "multipart",
+    "sqlalchemy",
+    "alembic",
+    "redis",
+    "prometheus_client",
+    "orjson",
+)
 
 
 class LogLevel(StrEnum):
@@ -53,6 +67,8 @@ def load(config_path: Path | None) -> GatewayConfig:
 
 def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging config plus vidgate's: access lines are JSON, one per request, on stderr."""
+    import uvicorn.config  # the `server` extra; imported here so the client CLI never needs it
+
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config["formatters"]["json_line"] = {"format": "%(message)s"}
     config["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
@@ -80,7 +96,7 @@ def serve(
         Path | None, typer.Option("--config", "-c", help="Config file (model_list, general_settings, ...).")
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 4000,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (each runs the API and the poller).")
     ] = 1,
@@ -89,11 +105,17 @@ def serve(
     ] = LogLevel.info,
 ) -> None:
     """Run the gateway: the OpenAI Videos API with virtual keys, budgets and durable jobs."""
+    err = Console(stderr=True)
+    require_modules(err, "`vidgate serve`", SERVER_MODULES)
     try:
         gateway_config = load(config)
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        fail(err, exc, 2)
+    busy = port_in_use(host, port)
+    if busy:
+        fail(err, f"--port {port}: cannot listen on {host}:{port} ({busy}); pick another with --port N.", 2)
+    for warning in gateway_config.startup_warnings():
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     if gateway_config.master_key_generated and gateway_config.master_key:
         typer.echo(
             f"Master key (shown once, not stored; a restart makes a new one): {gateway_config.master_key}"
@@ -101,9 +123,8 @@ def serve(
         os.environ[MASTER_KEY_ENV] = gateway_config.master_key
     where = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     names = sorted({d.model_name for d in gateway_config.deployments})
-    typer.echo(
-        f"vidgate gateway on {where}  (models: {', '.join(names) or 'none'}; database: {_db(gateway_config)})"
-    )
+    typer.echo(f"vidgate gateway on {where}  (models: {', '.join(names) or 'none'})")
+    typer.echo(f"database: {database_location(gateway_config.database_url)}")
     common: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -118,12 +139,34 @@ def serve(
         os.environ[CONFIG_ENV] = str(config.resolve())
     else:
         os.environ.pop(CONFIG_ENV, None)
+    import uvicorn
+
     uvicorn.run(APP_FACTORY, factory=True, workers=workers if workers > 1 else None, **common)
 
 
-def _db(config: GatewayConfig) -> str:
-    url = config.database_url
+def port_in_use(host: str, port: int) -> str | None:
+    """Why ``host:port`` cannot be listened on (None when it can), checked before anything is printed.
+
+    SO_REUSEADDR as uvicorn sets it, so a port left in TIME_WAIT by a previous run counts as free."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def database_location(url: str) -> str:
+    """Where the data lives: a SQLite file's absolute path, else the URL without its password."""
     scheme, _, rest = url.partition("://")
+    if scheme.startswith("sqlite"):
+        path = rest[1:] if rest.startswith("/") else rest  # sqlite:///rel.db, sqlite:////abs.db
+        path = path.split("?", 1)[0]
+        if path in ("", ":memory:"):
+            return "SQLite in memory (nothing is kept after exit)"
+        return f"SQLite file {Path(path).expanduser().resolve()}"
     if "@" in rest:  # never print a password
         rest = rest.split("@", 1)[1]
     return f"{scheme}://{rest}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from vidgate.errors import AuthenticationError, NotFoundError, PermissionDeniedError
@@ -32,12 +32,14 @@ class Principal:
         """A key's ``models`` lists the public model names it may use; empty means all."""
         return self.key is None or not self.key.models or model_name in self.key.models
 
-    def require_model(self, model_name: str, known: bool) -> None:
+    def require_model(self, model_name: str, known: bool, served: Iterable[str] = ()) -> None:
         """Unknown model and model not allowed for this key answer the same 404 (OpenAI's wording), so a
-        key cannot probe which models exist."""
+        key cannot probe which models exist; the message lists the ``served`` models this key may use."""
         if not known or not self.may_use(model_name):
+            usable = sorted(name for name in set(served) if self.may_use(name))
+            listed = f" Models available to this key: {', '.join(usable)}." if usable else ""
             raise NotFoundError(
-                f"The model '{model_name}' does not exist or you do not have access to it.",
+                f"The model '{model_name}' does not exist or you do not have access to it.{listed}",
                 param="model",
                 code="model_not_found",
             )

@@ -11,8 +11,16 @@ Rules worth knowing:
 - Credentials missing from an entry are taken once, at start-up, from the provider's usual
   environment variables (``OPENAI_API_KEY``, ...) and pinned to the deployment; follow-ups never
   look anywhere else.
-- Unknown keys are errors (a typo must not be silently ignored). Every error names its path, e.g.
-  ``model_list[1].litellm_params.model: unknown provider 'foo'``.
+- LiteLLM configs load unchanged (``gateway/litellm_keys.py``): LiteLLM keys vidgate does not implement
+  are dropped with one start-up warning naming each; ``litellm_settings.num_retries`` / ``fallbacks`` /
+  ``allowed_fails`` / ``cooldown_time`` and ``router_settings.redis_url`` take effect. Keys nobody knows
+  are errors with the closest known key (a typo must not be silently ignored). Every error names its
+  path, e.g. ``model_list[1].litellm_params.model: unknown provider 'foo'``.
+- ``videos_settings`` (LiteLLM's credentials per provider for the /videos endpoints) serves every
+  catalogue model of that provider under its bare and ``provider/model`` names, unless ``model_list``
+  already names it.
+- A master key shorter than 16 characters (the examples' ``sk-1234``) is accepted, from the config or
+  from ``VIDGATE_MASTER_KEY`` alike, with a loud start-up warning.
 - A deployment's id is ``model_info.id`` or a hash of what identifies the upstream (public name,
   provider, model, base URL, version, project, location, key hash), so it survives restarts and
   reordering; jobs are pinned to it.
@@ -23,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -36,13 +45,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from vidgate import settings
 from vidgate.catalog import ModelSpec, find_model, models_for_provider
 from vidgate.errors import APIError
+from vidgate.gateway import litellm_keys
+from vidgate.gateway.litellm_keys import LITELLM_TO_ROUTER, Section, UnknownKeyError, sort_keys
 from vidgate.gateway.routing import ROUTING_STRATEGIES, Deployment, Router
 from vidgate.providers.base import Credentials
 from vidgate.providers.registry import ALIASES, get_provider, provider_names
 
 ENV_PREFIX = "os.environ/"
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./vidgate.db"
+DEFAULT_DATABASE_URL = "sqlite:///./vidgate.db"  # SQLite through pysqlite; sqlite+aiosqlite:// works too
 DEFAULT_CONTENT_DIR = "./data/content"
+WEAK_MASTER_KEY_CHARS = 16
 
 
 class ConfigError(Exception):
@@ -116,8 +128,8 @@ class GeneralSettings(_Strict):
     @field_validator("master_key")
     @classmethod
     def _key_shape(cls, value: str | None) -> str | None:
-        if value is not None and len(value) < 8:
-            raise ValueError("must be at least 8 characters")
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty (leave it out to get a generated key)")
         return value
 
     @field_validator("database_url")
@@ -126,7 +138,7 @@ class GeneralSettings(_Strict):
         scheme = value.split("://", 1)[0]
         if not scheme.startswith(("sqlite", "postgresql", "postgres")):
             raise ValueError(
-                f"unsupported database '{scheme}': use sqlite+aiosqlite:// or postgresql+asyncpg://"
+                f"unsupported database '{scheme}': use sqlite:///path.db or postgresql://user@host/db"
             )
         return value
 
@@ -167,6 +179,20 @@ class GatewayConfig(BaseModel):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     master_key_generated: bool = False  # True when vidgate made one up (print it once)
+    ignored_settings: tuple[str, ...] = ()  # LiteLLM keys present in the file that vidgate does not apply
+
+    def startup_warnings(self) -> list[str]:
+        """What ``vidgate serve`` prints once before serving: ignored LiteLLM keys, a guessable master key."""
+        out: list[str] = []
+        if self.ignored_settings:
+            out.append(
+                "these LiteLLM settings are not implemented by vidgate and have no effect: "
+                + ", ".join(self.ignored_settings)
+            )
+        weak = weak_master_key(self.master_key)
+        if weak:
+            out.append(weak)
+        return out
 
     def fallbacks(self) -> dict[str, list[str]]:
         merged: dict[str, list[str]] = {}
@@ -215,13 +241,21 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
     env_map = os.environ if environ is None else environ
     if not isinstance(data, dict):
         raise ConfigError("the config must be a mapping with model_list, general_settings, ...")
-    resolved = _resolve_env(data, "", env_map)
     try:
-        parsed = ConfigFile.model_validate(resolved)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(f"{_path(first['loc'])}: {_message(first)}") from exc
-    deployments = _deployments(parsed, env_map)
+        known, ignored = sort_keys(data, _SCHEMA)
+    except UnknownKeyError as exc:
+        raise ConfigError(str(exc)) from exc
+    resolved = _translate_litellm(_resolve_env(known, "", env_map))
+    resolved, origins = _expand_videos_settings(resolved)
+    try:
+        try:
+            parsed = ConfigFile.model_validate(resolved)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConfigError(f"{_path(first['loc'])}: {_message(first)}") from exc
+        deployments = _deployments(parsed, env_map)
+    except ConfigError as exc:
+        raise ConfigError(_origin(str(exc), origins)) from exc
     _check_fallbacks(parsed, {d.model_name for d in deployments})
     gs = parsed.general_settings
     return GatewayConfig(
@@ -234,6 +268,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
         request_logging=parsed.litellm_settings.request_logging,
         webhook_url=gs.webhook_url,
         webhook_secret=gs.webhook_secret,
+        ignored_settings=tuple(ignored),
     )
 
 
@@ -255,6 +290,113 @@ def default_config(*, master_key: str | None = None) -> GatewayConfig:
 
 def generate_master_key() -> str:
     return "sk-" + secrets.token_urlsafe(32)
+
+
+def weak_master_key(key: str | None) -> str | None:
+    """The warning for a guessable master key (one rule for the config file and VIDGATE_MASTER_KEY)."""
+    if key is None or len(key) >= WEAK_MASTER_KEY_CHARS:
+        return None
+    return (
+        f"WARNING: the master key is only {len(key)} characters long; anyone who guesses it is an admin "
+        f"of this gateway. Use {WEAK_MASTER_KEY_CHARS}+ random characters (or leave it out to get one)."
+    )
+
+
+# ---- LiteLLM compatibility -----------------------------------------------------------------------
+
+_DEPLOYMENT_KEYS = frozenset(DeploymentParams.model_fields)
+_DEPLOYMENT = Section(_DEPLOYMENT_KEYS, litellm_keys.LITELLM_PARAMS)
+_SCHEMA = Section(
+    implemented=frozenset(ConfigFile.model_fields) | {"videos_settings"},
+    litellm_only=litellm_keys.LITELLM_TOP_LEVEL,
+    children={
+        "general_settings": Section(frozenset(GeneralSettings.model_fields), litellm_keys.GENERAL_SETTINGS),
+        "router_settings": Section(
+            frozenset(RouterSettings.model_fields) | {"redis_url"}, litellm_keys.ROUTER_SETTINGS
+        ),
+        "litellm_settings": Section(
+            frozenset(LoggingSettings.model_fields) | set(LITELLM_TO_ROUTER), litellm_keys.LITELLM_SETTINGS
+        ),
+    },
+    list_children={
+        "model_list": Section(
+            frozenset(ModelEntry.model_fields),
+            children={"litellm_params": _DEPLOYMENT, "params": _DEPLOYMENT},
+        ),
+        "videos_settings": Section(
+            (_DEPLOYMENT_KEYS - {"model", "base_model"}) | {"custom_llm_provider"},
+            litellm_keys.LITELLM_PARAMS,
+        ),
+    },
+)
+
+
+def _translate_litellm(data: dict[str, Any]) -> dict[str, Any]:
+    """LiteLLM's spellings of settings vidgate implements, moved to vidgate's (vidgate's own win)."""
+    out = dict(data)
+    litellm = dict(out.get("litellm_settings") or {})
+    router = dict(out.get("router_settings") or {})
+    general = dict(out.get("general_settings") or {})
+    for key in LITELLM_TO_ROUTER:
+        if key in litellm:
+            value = litellm.pop(key)
+            router.setdefault(key, value)
+    if "redis_url" in router:
+        general.setdefault("redis_url", router.pop("redis_url"))
+    for name, section in (
+        ("litellm_settings", litellm),
+        ("router_settings", router),
+        ("general_settings", general),
+    ):
+        if section or name in out:
+            out[name] = section
+    return out
+
+
+def _expand_videos_settings(data: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int]]:
+    """``videos_settings`` entries as model_list entries: every catalogue model of the provider, by
+    bare and ``provider/model`` name, unless model_list names it. Returns the new data and, per added
+    model_list index, the videos_settings index it came from (for error paths)."""
+    entries = data.get("videos_settings")
+    out = {k: v for k, v in data.items() if k != "videos_settings"}
+    if entries is None:
+        return out, {}
+    if not isinstance(entries, list):
+        raise ConfigError("videos_settings: expected a list of {custom_llm_provider, api_key, ...}")
+    model_list = list(out.get("model_list") or [])
+    taken = {e.get("model_name") for e in model_list if isinstance(e, dict)}
+    origins: dict[int, int] = {}
+    for index, entry in enumerate(entries):
+        where = f"videos_settings[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping with custom_llm_provider, api_key, ...")
+        provider = entry.get("custom_llm_provider")
+        if not isinstance(provider, str) or not provider:
+            raise ConfigError(f"{where}.custom_llm_provider: required setting is missing")
+        canonical = ALIASES.get(provider, provider)
+        if canonical not in provider_names():
+            raise ConfigError(
+                f"{where}.custom_llm_provider: unknown provider '{provider}' "
+                f"(known: {', '.join(provider_names())})"
+            )
+        params = {k: v for k, v in entry.items() if k != "custom_llm_provider"}
+        for spec in models_for_provider(canonical):
+            for name in (spec.model, spec.id):
+                if name in taken:
+                    continue
+                taken.add(name)
+                origins[len(model_list)] = index
+                model_list.append({"model_name": name, "litellm_params": {**params, "model": spec.id}})
+    out["model_list"] = model_list
+    return out, origins
+
+
+def _origin(message: str, origins: Mapping[int, int]) -> str:
+    """An error about a model_list entry made from videos_settings, named by its videos_settings path."""
+    match = re.match(r"model_list\[(\d+)\](\.litellm_params)?", message)
+    if match is None or int(match.group(1)) not in origins:
+        return message
+    return f"videos_settings[{origins[int(match.group(1))]}]" + message[match.end() :]
 
 
 # ---- helpers -------------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ class GatewayService:
     # ---- create ------------------------------------------------------------------------------
 
     async def create_video(self, p: Principal, req: CreateVideo) -> Video:
-        p.require_model(req.model, self.router.has_model(req.model))
+        p.require_model(req.model, self.router.has_model(req.model), self.router.model_names())
         plan = self.router.plan(req.model)
         own = [self._price(dep, req) for dep in plan if dep.model_name == req.model]
         if not any(isinstance(x, Priced) for x in own):  # no deployment accepts it: 400, no provider call

@@ -8,6 +8,7 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from vidgate.errors import BadRequestError
+from vidgate.extras import explain
 from vidgate.providers.base import Provider
 
 BUILTIN: dict[str, str] = {
@@ -22,7 +23,11 @@ ALIASES: dict[str, str] = {"vertex": "vertex_ai", "google": "gemini", "azure_ope
 
 def _load(target: str) -> Provider:
     module_name, _, attr = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), attr)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # e.g. the local renderer without vidgate[local]
+        raise explain(exc, f"The provider {module_name.rpartition('.')[2]!r}") from exc
+    cls = getattr(module, attr)
     return cls()  # type: ignore[no-any-return]
 
 

@@ -56,9 +56,12 @@ class AsyncClient:
         *,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        gateway: bool = False,
         **options: str | None,
     ) -> None:
-        self.config = make_config(api_key, api_base, api_version, organization, extra_headers, options)
+        self.config = make_config(
+            api_key, api_base, api_version, organization, extra_headers, options, gateway=gateway
+        )
         retry = RetryPolicy(max_retries=2 if max_retries is None else max_retries)
         self._runner = AsyncRunner(http_client, retry=retry, timeout=http_timeout(timeout), sleep=sleep)
         self._sleep = sleep

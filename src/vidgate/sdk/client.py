@@ -47,6 +47,8 @@ def make_config(
     organization: str | None,
     extra_headers: Mapping[str, str] | None,
     options: Mapping[str, Any],
+    *,
+    gateway: bool = False,
 ) -> ClientConfig:
     allowed = {
         "custom_llm_provider",
@@ -64,6 +66,7 @@ def make_config(
         api_version=api_version,
         organization=organization,
         extra_headers=dict(extra_headers or {}),
+        gateway=gateway,
         **{k: v for k, v in options.items() if v is not None},
     )
 
@@ -79,8 +82,9 @@ class Client:
     """Blocking client. Credentials: arguments, then ``vidgate.api_key``/``api_base``, then env vars.
 
     ``timeout`` is the per-request HTTP timeout in seconds. ``http_client`` lets a caller supply (and
-    own) the ``httpx.Client``, whose own timeout then applies. ``sleep`` is the pause used between
-    retries and polls (injectable for tests and custom schedulers).
+    own) the ``httpx.Client``, whose own timeout then applies. ``gateway=True`` says ``api_base`` is a
+    vidgate (or LiteLLM) gateway: every model name and video id is the gateway's, whatever it looks like.
+    ``sleep`` is the pause used between retries and polls (injectable for tests and custom schedulers).
     """
 
     def __init__(
@@ -95,9 +99,12 @@ class Client:
         *,
         http_client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        gateway: bool = False,
         **options: str | None,
     ) -> None:
-        self.config = make_config(api_key, api_base, api_version, organization, extra_headers, options)
+        self.config = make_config(
+            api_key, api_base, api_version, organization, extra_headers, options, gateway=gateway
+        )
         retry = RetryPolicy(max_retries=2 if max_retries is None else max_retries)
         self._runner = SyncRunner(http_client, retry=retry, timeout=http_timeout(timeout), sleep=sleep)
         self._sleep = sleep

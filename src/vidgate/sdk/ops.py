@@ -28,10 +28,10 @@ from vidgate.sdk.resolve import (
     ClientConfig,
     Route,
     Target,
-    configured_api_base,
     credentials,
     resolve_model,
     resolve_video,
+    uses_gateway,
 )
 from vidgate.types import CONTENT_VARIANTS, Video, VideoDeleted, VideoList, VideoRequest, VideoUsage
 
@@ -312,7 +312,7 @@ def plan_list(
     if model is not None:
         route = resolve_model(model, config)
     else:
-        route = Route("openai", "", None, proxy=bool(configured_api_base(config)))
+        route = Route("openai", "", None, proxy=uses_gateway(config))
     target = target_for(route, config)
     require(target, Capability.LIST)
     cursor = after

@@ -56,6 +56,7 @@ class ClientConfig:
     vertex_project: str | None = None
     vertex_location: str | None = None
     vertex_access_token: str | None = None
+    gateway: bool = False  # api_base is a gateway: every name and id is the gateway's (the CLI's --api-base)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,11 @@ def module_setting(name: str) -> str | None:
 
 def configured_api_base(config: ClientConfig) -> str | None:
     return config.api_base or module_setting("api_base")
+
+
+def uses_gateway(config: ClientConfig) -> bool:
+    """Whether a call naming no model goes to a gateway (``gateway=True``, or an api_base is set)."""
+    return config.gateway or bool(configured_api_base(config))
 
 
 def _provider_name(name: str) -> str:
@@ -138,6 +144,8 @@ def resolve_model(model: object, config: ClientConfig) -> Route:
     """Which provider serves ``model``, and its catalogue row (None in proxy mode)."""
     if not isinstance(model, str) or not model.strip():
         raise BadRequestError(f"Missing required parameter: 'model'. {_NAMING_HELP}", param="model")
+    if config.gateway:
+        return Route("openai", model, None, proxy=True)
     prefix, name = split_model(model)
     if prefix is None and config.custom_llm_provider:
         prefix = config.custom_llm_provider
@@ -166,6 +174,8 @@ def resolve_video(video_id: object, model: str | None, config: ClientConfig) -> 
     """The route and reference for a video id: from the id itself, else from ``model``, else proxy mode."""
     if not isinstance(video_id, str) or not video_id:
         raise BadRequestError("Missing required parameter: 'video_id'.", param="video_id")
+    if config.gateway:
+        return Route("openai", "", None, proxy=True), VideoRef("openai", "-", video_id)
     ref = decode(video_id)
     if ref is not None:
         provider = _provider_name(ref.provider)
