@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
+import pytest
+import uvicorn
 from tests.support.cli import VIDGATE, free_port
 from typer.testing import CliRunner
 
 from vidgate.cli.main import app
-from vidgate.cli.serve import log_config
+from vidgate.cli.serve import database_location, log_config
 
 runner = CliRunner()
 
@@ -73,3 +76,48 @@ def test_access_lines_go_to_their_own_logger_as_bare_json() -> None:
     config = log_config("info")
     assert config["loggers"]["vidgate.access"]["handlers"] == ["vidgate_access"]
     assert config["formatters"]["json_line"] == {"format": "%(message)s"}
+
+
+def test_a_busy_port_stops_start_up_before_the_banner_and_the_master_key() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--host", "127.0.0.1", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"--port {port}: cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "pick another with --port N" in result.stderr
+    assert "Master key" not in result.output
+    assert "sk-" not in result.output
+
+
+def test_start_up_prints_the_database_path_and_the_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **_: started.append(target))
+    monkeypatch.setenv("VIDGATE_CONFIG", "")  # serve sets it for its workers; restored after the test
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: m\n"
+        "    litellm_params: {model: local/local-1, timeout: 30}\n"
+        "litellm_settings: {drop_params: true}\n"
+        f"general_settings: {{master_key: sk-1234, database_url: 'sqlite:///{tmp_path}/data/v.db'}}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["serve", "--config", str(config), "--port", str(free_port())])
+    assert result.exit_code == 0, result.output
+    assert started == ["vidgate.server.app:app_from_env"]
+    assert f"database: SQLite file {tmp_path / 'data' / 'v.db'}" in result.stdout
+    assert (
+        "warning: these LiteLLM settings are not implemented by vidgate and have no effect: "
+        "model_list[0].litellm_params.timeout, litellm_settings.drop_params"
+    ) in result.stderr
+    assert "WARNING: the master key is only 7 characters long" in result.stderr
+
+
+def test_database_location() -> None:
+    assert database_location("sqlite:////var/lib/v.db") == "SQLite file /var/lib/v.db"
+    assert database_location("sqlite://") == "SQLite in memory (nothing is kept after exit)"
+    assert database_location("postgresql://u:secret@db:5432/v") == "postgresql://db:5432/v"

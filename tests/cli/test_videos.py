@@ -1,4 +1,4 @@
-"""The CLI as a client of a running gateway: ``generate`` and ``vidgate videos ...`` through ``--api-base``."""
+"""The CLI as a client of a running gateway: `generate` and `vidgate videos ...` through `--api-base`."""
 
 from __future__ import annotations
 

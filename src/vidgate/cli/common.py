@@ -151,5 +151,9 @@ CLIENT_ERRORS = (APIError, OSError, MissingExtraError)
 def require_modules(err: Console, what: str, modules: tuple[str, ...]) -> None:
     """Exit 2 naming the extra to install when one of ``modules`` (top-level names) is missing."""
     for module in modules:
-        if importlib.util.find_spec(module) is None:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ImportError:  # a finder that refuses the name
+            found = False
+        if not found:
             fail(err, MissingExtraError(what, EXTRA_OF_MODULE.get(module, "all"), module), 2)
