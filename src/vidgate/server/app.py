@@ -29,7 +29,7 @@ from vidgate.server.cache import FinishedVideos
 from vidgate.server.errors import EXCEPTION_HANDLERS
 from vidgate.server.logs import RequestLogMiddleware, install_query_redaction
 from vidgate.server.metrics import Metrics
-from vidgate.server.routes import admin, gemini, health, legacy, metrics, models, vertex, videos
+from vidgate.server.routes import admin, gemini, health, legacy, metrics, models, root, vertex, videos
 from vidgate.server.state import ServerState
 from vidgate.store.factory import open_stores
 from vidgate.transport import AsyncRunner
@@ -108,7 +108,7 @@ def create_app(
     table: list[Route] = []
     for prefix in ("/v1", ""):
         table += [_prefixed(r, prefix) for r in (*videos.routes(), *models.routes(), *legacy.routes())]
-    table += [*admin.routes(), *health.routes(), *metrics.routes()]
+    table += [*root.routes(), *admin.routes(), *health.routes(), *metrics.routes()]
     table += [*gemini.routes(), *vertex.routes()]  # Google-native pass-through (Google's error envelope)
     middleware = [
         Middleware(
