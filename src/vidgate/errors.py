@@ -6,6 +6,7 @@ OpenAI (or Google) error body. Catching ``APIError`` catches everything vidgate 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 
@@ -50,6 +51,15 @@ class APIError(Exception):
 class BadRequestError(APIError):
     status_code = 400
     default_type = "invalid_request_error"
+
+
+def missing_parameters(names: Sequence[str]) -> BadRequestError:
+    """Every missing required parameter of a request in one 400 (``param`` names the first)."""
+    listed = ", ".join(f"'{name}'" for name in names)
+    plural = "s" if len(names) > 1 else ""
+    return BadRequestError(
+        f"Missing required parameter{plural}: {listed}.", param=names[0], code="missing_required_parameter"
+    )
 
 
 class UnsupportedOperationError(BadRequestError):

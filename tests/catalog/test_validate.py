@@ -371,3 +371,29 @@ def test_extra_body_is_copied() -> None:
     req = validate(spec(SORA), prompt="p", extra_body=extra)
     extra["k"] = "changed"
     assert req.extra_body == {"k": "v"}
+
+
+def test_sora_needs_the_first_frame_at_exactly_the_requested_size() -> None:
+    small = ImageInput(data=image_bytes(640, 360, "jpeg"))
+    err = reject(spec(SORA), size="1280x720", input_reference=small)
+    assert (err.param, err.code) == ("input_reference", "image_size_mismatch")
+    assert err.message == (
+        "Invalid 'input_reference': the image is 640x360 but the requested size is 1280x720; openai/sora-2 "
+        "needs the image at exactly the video's size (resize it to 1280x720, or request size '640x360' if "
+        "the model offers it: 720x1280, 1280x720)."
+    )
+    assert validate(spec(SORA), prompt="p", size="1280x720", input_reference=IMAGE).input_reference == IMAGE
+    # Veo scales the first frame itself: any size is sent
+    assert validate(spec(VEO31), prompt="p", size="1280x720", input_reference=small).input_reference == small
+
+
+@pytest.mark.parametrize("param", ["input_reference", "last_frame", "reference_images"])
+def test_uploads_that_are_not_images_say_so(param: str) -> None:
+    text = ImageInput(data=b"just some notes\n", mime_type="image/png")
+    value: Any = [text] if param == "reference_images" else text
+    extra: dict[str, Any] = {"input_reference": IMAGE} if param == "last_frame" else {}
+    err = reject(spec("vertex_ai/veo-3.1-generate-001"), seconds="8", **{param: value, **extra})
+    assert (err.param, err.code) == (param, "invalid_image_format")
+    assert err.message == (
+        f"Invalid '{param}': not a decodable image (it looks like text); expected a PNG, JPEG or WebP image."
+    )

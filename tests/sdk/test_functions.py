@@ -101,3 +101,16 @@ def test_public_surface() -> None:
     assert vidgate.api_base is None
     for name in vidgate.__all__:
         assert hasattr(vidgate, name), name
+
+
+def test_every_missing_parameter_is_reported_at_once() -> None:
+    with pytest.raises(BadRequestError) as create:
+        vidgate.video_generation()
+    assert create.value.message == "Missing required parameters: 'model', 'prompt'."
+    assert (create.value.param, create.value.code) == ("model", "missing_required_parameter")
+    with pytest.raises(BadRequestError) as remix:
+        vidgate.video_remix()
+    assert remix.value.message == "Missing required parameters: 'video_id', 'prompt'."
+    with pytest.raises(BadRequestError) as one:
+        vidgate.video_remix(video_id="video_x")
+    assert one.value.message == "Missing required parameter: 'prompt'."

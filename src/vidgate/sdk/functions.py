@@ -21,9 +21,10 @@ from typing import Any, TypedDict, Unpack
 
 import httpx
 
-from vidgate.errors import BadRequestError
+from vidgate.errors import BadRequestError, missing_parameters
 from vidgate.sdk.aclient import AsyncClient
 from vidgate.sdk.client import Client
+from vidgate.sdk.ops import given
 from vidgate.types import Video, VideoBytes, VideoDeleted, VideoList
 
 
@@ -61,6 +62,9 @@ def _need(value: object, param: str) -> str:
 
 
 def _check_remix(video_id: object, prompt: object, extras: Mapping[str, object]) -> tuple[str, str]:
+    missing = [name for name, value in (("video_id", video_id), ("prompt", prompt)) if not given(value)]
+    if missing:
+        raise missing_parameters(missing)
     vid = _need(video_id, "video_id")
     for param, value in extras.items():
         if value is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from vidgate.catalog import ModelSpec, estimate_cost, validate
-from vidgate.errors import BadRequestError, Timeout, UnsupportedOperationError
+from vidgate.errors import BadRequestError, Timeout, UnsupportedOperationError, missing_parameters
 from vidgate.providers.base import Capability, Download, Flow, ProviderJob, ProviderPage
 from vidgate.providers.openai import OpenAIProvider
 from vidgate.providers.registry import get_provider
@@ -161,6 +161,11 @@ def to_video(
 # ---- create -----------------------------------------------------------------------------------
 
 
+def given(value: object) -> bool:
+    """Not missing: None and blank strings are missing (a wrong type is reported as such later)."""
+    return not (value is None or (isinstance(value, str) and not value.strip()))
+
+
 def _check_provider_params(provider_params: Mapping[str, Any]) -> None:
     for name in provider_params:
         if name not in PROVIDER_PARAMS:
@@ -187,6 +192,9 @@ def plan_create(
 ) -> Plan[Video]:
     params = dict(provider_params or {})
     _check_provider_params(params)
+    missing = [name for name, value in (("model", model), ("prompt", prompt)) if not given(value)]
+    if len(missing) > 1:  # one missing parameter gets its own, more specific message below
+        raise missing_parameters(missing)
     route = resolve_model(model, config)
     image = optional_image(input_reference, "input_reference")
     last_frame = optional_image(params.pop("last_frame", None), "last_frame")
@@ -284,6 +292,9 @@ def plan_download(
 def plan_remix(
     config: ClientConfig, video_id: object, prompt: object, model: str | None = None
 ) -> Plan[Video]:
+    missing = [name for name, value in (("video_id", video_id), ("prompt", prompt)) if not given(value)]
+    if len(missing) > 1:
+        raise missing_parameters(missing)
     route, ref = resolve_video(video_id, model, config)
     if not isinstance(prompt, str) or not prompt.strip():
         raise BadRequestError(

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from vidgate.catalog.validate import empty_value
-from vidgate.errors import BadRequestError
+from vidgate.errors import BadRequestError, missing_parameters
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import CreateVideo
 from vidgate.server import forms
@@ -52,10 +52,10 @@ async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
             raise empty_value(name)
     if model is None:
         model = server_state(request).service.default_model()
-        if model is None:
-            raise BadRequestError(
-                "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
-            )
+        if model is None:  # report a missing prompt in the same answer
+            prompt = body.get("prompt")
+            blank = prompt is None or (isinstance(prompt, str) and not prompt.strip())
+            raise missing_parameters(["model", "prompt"] if blank else ["model"])
     request_log(request).model = model
     reference = body.get("input_reference")
     return CreateVideo(
