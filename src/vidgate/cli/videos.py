@@ -7,6 +7,7 @@ Results are JSON on stdout (one object per command; ``list --table`` for people)
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from vidgate.cli.common import (
     CLIENT_ERRORS,
@@ -90,16 +91,20 @@ def list_videos(
     if not table:
         _print(page)
         return
-    grid = Table("id", "status", "progress", "model", "seconds", "size", "created_at")
+    widest = max((len(v.id) for v in page.data), default=2)
+    grid = Table(  # ids are what the other commands take: never shortened
+        Column("id", no_wrap=True, min_width=widest),
+        "status",
+        "progress",
+        "model",
+        "seconds",
+        "size",
+        "created (UTC)",
+    )
     for video in page.data:
+        created = dt.datetime.fromtimestamp(video.created_at, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         grid.add_row(
-            video.id,
-            video.status,
-            f"{video.progress}%",
-            video.model,
-            video.seconds,
-            video.size,
-            str(video.created_at),
+            video.id, video.status, f"{video.progress}%", video.model, video.seconds, video.size, created
         )
     Console().print(grid)
     if page.has_more:
