@@ -99,7 +99,7 @@ def test_list_get_wait_download_remix_delete(gateway: str, key: str, tmp_path: P
     assert [v["id"] for v in listed["data"]] == [second, first]
     oldest = json.loads(cli("videos", "list", "--order", "asc", "--limit", "1", *via).stdout)
     assert ([v["id"] for v in oldest["data"]], oldest["has_more"]) == ([first], True)
-    table = cli("videos", "list", "--table", *via, env={"COLUMNS": "80"}).stdout
+    table = cli("videos", "list", "--table", *via, env={"COLUMNS": "120"}).stdout
     assert first in table
     assert "completed" in table
 
