@@ -371,6 +371,10 @@ def test_remix_keeps_the_first_frame(local: LocalProvider, clock: Clock) -> None
         ),
         (ImageInput(file_id="file-abc"), "needs input_reference as image bytes or a data: URL"),
         (ImageInput(data=b"not an image"), "not a decodable image"),
+        (
+            ImageInput(data=b"\x89PNG\r\n\x1a\n" + b"\0" * 40),
+            r"not a decodable image \(the PNG, JPEG or WebP",
+        ),
         (ImageInput(url="data:image/png;base64,@@@"), "bad base64"),
     ],
 )
@@ -378,6 +382,7 @@ def test_unusable_input_reference_is_rejected(local: LocalProvider, image: Image
     with pytest.raises(BadRequestError, match=match) as info:
         create(local, input_reference=image)
     assert info.value.param == "input_reference"
+    assert "BytesIO" not in info.value.message
 
 
 def test_api_base_directory_overrides_the_root(tmp_path: Path, clock: Clock) -> None:

@@ -342,8 +342,8 @@ def _image_bytes(image: ImageInput | None) -> bytes | None:
             img.verify()
             kind = img.format
     except Exception as exc:  # Pillow raises many types for bad input
-        raise BadRequestError(
-            f"input_reference is not a decodable image ({exc}).",
+        raise BadRequestError(  # Pillow's own message names a BytesIO object: not for the caller
+            "input_reference is not a decodable image (the PNG, JPEG or WebP data is damaged or truncated).",
             param="input_reference",
             code="invalid_image",
         ) from exc
