@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +12,7 @@ from tests.server.conftest import MASTER, gateway_config
 from tests.support.env import clear_provider_env
 from tests.support.live import live_server
 from tests.support.media import probe
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from vidgate.cli.main import app
 from vidgate.server.app import create_app
@@ -44,7 +43,7 @@ def key(gateway: str) -> str:
     return secret
 
 
-def cli(*args: str, env: dict[str, str] | None = None) -> Any:
+def cli(*args: str, env: dict[str, str] | None = None) -> Result:
     result = runner.invoke(app, list(args), env=env)
     assert result.exit_code == 0, result.output
     return result
