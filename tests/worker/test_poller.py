@@ -11,7 +11,7 @@ from tests.gateway.harness import Gateway
 
 from vidgate.errors import InternalServerError, NotFoundError, RateLimitError, ServiceUnavailableError
 from vidgate.gateway.records import JobRecord
-from vidgate.gateway.starter import MAX_CREATE_SECONDS
+from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
 from vidgate.types import CONTENT_VARIANTS
 from vidgate.worker.poller import Poller
 
@@ -226,12 +226,12 @@ async def test_reservation_and_slot_of_a_create_that_died_midway_are_given_back(
     assert await poller.reap_once() == 0  # the create may still be running
     with pytest.raises(RateLimitError):
         await gw.create(alice)
-    gw.clock.advance(MAX_CREATE_SECONDS + 1)
+    gw.clock.advance(STRANDED_AFTER_SECONDS + 1)
     assert await poller.reap_once() == 1
     key = await gw.key(alice)
     assert (key.reserved_micros, key.active_jobs) == (0, 0)
     created = await gw.create(alice)
-    gw.clock.advance(MAX_CREATE_SECONDS + 1)
+    gw.clock.advance(STRANDED_AFTER_SECONDS + 1)
     assert await poller.reap_once() == 0  # a stored job's reservation is the poller's, not stranded
     key = await gw.key(alice)
     assert (key.reserved_micros, key.active_jobs) == (100_000, 1)

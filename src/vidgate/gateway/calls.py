@@ -12,7 +12,15 @@ from typing import TypeVar
 
 from vidgate.errors import APIError, AuthenticationError, PermissionDeniedError
 from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED, Deployment
-from vidgate.providers.base import Capability, Credentials, Download, Flow, Provider, ProviderJob
+from vidgate.providers.base import (
+    Capability,
+    Credentials,
+    Download,
+    Flow,
+    Provider,
+    ProviderJob,
+    ProviderPage,
+)
 from vidgate.providers.registry import get_provider
 from vidgate.transport import AsyncByteStream, AsyncRunner
 from vidgate.transport.google_auth import awith_vertex_token
@@ -65,6 +73,14 @@ class ProviderCalls:
     async def delete(self, dep: Deployment, native_id: str) -> bool:
         creds = await self.credentials(dep)
         return await self._run(dep, self.provider(dep).delete(native_id, creds))
+
+    async def list_page(self, dep: Deployment, *, after: str | None, limit: int) -> ProviderPage | None:
+        """One page of the deployment's jobs, newest first; None when the provider cannot list."""
+        provider = self.provider(dep)
+        if Capability.LIST not in provider.capabilities:
+            return None
+        creds = await self.credentials(dep)
+        return await self._run(dep, provider.list(creds, after=after, limit=limit, order="desc"))
 
     def download_flow(
         self, dep: Deployment, native_id: str, variant: str, creds: Credentials

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 
 from vidgate.errors import APIError, InternalServerError, ServiceUnavailableError
-from vidgate.gateway import jobs
+from vidgate.gateway import jobs, submitting
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import JobRecord, SpendEntry
@@ -56,6 +56,8 @@ class JobKeeper:
         self.clock = clock
         self.webhooks = False  # mark terminal transitions as owing a webhook event
         self.on_upstream_error: Callable[[str, int], None] | None = None
+        # Called with the provider of each write-ahead create failed as ``upstream_outcome_unknown``.
+        self.on_outcome_unknown: Callable[[str], None] | None = None
 
     def report_upstream(self, provider: str, error: APIError) -> None:
         """Tell ``on_upstream_error`` about a provider error no client will see (the server counts
@@ -102,7 +104,9 @@ class JobKeeper:
         """One poll of a job leased by ``owner``; returns the job as stored afterwards and the transition."""
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
-        if was_terminal:
+        if job.submitting and not was_terminal:
+            transition = await self.resolve(job, now)
+        elif was_terminal:
             transition = jobs.settled_state(job, now)
         else:
             dep = self.router.get(job.deployment_id)
@@ -132,6 +136,48 @@ class JobKeeper:
         await self.stores.jobs.release_lease(job.id, owner)
         current = await self.stores.jobs.get(job.id)
         return (current or job), transition
+
+    async def resolve(self, job: JobRecord, now: float) -> jobs.Transition:
+        """A job stored write-ahead whose creator is gone (its lease lapsed): recorded when found at
+        the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` and counted."""
+        dep = self.router.get(job.deployment_id)
+        try:
+            found = None if dep is None else await submitting.find(self.stores, self.calls, dep, job)
+        except APIError as exc:
+            log.warning("search for the submitted job %s (%s) failed: %s", job.id, job.deployment_id, exc)
+            self.report_upstream(job.provider, exc)
+            if job.poll_failures + 1 < submitting.MAX_FIND_FAILURES:
+                return jobs.on_poll_error(job, exc, now)
+            found = None
+        if found is None:
+            log.error(
+                "create of %s on %s has an unknown outcome (its process stopped before the provider "
+                "answered and no matching job was found upstream): failed, reservation and slot released",
+                job.id,
+                job.deployment_id,
+            )
+            job.submitting = False
+            self._count_outcome_unknown(job.provider)
+            return jobs.lost(
+                job,
+                now,
+                submitting.OUTCOME_UNKNOWN,
+                "The gateway stopped before the provider confirmed this video; it was not found at the "
+                "provider and was not charged.",
+            )
+        log.warning("create of %s found at the provider after a restart as %s", job.id, found.native_id)
+        job.native_id = found.native_id
+        job.submitting = False
+        return jobs.advance(job, found, now)
+
+    def _count_outcome_unknown(self, provider: str) -> None:
+        hook = self.on_outcome_unknown
+        if hook is None:
+            return
+        try:
+            hook(provider)
+        except Exception:
+            log.exception("outcome-unknown hook failed")
 
     async def finish(self, job: JobRecord, transition: jobs.Transition) -> None:
         """The money and slot effects of ``transition`` (each idempotent), recorded on ``job``."""

@@ -220,6 +220,11 @@ def on_poll_error(job: JobRecord, error: APIError, now: float) -> Transition:
     )
 
 
+def lost(job: JobRecord, now: float, code: str, message: str) -> Transition:
+    """Failed with ``code`` (reservation released, slot freed), whatever the provider would say."""
+    return _lost(job, now, code, message)
+
+
 def _lost(job: JobRecord, now: float, code: str, message: str) -> Transition:
     return _with_effects(
         job,

@@ -3,10 +3,11 @@
 Teams already calling Veo with google-genai (or plain REST) point it at the gateway and get keys,
 budgets, cost tracking, logging and ownership. A create is: authenticate -> model allowed for the key
 -> the Google body checked against the catalogue (400 naming Google's field, before any provider call)
--> the steps ``create_video`` takes too, from ``starter.JobStarter``: rate limit -> concurrency slot ->
-the exact reservation (seconds x rate x sampleCount, Veo's default duration when none is given) -> the
-body forwarded unchanged to a deployment of the model with the deployment's own credentials (falling
-back to the next deployment only on a definite refusal; an ambiguous failure answers
+-> the steps ``create_video`` takes too, from ``starter.JobStarter``: rate limit -> deployment rpm ->
+the exact reservation (seconds x rate x sampleCount, Veo's default duration when none is given) ->
+concurrency slot -> pre-call guards -> write-ahead record -> the body forwarded unchanged to a
+deployment of the model with the deployment's own credentials (falling back to the next deployment
+only on a definite refusal; an ambiguous failure answers
 ``upstream_outcome_unknown``) -> the operation stored as a job owned by the caller (``api_surface``
 "gemini"/"vertex_ai"). The client gets the operation with the gateway's ids: its name ends in
 ``/operations/{video id}``, so the same job is ``GET /v1/videos/{video id}`` for the same key, and
@@ -131,6 +132,7 @@ class GooglePassthrough:
             checked[0].dep.model_name,  # every deployment here serves one public model name
             checked,
             lambda c: self._forward(c.dep, body),
+            draft=lambda c, job_id: new_job(job_id, p, c, "", prompt=native.prompt, surface=surface, now=now),
             now=now,
             label="pass-through create",
         )

@@ -87,6 +87,10 @@ class JobRecord:
     videos_generated: int | None = None
     webhook_pending: bool = False  # a terminal-state event is owed to the webhook URL (cleared on delivery)
     webhook_failures: int = 0  # failed delivery attempts of that event
+    # Write-ahead: stored before the provider's create is called (``native_id`` is then a placeholder
+    # and the creating process holds the lease). Cleared when the provider's answer is recorded; a job
+    # still submitting once its lease expired is resolved by the poller (``JobKeeper.resolve``).
+    submitting: bool = False
 
 
 @dataclass

@@ -1,10 +1,13 @@
 """The gateway's use cases: what each endpoint does, with no HTTP in sight (``server/`` calls these).
 
 Create: authenticate -> model allowed -> validate against the catalogue (400 before any provider call)
--> ``starter.JobStarter``: rate limit -> concurrency slot -> exact reservation -> provider create on the
-routing plan's deployments (the model's, then its fallback models'), moving on only after a definite
-refusal -> store the job pinned to its deployment. Everything after create goes to that deployment only.
-The Google pass-through starts its jobs through the same ``JobStarter``.
+-> ``starter.JobStarter``: rate limit -> deployment rpm -> exact reservation -> concurrency slot ->
+pre-call guards -> write-ahead record -> provider create on the routing plan's deployments (the
+model's, then its fallback models'), moving on only after a definite refusal -> store the job pinned to
+its deployment. Everything after create goes to that deployment only. Remix (on the source's deployment
+only) and the Google pass-through start their jobs through the same ``JobStarter``.
+
+A job stored write-ahead (``submitting``) is shown as ``queued``: it is one as far as the client knows.
 
 Ownership: a job is visible only to the key that created it; anyone else gets the same 404 as for an
 unknown id. The master key owns the jobs it creates (as ``master``) and, like any key, sees only those.
@@ -28,6 +31,7 @@ from typing import Any, Literal
 from vidgate.catalog import from_micros, validate
 from vidgate.errors import APIError, BadRequestError, NotFoundError, UnsupportedOperationError
 from vidgate.gateway import jobs as machine
+from vidgate.gateway import submitting
 from vidgate.gateway.admin import KeyAdmin
 from vidgate.gateway.auth import Authenticator, Principal
 from vidgate.gateway.calls import ProviderCalls
@@ -36,9 +40,9 @@ from vidgate.gateway.content import ContentStream, from_store, live
 from vidgate.gateway.followup import JobKeeper, deployment_gone
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
-from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
+from vidgate.gateway.routing import Deployment, Router
 from vidgate.gateway.starter import JobStarter, Priced, new_job, price_for
-from vidgate.gateway.views import new_video_id, to_list, to_video
+from vidgate.gateway.views import to_list, to_video
 from vidgate.providers.base import Capability
 from vidgate.providers.reserved import check_extra_for
 from vidgate.transport import AsyncRunner
@@ -171,7 +175,14 @@ class GatewayService:
         candidates = (x for x in (self._price(dep, req) for dep in plan) if isinstance(x, Priced))
         now = self.clock()
         started = await self.starter.start(
-            p, req.model, candidates, lambda c: self.calls.create(c.dep, c.req), now=now
+            p,
+            req.model,
+            candidates,
+            lambda c: self.calls.create(c.dep, c.req),
+            draft=lambda c, job_id: new_job(
+                job_id, p, c, "", prompt=c.req.prompt, surface=req.api_surface, now=now
+            ),
+            now=now,
         )
         job = new_job(
             started.job_id,
@@ -301,19 +312,33 @@ class GatewayService:
         if isinstance(priced, APIError):
             raise priced
         now = self.clock()
-        await self.starter.check_rate(p.key, now)
-        job_id = new_video_id(now)
-        await self.starter.admit(p, job_id, priced.micros)
-        try:  # no fallback: only the source's deployment holds the video to remix
-            with self.router.in_flight(dep.id):
-                native = await self.calls.remix(dep, source.native_id, prompt)
-        except BaseException as exc:
-            await self.starter.give_back(p, job_id)
-            if isinstance(exc, APIError) and create_failure(exc) == "ambiguous":
-                raise outcome_unknown(dep, exc) from exc
-            raise
+
+        def draft(c: Priced, job_id: str) -> JobRecord:
+            return new_job(
+                job_id,
+                p,
+                c,
+                "",
+                prompt=prompt,
+                surface=source.api_surface,
+                now=now,
+                remixed_from=source.id,
+                size=source.size,
+                seconds=source.seconds,
+            )
+
+        started = await self.starter.start(  # no fallback: only this deployment holds the source video
+            p,
+            dep.model_name,
+            [priced],
+            lambda c: self.calls.remix(c.dep, source.native_id, prompt),
+            draft=draft,
+            now=now,
+            label="remix",
+        )
+        native = started.answer
         job = new_job(
-            job_id,
+            started.job_id,
             p,
             priced,
             native.native_id,
@@ -336,7 +361,9 @@ class GatewayService:
                 code="video_not_finished",
             )
         dep = self.router.get(job.deployment_id)
-        if dep is not None and self.calls.supports(dep, Capability.DELETE) and dep.spec.has("delete"):
+        if submitting.is_placeholder(job.native_id):
+            pass  # its create never reached the provider (or was never found there): nothing upstream
+        elif dep is not None and self.calls.supports(dep, Capability.DELETE) and dep.spec.has("delete"):
             with contextlib.suppress(NotFoundError):  # already gone upstream
                 await self.calls.delete(dep, job.native_id)
         elif dep is None:

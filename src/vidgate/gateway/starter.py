@@ -1,26 +1,35 @@
 """Starting a paid job: the steps every create surface shares (``/v1/videos`` create and remix, the
-Google pass-through), kept in one place so that the surfaces cannot drift apart on money or fallbacks.
+Google pass-through's ``predictLongRunning``), kept in one place so that the surfaces cannot drift apart
+on limits, money or fallbacks.
 
-A create is: the key's rate limit -> for each candidate deployment in the order given: the deployment's
-own requests-per-minute limit -> the caller's concurrency slot and exact reservation (``admit``) -> the
-surface's own provider call. When that call fails, the slot and the reservation are given back and
-``routing.create_failure`` decides: a definite refusal (429, 503, connection never established, the
-provider refusing the gateway's credentials) cools the deployment down and tries the next candidate (at
-most ``1 + num_retries`` tries per public model name); an ambiguous failure (timeout, connection broken
-after sending, 5xx) cools it down and answers 502/504 ``upstream_outcome_unknown`` without trying
-elsewhere, because the provider may have started a paid job and a second deployment would start
-another; a 4xx about the request is answered as it is. The surface then turns the provider's answer
-into a ``JobRecord`` (``new_job``) and ``record`` stores it, pinned to the deployment that accepted it.
+A start is: the key's rate limit -> for each candidate deployment in the order given (validated and
+priced by the surface): the deployment's own requests-per-minute limit -> the caller's exact
+reservation, then its concurrency slot (``admit``) -> the pre-call guards (``pre_call_guards``) -> the
+write-ahead record (the job stored ``submitting``, its lease held and renewed by this process while
+the provider's create runs; ``gateway.submitting``) -> the surface's own provider call. When that call
+fails, the write-ahead record is ended (failed and hidden: no job exists), the slot and the reservation
+are given back and ``routing.create_failure`` decides: a definite refusal (429, 503, connection never
+established, the provider refusing the gateway's credentials) cools the deployment down and tries the
+next candidate (at most ``1 + num_retries`` tries per public model name); an ambiguous failure
+(timeout, connection broken after sending, 5xx) cools it down and answers 502/504
+``upstream_outcome_unknown`` without trying elsewhere, because the provider may have started a paid job
+and a second deployment would start another; a 4xx about the request is answered as it is. The surface
+then turns the provider's answer into a ``JobRecord`` (``new_job``) and ``record`` stores it over the
+write-ahead record, pinned to the deployment that accepted it.
 
 Refused attempts never reach a client as such, so they are reported to the upstream-error hook, except
 the error the caller is answered with when it carries its provider (the server counts that one).
 
-A process killed between ``admit`` and ``record`` (while the provider's create runs) leaves a held
-reservation and slot with no job: after ``MAX_CREATE_SECONDS`` the poller releases both.
+Crashes: the reservation is taken before the slot and the write-ahead record right after both, so a
+process killed at any point leaves either a reservation with no job row (the poller releases it and
+its slot after ``STRANDED_AFTER_SECONDS``) or a ``submitting`` job whose lease lapses within
+``SUBMIT_LEASE_SECONDS`` (the poller resolves it: found upstream and recorded, or failed).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -30,8 +39,9 @@ from typing import Generic, TypeVar
 from vidgate.catalog import estimate_cost, to_micros
 from vidgate.errors import APIError, RateLimitError
 from vidgate.gateway import jobs as machine
+from vidgate.gateway import submitting
 from vidgate.gateway.auth import Principal
-from vidgate.gateway.followup import JobKeeper
+from vidgate.gateway.followup import JobKeeper, new_lease_owner
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord
 from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
@@ -41,14 +51,19 @@ from vidgate.types import VideoRequest
 
 log = logging.getLogger("vidgate.gateway")
 R = TypeVar("R")
-# Longer than any create can take (a 600 s read timeout, Retry-After waits, a few fallbacks): a
-# reservation this old whose job was never stored belongs to a process that died during the provider's
-# create, and the poller gives it and its slot back (``Ledger.stranded``).
-MAX_CREATE_SECONDS = 3600
+# The write-ahead record follows the reservation within milliseconds: a reservation this old with no
+# job row belongs to a process that died in between, and the poller gives it and its slot back
+# (``Ledger.stranded``).
+STRANDED_AFTER_SECONDS = 30
+_SAVE_ATTEMPTS = 5
+PreCallGuard = Callable[[Principal, "Priced"], Awaitable[None]]
+"""A check run after admission and before the write-ahead record and the provider call (e.g. a
+guardrail on the prompt); it refuses by raising an ``APIError``, which the caller is answered with."""
 
 __all__ = [
-    "MAX_CREATE_SECONDS",
+    "STRANDED_AFTER_SECONDS",
     "JobStarter",
+    "PreCallGuard",
     "Priced",
     "Started",
     "deployments_busy",
@@ -149,6 +164,8 @@ class JobStarter:
         self.keeper = keeper
         self.tries_per_model = 1 + num_retries
         self.clock = clock
+        # Run in order before every provider create (no-op while empty): the guardrails' hook point.
+        self.pre_call_guards: list[PreCallGuard] = []
 
     # ---- the caller's limits -------------------------------------------------------------------
 
@@ -158,16 +175,18 @@ class JobStarter:
             await self.stores.admission.check_rate(key.id, key.rpm_limit, now=now)
 
     async def admit(self, p: Principal, job_id: str, micros: int) -> None:
-        """The caller's own limits: a concurrency slot, then the exact reservation (429 when over)."""
+        """The caller's own limits: the exact reservation, then a concurrency slot (429 when over).
+        Reserving first means a slot is never held without a reservation the poller can find."""
         key = p.key
         if key is None:
             return
-        if key.max_parallel_requests is not None:
-            await self.stores.admission.acquire_slot(key.id, job_id, key.max_parallel_requests)
+        await self.stores.ledger.reserve(key, job_id, micros, now=int(self.clock()))
+        if key.max_parallel_requests is None:
+            return
         try:
-            await self.stores.ledger.reserve(key, job_id, micros, now=int(self.clock()))
+            await self.stores.admission.acquire_slot(key.id, job_id, key.max_parallel_requests)
         except BaseException:
-            await self.stores.admission.release_slot(key.id, job_id)
+            await self.stores.ledger.release(key.id, job_id)
             raise
 
     async def give_back(self, p: Principal, job_id: str) -> None:
@@ -185,13 +204,15 @@ class JobStarter:
         candidates: Iterable[Priced],
         call: Callable[[Priced], Awaitable[R]],
         *,
+        draft: Callable[[Priced, str], JobRecord],
         now: float,
         label: str = "create",
     ) -> Started[R]:
         """Check the key's rate limit, then run the surface's ``call`` on ``candidates`` in order until
-        one accepts (the module docstring says which failures move on). ``model`` is the public name
-        the caller asked for (named in the 429 when every deployment is busy); ``label`` names the
-        surface in the logs."""
+        one accepts (the module docstring says which failures move on). ``draft`` builds the job's
+        write-ahead record for a candidate and a new job id (``new_job`` with a placeholder native id).
+        ``model`` is the public name the caller asked for (named in the 429 when every deployment is
+        busy); ``label`` names the surface in the logs."""
         await self.check_rate(p.key, now)
         refused: list[tuple[str, APIError]] = []
         shown: BaseException | None = None
@@ -208,10 +229,19 @@ class JobStarter:
                 tries[dep.model_name] = tries.get(dep.model_name, 0) + 1
                 job_id = new_video_id(now)
                 await self.admit(p, job_id, candidate.micros)
+                owner = new_lease_owner("create")
+                try:
+                    for guard in self.pre_call_guards:
+                        await guard(p, candidate)
+                    await self._write_ahead(draft(candidate, job_id), owner, now)
+                except BaseException:
+                    await self.give_back(p, job_id)
+                    raise
                 try:
                     with self.router.in_flight(dep.id):
-                        answer = await call(candidate)
+                        answer = await self._leased(job_id, owner, call(candidate))
                 except BaseException as exc:
+                    await self._abandon(job_id)
                     await self.give_back(p, job_id)
                     if not isinstance(exc, APIError):
                         raise
@@ -226,6 +256,57 @@ class JobStarter:
             raise
         finally:
             self._count_refusals(refused, shown)
+
+    # ---- the write-ahead record ----------------------------------------------------------------
+
+    async def _write_ahead(self, job: JobRecord, owner: str, now: float) -> None:
+        """Store ``job`` ``submitting`` and leased by ``owner`` before its provider call."""
+        job.submitting = True
+        job.native_id = submitting.placeholder(job.id)
+        job.lease_owner = owner
+        job.lease_expires_at = now + submitting.SUBMIT_LEASE_SECONDS
+        job.next_poll_at = now + submitting.SUBMIT_LEASE_SECONDS
+        await self.stores.jobs.insert(job)
+
+    async def _leased(self, job_id: str, owner: str, work: Awaitable[R]) -> R:
+        """Await ``work`` (the provider's create) while renewing the write-ahead record's lease, so
+        the poller resolves the job only once this process is gone."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(submitting.SUBMIT_LEASE_SECONDS / 3)
+                try:
+                    await self.stores.jobs.try_lease(
+                        job_id, owner, now=self.clock(), lease_seconds=submitting.SUBMIT_LEASE_SECONDS
+                    )
+                except Exception:  # the store is down: the next renewal tries again
+                    log.warning("renewing the lease of the submitting job %s failed", job_id, exc_info=True)
+
+        renewal = asyncio.create_task(renew(), name=f"vidgate-submit-lease-{job_id}")
+        try:
+            return await work
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+
+    async def _abandon(self, job_id: str) -> None:
+        """End the write-ahead record of a create the provider refused (or that was cancelled): no
+        job exists, so it is failed, its money final at 0, and hidden (never listed or served)."""
+        for _ in range(_SAVE_ATTEMPTS):
+            job = await self.stores.jobs.get(job_id)
+            if job is None or not job.submitting:
+                return
+            job.submitting = False
+            job.status = "failed"
+            job.error_code = "create_refused"
+            job.cost_micros = 0
+            job.deleted = True
+            job.lease_owner = None
+            job.lease_expires_at = None
+            if await self.stores.jobs.save(job):
+                return
+        log.error("could not end the write-ahead record of %s; the poller will resolve it", job_id)
 
     def _refusal(self, dep: Deployment, error: APIError, label: str) -> APIError:
         """``error``, a failed create on ``dep``, when it is a definite refusal (the next candidate may be
@@ -258,17 +339,27 @@ class JobStarter:
     # ---- the first save --------------------------------------------------------------------------
 
     async def record(self, p: Principal, job: JobRecord, native: ProviderJob, now: float) -> JobRecord:
-        """Store a job the provider just accepted, in the state its answer puts it in. If the store
-        fails the admission is given back (the upstream job is logged: the gateway cannot follow it);
-        a provider that finished at once has its money made final here. Returns the job as stored."""
+        """Store a job the provider just accepted over its write-ahead record, in the state its answer
+        puts it in; a provider that finished at once has its money made final here. If the store
+        fails, the record stays ``submitting`` and the poller resolves it once the lease lapses.
+        Returns the job as stored."""
         transition = machine.advance(job, native, now)
         machine.apply(job, transition)
-        try:
-            await self.stores.jobs.insert(job)
-        except BaseException:
-            log.error("job %s was created upstream (%s) but could not be stored", job.id, job.native_id)
-            await self.give_back(p, job.id)
-            raise
+        job.submitting = False
+        job.lease_owner = None
+        job.lease_expires_at = None
+        for _ in range(_SAVE_ATTEMPTS):
+            stored = await self.stores.jobs.get(job.id)
+            if stored is None or not stored.submitting:  # the poller resolved it meanwhile: its result
+                log.error("job %s (%s) was resolved before its create answered", job.id, job.native_id)
+                if stored is None:
+                    raise APIError(f"Video '{job.id}' was lost while being created.", status_code=500)
+                return stored
+            job.version = stored.version
+            if await self.stores.jobs.save(job):
+                break
+        else:
+            raise APIError(f"Video '{job.id}' is busy; retry shortly.", status_code=409, code="conflict")
         if transition.terminal:
             stored = await self.stores.jobs.get(job.id)
             if stored is not None:

@@ -6,9 +6,11 @@ the pinned deployment, the state machine, the money made final exactly once (the
 per job, so re-doing a step after a crash is harmless), the slot freed, the owed webhook event sent
 (``worker.webhooks``), the content copied.
 
-Every ``reap_interval`` seconds a round also gives back reservations and slots stranded by a process
-that died during a provider's create (``Ledger.stranded``; releasing is idempotent, so replicas doing
-it at once are harmless).
+Every ``reap_interval`` seconds (and in the first round after a start) a round also gives back
+reservations and slots stranded by a process that died between reserving and storing the job's
+write-ahead record (``Ledger.stranded``; releasing is idempotent, so replicas doing it at once are
+harmless). Jobs stored write-ahead whose creator died are claimed like any due job once their lease
+lapses and resolved by ``JobKeeper.resolve``.
 
 Readiness asks :meth:`Poller.health`: a poller that stopped, or whose last good round is older than
 ``stale_after`` (by default ``STALE_ROUNDS`` intervals plus the longest failure backoff), is not alive.
@@ -27,13 +29,13 @@ import secrets
 from vidgate.gateway import jobs as machine
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
-from vidgate.gateway.starter import MAX_CREATE_SECONDS
+from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
 from vidgate.worker.fetcher import ContentFetcher
 from vidgate.worker.webhooks import MAX_ATTEMPTS, WebhookSender
 
 log = logging.getLogger("vidgate.worker")
 MAX_IDLE_BACKOFF = 30.0
-REAP_INTERVAL = 60.0
+REAP_INTERVAL = 15.0
 REAP_BATCH = 100
 STALE_ROUNDS = 10
 
@@ -145,7 +147,7 @@ class Poller:
     async def reap_once(self) -> int:
         """Give back the reservations (and slots) of creates that died with their process; how many."""
         svc = self.service
-        before = int(svc.clock() - MAX_CREATE_SECONDS)
+        before = int(svc.clock() - STRANDED_AFTER_SECONDS)
         stranded = await svc.stores.ledger.stranded(before=before, limit=REAP_BATCH)
         for key_id, job_id in stranded:
             log.warning("releasing the reservation and slot of %s: its create never stored a job", job_id)

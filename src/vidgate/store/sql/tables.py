@@ -79,6 +79,8 @@ jobs = sa.Table(
     sa.Column("videos_generated", sa.Integer, nullable=True),
     sa.Column("webhook_pending", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("webhook_failures", sa.Integer, nullable=False, server_default=sa.text("0")),
+    # Added in 0004: the write-ahead mark (``JobRecord.submitting``).
+    sa.Column("submitting", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),

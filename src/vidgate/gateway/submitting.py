@@ -1,0 +1,82 @@
+"""Write-ahead creates: finding the upstream job of a create whose process died during the provider's
+call (or whose answer never arrived).
+
+Every create stores its job ``submitting`` (``JobRecord.submitting``) before the provider is called,
+with a placeholder native id, the reservation and the slot already held, and the creating process
+holding the job's lease (renewed every third of ``SUBMIT_LEASE_SECONDS`` while the call runs). When
+the lease lapses with the job still submitting, the poller resolves it (``JobKeeper.resolve``): the
+job is looked for at the provider and, when found, recorded and followed like any job (and charged when
+it completes); otherwise it is failed ``upstream_outcome_unknown``, its reservation and slot given back.
+
+The client reference is the job itself. The OpenAI Videos API (and Azure's) carries no client metadata
+and no idempotency key, so a job is found by listing the deployment's jobs newest first and taking the
+first one created since the write-ahead record (less ``CLOCK_SKEW``) with the same prompt, size,
+seconds and remix source that no other job of the deployment has recorded. A provider that cannot list
+(the Google surfaces, the local renderer) cannot be searched: its unresolved creates are failed.
+"""
+
+from __future__ import annotations
+
+from vidgate.gateway.calls import ProviderCalls
+from vidgate.gateway.ports import Stores
+from vidgate.gateway.records import JobRecord
+from vidgate.gateway.routing import Deployment
+from vidgate.providers.base import ProviderJob
+
+SUBMIT_LEASE_SECONDS = 30.0  # a dead creator's job is resolved within this (plus a poller round)
+OUTCOME_UNKNOWN = "upstream_outcome_unknown"
+CLOCK_SKEW = 120  # seconds the provider's clock may be behind ours
+FIND_PAGES = 5
+FIND_PAGE_SIZE = 100
+MAX_FIND_FAILURES = 3  # failed searches (provider errors) before the job is failed as unknown
+_PLACEHOLDER = "submitting:"
+
+
+def placeholder(job_id: str) -> str:
+    """The native id of a job not yet answered by its provider (unique per deployment, as required)."""
+    return _PLACEHOLDER + job_id
+
+
+def is_placeholder(native_id: str) -> bool:
+    """True when no provider job was ever recorded for this native id (never call the provider)."""
+    return native_id.startswith(_PLACEHOLDER)
+
+
+def same_request(job: JobRecord, found: ProviderJob, source_native: str | None) -> bool:
+    """Whether the provider's ``found`` is what ``job`` asked for. The prompt must be echoed and equal:
+    size and seconds alone are far too common to identify a job."""
+    if found.prompt is None or found.prompt != job.prompt:
+        return False
+    if found.size is not None and found.size != job.size:
+        return False
+    if found.seconds is not None and found.seconds != job.seconds:
+        return False
+    return found.remixed_from == source_native
+
+
+async def find(stores: Stores, calls: ProviderCalls, dep: Deployment, job: JobRecord) -> ProviderJob | None:
+    """The upstream job ``job`` started on ``dep``, or None when it is not there (or cannot be
+    searched for). Provider errors propagate (the search is tried again later)."""
+    source_native: str | None = None
+    if job.remixed_from is not None:
+        source = await stores.jobs.get(job.remixed_from)
+        if source is None:
+            return None
+        source_native = source.native_id
+    since = job.created_at - CLOCK_SKEW
+    after: str | None = None
+    for _ in range(FIND_PAGES):
+        page = await calls.list_page(dep, after=after, limit=FIND_PAGE_SIZE)
+        if page is None:
+            return None
+        for found in page.jobs:
+            if found.created_at is not None and found.created_at < since:
+                return None
+            if same_request(job, found, source_native) and (
+                await stores.jobs.find_by_native(dep.id, found.native_id) is None
+            ):
+                return found
+        if not page.has_more or not page.jobs:
+            return None
+        after = page.jobs[-1].native_id
+    return None
