@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,71 @@ async def _burst(urls: list[str], key: str, count: int) -> list[int]:
             *(http.post(f"{urls[i % 2]}/v1/videos", json=body) for i in range(count))
         )
     return [r.status_code for r in replies]
+
+
+def test_sigkill_while_the_provider_creates_the_job_is_found_after_restart_and_charged(
+    upstream: str, tmp_path: Path
+) -> None:
+    """The gateway is killed while the emulator is still answering its create (``[fault:slow]``
+    delays the answer; the emulator creates the job anyway). The write-ahead record survives; the
+    restarted gateway finds the job at the provider by list, records it and charges it once, and the
+    key's only concurrency slot is free again."""
+    config = write_config(
+        tmp_path / "config.yaml",
+        sora_config(
+            upstream,
+            {
+                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'vidgate.db'}",
+                "content_dir": str(tmp_path / "content"),
+            },
+        ),
+    )
+    port = free_port()
+    first = GatewayProcess(config, port, tmp_path / "first.log").start()
+    try:
+        key = admin(
+            first.url,
+            "POST",
+            "/key/generate",
+            json={"key_alias": "midcreate", "max_budget": 10, "max_parallel_requests": 1},
+        )["key"]
+        headers = {"Authorization": f"Bearer {key}"}
+        body = {"model": "sora-2", "prompt": "a lighthouse [fault:slow]", "seconds": "4"}
+        pool = ThreadPoolExecutor(max_workers=1)
+        cut = pool.submit(httpx.post, first.url + "/v1/videos", json=body, headers=headers, timeout=60)
+        listed: list[dict[str, Any]] = []
+        for _ in range(200):  # the write-ahead record is listed (as queued) before the provider answers
+            listed = httpx.get(first.url + "/v1/videos", headers=headers).json()["data"]
+            if listed:
+                break
+            time.sleep(0.02)
+        assert [v["status"] for v in listed] == ["queued"]
+        first.kill()
+        with pytest.raises(httpx.TransportError):
+            cut.result(timeout=30)
+        pool.shutdown()
+    finally:
+        first.stop()
+
+    second = GatewayProcess(config, port, tmp_path / "second.log").start()
+    try:
+        deadline = time.monotonic() + 120  # the dead process's lease (30 s) lapses, then a poller round
+        info: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            info = admin(second.url, "GET", "/key/info", params={"key": key})["info"]
+            if info["reserved"] == 0 and info["active_jobs"] == 0 and info["spend"] > 0:
+                break
+            time.sleep(0.5)
+        else:
+            raise AssertionError(f"the submitting job was not resolved: {info}\n{second.output()}")
+        video = httpx.get(f"{second.url}/v1/videos/{listed[0]['id']}", headers=headers).json()
+        assert video["status"] == "completed"
+        logs = admin(second.url, "GET", "/spend/logs", params={"api_key": key})
+        assert [entry["request_id"] for entry in logs] == [listed[0]["id"]]
+        assert info["spend"] == pytest.approx(COST)
+        again = httpx.post(
+            second.url + "/v1/videos", json={"model": "sora-2", "prompt": "again"}, headers=headers
+        )
+        assert again.status_code == 200, again.text  # the slot is free
+    finally:
+        second.stop()

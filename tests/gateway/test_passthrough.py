@@ -491,3 +491,29 @@ async def test_an_answer_without_an_operation_name_gives_the_admission_back() ->
     listed = await api.service.list_videos(p, after=None, limit=10, order="asc")
     assert listed.data == []
     await runner.aclose()
+
+
+async def test_deployment_rpm_applies_to_the_pass_through_as_to_create(emulators: tuple[str, str]) -> None:
+    gemini_url, _ = emulators
+    params = {"model": "gemini/veo-3.0-fast-generate-001", "api_key": GEMINI_KEY, "api_base": gemini_url}
+    config = parse_config(
+        {
+            "model_list": [{"model_name": "veo-fast", "litellm_params": {**params, "rpm": 2}}],
+            "general_settings": {"master_key": MASTER},
+        },
+        environ={},
+    )
+    runner = AsyncRunner()
+    api = GooglePassthrough(GatewayService(config, MemoryStores(), runner))
+    try:
+        p = await key(api)
+        await api.create(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+        await api.service.create_video(p, CreateVideo(model="veo-fast", prompt="a fox", seconds="4"))
+        with pytest.raises(RateLimitError) as caught:
+            await api.create(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+        assert caught.value.code == "deployment_rate_limited"
+        listed = await api.service.list_videos(p, after=None, limit=10, order="asc")
+        assert len(listed.data) == 2
+        assert await money(api, p) == (0, 1_200_000)  # two 4 s videos at $0.15/s, still running
+    finally:
+        await runner.aclose()

@@ -18,7 +18,9 @@ from vidgate.errors import (
     ServiceUnavailableError,
     UnsupportedOperationError,
 )
+from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import CreateVideo
+from vidgate.gateway.starter import Priced
 from vidgate.gateway.views import VIDEO_ID_PREFIX
 from vidgate.store.factory import open_stores
 from vidgate.store.memory import MemoryStores
@@ -614,3 +616,48 @@ async def test_videos_created_within_one_second_list_newest_first_exactly(
     assert await pages("desc", 8) == (created[::-1], [False])
     await gw.close()
     await stores.close()
+
+
+async def test_deployment_rpm_applies_to_remix_as_to_create(local_root: Path) -> None:
+    gw = make_gateway(local_root, config=make_config(local_entries(local_root, "m", rpm=2)))
+    alice = await gw.new_key("alice")
+    source = await gw.create(alice, model="m")
+    gw.clock.advance(61)  # a fresh minute: the deployment allows two starts in it
+    gw.finish_local_jobs()
+    await gw.service.get_video(alice, source.id)
+    await gw.service.remix_video(alice, source.id, "at night")
+    await gw.create(alice, model="m")
+    with pytest.raises(RateLimitError) as caught:
+        await gw.service.remix_video(alice, source.id, "in the rain")
+    assert caught.value.code == "deployment_rate_limited"
+    assert gw.local.calls["remix"] == 1
+    assert (await gw.key(alice)).reserved_micros == 200_000  # the refused remix reserved nothing
+    gw.clock.advance(61)
+    await gw.service.remix_video(alice, source.id, "in the rain")
+    await gw.close()
+
+
+async def test_pre_call_guards_run_after_admission_and_before_the_provider(gw: Gateway) -> None:
+    alice = await gw.new_key("alice", max_parallel_requests=1)
+    seen: list[tuple[str, int]] = []
+
+    async def no_foxes(p: Principal, priced: Priced) -> None:
+        assert p.key is not None
+        seen.append((priced.req.prompt or "", (await gw.key(alice)).reserved_micros))
+        if "fox" in (priced.req.prompt or ""):
+            raise BadRequestError("Foxes are not allowed here.", param="prompt")
+
+    gw.service.starter.pre_call_guards.append(no_foxes)
+    with pytest.raises(BadRequestError, match="Foxes"):
+        await gw.create(alice, "a red fox")
+    assert gw.local.calls["create"] == 0
+    key = await gw.key(alice)
+    assert (key.reserved_micros, key.active_jobs) == (0, 0)
+    assert (await gw.service.list_videos(alice, after=None, limit=10, order="asc")).data == []
+    source = await gw.create(alice, "a cat")
+    gw.finish_local_jobs()
+    await gw.service.get_video(alice, source.id)
+    with pytest.raises(BadRequestError, match="Foxes"):
+        await gw.service.remix_video(alice, source.id, "now a fox")
+    assert seen == [("a red fox", 100_000), ("a cat", 100_000), ("now a fox", 100_000)]
+    assert gw.local.calls["remix"] == 0

@@ -89,6 +89,7 @@ def create_app(
         try:
             service = GatewayService(config, opened, active_runner)
             service.on_upstream_error = registry.count_upstream_error  # polls' errors reach no handler
+            service.keeper.on_outcome_unknown = registry.count_outcome_unknown
             app.state.vidgate = ServerState(
                 config=config, service=service, stores=opened, metrics=registry, finished=FinishedVideos()
             )

@@ -5,7 +5,9 @@ label set stays bounded); jobs by status and spend are read from the gateway whe
 facts of the shared database, true across replicas; the per-status count is an index-only read of
 ``ix_jobs_deleted_status``, so it needs no cache). Upstream errors are counted as they pass: those a
 request answers with by the error handlers, and those no client sees (background and refresh polls,
-content copies, create attempts that fell back) through ``GatewayService.on_upstream_error``.
+content copies, create attempts that fell back) through ``GatewayService.on_upstream_error``. Creates
+resolved as ``upstream_outcome_unknown`` after a crash are counted through the job keeper's
+``on_outcome_unknown`` (``vidgate_creates_outcome_unknown_total``: alert on any increase).
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ class Metrics:
             ["model"],
             registry=self.registry,
         )
+        self.outcome_unknown = Counter(
+            "vidgate_creates_outcome_unknown",
+            "Creates whose process stopped before the provider answered and whose job was not found "
+            "upstream afterwards: failed upstream_outcome_unknown, not charged (alert on any increase: "
+            "the provider may have generated a video nobody pays for)",
+            ["provider"],
+            registry=self.registry,
+        )
         self._request_children: dict[tuple[str, str, int], Counter] = {}
         self._latency_children: dict[tuple[str, str], Histogram] = {}
 
@@ -78,6 +88,10 @@ class Metrics:
     def count_upstream_error(self, provider: str, status: int) -> None:
         """The gateway service's ``on_upstream_error`` hook."""
         self.upstream_errors.labels(provider, str(status)).inc()
+
+    def count_outcome_unknown(self, provider: str) -> None:
+        """The job keeper's ``on_outcome_unknown`` hook."""
+        self.outcome_unknown.labels(provider).inc()
 
     def set_jobs(self, counts: dict[str, int]) -> None:
         for status in ("queued", "in_progress", "completed", "failed"):

@@ -1,0 +1,218 @@
+"""Write-ahead creates against the OpenAI emulator over loopback: a replica killed while the provider's
+create runs leaves a ``submitting`` job that another replica's poller resolves once the dead one's
+lease lapses: found at the provider by list (recorded, then charged), or failed
+``upstream_outcome_unknown`` with the money and the slot given back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from tests.gateway.harness import MASTER
+from tests.support.live import live_server
+
+from vidgate.emulators.common import EmulatorSettings
+from vidgate.emulators.openai import create_app
+from vidgate.gateway.auth import Principal
+from vidgate.gateway.calls import ProviderCalls
+from vidgate.gateway.config import GatewayConfig, parse_config
+from vidgate.gateway.records import JobRecord, KeyRecord
+from vidgate.gateway.routing import Deployment
+from vidgate.gateway.service import CreateVideo, GatewayService
+from vidgate.gateway.submitting import SUBMIT_LEASE_SECONDS, is_placeholder
+from vidgate.providers.base import ProviderJob
+from vidgate.store.memory import MemoryStores
+from vidgate.transport import AsyncRunner, RetryPolicy
+from vidgate.types import VideoRequest
+from vidgate.worker.poller import Poller
+
+UPSTREAM_KEY = "sk-upstream-wal"
+FOUR_SECONDS_OF_SORA_2 = 400_000  # 4 s x $0.10/s
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = EmulatorSettings(
+        api_key=UPSTREAM_KEY,
+        processing_seconds=0.2,
+        poll_after_ms=50,
+        cache_dir=tmp_path_factory.mktemp("emu-cache"),
+    )
+    with live_server(create_app(settings)) as url:
+        yield url
+
+
+@dataclass
+class Clock:
+    """Wall time (the emulator stamps its jobs with it) that a test can move forward."""
+
+    offset: float = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+class KilledDuringCreate(ProviderCalls):
+    """A replica killed while the provider's create ran: the create is sent (``send``) or not, and
+    then never returns, so nothing after it ever runs in this replica."""
+
+    def __init__(self, runner: AsyncRunner, *, send: bool) -> None:
+        super().__init__(runner)
+        self.send = send
+        self.reached = asyncio.Event()
+        self._never = asyncio.Event()
+
+    async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
+        if self.send:
+            await super().create(dep, req)
+        self.reached.set()
+        await self._never.wait()
+        raise AssertionError("a killed replica never gets here")
+
+
+def _config(url: str) -> GatewayConfig:
+    params = {"model": "openai/sora-2", "api_key": UPSTREAM_KEY, "api_base": f"{url}/v1"}
+    return parse_config(
+        {
+            "model_list": [{"model_name": "sora-2", "litellm_params": params}],
+            "general_settings": {"master_key": MASTER},
+        },
+        environ={},
+    )
+
+
+@dataclass
+class Replicas:
+    stores: MemoryStores
+    clock: Clock
+    dead: GatewayService
+    dead_calls: KilledDuringCreate
+    live: GatewayService
+    unknown: list[str]
+
+    async def key(self, p: Principal) -> KeyRecord:
+        assert p.key is not None
+        found = await self.stores.keys.get(p.key.id)
+        assert found is not None
+        return found
+
+    async def jobs(self, p: Principal) -> list[JobRecord]:
+        found, _ = await self.stores.jobs.list_for_owner(p.owner_id, after=None, limit=10, order="asc")
+        return found
+
+
+async def _open(url: str, *, send: bool) -> Replicas:
+    stores, clock = MemoryStores(), Clock()
+    runner = AsyncRunner(retry=RetryPolicy(max_retries=0))
+    config = _config(url)
+    dead_calls = KilledDuringCreate(runner, send=send)
+    dead = GatewayService(config, stores, runner, calls=dead_calls, clock=clock, auth_ttl=0)
+    live = GatewayService(config, stores, runner, clock=clock, auth_ttl=0)
+    unknown: list[str] = []
+    live.keeper.on_outcome_unknown = unknown.append
+    return Replicas(stores, clock, dead, dead_calls, live, unknown)
+
+
+async def _alice(r: Replicas) -> Principal:
+    master = await r.live.authenticate(MASTER)
+    secret, _ = await r.live.generate_key(master, key_alias="alice", max_budget=1.0, max_parallel_requests=1)
+    return await r.live.authenticate(secret)
+
+
+def _request(prompt: str) -> CreateVideo:
+    return CreateVideo(model="sora-2", prompt=prompt, seconds="4", size="720x1280")
+
+
+async def _kill_during_create(r: Replicas, alice: Principal, prompt: str) -> asyncio.Task[object]:
+    """Start a create on the replica that dies, and wait until its provider call is under way."""
+    killed: asyncio.Task[object] = asyncio.create_task(r.dead.create_video(alice, _request(prompt)))
+    await asyncio.wait_for(r.dead_calls.reached.wait(), timeout=30)
+    return killed
+
+
+async def _resolve(r: Replicas, alice: Principal, poller: Poller) -> JobRecord:
+    """Run the live replica's poller until alice's job has its money final (bounded)."""
+    for _ in range(200):
+        await poller.run_once()
+        [job] = await r.jobs(alice)
+        if job.cost_micros is not None:
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError("the submitting job was never resolved")
+
+
+async def _finish(killed: asyncio.Task[object]) -> None:
+    """Test teardown only: the dead replica's task is dropped."""
+    killed.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await killed
+
+
+async def test_a_create_killed_after_the_provider_accepted_it_is_found_recorded_and_charged(
+    emulator: str,
+) -> None:
+    r = await _open(emulator, send=True)
+    alice = await _alice(r)
+    prompt = f"a lighthouse in a storm {secrets.token_hex(4)}"
+    killed = await _kill_during_create(r, alice, prompt)
+    try:
+        [job] = await r.jobs(alice)
+        assert job.submitting
+        assert is_placeholder(job.native_id)
+        listed = await r.live.list_videos(alice, after=None, limit=10, order="asc")
+        assert [(v.id, v.status) for v in listed.data] == [(job.id, "queued")]  # shown as queued
+        key = await r.key(alice)
+        assert (key.reserved_micros, key.active_jobs) == (FOUR_SECONDS_OF_SORA_2, 1)
+
+        poller = Poller(r.live, worker_id="w-live")
+        assert await poller.run_once() == 0  # the creator's lease still holds: it may be alive
+        r.clock.offset += SUBMIT_LEASE_SECONDS + 1  # the dead replica never renews it
+        resolved = await _resolve(r, alice, poller)
+
+        assert (resolved.id, resolved.status, resolved.submitting) == (job.id, "completed", False)
+        assert resolved.native_id.startswith("video_")
+        assert not is_placeholder(resolved.native_id)
+        assert resolved.cost_micros == FOUR_SECONDS_OF_SORA_2
+        key = await r.key(alice)
+        assert (key.spend_micros, key.reserved_micros, key.active_jobs) == (FOUR_SECONDS_OF_SORA_2, 0, 0)
+        logs = await r.stores.ledger.spend_logs(key_id=key.id, start=None, end=None, limit=10)
+        assert [(e.job_id, e.cost_micros) for e in logs] == [(job.id, FOUR_SECONDS_OF_SORA_2)]
+        assert r.unknown == []
+        video = await r.live.get_video(alice, job.id)
+        assert (video.status, video.prompt) == ("completed", prompt)
+    finally:
+        await _finish(killed)
+
+
+async def test_a_create_killed_before_the_provider_got_it_is_failed_and_releases_money_and_slot(
+    emulator: str,
+) -> None:
+    r = await _open(emulator, send=False)
+    alice = await _alice(r)
+    killed = await _kill_during_create(r, alice, f"a harbour at dawn {secrets.token_hex(4)}")
+    try:
+        key = await r.key(alice)
+        assert (key.reserved_micros, key.active_jobs) == (FOUR_SECONDS_OF_SORA_2, 1)
+        r.clock.offset += SUBMIT_LEASE_SECONDS + 1
+        resolved = await _resolve(r, alice, Poller(r.live, worker_id="w-live"))
+
+        assert (resolved.status, resolved.error_code, resolved.cost_micros) == (
+            "failed",
+            "upstream_outcome_unknown",
+            0,
+        )
+        key = await r.key(alice)
+        assert (key.spend_micros, key.reserved_micros, key.active_jobs) == (0, 0, 0)
+        assert r.unknown == ["openai"]
+        assert r.stores.ledger.reservation_state(resolved.id) == "released"
+        # The slot is free again: max_parallel_requests=1 lets the next create through.
+        video = await r.live.create_video(alice, _request("the same harbour, again"))
+        assert video.status == "queued"
+        await r.live.delete_video(alice, resolved.id)  # never reached the provider: nothing to delete there
+    finally:
+        await _finish(killed)
