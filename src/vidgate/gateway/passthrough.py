@@ -36,6 +36,7 @@ from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.content import ContentStream, live
 from vidgate.gateway.followup import deployment_gone
 from vidgate.gateway.google_native import Surface
+from vidgate.gateway.idempotency import Link, fingerprint
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import GatewayService
@@ -109,10 +110,34 @@ class GooglePassthrough:
         raise model_not_found(model, surface)
 
     async def start(
-        self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str
+        self,
+        p: Principal,
+        surface: Surface,
+        model: str,
+        body: Any,
+        *,
+        resource: str,
+        idempotency_key: str | None = None,
     ) -> tuple[dict[str, Any], str]:
         """Forward a ``:predictLongRunning`` body: ``{"name": "{resource}/operations/{id}"}``, and the
-        public model name the job was recorded under (for metrics)."""
+        public model name the job was recorded under (for metrics). With ``idempotency_key``, at most
+        once (``gateway.idempotency``)."""
+        digest = fingerprint("predictLongRunning", [surface, model, resource, body])
+
+        async def replay(job: JobRecord) -> tuple[dict[str, Any], str]:
+            return {"name": f"{resource}/operations/{job.id}"}, job.model_name
+
+        return await self.service.idempotency.once(
+            p,
+            idempotency_key,
+            digest,
+            lambda link: self._start(p, surface, model, body, resource=resource, link=link),
+            replay,
+        )
+
+    async def _start(
+        self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str, link: Link
+    ) -> tuple[dict[str, Any], str]:
         svc = self.service
         deps = self.deployments(p, surface, model)
         native = wire.read_native_body(body, surface)
@@ -134,6 +159,7 @@ class GooglePassthrough:
             lambda c: self._forward(c.dep, body),
             draft=lambda c, job_id: new_job(job_id, p, c, "", prompt=native.prompt, surface=surface, now=now),
             now=now,
+            on_write_ahead=link,
             label="pass-through create",
         )
         op = read_operation(started.answer, fallback_model=started.priced.dep.model)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Literal, Protocol
 
-from vidgate.gateway.records import ContentInfo, JobRecord, KeyRecord, SpendEntry
+from vidgate.gateway.records import ContentInfo, IdempotencyRecord, JobRecord, KeyRecord, SpendEntry
 
 
 class KeyStore(Protocol):
@@ -111,6 +111,31 @@ class Admission(Protocol):
         ...
 
 
+class IdempotencyStore(Protocol):
+    """Idempotency keys of paid POSTs, durable (a restart keeps them), one record per (owner, key)."""
+
+    async def claim(
+        self, record: IdempotencyRecord, *, replace_before: int, unlinked_before: int
+    ) -> IdempotencyRecord:
+        """Store ``record`` unless its (owner, key) has a record already; the stored one is replaced
+        first when created before ``replace_before`` (expired) or, still without a job, before
+        ``unlinked_before`` (its request died before starting one). Returns the record stored now:
+        ``record`` (same ``claim``) when this request holds the key, else the other request's."""
+        ...
+
+    async def link(self, owner_key_id: str, key: str, claim: str, job_id: str) -> None:
+        """Record the job started by the request holding ``claim``."""
+        ...
+
+    async def forget(self, owner_key_id: str, key: str, claim: str) -> None:
+        """Drop the record held by ``claim`` (its request ended with nothing to replay)."""
+        ...
+
+    async def prune(self, *, before: int, limit: int) -> int:
+        """Delete up to ``limit`` records created before ``before``; how many."""
+        ...
+
+
 class ContentStore(Protocol):
     """Finished videos, kept by the gateway. Writes are atomic (a reader never sees half a file)."""
 
@@ -135,6 +160,7 @@ class Stores(Protocol):
     ledger: Ledger
     admission: Admission
     content: ContentStore
+    idempotency: IdempotencyStore
 
     async def probe(self) -> dict[str, Exception | None]:
         """Readiness: prove each component takes writes now (a real write each), by component name

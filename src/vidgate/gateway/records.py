@@ -109,6 +109,20 @@ class SpendEntry:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class IdempotencyRecord:
+    """A paid POST made with an ``Idempotency-Key``: scoped to the caller's key (``owner_key_id``),
+    the request's ``fingerprint``, the ``claim`` (random) of the request that holds it, and the job it
+    started, linked when that job's write-ahead record is stored."""
+
+    owner_key_id: str
+    key: str
+    fingerprint: str
+    claim: str
+    created_at: int
+    job_id: str | None = None
+
+
 @dataclass(frozen=True)
 class ContentInfo:
     size: int

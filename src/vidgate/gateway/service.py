@@ -38,6 +38,7 @@ from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.content import ContentStream, from_store, live
 from vidgate.gateway.followup import JobKeeper, deployment_gone
+from vidgate.gateway.idempotency import Idempotency, Link, fingerprint
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
 from vidgate.gateway.routing import Deployment, Router
@@ -115,6 +116,7 @@ class GatewayService:
         self.starter = JobStarter(
             stores, self.router, self.keeper, num_retries=config.router_settings.num_retries, clock=clock
         )
+        self.idempotency = Idempotency(stores, clock=clock)
         self.started_at = int(clock())
 
     @property
@@ -165,7 +167,26 @@ class GatewayService:
 
     # ---- create ------------------------------------------------------------------------------
 
-    async def create_video(self, p: Principal, req: CreateVideo) -> Video:
+    async def create_video(
+        self, p: Principal, req: CreateVideo, *, idempotency_key: str | None = None
+    ) -> Video:
+        """Start a video; with ``idempotency_key``, at most once (``gateway.idempotency``)."""
+        digest = fingerprint("create", dataclasses.asdict(req))
+        return await self.idempotency.once(
+            p, idempotency_key, digest, lambda link: self._create(p, req, link), self._replay
+        )
+
+    async def _replay(self, job: JobRecord) -> Video:
+        """The answer to a repeated idempotent request: the job it started, as it is now."""
+        if job.deleted:
+            return to_video(job)
+        return to_video(
+            await self.keeper.refresh(job, owner_prefix=self.instance_id)
+            if self.keeper.due(job, self.clock())
+            else job
+        )
+
+    async def _create(self, p: Principal, req: CreateVideo, link: Link) -> Video:
         p.require_model(req.model, self.router.has_model(req.model), self.router.model_names())
         plan = self.router.plan(req.model)
         own = [self._price(dep, req) for dep in plan if dep.model_name == req.model]
@@ -183,6 +204,7 @@ class GatewayService:
                 job_id, p, c, "", prompt=c.req.prompt, surface=req.api_surface, now=now
             ),
             now=now,
+            on_write_ahead=link,
         )
         job = new_job(
             started.job_id,
@@ -293,7 +315,16 @@ class GatewayService:
 
     # ---- remix and delete ---------------------------------------------------------------------
 
-    async def remix_video(self, p: Principal, video_id: str, prompt: str) -> Video:
+    async def remix_video(
+        self, p: Principal, video_id: str, prompt: str, *, idempotency_key: str | None = None
+    ) -> Video:
+        """Remix a completed video; with ``idempotency_key``, at most once (``gateway.idempotency``)."""
+        digest = fingerprint("remix", [video_id, prompt])
+        return await self.idempotency.once(
+            p, idempotency_key, digest, lambda link: self._remix(p, video_id, prompt, link), self._replay
+        )
+
+    async def _remix(self, p: Principal, video_id: str, prompt: str, link: Link) -> Video:
         source = await self.current(p, video_id)
         p.require_model(source.model_name, True)
         if source.status != "completed":
@@ -335,6 +366,7 @@ class GatewayService:
             draft=draft,
             now=now,
             label="remix",
+            on_write_ahead=link,
         )
         native = started.answer
         job = new_job(

@@ -207,10 +207,12 @@ class JobStarter:
         draft: Callable[[Priced, str], JobRecord],
         now: float,
         label: str = "create",
+        on_write_ahead: Callable[[str], Awaitable[None]] | None = None,
     ) -> Started[R]:
         """Check the key's rate limit, then run the surface's ``call`` on ``candidates`` in order until
         one accepts (the module docstring says which failures move on). ``draft`` builds the job's
-        write-ahead record for a candidate and a new job id (``new_job`` with a placeholder native id).
+        write-ahead record for a candidate and a new job id (``new_job`` with a placeholder native id);
+        ``on_write_ahead(job_id)`` runs once it is stored (an idempotency key links to the job there).
         ``model`` is the public name the caller asked for (named in the 429 when every deployment is
         busy); ``label`` names the surface in the logs."""
         await self.check_rate(p.key, now)
@@ -235,6 +237,13 @@ class JobStarter:
                         await guard(p, candidate)
                     await self._write_ahead(draft(candidate, job_id), owner, now)
                 except BaseException:
+                    await self.give_back(p, job_id)
+                    raise
+                try:
+                    if on_write_ahead is not None:
+                        await on_write_ahead(job_id)
+                except BaseException:
+                    await self._abandon(job_id)
                     await self.give_back(p, job_id)
                     raise
                 try:
@@ -299,7 +308,7 @@ class JobStarter:
                 return
             job.submitting = False
             job.status = "failed"
-            job.error_code = "create_refused"
+            job.error_code = submitting.ABANDONED
             job.cost_micros = 0
             job.deleted = True
             job.lease_owner = None

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from vidgate.gateway.ports import Admission, ContentStore, JobStore, KeyStore, Ledger
+from vidgate.gateway.ports import Admission, ContentStore, IdempotencyStore, JobStore, KeyStore, Ledger
 from vidgate.store.content import FileContentStore
 from vidgate.store.readiness import outcome
 from vidgate.store.redis import DEFAULT_CACHE_TTL, DEFAULT_PREFIX, RedisAdmission, RedisKeyStore, RedisLedger
 from vidgate.store.redis import connect as connect_redis
 from vidgate.store.sql.admission import SqlAdmission
 from vidgate.store.sql.database import Database
+from vidgate.store.sql.idempotency import SqlIdempotencyStore
 from vidgate.store.sql.jobs import SqlJobStore
 from vidgate.store.sql.keys import SqlKeyStore
 from vidgate.store.sql.ledger import SqlLedger
@@ -24,13 +25,14 @@ from vidgate.store.sql.migrate import upgrade
 
 @dataclass
 class SqlStores:
-    """The five ports over one database (plus Redis when configured)."""
+    """The six ports over one database (plus Redis when configured)."""
 
     keys: KeyStore
     jobs: JobStore
     ledger: Ledger
     admission: Admission
     content: ContentStore
+    idempotency: IdempotencyStore
     db: Database
     redis: Redis | None = None
     redis_prefix: str = DEFAULT_PREFIX
@@ -80,13 +82,24 @@ async def open_stores(
             await upgrade(db)
         sql_ledger = SqlLedger(db)
         content = FileContentStore(Path(content_dir))
+        idempotency = SqlIdempotencyStore(db)
         if redis_url is None:
-            return SqlStores(SqlKeyStore(db), SqlJobStore(db), sql_ledger, SqlAdmission(db), content, db)
+            return SqlStores(
+                SqlKeyStore(db), SqlJobStore(db), sql_ledger, SqlAdmission(db), content, idempotency, db
+            )
         redis = connect_redis(redis_url)
         ledger = RedisLedger(sql_ledger, db, redis, prefix=redis_prefix, cache_ttl=budget_cache_ttl)
         admission = RedisAdmission(redis, prefix=redis_prefix, db=db)
         return SqlStores(
-            RedisKeyStore(db, ledger), SqlJobStore(db), ledger, admission, content, db, redis, redis_prefix
+            RedisKeyStore(db, ledger),
+            SqlJobStore(db),
+            ledger,
+            admission,
+            content,
+            idempotency,
+            db,
+            redis,
+            redis_prefix,
         )
     except BaseException:
         await db.dispose()

@@ -28,6 +28,9 @@ Semantics every backend shares (the ports' docstrings, made precise):
 - Admission: ``check_rate`` allows ``limit`` requests in any 60 s sliding window; a refused request
   is not counted; ``retry_after`` is the seconds until the oldest counted request leaves the window.
   ``acquire_slot`` is idempotent per job id; slots also show in the key's ``active_jobs``.
+- IdempotencyStore: one record per (owner, key); ``claim`` replaces an expired or never-linked stale
+  record first and otherwise keeps the stored one (the first claim wins); ``link`` and ``forget`` act
+  only for the request holding the ``claim``; ``prune`` drops the oldest records first.
 - ContentStore: ``put`` publishes the object only after the last chunk (a failed put leaves nothing);
   ``read`` of a missing object raises NotFoundError; ``end`` is inclusive and clamped to the size.
 """
@@ -45,10 +48,11 @@ from vidgate.catalog import from_micros
 from vidgate.errors import BudgetExceededError, ConflictError, NotFoundError, RateLimitError
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.jobs import needs_work
-from vidgate.gateway.ports import Admission, ContentStore, JobStore, KeyStore, Ledger
+from vidgate.gateway.ports import Admission, ContentStore, IdempotencyStore, JobStore, KeyStore, Ledger
 from vidgate.gateway.records import (
     KEY_ADMIN_FIELDS,
     ContentInfo,
+    IdempotencyRecord,
     JobRecord,
     KeyRecord,
     ReservationState,
@@ -424,8 +428,50 @@ class MemoryContentStore:
         """Memory always takes writes."""
 
 
+class MemoryIdempotencyStore:
+    """Idempotency records in a dict keyed by (owner, key); every operation is atomic under the lock."""
+
+    def __init__(self, state: _State) -> None:
+        self._s = state
+        self._records: dict[tuple[str, str], IdempotencyRecord] = {}
+
+    async def claim(
+        self, record: IdempotencyRecord, *, replace_before: int, unlinked_before: int
+    ) -> IdempotencyRecord:
+        with self._s.lock:
+            at = (record.owner_key_id, record.key)
+            held = self._records.get(at)
+            if held is not None and (
+                held.created_at < replace_before
+                or (held.job_id is None and held.created_at < unlinked_before)
+            ):
+                held = None
+            if held is None:
+                held = self._records[at] = copy.copy(record)
+            return copy.copy(held)
+
+    async def link(self, owner_key_id: str, key: str, claim: str, job_id: str) -> None:
+        with self._s.lock:
+            held = self._records.get((owner_key_id, key))
+            if held is not None and held.claim == claim:
+                held.job_id = job_id
+
+    async def forget(self, owner_key_id: str, key: str, claim: str) -> None:
+        with self._s.lock:
+            held = self._records.get((owner_key_id, key))
+            if held is not None and held.claim == claim:
+                del self._records[(owner_key_id, key)]
+
+    async def prune(self, *, before: int, limit: int) -> int:
+        with self._s.lock:
+            old = sorted((r.created_at, at) for at, r in self._records.items() if r.created_at < before)
+            for _, at in old[: max(limit, 0)]:
+                del self._records[at]
+            return min(len(old), max(limit, 0))
+
+
 class MemoryStores:
-    """All five ports over one shared in-process state."""
+    """All six ports over one shared in-process state."""
 
     def __init__(self) -> None:
         self._state = _State()
@@ -435,6 +481,7 @@ class MemoryStores:
         self.ledger: Ledger = self.memory_ledger
         self.admission: Admission = MemoryAdmission(self._state)
         self.content: ContentStore = MemoryContentStore()
+        self.idempotency: IdempotencyStore = MemoryIdempotencyStore(self._state)
         self.closed = False
 
     async def probe(self) -> dict[str, Exception | None]:

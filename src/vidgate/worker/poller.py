@@ -27,6 +27,7 @@ import logging
 import secrets
 
 from vidgate.gateway import jobs as machine
+from vidgate.gateway.idempotency import WINDOW_SECONDS as IDEMPOTENCY_WINDOW
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
 from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
@@ -145,7 +146,8 @@ class Poller:
             log.exception("releasing stranded reservations failed")
 
     async def reap_once(self) -> int:
-        """Give back the reservations (and slots) of creates that died with their process; how many."""
+        """Give back the reservations (and slots) of creates that died with their process; how many.
+        Also drops expired idempotency keys."""
         svc = self.service
         before = int(svc.clock() - STRANDED_AFTER_SECONDS)
         stranded = await svc.stores.ledger.stranded(before=before, limit=REAP_BATCH)
@@ -153,6 +155,8 @@ class Poller:
             log.warning("releasing the reservation and slot of %s: its create never stored a job", job_id)
             await svc.stores.ledger.release(key_id, job_id)
             await svc.stores.admission.release_slot(key_id, job_id)
+        expired = int(svc.clock() - IDEMPOTENCY_WINDOW)
+        await svc.stores.idempotency.prune(before=expired, limit=REAP_BATCH)
         return len(stranded)
 
     async def _guarded(self, job: JobRecord) -> None:

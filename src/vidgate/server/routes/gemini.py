@@ -25,6 +25,7 @@ from vidgate.server.google_http import (
     read_json,
     unknown_path,
 )
+from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
 from vidgate.server.state import request_log, server_state
 
@@ -40,7 +41,7 @@ async def predict_long_running(request: Request) -> Response:
     body = await read_json(request)
     request_log(request).model = model
     op, model_name = await passthrough(request).start(
-        principal, "gemini", model, body, resource=f"models/{model}"
+        principal, "gemini", model, body, resource=f"models/{model}", idempotency_key=idempotency_key(request)
     )
     request_log(request).video_id = op["name"].rpartition("/")[2]
     server_state(request).metrics.submitted.labels(model_name).inc()

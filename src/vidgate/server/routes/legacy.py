@@ -17,6 +17,7 @@ from starlette.routing import Route
 from vidgate.errors import BadRequestError
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
+from vidgate.server.idempotency import idempotency_key
 from vidgate.server.routes.videos import accepted, create_video, current_video, remix_prompt
 from vidgate.server.state import caller, request_log, server_state
 
@@ -51,7 +52,9 @@ async def remix(request: Request) -> Response:
     video_id = forms.text(body, "video_id", required=True)
     assert video_id is not None
     prompt = remix_prompt(body, allowed=frozenset({"prompt", "video_id", "model"}))
-    video = await server_state(request).service.remix_video(principal, video_id, prompt)
+    video = await server_state(request).service.remix_video(
+        principal, video_id, prompt, idempotency_key=idempotency_key(request)
+    )
     return accepted(request, video)
 
 

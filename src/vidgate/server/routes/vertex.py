@@ -19,6 +19,7 @@ from starlette.routing import Route
 from vidgate.errors import BadRequestError
 from vidgate.server.google_errors import google_errors
 from vidgate.server.google_http import check_version, google_caller, passthrough, read_json, unknown_path
+from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
 from vidgate.server.state import request_log, server_state
 
@@ -44,7 +45,12 @@ async def predict_long_running(request: Request) -> Response:
     model = request.path_params["model"]
     request_log(request).model = model
     op, model_name = await passthrough(request).start(
-        principal, "vertex_ai", model, body, resource=_resource(request)
+        principal,
+        "vertex_ai",
+        model,
+        body,
+        resource=_resource(request),
+        idempotency_key=idempotency_key(request),
     )
     request_log(request).video_id = op["name"].rpartition("/")[2]
     server_state(request).metrics.submitted.labels(model_name).inc()

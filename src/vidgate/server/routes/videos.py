@@ -15,6 +15,7 @@ from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import CreateVideo
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
+from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
 from vidgate.server.state import caller, request_log, server_state
 from vidgate.types import TERMINAL_STATUSES, Video
@@ -74,7 +75,9 @@ async def create_video(request: Request) -> Response:
     principal = await caller(request)
     body = await forms.read_body(request)
     req = await parse_create(request, body)
-    video = await server_state(request).service.create_video(principal, req)
+    video = await server_state(request).service.create_video(
+        principal, req, idempotency_key=idempotency_key(request)
+    )
     return accepted(request, video)
 
 
@@ -130,7 +133,9 @@ async def remix_video(request: Request) -> Response:
     principal = await caller(request)
     body = await forms.read_body(request)
     prompt = remix_prompt(body, allowed=frozenset({"prompt"}))
-    video = await server_state(request).service.remix_video(principal, video_id, prompt)
+    video = await server_state(request).service.remix_video(
+        principal, video_id, prompt, idempotency_key=idempotency_key(request)
+    )
     return accepted(request, video)
 
 

@@ -3,6 +3,7 @@ migrations."""
 
 from vidgate.store.sql.admission import SqlAdmission
 from vidgate.store.sql.database import Database, driver_url
+from vidgate.store.sql.idempotency import SqlIdempotencyStore
 from vidgate.store.sql.jobs import SqlJobStore
 from vidgate.store.sql.keys import SqlKeyStore
 from vidgate.store.sql.ledger import SqlLedger
@@ -11,6 +12,7 @@ from vidgate.store.sql.migrate import current_revision, downgrade, head_revision
 __all__ = [
     "Database",
     "SqlAdmission",
+    "SqlIdempotencyStore",
     "SqlJobStore",
     "SqlKeyStore",
     "SqlLedger",

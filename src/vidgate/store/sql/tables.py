@@ -106,6 +106,19 @@ reservations = sa.Table(
     sa.Index("ix_reservations_state_created", "state", "created_at"),
 )
 
+# Added in 0004: idempotency keys of paid POSTs (``IdempotencyStore``), one row per (owner, key).
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("owner_key_id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("claim", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("job_id", sa.String(64), nullable=True),
+    sa.Index("ix_idempotency_keys_created", "created_at"),
+)
+
 spend_logs = sa.Table(
     "spend_logs",
     metadata,
@@ -144,4 +157,4 @@ slots = sa.Table(
     sa.Index("ix_slots_key", "key_id"),
 )
 
-ALL_TABLES = (keys, jobs, reservations, spend_logs, rate_hits, slots)
+ALL_TABLES = (keys, jobs, reservations, spend_logs, rate_hits, slots, idempotency_keys)

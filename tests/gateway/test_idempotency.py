@@ -1,0 +1,128 @@
+"""Idempotency-Key on create and remix (Stripe's semantics, per virtual key, durable)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from tests.gateway.harness import Gateway, make_gateway
+
+from vidgate.errors import APIError, BadRequestError, ConflictError
+from vidgate.gateway.auth import Principal
+from vidgate.gateway.routing import Deployment
+from vidgate.gateway.service import CreateVideo
+from vidgate.gateway.starter import Priced
+from vidgate.providers.base import ProviderJob
+from vidgate.types import Video, VideoRequest
+
+ONE_SECOND_OF_LOCAL = 100_000  # 1 s x $0.10/s
+
+
+def _req(prompt: str = "a red fox", seconds: str = "1") -> CreateVideo:
+    return CreateVideo(model="local-1", prompt=prompt, seconds=seconds, size="320x180")
+
+
+async def test_same_key_and_body_answer_the_same_video_without_a_second_call_or_charge(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    first = await gw.service.create_video(alice, _req(), idempotency_key="order-1")
+    again = await gw.service.create_video(alice, _req(), idempotency_key="order-1")
+    assert again.id == first.id
+    assert gw.local.calls["create"] == 1
+    assert (await gw.key(alice)).reserved_micros == ONE_SECOND_OF_LOCAL
+    gw.finish_local_jobs()
+    done = await gw.service.create_video(alice, _req(), idempotency_key="order-1")
+    assert (done.id, done.status) == (first.id, "completed")  # the same video, as it is now
+    assert (await gw.key(alice)).spend_micros == ONE_SECOND_OF_LOCAL
+    other = await gw.service.create_video(alice, _req(), idempotency_key="order-2")
+    assert other.id != first.id
+    assert gw.local.calls["create"] == 2
+
+
+async def test_same_key_with_another_body_is_422_and_keys_are_per_virtual_key(gw: Gateway) -> None:
+    alice, bob = await gw.new_key("alice"), await gw.new_key("bob")
+    first = await gw.service.create_video(alice, _req(), idempotency_key="k")
+    with pytest.raises(APIError) as reused:
+        await gw.service.create_video(alice, _req("a blue fox"), idempotency_key="k")
+    assert (reused.value.status_code, reused.value.code) == (422, "idempotency_key_reused")
+    with pytest.raises(APIError) as as_remix:
+        await gw.service.remix_video(alice, first.id, "a red fox", idempotency_key="k")
+    assert as_remix.value.status_code == 422
+    bobs = await gw.service.create_video(bob, _req(), idempotency_key="k")  # bob's own "k"
+    assert bobs.id != first.id
+    assert gw.local.calls["create"] == 2
+
+
+async def test_a_request_refused_before_the_provider_frees_its_key(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    with pytest.raises(BadRequestError):
+        await gw.service.create_video(alice, _req(seconds="99"), idempotency_key="k")
+    video = await gw.service.create_video(alice, _req(), idempotency_key="k")  # not a 422: nothing ran
+    assert video.status == "queued"
+
+
+async def test_an_unknown_upstream_outcome_is_answered_again_never_retried(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    gw.local.fail_creates = APIError("upstream broke mid-request", status_code=500, provider="local")
+    with pytest.raises(APIError) as first:
+        await gw.service.create_video(alice, _req(), idempotency_key="k")
+    assert first.value.code == "upstream_outcome_unknown"
+    gw.local.fail_creates = None
+    with pytest.raises(APIError) as again:
+        await gw.service.create_video(alice, _req(), idempotency_key="k")
+    assert (again.value.status_code, again.value.code) == (502, "upstream_outcome_unknown")
+    assert gw.local.calls["create"] == 1
+
+
+async def test_a_request_still_in_flight_answers_409_and_never_calls_twice(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    admitted, go = asyncio.Event(), asyncio.Event()
+
+    async def hold(p: Principal, priced: Priced) -> None:
+        admitted.set()
+        await go.wait()
+
+    gw.service.starter.pre_call_guards.append(hold)
+    first = asyncio.create_task(gw.service.create_video(alice, _req(), idempotency_key="k"))
+    await asyncio.wait_for(admitted.wait(), timeout=10)
+    with pytest.raises(ConflictError) as busy:  # claimed, no job yet
+        await gw.service.create_video(alice, _req(), idempotency_key="k")
+    assert (busy.value.code, busy.value.retry_after) == ("idempotency_key_in_use", 1.0)
+    gw.service.starter.pre_call_guards.clear()
+
+    answered, release = asyncio.Event(), asyncio.Event()
+    real_create = gw.service.calls.create
+
+    async def slow_create(dep: Deployment, req: VideoRequest) -> ProviderJob:
+        answered.set()
+        await release.wait()
+        return await real_create(dep, req)
+
+    gw.service.calls.create = slow_create  # type: ignore[method-assign]
+    go.set()
+    await asyncio.wait_for(answered.wait(), timeout=10)
+    with pytest.raises(ConflictError):  # its job is stored write-ahead, the provider has not answered
+        await gw.service.create_video(alice, _req(), idempotency_key="k")
+    release.set()
+    video: Video = await asyncio.wait_for(first, timeout=10)
+    assert (await gw.service.create_video(alice, _req(), idempotency_key="k")).id == video.id
+    assert gw.local.calls["create"] == 1
+
+
+async def test_keys_survive_a_restart(gw: Gateway, local_root: Path) -> None:
+    alice = await gw.new_key("alice")
+    source = await gw.service.create_video(alice, _req(), idempotency_key="create-1")
+    gw.finish_local_jobs()
+    await gw.service.get_video(alice, source.id)
+    remix = await gw.service.remix_video(alice, source.id, "at night", idempotency_key="remix-1")
+    restarted = make_gateway(local_root, stores=gw.stores, clock=gw.clock)
+    alice_again = await restarted.service.authenticate(gw.keys["alice"])
+    assert (
+        await restarted.service.create_video(alice_again, _req(), idempotency_key="create-1")
+    ).id == source.id
+    replayed = await restarted.service.remix_video(
+        alice_again, source.id, "at night", idempotency_key="remix-1"
+    )
+    assert replayed.id == remix.id
+    assert (restarted.local.calls["create"], restarted.local.calls["remix"]) == (0, 0)
+    await restarted.close()
