@@ -87,3 +87,30 @@ def test_proxy_mode_skips_the_catalogue_but_still_needs_a_key() -> None:
     ):
         client.videos.create("veo-3", "x")
     assert len(gateway.requests) == 1
+
+
+class FlakyGateway(Gateway):
+    """Answers the first POST with a connection drop after sending, then like ``Gateway``."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        first_post = request.method == "POST" and not any(r.method == "POST" for r in self.requests)
+        if first_post:
+            self.requests.append(request)
+            raise httpx.ReadError("connection reset after the request was sent", request=request)
+        return super().__call__(request)
+
+
+def test_creates_and_remixes_send_an_idempotency_key_and_retries_reuse_it() -> None:
+    gateway = FlakyGateway()
+    http = httpx.Client(transport=httpx.MockTransport(gateway))
+    with Client(api_key="k", api_base="http://gw:4000", http_client=http, sleep=lambda _: None) as client:
+        client.videos.create("veo-3", "x")  # dropped once: resent (safe with the key), answered
+        client.videos.create("veo-3", "x")
+        client.videos.remix("video_gw123", "at night")
+    posts = [r for r in gateway.requests if r.method == "POST"]
+    assert [r.url.path for r in posts] == ["/v1/videos"] * 3 + ["/v1/videos/video_gw123/remix"]
+    keys = [r.headers.get("idempotency-key") for r in posts]
+    assert all(keys)
+    assert keys[0] == keys[1]  # the retry of the first create
+    assert len({keys[1], keys[2], keys[3]}) == 3  # every other call its own key
+    assert json.loads(posts[3].content) == {"prompt": "at night"}

@@ -23,7 +23,7 @@ from vidgate.providers.reserved import check_extra_for
 from vidgate.sdk.ids import VideoRef, decode, encode
 from vidgate.sdk.lifecycle import warn_lifecycle
 from vidgate.sdk.params import image_list, optional_image
-from vidgate.sdk.proxy import ProxyRequest, proxy_create
+from vidgate.sdk.proxy import ProxyRequest, new_idempotency_key, proxy_create, proxy_remix
 from vidgate.sdk.resolve import (
     ClientConfig,
     Route,
@@ -225,10 +225,11 @@ def plan_create(
             user=user,
             extra_body=body,
         )
+        key = new_idempotency_key()  # one per call: every resend of this create carries it
 
         def build_proxy(t: Target) -> Flow[Video]:
             assert isinstance(t.adapter, OpenAIProvider)
-            job = yield from proxy_create(t.adapter, proxy_req, t.creds)
+            job = yield from proxy_create(t.adapter, proxy_req, t.creds, idempotency_key=key)
             return to_video(job, route)
 
         return Plan(target, build_proxy)
@@ -303,9 +304,13 @@ def plan_remix(
     target = target_for(route, config)
     require(target, Capability.REMIX)
     source_id = video_id if isinstance(video_id, str) else None
+    key = new_idempotency_key() if route.proxy else None
 
     def build(t: Target) -> Flow[Video]:
-        job = yield from t.adapter.remix(ref.native_id, prompt, t.creds)
+        if key is not None and isinstance(t.adapter, OpenAIProvider):
+            job = yield from proxy_remix(t.adapter, ref.native_id, prompt, t.creds, idempotency_key=key)
+        else:
+            job = yield from t.adapter.remix(ref.native_id, prompt, t.creds)
         return to_video(job, route, ref=replace(ref, created_at=None), source_id=source_id)
 
     return Plan(target, build)

@@ -4,13 +4,20 @@ The gateway owns model names and validation, so the SDK forwards exactly what th
 OpenAI's JSON create body (``CreateVideoJsonBody``): images travel as ``{"image_url": "data:..."}``, and
 the provider extensions (``negative_prompt``, ``seed``, ...) ride along as extra fields the gateway
 understands. Every other operation is the OpenAI adapter pointed at the gateway's ``/v1`` root.
+
+Creates and remixes carry an ``Idempotency-Key`` (one per call, made when the call is planned), so
+they are safe to resend: the transport's own retries (connection errors, 409 while the first attempt
+is in flight, 429, 5xx) send the same key, and the gateway answers them with the first attempt's video
+instead of starting (and charging) a second one.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from vidgate.providers import openai_wire as wire
 from vidgate.providers.base import Credentials, Flow, HttpCall, ProviderJob
@@ -18,6 +25,13 @@ from vidgate.providers.openai import OpenAIProvider
 from vidgate.providers.reserved import refuse_overlap
 from vidgate.sdk.params import to_data_url
 from vidgate.types import ImageInput
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def new_idempotency_key() -> str:
+    """A fresh key for one paid call (random: never shared between two calls)."""
+    return "vidgate-" + uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -64,15 +78,32 @@ def proxy_body(req: ProxyRequest) -> dict[str, Any]:
     return body
 
 
-def proxy_create(adapter: OpenAIProvider, req: ProxyRequest, creds: Credentials) -> Flow[ProviderJob]:
-    """POST the create to the gateway (a paid call: ``retry_safe=False``) and read its Video."""
+def _paid_post(
+    adapter: OpenAIProvider, path: str, body: dict[str, Any], creds: Credentials, idempotency_key: str
+) -> Flow[ProviderJob]:
+    """POST a paid call to the gateway with its idempotency key (which makes a resend safe)."""
     call = HttpCall(
         "POST",
-        f"{adapter.root(creds)}/videos",
-        headers={**adapter.auth_headers(creds), **creds.extra_headers},
+        f"{adapter.root(creds)}{path}",
+        headers={**adapter.auth_headers(creds), **creds.extra_headers, IDEMPOTENCY_HEADER: idempotency_key},
         params=adapter.query(creds),
-        json=proxy_body(req),
-        retry_safe=False,
+        json=body,
+        retry_safe=True,
     )
     reply = yield call
     return wire.parse_video(wire.json_object(reply, "gateway"), reply.headers)
+
+
+def proxy_create(
+    adapter: OpenAIProvider, req: ProxyRequest, creds: Credentials, *, idempotency_key: str
+) -> Flow[ProviderJob]:
+    """POST the create to the gateway and read its Video."""
+    return (yield from _paid_post(adapter, "/videos", proxy_body(req), creds, idempotency_key))
+
+
+def proxy_remix(
+    adapter: OpenAIProvider, video_id: str, prompt: str, creds: Credentials, *, idempotency_key: str
+) -> Flow[ProviderJob]:
+    """POST a remix of the gateway's video ``video_id`` and read the new Video."""
+    path = f"/videos/{quote(video_id, safe='')}/remix"
+    return (yield from _paid_post(adapter, path, {"prompt": prompt}, creds, idempotency_key))
