@@ -176,8 +176,9 @@ def test_sigkill_while_the_provider_creates_the_job_is_found_after_restart_and_c
         )["key"]
         headers = {"Authorization": f"Bearer {key}"}
         body = {"model": "sora-2", "prompt": "a lighthouse [fault:slow]", "seconds": "4"}
+        retried = {**headers, "Idempotency-Key": "lighthouse-1"}
         pool = ThreadPoolExecutor(max_workers=1)
-        cut = pool.submit(httpx.post, first.url + "/v1/videos", json=body, headers=headers, timeout=60)
+        cut = pool.submit(httpx.post, first.url + "/v1/videos", json=body, headers=retried, timeout=60)
         listed: list[dict[str, Any]] = []
         for _ in range(200):  # the write-ahead record is listed (as queued) before the provider answers
             listed = httpx.get(first.url + "/v1/videos", headers=headers).json()["data"]
@@ -208,6 +209,13 @@ def test_sigkill_while_the_provider_creates_the_job_is_found_after_restart_and_c
         logs = admin(second.url, "GET", "/spend/logs", params={"api_key": key})
         assert [entry["request_id"] for entry in logs] == [listed[0]["id"]]
         assert info["spend"] == pytest.approx(COST)
+        # The client's retry with the same Idempotency-Key gets that video: no second job, no charge.
+        replay = httpx.post(second.url + "/v1/videos", json=body, headers=retried, timeout=60)
+        assert replay.status_code == 200, replay.text
+        assert replay.json()["id"] == listed[0]["id"]
+        assert admin(second.url, "GET", "/key/info", params={"key": key})["info"]["spend"] == pytest.approx(
+            COST
+        )
         again = httpx.post(
             second.url + "/v1/videos", json={"model": "sora-2", "prompt": "again"}, headers=headers
         )

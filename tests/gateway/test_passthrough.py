@@ -517,3 +517,28 @@ async def test_deployment_rpm_applies_to_the_pass_through_as_to_create(emulators
         assert await money(api, p) == (0, 1_200_000)  # two 4 s videos at $0.15/s, still running
     finally:
         await runner.aclose()
+
+
+async def test_idempotency_key_on_predict_long_running(api: GooglePassthrough) -> None:
+    p = await key(api)
+    fast = body(durationSeconds=4)
+    first = await api.create(p, "gemini", "veo-fast", fast, resource="models/veo-fast")
+    op, _ = await api.start(p, "gemini", "veo-fast", fast, resource="models/veo-fast", idempotency_key="i-1")
+    again, model_name = await api.start(
+        p, "gemini", "veo-fast", fast, resource="models/veo-fast", idempotency_key="i-1"
+    )
+    assert (again, model_name) == (op, "veo-fast")
+    assert op != first
+    with pytest.raises(APIError) as reused:
+        await api.start(
+            p,
+            "gemini",
+            "veo-fast",
+            body(durationSeconds=6),
+            resource="models/veo-fast",
+            idempotency_key="i-1",
+        )
+    assert reused.value.status_code == 422
+    listed = await api.service.list_videos(p, after=None, limit=10, order="asc")
+    assert len(listed.data) == 2
+    assert await money(api, p) == (0, 1_200_000)  # two 4 s videos at $0.15/s reserved, not three

@@ -431,3 +431,22 @@ async def test_two_keys_cannot_touch_each_others_videos(served: Served) -> None:
     assert still.status_code == 200
     master_view = await served.client.get(f"/v1/videos/{vid}", headers=auth(MASTER))
     assert master_view.status_code == 404  # the master key owns only what it created
+
+
+async def test_idempotency_key_header_replays_refuses_and_is_checked(served: Served) -> None:
+    secret = await served.new_key()
+    body = {"model": "local-1", "prompt": "a red fox", "seconds": "1", "size": "320x180"}
+    headers = {**auth(secret), "Idempotency-Key": "order-42"}
+    first = await served.client.post("/v1/videos", json=body, headers=headers)
+    again = await served.client.post("/v1/videos", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["id"] == first.json()["id"]
+    other = await served.client.post("/v1/videos", json={**body, "prompt": "a cat"}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+    assert other.json()["error"]["param"] == "Idempotency-Key"
+    bad = await served.client.post("/v1/videos", json=body, headers={**auth(secret), "Idempotency-Key": ""})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["param"] == "Idempotency-Key"
+    listed = await served.client.get("/v1/videos", headers=auth(secret))
+    assert [v["id"] for v in listed.json()["data"]] == [first.json()["id"]]
