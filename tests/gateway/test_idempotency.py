@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,12 @@ from tests.gateway.harness import Gateway, make_gateway
 
 from vidgate.errors import APIError, BadRequestError, ConflictError
 from vidgate.gateway.auth import Principal
+from vidgate.gateway.idempotency import fingerprint
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo
 from vidgate.gateway.starter import Priced
 from vidgate.providers.base import ProviderJob
-from vidgate.types import Video, VideoRequest
+from vidgate.types import ImageInput, Video, VideoRequest
 
 ONE_SECOND_OF_LOCAL = 100_000  # 1 s x $0.10/s
 
@@ -126,3 +128,14 @@ async def test_keys_survive_a_restart(gw: Gateway, local_root: Path) -> None:
     assert replayed.id == remix.id
     assert (restarted.local.calls["create"], restarted.local.calls["remix"]) == (0, 0)
     await restarted.close()
+
+
+def test_fingerprints_tell_images_apart_by_their_bytes() -> None:
+    def with_image(data: bytes) -> str:
+        req = _req()
+        req = CreateVideo(**{**req.__dict__, "input_reference": ImageInput(data=data, mime_type="image/png")})
+        return fingerprint("create", dataclasses.asdict(req))
+
+    assert with_image(b"\x89PNG one") == with_image(b"\x89PNG one")
+    assert with_image(b"\x89PNG one") != with_image(b"\x89PNG two")
+    assert fingerprint("create", {"prompt": "x"}) != fingerprint("remix", {"prompt": "x"})

@@ -35,6 +35,7 @@ async def test_insert_get_round_trip_every_field(backend: Backend) -> None:
         videos_generated=1,
         webhook_pending=True,
         webhook_failures=2,
+        submitting=True,
     )
     await backend.stores.jobs.insert(job)
     assert await backend.stores.jobs.get(job.id) == job
@@ -269,3 +270,18 @@ async def test_concurrent_try_lease_has_one_winner(backend: Backend) -> None:
     stored = await backend.stores.jobs.get("a")
     assert stored is not None
     assert stored.lease_owner == winners[0].lease_owner
+
+
+async def test_a_submitting_job_is_claimed_only_once_its_creators_lease_lapsed(backend: Backend) -> None:
+    jobs = backend.stores.jobs
+    job = make_job(
+        "video_wal", submitting=True, lease_owner="create:1", lease_expires_at=130.0, next_poll_at=130.0
+    )
+    await jobs.insert(job)
+    assert await jobs.claim_due("w", now=120.0, lease_seconds=30, limit=10) == []
+    renewed = await jobs.try_lease(job.id, "create:1", now=125.0, lease_seconds=30)  # the creator renews
+    assert renewed is not None
+    assert renewed.lease_expires_at == 155.0
+    assert await jobs.claim_due("w", now=140.0, lease_seconds=30, limit=10) == []
+    [claimed] = await jobs.claim_due("w", now=156.0, lease_seconds=30, limit=10)
+    assert (claimed.id, claimed.submitting, claimed.lease_owner) == (job.id, True, "w")

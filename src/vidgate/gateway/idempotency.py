@@ -39,9 +39,16 @@ HEADER = "Idempotency-Key"
 Link = Callable[[str], Awaitable[None]]
 
 
+def _plain(value: Any) -> str:
+    """JSON for what json cannot write: bytes (an uploaded image) by digest, anything else by repr."""
+    if isinstance(value, bytes | bytearray):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    return repr(value)
+
+
 def fingerprint(operation: str, request: Any) -> str:
     """A stable digest of what was asked (the operation and its parsed parameters)."""
-    text = json.dumps([operation, request], sort_keys=True, default=repr, separators=(",", ":"))
+    text = json.dumps([operation, request], sort_keys=True, default=_plain, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
