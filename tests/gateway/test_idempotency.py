@@ -17,6 +17,7 @@ from vidgate.gateway.service import CreateVideo
 from vidgate.gateway.starter import Priced
 from vidgate.providers.base import ProviderJob
 from vidgate.types import ImageInput, Video, VideoRequest
+from vidgate.worker.poller import Poller
 
 ONE_SECOND_OF_LOCAL = 100_000  # 1 s x $0.10/s
 
@@ -70,10 +71,15 @@ async def test_an_unknown_upstream_outcome_is_answered_again_never_retried(gw: G
         await gw.service.create_video(alice, _req(), idempotency_key="k")
     assert first.value.code == "upstream_outcome_unknown"
     gw.local.fail_creates = None
-    with pytest.raises(APIError) as again:
+    with pytest.raises(ConflictError):  # the poller is still looking for it upstream
         await gw.service.create_video(alice, _req(), idempotency_key="k")
-    assert (again.value.status_code, again.value.code) == (502, "upstream_outcome_unknown")
+    await Poller(gw.service, worker_id="w").run_once()  # not found at the provider: failed
+    again = await gw.service.create_video(alice, _req(), idempotency_key="k")
+    assert again.status == "failed"
+    assert again.error is not None
+    assert again.error.code == "upstream_outcome_unknown"
     assert gw.local.calls["create"] == 1
+    assert (await gw.key(alice)).reserved_micros == 0
 
 
 async def test_a_request_still_in_flight_answers_409_and_never_calls_twice(gw: Gateway) -> None:

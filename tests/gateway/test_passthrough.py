@@ -29,6 +29,7 @@ from vidgate.providers.google_passthrough import NativeRequest, read_native_body
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.types import ImageInput
+from vidgate.worker.poller import Poller
 
 PNG = base64.b64encode(image_bytes(64, 36, "png")).decode("ascii")
 
@@ -456,15 +457,20 @@ async def test_passthrough_falls_back_only_on_a_definite_refusal(emulators: tupl
         await api.start(p, "gemini", "veo-fast", body("a fox [fault:500]", durationSeconds=4), resource="m")
     assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
     listed = await service.list_videos(p, after=None, limit=10, order="asc")
-    assert [v.id for v in listed.data] == [made["name"].rpartition("/")[2]]  # no second job made
+    made_id, unknown_id = (v.id for v in listed.data)  # no job made elsewhere; the unknown one waits
+    assert made_id == made["name"].rpartition("/")[2]
+    await Poller(service, worker_id="w").run_once()  # Gemini cannot list: the unknown create is failed
+    unknown = await service.stores.jobs.get(unknown_id)
+    assert unknown is not None
+    assert (unknown.status, unknown.error_code) == ("failed", "upstream_outcome_unknown")
     assert await money(api, p) == (0, usd(0.15 * 4))  # only the job that exists holds a reservation
     await service.runner.aclose()
 
 
 async def test_an_answer_without_an_operation_name_gives_the_admission_back() -> None:
     """A provider that answers the create without naming an operation: the outcome is unknown (502), the
-    gateway does not try elsewhere, and the caller keeps their budget and slot (nothing could ever
-    settle or release a job the gateway cannot follow)."""
+    gateway does not try elsewhere, and the poller's next round gives the caller their budget and slot
+    back (the job cannot be found: Gemini cannot list)."""
     requests: list[httpx.Request] = []
 
     def provider(request: httpx.Request) -> httpx.Response:
@@ -482,14 +488,19 @@ async def test_an_answer_without_an_operation_name_gives_the_admission_back() ->
     runner = AsyncRunner(httpx.AsyncClient(transport=httpx.MockTransport(provider)))
     api = GooglePassthrough(GatewayService(config, MemoryStores(), runner))
     p = await key(api, max_budget=10, max_parallel_requests=1)
+    poller = Poller(api.service, worker_id="w")
     for _ in range(2):  # the second attempt proves the concurrency slot came back too
         with pytest.raises(APIError) as caught:
             await api.start(p, "gemini", "veo-fast", body(durationSeconds=4), resource="m")
         assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
+        assert await money(api, p) == (0, usd(0.15 * 4))  # held until the poller resolves it
+        await poller.run_once()
+        assert await money(api, p) == (0, 0)
     assert len(requests) == 2
-    assert await money(api, p) == (0, 0)
     listed = await api.service.list_videos(p, after=None, limit=10, order="asc")
-    assert listed.data == []
+    assert [(v.status, v.error.code if v.error else None) for v in listed.data] == [
+        ("failed", "upstream_outcome_unknown")
+    ] * 2
     await runner.aclose()
 
 

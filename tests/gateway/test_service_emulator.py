@@ -17,6 +17,7 @@ from vidgate.emulators.common import EmulatorSettings
 from vidgate.emulators.openai import create_app
 from vidgate.errors import APIError
 from vidgate.gateway.config import parse_config
+from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
@@ -221,11 +222,36 @@ async def _alice(service: GatewayService) -> Any:
     return await service.authenticate(secret)
 
 
-async def _nothing_held(service: GatewayService, alice: Any) -> None:
+async def _money(service: GatewayService, alice: Any) -> tuple[int, int, int]:
     key = await service.stores.keys.get(alice.key.id)
     assert key is not None
-    assert (key.reserved_micros, key.spend_micros, key.active_jobs) == (0, 0, 0)
-    assert (await service.list_videos(alice, after=None, limit=10, order="desc")).data == []
+    return key.reserved_micros, key.spend_micros, key.active_jobs
+
+
+async def _handed_to_the_poller(service: GatewayService, alice: Any) -> str:
+    """After an unknown outcome the job's write-ahead record waits for the poller (shown as queued,
+    its reservation and slot held); returns its id."""
+    [video] = (await service.list_videos(alice, after=None, limit=10, order="desc")).data
+    assert video.status == "queued"
+    assert await _money(service, alice) == (400_000, 0, 1)  # reserved, spent, slots
+    job = await service.stores.jobs.get(video.id)
+    assert job is not None
+    assert job.submitting
+    assert job.lease_owner is None
+    return video.id
+
+
+async def _resolved(service: GatewayService, video_id: str) -> JobRecord:
+    """Run poller rounds (bounded) until the write-ahead record of ``video_id`` is resolved."""
+    poller = Poller(service, worker_id="w-test")
+    for _ in range(200):
+        await poller.run_once()
+        job = await service.stores.jobs.get(video_id)
+        assert job is not None
+        if not job.submitting:
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{video_id} was never resolved")
 
 
 async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
@@ -248,7 +274,10 @@ async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
         "openai",
     )
     assert "outcome is unknown" in error.message
-    await _nothing_held(service, alice)
+    video_id = await _handed_to_the_poller(service, alice)
+    failed = await _resolved(service, video_id)  # the emulator never made it
+    assert (failed.status, failed.error_code) == ("failed", "upstream_outcome_unknown")
+    assert await _money(service, alice) == (0, 0, 0)
     assert service.router.cooling(service.router.deployments_for("sora-2")[0].id)
     assert counted == []  # the error the caller gets is the server's to count
     await service.runner.aclose()
@@ -266,7 +295,7 @@ async def test_a_read_timeout_on_create_is_a_504_and_the_job_it_may_have_made_is
             alice, CreateVideo(model="sora-2", prompt="a cat [fault:slow]", seconds="4")
         )
     assert (caught.value.status_code, caught.value.code) == (504, "upstream_outcome_unknown")
-    await _nothing_held(service, alice)
+    video_id = await _handed_to_the_poller(service, alice)
     async with httpx.AsyncClient(headers={"Authorization": "Bearer sk-upstream-slow"}) as upstream:
         for _ in range(100):  # the provider did make the job the gateway gave up on
             listed = (await upstream.get(f"{slow_emulator}/v1/videos")).json()["data"]
@@ -274,6 +303,11 @@ async def test_a_read_timeout_on_create_is_a_504_and_the_job_it_may_have_made_is
                 break
             await asyncio.sleep(0.05)
     assert [v["prompt"] for v in listed] == ["a cat [fault:slow]"]
+    # The poller finds the job the provider made and records it: followed (and charged) like any other.
+    job = await _resolved(service, video_id)
+    assert (job.native_id, job.error_code) == (listed[0]["id"], None)
+    assert job.status in ("queued", "in_progress", "completed")
+    assert await _money(service, alice) in ((400_000, 0, 1), (0, 400_000, 0))  # running, or done
     await service.runner.aclose()
 
 
@@ -325,7 +359,7 @@ async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_roo
     assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
     [request] = requests
     assert request.startswith(b"POST /v1/videos")
-    await _nothing_held(service, alice)
+    await _handed_to_the_poller(service, alice)
     await service.runner.aclose()
 
 

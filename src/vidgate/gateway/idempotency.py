@@ -13,7 +13,8 @@ Stripe's semantics, scoped per virtual key and durable (``IdempotencyStore``, in
   ``idempotency_key_reused``.
 - A request refused before anything started upstream (400, 402, 404, 429, a definite provider
   refusal) frees its key, so a retry runs afresh. One whose outcome at the provider is unknown keeps it:
-  a retry answers the same ``upstream_outcome_unknown`` instead of starting a second paid job.
+  a retry answers 409 while the poller looks for the job upstream, then the job (recorded when found,
+  else failed ``upstream_outcome_unknown``), never a second paid job.
 """
 
 from __future__ import annotations

@@ -80,7 +80,8 @@ def outcome_unknown(dep: Deployment, error: APIError) -> APIError:
         f"Creating the video on deployment '{dep.id}' ({dep.model_name}) failed after the request may have "
         f"reached the provider ({error.message}), so the upstream outcome is unknown: the provider may have "
         "started a job. The gateway did not retry it on another deployment (that could start a second "
-        "paid job); its reservation was released, nothing was charged and no video was recorded.",
+        "paid job). It looks for the job at the provider: if found, the video appears in your list and "
+        "is charged as usual; if not, it is listed as failed and nothing is charged.",
         status_code=504 if timed_out else 502,
         code="upstream_outcome_unknown",
         type="upstream_error",

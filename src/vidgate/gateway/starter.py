@@ -7,13 +7,15 @@ priced by the surface): the deployment's own requests-per-minute limit -> the ca
 reservation, then its concurrency slot (``admit``) -> the pre-call guards (``pre_call_guards``) -> the
 write-ahead record (the job stored ``submitting``, its lease held and renewed by this process while
 the provider's create runs; ``gateway.submitting``) -> the surface's own provider call. When that call
-fails, the write-ahead record is ended (failed and hidden: no job exists), the slot and the reservation
-are given back and ``routing.create_failure`` decides: a definite refusal (429, 503, connection never
-established, the provider refusing the gateway's credentials) cools the deployment down and tries the
-next candidate (at most ``1 + num_retries`` tries per public model name); an ambiguous failure
-(timeout, connection broken after sending, 5xx) cools it down and answers 502/504
-``upstream_outcome_unknown`` without trying elsewhere, because the provider may have started a paid job
-and a second deployment would start another; a 4xx about the request is answered as it is. The surface
+fails, ``routing.create_failure`` decides: a definite refusal (429, 503, connection never established,
+the provider refusing the gateway's credentials) ends the write-ahead record (failed and hidden: no
+job exists), gives the slot and the reservation back, cools the deployment down and tries the next
+candidate (at most ``1 + num_retries`` tries per public model name); a 4xx about the request ends it
+the same way and is answered as it is; an ambiguous failure (timeout, connection broken after sending,
+5xx) cools the deployment down and answers 502/504 ``upstream_outcome_unknown`` without trying
+elsewhere, because the provider may have started a paid job and a second deployment would start
+another: the write-ahead record is handed to the poller at once, which records and charges the job
+when it finds it upstream, else fails it and gives the reservation and the slot back. The surface
 then turns the provider's answer into a ``JobRecord`` (``new_job``) and ``record`` stores it over the
 write-ahead record, pinned to the deployment that accepted it.
 
@@ -250,8 +252,11 @@ class JobStarter:
                     with self.router.in_flight(dep.id):
                         answer = await self._leased(job_id, owner, call(candidate))
                 except BaseException as exc:
-                    await self._abandon(job_id)
-                    await self.give_back(p, job_id)
+                    if isinstance(exc, APIError) and create_failure(exc) == "ambiguous":
+                        await self._hand_over(job_id, owner)  # the poller finds it upstream, or fails it
+                    else:
+                        await self._abandon(job_id)
+                        await self.give_back(p, job_id)
                     if not isinstance(exc, APIError):
                         raise
                     last_error = self._refusal(dep, exc, label)
@@ -298,6 +303,21 @@ class JobStarter:
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
+
+    async def _hand_over(self, job_id: str, owner: str) -> None:
+        """Leave the write-ahead record of a create with an unknown outcome (timeout, 5xx, connection
+        broken after sending) to the poller at once: it looks for the job upstream and records and
+        charges it when found, else fails it and gives the money and the slot back."""
+        for _ in range(_SAVE_ATTEMPTS):
+            job = await self.stores.jobs.get(job_id)
+            if job is None or not job.submitting or job.lease_owner != owner:
+                return
+            job.lease_owner = None
+            job.lease_expires_at = None
+            job.next_poll_at = self.clock()
+            if await self.stores.jobs.save(job):
+                return
+        log.error("could not hand %s over to the poller; it resolves it when the lease lapses", job_id)
 
     async def _abandon(self, job_id: str) -> None:
         """End the write-ahead record of a create the provider refused (or that was cancelled): no
