@@ -518,10 +518,10 @@ async def test_deployment_rpm_applies_to_the_pass_through_as_to_create(emulators
     api = GooglePassthrough(GatewayService(config, MemoryStores(), runner))
     try:
         p = await key(api)
-        await api.create(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+        await api.start(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
         await api.service.create_video(p, CreateVideo(model="veo-fast", prompt="a fox", seconds="4"))
         with pytest.raises(RateLimitError) as caught:
-            await api.create(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
+            await api.start(p, "gemini", "veo-fast", body(durationSeconds=4), resource="models/veo-fast")
         assert caught.value.code == "deployment_rate_limited"
         listed = await api.service.list_videos(p, after=None, limit=10, order="asc")
         assert len(listed.data) == 2
@@ -533,7 +533,7 @@ async def test_deployment_rpm_applies_to_the_pass_through_as_to_create(emulators
 async def test_idempotency_key_on_predict_long_running(api: GooglePassthrough) -> None:
     p = await key(api)
     fast = body(durationSeconds=4)
-    first = await api.create(p, "gemini", "veo-fast", fast, resource="models/veo-fast")
+    first, _ = await api.start(p, "gemini", "veo-fast", fast, resource="models/veo-fast")
     op, _ = await api.start(p, "gemini", "veo-fast", fast, resource="models/veo-fast", idempotency_key="i-1")
     again, model_name = await api.start(
         p, "gemini", "veo-fast", fast, resource="models/veo-fast", idempotency_key="i-1"

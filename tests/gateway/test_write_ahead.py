@@ -209,7 +209,7 @@ async def test_a_create_killed_before_the_provider_got_it_is_failed_and_releases
         key = await r.key(alice)
         assert (key.spend_micros, key.reserved_micros, key.active_jobs) == (0, 0, 0)
         assert r.unknown == ["openai"]
-        assert r.stores.ledger.reservation_state(resolved.id) == "released"
+        assert r.stores.memory_ledger.reservation_state(resolved.id) == "released"
         # The slot is free again: max_parallel_requests=1 lets the next create through.
         video = await r.live.create_video(alice, _request("the same harbour, again"))
         assert video.status == "queued"

@@ -39,6 +39,8 @@ async def test_insert_get_round_trip_every_field(backend: Backend) -> None:
     )
     await backend.stores.jobs.insert(job)
     assert await backend.stores.jobs.get(job.id) == job
+    assert await backend.stores.jobs.find_by_native("d1", job.native_id) == job
+    assert await backend.stores.jobs.find_by_native("d2", job.native_id) is None
     assert await backend.stores.jobs.get("video_missing") is None
 
 

@@ -213,6 +213,13 @@ class MemoryJobStore:
                 job.lease_expires_at = None
                 job.version += 1
 
+    async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
+        with self._s.lock:
+            for job in self._s.jobs.values():
+                if job.deployment_id == deployment_id and job.native_id == native_id:
+                    return copy.deepcopy(job)
+            return None
+
     async def count_by_status(self) -> dict[str, int]:
         with self._s.lock:
             counts: dict[str, int] = {}

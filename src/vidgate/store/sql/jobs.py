@@ -20,6 +20,9 @@ from vidgate.store.sql.rows import job_to_row, row_to_job
 from vidgate.store.sql.tables import jobs
 
 _BY_ID = sa.select(jobs).where(jobs.c.id == sa.bindparam("job_id"))
+_BY_NATIVE = sa.select(jobs).where(
+    jobs.c.deployment_id == sa.bindparam("deployment_id"), jobs.c.native_id == sa.bindparam("native_id")
+)
 
 
 def _lease_free(now: float) -> sa.ColumnElement[bool]:
@@ -150,6 +153,10 @@ class SqlJobStore:
             .values(lease_owner=None, lease_expires_at=None, version=jobs.c.version + 1)
         )
         await self._db.write(_execute, stmt)
+
+    async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
+        params = {"deployment_id": deployment_id, "native_id": native_id}
+        return await self._db.read(_first, _BY_NATIVE, params)
 
     async def count_by_status(self) -> dict[str, int]:
         return await self._db.read(_count_by_status)
