@@ -16,6 +16,8 @@ TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
 ContentVariant = Literal["video", "thumbnail", "spritesheet"]
 CONTENT_VARIANTS: tuple[str, ...] = ("video", "thumbnail", "spritesheet")
 
+VIDEO_ID_PREFIX = "video_"  # the gateway's public video ids: "video_" + 32 lower-case hex
+
 
 class VideoError(BaseModel):
     code: str

@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from tests.catalog.prices import PRICES
 
-from vidgate.catalog import ModelSpec, estimate_cost, find_model, from_micros, load_catalog, to_micros
+from vidgate.catalog import ModelSpec, Usage, actual_cost, estimate_cost, from_micros, to_micros
+from vidgate.catalog.pricing import token_bound
 from vidgate.errors import BadRequestError
+from vidgate.providers.catalogue import find_model, load_catalog
 
 
 def spec(model_id: str) -> ModelSpec:
@@ -144,3 +146,56 @@ def test_reservation_and_settlement_round_trip_through_micros() -> None:
     for micros in reversed(reservations):
         balance -= micros
     assert balance == 0
+
+
+# ---- the declared pricing kinds: per token, per input, per video -----------------------------------
+
+
+def mixed_row(**changes: object) -> ModelSpec:
+    from vidgate.catalog import parse_row
+
+    row: dict[str, object] = {
+        "id": "test/mixed",
+        "seconds": [2, 4],
+        "default_seconds": 4,
+        "sizes": {"640x360": "360p", "1280x720": "720p"},
+        "default_size": "640x360",
+        "prices": {"360p": 0.05, "720p": 0.10},
+        "price_per_input": {"image": 0.02, "video": 0.25},
+        "price_per_video": 0.01,
+        **changes,
+    }
+    return parse_row(row)
+
+
+def test_per_second_input_and_flat_prices_add_up() -> None:
+    row = mixed_row()
+    # 2 videos x (4 s x $0.10 + $0.01) + 3 images x $0.02 + 1 video input x $0.25 = $1.13
+    usd = estimate_cost(row, seconds=4, size="1280x720", n=2, inputs={"image": 3, "video": 1})
+    assert usd == Decimal("1.13")
+    # One of the two videos generated: the inputs are still charged once.
+    assert actual_cost(row, seconds=4, size="1280x720", videos=1, inputs={"image": 3, "video": 1}) == Decimal(
+        "0.72"
+    )
+
+
+def test_token_priced_row_reserves_the_bound_and_settles_the_reported_tokens() -> None:
+    row = mixed_row(
+        prices=None,
+        price_per_input=None,
+        price_per_video=None,
+        price_per_output_token=0.0000175,
+        output_tokens_per_second={"360p": 2000, "720p": 6000},
+    )
+    assert token_bound(row, seconds=4, size="1280x720", n=1) == 24_000
+    # Reserved: 24,000 tokens x $0.0000175 = $0.42.
+    assert estimate_cost(row, seconds=4, size="1280x720") == Decimal("0.42")
+    # Reported 10,000 tokens: $0.175.
+    assert actual_cost(row, seconds=4, size="1280x720", videos=1, usage=Usage(output_tokens=10_000)) == (
+        Decimal("0.175")
+    )
+    # Nothing reported: the bound is charged; more than the bound reported: capped at what was reserved.
+    assert actual_cost(row, seconds=4, size="1280x720", videos=1) == Decimal("0.42")
+    assert actual_cost(
+        row, seconds=4, size="1280x720", videos=1, usage=Usage(output_tokens=99_999)
+    ) == Decimal("0.42")

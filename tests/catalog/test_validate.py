@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from tests.support.images import image_bytes
 
-from vidgate.catalog import ModelSpec, aspect_ratio, find_model, parse_size, validate
+from vidgate.catalog import ModelSpec, aspect_ratio, parse_size, validate
 from vidgate.catalog.validate import MAX_PROMPT_CHARS
 from vidgate.errors import BadRequestError
+from vidgate.providers.catalogue import find_model
 from vidgate.types import ImageInput
 
 IMAGE = ImageInput(data=image_bytes(1280, 720, "png"), mime_type="image/png")  # every model's default size

@@ -12,6 +12,7 @@ from tests.support.cli import VIDGATE, free_port
 from typer.testing import CliRunner
 
 from vidgate.cli.main import app
+from vidgate.providers.registry import get_spec
 
 # provider -> (a request with the wrong credential, the status that provider answers it with)
 PROBES: dict[str, tuple[str, str, dict[str, str], int]] = {
@@ -64,7 +65,7 @@ def test_emulate_starts_and_answers(provider: str, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=15)
-    assert f"{provider} emulator on http://127.0.0.1:{port}" in err
+    assert f"{get_spec(provider).name} emulator on http://127.0.0.1:{port}" in err
 
 
 def test_help_shows_the_fault_tokens_literally() -> None:

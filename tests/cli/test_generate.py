@@ -16,8 +16,8 @@ from tests.support.media import probe
 from typer.testing import CliRunner
 
 from vidgate.cli.main import app
-from vidgate.emulators import vertex
 from vidgate.emulators.common import EmulatorSettings
+from vidgate.providers.vertex_ai import emulator as vertex
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from vidgate.catalog import ModelSpec, load_catalog
+from vidgate.catalog import ModelSpec
 from vidgate.catalog import spec as catalog_spec
 from vidgate.cli.main import app
+from vidgate.providers.catalogue import load_catalog
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ import pytest
 from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
-from vidgate.emulators.openai import create_app as openai_emulator
+from vidgate.providers.openai.emulator import create_app as openai_emulator
 
 UPSTREAM_KEY = "sk-upstream-emulator-key"
 

@@ -27,6 +27,7 @@ def sora_config(upstream: str, general: dict[str, Any]) -> dict[str, Any]:
                 "model_name": "sora-2",
                 "litellm_params": {
                     "model": "openai/sora-2",
+                    "allow_retired": True,
                     "api_key": UPSTREAM_KEY,
                     "api_base": upstream + "/v1",
                 },

@@ -57,6 +57,7 @@ def gateway_config(upstream: str, root: Path, database: Path, content: Path) -> 
                     "model_name": "sora-2",
                     "litellm_params": {
                         "model": "openai/sora-2",
+                        "allow_retired": True,
                         "api_key": UPSTREAM_KEY,
                         "api_base": upstream + "/v1",
                     },

@@ -15,7 +15,7 @@ from vidgate.gateway.config import GatewayConfig, parse_config
 from vidgate.gateway.records import JobRecord, KeyRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.providers.base import Credentials, Download, Flow, ProviderJob
-from vidgate.providers.local import LocalProvider
+from vidgate.providers.local.adapter import LocalProvider
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.types import VideoRequest

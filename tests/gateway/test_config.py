@@ -124,10 +124,13 @@ def test_deployment_ids_are_stable_and_distinct() -> None:
             "belongs to provider 'openai', not 'azure'",
         ),
         (
-            _one({"model": "openai/sora-2"}),
+            _one({"model": "openai/sora-2", "allow_retired": True}),
             "model_list[0].litellm_params.api_key: the openai provider needs an API key",
         ),
-        (_one({"model": "azure/sora-2", "api_key": "k"}), "model_list[0].litellm_params.api_base"),
+        (
+            _one({"model": "azure/sora-2", "allow_retired": True, "api_key": "k"}),
+            "model_list[0].litellm_params.api_base",
+        ),
         (_one({"model": "vertex_ai/veo-3.1-generate-001"}), "model_list[0].litellm_params.vertex_project"),
         (
             _one({"model": "local/local-1", "api_kye": "x"}),
@@ -196,7 +199,9 @@ def test_errors_name_the_path(data: Any, message: str) -> None:
 
 
 def test_provider_env_credentials_are_pinned_at_start() -> None:
-    config = parse_config(_one({"model": "gemini/veo-3.1-generate-preview"}), {"GEMINI_API_KEY": "g-key"})
+    config = parse_config(
+        _one({"model": "gemini/veo-3.1-generate-preview", "allow_retired": True}), {"GEMINI_API_KEY": "g-key"}
+    )
     assert config.deployments[0].credentials.api_key == "g-key"
 
 

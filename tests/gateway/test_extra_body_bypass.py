@@ -20,7 +20,7 @@ from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import parse_config
 from vidgate.gateway.passthrough import GooglePassthrough
 from vidgate.gateway.service import CreateVideo, GatewayService
-from vidgate.providers.local import LocalProvider
+from vidgate.providers.local.adapter import LocalProvider
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 
@@ -29,23 +29,32 @@ MASTER = "sk-test-master-key-0000"
 
 def _entries(local_root: Path) -> list[dict[str, Any]]:
     return [
-        {"model_name": "sora-2", "litellm_params": {"model": "openai/sora-2", "api_key": "sk-up"}},
+        {
+            "model_name": "sora-2",
+            "litellm_params": {"model": "openai/sora-2", "allow_retired": True, "api_key": "sk-up"},
+        },
         {
             "model_name": "az-sora",
             "litellm_params": {
                 "model": "azure/sora-2",
+                "allow_retired": True,
                 "api_key": "az-up",
                 "api_base": "https://res.openai.azure.com",
             },
         },
         {
             "model_name": "veo-g",
-            "litellm_params": {"model": "gemini/veo-3.0-fast-generate-001", "api_key": "g-up"},
+            "litellm_params": {
+                "model": "gemini/veo-3.0-fast-generate-001",
+                "allow_retired": True,
+                "api_key": "g-up",
+            },
         },
         {
             "model_name": "veo-v",
             "litellm_params": {
                 "model": "vertex_ai/veo-3.0-generate-001",
+                "allow_retired": True,
                 "vertex_project": "p",
                 "vertex_location": "us-central1",
                 "access_token": "ya29.t",

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from tests.gateway.harness import T0, job_record
 
+from vidgate.catalog import Usage
 from vidgate.errors import APIError, NotFoundError, RateLimitError, ServiceUnavailableError
 from vidgate.gateway import jobs
 from vidgate.gateway.records import JobRecord
@@ -216,3 +217,19 @@ def test_an_owed_webhook_keeps_a_finished_job_in_the_work_queue() -> None:
     assert jobs.needs_work(done)
     done.deleted = True
     assert not jobs.needs_work(done)
+
+
+def test_token_priced_jobs_settle_the_reported_tokens_and_keep_them_across_a_restart() -> None:
+    # Reserved $0.05 = $0.01 flat + 5,000 tokens for $0.04; the provider reports 2,000 tokens.
+    job = _job(status="in_progress", n=1, reserved_micros=50_000, token_bound=5_000, token_micros=40_000)
+    t = jobs.advance(job, _native("completed", usage=Usage(output_tokens=2_000)), NOW)
+    jobs.apply(job, t)
+    assert (job.output_tokens, jobs.settled_cost(job)) == (2_000, 26_000)  # $0.01 + 2,000 x $0.000008
+    jobs.apply(job, jobs.settled_state(job, NOW + 5))  # a re-visit keeps the stored figure
+    assert jobs.settled_cost(job) == 26_000
+    # No usage reported: the reserved bound; more than the bound reported: capped at the reservation.
+    assert (
+        jobs.settled_cost(_job(n=1, reserved_micros=50_000, token_bound=5_000, token_micros=40_000)) == 50_000
+    )
+    over = _job(n=1, reserved_micros=50_000, token_bound=5_000, token_micros=40_000, output_tokens=9_000)
+    assert jobs.settled_cost(over) == 50_000

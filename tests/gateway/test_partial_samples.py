@@ -19,10 +19,11 @@ from starlette.routing import Route
 from tests.gateway.harness import MASTER, Clock
 from tests.support.live import live_server
 
-from vidgate.catalog import find_model, to_micros
+from vidgate.catalog import to_micros
 from vidgate.gateway.config import parse_config
 from vidgate.gateway.passthrough import GooglePassthrough
 from vidgate.gateway.service import CreateVideo, GatewayService
+from vidgate.providers.catalogue import find_model
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 

@@ -16,16 +16,17 @@ from tests.support.google_gateway import GEMINI_KEY, MASTER, google_config, goog
 from tests.support.images import image_bytes
 from tests.support.media import probe
 
-from vidgate.catalog import find_model, to_micros
+from vidgate.catalog import to_micros
 from vidgate.errors import APIError, BadRequestError, BudgetExceededError, NotFoundError, RateLimitError
-from vidgate.gateway import google_native as shapes
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.config import parse_config
-from vidgate.gateway.google_native import Surface
 from vidgate.gateway.passthrough import GooglePassthrough
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
-from vidgate.providers.google_passthrough import NativeRequest, read_native_body
+from vidgate.providers._google_wire import native as shapes
+from vidgate.providers._google_wire.native import Surface
+from vidgate.providers._google_wire.passthrough import NativeRequest, read_native_body
+from vidgate.providers.catalogue import find_model
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.types import ImageInput
@@ -431,7 +432,12 @@ async def test_vertex_storage_uri_outputs_stay_gcs(api: GooglePassthrough) -> No
 
 def _two_deployments(gemini_url: str) -> GatewayService:
     """``veo-fast`` twice on the same Gemini emulator: a create tried on both would succeed on the second."""
-    params = {"model": "gemini/veo-3.0-fast-generate-001", "api_key": GEMINI_KEY, "api_base": gemini_url}
+    params = {
+        "model": "gemini/veo-3.0-fast-generate-001",
+        "allow_retired": True,
+        "api_key": GEMINI_KEY,
+        "api_base": gemini_url,
+    }
     config = parse_config(
         {
             "model_list": [
@@ -477,7 +483,12 @@ async def test_an_answer_without_an_operation_name_gives_the_admission_back() ->
         requests.append(request)
         return httpx.Response(200, json={})
 
-    params = {"model": "gemini/veo-3.0-fast-generate-001", "api_key": GEMINI_KEY, "api_base": "http://gemini"}
+    params = {
+        "model": "gemini/veo-3.0-fast-generate-001",
+        "allow_retired": True,
+        "api_key": GEMINI_KEY,
+        "api_base": "http://gemini",
+    }
     config = parse_config(
         {
             "model_list": [{"model_name": "veo-fast", "litellm_params": params}],
@@ -506,7 +517,12 @@ async def test_an_answer_without_an_operation_name_gives_the_admission_back() ->
 
 async def test_deployment_rpm_applies_to_the_pass_through_as_to_create(emulators: tuple[str, str]) -> None:
     gemini_url, _ = emulators
-    params = {"model": "gemini/veo-3.0-fast-generate-001", "api_key": GEMINI_KEY, "api_base": gemini_url}
+    params = {
+        "model": "gemini/veo-3.0-fast-generate-001",
+        "api_key": GEMINI_KEY,
+        "api_base": gemini_url,
+        "allow_retired": True,
+    }
     config = parse_config(
         {
             "model_list": [{"model_name": "veo-fast", "litellm_params": {**params, "rpm": 2}}],

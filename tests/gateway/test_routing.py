@@ -8,7 +8,6 @@ from collections import Counter
 import httpx
 from tests.gateway.harness import Clock
 
-from vidgate.catalog import find_model
 from vidgate.errors import (
     APIConnectionError,
     APIError,
@@ -24,6 +23,7 @@ from vidgate.errors import (
 )
 from vidgate.gateway.calls import upstream_auth_failed
 from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
+from vidgate.providers.catalogue import find_model
 
 SPEC = find_model("local/local-1")
 assert SPEC is not None

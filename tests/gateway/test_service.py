@@ -21,9 +21,9 @@ from vidgate.errors import (
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import CreateVideo
 from vidgate.gateway.starter import Priced
-from vidgate.gateway.views import VIDEO_ID_PREFIX
 from vidgate.store.factory import open_stores
 from vidgate.store.memory import MemoryStores
+from vidgate.types import VIDEO_ID_PREFIX
 
 FOX_COST = 0.1  # 1 s at the harness price of $0.10/s
 
@@ -453,7 +453,11 @@ async def test_remix_unsupported_for_models_without_it(local_root: Path) -> None
         [
             {
                 "model_name": "veo",
-                "litellm_params": {"model": "gemini/veo-3.1-generate-preview", "api_key": "k"},
+                "litellm_params": {
+                    "model": "gemini/veo-3.1-generate-preview",
+                    "allow_retired": True,
+                    "api_key": "k",
+                },
             }
         ]
     )

@@ -14,11 +14,11 @@ from tests.gateway.harness import MASTER, local_entries
 from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
-from vidgate.emulators.openai import create_app
 from vidgate.errors import APIError
 from vidgate.gateway.config import parse_config
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
+from vidgate.providers.openai.emulator import create_app
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.types import Video
@@ -48,6 +48,7 @@ def _service(emulators: tuple[str, str], local_root: Path) -> GatewayService:
                     "model_name": "sora-2",
                     "litellm_params": {
                         "model": "openai/sora-2",
+                        "allow_retired": True,
                         "api_key": "sk-upstream-a",
                         "api_base": f"{a}/v1",
                     },
@@ -56,6 +57,7 @@ def _service(emulators: tuple[str, str], local_root: Path) -> GatewayService:
                     "model_name": "sora-b",
                     "litellm_params": {
                         "model": "openai/sora-2",
+                        "allow_retired": True,
                         "api_key": "sk-upstream-b",
                         "api_base": f"{b}/v1",
                     },
@@ -121,7 +123,7 @@ async def test_upstream_refusing_the_gateways_key_is_a_502_not_a_401(
     emulators: tuple[str, str], local_root: Path
 ) -> None:
     a, _ = emulators
-    wrong = {"model": "openai/sora-2", "api_key": "sk-wrong", "api_base": f"{a}/v1"}
+    wrong = {"model": "openai/sora-2", "allow_retired": True, "api_key": "sk-wrong", "api_base": f"{a}/v1"}
     config = parse_config(
         {
             "model_list": [
@@ -204,7 +206,12 @@ def _with_fallback(api_base: str, api_key: str, local_root: Path, **runner: Any)
             "model_list": [
                 {
                     "model_name": "sora-2",
-                    "litellm_params": {"model": "openai/sora-2", "api_key": api_key, "api_base": api_base},
+                    "litellm_params": {
+                        "model": "openai/sora-2",
+                        "allow_retired": True,
+                        "api_key": api_key,
+                        "api_base": api_base,
+                    },
                 },
                 *local_entries(local_root, "local-1"),
             ],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from vidgate.gateway.views import VIDEO_ID_PREFIX, VideoIds, new_video_id
+from vidgate.gateway.views import VideoIds, new_video_id
+from vidgate.types import VIDEO_ID_PREFIX
 
 T0 = 1_800_000_000.0
 

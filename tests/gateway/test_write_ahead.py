@@ -17,7 +17,6 @@ from tests.gateway.harness import MASTER
 from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
-from vidgate.emulators.openai import create_app
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig, parse_config
@@ -26,6 +25,7 @@ from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.gateway.submitting import SUBMIT_LEASE_SECONDS, is_placeholder
 from vidgate.providers.base import ProviderJob
+from vidgate.providers.openai.emulator import create_app
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.types import VideoRequest
@@ -76,7 +76,12 @@ class KilledDuringCreate(ProviderCalls):
 
 
 def _config(url: str) -> GatewayConfig:
-    params = {"model": "openai/sora-2", "api_key": UPSTREAM_KEY, "api_base": f"{url}/v1"}
+    params = {
+        "model": "openai/sora-2",
+        "api_key": UPSTREAM_KEY,
+        "api_base": f"{url}/v1",
+        "allow_retired": True,  # the Sora shape lives on as a test fixture
+    }
     return parse_config(
         {
             "model_list": [{"model_name": "sora-2", "litellm_params": params}],

@@ -156,14 +156,9 @@ def test_drive_fails_when_recorded_replies_are_left_over() -> None:
 
 class Minimal(BaseProvider):
     name: ClassVar[str] = "minimal"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.CREATE, Capability.RETRIEVE})
 
 
-def test_capabilities() -> None:
-    provider = Minimal()
-    assert provider.supports(Capability.CREATE)
-    assert not provider.supports(Capability.REMIX)
-    assert not BaseProvider().supports(Capability.CREATE)
+def test_capability_names() -> None:
     assert [c.value for c in Capability] == ["create", "retrieve", "download", "remix", "list", "delete"]
 
 

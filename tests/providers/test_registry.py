@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
 import pytest
 
 from vidgate.errors import BadRequestError
-from vidgate.providers import registry
-from vidgate.providers.azure import AzureProvider
-from vidgate.providers.base import BaseProvider, Capability
-from vidgate.providers.gemini import GeminiProvider
-from vidgate.providers.local import LocalProvider
-from vidgate.providers.openai import OpenAIProvider
-from vidgate.providers.registry import ALIASES, BUILTIN, get_provider, provider_names, split_model
-from vidgate.providers.vertex import VertexProvider
+from vidgate.providers.azure.adapter import AzureProvider
+from vidgate.providers.gemini.adapter import GeminiProvider
+from vidgate.providers.local.adapter import LocalProvider
+from vidgate.providers.openai.adapter import OpenAIProvider
+from vidgate.providers.registry import aliases, get_provider, get_spec, provider_names, split_model
+from vidgate.providers.vertex_ai.adapter import VertexProvider
+
+BUILTIN = ("openai", "azure", "gemini", "vertex_ai", "local")
 
 
 @pytest.mark.parametrize(
@@ -33,12 +29,24 @@ def test_every_builtin(name: str, cls: type) -> None:
     provider = get_provider(name)
     assert isinstance(provider, cls)
     assert provider.name == name
-    assert Capability.CREATE in provider.capabilities
+    assert get_spec(name).name == name
     assert get_provider(name) is provider  # one instance per process
 
 
-@pytest.mark.parametrize(("alias", "canonical"), sorted(ALIASES.items()))
+def test_builtins_come_from_the_entry_point_group() -> None:
+    """The built-ins are registered in pyproject.toml exactly as a plugin is: the group lists them."""
+    from importlib.metadata import entry_points
+
+    names = {ep.name: ep.value for ep in entry_points(group="vidgate.providers")}
+    assert names["openai"] == "vidgate.providers.openai:SPEC"
+    assert set(BUILTIN) <= set(names)
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical"), [("vertex", "vertex_ai"), ("google", "gemini"), ("azure_openai", "azure")]
+)
 def test_aliases_give_the_canonical_instance(alias: str, canonical: str) -> None:
+    assert aliases()[alias] == canonical
     assert get_provider(alias) is get_provider(canonical)
     assert get_provider(alias).name == canonical
 
@@ -79,37 +87,4 @@ def test_split_model(model: str, expected: tuple[str | None, str]) -> None:
     assert split_model(model) == expected
 
 
-# ---- entry-point plugins ------------------------------------------------------------------------
-
-
-class AcmeProvider(BaseProvider):
-    name: ClassVar[str] = "acme"
-
-
-@dataclass
-class FakeEntryPoint:
-    name: str
-    target: type
-
-    def load(self) -> type:
-        return self.target
-
-
-@pytest.fixture
-def acme_plugin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    def entry_points(*, group: str) -> list[Any]:
-        assert group == "vidgate.providers"
-        return [FakeEntryPoint("acme", AcmeProvider)]
-
-    monkeypatch.setattr(registry, "entry_points", entry_points)
-    registry._provider.cache_clear()
-    yield
-    registry._provider.cache_clear()
-
-
-@pytest.mark.usefixtures("acme_plugin")
-def test_entry_point_plugin_is_found_and_split() -> None:
-    provider = get_provider("acme")
-    assert isinstance(provider, AcmeProvider)
-    assert "acme" in provider_names()
-    assert split_model("acme/model-x") == ("acme", "model-x")
+# The out-of-tree plugin (tests/fixtures/acme_video) is exercised in tests/providers/test_plugin.py.

@@ -24,8 +24,8 @@ from vidgate.errors import (
 )
 from vidgate.providers.base import Credentials, Download, Flow
 from vidgate.providers.registry import get_provider
+from vidgate.providers.vertex_ai import auth as google_auth
 from vidgate.sdk.ids import VideoRef, decode, encode
-from vidgate.transport import google_auth
 
 Handler = Callable[[httpx.Request], httpx.Response]
 pytestmark = pytest.mark.filterwarnings("ignore::vidgate.LifecycleWarning")

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from vidgate import Client, LifecycleWarning
-from vidgate.catalog import ModelSpec, find_model
+from vidgate.catalog import ModelSpec
+from vidgate.providers.catalogue import find_model
 from vidgate.sdk.lifecycle import lifecycle_message
 
 
@@ -25,9 +26,9 @@ def test_messages_follow_the_catalogue_dates() -> None:
     assert "retires on 2026-09-24" in (lifecycle_message(sora, dt.date(2026, 9, 1)) or "")
     assert "deprecated since 2026-08-13" in (lifecycle_message(sora, dt.date(2026, 9, 1)) or "")
     assert "was retired on 2026-09-24" in (lifecycle_message(sora, dt.date(2026, 9, 24)) or "")
-    azure = spec("azure/sora-2")  # retires 2026-11-02, never marked deprecated
-    assert lifecycle_message(azure, dt.date(2026, 9, 1)) is None
-    assert "retires on 2026-11-02" in (lifecycle_message(azure, dt.date(2026, 10, 10)) or "")
+    azure = spec("azure/sora-2")  # retires 2026-09-15 (Azure's schedule), never marked deprecated
+    assert lifecycle_message(azure, dt.date(2026, 6, 1)) is None  # outside the notice window
+    assert "retires on 2026-09-15" in (lifecycle_message(azure, dt.date(2026, 9, 1)) or "")
     assert lifecycle_message(spec("local/local-1"), dt.date(2030, 1, 1)) is None
 
 

@@ -6,6 +6,8 @@ import pytest
 
 import vidgate
 from vidgate.errors import AuthenticationError, BadRequestError, NotFoundError
+from vidgate.providers.gemini.adapter import DEFAULT_API_BASE as GEMINI_DEFAULT_BASE
+from vidgate.providers.openai.adapter import OpenAIProvider
 from vidgate.sdk.ids import VideoRef, encode
 from vidgate.sdk.resolve import ClientConfig, credentials, proxy_base, resolve_model, resolve_video
 
@@ -163,10 +165,13 @@ def test_key_precedence_argument_then_module_then_env(monkeypatch: pytest.Monkey
 
 def test_default_bases_and_google_api_key_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "k")
-    assert credentials(resolve_model("sora-2", NONE), NONE).api_base == "https://api.openai.com/v1"
+    # No api_base anywhere: None, and the adapter uses the provider's public endpoint.
+    assert credentials(resolve_model("sora-2", NONE), NONE).api_base is None
+    assert OpenAIProvider.default_api_base == "https://api.openai.com/v1"
     monkeypatch.setenv("GOOGLE_API_KEY", "g")
     gemini = credentials(resolve_model("gemini/veo-3.1-generate-preview", NONE), NONE)
-    assert (gemini.api_key, gemini.api_base) == ("g", "https://generativelanguage.googleapis.com")
+    assert (gemini.api_key, gemini.api_base) == ("g", None)
+    assert GEMINI_DEFAULT_BASE == "https://generativelanguage.googleapis.com"
     monkeypatch.setenv("GEMINI_API_KEY", "first")
     monkeypatch.setenv("GEMINI_API_BASE", "http://emu")
     gemini = credentials(resolve_model("gemini/veo-3.1-generate-preview", NONE), NONE)

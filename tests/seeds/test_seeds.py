@@ -37,11 +37,14 @@ from tests.support.images import write_image
 from tests.support.live import live_server
 from tests.support.media import probe
 
-from vidgate.emulators import azure, gemini, openai, vertex
 from vidgate.emulators.common import EmulatorSettings
 from vidgate.gateway import keys as keylib
 from vidgate.gateway.config import parse_config
 from vidgate.gateway.records import KeyRecord
+from vidgate.providers.azure import emulator as azure
+from vidgate.providers.gemini import emulator as gemini
+from vidgate.providers.openai import emulator as openai
+from vidgate.providers.vertex_ai import emulator as vertex
 from vidgate.server.app import create_app
 from vidgate.store.memory import MemoryStores
 
@@ -200,7 +203,12 @@ def proxy_gateway(gemini_url: str) -> Any:
     ``gemini/veo-3.0-generate-preview`` (here the Gemini emulator), and a virtual key whose secret is the
     seed's ``sk-1234`` (vidgate generates secrets and wants 8+ character master keys, so the key is put
     in the key store directly, as an operator importing an existing key would)."""
-    model = {"model": "gemini/veo-3.0-generate-preview", "api_key": "seed-key", "api_base": gemini_url}
+    model = {
+        "model": "gemini/veo-3.0-generate-preview",
+        "allow_retired": True,
+        "api_key": "seed-key",
+        "api_base": gemini_url,
+    }
     config = parse_config(
         {
             "model_list": [{"model_name": "veo-3", "litellm_params": model}],

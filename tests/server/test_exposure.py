@@ -36,13 +36,14 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     entries: list[dict[str, Any]] = [
         {
             "model_name": "sora-2",
-            "litellm_params": {"model": "openai/sora-2", "api_key": OPERATOR_KEY},
+            "litellm_params": {"model": "openai/sora-2", "allow_retired": True, "api_key": OPERATOR_KEY},
             "model_info": {"id": "dep-openai-secret-id"},
         },
         {
             "model_name": "veo",
             "litellm_params": {
                 "model": "gemini/veo-3.0-fast-generate-001",
+                "allow_retired": True,
                 "api_key": "g-key",
                 "api_base": GEMINI_BASE,
             },

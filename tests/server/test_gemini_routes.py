@@ -120,6 +120,7 @@ async def test_provider_refusing_the_gateways_key_is_not_the_callers_fault(
 ) -> None:
     entry = {
         "model": "gemini/veo-3.0-fast-generate-001",
+        "allow_retired": True,
         "api_key": "not-" + GEMINI_KEY,
         "api_base": emulators[0],
     }

@@ -205,12 +205,17 @@ def _config(local_root: Path, database_url: str) -> Any:
         },
         {
             "model_name": "veo-g",
-            "litellm_params": {"model": "gemini/veo-3.0-fast-generate-001", "api_key": "g-up"},
+            "litellm_params": {
+                "model": "gemini/veo-3.0-fast-generate-001",
+                "allow_retired": True,
+                "api_key": "g-up",
+            },
         },
         {
             "model_name": "veo-v",
             "litellm_params": {
                 "model": "vertex_ai/veo-3.0-generate-001",
+                "allow_retired": True,
                 "vertex_project": "p",
                 "vertex_location": "us-central1",
                 "access_token": "ya29.t",

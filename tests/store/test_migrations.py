@@ -90,7 +90,8 @@ def test_migrations_ship_inside_the_package() -> None:
 
 def _insert_v0001_job(connection: sa.Connection) -> None:
     row = job_to_row(make_job("video_old", status="completed", cost_micros=5))
-    for added in ("videos_generated", "webhook_pending", "webhook_failures", "submitting"):
+    added_later = ("videos_generated", "webhook_pending", "webhook_failures", "submitting")  # 0002, 0004
+    for added in (*added_later, "token_bound", "token_micros", "output_tokens"):  # 0005
         row.pop(added)
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
 
@@ -105,11 +106,12 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0004"
+        assert await current_revision(db) == head_revision() == "0005"
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
         assert (job.videos_generated, job.webhook_pending, job.webhook_failures) == (None, False, 0)
         assert job.submitting is False
+        assert (job.token_bound, job.token_micros, job.output_tokens) == (0, 0, None)
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:

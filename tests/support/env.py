@@ -6,24 +6,22 @@ import pytest
 
 import vidgate
 from vidgate import settings
+from vidgate.providers.registry import specs
+from vidgate.providers.vertex_ai.auth import VERTEX_ACCESS_TOKEN
 
-PROVIDER_ENV: tuple[str, ...] = tuple(
-    name
-    for entry in (
-        settings.OPENAI_API_KEY,
-        settings.OPENAI_BASE_URL,
-        settings.AZURE_API_KEY,
-        settings.AZURE_API_BASE,
-        settings.AZURE_API_VERSION,
-        settings.GEMINI_API_KEY,
-        settings.GEMINI_API_BASE,
-        settings.VERTEX_PROJECT,
-        settings.VERTEX_LOCATION,
-        settings.VERTEX_API_BASE,
-        settings.VERTEX_ACCESS_TOKEN,
-    )
-    for name in ((entry,) if isinstance(entry, str) else entry)
-)
+
+def _provider_env() -> tuple[str, ...]:
+    """Every variable an installed provider's config model declares, plus the Vertex token's."""
+    names = [
+        env
+        for spec in specs().values()
+        for field in spec.config.model_fields
+        for env in spec.config.env_names(field)
+    ]
+    return (*names, *VERTEX_ACCESS_TOKEN, settings.OPENAI_API_KEY)
+
+
+PROVIDER_ENV: tuple[str, ...] = _provider_env()
 
 
 def clear_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 
 from tests.support.live import live_server
-from vidgate.emulators import gemini as gemini_emulator
-from vidgate.emulators import vertex as vertex_emulator
 from vidgate.emulators.common import EmulatorSettings
 from vidgate.gateway.config import GatewayConfig, parse_config
+from vidgate.providers.gemini import emulator as gemini_emulator
+from vidgate.providers.vertex_ai import emulator as vertex_emulator
 
 MASTER = "sk-google-passthrough-master"
 GEMINI_KEY = "gemini-upstream-key"
@@ -46,13 +46,19 @@ def google_config(gemini_url: str, vertex_url: str, **general: Any) -> GatewayCo
     ``veo-2`` allows two samples; ``veo-vertex`` is Vertex AI; ``sora-2`` is a non-Google model."""
 
     def gemini(name: str, model: str) -> dict[str, Any]:
-        params = {"model": f"gemini/{model}", "api_key": GEMINI_KEY, "api_base": gemini_url}
+        params = {
+            "model": f"gemini/{model}",
+            "allow_retired": True,
+            "api_key": GEMINI_KEY,
+            "api_base": gemini_url,
+        }
         return {"model_name": name, "litellm_params": params}
 
     vertex = {
         "model_name": "veo-vertex",
         "litellm_params": {
             "model": "vertex_ai/veo-3.0-fast-generate-001",
+            "allow_retired": True,
             "api_base": vertex_url,
             "vertex_project": VERTEX_PROJECT,
             "vertex_location": VERTEX_LOCATION,
@@ -63,6 +69,7 @@ def google_config(gemini_url: str, vertex_url: str, **general: Any) -> GatewayCo
         "model_name": "sora-2",
         "litellm_params": {
             "model": "openai/sora-2",
+            "allow_retired": True,
             "api_key": "sk-unused",
             "api_base": "http://127.0.0.1:9/v1",
         },

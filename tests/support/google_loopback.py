@@ -13,9 +13,10 @@ import pytest
 from starlette.types import Receive, Scope, Send
 
 from tests.support.live import live_server
-from vidgate.catalog import find_model, validate
+from vidgate.catalog import validate
 from vidgate.errors import UnsupportedOperationError
 from vidgate.providers.base import Credentials, Provider, ProviderJob
+from vidgate.providers.catalogue import find_model
 from vidgate.transport import AsyncRunner, SyncRunner
 from vidgate.types import VideoRequest
 

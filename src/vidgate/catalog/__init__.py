@@ -1,18 +1,21 @@
-"""The model catalogue: data (``models.yaml``) plus validation, pricing and lifecycle built on it."""
+"""Catalogue rows as data: parsing a provider's ``models.yaml``, validation and pricing built on them.
 
-from vidgate.catalog.loader import find_model, load_catalog, models_for_provider
-from vidgate.catalog.pricing import estimate_cost, from_micros, to_micros
+The index over every installed provider is ``vidgate.providers.catalogue``."""
+
+from vidgate.catalog.loader import parse_catalogue, parse_row
+from vidgate.catalog.pricing import Usage, actual_cost, estimate_cost, from_micros, to_micros
 from vidgate.catalog.spec import ModelSpec
 from vidgate.catalog.validate import aspect_ratio, parse_size, validate
 
 __all__ = [
     "ModelSpec",
+    "Usage",
+    "actual_cost",
     "aspect_ratio",
     "estimate_cost",
-    "find_model",
     "from_micros",
-    "load_catalog",
-    "models_for_provider",
+    "parse_catalogue",
+    "parse_row",
     "parse_size",
     "to_micros",
     "validate",

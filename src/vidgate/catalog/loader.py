@@ -1,11 +1,11 @@
-"""Reads ``models.yaml`` once into ``ModelSpec`` rows, indexed by id and alias."""
+"""Parses a provider package's ``models.yaml`` into checked ``ModelSpec`` rows.
+
+The index over every installed provider lives in ``vidgate.providers.catalogue`` (it needs the registry)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from typing import Any, NoReturn
 
 import yaml
@@ -21,7 +21,8 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-REQUIRED_KEYS = frozenset({"id", "seconds", "default_seconds", "sizes", "default_size", "prices"})
+REQUIRED_KEYS = frozenset({"id", "seconds", "default_seconds", "sizes", "default_size"})
+INPUT_KINDS = frozenset({"image", "video"})
 OPTIONAL_KEYS = frozenset(
     {
         "aliases",
@@ -33,12 +34,22 @@ OPTIONAL_KEYS = frozenset(
         "send_resolution",
         "deprecated_on",
         "retires_on",
+        "successor",
+        "prices",
+        "price_per_output_token",
+        "output_tokens_per_second",
+        "price_per_input",
+        "price_per_video",
     }
 )
 
 
 def _prices(raw: dict[str, Any] | None) -> dict[str, Decimal]:
     return {str(k): Decimal(str(v)) for k, v in (raw or {}).items()}
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def parse_row(row: dict[str, Any]) -> ModelSpec:
@@ -76,7 +87,7 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         default_seconds=int(row["default_seconds"]),
         sizes={str(k): str(v) for k, v in row["sizes"].items()},
         default_size=str(row["default_size"]),
-        prices=_prices(row["prices"]),
+        prices=_prices(row.get("prices")),
         features=features,
         seconds_by_tier={str(k): tuple(int(s) for s in v) for k, v in row.get("seconds_by_tier", {}).items()},
         prices_no_audio=_prices(row.get("prices_no_audio")),
@@ -86,6 +97,13 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         aliases=tuple(str(a) for a in row.get("aliases", [])),
         deprecated_on=_date(row.get("deprecated_on")),
         retires_on=_date(row.get("retires_on")),
+        successor=str(row["successor"]) if row.get("successor") else None,
+        price_per_output_token=_decimal(row.get("price_per_output_token")),
+        output_tokens_per_second={
+            str(k): int(v) for k, v in (row.get("output_tokens_per_second") or {}).items()
+        },
+        price_per_input=_prices(row.get("price_per_input")),
+        price_per_video=_decimal(row.get("price_per_video")) or Decimal(0),
     )
 
 
@@ -100,8 +118,28 @@ def _check(spec: ModelSpec) -> None:
         fail("seconds must be a non-empty list of positive integers")
     if not spec.sizes:
         fail("sizes must not be empty")
-    if tiers - set(spec.prices):
+    tokens = spec.price_per_output_token is not None
+    if tokens and tiers - set(spec.output_tokens_per_second):
+        fail(f"per-token price needs output_tokens_per_second for tiers {sorted(tiers)} (the reservation)")
+    if set(spec.output_tokens_per_second) - tiers:
+        fail("output_tokens_per_second names tiers no size has")
+    if spec.prices and tiers - set(spec.prices):
         fail(f"no price for tiers {sorted(tiers - set(spec.prices))}")
+    if not spec.prices and not tokens and not spec.price_per_video:
+        fail("no price: give prices (per second), price_per_output_token or price_per_video")
+    if set(spec.price_per_input) - INPUT_KINDS:
+        fail(f"price_per_input kinds must be among {sorted(INPUT_KINDS)}")
+    if any(
+        p < 0
+        for p in (
+            *spec.price_per_input.values(),
+            spec.price_per_video,
+            spec.price_per_output_token or Decimal(0),
+        )
+    ):
+        fail("prices must not be negative")
+    if spec.successor is not None and spec.successor == spec.id:
+        fail("successor must be another model")
     if set(spec.prices) - tiers:
         fail(f"prices for tiers no size has {sorted(set(spec.prices) - tiers)}")
     if set(spec.prices_no_audio) - tiers:
@@ -127,28 +165,10 @@ def _check(spec: ModelSpec) -> None:
         fail("default_seconds not allowed at default_size")
 
 
-@cache
-def load_catalog() -> tuple[ModelSpec, ...]:
-    text = resources.files("vidgate.catalog").joinpath("models.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    return tuple(parse_row(row) for row in data["models"])
-
-
-@cache
-def _index() -> dict[str, ModelSpec]:
-    index: dict[str, ModelSpec] = {}
-    for spec in load_catalog():
-        for key in (spec.id, *spec.aliases):
-            if key in index:
-                raise ValueError(f"catalogue: duplicate model id or alias {key}")
-            index[key] = spec
-    return index
-
-
-def find_model(model_id: str) -> ModelSpec | None:
-    """The spec for ``provider/model`` (or an alias), or None."""
-    return _index().get(model_id)
-
-
-def models_for_provider(provider: str) -> list[ModelSpec]:
-    return [s for s in load_catalog() if s.provider == provider]
+def parse_catalogue(text: str) -> tuple[ModelSpec, ...]:
+    """A ``models.yaml`` (``models:`` list of rows; other top-level keys hold YAML anchors) -> rows."""
+    data = yaml.safe_load(text) or {}
+    rows = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        raise ValueError("models.yaml: expected a top-level 'models:' list")
+    return tuple(parse_row(row) for row in rows)

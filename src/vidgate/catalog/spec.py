@@ -47,7 +47,7 @@ class ModelSpec:
     default_seconds: int
     sizes: dict[str, str] = field(hash=False)
     default_size: str
-    prices: dict[str, Decimal] = field(hash=False)
+    prices: dict[str, Decimal] = field(hash=False)  # USD per second by tier (empty: not per-second)
     features: frozenset[str] = frozenset()
     seconds_by_tier: dict[str, tuple[int, ...]] = field(default_factory=dict, hash=False)
     prices_no_audio: dict[str, Decimal] = field(default_factory=dict, hash=False)
@@ -57,6 +57,11 @@ class ModelSpec:
     aliases: tuple[str, ...] = ()
     deprecated_on: dt.date | None = None
     retires_on: dt.date | None = None
+    successor: str | None = None  # the catalogue id to use instead once this one retires
+    price_per_output_token: Decimal | None = None  # USD per output token, settled from reported usage
+    output_tokens_per_second: dict[str, int] = field(default_factory=dict, hash=False)  # reservation bound
+    price_per_input: dict[str, Decimal] = field(default_factory=dict, hash=False)  # USD per input image/video
+    price_per_video: Decimal = Decimal(0)  # flat USD per generated video
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -76,6 +81,8 @@ class ModelSpec:
     def price_per_second(self, size: str, *, generate_audio: bool | None = None) -> Decimal:
         """USD per second at ``size``; ``generate_audio=False`` picks Vertex's video-only rate if any."""
         tier = self.tier(size)
+        if not self.prices:
+            return Decimal(0)
         if generate_audio is False and tier in self.prices_no_audio:
             return self.prices_no_audio[tier]
         return self.prices[tier]
@@ -108,6 +115,11 @@ class ModelSpec:
             "price_per_second": {k: float(v) for k, v in self.prices.items()},
             "price_per_second_no_audio": {k: float(v) for k, v in self.prices_no_audio.items()},
             "aliases": list(self.aliases),
+            "price_per_output_token": _num(self.price_per_output_token),
+            "output_tokens_per_second": dict(self.output_tokens_per_second),
+            "price_per_input": {k: float(v) for k, v in self.price_per_input.items()},
+            "price_per_video": float(self.price_per_video),
+            "successor": self.successor,
             "deprecated_on": self.deprecated_on.isoformat() if self.deprecated_on else None,
             "retires_on": self.retires_on.isoformat() if self.retires_on else None,
             "lifecycle": self.lifecycle(today),
@@ -118,3 +130,7 @@ def _tier_order(tier: str) -> int:
     digits = "".join(ch for ch in tier if ch.isdigit())
     value = int(digits) if digits else 0
     return value * 1000 if tier.endswith("k") else value
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

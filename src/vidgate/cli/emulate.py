@@ -1,63 +1,48 @@
-"""``vidgate emulate openai|azure|gemini|vertex``: serve a provider's wire format on loopback.
+"""``vidgate emulate <provider>``: serve a provider's wire format on loopback.
 
-Each emulator module exposes ``create_app(EmulatorSettings)``; this command runs it with uvicorn and
-prints the environment variables that point vidgate (or the provider's official SDK) at it.
+The providers with an emulator are those whose ``ProviderSpec`` names one (``emulator =
+"module:create_app"``, a factory taking ``EmulatorSettings``); this command runs it with uvicorn and
+prints the environment variables (``ProviderSpec.emulator_env``) that point vidgate at it.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from vidgate.cli.common import require_modules
+from vidgate.errors import APIError
+from vidgate.providers.registry import get_spec, specs
+from vidgate.providers.spec import ProviderSpec
 
 # The emulators are Starlette apps that render real MP4s: the `server` and `local` extras.
 EMULATOR_MODULES = ("uvicorn", "starlette", "multipart", "av", "numpy", "PIL")
 
-
-class Emulated(StrEnum):
-    openai = "openai"
-    azure = "azure"
-    gemini = "gemini"
-    vertex = "vertex"
-
-
-DEFAULT_PORTS = {Emulated.openai: 8101, Emulated.azure: 8102, Emulated.gemini: 8103, Emulated.vertex: 8104}
+FIRST_FREE_PORT = 8100
 
 
 def register(app: typer.Typer) -> None:
     app.command("emulate")(emulate)
 
 
-def env_hint(provider: Emulated, url: str, key: str) -> list[str]:
+def emulated() -> dict[str, ProviderSpec]:
+    """Every installed provider that ships an emulator, by name."""
+    return {name: spec for name, spec in specs().items() if spec.emulator is not None}
+
+
+def env_hint(spec: ProviderSpec, url: str, key: str) -> list[str]:
     """The variables that point vidgate's SDK at this emulator."""
-    if provider is Emulated.openai:
-        return [f"OPENAI_BASE_URL={url}/v1", f"OPENAI_API_KEY={key}"]
-    if provider is Emulated.azure:
-        return [f"AZURE_OPENAI_API_BASE={url}", f"AZURE_OPENAI_API_KEY={key}"]
-    if provider is Emulated.gemini:
-        return [f"GEMINI_API_BASE={url}", f"GEMINI_API_KEY={key}"]
-    return [f"VERTEXAI_API_BASE={url}", "VERTEXAI_PROJECT=my-project", f"VERTEXAI_ACCESS_TOKEN={key}"]
-
-
-def factory(provider: Emulated) -> Callable[..., Any]:
-    """The emulator module's ``create_app(EmulatorSettings)``."""
-    module = importlib.import_module(f"vidgate.emulators.{provider.value}")
-    create_app: Callable[..., Any] = module.create_app
-    return create_app
+    return [line.format(url=url, key=key) for line in spec.emulator_env]
 
 
 def emulate(
-    provider: Annotated[Emulated, typer.Argument(help="Which provider's wire format to serve.")],
+    provider: Annotated[str, typer.Argument(help="Which provider's wire format to serve (or an alias).")],
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[
-        int | None, typer.Option(help="Port (default: openai 8101, azure 8102, gemini 8103, vertex 8104).")
+        int | None, typer.Option(help="Port (default: the provider's own, e.g. openai 8101).")
     ] = None,
     api_key: Annotated[
         str | None, typer.Option(help="The only key (or Vertex token) accepted; default: any non-empty one.")
@@ -76,16 +61,25 @@ def emulate(
     if processing_seconds < 0:
         typer.echo("error: --processing-seconds must be >= 0", err=True)
         raise typer.Exit(2)
+    try:
+        spec = get_spec(provider)
+    except APIError:
+        spec = None
+    if spec is None or spec.emulator is None:
+        typer.echo(f"error: no emulator for '{provider}'. Emulated: {', '.join(emulated())}.", err=True)
+        raise typer.Exit(2)
     require_modules(Console(stderr=True), "`vidgate emulate`", EMULATOR_MODULES)
     import uvicorn
 
     from vidgate.emulators.common import EmulatorSettings
 
+    factory = spec.emulator_factory()
+    assert factory is not None
     settings = EmulatorSettings(api_key=api_key, processing_seconds=processing_seconds, cache_dir=cache_dir)
-    app = factory(provider)(settings)
-    bound = DEFAULT_PORTS[provider] if port is None else port
+    app = factory(settings)
+    bound = port if port is not None else (spec.emulator_port or FIRST_FREE_PORT)
     url = f"http://{host}:{bound}"
-    typer.echo(f"{provider.value} emulator on {url}. Point vidgate at it with:", err=True)
-    for line in env_hint(provider, url, api_key or "any-key"):
+    typer.echo(f"{spec.name} emulator on {url}. Point vidgate at it with:", err=True)
+    for line in env_hint(spec, url, api_key or "any-key"):
         typer.echo(f"  export {line}", err=True)
     uvicorn.run(app, host=host, port=bound, log_level="warning")

@@ -1,4 +1,5 @@
-"""``vidgate models [--provider P] [--json]``: the catalogue as a table, or as ``{"data": [...]}``."""
+"""``vidgate models [--provider P] [--active] [--json]``: the catalogue of every installed provider, as a
+table or as ``{"data": [...]}``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from vidgate.catalog import ModelSpec, load_catalog
-from vidgate.providers.registry import ALIASES, provider_names
+from vidgate.catalog import ModelSpec
+from vidgate.providers.catalogue import active_models, load_catalog
+from vidgate.providers.registry import canonical, provider_names
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +24,13 @@ def register(app: typer.Typer) -> None:
 def _prices(spec: ModelSpec, sep: str = "\n") -> str:
     tiers = spec.to_dict()["resolutions"]
     assert isinstance(tiers, list)
-    return sep.join(f"{tier} ${spec.prices[tier]:.2f}" for tier in tiers)
+    parts = [f"{tier} ${spec.prices[tier]:.2f}" for tier in tiers if tier in spec.prices]
+    if spec.price_per_output_token is not None:
+        parts.append(f"${spec.price_per_output_token * 1_000_000:.2f}/1M output tokens")
+    parts += [f"+${price:.2f}/input {kind}" for kind, price in sorted(spec.price_per_input.items())]
+    if spec.price_per_video:
+        parts.append(f"+${spec.price_per_video:.2f}/video")
+    return sep.join(parts)
 
 
 def _lifecycle(spec: ModelSpec) -> str:
@@ -33,6 +41,8 @@ def _lifecycle(spec: ModelSpec) -> str:
         text += f" (retires {spec.retires_on})"
     elif spec.retires_on is not None:
         text += f" ({spec.retires_on})"
+    if spec.successor is not None and state != "active":
+        text += f" -> {spec.successor}"
     return text
 
 
@@ -126,13 +136,14 @@ def render(specs: list[ModelSpec], console: Console) -> RenderableType:
 
 def models(
     provider: Annotated[str | None, typer.Option(help="Only this provider's models.")] = None,
+    active: Annotated[bool, typer.Option("--active", help="Only models usable today (not retired).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help='Print JSON: {"data": [...]}.')] = False,
 ) -> None:
-    """List every model vidgate knows: durations, sizes, features, prices and lifecycle."""
-    specs = list(load_catalog())
+    """List every model of the installed providers: durations, sizes, features, prices and lifecycle."""
+    specs = active_models() if active else list(load_catalog())
     if provider is not None:
-        name = ALIASES.get(provider, provider)
-        if name not in provider_names():
+        name = canonical(provider)
+        if name is None:
             typer.echo(
                 f"error: unknown provider '{provider}'. Known: {', '.join(provider_names())}.", err=True
             )

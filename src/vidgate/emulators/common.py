@@ -5,11 +5,13 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from starlette.types import Receive, Scope, Send
 
+from vidgate.catalog import ModelSpec, parse_catalogue
 from vidgate.emulators.faults import FaultBook
 
 EmuStatus = Literal["queued", "in_progress", "completed", "failed"]
@@ -101,3 +103,21 @@ class DropResponse:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await drop_connection(send)
+
+
+class PackageModels:
+    """An emulator's view of its own package's ``models.yaml`` (it never goes through the registry,
+    which would load adapters): lookup by id or alias, and the rows in file order."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        self._rows: tuple[ModelSpec, ...] | None = None
+
+    def rows(self) -> tuple[ModelSpec, ...]:
+        if self._rows is None:
+            text = resources.files(self.package).joinpath("models.yaml").read_text(encoding="utf-8")
+            self._rows = parse_catalogue(text)
+        return self._rows
+
+    def find(self, model_id: str) -> ModelSpec | None:
+        return next((s for s in self.rows() if model_id == s.id or model_id in s.aliases), None)

@@ -1,7 +1,8 @@
 """Provider calls for a deployment: one place that turns (deployment, operation) into a driven flow.
 
-Credentials always come from the deployment object (pinned at create); Vertex access tokens are
-resolved here, before the flow runs, because adapters do no I/O.
+Credentials always come from the deployment object (pinned at create); the provider's credential hook
+(``ProviderSpec.authorize``: an OAuth refresh, a JWT) runs here before every flow, because adapters do no
+I/O, so a long poll never uses an expired token.
 """
 
 from __future__ import annotations
@@ -12,18 +13,9 @@ from typing import TypeVar
 
 from vidgate.errors import APIError, AuthenticationError, PermissionDeniedError
 from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED, Deployment
-from vidgate.providers.base import (
-    Capability,
-    Credentials,
-    Download,
-    Flow,
-    Provider,
-    ProviderJob,
-    ProviderPage,
-)
-from vidgate.providers.registry import get_provider
+from vidgate.providers.base import Credentials, Download, Flow, Provider, ProviderJob, ProviderPage
+from vidgate.providers.registry import get_provider, get_spec
 from vidgate.transport import AsyncByteStream, AsyncRunner
-from vidgate.transport.google_auth import awith_vertex_token
 from vidgate.types import VideoRequest
 
 T = TypeVar("T")
@@ -41,14 +33,12 @@ class ProviderCalls:
         found = self.providers.get(dep.provider)
         return found if found is not None else get_provider(dep.provider)
 
-    def supports(self, dep: Deployment, capability: Capability) -> bool:
-        return capability in self.provider(dep).capabilities
-
     async def credentials(self, dep: Deployment) -> Credentials:
-        if dep.provider != "vertex_ai":
+        hook = get_spec(dep.provider).authorize
+        if hook is None:
             return dep.credentials
         try:
-            return await awith_vertex_token(dep.credentials)
+            return await hook(dep.credentials)
         except AuthenticationError as exc:
             raise upstream_auth_failed(dep, exc) from exc
 
@@ -76,9 +66,9 @@ class ProviderCalls:
 
     async def list_page(self, dep: Deployment, *, after: str | None, limit: int) -> ProviderPage | None:
         """One page of the deployment's jobs, newest first; None when the provider cannot list."""
-        provider = self.provider(dep)
-        if Capability.LIST not in provider.capabilities:
+        if not dep.spec.has("list"):
             return None
+        provider = self.provider(dep)
         creds = await self.credentials(dep)
         return await self._run(dep, provider.list(creds, after=after, limit=limit, order="desc"))
 

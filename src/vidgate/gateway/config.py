@@ -8,9 +8,10 @@ Rules worth knowing:
   does not know is refused, even with a price: the row also says which durations and sizes to accept,
   and without it requests could not be validated or costed. ``output_cost_per_second`` overrides the
   catalogue's price for that deployment.
-- Credentials missing from an entry are taken once, at start-up, from the provider's usual
-  environment variables (``OPENAI_API_KEY``, ...) and pinned to the deployment; follow-ups never
-  look anywhere else.
+- A deployment's provider settings (``api_key``, ``vertex_project``, ...) are validated by the
+  provider's config model (``ProviderSpec.config``); settings missing from an entry are taken once, at
+  start-up, from the environment variables that model declares and pinned to the deployment;
+  follow-ups never look anywhere else. ``allow_retired: true`` keeps serving a retired model.
 - LiteLLM configs load unchanged (``gateway/litellm_keys.py``): LiteLLM keys vidgate does not implement
   are dropped with one start-up warning naming each; ``litellm_settings.num_retries`` / ``fallbacks`` /
   ``allowed_fails`` / ``cooldown_time`` and ``router_settings.redis_url`` take effect. Keys nobody knows
@@ -42,14 +43,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vidgate import settings
-from vidgate.catalog import ModelSpec, find_model, models_for_provider
-from vidgate.errors import APIError
+from vidgate.catalog import ModelSpec
 from vidgate.gateway import litellm_keys
 from vidgate.gateway.litellm_keys import LITELLM_TO_ROUTER, Section, UnknownKeyError, sort_keys
 from vidgate.gateway.routing import ROUTING_STRATEGIES, Deployment, Router
 from vidgate.providers.base import Credentials
-from vidgate.providers.registry import ALIASES, get_provider, provider_names
+from vidgate.providers.catalogue import find_model, models_for_provider
+from vidgate.providers.registry import canonical, get_spec, provider_names, specs
+from vidgate.providers.spec import MissingSetting, UnknownSetting
 
 ENV_PREFIX = "os.environ/"
 DEFAULT_DATABASE_URL = "sqlite:///./vidgate.db"  # SQLite through pysqlite; sqlite+aiosqlite:// works too
@@ -65,16 +66,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DeploymentParams(_Strict):
+class DeploymentParams(BaseModel):
+    """What every deployment has. Any other key is the provider's own setting, validated by its
+    config model (``ProviderSpec.config``): unknown ones are errors naming the provider's fields."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
     model: str
-    api_key: str | None = None
-    api_base: str | None = None
-    api_version: str | None = None
-    organization: str | None = None
-    vertex_project: str | None = None
-    vertex_location: str | None = None
-    access_token: str | None = None
     base_model: str | None = None
+    allow_retired: bool = False  # keep serving the model after its catalogue retirement date
     output_cost_per_second: Decimal | None = Field(default=None, ge=0)
     rpm: int | None = Field(default=None, gt=0)
     weight: float = Field(default=1.0, ge=0)
@@ -242,7 +242,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
     if not isinstance(data, dict):
         raise ConfigError("the config must be a mapping with model_list, general_settings, ...")
     try:
-        known, ignored = sort_keys(data, _SCHEMA)
+        known, ignored = sort_keys(data, _schema())
     except UnknownKeyError as exc:
         raise ConfigError(str(exc)) from exc
     resolved = _translate_litellm(_resolve_env(known, "", env_map))
@@ -304,31 +304,44 @@ def weak_master_key(key: str | None) -> str | None:
 
 # ---- LiteLLM compatibility -----------------------------------------------------------------------
 
-_DEPLOYMENT_KEYS = frozenset(DeploymentParams.model_fields)
-_DEPLOYMENT = Section(_DEPLOYMENT_KEYS, litellm_keys.LITELLM_PARAMS)
-_SCHEMA = Section(
-    implemented=frozenset(ConfigFile.model_fields) | {"videos_settings"},
-    litellm_only=litellm_keys.LITELLM_TOP_LEVEL,
-    children={
-        "general_settings": Section(frozenset(GeneralSettings.model_fields), litellm_keys.GENERAL_SETTINGS),
-        "router_settings": Section(
-            frozenset(RouterSettings.model_fields) | {"redis_url"}, litellm_keys.ROUTER_SETTINGS
-        ),
-        "litellm_settings": Section(
-            frozenset(LoggingSettings.model_fields) | set(LITELLM_TO_ROUTER), litellm_keys.LITELLM_SETTINGS
-        ),
-    },
-    list_children={
-        "model_list": Section(
-            frozenset(ModelEntry.model_fields),
-            children={"litellm_params": _DEPLOYMENT, "params": _DEPLOYMENT},
-        ),
-        "videos_settings": Section(
-            (_DEPLOYMENT_KEYS - {"model", "base_model"}) | {"custom_llm_provider"},
-            litellm_keys.LITELLM_PARAMS,
-        ),
-    },
-)
+
+def _deployment_keys() -> frozenset[str]:
+    """The keys a deployment may have: the common ones and every installed provider's settings (each
+    entry is then validated by its own provider's config model)."""
+    provider_keys = {name for spec in specs().values() for name in spec.config.model_fields}
+    return frozenset(DeploymentParams.model_fields) | provider_keys
+
+
+def _schema() -> Section:
+    """The config's key schema (built per parse: plugins may be installed at run time)."""
+    deployment_keys = _deployment_keys()
+    deployment = Section(deployment_keys, litellm_keys.LITELLM_PARAMS)
+    return Section(
+        implemented=frozenset(ConfigFile.model_fields) | {"videos_settings"},
+        litellm_only=litellm_keys.LITELLM_TOP_LEVEL,
+        children={
+            "general_settings": Section(
+                frozenset(GeneralSettings.model_fields), litellm_keys.GENERAL_SETTINGS
+            ),
+            "router_settings": Section(
+                frozenset(RouterSettings.model_fields) | {"redis_url"}, litellm_keys.ROUTER_SETTINGS
+            ),
+            "litellm_settings": Section(
+                frozenset(LoggingSettings.model_fields) | set(LITELLM_TO_ROUTER),
+                litellm_keys.LITELLM_SETTINGS,
+            ),
+        },
+        list_children={
+            "model_list": Section(
+                frozenset(ModelEntry.model_fields),
+                children={"litellm_params": deployment, "params": deployment},
+            ),
+            "videos_settings": Section(
+                (deployment_keys - {"model", "base_model"}) | {"custom_llm_provider"},
+                litellm_keys.LITELLM_PARAMS,
+            ),
+        },
+    )
 
 
 def _translate_litellm(data: dict[str, Any]) -> dict[str, Any]:
@@ -373,14 +386,14 @@ def _expand_videos_settings(data: dict[str, Any]) -> tuple[dict[str, Any], dict[
         provider = entry.get("custom_llm_provider")
         if not isinstance(provider, str) or not provider:
             raise ConfigError(f"{where}.custom_llm_provider: required setting is missing")
-        canonical = ALIASES.get(provider, provider)
-        if canonical not in provider_names():
+        name = canonical(provider)
+        if name is None:
             raise ConfigError(
                 f"{where}.custom_llm_provider: unknown provider '{provider}' "
                 f"(known: {', '.join(provider_names())})"
             )
         params = {k: v for k, v in entry.items() if k != "custom_llm_provider"}
-        for spec in models_for_provider(canonical):
+        for spec in models_for_provider(name):
             for name in (spec.model, spec.id):
                 if name in taken:
                     continue
@@ -436,13 +449,6 @@ def _resolve_env(value: Any, path: str, environ: Mapping[str, str]) -> Any:
     return value
 
 
-def _first_env(environ: Mapping[str, str], names: str | tuple[str, ...]) -> str | None:
-    for name in (names,) if isinstance(names, str) else names:
-        if environ.get(name):
-            return environ[name]
-    return None
-
-
 def _spec_for(provider: str, model: str, base_model: str | None, where: str) -> ModelSpec:
     if base_model is not None:
         candidate = base_model if "/" in base_model else f"{provider}/{base_model}"
@@ -468,45 +474,17 @@ def _examples(provider: str) -> str:
 
 
 def _credentials(provider: str, p: DeploymentParams, where: str, environ: Mapping[str, str]) -> Credentials:
-    api_key, api_base, api_version = p.api_key, p.api_base, p.api_version
-    project, location = p.vertex_project, p.vertex_location
-    if provider == "openai":
-        api_key = api_key or _first_env(environ, settings.OPENAI_API_KEY)
-        api_base = api_base or _first_env(environ, settings.OPENAI_BASE_URL)
-        _require(api_key, f"{where}.api_key", "the openai provider needs an API key (or set OPENAI_API_KEY)")
-    elif provider == "azure":
-        api_key = api_key or _first_env(environ, settings.AZURE_API_KEY)
-        api_base = api_base or _first_env(environ, settings.AZURE_API_BASE)
-        api_version = api_version or _first_env(environ, settings.AZURE_API_VERSION)
-        _require(api_base, f"{where}.api_base", "the azure provider needs the resource endpoint")
-        _require(api_key or p.access_token, f"{where}.api_key", "the azure provider needs an API key")
-    elif provider == "gemini":
-        api_key = api_key or _first_env(environ, settings.GEMINI_API_KEY)
-        api_base = api_base or _first_env(environ, settings.GEMINI_API_BASE)
-        _require(api_key, f"{where}.api_key", "the gemini provider needs an API key (or set GEMINI_API_KEY)")
-    elif provider == "vertex_ai":
-        project = project or _first_env(environ, settings.VERTEX_PROJECT)
-        location = location or _first_env(environ, settings.VERTEX_LOCATION)
-        api_base = api_base or _first_env(environ, settings.VERTEX_API_BASE)
-        _require(project, f"{where}.vertex_project", "vertex_ai needs a project (or set VERTEXAI_PROJECT)")
-        _require(
-            location, f"{where}.vertex_location", "vertex_ai needs a location (or set VERTEXAI_LOCATION)"
-        )
-    return Credentials(
-        api_key=api_key,
-        api_base=api_base,
-        api_version=api_version,
-        organization=p.organization,
-        project=project,
-        location=location,
-        access_token=p.access_token,
-        extra_headers=dict(p.extra_headers),
-    )
-
-
-def _require(value: str | None, path: str, why: str) -> None:
-    if not value:
-        raise ConfigError(f"{path}: {why}")
+    """The provider's own settings of this entry, validated by its config model and completed from the
+    environment variables it declares."""
+    config = get_spec(provider).config
+    given = dict(p.model_extra or {})
+    try:
+        resolved = config.resolve(provider, given, environ)
+    except MissingSetting as exc:
+        raise ConfigError(f"{where}.{exc.name}: {exc}") from exc
+    except UnknownSetting as exc:
+        raise ConfigError(f"{where}.{exc.name}: {exc}") from exc
+    return resolved.credentials(p.extra_headers)
 
 
 def _deployment_id(name: str, provider: str, model: str, creds: Credentials) -> str:
@@ -535,21 +513,18 @@ def _deployments(parsed: ConfigFile, environ: Mapping[str, str]) -> list[Deploym
             raise ConfigError(
                 f"{where}.model: expected 'provider/model' (e.g. openai/sora-2), got '{p.model}'"
             )
-        if provider not in provider_names() and provider not in ALIASES:
+        name = canonical(provider)
+        if name is None:
             raise ConfigError(
                 f"{where}.model: unknown provider '{provider}' (known: {', '.join(provider_names())})"
             )
-        try:
-            canonical = get_provider(provider).name
-        except (APIError, ImportError) as exc:
-            raise ConfigError(f"{where}.model: provider '{provider}' cannot be loaded: {exc}") from exc
-        spec = _spec_for(canonical, model, p.base_model, where)
-        if spec.provider != canonical:
+        spec = _spec_for(name, model, p.base_model, where)
+        if spec.provider != name:
             raise ConfigError(
-                f"{where}.base_model: '{spec.id}' belongs to provider '{spec.provider}', not '{canonical}'"
+                f"{where}.base_model: '{spec.id}' belongs to provider '{spec.provider}', not '{name}'"
             )
-        creds = _credentials(canonical, p, where, environ)
-        dep_id = entry.model_info.id or _deployment_id(entry.model_name, canonical, model, creds)
+        creds = _credentials(name, p, where, environ)
+        dep_id = entry.model_info.id or _deployment_id(entry.model_name, name, model, creds)
         if dep_id in seen:
             raise ConfigError(
                 f"model_list[{index}]: same deployment as {seen[dep_id]} (id '{dep_id}'); "
@@ -560,9 +535,10 @@ def _deployments(parsed: ConfigFile, environ: Mapping[str, str]) -> list[Deploym
             Deployment(
                 id=dep_id,
                 model_name=entry.model_name,
-                provider=canonical,
+                provider=name,
                 model=model,
                 spec=spec,
+                allow_retired=p.allow_retired,
                 credentials=creds,
                 price_per_second=p.output_cost_per_second,
                 rpm=p.rpm,

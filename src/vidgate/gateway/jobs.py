@@ -54,11 +54,18 @@ def billable_videos(job: JobRecord) -> int:
 
 
 def settled_cost(job: JobRecord) -> int:
-    """The charge for a completed job: the reservation (the exact estimate for ``n`` videos) per video,
-    times the videos generated; the rest of the reservation is released by the settlement."""
+    """The actual charge for a completed job, never more than its reservation (the ledger releases the
+    rest): the non-token part per video generated, plus the reported output tokens at the reserved
+    token rate (the reserved bound when none are reported)."""
     if job.n <= 0:
         return job.reserved_micros
-    return job.reserved_micros * billable_videos(job) // job.n
+    fixed = (job.reserved_micros - job.token_micros) * billable_videos(job) // job.n
+    if job.token_bound <= 0:
+        return fixed
+    if job.output_tokens is None:
+        return fixed + job.token_micros * billable_videos(job) // job.n
+    used = min(max(job.output_tokens, 0), job.token_bound)
+    return fixed + job.token_micros * used // job.token_bound
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class Transition:
     poll_failures: int
     native_payload: dict[str, Any] | None = None  # None: keep the stored one
     videos_generated: int | None = None  # None: keep the stored count
+    output_tokens: int | None = None  # None: keep the stored figure
     settle: bool = False  # completed and not yet settled: turn the reservation into spend
     release: bool = False  # failed and not yet released: drop the reservation
     release_slot: bool = False  # terminal: give the concurrency slot back (idempotent)
@@ -162,6 +170,7 @@ def advance(job: JobRecord, native: ProviderJob, now: float) -> Transition:
             poll_failures=0,
             native_payload=payload,
             videos_generated=len(native.outputs) if native.outputs else None,
+            output_tokens=native.usage.output_tokens if native.usage is not None else None,
         )
         return _with_effects(job, done)
     if status == "failed":
@@ -266,3 +275,5 @@ def apply(job: JobRecord, t: Transition) -> None:
         job.native_payload = t.native_payload
     if t.videos_generated is not None:
         job.videos_generated = t.videos_generated
+    if t.output_tokens is not None:
+        job.output_tokens = t.output_tokens

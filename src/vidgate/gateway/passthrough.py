@@ -30,20 +30,20 @@ from dataclasses import replace
 from typing import Any
 
 from vidgate.errors import APIError, NotFoundError
-from vidgate.gateway import google_native as shapes
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.content import ContentStream, live
 from vidgate.gateway.followup import deployment_gone
-from vidgate.gateway.google_native import Surface
 from vidgate.gateway.idempotency import Link, fingerprint
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import GatewayService
 from vidgate.gateway.starter import Priced, new_job, price_for
-from vidgate.providers import google_passthrough as wire
+from vidgate.providers._google_wire import native as shapes
+from vidgate.providers._google_wire import passthrough as wire
+from vidgate.providers._google_wire.native import Surface
+from vidgate.providers._google_wire.wire import read_operation
 from vidgate.providers.base import Credentials, Download, Flow
-from vidgate.providers.google_wire import read_operation
 
 MAX_INLINE_BYTES = 512 * 1024 * 1024  # a Vertex poll inlines stored videos up to this size
 

@@ -85,6 +85,11 @@ class JobRecord:
     # with some samples safety-filtered); None when the provider does not say (then all ``n``). Only
     # returned videos are charged.
     videos_generated: int | None = None
+    # Token-priced rows: the output tokens the reservation covers and the micros reserved for them;
+    # ``output_tokens`` is what the provider reported at completion (None: not reported, charge the bound).
+    token_bound: int = 0
+    token_micros: int = 0
+    output_tokens: int | None = None
     webhook_pending: bool = False  # a terminal-state event is owed to the webhook URL (cleared on delivery)
     webhook_failures: int = 0  # failed delivery attempts of that event
     # Write-ahead: stored before the provider's create is called (``native_id`` is then a placeholder

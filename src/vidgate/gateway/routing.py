@@ -49,6 +49,7 @@ class Deployment:
     price_per_second: Decimal | None = None  # overrides the catalogue's rate
     rpm: int | None = None
     weight: float = 1.0
+    allow_retired: bool = False  # the operator keeps serving the model past its retirement date
 
 
 CreateFailure = Literal["refused", "ambiguous", "rejected"]

@@ -44,7 +44,6 @@ from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
 from vidgate.gateway.routing import Deployment, Router
 from vidgate.gateway.starter import JobStarter, Priced, new_job, price_for
 from vidgate.gateway.views import to_list, to_video
-from vidgate.providers.base import Capability
 from vidgate.providers.reserved import check_extra_for
 from vidgate.transport import AsyncRunner
 from vidgate.types import (
@@ -236,9 +235,9 @@ class GatewayService:
                 extra_body=req.extra_body,
                 **req.extra,
             )
+            return price_for(dep, dataclasses.replace(validated, model=dep.model))
         except APIError as exc:
             return exc
-        return price_for(dep, dataclasses.replace(validated, model=dep.model))
 
     # ---- read --------------------------------------------------------------------------------
 
@@ -336,7 +335,7 @@ class GatewayService:
         dep = self.router.get(source.deployment_id)
         if dep is None:
             raise deployment_gone(source)
-        if not self.calls.supports(dep, Capability.REMIX) or not dep.spec.has("remix"):
+        if not dep.spec.has("remix"):
             raise UnsupportedOperationError("remix", dep.provider)
         remix = CreateVideo(model=dep.model_name, prompt=prompt, seconds=source.seconds, size=source.size)
         priced = self._price(dep, remix)
@@ -395,7 +394,7 @@ class GatewayService:
         dep = self.router.get(job.deployment_id)
         if submitting.is_placeholder(job.native_id):
             pass  # its create never reached the provider (or was never found there): nothing upstream
-        elif dep is not None and self.calls.supports(dep, Capability.DELETE) and dep.spec.has("delete"):
+        elif dep is not None and dep.spec.has("delete"):
             with contextlib.suppress(NotFoundError):  # already gone upstream
                 await self.calls.delete(dep, job.native_id)
         elif dep is None:

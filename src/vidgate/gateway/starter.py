@@ -36,14 +36,17 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Generic, TypeVar
 
 from vidgate.catalog import estimate_cost, to_micros
+from vidgate.catalog.pricing import token_bound
 from vidgate.errors import APIError, RateLimitError
 from vidgate.gateway import jobs as machine
 from vidgate.gateway import submitting
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.followup import JobKeeper, new_lease_owner
+from vidgate.gateway.lifecycle import check_active
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord
 from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
@@ -89,21 +92,34 @@ class Priced:
 
     dep: Deployment
     req: VideoRequest
-    micros: int
+    micros: int  # the upper bound reserved
+    token_bound: int = 0  # output tokens the reservation covers (token-priced rows)
+    token_micros: int = 0  # the part of ``micros`` that pays for those tokens
+
+
+def inputs_of(req: VideoRequest) -> dict[str, int]:
+    """Input media counted for per-input surcharges."""
+    images = (req.input_reference is not None) + (req.last_frame is not None) + len(req.reference_images)
+    return {"image": images} if images else {}
 
 
 def price_for(dep: Deployment, req: VideoRequest) -> Priced:
-    """``req`` on ``dep`` with its exact estimate (the deployment's own $/s when it sets one), so both
-    surfaces reserve the same amount for the same video."""
+    """``req`` on ``dep`` with its upper-bound estimate (the deployment's own $/s when it sets one), so
+    both surfaces reserve the same amount for the same video. A retired model is refused here (400)."""
+    check_active(dep)
+    spec = dep.spec
     usd = estimate_cost(
-        dep.spec,
+        spec,
         seconds=req.seconds,
         size=req.size,
         n=req.n,
         generate_audio=req.generate_audio,
         price_override=dep.price_per_second,
+        inputs=inputs_of(req),
     )
-    return Priced(dep, req, to_micros(usd))
+    bound = token_bound(spec, seconds=req.seconds, size=req.size, n=req.n)
+    token_micros = to_micros(Decimal(bound) * (spec.price_per_output_token or 0))
+    return Priced(dep, req, to_micros(usd), token_bound=bound, token_micros=token_micros)
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,8 @@ def new_job(
         n=priced.req.n,
         remixed_from=remixed_from,
         reserved_micros=priced.micros,
+        token_bound=priced.token_bound,
+        token_micros=priced.token_micros,
     )
 
 

@@ -9,9 +9,8 @@ import time
 from vidgate.catalog import from_micros
 from vidgate.gateway.jobs import billable_videos
 from vidgate.gateway.records import JobRecord
-from vidgate.types import Video, VideoError, VideoList, VideoUsage
+from vidgate.types import VIDEO_ID_PREFIX, Video, VideoError, VideoList, VideoUsage
 
-VIDEO_ID_PREFIX = "video_"
 _TIME_BITS = 48  # milliseconds since 1970: enough until the year 10889
 _RANDOM_BITS = 80
 _ID_BITS = _TIME_BITS + _RANDOM_BITS  # 128 bits = 32 hex characters

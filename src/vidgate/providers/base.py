@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from vidgate.catalog.pricing import Usage
 from vidgate.errors import APIError, UnsupportedOperationError
 from vidgate.providers.reserved import COMMON_RESERVED
 from vidgate.types import VideoError, VideoRequest, VideoStatus
@@ -102,6 +103,7 @@ class ProviderJob:
     error: VideoError | None = None
     poll_after_ms: int | None = None  # the provider's hint for the next poll
     outputs: tuple[str, ...] = ()  # provider output references (file URIs, gs:// URIs)
+    usage: Usage | None = None  # what the provider reports it billed (output tokens), settled at completion
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -124,7 +126,6 @@ class Download:
 
 class Provider(Protocol):
     name: ClassVar[str]
-    capabilities: ClassVar[frozenset[Capability]]
     # Native names of fields the gateway validates, permits or prices -> the first-class parameter to
     # use: never accepted through ``extra_body`` (``providers.reserved``).
     reserved_params: ClassVar[Mapping[str, str]]
@@ -141,14 +142,11 @@ class Provider(Protocol):
 
 
 class BaseProvider:
-    """Shared defaults: operations outside ``capabilities`` answer UnsupportedOperationError."""
+    """Shared defaults: operations an adapter does not implement answer UnsupportedOperationError.
+    Which models offer them is declared once, in the catalogue rows (features remix/list/delete)."""
 
     name: ClassVar[str] = "base"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset()
     reserved_params: ClassVar[Mapping[str, str]] = COMMON_RESERVED
-
-    def supports(self, capability: Capability) -> bool:
-        return capability in self.capabilities
 
     def _absent(self, operation: str) -> UnsupportedOperationError:
         return UnsupportedOperationError(operation, self.name)

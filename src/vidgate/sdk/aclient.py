@@ -22,7 +22,7 @@ from vidgate.sdk.files import checked_destination, partial_path
 from vidgate.sdk.ops import (
     Plan,
     Polled,
-    needs_vertex_token,
+    credential_hook,
     plan_create,
     plan_delete,
     plan_download,
@@ -34,7 +34,6 @@ from vidgate.sdk.ops import (
 )
 from vidgate.sdk.resolve import Target
 from vidgate.transport import AsyncRunner, RetryPolicy
-from vidgate.transport.google_auth import awith_vertex_token
 from vidgate.types import Video, VideoBytes, VideoDeleted, VideoList
 
 T = TypeVar("T")
@@ -77,8 +76,9 @@ class AsyncClient:
         await self.aclose()
 
     async def _finish(self, target: Target) -> Target:
-        if needs_vertex_token(target):
-            return replace(target, creds=await awith_vertex_token(target.creds))
+        spec = credential_hook(target)
+        if spec is not None and spec.authorize is not None:
+            return replace(target, creds=await spec.authorize(target.creds))
         return target
 
     async def _run(self, plan: Plan[T]) -> T:

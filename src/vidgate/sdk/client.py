@@ -21,7 +21,7 @@ from vidgate.sdk.files import checked_destination, partial_path
 from vidgate.sdk.ops import (
     Plan,
     Polled,
-    needs_vertex_token,
+    credential_hook,
     plan_create,
     plan_delete,
     plan_download,
@@ -33,7 +33,6 @@ from vidgate.sdk.ops import (
 )
 from vidgate.sdk.resolve import ClientConfig, Target
 from vidgate.transport import RetryPolicy, SyncRunner
-from vidgate.transport.google_auth import with_vertex_token
 from vidgate.types import Video, VideoBytes, VideoDeleted, VideoList
 
 T = TypeVar("T")
@@ -120,9 +119,10 @@ class Client:
         self.close()
 
     def _finish(self, target: Target) -> Target:
-        """Fill in what needs I/O to know (a Vertex access token) just before the call."""
-        if needs_vertex_token(target):
-            return replace(target, creds=with_vertex_token(target.creds))
+        """Run the provider's credential hook (e.g. a Vertex token refresh) just before the call."""
+        spec = credential_hook(target)
+        if spec is not None and spec.authorize_sync is not None:
+            return replace(target, creds=spec.authorize_sync(target.creds))
         return target
 
     def _run(self, plan: Plan[T]) -> T:

@@ -17,9 +17,11 @@ from typing import Any, Generic, TypeVar
 from vidgate.catalog import ModelSpec, estimate_cost, validate
 from vidgate.errors import BadRequestError, Timeout, UnsupportedOperationError, missing_parameters
 from vidgate.providers.base import Capability, Download, Flow, ProviderJob, ProviderPage
-from vidgate.providers.openai import OpenAIProvider
-from vidgate.providers.registry import get_provider
+from vidgate.providers.catalogue import models_for_provider
+from vidgate.providers.openai.adapter import OpenAIProvider
+from vidgate.providers.registry import get_provider, get_spec
 from vidgate.providers.reserved import check_extra_for
+from vidgate.providers.spec import ProviderSpec
 from vidgate.sdk.ids import VideoRef, decode, encode
 from vidgate.sdk.lifecycle import warn_lifecycle
 from vidgate.sdk.params import image_list, optional_image
@@ -34,6 +36,8 @@ from vidgate.sdk.resolve import (
     uses_gateway,
 )
 from vidgate.types import CONTENT_VARIANTS, Video, VideoDeleted, VideoList, VideoRequest, VideoUsage
+
+OPTIONAL_FEATURES = frozenset({"remix", "list", "delete"})  # the rest every model has
 
 T = TypeVar("T")
 
@@ -71,14 +75,20 @@ def target_for(route: Route, config: ClientConfig, extra_headers: Mapping[str, s
 
 
 def require(target: Target, capability: Capability) -> None:
-    """Operations the provider does not declare fail here, before any request."""
-    if capability not in target.adapter.capabilities:
-        raise UnsupportedOperationError(
-            capability.value,
-            target.provider,
-            message=f"Provider '{target.provider}' does not support '{capability.value}' "
-            f"(it supports: {', '.join(sorted(c.value for c in target.adapter.capabilities))}).",
-        )
+    """Operations the catalogue row does not declare fail here, before any request (capabilities are
+    declared once, per model; create, retrieve and download every model has). A gateway decides itself."""
+    if target.route.proxy or capability.value not in OPTIONAL_FEATURES:
+        return
+    rows = [target.route.spec] if target.route.spec is not None else models_for_provider(target.provider)
+    if any(row.has(capability.value) for row in rows):
+        return
+    declared = sorted({f for row in rows for f in row.features if f in OPTIONAL_FEATURES})
+    raise UnsupportedOperationError(
+        capability.value,
+        target.provider,
+        message=f"'{target.route.spec.id if target.route.spec else target.provider}' does not support "
+        f"'{capability.value}' (it supports: {', '.join(['create', 'retrieve', 'download', *declared])}).",
+    )
 
 
 # ---- conversion -------------------------------------------------------------------------------
@@ -382,9 +392,12 @@ def poll_delay(attempt: int, poll_interval: float | None, hint_ms: int | None) -
     return min(MAX_POLL_DELAY, FIRST_POLL_DELAY * POLL_BACKOFF**attempt)
 
 
-def needs_vertex_token(target: Target) -> bool:
-    """A direct Vertex AI call without a token: the client gets one (I/O) just before the call."""
-    return target.provider == "vertex_ai" and not target.route.proxy and not target.creds.access_token
+def credential_hook(target: Target) -> ProviderSpec | None:
+    """The spec whose credential hook must run (I/O: a token refresh) just before a direct call."""
+    if target.route.proxy:
+        return None
+    spec = get_spec(target.provider)
+    return spec if spec.authorize is not None or spec.authorize_sync is not None else None
 
 
 def wait_timeout(video_id: str, timeout: float, last: Video) -> Timeout:

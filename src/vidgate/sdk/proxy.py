@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from vidgate.providers import openai_wire as wire
+from vidgate.providers._openai_wire import flows as wire
 from vidgate.providers.base import Credentials, Flow, HttpCall, ProviderJob
-from vidgate.providers.openai import OpenAIProvider
+from vidgate.providers.openai.adapter import OpenAIProvider
 from vidgate.providers.reserved import refuse_overlap
 from vidgate.sdk.params import to_data_url
 from vidgate.types import ImageInput

@@ -2,44 +2,46 @@
 
 Model names:
 
-- ``provider/model`` (providers: openai, azure, gemini, vertex_ai (alias vertex), local).
+- ``provider/model`` (every installed provider: ``vidgate models`` lists them).
 - With ``vidgate.api_base`` set (and no ``api_base`` argument), every bare name is sent unchanged to
   that OpenAI-compatible endpoint (the vidgate gateway, or a LiteLLM proxy): *proxy mode*. The gateway
   owns its model names (its ``sora-2`` may be any deployment) and validates; the SDK does not apply the
   catalogue, and the ids it returns are the gateway's.
-- Otherwise a bare name the catalogue knows under exactly one provider (``sora-2`` -> openai). Azure rows
-  are not matched by bare name: an Azure model is the caller's deployment name, so it must say ``azure/``.
+- Otherwise a bare name the catalogue knows under exactly one provider (``sora-2`` -> openai). Rows of a
+  provider whose model names are the caller's deployment names (``ProviderSpec.bare_names`` False,
+  e.g. Azure) are not matched by bare name.
 - Otherwise, when an ``api_base`` argument is given, the name goes to that endpoint in proxy mode too.
 
 Credentials, per setting: the argument wins, then the module attribute (``vidgate.api_key``,
-``vidgate.api_base``), then the provider's environment variables (``vidgate.settings``). A missing key
-is an AuthenticationError naming the variable, raised before any network call.
+``vidgate.api_base``), then the environment variables the provider's config model declares. A missing
+secret is an AuthenticationError naming the variable, any other missing setting a BadRequestError naming
+the parameter, both raised before any network call.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from vidgate import settings
-from vidgate.catalog import ModelSpec, find_model, load_catalog, models_for_provider
+from vidgate.catalog import ModelSpec
 from vidgate.errors import AuthenticationError, BadRequestError, NotFoundError
 from vidgate.providers.base import Credentials, Provider
-from vidgate.providers.registry import ALIASES, get_provider, split_model
+from vidgate.providers.catalogue import find_model, load_catalog, models_for_provider
+from vidgate.providers.registry import get_spec, provider_names, specs, split_model
+from vidgate.providers.spec import MissingSetting, UnknownSetting
 from vidgate.sdk.ids import VideoRef, decode
 
-DEFAULT_BASES: dict[str, str] = {
-    "openai": "https://api.openai.com/v1",
-    "gemini": "https://generativelanguage.googleapis.com",
-}
-DEFAULT_VERTEX_LOCATION = "us-central1"
-_NAMING_HELP = (
-    "Name models as 'provider/model' (providers: openai, azure, gemini, vertex_ai, local), "
-    "e.g. 'openai/sora-2', 'gemini/veo-3.1-generate-preview', 'local/local-1'; run `vidgate models` for the "
-    "list. To use a gateway's model names, set api_base (or vidgate.api_base) to its URL."
-)
+
+def _naming_help() -> str:
+    return (
+        f"Name models as 'provider/model' (providers: {', '.join(provider_names())}), e.g. "
+        "'local/local-1'; run `vidgate models` for the list. To use a gateway's model names, set "
+        "api_base (or vidgate.api_base) to its URL."
+    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ class ClientConfig:
     vertex_location: str | None = None
     vertex_access_token: str | None = None
     gateway: bool = False  # api_base is a gateway: every name and id is the gateway's (the CLI's --api-base)
+
+    def provider_settings(self) -> dict[str, str | None]:
+        """The arguments by the setting names provider config models use (``access_token`` is the
+        SDK's ``vertex_access_token``); each provider takes the ones its model declares."""
+        return {
+            "api_key": self.api_key,
+            "api_base": self.api_base,
+            "api_version": self.api_version,
+            "organization": self.organization,
+            "vertex_project": self.vertex_project,
+            "vertex_location": self.vertex_location,
+            "access_token": self.vertex_access_token,
+        }
 
 
 @dataclass(frozen=True)
@@ -104,15 +119,14 @@ def uses_gateway(config: ClientConfig) -> bool:
 
 
 def _provider_name(name: str) -> str:
-    canonical = ALIASES.get(name, name)
-    get_provider(canonical)  # unknown provider -> BadRequestError(param="model") listing the known ones
-    return canonical
+    return get_spec(name).name  # unknown provider -> BadRequestError(param="model") listing the known ones
 
 
 def _bare_candidates(model: str) -> list[ModelSpec]:
     found: dict[str, ModelSpec] = {}
+    registered = specs()
     for spec in load_catalog():
-        if spec.provider == "azure":
+        if not registered[spec.provider].bare_names:
             continue
         names = {spec.model, *(alias.partition("/")[2] for alias in spec.aliases)}
         if model in names:
@@ -124,14 +138,15 @@ def _spec_for(provider: str, model: str, config: ClientConfig) -> ModelSpec:
     spec = find_model(f"{provider}/{model}")
     if spec is not None:
         return spec
-    if provider == "azure":
-        # An Azure model is a deployment name; the deployed model is sora-2 unless base_model says otherwise.
-        base = config.base_model or "sora-2"
-        base_spec = find_model(base if "/" in base else f"azure/{base}")
+    default_base = get_spec(provider).default_base_model
+    if default_base is not None:
+        # The model is the caller's deployment name; the row is base_model, else the provider's default.
+        base = config.base_model or default_base
+        base_spec = find_model(base if "/" in base else f"{provider}/{base}")
         if base_spec is None:
-            known = ", ".join(s.model for s in models_for_provider("azure"))
+            known = ", ".join(s.model for s in models_for_provider(provider))
             raise BadRequestError(
-                f"Unknown base_model '{base}'. Known Azure models: {known}.", param="base_model"
+                f"Unknown base_model '{base}'. Known {provider} models: {known}.", param="base_model"
             )
         return base_spec
     known = ", ".join(s.id for s in models_for_provider(provider)) or "(none)"
@@ -143,7 +158,7 @@ def _spec_for(provider: str, model: str, config: ClientConfig) -> ModelSpec:
 def resolve_model(model: object, config: ClientConfig) -> Route:
     """Which provider serves ``model``, and its catalogue row (None in proxy mode)."""
     if not isinstance(model, str) or not model.strip():
-        raise BadRequestError(f"Missing required parameter: 'model'. {_NAMING_HELP}", param="model")
+        raise BadRequestError(f"Missing required parameter: 'model'. {_naming_help()}", param="model")
     if config.gateway:
         return Route("openai", model, None, proxy=True)
     prefix, name = split_model(model)
@@ -167,7 +182,7 @@ def resolve_model(model: object, config: ClientConfig) -> Route:
         raise BadRequestError(
             f"Model '{model}' exists under several providers: {named}. Name one.", param="model"
         )
-    raise BadRequestError(f"Unknown model '{model}'. {_NAMING_HELP}", param="model")
+    raise BadRequestError(f"Unknown model '{model}'. {_naming_help()}", param="model")
 
 
 def resolve_video(video_id: object, model: str | None, config: ClientConfig) -> tuple[Route, VideoRef]:
@@ -180,7 +195,7 @@ def resolve_video(video_id: object, model: str | None, config: ClientConfig) -> 
     if ref is not None:
         provider = _provider_name(ref.provider)
         spec = find_model(ref.model_id)
-        if spec is None and provider == "azure":
+        if spec is None and get_spec(provider).default_base_model is not None:
             spec = _spec_for(provider, ref.model, config)
         return Route(provider, ref.model, spec), ref
     if model is not None:
@@ -196,15 +211,6 @@ def resolve_video(video_id: object, model: str | None, config: ClientConfig) -> 
     )
 
 
-def _missing_key(names: str | tuple[str, ...], provider: str) -> AuthenticationError:
-    listed = " or ".join((names,) if isinstance(names, str) else names)
-    return AuthenticationError(
-        f"No API key for provider '{provider}': pass api_key=..., set vidgate.api_key, or set {listed}.",
-        code="missing_api_key",
-        provider=provider,
-    )
-
-
 def proxy_base(url: str) -> str:
     """A gateway URL as the OpenAI ``/v1`` root: ``http://host:4000`` -> ``http://host:4000/v1``."""
     url = url.rstrip("/")
@@ -212,68 +218,52 @@ def proxy_base(url: str) -> str:
 
 
 def credentials(route: Route, config: ClientConfig) -> Credentials:
-    """Credentials for ``route``: arguments, then module attributes, then environment variables."""
-    key = config.api_key or module_setting("api_key")
-    base = config.api_base or module_setting("api_base")
+    """Credentials for ``route``: arguments, then module attributes, then the environment variables the
+    provider's config model declares."""
     headers = dict(config.extra_headers)
-    name = route.provider
     if route.proxy:
-        key = key or settings.env(settings.OPENAI_API_KEY)
+        key = config.api_key or module_setting("api_key") or settings.env(settings.OPENAI_API_KEY)
         if not key:
-            raise _missing_key(settings.OPENAI_API_KEY, "gateway")
+            raise AuthenticationError(
+                "No API key for the gateway: pass api_key=..., set vidgate.api_key, or set OPENAI_API_KEY.",
+                code="missing_api_key",
+                provider="gateway",
+            )
+        base = configured_api_base(config)
         assert base is not None
         return Credentials(
             api_key=key, api_base=proxy_base(base), organization=config.organization, extra_headers=headers
         )
-    if name == "local":
-        # Its api_base is a directory: only an explicit argument, never a module-wide gateway URL.
-        return Credentials(api_base=config.api_base, extra_headers=headers)
-    if name == "openai":
-        key = key or settings.env(settings.OPENAI_API_KEY)
-        if not key:
-            raise _missing_key(settings.OPENAI_API_KEY, name)
-        base = base or settings.env(settings.OPENAI_BASE_URL) or DEFAULT_BASES["openai"]
-        return Credentials(
-            api_key=key, api_base=base, organization=config.organization, extra_headers=headers
-        )
-    if name == "azure":
-        key = key or settings.env(settings.AZURE_API_KEY)
-        if not key:
-            raise _missing_key(settings.AZURE_API_KEY, name)
-        base = base or settings.env(settings.AZURE_API_BASE)
-        if not base:
-            raise BadRequestError(
-                "No Azure endpoint: pass api_base='https://RESOURCE.openai.azure.com' "
-                "or set AZURE_OPENAI_API_BASE.",
-                param="api_base",
-            )
-        version = config.api_version or settings.env(settings.AZURE_API_VERSION)
-        return Credentials(api_key=key, api_base=base, api_version=version, extra_headers=headers)
-    if name == "gemini":
-        key = key or settings.env(settings.GEMINI_API_KEY)
-        if not key:
-            raise _missing_key(settings.GEMINI_API_KEY, name)
-        base = base or settings.env(settings.GEMINI_API_BASE) or DEFAULT_BASES["gemini"]
-        return Credentials(api_key=key, api_base=base, extra_headers=headers)
-    if name == "vertex_ai":
-        return _vertex_credentials(config, base, headers)
-    # A plugin provider: pass through what was configured; the adapter decides what it needs.
-    return Credentials(api_key=key, api_base=base, api_version=config.api_version, extra_headers=headers)
+    spec = get_spec(route.provider)
+    model = spec.config
+    given = {k: v for k, v in config.provider_settings().items() if k in model.model_fields and v}
+    if model.uses_module_defaults:
+        for name in ("api_key", "api_base"):
+            ambient = module_setting(name)
+            if name in model.model_fields and name not in given and ambient:
+                given[name] = ambient
+    try:
+        resolved = model.resolve(spec.name, given, os.environ)
+    except MissingSetting as exc:
+        raise _missing(exc) from exc
+    except UnknownSetting as exc:
+        raise BadRequestError(f"{exc.name}: {exc}", param=exc.name) from exc
+    return resolved.credentials(headers)
 
 
-def _vertex_credentials(config: ClientConfig, base: str | None, headers: dict[str, str]) -> Credentials:
-    """Project and location from arguments or env. The Bearer token, when not given, is filled in just
-    before the call by ``transport.google_auth`` (env var or application-default credentials)."""
-    project = config.vertex_project or settings.env(settings.VERTEX_PROJECT)
-    if not project:
-        raise BadRequestError(
-            "No Vertex AI project: pass vertex_project=... or set VERTEXAI_PROJECT.", param="vertex_project"
+def _missing(exc: MissingSetting) -> AuthenticationError | BadRequestError:
+    """A missing secret is an authentication problem (401-shaped); anything else a bad parameter."""
+    listed = " or ".join(exc.env)
+    where = f", or set {listed}" if listed else ""
+    if exc.secret:
+        return AuthenticationError(
+            f"No {exc.name} for provider '{exc.provider}': pass {exc.name}=..., "
+            f"set vidgate.{exc.name}{where}.",
+            code="missing_api_key",
+            provider=exc.provider,
         )
-    location = config.vertex_location or settings.env(settings.VERTEX_LOCATION) or DEFAULT_VERTEX_LOCATION
-    return Credentials(
-        api_base=base or settings.env(settings.VERTEX_API_BASE),
-        project=project,
-        location=location,
-        access_token=config.vertex_access_token,
-        extra_headers=headers,
+    return BadRequestError(
+        f"Provider '{exc.provider}' needs {exc.name}: pass {exc.name}=...{where}."
+        + (f" ({exc.help})" if exc.help else ""),
+        param=exc.name,
     )

@@ -81,6 +81,10 @@ jobs = sa.Table(
     sa.Column("webhook_failures", sa.Integer, nullable=False, server_default=sa.text("0")),
     # Added in 0004: the write-ahead mark (``JobRecord.submitting``).
     sa.Column("submitting", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Added in 0005: token-priced settlement.
+    sa.Column("token_bound", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    sa.Column("token_micros", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+    sa.Column("output_tokens", sa.BigInteger, nullable=True),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),

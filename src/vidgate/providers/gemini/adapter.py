@@ -1,0 +1,102 @@
+"""Gemini API (Veo) adapter: ``models/{model}:predictLongRunning``, ``GET {operation name}``, and the
+file download that redirects to storage, all with ``x-goog-api-key``.
+
+``api_base`` is the host root google-genai's ``http_options.base_url`` takes (default
+``https://generativelanguage.googleapis.com``); the adapter adds ``/v1beta/...`` (or
+``Credentials.api_version``). A base that already ends in ``/v1beta`` is accepted as the same root.
+
+The Gemini API has no remix, list or delete for Veo: those are declared absent (UnsupportedOperationError).
+It reads images only inline, so an ``https`` image URL is rejected before any request.
+
+``extra_body`` keys are merged into ``parameters`` (e.g. ``{"enhancePrompt": false}``), except
+``webhookConfig``, which the API takes at the top level of the body.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from vidgate.catalog import ModelSpec
+from vidgate.errors import AuthenticationError, BadRequestError
+from vidgate.providers._google_wire.veo import GoogleVeoProvider
+from vidgate.providers._google_wire.wire import image_part
+from vidgate.providers.base import Credentials, HttpCall
+from vidgate.types import ImageInput, VideoRequest
+
+DEFAULT_API_BASE = "https://generativelanguage.googleapis.com"
+API_VERSION = "v1beta"
+TOP_LEVEL_EXTRA = frozenset({"webhookConfig"})
+# The file id in a generated video's URI (``.../v1beta/files/{id}:download?alt=media``).
+_FILE_URI = re.compile(r"^https://[^?#]*/files/([A-Za-z0-9_-]+)")
+_OPERATION_NAME = re.compile(r"^(models|tunedModels)/[A-Za-z0-9._-]+/operations/[A-Za-z0-9._-]+$")
+_MODEL_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+class GeminiProvider(GoogleVeoProvider):
+    name: ClassVar[str] = "gemini"
+    service: ClassVar[str] = "the Gemini API"
+    model_prefix: ClassVar[str] = "models/"
+    top_level_extra: ClassVar[frozenset[str]] = TOP_LEVEL_EXTRA
+
+    @staticmethod
+    def root(creds: Credentials) -> str:
+        """``{api_base}/{version}``: where every Gemini path starts."""
+        version = creds.api_version or API_VERSION
+        base = (creds.api_base or DEFAULT_API_BASE).rstrip("/")
+        base = base.removesuffix(f"/{version}")
+        return f"{base}/{version}"
+
+    def headers(self, creds: Credentials) -> dict[str, str]:
+        if not creds.api_key:
+            raise AuthenticationError(
+                "No Gemini API key: pass api_key or set GEMINI_API_KEY (or GOOGLE_API_KEY).",
+                code="missing_api_key",
+                provider=self.name,
+            )
+        return {**creds.extra_headers, "x-goog-api-key": creds.api_key}
+
+    # ---- create -------------------------------------------------------------------------------
+
+    def model_id(self, model: str) -> str:
+        bare = model.removeprefix(self.model_prefix)
+        if not _MODEL_ID.match(bare):
+            raise BadRequestError(f"Invalid model name '{model}'.", param="model")
+        return bare
+
+    def image(self, image: ImageInput, param: str) -> dict[str, str]:
+        return image_part(image, param, service=self.service, allow_gcs=False)
+
+    def audio_parameter(self, req: VideoRequest, spec: ModelSpec | None, parameters: dict[str, Any]) -> None:
+        if req.generate_audio is not None:
+            raise BadRequestError(
+                "The Gemini API has no 'generate_audio' switch (Veo 3 models always generate audio).",
+                param="generate_audio",
+                code="unsupported_parameter",
+            )
+
+    def predict_url(self, model: str, creds: Credentials) -> str:
+        return f"{self.root(creds)}/models/{model.removeprefix(self.model_prefix)}:predictLongRunning"
+
+    # ---- retrieve / download ------------------------------------------------------------------
+
+    def check_operation_name(self, native_id: str) -> None:
+        if not _OPERATION_NAME.match(native_id):
+            raise BadRequestError(
+                f"Invalid Gemini operation name '{native_id[:200]}': expected 'models/MODEL/operations/ID'.",
+                param="video_id",
+            )
+
+    def poll_call(self, native_id: str, creds: Credentials) -> HttpCall:
+        return HttpCall("GET", f"{self.root(creds)}/{native_id}", headers=self.headers(creds))
+
+    def sample_call(self, uri: str, creds: Credentials) -> HttpCall:
+        """GET the file, rebuilt on the configured base as google-genai does (``files/{id}:download``);
+        the API answers with a redirect to storage, which the runner follows."""
+        match = _FILE_URI.match(uri)
+        if match:
+            url = f"{self.root(creds)}/files/{match.group(1)}:download"
+            return HttpCall(
+                "GET", url, headers=self.headers(creds), params={"alt": "media"}, follow_redirects=True
+            )
+        return HttpCall("GET", uri, headers=self.headers(creds), follow_redirects=True)
