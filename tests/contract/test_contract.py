@@ -1,6 +1,6 @@
 """One contract every provider passes against its emulator over loopback, through Client and AsyncClient.
 
-Parametrized over openai, azure, gemini, vertex_ai (each against ``vidgate.emulators.<name>``) and local
+Parametrized over openai, azure, gemini, vertex_ai, xai (each against ``vidgate.emulators.<name>``) and local
 (no emulator: it renders in-process), and over the sync and async clients:
 
 - create -> poll -> download of a decodable MP4 with the requested duration and size;
@@ -50,6 +50,7 @@ from vidgate.providers.catalogue import find_model
 from vidgate.providers.gemini import emulator as gemini
 from vidgate.providers.openai import emulator as openai
 from vidgate.providers.vertex_ai import emulator as vertex
+from vidgate.providers.xai import emulator as xai
 from vidgate.sdk.aclient import AsyncVideos
 from vidgate.sdk.client import Videos
 from vidgate.sdk.ids import decode
@@ -66,6 +67,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "azure": azure.create_app,
     "gemini": gemini.create_app,
     "vertex_ai": vertex.create_app,
+    "xai": xai.create_app,
 }
 
 
@@ -88,6 +90,7 @@ CASES = [
     Case("gemini", "gemini/veo-3.1-lite-generate-preview", "4", "1280x720", "5"),
     Case("vertex_ai", "vertex_ai/veo-3.1-fast-generate-001", "4", "1280x720", "5"),
     Case("local", "local/local-1", "2", "320x180", "9"),
+    Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
 ]
 
 
@@ -98,6 +101,8 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": url, "api_version": "preview"}
     if case.provider == "gemini":
         return {"api_key": key, "api_base": url}
+    if case.provider == "xai":
+        return {"api_key": key, "api_base": f"{url}/v1"}
     if case.provider == "vertex_ai":
         return {"api_base": url, "vertex_project": "contract", "vertex_access_token": key}
     return {}
@@ -202,8 +207,15 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         live_server(EMULATORS["azure"](settings)) as azure_url,
         live_server(EMULATORS["gemini"](settings)) as gemini_url,
         live_server(EMULATORS["vertex_ai"](settings)) as vertex_url,
+        live_server(EMULATORS["xai"](settings)) as xai_url,
     ):
-        yield {"openai": openai_url, "azure": azure_url, "gemini": gemini_url, "vertex_ai": vertex_url}
+        yield {
+            "openai": openai_url,
+            "azure": azure_url,
+            "gemini": gemini_url,
+            "vertex_ai": vertex_url,
+            "xai": xai_url,
+        }
 
 
 @pytest.fixture(params=CASES, ids=[c.provider for c in CASES])
