@@ -1,0 +1,296 @@
+"""DashScope's video-synthesis task API on loopback, for tests and ``vidgate emulate dashscope``.
+
+Imports no adapter code. Reproduces: ``X-DashScope-Async: enable`` required on create (403 without),
+``{output: {task_id, task_status}, request_id}``; ``GET /api/v1/tasks/{id}`` PENDING -> RUNNING ->
+SUCCEEDED (``video_url`` signed for ``url_ttl`` seconds, ``usage.{duration, video_count, SR}``) or
+FAILED with ``output.code/message`` (``DataInspectionFailed`` for moderation); an unknown task id is a
+200 with ``UNKNOWN``; ``POST /api/v1/tasks/{id}/cancel`` cancels PENDING tasks only. Errors are
+``{request_id, code, message}`` (401 ``InvalidApiKey``). Faults: the shared ``[fault:...]`` tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from vidgate.catalog import ModelSpec
+from vidgate.emulators.common import (
+    DropResponse,
+    EmuJob,
+    EmulatorSettings,
+    PackageModels,
+    faults_book,
+    key_ok,
+)
+from vidgate.render import RenderSpec, render
+
+MODELS = PackageModels("vidgate.providers.dashscope")
+CREATE = "/api/v1/services/aigc/video-generation/video-synthesis"
+
+
+class Refused(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def error(status: int, code: str, message: str, **headers: str) -> Refused:
+    body = {"request_id": str(uuid.uuid4()), "code": code, "message": message}
+    return Refused(JSONResponse(body, status_code=status, headers=headers))
+
+
+def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 86400.0) -> Starlette:
+    settings = settings or EmulatorSettings()
+    book = faults_book(settings)
+    jobs: dict[str, EmuJob] = {}
+    cancelled: set[str] = set()
+    secret = secrets.token_bytes(16)
+
+    def authorize(request: Request) -> None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key_ok(settings, token):
+            raise error(401, "InvalidApiKey", "Invalid API-key provided.")
+
+    async def slow(plan: Mapping[str, int]) -> None:
+        if plan.get("slow", 0) > 0:
+            await asyncio.sleep(settings.slow_seconds)
+
+    def transient(subject: str, plan: dict[str, int], prefix: str = "") -> None:
+        if book.fire(subject, f"{prefix}429", plan):
+            raise error(
+                429,
+                "Throttling.RateQuota",
+                "Requests rate limit exceeded, please try again later.",
+                **{"Retry-After": "1"},
+            )
+        if book.fire(subject, f"{prefix}500", plan):
+            raise error(500, "InternalError", "An internal error has occured, please try again later.")
+        if book.fire(subject, f"{prefix}503", plan):
+            raise error(
+                503,
+                "ServiceUnavailable",
+                "The service is busy, please try again later.",
+                **{"Retry-After": "1"},
+            )
+
+    def image(value: Any, name: str) -> bytes | None:
+        if not isinstance(value, str) or not value:
+            raise error(400, "InvalidParameter", f"Field input.{name} must be a URL or a base64 data URI.")
+        if not value.startswith("data:"):
+            return None
+        try:
+            return base64.b64decode(value.split(",", 1)[1], validate=True)
+        except (IndexError, binascii.Error):
+            raise error(400, "InvalidParameter", f"Field input.{name} is not valid base64.") from None
+
+    def dimensions(spec: ModelSpec, parameters: dict[str, Any]) -> tuple[int, int]:
+        if "size" in parameters:
+            size = str(parameters["size"]).replace("*", "x")
+            if size not in spec.sizes:
+                allowed = ", ".join(s.replace("x", "*") for s in spec.sizes)
+                raise error(
+                    400,
+                    "InvalidParameter",
+                    f"The size {parameters['size']} is not supported; use one of {allowed}.",
+                )
+            width, height = size.split("x")
+            return int(width), int(height)
+        resolution = str(parameters.get("resolution", "1080P")).lower()
+        landscape = [s for s, tier in spec.sizes.items() if tier == resolution]
+        if not landscape:
+            raise error(
+                400, "InvalidParameter", f"The resolution {parameters.get('resolution')} is not supported."
+            )
+        width, height = landscape[0].split("x")
+        return int(width), int(height)
+
+    def checked(body: dict[str, Any]) -> EmuJob:
+        model = body.get("model")
+        spec = MODELS.find(f"dashscope/{model}") if isinstance(model, str) else None
+        if spec is None:
+            raise error(400, "InvalidParameter", f"Model not exist: {model}")
+        inputs = body.get("input")
+        parameters = body.get("parameters", {})
+        if not isinstance(inputs, dict) or not isinstance(parameters, dict):
+            raise error(400, "InvalidParameter", "input and parameters must be objects.")
+        prompt = inputs.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise error(400, "InvalidParameter", "Field required: input.prompt")
+        duration = parameters.get("duration", spec.default_seconds)
+        if isinstance(duration, bool) or duration not in spec.seconds:
+            raise error(
+                400,
+                "InvalidParameter",
+                f"The duration {duration} is not supported; use one of {list(spec.seconds)}.",
+            )
+        first = inputs.get("img_url", inputs.get("first_frame_url"))
+        if first is not None and not spec.has("image_input"):
+            raise error(400, "InvalidParameter", f"Model {model} does not take an input image.")
+        if "last_frame_url" in inputs and not spec.has("last_frame"):
+            raise error(400, "InvalidParameter", f"Model {model} does not take a last frame.")
+        refs = inputs.get("reference_urls")
+        if refs is not None:
+            if not spec.has("reference_images") or not isinstance(refs, list) or not refs:
+                raise error(400, "InvalidParameter", f"Model {model} does not take reference_urls.")
+            for index, ref in enumerate(refs):
+                image(ref, f"reference_urls[{index}]")
+        if spec.has("image_input") and not spec.has("reference_images") and first is None:
+            raise error(400, "InvalidParameter", "Field required: input.img_url")
+        if "last_frame_url" in inputs:
+            image(inputs["last_frame_url"], "last_frame_url")
+        width, height = dimensions(spec, parameters)
+        plan = book.plan(prompt)
+        return EmuJob(
+            id=str(uuid.uuid4()),
+            prompt=prompt,
+            model=str(model),
+            seconds=int(duration),
+            width=width,
+            height=height,
+            processing_seconds=settings.processing_seconds,
+            outcome=book.outcome(plan),
+            image=image(first, "img_url") if first is not None else None,
+            plan=plan,
+        )
+
+    def signature(job_id: str, expires: int) -> str:
+        return hmac.new(secret, f"{job_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def view(request: Request, job: EmuJob) -> dict[str, Any]:
+        output: dict[str, Any] = {"task_id": job.id, "submit_time": time.strftime("%Y-%m-%d %H:%M:%S.000")}
+        state, _ = job.state()
+        usage: dict[str, Any] | None = None
+        if job.id in cancelled:
+            output["task_status"] = "CANCELED"
+        elif state == "queued":
+            output["task_status"] = "PENDING"
+        elif state == "in_progress":
+            output["task_status"] = "RUNNING"
+        elif job.outcome == "ok":
+            expires = int(time.time() + url_ttl)
+            base = str(request.base_url).rstrip("/")
+            output["task_status"] = "SUCCEEDED"
+            output["video_url"] = (
+                f"{base}/files/{job.id}.mp4?Expires={expires}&Signature={signature(job.id, expires)}"
+            )
+            output["orig_prompt"] = job.prompt
+            usage = {"duration": job.seconds, "video_count": 1, "SR": min(job.width, job.height)}
+        else:
+            output["task_status"] = "FAILED"
+            if job.outcome == "filtered":
+                output["code"] = "DataInspectionFailed"
+                output["message"] = "Output data may contain inappropriate content."
+            else:
+                output["code"] = "InternalError.Algo"
+                output["message"] = "Video generation failed (emulated [fault:fail])."
+        reply: dict[str, Any] = {"request_id": str(uuid.uuid4()), "output": output}
+        if usage is not None:
+            reply["usage"] = usage
+        return reply
+
+    async def create(request: Request) -> Response:
+        try:
+            authorize(request)
+            if request.headers.get("x-dashscope-async", "").lower() != "enable":
+                raise error(403, "AccessDenied", "current user api does not support synchronous calls")
+            try:
+                body = await request.json()
+            except ValueError:
+                raise error(400, "InvalidParameter", "The request body is not valid JSON.") from None
+            if not isinstance(body, dict):
+                raise error(400, "InvalidParameter", "The request body must be an object.")
+            raw_input = body.get("input")
+            prompt = str(raw_input.get("prompt") or "") if isinstance(raw_input, dict) else ""
+            plan = book.plan(prompt)
+            await slow(plan)
+            transient(prompt, plan)
+            job = checked(body)
+        except Refused as refused:
+            return refused.response
+        jobs[job.id] = job
+        return JSONResponse(
+            {"request_id": str(uuid.uuid4()), "output": {"task_id": job.id, "task_status": "PENDING"}}
+        )
+
+    async def task(request: Request) -> Response:
+        task_id = request.path_params["task_id"]
+        try:
+            authorize(request)
+            job = jobs.get(task_id)
+            if job is None:  # DashScope answers an unknown (or expired) task id with UNKNOWN, not 404
+                return JSONResponse(
+                    {
+                        "request_id": str(uuid.uuid4()),
+                        "output": {"task_id": task_id, "task_status": "UNKNOWN"},
+                    }
+                )
+            await slow(job.plan)
+            if book.fire(job.id, "drop", job.plan):
+                return DropResponse()  # type: ignore[return-value]
+            transient(job.id, job.plan, prefix="poll-")
+        except Refused as refused:
+            return refused.response
+        return JSONResponse(view(request, job))
+
+    async def cancel(request: Request) -> Response:
+        try:
+            authorize(request)
+            job = jobs.get(request.path_params["task_id"])
+            if job is None or job.id in cancelled or job.state()[0] != "queued":
+                raise error(
+                    400,
+                    "UnsupportedOperation",
+                    "Failed to cancel the task, please confirm if the task is in PENDING status.",
+                )
+        except Refused as refused:
+            return refused.response
+        cancelled.add(job.id)
+        return JSONResponse({"request_id": str(uuid.uuid4())})
+
+    async def file(request: Request) -> Response:
+        job = jobs.get(request.path_params["name"].removesuffix(".mp4"))
+        expires = request.query_params.get("Expires", "")
+        given = request.query_params.get("Signature", "")
+        if (
+            job is None
+            or not expires.isdigit()
+            or not hmac.compare_digest(given, signature(job.id, int(expires)))
+        ):
+            return PlainTextResponse("<Error><Code>SignatureDoesNotMatch</Code></Error>", status_code=403)
+        if int(expires) < time.time():
+            return PlainTextResponse(
+                "<Error><Code>AccessDenied</Code><Message>Request has expired.</Message></Error>",
+                status_code=403,
+            )
+        await slow(job.plan)
+        if book.fire(job.id, "download-503", job.plan):
+            return PlainTextResponse(
+                "<Error><Code>ServiceUnavailable</Code></Error>",
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        spec = RenderSpec(job.prompt, job.seconds, job.width, job.height, seed=job.seed, image=job.image)
+        rendered = await anyio.to_thread.run_sync(render, spec, settings.cache_dir)
+        return FileResponse(rendered.video, media_type="video/mp4")
+
+    return Starlette(
+        routes=[
+            Route(CREATE, create, methods=["POST"]),
+            Route("/api/v1/tasks/{task_id}", task, methods=["GET"]),
+            Route("/api/v1/tasks/{task_id}/cancel", cancel, methods=["POST"]),
+            Route("/files/{name}", file, methods=["GET"]),
+        ]
+    )
