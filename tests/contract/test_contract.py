@@ -1,7 +1,7 @@
 """One contract every provider passes against its emulator over loopback, through Client and AsyncClient.
 
-Parametrized over openai, azure, gemini, vertex_ai, xai (each against ``vidgate.emulators.<name>``) and local
-(no emulator: it renders in-process), and over the sync and async clients:
+Parametrized over openai, azure, gemini, vertex_ai, xai, dashscope (each against its package's emulator)
+and local (no emulator: it renders in-process), and over the sync and async clients:
 
 - create -> poll -> download of a decodable MP4 with the requested duration and size;
 - every declared operation (remix, list, delete), and UnsupportedOperationError for undeclared ones;
@@ -47,6 +47,7 @@ from vidgate.errors import (
 from vidgate.providers.azure import emulator as azure
 from vidgate.providers.base import Capability
 from vidgate.providers.catalogue import find_model
+from vidgate.providers.dashscope import emulator as dashscope
 from vidgate.providers.gemini import emulator as gemini
 from vidgate.providers.openai import emulator as openai
 from vidgate.providers.vertex_ai import emulator as vertex
@@ -68,6 +69,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "gemini": gemini.create_app,
     "vertex_ai": vertex.create_app,
     "xai": xai.create_app,
+    "dashscope": dashscope.create_app,
 }
 
 
@@ -91,6 +93,7 @@ CASES = [
     Case("vertex_ai", "vertex_ai/veo-3.1-fast-generate-001", "4", "1280x720", "5"),
     Case("local", "local/local-1", "2", "320x180", "9"),
     Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
+    Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
 ]
 
 
@@ -103,6 +106,8 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": url}
     if case.provider == "xai":
         return {"api_key": key, "api_base": f"{url}/v1"}
+    if case.provider == "dashscope":
+        return {"api_key": key, "api_base": f"{url}/api/v1"}
     if case.provider == "vertex_ai":
         return {"api_base": url, "vertex_project": "contract", "vertex_access_token": key}
     return {}
@@ -208,6 +213,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         live_server(EMULATORS["gemini"](settings)) as gemini_url,
         live_server(EMULATORS["vertex_ai"](settings)) as vertex_url,
         live_server(EMULATORS["xai"](settings)) as xai_url,
+        live_server(EMULATORS["dashscope"](settings)) as dashscope_url,
     ):
         yield {
             "openai": openai_url,
@@ -215,6 +221,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
             "gemini": gemini_url,
             "vertex_ai": vertex_url,
             "xai": xai_url,
+            "dashscope": dashscope_url,
         }
 
 

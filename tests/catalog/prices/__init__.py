@@ -8,7 +8,7 @@ model id -> :class:`Published`), naming the source of every row, and list the mo
 
 from __future__ import annotations
 
-from tests.catalog.prices import azure, gemini, local, openai, vertex_ai, xai
+from tests.catalog.prices import azure, dashscope, gemini, local, openai, vertex_ai, xai
 from tests.catalog.prices.published import Published
 
 PRICES: dict[str, Published] = {
@@ -18,6 +18,7 @@ PRICES: dict[str, Published] = {
     **vertex_ai.PRICES,
     **local.PRICES,
     **xai.PRICES,
+    **dashscope.PRICES,
 }
 
 __all__ = ["PRICES", "Published"]

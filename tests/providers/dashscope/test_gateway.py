@@ -1,0 +1,112 @@
+"""Through the gateway: the official ``openai`` SDK and vidgate's own SDK create, poll and download from
+the DashScope emulator, and the key is charged the published price once.
+
+Prices are written out by hand from the Model Studio price list (field-2026-12.md §4.2), never read
+from the catalogue: wan3.0-video $0.041/s at 480p; wan2.7-i2v $0.086/s at 720p (no input surcharge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from tests.support.images import image_bytes
+from tests.support.live import live_server
+from tests.support.media import probe
+
+from vidgate import Client
+from vidgate.emulators.common import EmulatorSettings
+from vidgate.gateway.config import parse_config
+from vidgate.providers.dashscope.emulator import create_app as dashscope_emulator
+from vidgate.server.app import create_app
+from vidgate.store.memory import MemoryStores
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+MASTER = "sk-dashscope-gateway-master"
+UPSTREAM_KEY = "sk-dashscope-upstream"
+
+
+@dataclass
+class Gateway:
+    url: str
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {MASTER}"}
+        reply = httpx.request(method, self.url + path, headers=headers, **kwargs)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def new_key(self) -> str:
+        key: str = self.admin("POST", "/key/generate", json={})["key"]
+        return key
+
+    def spend(self, key: str) -> tuple[float, int]:
+        info = self.admin("GET", "/key/info", params={"key": key})
+        logs = self.admin("GET", "/spend/logs", params={"api_key": key})
+        return info["info"]["spend"], len(logs)
+
+
+@pytest.fixture(scope="module")
+def gateway(render_cache: Path) -> Iterator[Gateway]:
+    settings = EmulatorSettings(api_key=UPSTREAM_KEY, processing_seconds=0.5, cache_dir=render_cache)
+    with live_server(dashscope_emulator(settings)) as upstream:
+
+        def entry(name: str, model: str) -> dict[str, Any]:
+            params = {
+                "model": f"dashscope/{model}",
+                "api_key": UPSTREAM_KEY,
+                "api_base": f"{upstream}/api/v1",
+            }
+            return {"model_name": name, "litellm_params": params}
+
+        config = parse_config(
+            {
+                "model_list": [entry("wan3", "wan3.0-video"), entry("wan-i2v", "wan2.7-i2v")],
+                "general_settings": {"master_key": MASTER},
+            },
+            environ={},
+        )
+        with live_server(create_app(config, stores=MemoryStores())) as url:
+            yield Gateway(url)
+
+
+def test_openai_sdk_creates_polls_and_downloads_and_is_charged_once(gateway: Gateway) -> None:
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    video = client.videos.create(
+        model="wan3",
+        prompt="a lantern festival at night",
+        seconds="5",  # type: ignore[arg-type]  # the openai package types Sora's values only
+        size="832x480",  # type: ignore[arg-type]
+    )
+    done = client.videos.poll(video.id, poll_interval_ms=100)
+    assert (done.status, done.progress) == ("completed", 100)
+    info = probe(client.videos.download_content(video.id).content)
+    assert (info.width, info.height, info.codec) == (832, 480, "h264")
+    assert info.duration == pytest.approx(5.0, abs=0.05)
+    client.videos.retrieve(video.id)
+    assert gateway.spend(key) == (0.205, 1)  # $0.041/s x 5 s
+
+
+def test_vidgate_sdk_image_to_video_is_charged_once(gateway: Gateway) -> None:
+    key = gateway.new_key()
+    with Client(api_key=key, api_base=gateway.url, gateway=True) as client:
+        video = client.videos.create(
+            "wan-i2v",
+            "the lanterns rise",
+            seconds="5",
+            size="1280x720",
+            input_reference=image_bytes(1280, 720, "png"),
+        )
+        done = client.videos.wait(video.id, timeout=60, poll_interval=0.1)
+        assert done.status == "completed"
+        data = client.videos.content(video.id)
+    info = probe(data.content)
+    assert (info.width, info.height) == (1280, 720)
+    assert info.duration == pytest.approx(5.0, abs=0.05)
+    assert gateway.spend(key) == (0.43, 1)  # $0.086/s x 5 s
