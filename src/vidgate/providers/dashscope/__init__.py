@@ -9,7 +9,7 @@ SPEC = ProviderSpec(
     package=__name__,
     adapter=DashScopeProvider,
     config=DashScopeConfig,
-    aliases=("alibaba", "wan"),
+    aliases=("alibaba",),
     emulator="vidgate.providers.dashscope.emulator:create_app",
     emulator_port=8112,
     emulator_env=("DASHSCOPE_HTTP_BASE_URL={url}/api/v1", "DASHSCOPE_API_KEY={key}"),
