@@ -44,15 +44,17 @@ class Result:
         return statistics.fmean(self.latencies) * 1000 if self.latencies else float("nan")
 
 
-def request_bytes(host: str, port: int, path: str, headers: dict[str, str]) -> bytes:
+def request_bytes(
+    host: str, port: int, path: str, headers: dict[str, str], method: str = "GET", body: bytes | None = None
+) -> bytes:
     lines = [
-        f"GET {path} HTTP/1.1",
+        f"{method} {path} HTTP/1.1",
         f"Host: {host}:{port}",
         *(f"{k}: {v}" for k, v in headers.items()),
-        "",
-        "",
     ]
-    return "\r\n".join(lines).encode()
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return "\r\n".join([*lines, "", ""]).encode() + (body or b"")
 
 
 async def _read_response(reader: asyncio.StreamReader, sink: bool) -> tuple[int, int]:
@@ -131,10 +133,12 @@ async def run(
     warmup: float = 0.5,
     requests_per_connection: int | None = None,
     sink: bool = False,
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> Result:
     """Keep ``connections`` connections busy for ``seconds`` (after ``warmup``), or until each has sent
-    ``requests_per_connection``; cycles through ``paths``."""
-    payloads = [request_bytes(host, port, p, headers) for p in paths]
+    ``requests_per_connection``; cycles through ``paths`` (each request ``method`` with ``body``)."""
+    payloads = [request_bytes(host, port, p, headers, method, body) for p in paths]
     result = Result()
     start = time.perf_counter()
     record_from = start + (warmup if seconds is not None else 0.0)

@@ -1,0 +1,459 @@
+"""The gateway side by side with a direct upstream: creates, pass-through polls, status polls, content.
+
+    .venv/bin/python bench/sidebyside.py [--seconds 5] [--rounds 3] [--only create,passthrough,...]
+        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--prefill 100000] [--big-mb 200]
+
+The direct baseline is ``bench/upstream.py`` (a minimal in-memory fake speaking the OpenAI Videos and
+Gemini wires, under the same uvicorn); the gateway (``vidgate serve``, one worker, poller on, JSON access
+log on) fronts it with a virtual key that has a budget, an rpm limit and a concurrency limit, so every
+create runs the whole admission. ``--database-url`` names a PostgreSQL server: the script creates a
+fresh database on it and drops it at the end (default: a SQLite file). ``--prefill N`` first bulk-inserts
+N finished jobs (other owners, spread over a month) so latency can be compared as the store grows.
+
+Rounds alternate direct/gateway and medians are printed, so load from other processes on the machine
+skews both sides alike; the ratios are the figures that count. The upstream asks for polls every 60 s
+(``openai-poll-after-ms``) on the created jobs, so the create figures do not include the poller's work
+on them (``bench/poller.py`` measures that). Sections (``--only``):
+
+- ``create``: ``POST /v1/videos`` at 8 connections (throughput) and 1 connection (p50).
+- ``passthrough``: the Gemini operation poll ``GET /gemini/v1beta/models/M/operations/ID``, 16 connections.
+- ``status``: ``GET /v1/videos/{id}`` of completed jobs, 16 connections.
+- ``content``: a ``--big-mb`` MB video, 4 clients x 2 downloads; then the gateway's RSS growth during
+  10 concurrent downloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.gateway import Server, alternate, free_port, measured, med, sample_rss, wait_ready
+from bench.loadgen import Result
+
+from vidgate.gateway.records import JobRecord
+from vidgate.store.content.filesystem import FileContentStore
+from vidgate.store.sql.database import Database
+from vidgate.store.sql.rows import job_to_row
+from vidgate.store.sql.tables import jobs, reservations
+
+VIDGATE = str(Path(sys.executable).with_name("vidgate"))
+UPSTREAM_KEY = "sk-bench-upstream"
+MASTER = "sk-bench-master-key"
+HOST = "127.0.0.1"
+VEO = "veo-3.0-generate-001"
+PROMPT = "a calico cat playing a piano on stage"
+DONE = "[done] " + PROMPT  # the fake upstream completes these at once
+SECTIONS = ("create", "passthrough", "status", "content")
+FINISHED = 20
+
+
+def start_upstream(work: Path, content_file: Path | None) -> Server:
+    port = free_port()
+    args = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--poll-after-ms", "60000"]
+    if content_file is not None:
+        args += ["--content-file", str(content_file)]
+    with (work / "upstream.log").open("wb") as out:
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parent.parent
+        )
+    server = Server("upstream", port, proc)
+    wait_ready(server.url, "/stats")
+    return server
+
+
+def start_gateway(work: Path, upstream: Server, database_url: str) -> Server:
+    config = {
+        "model_list": [
+            {
+                "model_name": "sora-2",
+                "litellm_params": {
+                    "model": "openai/sora-2",
+                    "api_key": UPSTREAM_KEY,
+                    "api_base": upstream.url + "/v1",
+                },
+            },
+            {
+                "model_name": VEO,
+                "litellm_params": {"model": f"gemini/{VEO}", "api_key": UPSTREAM_KEY, "api_base": upstream.url},
+            },
+        ],
+        "general_settings": {
+            "master_key": MASTER,
+            "database_url": database_url,
+            "content_dir": str(work / "content"),
+        },
+    }
+    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    args = ["serve", "--config", str(work / "config.yaml"), "--host", HOST, "--port", str(port)]
+    with (work / "gateway.log").open("wb") as out:
+        proc = subprocess.Popen([VIDGATE, *args, "--log-level", "info"], stdout=out, stderr=subprocess.STDOUT)
+    gateway = Server("gateway", port, proc)
+    wait_ready(gateway.url, "/health/readiness")
+    return gateway
+
+
+@contextmanager
+def database(url: str | None, work: Path) -> Iterator[str]:
+    """A SQLite file in ``work``, or a fresh database on the PostgreSQL server of ``url`` (dropped after)."""
+    if url is None:
+        yield f"sqlite:///{work / 'vidgate.db'}"
+        return
+    import asyncpg  # type: ignore[import-untyped]
+
+    server = url.replace("postgresql+asyncpg://", "postgresql://")
+    name = "vidgate_bench_" + secrets.token_hex(4)
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(server)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def prefill(database_url: str, count: int) -> float:
+    """Insert ``count`` finished jobs (and their settled reservations) of 50 other owners; seconds taken."""
+    now = int(time.time())
+
+    def rows(start: int, stop: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        job_rows, held = [], []
+        for i in range(start, stop):
+            created = now - 30 * 86400 + i * (30 * 86400 // max(count, 1))
+            job = JobRecord(
+                id=f"video_{created:08x}{secrets.token_hex(12)}",
+                owner_key_id=f"prefill-owner-{i % 50}",
+                model_name="sora-2",
+                deployment_id="sora-2#0",
+                provider="openai",
+                native_id=f"video_prefill_{i}",
+                status="completed",
+                created_at=created,
+                size="720x1280",
+                seconds="4",
+                progress=100,
+                prompt=PROMPT,
+                completed_at=created + 60,
+                reserved_micros=400_000,
+                cost_micros=400_000,
+                content_stored=True,
+                next_poll_at=created + 60,
+            )
+            job_rows.append(job_to_row(job))
+            held.append(
+                {
+                    "job_id": job.id,
+                    "key_id": job.owner_key_id,
+                    "micros": 400_000,
+                    "state": "settled",
+                    "cost_micros": 400_000,
+                    "created_at": created,
+                    "updated_at": created + 60,
+                }
+            )
+        return job_rows, held
+
+    async def fill() -> None:
+        db = Database(database_url)
+        try:
+            for start in range(0, count, 5000):
+                job_rows, held = rows(start, min(count, start + 5000))
+
+                def insert(conn: Any, a: list[dict[str, Any]] = job_rows, b: list[dict[str, Any]] = held) -> None:
+                    conn.execute(jobs.insert(), a)
+                    conn.execute(reservations.insert(), b)
+
+                await db.write(insert)
+        finally:
+            await db.dispose()
+
+    started = time.perf_counter()
+    asyncio.run(fill())
+    return time.perf_counter() - started
+
+
+def wait_until(what: str, done: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path, upstream: Server, gateway: Server) -> None:
+        self.args = args
+        self.work = work
+        self.upstream = upstream
+        self.gateway = gateway
+        self.direct_auth = {"Authorization": f"Bearer {UPSTREAM_KEY}"}
+        admin = {"Authorization": f"Bearer {MASTER}"}
+        limits = {"max_budget": 10_000_000, "rpm_limit": 100_000_000, "max_parallel_requests": 100_000_000}
+        reply = httpx.post(gateway.url + "/key/generate", json={"key_alias": "bench", **limits}, headers=admin)
+        reply.raise_for_status()
+        self.key = reply.json()["key"]
+        self.auth = {"Authorization": f"Bearer {self.key}"}
+        self.natives = Natives(args.database_url_resolved)
+        self.spied = 0
+
+    def run(self, side: str, paths: list[str], **kwargs: Any) -> tuple[Result, float]:
+        server = self.upstream if side == "direct" else self.gateway
+        headers = self.direct_auth if side == "direct" else self.auth
+        spy = self.spy() if side == "gateway" and kwargs.get("seconds", 0) > 1.0 else None
+        try:
+            return measured(server, server.url, paths, headers, **kwargs)
+        finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
+
+    def spy(self) -> subprocess.Popen[bytes] | None:
+        """``py-spy record`` of the gateway for this run (``--py-spy DIR``: raw folded stacks, one file per
+        run, for finding where the gateway's CPU goes)."""
+        if self.args.py_spy is None:
+            return None
+        self.spied += 1
+        out = Path(self.args.py_spy) / f"gateway-{self.spied:02d}.txt"
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        args = [spy, "record", "-p", str(self.gateway.proc.pid), "-r", "250", "-f", "raw", "-o", str(out)]
+        return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def line(self, side: str, runs: list[tuple[Result, float]]) -> dict[str, float]:
+        f = {
+            "rps": med([r.rps for r, _ in runs]),
+            "p50": med([r.pct(50) for r, _ in runs]),
+            "p99": med([r.pct(99) for r, _ in runs]),
+            "cpu": med([c for _, c in runs]),
+        }
+        print(
+            f"  {side:8s} {f['rps']:8.0f} req/s   p50 {f['p50']:6.2f} ms   p99 {f['p99']:6.2f} ms   "
+            f"server CPU {f['cpu']:6.1f} us/req   (rounds: {', '.join(f'{r.rps:.0f}' for r, _ in runs)})"
+        )
+        return f
+
+    def both(self, title: str, paths: dict[str, list[str]], connections: int, **kwargs: Any) -> dict[str, Any]:
+        seconds = self.args.seconds
+        for side in paths:  # warm both (imports, caches, connection pools)
+            self.run(side, paths[side], connections=connections, seconds=1.0, warmup=0.5, **kwargs)
+        runs = alternate(
+            self.args.rounds,
+            lambda side: self.run(side, paths[side], connections=connections, seconds=seconds, **kwargs),
+        )
+        print(f"\n{title}, {connections} connection{'s' if connections > 1 else ''}")
+        figures = {side: self.line(side, runs[side]) for side in ("direct", "gateway")}
+        print(f"  gateway/direct throughput: {figures['gateway']['rps'] / figures['direct']['rps']:.2f}")
+        return figures
+
+    # ---- sections ------------------------------------------------------------------------------
+
+    def create(self) -> None:
+        body = json.dumps({"model": "sora-2", "prompt": PROMPT, "seconds": "4", "size": "720x1280"}).encode()
+        paths = {"direct": ["/v1/videos"], "gateway": ["/v1/videos"]}
+        self.both("create POST /v1/videos", paths, 8, method="POST", body=body)
+        one = self.both("create POST /v1/videos", paths, 1, method="POST", body=body)
+        added = one["gateway"]["p50"] - one["direct"]["p50"]
+        print(f"  added p50 at 1 connection: {added:.3f} ms  (aim < 1 ms)")
+
+    def finished_openai(self) -> tuple[list[str], list[str]]:
+        ids = [self.create_one("/v1/videos", {"model": "sora-2", "prompt": DONE})["id"] for _ in range(FINISHED)]
+        store = FileContentStore(self.work / "content")
+        for vid in ids:
+            wait_until(
+                f"{vid} completed and stored",
+                lambda vid=vid: self.status(vid) == "completed" and (store.job_dir(vid) / "video").is_file(),
+            )
+        natives = [self.native(vid) for vid in ids]
+        return ids, natives
+
+    def create_one(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        reply = httpx.post(self.gateway.url + path, json=body, headers=self.auth, timeout=30)
+        reply.raise_for_status()
+        result: dict[str, Any] = reply.json()
+        return result
+
+    def status(self, vid: str) -> str:
+        return str(httpx.get(f"{self.gateway.url}/v1/videos/{vid}", headers=self.auth).json()["status"])
+
+    def native(self, vid: str) -> str:
+        """The upstream id of a gateway job (read from the gateway's database)."""
+        return self.natives[vid]
+
+    def status_polls(self) -> None:
+        ids, natives = self.finished_openai()
+        paths = {"direct": [f"/v1/videos/{n}" for n in natives], "gateway": [f"/v1/videos/{v}" for v in ids]}
+        self.both("status poll GET /v1/videos/{id} (completed)", paths, 16)
+
+    def passthrough(self) -> None:
+        ops = []
+        for _ in range(FINISHED):
+            body = {"instances": [{"prompt": DONE}], "parameters": {"durationSeconds": 8}}
+            ops.append(self.create_one(f"/gemini/v1beta/models/{VEO}:predictLongRunning", body)["name"])
+        for name in ops:
+            wait_until(
+                f"{name} done",
+                lambda name=name: bool(
+                    httpx.get(f"{self.gateway.url}/gemini/v1beta/{name}", headers=self.auth).json().get("done")
+                ),
+            )
+        natives = [self.native(name.rpartition("/")[2]) for name in ops]
+        paths = {
+            "direct": [f"/v1beta/{n}" for n in natives],
+            "gateway": [f"/gemini/v1beta/{name}" for name in ops],
+        }
+        self.both("Gemini pass-through operation poll (done)", paths, 16)
+
+    def content(self, big: Path) -> None:
+        ids, natives = self.finished_openai()
+        store = FileContentStore(self.work / "content")
+        for vid in ids:
+            target = store.job_dir(vid) / "video"
+            tmp = target.with_name("video.big")
+            os.link(big, tmp)
+            os.replace(tmp, target)
+        size = big.stat().st_size
+
+        def stream(side: str, paths: list[str], connections: int) -> Result:
+            result, _ = self.run(side, paths, connections=connections, requests_per_connection=2, sink=True)
+            if result.bytes != size * result.requests:
+                raise RuntimeError(f"{side}: expected {size} bytes per download")
+            return result
+
+        paths = {
+            "direct": [f"/v1/videos/{n}/content" for n in natives[:4]],
+            "gateway": [f"/v1/videos/{v}/content" for v in ids[:4]],
+        }
+        streams = alternate(self.args.rounds, lambda side: stream(side, paths[side], 4))
+        direct_mb = med([r.mb_per_s for r in streams["direct"]])
+        gateway_mb = med([r.mb_per_s for r in streams["gateway"]])
+        print(f"\ncontent GET /v1/videos/{{id}}/content, {self.args.big_mb} MB video, 4 connections x 2 downloads")
+        print(f"  direct   {direct_mb:8.0f} MB/s   (rounds: {', '.join(f'{r.mb_per_s:.0f}' for r in streams['direct'])})")
+        print(
+            f"  gateway  {gateway_mb:8.0f} MB/s   (rounds: {', '.join(f'{r.mb_per_s:.0f}' for r in streams['gateway'])})"
+        )
+        print(f"  gateway/direct: {gateway_mb / direct_mb:.2f}  (aim >= 0.80)")
+
+        proc = self.gateway.ps
+        baseline = proc.memory_info().rss
+        peak = [baseline]
+        stop = threading.Event()
+        sampler = threading.Thread(target=sample_rss, args=(proc, stop, peak), daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        paths10 = [f"/v1/videos/{v}/content" for v in ids[:10]]
+        result, _ = measured(
+            self.gateway, self.gateway.url, paths10, self.auth, connections=10, requests_per_connection=1, sink=True
+        )
+        elapsed = time.perf_counter() - started
+        stop.set()
+        sampler.join()
+        growth = (peak[0] - baseline) / (1 << 20)
+        print(
+            f"\n10 concurrent {self.args.big_mb} MB downloads through the gateway: {result.bytes / 1e9:.2f} GB "
+            f"in {elapsed:.1f} s; RSS {baseline / (1 << 20):.0f} MB -> peak {peak[0] / (1 << 20):.0f} MB, "
+            f"growth {growth:.1f} MB  (aim < 64 MB)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=5.0, help="duration of each timed run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds per figure")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL (default: SQLite)")
+    parser.add_argument("--prefill", type=int, default=0, help="finished jobs inserted before measuring")
+    parser.add_argument("--py-spy", default=None, help="a directory: py-spy profiles of the gateway runs")
+    parser.add_argument("--big-mb", type=int, default=200, help="size of the streamed video")
+    args = parser.parse_args()
+    sections = [s for s in args.only.split(",") if s]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"--only: unknown section(s) {sorted(unknown)}; choose from {SECTIONS}")
+    with tempfile.TemporaryDirectory(prefix="vidgate-bench-") as tmp:
+        work = Path(tmp)
+        big: Path | None = None
+        if "content" in sections:
+            big = work / "big.mp4"
+            block = os.urandom(1 << 20)
+            with big.open("wb") as out:
+                for _ in range(args.big_mb):
+                    out.write(block)
+        with database(args.database_url, work) as url:
+            upstream = start_upstream(work, big)
+            gateway: Server | None = None
+            try:
+                gateway = start_gateway(work, upstream, url)
+                store = "PostgreSQL" if args.database_url else "SQLite"
+                if args.prefill:
+                    took = prefill(url, args.prefill)
+                    print(f"prefilled {args.prefill} finished jobs in {took:.1f} s")
+                args.database_url_resolved = url
+                bench = Bench(args, work, upstream, gateway)
+                print(
+                    f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; store {store}; "
+                    f"{args.rounds} alternating rounds of {args.seconds:g} s, median shown"
+                )
+                for section in sections:
+                    if section == "create":
+                        bench.create()
+                    elif section == "passthrough":
+                        bench.passthrough()
+                    elif section == "status":
+                        bench.status_polls()
+                    elif big is not None:
+                        bench.content(big)
+            finally:
+                if gateway is not None:
+                    gateway.stop()
+                upstream.stop()
+
+
+class Natives(dict[str, str]):
+    """Gateway job id -> upstream id, read from the gateway's database on first use."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.database_url = database_url
+
+    def __missing__(self, vid: str) -> str:
+        async def lookup() -> str:
+            db = Database(self.database_url)
+            try:
+                return str(
+                    await db.read(
+                        lambda conn: conn.execute(jobs.select().where(jobs.c.id == vid)).mappings().one()["native_id"]
+                    )
+                )
+            finally:
+                await db.dispose()
+
+        native = asyncio.run(lookup())
+        self[vid] = native
+        return native
+
+
+if __name__ == "__main__":
+    main()
