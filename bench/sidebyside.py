@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/sidebyside.py [--seconds 5] [--rounds 3] [--only create,passthrough,...]
         [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--prefill 100000] [--big-mb 200]
+        [--direct starlette|raw] [--py-spy DIR]
 
 The direct baseline is ``bench/upstream.py`` (a minimal in-memory fake speaking the OpenAI Videos and
 Gemini wires, under the same uvicorn); the gateway (``vidgate serve``, one worker, poller on, JSON access
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import secrets
@@ -65,9 +67,10 @@ SECTIONS = ("create", "passthrough", "status", "content")
 FINISHED = 20
 
 
-def start_upstream(work: Path, content_file: Path | None) -> Server:
+def start_upstream(work: Path, content_file: Path | None, front: str) -> Server:
     port = free_port()
     args = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--poll-after-ms", "60000"]
+    args += ["--front", front]
     if content_file is not None:
         args += ["--content-file", str(content_file)]
     with (work / "upstream.log").open("wb") as out:
@@ -92,7 +95,11 @@ def start_gateway(work: Path, upstream: Server, database_url: str) -> Server:
             },
             {
                 "model_name": VEO,
-                "litellm_params": {"model": f"gemini/{VEO}", "api_key": UPSTREAM_KEY, "api_base": upstream.url},
+                "litellm_params": {
+                    "model": f"gemini/{VEO}",
+                    "api_key": UPSTREAM_KEY,
+                    "api_base": upstream.url,
+                },
             },
         ],
         "general_settings": {
@@ -183,7 +190,9 @@ def prefill(database_url: str, count: int) -> float:
             for start in range(0, count, 5000):
                 job_rows, held = rows(start, min(count, start + 5000))
 
-                def insert(conn: Any, a: list[dict[str, Any]] = job_rows, b: list[dict[str, Any]] = held) -> None:
+                def insert(
+                    conn: Any, a: list[dict[str, Any]] = job_rows, b: list[dict[str, Any]] = held
+                ) -> None:
                     conn.execute(jobs.insert(), a)
                     conn.execute(reservations.insert(), b)
 
@@ -213,7 +222,9 @@ class Bench:
         self.direct_auth = {"Authorization": f"Bearer {UPSTREAM_KEY}"}
         admin = {"Authorization": f"Bearer {MASTER}"}
         limits = {"max_budget": 10_000_000, "rpm_limit": 100_000_000, "max_parallel_requests": 100_000_000}
-        reply = httpx.post(gateway.url + "/key/generate", json={"key_alias": "bench", **limits}, headers=admin)
+        reply = httpx.post(
+            gateway.url + "/key/generate", json={"key_alias": "bench", **limits}, headers=admin
+        )
         reply.raise_for_status()
         self.key = reply.json()["key"]
         self.auth = {"Authorization": f"Bearer {self.key}"}
@@ -255,7 +266,9 @@ class Bench:
         )
         return f
 
-    def both(self, title: str, paths: dict[str, list[str]], connections: int, **kwargs: Any) -> dict[str, Any]:
+    def both(
+        self, title: str, paths: dict[str, list[str]], connections: int, **kwargs: Any
+    ) -> dict[str, Any]:
         seconds = self.args.seconds
         for side in paths:  # warm both (imports, caches, connection pools)
             self.run(side, paths[side], connections=connections, seconds=1.0, warmup=0.5, **kwargs)
@@ -279,13 +292,12 @@ class Bench:
         print(f"  added p50 at 1 connection: {added:.3f} ms  (aim < 1 ms)")
 
     def finished_openai(self) -> tuple[list[str], list[str]]:
-        ids = [self.create_one("/v1/videos", {"model": "sora-2", "prompt": DONE})["id"] for _ in range(FINISHED)]
+        ids = [
+            self.create_one("/v1/videos", {"model": "sora-2", "prompt": DONE})["id"] for _ in range(FINISHED)
+        ]
         store = FileContentStore(self.work / "content")
         for vid in ids:
-            wait_until(
-                f"{vid} completed and stored",
-                lambda vid=vid: self.status(vid) == "completed" and (store.job_dir(vid) / "video").is_file(),
-            )
+            wait_until(f"{vid} completed and stored", functools.partial(self.stored, store, vid))
         natives = [self.native(vid) for vid in ids]
         return ids, natives
 
@@ -294,6 +306,13 @@ class Bench:
         reply.raise_for_status()
         result: dict[str, Any] = reply.json()
         return result
+
+    def stored(self, store: FileContentStore, vid: str) -> bool:
+        return self.status(vid) == "completed" and (store.job_dir(vid) / "video").is_file()
+
+    def operation_done(self, name: str) -> bool:
+        reply = httpx.get(f"{self.gateway.url}/gemini/v1beta/{name}", headers=self.auth)
+        return bool(reply.json().get("done"))
 
     def status(self, vid: str) -> str:
         return str(httpx.get(f"{self.gateway.url}/v1/videos/{vid}", headers=self.auth).json()["status"])
@@ -313,12 +332,7 @@ class Bench:
             body = {"instances": [{"prompt": DONE}], "parameters": {"durationSeconds": 8}}
             ops.append(self.create_one(f"/gemini/v1beta/models/{VEO}:predictLongRunning", body)["name"])
         for name in ops:
-            wait_until(
-                f"{name} done",
-                lambda name=name: bool(
-                    httpx.get(f"{self.gateway.url}/gemini/v1beta/{name}", headers=self.auth).json().get("done")
-                ),
-            )
+            wait_until(f"{name} done", functools.partial(self.operation_done, name))
         natives = [self.native(name.rpartition("/")[2]) for name in ops]
         paths = {
             "direct": [f"/v1beta/{n}" for n in natives],
@@ -349,11 +363,11 @@ class Bench:
         streams = alternate(self.args.rounds, lambda side: stream(side, paths[side], 4))
         direct_mb = med([r.mb_per_s for r in streams["direct"]])
         gateway_mb = med([r.mb_per_s for r in streams["gateway"]])
-        print(f"\ncontent GET /v1/videos/{{id}}/content, {self.args.big_mb} MB video, 4 connections x 2 downloads")
-        print(f"  direct   {direct_mb:8.0f} MB/s   (rounds: {', '.join(f'{r.mb_per_s:.0f}' for r in streams['direct'])})")
-        print(
-            f"  gateway  {gateway_mb:8.0f} MB/s   (rounds: {', '.join(f'{r.mb_per_s:.0f}' for r in streams['gateway'])})"
-        )
+        mb = self.args.big_mb
+        print(f"\ncontent GET /v1/videos/{{id}}/content, {mb} MB video, 4 connections x 2 downloads")
+        for side, figure in (("direct", direct_mb), ("gateway", gateway_mb)):
+            rounds = ", ".join(f"{r.mb_per_s:.0f}" for r in streams[side])
+            print(f"  {side:8s} {figure:8.0f} MB/s   (rounds: {rounds})")
         print(f"  gateway/direct: {gateway_mb / direct_mb:.2f}  (aim >= 0.80)")
 
         proc = self.gateway.ps
@@ -365,26 +379,40 @@ class Bench:
         started = time.perf_counter()
         paths10 = [f"/v1/videos/{v}/content" for v in ids[:10]]
         result, _ = measured(
-            self.gateway, self.gateway.url, paths10, self.auth, connections=10, requests_per_connection=1, sink=True
+            self.gateway,
+            self.gateway.url,
+            paths10,
+            self.auth,
+            connections=10,
+            requests_per_connection=1,
+            sink=True,
         )
         elapsed = time.perf_counter() - started
         stop.set()
         sampler.join()
         growth = (peak[0] - baseline) / (1 << 20)
         print(
-            f"\n10 concurrent {self.args.big_mb} MB downloads through the gateway: {result.bytes / 1e9:.2f} GB "
+            f"\n10 concurrent {mb} MB downloads through the gateway: {result.bytes / 1e9:.2f} GB "
             f"in {elapsed:.1f} s; RSS {baseline / (1 << 20):.0f} MB -> peak {peak[0] / (1 << 20):.0f} MB, "
             f"growth {growth:.1f} MB  (aim < 64 MB)"
         )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each timed run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating direct/gateway rounds per figure")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--prefill", type=int, default=0, help="finished jobs inserted before measuring")
+    parser.add_argument(
+        "--direct",
+        choices=("starlette", "raw"),
+        default="starlette",
+        help="the fake upstream's front end (bench/upstream.py --front)",
+    )
     parser.add_argument("--py-spy", default=None, help="a directory: py-spy profiles of the gateway runs")
     parser.add_argument("--big-mb", type=int, default=200, help="size of the streamed video")
     args = parser.parse_args()
@@ -402,7 +430,7 @@ def main() -> None:
                 for _ in range(args.big_mb):
                     out.write(block)
         with database(args.database_url, work) as url:
-            upstream = start_upstream(work, big)
+            upstream = start_upstream(work, big, args.direct)
             gateway: Server | None = None
             try:
                 gateway = start_gateway(work, upstream, url)
@@ -414,6 +442,7 @@ def main() -> None:
                 bench = Bench(args, work, upstream, gateway)
                 print(
                     f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; store {store}; "
+                    f"direct: bench/upstream.py --front {args.direct}; "
                     f"{args.rounds} alternating rounds of {args.seconds:g} s, median shown"
                 )
                 for section in sections:
@@ -444,7 +473,9 @@ class Natives(dict[str, str]):
             try:
                 return str(
                     await db.read(
-                        lambda conn: conn.execute(jobs.select().where(jobs.c.id == vid)).mappings().one()["native_id"]
+                        lambda conn: (
+                            conn.execute(jobs.select().where(jobs.c.id == vid)).mappings().one()["native_id"]
+                        )
                     )
                 )
             finally:

@@ -1,10 +1,13 @@
 """A minimal in-memory fake upstream: the direct baseline the gateway benchmarks compare against.
 
     .venv/bin/python -m bench.upstream --port 9100 [--processing-seconds 3600] [--poll-after-ms 2000]
+        [--front raw]
 
-A raw ASGI app (no framework) under the same uvicorn (uvloop, httptools) the gateway runs on, so the
-direct figures are what a lean server does on this machine, not what an emulator's validation costs. It
-speaks just enough of two wires for the gateway's adapters:
+Two front ends under the same uvicorn (uvloop, httptools) the gateway runs on: ``--front starlette``
+(default: Starlette routes and JSON responses, as a provider's own minimal API server would be written)
+and ``--front raw`` (hand-written ASGI dispatch: what the server stack alone costs). Either way the
+direct figures are what a minimal server does on this machine, not what an emulator's validation
+costs. It speaks just enough of two wires for the gateway's adapters:
 
 - OpenAI Videos: ``POST /v1/videos`` (JSON), ``GET /v1/videos/{id}`` (``openai-poll-after-ms`` on
   creates and pending polls when ``--poll-after-ms`` is set), ``GET /v1/videos/{id}/content``.
@@ -23,10 +26,15 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import iterate_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,7 +45,12 @@ DONE = "[done]"  # a prompt starting with this completes at once
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(1000)
 
 
+Reply = tuple[int, Any, list[tuple[bytes, bytes]]]  # status, JSON payload, extra headers
+
+
 class Upstream:
+    """The fake's state and answers, whichever front end (raw ASGI or Starlette) serves them."""
+
     def __init__(self, processing: float, poll_after_ms: int | None, content_file: str | None) -> None:
         self.processing = processing
         self.poll_after_ms = poll_after_ms
@@ -45,37 +58,6 @@ class Upstream:
         self.jobs: dict[str, tuple[float, str, str]] = {}  # id -> (created, model, prompt)
         self.polls: dict[str, list[float]] = {}
         self.creates = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        path: str = scope["path"]
-        method: str = scope["method"]
-        if method == "POST":
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
-            if path == "/v1/videos":
-                return await self.create_openai(send, json.loads(body))
-            if path.startswith("/v1beta/models/") and path.endswith(":predictLongRunning"):
-                model = path.removeprefix("/v1beta/models/").removesuffix(":predictLongRunning")
-                return await self.create_gemini(send, model, json.loads(body))
-        elif path == "/stats":
-            return await reply(send, 200, {"polls": self.polls, "creates": self.creates})
-        elif path.startswith("/v1/videos/"):
-            rest = path.removeprefix("/v1/videos/")
-            if rest.endswith("/content"):
-                return await self.content(send, rest.removesuffix("/content"))
-            return await self.poll_openai(send, rest)
-        elif path.startswith("/v1beta/models/") and "/operations/" in path:
-            return await self.poll_gemini(send, path.removeprefix("/v1beta/"))
-        await reply(send, 404, {"error": {"message": f"no route {method} {path}"}})
 
     def _new(self, model: str, prompt: str) -> str:
         job_id = "video_" + secrets.token_hex(16)
@@ -106,83 +88,172 @@ class Upstream:
             "status": "completed" if done else "in_progress",
         }
 
-    async def create_openai(self, send: Send, body: dict[str, Any]) -> None:
-        job_id = self._new(body["model"], body.get("prompt", ""))
-        created, model, prompt = self.jobs[job_id]
-        video = self.video(job_id, False) | {"status": "queued", "progress": 0}
-        await reply(send, 200, video, self.hint(job_id))
-
-    async def poll_openai(self, send: Send, job_id: str) -> None:
-        if job_id not in self.jobs:
-            return await reply(send, 404, {"error": {"message": "not found", "code": "video_not_found"}})
-        done = self._done(job_id)
-        await reply(send, 200, self.video(job_id, done), [] if done else self.hint(job_id))
-
     def hint(self, job_id: str) -> list[tuple[bytes, bytes]]:
         """``openai-poll-after-ms`` for a job that will not finish at once (on creates and polls)."""
         if self.poll_after_ms is None or self.jobs[job_id][2].startswith(DONE):
             return []
         return [(b"openai-poll-after-ms", str(self.poll_after_ms).encode())]
 
-    async def create_gemini(self, send: Send, model: str, body: dict[str, Any]) -> None:
-        prompt = body["instances"][0].get("prompt", "")
-        job_id = self._new(model, prompt)
-        await reply(send, 200, {"name": f"models/{model}/operations/{job_id}"})
+    def create_openai(self, body: dict[str, Any]) -> Reply:
+        job_id = self._new(body["model"], body.get("prompt", ""))
+        return 200, self.video(job_id, False) | {"status": "queued", "progress": 0}, self.hint(job_id)
 
-    async def poll_gemini(self, send: Send, name: str) -> None:
+    def poll_openai(self, job_id: str) -> Reply:
+        if job_id not in self.jobs:
+            return 404, {"error": {"message": "not found", "code": "video_not_found"}}, []
+        done = self._done(job_id)
+        return 200, self.video(job_id, done), [] if done else self.hint(job_id)
+
+    def create_gemini(self, model: str, body: dict[str, Any]) -> Reply:
+        job_id = self._new(model, body["instances"][0].get("prompt", ""))
+        return 200, {"name": f"models/{model}/operations/{job_id}"}, []
+
+    def poll_gemini(self, name: str) -> Reply:
         job_id = name.rpartition("/")[2]
         if job_id not in self.jobs:
-            return await reply(send, 404, {"error": {"code": 404, "status": "NOT_FOUND"}})
+            return 404, {"error": {"code": 404, "status": "NOT_FOUND"}}, []
         if not self._done(job_id):
-            return await reply(send, 200, {"name": name})
+            return 200, {"name": name}, []
         uri = f"https://generativelanguage.googleapis.com/v1beta/files/{job_id}:download?alt=media"
         response = {
             "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
             "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]},
         }
-        await reply(send, 200, {"name": name, "done": True, "response": response})
+        return 200, {"name": name, "done": True, "response": response}, []
 
-    async def content(self, send: Send, job_id: str) -> None:
-        if job_id not in self.jobs:
-            return await reply(send, 404, {"error": {"message": "not found"}})
+    def stats(self) -> Reply:
+        return 200, {"polls": self.polls, "creates": self.creates}, []
+
+    def chunks(self) -> Iterator[bytes]:
+        """The video's bytes: ``--content-file`` in 1 MiB reads (page-cached), else a 1 KiB stand-in."""
         if self.content_file is None:
-            return await reply(send, 200, MP4, [], b"video/mp4")
-        size = os.path.getsize(self.content_file)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"video/mp4"), (b"content-length", str(size).encode())],
-            }
-        )
-        with open(self.content_file, "rb") as f:  # noqa: ASYNC230 - a page-cached file, as a lean server reads it
+            yield MP4
+            return
+        with open(self.content_file, "rb") as f:
             while chunk := f.read(1 << 20):
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+                yield chunk
+
+    def content_length(self) -> int:
+        return len(MP4) if self.content_file is None else os.path.getsize(self.content_file)
 
 
-async def reply(
-    send: Send,
-    status: int,
-    body: Any,
-    headers: list[tuple[bytes, bytes]] | None = None,
-    media_type: bytes = b"application/json",
-) -> None:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    head = [(b"content-type", media_type), (b"content-length", str(len(data)).encode()), *(headers or [])]
+class RawApp:
+    """The lean front end: plain ASGI, hand-written dispatch, ``json.dumps``."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.up = upstream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        up = self.up
+        path: str = scope["path"]
+        if scope["method"] == "POST":
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+            if path == "/v1/videos":
+                return await reply(send, up.create_openai(json.loads(body)))
+            if path.startswith("/v1beta/models/") and path.endswith(":predictLongRunning"):
+                model = path.removeprefix("/v1beta/models/").removesuffix(":predictLongRunning")
+                return await reply(send, up.create_gemini(model, json.loads(body)))
+        elif path == "/stats":
+            return await reply(send, up.stats())
+        elif path.startswith("/v1/videos/"):
+            rest = path.removeprefix("/v1/videos/")
+            if rest.endswith("/content"):
+                if rest.removesuffix("/content") not in up.jobs:
+                    return await reply(send, (404, {"error": {"message": "not found"}}, []))
+                length = str(up.content_length()).encode()
+                head = [(b"content-type", b"video/mp4"), (b"content-length", length)]
+                await send({"type": "http.response.start", "status": 200, "headers": head})
+                for chunk in up.chunks():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            return await reply(send, up.poll_openai(rest))
+        elif path.startswith("/v1beta/models/") and "/operations/" in path:
+            return await reply(send, up.poll_gemini(path.removeprefix("/v1beta/")))
+        await reply(send, (404, {"error": {"message": f"no route {scope['method']} {path}"}}, []))
+
+
+async def reply(send: Send, answer: Reply) -> None:
+    status, payload, headers = answer
+    data = json.dumps(payload).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *headers]
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": data})
 
 
+def starlette_app(up: Upstream) -> Starlette:
+    """The framework front end: Starlette routes, ``JSONResponse`` and ``StreamingResponse``, a bearer
+    check, as a provider's own minimal API server would be written."""
+
+    def answer(result: Reply) -> Response:
+        status, payload, headers = result
+        return JSONResponse(payload, status, headers={k.decode(): v.decode() for k, v in headers})
+
+    def authorized(request: Request) -> bool:
+        secret = request.headers.get("authorization", "").removeprefix("Bearer ")
+        return bool(secret or request.headers.get("x-goog-api-key"))
+
+    async def create_openai(request: Request) -> Response:
+        return answer(up.create_openai(await request.json()))
+
+    async def poll_openai(request: Request) -> Response:
+        if not authorized(request):
+            return JSONResponse({"error": {"message": "no key"}}, 401)
+        return answer(up.poll_openai(request.path_params["job_id"]))
+
+    async def content(request: Request) -> Response:
+        if request.path_params["job_id"] not in up.jobs:
+            return JSONResponse({"error": {"message": "not found"}}, 404)
+        headers = {"content-length": str(up.content_length())}
+        return StreamingResponse(iterate_in_threadpool(up.chunks()), media_type="video/mp4", headers=headers)
+
+    async def create_gemini(request: Request) -> Response:
+        return answer(up.create_gemini(request.path_params["model"], await request.json()))
+
+    async def poll_gemini(request: Request) -> Response:
+        if not authorized(request):
+            return JSONResponse({"error": {"code": 401}}, 401)
+        params = request.path_params
+        return answer(up.poll_gemini(f"models/{params['model']}/operations/{params['op']}"))
+
+    async def stats(request: Request) -> Response:
+        return answer(up.stats())
+
+    return Starlette(
+        routes=[
+            Route("/v1/videos", create_openai, methods=["POST"]),
+            Route("/v1/videos/{job_id}", poll_openai, methods=["GET"]),
+            Route("/v1/videos/{job_id}/content", content, methods=["GET"]),
+            Route("/v1beta/models/{model}:predictLongRunning", create_gemini, methods=["POST"]),
+            Route("/v1beta/models/{model}/operations/{op}", poll_gemini, methods=["GET"]),
+            Route("/stats", stats, methods=["GET"]),
+        ]
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--processing-seconds", type=float, default=3600.0)
     parser.add_argument("--poll-after-ms", type=int, default=None)
     parser.add_argument("--content-file", default=None)
+    parser.add_argument("--front", choices=("starlette", "raw"), default="starlette")
     args = parser.parse_args()
-    app = Upstream(args.processing_seconds, args.poll_after_ms, args.content_file)
+    up = Upstream(args.processing_seconds, args.poll_after_ms, args.content_file)
+    app = starlette_app(up) if args.front == "starlette" else RawApp(up)
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
 
 

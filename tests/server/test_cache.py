@@ -51,3 +51,19 @@ def test_a_zero_ttl_disables_it() -> None:
     cache = FinishedVideos(ttl=0)
     cache.offer("alice", video(), b"x")
     assert cache.get("alice", "video_1") is None
+
+
+def test_views_are_kept_apart_and_forgotten_with_the_video() -> None:
+    cache = FinishedVideos(ttl=60)
+    cache.offer("alice", video(), b"video json")
+    cache.keep_view("alice", "video_1", "models/m/operations/video_1", b"operation json")
+    view = cache.get("alice", "video_1", "models/m/operations/video_1")
+    assert view is not None
+    assert view.body == b"operation json"
+    plain = cache.get("alice", "video_1")
+    assert plain is not None
+    assert plain.body == b"video json"
+    assert cache.get("bob", "video_1", "models/m/operations/video_1") is None
+    cache.forget("video_1")
+    assert cache.get("alice", "video_1", "models/m/operations/video_1") is None
+    assert cache.get("alice", "video_1") is None

@@ -260,3 +260,19 @@ async def test_pass_through_creates_count_as_submitted_jobs(client: httpx.AsyncC
     text = (await client.get("/metrics")).text
     assert 'vidgate_jobs_submitted_total{model="veo-fast"} 1.0' in text
     assert 'vidgate_jobs_submitted_total{model="veo-vertex"} 2.0' in text
+
+
+async def test_a_done_operation_deleted_through_v1_videos_is_gone_at_once(client: httpx.AsyncClient) -> None:
+    secret = await new_key(client)
+    name = (await client.post(FAST, json=veo("a wren"), headers=goog(secret))).json()["name"]
+    first = await done(client, secret, name)
+    again = await client.get(f"/gemini/v1beta/{name}", headers=goog(secret))  # from the finished cache
+    assert again.json() == first
+    other_name = name.replace("models/veo-fast/", "models/veo-3.0-fast-generate-001/")
+    other = await client.get(f"/gemini/v1beta/{other_name}", headers=goog(secret))
+    assert other.json()["name"] == other_name  # the name as the client wrote it, not the cached one
+    deleted = await client.delete(
+        f"/v1/videos/{name.rpartition('/')[2]}", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert deleted.status_code == 200, deleted.text
+    google_error(await client.get(f"/gemini/v1beta/{name}", headers=goog(secret)), 404, "NOT_FOUND")

@@ -108,3 +108,22 @@ def test_uvicorn_and_httpx_log_lines_are_redacted() -> None:
         'HTTP Request: GET https://storage.example/v?X-Goog-Signature=[redacted]&a=1 "HTTP/1.1 200 OK"',
         "poll of video_1 failed: Timeout 408: Request timed out: GET https://h/op?key=[redacted]",
     ]
+
+
+def test_request_ids_are_unique_and_fresh_in_a_forked_child() -> None:
+    import os
+
+    from vidgate.server.logs import new_request_id
+
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report one id and leave at once
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    child = os.read(read, 100).decode()
+    os.close(read)
+    assert child[:12] != next(iter(ids))[:12]  # another prefix, so no clash with this process's ids

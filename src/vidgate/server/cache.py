@@ -4,6 +4,9 @@ A video that is terminal and whose cost is settled can no longer change, except 
 Its rendered body is cached per (owner, id) for ``ttl`` seconds: a delete through this process
 forgets it at once; a delete through another replica shows here within ``ttl`` (the same bound as the
 gateway's key cache). Ownership needs no extra check: an entry is found only under its owner.
+
+Other renderings of a finished job (the Gemini pass-through's done operation, under the name the client
+wrote) are kept the same way under a ``view`` of their own, and forgotten with the job.
 """
 
 from __future__ import annotations
@@ -26,14 +29,14 @@ class FinishedVideos:
     def __init__(self, *, ttl: float = 2.0, max_entries: int = 100_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self._entries: dict[tuple[str, str], CachedVideo] = {}
+        self._entries: dict[tuple[str, str, str], CachedVideo] = {}
 
-    def get(self, owner: str, video_id: str) -> CachedVideo | None:
-        hit = self._entries.get((owner, video_id))
+    def get(self, owner: str, video_id: str, view: str = "") -> CachedVideo | None:
+        hit = self._entries.get((owner, video_id, view))
         if hit is None:
             return None
         if hit.expires <= time.monotonic():
-            self._entries.pop((owner, video_id), None)
+            self._entries.pop((owner, video_id, view), None)
             return None
         return hit
 
@@ -43,10 +46,18 @@ class FinishedVideos:
             return
         if video.usage is not None and video.usage.cost_is_estimate:
             return
+        cost = video.usage.cost if video.usage is not None else None
+        self.keep(owner, video.id, "", CachedVideo(body, video.model, cost, time.monotonic() + self.ttl))
+
+    def keep_view(self, owner: str, video_id: str, view: str, body: bytes) -> None:
+        """Keep ``body``, another rendering (``view``) of a job the caller knows is finished."""
+        if self.ttl > 0:
+            self.keep(owner, video_id, view, CachedVideo(body, "", None, time.monotonic() + self.ttl))
+
+    def keep(self, owner: str, video_id: str, view: str, entry: CachedVideo) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        cost = video.usage.cost if video.usage is not None else None
-        self._entries[(owner, video.id)] = CachedVideo(body, video.model, cost, time.monotonic() + self.ttl)
+        self._entries[(owner, video_id, view)] = entry
 
     def forget(self, video_id: str) -> None:
         for entry in [k for k in self._entries if k[1] == video_id]:

@@ -14,7 +14,9 @@ upstream error's message names the URL it failed on).
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import secrets
 import time
@@ -56,6 +58,24 @@ _BASE64 = re.compile(r"^[A-Za-z0-9+/=_\-\s]{256,}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 
+_ID_PREFIX = secrets.token_hex(6)  # this process; the counter makes each id unique within it
+_ID_COUNTER = itertools.count(1)
+
+
+def _new_id_prefix() -> None:
+    global _ID_PREFIX
+    _ID_PREFIX = secrets.token_hex(6)
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)  # a forked worker is another process: another prefix
+
+
+def new_request_id() -> str:
+    """A request id unique across processes and requests: a random per-process prefix and a counter
+    (ids need to be unique, not unguessable; ``secrets`` per request was a syscall on every poll)."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
+
+
 @dataclass
 class LogContext:
     """What a handler tells the access log about its request."""
@@ -71,7 +91,7 @@ class LogContext:
 def log_context(scope_state: dict[str, Any]) -> LogContext:
     ctx = scope_state.get("log")
     if not isinstance(ctx, LogContext):
-        ctx = scope_state["log"] = LogContext(request_id=secrets.token_hex(12))
+        ctx = scope_state["log"] = LogContext(request_id=new_request_id())
     return ctx
 
 
@@ -91,7 +111,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = _incoming_request_id(scope) or secrets.token_hex(12)
+        request_id = _incoming_request_id(scope) or new_request_id()
         ctx = LogContext(request_id=request_id)
         scope.setdefault("state", {})["log"] = ctx
         rid = request_id.encode()

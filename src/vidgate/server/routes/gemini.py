@@ -54,8 +54,17 @@ async def get_operation(request: Request) -> Response:
     check_version(params["version"], VERSIONS, request.url.path)
     principal = await google_caller(request)
     name = f"models/{params['model']}/operations/{params['operation']}"
-    request_log(request).video_id = params["operation"]
-    return json_response(await passthrough(request).operation(principal, "gemini", name))
+    video_id = params["operation"]
+    request_log(request).video_id = video_id
+    finished = server_state(request).finished
+    cached = finished.get(principal.owner_id, video_id, view=name)
+    if cached is not None:  # a done operation cannot change (a delete forgets it): polls skip the store
+        return Response(cached.body, media_type="application/json")
+    op = await passthrough(request).operation(principal, "gemini", name)
+    response = json_response(op)
+    if op.get("done") is True:
+        finished.keep_view(principal.owner_id, video_id, name, bytes(response.body))
+    return response
 
 
 @google_errors("gemini")

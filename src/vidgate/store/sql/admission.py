@@ -15,10 +15,11 @@ import time
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from vidgate.errors import RateLimitError
 from vidgate.store.memory import RATE_WINDOW, rate_limited, slots_full
-from vidgate.store.sql.database import Database, dialect_insert
+from vidgate.store.sql.database import Database
 from vidgate.store.sql.tables import keys, rate_hits, slots
 
 _PG_RATE_LOCKS = 0x76670001  # advisory-lock namespace for per-key rate checks
@@ -32,40 +33,57 @@ def _lock(conn: sa.Connection, namespace: int, key_id: str) -> None:
         )
 
 
+_KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
+_AT = sa.bindparam("b_at", type_=sa.Double)
+# Built once (see ``jobs.py``), executed with a dict of values.
+_EXPIRE = sa.delete(rate_hits).where(rate_hits.c.key_id == _KEY, rate_hits.c.at <= _AT)
+_WINDOW = sa.select(sa.func.count(), sa.func.min(rate_hits.c.at)).where(rate_hits.c.key_id == _KEY)
+_HIT = rate_hits.insert()
+
+
 def _check_rate(conn: sa.Connection, key_id: str, limit: int, now: float) -> RateLimitError | None:
     """Count the request, or return the refusal (raised after the commit: expired hits stay dropped,
     and the refused request is not counted)."""
     _lock(conn, _PG_RATE_LOCKS, key_id)
-    conn.execute(
-        sa.delete(rate_hits).where(rate_hits.c.key_id == key_id, rate_hits.c.at <= now - RATE_WINDOW)
-    )
-    count, oldest = conn.execute(
-        sa.select(sa.func.count(), sa.func.min(rate_hits.c.at)).where(rate_hits.c.key_id == key_id)
-    ).one()
+    conn.execute(_EXPIRE, {"b_key": key_id, "b_at": now - RATE_WINDOW})
+    count, oldest = conn.execute(_WINDOW, {"b_key": key_id}).one()
     if count >= limit:
         return rate_limited(limit, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW)
-    conn.execute(rate_hits.insert().values(id=uuid.uuid4().hex, key_id=key_id, at=now))
+    conn.execute(_HIT, {"id": uuid.uuid4().hex, "key_id": key_id, "at": now})
     return None
 
 
+_JOB: sa.BindParameter[str] = sa.bindparam("b_job", type_=sa.String)
+_LIMIT = sa.bindparam("b_limit", type_=sa.Integer)
+_TAKE_SLOT = {
+    name: insert(slots)
+    .values(job_id=_JOB, key_id=_KEY, acquired_at=sa.bindparam("b_now", type_=sa.BigInteger))
+    .on_conflict_do_nothing(index_elements=[slots.c.job_id])
+    .returning(slots.c.job_id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_COUNT_SLOT = (
+    sa.update(keys)
+    .where(keys.c.id == _KEY, keys.c.active_jobs < _LIMIT)
+    .values(active_jobs=keys.c.active_jobs + 1)
+    .returning(keys.c.id)
+)
+_KEY_ROW = sa.select(keys.c.id).where(keys.c.id == _KEY)
+_FREE_SLOT = sa.delete(slots).where(slots.c.job_id == _JOB, slots.c.key_id == _KEY).returning(slots.c.job_id)
+_UNCOUNT_SLOT = (
+    sa.update(keys)
+    .where(keys.c.id == _KEY, keys.c.active_jobs > 0)
+    .values(active_jobs=keys.c.active_jobs - 1)
+)
+
+
 def _acquire(conn: sa.Connection, key_id: str, job_id: str, limit: int) -> None:
-    taken = conn.execute(
-        dialect_insert(conn, slots)
-        .values(job_id=job_id, key_id=key_id, acquired_at=int(time.time()))
-        .on_conflict_do_nothing(index_elements=[slots.c.job_id])
-        .returning(slots.c.job_id)
-    ).first()
-    if taken is None:
+    params = {"b_key": key_id, "b_job": job_id, "b_now": int(time.time()), "b_limit": limit}
+    if conn.execute(_TAKE_SLOT[conn.dialect.name], params).first() is None:
         return  # the job holds its slot already
-    counted = conn.execute(
-        sa.update(keys)
-        .where(keys.c.id == key_id, keys.c.active_jobs < limit)
-        .values(active_jobs=keys.c.active_jobs + 1)
-        .returning(keys.c.id)
-    ).first()
-    if counted is not None:
+    if conn.execute(_COUNT_SLOT, params).first() is not None:
         return
-    if conn.execute(sa.select(keys.c.id).where(keys.c.id == key_id)).first() is not None:
+    if conn.execute(_KEY_ROW, params).first() is not None:
         raise slots_full(limit)  # rolls the slot row back too
     # No key row to count on: count this key's slot rows (ours included) under a lock.
     _lock(conn, _PG_SLOT_LOCKS, key_id)
@@ -75,15 +93,9 @@ def _acquire(conn: sa.Connection, key_id: str, job_id: str, limit: int) -> None:
 
 
 def _release(conn: sa.Connection, key_id: str, job_id: str) -> None:
-    gone = conn.execute(
-        sa.delete(slots).where(slots.c.job_id == job_id, slots.c.key_id == key_id).returning(slots.c.job_id)
-    ).first()
-    if gone is not None:
-        conn.execute(
-            sa.update(keys)
-            .where(keys.c.id == key_id, keys.c.active_jobs > 0)
-            .values(active_jobs=keys.c.active_jobs - 1)
-        )
+    params = {"b_key": key_id, "b_job": job_id}
+    if conn.execute(_FREE_SLOT, params).first() is not None:
+        conn.execute(_UNCOUNT_SLOT, params)
 
 
 class SqlAdmission:

@@ -309,5 +309,6 @@ def _sqlite_tx(
         # Read-only file, disk I/O error, lock wait exhausted: the database, not the request, failed.
         log.error("SQLite operation failed: %s", exc)
         raise ServiceUnavailableError("The gateway's database is unavailable; try again later.") from exc
-    file.check(write=False)  # pins the identity of a file the first connection created
+    if file.identity is None:
+        file.check(write=False)  # pins the identity of a file the first connection created
     return result

@@ -19,18 +19,49 @@ from vidgate.store.sql.database import Database
 from vidgate.store.sql.rows import job_to_row, row_to_job
 from vidgate.store.sql.tables import jobs
 
+# The hot statements are built once with bind parameters and executed with a dict of values: building
+# them per call (``.values(**row)`` makes a BindParameter per column, then a cache key over all of them)
+# cost more CPU than SQLite spent running them.
 _BY_ID = sa.select(jobs).where(jobs.c.id == sa.bindparam("job_id"))
 _BY_NATIVE = sa.select(jobs).where(
     jobs.c.deployment_id == sa.bindparam("deployment_id"), jobs.c.native_id == sa.bindparam("native_id")
 )
+_INSERT = jobs.insert()
+# SET comes from the parameters' column names; the WHERE names are not columns.
+_SAVE = (
+    sa.update(jobs)
+    .where(jobs.c.id == sa.bindparam("b_id"), jobs.c.version == sa.bindparam("b_version"))
+    .returning(jobs.c.version)
+)
 
 
-def _lease_free(now: float) -> sa.ColumnElement[bool]:
+def _lease_free(now: float | sa.BindParameter[float]) -> sa.ColumnElement[bool]:
     return sa.or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at <= now)
 
 
+_LEASE = sa.bindparam("b_now", type_=sa.Double)
+_TRY_LEASE = (
+    sa.update(jobs)
+    .where(
+        jobs.c.id == sa.bindparam("b_id"),
+        sa.or_(_lease_free(_LEASE), jobs.c.lease_owner == sa.bindparam("b_owner")),
+    )
+    .values(
+        lease_owner=sa.bindparam("b_owner"),
+        lease_expires_at=sa.bindparam("b_until", type_=sa.Double),
+        version=jobs.c.version + 1,
+    )
+    .returning(*jobs.c)
+)
+_RELEASE_LEASE = (
+    sa.update(jobs)
+    .where(jobs.c.id == sa.bindparam("b_id"), jobs.c.lease_owner == sa.bindparam("b_owner"))
+    .values(lease_owner=None, lease_expires_at=None, version=jobs.c.version + 1)
+)
+
+
 def _insert(conn: sa.Connection, job: JobRecord) -> None:
-    conn.execute(jobs.insert().values(**job_to_row(job)))
+    conn.execute(_INSERT, job_to_row(job))
 
 
 def _first(
@@ -48,12 +79,21 @@ def _save(conn: sa.Connection, job: JobRecord) -> bool:
     row = job_to_row(job)
     row.pop("id")
     row["version"] = job.version + 1
-    stmt = sa.update(jobs).where(jobs.c.id == job.id, jobs.c.version == job.version).values(row)
-    return conn.execute(stmt.returning(jobs.c.version)).first() is not None
+    row["b_id"], row["b_version"] = job.id, job.version
+    return conn.execute(_SAVE, row).first() is not None
 
 
 def _leased(conn: sa.Connection, stmt: sa.Update) -> list[JobRecord]:
     return [row_to_job(row) for row in conn.execute(stmt.returning(*jobs.c)).mappings()]
+
+
+def _try_lease(conn: sa.Connection, params: dict[str, object]) -> JobRecord | None:
+    row = conn.execute(_TRY_LEASE, params).mappings().first()
+    return row_to_job(row) if row is not None else None
+
+
+def _run(conn: sa.Connection, stmt: sa.Executable, params: dict[str, object]) -> None:
+    conn.execute(stmt, params)
 
 
 # Every /metrics scrape runs this: ``ix_jobs_deleted_status`` answers it from the index alone.
@@ -64,10 +104,6 @@ COUNT_BY_STATUS = (
 
 def _count_by_status(conn: sa.Connection) -> dict[str, int]:
     return {str(status): int(count) for status, count in conn.execute(COUNT_BY_STATUS)}
-
-
-def _execute(conn: sa.Connection, stmt: sa.Update) -> None:
-    conn.execute(stmt)
 
 
 class SqlJobStore:
@@ -138,21 +174,11 @@ class SqlJobStore:
     async def try_lease(
         self, job_id: str, worker_id: str, *, now: float, lease_seconds: float
     ) -> JobRecord | None:
-        stmt = (
-            sa.update(jobs)
-            .where(jobs.c.id == job_id, sa.or_(_lease_free(now), jobs.c.lease_owner == worker_id))
-            .values(lease_owner=worker_id, lease_expires_at=now + lease_seconds, version=jobs.c.version + 1)
-        )
-        leased = await self._db.write(_leased, stmt)
-        return leased[0] if leased else None
+        params = {"b_id": job_id, "b_owner": worker_id, "b_now": now, "b_until": now + lease_seconds}
+        return await self._db.write(_try_lease, params)
 
     async def release_lease(self, job_id: str, worker_id: str) -> None:
-        stmt = (
-            sa.update(jobs)
-            .where(jobs.c.id == job_id, jobs.c.lease_owner == worker_id)
-            .values(lease_owner=None, lease_expires_at=None, version=jobs.c.version + 1)
-        )
-        await self._db.write(_execute, stmt)
+        await self._db.write(_run, _RELEASE_LEASE, {"b_id": job_id, "b_owner": worker_id})
 
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
         params = {"deployment_id": deployment_id, "native_id": native_id}

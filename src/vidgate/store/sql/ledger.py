@@ -30,11 +30,29 @@ from vidgate.store.sql.database import Database, dialect_insert
 from vidgate.store.sql.rows import entry_to_row, row_to_entry, row_to_key
 from vidgate.store.sql.tables import jobs, keys, reservations, spend_logs
 
+# Hot statements, built once (see ``jobs.py``): executed with a dict of values.
+_KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
+_PERIOD = sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == _KEY)
+_HELD = sa.select(reservations.c.job_id).where(reservations.c.job_id == sa.bindparam("b_job"))
+_MICROS = sa.bindparam("b_micros", type_=sa.BigInteger)
+_TAKE = (
+    sa.update(keys)
+    .where(
+        keys.c.id == _KEY,
+        sa.or_(
+            keys.c.max_budget_micros.is_(None),
+            keys.c.spend_micros + keys.c.reserved_micros + _MICROS <= keys.c.max_budget_micros,
+        ),
+    )
+    .values(reserved_micros=keys.c.reserved_micros + _MICROS)
+    .returning(keys.c.id)
+)
+_RESERVATION = reservations.insert()
+
 
 def _roll(conn: sa.Connection, key_id: str, now: int) -> bool:
     """Roll the key's budget period over if it ended at ``now``; False if the key does not exist."""
-    query = sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == key_id)
-    row = conn.execute(query).first()
+    row = conn.execute(_PERIOD, {"b_key": key_id}).first()
     if row is None:
         return False
     reset_at = row.budget_reset_at
@@ -55,29 +73,17 @@ def _reserve(
 ) -> bool | BudgetExceededError:
     """True when reserved now, False when the job had a reservation (or outcome) already; or the
     refusal, to raise once the transaction (and so any period roll-over) has committed."""
-    held = conn.execute(sa.select(reservations.c.job_id).where(reservations.c.job_id == job_id)).first()
+    held = conn.execute(_HELD, {"b_job": job_id}).first()
     if held is not None:
         return False  # one reservation per job: a repeated reserve is a no-op
     if not _roll(conn, key_id, now):
         raise NotFoundError(f"Key '{key_id}' not found.")
-    fits = sa.or_(
-        keys.c.max_budget_micros.is_(None),
-        keys.c.spend_micros + keys.c.reserved_micros + micros <= keys.c.max_budget_micros,
-    )
-    taken = conn.execute(
-        sa.update(keys)
-        .where(keys.c.id == key_id, fits)
-        .values(reserved_micros=keys.c.reserved_micros + micros)
-        .returning(keys.c.id)
-    ).first()
+    taken = conn.execute(_TAKE, {"b_key": key_id, "b_micros": micros}).first()
     if taken is None:
         current = conn.execute(sa.select(keys).where(keys.c.id == key_id)).mappings().one()
         return budget_exceeded(row_to_key(current), micros)
-    conn.execute(
-        reservations.insert().values(
-            job_id=job_id, key_id=key_id, micros=micros, state="reserved", created_at=now, updated_at=now
-        )
-    )
+    row = {"job_id": job_id, "key_id": key_id, "micros": micros, "state": "reserved"}
+    conn.execute(_RESERVATION, {**row, "created_at": now, "updated_at": now})
     return True
 
 
