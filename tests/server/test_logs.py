@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import httpx
 
 from vidgate.errors import Timeout
-from vidgate.server.logs import QueryRedactingFilter, install_query_redaction, redact, summarize_body
+from vidgate.server.logs import (
+    QueryRedactingFilter,
+    install_query_redaction,
+    new_request_id,
+    redact,
+    summarize_body,
+)
 from vidgate.server.redaction import redact_query
 
 
@@ -111,10 +118,6 @@ def test_uvicorn_and_httpx_log_lines_are_redacted() -> None:
 
 
 def test_request_ids_are_unique_and_fresh_in_a_forked_child() -> None:
-    import os
-
-    from vidgate.server.logs import new_request_id
-
     ids = {new_request_id() for _ in range(1000)}
     assert len(ids) == 1000
     read, write = os.pipe()

@@ -3,14 +3,17 @@ proxy) are replaced on their next use instead of failing the request that drew t
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from tests.store.factories import make_job
 
 from vidgate.store.factory import open_stores
+from vidgate.store.sql.database import Database
 
 
 async def _drop_connections(database_url: str) -> int:
@@ -43,3 +46,31 @@ async def test_pooled_connections_dropped_by_postgres_are_replaced_on_next_use(
         assert await stores.jobs.save(job) is True
     finally:
         await stores.close()
+
+
+async def test_sqlite_writes_committed_together_stay_separate(tmp_path: Path) -> None:
+    """Concurrent SQLite writes share one transaction (group commit), each in its own savepoint: one
+    that raises leaves nothing behind and fails alone; the others commit and see each other in order."""
+    db = Database(f"sqlite:///{tmp_path / 'group.db'}")
+    table = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True))
+
+    def create(conn: sa.Connection) -> None:
+        table.create(conn)
+
+    def add(conn: sa.Connection, n: int) -> int:
+        conn.execute(table.insert().values(n=n))
+        if n % 3 == 0:
+            raise ValueError(f"refused {n}")
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+    try:
+        await db.write(create)
+        outcomes = await asyncio.gather(*(db.write(add, n) for n in range(1, 13)), return_exceptions=True)
+        refused = [n for n, o in zip(range(1, 13), outcomes, strict=True) if isinstance(o, ValueError)]
+        assert refused == [3, 6, 9, 12]
+        counts = [o for o in outcomes if isinstance(o, int)]
+        assert counts == list(range(1, 9))  # in order, each seeing the earlier ones and none refused
+        stored = await db.read(lambda conn: sorted(conn.execute(sa.select(table.c.n)).scalars()))
+        assert stored == [1, 2, 4, 5, 7, 8, 10, 11]
+    finally:
+        await db.dispose()
