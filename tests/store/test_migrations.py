@@ -19,7 +19,7 @@ from vidgate.store.sql import Database, current_revision, downgrade, head_revisi
 from vidgate.store.sql.jobs import COUNT_BY_STATUS
 from vidgate.store.sql.migrate import MIGRATIONS_DIR
 from vidgate.store.sql.rows import job_to_row, row_to_job
-from vidgate.store.sql.tables import jobs, metadata
+from vidgate.store.sql.tables import jobs, metadata, rate_counts, rate_hits
 
 
 def _diff(connection: sa.Connection) -> list[Any]:
@@ -94,6 +94,14 @@ def _insert_v0001_job(connection: sa.Connection) -> None:
     for added in (*added_later, "token_bound", "token_micros", "output_tokens"):  # 0005
         row.pop(added)
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
+    for n, key in enumerate(("key_a", "key_a", "key_b")):
+        connection.execute(rate_hits.insert().values(id=f"hit{n}", key_id=key, at=1000.0 + n))
+
+
+def _rate_counts(connection: sa.Connection) -> dict[str, int]:
+    return {
+        str(k): int(n) for k, n in connection.execute(sa.select(rate_counts.c.key_id, rate_counts.c.hits))
+    }
 
 
 def _jobs(connection: sa.Connection) -> list[JobRecord]:
@@ -106,7 +114,8 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0005"
+        assert await current_revision(db) == head_revision() == "0006"
+        assert await db.read(_rate_counts) == {"key_a": 2, "key_b": 1}  # 0006 counts the stored hits
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
         assert (job.videos_generated, job.webhook_pending, job.webhook_failures) == (None, False, 0)

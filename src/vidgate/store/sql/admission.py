@@ -2,9 +2,10 @@
 replica on the same database, so the limits are global (lesson 7), at the price of a few statements
 per request; configure Redis for high request rates.
 
-- ``check_rate``: a sliding 60 s window, one ``rate_hits`` row per counted request. The key's checks are
+- ``check_rate``: a sliding 60 s window, one ``rate_hits`` row per counted request, and the key's number
+  of them in ``rate_counts`` (one row read per check, not a count of the window). The key's checks are
   serialized (a transaction-scoped advisory lock on PostgreSQL; SQLite's single writer), then old hits
-  are dropped, the rest counted, and the new hit inserted only if it fits.
+  are dropped (and uncounted), and the new hit inserted and counted only if it fits.
 - Slots: a ``slots`` row per job (so acquire and release are idempotent) and a conditional
   ``UPDATE keys SET active_jobs = active_jobs + 1 WHERE active_jobs < limit`` in the same transaction.
 """
@@ -20,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vidgate.errors import RateLimitError
 from vidgate.store.memory import RATE_WINDOW, rate_limited, slots_full
 from vidgate.store.sql.database import Database
-from vidgate.store.sql.tables import keys, rate_hits, slots
+from vidgate.store.sql.tables import keys, rate_counts, rate_hits, slots
 
 _PG_RATE_LOCKS = 0x76670001  # advisory-lock namespace for per-key rate checks
 _PG_SLOT_LOCKS = 0x76670002  # ... and for slot counts of keys without a row (the master key)
@@ -35,21 +36,36 @@ def _lock(conn: sa.Connection, namespace: int, key_id: str) -> None:
 
 _KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
 _AT = sa.bindparam("b_at", type_=sa.Double)
+_N = sa.bindparam("b_n", type_=sa.Integer)
 # Built once (see ``jobs.py``), executed with a dict of values.
 _EXPIRE = sa.delete(rate_hits).where(rate_hits.c.key_id == _KEY, rate_hits.c.at <= _AT)
-_WINDOW = sa.select(sa.func.count(), sa.func.min(rate_hits.c.at)).where(rate_hits.c.key_id == _KEY)
+_UNCOUNT = sa.update(rate_counts).where(rate_counts.c.key_id == _KEY).values(hits=rate_counts.c.hits - _N)
+_COUNT = sa.select(rate_counts.c.hits).where(rate_counts.c.key_id == _KEY)
+_OLDEST = sa.select(rate_hits.c.at).where(rate_hits.c.key_id == _KEY).order_by(rate_hits.c.at).limit(1)
 _HIT = rate_hits.insert()
+_COUNT_HIT = {
+    name: insert(rate_counts)
+    .values(key_id=_KEY, hits=1)
+    .on_conflict_do_update(index_elements=[rate_counts.c.key_id], set_={"hits": rate_counts.c.hits + 1})
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 
 
 def _check_rate(conn: sa.Connection, key_id: str, limit: int, now: float) -> RateLimitError | None:
     """Count the request, or return the refusal (raised after the commit: expired hits stay dropped,
-    and the refused request is not counted)."""
+    and the refused request is not counted). ``rate_counts`` moves with ``rate_hits`` in this
+    transaction, so the window's size is one row read, however many hits it holds."""
     _lock(conn, _PG_RATE_LOCKS, key_id)
-    conn.execute(_EXPIRE, {"b_key": key_id, "b_at": now - RATE_WINDOW})
-    count, oldest = conn.execute(_WINDOW, {"b_key": key_id}).one()
+    params = {"b_key": key_id, "b_at": now - RATE_WINDOW}
+    expired = conn.execute(_EXPIRE, params).rowcount
+    if expired:
+        conn.execute(_UNCOUNT, {**params, "b_n": expired})
+    count = conn.execute(_COUNT, params).scalar() or 0
     if count >= limit:
+        oldest = conn.execute(_OLDEST, params).scalar()
         return rate_limited(limit, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW)
     conn.execute(_HIT, {"id": uuid.uuid4().hex, "key_id": key_id, "at": now})
+    conn.execute(_COUNT_HIT[conn.dialect.name], params)
     return None
 
 
