@@ -67,10 +67,13 @@ SECTIONS = ("create", "passthrough", "status", "content")
 FINISHED = 20
 
 
-def start_upstream(work: Path, content_file: Path | None, front: str) -> Server:
+def start_upstream(
+    work: Path, content_file: Path | None, front: str, *, poll_after_ms: int | None = 60_000
+) -> Server:
     port = free_port()
-    args = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--poll-after-ms", "60000"]
-    args += ["--front", front]
+    args = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--front", front]
+    if poll_after_ms is not None:
+        args += ["--poll-after-ms", str(poll_after_ms)]
     if content_file is not None:
         args += ["--content-file", str(content_file)]
     with (work / "upstream.log").open("wb") as out:
