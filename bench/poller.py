@@ -7,7 +7,7 @@ The fake upstream (``bench/upstream.py``) holds ``--jobs`` jobs that stay in pro
 create and poll with ``openai-poll-after-ms`` (``--poll-after-ms 0``: no hint, so the gateway's own
 schedule by job age applies: every 15 s for jobs older than 5 minutes, as these are). The gateway's
 database gets the same jobs as pending rows of one key, their next polls spread over one interval, and
-the gateway (one worker, poller on) runs for ``--seconds``. Printed: upstream polls per job per minute
+the gateway (one worker, poller on) runs for one interval (warm-up) and then ``--seconds``. Printed: upstream polls per job per minute
 against what the hint allows, the shortest gap between two polls of one job (no job may be polled more
 often than its interval), how many jobs were never polled, and the gateway's CPU (its poller is the
 only thing running) per poll and in total.
@@ -59,7 +59,7 @@ def pending_rows(template: dict[str, Any], natives: list[str], interval: float) 
             progress=50,
             prompt=PROMPT,
             reserved_micros=0,
-            next_poll_at=now + 5 + interval * i / len(natives),
+            next_poll_at=now + interval * i / len(natives),
         )
         rows.append(job_to_row(job))
     return rows
@@ -127,6 +127,7 @@ def main() -> None:
                 template = asyncio.run(first_job(url))
                 natives = asyncio.run(upstream_jobs(upstream.url, args.jobs))
                 asyncio.run(fill(url, pending_rows(template, natives, interval)))
+                time.sleep(interval)  # warm-up: one interval, so every job has been polled once
                 cpu_before, started = gateway.cpu(), time.time()
                 time.sleep(args.seconds)
                 cpu = gateway.cpu() - cpu_before
