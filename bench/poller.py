@@ -7,10 +7,10 @@ The fake upstream (``bench/upstream.py``) holds ``--jobs`` jobs that stay in pro
 create and poll with ``openai-poll-after-ms`` (``--poll-after-ms 0``: no hint, so the gateway's own
 schedule by job age applies: every 15 s for jobs older than 5 minutes, as these are). The gateway's
 database gets the same jobs as pending rows of one key, their next polls spread over one interval, and
-the gateway (one worker, poller on) runs for one interval (warm-up) and then ``--seconds``. Printed: upstream polls per job per minute
-against what the hint allows, the shortest gap between two polls of one job (no job may be polled more
-often than its interval), how many jobs were never polled, and the gateway's CPU (its poller is the
-only thing running) per poll and in total.
+the gateway (one worker, poller on) runs for one interval (warm-up) and then ``--seconds``. Printed:
+upstream polls per job per minute against what the hint allows, the shortest gap between two polls of
+one job (no job may be polled more often than its interval), how many jobs were never polled, and the
+gateway's CPU (its poller is the only thing running) per poll and in total.
 """
 
 from __future__ import annotations

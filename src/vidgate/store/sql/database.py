@@ -147,6 +147,15 @@ class Database:
             self._async = create_async_engine(self.url, pool_size=10, max_overflow=20, pool_timeout=60)
 
     @property
+    def sync_engine(self) -> sa.Engine:
+        """The Engine every statement runs on (behind the async one on PostgreSQL): for instruments
+        such as ``bench/plans.py`` that listen to its events."""
+        if self._async is not None:
+            return self._async.sync_engine
+        assert self._sync is not None
+        return self._sync
+
+    @property
     def sqlite_path(self) -> str | None:
         """The SQLite file, or None (PostgreSQL, or an in-memory database)."""
         if not self.is_sqlite or _is_memory_sqlite(self.url):
