@@ -345,6 +345,10 @@ class Bench:
 
     def content(self, big: Path) -> None:
         ids, natives = self.finished_openai()
+        block = os.urandom(1 << 20)
+        with big.open("wb") as out:
+            for _ in range(self.args.big_mb):
+                out.write(block)
         store = FileContentStore(self.work / "content")
         for vid in ids:
             target = store.job_dir(vid) / "video"
@@ -427,11 +431,7 @@ def main() -> None:
         work = Path(tmp)
         big: Path | None = None
         if "content" in sections:
-            big = work / "big.mp4"
-            block = os.urandom(1 << 20)
-            with big.open("wb") as out:
-                for _ in range(args.big_mb):
-                    out.write(block)
+            big = work / "big.mp4"  # written once the jobs' small videos are stored (``Bench.content``)
         with database(args.database_url, work) as url:
             upstream = start_upstream(work, big, args.direct)
             gateway: Server | None = None

@@ -16,7 +16,7 @@ costs. It speaks just enough of two wires for the gateway's adapters:
 A job is ``in_progress`` until ``--processing-seconds`` after its create, then ``completed`` (at once
 when its prompt starts with ``[done]``). Every poll
 is counted per job; ``GET /stats`` answers ``{"polls": {id: [t, ...]}, "creates": n}`` (the poller
-benchmark reads it). Content is ``--content-file`` when given (streamed in 1 MiB reads), else 1 KiB.
+benchmark reads it). Content is ``--content-file`` once it exists (streamed in 1 MiB reads), else 1 KiB.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class Upstream:
 
     def chunks(self) -> Iterator[bytes]:
         """The video's bytes: ``--content-file`` in 1 MiB reads (page-cached), else a 1 KiB stand-in."""
-        if self.content_file is None:
+        if self.content_file is None or not os.path.exists(self.content_file):
             yield MP4
             return
         with open(self.content_file, "rb") as f:
@@ -134,7 +134,9 @@ class Upstream:
                 yield chunk
 
     def content_length(self) -> int:
-        return len(MP4) if self.content_file is None else os.path.getsize(self.content_file)
+        if self.content_file is None or not os.path.exists(self.content_file):
+            return len(MP4)
+        return os.path.getsize(self.content_file)
 
 
 class RawApp:

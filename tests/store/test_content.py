@@ -13,10 +13,10 @@ from tests.store.factories import chunks
 from vidgate.errors import NotFoundError
 from vidgate.gateway.ports import ContentStore
 from vidgate.store.content import FileContentStore
-from vidgate.store.content.filesystem import CHUNK
+from vidgate.store.content.filesystem import READ_CHUNK as CHUNK
 from vidgate.store.memory import MemoryContentStore
 
-DATA = bytes(range(256)) * 1000  # 256 000 bytes: several 64 KiB chunks
+DATA = bytes(range(256)) * 4000  # 1 024 000 bytes: several 256 KiB read chunks
 
 
 @pytest.fixture(params=["memory", "filesystem"])
