@@ -253,7 +253,19 @@ class Bench:
         self.spied += 1
         out = Path(self.args.py_spy) / f"gateway-{self.spied:02d}.txt"
         spy = str(Path(sys.executable).with_name("py-spy"))
-        args = [spy, "record", "-p", str(self.gateway.proc.pid), "-r", "250", "-f", "raw", "-o", str(out)]
+        args = [
+            spy,
+            "record",
+            "-p",
+            str(self.gateway.proc.pid),
+            "-r",
+            "250",
+            "--gil",
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+        ]
         return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def line(self, side: str, runs: list[tuple[Result, float]]) -> dict[str, float]:

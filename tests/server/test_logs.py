@@ -4,11 +4,13 @@ import logging
 import os
 
 import httpx
+import pytest
 
 from vidgate.errors import Timeout
 from vidgate.server.logs import (
     QueryRedactingFilter,
     install_query_redaction,
+    lean_log_records,
     new_request_id,
     redact,
     summarize_body,
@@ -130,3 +132,24 @@ def test_request_ids_are_unique_and_fresh_in_a_forked_child() -> None:
     child = os.read(read, 100).decode()
     os.close(read)
     assert child[:12] != next(iter(ids))[:12]  # another prefix, so no clash with this process's ids
+
+
+def test_lean_log_records_skip_process_thread_and_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (("logThreads", True), ("logProcesses", True), ("logMultiprocessing", True)):
+        monkeypatch.setattr(logging, name, value)
+    monkeypatch.setattr(logging, "_srcfile", logging._srcfile)  # restored after the test
+    lean_log_records()
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    logger = logging.getLogger("vidgate.test.lean")
+    logger.addHandler(Keep())
+    logger.propagate = False
+    logger.warning("one line")
+    [record] = seen
+    assert (record.process, record.thread, record.processName) == (None, None, None)
+    assert (record.funcName, record.lineno) == ("(unknown function)", 0)  # no stack walk for the caller
+    assert record.getMessage() == "one line"

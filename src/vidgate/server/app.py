@@ -27,7 +27,7 @@ from vidgate.gateway.ports import Stores
 from vidgate.gateway.service import GatewayService
 from vidgate.server.cache import FinishedVideos
 from vidgate.server.errors import EXCEPTION_HANDLERS
-from vidgate.server.logs import RequestLogMiddleware, install_query_redaction
+from vidgate.server.logs import RequestLogMiddleware, install_query_redaction, lean_log_records
 from vidgate.server.metrics import Metrics
 from vidgate.server.routes import admin, gemini, health, legacy, metrics, models, root, vertex, videos
 from vidgate.server.state import ServerState
@@ -135,6 +135,7 @@ def app_from_env() -> Starlette:
     """The app ``vidgate serve`` runs (by import string, in each worker process): the config file named
     by ``VIDGATE_CONFIG``, or the default config, with the master key in ``VIDGATE_MASTER_KEY`` when the
     config gives none."""
+    lean_log_records()  # this process is the server: its log lines show no thread, process or caller
     path = os.environ.get(settings.CONFIG_FILE)
     master_key = os.environ.get(settings.MASTER_KEY) or None
     if not path:
