@@ -17,6 +17,7 @@ from tests.gateway.harness import MASTER
 from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
+from vidgate.gateway import submitting
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig, parse_config
@@ -221,3 +222,34 @@ async def test_a_create_killed_before_the_provider_got_it_is_failed_and_releases
         await r.live.delete_video(alice, resolved.id)  # never reached the provider: nothing to delete there
     finally:
         await _finish(killed)
+
+
+class SlowCreate(ProviderCalls):
+    """A provider create that takes a while (long enough for the write-ahead lease to be renewed)."""
+
+    async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
+        await asyncio.sleep(0.2)
+        return await super().create(dep, req)
+
+
+async def test_a_create_whose_lease_was_renewed_meanwhile_is_recorded_over_the_renewals(
+    emulator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``record`` first saves over the write-ahead record as inserted (no read); renewals during a slow
+    create have moved its version on, so that save misses and the record is read and saved again."""
+    monkeypatch.setattr(submitting, "SUBMIT_LEASE_SECONDS", 0.03)  # renewed every 10 ms
+    stores = MemoryStores()
+    runner = AsyncRunner(retry=RetryPolicy(max_retries=0))
+    svc = GatewayService(_config(emulator), stores, runner, calls=SlowCreate(runner), auth_ttl=0)
+    try:
+        master = await svc.authenticate(MASTER)
+        secret, _ = await svc.generate_key(master, key_alias="slow")
+        alice = await svc.authenticate(secret)
+        video = await svc.create_video(alice, _request("a slow heron"))
+        job = await stores.jobs.get(video.id)
+        assert job is not None
+        assert (job.submitting, job.lease_owner, job.status) == (False, None, "queued")
+        assert not is_placeholder(job.native_id)
+        assert job.version > 2  # renewed while the create ran, then recorded over the renewals
+    finally:
+        await runner.aclose()

@@ -79,21 +79,23 @@ class Idempotency:
         self,
         p: Principal,
         key: str | None,
-        digest: str,
+        digest: Callable[[], str],
         run: Callable[[Link], Awaitable[T]],
         replay: Callable[[JobRecord], Awaitable[T]],
     ) -> T:
         """``run(link)`` the first time ``key`` is used by this caller (``link(job_id)`` records the
-        job it starts); afterwards ``replay`` that job, or refuse as the module docstring says."""
+        job it starts); afterwards ``replay`` that job, or refuse as the module docstring says.
+        ``digest`` fingerprints the request, only when there is a key (it digests image bytes)."""
         if key is None:
             return await run(_no_link)
         now = int(self.clock())
-        mine = IdempotencyRecord(p.owner_id, key, digest, secrets.token_hex(16), now)
+        fingerprinted = digest()
+        mine = IdempotencyRecord(p.owner_id, key, fingerprinted, secrets.token_hex(16), now)
         held = await self.stores.idempotency.claim(
             mine, replace_before=now - WINDOW_SECONDS, unlinked_before=now - UNLINKED_STALE_SECONDS
         )
         if held.claim != mine.claim:
-            return await replay(await self._earlier(held, digest))
+            return await replay(await self._earlier(held, fingerprinted))
         linked = False
 
         async def link(job_id: str) -> None:

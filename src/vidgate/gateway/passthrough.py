@@ -122,7 +122,9 @@ class GooglePassthrough:
         """Forward a ``:predictLongRunning`` body: ``{"name": "{resource}/operations/{id}"}``, and the
         public model name the job was recorded under (for metrics). With ``idempotency_key``, at most
         once (``gateway.idempotency``)."""
-        digest = fingerprint("predictLongRunning", [surface, model, resource, body])
+
+        def digest() -> str:
+            return fingerprint("predictLongRunning", [surface, model, resource, body])
 
         async def replay(job: JobRecord) -> tuple[dict[str, Any], str]:
             return {"name": f"{resource}/operations/{job.id}"}, job.model_name

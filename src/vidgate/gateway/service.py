@@ -170,7 +170,10 @@ class GatewayService:
         self, p: Principal, req: CreateVideo, *, idempotency_key: str | None = None
     ) -> Video:
         """Start a video; with ``idempotency_key``, at most once (``gateway.idempotency``)."""
-        digest = fingerprint("create", dataclasses.asdict(req))
+
+        def digest() -> str:
+            return fingerprint("create", dataclasses.asdict(req))
+
         return await self.idempotency.once(
             p, idempotency_key, digest, lambda link: self._create(p, req, link), self._replay
         )
@@ -318,7 +321,10 @@ class GatewayService:
         self, p: Principal, video_id: str, prompt: str, *, idempotency_key: str | None = None
     ) -> Video:
         """Remix a completed video; with ``idempotency_key``, at most once (``gateway.idempotency``)."""
-        digest = fingerprint("remix", [video_id, prompt])
+
+        def digest() -> str:
+            return fingerprint("remix", [video_id, prompt])
+
         return await self.idempotency.once(
             p, idempotency_key, digest, lambda link: self._remix(p, video_id, prompt, link), self._replay
         )

@@ -61,6 +61,7 @@ R = TypeVar("R")
 # (``Ledger.stranded``).
 STRANDED_AFTER_SECONDS = 30
 _SAVE_ATTEMPTS = 5
+WRITE_AHEAD_VERSION = 0  # the version a write-ahead record is inserted with (``record`` saves over it)
 PreCallGuard = Callable[[Principal, "Priced"], Awaitable[None]]
 """A check run after admission and before the write-ahead record and the provider call (e.g. a
 guardrail on the prompt); it refuses by raising an ``APIError``, which the caller is answered with."""
@@ -294,6 +295,7 @@ class JobStarter:
     async def _write_ahead(self, job: JobRecord, owner: str, now: float) -> None:
         """Store ``job`` ``submitting`` and leased by ``owner`` before its provider call."""
         job.submitting = True
+        job.version = WRITE_AHEAD_VERSION
         job.native_id = submitting.placeholder(job.id)
         job.lease_owner = owner
         job.lease_expires_at = now + submitting.SUBMIT_LEASE_SECONDS
@@ -395,7 +397,11 @@ class JobStarter:
         job.submitting = False
         job.lease_owner = None
         job.lease_expires_at = None
-        for _ in range(_SAVE_ATTEMPTS):
+        # First over the write-ahead record as inserted (no read): that fails only when something
+        # wrote it since (a lease renewal of a slow create, the poller), and the loop below looks.
+        job.version = WRITE_AHEAD_VERSION
+        saved = await self.stores.jobs.save(job)
+        for _ in range(0 if saved else _SAVE_ATTEMPTS):
             stored = await self.stores.jobs.get(job.id)
             if stored is None or not stored.submitting:  # the poller resolved it meanwhile: its result
                 log.error("job %s (%s) was resolved before its create answered", job.id, job.native_id)
@@ -404,8 +410,9 @@ class JobStarter:
                 return stored
             job.version = stored.version
             if await self.stores.jobs.save(job):
+                saved = True
                 break
-        else:
+        if not saved:
             raise APIError(f"Video '{job.id}' is busy; retry shortly.", status_code=409, code="conflict")
         if transition.terminal:
             stored = await self.stores.jobs.get(job.id)
