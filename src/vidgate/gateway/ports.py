@@ -158,6 +158,19 @@ class ContentStore(Protocol):
         ...
 
 
+class JobStarts(Protocol):
+    """The caller's admission and a job's write-ahead record as one step, for stores that keep the
+    ledger, the slots and the jobs in one database: one transaction instead of three."""
+
+    async def admit_and_insert(
+        self, key: KeyRecord, job: JobRecord, micros: int, *, slot_limit: int | None, now: int
+    ) -> None:
+        """``Ledger.reserve(key, job.id, micros)``, then ``Admission.acquire_slot`` when ``slot_limit``
+        is set, then ``JobStore.insert(job)``: all of them, or (raising the refusal or the error that
+        stopped them) none."""
+        ...
+
+
 class Stores(Protocol):
     keys: KeyStore
     jobs: JobStore
@@ -165,6 +178,7 @@ class Stores(Protocol):
     admission: Admission
     content: ContentStore
     idempotency: IdempotencyStore
+    starts: JobStarts | None  # None: the three steps are taken one by one
 
     async def probe(self) -> dict[str, Exception | None]:
         """Readiness: prove each component takes writes now (a real write each), by component name

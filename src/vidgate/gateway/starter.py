@@ -5,7 +5,8 @@ on limits, money or fallbacks.
 A start is: the key's rate limit -> for each candidate deployment in the order given (validated and
 priced by the surface): the deployment's own requests-per-minute limit -> the caller's exact
 reservation, then its concurrency slot (``admit``) -> the pre-call guards (``pre_call_guards``) -> the
-write-ahead record (the job stored ``submitting``, its lease held and renewed by this process while
+write-ahead record (reservation, slot and record in one transaction when the stores offer it,
+``Stores.starts``, and no guard runs) (the job stored ``submitting``, its lease held and renewed by this process while
 the provider's create runs; ``gateway.submitting``) -> the surface's own provider call. When that call
 fails, ``routing.create_failure`` decides: a definite refusal (429, 503, connection never established,
 the provider refusing the gateway's credentials) ends the write-ahead record (failed and hidden: no
@@ -251,15 +252,8 @@ class JobStarter:
                     continue
                 tries[dep.model_name] = tries.get(dep.model_name, 0) + 1
                 job_id = new_video_id(now)
-                await self.admit(p, job_id, candidate.micros)
                 owner = new_lease_owner("create")
-                try:
-                    for guard in self.pre_call_guards:
-                        await guard(p, candidate)
-                    await self._write_ahead(draft(candidate, job_id), owner, now)
-                except BaseException:
-                    await self.give_back(p, job_id)
-                    raise
+                await self._admit_and_write_ahead(p, candidate, draft(candidate, job_id), owner, now)
                 try:
                     if on_write_ahead is not None:
                         await on_write_ahead(job_id)
@@ -292,15 +286,31 @@ class JobStarter:
 
     # ---- the write-ahead record ----------------------------------------------------------------
 
-    async def _write_ahead(self, job: JobRecord, owner: str, now: float) -> None:
-        """Store ``job`` ``submitting`` and leased by ``owner`` before its provider call."""
+    async def _admit_and_write_ahead(
+        self, p: Principal, candidate: Priced, job: JobRecord, owner: str, now: float
+    ) -> None:
+        """``admit``, the pre-call guards, then ``job`` stored ``submitting`` and leased by ``owner``
+        (given back if a step fails). Stores that can (``Stores.starts``) take the reservation, the slot
+        and the record in one transaction when no guard has to run between them."""
         job.submitting = True
         job.version = WRITE_AHEAD_VERSION
         job.native_id = submitting.placeholder(job.id)
         job.lease_owner = owner
         job.lease_expires_at = now + submitting.SUBMIT_LEASE_SECONDS
         job.next_poll_at = now + submitting.SUBMIT_LEASE_SECONDS
-        await self.stores.jobs.insert(job)
+        starts, key = self.stores.starts, p.key
+        if starts is not None and key is not None and not self.pre_call_guards:
+            slots = key.max_parallel_requests
+            await starts.admit_and_insert(key, job, candidate.micros, slot_limit=slots, now=int(self.clock()))
+            return
+        await self.admit(p, job.id, candidate.micros)
+        try:
+            for guard in self.pre_call_guards:
+                await guard(p, candidate)
+            await self.stores.jobs.insert(job)
+        except BaseException:
+            await self.give_back(p, job.id)
+            raise
 
     async def _leased(self, job_id: str, owner: str, work: Awaitable[R]) -> R:
         """Await ``work`` (the provider's create) while renewing the write-ahead record's lease, so

@@ -9,7 +9,15 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from vidgate.gateway.ports import Admission, ContentStore, IdempotencyStore, JobStore, KeyStore, Ledger
+from vidgate.gateway.ports import (
+    Admission,
+    ContentStore,
+    IdempotencyStore,
+    JobStarts,
+    JobStore,
+    KeyStore,
+    Ledger,
+)
 from vidgate.store.content import FileContentStore
 from vidgate.store.readiness import outcome
 from vidgate.store.redis import DEFAULT_CACHE_TTL, DEFAULT_PREFIX, RedisAdmission, RedisKeyStore, RedisLedger
@@ -21,6 +29,7 @@ from vidgate.store.sql.jobs import SqlJobStore
 from vidgate.store.sql.keys import SqlKeyStore
 from vidgate.store.sql.ledger import SqlLedger
 from vidgate.store.sql.migrate import upgrade
+from vidgate.store.sql.starts import SqlJobStarts
 
 
 @dataclass
@@ -36,6 +45,7 @@ class SqlStores:
     db: Database
     redis: Redis | None = None
     redis_prefix: str = DEFAULT_PREFIX
+    starts: JobStarts | None = None
 
     async def probe(self) -> dict[str, Exception | None]:
         """A rolled-back write on the database, a write and delete in the content store, and (when
@@ -85,7 +95,14 @@ async def open_stores(
         idempotency = SqlIdempotencyStore(db)
         if redis_url is None:
             return SqlStores(
-                SqlKeyStore(db), SqlJobStore(db), sql_ledger, SqlAdmission(db), content, idempotency, db
+                SqlKeyStore(db),
+                SqlJobStore(db),
+                sql_ledger,
+                SqlAdmission(db),
+                content,
+                idempotency,
+                db,
+                starts=SqlJobStarts(db),  # with Redis, slots and the reservation fast path live there
             )
         redis = connect_redis(redis_url)
         ledger = RedisLedger(sql_ledger, db, redis, prefix=redis_prefix, cache_ttl=budget_cache_ttl)

@@ -48,7 +48,15 @@ from vidgate.catalog import from_micros
 from vidgate.errors import BudgetExceededError, ConflictError, NotFoundError, RateLimitError
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.jobs import needs_work
-from vidgate.gateway.ports import Admission, ContentStore, IdempotencyStore, JobStore, KeyStore, Ledger
+from vidgate.gateway.ports import (
+    Admission,
+    ContentStore,
+    IdempotencyStore,
+    JobStarts,
+    JobStore,
+    KeyStore,
+    Ledger,
+)
 from vidgate.gateway.records import (
     KEY_ADMIN_FIELDS,
     ContentInfo,
@@ -489,6 +497,7 @@ class MemoryStores:
         self.admission: Admission = MemoryAdmission(self._state)
         self.content: ContentStore = MemoryContentStore()
         self.idempotency: IdempotencyStore = MemoryIdempotencyStore(self._state)
+        self.starts: JobStarts | None = None  # in memory each step costs nothing: one by one
         self.closed = False
 
     async def probe(self) -> dict[str, Exception | None]:
