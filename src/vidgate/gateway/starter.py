@@ -5,20 +5,20 @@ on limits, money or fallbacks.
 A start is: the key's rate limit -> for each candidate deployment in the order given (validated and
 priced by the surface): the deployment's own requests-per-minute limit -> the caller's exact
 reservation, then its concurrency slot (``admit``) -> the pre-call guards (``pre_call_guards``) -> the
-write-ahead record (reservation, slot and record in one transaction when the stores offer it,
-``Stores.starts``, and no guard runs) (the job stored ``submitting``, its lease held and renewed by this process while
-the provider's create runs; ``gateway.submitting``) -> the surface's own provider call. When that call
-fails, ``routing.create_failure`` decides: a definite refusal (429, 503, connection never established,
-the provider refusing the gateway's credentials) ends the write-ahead record (failed and hidden: no
-job exists), gives the slot and the reservation back, cools the deployment down and tries the next
-candidate (at most ``1 + num_retries`` tries per public model name); a 4xx about the request ends it
-the same way and is answered as it is; an ambiguous failure (timeout, connection broken after sending,
-5xx) cools the deployment down and answers 502/504 ``upstream_outcome_unknown`` without trying
-elsewhere, because the provider may have started a paid job and a second deployment would start
-another: the write-ahead record is handed to the poller at once, which records and charges the job
-when it finds it upstream, else fails it and gives the reservation and the slot back. The surface
-then turns the provider's answer into a ``JobRecord`` (``new_job``) and ``record`` stores it over the
-write-ahead record, pinned to the deployment that accepted it.
+write-ahead record (the job stored ``submitting``, its lease held and renewed by this process while the
+provider's create runs; ``gateway.submitting``) -> the surface's own provider call. Reservation, slot
+and record are one transaction when the stores offer it (``Stores.starts``) and no guard runs. When that
+call fails, ``routing.create_failure`` decides: a definite refusal (429, 503, connection never
+established, the provider refusing the gateway's credentials) ends the write-ahead record (failed and
+hidden: no job exists), gives the slot and the reservation back, cools the deployment down and tries the
+next candidate (at most ``1 + num_retries`` tries per public model name); a 4xx about the request ends
+it the same way and is answered as it is; an ambiguous failure (timeout, connection broken after
+sending, 5xx) cools the deployment down and answers 502/504 ``upstream_outcome_unknown`` without trying
+elsewhere, because the provider may have started a paid job and a second deployment would start another:
+the write-ahead record is handed to the poller at once, which records and charges the job when it finds
+it upstream, else fails it and gives the reservation and the slot back. The surface then turns the
+provider's answer into a ``JobRecord`` (``new_job``) and ``record`` stores it over the write-ahead
+record, pinned to the deployment that accepted it.
 
 Refused attempts never reach a client as such, so they are reported to the upstream-error hook, except
 the error the caller is answered with when it carries its provider (the server counts that one).
