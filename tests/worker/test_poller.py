@@ -258,3 +258,15 @@ async def test_health_reports_a_stopped_poller_and_one_whose_last_good_round_is_
     finally:
         await poller.stop()
     assert poller.health() == "the poller is not running"
+
+
+async def test_a_poll_with_nothing_more_to_do_releases_the_lease_in_its_own_save(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    vid = (await gw.create(alice)).id
+    gw.clock.advance(2)
+    [before] = await _jobs(gw, [vid])
+    poller = Poller(gw.service, worker_id="w1")
+    assert await poller.run_once() == 1
+    [after] = await _jobs(gw, [vid])
+    assert (after.status, after.lease_owner, after.lease_expires_at) == ("in_progress", None, None)
+    assert after.version == before.version + 2  # the claim and the poll's save: no third write

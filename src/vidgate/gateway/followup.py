@@ -99,9 +99,11 @@ class JobKeeper:
         return saved
 
     async def step(
-        self, job: JobRecord, owner: str, *, keep_lease: bool
+        self, job: JobRecord, owner: str, *, keep_lease: bool | Callable[[JobRecord], bool]
     ) -> tuple[JobRecord, jobs.Transition]:
-        """One poll of a job leased by ``owner``; returns the job as stored afterwards and the transition."""
+        """One poll of a job leased by ``owner``; returns the job as stored afterwards and the transition.
+        ``keep_lease`` may decide from the job as polled (the poller keeps it only when more work is
+        due), so a job with nothing more to do has its lease released in the same save."""
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
         if job.submitting and not was_terminal:
@@ -128,7 +130,7 @@ class JobKeeper:
         await self.finish(job, transition)
         if transition.terminal and not was_terminal:
             self.became_terminal(job)
-        if not keep_lease:
+        if not (keep_lease(job) if callable(keep_lease) else keep_lease):
             job.lease_owner = None
             job.lease_expires_at = None
         if await self.stores.jobs.save(job):

@@ -41,6 +41,14 @@ REAP_BATCH = 100
 STALE_ROUNDS = 10
 
 
+def _more_to_do(job: JobRecord) -> bool:
+    """Whether a just-polled job needs more from this round (a webhook event, a content copy), so the
+    poller keeps its lease; otherwise the poll's save releases it (one write per poll, not two)."""
+    if job.deleted:
+        return False
+    return job.webhook_pending or (job.status == "completed" and not job.content_stored)
+
+
 class Poller:
     def __init__(
         self,
@@ -172,8 +180,8 @@ class Poller:
         """Poll, settle or release, free the slot, send the owed webhook, fetch the content: everything
         due for one leased job."""
         keeper = self.service.keeper
-        saved, _ = await keeper.step(job, self.worker_id, keep_lease=True)
-        if saved.lease_owner != self.worker_id:  # lost the job to another writer; nothing more to do
+        saved, _ = await keeper.step(job, self.worker_id, keep_lease=_more_to_do)
+        if saved.lease_owner != self.worker_id:  # released with the save (nothing more to do), or lost
             return saved
         if saved.webhook_pending and not saved.deleted:
             saved = await self.send_webhook(saved)
