@@ -160,14 +160,22 @@ class ContentStore(Protocol):
 
 class JobStarts(Protocol):
     """The caller's admission and a job's write-ahead record as one step, for stores that keep the
-    ledger, the slots and the jobs in one database: one transaction instead of three."""
+    rate window, the ledger, the slots and the jobs in one database: one transaction instead of four."""
 
     async def admit_and_insert(
-        self, key: KeyRecord, job: JobRecord, micros: int, *, slot_limit: int | None, now: int
+        self,
+        key: KeyRecord,
+        job: JobRecord,
+        micros: int,
+        *,
+        rpm_limit: int | None,
+        slot_limit: int | None,
+        now: float,
     ) -> None:
-        """``Ledger.reserve(key, job.id, micros)``, then ``Admission.acquire_slot`` when ``slot_limit``
-        is set, then ``JobStore.insert(job)``: all of them, or (raising the refusal or the error that
-        stopped them) none."""
+        """``Admission.check_rate`` when ``rpm_limit`` is set (its refusal raised, nothing else done),
+        then ``Ledger.reserve(key, job.id, micros)``, ``Admission.acquire_slot`` when ``slot_limit`` is
+        set and ``JobStore.insert(job)``: all three, or (raising the refusal or error that stopped
+        them) none of them, the counted request staying counted as when the steps run one by one."""
         ...
 
 

@@ -237,7 +237,12 @@ class JobStarter:
         ``on_write_ahead(job_id)`` runs once it is stored (an idempotency key links to the job there).
         ``model`` is the public name the caller asked for (named in the 429 when every deployment is
         busy); ``label`` names the surface in the logs."""
-        await self.check_rate(p.key, now)
+        # The key's rate limit is counted first, once; in the first attempt's transaction when that
+        # attempt takes one (``Stores.starts``) and no deployment limit has to be checked before it.
+        rate_due = p.key is not None and p.key.rpm_limit is not None
+        if rate_due and not self._one_step(p):
+            await self.check_rate(p.key, now)
+            rate_due = False
         refused: list[tuple[str, APIError]] = []
         shown: BaseException | None = None
         last_error: APIError | None = None
@@ -247,13 +252,19 @@ class JobStarter:
                 dep = candidate.dep
                 if tries.get(dep.model_name, 0) >= self.tries_per_model:
                     continue
+                if rate_due and dep.rpm is not None:  # the key's limit before the deployment's
+                    rate_due = False
+                    await self.check_rate(p.key, now)
                 if dep.rpm is not None and not await self._deployment_rate_ok(dep, now):
                     last_error = last_error or deployments_busy(model)
                     continue
                 tries[dep.model_name] = tries.get(dep.model_name, 0) + 1
                 job_id = new_video_id(now)
                 owner = new_lease_owner("create")
-                await self._admit_and_write_ahead(p, candidate, draft(candidate, job_id), owner, now)
+                count_rate, rate_due = rate_due, False
+                await self._admit_and_write_ahead(
+                    p, candidate, draft(candidate, job_id), owner, now, count_rate=count_rate
+                )
                 try:
                     if on_write_ahead is not None:
                         await on_write_ahead(job_id)
@@ -277,6 +288,8 @@ class JobStarter:
                     continue
                 self.router.report_success(dep.id)
                 return Started(candidate, job_id, answer)
+            if rate_due:  # no attempt was made: the request still counts against the key's limit
+                await self.check_rate(p.key, now)
             raise last_error or deployments_busy(model)
         except BaseException as exc:
             shown = exc
@@ -286,12 +299,16 @@ class JobStarter:
 
     # ---- the write-ahead record ----------------------------------------------------------------
 
+    def _one_step(self, p: Principal) -> bool:
+        """Whether this caller's admission and write-ahead record go in one transaction."""
+        return self.stores.starts is not None and p.key is not None and not self.pre_call_guards
+
     async def _admit_and_write_ahead(
-        self, p: Principal, candidate: Priced, job: JobRecord, owner: str, now: float
+        self, p: Principal, candidate: Priced, job: JobRecord, owner: str, now: float, *, count_rate: bool
     ) -> None:
-        """``admit``, the pre-call guards, then ``job`` stored ``submitting`` and leased by ``owner``
-        (given back if a step fails). Stores that can (``Stores.starts``) take the reservation, the slot
-        and the record in one transaction when no guard has to run between them."""
+        """(``count_rate``: the key's rate limit,) ``admit``, the pre-call guards, then ``job`` stored
+        ``submitting`` and leased by ``owner`` (given back if a step fails). Stores that can
+        (``Stores.starts``) take them in one transaction when no guard has to run between them."""
         job.submitting = True
         job.version = WRITE_AHEAD_VERSION
         job.native_id = submitting.placeholder(job.id)
@@ -300,9 +317,17 @@ class JobStarter:
         job.next_poll_at = now + submitting.SUBMIT_LEASE_SECONDS
         starts, key = self.stores.starts, p.key
         if starts is not None and key is not None and not self.pre_call_guards:
-            slots = key.max_parallel_requests
-            await starts.admit_and_insert(key, job, candidate.micros, slot_limit=slots, now=int(self.clock()))
+            await starts.admit_and_insert(
+                key,
+                job,
+                candidate.micros,
+                rpm_limit=key.rpm_limit if count_rate else None,
+                slot_limit=key.max_parallel_requests,
+                now=now,
+            )
             return
+        if count_rate:
+            await self.check_rate(key, now)
         await self.admit(p, job.id, candidate.micros)
         try:
             for guard in self.pre_call_guards:
