@@ -170,6 +170,7 @@ def setup(work: Path) -> tuple[Server, Server, str, list[str], list[str]]:
                     "model": "openai/sora-2",
                     "api_key": UPSTREAM_KEY,
                     "api_base": emulator.url + "/v1",
+                    "allow_retired": True,  # the catalogue retires sora-2; the emulator still serves it
                 },
             }
         ],

@@ -60,7 +60,7 @@ VIDGATE = str(Path(sys.executable).with_name("vidgate"))
 UPSTREAM_KEY = "sk-bench-upstream"
 MASTER = "sk-bench-master-key"
 HOST = "127.0.0.1"
-VEO = "veo-3.0-generate-001"
+VEO = "veo-2.0-generate-001"  # a current Gemini model (the catalogue retires the 3.x previews)
 PROMPT = "a calico cat playing a piano on stage"
 DONE = "[done] " + PROMPT  # the fake upstream completes these at once
 SECTIONS = ("create", "passthrough", "status", "content")
@@ -94,6 +94,8 @@ def start_gateway(work: Path, upstream: Server, database_url: str) -> Server:
                     "model": "openai/sora-2",
                     "api_key": UPSTREAM_KEY,
                     "api_base": upstream.url + "/v1",
+                    # The catalogue retires sora-2; the fake upstream speaks its wire (Azure's too).
+                    "allow_retired": True,
                 },
             },
             {
