@@ -64,7 +64,8 @@ def test_every_row_is_self_consistent(spec: ModelSpec) -> None:
     assert spec.default_size in spec.sizes
     assert spec.default_seconds in spec.allowed_seconds(spec.default_size)
     tiers = set(spec.sizes.values())
-    assert tiers == set(spec.prices), "every tier priced, and no price without a size"
+    priced = set(spec.prices) | set(spec.output_tokens_per_second)
+    assert tiers == priced, "every tier priced (per second or per token), and no price without a size"
     assert set(spec.prices_no_audio) <= tiers
     assert set(spec.seconds_by_tier) <= tiers
     for seconds in spec.seconds_by_tier.values():

@@ -17,7 +17,24 @@ from tests.catalog.prices.published import (
 
 SPLIT = "video-only split: third-party mirror of the Vertex pricing page"
 
+# Gemini Omni is billed per output token; the reservation is 5,792 tokens per second of video (one
+# secondary source), so the per-second upper bound is 5,792 x the token price: $12/1M (1.2) -> 0.069504,
+# $17.50/1M (1.1, preview) -> 0.10136 (LiteLLM's map, secondary; field-2026-12.md §4.1).
+OMNI_SOURCE = "LiteLLM map token price x ~5,792 tokens/s (secondary), field-2026-12.md §4.1"
+OMNI_360 = ("640x360", "360x640")
+
 PRICES: dict[str, Published] = {
+    "vertex_ai/gemini-omni-1.2-flash": Published(
+        at("0.069504", OMNI_360, LANDSCAPE_PORTRAIT_720, LANDSCAPE_PORTRAIT_1080, LANDSCAPE_PORTRAIT_4K),
+        f"{OMNI_SOURCE}: $12/1M tokens",
+    ),
+    "vertex_ai/gemini-omni-1.1-flash": Published(
+        at("0.10136", OMNI_360, LANDSCAPE_PORTRAIT_720, LANDSCAPE_PORTRAIT_1080, LANDSCAPE_PORTRAIT_4K),
+        f"{OMNI_SOURCE}: $17.50/1M tokens",
+    ),
+    "vertex_ai/gemini-omni-flash-preview": Published(
+        at("0.10136", LANDSCAPE_PORTRAIT_720), f"{OMNI_SOURCE}: $17.50/1M tokens; 720p only"
+    ),
     "vertex_ai/veo-2.0-generate-001": Published(
         at("0.50", LANDSCAPE_PORTRAIT_720), "LiteLLM 1.109.1 vertex_ai/veo-2.0-generate-001 0.50 (no audio)"
     ),
@@ -50,5 +67,9 @@ PRICES: dict[str, Published] = {
             **at("0.10", LANDSCAPE_PORTRAIT_720, LANDSCAPE_PORTRAIT_1080),
             **at("0.30", LANDSCAPE_PORTRAIT_4K),
         },
+    ),
+    "vertex_ai/veo-3.1-lite-generate-001": Published(
+        {**at("0.05", LANDSCAPE_PORTRAIT_720), **at("0.08", LANDSCAPE_PORTRAIT_1080)},
+        "field-2026-12.md §4.1 (Vertex GA ids): veo-3.1-lite-generate-001 $0.05, 1080p $0.08; no 4k",
     ),
 }

@@ -82,7 +82,10 @@ def test_registry_and_capabilities() -> None:
     # Capabilities are declared once, per model, in the catalogue rows: Veo rows have no remix/list/delete.
     rows = models_for_provider("gemini")
     assert rows
-    assert not any(row.has(f) for row in rows for f in ("remix", "list", "delete"))
+    veo = [row for row in rows if not row.model.startswith("gemini-omni-")]
+    omni = [row for row in rows if row.model.startswith("gemini-omni-")]
+    assert not any(row.has(f) for row in veo for f in ("remix", "list", "delete"))
+    assert all(row.has("remix") and row.has("delete") and not row.has("list") for row in omni)
 
 
 def test_text_to_video_body_and_job() -> None:
@@ -457,3 +460,57 @@ def test_not_found_is_thrown_into_the_retrieve_flow() -> None:
         drive(
             P.retrieve(OP, CREDS), [err(404, envelope(404, "NOT_FOUND", "Operation not found."))], P.error_for
         )
+
+
+# ---- Veo 3.1 GA ids -----------------------------------------------------------------------------
+
+
+def test_veo_3_1_ga_rows_are_live_and_offer_4k_frames_and_references() -> None:
+    """The GA ids replace the previews shut on 2026-10-22 (field-2026-12.md §4.1)."""
+    ga = find_model("gemini/veo-3.1-generate-001")
+    fast = find_model("gemini/veo-3.1-fast-generate-001")
+    assert ga is not None
+    assert fast is not None
+    assert (ga.retires_on, fast.retires_on) == (None, None)
+    assert set(ga.sizes.values()) == set(fast.sizes.values()) == {"720p", "1080p", "4k"}
+    assert {"image_input", "last_frame", "reference_images"} <= ga.features
+    assert {"image_input", "last_frame"} <= fast.features
+    assert "reference_images" not in fast.features
+
+
+def test_veo_3_1_ga_4k_with_first_last_frame_and_references() -> None:
+    req = request(
+        "gemini/veo-3.1-generate-001",
+        seconds=8,
+        size="3840x2160",
+        input_reference=ImageInput(data=PNG),
+        last_frame=ImageInput(data=JPEG),
+        reference_images=[ImageInput(data=PNG)],
+    )
+    body, url = create_body(req)
+    assert url == f"{ROOT}/models/veo-3.1-generate-001:predictLongRunning"
+    assert body == {
+        "instances": [
+            {
+                "prompt": "a cat",
+                "image": {"bytesBase64Encoded": B64_PNG, "mimeType": "image/png"},
+                "lastFrame": {"bytesBase64Encoded": B64_JPEG, "mimeType": "image/jpeg"},
+                "referenceImages": [
+                    {
+                        "image": {"bytesBase64Encoded": B64_PNG, "mimeType": "image/png"},
+                        "referenceType": "asset",
+                    }
+                ],
+            }
+        ],
+        "parameters": {"aspectRatio": "16:9", "resolution": "4k", "durationSeconds": 8, "sampleCount": 1},
+    }
+
+
+def test_veo_3_1_fast_ga_refuses_reference_images_and_short_4k() -> None:
+    with pytest.raises(BadRequestError) as refs:
+        request("gemini/veo-3.1-fast-generate-001", reference_images=[ImageInput(data=PNG)])
+    assert refs.value.param == "reference_images"
+    with pytest.raises(BadRequestError) as short:
+        request("gemini/veo-3.1-fast-generate-001", seconds=4, size="2160x3840")
+    assert short.value.param == "seconds"

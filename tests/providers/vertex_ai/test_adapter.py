@@ -55,7 +55,10 @@ def test_registry_and_capabilities() -> None:
     assert isinstance(get_provider("vertex"), VertexProvider)
     rows = models_for_provider("vertex_ai")
     assert rows
-    assert not any(row.has(f) for row in rows for f in ("remix", "list", "delete"))
+    veo = [row for row in rows if not row.model.startswith("gemini-omni-")]
+    omni = [row for row in rows if row.model.startswith("gemini-omni-")]
+    assert not any(row.has(f) for row in veo for f in ("remix", "list", "delete"))
+    assert all(row.has("remix") and row.has("delete") and not row.has("list") for row in omni)
 
 
 def test_text_to_video_body_with_audio_default() -> None:
@@ -305,3 +308,41 @@ def test_error_mapping() -> None:
     error = P.error_for(HttpReply(429, {"retry-after": "4"}, json.dumps(quota).encode()))
     assert isinstance(error, RateLimitError)
     assert (error.retry_after, error.provider) == (4.0, "vertex_ai")
+
+
+# ---- Veo 3.1 GA ids -----------------------------------------------------------------------------
+
+
+def test_veo_3_1_lite_ga_has_no_4k_nor_audio_switch() -> None:
+    lite = find_model("vertex_ai/veo-3.1-lite-generate-001")
+    assert lite is not None
+    assert lite.retires_on is None
+    assert set(lite.sizes.values()) == {"720p", "1080p"}
+    body, url = create(request("vertex_ai/veo-3.1-lite-generate-001", seconds=8, size="1080x1920"))
+    assert url == (
+        f"{ROOT}/projects/my-proj/locations/us-central1/publishers/google/models/"
+        "veo-3.1-lite-generate-001:predictLongRunning"
+    )
+    assert body["parameters"] == {
+        "aspectRatio": "9:16",
+        "resolution": "1080p",
+        "durationSeconds": 8,
+        "sampleCount": 1,
+    }
+    with pytest.raises(BadRequestError) as four_k:
+        request("vertex_ai/veo-3.1-lite-generate-001", size="3840x2160")
+    assert four_k.value.param == "size"
+
+
+def test_veo_3_1_ga_output_to_storage_uri() -> None:
+    """``storageUri`` (a ``gs://`` prefix) makes Vertex write objects instead of answering inline."""
+    body, _ = create(
+        request(
+            "vertex_ai/veo-3.1-fast-generate-001",
+            seconds=8,
+            size="3840x2160",
+            extra_body={"storageUri": "gs://b/out"},
+        )
+    )
+    assert body["parameters"]["storageUri"] == "gs://b/out"
+    assert body["parameters"]["resolution"] == "4k"

@@ -5,6 +5,11 @@ file download that redirects to storage, all with ``x-goog-api-key``.
 ``https://generativelanguage.googleapis.com``); the adapter adds ``/v1beta/...`` (or
 ``Credentials.api_version``). A base that already ends in ``/v1beta`` is accepted as the same root.
 
+Gemini Omni rows (``gemini-omni-*``) use the Interactions API instead (``_google_wire.omni``): the
+adapter picks that flow family by the row on create and by the native id (``interactions/{id}``) on
+every follow-up. Omni videos are delivered by ``uri`` (a Gemini file, downloaded like Veo's) and can be
+remixed (``previous_interaction_id``) and deleted.
+
 The Gemini API has no remix, list or delete for Veo: those are declared absent (UnsupportedOperationError).
 It reads images only inline, so an ``https`` image URL is rejected before any request.
 
@@ -15,13 +20,22 @@ It reads images only inline, so an ``https`` image URL is rejected before any re
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from vidgate.catalog import ModelSpec
 from vidgate.errors import AuthenticationError, BadRequestError
-from vidgate.providers._google_wire.veo import GoogleVeoProvider
+from vidgate.providers._google_wire.omni import (
+    OMNI_RESERVED,
+    OmniFlows,
+    is_interaction,
+    is_omni,
+    omni_image_block,
+)
+from vidgate.providers._google_wire.veo import VEO_RESERVED, GoogleVeoProvider
 from vidgate.providers._google_wire.wire import image_part
-from vidgate.providers.base import Credentials, HttpCall
+from vidgate.providers.base import Credentials, Download, Flow, HttpCall, ProviderJob
+from vidgate.providers.catalogue import find_model
 from vidgate.types import ImageInput, VideoRequest
 
 DEFAULT_API_BASE = "https://generativelanguage.googleapis.com"
@@ -33,11 +47,12 @@ _OPERATION_NAME = re.compile(r"^(models|tunedModels)/[A-Za-z0-9._-]+/operations/
 _MODEL_ID = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-class GeminiProvider(GoogleVeoProvider):
+class GeminiProvider(GoogleVeoProvider, OmniFlows):
     name: ClassVar[str] = "gemini"
     service: ClassVar[str] = "the Gemini API"
     model_prefix: ClassVar[str] = "models/"
     top_level_extra: ClassVar[frozenset[str]] = TOP_LEVEL_EXTRA
+    reserved_params: ClassVar[Mapping[str, str]] = {**VEO_RESERVED, **OMNI_RESERVED}
 
     @staticmethod
     def root(creds: Credentials) -> str:
@@ -100,3 +115,43 @@ class GeminiProvider(GoogleVeoProvider):
                 "GET", url, headers=self.headers(creds), params={"alt": "media"}, follow_redirects=True
             )
         return HttpCall("GET", uri, headers=self.headers(creds), follow_redirects=True)
+
+    # ---- Gemini Omni (Interactions API) ---------------------------------------------------------
+
+    def interactions_url(self, creds: Credentials) -> str:
+        return f"{self.root(creds)}/interactions"
+
+    def omni_image(self, image: ImageInput, param: str) -> dict[str, str]:
+        return omni_image_block(self.image(image, param))
+
+    def response_format_extra(self, creds: Credentials) -> dict[str, Any]:
+        return {"delivery": "uri"}
+
+    def omni_sample_call(self, uri: str, creds: Credentials) -> HttpCall:
+        return self.sample_call(uri, creds)
+
+    def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
+        model = self.model_id(req.model)
+        if is_omni(model):
+            return (yield from self.omni_create(req, find_model(f"{self.name}/{model}"), creds))
+        return (yield from super().create(req, creds))
+
+    def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
+        if is_interaction(native_id):
+            return (yield from self.omni_retrieve(native_id, creds))
+        return (yield from super().retrieve(native_id, creds))
+
+    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
+        if is_interaction(native_id):
+            return (yield from self.omni_download(native_id, variant, creds))
+        return (yield from super().download(native_id, variant, creds))
+
+    def remix(self, native_id: str, prompt: str, creds: Credentials) -> Flow[ProviderJob]:
+        if is_interaction(native_id):
+            return (yield from self.omni_remix(native_id, prompt, creds))
+        return (yield from super().remix(native_id, prompt, creds))
+
+    def delete(self, native_id: str, creds: Credentials) -> Flow[bool]:
+        if is_interaction(native_id):
+            return (yield from self.omni_delete(native_id, creds))
+        return (yield from super().delete(native_id, creds))

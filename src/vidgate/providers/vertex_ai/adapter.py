@@ -16,22 +16,37 @@ download is ``Download(data=...)``); with ``extra_body={"storageUri": "gs://buck
 with the same token. The GCS host is ``https://storage.googleapis.com``, except when ``api_base`` points
 somewhere other than ``*.googleapis.com`` (an emulator or a gateway): then that same host serves the
 GCS routes too. ``extra_body`` keys go into ``parameters``, except ``labels`` (top level).
+
+Gemini Omni rows (``gemini-omni-*``) use the Interactions API at
+``{api_base}/v1beta1/projects/{project}/locations/global/interactions`` (always ``global``, whatever the
+deployment's location; default host ``https://aiplatform.googleapis.com``) with the same token. The
+video is delivered inline: ``uri`` delivery on Vertex needs a ``gcs_uri`` the deployment does not have.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from vidgate.catalog import ModelSpec
 from vidgate.errors import APIError, AuthenticationError, BadRequestError
-from vidgate.providers._google_wire.veo import GoogleVeoProvider
+from vidgate.providers._google_wire.omni import (
+    OMNI_RESERVED,
+    OmniFlows,
+    is_interaction,
+    is_omni,
+    omni_image_block,
+)
+from vidgate.providers._google_wire.veo import VEO_RESERVED, GoogleVeoProvider
 from vidgate.providers._google_wire.wire import VERTEX_IMAGE_TYPES, image_part
-from vidgate.providers.base import Credentials, HttpCall
+from vidgate.providers.base import Credentials, Download, Flow, HttpCall, ProviderJob
+from vidgate.providers.catalogue import find_model
 from vidgate.types import ImageInput, VideoRequest
 
 API_VERSION = "v1"
+INTERACTIONS_VERSION = "v1beta1"
 STORAGE_BASE = "https://storage.googleapis.com"
 MULTI_REGIONS = frozenset({"us", "eu"})
 TOP_LEVEL_EXTRA = frozenset({"labels"})
@@ -60,11 +75,12 @@ def parse_gcs_uri(uri: str) -> tuple[str, str]:
     return bucket, name
 
 
-class VertexProvider(GoogleVeoProvider):
+class VertexProvider(GoogleVeoProvider, OmniFlows):
     name: ClassVar[str] = "vertex_ai"
     service: ClassVar[str] = "Vertex AI"
     model_prefix: ClassVar[str] = "publishers/google/models/"
     top_level_extra: ClassVar[frozenset[str]] = TOP_LEVEL_EXTRA
+    reserved_params: ClassVar[Mapping[str, str]] = {**VEO_RESERVED, **OMNI_RESERVED}
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -163,3 +179,46 @@ class VertexProvider(GoogleVeoProvider):
         bucket, name = parse_gcs_uri(uri)
         url = f"{self.storage_base(creds)}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}"
         return HttpCall("GET", url, headers=self.headers(creds), params={"alt": "media"})
+
+    # ---- Gemini Omni (Interactions API) ---------------------------------------------------------
+
+    def interactions_url(self, creds: Credentials) -> str:
+        base = (creds.api_base or default_api_base("global")).rstrip("/")
+        for version in (creds.api_version or API_VERSION, INTERACTIONS_VERSION):
+            base = base.removesuffix(f"/{version}")
+        return f"{base}/{INTERACTIONS_VERSION}/projects/{self.project(creds)}/locations/global/interactions"
+
+    def omni_image(self, image: ImageInput, param: str) -> dict[str, str]:
+        return omni_image_block(self.image(image, param))
+
+    def response_format_extra(self, creds: Credentials) -> dict[str, Any]:
+        return {"delivery": "inline"}
+
+    def omni_sample_call(self, uri: str, creds: Credentials) -> HttpCall:
+        return self.sample_call(uri, creds)
+
+    def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
+        model = req.model.removeprefix(self.model_prefix)
+        if is_omni(model):
+            return (yield from self.omni_create(req, find_model(f"{self.name}/{model}"), creds))
+        return (yield from super().create(req, creds))
+
+    def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
+        if is_interaction(native_id):
+            return (yield from self.omni_retrieve(native_id, creds))
+        return (yield from super().retrieve(native_id, creds))
+
+    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
+        if is_interaction(native_id):
+            return (yield from self.omni_download(native_id, variant, creds))
+        return (yield from super().download(native_id, variant, creds))
+
+    def remix(self, native_id: str, prompt: str, creds: Credentials) -> Flow[ProviderJob]:
+        if is_interaction(native_id):
+            return (yield from self.omni_remix(native_id, prompt, creds))
+        return (yield from super().remix(native_id, prompt, creds))
+
+    def delete(self, native_id: str, creds: Credentials) -> Flow[bool]:
+        if is_interaction(native_id):
+            return (yield from self.omni_delete(native_id, creds))
+        return (yield from super().delete(native_id, creds))
