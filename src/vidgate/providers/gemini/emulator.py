@@ -10,6 +10,9 @@ Auth is ``x-goog-api-key`` or ``?key=``; a wrong key is **400** INVALID_ARGUMENT
 ``API_KEY_INVALID``, a missing one 403 PERMISSION_DENIED, as on the real service. Video URIs keep
 Google's host, as the real API's do: clients (google-genai, the seed scripts) rebuild them on their
 own base URL. ``/v1`` is served the same as ``/v1beta``.
+
+Gemini Omni: ``/v1beta/interactions`` (``_google_wire.emulator_interactions``), ``uri`` delivery as a
+file of this API (the same download route and redirect), ``inline`` as base64.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from vidgate.providers._google_wire.emulator_common import (
     read_json,
     render_sample,
 )
+from vidgate.providers._google_wire.emulator_interactions import InteractionsEmulator, interaction_routes
 
 GOOGLE_ROOT = "https://generativelanguage.googleapis.com"
 VERSIONS = ("v1beta", "v1")
@@ -162,7 +166,17 @@ class GeminiEmulator(VeoEmulator):
 def create_app(settings: EmulatorSettings | None = None) -> Starlette:
     """The Gemini API emulator as an ASGI app."""
     emulator = GeminiEmulator(settings or EmulatorSettings())
+    omni = InteractionsEmulator(
+        emulator,
+        MODELS,
+        "gemini",
+        vertex=False,
+        authenticate=emulator.authenticate,
+        file_uri=lambda file_id: f"{GOOGLE_ROOT}/v1beta/files/{file_id}:download?alt=media",
+        output_ref=lambda _fmt: operation_id(),
+    )
     routes = [
+        *interaction_routes(omni, "/v1beta/interactions"),
         Route("/{version}/models/{model}:predictLongRunning", emulator.create, methods=["POST"]),
         Route("/{version}/models/{model}/operations/{op_id}", emulator.poll, methods=["GET"]),
         Route("/{version}/files/{file_id}:download", emulator.download, methods=["GET"]),

@@ -11,6 +11,10 @@
 google-genai uses ``v1beta1``, the REST docs ``v1``: both are served. Auth is ``Authorization: Bearer``;
 with ``EmulatorSettings.api_key`` set, that value is the only accepted token, otherwise any token is;
 anything else is 401 UNAUTHENTICATED. Operations belong to the project in their name.
+
+Gemini Omni: ``/v1beta1/projects/{p}/locations/global/interactions`` (``_google_wire.emulator_interactions``),
+``inline`` delivery as base64, ``uri`` delivery (with ``gcs_uri``) as a ``gs://`` object served by the
+GCS route; the first read after completion shows the known bug (``completed``, no output yet).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from vidgate.providers._google_wire.emulator_common import (
     read_json,
     render_sample,
 )
+from vidgate.providers._google_wire.emulator_interactions import InteractionsEmulator, interaction_routes
 
 VERSIONS = ("v1", "v1beta1")
 SERVICE_NAME = "aiplatform.googleapis.com"
@@ -173,7 +178,25 @@ class VertexEmulator(VeoEmulator):
 def create_app(settings: EmulatorSettings | None = None) -> Starlette:
     """The Vertex AI (Veo) emulator as an ASGI app, GCS JSON API object reads included."""
     emulator = VertexEmulator(settings or EmulatorSettings())
+
+    def project(request: Request) -> str:
+        emulator.authenticate(request)
+        return str(request.path_params["project"])
+
+    omni = InteractionsEmulator(
+        emulator,
+        MODELS,
+        "vertex_ai",
+        vertex=True,
+        authenticate=project,
+        file_uri=lambda ref: ref,
+        output_ref=lambda fmt: (
+            f"{str(fmt.get('gcs_uri') or 'gs://unused').rstrip('/')}/{uuid.uuid4()}/sample_0.mp4"
+        ),
+    )
+    root = "/v1beta1/projects/{project}/locations/global/interactions"
     routes = [
+        *interaction_routes(omni, root),
         Route(MODEL_PATH + ":predictLongRunning", emulator.create, methods=["POST"]),
         Route(MODEL_PATH + ":fetchPredictOperation", emulator.fetch, methods=["POST"]),
         Route("/storage/v1/b/{bucket}/o/{object:path}", emulator.storage_object, methods=["GET", "HEAD"]),
