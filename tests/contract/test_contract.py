@@ -91,6 +91,8 @@ CASES = [
     Case("azure", "azure/sora-2", "4", "1280x720", "16"),
     Case("gemini", "gemini/veo-3.1-lite-generate-preview", "4", "1280x720", "5"),
     Case("vertex_ai", "vertex_ai/veo-3.1-fast-generate-001", "4", "1280x720", "5"),
+    Case("gemini", "gemini/gemini-omni-1.2-flash", "4", "1280x720", "16"),
+    Case("vertex_ai", "vertex_ai/gemini-omni-1.2-flash", "4", "1280x720", "16"),
     Case("local", "local/local-1", "2", "320x180", "9"),
     Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
     Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
@@ -225,7 +227,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         }
 
 
-@pytest.fixture(params=CASES, ids=[c.provider for c in CASES])
+@pytest.fixture(params=CASES, ids=[c.model.replace("/", "-") for c in CASES])
 def case(request: pytest.FixtureRequest) -> Case:
     value: Case = request.param
     return value

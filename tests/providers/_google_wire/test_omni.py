@@ -161,7 +161,7 @@ def test_failed_carries_the_interaction_error() -> None:
         interaction("failed", errors=[{"code": "safety", "message": "blocked by policy"}]), now=T0_EPOCH
     )
     assert job.error is not None
-    assert (job.error.code, job.error.message) == ("safety", "blocked by policy")
+    assert (job.error.code, job.error.message) == ("moderation_blocked", "blocked by policy")
 
 
 def test_completed_with_output_and_usage() -> None:
@@ -263,3 +263,19 @@ def test_bad_interaction_id_is_refused_before_any_call() -> None:
     with pytest.raises(BadRequestError) as caught:
         drive(GEMINI.retrieve("interactions/../x", G_CREDS), [])
     assert caught.value.param == "video_id"
+
+
+def test_vertex_uri_delivery_to_a_storage_prefix() -> None:
+    req = request("vertex_ai/gemini-omni-1.2-flash", extra_body={"storageUri": "gs://b/omni"})
+    _, calls = drive(VERTEX.create(req, V_CREDS), [ok(interaction("queued"))])
+    assert calls[0].json["response_format"]["delivery"] == "uri"
+    assert calls[0].json["response_format"]["gcs_uri"] == "gs://b/omni"
+    assert "storageUri" not in calls[0].json
+    body = interaction("completed", output_video={"uri": "gs://b/omni/x/sample_0.mp4"})
+    download, _ = drive(VERTEX.download("interactions/v1_abc", "video", V_CREDS), [ok(body)])
+    assert download.call is not None
+    assert download.call.url == "https://storage.googleapis.com/storage/v1/b/b/o/omni%2Fx%2Fsample_0.mp4"
+    bad = request("vertex_ai/gemini-omni-1.2-flash", extra_body={"storageUri": "https://x"})
+    with pytest.raises(BadRequestError) as caught:
+        drive(VERTEX.create(bad, V_CREDS), [])
+    assert caught.value.param == "extra_body.storageUri"

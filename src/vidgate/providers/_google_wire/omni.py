@@ -69,6 +69,8 @@ _MESSAGES: Mapping[str, str] = {
     "idle": "The interaction went idle without a video.",
     "requires_continuation": "The interaction paused and asked for a continuation.",
 }
+# An interaction error whose code names a safety block is vidgate's ``moderation_blocked``.
+SAFETY_WORDS = ("safety", "blocked", "prohibited")
 TERMINAL = frozenset(s for s, (mapped, _) in STATUSES.items() if mapped != "in_progress" and s != "queued")
 
 
@@ -153,9 +155,10 @@ def read_interaction(interaction: Mapping[str, Any], *, now: float, fallback_mod
         errors = interaction.get("errors")
         first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
         message = str(first.get("message") or _MESSAGES.get(state) or "The video generation failed.")
-        error = VideoError(
-            code=str(code if state != "failed" else first.get("code") or code), message=message
-        )
+        native_code = str(first.get("code") or "") if state == "failed" else ""
+        if any(word in native_code.lower() for word in SAFETY_WORDS):
+            native_code = "moderation_blocked"
+        error = VideoError(code=native_code or str(code), message=message)
     return ProviderJob(
         native_id=native_id,
         status=status,
@@ -191,8 +194,9 @@ class OmniFlows(ABC):
         """An image content block (``type``, ``data``/``uri``, ``mime_type``)."""
 
     @abstractmethod
-    def response_format_extra(self, creds: Credentials) -> dict[str, Any]:
-        """Service-specific ``response_format`` fields (delivery and where to)."""
+    def response_format_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """Service-specific ``response_format`` fields (delivery and where to); may consume (pop) the
+        ``extra_body`` keys that choose them."""
 
     @abstractmethod
     def omni_sample_call(self, uri: str, creds: Credentials) -> HttpCall: ...
@@ -225,25 +229,21 @@ class OmniFlows(ABC):
             "input": parts if len(parts) > 1 else req.prompt,
             "response_modalities": ["video"],
             "generation_config": generation,
-            "response_format": self.response_format(req.aspect_ratio, req.resolution, req.seconds, creds),
             "background": True,
         }
         check_extra(req.extra_body, OMNI_RESERVED)
-        for key, value in req.extra_body.items():
+        extra = dict(req.extra_body)
+        body["response_format"] = {
+            "type": "video",
+            "aspect_ratio": req.aspect_ratio,
+            "resolution": req.resolution,
+            "duration": f"{req.seconds}s",
+            **self.response_format_extra(extra),
+        }
+        for key, value in extra.items():
             refuse_overlap({key: value}, body)
             body[key] = value
         return body
-
-    def response_format(
-        self, aspect: str, resolution: str, seconds: int, creds: Credentials
-    ) -> dict[str, Any]:
-        return {
-            "type": "video",
-            "aspect_ratio": aspect,
-            "resolution": resolution,
-            "duration": f"{seconds}s",
-            **self.response_format_extra(creds),
-        }
 
     def interaction_url(self, native_id: str, creds: Credentials, suffix: str = "") -> str:
         if (

@@ -124,7 +124,7 @@ class GeminiProvider(GoogleVeoProvider, OmniFlows):
     def omni_image(self, image: ImageInput, param: str) -> dict[str, str]:
         return omni_image_block(self.image(image, param))
 
-    def response_format_extra(self, creds: Credentials) -> dict[str, Any]:
+    def response_format_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
         return {"delivery": "uri"}
 
     def omni_sample_call(self, uri: str, creds: Credentials) -> HttpCall:

@@ -20,7 +20,8 @@ GCS routes too. ``extra_body`` keys go into ``parameters``, except ``labels`` (t
 Gemini Omni rows (``gemini-omni-*``) use the Interactions API at
 ``{api_base}/v1beta1/projects/{project}/locations/global/interactions`` (always ``global``, whatever the
 deployment's location; default host ``https://aiplatform.googleapis.com``) with the same token. The
-video is delivered inline: ``uri`` delivery on Vertex needs a ``gcs_uri`` the deployment does not have.
+video is delivered inline, or with ``extra_body={"storageUri": "gs://..."}`` as ``uri`` delivery to that
+``gcs_uri``, downloaded like Veo's objects.
 """
 
 from __future__ import annotations
@@ -191,8 +192,18 @@ class VertexProvider(GoogleVeoProvider, OmniFlows):
     def omni_image(self, image: ImageInput, param: str) -> dict[str, str]:
         return omni_image_block(self.image(image, param))
 
-    def response_format_extra(self, creds: Credentials) -> dict[str, Any]:
-        return {"delivery": "inline"}
+    def response_format_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
+        """Inline, or with ``extra_body={"storageUri": "gs://..."}`` (Veo's name for the same choice)
+        ``uri`` delivery to that prefix, downloaded through the GCS JSON API."""
+        storage = extra.pop("storageUri", None)
+        if storage is None:
+            return {"delivery": "inline"}
+        if not isinstance(storage, str) or not storage.startswith("gs://") or len(storage) <= len("gs://"):
+            raise BadRequestError(
+                "Invalid 'extra_body.storageUri': expected a gs://bucket/prefix URI.",
+                param="extra_body.storageUri",
+            )
+        return {"delivery": "uri", "gcs_uri": storage}
 
     def omni_sample_call(self, uri: str, creds: Credentials) -> HttpCall:
         return self.sample_call(uri, creds)
