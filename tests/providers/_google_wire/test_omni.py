@@ -24,7 +24,7 @@ GEMINI = GeminiProvider()
 VERTEX = VertexProvider()
 G_CREDS = Credentials(api_key="g-key")
 V_CREDS = Credentials(project="proj", location="us-central1", access_token="ya29.t")
-G_ROOT = "https://generativelanguage.googleapis.com/v1beta/interactions"
+G_ROOT = "https://generativelanguage.googleapis.com/v1/interactions"
 V_ROOT = "https://aiplatform.googleapis.com/v1beta1/projects/proj/locations/global/interactions"
 T0 = "2026-12-06T08:00:00Z"
 T0_EPOCH = 1796544000.0

@@ -101,7 +101,7 @@ def test_delete_cancels_a_running_interaction(render_cache: Path) -> None:
         )
         assert job.status == "queued"
         assert runner.run(GEMINI.delete(job.native_id, slow.creds), GEMINI.error_for) is True
-        assert [p for p in slow.app.paths if p.endswith("/cancel")] == [f"/v1beta/{job.native_id}/cancel"]
+        assert [p for p in slow.app.paths if p.endswith("/cancel")] == [f"/v1/{job.native_id}/cancel"]
 
 
 def test_faults_and_errors(gemini: Loopback) -> None:

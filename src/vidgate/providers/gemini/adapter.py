@@ -40,6 +40,7 @@ from vidgate.types import ImageInput, VideoRequest
 
 DEFAULT_API_BASE = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"
+INTERACTIONS_VERSION = "v1"
 TOP_LEVEL_EXTRA = frozenset({"webhookConfig"})
 # The file id in a generated video's URI (``.../v1beta/files/{id}:download?alt=media``).
 _FILE_URI = re.compile(r"^https://[^?#]*/files/([A-Za-z0-9_-]+)")
@@ -119,7 +120,13 @@ class GeminiProvider(GoogleVeoProvider, OmniFlows):
     # ---- Gemini Omni (Interactions API) ---------------------------------------------------------
 
     def interactions_url(self, creds: Credentials) -> str:
-        return f"{self.root(creds)}/interactions"
+        """``{api_base}/v1/interactions``: google-genai 3.x's default version for the Gemini API (the
+        reference's examples use ``v1beta``, also served); ``Credentials.api_version`` overrides it."""
+        version = creds.api_version or INTERACTIONS_VERSION
+        base = (creds.api_base or DEFAULT_API_BASE).rstrip("/")
+        for suffix in (version, API_VERSION, INTERACTIONS_VERSION):
+            base = base.removesuffix(f"/{suffix}")
+        return f"{base}/{version}/interactions"
 
     def omni_image(self, image: ImageInput, param: str) -> dict[str, str]:
         return omni_image_block(self.image(image, param))

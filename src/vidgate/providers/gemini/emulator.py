@@ -11,7 +11,7 @@ Auth is ``x-goog-api-key`` or ``?key=``; a wrong key is **400** INVALID_ARGUMENT
 Google's host, as the real API's do: clients (google-genai, the seed scripts) rebuild them on their
 own base URL. ``/v1`` is served the same as ``/v1beta``.
 
-Gemini Omni: ``/v1beta/interactions`` (``_google_wire.emulator_interactions``), ``uri`` delivery as a
+Gemini Omni: ``/v1/interactions`` (google-genai 3.x's default) and ``/v1beta/interactions`` (``_google_wire.emulator_interactions``), ``uri`` delivery as a
 file of this API (the same download route and redirect), ``inline`` as base64.
 """
 
@@ -176,6 +176,7 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
         output_ref=lambda _fmt: operation_id(),
     )
     routes = [
+        *interaction_routes(omni, "/v1/interactions"),  # google-genai 3.x's default version
         *interaction_routes(omni, "/v1beta/interactions"),
         Route("/{version}/models/{model}:predictLongRunning", emulator.create, methods=["POST"]),
         Route("/{version}/models/{model}/operations/{op_id}", emulator.poll, methods=["GET"]),

@@ -12,7 +12,8 @@ google-genai uses ``v1beta1``, the REST docs ``v1``: both are served. Auth is ``
 with ``EmulatorSettings.api_key`` set, that value is the only accepted token, otherwise any token is;
 anything else is 401 UNAUTHENTICATED. Operations belong to the project in their name.
 
-Gemini Omni: ``/v1beta1/projects/{p}/locations/global/interactions`` (``_google_wire.emulator_interactions``),
+Gemini Omni: ``/v1beta1/projects/{p}/locations/global/interactions`` (any version and location
+are accepted: google-genai puts its client's location there) (``_google_wire.emulator_interactions``),
 ``inline`` delivery as base64, ``uri`` delivery (with ``gcs_uri``) as a ``gs://`` object served by the
 GCS route; the first read after completion shows the known bug (``completed``, no output yet).
 """
@@ -194,7 +195,7 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
             f"{str(fmt.get('gcs_uri') or 'gs://unused').rstrip('/')}/{uuid.uuid4()}/sample_0.mp4"
         ),
     )
-    root = "/v1beta1/projects/{project}/locations/global/interactions"
+    root = "/{version}/projects/{project}/locations/{location}/interactions"
     routes = [
         *interaction_routes(omni, root),
         Route(MODEL_PATH + ":predictLongRunning", emulator.create, methods=["POST"]),
