@@ -23,6 +23,7 @@ import httpx
 import pytest
 from google import genai
 from google.genai import errors, types
+from tests.support.genai_versions import gemini_api_veo_judge
 from tests.support.google_gateway import (
     PRICE,
     google_config,
@@ -93,6 +94,7 @@ def first_video(op: types.GenerateVideosOperation) -> types.Video:
     return video
 
 
+@gemini_api_veo_judge
 def test_text_to_video_poll_and_download(gateway: Gateway) -> None:
     client = gateway.gemini(new_key(gateway.url))
     op = client.models.generate_videos(
@@ -112,6 +114,7 @@ def test_text_to_video_poll_and_download(gateway: Gateway) -> None:
     assert info.duration == pytest.approx(4, abs=0.1)
 
 
+@gemini_api_veo_judge
 def test_image_to_video(gateway: Gateway, tmp_path: Path) -> None:
     client = gateway.gemini(new_key(gateway.url))
     image = types.Image(image_bytes=image_bytes(640, 360, "png"), mime_type="image/png")
@@ -126,6 +129,7 @@ def test_image_to_video(gateway: Gateway, tmp_path: Path) -> None:
     assert probe(destination).frames > 0
 
 
+@gemini_api_veo_judge
 def test_wrong_key_and_bad_duration_raise_client_errors(gateway: Gateway) -> None:
     wrong = gateway.gemini("sk-not-a-vidgate-key")
     with pytest.raises(errors.ClientError) as bad_key:
@@ -143,6 +147,7 @@ def test_wrong_key_and_bad_duration_raise_client_errors(gateway: Gateway) -> Non
     assert "durationSeconds" in (bad_duration.value.message or "")
 
 
+@gemini_api_veo_judge
 def test_another_key_cannot_poll_or_download(gateway: Gateway) -> None:
     owner = gateway.gemini(new_key(gateway.url))
     other = gateway.gemini(new_key(gateway.url))
@@ -160,6 +165,7 @@ def test_another_key_cannot_poll_or_download(gateway: Gateway) -> None:
     assert download.value.code == 404
 
 
+@gemini_api_veo_judge
 def test_spend_is_the_catalogue_price_charged_once(gateway: Gateway) -> None:
     secret = new_key(gateway.url, max_budget=5)
     client = gateway.gemini(secret)

@@ -1,4 +1,4 @@
-"""The Gemini emulator judged by the official google-genai 2.34.0 client (and raw HTTP) over loopback."""
+"""The Gemini emulator judged by the official google-genai client (2.34.0 for Veo on the Gemini API, which 3.x lacks) and raw HTTP."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from google import genai
 from google.genai import errors, types
 from PIL import Image
 from tests.support.genai_ops import wait
+from tests.support.genai_versions import gemini_api_veo_judge
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -56,6 +57,7 @@ def generated(op: types.GenerateVideosOperation) -> list[types.GeneratedVideo]:
 # ---- google-genai -------------------------------------------------------------------------------
 
 
+@gemini_api_veo_judge
 def test_text_to_video_generate_poll_download(client: genai.Client) -> None:
     op = client.models.generate_videos(
         model=MODEL,
@@ -75,6 +77,7 @@ def test_text_to_video_generate_poll_download(client: genai.Client) -> None:
     assert info.duration == pytest.approx(4.0, abs=0.1)
 
 
+@gemini_api_veo_judge
 def test_image_to_video_portrait(client: genai.Client) -> None:
     op = client.models.generate_videos(
         model=MODEL,
@@ -87,6 +90,7 @@ def test_image_to_video_portrait(client: genai.Client) -> None:
     assert (info.width, info.height) == (720, 1280)
 
 
+@gemini_api_veo_judge
 def test_source_form_with_two_samples_on_veo2(client: genai.Client) -> None:
     op = client.models.generate_videos(
         model="veo-2.0-generate-001",
@@ -100,6 +104,7 @@ def test_source_form_with_two_samples_on_veo2(client: genai.Client) -> None:
     assert probe(first).duration == pytest.approx(5.0, abs=0.1)
 
 
+@gemini_api_veo_judge
 async def test_async_client(client: genai.Client) -> None:
     op = await client.aio.models.generate_videos(
         model=MODEL, source=types.GenerateVideosSource(prompt="async"), config={"duration_seconds": 4}
@@ -113,6 +118,7 @@ async def test_async_client(client: genai.Client) -> None:
     assert probe(await client.aio.files.download(file=video)).width == 1280
 
 
+@gemini_api_veo_judge
 def test_wrong_key_is_a_client_error(base_url: str) -> None:
     wrong = genai.Client(api_key="not-the-key", http_options=types.HttpOptions(base_url=base_url))
     with pytest.raises(errors.ClientError) as caught:
@@ -122,6 +128,7 @@ def test_wrong_key_is_a_client_error(base_url: str) -> None:
     assert caught.value.message == "API key not valid. Please pass a valid API key."
 
 
+@gemini_api_veo_judge
 def test_duration_out_of_bound(client: genai.Client) -> None:
     with pytest.raises(errors.ClientError) as caught:
         client.models.generate_videos(
@@ -134,6 +141,7 @@ def test_duration_out_of_bound(client: genai.Client) -> None:
     )
 
 
+@gemini_api_veo_judge
 def test_unknown_operation_and_model(client: genai.Client) -> None:
     unknown = types.GenerateVideosOperation.model_validate(
         {"name": f"models/{MODEL}/operations/doesnotexist1"}

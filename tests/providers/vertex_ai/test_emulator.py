@@ -1,4 +1,4 @@
-"""The Vertex emulator judged by google-genai 2.34.0 in Vertex mode (and raw HTTP) over loopback.
+"""The Vertex emulator judged by google-genai (2.34.0 and 3.6.1) in Vertex mode (and raw HTTP) over loopback.
 
 In Vertex mode with explicit project + location and a custom ``base_url``, google-genai calls
 ``{base_url}/v1beta1/projects/{p}/locations/{l}/publishers/google/models/{m}:predictLongRunning``, polls
