@@ -1,4 +1,5 @@
-"""The Gemini emulator judged by the official google-genai client (2.34.0 for Veo on the Gemini API, which 3.x lacks) and raw HTTP."""
+"""The Gemini emulator judged by the official google-genai client over loopback (2.34.0: 3.x has no Veo
+on the Gemini API, see tests/support/genai_versions.py) and by raw HTTP."""
 
 from __future__ import annotations
 
