@@ -11,8 +11,9 @@ Auth is ``x-goog-api-key`` or ``?key=``; a wrong key is **400** INVALID_ARGUMENT
 Google's host, as the real API's do: clients (google-genai, the seed scripts) rebuild them on their
 own base URL. ``/v1`` is served the same as ``/v1beta``.
 
-Gemini Omni: ``/v1/interactions`` (google-genai 3.x's default) and ``/v1beta/interactions`` (``_google_wire.emulator_interactions``), ``uri`` delivery as a
-file of this API (the same download route and redirect), ``inline`` as base64.
+Gemini Omni: ``/v1/interactions`` (google-genai 3.x's default) and ``/v1beta/interactions``
+(``_google_wire.emulator_interactions``); ``uri`` delivery as a file of this API (the same download
+route and redirect), ``inline`` as base64.
 """
 
 from __future__ import annotations
