@@ -117,6 +117,7 @@ def test_gemini_cancel_and_the_sdks_error_classes(gemini_url: str) -> None:
             response_format={**FORMAT, "duration": "99s"},
         )
     created = client.interactions.create(model="gemini-omni-1.2-flash", input="a slow cat", background=True)
+    assert created.id is not None
     cancelled = client.interactions.cancel(created.id)
     assert cancelled.status in ("cancelled", "completed")
 
