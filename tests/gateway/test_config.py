@@ -234,3 +234,11 @@ def test_default_config_serves_every_local_model() -> None:
     assert default_config().master_key != config.master_key
     fixed = default_config(master_key="sk-mine-12345")
     assert (fixed.master_key, fixed.master_key_generated) == ("sk-mine-12345", False)
+
+
+def test_public_base_url_must_be_a_plain_http_url() -> None:
+    for bad in ("ftp://x", "https://x/?a=1", "gateway.example"):
+        with pytest.raises(ConfigError, match=r"general_settings\.public_base_url"):
+            parse_config({"model_list": [], "general_settings": {"public_base_url": bad}}, environ={})
+    good = {"model_list": [], "general_settings": {"public_base_url": "https://gw.example/"}}
+    assert parse_config(good, environ={}).public_base_url == "https://gw.example"

@@ -276,3 +276,24 @@ async def test_a_done_operation_deleted_through_v1_videos_is_gone_at_once(client
     )
     assert deleted.status_code == 200, deleted.text
     google_error(await client.get(f"/gemini/v1beta/{name}", headers=goog(secret)), 404, "NOT_FOUND")
+
+
+async def test_public_base_url_makes_file_uris_reachable_as_given(emulators: tuple[str, str]) -> None:
+    """The Veo doc's ``fetch(uri + "&key=KEY")`` pattern: with ``public_base_url`` the URI is the
+    gateway's own route, so the key and the request go to the gateway, not to Google."""
+    config = google_config(*emulators, public_base_url="http://gateway.test/")
+    app = create_app(config, stores=MemoryStores(), run_worker=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            secret = await new_key(http)
+            created = await http.post(FAST, json=veo(), headers=goog(secret))
+            op = await done(http, secret, created.json()["name"])
+            uri = op["response"]["generateVideoResponse"]["generatedSamples"][0]["video"]["uri"]
+            assert uri.startswith("http://gateway.test/gemini/v1beta/files/")
+            assert uri.endswith(":download?alt=media")
+            video = await http.get(uri + "&key=" + secret)
+            assert video.status_code == 200, video.text
+            assert probe(video.content).duration == pytest.approx(4.0, abs=0.1)
+            other = await new_key(http)
+            google_error(await http.get(uri + "&key=" + other), 404, "NOT_FOUND")

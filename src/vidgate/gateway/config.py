@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -116,6 +117,19 @@ class GeneralSettings(_Strict):
     content_dir: str = DEFAULT_CONTENT_DIR
     webhook_url: str | None = None  # video.completed / video.failed events go here, signed
     webhook_secret: str | None = None
+    # Where clients reach this gateway: Google-form file URIs the pass-through returns use it
+    # (``{public_base_url}/gemini/v1beta/files/{id}:download?alt=media``) instead of Google's host.
+    public_base_url: str | None = None
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"must be an http(s) URL without query or fragment, got '{value}'")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _webhook_pair(self) -> GeneralSettings:
@@ -178,6 +192,7 @@ class GatewayConfig(BaseModel):
     request_logging: bool = False
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    public_base_url: str | None = None  # general_settings.public_base_url (normalised, no trailing /)
     master_key_generated: bool = False  # True when vidgate made one up (print it once)
     ignored_settings: tuple[str, ...] = ()  # LiteLLM keys present in the file that vidgate does not apply
 
@@ -268,6 +283,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
         request_logging=parsed.litellm_settings.request_logging,
         webhook_url=gs.webhook_url,
         webhook_secret=gs.webhook_secret,
+        public_base_url=gs.public_base_url,
         ignored_settings=tuple(ignored),
     )
 

@@ -195,7 +195,7 @@ class GooglePassthrough:
         """The operation ``name`` (as the client wrote it) in the surface's shape."""
         job = await self.job(p, surface, shapes.operation_id(name), operation_not_found(name))
         if surface == "gemini":
-            return shapes.gemini_operation(job, name)
+            return shapes.gemini_operation(job, name, self.service.config.public_base_url)
         videos = await self._vertex_videos(job) if job.status == "completed" else None
         return shapes.vertex_operation(job, name, videos)
 

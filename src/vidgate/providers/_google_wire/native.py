@@ -6,9 +6,11 @@ Pure (no I/O): ``gateway.passthrough`` does the work and calls these. A job is r
 
 File ids: a video of an operation is named ``{hex of the job id}s{sample index}``, lower-case letters
 and digits only, because google-genai extracts the id of a file URI with ``[a-z0-9]+``. The URI keeps
-Google's host (``https://generativelanguage.googleapis.com/v1beta/files/{id}:download?alt=media``):
-google-genai takes only the id from it and calls its own base URL, and seed-style clients replace the
-Google prefix with the gateway's. The provider's file id (and key) never reaches the client.
+Google's host (``https://generativelanguage.googleapis.com/v1beta/files/{id}:download?alt=media``)
+unless ``general_settings.public_base_url`` is set (then ``{public_base_url}/gemini/v1beta/files/...``,
+so ``fetch(uri + "&key=KEY")`` reaches the gateway): google-genai takes only the id from an ``https``
+URI and calls its own base URL, and seed-style clients replace the Google prefix with the gateway's.
+The provider's file id (and key) never reaches the client.
 """
 
 from __future__ import annotations
@@ -226,8 +228,11 @@ def parse_file_id(value: str) -> FileRef | None:
     return FileRef(VIDEO_ID_PREFIX + match.group(1), int(match.group(2)))
 
 
-def file_uri(job_id: str, index: int) -> str:
-    return f"{GEMINI_FILES_ROOT}/{file_id(job_id, index)}:download?alt=media"
+def file_uri(job_id: str, index: int, public_base_url: str | None = None) -> str:
+    """Google's host, or ``{public_base_url}/gemini/v1beta`` when the operator set one (so clients that
+    fetch the URI as given reach the gateway)."""
+    root = f"{public_base_url}/gemini/v1beta/files" if public_base_url else GEMINI_FILES_ROOT
+    return f"{root}/{file_id(job_id, index)}:download?alt=media"
 
 
 def operation_id(name: str) -> str:
@@ -287,13 +292,16 @@ def filtered_response(job: StoredJob) -> dict[str, Any]:
     return fields
 
 
-def gemini_operation(job: StoredJob, name: str) -> dict[str, Any]:
-    """A job as the Gemini API's operation; the videos' URIs carry the gateway's file ids."""
+def gemini_operation(job: StoredJob, name: str, public_base_url: str | None = None) -> dict[str, Any]:
+    """A job as the Gemini API's operation; the videos' URIs carry the gateway's file ids (on
+    ``public_base_url`` when set)."""
     if job.status in ("queued", "in_progress"):
         return {"name": name, "done": False}
     if job.status == "completed":
         result: dict[str, Any] = {
-            "generatedSamples": [{"video": {"uri": file_uri(job.id, i)}} for i in range(sample_count(job))],
+            "generatedSamples": [
+                {"video": {"uri": file_uri(job.id, i, public_base_url)}} for i in range(sample_count(job))
+            ],
             **_filter_fields(job),
         }
     elif filtered(job):
