@@ -266,6 +266,8 @@ def test_to_dict() -> None:
         "resolutions": ["720p", "1080p", "4k"],
         "features": ["image_input", "person_generation"],
         "max_videos_per_request": 2,
+        "max_reference_images": 0,
+        "seconds_with_reference_images": [],
         "person_generation": ["allow_adult"],
         "price_per_second": {"720p": 0.1, "1080p": 0.12, "4k": 0.3},
         "price_per_output_token": None,
@@ -319,3 +321,19 @@ def test_specs_are_hashable_and_compare_by_value() -> None:
     assert hash(parse_row(row())) == hash(parse_row(row()))
     assert {parse_row(row()): "cached"}[parse_row(row())] == "cached"
     assert parse_row(row()) != parse_row(row(prices={"720p": 0.2, "1080p": 0.12}))
+
+
+def test_reference_image_rules_are_row_data() -> None:
+    veo_like = parse_row(
+        row(
+            features=["reference_images", "person_generation"],
+            seconds_with_references=[8],
+            max_reference_images=2,
+        )
+    )
+    assert (veo_like.seconds_with_references, veo_like.max_reference_images) == ((8,), 2)
+    assert veo_like.to_dict(today=dt.date(2026, 2, 1))["seconds_with_reference_images"] == [8]
+    with pytest.raises(ValueError, match="seconds_with_references must be a subset of seconds"):
+        parse_row(row(features=["reference_images", "person_generation"], seconds_with_references=[5]))
+    with pytest.raises(ValueError, match="needs the reference_images feature"):
+        parse_row(row(seconds_with_references=[8]))

@@ -31,6 +31,8 @@ OPTIONAL_KEYS = frozenset(
         "prices_no_audio",
         "person_generation",
         "max_n",
+        "max_reference_images",
+        "seconds_with_references",
         "send_resolution",
         "deprecated_on",
         "retires_on",
@@ -93,6 +95,8 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         prices_no_audio=_prices(row.get("prices_no_audio")),
         person_generation=tuple(str(p) for p in row.get("person_generation", [])),
         max_n=int(row.get("max_n", 1)),
+        max_reference_images=int(row.get("max_reference_images", 3)),
+        seconds_with_references=tuple(int(s) for s in row.get("seconds_with_references", [])),
         send_resolution=bool(row.get("send_resolution", True)),
         aliases=tuple(str(a) for a in row.get("aliases", [])),
         deprecated_on=_date(row.get("deprecated_on")),
@@ -155,6 +159,12 @@ def _check(spec: ModelSpec) -> None:
         fail("the person_generation feature and the person_generation values must come together")
     if spec.max_n < 1:
         fail("max_n must be at least 1")
+    if spec.max_reference_images < 1:
+        fail("max_reference_images must be at least 1")
+    if set(spec.seconds_with_references) - set(spec.seconds):
+        fail("seconds_with_references must be a subset of seconds")
+    if spec.seconds_with_references and not spec.has("reference_images"):
+        fail("seconds_with_references needs the reference_images feature")
     if any(not alias.startswith(f"{spec.provider}/") or alias == spec.id for alias in spec.aliases):
         fail(f"aliases must be other '{spec.provider}/...' ids")
     if spec.deprecated_on and spec.retires_on and spec.deprecated_on > spec.retires_on:

@@ -53,6 +53,8 @@ class ModelSpec:
     prices_no_audio: dict[str, Decimal] = field(default_factory=dict, hash=False)
     person_generation: tuple[str, ...] = ()
     max_n: int = 1
+    max_reference_images: int = 3
+    seconds_with_references: tuple[int, ...] = ()  # durations allowed with reference images (empty: any)
     send_resolution: bool = True
     aliases: tuple[str, ...] = ()
     deprecated_on: dt.date | None = None
@@ -111,6 +113,8 @@ class ModelSpec:
             "resolutions": sorted(set(self.sizes.values()), key=_tier_order),
             "features": sorted(self.features),
             "max_videos_per_request": self.max_n,
+            "max_reference_images": self.max_reference_images if self.has("reference_images") else 0,
+            "seconds_with_reference_images": list(self.seconds_with_references),
             "person_generation": list(self.person_generation),
             "price_per_second": {k: float(v) for k, v in self.prices.items()},
             "price_per_second_no_audio": {k: float(v) for k, v in self.prices_no_audio.items()},

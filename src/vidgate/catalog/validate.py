@@ -16,7 +16,6 @@ from vidgate.errors import BadRequestError, invalid_value
 from vidgate.types import ImageInput, VideoRequest
 
 MAX_PROMPT_CHARS = 32000
-MAX_REFERENCE_IMAGES = 3
 _SEED_MAX = 4294967295
 _DIGITS = re.compile(r"[1-9][0-9]{0,8}|0")  # ASCII, and short enough that int() is cheap and safe
 
@@ -168,14 +167,18 @@ def validate(
         _check_image(spec, "reference_images", reference, None)
     if last_frame is not None and input_reference is None:
         raise BadRequestError("'last_frame' needs 'input_reference' (the first frame).", param="last_frame")
-    if len(reference_images) > MAX_REFERENCE_IMAGES:
+    if len(reference_images) > spec.max_reference_images:
         raise BadRequestError(
-            f"At most {MAX_REFERENCE_IMAGES} reference_images are allowed, got {len(reference_images)}.",
+            f"At most {spec.max_reference_images} reference_images are allowed for {spec.id}, "
+            f"got {len(reference_images)}.",
             param="reference_images",
         )
-    if reference_images and 8 in spec.seconds and resolved_seconds != 8:
+    allowed = spec.seconds_with_references
+    if reference_images and allowed and resolved_seconds not in allowed:
         raise BadRequestError(
-            f"Invalid value: '{resolved_seconds}'. With reference_images {spec.id} supports only '8'.",
+            f"Invalid value: '{resolved_seconds}'. With reference_images {spec.id} supports only "
+            + ", ".join(f"'{s}'" for s in allowed)
+            + ".",
             param="seconds",
             code="invalid_value",
         )
