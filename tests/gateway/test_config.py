@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from vidgate.catalog import estimate_cost
 from vidgate.gateway.config import ConfigError, default_config, load_config, parse_config
 
 
@@ -242,3 +243,35 @@ def test_public_base_url_must_be_a_plain_http_url() -> None:
             parse_config({"model_list": [], "general_settings": {"public_base_url": bad}}, environ={})
     good = {"model_list": [], "general_settings": {"public_base_url": "https://gw.example/"}}
     assert parse_config(good, environ={}).public_base_url == "https://gw.example"
+
+
+# ---- deployment prices and open model namespaces ------------------------------------------------
+
+
+def _estimate(params: dict[str, Any], seconds: int, size: str) -> Decimal:
+    config = parse_config(_one(params), {})
+    dep = config.deployments[0]
+    return estimate_cost(dep.spec, seconds=seconds, size=size, price_override=dep.price_per_second)
+
+
+def test_a_per_video_price_replaces_a_catalogue_rows_prices() -> None:
+    params = {"model": "openai/sora-2", "api_key": "k", "output_cost_per_video": "0.70"}
+    assert _estimate(params, 8, "720x1280") == Decimal("0.70")  # not $0.10/s x 8
+
+
+def test_an_open_namespace_serves_unlisted_paths_at_the_deployment_price() -> None:
+    per_video = {"model": "fal/someone/some-app/v1", "api_key": "k", "output_cost_per_video": "0.25"}
+    assert _estimate(per_video, 9, "1920x1080") == Decimal("0.25")
+    per_second = {"model": "fal/someone/some-app", "api_key": "k", "output_cost_per_second": "0.05"}
+    assert _estimate(per_second, 3, "720x720") == Decimal("0.15")
+
+
+def test_an_unlisted_path_without_a_price_names_both_settings() -> None:
+    message = _error(_one({"model": "fal/someone/some-app", "api_key": "k"}))
+    assert "output_cost_per_second or output_cost_per_video" in message
+    assert message.startswith("model_list[0].litellm_params.model")
+
+
+def test_a_closed_namespace_still_refuses_unlisted_models() -> None:
+    message = _error(_one({"model": "openai/sora-9", "api_key": "k", "output_cost_per_video": "1"}))
+    assert "not in the model catalogue" in message

@@ -175,6 +175,28 @@ def _check(spec: ModelSpec) -> None:
         fail("default_seconds not allowed at default_size")
 
 
+def open_row(
+    template: dict[str, Any],
+    model_id: str,
+    *,
+    per_second: Decimal | None = None,
+    per_video: Decimal | None = None,
+) -> ModelSpec:
+    """A row for a model the catalogue does not list, on a provider with an open model namespace: the
+    package's ``open_model`` template (durations, sizes, features; no id, no price) with the deployment's
+    price, per second (every tier alike) and/or per video."""
+    if per_second is None and per_video is None:
+        raise ValueError(f"catalogue row {model_id}: an unlisted model needs a deployment price")
+    if "id" in template or {"prices", "price_per_video", "price_per_output_token"} & set(template):
+        raise ValueError("open_model: the template has no id and no price (the deployment sets it)")
+    row: dict[str, Any] = {**template, "id": model_id}
+    if per_second is not None:
+        row["prices"] = {tier: str(per_second) for tier in set(template.get("sizes", {}).values())}
+    if per_video is not None:
+        row["price_per_video"] = str(per_video)
+    return parse_row(row)
+
+
 def parse_catalogue(text: str) -> tuple[ModelSpec, ...]:
     """A ``models.yaml`` (``models:`` list of rows; other top-level keys hold YAML anchors) -> rows."""
     data = yaml.safe_load(text) or {}

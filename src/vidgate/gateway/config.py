@@ -7,7 +7,10 @@ Rules worth knowing:
   ``base_model`` when the provider's name differs (an Azure deployment name). A model the catalogue
   does not know is refused, even with a price: the row also says which durations and sizes to accept,
   and without it requests could not be validated or costed. ``output_cost_per_second`` overrides the
-  catalogue's price for that deployment.
+  catalogue's price for that deployment; ``output_cost_per_video`` replaces it with a flat price per
+  video (plus the per-second rate when both are set). A provider with an open model namespace
+  (``ProviderSpec.open_models``: fal, Replicate) serves any unlisted path with its package's template row
+  and such a deployment price, which is then required.
 - A deployment's provider settings (``api_key``, ``vertex_project``, ...) are validated by the
   provider's config model (``ProviderSpec.config``); settings missing from an entry are taken once, at
   start-up, from the environment variables that model declares and pinned to the deployment;
@@ -36,6 +39,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -77,6 +81,7 @@ class DeploymentParams(BaseModel):
     base_model: str | None = None
     allow_retired: bool = False  # keep serving the model after its catalogue retirement date
     output_cost_per_second: Decimal | None = Field(default=None, ge=0)
+    output_cost_per_video: Decimal | None = Field(default=None, ge=0)
     rpm: int | None = Field(default=None, gt=0)
     weight: float = Field(default=1.0, ge=0)
     extra_headers: dict[str, str] = Field(default_factory=dict)
@@ -465,7 +470,8 @@ def _resolve_env(value: Any, path: str, environ: Mapping[str, str]) -> Any:
     return value
 
 
-def _spec_for(provider: str, model: str, base_model: str | None, where: str) -> ModelSpec:
+def _spec_for(provider: str, p: DeploymentParams, model: str, where: str) -> ModelSpec:
+    base_model = p.base_model
     if base_model is not None:
         candidate = base_model if "/" in base_model else f"{provider}/{base_model}"
         spec = find_model(candidate)
@@ -474,14 +480,46 @@ def _spec_for(provider: str, model: str, base_model: str | None, where: str) -> 
                 f"{where}.base_model: '{base_model}' is not in the model catalogue "
                 f"(see `vidgate models`; e.g. {_examples(provider)})"
             )
-        return spec
+        return _deployment_priced(spec, p)
     spec = find_model(f"{provider}/{model}")
-    if spec is None:
-        raise ConfigError(
-            f"{where}.model: '{provider}/{model}' is not in the model catalogue; set base_model to the "
-            f"catalogue model it serves (e.g. {_examples(provider)}) so requests can be validated and costed"
-        )
-    return spec
+    if spec is not None:
+        return _deployment_priced(spec, p)
+    provider_spec = get_spec(provider)
+    if provider_spec.open_models:
+        if p.output_cost_per_second is None and p.output_cost_per_video is None:
+            raise ConfigError(
+                f"{where}.model: '{provider}/{model}' is not in the model catalogue; the {provider} provider "
+                "serves any model path, priced by the deployment: set output_cost_per_second or "
+                "output_cost_per_video"
+            )
+        try:
+            row = provider_spec.open_row(
+                model, per_second=p.output_cost_per_second, per_video=p.output_cost_per_video
+            )
+        except ValueError as exc:
+            raise ConfigError(f"{where}.model: {exc}") from exc
+        assert row is not None
+        return row
+    raise ConfigError(
+        f"{where}.model: '{provider}/{model}' is not in the model catalogue; set base_model to the "
+        f"catalogue model it serves (e.g. {_examples(provider)}) so requests can be validated and costed"
+    )
+
+
+def _deployment_priced(spec: ModelSpec, p: DeploymentParams) -> ModelSpec:
+    """A catalogue row with the deployment's flat price per video in place of the row's prices (the
+    per-second override stays a separate rate, applied at pricing)."""
+    if p.output_cost_per_video is None:
+        return spec
+    return replace(
+        spec,
+        prices={},
+        prices_no_audio={},
+        price_per_output_token=None,
+        output_tokens_per_second={},
+        price_per_input={},
+        price_per_video=p.output_cost_per_video,
+    )
 
 
 def _examples(provider: str) -> str:
@@ -534,7 +572,7 @@ def _deployments(parsed: ConfigFile, environ: Mapping[str, str]) -> list[Deploym
             raise ConfigError(
                 f"{where}.model: unknown provider '{provider}' (known: {', '.join(provider_names())})"
             )
-        spec = _spec_for(name, model, p.base_model, where)
+        spec = _spec_for(name, p, model, where)
         if spec.provider != name:
             raise ConfigError(
                 f"{where}.base_model: '{spec.id}' belongs to provider '{spec.provider}', not '{name}'"

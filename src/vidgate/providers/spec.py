@@ -11,13 +11,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from importlib import resources
 from typing import Any, ClassVar
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vidgate.catalog import ModelSpec, parse_catalogue
+from vidgate.catalog.loader import open_row
 from vidgate.providers.base import Credentials, Provider
 
 AsyncHook = Callable[[Credentials], Awaitable[Credentials]]
@@ -140,6 +143,10 @@ class ProviderSpec:
       (``{url}``/``{key}`` placeholders) say how to point vidgate at it.
     - ``bare_names``: False when the model name is the caller's own deployment name (Azure), so a bare
       model name never resolves to this provider; ``default_base_model`` is then the row it serves.
+    - ``open_models``: any ``<name>/<path>`` is a model (aggregators host hundreds): a path the
+      catalogue does not list is served with the ``open_model`` template of ``models.yaml`` (durations,
+      sizes, features) and the price its deployment sets (``output_cost_per_second`` or
+      ``output_cost_per_video``); listed paths keep their own rows.
     """
 
     name: str
@@ -156,6 +163,7 @@ class ProviderSpec:
     default_base_model: str | None = None
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    open_models: bool = False
 
     @cached_property
     def models(self) -> tuple[ModelSpec, ...]:
@@ -166,6 +174,25 @@ class ProviderSpec:
             if row.provider != self.name:
                 raise ValueError(f"{self.package}/models.yaml: row {row.id} is not a '{self.name}/' model")
         return rows
+
+    @cached_property
+    def open_template(self) -> dict[str, Any]:
+        """The ``open_model`` template row of ``models.yaml`` (required when ``open_models`` is set)."""
+        text = resources.files(self.package).joinpath("models.yaml").read_text(encoding="utf-8")
+        template = (yaml.safe_load(text) or {}).get("open_model")
+        if not isinstance(template, dict):
+            raise ValueError(f"{self.package}/models.yaml: open_models needs an 'open_model:' template row")
+        return dict(template)
+
+    def open_row(
+        self, model: str, *, per_second: Decimal | None = None, per_video: Decimal | None = None
+    ) -> ModelSpec | None:
+        """The row serving an unlisted ``model`` at the deployment's price (None: the namespace is closed)."""
+        if not self.open_models:
+            return None
+        return open_row(
+            self.open_template, f"{self.name}/{model}", per_second=per_second, per_video=per_video
+        )
 
     def emulator_factory(self) -> Callable[..., Any] | None:
         if self.emulator is None:

@@ -24,6 +24,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from vidgate import settings
@@ -149,6 +150,10 @@ def _spec_for(provider: str, model: str, config: ClientConfig) -> ModelSpec:
                 f"Unknown base_model '{base}'. Known {provider} models: {known}.", param="base_model"
             )
         return base_spec
+    # An open namespace (an aggregator's model path): the template row; direct mode charges nothing.
+    open_spec = get_spec(provider).open_row(model, per_second=Decimal(0))
+    if open_spec is not None:
+        return open_spec
     known = ", ".join(s.id for s in models_for_provider(provider)) or "(none)"
     raise BadRequestError(
         f"Unknown model '{provider}/{model}'. Known {provider} models: {known}.", param="model"
@@ -195,7 +200,9 @@ def resolve_video(video_id: object, model: str | None, config: ClientConfig) -> 
     if ref is not None:
         provider = _provider_name(ref.provider)
         spec = find_model(ref.model_id)
-        if spec is None and get_spec(provider).default_base_model is not None:
+        if spec is None and (
+            get_spec(provider).default_base_model is not None or get_spec(provider).open_models
+        ):
             spec = _spec_for(provider, ref.model, config)
         return Route(provider, ref.model, spec), ref
     if model is not None:
