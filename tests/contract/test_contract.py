@@ -1,7 +1,7 @@
 """One contract every provider passes against its emulator over loopback, through Client and AsyncClient.
 
-Parametrized over openai, azure, gemini, vertex_ai, xai, dashscope, fal (each against its package's
-emulator) and local (no emulator: it renders in-process), and over the sync and async clients:
+Parametrized over openai, azure, gemini, vertex_ai, xai, dashscope, fal, replicate (each against its
+package's emulator) and local (no emulator: it renders in-process), and over the sync and async clients:
 
 - create -> poll -> download of a decodable MP4 with the requested duration and size;
 - every declared operation (remix, list, delete), and UnsupportedOperationError for undeclared ones;
@@ -51,6 +51,7 @@ from vidgate.providers.dashscope import emulator as dashscope
 from vidgate.providers.fal import emulator as fal
 from vidgate.providers.gemini import emulator as gemini
 from vidgate.providers.openai import emulator as openai
+from vidgate.providers.replicate import emulator as replicate
 from vidgate.providers.vertex_ai import emulator as vertex
 from vidgate.providers.xai import emulator as xai
 from vidgate.sdk.aclient import AsyncVideos
@@ -72,6 +73,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "xai": xai.create_app,
     "dashscope": dashscope.create_app,
     "fal": fal.create_app,
+    "replicate": replicate.create_app,
 }
 
 
@@ -99,6 +101,7 @@ CASES = [
     Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
     Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
     Case("fal", "fal/luma/agent/ray/v3.2/text-to-video", "5", "960x540", "7"),
+    Case("replicate", "replicate/google/veo-3.1", "4", "1280x720", "5"),
 ]
 
 
@@ -107,7 +110,7 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": f"{url}/v1"}
     if case.provider == "azure":
         return {"api_key": key, "api_base": url, "api_version": "preview"}
-    if case.provider in ("gemini", "fal"):
+    if case.provider in ("gemini", "fal", "replicate"):
         return {"api_key": key, "api_base": url}
     if case.provider == "xai":
         return {"api_key": key, "api_base": f"{url}/v1"}
@@ -220,6 +223,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         live_server(EMULATORS["xai"](settings)) as xai_url,
         live_server(EMULATORS["dashscope"](settings)) as dashscope_url,
         live_server(EMULATORS["fal"](settings)) as fal_url,
+        live_server(EMULATORS["replicate"](settings)) as replicate_url,
     ):
         yield {
             "openai": openai_url,
@@ -229,6 +233,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
             "xai": xai_url,
             "dashscope": dashscope_url,
             "fal": fal_url,
+            "replicate": replicate_url,
         }
 
 
@@ -322,7 +327,7 @@ def test_declared_operations(api: Api) -> None:
     if Capability.DELETE in declared:
         deleted = ops[Capability.DELETE]()
         assert (deleted.id, deleted.deleted) == (video.id, True)
-        if case.provider == "fal":  # fal's delete is a cancel: a finished request stays readable upstream
+        if case.provider in ("fal", "replicate"):  # delete is a cancel: a finished job stays readable
             assert api.retrieve(video.id).status == "completed"
         else:
             with pytest.raises(NotFoundError):

@@ -12,7 +12,7 @@ from vidgate.providers.openai.adapter import OpenAIProvider
 from vidgate.providers.registry import aliases, get_provider, get_spec, provider_names, split_model
 from vidgate.providers.vertex_ai.adapter import VertexProvider
 
-BUILTIN = ("openai", "azure", "gemini", "vertex_ai", "local", "fal")
+BUILTIN = ("openai", "azure", "gemini", "vertex_ai", "local", "fal", "replicate")
 
 
 @pytest.mark.parametrize(
