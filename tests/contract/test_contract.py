@@ -1,7 +1,7 @@
 """One contract every provider passes against its emulator over loopback, through Client and AsyncClient.
 
-Parametrized over openai, azure, gemini, vertex_ai, xai, dashscope, fal, replicate (each against its
-package's emulator) and local (no emulator: it renders in-process), and over the sync and async clients:
+Parametrized over every provider package in ``CASES`` (each against its package's emulator) and local
+(no emulator: it renders in-process), and over the sync and async clients:
 
 - create -> poll -> download of a decodable MP4 with the requested duration and size;
 - every declared operation (remix, list, delete), and UnsupportedOperationError for undeclared ones;
@@ -50,6 +50,7 @@ from vidgate.providers.catalogue import find_model
 from vidgate.providers.dashscope import emulator as dashscope
 from vidgate.providers.fal import emulator as fal
 from vidgate.providers.gemini import emulator as gemini
+from vidgate.providers.luma import emulator as luma
 from vidgate.providers.openai import emulator as openai
 from vidgate.providers.replicate import emulator as replicate
 from vidgate.providers.vertex_ai import emulator as vertex
@@ -74,6 +75,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "dashscope": dashscope.create_app,
     "fal": fal.create_app,
     "replicate": replicate.create_app,
+    "luma": luma.create_app,
 }
 
 
@@ -102,6 +104,7 @@ CASES = [
     Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
     Case("fal", "fal/luma/agent/ray/v3.2/text-to-video", "5", "960x540", "7"),
     Case("replicate", "replicate/google/veo-3.1", "4", "1280x720", "5"),
+    Case("luma", "luma/ray-3.2", "5", "960x540", "7"),
 ]
 
 
@@ -116,6 +119,8 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": f"{url}/v1"}
     if case.provider == "dashscope":
         return {"api_key": key, "api_base": f"{url}/api/v1"}
+    if case.provider == "luma":
+        return {"api_key": key, "api_base": f"{url}/v1"}
     if case.provider == "vertex_ai":
         return {"api_base": url, "vertex_project": "contract", "vertex_access_token": key}
     return {}
@@ -224,6 +229,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         live_server(EMULATORS["dashscope"](settings)) as dashscope_url,
         live_server(EMULATORS["fal"](settings)) as fal_url,
         live_server(EMULATORS["replicate"](settings)) as replicate_url,
+        live_server(EMULATORS["luma"](settings)) as luma_url,
     ):
         yield {
             "openai": openai_url,
@@ -234,6 +240,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
             "dashscope": dashscope_url,
             "fal": fal_url,
             "replicate": replicate_url,
+            "luma": luma_url,
         }
 
 

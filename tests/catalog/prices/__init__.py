@@ -8,7 +8,7 @@ model id -> :class:`Published`), naming the source of every row, and list the mo
 
 from __future__ import annotations
 
-from tests.catalog.prices import azure, dashscope, fal, gemini, local, openai, replicate, vertex_ai, xai
+from tests.catalog.prices import azure, dashscope, fal, gemini, local, luma, openai, replicate, vertex_ai, xai
 from tests.catalog.prices.published import Published
 
 PRICES: dict[str, Published] = {
@@ -21,6 +21,7 @@ PRICES: dict[str, Published] = {
     **dashscope.PRICES,
     **fal.PRICES,
     **replicate.PRICES,
+    **luma.PRICES,
 }
 
 __all__ = ["PRICES", "Published"]
