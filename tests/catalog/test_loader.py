@@ -17,7 +17,19 @@ from vidgate.catalog.spec import FEATURES
 from vidgate.providers.catalogue import find_model, load_catalog, models_for_provider
 from vidgate.providers.registry import get_provider
 
-BUILTIN = ("openai", "azure", "gemini", "vertex_ai", "local", "xai", "dashscope", "fal", "replicate", "luma")
+BUILTIN = (
+    "openai",
+    "azure",
+    "gemini",
+    "vertex_ai",
+    "local",
+    "xai",
+    "dashscope",
+    "fal",
+    "replicate",
+    "luma",
+    "bfl",
+)
 
 ROWS = [pytest.param(spec, id=spec.id) for spec in load_catalog()]
 

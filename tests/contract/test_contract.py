@@ -46,6 +46,7 @@ from vidgate.errors import (
 )
 from vidgate.providers.azure import emulator as azure
 from vidgate.providers.base import Capability
+from vidgate.providers.bfl import emulator as bfl
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.dashscope import emulator as dashscope
 from vidgate.providers.fal import emulator as fal
@@ -76,6 +77,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "fal": fal.create_app,
     "replicate": replicate.create_app,
     "luma": luma.create_app,
+    "bfl": bfl.create_app,
 }
 
 
@@ -105,6 +107,7 @@ CASES = [
     Case("fal", "fal/luma/agent/ray/v3.2/text-to-video", "5", "960x540", "7"),
     Case("replicate", "replicate/google/veo-3.1", "4", "1280x720", "5"),
     Case("luma", "luma/ray-3.2", "5", "960x540", "7"),
+    Case("bfl", "bfl/flux-3-video", "5", "1280x720", "4"),
 ]
 
 
@@ -121,6 +124,8 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": f"{url}/api/v1"}
     if case.provider == "luma":
         return {"api_key": key, "api_base": f"{url}/v1"}
+    if case.provider == "bfl":
+        return {"api_key": key, "api_base": url}
     if case.provider == "vertex_ai":
         return {"api_base": url, "vertex_project": "contract", "vertex_access_token": key}
     return {}
@@ -230,6 +235,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         live_server(EMULATORS["fal"](settings)) as fal_url,
         live_server(EMULATORS["replicate"](settings)) as replicate_url,
         live_server(EMULATORS["luma"](settings)) as luma_url,
+        live_server(EMULATORS["bfl"](settings)) as bfl_url,
     ):
         yield {
             "openai": openai_url,
@@ -241,6 +247,7 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
             "fal": fal_url,
             "replicate": replicate_url,
             "luma": luma_url,
+            "bfl": bfl_url,
         }
 
 

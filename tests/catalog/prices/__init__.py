@@ -8,7 +8,19 @@ model id -> :class:`Published`), naming the source of every row, and list the mo
 
 from __future__ import annotations
 
-from tests.catalog.prices import azure, dashscope, fal, gemini, local, luma, openai, replicate, vertex_ai, xai
+from tests.catalog.prices import (
+    azure,
+    bfl,
+    dashscope,
+    fal,
+    gemini,
+    local,
+    luma,
+    openai,
+    replicate,
+    vertex_ai,
+    xai,
+)
 from tests.catalog.prices.published import Published
 
 PRICES: dict[str, Published] = {
@@ -22,6 +34,7 @@ PRICES: dict[str, Published] = {
     **fal.PRICES,
     **replicate.PRICES,
     **luma.PRICES,
+    **bfl.PRICES,
 }
 
 __all__ = ["PRICES", "Published"]
