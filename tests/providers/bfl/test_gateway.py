@@ -101,7 +101,7 @@ def test_openai_sdk_creates_polls_and_downloads_and_is_charged_once(setup: Setup
         model="flux",
         prompt="a paper boat on a pond",
         seconds="5",  # type: ignore[arg-type]  # the openai package types Sora's values only
-        size="1280x720",  # type: ignore[arg-type]
+        size="1280x720",
     )
     assert video.id.startswith("video_")
     done = client.videos.poll(video.id, poll_interval_ms=100)
@@ -136,7 +136,7 @@ def test_a_foreign_polling_url_is_never_fetched(setup: Setup) -> None:
         model="flux-hijacked",
         prompt="a lantern",
         seconds="5",  # type: ignore[arg-type]
-        size="1280x720",  # type: ignore[arg-type]
+        size="1280x720",
     )
     done = client.videos.poll(video.id, poll_interval_ms=100)
     assert done.status == "completed"  # polled on the configured host's get_result instead
