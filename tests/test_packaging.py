@@ -54,7 +54,7 @@ def _requirements() -> dict[str | None, set[str]]:
 
 def test_the_base_install_is_the_client_only() -> None:
     base = _requirements()[None]
-    assert base == {"httpx", "anyio", "pydantic", "pyyaml", "rich", "typer"}
+    assert base == {"httpx", "anyio", "pydantic", "pyyaml", "rich", "typer", "pyjwt"}
     assert not base & SERVER_OR_RENDERER
 
 

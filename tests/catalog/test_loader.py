@@ -29,6 +29,8 @@ BUILTIN = (
     "replicate",
     "luma",
     "bfl",
+    "kling",
+    "minimax",
 )
 
 ROWS = [pytest.param(spec, id=spec.id) for spec in load_catalog()]

@@ -52,6 +52,8 @@ from vidgate.providers.dashscope import emulator as dashscope
 from vidgate.providers.fal import emulator as fal
 from vidgate.providers.gemini import emulator as gemini
 from vidgate.providers.luma import emulator as luma
+from vidgate.providers.kling import emulator as kling
+from vidgate.providers.minimax import emulator as minimax
 from vidgate.providers.openai import emulator as openai
 from vidgate.providers.replicate import emulator as replicate
 from vidgate.providers.vertex_ai import emulator as vertex
@@ -78,6 +80,8 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "replicate": replicate.create_app,
     "luma": luma.create_app,
     "bfl": bfl.create_app,
+    "kling": kling.create_app,
+    "minimax": minimax.create_app,
 }
 
 
@@ -101,6 +105,8 @@ CASES = [
     Case("vertex_ai", "vertex_ai/veo-3.1-fast-generate-001", "4", "1280x720", "5"),
     Case("gemini", "gemini/gemini-omni-1.2-flash", "4", "1280x720", "16"),
     Case("vertex_ai", "vertex_ai/gemini-omni-1.2-flash", "4", "1280x720", "16"),
+    Case("kling", "kling/kling-v3-0", "3", "1280x720", "2"),
+    Case("minimax", "minimax/MiniMax-H3-Max", "5", "854x480", "4"),
     Case("local", "local/local-1", "2", "320x180", "9"),
     Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
     Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
@@ -128,6 +134,10 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": url}
     if case.provider == "vertex_ai":
         return {"api_base": url, "vertex_project": "contract", "vertex_access_token": key}
+    if case.provider == "kling":  # the access key; the secret key comes from KLING_SECRET_KEY
+        return {"api_key": key, "api_base": url}
+    if case.provider == "minimax":
+        return {"api_key": key, "api_base": url}
     return {}
 
 
@@ -213,6 +223,7 @@ class Api:
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     clear_provider_env(monkeypatch)
+    monkeypatch.setenv("KLING_SECRET_KEY", KEY)  # Kling signs its JWT with it (the emulator's key)
     monkeypatch.setenv("VIDGATE_LOCAL_DELAY", str(PROCESSING_SECONDS))
 
 
@@ -236,6 +247,8 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         live_server(EMULATORS["replicate"](settings)) as replicate_url,
         live_server(EMULATORS["luma"](settings)) as luma_url,
         live_server(EMULATORS["bfl"](settings)) as bfl_url,
+        live_server(EMULATORS["kling"](settings)) as kling_url,
+        live_server(EMULATORS["minimax"](settings)) as minimax_url,
     ):
         yield {
             "openai": openai_url,
@@ -248,6 +261,8 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
             "replicate": replicate_url,
             "luma": luma_url,
             "bfl": bfl_url,
+            "kling": kling_url,
+            "minimax": minimax_url,
         }
 
 

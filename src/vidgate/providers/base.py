@@ -81,7 +81,8 @@ class Credentials:
     organization: str | None = None
     project: str | None = None  # Vertex project
     location: str | None = None  # Vertex location
-    access_token: str | None = None  # Vertex OAuth2 bearer token
+    access_token: str | None = None  # a bearer token a credential hook made (Vertex OAuth2, a signed JWT)
+    secret_key: str | None = None  # a signing secret a credential hook turns into access_token (Kling)
     extra_headers: Mapping[str, str] = field(default_factory=dict)
 
 

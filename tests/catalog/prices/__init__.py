@@ -35,6 +35,8 @@ PRICES: dict[str, Published] = {
     **replicate.PRICES,
     **luma.PRICES,
     **bfl.PRICES,
+    **kling.PRICES,
+    **minimax.PRICES,
 }
 
 __all__ = ["PRICES", "Published"]
