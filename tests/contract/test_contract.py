@@ -51,8 +51,8 @@ from vidgate.providers.catalogue import find_model
 from vidgate.providers.dashscope import emulator as dashscope
 from vidgate.providers.fal import emulator as fal
 from vidgate.providers.gemini import emulator as gemini
-from vidgate.providers.luma import emulator as luma
 from vidgate.providers.kling import emulator as kling
+from vidgate.providers.luma import emulator as luma
 from vidgate.providers.minimax import emulator as minimax
 from vidgate.providers.openai import emulator as openai
 from vidgate.providers.replicate import emulator as replicate
