@@ -1,0 +1,313 @@
+"""Runway's developer API as sans-I/O flows: ``POST /v1/{text,image}_to_video`` -> ``{id}``,
+``GET /v1/tasks/{id}``, ``DELETE /v1/tasks/{id}`` (cancel, or delete once finished).
+
+Every call carries ``Authorization: Bearer`` and the required ``X-Runway-Version``. A request with an
+``input_reference`` goes to ``image_to_video`` (``promptImage``: the image alone, or ``[{uri,
+position: first}, {uri, position: last}]`` with a ``last_frame``); without one, to ``text_to_video``.
+``size`` "WxH" is Runway's pixel ``ratio`` "W:H". Output URLs expire (24-48 h), so a download reads
+the task again and fetches the fresh URL, without the API secret (the URL is signed).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from vidgate.catalog.images import sniff
+from vidgate.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    error_class_for_status,
+    invalid_value,
+)
+from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
+from vidgate.providers.reserved import check_extra, refuse_overlap
+from vidgate.providers.runway.config import RUNWAY_VERSION
+from vidgate.types import ImageInput, VideoError, VideoRequest, VideoStatus
+
+DEFAULT_BASE = "https://api.dev.runwayml.com"
+
+STATUS: Mapping[str, VideoStatus] = {
+    "PENDING": "queued",
+    "THROTTLED": "queued",  # waiting for one of the organisation's concurrency slots
+    "RUNNING": "in_progress",
+    "SUCCEEDED": "completed",
+    "FAILED": "failed",
+    "CANCELLED": "failed",
+}
+
+# Models with no text_to_video endpoint (the SDK's TextToVideoCreateParams lacks them).
+IMAGE_ONLY: frozenset[str] = frozenset({"gen4_turbo"})
+# Models whose text_to_video takes fewer ratios than their image_to_video (SDK 5.24.0).
+TEXT_RATIOS: Mapping[str, tuple[str, ...]] = {"gen4.5": ("1280x720", "720x1280")}
+
+# Runway's native names for what the gateway validates, permits or prices.
+RUNWAY_RESERVED: Mapping[str, str] = {
+    "promptText": "prompt",
+    "promptImage": "input_reference",
+    "ratio": "size",
+    "duration": "seconds",
+    "audio": "generate_audio",
+    "seed": "seed",
+    "negativePrompt": "negative_prompt",
+    "references": "reference_images",
+    "referenceImages": "reference_images",
+    "referenceVideos": "",
+    "referenceAudio": "",
+    "videoUri": "",
+    "draft": "",  # a cheaper 480p preview: not what was priced
+    "draftTaskId": "",
+    "outputFormat": "",  # non-mp4 formats carry a per-second surcharge
+    "proresProfile": "",
+}
+
+_TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+class RunwayProvider(BaseProvider):
+    name: ClassVar[str] = "runway"
+    reserved_params: ClassVar[Mapping[str, str]] = RUNWAY_RESERVED
+
+    # ---- shared -------------------------------------------------------------------------------
+
+    @staticmethod
+    def base(creds: Credentials) -> str:
+        return (creds.api_base or DEFAULT_BASE).rstrip("/")
+
+    def headers(self, creds: Credentials) -> dict[str, str]:
+        if not creds.api_key:
+            raise AuthenticationError(
+                "No Runway API secret: pass api_key or set RUNWAYML_API_SECRET.",
+                code="missing_api_key",
+                provider=self.name,
+            )
+        return {
+            **creds.extra_headers,
+            "Authorization": f"Bearer {creds.api_key}",
+            "X-Runway-Version": creds.api_version or RUNWAY_VERSION,
+        }
+
+    def task_url(self, native_id: str, creds: Credentials) -> str:
+        if not _TASK_ID.match(native_id):
+            raise BadRequestError(f"Invalid Runway task id '{native_id[:200]}'.", param="video_id")
+        return f"{self.base(creds)}/v1/tasks/{native_id}"
+
+    # ---- create -------------------------------------------------------------------------------
+
+    def request_body(self, req: VideoRequest) -> tuple[str, dict[str, Any]]:
+        """The endpoint (``text_to_video`` | ``image_to_video``) and body for a validated request;
+        what the model cannot honour is a BadRequestError before any call."""
+        check_extra(req.extra_body, self.reserved_params)
+        model = req.model.removeprefix(f"{self.name}/")
+        if req.input_reference is None and model in IMAGE_ONLY:
+            raise BadRequestError(
+                f"Runway's {model} is image-to-video only: 'input_reference' is required.",
+                param="input_reference",
+                code="missing_required_parameter",
+            )
+        text_ratios = TEXT_RATIOS.get(model)
+        if req.input_reference is None and text_ratios is not None and req.size not in text_ratios:
+            error = invalid_value("size", req.size, list(text_ratios))
+            error.message += f" Runway's {model} takes the other sizes only with an input_reference."
+            raise error
+        width, _, height = req.size.partition("x")
+        body: dict[str, Any] = {
+            "model": model,
+            "promptText": req.prompt,
+            "ratio": f"{width}:{height}",
+            "duration": int(req.seconds),
+        }
+        endpoint = "text_to_video"
+        if req.input_reference is not None:
+            endpoint = "image_to_video"
+            first = image_uri(req.input_reference, "input_reference")
+            if req.last_frame is None:
+                body["promptImage"] = first
+            else:
+                last = image_uri(req.last_frame, "last_frame")
+                body["promptImage"] = [{"uri": first, "position": "first"}, {"uri": last, "position": "last"}]
+        if req.seed is not None:
+            body["seed"] = req.seed
+        if req.generate_audio is not None:
+            body["audio"] = req.generate_audio
+        if req.negative_prompt is not None:
+            body["negativePrompt"] = req.negative_prompt
+        refuse_overlap(req.extra_body, body)
+        body.update(req.extra_body)
+        return endpoint, body
+
+    def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
+        endpoint, body = self.request_body(req)
+        url = f"{self.base(creds)}/v1/{endpoint}"
+        reply = yield HttpCall("POST", url, headers=self.headers(creds), json=body, retry_safe=False)
+        data = _object(reply)
+        task_id = data.get("id")
+        if not isinstance(task_id, str) or not task_id:
+            raise _bad_reply("Runway answered the create without a task id.")
+        return ProviderJob(
+            native_id=task_id,
+            status="queued",
+            model=body["model"],
+            prompt=req.prompt,
+            size=req.size,
+            seconds=str(req.seconds),
+        )
+
+    # ---- retrieve / download / delete ---------------------------------------------------------
+
+    def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
+        reply = yield HttpCall("GET", self.task_url(native_id, creds), headers=self.headers(creds))
+        return self.read_task(_object(reply), native_id)
+
+    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
+        """Read the task again (its output URLs expire) and stream the first output."""
+        if variant != "video":
+            error = invalid_value("variant", variant, ["video"])
+            error.message += " Runway has no thumbnail or spritesheet."
+            error.provider = self.name
+            raise error
+        reply = yield HttpCall("GET", self.task_url(native_id, creds), headers=self.headers(creds))
+        data = _object(reply)
+        job = self.read_task(data, native_id)
+        if job.status != "completed":
+            reason = f": {job.error.message}" if job.error else ""
+            raise BadRequestError(
+                f"Video is not ready for download: status is '{job.status}'{reason}",
+                code="video_not_ready",
+                provider=self.name,
+            )
+        if not job.outputs:
+            raise _bad_reply("Runway reported success without an output URL.")
+        return Download(media_type="video/mp4", call=HttpCall("GET", job.outputs[0]))
+
+    def delete(self, native_id: str, creds: Credentials) -> Flow[bool]:
+        """Cancels a pending, throttled or running task; deletes a finished one."""
+        yield HttpCall("DELETE", self.task_url(native_id, creds), headers=self.headers(creds))
+        return True
+
+    # ---- reading replies ----------------------------------------------------------------------
+
+    def read_task(self, data: Mapping[str, Any], native_id: str) -> ProviderJob:
+        status_name = data.get("status")
+        status = STATUS.get(status_name) if isinstance(status_name, str) else None
+        if status is None:
+            raise _bad_reply(f"Runway answered an unknown task status {str(status_name)[:50]!r}.")
+        outputs = data.get("output") if status == "completed" else None
+        urls = tuple(u for u in outputs if isinstance(u, str)) if isinstance(outputs, list) else ()
+        return ProviderJob(
+            native_id=str(data.get("id") or native_id),
+            status=status,
+            model="",
+            progress=_progress(status_name, data.get("progress")),
+            created_at=_timestamp(data.get("createdAt")),
+            error=_failure(status_name, data),
+            outputs=urls,
+            raw=dict(data),
+        )
+
+    def error_for(self, reply: HttpReply) -> APIError:
+        """Runway answers ``{"error": "..."}`` (+ ``issues`` on validation); the status picks the class."""
+        try:
+            body = reply.json()
+        except ValueError:
+            body = None
+        message = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(message, str) or not message:
+            text = reply.content[:300].decode("utf-8", "replace").strip()
+            message = f"Runway answered HTTP {reply.status}" + (f": {text}" if text else ".")
+        param = _issue_param(body.get("issues")) if isinstance(body, dict) else None
+        kind = error_class_for_status(reply.status)
+        return kind(
+            message,
+            param=param,
+            provider=self.name,
+            status_code=reply.status,
+            body=body,
+            retry_after=_retry_after(reply.headers),
+        )
+
+
+def image_uri(image: ImageInput, param: str) -> str:
+    """An image as Runway takes it: an https URL as is, bytes as a base64 data URI."""
+    if image.url is not None:
+        if image.url.startswith(("https://", "data:image/")):
+            return image.url
+        raise BadRequestError(f"Runway takes '{param}' as an https URL or image bytes.", param=param)
+    if image.data is not None:
+        info = sniff(image.data)
+        mime = image.mime_type or (f"image/{info.format}" if info else "image/png")
+        return f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+    raise BadRequestError(
+        f"Runway cannot read an uploaded file id in '{param}': send the image bytes or an https URL.",
+        param=param,
+    )
+
+
+def _object(reply: HttpReply) -> dict[str, Any]:
+    try:
+        data = reply.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise _bad_reply("Runway answered with a body that is not a JSON object.")
+    return data
+
+
+def _bad_reply(message: str) -> APIError:
+    return APIError(message, status_code=502, provider="runway")
+
+
+def _progress(status: object, raw: object) -> int:
+    """Runway reports ``progress`` as a fraction 0..1 while RUNNING; OpenAI's is a percentage."""
+    if status == "SUCCEEDED":
+        return 100
+    if status != "RUNNING" or isinstance(raw, bool) or not isinstance(raw, int | float):
+        return 0
+    if not math.isfinite(raw):
+        return 0
+    return max(0, min(99, int(raw * 100)))
+
+
+def _timestamp(raw: object) -> int | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        return int(dt.datetime.fromisoformat(raw).timestamp())
+    except ValueError:
+        return None
+
+
+def _failure(status: object, data: Mapping[str, Any]) -> VideoError | None:
+    if status == "CANCELLED":
+        return VideoError(code="cancelled", message="The Runway task was cancelled.")
+    if status != "FAILED":
+        return None
+    code = data.get("failureCode")
+    message = data.get("failure")
+    text = message if isinstance(message, str) and message else "The Runway task failed."
+    if isinstance(code, str) and "SAFETY" in code.upper():
+        return VideoError(code="moderation_blocked", message=text)
+    return VideoError(code=code if isinstance(code, str) and code else "generation_failed", message=text)
+
+
+def _issue_param(issues: object) -> str | None:
+    """The first validation issue's field path (``["ratio"]`` -> ``ratio``)."""
+    if isinstance(issues, list) and issues and isinstance(issues[0], dict):
+        path = issues[0].get("path")
+        if isinstance(path, list) and path:
+            return ".".join(str(p) for p in path)
+    return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after")
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
