@@ -17,6 +17,7 @@ counts a create fault per prompt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -56,6 +57,7 @@ from vidgate.providers.luma import emulator as luma
 from vidgate.providers.minimax import emulator as minimax
 from vidgate.providers.openai import emulator as openai
 from vidgate.providers.replicate import emulator as replicate
+from vidgate.providers.runway import emulator as runway
 from vidgate.providers.vertex_ai import emulator as vertex
 from vidgate.providers.xai import emulator as xai
 from vidgate.sdk.aclient import AsyncVideos
@@ -82,6 +84,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "bfl": bfl.create_app,
     "kling": kling.create_app,
     "minimax": minimax.create_app,
+    "runway": runway.create_app,
 }
 
 
@@ -107,6 +110,7 @@ CASES = [
     Case("vertex_ai", "vertex_ai/gemini-omni-1.2-flash", "4", "1280x720", "16"),
     Case("kling", "kling/kling-v3-0", "3", "1280x720", "2"),
     Case("minimax", "minimax/MiniMax-H3-Max", "5", "854x480", "4"),
+    Case("runway", "runway/gen4.5", "2", "1280x720", "11"),
     Case("local", "local/local-1", "2", "320x180", "9"),
     Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
     Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
@@ -136,7 +140,7 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_base": url, "vertex_project": "contract", "vertex_access_token": key}
     if case.provider == "kling":  # the access key; the secret key comes from KLING_SECRET_KEY
         return {"api_key": key, "api_base": url}
-    if case.provider == "minimax":
+    if case.provider in ("minimax", "runway"):
         return {"api_key": key, "api_base": url}
     return {}
 
@@ -236,34 +240,8 @@ def servers(render_cache: Path) -> Iterator[dict[str, str]]:
         slow_seconds=SLOW_SECONDS,
         cache_dir=render_cache,
     )
-    with (
-        live_server(EMULATORS["openai"](settings)) as openai_url,
-        live_server(EMULATORS["azure"](settings)) as azure_url,
-        live_server(EMULATORS["gemini"](settings)) as gemini_url,
-        live_server(EMULATORS["vertex_ai"](settings)) as vertex_url,
-        live_server(EMULATORS["xai"](settings)) as xai_url,
-        live_server(EMULATORS["dashscope"](settings)) as dashscope_url,
-        live_server(EMULATORS["fal"](settings)) as fal_url,
-        live_server(EMULATORS["replicate"](settings)) as replicate_url,
-        live_server(EMULATORS["luma"](settings)) as luma_url,
-        live_server(EMULATORS["bfl"](settings)) as bfl_url,
-        live_server(EMULATORS["kling"](settings)) as kling_url,
-        live_server(EMULATORS["minimax"](settings)) as minimax_url,
-    ):
-        yield {
-            "openai": openai_url,
-            "azure": azure_url,
-            "gemini": gemini_url,
-            "vertex_ai": vertex_url,
-            "xai": xai_url,
-            "dashscope": dashscope_url,
-            "fal": fal_url,
-            "replicate": replicate_url,
-            "luma": luma_url,
-            "bfl": bfl_url,
-            "kling": kling_url,
-            "minimax": minimax_url,
-        }
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(live_server(make(settings))) for name, make in EMULATORS.items()}
 
 
 @pytest.fixture(params=CASES, ids=[c.model.replace("/", "-") for c in CASES])

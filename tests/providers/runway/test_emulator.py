@@ -14,6 +14,7 @@ import runwayml
 from PIL import Image
 from runwayml import RunwayML
 from runwayml.lib import polling
+from runwayml.types.task_retrieve_response import Failed
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -145,14 +146,18 @@ def test_failed_and_filtered_tasks(client: RunwayML) -> None:
     )
     with pytest.raises(runwayml.TaskFailedError) as caught:
         failed.wait_for_task_output(timeout=30)
-    assert caught.value.task_details.status == "FAILED"
-    assert caught.value.task_details.failure_code == "INTERNAL.BAD_OUTPUT.CODE01"
+    details = caught.value.task_details
+    assert isinstance(details, Failed)
+    assert details.failure_code == "INTERNAL.BAD_OUTPUT.CODE01"
+    assert details.cost.credits == 0  # a failed task is refunded
     filtered = client.text_to_video.create(
         model="gen4.5", prompt_text="x [fault:filtered]", ratio="1280:720", duration=2
     )
     with pytest.raises(runwayml.TaskFailedError) as caught:
         filtered.wait_for_task_output(timeout=30)
-    assert caught.value.task_details.failure_code == "SAFETY.INPUT.TEXT"
+    details = caught.value.task_details
+    assert isinstance(details, Failed)
+    assert details.failure_code == "SAFETY.INPUT.TEXT"
 
 
 def test_bad_key_unknown_task_and_bad_values(base_url: str, client: RunwayML) -> None:
@@ -162,10 +167,10 @@ def test_bad_key_unknown_task_and_bad_values(base_url: str, client: RunwayML) ->
     with pytest.raises(runwayml.NotFoundError):
         client.tasks.retrieve("0b6f5a1e-0000-4000-8000-000000000000")
     with pytest.raises(runwayml.BadRequestError) as caught:
-        client.text_to_video.create(model="gen4.5", prompt_text="x", ratio="1104:832", duration=5)  # type: ignore[arg-type]
+        client.text_to_video.create(model="gen4.5", prompt_text="x", ratio="1104:832", duration=5)  # type: ignore[call-overload]
     assert caught.value.body["issues"][0]["path"] == ["ratio"]  # type: ignore[index]
     with pytest.raises(runwayml.BadRequestError):
-        client.text_to_video.create(model="veo3.1", prompt_text="x", ratio="1280:720", duration=5)  # type: ignore[arg-type]
+        client.text_to_video.create(model="veo3.1", prompt_text="x", ratio="1280:720", duration=5)  # type: ignore[call-overload]
 
 
 def test_rate_limit_has_retry_after(client: RunwayML) -> None:
