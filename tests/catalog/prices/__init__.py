@@ -20,6 +20,7 @@ from tests.catalog.prices import (
     minimax,
     openai,
     replicate,
+    runway,
     vertex_ai,
     xai,
 )
@@ -39,6 +40,7 @@ PRICES: dict[str, Published] = {
     **bfl.PRICES,
     **kling.PRICES,
     **minimax.PRICES,
+    **runway.PRICES,
 }
 
 __all__ = ["PRICES", "Published"]
