@@ -1,0 +1,1 @@
+"""Ark (Seedance) wire format shared by the byteplus and volcengine providers."""
