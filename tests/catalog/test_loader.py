@@ -32,6 +32,7 @@ BUILTIN = (
     "kling",
     "minimax",
     "runway",
+    "volcengine",
 )
 
 ROWS = [pytest.param(spec, id=spec.id) for spec in load_catalog()]

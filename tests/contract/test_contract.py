@@ -59,6 +59,7 @@ from vidgate.providers.openai import emulator as openai
 from vidgate.providers.replicate import emulator as replicate
 from vidgate.providers.runway import emulator as runway
 from vidgate.providers.vertex_ai import emulator as vertex
+from vidgate.providers.volcengine import emulator as volcengine
 from vidgate.providers.xai import emulator as xai
 from vidgate.sdk.aclient import AsyncVideos
 from vidgate.sdk.client import Videos
@@ -85,6 +86,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "kling": kling.create_app,
     "minimax": minimax.create_app,
     "runway": runway.create_app,
+    "volcengine": volcengine.create_app,
 }
 
 
@@ -111,6 +113,7 @@ CASES = [
     Case("kling", "kling/kling-v3-0", "3", "1280x720", "2"),
     Case("minimax", "minimax/MiniMax-H3-Max", "5", "854x480", "4"),
     Case("runway", "runway/gen4.5", "2", "1280x720", "11"),
+    Case("volcengine", "volcengine/doubao-seedance-2-0-260128", "4", "864x496", "3"),
     Case("local", "local/local-1", "2", "320x180", "9"),
     Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
     Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
@@ -142,6 +145,8 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": url}
     if case.provider in ("minimax", "runway"):
         return {"api_key": key, "api_base": url}
+    if case.provider == "volcengine":
+        return {"api_key": key, "api_base": f"{url}/api/v3"}
     return {}
 
 

@@ -22,6 +22,7 @@ from tests.catalog.prices import (
     replicate,
     runway,
     vertex_ai,
+    volcengine,
     xai,
 )
 from tests.catalog.prices.published import Published
@@ -41,6 +42,7 @@ PRICES: dict[str, Published] = {
     **kling.PRICES,
     **minimax.PRICES,
     **runway.PRICES,
+    **volcengine.PRICES,
 }
 
 __all__ = ["PRICES", "Published"]
