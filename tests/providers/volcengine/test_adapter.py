@@ -1,4 +1,4 @@
-"""The Ark flows (Volcengine host) driven with recorded replies: bodies, every status, errors, list, delete."""
+"""The Ark flows (Volcengine host) with recorded replies: bodies, statuses, errors, list, delete."""
 
 from __future__ import annotations
 
