@@ -79,7 +79,7 @@ def test_sdk_creates_polls_and_downloads(url: str, make: Any) -> None:
         "480p",
         7,
     )
-    assert done.usage.completion_tokens == 496 * 864 * 24 * 4 // 1024
+    assert done.usage.completion_tokens == 496 * 864 * 97 // 1024  # 97 frames: 24 fps x 4 s + 1
     video = httpx.get(done.content.video_url)  # signed storage: no key
     assert video.status_code == 200
     info = probe(video.content)
