@@ -173,13 +173,18 @@ def test_list_pages_by_number_and_walks_to_the_cursor() -> None:
     first, calls = drive(provider.list(CREDS, after=None, limit=2, order="desc"), [reply(200, page1)])
     assert calls[0].params == {"page_num": "1", "page_size": "2"}
     assert ([j.native_id for j in first.jobs], first.has_more) == (["cgt-3", "cgt-2"], True)
-    nxt, calls = drive(provider.list(CREDS, after="cgt-2", limit=2, order="desc"), [reply(200, page1)])
-    assert ([j.native_id for j in nxt.jobs], nxt.has_more) == ([], True)
-    later, calls = drive(
-        provider.list(CREDS, after="cgt-9", limit=2, order="desc"), [reply(200, page1), reply(200, page2)]
+    # The cursor ends page 1: the next page is read for the jobs after it.
+    nxt, calls = drive(
+        provider.list(CREDS, after="cgt-2", limit=2, order="desc"), [reply(200, page1), reply(200, page2)]
     )
     assert [c.params["page_num"] for c in calls] == ["1", "2"]
-    assert later.jobs == ()
+    assert ([j.native_id for j in nxt.jobs], nxt.has_more) == (["cgt-1"], False)
+    middle, _ = drive(provider.list(CREDS, after="cgt-3", limit=1, order="desc"), [reply(200, page1)])
+    assert ([j.native_id for j in middle.jobs], middle.has_more) == (["cgt-2"], True)
+    gone, _ = drive(
+        provider.list(CREDS, after="cgt-9", limit=2, order="desc"), [reply(200, page1), reply(200, page2)]
+    )
+    assert (gone.jobs, gone.has_more) == ((), False)
     with pytest.raises(BadRequestError):
         drive(provider.list(CREDS, after=None, limit=2, order="asc"), [])
 

@@ -295,33 +295,33 @@ class ArkProvider(BaseProvider):
         return Download(media_type="video/mp4", call=HttpCall("GET", job.outputs[0]))
 
     def list(self, creds: Credentials, *, after: str | None, limit: int, order: str) -> Flow[ProviderPage]:
-        """Newest first (Ark's only order). Ark pages by number, so ``after`` is found by walking pages."""
+        """Newest first (Ark's only order). Ark pages by number, so the jobs after an ``after`` cursor
+        are collected across pages (at most ``MAX_LIST_PAGES`` requests)."""
         if order != "desc":
             raise BadRequestError(
                 f"Invalid order '{order}': {self.name} lists newest first only.", param="order"
             )
         size = max(1, min(limit, MAX_PAGE_SIZE))
-        skipping = after is not None
+        collected: list[ProviderJob] = []
+        found = after is None
+        more = False
         for page_num in range(1, MAX_LIST_PAGES + 1):
             params = {"page_num": str(page_num), "page_size": str(size)}
             reply = yield self._call("GET", TASKS, creds, params=params)
             data = reply.json()
             items = data.get("items") if isinstance(data, dict) else None
             total = _int(data.get("total")) if isinstance(data, dict) else None
-            jobs = [parse_task(self.name, item) for item in items or []]
-            if skipping:
-                ids = [job.native_id for job in jobs]
-                if after not in ids:
-                    if len(jobs) < size:
-                        return ProviderPage(jobs=())
-                    continue
-                jobs = jobs[ids.index(after) + 1 :]
-                skipping = False
-                more = total is not None and total > page_num * size
-                return ProviderPage(jobs=tuple(jobs[:limit]), has_more=more or len(jobs) > limit)
-            more = total is not None and total > page_num * size
-            return ProviderPage(jobs=tuple(jobs[:limit]), has_more=more)
-        return ProviderPage(jobs=())
+            for item in items or []:
+                job = parse_task(self.name, item)
+                if found:
+                    collected.append(job)
+                elif job.native_id == after:
+                    found = True
+            count = len(items or [])
+            more = total > page_num * size if total is not None else count == size
+            if len(collected) >= limit or not more:
+                break
+        return ProviderPage(jobs=tuple(collected[:limit]), has_more=len(collected) > limit or more)
 
     def delete(self, native_id: str, creds: Credentials) -> Flow[bool]:
         """Cancels a queued task, deletes a finished one (Ark refuses a running task: a 400)."""
