@@ -59,6 +59,7 @@ def test_reference_images_arrive_with_their_role(served: tuple[str, Any]) -> Non
         refs = [image_bytes(64, 64, "webp"), image_bytes(64, 64, "png")]
         video = client.videos.create(MODEL, "the cat from the photos", seconds="5", reference_images=refs)
         assert [role for role, _ in roles(app)] == ["reference_image", "reference_image"]
+        assert video.seconds == "5"  # any Seedance duration takes reference images (not Veo's 8 s only)
 
 
 def test_a_queued_task_is_cancelled_by_delete_and_reads_as_failed(render_cache: Path) -> None:
