@@ -298,6 +298,8 @@ def test_to_dict() -> None:
         "deprecated_on": "2026-01-01",
         "retires_on": "2026-02-01",
         "lifecycle": "retired",
+        "open_sizes": False,
+        "open_seconds": False,
     }
     json.dumps(data)  # plain JSON types only
 

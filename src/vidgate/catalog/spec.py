@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from vidgate.errors import invalid_value
+from vidgate.errors import BadRequestError, invalid_value
 
 Lifecycle = Literal["active", "deprecated", "retired"]
+_SIDE = re.compile(r"[1-9][0-9]{0,4}")  # ASCII digits, 1..99999 pixels
 
 FEATURES: frozenset[str] = frozenset(
     {
@@ -64,15 +66,30 @@ class ModelSpec:
     output_tokens_per_second: dict[str, int] = field(default_factory=dict, hash=False)  # reservation bound
     price_per_input: dict[str, Decimal] = field(default_factory=dict, hash=False)  # USD per input image/video
     price_per_video: Decimal = Decimal(0)  # flat USD per generated video
+    # A model named on a deployment, not in the catalogue (``catalog.open_model``): any well-formed
+    # ``WxH`` size / any whole number of seconds up to OPEN_MAX_SECONDS is accepted and sent.
+    open_sizes: bool = False
+    open_seconds: bool = False
 
     def has(self, feature: str) -> bool:
         return feature in self.features
 
     def tier(self, size: str) -> str:
-        """The resolution tier of ``size``; a size the model lacks is a BadRequestError naming the sizes."""
-        if size not in self.sizes:
-            raise invalid_value("size", size, list(self.sizes))
-        return self.sizes[size]
+        """The resolution tier of ``size``; a size the model lacks is a BadRequestError naming the sizes.
+
+        An open-size model's unlisted size has the tier ``"<shorter side>p"``."""
+        if size in self.sizes:
+            return self.sizes[size]
+        if self.open_sizes:
+            dims = size.split("x")
+            if len(dims) == 2 and all(_SIDE.fullmatch(d) for d in dims):
+                return f"{min(int(d) for d in dims)}p"
+            raise BadRequestError(
+                f"Invalid size '{size[:40]}': expected 'WIDTHxHEIGHT' in pixels (e.g. '1280x720').",
+                param="size",
+                code="invalid_value",
+            )
+        raise invalid_value("size", size, list(self.sizes))
 
     def allowed_seconds(self, size: str | None = None) -> tuple[int, ...]:
         """Durations allowed at ``size`` (Veo 3.1 allows only 8 s at 1080p and 4k)."""
@@ -127,6 +144,8 @@ class ModelSpec:
             "deprecated_on": self.deprecated_on.isoformat() if self.deprecated_on else None,
             "retires_on": self.retires_on.isoformat() if self.retires_on else None,
             "lifecycle": self.lifecycle(today),
+            "open_sizes": self.open_sizes,
+            "open_seconds": self.open_seconds,
         }
 
 

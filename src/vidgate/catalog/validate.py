@@ -17,6 +17,7 @@ from vidgate.types import ImageInput, VideoRequest
 
 MAX_PROMPT_CHARS = 32000
 _SEED_MAX = 4294967295
+OPEN_MAX_SECONDS = 600  # an open-seconds model (``ModelSpec.open_seconds``): bounds the reservation
 _DIGITS = re.compile(r"[1-9][0-9]{0,8}|0")  # ASCII, and short enough that int() is cheap and safe
 
 
@@ -39,6 +40,16 @@ def parse_size(size: str) -> tuple[int, int]:
 
 def _seconds(spec: ModelSpec, raw: str | int | None, size: str) -> int:
     allowed = spec.allowed_seconds(size)
+    if raw is not None and spec.open_seconds and not isinstance(raw, bool):
+        text = str(raw)
+        if _DIGITS.fullmatch(text) is None or not 1 <= int(text) <= OPEN_MAX_SECONDS:
+            raise BadRequestError(
+                f"Invalid value: '{text[:40]}'. 'seconds' must be a whole number from 1 to "
+                f"{OPEN_MAX_SECONDS}.",
+                param="seconds",
+                code="invalid_value",
+            )
+        return int(text)
     if raw is None:
         return spec.default_seconds if spec.default_seconds in allowed else allowed[-1]
     if isinstance(raw, bool):
@@ -149,8 +160,7 @@ def validate(
         if isinstance(value, str) and not value.strip():
             raise empty_value(param)
     resolved_size = spec.default_size if size is None else str(size)
-    if resolved_size not in spec.sizes:
-        raise invalid_value("size", resolved_size, list(spec.sizes))
+    spec.tier(resolved_size)  # a size the model lacks (or, open, a malformed one) is a 400 naming it
     resolved_seconds = _seconds(spec, seconds, resolved_size)
     _typed("negative_prompt", negative_prompt, str, "a string")
     _typed("generate_audio", generate_audio, bool, "a boolean")

@@ -8,9 +8,12 @@ Rules worth knowing:
   does not know is refused, even with a price: the row also says which durations and sizes to accept,
   and without it requests could not be validated or costed. ``output_cost_per_second`` overrides the
   catalogue's price for that deployment; ``output_cost_per_video`` replaces it with a flat price per
-  video (plus the per-second rate when both are set). A provider with an open model namespace
-  (``ProviderSpec.open_models``: fal, Replicate) serves any unlisted path with its package's template row
-  and such a deployment price, which is then required.
+  video (plus the per-second rate when both are set).
+- A provider with an open model namespace (``ProviderSpec.open_models``: fal, Replicate,
+  openai_compatible) serves any model its catalogue lacks, from its package's ``open_model``
+  template or from the deployment's declared ``sizes``/``seconds``/``default_size``/
+  ``default_seconds`` (absent and no template: any value), at the deployment's price
+  (``output_cost_per_second`` or ``output_cost_per_video``), which is then required.
 - A deployment's provider settings (``api_key``, ``vertex_project``, ...) are validated by the
   provider's config model (``ProviderSpec.config``); settings missing from an entry are taken once, at
   start-up, from the environment variables that model declares and pinned to the deployment;
@@ -81,7 +84,13 @@ class DeploymentParams(BaseModel):
     base_model: str | None = None
     allow_retired: bool = False  # keep serving the model after its catalogue retirement date
     output_cost_per_second: Decimal | None = Field(default=None, ge=0)
+    # a flat USD price per generated video (replaces the row's ``price_per_video``)
     output_cost_per_video: Decimal | None = Field(default=None, ge=0)
+    # What a model of an open-namespace provider that the catalogue lacks accepts (absent: any value)
+    sizes: list[str] | None = None
+    seconds: list[int] | None = None
+    default_size: str | None = None
+    default_seconds: int | None = Field(default=None, gt=0)
     rpm: int | None = Field(default=None, gt=0)
     weight: float = Field(default=1.0, ge=0)
     extra_headers: dict[str, str] = Field(default_factory=dict)
@@ -470,7 +479,51 @@ def _resolve_env(value: Any, path: str, environ: Mapping[str, str]) -> Any:
     return value
 
 
+_OPEN_ROW_KEYS = ("sizes", "seconds", "default_size", "default_seconds")
+
+
 def _spec_for(provider: str, p: DeploymentParams, model: str, where: str) -> ModelSpec:
+    spec = _catalogue_spec(provider, p, model, where)
+    declared = [key for key in _OPEN_ROW_KEYS if getattr(p, key) is not None]
+    if spec is not None:
+        if declared:
+            raise ConfigError(
+                f"{where}.{declared[0]}: only for a model the catalogue does not describe; {spec.id}'s "
+                "sizes and durations are its catalogue row's"
+            )
+        return _deployment_priced(spec, p)
+    provider_spec = get_spec(provider)
+    if not provider_spec.open_models:
+        raise ConfigError(
+            f"{where}.model: '{provider}/{model}' is not in the model catalogue; set base_model to the "
+            f"catalogue model it serves (e.g. {_examples(provider)}) so requests can be validated and costed"
+        )
+    if p.output_cost_per_second is None and p.output_cost_per_video is None:
+        raise ConfigError(
+            f"{where}.model: '{provider}/{model}' is not in the model catalogue; the {provider} provider "
+            "serves any model, priced by the deployment: set output_cost_per_second (USD per second of "
+            "video) or output_cost_per_video (USD per video; 0 if it costs nothing)"
+        )
+    try:
+        row = provider_spec.open_row(
+            model,
+            per_second=p.output_cost_per_second,
+            per_video=p.output_cost_per_video,
+            sizes=p.sizes,
+            seconds=p.seconds,
+            default_size=p.default_size,
+            default_seconds=p.default_seconds,
+        )
+    except ValueError as exc:
+        message = str(exc).removeprefix(f"catalogue row {provider}/{model}: ")
+        key = next((k for k in declared if k in message), "model")
+        raise ConfigError(f"{where}.{key}: {message}") from exc
+    assert row is not None
+    return row
+
+
+def _catalogue_spec(provider: str, p: DeploymentParams, model: str, where: str) -> ModelSpec | None:
+    """The catalogue row the deployment serves (None: the catalogue does not list the model)."""
     base_model = p.base_model
     if base_model is not None:
         candidate = base_model if "/" in base_model else f"{provider}/{base_model}"
@@ -480,30 +533,8 @@ def _spec_for(provider: str, p: DeploymentParams, model: str, where: str) -> Mod
                 f"{where}.base_model: '{base_model}' is not in the model catalogue "
                 f"(see `vidgate models`; e.g. {_examples(provider)})"
             )
-        return _deployment_priced(spec, p)
-    spec = find_model(f"{provider}/{model}")
-    if spec is not None:
-        return _deployment_priced(spec, p)
-    provider_spec = get_spec(provider)
-    if provider_spec.open_models:
-        if p.output_cost_per_second is None and p.output_cost_per_video is None:
-            raise ConfigError(
-                f"{where}.model: '{provider}/{model}' is not in the model catalogue; the {provider} provider "
-                "serves any model path, priced by the deployment: set output_cost_per_second or "
-                "output_cost_per_video"
-            )
-        try:
-            row = provider_spec.open_row(
-                model, per_second=p.output_cost_per_second, per_video=p.output_cost_per_video
-            )
-        except ValueError as exc:
-            raise ConfigError(f"{where}.model: {exc}") from exc
-        assert row is not None
-        return row
-    raise ConfigError(
-        f"{where}.model: '{provider}/{model}' is not in the model catalogue; set base_model to the "
-        f"catalogue model it serves (e.g. {_examples(provider)}) so requests can be validated and costed"
-    )
+        return spec
+    return find_model(f"{provider}/{model}")
 
 
 def _deployment_priced(spec: ModelSpec, p: DeploymentParams) -> ModelSpec:

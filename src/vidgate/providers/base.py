@@ -84,6 +84,9 @@ class Credentials:
     access_token: str | None = None  # a bearer token a credential hook made (Vertex OAuth2, a signed JWT)
     secret_key: str | None = None  # a signing secret a credential hook turns into access_token (Kling)
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    # A provider's own wire settings (a dialect choice such as how ``seconds`` is typed), set by its
+    # config model's ``credentials`` and read only by its adapter.
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ and ``vidgate emulate`` all read the spec.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vidgate.catalog import ModelSpec, parse_catalogue
 from vidgate.catalog.loader import open_row
+from vidgate.catalog.open import open_model
 from vidgate.providers.base import Credentials, Provider
 
 AsyncHook = Callable[[Credentials], Awaitable[Credentials]]
@@ -143,10 +144,12 @@ class ProviderSpec:
       (``{url}``/``{key}`` placeholders) say how to point vidgate at it.
     - ``bare_names``: False when the model name is the caller's own deployment name (Azure), so a bare
       model name never resolves to this provider; ``default_base_model`` is then the row it serves.
-    - ``open_models``: any ``<name>/<path>`` is a model (aggregators host hundreds): a path the
-      catalogue does not list is served with the ``open_model`` template of ``models.yaml`` (durations,
-      sizes, features) and the price its deployment sets (``output_cost_per_second`` or
-      ``output_cost_per_video``); listed paths keep their own rows.
+    - ``open_models``: any model name is a model (aggregators host hundreds; a self-hosted engine serves
+      whatever it loaded). A name the catalogue does not list gets its row from the deployment's
+      declared ``sizes``/``seconds`` (``catalog.open_model``), else from the package's ``open_model``
+      template of ``models.yaml`` (durations, sizes, features), else accepts any size and duration
+      with ``open_features``; its price is the deployment's (``output_cost_per_second`` or
+      ``output_cost_per_video``), which is then required. Listed models keep their own rows.
     """
 
     name: str
@@ -161,6 +164,7 @@ class ProviderSpec:
     emulator_env: tuple[str, ...] = ()
     bare_names: bool = True
     default_base_model: str | None = None
+    open_features: frozenset[str] = frozenset()
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     open_models: bool = False
@@ -176,22 +180,43 @@ class ProviderSpec:
         return rows
 
     @cached_property
-    def open_template(self) -> dict[str, Any]:
-        """The ``open_model`` template row of ``models.yaml`` (required when ``open_models`` is set)."""
+    def open_template(self) -> dict[str, Any] | None:
+        """The ``open_model`` template row of ``models.yaml``, if the package has one."""
         text = resources.files(self.package).joinpath("models.yaml").read_text(encoding="utf-8")
         template = (yaml.safe_load(text) or {}).get("open_model")
-        if not isinstance(template, dict):
-            raise ValueError(f"{self.package}/models.yaml: open_models needs an 'open_model:' template row")
-        return dict(template)
+        if template is not None and not isinstance(template, dict):
+            raise ValueError(f"{self.package}/models.yaml: 'open_model:' must be a template row")
+        return dict(template) if template is not None else None
 
     def open_row(
-        self, model: str, *, per_second: Decimal | None = None, per_video: Decimal | None = None
+        self,
+        model: str,
+        *,
+        per_second: Decimal | None = None,
+        per_video: Decimal | None = None,
+        sizes: Sequence[str] | None = None,
+        seconds: Sequence[int] | None = None,
+        default_size: str | None = None,
+        default_seconds: int | None = None,
     ) -> ModelSpec | None:
-        """The row serving an unlisted ``model`` at the deployment's price (None: the namespace is closed)."""
+        """The row serving an unlisted ``model`` at the deployment's price (None: the namespace is
+        closed): from the deployment's declared sizes/durations, else the package's template, else open."""
         if not self.open_models:
             return None
-        return open_row(
-            self.open_template, f"{self.name}/{model}", per_second=per_second, per_video=per_video
+        declared = (sizes, seconds, default_size, default_seconds)
+        template = self.open_template
+        if template is not None and all(value is None for value in declared):
+            return open_row(template, f"{self.name}/{model}", per_second=per_second, per_video=per_video)
+        features = self.open_features or frozenset(template.get("features", ()) if template else ())
+        return open_model(
+            self.name,
+            model,
+            features=features,
+            sizes=sizes,
+            seconds=seconds,
+            default_size=default_size,
+            default_seconds=default_seconds,
+            price_per_video=per_video,
         )
 
     def emulator_factory(self) -> Callable[..., Any] | None:

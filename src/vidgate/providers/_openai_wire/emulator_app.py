@@ -92,6 +92,15 @@ class Dialect(ABC):
     def video_not_found(self, video_id: str) -> WireError:
         return openai_error(404, f"Video with id '{video_id}' not found.", param="video_id")
 
+    def coerce_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A create body as the shared checks read it (a host that types ``seconds`` differently
+        converts it here)."""
+        return body
+
+    def video_body(self, body: dict[str, Any], job: EmuJob, *, created: bool) -> dict[str, Any]:
+        """The Video object as this host answers it (``created``: the reply to the create itself)."""
+        return body
+
 
 class VideosAPI:
     """The route handlers over one store."""
@@ -119,12 +128,12 @@ class VideosAPI:
             raise self.dialect.video_not_found(video_id)
         return job
 
-    def _video_response(self, job: EmuJob) -> JSONResponse:
+    def _video_response(self, job: EmuJob, *, created: bool = False) -> JSONResponse:
         body = video_json(job)
         headers = {}
         if self.dialect.poll_after_header and body["status"] in ("queued", "in_progress"):
             headers["openai-poll-after-ms"] = str(self.settings.poll_after_ms)
-        return JSONResponse(body, headers=headers)
+        return JSONResponse(self.dialect.video_body(body, job, created=created), headers=headers)
 
     async def _slow(self, plan: Mapping[str, int]) -> None:
         if plan.get("slow", 0) > 0:
@@ -143,7 +152,7 @@ class VideosAPI:
     # ---- routes --------------------------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
-        body = await read_body(request)
+        body = self.dialect.coerce_create(await read_body(request))
         prompt = check_prompt(body)
         model, spec = self.dialect.resolve_model(body.get("model"))
         await self._slow(self.store.faults.plan(prompt))
@@ -158,7 +167,7 @@ class VideosAPI:
             image=args.image,
             extra=args.extra,
         )
-        return self._video_response(job)
+        return self._video_response(job, created=True)
 
     async def retrieve(self, request: Request) -> Response:
         job = self._job(request)
@@ -232,7 +241,7 @@ class VideosAPI:
         if after is not None and self.store.get(after) is None:
             raise bad_request(f"Invalid 'after': no video with id '{after}'.", param="after")
         jobs, has_more = self.store.page(after=after, limit=limit, order=order)
-        data = [video_json(job) for job in jobs]
+        data = [self.dialect.video_body(video_json(job), job, created=False) for job in jobs]
         return JSONResponse(
             {
                 "object": "list",

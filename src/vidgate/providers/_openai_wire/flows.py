@@ -145,21 +145,24 @@ def sniff_image_type(data: bytes) -> str:
     return "application/octet-stream"
 
 
-def form_fields(values: Mapping[str, Any]) -> dict[str, str]:
+def form_fields(values: Mapping[str, Any], *, objects_as_json: bool = False) -> dict[str, str]:
     """Flatten to multipart text fields the way the openai SDK does (``a[b]=...`` for objects).
 
-    ``None`` is left out; booleans are ``true``/``false``; lists are sent as JSON text.
+    ``None`` is left out; booleans are ``true``/``false``; lists are sent as JSON text, and so are
+    objects with ``objects_as_json`` (the engines behind ``/v1/videos`` read e.g. ``lora`` that way).
     """
     out: dict[str, str] = {}
     for key, value in values.items():
-        _flatten(key, value, out)
+        _flatten(key, value, out, objects_as_json)
     return out
 
 
-def _flatten(key: str, value: Any, out: dict[str, str]) -> None:
+def _flatten(key: str, value: Any, out: dict[str, str], objects_as_json: bool = False) -> None:
     if value is None:
         return
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping) and objects_as_json:
+        out[key] = json.dumps(dict(value))
+    elif isinstance(value, Mapping):
         for sub, inner in value.items():
             _flatten(f"{key}[{sub}]", inner, out)
     elif isinstance(value, bool):
