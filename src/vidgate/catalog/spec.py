@@ -104,6 +104,8 @@ class ModelSpec:
             return Decimal(0)
         if generate_audio is False and tier in self.prices_no_audio:
             return self.prices_no_audio[tier]
+        if self.open_sizes and tier not in self.prices:
+            return Decimal(0)  # an open row has no rate of its own (the deployment's applies)
         return self.prices[tier]
 
     def lifecycle(self, today: dt.date | None = None) -> Lifecycle:

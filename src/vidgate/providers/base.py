@@ -35,7 +35,7 @@ class HttpCall:
     params: Mapping[str, str] = field(default_factory=dict)
     json: Any = None
     data: Mapping[str, str] | None = None
-    files: Sequence[tuple[str, FileTuple]] | None = None
+    files: Sequence[tuple[str, FileTuple]] | None = None  # not None (even empty): multipart/form-data
     retry_safe: bool = True
     follow_redirects: bool = True
     ok_statuses: frozenset[int] = frozenset()  # non-2xx statuses the flow wants to see, not raise

@@ -21,10 +21,13 @@ def request_kwargs(call: HttpCall, extra_headers: dict[str, str] | None = None) 
     kwargs: dict[str, Any] = {"headers": headers}
     if call.params:
         kwargs["params"] = dict(call.params)
-    if call.files is not None:
-        kwargs["files"] = list(call.files)
-        if call.data:
+    if call.files is not None:  # multipart/form-data, also with no file part (``files=[]``)
+        files: list[Any] = list(call.files)
+        if call.data and files:
             kwargs["data"] = dict(call.data)
+        elif call.data:  # httpx sends text-only ``data`` urlencoded: as (None, text) parts it is a form
+            files = [(name, (None, value)) for name, value in call.data.items()]
+        kwargs["files"] = files
     elif call.data is not None:
         kwargs["data"] = dict(call.data)
     elif call.json is not None:

@@ -69,7 +69,7 @@ def test_create_multipart_forwards_every_extra_field_untouched() -> None:
     call = calls[0]
     assert (call.method, call.url, call.retry_safe) == ("POST", f"{BASE}/videos", False)
     assert call.json is None
-    assert call.files is None
+    assert call.files == []  # multipart even without a file part
     assert "Authorization" not in call.headers  # no key configured: no auth header
     assert call.data == {
         "model": MODEL,

@@ -92,9 +92,9 @@ class Dialect(ABC):
     def video_not_found(self, video_id: str) -> WireError:
         return openai_error(404, f"Video with id '{video_id}' not found.", param="video_id")
 
-    def coerce_create(self, body: dict[str, Any]) -> dict[str, Any]:
+    def coerce_create(self, body: dict[str, Any], *, form: bool) -> dict[str, Any]:
         """A create body as the shared checks read it (a host that types ``seconds`` differently
-        converts it here)."""
+        converts it here); ``form``: it came as multipart, where every field is text."""
         return body
 
     def video_body(self, body: dict[str, Any], job: EmuJob, *, created: bool) -> dict[str, Any]:
@@ -152,7 +152,8 @@ class VideosAPI:
     # ---- routes --------------------------------------------------------------------------------
 
     async def create(self, request: Request) -> Response:
-        body = self.dialect.coerce_create(await read_body(request))
+        form = request.headers.get("content-type", "").lower().startswith("multipart/")
+        body = self.dialect.coerce_create(await read_body(request), form=form)
         prompt = check_prompt(body)
         model, spec = self.dialect.resolve_model(body.get("model"))
         await self._slow(self.store.faults.plan(prompt))

@@ -68,9 +68,9 @@ def create_body(req: VideoRequest, options: Mapping[str, str]) -> wire.CreateBod
     data = wire.form_fields(fields)
     extras = wire.form_fields(req.extra_body, objects_as_json=True)
     data.update({f"extra_body[{k}]": v for k, v in extras.items()} if nested else extras)
-    files: list[tuple[str, FileTuple]] | None = None
+    files: list[tuple[str, FileTuple]] = []  # a list, even empty: multipart (these servers read forms)
     if ref is not None and ref.data is not None:
-        files = [("input_reference", wire.image_file(ref))]
+        files.append(("input_reference", wire.image_file(ref)))
     return wire.CreateBody(data=data, files=files)
 
 

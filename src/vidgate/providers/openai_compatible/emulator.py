@@ -74,12 +74,12 @@ class CompatDialect(Dialect):
             raise invalid_type("model", "a string", name)
         return name, open_model("emulated", name, sizes=SIZES, seconds=SECONDS, default_size=SIZES[0])
 
-    def coerce_create(self, body: dict[str, Any]) -> dict[str, Any]:
+    def coerce_create(self, body: dict[str, Any], *, form: bool) -> dict[str, Any]:
         """Dynamo's integer seconds, read into the shared checks' string form."""
         if self.options.seconds_type != "integer" or "seconds" not in body:
             return body
         value = body["seconds"]
-        if isinstance(value, str) and value.isascii() and value.isdigit():  # multipart text
+        if form and isinstance(value, str) and value.isascii() and value.isdigit():  # text in a form
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid_type("seconds", "an integer", value)

@@ -1,0 +1,181 @@
+"""Through the in-process gateway: the official ``openai`` package creates, polls, downloads, lists
+and deletes on ``openai_compatible`` deployments served by the emulator; extra fields arrive upstream
+untouched; spend is the deployment's price, charged once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from tests.support.live import live_server
+from tests.support.media import probe
+
+from vidgate.emulators.common import EmulatorSettings
+from vidgate.gateway.config import parse_config
+from vidgate.providers.openai_compatible.emulator import CompatOptions
+from vidgate.providers.openai_compatible.emulator import create_app as emulator_app
+from vidgate.server.app import create_app
+
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.slow]
+MASTER = "sk-gateway-master-key-0001"
+UPSTREAM_KEY = "sk-gpu-box"
+
+
+@dataclass
+class Setup:
+    url: str
+    vllm: Any  # the emulator apps: their stores show what arrived upstream
+    dynamo: Any
+
+    def key(self) -> str:
+        reply = httpx.post(
+            f"{self.url}/key/generate", json={}, headers={"Authorization": f"Bearer {MASTER}"}, timeout=10
+        )
+        assert reply.status_code == 200, reply.text
+        secret: str = reply.json()["key"]
+        return secret
+
+    def spend(self, secret: str) -> dict[str, Any]:
+        reply = httpx.get(
+            f"{self.url}/key/info", params={"key": secret}, headers={"Authorization": f"Bearer {MASTER}"}
+        )
+        assert reply.status_code == 200, reply.text
+        info: dict[str, Any] = reply.json()["info"]
+        return info
+
+    def client(self, secret: str) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=secret, max_retries=0)
+
+
+@pytest.fixture(scope="module")
+def setup(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    base = tmp_path_factory.mktemp("compat-gateway")
+    fast = {"processing_seconds": 0.3, "poll_after_ms": 20, "cache_dir": render_cache}
+    vllm = emulator_app(EmulatorSettings(api_key=None, **fast), CompatOptions())
+    dynamo = emulator_app(
+        EmulatorSettings(api_key=UPSTREAM_KEY, **fast),
+        CompatOptions(create_reply="minimal", seconds_type="integer"),
+    )
+    with live_server(vllm) as vllm_url, live_server(dynamo) as dynamo_url:
+        config = parse_config(
+            {
+                "model_list": [
+                    {
+                        "model_name": "wan-2.2",
+                        "litellm_params": {
+                            "model": "openai_compatible/Wan-AI/Wan2.2-T2V-A14B-Diffusers",
+                            "api_base": f"{vllm_url}/v1",
+                            "output_cost_per_second": 0.05,
+                            "sizes": ["320x180", "640x360"],
+                            "seconds": [1, 2, 3],
+                        },
+                    },
+                    {
+                        "model_name": "ltx-dynamo",
+                        "litellm_params": {
+                            "model": "openai_compatible/ltx-2",
+                            "api_base": f"{dynamo_url}/v1",
+                            "api_key": UPSTREAM_KEY,
+                            "seconds_type": "integer",
+                            "request_format": "json",
+                            "output_cost_per_video": 0.25,
+                        },
+                    },
+                ],
+                "general_settings": {
+                    "master_key": MASTER,
+                    "database_url": f"sqlite+aiosqlite:///{base / 'vidgate.db'}",
+                    "content_dir": str(base / "content"),
+                },
+            },
+            environ={},
+        )
+        with live_server(create_app(config)) as url:
+            yield Setup(url, vllm, dynamo)
+
+
+def upstream_fields(app: Any, prompt: str) -> dict[str, Any]:
+    jobs = [job for job in app.state.store.jobs.values() if job.prompt == prompt]
+    assert len(jobs) == 1
+    fields: dict[str, Any] = jobs[0].extra["fields"]
+    return fields
+
+
+def test_create_poll_download_delete_with_extra_fields_and_the_deployment_price(setup: Setup) -> None:
+    secret = setup.key()
+    sdk = setup.client(secret)
+    prompt = "a heron over a misty river"
+    video = sdk.videos.create(
+        model="wan-2.2",
+        prompt=prompt,
+        seconds="2",  # type: ignore[arg-type]  # the SDK types Sora's values; the gateway serves others
+        size="320x180",  # type: ignore[arg-type]
+        extra_body={
+            "seed": "11",
+            "extra_body": {"num_inference_steps": "12", "guidance_scale": "4.5", "lora": '{"name": "ink"}'},
+        },
+    )
+    assert (video.model, video.seconds, video.size, video.status) == ("wan-2.2", "2", "320x180", "queued")
+    arrived = upstream_fields(setup.vllm, prompt)
+    assert arrived == {
+        "seed": "11",
+        "num_inference_steps": "12",
+        "guidance_scale": "4.5",
+        "lora": '{"name": "ink"}',
+    }
+    done = sdk.videos.poll(video.id, poll_interval_ms=50)
+    assert done.status == "completed"
+    info = probe(sdk.videos.download_content(video.id).content)
+    assert (info.width, info.height) == (320, 180)
+    assert info.duration == pytest.approx(2.0, abs=0.1)
+    assert video.id in [v.id for v in sdk.videos.list(limit=100)]
+    spend = setup.spend(secret)
+    assert spend["spend"] == pytest.approx(0.10, abs=1e-9)  # $0.05/s x 2 s, written by hand
+    assert spend["reserved"] == 0
+    for _ in range(3):  # further polls never charge again
+        sdk.videos.retrieve(video.id)
+    assert setup.spend(secret)["spend"] == pytest.approx(0.10, abs=1e-9)
+    assert sdk.videos.delete(video.id).deleted is True
+    with pytest.raises(openai.NotFoundError):
+        sdk.videos.retrieve(video.id)
+
+
+def test_declared_sizes_and_seconds_are_enforced_before_any_call(setup: Setup) -> None:
+    sdk = setup.client(setup.key())
+    before = len(setup.vllm.state.store.jobs)
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.videos.create(model="wan-2.2", prompt="x", seconds="8", size="320x180")
+    assert caught.value.body["param"] == "seconds"  # type: ignore[index]
+    with pytest.raises(openai.BadRequestError) as size:
+        sdk.videos.create(model="wan-2.2", prompt="x", seconds="2", size="1280x720")  # type: ignore[arg-type]
+    assert size.value.body["param"] == "size"  # type: ignore[index]
+    with pytest.raises(openai.BadRequestError) as reserved:
+        sdk.videos.create(model="wan-2.2", prompt="x", extra_body={"extra_body": {"num_frames": "241"}})
+    assert reserved.value.body["param"] == "extra_body.num_frames"  # type: ignore[index]
+    assert len(setup.vllm.state.store.jobs) == before
+
+
+def test_minimal_reply_integer_seconds_json_dialect_and_a_flat_price(setup: Setup) -> None:
+    secret = setup.key()
+    sdk = setup.client(secret)
+    prompt = "lanterns drifting on a lake"
+    video = sdk.videos.create(
+        model="ltx-dynamo",
+        prompt=prompt,
+        seconds="3",  # type: ignore[arg-type]
+        size="640x360",  # type: ignore[arg-type]  # open sizes: any WxH is accepted and sent
+        extra_body={"extra_body": {"response_format": "url"}},
+    )
+    assert (video.seconds, video.size, video.status) == ("3", "640x360", "queued")
+    assert upstream_fields(setup.dynamo, prompt) == {"response_format": "url"}
+    done = sdk.videos.poll(video.id, poll_interval_ms=50)
+    assert done.status == "completed"
+    info = probe(sdk.videos.download_content(video.id).content)
+    assert (info.width, info.height) == (640, 360)
+    assert info.duration == pytest.approx(3.0, abs=0.1)
+    assert setup.spend(secret)["spend"] == pytest.approx(0.25, abs=1e-9)  # $0.25 per video
