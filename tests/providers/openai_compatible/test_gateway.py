@@ -55,10 +55,15 @@ class Setup:
 @pytest.fixture(scope="module")
 def setup(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     base = tmp_path_factory.mktemp("compat-gateway")
-    fast = {"processing_seconds": 0.3, "poll_after_ms": 20, "cache_dir": render_cache}
-    vllm = emulator_app(EmulatorSettings(api_key=None, **fast), CompatOptions())
+
+    def fast(api_key: str | None) -> EmulatorSettings:
+        return EmulatorSettings(
+            api_key=api_key, processing_seconds=0.3, poll_after_ms=20, cache_dir=render_cache
+        )
+
+    vllm = emulator_app(fast(None), CompatOptions())
     dynamo = emulator_app(
-        EmulatorSettings(api_key=UPSTREAM_KEY, **fast),
+        fast(UPSTREAM_KEY),
         CompatOptions(create_reply="minimal", seconds_type="integer"),
     )
     with live_server(vllm) as vllm_url, live_server(dynamo) as dynamo_url:
@@ -149,7 +154,7 @@ def test_declared_sizes_and_seconds_are_enforced_before_any_call(setup: Setup) -
     sdk = setup.client(setup.key())
     before = len(setup.vllm.state.store.jobs)
     with pytest.raises(openai.BadRequestError) as caught:
-        sdk.videos.create(model="wan-2.2", prompt="x", seconds="8", size="320x180")
+        sdk.videos.create(model="wan-2.2", prompt="x", seconds="8", size="320x180")  # type: ignore[arg-type]
     assert caught.value.body["param"] == "seconds"  # type: ignore[index]
     with pytest.raises(openai.BadRequestError) as size:
         sdk.videos.create(model="wan-2.2", prompt="x", seconds="2", size="1280x720")  # type: ignore[arg-type]
