@@ -136,7 +136,7 @@ def row(model: str) -> ModelSpec:
         return found
     provider, _, name = model.partition("/")
     spec = get_spec(provider)
-    assert spec.open_namespace
+    assert spec.open_models
     return open_model(provider, name, features=spec.open_features)
 
 
