@@ -226,7 +226,26 @@ def extra_body(body: dict[str, Any]) -> dict[str, Any]:
         raise BadRequestError(
             "Invalid type for 'extra_body': expected an object.", param="extra_body", code="invalid_type"
         )
+    _refuse_files(value, "extra_body")
     return value
+
+
+def _refuse_files(value: Any, path: str) -> None:
+    """Pass-through fields are form text or JSON: a file part there would reach a provider as the
+    repr of an upload, so it is a 400 naming it (a reference image goes in ``input_reference``)."""
+    if isinstance(value, UploadFile):
+        raise BadRequestError(
+            f"Invalid '{path}': file parts cannot be passed through; send text or JSON values "
+            "(the reference image goes in 'input_reference').",
+            param=path,
+            code="invalid_type",
+        )
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _refuse_files(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _refuse_files(inner, f"{path}[{index}]")
 
 
 def is_form(request: Request) -> bool:

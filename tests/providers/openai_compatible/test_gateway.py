@@ -184,3 +184,21 @@ def test_minimal_reply_integer_seconds_json_dialect_and_a_flat_price(setup: Setu
     assert (info.width, info.height) == (640, 360)
     assert info.duration == pytest.approx(3.0, abs=0.1)
     assert setup.spend(secret)["spend"] == pytest.approx(0.25, abs=1e-9)  # $0.25 per video
+
+
+def test_a_file_part_under_extra_body_is_a_clear_400(setup: Setup) -> None:
+    """The gateway's pass-through carries form text, not files: a file part there is named and refused
+    before anything is charged or sent (the reference image travels as ``input_reference``)."""
+    secret = setup.key()
+    before = len(setup.vllm.state.store.jobs)
+    reply = httpx.post(
+        f"{setup.url}/v1/videos",
+        headers={"Authorization": f"Bearer {secret}"},
+        data={"model": "wan-2.2", "prompt": "a drum solo", "seconds": "1", "size": "320x180"},
+        files={"extra_body[audio_reference]": ("beat.wav", b"RIFF0000WAVEfmt ", "audio/wav")},
+        timeout=30,
+    )
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"]["param"] == "extra_body.audio_reference"
+    assert len(setup.vllm.state.store.jobs) == before
+    assert setup.spend(secret)["spend"] == 0
