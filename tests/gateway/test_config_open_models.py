@@ -132,6 +132,14 @@ def test_a_closed_provider_still_refuses_unknown_models() -> None:
 def test_dialect_settings_are_checked() -> None:
     message = error(output_cost_per_second=1, seconds_type="float")
     assert message.startswith("model_list[0].litellm_params.seconds_type:")
+    variants = error(output_cost_per_second=1, content_variants="video,poster")
+    assert variants.startswith("model_list[0].litellm_params.content_variants:")
+    assert (
+        deployment(output_cost_per_second=1, content_variants="thumbnail, video").credentials.options[
+            "content_variants"
+        ]
+        == "thumbnail,video"
+    )
     missing = error(output_cost_per_second=1, api_base=None)
     assert missing.startswith("model_list[0].litellm_params.api_base: the openai_compatible provider needs")
     assert "OPENAI_COMPATIBLE_API_BASE" in missing

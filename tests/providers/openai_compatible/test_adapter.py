@@ -180,7 +180,15 @@ def test_status_words(native: str, status: str, code: str | None) -> None:
 
 
 def test_download_streams_content_with_the_variant() -> None:
-    download, calls = drive(P.download("video-123", "thumbnail", creds()), [])
+    download, calls = drive(P.download("video-123", "video", creds()), [])
+    assert download.call is not None
+    assert download.call.params == {"variant": "video"}
+    with pytest.raises(BadRequestError) as caught:  # engines serve the video only, unless listed
+        drive(P.download("video-123", "thumbnail", creds()), [])
+    assert caught.value.param == "variant"
+    download, calls = drive(
+        P.download("video-123", "thumbnail", creds(content_variants="video,thumbnail")), []
+    )
     assert calls == []
     assert download.call is not None
     assert download.call.url == f"{BASE}/videos/video-123/content"

@@ -138,6 +138,9 @@ def test_create_poll_download_delete_with_extra_fields_and_the_deployment_price(
     info = probe(sdk.videos.download_content(video.id).content)
     assert (info.width, info.height) == (320, 180)
     assert info.duration == pytest.approx(2.0, abs=0.1)
+    with pytest.raises(openai.BadRequestError) as thumbnail:  # the server lists only the video
+        sdk.videos.download_content(video.id, variant="thumbnail")
+    assert thumbnail.value.body["param"] == "variant"  # type: ignore[index]
     assert video.id in [v.id for v in sdk.videos.list(limit=100)]
     spend = setup.spend(secret)
     assert spend["spend"] == pytest.approx(0.10, abs=1e-9)  # $0.05/s x 2 s, written by hand

@@ -105,6 +105,7 @@ def gateways(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> It
                             "api_base": f"{inner_url}/v1",
                             "api_key": inner.key,
                             "extra_fields": "extra_body",
+                            "content_variants": "video,thumbnail,spritesheet",
                             "output_cost_per_second": 0.02,
                         },
                     }
@@ -150,6 +151,8 @@ def test_the_openai_sdk_through_two_gateways(gateways: tuple[str, Recorder]) -> 
     info = probe(sdk.videos.download_content(video.id).content)
     assert (info.width, info.height) == (320, 180)
     assert info.duration == pytest.approx(2.0, abs=0.1)
+    assert sdk.videos.download_content(video.id, variant="thumbnail").content[8:12] == b"WEBP"
+    assert sdk.videos.download_content(video.id, variant="spritesheet").content[:3] == b"\xff\xd8\xff"
     spend = httpx.get(
         f"{outer_url}/key/info", params={"key": secret}, headers={"Authorization": f"Bearer {OUTER_MASTER}"}
     ).json()["info"]["spend"]

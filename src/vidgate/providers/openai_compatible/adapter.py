@@ -6,6 +6,7 @@ gateway): the OpenAI flows with this family's differences.
   from the request until the first poll answers with the full object.
 - Status words beyond OpenAI's four (``pending``, ``running``, ``cancelled``, ...) are mapped.
 - Delete may answer 204 with no body.
+- ``/content`` variants beyond the video only where the deployment lists them (``content_variants``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, ClassVar
 
 from vidgate.errors import BadRequestError, InternalServerError, invalid_value
 from vidgate.providers._openai_wire import flows as wire
-from vidgate.providers.base import Credentials, Flow, HttpReply, ProviderJob, ProviderPage
+from vidgate.providers.base import Credentials, Download, Flow, HttpReply, ProviderJob, ProviderPage
 from vidgate.providers.openai.adapter import MAX_LIST_LIMIT, OpenAIProvider
 from vidgate.providers.openai_compatible.body import RESERVED, create_body
 from vidgate.types import VideoRequest
@@ -77,6 +78,19 @@ class OpenAICompatibleProvider(OpenAIProvider):
             raise InternalServerError(f"{self.name}: the list reply has no 'data' array.", provider=self.name)
         jobs = tuple(wire.parse_video(normalized(item)) for item in items if isinstance(item, Mapping))
         return ProviderPage(jobs=jobs, has_more=data.get("has_more") is True)
+
+    def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
+        """The streamed ``/content``; a variant the deployment does not list (``content_variants``) is a
+        400 before any call (engines serve the video only, and may ignore ``variant``)."""
+        wire.check_variant(variant)
+        offered = creds.options.get("content_variants", "video").split(",")
+        if variant not in offered:
+            raise BadRequestError(
+                f"This {self.name} server has no '{variant}' content; it serves: {', '.join(offered)}.",
+                param="variant",
+                code="variant_unavailable",
+            )
+        return (yield from super().download(native_id, variant, creds))
 
     def delete(self, native_id: str, creds: Credentials) -> Flow[bool]:
         reply = yield self._call("DELETE", f"/videos/{self._id(native_id)}", creds)

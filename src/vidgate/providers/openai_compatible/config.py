@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar, Literal
 
+from pydantic import field_validator
+
 from vidgate.providers.base import Credentials
 from vidgate.providers.spec import ProviderConfig, setting
+from vidgate.types import CONTENT_VARIANTS
 
 
 class OpenAICompatibleConfig(ProviderConfig):
@@ -34,6 +37,24 @@ class OpenAICompatibleConfig(ProviderConfig):
         "extra_body (an upstream vidgate gateway)",
     )
 
+    content_variants: str = setting(
+        "video",
+        help="comma-separated /content variants the server has (video, thumbnail, spritesheet); "
+        "vLLM-Omni and SGLang serve the video only, another vidgate all three",
+    )
+
+    @field_validator("content_variants")
+    @classmethod
+    def _variants(cls, value: str) -> str:
+        names = [v.strip() for v in value.split(",") if v.strip()]
+        unknown = sorted(set(names) - set(CONTENT_VARIANTS))
+        if unknown or "video" not in names:
+            raise ValueError(
+                f"expected a comma-separated list of {', '.join(CONTENT_VARIANTS)} including video, "
+                f"got '{value}'"
+            )
+        return ",".join(dict.fromkeys(names))
+
     def credentials(self, extra_headers: Mapping[str, str]) -> Credentials:
         return Credentials(
             api_key=self.api_key,
@@ -43,5 +64,6 @@ class OpenAICompatibleConfig(ProviderConfig):
                 "seconds_type": self.seconds_type,
                 "request_format": self.request_format,
                 "extra_fields": self.extra_fields,
+                "content_variants": self.content_variants,
             },
         )
