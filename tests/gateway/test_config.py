@@ -269,7 +269,7 @@ def test_an_open_namespace_serves_unlisted_paths_at_the_deployment_price() -> No
 def test_an_unlisted_path_without_a_price_names_both_settings() -> None:
     message = _error(_one({"model": "fal/someone/some-app", "api_key": "k"}))
     assert "output_cost_per_second or output_cost_per_video" in message
-    assert message.startswith("model_list[0].litellm_params.model")
+    assert message.startswith("model_list[0].litellm_params.output_cost_per_second:")
 
 
 def test_a_closed_namespace_still_refuses_unlisted_models() -> None:

@@ -500,9 +500,9 @@ def _spec_for(provider: str, p: DeploymentParams, model: str, where: str) -> Mod
         )
     if p.output_cost_per_second is None and p.output_cost_per_video is None:
         raise ConfigError(
-            f"{where}.model: '{provider}/{model}' is not in the model catalogue; the {provider} provider "
-            "serves any model, priced by the deployment: set output_cost_per_second (USD per second of "
-            "video) or output_cost_per_video (USD per video; 0 if it costs nothing)"
+            f"{where}.output_cost_per_second: '{provider}/{model}' is not in the model catalogue; the "
+            f"{provider} provider serves any model, priced by the deployment: set output_cost_per_second "
+            "or output_cost_per_video (USD per second of video, or per video; 0 if it costs nothing)"
         )
     try:
         row = provider_spec.open_row(
@@ -516,7 +516,7 @@ def _spec_for(provider: str, p: DeploymentParams, model: str, where: str) -> Mod
         )
     except ValueError as exc:
         message = str(exc).removeprefix(f"catalogue row {provider}/{model}: ")
-        key = next((k for k in declared if k in message), "model")
+        key = next((k for k in _OPEN_ROW_KEYS if k in message), declared[0] if declared else "model")
         raise ConfigError(f"{where}.{key}: {message}") from exc
     assert row is not None
     return row
