@@ -9,6 +9,7 @@ and ``vidgate emulate`` all read the spec.
 from __future__ import annotations
 
 import importlib
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -126,9 +127,9 @@ class ProviderConfig(BaseModel):
             name: ("***" if name in secrets and value else value) for name, value in self.model_dump().items()
         }
 
+    @abstractmethod
     def credentials(self, extra_headers: Mapping[str, str]) -> Credentials:
         """The ``Credentials`` the adapter receives (the only shape adapters see)."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
