@@ -97,12 +97,38 @@ class ImageInput:
     filename: str | None = None
 
 
+VideoTask = Literal["generate", "edit", "extend"]
+
+
+@dataclass(frozen=True)
+class SourceVideo:
+    """A video a request starts from: the clip an edit changes or an extension continues, or a reference
+    video. The gateway fills every field it knows; each adapter reads the ones its wire needs.
+
+    - ``data``: the MP4 bytes (an upload, or the gateway's stored copy of an earlier job's output);
+    - ``native_id``: that earlier job's id at the provider, set only when it ran on the same deployment
+      (so ``previous_interaction_id``-style continuations are possible);
+    - ``outputs``: that job's provider output references (file URIs, ``gs://`` URIs, URLs);
+    - ``seconds``/``size``: its duration and frame size, when known.
+    """
+
+    data: bytes | None = None
+    media_type: str = "video/mp4"
+    native_id: str | None = None
+    outputs: tuple[str, ...] = ()
+    seconds: int | None = None
+    size: str | None = None
+    filename: str | None = None
+
+
 @dataclass(frozen=True)
 class VideoRequest:
     """A validated, provider-agnostic create request (built by ``catalog.validate``).
 
     ``seconds`` and ``size`` are always resolved (defaults applied); ``aspect_ratio`` and
-    ``resolution`` are the Veo-style reading of ``size``.
+    ``resolution`` are the Veo-style reading of ``size``. ``task`` says what is asked: a new video, an
+    ``edit`` of ``source_video`` (``seconds`` is then the source's length, what is priced), or an
+    ``extend``-ion of it by ``seconds``. Adapters read ``task`` inside their own package.
     """
 
     model: str
@@ -121,3 +147,6 @@ class VideoRequest:
     generate_audio: bool | None = None
     user: str | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    task: VideoTask = "generate"
+    source_video: SourceVideo | None = None
+    reference_videos: tuple[SourceVideo, ...] = ()

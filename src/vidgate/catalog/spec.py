@@ -25,6 +25,9 @@ FEATURES: frozenset[str] = frozenset(
         "audio",
         "audio_toggle",
         "remix",
+        "edit",  # POST /v1/videos/edits: the model changes a source video (task "edit")
+        "extend",  # POST /v1/videos/extensions: the model continues a source video (task "extend")
+        "reference_videos",  # reference videos beside the prompt (VideoRequest.reference_videos)
         "list",
         "delete",
     }
