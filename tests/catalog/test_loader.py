@@ -18,6 +18,7 @@ from vidgate.providers.catalogue import find_model, load_catalog, models_for_pro
 from vidgate.providers.registry import get_provider
 
 BUILTIN = (
+    "byteplus",
     "openai",
     "azure",
     "gemini",
@@ -192,6 +193,20 @@ def test_optional_keys_default() -> None:
         ({"id": "test/"}, "id must be 'provider/model'"),
         ({"prices": None}, "no price: give prices (per second), price_per_output_token or price_per_video"),
         ({"price_per_output_token": 0.00001}, "per-token price needs output_tokens_per_second"),
+        (
+            {
+                "price_per_output_token": {"720p": 0.00001},
+                "output_tokens_per_second": {"720p": 1, "1080p": 2},
+            },
+            "price_per_output_token by tier has no price for ['1080p']",
+        ),
+        (
+            {
+                "price_per_output_token": {"720p": 0.1, "1080p": 0.2, "4k": 0.3},
+                "output_tokens_per_second": {"720p": 1, "1080p": 2},
+            },
+            "price_per_output_token names tiers no size has",
+        ),
         ({"price_per_input": {"audio": 0.1}}, "price_per_input kinds must be among ['image', 'video']"),
         ({"successor": "test/model-1"}, "successor must be another model"),
         ({"default_seconds": None, "sizes": None}, "missing keys ['default_seconds', 'sizes']"),
@@ -289,6 +304,7 @@ def test_to_dict() -> None:
         "person_generation": ["allow_adult"],
         "price_per_second": {"720p": 0.1, "1080p": 0.12, "4k": 0.3},
         "price_per_output_token": None,
+        "price_per_output_token_by_resolution": {},
         "output_tokens_per_second": {},
         "price_per_input": {},
         "price_per_video": 0.0,

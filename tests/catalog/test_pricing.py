@@ -199,3 +199,20 @@ def test_token_priced_row_reserves_the_bound_and_settles_the_reported_tokens() -
     assert actual_cost(
         row, seconds=4, size="1280x720", videos=1, usage=Usage(output_tokens=99_999)
     ) == Decimal("0.42")
+
+
+def test_a_tier_map_of_token_prices_prices_each_tier_at_its_own_rate() -> None:
+    row = mixed_row(
+        prices=None,
+        price_per_input=None,
+        price_per_video=None,
+        price_per_output_token={"360p": 0.000007, "720p": 0.0000077},
+        output_tokens_per_second={"360p": 2000, "720p": 6000},
+    )
+    # 360p, 4 s: 8,000 tokens x $7/1M = $0.056; 720p, 4 s: 24,000 tokens x $7.70/1M = $0.1848.
+    assert estimate_cost(row, seconds=4, size="640x360") == Decimal("0.056")
+    assert estimate_cost(row, seconds=4, size="1280x720") == Decimal("0.1848")
+    # Reported 10,000 tokens at 720p: $0.077.
+    assert actual_cost(row, seconds=4, size="1280x720", videos=1, usage=Usage(output_tokens=10_000)) == (
+        Decimal("0.077")
+    )

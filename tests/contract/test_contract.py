@@ -48,6 +48,7 @@ from vidgate.errors import (
 from vidgate.providers.azure import emulator as azure
 from vidgate.providers.base import Capability
 from vidgate.providers.bfl import emulator as bfl
+from vidgate.providers.byteplus import emulator as byteplus
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.dashscope import emulator as dashscope
 from vidgate.providers.fal import emulator as fal
@@ -89,6 +90,7 @@ EMULATORS: dict[str, Callable[[EmulatorSettings], Any]] = {
     "minimax": minimax.create_app,
     "runway": runway.create_app,
     "volcengine": volcengine.create_app,
+    "byteplus": byteplus.create_app,
     "openai_compatible": openai_compatible.create_app,
 }
 
@@ -117,6 +119,7 @@ CASES = [
     Case("minimax", "minimax/MiniMax-H3-Max", "5", "854x480", "4"),
     Case("runway", "runway/gen4.5", "2", "1280x720", "11"),
     Case("volcengine", "volcengine/doubao-seedance-2-0-260128", "4", "864x496", "3"),
+    Case("byteplus", "byteplus/dreamina-seedance-2-0-fast-260128", "4", "864x496", "3"),
     Case("local", "local/local-1", "2", "320x180", "9"),
     Case("xai", "xai/grok-imagine-video", "2", "848x480", "16"),
     Case("dashscope", "dashscope/wan3.0-video", "5", "832x480", "7"),
@@ -161,7 +164,7 @@ def credentials(case: Case, url: str | None, key: str = KEY) -> dict[str, Any]:
         return {"api_key": key, "api_base": url}
     if case.provider in ("minimax", "runway"):
         return {"api_key": key, "api_base": url}
-    if case.provider == "volcengine":
+    if case.provider in ("volcengine", "byteplus"):
         return {"api_key": key, "api_base": f"{url}/api/v3"}
     return {}
 

@@ -54,6 +54,18 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _tier_map(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _token_price(value: Any) -> Decimal | None:
+    """A row's per-token price: one number, or the highest of a tier map (the per-tier prices are
+    ``output_token_prices``)."""
+    if isinstance(value, dict):
+        return max(_prices(value).values(), default=None)
+    return _decimal(value)
+
+
 def parse_row(row: dict[str, Any]) -> ModelSpec:
     """One YAML row -> ModelSpec, checking the row is consistent (a bad row fails loudly at load)."""
     model_id = str(row.get("id", "<row without id>"))
@@ -102,7 +114,8 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         deprecated_on=_date(row.get("deprecated_on")),
         retires_on=_date(row.get("retires_on")),
         successor=str(row["successor"]) if row.get("successor") else None,
-        price_per_output_token=_decimal(row.get("price_per_output_token")),
+        price_per_output_token=_token_price(row.get("price_per_output_token")),
+        output_token_prices=_prices(_tier_map(row.get("price_per_output_token"))),
         output_tokens_per_second={
             str(k): int(v) for k, v in (row.get("output_tokens_per_second") or {}).items()
         },
@@ -127,6 +140,11 @@ def _check(spec: ModelSpec) -> None:
         fail(f"per-token price needs output_tokens_per_second for tiers {sorted(tiers)} (the reservation)")
     if set(spec.output_tokens_per_second) - tiers:
         fail("output_tokens_per_second names tiers no size has")
+    unpriced = tiers - set(spec.output_token_prices)
+    if spec.output_token_prices and unpriced:
+        fail(f"price_per_output_token by tier has no price for {sorted(unpriced)}")
+    if set(spec.output_token_prices) - tiers:
+        fail("price_per_output_token names tiers no size has")
     if spec.prices and tiers - set(spec.prices):
         fail(f"no price for tiers {sorted(tiers - set(spec.prices))}")
     if not spec.prices and not tokens and not spec.price_per_video:
@@ -139,6 +157,7 @@ def _check(spec: ModelSpec) -> None:
             *spec.price_per_input.values(),
             spec.price_per_video,
             spec.price_per_output_token or Decimal(0),
+            *spec.output_token_prices.values(),
         )
     ):
         fail("prices must not be negative")

@@ -72,7 +72,7 @@ def estimate_cost(
         spec, seconds=seconds, size=size, generate_audio=generate_audio, price_override=price_override
     )
     tokens = Decimal(token_bound(spec, seconds=seconds, size=size, n=n))
-    total = per_video * n + tokens * (spec.price_per_output_token or 0) + _inputs(spec, inputs or {})
+    total = per_video * n + tokens * spec.token_price(size) + _inputs(spec, inputs or {})
     return total.quantize(_CENT_MICRO, rounding=ROUND_HALF_UP)
 
 
@@ -95,7 +95,7 @@ def actual_cost(
     bound = token_bound(spec, seconds=seconds, size=size, n=videos)
     reported = usage.output_tokens if usage is not None else None
     tokens = Decimal(bound if reported is None else min(reported, bound))
-    total = per_video * videos + tokens * (spec.price_per_output_token or 0) + _inputs(spec, inputs or {})
+    total = per_video * videos + tokens * spec.token_price(size) + _inputs(spec, inputs or {})
     return total.quantize(_CENT_MICRO, rounding=ROUND_HALF_UP)
 
 

@@ -66,6 +66,9 @@ class ModelSpec:
     retires_on: dt.date | None = None
     successor: str | None = None  # the catalogue id to use instead once this one retires
     price_per_output_token: Decimal | None = None  # USD per output token, settled from reported usage
+    # USD per output token by resolution tier, where the provider charges a tier more per token (the
+    # YAML gives ``price_per_output_token`` as a tier map); ``price_per_output_token`` is then the highest.
+    output_token_prices: dict[str, Decimal] = field(default_factory=dict, hash=False)
     output_tokens_per_second: dict[str, int] = field(default_factory=dict, hash=False)  # reservation bound
     price_per_input: dict[str, Decimal] = field(default_factory=dict, hash=False)  # USD per input image/video
     price_per_video: Decimal = Decimal(0)  # flat USD per generated video
@@ -111,6 +114,12 @@ class ModelSpec:
             return Decimal(0)  # an open row has no rate of its own (the deployment's applies)
         return self.prices[tier]
 
+    def token_price(self, size: str) -> Decimal:
+        """USD per output token at ``size`` (0 when the row is not token-priced)."""
+        if self.price_per_output_token is None:
+            return Decimal(0)
+        return self.output_token_prices.get(self.tier(size), self.price_per_output_token)
+
     def lifecycle(self, today: dt.date | None = None) -> Lifecycle:
         today = today or current_date()
         if self.retires_on is not None and today >= self.retires_on:
@@ -142,6 +151,9 @@ class ModelSpec:
             "price_per_second_no_audio": {k: float(v) for k, v in self.prices_no_audio.items()},
             "aliases": list(self.aliases),
             "price_per_output_token": _num(self.price_per_output_token),
+            "price_per_output_token_by_resolution": {
+                k: float(v) for k, v in self.output_token_prices.items()
+            },
             "output_tokens_per_second": dict(self.output_tokens_per_second),
             "price_per_input": {k: float(v) for k, v in self.price_per_input.items()},
             "price_per_video": float(self.price_per_video),

@@ -25,7 +25,13 @@ def _prices(spec: ModelSpec, sep: str = "\n") -> str:
     tiers = spec.to_dict()["resolutions"]
     assert isinstance(tiers, list)
     parts = [f"{tier} ${spec.prices[tier]:.2f}" for tier in tiers if tier in spec.prices]
-    if spec.price_per_output_token is not None:
+    if spec.output_token_prices:
+        parts += [
+            f"{tier} ${spec.output_token_prices[tier] * 1_000_000:.2f}/1M output tokens"
+            for tier in tiers
+            if tier in spec.output_token_prices
+        ]
+    elif spec.price_per_output_token is not None:
         parts.append(f"${spec.price_per_output_token * 1_000_000:.2f}/1M output tokens")
     parts += [f"+${price:.2f}/input {kind}" for kind, price in sorted(spec.price_per_input.items())]
     if spec.price_per_video:

@@ -120,7 +120,7 @@ def price_for(dep: Deployment, req: VideoRequest) -> Priced:
         inputs=inputs_of(req),
     )
     bound = token_bound(spec, seconds=req.seconds, size=req.size, n=req.n)
-    token_micros = to_micros(Decimal(bound) * (spec.price_per_output_token or 0))
+    token_micros = to_micros(Decimal(bound) * spec.token_price(req.size))
     return Priced(dep, req, to_micros(usd), token_bound=bound, token_micros=token_micros)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from tests.catalog.prices import (
     azure,
     bfl,
+    byteplus,
     dashscope,
     fal,
     gemini,
@@ -43,6 +44,7 @@ PRICES: dict[str, Published] = {
     **minimax.PRICES,
     **runway.PRICES,
     **volcengine.PRICES,
+    **byteplus.PRICES,
 }
 
 __all__ = ["PRICES", "Published"]
