@@ -94,7 +94,8 @@ def test_gcs_output_fetched_through_the_storage_route(base_url: str) -> None:
     first = uris[0]
     assert first is not None
     bucket, _, name = first.removeprefix("gs://").partition("/")
-    with httpx.Client(base_url=base_url) as http:
+    # The emulator renders the object when it is first read: a loaded machine needs more than 5 s.
+    with httpx.Client(base_url=base_url, timeout=60) as http:
         path = f"/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
         meta = http.get(path, headers=AUTH).json()
         assert (meta["bucket"], meta["name"], meta["contentType"]) == (bucket, name, "video/mp4")
