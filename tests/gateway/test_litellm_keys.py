@@ -14,7 +14,7 @@ def test_litellm_only_keys_are_dropped_and_named_in_one_warning() -> None:
     config = parse_config(
         {
             "model_list": [{**LOCAL, "litellm_params": {"model": "local/local-1", "timeout": 30, "tpm": 9}}],
-            "litellm_settings": {"drop_params": True, "request_timeout": 600, "callbacks": ["otel"]},
+            "litellm_settings": {"modify_params": True, "request_timeout": 600, "callbacks": ["otel"]},
             "router_settings": {"timeout": 30, "redis_password": "os.environ/NOT_SET_ANYWHERE"},
             "general_settings": {"master_key": "sk-a-long-enough-master-key", "store_model_in_db": True},
             "environment_variables": {"X": "1"},
@@ -24,7 +24,7 @@ def test_litellm_only_keys_are_dropped_and_named_in_one_warning() -> None:
     assert config.ignored_settings == (
         "model_list[0].litellm_params.timeout",
         "model_list[0].litellm_params.tpm",
-        "litellm_settings.drop_params",
+        "litellm_settings.modify_params",
         "litellm_settings.request_timeout",
         "litellm_settings.callbacks",
         "router_settings.timeout",
@@ -37,7 +37,22 @@ def test_litellm_only_keys_are_dropped_and_named_in_one_warning() -> None:
     assert warnings[0].startswith(
         "these LiteLLM settings are not implemented by vidgate and have no effect: "
     )
-    assert "litellm_settings.drop_params, litellm_settings.request_timeout" in warnings[0]
+    assert "litellm_settings.modify_params, litellm_settings.request_timeout" in warnings[0]
+
+
+def test_drop_params_is_implemented_globally_and_per_deployment() -> None:
+    config = parse_config(
+        {
+            "model_list": [
+                LOCAL,
+                {"model_name": "n", "litellm_params": {"model": "local/local-1", "drop_params": False}},
+            ],
+            "litellm_settings": {"drop_params": True},
+        },
+        environ={},
+    )
+    assert config.ignored_settings == ()
+    assert {d.model_name: d.drop_params for d in config.deployments} == {"m": True, "n": False}
 
 
 def test_litellm_spellings_of_implemented_settings_take_effect() -> None:

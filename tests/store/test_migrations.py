@@ -114,13 +114,14 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0006"
+        assert await current_revision(db) == head_revision() == "0008"
         assert await db.read(_rate_counts) == {"key_a": 2, "key_b": 1}  # 0006 counts the stored hits
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
         assert (job.videos_generated, job.webhook_pending, job.webhook_failures) == (None, False, 0)
         assert job.submitting is False
         assert (job.token_bound, job.token_micros, job.output_tokens) == (0, 0, None)
+        assert job.callback_url is None  # 0008: jobs made before it have no per-job webhook
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:

@@ -94,6 +94,8 @@ class DeploymentParams(BaseModel):
     rpm: int | None = Field(default=None, gt=0)
     weight: float = Field(default=1.0, ge=0)
     extra_headers: dict[str, str] = Field(default_factory=dict)
+    # LiteLLM's drop_params for this deployment (None: ``litellm_settings.drop_params``)
+    drop_params: bool | None = None
 
 
 class ModelInfo(BaseModel):
@@ -134,6 +136,8 @@ class GeneralSettings(_Strict):
     # Where clients reach this gateway: Google-form file URIs the pass-through returns use it
     # (``{public_base_url}/gemini/v1beta/files/{id}:download?alt=media``) instead of Google's host.
     public_base_url: str | None = None
+    # per-job ``callback_url``s may name private/loopback hosts (on-prem receivers, tests)
+    allow_private_callback_urls: bool = False
 
     @field_validator("public_base_url")
     @classmethod
@@ -183,6 +187,9 @@ class RouterSettings(_Strict):
 
 class LoggingSettings(_Strict):
     request_logging: bool = False
+    # LiteLLM's drop_params: a parameter the model has no support for is left out (and named in the
+    # ``x-vidgate-dropped-params`` response header) instead of a 400
+    drop_params: bool = False
 
 
 class ConfigFile(_Strict):
@@ -207,6 +214,7 @@ class GatewayConfig(BaseModel):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     public_base_url: str | None = None  # general_settings.public_base_url (normalised, no trailing /)
+    allow_private_callback_urls: bool = False
     master_key_generated: bool = False  # True when vidgate made one up (print it once)
     ignored_settings: tuple[str, ...] = ()  # LiteLLM keys present in the file that vidgate does not apply
 
@@ -298,6 +306,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
         webhook_url=gs.webhook_url,
         webhook_secret=gs.webhook_secret,
         public_base_url=gs.public_base_url,
+        allow_private_callback_urls=gs.allow_private_callback_urls,
         ignored_settings=tuple(ignored),
     )
 
@@ -628,6 +637,7 @@ def _deployments(parsed: ConfigFile, environ: Mapping[str, str]) -> list[Deploym
                 price_per_second=p.output_cost_per_second,
                 rpm=p.rpm,
                 weight=p.weight,
+                drop_params=parsed.litellm_settings.drop_params if p.drop_params is None else p.drop_params,
             )
         )
     return out

@@ -71,8 +71,9 @@ class JobKeeper:
             log.exception("upstream-error hook failed")
 
     def became_terminal(self, job: JobRecord) -> None:
-        """``job`` has just reached its terminal state (to be saved by the caller): owe its webhook."""
-        if self.webhooks:
+        """``job`` has just reached its terminal state (to be saved by the caller): owe its webhook
+        event (the global webhook's, and its own ``callback_url``'s)."""
+        if self.webhooks or job.callback_url:
             job.webhook_pending = True
             job.webhook_failures = 0
 

@@ -4,7 +4,7 @@ A LiteLLM ``config.yaml`` should load unchanged. Per section, a key is one of:
 
 - *implemented*: vidgate's own settings (the pydantic models' fields) and the LiteLLM keys vidgate
   translates (``litellm_settings.num_retries`` -> ``router_settings.num_retries``, ...): kept.
-- *known to LiteLLM, not implemented here* (``drop_params``, ``request_timeout``, ``callbacks``, ...):
+- *known to LiteLLM, not implemented here* (``modify_params``, ``request_timeout``, ``callbacks``, ...):
   dropped, and named once in a start-up warning, so a LiteLLM config keeps working and nobody believes
   a setting took effect when it did not.
 - anything else: a ConfigError naming the path, with the closest known key (a typo must not be ignored).
@@ -42,7 +42,6 @@ LITELLM_TOP_LEVEL = frozenset(
 
 LITELLM_SETTINGS = frozenset(
     {
-        "drop_params",
         "modify_params",
         "max_parallel_requests",
         "request_timeout",
@@ -264,7 +263,6 @@ LITELLM_PARAMS = frozenset(
         "tags",
         "max_budget",
         "budget_duration",
-        "drop_params",
         "additional_drop_params",
         "configurable_clientside_auth_params",
         "litellm_credential_name",

@@ -92,6 +92,9 @@ class JobRecord:
     output_tokens: int | None = None
     webhook_pending: bool = False  # a terminal-state event is owed to the webhook URL (cleared on delivery)
     webhook_failures: int = 0  # failed delivery attempts of that event
+    # The create's ``callback_url`` (OpenRouter's per-job webhook): the terminal-state event goes there
+    # too, owed and retried with the same mark (``webhook_pending``) as the global webhook's.
+    callback_url: str | None = None
     # Write-ahead: stored before the provider's create is called (``native_id`` is then a placeholder
     # and the creating process holds the lease). Cleared when the provider's answer is recorded; a job
     # still submitting once its lease expired is resolved by the poller (``JobKeeper.resolve``).

@@ -50,6 +50,7 @@ class Deployment:
     rpm: int | None = None
     weight: float = 1.0
     allow_retired: bool = False  # the operator keeps serving the model past its retirement date
+    drop_params: bool = False  # leave out parameters the model cannot honour (catalog.drop), not a 400
 
 
 CreateFailure = Literal["refused", "ambiguous", "rejected"]

@@ -29,11 +29,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vidgate.catalog import from_micros, validate
+from vidgate.catalog.drop import drop_unsupported
+from vidgate.catalog.openrouter import OpenRouterFields, fold
 from vidgate.errors import APIError, BadRequestError, NotFoundError, UnsupportedOperationError
+from vidgate.gateway import capabilities, submitting
 from vidgate.gateway import jobs as machine
-from vidgate.gateway import submitting
 from vidgate.gateway.admin import KeyAdmin
 from vidgate.gateway.auth import Authenticator, Principal
+from vidgate.gateway.callbacks import PARAM as CALLBACK_PARAM
+from vidgate.gateway.callbacks import check_callback_url
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.content import ContentStream, from_store, live
@@ -44,7 +48,7 @@ from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
 from vidgate.gateway.routing import Deployment, Router
 from vidgate.gateway.starter import JobStarter, Priced, new_job, price_for
 from vidgate.gateway.views import to_list, to_video
-from vidgate.providers.reserved import check_extra_for
+from vidgate.providers.reserved import check_extra_for, reserved_for
 from vidgate.transport import AsyncRunner
 from vidgate.types import (
     CONTENT_VARIANTS,
@@ -70,7 +74,7 @@ EXTRA_PARAMS = frozenset(inspect.signature(validate).parameters) - {
     "extra_body",
 }
 
-__all__ = ["ContentStream", "CreateVideo", "GatewayService"]
+__all__ = ["ContentStream", "CreateNotes", "CreateVideo", "GatewayService"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,17 @@ class CreateVideo:
     extra: dict[str, Any] = field(default_factory=dict)  # negative_prompt, seed, n, person_generation, ...
     extra_body: dict[str, Any] = field(default_factory=dict)
     api_surface: ApiSurface = "openai"
+    # OpenRouter's spellings (duration, resolution + aspect_ratio, frame_images, input_references),
+    # folded onto the fields above per deployment's catalogue row (``catalog.openrouter.fold``)
+    openrouter: OpenRouterFields | None = None
+    callback_url: str | None = None  # a per-job webhook (``gateway.callbacks``)
+
+
+@dataclass
+class CreateNotes:
+    """What a create tells its caller besides the video: the parameters dropped under drop_params."""
+
+    dropped: tuple[str, ...] = ()
 
 
 class GatewayService:
@@ -135,16 +150,29 @@ class GatewayService:
         return await self.auth.authenticate(secret)
 
     async def list_models(self, p: Principal) -> list[dict[str, Any]]:
-        return [
-            {
+        """The models ``p`` may use: OpenAI's ``id/object/created/owned_by`` and, beside them, what
+        each accepts and costs (``gateway.capabilities``)."""
+        callbacks = bool(self.config.webhook_secret)
+        out: list[dict[str, Any]] = []
+        for name in self.router.model_names():
+            if not p.may_use(name):
+                continue
+            deployments = self.router.deployments_for(name)
+            described = capabilities.merge(
+                [
+                    capabilities.describe(dep, reserved_for(self.calls.provider(dep)), callbacks=callbacks)
+                    for dep in deployments
+                ]
+            )
+            entry: dict[str, Any] = {
                 "id": name,
                 "object": "model",
                 "created": self.started_at,
-                "owned_by": self.router.deployments_for(name)[0].provider,
+                "owned_by": deployments[0].provider,
             }
-            for name in self.router.model_names()
-            if p.may_use(name)
-        ]
+            entry.update(described)
+            out.append(entry)
+        return out
 
     def default_model(self) -> str | None:
         """The model a create without ``model`` uses: ``sora-2`` when configured, else the first one."""
@@ -167,16 +195,36 @@ class GatewayService:
     # ---- create ------------------------------------------------------------------------------
 
     async def create_video(
-        self, p: Principal, req: CreateVideo, *, idempotency_key: str | None = None
+        self,
+        p: Principal,
+        req: CreateVideo,
+        *,
+        idempotency_key: str | None = None,
+        notes: CreateNotes | None = None,
     ) -> Video:
-        """Start a video; with ``idempotency_key``, at most once (``gateway.idempotency``)."""
+        """Start a video; with ``idempotency_key``, at most once (``gateway.idempotency``). ``notes``
+        receives what else the caller should be told (parameters dropped under drop_params)."""
+        self.check_callback(req.callback_url)
 
         def digest() -> str:
             return fingerprint("create", dataclasses.asdict(req))
 
         return await self.idempotency.once(
-            p, idempotency_key, digest, lambda link: self._create(p, req, link), self._replay
+            p, idempotency_key, digest, lambda link: self._create(p, req, link, notes), self._replay
         )
+
+    def check_callback(self, url: str | None) -> None:
+        """A ``callback_url`` the gateway may call and sign for, or a 400 naming it."""
+        if url is None:
+            return
+        check_callback_url(url, allow_private=self.config.allow_private_callback_urls)
+        if not self.config.webhook_secret:
+            raise BadRequestError(
+                "Invalid 'callback_url': this gateway has no webhook_secret to sign callbacks with "
+                "(general_settings.webhook_secret), so it does not accept callback URLs.",
+                param=CALLBACK_PARAM,
+                code="callbacks_not_enabled",
+            )
 
     async def _replay(self, job: JobRecord) -> Video:
         """The answer to a repeated idempotent request: the job it started, as it is now."""
@@ -188,7 +236,7 @@ class GatewayService:
             else job
         )
 
-    async def _create(self, p: Principal, req: CreateVideo, link: Link) -> Video:
+    async def _create(self, p: Principal, req: CreateVideo, link: Link, notes: CreateNotes | None) -> Video:
         p.require_model(req.model, self.router.has_model(req.model), self.router.model_names())
         plan = self.router.plan(req.model)
         own = [self._price(dep, req) for dep in plan if dep.model_name == req.model]
@@ -202,8 +250,9 @@ class GatewayService:
             req.model,
             candidates,
             lambda c: self.calls.create(c.dep, c.req),
-            draft=lambda c, job_id: new_job(
-                job_id, p, c, "", prompt=c.req.prompt, surface=req.api_surface, now=now
+            draft=lambda c, job_id: dataclasses.replace(
+                new_job(job_id, p, c, "", prompt=c.req.prompt, surface=req.api_surface, now=now),
+                callback_url=req.callback_url,
             ),
             now=now,
             on_write_ahead=link,
@@ -217,6 +266,17 @@ class GatewayService:
             surface=req.api_surface,
             now=now,
         )
+        job.callback_url = req.callback_url
+        dropped = started.priced.dropped
+        if dropped:
+            log.warning(
+                "drop_params: %s left out %s (unsupported by %s)",
+                started.job_id,
+                ", ".join(dropped),
+                started.priced.dep.spec.id,
+            )
+        if notes is not None:
+            notes.dropped = dropped
         return to_video(await self.starter.record(p, job, started.answer, now))
 
     def _price(self, dep: Deployment, req: CreateVideo) -> Priced | APIError:
@@ -228,17 +288,24 @@ class GatewayService:
             )
         try:
             check_extra_for(self.calls.provider(dep), req.extra_body)
-            validated = validate(
-                dep.spec,
-                prompt=req.prompt,
-                seconds=req.seconds,
-                size=req.size,
-                input_reference=req.input_reference,
-                user=req.user,
-                extra_body=req.extra_body,
+            params: dict[str, Any] = {
+                "prompt": req.prompt,
+                "seconds": req.seconds,
+                "size": req.size,
+                "input_reference": req.input_reference,
+                "user": req.user,
+                "extra_body": req.extra_body,
                 **req.extra,
-            )
-            return price_for(dep, dataclasses.replace(validated, model=dep.model))
+            }
+            dropped: list[str] = []
+            if req.openrouter is not None:
+                params, dropped = fold(dep.spec, req.openrouter, params, drop=dep.drop_params)
+            if dep.drop_params:
+                params, more = drop_unsupported(dep.spec, params)
+                dropped += more
+            validated = validate(dep.spec, **params)
+            priced = price_for(dep, dataclasses.replace(validated, model=dep.model))
+            return dataclasses.replace(priced, dropped=tuple(dropped))
         except APIError as exc:
             return exc
 

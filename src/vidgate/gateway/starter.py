@@ -97,6 +97,7 @@ class Priced:
     micros: int  # the upper bound reserved
     token_bound: int = 0  # output tokens the reservation covers (token-priced rows)
     token_micros: int = 0  # the part of ``micros`` that pays for those tokens
+    dropped: tuple[str, ...] = ()  # parameters left out under drop_params (catalog.drop)
 
 
 def inputs_of(req: VideoRequest) -> dict[str, int]:

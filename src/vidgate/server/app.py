@@ -108,7 +108,8 @@ def create_app(
 
     table: list[Route] = []
     for prefix in ("/v1", ""):
-        table += [_prefixed(r, prefix) for r in (*videos.routes(), *models.routes(), *legacy.routes())]
+        # models first: its /videos/models must match before /videos/{video_id}
+        table += [_prefixed(r, prefix) for r in (*models.routes(), *videos.routes(), *legacy.routes())]
     table += [*root.routes(), *admin.routes(), *health.routes(), *metrics.routes()]
     table += [*gemini.routes(), *vertex.routes()]  # Google-native pass-through (Google's error envelope)
     middleware = [

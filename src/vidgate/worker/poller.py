@@ -31,8 +31,9 @@ from vidgate.gateway.idempotency import WINDOW_SECONDS as IDEMPOTENCY_WINDOW
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
 from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
+from vidgate.worker.callbacks import private_destination
 from vidgate.worker.fetcher import ContentFetcher
-from vidgate.worker.webhooks import MAX_ATTEMPTS, WebhookSender
+from vidgate.worker.webhooks import MAX_ATTEMPTS, Delivery, WebhookSender
 
 log = logging.getLogger("vidgate.worker")
 MAX_IDLE_BACKOFF = 30.0
@@ -78,9 +79,31 @@ class Poller:
         config = service.config
         if config.webhook_url and config.webhook_secret:
             self.webhooks = WebhookSender(config.webhook_url, config.webhook_secret, service.runner.client)
+        # Per-job callback URLs are signed with the same secret (``gateway.callbacks``).
+        self.callbacks: WebhookSender | None = None
+        if config.webhook_secret:
+            self.callbacks = WebhookSender(None, config.webhook_secret, service.runner.client)
         self._limit = asyncio.Semaphore(concurrency)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    async def _deliver(self, job: JobRecord) -> list[Delivery]:
+        """One attempt per destination ``job``'s event goes to; empty when it has none any more."""
+        results: list[Delivery] = []
+        if self.webhooks is not None:
+            results.append(await self.webhooks.send_job(job))
+        if job.callback_url and self.callbacks is not None:
+            private = (
+                None
+                if self.service.config.allow_private_callback_urls
+                else await private_destination(job.callback_url)
+            )
+            if private is not None:
+                log.error("callback of %s not sent: its host resolves to %s (private)", job.id, private)
+                results.append("rejected")
+            else:
+                results.append(await self.callbacks.send_job(job, url=job.callback_url))
+        return results
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -193,21 +216,21 @@ class Poller:
         return saved
 
     async def send_webhook(self, job: JobRecord) -> JobRecord:
-        """One delivery attempt of the event ``job`` owes (leased by this worker, lease kept): clear the
-        mark when delivered or refused for good, else count the failure and come back after a backoff."""
+        """One delivery attempt of the event ``job`` owes (leased by this worker, lease kept), to the
+        global webhook and to the job's ``callback_url``: clear the mark when every destination took it
+        or refused it for good, else count the failure and come back after a backoff."""
         svc = self.service
-        if self.webhooks is None:  # owed while webhooks were configured; they are not any more
-            log.warning("dropping the webhook event of %s: no webhook_url is configured", job.id)
+        results = await self._deliver(job)
+        if not results:  # owed while webhooks were configured; they are not any more
+            log.warning("dropping the webhook event of %s: no webhook is configured for it", job.id)
             job.webhook_pending = False
+        elif "retry" in results and job.webhook_failures + 1 < MAX_ATTEMPTS:
+            job.webhook_failures += 1
+            job.next_poll_at = svc.clock() + machine.error_backoff(job.webhook_failures)
         else:
-            result = await self.webhooks.send_job(job)
-            if result == "retry" and job.webhook_failures + 1 < MAX_ATTEMPTS:
-                job.webhook_failures += 1
-                job.next_poll_at = svc.clock() + machine.error_backoff(job.webhook_failures)
-            else:
-                if result != "delivered":
-                    log.error("webhook event of %s not delivered (%s); giving up", job.id, result)
-                job.webhook_pending = False
+            if any(result != "delivered" for result in results):
+                log.error("webhook event of %s not delivered (%s); giving up", job.id, ", ".join(results))
+            job.webhook_pending = False
         if await svc.stores.jobs.save(job):
             return job
         current = await svc.stores.jobs.get(job.id)  # someone else wrote it: theirs to finish

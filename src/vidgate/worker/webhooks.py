@@ -1,5 +1,6 @@
-"""``video.completed`` / ``video.failed`` events to the operator's URL, signed as OpenAI signs them
-(Standard Webhooks), so ``openai.OpenAI().webhooks.verify_signature`` accepts them.
+"""``video.completed`` / ``video.failed`` events to the operator's URL and to a job's own
+``callback_url``, signed as OpenAI signs them (Standard Webhooks), so
+``openai.OpenAI().webhooks.verify_signature`` and the ``standardwebhooks`` library accept them.
 
 Headers ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256>`` over
 ``"{id}.{timestamp}.{body}"``; the key is the base64-decoded secret after ``whsec_``, or the secret's
@@ -11,7 +12,9 @@ replica) sends it with ``send`` (one attempt, short timeout, within the job's le
 mark, or records the failure and retries with backoff (connection errors, 408, 429, 5xx) up to
 ``MAX_ATTEMPTS``. A process that dies mid-delivery leaves the mark, so the event is sent again by
 whoever takes the job over; the event id is derived from the job and the event type, so a receiver
-that saw it already recognises the repeat by its ``webhook-id``.
+that saw it already recognises the repeat by its ``webhook-id``. A job with both destinations owes
+one event to each under the same mark: a retry goes to both again (the receivers dedupe by
+``webhook-id``). Redirects are not followed (a callback could otherwise be bounced to a private host).
 """
 
 from __future__ import annotations
@@ -67,9 +70,12 @@ def event_for(job: JobRecord, now: int) -> dict[str, object]:
 
 
 class WebhookSender:
+    """Signs and POSTs events: to ``url`` (the global webhook), or to the URL given per call (a job's
+    ``callback_url``), with the same secret."""
+
     def __init__(
         self,
-        url: str,
+        url: str | None,
         secret: str,
         client: httpx.AsyncClient,
         *,
@@ -83,13 +89,16 @@ class WebhookSender:
         self.timeout = timeout
         self._clock = clock
 
-    async def send_job(self, job: JobRecord) -> Delivery:
-        """One delivery attempt of ``job``'s terminal-state event."""
-        return await self.send(event_for(job, int(self._clock())))
+    async def send_job(self, job: JobRecord, *, url: str | None = None) -> Delivery:
+        """One delivery attempt of ``job``'s terminal-state event (to ``url``, else the global URL)."""
+        return await self.send(event_for(job, int(self._clock())), url=url)
 
-    async def send(self, event: dict[str, object]) -> Delivery:
+    async def send(self, event: dict[str, object], *, url: str | None = None) -> Delivery:
         """POST ``event`` once: ``delivered`` (2xx), ``retry`` (connection error, 408, 429, 5xx) or
         ``rejected`` (any other answer: the receiver does not want it, retrying would not help)."""
+        target = url or self.url
+        if target is None:
+            raise ValueError("no webhook URL to send to")
         body = json.dumps(event, separators=(",", ":")).encode("utf-8")
         msg_id = str(event["id"])
         timestamp = int(self._clock())
@@ -100,12 +109,19 @@ class WebhookSender:
             "webhook-signature": sign(self.secret, msg_id, timestamp, body),
         }
         try:
-            response = await self.client.post(self.url, content=body, headers=headers, timeout=self.timeout)
+            response = await self.client.post(
+                target, content=body, headers=headers, timeout=self.timeout, follow_redirects=False
+            )
         except httpx.HTTPError as exc:
-            log.warning("webhook %s to %s failed: %s", msg_id, self.url, exc or type(exc).__name__)
+            log.warning("webhook %s to %s failed: %s", msg_id, _where(target), exc or type(exc).__name__)
             return "retry"
         if 200 <= response.status_code < 300:
             return "delivered"
-        log.warning("webhook %s to %s answered %d", msg_id, self.url, response.status_code)
+        log.warning("webhook %s to %s answered %d", msg_id, _where(target), response.status_code)
         retryable = response.status_code in (408, 429) or response.status_code >= 500
         return "retry" if retryable else "rejected"
+
+
+def _where(url: str) -> str:
+    """A URL for the log without its query (a caller's callback URL may carry a token there)."""
+    return url.split("?", 1)[0]

@@ -1,4 +1,6 @@
-"""``GET /v1/models``: the models the calling key may use, in OpenAI's list shape."""
+"""``GET /v1/models`` (OpenAI's list shape) and ``GET /v1/videos/models`` (OpenRouter's capabilities
+endpoint): the models the calling key may use, each with what it accepts and costs
+(``gateway.capabilities``; the shape is in ARCHITECTURE.md, "Capabilities")."""
 
 from __future__ import annotations
 
@@ -19,4 +21,5 @@ async def list_models(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/models", list_models, methods=["GET"]),
+        Route("/videos/models", list_models, methods=["GET"]),
     ]

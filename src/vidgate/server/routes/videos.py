@@ -9,10 +9,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from vidgate.catalog import openrouter
 from vidgate.catalog.validate import empty_value
 from vidgate.errors import BadRequestError, missing_parameters
 from vidgate.gateway.auth import Principal
-from vidgate.gateway.service import CreateVideo
+from vidgate.gateway.service import CreateNotes, CreateVideo
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
 from vidgate.server.idempotency import idempotency_key
@@ -22,6 +23,7 @@ from vidgate.types import TERMINAL_STATUSES, Video
 
 MAX_LIST_LIMIT = 100
 DEFAULT_LIST_LIMIT = 20
+DROPPED_HEADER = "x-vidgate-dropped-params"  # parameters left out under drop_params, comma-separated
 
 
 def accepted(request: Request, video: Video) -> Response:
@@ -45,7 +47,10 @@ def video_response(request: Request, video: Video) -> Response:
 
 
 async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
-    """A create request from a JSON or form body (the same fields either way)."""
+    """A create request from a JSON or form body (the same fields either way; OpenRouter's spellings
+    are read by ``catalog.openrouter``)."""
+    shape, callback_url = openrouter.parse(body)
+    body = {name: value for name, value in body.items() if name not in openrouter.FIELDS}
     model = forms.text(body, "model")
     for name in ("model", "size", "seconds", "input_reference"):
         raw = body.get(name)
@@ -68,6 +73,8 @@ async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
         user=forms.text(body, "user"),
         extra=await forms.extra_params(body, from_form=forms.is_form(request)),
         extra_body=forms.extra_body(body),
+        openrouter=shape if shape.given() else None,
+        callback_url=callback_url,
     )
 
 
@@ -75,10 +82,14 @@ async def create_video(request: Request) -> Response:
     principal = await caller(request)
     body = await forms.read_body(request)
     req = await parse_create(request, body)
+    notes = CreateNotes()
     video = await server_state(request).service.create_video(
-        principal, req, idempotency_key=idempotency_key(request)
+        principal, req, idempotency_key=idempotency_key(request), notes=notes
     )
-    return accepted(request, video)
+    response = accepted(request, video)
+    if notes.dropped:
+        response.headers[DROPPED_HEADER] = ",".join(notes.dropped)
+    return response
 
 
 async def list_videos(request: Request) -> Response:

@@ -85,6 +85,8 @@ jobs = sa.Table(
     sa.Column("token_bound", sa.BigInteger, nullable=False, server_default=sa.text("0")),
     sa.Column("token_micros", sa.BigInteger, nullable=False, server_default=sa.text("0")),
     sa.Column("output_tokens", sa.BigInteger, nullable=True),
+    # Added in 0008: the per-job webhook (``JobRecord.callback_url``).
+    sa.Column("callback_url", sa.String(2048), nullable=True),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),

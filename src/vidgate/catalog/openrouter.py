@@ -1,0 +1,327 @@
+"""The OpenRouter request shape (LiteLLM 1.110.2 copies it), read onto vidgate's own parameters.
+
+``duration`` -> ``seconds``; ``resolution`` + ``aspect_ratio`` -> one of the row's ``size``s;
+``frame_images`` (``first_frame``/``last_frame``) -> ``input_reference``/``last_frame``;
+``input_references`` -> ``reference_images``; ``generate_audio`` and ``seed`` are vidgate's names
+already. Two spellings of one thing that disagree (``seconds`` vs ``duration``, ``size`` vs
+``resolution``/``aspect_ratio``, ``frame_images`` beside ``input_reference``/``last_frame``/
+``input_references``, two frames of one ``frame_type``) are a 400 naming both: never a silent pick,
+since the one picked is what is priced.
+
+``OpenRouterBody`` is the wire shape (pydantic, so an OpenAPI generator can read it); ``parse`` turns
+it into ``OpenRouterFields``, which ``fold`` maps onto ``validate``'s keyword arguments per catalogue
+row (tiers and sizes are per row), before ``validate`` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from vidgate.catalog.ratios import ratio_of, ratios, sizes_for
+from vidgate.catalog.spec import ModelSpec
+from vidgate.errors import BadRequestError, invalid_value
+from vidgate.types import ImageInput
+
+MAX_INPUT_REFERENCES = 16  # a parse bound; the row's ``max_reference_images`` is the real limit
+MAX_DURATION = 600
+IMAGE_URL_SCHEMES = ("http://", "https://", "data:")  # the rule ``input_reference[image_url]`` has
+#: The create fields this module reads (besides vidgate's ``size``, ``seed``, ``generate_audio``).
+FIELDS: tuple[str, ...] = (
+    "duration",
+    "resolution",
+    "aspect_ratio",
+    "frame_images",
+    "input_references",
+    "callback_url",
+)
+
+
+class ImageUrl(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: str = Field(min_length=1)
+
+
+class FrameImage(BaseModel):
+    """``{type: "image_url", image_url: {url}, frame_type: "first_frame"|"last_frame"}``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: Literal["image_url"] = "image_url"
+    image_url: ImageUrl
+    frame_type: Literal["first_frame", "last_frame"]
+
+
+class InputReference(BaseModel):
+    """``{type: "image_url", image_url: {url}}``: a reference image (style, subject)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: Literal["image_url"] = "image_url"
+    image_url: ImageUrl
+
+
+class OpenRouterBody(BaseModel):
+    """The OpenRouter-only fields of ``POST /v1/videos`` (the others are OpenAI's or vidgate's)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    duration: int | None = Field(default=None, ge=1, le=MAX_DURATION)
+    resolution: str | None = Field(default=None, min_length=1, max_length=32)
+    aspect_ratio: str | None = Field(default=None, min_length=1, max_length=16)
+    frame_images: list[FrameImage] | None = Field(default=None, min_length=1, max_length=2)
+    input_references: list[InputReference] | None = Field(
+        default=None, min_length=1, max_length=MAX_INPUT_REFERENCES
+    )
+    callback_url: str | None = Field(default=None, min_length=1)
+
+
+@dataclass(frozen=True)
+class OpenRouterFields:
+    """What a create said in OpenRouter's terms (None / empty: not given)."""
+
+    duration: int | None = None
+    resolution: str | None = None
+    aspect_ratio: str | None = None
+    first_frame: ImageInput | None = None
+    last_frame: ImageInput | None = None
+    input_references: tuple[ImageInput, ...] | None = None
+
+    @property
+    def frames_given(self) -> bool:
+        return self.first_frame is not None or self.last_frame is not None
+
+    def given(self) -> list[str]:
+        """The OpenRouter names this request used (for messages and for drop_params)."""
+        names = [
+            name
+            for name, value in (
+                ("duration", self.duration),
+                ("resolution", self.resolution),
+                ("aspect_ratio", self.aspect_ratio),
+                ("input_references", self.input_references),
+            )
+            if value is not None
+        ]
+        return (["frame_images"] if self.frames_given else []) + names
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _form_int(value: Any) -> Any:
+    """Form fields are text: ``"8"`` reads as 8 (ASCII digits only); anything else stays for the model
+    to refuse with its type error."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9:
+        return int(value)
+    return value
+
+
+def parse(body: Mapping[str, Any]) -> tuple[OpenRouterFields, str | None]:
+    """The OpenRouter fields of ``body`` and its ``callback_url`` (checked by the gateway's policy).
+
+    A value of the wrong shape is a 400 naming its path (``frame_images[0].frame_type``)."""
+    present = {name: body[name] for name in FIELDS if name in body and body[name] is not None}
+    for name in ("resolution", "aspect_ratio", "callback_url", "duration"):
+        if isinstance(present.get(name), str) and not present[name].strip():
+            raise BadRequestError(
+                f"Invalid '{name}': empty string. Give a value, or omit '{name}' to use the default.",
+                param=name,
+                code="empty_value",
+            )
+    if "duration" in present:
+        present["duration"] = _form_int(present["duration"])
+    try:
+        wire = OpenRouterBody.model_validate(present)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _path(tuple(first["loc"]))
+        message = f"Invalid '{where}': {first['msg']}."
+        raise BadRequestError(message, param=where, code="invalid_value") from None
+    first_frame: ImageInput | None = None
+    last_frame: ImageInput | None = None
+    for index, frame in enumerate(wire.frame_images or ()):
+        image = _image(frame.image_url.url, f"frame_images[{index}].image_url.url")
+        if frame.frame_type == "first_frame":
+            if first_frame is not None:
+                raise _duplicate_frame(index, "first_frame")
+            first_frame = image
+        else:
+            if last_frame is not None:
+                raise _duplicate_frame(index, "last_frame")
+            last_frame = image
+    references = (
+        None
+        if wire.input_references is None
+        else tuple(
+            _image(ref.image_url.url, f"input_references[{i}].image_url.url")
+            for i, ref in enumerate(wire.input_references)
+        )
+    )
+    fields = OpenRouterFields(
+        duration=wire.duration,
+        resolution=wire.resolution,
+        aspect_ratio=wire.aspect_ratio,
+        first_frame=first_frame,
+        last_frame=last_frame,
+        input_references=references,
+    )
+    if fields.frames_given and fields.input_references is not None:
+        raise conflict("frame_images", "input_references", "first/last frames and reference images")
+    return fields, wire.callback_url
+
+
+def _image(url: str, param: str) -> ImageInput:
+    """An image URL, by the rule ``input_reference[image_url]`` has: the gateway never fetches it (the
+    provider does, or it is a data: URL the gateway decodes), so no gateway-side request is made."""
+    if not url.startswith(IMAGE_URL_SCHEMES):
+        raise BadRequestError(
+            f"Invalid '{param}': expected an https:// or data: URL.", param=param, code="invalid_value"
+        )
+    return ImageInput(url=url)
+
+
+def _duplicate_frame(index: int, frame_type: str) -> BadRequestError:
+    return BadRequestError(
+        f"Invalid 'frame_images[{index}].frame_type': '{frame_type}' is given twice; give at most one "
+        "first_frame and one last_frame.",
+        param=f"frame_images[{index}].frame_type",
+        code="duplicate_frame_type",
+    )
+
+
+def conflict(ours: str, theirs: str, detail: str) -> BadRequestError:
+    """Two parameters that say the same thing differently: a 400 naming both."""
+    return BadRequestError(
+        f"Conflicting parameters '{ours}' and '{theirs}' ({detail}): give one of them.",
+        param=theirs,
+        code="conflicting_parameters",
+    )
+
+
+def check_conflicts(fields: OpenRouterFields, request: Mapping[str, Any]) -> None:
+    """The conflicts between the OpenRouter fields and vidgate's own that no catalogue row is needed
+    for. ``request`` holds ``validate``'s keyword arguments as given."""
+    seconds = request.get("seconds")
+    if fields.duration is not None and seconds is not None and str(seconds) != str(fields.duration):
+        raise conflict("seconds", "duration", f"'{seconds}' vs {fields.duration}")
+    if fields.frames_given and request.get("input_reference") is not None:
+        raise conflict("input_reference", "frame_images", "two first frames")
+    if fields.frames_given and request.get("last_frame") is not None:
+        raise conflict("last_frame", "frame_images", "two last frames")
+    if fields.input_references is not None and request.get("reference_images"):
+        raise conflict("reference_images", "input_references", "two lists of reference images")
+    size = request.get("size")
+    if isinstance(size, str) and fields.aspect_ratio is not None:
+        ratio = ratio_of(size)
+        if ratio is not None and ratio != fields.aspect_ratio:
+            raise conflict("size", "aspect_ratio", f"'{size}' is {ratio}, not {fields.aspect_ratio}")
+
+
+def resolutions(spec: ModelSpec) -> list[str]:
+    """The row's resolution tiers, lowest first."""
+    return sorted(set(spec.sizes.values()), key=_tier_key)
+
+
+def _tier_key(tier: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in tier if ch.isdigit())
+    value = int(digits) if digits else 0
+    return (value * 1000 if tier.lower().endswith("k") else value, tier)
+
+
+def _tier_named(spec: ModelSpec, resolution: str) -> str | None:
+    """The row's tier ``resolution`` names: its own spelling, case aside (``720P`` is ``720p``)."""
+    wanted = resolution.strip().lower()
+    return next((tier for tier in resolutions(spec) if tier.lower() == wanted), None)
+
+
+def size_for(spec: ModelSpec, size: str | None, resolution: str | None, ratio: str | None) -> str | None:
+    """The size a request asks for: ``size`` itself (checked against the pair when both are given), or
+    the row's size at (``resolution``, ``ratio``). A missing half of the pair is taken from the row's
+    default size when the row has that combination."""
+    if resolution is None and ratio is None:
+        return size
+    tier = None
+    if resolution is not None:
+        tier = _tier_named(spec, resolution)
+        if tier is None:
+            raise invalid_value("resolution", resolution, resolutions(spec))
+    if ratio is not None and ratio not in ratios(spec):
+        raise invalid_value("aspect_ratio", ratio, ratios(spec))
+    if size is not None:
+        if size in spec.sizes and tier is not None and spec.sizes[size] != tier:
+            raise conflict("size", "resolution", f"'{size}' is {spec.sizes[size]}, not {resolution}")
+        if ratio is not None and ratio_of(size) not in (None, ratio):
+            raise conflict("size", "aspect_ratio", f"'{size}' is {ratio_of(size)}, not {ratio}")
+        return size
+    if tier is not None and ratio is not None:
+        found = sizes_for(spec, resolution=tier, ratio=ratio)
+    elif tier is not None:  # the default size's aspect ratio at that tier, else the tier's first size
+        found = sizes_for(spec, resolution=tier, ratio=ratio_of(spec.default_size))
+        found = found or sizes_for(spec, resolution=tier, ratio=None)
+    else:  # that aspect ratio at the default size's tier, else its first size at any tier
+        found = sizes_for(spec, resolution=spec.sizes.get(spec.default_size), ratio=ratio)
+        found = found or sizes_for(spec, resolution=None, ratio=ratio)
+    if not found:
+        pairs = sorted({f"{spec.sizes[s]} {ratio_of(s)}" for s in spec.sizes}, key=str)
+        raise BadRequestError(
+            f"Invalid combination of 'resolution' ({resolution}) and 'aspect_ratio' ({ratio}): "
+            f"{spec.id} offers {', '.join(pairs)}.",
+            param="aspect_ratio",
+            code="invalid_value",
+        )
+    return found[0]
+
+
+def unsupported(spec: ModelSpec, param: str) -> BadRequestError:
+    return BadRequestError(
+        f"Model '{spec.id}' does not support '{param}'.", param=param, code="unsupported_parameter"
+    )
+
+
+def fold(
+    spec: ModelSpec, fields: OpenRouterFields, request: Mapping[str, Any], *, drop: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """``validate``'s keyword arguments with ``fields`` folded in for ``spec``, and the OpenRouter
+    fields dropped because the model has no support for them (only with ``drop``; else that is a 400
+    naming the field). A value the model does not offer (a resolution, a duration) is always a 400."""
+    check_conflicts(fields, request)
+    out = dict(request)
+    dropped: list[str] = []
+    if fields.duration is not None:
+        out["seconds"] = out.get("seconds") if out.get("seconds") is not None else fields.duration
+    out["size"] = size_for(spec, out.get("size"), fields.resolution, fields.aspect_ratio)
+    if fields.frames_given:
+        needs = ["image_input"] + (["last_frame"] if fields.last_frame is not None else [])
+        if not all(spec.has(feature) for feature in needs):
+            if not drop:
+                raise unsupported(spec, "frame_images")
+            dropped.append("frame_images")
+        elif fields.first_frame is None:
+            raise BadRequestError(
+                "Invalid 'frame_images': a last_frame needs a first_frame.",
+                param="frame_images",
+                code="invalid_value",
+            )
+        else:
+            out["input_reference"] = fields.first_frame
+            out["last_frame"] = fields.last_frame
+    if fields.input_references is not None:
+        if not spec.has("reference_images"):
+            if not drop:
+                raise unsupported(spec, "input_references")
+            dropped.append("input_references")
+        elif len(fields.input_references) > spec.max_reference_images:
+            raise BadRequestError(
+                f"At most {spec.max_reference_images} input_references are allowed for {spec.id}, "
+                f"got {len(fields.input_references)}.",
+                param="input_references",
+                code="invalid_value",
+            )
+        else:
+            out["reference_images"] = fields.input_references
+    return out, dropped
