@@ -36,6 +36,7 @@ async def test_insert_get_round_trip_every_field(backend: Backend) -> None:
         webhook_pending=True,
         webhook_failures=2,
         submitting=True,
+        callback_url="https://hooks.example.com/v?token=" + "t" * 1900,
     )
     await backend.stores.jobs.insert(job)
     assert await backend.stores.jobs.get(job.id) == job

@@ -121,6 +121,18 @@ def _form_int(value: Any) -> Any:
     return value
 
 
+def _indexed(value: Any) -> Any:
+    """Form fields indexed as ``frame_images[0][frame_type]`` arrive as ``{"0": {...}}``: a list, in
+    index order (``frame_images[][frame_type]`` arrives as a list already)."""
+    if (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(k, str) and k.isascii() and k.isdigit() for k in value)
+    ):
+        return [value[k] for k in sorted(value, key=int)]
+    return value
+
+
 def parse(body: Mapping[str, Any]) -> tuple[OpenRouterFields, str | None]:
     """The OpenRouter fields of ``body`` and its ``callback_url`` (checked by the gateway's policy).
 
@@ -135,6 +147,9 @@ def parse(body: Mapping[str, Any]) -> tuple[OpenRouterFields, str | None]:
             )
     if "duration" in present:
         present["duration"] = _form_int(present["duration"])
+    for name in ("frame_images", "input_references"):
+        if name in present:
+            present[name] = _indexed(present[name])
     try:
         wire = OpenRouterBody.model_validate(present)
     except ValidationError as exc:

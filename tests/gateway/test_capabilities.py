@@ -1,0 +1,173 @@
+"""What ``/v1/models`` and ``/v1/videos/models`` say about each served model, checked against literal
+values from its catalogue row (minimax/models.yaml: MiniMax-H3) and the deployment's price override."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.gateway.harness import MASTER, make_gateway
+
+from vidgate.gateway import capabilities
+from vidgate.gateway.config import parse_config
+
+
+def config(local_root: Path, **general: Any) -> Any:
+    return parse_config(
+        {
+            "model_list": [
+                {"model_name": "h3", "litellm_params": {"model": "minimax/MiniMax-H3", "api_key": "k"}},
+                {
+                    "model_name": "local-1",
+                    "litellm_params": {
+                        "model": "local/local-1",
+                        "api_base": str(local_root),
+                        "output_cost_per_second": "0.25",
+                    },
+                },
+            ],
+            "general_settings": {"master_key": MASTER, **general},
+        },
+        environ={},
+    )
+
+
+async def test_a_catalogue_row_described(local_root: Path) -> None:
+    gw = make_gateway(local_root, config=config(local_root))
+    by_id = {m["id"]: m for m in await gw.service.list_models(await gw.master())}
+    h3 = by_id["h3"]
+    assert {k: h3[k] for k in ("id", "object", "owned_by")} == {
+        "id": "h3",
+        "object": "model",
+        "owned_by": "minimax",
+    }
+    assert h3["created"] == gw.service.started_at
+    assert h3["catalogue_ids"] == ["minimax/MiniMax-H3"]
+    assert h3["supported_resolutions"] == ["768P", "2K"]
+    assert h3["supported_aspect_ratios"] == ["16:9", "9:16"]
+    assert h3["supported_sizes"] == ["1366x768", "768x1366", "2560x1440", "1440x2560"]
+    assert h3["supported_durations"] == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
+    assert h3["sizes"][2] == {
+        "size": "2560x1440",
+        "resolution": "2K",
+        "aspect_ratio": "16:9",
+        "durations": [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+    }
+    assert (h3["default_size"], h3["default_duration"]) == ("1366x768", 6)
+    assert h3["features"] == [
+        "audio",
+        "audio_toggle",
+        "delete",
+        "image_input",
+        "last_frame",
+        "list",
+        "reference_images",
+    ]
+    assert h3["parameters"] == [
+        "prompt",
+        "seconds",
+        "duration",
+        "size",
+        "resolution",
+        "aspect_ratio",
+        "user",
+        "extra_body",
+        "input_reference",
+        "frame_images",
+        "last_frame",
+        "reference_images",
+        "input_references",
+        "generate_audio",
+    ]
+    assert h3["pricing"] == {
+        "currency": "USD",
+        "per_second": {"768P": "0.08", "2K": "0.13"},
+        "per_second_no_audio": {"768P": "0.08", "2K": "0.13"},
+        "per_video": "0",
+        "per_input": {"image": "0.04"},
+        "per_output_token": None,
+        "output_tokens_per_second": {},
+    }
+    assert h3["pricing_skus"] == {
+        "per-video-second-768P": "0.08",
+        "per-video-second-2K": "0.13",
+        "per-video-second-768P-no-audio": "0.08",
+        "per-video-second-2K-no-audio": "0.13",
+        "per-input-image": "0.04",
+    }
+    assert h3["lifecycle"] == {
+        "status": "active",
+        "deprecated_on": None,
+        "retires_on": None,
+        "successor": None,
+        "served_after_retirement": False,
+    }
+    assert h3["allowed_passthrough_parameters"]["extra_body"] is True
+    assert {"content", "ratio"} <= set(
+        h3["allowed_passthrough_parameters"]["refused"]
+    )  # MiniMax's wire names
+    local = by_id["local-1"]
+    assert local["pricing"]["per_second"] == {t: "0.25" for t in ("180p", "360p", "480p", "720p", "1080p")}
+    assert local["parameters"][-4:] == ["input_reference", "frame_images", "negative_prompt", "seed"]
+    assert "callback_url" not in local["parameters"]  # no webhook_secret: callbacks are off
+    await gw.close()
+
+
+async def test_only_the_keys_models_and_callbacks_when_signed(local_root: Path) -> None:
+    gw = make_gateway(local_root, config=config(local_root, webhook_secret="whsec_c2l4dGVlbiBieXRlIGtleQ=="))
+    key = await gw.new_key("alice", models=["local-1"])
+    [only] = await gw.service.list_models(key)
+    assert only["id"] == "local-1"
+    assert only["parameters"][-1] == "callback_url"
+    await gw.close()
+
+
+def test_several_deployments_are_described_by_their_union_and_highest_price() -> None:
+    a: dict[str, Any] = {
+        "catalogue_ids": ["p/a"],
+        "supported_resolutions": ["720p"],
+        "supported_aspect_ratios": ["16:9"],
+        "supported_sizes": ["1280x720"],
+        "sizes": [{"size": "1280x720"}],
+        "features": ["seed"],
+        "parameters": ["prompt", "seed"],
+        "supported_durations": [8, 4],
+        "open_sizes": False,
+        "open_durations": False,
+        "max_reference_images": 0,
+        "max_videos_per_request": 1,
+        "pricing": {
+            "per_second": {"720p": "0.1"},
+            "per_second_no_audio": {},
+            "per_input": {},
+            "per_video": "0",
+        },
+        "pricing_skus": {"per-video-second-720p": "0.1"},
+        "allowed_passthrough_parameters": {"extra_body": True, "refused": ["seed"]},
+    }
+    b = {
+        **a,
+        "catalogue_ids": ["q/b"],
+        "supported_resolutions": ["1080p", "720p"],
+        "supported_durations": [6],
+        "pricing": {**a["pricing"], "per_second": {"720p": "0.15", "1080p": "0.2"}},
+        "pricing_skus": {"per-video-second-720p": "0.15"},
+        "allowed_passthrough_parameters": {"extra_body": True, "refused": ["duration"]},
+    }
+    merged = capabilities.merge([a, b])
+    assert merged["catalogue_ids"] == ["p/a", "q/b"]
+    assert merged["supported_resolutions"] == ["720p", "1080p"]
+    assert merged["supported_durations"] == [4, 6, 8]
+    assert merged["pricing"]["per_second"] == {"720p": "0.15", "1080p": "0.2"}
+    assert merged["pricing_skus"] == {"per-video-second-720p": "0.15"}
+    assert merged["allowed_passthrough_parameters"]["refused"] == ["duration", "seed"]
+
+
+def test_money_is_a_plain_decimal_string() -> None:
+    assert [capabilities.money(Decimal(v)) for v in ("0.10", "1E-6", "0", "12.500")] == [
+        "0.1",
+        "0.000001",
+        "0",
+        "12.5",
+    ]
