@@ -50,6 +50,20 @@ def test_generate_writes_a_playable_mp4(tmp_path: Path, local_env: dict[str, str
     assert list(tmp_path.glob("*.part")) == []
 
 
+def test_generate_with_openrouters_duration_resolution_and_aspect_ratio(
+    tmp_path: Path, local_env: dict[str, str]
+) -> None:
+    args = ["generate", "a cat", "-m", "local/local-1", "--duration", "1", "--resolution", "180p"]
+    result = run_vidgate(*args, "--aspect-ratio", "16:9", "-o", "out.mp4", cwd=tmp_path, env=local_env)
+    assert result.returncode == 0, result.stderr
+    info = probe(tmp_path / "out.mp4")
+    assert (info.width, info.height, info.duration) == (320, 180, 1.0)
+    clash = run_vidgate(*args, "--seconds", "2", "-o", "x.mp4", cwd=tmp_path, env=local_env)
+    assert clash.returncode == 1
+    assert "--duration" in clash.stderr
+    assert "Conflicting parameters 'seconds' and 'duration'" in clash.stderr
+
+
 def test_generate_with_a_first_frame_image(tmp_path: Path, local_env: dict[str, str]) -> None:
     write_image(tmp_path / "first.png", 320, 180)
     result = run_vidgate(

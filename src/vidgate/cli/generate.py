@@ -63,6 +63,15 @@ def generate(
     size: Annotated[
         str | None, typer.Option(help="WIDTHxHEIGHT, e.g. 1280x720 (default: the model's).")
     ] = None,
+    duration: Annotated[
+        int | None, typer.Option(help="Duration in seconds, OpenRouter's spelling of --seconds.")
+    ] = None,
+    resolution: Annotated[
+        str | None, typer.Option(help="Resolution tier, e.g. 720p (with --aspect-ratio, instead of --size).")
+    ] = None,
+    aspect_ratio: Annotated[
+        str | None, typer.Option("--aspect-ratio", help="e.g. 16:9 (with --resolution, instead of --size).")
+    ] = None,
     image: Annotated[Path | None, typer.Option(help="First-frame image (JPEG, PNG or WebP).")] = None,
     negative_prompt: Annotated[
         str | None, typer.Option(help="What to keep out (models that support it).")
@@ -87,6 +96,9 @@ def generate(
         params["negative_prompt"] = negative_prompt
     if seed is not None:
         params["seed"] = seed
+    for name, value in (("duration", duration), ("resolution", resolution), ("aspect_ratio", aspect_ratio)):
+        if value is not None:
+            params[name] = value
     video: Video | None = None
     try:
         with make_client(err, api_base, api_key) as client:

@@ -153,7 +153,9 @@ class Videos:
         **provider_params: Any,
     ) -> Video:
         """Start a video job. ``provider_params``: negative_prompt, reference_images, last_frame,
-        person_generation, seed, n, generate_audio (each only where the model supports it)."""
+        person_generation, seed, n, generate_audio (each only where the model supports it), and
+        OpenRouter's duration, resolution, aspect_ratio, frame_images, input_references and (through a
+        gateway) callback_url (``sdk.shape``)."""
         plan = plan_create(
             self._client.config,
             model=model,

@@ -35,6 +35,7 @@ from vidgate.sdk.resolve import (
     resolve_video,
     uses_gateway,
 )
+from vidgate.sdk.shape import folded, for_gateway, take
 from vidgate.types import CONTENT_VARIANTS, Video, VideoDeleted, VideoList, VideoRequest, VideoUsage
 
 OPTIONAL_FEATURES = frozenset({"remix", "list", "delete"})  # the rest every model has
@@ -183,7 +184,9 @@ def _check_provider_params(provider_params: Mapping[str, Any]) -> None:
         if name not in PROVIDER_PARAMS:
             raise BadRequestError(
                 f"Unknown parameter '{name}'. Model parameters are: prompt, seconds, size, input_reference, "
-                f"user, extra_body, and {', '.join(PROVIDER_PARAMS)} (where the model supports them).",
+                f"user, extra_body, {', '.join(PROVIDER_PARAMS)} (where the model supports them), and "
+                "OpenRouter's duration, resolution, aspect_ratio, frame_images, input_references, "
+                "callback_url.",
                 param=name,
                 code="unknown_parameter",
             )
@@ -203,6 +206,7 @@ def plan_create(
     provider_params: Mapping[str, Any] | None = None,
 ) -> Plan[Video]:
     params = dict(provider_params or {})
+    shape = take(params)  # OpenRouter's spellings (sdk.shape)
     _check_provider_params(params)
     missing = [name for name, value in (("model", model), ("prompt", prompt)) if not given(value)]
     if len(missing) > 1:  # one missing parameter gets its own, more specific message below
@@ -222,9 +226,18 @@ def plan_create(
     body = dict(extra_body or {})
     target = target_for(route, config, extra_headers)
     check_extra_for(target.adapter, body)  # before validation and pricing: nothing overrides them
+    as_given = {
+        "seconds": seconds,
+        "size": size,
+        "input_reference": image,
+        "last_frame": last_frame,
+        "reference_images": references,
+    }
     if route.proxy:
         if not isinstance(prompt, str) or not prompt.strip():
             raise BadRequestError("Missing required parameter: 'prompt'.", param="prompt")
+        if shape is not None:
+            params.update(for_gateway(shape, as_given))
         proxy_req = ProxyRequest(
             model=route.model,
             prompt=prompt,
@@ -246,18 +259,10 @@ def plan_create(
 
         return Plan(target, build_proxy)
     assert route.spec is not None
-    req = validate(
-        route.spec,
-        prompt=prompt,  # type: ignore[arg-type]  # validate checks the type and names the param
-        seconds=seconds,
-        size=size,
-        input_reference=image,
-        last_frame=last_frame,
-        reference_images=references,
-        user=user,
-        extra_body=body,
-        **params,
-    )
+    request: dict[str, Any] = {"prompt": prompt, **as_given, "user": user, "extra_body": body, **params}
+    if shape is not None:
+        request = folded(shape, route.spec, request)
+    req = validate(route.spec, **request)  # validate checks each type and names the param
     req = replace(req, model=route.model)  # an alias or an Azure deployment name goes on the wire as given
     warn_lifecycle(route.spec)
 
