@@ -213,3 +213,20 @@ async def test_a_video_id_route_still_answers_beside_videos_models(served: Serve
     assert missing.status_code == 404
     deleted = await served.client.delete("/v1/videos/models", headers=auth(MASTER))
     assert deleted.status_code == 404  # DELETE still reaches the video route: no video 'models'
+
+
+@pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+async def test_the_official_openai_sdk_sends_them_through_extra_body(served: Served) -> None:
+    """openai's videos.create sends multipart: extra_body's lists of objects arrive flattened with
+    brackets (``frame_images[][image_url][url]``), and read as the JSON body would."""
+    video = await served.sdk(MASTER).videos.create(
+        model="local-1",
+        prompt="a fox",
+        extra_body={
+            "duration": 2,
+            "resolution": "360p",
+            "aspect_ratio": "16:9",
+            "frame_images": [frame(PNG_URL, "first_frame")],
+        },
+    )
+    assert (video.seconds, video.size) == ("2", "640x360")
