@@ -91,7 +91,7 @@ def test_migrations_ship_inside_the_package() -> None:
 def _insert_v0001_job(connection: sa.Connection) -> None:
     row = job_to_row(make_job("video_old", status="completed", cost_micros=5))
     added_later = ("videos_generated", "webhook_pending", "webhook_failures", "submitting")  # 0002, 0004
-    for added in (*added_later, "token_bound", "token_micros", "output_tokens"):  # 0005
+    for added in (*added_later, "token_bound", "token_micros", "output_tokens", "callback_url"):  # 0005, 0008
         row.pop(added)
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
     for n, key in enumerate(("key_a", "key_a", "key_b")):
