@@ -268,6 +268,7 @@ def test_sizes_are_named_by_the_nearest_common_ratio() -> None:
         "16:9",
         "9:16",
     ]
+    assert (ratio_of("864x496"), ratio_of("496x864")) == ("16:9", "9:16")  # Seedance's 480p, 2 % off
     assert (ratio_of("480x480"), ratio_of("1024x768"), ratio_of("1000x600")) == ("1:1", "4:3", "5:3")
     assert (ratio_of("wide"), ratio_of("0x720")) == (None, None)
     assert ratios(LOCAL) == ["16:9", "9:16", "1:1"]

@@ -87,6 +87,7 @@ async def test_a_catalogue_row_described(local_root: Path) -> None:
         "per_video": "0",
         "per_input": {"image": "0.04"},
         "per_output_token": None,
+        "per_output_token_by_resolution": {},
         "output_tokens_per_second": {},
     }
     assert h3["pricing_skus"] == {
@@ -142,6 +143,7 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
             "per_second_no_audio": {},
             "per_input": {},
             "per_video": "0",
+            "per_output_token_by_resolution": {},
         },
         "pricing_skus": {"per-video-second-720p": "0.1"},
         "allowed_passthrough_parameters": {"extra_body": True, "refused": ["seed"]},
@@ -171,3 +173,36 @@ def test_money_is_a_plain_decimal_string() -> None:
         "0",
         "12.5",
     ]
+
+
+async def test_a_token_priced_row_by_tier(local_root: Path) -> None:
+    cfg = parse_config(
+        {
+            "model_list": [
+                {
+                    "model_name": "seedance",
+                    "litellm_params": {"model": "byteplus/dreamina-seedance-2-0-260128", "api_key": "k"},
+                }
+            ],
+            "general_settings": {"master_key": MASTER},
+        },
+        environ={},
+    )
+    gw = make_gateway(local_root, config=cfg)
+    [entry] = await gw.service.list_models(await gw.master())
+    # byteplus/models.yaml: price_per_output_token {480p: 0.000007, 720p: 0.000007, 1080p: 0.0000077}
+    assert entry["pricing"]["per_second"] == {}
+    assert entry["pricing"]["per_output_token"] == "0.0000077"
+    assert entry["pricing"]["per_output_token_by_resolution"] == {
+        "480p": "0.000007",
+        "720p": "0.000007",
+        "1080p": "0.0000077",
+    }
+    assert entry["pricing"]["output_tokens_per_second"] == {"480p": 10150, "720p": 21830, "1080p": 49110}
+    assert entry["pricing_skus"] == {
+        "per-output-token-480p": "0.000007",
+        "per-output-token-720p": "0.000007",
+        "per-output-token-1080p": "0.0000077",
+    }
+    assert entry["supported_aspect_ratios"] == ["16:9", "9:16", "1:1"]  # 864x496 is 16:9 within 3 %
+    await gw.close()

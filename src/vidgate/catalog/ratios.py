@@ -2,9 +2,10 @@
 (resolution tier, aspect ratio): what the OpenRouter-style ``resolution`` + ``aspect_ratio`` pair and
 the capabilities endpoint are read against.
 
-Pixel sizes are rounded by providers (``848x480``, ``854x480`` and ``1366x768`` are all called
-16:9), so a size is named by the nearest common ratio within 2 %; any other size by its reduced
-fraction (``"5:3"``), never by a guess.
+Pixel sizes are rounded by providers (``848x480``, ``854x480``, ``1366x768`` and Seedance's
+``864x496`` are all called 16:9), so a size is named by the common ratio within 3 % (the closest two,
+16:9 and 5:3 or 4:5 and 3:4, are 6.7 % apart, so at most one is that near); any other size by its
+reduced fraction (``"5:3"``), never by a guess.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ COMMON_RATIOS: tuple[tuple[int, int], ...] = (
     (4, 5),
     (5, 4),
 )
-_TOLERANCE = 0.02
+_TOLERANCE = 0.03
 
 
 def ratio_of(size: str) -> str | None:

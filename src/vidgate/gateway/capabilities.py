@@ -72,7 +72,8 @@ def pricing(dep: Deployment) -> dict[str, Any]:
         "per_second_no_audio": {tier: money(price) for tier, price in no_audio.items()},
         "per_video": money(spec.price_per_video),
         "per_input": {kind: money(price) for kind, price in sorted(spec.price_per_input.items())},
-        "per_output_token": _optional(spec.price_per_output_token),
+        "per_output_token": _optional(spec.price_per_output_token),  # the highest, when by tier
+        "per_output_token_by_resolution": {t: money(p) for t, p in spec.output_token_prices.items()},
         "output_tokens_per_second": dict(spec.output_tokens_per_second),
     }
 
@@ -92,7 +93,9 @@ def skus(prices: Mapping[str, Any]) -> dict[str, str]:
         out["per-video"] = prices["per_video"]
     for kind, price in prices["per_input"].items():
         out[f"per-input-{kind}"] = price
-    if prices["per_output_token"] is not None:
+    for tier, price in prices["per_output_token_by_resolution"].items():
+        out[f"per-output-token-{tier}"] = price
+    if prices["per_output_token"] is not None and not prices["per_output_token_by_resolution"]:
         out["per-output-token"] = prices["per_output_token"]
     return out
 
@@ -180,7 +183,7 @@ def merge(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     first["max_reference_images"] = max(e["max_reference_images"] for e in entries)
     first["max_videos_per_request"] = max(e["max_videos_per_request"] for e in entries)
     prices = dict(first["pricing"])
-    for key in ("per_second", "per_second_no_audio", "per_input"):
+    for key in ("per_second", "per_second_no_audio", "per_input", "per_output_token_by_resolution"):
         prices[key] = _highest([e["pricing"][key] for e in entries])
     prices["per_video"] = max((e["pricing"]["per_video"] for e in entries), key=Decimal)
     first["pricing"] = prices
