@@ -161,6 +161,24 @@ def test_a_pair_the_row_does_not_combine_is_a_400_listing_the_pairs() -> None:
     assert "720p 16:9" in error.message
 
 
+def test_an_open_row_without_listed_sizes_needs_size() -> None:
+    open_row = ModelSpec(
+        id="openai_compatible/any",
+        provider="openai_compatible",
+        model="any",
+        seconds=(4,),
+        default_seconds=4,
+        sizes={},
+        default_size="1280x720",
+        prices={},
+        open_sizes=True,
+    )
+    fields, _ = parse({"aspect_ratio": "16:9"})
+    error = refused(fold, open_row, fields, {"prompt": "a fox"})
+    assert (error.param, error.code) == ("aspect_ratio", "unsupported_parameter")
+    assert "give 'size' as WIDTHxHEIGHT" in error.message
+
+
 def test_size_disagreeing_with_resolution_or_aspect_ratio_is_a_400_naming_both() -> None:
     fields, _ = parse({"resolution": "2K"})
     error = refused(fold, H3, fields, {"prompt": "a fox", "size": "1366x768"})

@@ -260,6 +260,13 @@ def size_for(spec: ModelSpec, size: str | None, resolution: str | None, ratio: s
     default size when the row has that combination."""
     if resolution is None and ratio is None:
         return size
+    if not spec.sizes:  # an open-size row lists no tiers or ratios to pick from
+        param = "resolution" if resolution is not None else "aspect_ratio"
+        raise BadRequestError(
+            f"Model '{spec.id}' lists no sizes to pick from by '{param}'; give 'size' as WIDTHxHEIGHT.",
+            param=param,
+            code="unsupported_parameter",
+        )
     tier = None
     if resolution is not None:
         tier = _tier_named(spec, resolution)
