@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Awaitable
 
 from vidgate.gateway import jobs as machine
 from vidgate.gateway.idempotency import WINDOW_SECONDS as IDEMPOTENCY_WINDOW
@@ -88,22 +89,22 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
 
     async def _deliver(self, job: JobRecord) -> list[Delivery]:
-        """One attempt per destination ``job``'s event goes to; empty when it has none any more."""
-        results: list[Delivery] = []
+        """One attempt per destination ``job``'s event goes to, at the same time (two slow receivers
+        take one ``DELIVERY_TIMEOUT`` of the lease, not two); empty when it has none any more."""
+        sends: list[Awaitable[Delivery]] = []
         if self.webhooks is not None:
-            results.append(await self.webhooks.send_job(job))
+            sends.append(self.webhooks.send_job(job))
         if job.callback_url and self.callbacks is not None:
-            private = (
-                None
-                if self.service.config.allow_private_callback_urls
-                else await private_destination(job.callback_url)
-            )
+            sends.append(self._callback(job, job.callback_url, self.callbacks))
+        return list(await asyncio.gather(*sends))
+
+    async def _callback(self, job: JobRecord, url: str, sender: WebhookSender) -> Delivery:
+        if not self.service.config.allow_private_callback_urls:
+            private = await private_destination(url)
             if private is not None:
                 log.error("callback of %s not sent: its host resolves to %s (private)", job.id, private)
-                results.append("rejected")
-            else:
-                results.append(await self.callbacks.send_job(job, url=job.callback_url))
-        return results
+                return "rejected"
+        return await sender.send_job(job, url=url)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
