@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from tests.gateway.harness import Gateway, make_gateway
+from tests.support.guards import configured, guardrails
 
 from vidgate.errors import APIError, BadRequestError, ConflictError
-from vidgate.gateway.auth import Principal
+from vidgate.gateway.guardrails import GuardInput, Verdict
 from vidgate.gateway.idempotency import fingerprint
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo
-from vidgate.gateway.starter import Priced
 from vidgate.providers.base import ProviderJob
 from vidgate.types import ImageInput, Video, VideoRequest
 from vidgate.worker.poller import Poller
@@ -86,17 +86,17 @@ async def test_a_request_still_in_flight_answers_409_and_never_calls_twice(gw: G
     alice = await gw.new_key("alice")
     admitted, go = asyncio.Event(), asyncio.Event()
 
-    async def hold(p: Principal, priced: Priced) -> None:
+    async def hold(subject: GuardInput) -> Verdict:
         admitted.set()
         await go.wait()
+        return Verdict.allow()
 
-    gw.service.starter.pre_call_guards.append(hold)
+    gw.service.starter.guardrails = guardrails(configured(hold, timeout=60))
     first = asyncio.create_task(gw.service.create_video(alice, _req(), idempotency_key="k"))
     await asyncio.wait_for(admitted.wait(), timeout=10)
     with pytest.raises(ConflictError) as busy:  # claimed, no job yet
         await gw.service.create_video(alice, _req(), idempotency_key="k")
     assert (busy.value.code, busy.value.retry_after) == ("idempotency_key_in_use", 1.0)
-    gw.service.starter.pre_call_guards.clear()
 
     answered, release = asyncio.Event(), asyncio.Event()
     real_create = gw.service.calls.create

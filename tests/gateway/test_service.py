@@ -7,20 +7,21 @@ from pathlib import Path
 
 import pytest
 from tests.gateway.harness import Gateway, job_record, local_entries, make_config, make_gateway
+from tests.support.guards import configured, guardrails
 
 from vidgate.errors import (
     AuthenticationError,
     BadRequestError,
     BudgetExceededError,
+    ContentPolicyViolationError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     ServiceUnavailableError,
     UnsupportedOperationError,
 )
-from vidgate.gateway.auth import Principal
+from vidgate.gateway.guardrails import GuardInput, Verdict
 from vidgate.gateway.service import CreateVideo
-from vidgate.gateway.starter import Priced
 from vidgate.store.factory import open_stores
 from vidgate.store.memory import MemoryStores
 from vidgate.types import VIDEO_ID_PREFIX
@@ -641,19 +642,25 @@ async def test_deployment_rpm_applies_to_remix_as_to_create(local_root: Path) ->
     await gw.close()
 
 
-async def test_pre_call_guards_run_after_admission_and_before_the_provider(gw: Gateway) -> None:
+async def test_guardrails_run_before_admission_and_the_provider(gw: Gateway) -> None:
     alice = await gw.new_key("alice", max_parallel_requests=1)
     seen: list[tuple[str, int]] = []
 
-    async def no_foxes(p: Principal, priced: Priced) -> None:
-        assert p.key is not None
-        seen.append((priced.req.prompt or "", (await gw.key(alice)).reserved_micros))
-        if "fox" in (priced.req.prompt or ""):
-            raise BadRequestError("Foxes are not allowed here.", param="prompt")
+    async def no_foxes(subject: GuardInput) -> Verdict:
+        key = await gw.key(alice)
+        seen.append((subject.texts[0][1], key.reserved_micros))
+        if "fox" in subject.texts[0][1]:
+            return Verdict.refuse("foxes are not allowed here", "prompt")
+        return Verdict.allow()
 
-    gw.service.starter.pre_call_guards.append(no_foxes)
-    with pytest.raises(BadRequestError, match="Foxes"):
+    gw.service.starter.guardrails = guardrails(configured(no_foxes, name="no-foxes"))
+    with pytest.raises(ContentPolicyViolationError, match="no-foxes") as refused:
         await gw.create(alice, "a red fox")
+    assert (refused.value.status_code, refused.value.code, refused.value.param) == (
+        400,
+        "content_policy_violation",
+        "prompt",
+    )
     assert gw.local.calls["create"] == 0
     key = await gw.key(alice)
     assert (key.reserved_micros, key.active_jobs) == (0, 0)
@@ -661,7 +668,8 @@ async def test_pre_call_guards_run_after_admission_and_before_the_provider(gw: G
     source = await gw.create(alice, "a cat")
     gw.finish_local_jobs()
     await gw.service.get_video(alice, source.id)
-    with pytest.raises(BadRequestError, match="Foxes"):
+    with pytest.raises(ContentPolicyViolationError, match="no-foxes"):
         await gw.service.remix_video(alice, source.id, "now a fox")
-    assert seen == [("a red fox", 100_000), ("a cat", 100_000), ("now a fox", 100_000)]
+    # before anything was reserved: 0 each time (the cat was settled, 100_000, before the remix)
+    assert seen == [("a red fox", 0), ("a cat", 0), ("now a fox", 0)]
     assert gw.local.calls["remix"] == 0

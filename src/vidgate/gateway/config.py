@@ -53,7 +53,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from vidgate.catalog import ModelSpec
 from vidgate.gateway import litellm_keys
+from vidgate.gateway.guardrails.loading import ConfiguredGuardrail, load_guardrails
 from vidgate.gateway.litellm_keys import LITELLM_TO_ROUTER, Section, UnknownKeyError, sort_keys
+from vidgate.gateway.observability import Observability, read_observability
 from vidgate.gateway.routing import ROUTING_STRATEGIES, Deployment, Router
 from vidgate.providers.base import Credentials
 from vidgate.providers.catalogue import find_model, models_for_provider
@@ -190,6 +192,10 @@ class LoggingSettings(_Strict):
     # LiteLLM's drop_params: a parameter the model has no support for is left out (and named in the
     # ``x-vidgate-dropped-params`` response header) instead of a 400
     drop_params: bool = False
+    # LiteLLM's callback lists (``gateway/observability.py`` says which names are implemented)
+    success_callback: list[str] = Field(default_factory=list)
+    failure_callback: list[str] = Field(default_factory=list)
+    callbacks: list[str] = Field(default_factory=list)
 
 
 class ConfigFile(_Strict):
@@ -197,6 +203,8 @@ class ConfigFile(_Strict):
     general_settings: GeneralSettings = Field(default_factory=GeneralSettings)
     router_settings: RouterSettings = Field(default_factory=RouterSettings)
     litellm_settings: LoggingSettings = Field(default_factory=LoggingSettings)
+    guardrails: list[Any] = Field(default_factory=list)  # built by ``guardrails.loading``
+    callback_settings: dict[str, Any] = Field(default_factory=dict)
 
 
 class GatewayConfig(BaseModel):
@@ -217,14 +225,22 @@ class GatewayConfig(BaseModel):
     allow_private_callback_urls: bool = False
     master_key_generated: bool = False  # True when vidgate made one up (print it once)
     ignored_settings: tuple[str, ...] = ()  # LiteLLM keys present in the file that vidgate does not apply
+    guardrails: tuple[ConfiguredGuardrail, ...] = ()
+    observability: Observability = Field(default_factory=Observability)
 
     def startup_warnings(self) -> list[str]:
-        """What ``vidgate serve`` prints once before serving: ignored LiteLLM keys, a guessable master key."""
+        """What ``vidgate serve`` prints once before serving: ignored LiteLLM keys and callbacks, a
+        guessable master key."""
         out: list[str] = []
         if self.ignored_settings:
             out.append(
                 "these LiteLLM settings are not implemented by vidgate and have no effect: "
                 + ", ".join(self.ignored_settings)
+            )
+        if self.observability.ignored_callbacks:
+            out.append(
+                "these LiteLLM callbacks are not implemented by vidgate and are not called: "
+                + ", ".join(self.observability.ignored_callbacks)
             )
         weak = weak_master_key(self.master_key)
         if weak:
@@ -294,6 +310,13 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
     except ConfigError as exc:
         raise ConfigError(_origin(str(exc), origins)) from exc
     _check_fallbacks(parsed, {d.model_name for d in deployments})
+    try:
+        guardrails = load_guardrails(parsed.guardrails)
+        observability = read_observability(
+            parsed.litellm_settings.model_dump(), parsed.callback_settings, env_map
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     gs = parsed.general_settings
     return GatewayConfig(
         deployments=tuple(deployments),
@@ -308,6 +331,8 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
         public_base_url=gs.public_base_url,
         allow_private_callback_urls=gs.allow_private_callback_urls,
         ignored_settings=tuple(ignored),
+        guardrails=guardrails,
+        observability=observability,
     )
 
 

@@ -11,6 +11,12 @@ finish.
 
 Poll errors never reach a client (the job backs off and is polled again), so they are reported to
 ``on_upstream_error`` (provider, status) as they happen: the server counts them in its metrics.
+
+A job about to complete first passes ``output_check`` when one is set (the post-call guardrails over
+its output, ``guardrails.output``): a refusal fails it instead, and its reservation is released, not
+charged. If the check cannot run (the output could not be read), the step raises and the job is
+retried on a later round, still unsettled. Every poll, settlement and terminal state is reported to
+``observer`` and traced (``gateway.tracing``) under the trace of the request that created the job.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from vidgate.errors import APIError, InternalServerError, ServiceUnavailableError
-from vidgate.gateway import jobs, submitting
+from vidgate.gateway import jobs, submitting, tracing
+from vidgate.gateway.auth import MASTER_OWNER
 from vidgate.gateway.calls import ProviderCalls
+from vidgate.gateway.observer import Observers
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import JobRecord, SpendEntry
 from vidgate.gateway.routing import Router
@@ -58,6 +66,9 @@ class JobKeeper:
         self.on_upstream_error: Callable[[str, int], None] | None = None
         # Called with the provider of each write-ahead create failed as ``upstream_outcome_unknown``.
         self.on_outcome_unknown: Callable[[str], None] | None = None
+        self.observer = Observers()
+        # The post-call guardrails: (job about to complete, now) -> None, or (error code, message) to fail it.
+        self.output_check: Callable[[JobRecord], Awaitable[tuple[str, str] | None]] | None = None
 
     def report_upstream(self, provider: str, error: APIError) -> None:
         """Tell ``on_upstream_error`` about a provider error no client will see (the server counts
@@ -70,9 +81,21 @@ class JobKeeper:
         except Exception:
             log.exception("upstream-error hook failed")
 
+    async def checked(self, job: JobRecord, transition: jobs.Transition, now: float) -> jobs.Transition:
+        """``transition``, or, when it completes ``job`` and the output check refuses the output, the
+        job failed with the check's code (its reservation released, nothing charged)."""
+        if self.output_check is None or transition.status != "completed" or job.status == "completed":
+            return transition
+        refusal = await self.output_check(job)
+        if refusal is None:
+            return transition
+        code, message = refusal
+        return jobs.lost(job, now, code, message)
+
     def became_terminal(self, job: JobRecord) -> None:
         """``job`` has just reached its terminal state (to be saved by the caller): owe its webhook
         event (the global webhook's, and its own ``callback_url``'s)."""
+        self.observer.finished(job, max(self.clock() - job.created_at, 0.0))
         if self.webhooks or job.callback_url:
             job.webhook_pending = True
             job.webhook_failures = 0
@@ -116,7 +139,19 @@ class JobKeeper:
             try:
                 if dep is None:
                     raise deployment_gone(job)
-                native = await self.calls.retrieve(dep, job.native_id)
+                job.upstream_polls += 1
+                self.observer.polled(job)
+                with tracing.span(
+                    "provider poll",
+                    {
+                        "vidgate.provider": job.provider,
+                        "vidgate.video_id": job.id,
+                        "vidgate.poll": job.upstream_polls,
+                    },
+                    kind=tracing.SpanKind.CLIENT,
+                    parent=job.trace_parent,
+                ):
+                    native = await self.calls.retrieve(dep, job.native_id)
             except APIError as exc:
                 log.warning("poll of %s (%s) failed: %s", job.id, job.deployment_id, exc)
                 if dep is not None:
@@ -127,6 +162,8 @@ class JobKeeper:
                 transition = jobs.on_poll_error(job, InternalServerError(f"poll failed: {exc!r}"), now)
             else:
                 transition = jobs.advance(job, native, now)
+        if not was_terminal:
+            transition = await self.checked(job, transition, now)
         jobs.apply(job, transition)
         await self.finish(job, transition)
         if transition.terminal and not was_terminal:
@@ -187,7 +224,8 @@ class JobKeeper:
         if transition.settle:
             await self.settle(job)
         if transition.release:
-            await self.stores.ledger.release(job.owner_key_id, job.id)
+            if await self.stores.ledger.release(job.owner_key_id, job.id):
+                self.observer.released(job.provider, job.model_name, job.reserved_micros)
             job.cost_micros = 0
         if transition.release_slot:
             await self.stores.admission.release_slot(job.owner_key_id, job.id)
@@ -209,5 +247,11 @@ class JobKeeper:
             created_at=int(self.clock()),
             metadata={"provider": job.provider, "videos": jobs.billable_videos(job), "requested": job.n},
         )
-        await self.stores.ledger.settle(entry)
+        with tracing.span(
+            "settlement", {"vidgate.video_id": job.id, "vidgate.cost_micros": cost}, parent=job.trace_parent
+        ):
+            settled = await self.stores.ledger.settle(entry)
+        if settled and job.owner_key_id != MASTER_OWNER:  # the master key reserves nothing
+            self.observer.settled(job.provider, job.model_name, cost)
+            self.observer.released(job.provider, job.model_name, max(job.reserved_micros - cost, 0))
         job.cost_micros = cost

@@ -4,7 +4,7 @@ A LiteLLM ``config.yaml`` should load unchanged. Per section, a key is one of:
 
 - *implemented*: vidgate's own settings (the pydantic models' fields) and the LiteLLM keys vidgate
   translates (``litellm_settings.num_retries`` -> ``router_settings.num_retries``, ...): kept.
-- *known to LiteLLM, not implemented here* (``modify_params``, ``request_timeout``, ``callbacks``, ...):
+- *known to LiteLLM, not implemented here* (``modify_params``, ``request_timeout``, ...):
   dropped, and named once in a start-up warning, so a LiteLLM config keeps working and nobody believes
   a setting took effect when it did not.
 - anything else: a ConfigError naming the path, with the closest known key (a typo must not be ignored).
@@ -23,8 +23,6 @@ from typing import Any
 LITELLM_TOP_LEVEL = frozenset(
     {
         "environment_variables",
-        "callback_settings",
-        "guardrails",
         "credential_list",
         "files_settings",
         "finetune_settings",
@@ -48,9 +46,6 @@ LITELLM_SETTINGS = frozenset(
         "timeout",
         "set_verbose",
         "json_logs",
-        "success_callback",
-        "failure_callback",
-        "callbacks",
         "service_callback",
         "cache",
         "cache_params",

@@ -161,6 +161,7 @@ class GooglePassthrough:
             lambda c: self._forward(c.dep, body),
             draft=lambda c, job_id: new_job(job_id, p, c, "", prompt=native.prompt, surface=surface, now=now),
             now=now,
+            subject=checked[0].req,
             on_write_ahead=link,
             label="pass-through create",
         )

@@ -99,6 +99,10 @@ class JobRecord:
     # and the creating process holds the lease). Cleared when the provider's answer is recorded; a job
     # still submitting once its lease expired is resolved by the poller (``JobKeeper.resolve``).
     submitting: bool = False
+    # Observability: the W3C traceparent of the request that created the job (its polls, settlement and
+    # content copy join that trace), and how many status polls were sent upstream.
+    trace_parent: str | None = None
+    upstream_polls: int = 0
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """The gateway's use cases: what each endpoint does, with no HTTP in sight (``server/`` calls these).
 
 Create: authenticate -> model allowed -> validate against the catalogue (400 before any provider call)
--> ``starter.JobStarter``: rate limit -> deployment rpm -> exact reservation -> concurrency slot ->
-pre-call guards -> write-ahead record -> provider create on the routing plan's deployments (the
+-> ``starter.JobStarter``: pre-call guardrails -> rate limit -> deployment rpm -> exact reservation ->
+concurrency slot -> write-ahead record -> provider create on the routing plan's deployments (the
 model's, then its fallback models'), moving on only after a definite refusal -> store the job pinned to
 its deployment. Everything after create goes to that deployment only. Remix (on the source's deployment
 only) and the Google pass-through start their jobs through the same ``JobStarter``.
@@ -32,7 +32,7 @@ from vidgate.catalog import from_micros, validate
 from vidgate.catalog.drop import drop_unsupported
 from vidgate.catalog.openrouter import OpenRouterFields, fold
 from vidgate.errors import APIError, BadRequestError, NotFoundError, UnsupportedOperationError
-from vidgate.gateway import capabilities, submitting
+from vidgate.gateway import capabilities, submitting, tracing
 from vidgate.gateway import jobs as machine
 from vidgate.gateway.admin import KeyAdmin
 from vidgate.gateway.auth import Authenticator, Principal
@@ -42,6 +42,8 @@ from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.content import ContentStream, from_store, live
 from vidgate.gateway.followup import JobKeeper, deployment_gone
+from vidgate.gateway.guardrails import Guardrails
+from vidgate.gateway.guardrails.output import OutputCheck
 from vidgate.gateway.idempotency import Idempotency, Link, fingerprint
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
@@ -54,6 +56,7 @@ from vidgate.types import (
     CONTENT_VARIANTS,
     TERMINAL_STATUSES,
     ImageInput,
+    SourceVideo,
     Video,
     VideoDeleted,
     VideoList,
@@ -126,9 +129,18 @@ class GatewayService:
         self.auth = Authenticator(stores.keys, config.master_key, ttl=auth_ttl)
         self.keeper = JobKeeper(stores, self.router, self.calls, clock=clock)
         self.keeper.webhooks = bool(config.webhook_url and config.webhook_secret)
+        self.observers = self.keeper.observer  # metrics and logging callbacks subscribe here
+        self.guardrails = Guardrails(config.guardrails, self.observers)
+        if self.guardrails.has_mode("post_call"):
+            self.keeper.output_check = OutputCheck(self.guardrails, stores.keys, self.router, self.calls)
         self.admin = KeyAdmin(stores, self.auth, self.router.model_names, clock=clock)
         self.starter = JobStarter(
-            stores, self.router, self.keeper, num_retries=config.router_settings.num_retries, clock=clock
+            stores,
+            self.router,
+            self.keeper,
+            num_retries=config.router_settings.num_retries,
+            clock=clock,
+            guardrails=self.guardrails,
         )
         self.idempotency = Idempotency(stores, clock=clock)
         self.started_at = int(clock())
@@ -240,7 +252,8 @@ class GatewayService:
         p.require_model(req.model, self.router.has_model(req.model), self.router.model_names())
         plan = self.router.plan(req.model)
         own = [self._price(dep, req) for dep in plan if dep.model_name == req.model]
-        if not any(isinstance(x, Priced) for x in own):  # no deployment accepts it: 400, no provider call
+        accepted = next((x for x in own if isinstance(x, Priced)), None)
+        if accepted is None:  # no deployment accepts it: 400, no provider call
             raise next(x for x in own if isinstance(x, APIError))
         # A fallback model that cannot serve this request is skipped (priced lazily, in plan order).
         candidates = (x for x in (self._price(dep, req) for dep in plan) if isinstance(x, Priced))
@@ -255,6 +268,7 @@ class GatewayService:
                 callback_url=req.callback_url,
             ),
             now=now,
+            subject=accepted.req,
             on_write_ahead=link,
         )
         job = new_job(
@@ -374,13 +388,15 @@ class GatewayService:
                 param="video_id",
                 code="video_not_ready",
             )
-        stored = await from_store(self.stores.content, job, variant, byte_range)
-        if stored is not None:
-            return stored
-        dep = self.router.get(job.deployment_id)
-        if dep is None:
-            raise deployment_gone(job)
-        return await live(self.calls, dep, job, variant, byte_range)
+        with tracing.span("content fetch", {"vidgate.video_id": job.id, "vidgate.variant": variant}) as span:
+            stored = await from_store(self.stores.content, job, variant, byte_range)
+            span.set_attribute("vidgate.content.stored", stored is not None)
+            if stored is not None:
+                return stored
+            dep = self.router.get(job.deployment_id)
+            if dep is None:
+                raise deployment_gone(job)
+            return await live(self.calls, dep, job, variant, byte_range)
 
     # ---- remix and delete ---------------------------------------------------------------------
 
@@ -437,6 +453,10 @@ class GatewayService:
             lambda c: self.calls.remix(c.dep, source.native_id, prompt),
             draft=draft,
             now=now,
+            # the guardrails see the prompt and the video being remixed
+            subject=dataclasses.replace(
+                priced.req, source_video=SourceVideo(native_id=source.native_id, size=source.size)
+            ),
             label="remix",
             on_write_ahead=link,
         )

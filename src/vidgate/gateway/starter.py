@@ -2,12 +2,13 @@
 Google pass-through's ``predictLongRunning``), kept in one place so that the surfaces cannot drift apart
 on limits, money or fallbacks.
 
-A start is: the key's rate limit -> for each candidate deployment in the order given (validated and
-priced by the surface): the deployment's own requests-per-minute limit -> the caller's exact
-reservation, then its concurrency slot (``admit``) -> the pre-call guards (``pre_call_guards``) -> the
-write-ahead record (the job stored ``submitting``, its lease held and renewed by this process while the
-provider's create runs; ``gateway.submitting``) -> the surface's own provider call. Reservation, slot
-and record are one transaction when the stores offer it (``Stores.starts``) and no guard runs. When that
+A start is: the pre-call guardrails over the request's content (``gateway.guardrails``: a refusal is a
+400 with nothing counted, reserved or sent) -> the key's rate limit -> for each candidate deployment in
+the order given (validated and priced by the surface): the deployment's own requests-per-minute limit
+-> the caller's exact reservation, then its concurrency slot (``admit``) -> the write-ahead record (the
+job stored ``submitting``, its lease held and renewed by this process while the provider's create
+runs; ``gateway.submitting``) -> the surface's own provider call. Reservation, slot and record are one
+transaction when the stores offer it (``Stores.starts``). When that
 call fails, ``routing.create_failure`` decides: a definite refusal (429, 503, connection never
 established, the provider refusing the gateway's credentials) ends the write-ahead record (failed and
 hidden: no job exists), gives the slot and the reservation back, cools the deployment down and tries the
@@ -44,9 +45,10 @@ from vidgate.catalog import estimate_cost, to_micros
 from vidgate.catalog.pricing import token_bound
 from vidgate.errors import APIError, RateLimitError
 from vidgate.gateway import jobs as machine
-from vidgate.gateway import submitting
+from vidgate.gateway import submitting, tracing
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.followup import JobKeeper, new_lease_owner
+from vidgate.gateway.guardrails import GuardInput, Guardrails
 from vidgate.gateway.lifecycle import check_active
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord
@@ -63,14 +65,10 @@ R = TypeVar("R")
 STRANDED_AFTER_SECONDS = 30
 _SAVE_ATTEMPTS = 5
 WRITE_AHEAD_VERSION = 0  # the version a write-ahead record is inserted with (``record`` saves over it)
-PreCallGuard = Callable[[Principal, "Priced"], Awaitable[None]]
-"""A check run after admission and before the write-ahead record and the provider call (e.g. a
-guardrail on the prompt); it refuses by raising an ``APIError``, which the caller is answered with."""
 
 __all__ = [
     "STRANDED_AFTER_SECONDS",
     "JobStarter",
-    "PreCallGuard",
     "Priced",
     "Started",
     "deployments_busy",
@@ -181,14 +179,25 @@ class JobStarter:
         *,
         num_retries: int,
         clock: Callable[[], float] = time.time,
+        guardrails: Guardrails | None = None,
     ) -> None:
         self.stores = stores
         self.router = router
         self.keeper = keeper
         self.tries_per_model = 1 + num_retries
         self.clock = clock
-        # Run in order before every provider create (no-op while empty): the guardrails' hook point.
-        self.pre_call_guards: list[PreCallGuard] = []
+        # The pre-call guardrails, run first by every start (``screen``).
+        self.guardrails = guardrails or Guardrails(())
+        self.observer = keeper.observer
+
+    async def screen(self, p: Principal, model: str, subject: VideoRequest) -> None:
+        """The pre-call guardrails over ``subject``'s prompt, images and videos: raises the 400 (or,
+        for a guardrail that failed closed, the 503) before anything is counted, reserved or sent."""
+        if self.guardrails:
+            key = p.key
+            await self.guardrails.pre_call(
+                key, GuardInput.of_request(subject, model=model, key_id=key.id if key else None)
+            )
 
     # ---- the caller's limits -------------------------------------------------------------------
 
@@ -212,10 +221,11 @@ class JobStarter:
             await self.stores.ledger.release(key.id, job_id)
             raise
 
-    async def give_back(self, p: Principal, job_id: str) -> None:
+    async def give_back(self, p: Principal, job_id: str, candidate: Priced) -> None:
         """Undo ``admit`` for a job that was never created (or never stored)."""
         if p.key is not None:
-            await self.stores.ledger.release(p.key.id, job_id)
+            if await self.stores.ledger.release(p.key.id, job_id):
+                self.observer.released(candidate.dep.provider, candidate.dep.model_name, candidate.micros)
             await self.stores.admission.release_slot(p.key.id, job_id)
 
     # ---- trying deployments --------------------------------------------------------------------
@@ -229,15 +239,18 @@ class JobStarter:
         *,
         draft: Callable[[Priced, str], JobRecord],
         now: float,
+        subject: VideoRequest,
         label: str = "create",
         on_write_ahead: Callable[[str], Awaitable[None]] | None = None,
     ) -> Started[R]:
-        """Check the key's rate limit, then run the surface's ``call`` on ``candidates`` in order until
-        one accepts (the module docstring says which failures move on). ``draft`` builds the job's
+        """Screen ``subject`` (the request as validated: what the guardrails check), check the key's
+        rate limit, then run the surface's ``call`` on ``candidates`` in order until one accepts (the
+        module docstring says which failures move on). ``draft`` builds the job's
         write-ahead record for a candidate and a new job id (``new_job`` with a placeholder native id);
         ``on_write_ahead(job_id)`` runs once it is stored (an idempotency key links to the job there).
         ``model`` is the public name the caller asked for (named in the 429 when every deployment is
         busy); ``label`` names the surface in the logs."""
+        await self.screen(p, model, subject)
         # The key's rate limit is counted first, once; in the first attempt's transaction when that
         # attempt takes one (``Stores.starts``) and no deployment limit has to be checked before it.
         rate_due = p.key is not None and p.key.rpm_limit is not None
@@ -263,25 +276,37 @@ class JobStarter:
                 job_id = new_video_id(now)
                 owner = new_lease_owner("create")
                 count_rate, rate_due = rate_due, False
-                await self._admit_and_write_ahead(
-                    p, candidate, draft(candidate, job_id), owner, now, count_rate=count_rate
-                )
+                with tracing.span("admission", {"vidgate.deployment": dep.id, "vidgate.video_id": job_id}):
+                    await self._admit_and_write_ahead(
+                        p, candidate, draft(candidate, job_id), owner, now, count_rate=count_rate
+                    )
                 try:
                     if on_write_ahead is not None:
                         await on_write_ahead(job_id)
                 except BaseException:
                     await self._abandon(job_id)
-                    await self.give_back(p, job_id)
+                    await self.give_back(p, job_id, candidate)
                     raise
                 try:
-                    with self.router.in_flight(dep.id):
+                    with (
+                        self.router.in_flight(dep.id),
+                        tracing.span(
+                            f"provider {label}",
+                            {
+                                "vidgate.provider": dep.provider,
+                                "vidgate.model": dep.model,
+                                "vidgate.video_id": job_id,
+                            },
+                            kind=tracing.SpanKind.CLIENT,
+                        ),
+                    ):
                         answer = await self._leased(job_id, owner, call(candidate))
                 except BaseException as exc:
                     if isinstance(exc, APIError) and create_failure(exc) == "ambiguous":
                         await self._hand_over(job_id, owner)  # the poller finds it upstream, or fails it
                     else:
                         await self._abandon(job_id)
-                        await self.give_back(p, job_id)
+                        await self.give_back(p, job_id, candidate)
                     if not isinstance(exc, APIError):
                         raise
                     last_error = self._refusal(dep, exc, label)
@@ -302,14 +327,15 @@ class JobStarter:
 
     def _one_step(self, p: Principal) -> bool:
         """Whether this caller's admission and write-ahead record go in one transaction."""
-        return self.stores.starts is not None and p.key is not None and not self.pre_call_guards
+        return self.stores.starts is not None and p.key is not None
 
     async def _admit_and_write_ahead(
         self, p: Principal, candidate: Priced, job: JobRecord, owner: str, now: float, *, count_rate: bool
     ) -> None:
-        """(``count_rate``: the key's rate limit,) ``admit``, the pre-call guards, then ``job`` stored
-        ``submitting`` and leased by ``owner`` (given back if a step fails). Stores that can
-        (``Stores.starts``) take them in one transaction when no guard has to run between them."""
+        """(``count_rate``: the key's rate limit,) ``admit``, then ``job`` stored ``submitting`` and
+        leased by ``owner`` (given back if a step fails); in one transaction on stores that can
+        (``Stores.starts``)."""
+        job.trace_parent = tracing.traceparent()
         job.submitting = True
         job.version = WRITE_AHEAD_VERSION
         job.native_id = submitting.placeholder(job.id)
@@ -317,7 +343,7 @@ class JobStarter:
         job.lease_expires_at = now + submitting.SUBMIT_LEASE_SECONDS
         job.next_poll_at = now + submitting.SUBMIT_LEASE_SECONDS
         starts, key = self.stores.starts, p.key
-        if starts is not None and key is not None and not self.pre_call_guards:
+        if starts is not None and key is not None:
             await starts.admit_and_insert(
                 key,
                 job,
@@ -326,16 +352,17 @@ class JobStarter:
                 slot_limit=key.max_parallel_requests,
                 now=now,
             )
+            self.observer.reserved(candidate.dep.provider, candidate.dep.model_name, candidate.micros)
             return
         if count_rate:
             await self.check_rate(key, now)
         await self.admit(p, job.id, candidate.micros)
+        if key is not None:
+            self.observer.reserved(candidate.dep.provider, candidate.dep.model_name, candidate.micros)
         try:
-            for guard in self.pre_call_guards:
-                await guard(p, candidate)
             await self.stores.jobs.insert(job)
         except BaseException:
-            await self.give_back(p, job.id)
+            await self.give_back(p, job.id, candidate)
             raise
 
     async def _leased(self, job_id: str, owner: str, work: Awaitable[R]) -> R:
@@ -428,7 +455,7 @@ class JobStarter:
         puts it in; a provider that finished at once has its money made final here. If the store
         fails, the record stays ``submitting`` and the poller resolves it once the lease lapses.
         Returns the job as stored."""
-        transition = machine.advance(job, native, now)
+        transition = await self.keeper.checked(job, machine.advance(job, native, now), now)
         machine.apply(job, transition)
         job.submitting = False
         job.lease_owner = None

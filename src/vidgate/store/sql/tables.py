@@ -87,6 +87,9 @@ jobs = sa.Table(
     sa.Column("output_tokens", sa.BigInteger, nullable=True),
     # Added in 0008: the per-job webhook (``JobRecord.callback_url``).
     sa.Column("callback_url", sa.String(2048), nullable=True),
+    # Added in 0010: observability (the create's W3C traceparent, upstream polls made).
+    sa.Column("trace_parent", sa.String(64), nullable=True),
+    sa.Column("upstream_polls", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
