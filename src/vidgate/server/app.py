@@ -3,7 +3,9 @@ service, starts the background poller, and closes everything in reverse on shutd
 
 Routes live in ``server/routes/`` (the OpenAI ones also without the ``/v1`` prefix, as the seed
 documents' clients call them); every error is rendered by ``server/errors.py``; one middleware logs,
-counts, bounds the body of, and tags each request with an id.
+counts, bounds the body of, and tags each request with an id (and, with tracing on, its server span).
+The lifespan also starts what the config's callbacks ask for (``server/tracing.py``,
+``server/callbacks.py``) and subscribes them and the metrics to the gateway's observer.
 
 The app is a plain Starlette app rather than FastAPI: every handler parses its own input (forms,
 ranges, OpenAI's error wording), so FastAPI's routing and per-request dependency solving would only
@@ -12,6 +14,7 @@ add to each status poll (measured: ~25 us/request for FastAPI's router, ~100 us 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,11 +29,18 @@ from vidgate.gateway.config import GatewayConfig, default_config, load_config
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.service import GatewayService
 from vidgate.server.cache import FinishedVideos
+from vidgate.server.callbacks import HttpLogCallback
 from vidgate.server.errors import EXCEPTION_HANDLERS
-from vidgate.server.logs import RequestLogMiddleware, install_query_redaction, lean_log_records
+from vidgate.server.logs import (
+    REDACTED_LOGGERS,
+    RequestLogMiddleware,
+    install_query_redaction,
+    lean_log_records,
+)
 from vidgate.server.metrics import Metrics
 from vidgate.server.routes import admin, gemini, health, legacy, metrics, models, root, vertex, videos
 from vidgate.server.state import ServerState
+from vidgate.server.tracing import TraceIdFilter, start_tracing, stop_tracing
 from vidgate.store.factory import open_stores
 from vidgate.transport import AsyncRunner
 from vidgate.worker.poller import Poller
@@ -78,6 +88,9 @@ def create_app(
     body over ``max_body_bytes`` is refused with 413 before it is read."""
     registry = Metrics()
     install_query_redaction()  # uvicorn's access line and httpx's request lines: no ?key= in a log
+    observability = config.observability
+    if observability.otel_endpoint is not None:
+        _install_trace_ids()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -86,10 +99,17 @@ def create_app(
         own_runner = runner is None
         active_runner = runner or AsyncRunner()
         poller: Poller | None = None
+        tracer = start_tracing(observability.otel_endpoint) if observability.otel_endpoint else None
+        callbacks = [HttpLogCallback(settings) for settings in observability.http_loggers]
+        service: GatewayService | None = None
         try:
             service = GatewayService(config, opened, active_runner)
             service.on_upstream_error = registry.count_upstream_error  # polls' errors reach no handler
             service.keeper.on_outcome_unknown = registry.count_outcome_unknown
+            service.observers.add(registry)
+            for callback in callbacks:
+                service.observers.add(callback)
+                callback.start()
             app.state.vidgate = ServerState(
                 config=config, service=service, stores=opened, metrics=registry, finished=FinishedVideos()
             )
@@ -101,6 +121,12 @@ def create_app(
         finally:
             if poller is not None:
                 await poller.stop()
+            for callback in callbacks:
+                await callback.stop()
+            if service is not None:
+                await service.guardrails.aclose()
+            if tracer is not None:
+                stop_tracing(tracer)
             if own_runner:
                 await active_runner.aclose()
             if own_stores:
@@ -123,6 +149,14 @@ def create_app(
     return Starlette(
         routes=table, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan
     )
+
+
+def _install_trace_ids() -> None:
+    """Attach one ``TraceIdFilter`` to each logger the gateway writes through (idempotent)."""
+    for name in REDACTED_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, TraceIdFilter) for f in target.filters):
+            target.addFilter(TraceIdFilter())
 
 
 def _prefixed(route: Route, prefix: str) -> Route:

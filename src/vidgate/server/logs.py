@@ -1,4 +1,5 @@
 """One structured JSON log line per request, request ids, and request metrics, in one ASGI middleware.
+With tracing on, the middleware also opens the request's server span (``server/tracing.py``).
 
 The line carries the request id (also answered as ``x-request-id``), method, route, status, latency,
 and what the handler learned (key alias, model, video id, cost). Full request/response logging
@@ -27,6 +28,7 @@ import httpx
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vidgate.gateway import tracing
 from vidgate.server import errors  # module import: errors renders through exposure and this module
 from vidgate.server.metrics import Metrics
 from vidgate.server.redaction import (
@@ -121,6 +123,20 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if tracing.enabled():
+            parent = tracing.parent_context(_trace_headers(scope))
+            method = scope.get("method", "")
+            with tracing.span(
+                f"{method} {scope.get('path', '')}", kind=tracing.SpanKind.SERVER, context=parent
+            ) as span:
+                span.set_attribute("http.request.method", method)
+                await self._handle(scope, receive, send, tracing.trace_id(), span)
+            return
+        await self._handle(scope, receive, send, None, None)
+
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, trace_id: str | None, span: Any
+    ) -> None:
         started = time.perf_counter()
         request_id = _incoming_request_id(scope) or new_request_id()
         ctx = LogContext(request_id=request_id)
@@ -136,6 +152,8 @@ class RequestLogMiddleware:
                 status = message["status"]
                 response_started = True
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid)]
+                if trace_id is not None:
+                    message["headers"].append((b"x-trace-id", trace_id.encode()))
                 if capture is not None:
                     capture.response_headers(message["headers"])
             elif capture is not None and message["type"] == "http.response.body":
@@ -177,6 +195,11 @@ class RequestLogMiddleware:
             route = scope.get("route")
             label = getattr(route, "path", None) or "unmatched"
             self.metrics.observe_request(label, method, status, elapsed)
+            if span is not None:
+                span.update_name(f"{method} {label}")
+                span.set_attribute("http.route", label)
+                span.set_attribute("http.response.status_code", status)
+                span.set_attribute("vidgate.request_id", request_id)
             if access_log.isEnabledFor(logging.INFO):
                 line: dict[str, Any] = {
                     "ts": round(time.time(), 3),
@@ -191,6 +214,7 @@ class RequestLogMiddleware:
                     "model": ctx.model,
                     "video_id": ctx.video_id,
                     "cost": ctx.cost,
+                    "trace_id": trace_id,
                 }
                 if capture is not None:
                     line["request"] = capture.request_summary(scope)
@@ -209,6 +233,15 @@ def _declared_length(scope: Scope) -> int:
         if name == b"content-length":
             return int(value) if value.isdigit() else 0
     return 0
+
+
+def _trace_headers(scope: Scope) -> dict[str, str]:
+    """The W3C trace-context headers of a request (``traceparent``, ``tracestate``)."""
+    out: dict[str, str] = {}
+    for name, value in scope.get("headers", ()):
+        if name in (b"traceparent", b"tracestate"):
+            out[name.decode()] = value.decode("latin-1")
+    return out
 
 
 def _incoming_request_id(scope: Scope) -> str | None:

@@ -8,6 +8,10 @@ request answers with by the error handlers, and those no client sees (background
 content copies, create attempts that fell back) through ``GatewayService.on_upstream_error``. Creates
 resolved as ``upstream_outcome_unknown`` after a crash are counted through the job keeper's
 ``on_outcome_unknown`` (``vidgate_creates_outcome_unknown_total``: alert on any increase).
+
+``Metrics`` is also a gateway ``Observer``: guardrail decisions, upstream polls (each, and per job when
+it ends), job durations per provider and model, and money reserved, settled and released (USD, by
+provider and public model name) are counted as the gateway reports them, in this replica.
 """
 
 from __future__ import annotations
@@ -21,12 +25,17 @@ from prometheus_client import (
     generate_latest,
 )
 
+from vidgate.gateway.observer import Observer
+from vidgate.gateway.records import JobRecord
+
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: half the scrape size, and nothing alerts on them
 
+POLL_BUCKETS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500)
+JOB_SECONDS_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 21600, 86400)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-class Metrics:
+class Metrics(Observer):
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -69,6 +78,39 @@ class Metrics:
             ["provider"],
             registry=self.registry,
         )
+        self.guardrail_decisions = Counter(
+            "vidgate_guardrail_decisions",
+            "Guardrail decisions by guardrail, mode (pre_call, post_call) and decision (allowed, refused, "
+            "error_blocked: failed closed, error_allowed: failed open)",
+            ["guardrail", "mode", "decision"],
+            registry=self.registry,
+        )
+        self.upstream_polls = Counter(
+            "vidgate_upstream_polls", "Status polls sent to providers", ["provider"], registry=self.registry
+        )
+        self.polls_per_job = Histogram(
+            "vidgate_job_upstream_polls",
+            "Status polls sent upstream for one job, observed when the job ends",
+            ["provider"],
+            buckets=POLL_BUCKETS,
+            registry=self.registry,
+        )
+        self.job_duration = Histogram(
+            "vidgate_job_duration_seconds",
+            "From create to the terminal state, by provider, public model name and final status",
+            ["provider", "model", "status"],
+            buckets=JOB_SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+        self.money = {
+            kind: Counter(
+                f"vidgate_money_{kind}_usd",
+                f"USD {kind} (reserved: taken at create; settled: charged; released: given back uncharged)",
+                ["provider", "model"],
+                registry=self.registry,
+            )
+            for kind in ("reserved", "settled", "released")
+        }
         self._request_children: dict[tuple[str, str, int], Counter] = {}
         self._latency_children: dict[tuple[str, str], Histogram] = {}
 
@@ -92,6 +134,27 @@ class Metrics:
     def count_outcome_unknown(self, provider: str) -> None:
         """The job keeper's ``on_outcome_unknown`` hook."""
         self.outcome_unknown.labels(provider).inc()
+
+    # ---- the gateway's Observer ----------------------------------------------------------------
+
+    def guardrail_decision(self, guardrail: str, mode: str, decision: str) -> None:
+        self.guardrail_decisions.labels(guardrail, mode, decision).inc()
+
+    def reserved(self, provider: str, model: str, micros: int) -> None:
+        self.money["reserved"].labels(provider, model).inc(micros / 1_000_000)
+
+    def settled(self, provider: str, model: str, micros: int) -> None:
+        self.money["settled"].labels(provider, model).inc(micros / 1_000_000)
+
+    def released(self, provider: str, model: str, micros: int) -> None:
+        self.money["released"].labels(provider, model).inc(micros / 1_000_000)
+
+    def polled(self, job: JobRecord) -> None:
+        self.upstream_polls.labels(job.provider).inc()
+
+    def finished(self, job: JobRecord, seconds: float) -> None:
+        self.polls_per_job.labels(job.provider).observe(job.upstream_polls)
+        self.job_duration.labels(job.provider, job.model_name, job.status).observe(seconds)
 
     def set_jobs(self, counts: dict[str, int]) -> None:
         for status in ("queued", "in_progress", "completed", "failed"):
