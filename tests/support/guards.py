@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 
 from vidgate.gateway.guardrails import ConfiguredGuardrail, GuardInput, Guardrails, Verdict
 from vidgate.gateway.guardrails.base import Mode
+from vidgate.gateway.guardrails.loading import factories
 from vidgate.gateway.observer import Observer
 
 Check = Callable[[GuardInput], Awaitable[Verdict]]
@@ -45,3 +51,25 @@ def configured(
 
 def guardrails(*guards: ConfiguredGuardrail, observer: Observer | None = None) -> Guardrails:
     return Guardrails(guards, observer)
+
+
+PLUGIN_ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "vidgate_test_guard"
+
+
+@contextmanager
+def guard_plugin(site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """``tests/fixtures/vidgate_test_guard`` installed as pip would: a dist-info registering
+    ``no_word = vidgate_test_guard:build`` in the ``vidgate.guardrails`` group."""
+    dist = site / "vidgate_test_guard-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: vidgate-test-guard\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[vidgate.guardrails]\nno_word = vidgate_test_guard:build\n")
+    monkeypatch.syspath_prepend(str(PLUGIN_ROOT))
+    monkeypatch.syspath_prepend(str(site))
+    factories.cache_clear()
+    try:
+        yield
+    finally:
+        factories.cache_clear()
+        for name in [m for m in sys.modules if m.split(".")[0] == "vidgate_test_guard"]:
+            del sys.modules[name]
