@@ -455,6 +455,7 @@ class JobStarter:
         puts it in; a provider that finished at once has its money made final here. If the store
         fails, the record stays ``submitting`` and the poller resolves it once the lease lapses.
         Returns the job as stored."""
+        job.trace_parent = job.trace_parent or tracing.traceparent()  # the create's trace, for its polls
         transition = await self.keeper.checked(job, machine.advance(job, native, now), now)
         machine.apply(job, transition)
         job.submitting = False

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 
 from vidgate.errors import APIError, BadRequestError, NotFoundError
 from vidgate.gateway import jobs as machine
+from vidgate.gateway import tracing
 from vidgate.gateway.followup import DEPLOYMENT_GONE, deployment_gone
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
@@ -35,7 +36,8 @@ class ContentFetcher:
         svc = self.service
         try:
             async with self._renewing(job, owner, lease_seconds):
-                await self._copy(job)
+                with tracing.span("content copy", {"vidgate.video_id": job.id}, parent=job.trace_parent):
+                    await self._copy(job)
         except Exception as exc:  # transient or not, the loop must go on; the job records when to retry
             if isinstance(exc, APIError) and exc.code != DEPLOYMENT_GONE:
                 svc.keeper.report_upstream(job.provider, exc)
