@@ -30,10 +30,13 @@ SERVER_OR_RENDERER = {
     "python-multipart",
     "uvloop",
     "httptools",
+    "opentelemetry-api",
+    "opentelemetry-sdk",
+    "opentelemetry-exporter-otlp-proto-http",
 }
 BLOCKED_MODULES = [
     "av", "numpy", "PIL", "sqlalchemy", "redis", "uvicorn", "asyncpg", "prometheus_client", "starlette",
-    "alembic", "orjson", "multipart", "python_multipart", "uvloop", "httptools", "google",
+    "alembic", "orjson", "multipart", "python_multipart", "uvloop", "httptools", "google", "opentelemetry",
 ]  # fmt: skip
 
 
@@ -64,6 +67,7 @@ def test_extras_add_the_gateway_and_the_renderer() -> None:
     assert {"starlette", "uvicorn", "sqlalchemy", "alembic", "asyncpg", "redis", "prometheus-client"} <= reqs[
         "server"
     ]
+    assert {"opentelemetry-sdk", "opentelemetry-exporter-otlp-proto-http"} <= reqs["server"]
     assert reqs["local"] <= reqs["server"]  # vidgate[local]: the default config serves the local renderer
     assert reqs["all"] == reqs["server"] | reqs["local"] | reqs["google"]
     assert reqs["all"] <= reqs["dev"]  # scripts/setup installs .[dev]: everything

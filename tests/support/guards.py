@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from vidgate.gateway.guardrails import ConfiguredGuardrail, GuardInput, Guardrails, Verdict
+from vidgate.gateway.guardrails import ConfiguredGuardrail, GuardInput, Verdict
 from vidgate.gateway.guardrails.base import Mode
+from vidgate.gateway.guardrails.engine import Guardrails
 from vidgate.gateway.guardrails.loading import factories
 from vidgate.gateway.observer import Observer
 

@@ -42,7 +42,7 @@ from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.content import ContentStream, from_store, live
 from vidgate.gateway.followup import JobKeeper, deployment_gone
-from vidgate.gateway.guardrails import Guardrails
+from vidgate.gateway.guardrails.engine import Guardrails
 from vidgate.gateway.guardrails.output import OutputCheck
 from vidgate.gateway.idempotency import Idempotency, Link, fingerprint
 from vidgate.gateway.ports import Stores

@@ -48,7 +48,8 @@ from vidgate.gateway import jobs as machine
 from vidgate.gateway import submitting, tracing
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.followup import JobKeeper, new_lease_owner
-from vidgate.gateway.guardrails import GuardInput, Guardrails
+from vidgate.gateway.guardrails import GuardInput
+from vidgate.gateway.guardrails.engine import Guardrails
 from vidgate.gateway.lifecycle import check_active
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord
