@@ -213,7 +213,9 @@ async def test_keys_opt_in_and_out_by_name(
     with guard_plugin(tmp_path / "site", monkeypatch):
         config = _config(local_root, url, [NO_BRANDS, no_fox])
     async with _gateway(config) as client:
-        strict = await _key(client, metadata={"guardrails": ["no-fox"]})
+        strict = await _key(client, guardrails=["no-fox"], metadata={"team": "a"})  # LiteLLM's key field
+        info = (await client.get("/key/info", headers=auth(strict))).json()["info"]
+        assert info["metadata"] == {"team": "a", "guardrails": ["no-fox"]}
         relaxed = await _key(client, metadata={"disable_global_guardrails": True})
         plain = await _key(client)
         body = {"model": "local-1", "seconds": "1", "size": "320x180"}

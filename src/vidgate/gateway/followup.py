@@ -14,8 +14,8 @@ Poll errors never reach a client (the job backs off and is polled again), so the
 
 A job about to complete first passes ``output_check`` when one is set (the post-call guardrails over
 its output, ``guardrails.output``): a refusal fails it instead, and its reservation is released, not
-charged. If the check cannot run (the output could not be read), the step raises and the job is
-retried on a later round, still unsettled. Every poll, settlement and terminal state is reported to
+charged. If the check cannot run (the output could not be read), the job backs off as after a failed
+poll and is checked again later, still unsettled. Every poll, settlement and terminal state is reported to
 ``observer`` and traced (``gateway.tracing``) under the trace of the request that created the job.
 """
 
@@ -86,7 +86,14 @@ class JobKeeper:
         job failed with the check's code (its reservation released, nothing charged)."""
         if self.output_check is None or transition.status != "completed" or job.status == "completed":
             return transition
-        refusal = await self.output_check(job)
+        try:
+            refusal = await self.output_check(job)
+        except Exception as exc:  # the output could not be checked now: not completed, polled again later
+            log.warning("post-call guardrails of %s could not run, retried later: %r", job.id, exc)
+            reason = (
+                exc if isinstance(exc, APIError) else InternalServerError(f"output check failed: {exc!r}")
+            )
+            return jobs.on_poll_error(job, reason, now)
         if refusal is None:
             return transition
         code, message = refusal

@@ -27,6 +27,8 @@ KEY_FIELDS: tuple[str, ...] = (
     "key_alias",
     "metadata",
     "blocked",
+    "guardrails",
+    "disable_global_guardrails",
 )
 
 
@@ -51,8 +53,11 @@ def looks_like_secret(value: str) -> bool:
 
 
 def apply_fields(record: KeyRecord, fields: Mapping[str, Any], *, model_names: Collection[str]) -> None:
-    """Validate admin ``fields`` and write them into ``record`` (BadRequestError naming the field)."""
-    for name, value in fields.items():
+    """Validate admin ``fields`` and write them into ``record`` (BadRequestError naming the field).
+    ``metadata`` is applied first, so LiteLLM's fields stored inside it (``guardrails``, ...) given
+    beside it are kept."""
+    ordered = sorted(fields.items(), key=lambda item: item[0] != "metadata")
+    for name, value in ordered:
         if name == "models":
             record.models = _models(value, model_names)
         elif name == "max_budget":
@@ -71,6 +76,19 @@ def apply_fields(record: KeyRecord, fields: Mapping[str, Any], *, model_names: C
             if not isinstance(value, dict):
                 raise BadRequestError("Invalid type for 'metadata': expected an object.", param="metadata")
             record.metadata = dict(value)
+        elif name == "guardrails":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise BadRequestError(
+                    "Invalid type for 'guardrails': expected a list of guardrail names.", param="guardrails"
+                )
+            record.metadata = {**record.metadata, "guardrails": list(dict.fromkeys(value))}
+        elif name == "disable_global_guardrails":
+            if not isinstance(value, bool):
+                raise BadRequestError(
+                    "Invalid type for 'disable_global_guardrails': expected a boolean.",
+                    param="disable_global_guardrails",
+                )
+            record.metadata = {**record.metadata, "disable_global_guardrails": value}
         elif name == "blocked":
             if not isinstance(value, bool):
                 raise BadRequestError("Invalid type for 'blocked': expected a boolean.", param="blocked")

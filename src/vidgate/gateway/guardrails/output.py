@@ -2,8 +2,8 @@
 thumbnail (the provider's ``thumbnail`` variant, read whole, at most ``MAX_THUMBNAIL_BYTES``).
 
 A provider without thumbnails (a 400 or 404 for the variant) gives the guardrails the prompt only.
-Any other failure to read the thumbnail raises: the job is not completed or charged this round and is
-checked again on the next one (``JobKeeper.checked``).
+Any other failure to read the thumbnail raises: the job is not completed or charged now, backs off
+and is checked again later (``JobKeeper.checked``).
 """
 
 from __future__ import annotations
