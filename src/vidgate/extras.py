@@ -21,6 +21,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "redis": "server",
     "prometheus_client": "server",
     "orjson": "server",
+    "opentelemetry": "server",
     "google": "google",
     "requests": "google",
 }

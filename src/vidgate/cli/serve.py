@@ -42,6 +42,7 @@ SERVER_MODULES = (
     "redis",
     "prometheus_client",
     "orjson",
+    "opentelemetry",
 )
 
 
