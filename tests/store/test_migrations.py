@@ -93,6 +93,8 @@ def _insert_v0001_job(connection: sa.Connection) -> None:
     added_later = ("videos_generated", "webhook_pending", "webhook_failures", "submitting")  # 0002, 0004
     for added in (*added_later, "token_bound", "token_micros", "output_tokens", "callback_url"):  # 0005, 0008
         row.pop(added)
+    for added in ("trace_parent", "upstream_polls"):  # 0010
+        row.pop(added)
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
     for n, key in enumerate(("key_a", "key_a", "key_b")):
         connection.execute(rate_hits.insert().values(id=f"hit{n}", key_id=key, at=1000.0 + n))
@@ -122,6 +124,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         assert job.submitting is False
         assert (job.token_bound, job.token_micros, job.output_tokens) == (0, 0, None)
         assert job.callback_url is None  # 0008: jobs made before it have no per-job webhook
+        assert (job.trace_parent, job.upstream_polls) == (None, 0)  # 0010
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:
