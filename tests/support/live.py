@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,9 +13,10 @@ import uvicorn
 
 
 @contextmanager
-def live_server(app: Any, host: str = "127.0.0.1", **config: Any) -> Iterator[str]:
-    """Yields the base URL (``http://127.0.0.1:PORT``) of ``app`` served over loopback."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=0, log_level="warning", **config))
+def live_server(app: Any, host: str = "127.0.0.1", port: int = 0, **config: Any) -> Iterator[str]:
+    """Yields the base URL (``http://127.0.0.1:PORT``) of ``app`` served over loopback (on ``port``
+    when the app must know its URL before it starts, see ``free_port``)."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -28,3 +30,11 @@ def live_server(app: Any, host: str = "127.0.0.1", **config: Any) -> Iterator[st
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for an app whose config names its own URL)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port

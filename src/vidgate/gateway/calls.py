@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from vidgate.errors import APIError, AuthenticationError, PermissionDeniedError
 from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED, Deployment
-from vidgate.providers.base import Credentials, Download, Flow, Provider, ProviderJob, ProviderPage
+from vidgate.providers.base import (
+    CallbackAnswer,
+    CallbackDelivery,
+    CallbackReader,
+    Credentials,
+    Download,
+    Flow,
+    Provider,
+    ProviderJob,
+    ProviderPage,
+)
 from vidgate.providers.registry import get_provider, get_spec
 from vidgate.transport import AsyncByteStream, AsyncRunner
 from vidgate.types import VideoRequest
@@ -49,8 +59,18 @@ class ProviderCalls:
             raise upstream_auth_failed(dep, exc) from exc
 
     async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
+        """Start a job (``dep.credentials.provider_callback``, when set, is registered with it)."""
         creds = await self.credentials(dep)
         return await self._run(dep, self.provider(dep).create(req, creds))
+
+    async def parse_callback(
+        self, dep: Deployment, delivery: CallbackDelivery
+    ) -> ProviderJob | CallbackAnswer:
+        """Verify and read a provider's callback with the deployment's adapter (``InvalidCallback``
+        when it is not verifiably the provider's)."""
+        reader = cast(CallbackReader, self.provider(dep))
+        creds = await self.credentials(dep)
+        return await self.runner.run(reader.parse_callback(delivery, creds), self.provider(dep).error_for)
 
     async def retrieve(self, dep: Deployment, native_id: str) -> ProviderJob:
         creds = await self.credentials(dep)

@@ -98,6 +98,9 @@ class DeploymentParams(BaseModel):
     extra_headers: dict[str, str] = Field(default_factory=dict)
     # LiteLLM's drop_params for this deployment (None: ``litellm_settings.drop_params``)
     drop_params: bool | None = None
+    # The provider calls the gateway back (``{public_base_url}/provider_callbacks/...``) instead of
+    # being polled; needs general_settings.public_base_url and a provider that can call back.
+    provider_callbacks: bool = False
 
 
 class ModelInfo(BaseModel):
@@ -318,6 +321,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     gs = parsed.general_settings
+    _check_provider_callbacks(parsed, deployments)
     return GatewayConfig(
         deployments=tuple(deployments),
         master_key=gs.master_key,
@@ -663,9 +667,29 @@ def _deployments(parsed: ConfigFile, environ: Mapping[str, str]) -> list[Deploym
                 rpm=p.rpm,
                 weight=p.weight,
                 drop_params=parsed.litellm_settings.drop_params if p.drop_params is None else p.drop_params,
+                provider_callbacks=p.provider_callbacks,
             )
         )
     return out
+
+
+def _check_provider_callbacks(parsed: ConfigFile, deployments: list[Deployment]) -> None:
+    """``provider_callbacks: true`` needs a provider that calls back and a URL it can reach."""
+    for index, (entry, dep) in enumerate(zip(parsed.model_list, deployments, strict=True)):
+        if not dep.provider_callbacks:
+            continue
+        where = f"model_list[{index}].{entry.params_key}.provider_callbacks"
+        if not get_spec(dep.provider).provider_callbacks:
+            able = sorted(name for name, spec in specs().items() if spec.provider_callbacks)
+            raise ConfigError(
+                f"{where}: the {dep.provider} provider cannot call back (providers that can: "
+                f"{', '.join(able)}); remove the setting to poll it"
+            )
+        if parsed.general_settings.public_base_url is None:
+            raise ConfigError(
+                f"general_settings.public_base_url: required because {where} is true (the URL providers "
+                "call the gateway back at, e.g. https://gateway.example.com)"
+            )
 
 
 def _check_fallbacks(parsed: ConfigFile, names: set[str]) -> None:

@@ -34,6 +34,7 @@ from vidgate.gateway.observer import Observers
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import JobRecord, SpendEntry
 from vidgate.gateway.routing import Router
+from vidgate.providers.base import ProviderJob
 from vidgate.types import TERMINAL_STATUSES
 
 log = logging.getLogger("vidgate.gateway")
@@ -130,17 +131,25 @@ class JobKeeper:
         return saved
 
     async def step(
-        self, job: JobRecord, owner: str, *, keep_lease: bool | Callable[[JobRecord], bool]
+        self,
+        job: JobRecord,
+        owner: str,
+        *,
+        keep_lease: bool | Callable[[JobRecord], bool],
+        reported: ProviderJob | None = None,
     ) -> tuple[JobRecord, jobs.Transition]:
         """One poll of a job leased by ``owner``; returns the job as stored afterwards and the transition.
         ``keep_lease`` may decide from the job as polled (the poller keeps it only when more work is
-        due), so a job with nothing more to do has its lease released in the same save."""
+        due), so a job with nothing more to do has its lease released in the same save. ``reported``:
+        the state a verified provider callback reported, applied instead of a poll."""
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
         if job.submitting and not was_terminal:
             transition = await self.resolve(job, now)
         elif was_terminal:
             transition = jobs.settled_state(job, now)
+        elif reported is not None:
+            transition = jobs.advance(job, reported, now)
         else:
             dep = self.router.get(job.deployment_id)
             try:

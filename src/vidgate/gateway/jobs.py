@@ -26,6 +26,8 @@ MAX_JOB_AGE = 24 * 3600  # a job not finished after a day is failed (and its res
 MAX_FETCH_ATTEMPTS = 10
 PARKED = 253402300799.0  # 9999-12-31: "never poll again" (content could not be fetched; served live)
 MAX_PAYLOAD_CHARS = 65536  # a larger provider reply (inline video bytes) is not kept
+# A job whose provider calls back is polled only as a fallback (a lost or refused callback), this often.
+CALLBACK_POLL_SECONDS = 120.0
 
 _ORDER: dict[str, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed": 2}
 
@@ -92,7 +94,10 @@ class Transition:
 
 def poll_delay(job: JobRecord, hint_ms: int | None, now: float) -> float:
     """Seconds until the next status poll: the provider's hint within bounds, else by the job's age
-    (young jobs are polled every second, old ones less often)."""
+    (young jobs are polled every second, old ones less often); a job whose provider calls back is
+    polled only as a fallback, every ``CALLBACK_POLL_SECONDS``."""
+    if job.provider_callback_hash is not None:
+        return CALLBACK_POLL_SECONDS
     if hint_ms is not None and hint_ms >= 0:
         return min(max(hint_ms / 1000.0, MIN_POLL_SECONDS), MAX_POLL_SECONDS)
     age = now - job.created_at

@@ -103,6 +103,9 @@ class JobRecord:
     # content copy join that trace), and how many status polls were sent upstream.
     trace_parent: str | None = None
     upstream_polls: int = 0
+    # sha256 hex of the per-job secret in the callback URL the provider was given (None: no callback;
+    # the job is polled as usual). Only the hash is stored: a database reader cannot forge a callback.
+    provider_callback_hash: str | None = None
 
 
 @dataclass

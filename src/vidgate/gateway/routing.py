@@ -51,6 +51,7 @@ class Deployment:
     weight: float = 1.0
     allow_retired: bool = False  # the operator keeps serving the model past its retirement date
     drop_params: bool = False  # leave out parameters the model cannot honour (catalog.drop), not a 400
+    provider_callbacks: bool = False  # creates register the gateway's callback URL with the provider
 
 
 CreateFailure = Literal["refused", "ambiguous", "rejected"]

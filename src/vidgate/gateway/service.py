@@ -46,6 +46,7 @@ from vidgate.gateway.guardrails.engine import Guardrails
 from vidgate.gateway.guardrails.output import OutputCheck
 from vidgate.gateway.idempotency import Idempotency, Link, fingerprint
 from vidgate.gateway.ports import Stores
+from vidgate.gateway.provider_callbacks import CallbackIntake
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
 from vidgate.gateway.routing import Deployment, Router
 from vidgate.gateway.starter import JobStarter, Priced, new_job, price_for
@@ -141,7 +142,9 @@ class GatewayService:
             num_retries=config.router_settings.num_retries,
             clock=clock,
             guardrails=self.guardrails,
+            public_base_url=config.public_base_url,
         )
+        self.callbacks = CallbackIntake(stores, self.router, self.calls, self.keeper, clock=clock)
         self.idempotency = Idempotency(stores, clock=clock)
         self.started_at = int(clock())
 
@@ -270,6 +273,7 @@ class GatewayService:
             now=now,
             subject=accepted.req,
             on_write_ahead=link,
+            offer_callback=True,
         )
         job = new_job(
             started.job_id,
@@ -291,6 +295,7 @@ class GatewayService:
             )
         if notes is not None:
             notes.dropped = dropped
+        job.provider_callback_hash = started.callback_hash
         return to_video(await self.starter.record(p, job, started.answer, now))
 
     def _price(self, dep: Deployment, req: CreateVideo) -> Priced | APIError:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -45,7 +46,7 @@ from vidgate.catalog import estimate_cost, to_micros
 from vidgate.catalog.pricing import token_bound
 from vidgate.errors import APIError, RateLimitError
 from vidgate.gateway import jobs as machine
-from vidgate.gateway import submitting, tracing
+from vidgate.gateway import provider_callbacks, submitting, tracing
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.followup import JobKeeper, new_lease_owner
 from vidgate.gateway.guardrails import GuardInput
@@ -131,6 +132,7 @@ class Started(Generic[R]):
     priced: Priced
     job_id: str
     answer: R
+    callback_hash: str | None = None  # the job's ``provider_callback_hash`` (record it with the job)
 
 
 def new_job(
@@ -181,7 +183,9 @@ class JobStarter:
         num_retries: int,
         clock: Callable[[], float] = time.time,
         guardrails: Guardrails | None = None,
+        public_base_url: str | None = None,
     ) -> None:
+        self.public_base_url = public_base_url  # where providers call back (``provider_callbacks``)
         self.stores = stores
         self.router = router
         self.keeper = keeper
@@ -243,6 +247,7 @@ class JobStarter:
         subject: VideoRequest,
         label: str = "create",
         on_write_ahead: Callable[[str], Awaitable[None]] | None = None,
+        offer_callback: bool = False,
     ) -> Started[R]:
         """Screen ``subject`` (the request as validated: what the guardrails check), check the key's
         rate limit, then run the surface's ``call`` on ``candidates`` in order until one accepts (the
@@ -250,7 +255,10 @@ class JobStarter:
         write-ahead record for a candidate and a new job id (``new_job`` with a placeholder native id);
         ``on_write_ahead(job_id)`` runs once it is stored (an idempotency key links to the job there).
         ``model`` is the public name the caller asked for (named in the 429 when every deployment is
-        busy); ``label`` names the surface in the logs."""
+        busy); ``label`` names the surface in the logs. ``offer_callback``: the surface's ``call`` starts
+        the job with ``Priced.dep``'s credentials (a create), so a deployment with ``provider_callbacks``
+        gets a callback in them (``Credentials.provider_callback``: a fresh per-job secret, stored
+        hashed on the write-ahead record)."""
         await self.screen(p, model, subject)
         # The key's rate limit is counted first, once; in the first attempt's transaction when that
         # attempt takes one (``Stores.starts``) and no deployment limit has to be checked before it.
@@ -277,10 +285,16 @@ class JobStarter:
                 job_id = new_video_id(now)
                 owner = new_lease_owner("create")
                 count_rate, rate_due = rate_due, False
+                callback_hash: str | None = None
+                if offer_callback and dep.provider_callbacks and self.public_base_url is not None:
+                    issued, callback_hash = provider_callbacks.issue(self.public_base_url, job_id)
+                    creds = dataclasses.replace(dep.credentials, provider_callback=issued)
+                    called_back = dataclasses.replace(dep, credentials=creds)
+                    candidate = dataclasses.replace(candidate, dep=called_back)
+                record = draft(candidate, job_id)
+                record.provider_callback_hash = callback_hash
                 with tracing.span("admission", {"vidgate.deployment": dep.id, "vidgate.video_id": job_id}):
-                    await self._admit_and_write_ahead(
-                        p, candidate, draft(candidate, job_id), owner, now, count_rate=count_rate
-                    )
+                    await self._admit_and_write_ahead(p, candidate, record, owner, now, count_rate=count_rate)
                 try:
                     if on_write_ahead is not None:
                         await on_write_ahead(job_id)
@@ -314,7 +328,7 @@ class JobStarter:
                     refused.append((dep.provider, last_error))
                     continue
                 self.router.report_success(dep.id)
-                return Started(candidate, job_id, answer)
+                return Started(candidate, job_id, answer, callback_hash)
             if rate_due:  # no attempt was made: the request still counts against the key's limit
                 await self.check_rate(p.key, now)
             raise last_error or deployments_busy(model)

@@ -87,6 +87,56 @@ class Credentials:
     # A provider's own wire settings (a dialect choice such as how ``seconds`` is typed), set by its
     # config model's ``credentials`` and read only by its adapter.
     options: Mapping[str, str] = field(default_factory=dict)
+    # Set on a create only (``gateway.calls``): where the provider should call the gateway back.
+    provider_callback: ProviderCallback | None = None
+
+
+@dataclass(frozen=True)
+class ProviderCallback:
+    """Where a provider calls the gateway back when a job changes state, instead of being polled.
+
+    ``url`` is the gateway's own (it carries the job id and ``secret``); ``secret`` is unguessable and
+    per job: providers that sign with a secret the caller chooses (BFL's ``webhook_secret``) sign with it."""
+
+    url: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class CallbackDelivery:
+    """One incoming provider callback, as received: the adapter verifies and reads it.
+
+    ``headers`` have lower-case names; ``body`` is the raw bytes (signatures cover them); ``native_id``
+    is the job the callback URL names (a callback about another job is refused); ``now`` is the
+    gateway's clock (signature timestamps are checked against it)."""
+
+    native_id: str
+    headers: Mapping[str, str]
+    body: bytes
+    secret: str
+    now: float
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def json(self) -> Any:
+        """The body as JSON, or InvalidCallback."""
+        try:
+            return _json.loads(self.body)
+        except ValueError as exc:
+            raise InvalidCallback("the callback body is not JSON") from exc
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """What a callback that reports no job state must be answered with (a URL-ownership challenge)."""
+
+    body: Mapping[str, Any]
+
+
+class InvalidCallback(Exception):
+    """A callback that is not verifiably the provider's about this job (bad or stale signature, wrong
+    job, unreadable body): refused, nothing changes."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +193,17 @@ class Provider(Protocol):
     ) -> Flow[ProviderPage]: ...
     def delete(self, native_id: str, creds: Credentials) -> Flow[bool]: ...
     def error_for(self, reply: HttpReply) -> APIError: ...
+
+
+class CallbackReader(Protocol):
+    """An adapter of a provider that can call back (``ProviderSpec.provider_callbacks``)."""
+
+    def parse_callback(
+        self, delivery: CallbackDelivery, creds: Credentials
+    ) -> Flow[ProviderJob | CallbackAnswer]:
+        """Verify ``delivery`` (the provider's signature where it signs; InvalidCallback otherwise) and
+        read the job state it reports; may fetch what verification needs (signing keys)."""
+        ...
 
 
 class BaseProvider:

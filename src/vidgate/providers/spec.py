@@ -151,6 +151,8 @@ class ProviderSpec:
       template of ``models.yaml`` (durations, sizes, features), else accepts any size and duration
       with ``open_features``; its price is the deployment's (``output_cost_per_second`` or
       ``output_cost_per_video``), which is then required. Listed models keep their own rows.
+    - ``provider_callbacks``: the provider can call the gateway back when a job ends (its adapter is a
+      ``CallbackReader``), so a deployment may set ``provider_callbacks: true``.
     """
 
     name: str
@@ -169,6 +171,7 @@ class ProviderSpec:
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     open_models: bool = False
+    provider_callbacks: bool = False
 
     @cached_property
     def models(self) -> tuple[ModelSpec, ...]:

@@ -38,7 +38,18 @@ from vidgate.server.logs import (
     lean_log_records,
 )
 from vidgate.server.metrics import Metrics
-from vidgate.server.routes import admin, gemini, health, legacy, metrics, models, root, vertex, videos
+from vidgate.server.routes import (
+    admin,
+    gemini,
+    health,
+    legacy,
+    metrics,
+    models,
+    provider_callbacks,
+    root,
+    vertex,
+    videos,
+)
 from vidgate.server.state import ServerState
 from vidgate.server.tracing import TraceIdFilter, start_tracing, stop_tracing
 from vidgate.store.factory import open_stores
@@ -115,6 +126,7 @@ def create_app(
             )
             if run_worker:
                 poller = Poller(service)
+                service.callbacks.on_applied = poller.wake  # copy the content now, not next round
                 poller.start()
                 app.state.vidgate.poller = poller
             yield
@@ -137,6 +149,7 @@ def create_app(
         # models first: its /videos/models must match before /videos/{video_id}
         table += [_prefixed(r, prefix) for r in (*models.routes(), *videos.routes(), *legacy.routes())]
     table += [*root.routes(), *admin.routes(), *health.routes(), *metrics.routes()]
+    table += provider_callbacks.routes()
     table += [*gemini.routes(), *vertex.routes()]  # Google-native pass-through (Google's error envelope)
     middleware = [
         Middleware(

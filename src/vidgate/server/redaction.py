@@ -54,7 +54,12 @@ def redact_query(query: str) -> str:
         name, sep, value = part.partition("=")
         if not sep:
             continue
-        if unquote_plus(name).strip().lower() in SECRET_QUERY_PARAMS or looks_like_key(unquote_plus(value)):
+        decoded = unquote_plus(value)
+        if (
+            unquote_plus(name).strip().lower() in SECRET_QUERY_PARAMS
+            or looks_like_key(decoded)
+            or ("?" in decoded and redact_url(decoded) != decoded)  # a URL carrying a secret (a callback)
+        ):
             parts[i] = f"{name}={REDACTED}"
     return "&".join(parts)
 

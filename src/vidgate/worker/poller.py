@@ -86,6 +86,7 @@ class Poller:
             self.callbacks = WebhookSender(None, config.webhook_secret, service.runner.client)
         self._limit = asyncio.Semaphore(concurrency)
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def _deliver(self, job: JobRecord) -> list[Delivery]:
@@ -123,6 +124,10 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    def wake(self) -> None:
+        """Start the next round now (a provider callback just finished a job: copy its content)."""
+        self._wake.set()
+
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
@@ -152,8 +157,18 @@ class Poller:
             if handled >= self.batch:
                 continue  # more may be due right now
             wait = self.interval if failures == 0 else min(self.interval * 2**failures, MAX_IDLE_BACKOFF)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=wait)
+            await self._pause(wait)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when stopped or woken."""
+        stop = asyncio.ensure_future(self._stop.wait())
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({stop, woken}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            woken.cancel()
+        self._wake.clear()
 
     # ---- one round -----------------------------------------------------------------------------
 

@@ -16,4 +16,5 @@ SPEC = ProviderSpec(
     emulator_env=("REPLICATE_BASE_URL={url}", "REPLICATE_API_TOKEN={key}"),
     description="Replicate predictions (Veo 3.1 and any owner/name[:version])",
     open_models=True,
+    provider_callbacks=True,
 )

@@ -28,7 +28,19 @@ from vidgate.errors import (
     error_class_for_status,
     invalid_value,
 )
-from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
+from vidgate.providers.base import (
+    BaseProvider,
+    CallbackAnswer,
+    CallbackDelivery,
+    Credentials,
+    Download,
+    Flow,
+    HttpCall,
+    HttpReply,
+    InvalidCallback,
+    ProviderJob,
+)
+from vidgate.providers.replicate import callbacks
 from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.types import ImageInput, VideoError, VideoRequest, VideoStatus
 
@@ -109,6 +121,9 @@ def _retry_after(reply: HttpReply) -> float | None:
 class ReplicateProvider(BaseProvider):
     name: ClassVar[str] = "replicate"
     reserved_params: ClassVar[Mapping[str, str]] = RESERVED
+
+    def __init__(self) -> None:
+        self._signing_secrets: dict[str, str] = {}  # API root -> the account's webhook signing secret
 
     def _root(self, creds: Credentials) -> str:
         return (creds.api_base or DEFAULT_BASE).rstrip("/")
@@ -217,6 +232,10 @@ class ReplicateProvider(BaseProvider):
             url = f"{self._root(creds)}/v1/models/{owner}/{name}/predictions"
         else:
             url, body["version"] = f"{self._root(creds)}/v1/predictions", version
+        callback = creds.provider_callback
+        if callback is not None:  # called back when the prediction ends (not on start, output or logs)
+            body["webhook"] = callback.url
+            body["webhook_events_filter"] = ["completed"]
         reply = yield HttpCall("POST", url, headers=self._headers(creds), json=body, retry_safe=False)
         job = self._job(reply.json())
         return ProviderJob(
@@ -257,6 +276,39 @@ class ReplicateProvider(BaseProvider):
         url = f"{self._root(creds)}/v1/predictions/{self._id(native_id)}/cancel"
         yield HttpCall("POST", url, headers=self._headers(creds))
         return True
+
+    def parse_callback(
+        self, delivery: CallbackDelivery, creds: Credentials
+    ) -> Flow[ProviderJob | CallbackAnswer]:
+        """A webhook delivery: the prediction, signed with the account's signing secret (read once
+        from ``GET /v1/webhooks/default/secret`` and kept; read again once if a signature fails, in case
+        it was rotated)."""
+        root = self._root(creds)
+        cached = self._signing_secrets.get(root)
+        for attempt in range(2):
+            secret = cached if attempt == 0 and cached is not None else None
+            if secret is None:
+                url = f"{root}/v1/webhooks/default/secret"
+                reply = yield HttpCall("GET", url, headers=self._headers(creds))
+                data = reply.json()
+                if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+                    raise APIError(
+                        "Replicate answered no signing secret.", status_code=502, provider=self.name
+                    )
+                secret = self._signing_secrets[root] = str(data["key"])
+            try:
+                callbacks.verify(delivery, secret)
+                break
+            except InvalidCallback:
+                if cached is None or attempt == 1:
+                    raise
+        try:
+            job = self._job(delivery.json())
+        except APIError as exc:
+            raise InvalidCallback(exc.message) from exc
+        if job.native_id != delivery.native_id:
+            raise InvalidCallback("the prediction is another job's")
+        return job
 
     def error_for(self, reply: HttpReply) -> APIError:
         try:

@@ -8,6 +8,11 @@
 - ``POST /v1/predictions/{id}/cancel`` -> 200 with the prediction (a finished one unchanged).
 - ``GET /v1/predictions`` -> ``{previous, next, results}`` (newest first, one page).
 - ``GET /_delivery/{token}/output.mp4`` -> the MP4, no token needed (``replicate.delivery``).
+- ``webhook`` (+ ``webhook_events_filter``, default all; only ``completed`` is emulated) on create: the
+  prediction is POSTed there when it ends, signed as Replicate signs (Standard Webhooks: ``webhook-id``,
+  ``webhook-timestamp``, ``webhook-signature: v1,<base64 HMAC-SHA256>``) with the account's secret,
+  ``GET /v1/webhooks/default/secret`` -> ``{"key": "whsec_..."}``. Retried on a non-2xx answer;
+  ``[fault:callback-dup]``/``[fault:callback-drop]`` (``emulators.callbacks``).
 
 Errors are RFC 7807 problem details ``{title, detail, status}`` (422 adds ``invalid_fields``); a missing
 or wrong token is 401. Listed models are checked against their rows (duration, aspect ratio,
@@ -18,6 +23,10 @@ adapter code.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import re
 import secrets
 import time
@@ -32,6 +41,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec
+from vidgate.emulators.callbacks import CallbackSender
 from vidgate.emulators.common import (
     DropResponse,
     EmuJob,
@@ -93,6 +103,7 @@ class Prediction:
     owner: str
     canceled_at: float | None = None
     delivery: dict[str, float] = field(default_factory=dict)  # token -> expiry
+    webhook: str | None = None  # where the completed event goes (None: no webhook)
 
 
 class ReplicateEmulator:
@@ -100,6 +111,8 @@ class ReplicateEmulator:
         self.settings = settings
         self.faults = faults_book(settings)
         self.predictions: dict[str, Prediction] = {}
+        self.signing_secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+        self.callbacks = CallbackSender()
 
     def authenticate(self, request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -158,9 +171,47 @@ class ReplicateEmulator:
             plan=plan,
             extra=dict(inp),
         )
-        self.predictions[job.id] = Prediction(job=job, version=version, owner=token)
+        webhook = self.webhook(body)
+        self.predictions[job.id] = Prediction(job=job, version=version, owner=token, webhook=webhook)
         root = str(request.base_url).rstrip("/")
+        if webhook is not None:
+            self.call_back(self.predictions[job.id], webhook, root)
         return JSONResponse(self.view(self.predictions[job.id], root), status_code=201)
+
+    @staticmethod
+    def webhook(body: dict[str, Any]) -> str | None:
+        url = body.get("webhook")
+        if url is None:
+            return None
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise _invalid("webhook", "webhook must be an HTTP(S) URL")
+        events = body.get("webhook_events_filter", ["start", "output", "logs", "completed"])
+        if not isinstance(events, list) or not set(events) <= {"start", "output", "logs", "completed"}:
+            raise _invalid("webhook_events_filter", "must be a list of start, output, logs, completed")
+        return url if "completed" in events else None
+
+    def call_back(self, pred: Prediction, url: str, root: str) -> None:
+        """Send the ``completed`` event when the prediction ends (one webhook id for every retry)."""
+        webhook_id = "msg_" + secrets.token_hex(12)
+        key = base64.b64decode(self.signing_secret.partition("_")[2])
+
+        def render() -> tuple[bytes, dict[str, str]]:
+            body = json.dumps(self.view(pred, root)).encode()
+            timestamp = str(int(time.time()))
+            mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+            headers = {
+                "content-type": "application/json",
+                "webhook-id": webhook_id,
+                "webhook-timestamp": timestamp,
+                "webhook-signature": "v1," + base64.b64encode(mac).decode("ascii"),
+            }
+            return body, headers
+
+        self.callbacks.schedule(pred.job, url, render)
+
+    async def secret(self, request: Request) -> Response:
+        self.authenticate(request)
+        return JSONResponse({"key": self.signing_secret})
 
     @staticmethod
     def duration(inp: dict[str, Any], row: ModelSpec | None) -> int:
@@ -301,6 +352,7 @@ def create_app(settings: EmulatorSettings | None = None) -> Starlette:
             Route("/v1/models/{owner}/{name}/predictions", emulator.create_for_model, methods=["POST"]),
             Route("/v1/predictions", emulator.create_for_version, methods=["POST"]),
             Route("/v1/predictions", emulator.list, methods=["GET"]),
+            Route("/v1/webhooks/default/secret", emulator.secret, methods=["GET"]),
             Route("/v1/predictions/{prediction_id}", emulator.get, methods=["GET"]),
             Route("/v1/predictions/{prediction_id}/cancel", emulator.cancel, methods=["POST"]),
             Route("/_delivery/{token}/{prediction_id}/output.mp4", emulator.delivery, methods=["GET"]),

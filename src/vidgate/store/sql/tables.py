@@ -90,6 +90,8 @@ jobs = sa.Table(
     # Added in 0010: observability (the create's W3C traceparent, upstream polls made).
     sa.Column("trace_parent", sa.String(64), nullable=True),
     sa.Column("upstream_polls", sa.Integer, nullable=False, server_default=sa.text("0")),
+    # Added in 0009: provider callbacks (``JobRecord.provider_callback_hash``).
+    sa.Column("provider_callback_hash", sa.String(64), nullable=True),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
