@@ -33,10 +33,12 @@ SERVER_OR_RENDERER = {
     "opentelemetry-api",
     "opentelemetry-sdk",
     "opentelemetry-exporter-otlp-proto-http",
+    "cryptography",
 }
 BLOCKED_MODULES = [
     "av", "numpy", "PIL", "sqlalchemy", "redis", "uvicorn", "asyncpg", "prometheus_client", "starlette",
     "alembic", "orjson", "multipart", "python_multipart", "uvloop", "httptools", "google", "opentelemetry",
+    "cryptography",
 ]  # fmt: skip
 
 

@@ -22,6 +22,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "prometheus_client": "server",
     "orjson": "server",
     "opentelemetry": "server",
+    "cryptography": "server",
     "google": "google",
     "requests": "google",
 }

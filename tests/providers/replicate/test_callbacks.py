@@ -21,6 +21,7 @@ import openai
 import pytest
 from replicate.client import Client as ReplicateClient
 from replicate.webhook import InvalidSignatureError, Webhooks, WebhookSigningSecret
+from tests.support.callbacks import count_polls
 from tests.support.live import free_port, live_server
 
 from vidgate.emulators.common import EmulatorSettings
@@ -35,21 +36,6 @@ MASTER = "sk-replicate-callbacks-master"
 UPSTREAM_TOKEN = "r8_callbacks_token"
 MAX_POLLS = 400  # x POLL_PAUSE: a bound, not a timing assertion
 POLL_PAUSE = 0.05
-
-
-def count_polls(app: Any) -> dict[str, int]:
-    """Status polls the gateway makes (``ProviderCalls.retrieve``), per native id. Downloads re-read
-    a prediction for a fresh URL through their own flow and are not polls."""
-    calls = app.state.vidgate.service.calls
-    polls: dict[str, int] = {}
-    inner = calls.retrieve
-
-    async def retrieve(dep: Any, native_id: str) -> Any:
-        polls[native_id] = polls.get(native_id, 0) + 1
-        return await inner(dep, native_id)
-
-    calls.retrieve = retrieve
-    return polls
 
 
 @dataclass

@@ -16,4 +16,5 @@ SPEC = ProviderSpec(
     emulator_env=("FAL_API_BASE={url}", "FAL_KEY={key}"),
     description="fal.ai queue (Kling, Seedance, Luma Ray, ... and any model path)",
     open_models=True,
+    provider_callbacks=True,
 )

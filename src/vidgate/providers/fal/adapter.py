@@ -9,6 +9,8 @@
   ``error``/``error_type``); at ``COMPLETED`` the result ``GET .../requests/{id}`` names the video.
 - download: the result again (a fresh URL), then the file, fetched without the key (a CDN URL).
 - delete: ``PUT .../cancel`` (queued: removed; running: cancellation requested; finished: nothing to do).
+- callbacks: the submit carries ``?fal_webhook=<the gateway's URL>``; fal POSTs ``{request_id,
+  gateway_request_id, status: OK|ERROR, payload, error}`` there, signed with ED25519 (``callbacks``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,19 @@ from vidgate.errors import (
     error_class_for_status,
     invalid_value,
 )
-from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
+from vidgate.providers.base import (
+    BaseProvider,
+    CallbackAnswer,
+    CallbackDelivery,
+    Credentials,
+    Download,
+    Flow,
+    HttpCall,
+    HttpReply,
+    InvalidCallback,
+    ProviderJob,
+)
+from vidgate.providers.fal import callbacks
 from vidgate.providers.fal.profiles import profile_for
 from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.types import ImageInput, VideoError, VideoRequest
@@ -123,6 +137,9 @@ def video_url(result: Any) -> str | None:
 class FalProvider(BaseProvider):
     name: ClassVar[str] = "fal"
     reserved_params: ClassVar[Mapping[str, str]] = RESERVED
+
+    def __init__(self) -> None:
+        self._jwks: dict[str, tuple[tuple[bytes, ...], float]] = {}  # JWKS URL -> (keys, fetched at)
 
     # ---- plumbing ------------------------------------------------------------------------------
 
@@ -226,10 +243,12 @@ class FalProvider(BaseProvider):
                 f"Invalid fal model path '{req.model}': expected 'owner/app[/path]'.", param="model"
             )
         body = self.body(req)
+        callback = creds.provider_callback
         reply = yield HttpCall(
             "POST",
             f"{self._root(creds)}/{req.model}",
             headers=self._headers(creds),
+            params={"fal_webhook": callback.url} if callback is not None else {},
             json=body,
             retry_safe=False,
         )
@@ -286,6 +305,51 @@ class FalProvider(BaseProvider):
             if not (isinstance(body, dict) and body.get("status") == "ALREADY_COMPLETED"):
                 raise self.error_for(reply)
         return True
+
+    def parse_callback(
+        self, delivery: CallbackDelivery, creds: Credentials
+    ) -> Flow[ProviderJob | CallbackAnswer]:
+        """A webhook delivery, verified against fal's published keys (fetched without the API key,
+        kept ``JWKS_TTL_SECONDS``, fetched again once when no kept key verifies: fal rotated them)."""
+        signed, signature = callbacks.message(delivery)
+        url = creds.options.get("webhook_jwks_url") or callbacks.DEFAULT_JWKS_URL
+        kept = self._jwks.get(url)
+        fresh = kept is not None and delivery.now - kept[1] < callbacks.JWKS_TTL_SECONDS
+        keys = kept[0] if kept is not None and fresh else ()
+        if not callbacks.verified(keys, signed, signature):
+            reply = yield HttpCall("GET", url)
+            keys = callbacks.public_keys(reply.json())
+            self._jwks[url] = (keys, delivery.now)
+            if not callbacks.verified(keys, signed, signature):
+                raise InvalidCallback("no fal key verifies X-Fal-Webhook-Signature")
+        data = delivery.json()
+        request_id = delivery.native_id.rsplit("/requests/", 1)[-1]
+        if not isinstance(data, dict) or data.get("request_id") != request_id:
+            raise InvalidCallback("the delivery is about another request")
+        if delivery.header("x-fal-webhook-request-id") != request_id:
+            raise InvalidCallback("the signed request id is another request's")
+        return self._delivered(delivery.native_id, data)
+
+    def _delivered(self, native_id: str, data: dict[str, Any]) -> ProviderJob:
+        app = native_id.rsplit("/requests/", 1)[0]
+        if data.get("status") == "OK":
+            url = video_url(data.get("payload"))
+            if url is None:
+                failure = VideoError(code="no_video", message="fal's result names no video.")
+                return ProviderJob(native_id=native_id, status="failed", model=app, error=failure, raw=data)
+            return ProviderJob(
+                native_id=native_id, status="completed", model=app, progress=100, outputs=(url,), raw=data
+            )
+        if data.get("status") != "ERROR":
+            raise InvalidCallback(f"unknown webhook status {data.get('status')!r}")
+        payload = data.get("payload")
+        detail = payload.get("detail") if isinstance(payload, dict) else None
+        first = detail[0] if isinstance(detail, list) and detail and isinstance(detail[0], dict) else {}
+        kind = data.get("error_type") or first.get("type")
+        message = str(data.get("error") or first.get("msg") or "fal reported an error.")
+        return ProviderJob(
+            native_id=native_id, status="failed", model=app, error=self._failure(message, kind), raw=data
+        )
 
     def error_for(self, reply: HttpReply) -> APIError:
         try:

@@ -13,6 +13,13 @@
 - ``PUT .../requests/{id}/cancel`` -> 202 ``CANCELLATION_REQUESTED`` (queued or running; the request then
   completes with ``error_type: request_cancelled``), 400 ``ALREADY_COMPLETED``, 404 ``NOT_FOUND``.
 
+- ``?fal_webhook=<url>`` on submit: when the request ends, ``{request_id, gateway_request_id, status:
+  OK|ERROR, payload, error}`` is POSTed there, signed as fal signs: ``X-Fal-Webhook-Request-Id``,
+  ``-User-Id``, ``-Timestamp``, ``-Signature`` = hex ED25519 over the lines request id, user id,
+  timestamp, hex sha256 of the body; the public key is served as a JWKS at
+  ``/.well-known/jwks.json`` (fal's is on ``rest.alpha.fal.ai``). Retried on a non-2xx answer;
+  ``[fault:callback-dup]``/``[fault:callback-drop]`` (``emulators.callbacks``).
+
 Errors are ``{"detail": ...}`` (a list of ``{loc, msg, type}`` for input validation, 422) with
 ``x-fal-error-type``. A missing or wrong key is 401. Catalogue paths are checked against their rows
 (duration, aspect ratio, resolution); any other path is an app that accepts any input with a prompt.
@@ -24,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
+import json
 import re
 import secrets
 import time
@@ -31,12 +40,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec
+from vidgate.emulators.callbacks import CallbackSender
 from vidgate.emulators.common import (
     DropResponse,
     EmuJob,
@@ -96,6 +108,7 @@ class QueuedRequest:
     owner: str  # the key that submitted it
     cancelled: bool = False
     cdn: dict[str, float] = field(default_factory=dict)  # token -> expiry
+    webhook: str | None = None  # ``fal_webhook``: where the end of the request is POSTed
 
     @property
     def base(self) -> str:
@@ -149,6 +162,9 @@ class FalEmulator:
         self.settings = settings
         self.faults = faults_book(settings)
         self.requests: dict[str, QueuedRequest] = {}
+        self.signing_key = Ed25519PrivateKey.generate()
+        self.key_id = "emulator-" + secrets.token_hex(4)
+        self.callbacks = CallbackSender()
 
     def authenticate(self, request: Request) -> str:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -172,6 +188,8 @@ class FalEmulator:
         path = request.path_params["path"].strip("/")
         if path.startswith("_cdn/files/"):
             return await self.cdn(request, path)
+        if path == ".well-known/jwks.json" and request.method == "GET":
+            return JSONResponse(self.jwks())
         key = self.authenticate(request)
         head, sep, tail = path.partition("/requests/")
         if sep:
@@ -218,11 +236,54 @@ class FalEmulator:
             extra=dict(body),
         )
         queued = QueuedRequest(job=job, app=_app_of(path), path=path, owner=key)
+        webhook = request.query_params.get("fal_webhook")
+        if webhook is not None and not webhook.startswith(("http://", "https://")):
+            raise _invalid("fal_webhook", "fal_webhook must be an HTTP(S) URL")
+        queued.webhook = webhook
         self.requests[job.id] = queued
         root = str(request.base_url).rstrip("/")
+        if webhook is not None:
+            self.call_back(queued, webhook, root, key)
         reply = JSONResponse({**self.urls(root, queued), "queue_position": 0})
         reply.headers["x-fal-request-id"] = job.id
         return reply
+
+    # ---- webhooks ------------------------------------------------------------------------------
+
+    def jwks(self) -> dict[str, Any]:
+        raw = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        x = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        return {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.key_id, "use": "sig"}]}
+
+    def webhook_body(self, queued: QueuedRequest, root: str) -> dict[str, Any]:
+        request_id = queued.job.id
+        out: dict[str, Any] = {"request_id": request_id, "gateway_request_id": request_id}
+        failure = self.failure(queued)
+        if failure is None:
+            result = json.loads(bytes(self.result(queued, root).body))
+            return {**out, "status": "OK", "payload": result}
+        kind, message = failure
+        detail = [{"loc": ["body"], "msg": message, "type": kind}]
+        return {**out, "status": "ERROR", "error": message, "payload": {"detail": detail}}
+
+    def call_back(self, queued: QueuedRequest, url: str, root: str, key: str) -> None:
+        user_id = "user-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
+        def render() -> tuple[bytes, dict[str, str]]:
+            body = json.dumps(self.webhook_body(queued, root)).encode()
+            timestamp = str(int(time.time()))
+            lines = [queued.job.id, user_id, timestamp, hashlib.sha256(body).hexdigest()]
+            signature = self.signing_key.sign("\n".join(lines).encode()).hex()
+            headers = {
+                "content-type": "application/json",
+                "x-fal-webhook-request-id": queued.job.id,
+                "x-fal-webhook-user-id": user_id,
+                "x-fal-webhook-timestamp": timestamp,
+                "x-fal-webhook-signature": signature,
+            }
+            return body, headers
+
+        self.callbacks.schedule(queued.job, url, render)
 
     @staticmethod
     def urls(root: str, queued: QueuedRequest) -> dict[str, str]:
