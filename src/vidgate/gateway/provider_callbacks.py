@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from vidgate.errors import APIError, ConflictError, NotFoundError
+from vidgate.errors import APIError, ConflictError, NotFoundError, ServiceUnavailableError
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.followup import JobKeeper, deployment_gone, new_lease_owner
 from vidgate.gateway.ports import Stores
@@ -73,6 +73,14 @@ def _unknown() -> NotFoundError:
     return NotFoundError("No such provider callback.", code="callback_not_found")
 
 
+def _early() -> ConflictError:
+    return ConflictError(
+        "The job is still being created; deliver again shortly.",
+        code="callback_early",
+        retry_after=BUSY_RETRY_AFTER,
+    )
+
+
 def refused(reason: str) -> APIError:
     return APIError(
         f"The callback was refused: {reason}.",
@@ -112,12 +120,6 @@ class CallbackIntake:
         dep = self.router.get(job.deployment_id)
         if dep is None:
             raise deployment_gone(job)
-        if job.submitting:  # the create's answer (the native id) is not recorded yet: the provider retries
-            raise ConflictError(
-                "The job is still being created; deliver again shortly.",
-                code="callback_early",
-                retry_after=BUSY_RETRY_AFTER,
-            )
         delivery = CallbackDelivery(
             native_id=job.native_id,
             headers={k.lower(): v for k, v in headers.items()},
@@ -127,11 +129,22 @@ class CallbackIntake:
         )
         try:
             reported = await self.calls.parse_callback(dep, delivery)
-        except InvalidCallback as exc:
+        except (InvalidCallback, APIError) as exc:
+            if job.submitting:  # read against a placeholder id: tell the provider to come back
+                raise _early() from exc
+            if isinstance(exc, APIError):  # fetching what verification needs failed: not the caller's
+                log.warning("provider callback for %s not verifiable now: %s", job_id, exc)
+                raise ServiceUnavailableError(
+                    "The callback cannot be verified now; deliver again shortly.",
+                    code="callback_unverifiable",
+                    retry_after=BUSY_RETRY_AFTER,
+                ) from exc
             log.warning("provider callback for %s refused: %s", job_id, exc)
             raise refused(str(exc)) from exc
-        if isinstance(reported, CallbackAnswer):
+        if isinstance(reported, CallbackAnswer):  # a URL check: answered even while the create runs
             return CallbackReply(reported.body)
+        if job.submitting:  # the create's answer (the native id) is not recorded yet: the provider retries
+            raise _early()
         if reported.native_id != job.native_id:
             log.warning("provider callback for %s names another job (%s)", job_id, reported.native_id)
             raise refused("it is about another job")

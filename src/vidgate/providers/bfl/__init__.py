@@ -13,4 +13,5 @@ SPEC = ProviderSpec(
     emulator_port=8132,
     emulator_env=("BFL_API_BASE={url}", "BFL_API_KEY={key}"),
     description="Black Forest Labs FLUX 3 video",
+    provider_callbacks=True,
 )

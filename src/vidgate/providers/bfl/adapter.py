@@ -7,14 +7,20 @@ sent to it only when it is https on ``*.bfl.ai`` or on the configured origin (``
 submit reply whose ``polling_url`` is foreign is never followed: the job is polled at the documented
 ``{base}/v1/get_result?id=`` instead. The sample URL is signed and expires (about two hours), so every
 download polls again for a fresh one. There is no list, cancel or delete.
+
+Callbacks: ``webhook_url`` + ``webhook_secret`` (the gateway's per-job secret) in the submit; BFL POSTs
+the result there signed ``X-BFL-Signature: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>`` (BFL's
+webhook guide; not confirmed for FLUX 3 video, whose schema is strict).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 from vidgate.errors import (
     APIError,
@@ -23,7 +29,18 @@ from vidgate.errors import (
     NotFoundError,
     error_class_for_status,
 )
-from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
+from vidgate.providers.base import (
+    BaseProvider,
+    CallbackAnswer,
+    CallbackDelivery,
+    Credentials,
+    Download,
+    Flow,
+    HttpCall,
+    HttpReply,
+    InvalidCallback,
+    ProviderJob,
+)
 from vidgate.providers.bfl import wire
 from vidgate.types import VideoError, VideoRequest
 
@@ -56,6 +73,9 @@ class BFLProvider(BaseProvider):
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         body = wire.create_body(req)
+        if creds.provider_callback is not None:  # reserved names: never from extra_body
+            body["webhook_url"] = creds.provider_callback.url
+            body["webhook_secret"] = creds.provider_callback.secret
         root = self._root(creds)
         call = HttpCall("POST", root + PATH, headers=self._headers(creds), json=body, retry_safe=False)
         reply = yield call
@@ -94,6 +114,25 @@ class BFLProvider(BaseProvider):
                 code="video_not_ready",
             )
         return Download(media_type="video/mp4", call=HttpCall("GET", job.outputs[0]))
+
+    def parse_callback(
+        self, delivery: CallbackDelivery, creds: Credentials
+    ) -> Flow[ProviderJob | CallbackAnswer]:
+        """The result BFL POSTs, signed with the job's ``webhook_secret``."""
+        provided = delivery.header("x-bfl-signature") or ""
+        mac = hmac.new(delivery.secret.encode(), delivery.body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(provided.encode("utf-8", "surrogatepass"), f"sha256={mac}".encode()):
+            raise InvalidCallback("no valid X-BFL-Signature")
+        data = delivery.json()
+        task = data.get("id") if isinstance(data, dict) else None
+        ids = parse_qs(urlsplit(delivery.native_id).query).get("id") or []
+        if not isinstance(task, str) or task not in ids:
+            raise InvalidCallback("the delivery is about another task")
+        try:
+            return read_job(delivery.native_id, data, self.name)
+        except APIError as exc:
+            raise InvalidCallback(exc.message) from exc
+        yield  # pragma: no cover - a flow that makes no call
 
     def error_for(self, reply: HttpReply) -> APIError:
         return error_for(reply, self.name)

@@ -8,6 +8,10 @@ poll signs a fresh one), Error, or Content Moderated; an unknown id answers 200 
 found``. Errors are FastAPI's ``{"detail": ...}``: no key 403 "Not authenticated", a wrong key 401.
 ``polling_base`` makes the emulator hand out polling URLs on another origin (to test that a client
 refuses them). Faults: the shared ``[fault:...]`` prompt tokens; ``filtered`` ends Content Moderated.
+Webhooks: with ``webhook_url`` the final poll body (plus ``timestamp``) is POSTed there when the task
+ends, with ``webhook_secret`` signed ``X-BFL-Signature: sha256=<hex HMAC-SHA256(secret, body)>`` (BFL's
+webhook guide in ``black-forest-labs/skills``; unverified for FLUX 3 video); retried on a non-2xx answer,
+``[fault:callback-dup]`` / ``[fault:callback-drop]`` (``emulators.callbacks``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import secrets
 import time
 import uuid
@@ -29,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from vidgate.emulators.callbacks import CallbackSender
 from vidgate.emulators.common import DropResponse, EmuJob, EmulatorSettings, faults_book, key_ok
 from vidgate.render import RenderSpec, render
 
@@ -87,6 +93,8 @@ def create_app(
     book = faults_book(settings)
     jobs: dict[str, EmuJob] = {}
     secret = secrets.token_bytes(16)
+    callbacks = CallbackSender()
+    webhooks: dict[str, dict[str, str]] = {}  # job id -> {webhook_url: webhook_secret}, for tests
 
     def authorize(request: Request) -> None:
         key = request.headers.get("x-key")
@@ -202,8 +210,27 @@ def create_app(
         except Refused as refused:
             return refused.response
         jobs[job.id] = job
+        webhook, webhook_secret = body.get("webhook_url"), body.get("webhook_secret")
+        if isinstance(webhook, str) and webhook.startswith(("http://", "https://")):
+            key = webhook_secret.encode() if isinstance(webhook_secret, str) and webhook_secret else None
+            webhooks[job.id] = {webhook: str(webhook_secret or "")}
+            call_back(request, job, webhook, key)
         base = polling_base or str(request.base_url).rstrip("/")
         return JSONResponse({"id": job.id, "polling_url": f"{base}/v1/get_result?id={job.id}"})
+
+    def call_back(request: Request, job: EmuJob, url: str, key: bytes | None) -> None:
+        """POST the result when the task ends; signed ``X-BFL-Signature: sha256=<hex HMAC>`` of the raw
+        body with the request's ``webhook_secret`` when one was given."""
+
+        def render_delivery() -> tuple[bytes, dict[str, str]]:
+            payload = {**view(request, job), "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            body = json.dumps(payload).encode()
+            headers = {"content-type": "application/json"}
+            if key is not None:
+                headers["x-bfl-signature"] = "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+            return body, headers
+
+        callbacks.schedule(job, url, render_delivery)
 
     async def get_result(request: Request) -> Response:
         try:
@@ -239,10 +266,14 @@ def create_app(
         rendered = await anyio.to_thread.run_sync(render, spec, settings.cache_dir)
         return FileResponse(rendered.video, media_type="video/mp4")
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/v1/flux-3-video", submit, methods=["POST"]),
             Route("/v1/get_result", get_result, methods=["GET"]),
             Route("/results/{id}/sample.mp4", sample, methods=["GET"]),
         ]
     )
+    app.state.jobs = jobs  # for tests: what arrived
+    app.state.callbacks = callbacks
+    app.state.webhooks = webhooks
+    return app

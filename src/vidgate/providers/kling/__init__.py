@@ -17,4 +17,5 @@ SPEC = ProviderSpec(
     emulator_port=8110,
     emulator_env=("KLING_API_BASE={url}", "KLING_ACCESS_KEY={key}", "KLING_SECRET_KEY={key}"),
     description="Kling (official API)",
+    provider_callbacks=True,
 )

@@ -7,6 +7,9 @@ which takes the image's), ``generate_audio`` -> ``sound`` ``on|off`` (unset = on
 ``input_reference``/``last_frame`` -> ``image``/``image_tail`` (omni: ``image_list`` entries typed
 ``first_frame``/``end_frame``), ``reference_images`` -> untyped ``image_list`` entries (omni only).
 Images go as raw base64 (Kling refuses a ``data:`` prefix) or as an https URL.
+
+Callbacks: ``callback_url`` in the create body; Kling POSTs the task (the ``data`` of a read) there when
+its status changes. Kling does not sign it: the gateway's per-job secret in the URL is the proof.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ from typing import Any, ClassVar
 from vidgate.errors import APIError, BadRequestError, invalid_value
 from vidgate.providers.base import (
     BaseProvider,
+    CallbackAnswer,
+    CallbackDelivery,
     Credentials,
     Download,
     Flow,
     HttpCall,
     HttpReply,
+    InvalidCallback,
     ProviderJob,
     ProviderPage,
 )
@@ -196,6 +202,9 @@ class KlingProvider(BaseProvider):
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         endpoint, body = self.request_body(req)
+        if creds.provider_callback is not None:  # a caller's own callback_url is refused then
+            refuse_overlap({"callback_url": creds.provider_callback.url}, body)
+            body["callback_url"] = creds.provider_callback.url
         url = f"{self._base(creds)}/v1/videos/{endpoint}"
         reply = yield HttpCall("POST", url, headers=self._headers(creds), json=body, retry_safe=False)
         data = self._data(reply)
@@ -207,6 +216,19 @@ class KlingProvider(BaseProvider):
     def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
         reply = yield self._get(native_id, creds)
         return self._job(split_native(native_id)[0], self._data(reply))
+
+    def parse_callback(
+        self, delivery: CallbackDelivery, creds: Credentials
+    ) -> Flow[ProviderJob | CallbackAnswer]:
+        """The task Kling reports (unsigned: only the URL's per-job secret vouches for it)."""
+        endpoint, task_id = split_native(delivery.native_id)
+        data = delivery.json()
+        if isinstance(data, dict) and isinstance(data.get("data"), dict):  # an enveloped delivery
+            data = data["data"]
+        if not isinstance(data, dict) or str(data.get("task_id")) != task_id:
+            raise InvalidCallback("the delivery is about another task")
+        return self._job(endpoint, data)
+        yield  # pragma: no cover - a flow that makes no call
 
     def download(self, native_id: str, variant: str, creds: Credentials) -> Flow[Download]:
         """Read the task again (its URL is signed and expires) and stream the first video from it."""

@@ -6,6 +6,9 @@
   with ``task_result.videos[{id, url, duration}]``, or ``failed`` with ``task_status_msg``
 - ``GET /v1/videos/{endpoint}?pageNum=&pageSize=`` -> ``data: [task, ...]``, newest first
 - ``GET /_cdn/{task_id}.mp4?expires=&signature=`` -> the MP4; a signed URL that expires (403 after)
+- ``callback_url`` on create: the task (as a read answers it) is POSTed there when it ends, unsigned
+  (Kling documents no signature); retried on a non-2xx answer, ``[fault:callback-dup]`` /
+  ``[fault:callback-drop]`` (``emulators.callbacks``)
 
 Auth is ``Authorization: Bearer <JWT>``: HS256, ``iss`` = the access key, verified with the secret key,
 ``exp``/``nbf`` enforced. With ``EmulatorSettings.api_key`` set, it is both the access key and the secret
@@ -22,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,6 +39,7 @@ from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec
 from vidgate.catalog.images import sniff
+from vidgate.emulators.callbacks import CallbackSender
 from vidgate.emulators.common import DropResponse, EmuJob, EmulatorSettings, PackageModels, faults_book
 from vidgate.emulators.faults import FaultBook
 from vidgate.emulators.media import SignedUrls, render_job
@@ -75,6 +80,7 @@ class Task:
     owner: str
     job: EmuJob
     created_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    callback_url: str | None = None
 
 
 def _size(spec: ModelSpec, tier: str, ratio: tuple[int, int]) -> tuple[int, int] | None:
@@ -91,6 +97,7 @@ class KlingEmulator:
         self.faults: FaultBook = faults_book(settings)
         self.tasks: dict[str, Task] = {}
         self.urls = SignedUrls()
+        self.callbacks = CallbackSender()
 
     # ---- auth ------------------------------------------------------------------------------------
 
@@ -227,6 +234,15 @@ class KlingEmulator:
             return exc.response()
         task = Task(endpoint, owner, job)
         self.tasks[job.id] = task
+        callback = body.get("callback_url")
+        if isinstance(callback, str) and callback.startswith(("http://", "https://")):
+            task.callback_url = callback
+
+            def render() -> tuple[bytes, dict[str, str]]:
+                body = json.dumps(self.task_json(request, task)).encode()
+                return body, {"content-type": "application/json"}
+
+            self.callbacks.schedule(job, callback, render)
         return _ok(self.task_json(request, task, created=True))
 
     # ---- reads -----------------------------------------------------------------------------------

@@ -14,4 +14,5 @@ SPEC = ProviderSpec(
     emulator_port=8111,
     emulator_env=("MINIMAX_API_BASE={url}", "MINIMAX_API_KEY={key}"),
     description="MiniMax Hailuo H3 (V2 API)",
+    provider_callbacks=True,
 )

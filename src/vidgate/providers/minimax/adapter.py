@@ -6,6 +6,11 @@ Mapping: ``prompt`` -> the one ``{"type": "text"}`` item of ``content``; ``input
 ``seconds`` -> ``duration`` (int); the size's tier -> ``resolution``; its shape -> ``ratio``
 (``adaptive`` with a first frame, which then sets the shape); ``generate_audio`` -> ``generate_audio``.
 Every reply is checked for a failure envelope, because MiniMax sends some failures with HTTP 200.
+
+Callbacks: ``callback_url`` in the create body. MiniMax first checks the URL with ``{"challenge": ...}``,
+which must be answered with the same value (its V1 docs; unverified for V2); status deliveries are read
+as the query's task (``{"task": {...}}``, or the task's fields at the top level). Unsigned: the gateway's
+per-job secret in the URL is the proof.
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from typing import Any, ClassVar
 from vidgate.errors import APIError, BadRequestError, invalid_value
 from vidgate.providers.base import (
     BaseProvider,
+    CallbackAnswer,
+    CallbackDelivery,
     Credentials,
     Download,
     Flow,
     HttpCall,
     HttpReply,
+    InvalidCallback,
     ProviderJob,
     ProviderPage,
 )
@@ -183,6 +191,9 @@ class MiniMaxProvider(BaseProvider):
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         body = self.request_body(req)
+        if creds.provider_callback is not None:  # a caller's own callback_url is refused then
+            refuse_overlap({"callback_url": creds.provider_callback.url}, body)
+            body["callback_url"] = creds.provider_callback.url
         url = f"{self._base(creds)}/v2/video_generation"
         reply = yield HttpCall("POST", url, headers=self._headers(creds), json=body, retry_safe=False)
         data = self._checked(reply)
@@ -191,6 +202,20 @@ class MiniMaxProvider(BaseProvider):
             raise APIError("MiniMax answered the create without a task_id.", provider=PROVIDER)
         job = self._job({"id": task_id, "status": "queued"}, req.model)
         return replace(job, prompt=req.prompt, size=req.size, seconds=str(req.seconds))
+
+    def parse_callback(
+        self, delivery: CallbackDelivery, creds: Credentials
+    ) -> Flow[ProviderJob | CallbackAnswer]:
+        """The URL check (echo the challenge) or a task's status (unsigned: the URL's secret vouches)."""
+        data = delivery.json()
+        if isinstance(data, dict) and isinstance(data.get("challenge"), str):
+            return CallbackAnswer({"challenge": data["challenge"]})
+        task = data.get("task") if isinstance(data, dict) else None
+        task = task if isinstance(task, dict) else data
+        if not isinstance(task, dict) or str(task.get("id") or task.get("task_id")) != delivery.native_id:
+            raise InvalidCallback("the delivery is about another task")
+        return self._job(task)
+        yield  # pragma: no cover - a flow that makes no call
 
     def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
         reply = yield self._task_call(native_id, creds)

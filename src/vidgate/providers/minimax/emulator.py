@@ -9,6 +9,10 @@
   newest first
 - ``DELETE /v2/video_generation/{task_id}`` -> cancels an unfinished task, deletes a finished one
 - ``GET /_cdn/{task_id}.mp4?expires=&signature=`` -> the MP4; each query signs a fresh, time-limited URL
+- ``callback_url`` on create: first ``{"challenge": ...}`` is POSTed there (MiniMax's documented URL
+  check; the create is refused with 2013 unless the same value comes back); when the task ends, the
+  query's body (``{"task": ..., "base_resp"}``) is POSTed, unsigned; retried on a non-2xx answer,
+  ``[fault:callback-dup]`` / ``[fault:callback-drop]`` (``emulators.callbacks``)
 
 MiniMax's quirk, kept faithfully: a bad key, a rate limit, an empty balance, invalid parameters and
 sensitive content are answered with **HTTP 200** and ``base_resp.status_code`` 1004 / 1002 / 1008 /
@@ -23,12 +27,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -36,6 +42,7 @@ from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec
 from vidgate.catalog.images import sniff
+from vidgate.emulators.callbacks import CallbackSender
 from vidgate.emulators.common import (
     DropResponse,
     EmuJob,
@@ -49,6 +56,7 @@ from vidgate.emulators.media import SignedUrls, render_job
 
 MODELS = PackageModels("vidgate.providers.minimax")
 RETENTION_SECONDS = 7 * 24 * 3600
+CHALLENGE_TIMEOUT = 3.0
 ROLES = ("first_frame", "last_frame", "reference_image", "reference_video", "reference_audio")
 CODE_TOKEN = re.compile(r"\[minimax:(\d+)\]")
 MESSAGES = {
@@ -90,6 +98,7 @@ class Task:
     resolution: str
     cancelled: bool = False
     created: float = field(default_factory=time.time)
+    callback_url: str | None = None
 
     def status(self, now: float) -> str:
         if self.cancelled:
@@ -116,6 +125,7 @@ class MiniMaxEmulator:
         self.tasks: dict[str, Task] = {}
         self.urls = SignedUrls()
         self.clock = time.time
+        self.callbacks = CallbackSender()
 
     def authenticate(self, request: Request) -> str:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -239,8 +249,31 @@ class MiniMaxEmulator:
             _spec, resolution, job = self.parse(body)
         except MiniMaxError as exc:
             return exc.response()
-        self.tasks[job.id] = Task(owner, job, resolution)
+        callback = body.get("callback_url")
+        if callback is not None and not await self.challenge(callback):
+            return MiniMaxError(2013, "invalid params, callback_url did not answer the challenge").response()
+        task = self.tasks[job.id] = Task(owner, job, resolution)
+        if callback is not None:
+            task.callback_url = str(callback)
+
+            def render() -> tuple[bytes, dict[str, str]]:
+                payload = {"task": self.task_json(request, task), "base_resp": _base()}
+                return json.dumps(payload).encode(), {"content-type": "application/json"}
+
+            self.callbacks.schedule(job, str(callback), render)
         return JSONResponse({"task_id": job.id, "base_resp": _base()})
+
+    async def challenge(self, url: Any) -> bool:
+        """MiniMax's URL check: the callback must echo a random challenge (3 s to answer)."""
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return False
+        value = uuid.uuid4().hex
+        try:
+            async with httpx.AsyncClient(timeout=CHALLENGE_TIMEOUT) as client:
+                reply = await client.post(url, json={"challenge": value})
+            return reply.status_code == 200 and reply.json().get("challenge") == value
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return False
 
     # ---- reads -----------------------------------------------------------------------------------
 
