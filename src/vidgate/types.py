@@ -97,6 +97,16 @@ class ImageInput:
     filename: str | None = None
 
 
+@dataclass(frozen=True)
+class FilePart:
+    """A file uploaded in a pass-through field (``extra_body[name]`` of a multipart create): forwarded
+    untouched, as a file part, by providers whose adapter takes them (``extra_file_parts``)."""
+
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
 VideoTask = Literal["generate", "edit", "extend"]
 
 

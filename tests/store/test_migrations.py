@@ -95,6 +95,7 @@ def _insert_v0001_job(connection: sa.Connection) -> None:
         row.pop(added)
     for added in ("trace_parent", "upstream_polls"):  # 0010
         row.pop(added)
+    row.pop("provider_callback_hash")  # 0009
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
     for n, key in enumerate(("key_a", "key_a", "key_b")):
         connection.execute(rate_hits.insert().values(id=f"hit{n}", key_id=key, at=1000.0 + n))
@@ -116,7 +117,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0010"
+        assert await current_revision(db) == head_revision() == "0009"  # 0009 follows 0010 (re-chained at merge)
         assert await db.read(_rate_counts) == {"key_a": 2, "key_b": 1}  # 0006 counts the stored hits
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
@@ -125,6 +126,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         assert (job.token_bound, job.token_micros, job.output_tokens) == (0, 0, None)
         assert job.callback_url is None  # 0008: jobs made before it have no per-job webhook
         assert (job.trace_parent, job.upstream_polls) == (None, 0)  # 0010
+        assert job.provider_callback_hash is None  # 0009
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:

@@ -212,6 +212,8 @@ class BaseProvider:
 
     name: ClassVar[str] = "base"
     reserved_params: ClassVar[Mapping[str, str]] = COMMON_RESERVED
+    # Whether ``extra_body`` may hold uploaded files (``types.FilePart``) this adapter forwards as parts.
+    extra_file_parts: ClassVar[bool] = False
 
     def _absent(self, operation: str) -> UnsupportedOperationError:
         return UnsupportedOperationError(operation, self.name)

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vidgate.errors import BadRequestError
+from vidgate.types import FilePart
 
 # Names every provider reserves: the OpenAI-shaped request's own fields and their common synonyms.
 COMMON_RESERVED: Mapping[str, str] = {
@@ -107,5 +108,17 @@ def reserved_for(provider: object) -> Mapping[str, str]:
 
 
 def check_extra_for(provider: object, extra: Mapping[str, Any], *, where: str = "extra_body") -> None:
-    """``check_extra`` with ``provider``'s declared names: the call the gateway and the SDK make."""
+    """``check_extra`` with ``provider``'s declared names: the call the gateway and the SDK make. A
+    file part is accepted only by an adapter that forwards them (``extra_file_parts``): any other
+    would send the repr of an upload."""
     check_extra(extra, reserved_for(provider), where=where)
+    if getattr(provider, "extra_file_parts", False):
+        return
+    for key, value in extra.items():
+        if isinstance(value, FilePart):
+            raise BadRequestError(
+                f"Invalid '{where}.{key}': this model's provider takes no file parts in pass-through "
+                "fields; send text or JSON values (the reference image goes in 'input_reference').",
+                param=f"{where}.{key}",
+                code="invalid_type",
+            )

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from vidgate.catalog import validate
 from vidgate.errors import APIError, BadRequestError
 from vidgate.inputs import check_tree, parse_int
-from vidgate.types import ImageInput
+from vidgate.types import FilePart, ImageInput
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # OpenAI's limit for an input_reference
 MAX_FIELD_BYTES = 30 * 1024 * 1024  # a data: URL in a text field is base64 of up to MAX_IMAGE_BYTES
@@ -218,7 +218,9 @@ async def extra_params(body: dict[str, Any], *, from_form: bool) -> dict[str, An
     return extra
 
 
-def extra_body(body: dict[str, Any]) -> dict[str, Any]:
+async def extra_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The pass-through fields; a file part directly under ``extra_body[name]`` is kept as a
+    ``FilePart`` (forwarded untouched where the provider takes form files, else a 400 before pricing)."""
     value = body.get("extra_body")
     if value is None:
         return {}
@@ -226,13 +228,19 @@ def extra_body(body: dict[str, Any]) -> dict[str, Any]:
         raise BadRequestError(
             "Invalid type for 'extra_body': expected an object.", param="extra_body", code="invalid_type"
         )
-    _refuse_files(value, "extra_body")
-    return value
+    out: dict[str, Any] = {}
+    for key, inner in value.items():
+        if isinstance(inner, UploadFile):
+            out[key] = FilePart(inner.filename, inner.content_type, await inner.read())
+        else:
+            _refuse_files(inner, f"extra_body.{key}")
+            out[key] = inner
+    return out
 
 
 def _refuse_files(value: Any, path: str) -> None:
-    """Pass-through fields are form text or JSON: a file part there would reach a provider as the
-    repr of an upload, so it is a 400 naming it (a reference image goes in ``input_reference``)."""
+    """A file part nested deeper than ``extra_body[name]`` has no place in a provider's body: a 400
+    naming it (a reference image goes in ``input_reference``)."""
     if isinstance(value, UploadFile):
         raise BadRequestError(
             f"Invalid '{path}': file parts cannot be passed through; send text or JSON values "

@@ -189,19 +189,46 @@ def test_minimal_reply_integer_seconds_json_dialect_and_a_flat_price(setup: Setu
     assert setup.spend(secret)["spend"] == pytest.approx(0.25, abs=1e-9)  # $0.25 per video
 
 
-def test_a_file_part_under_extra_body_is_a_clear_400(setup: Setup) -> None:
-    """The gateway's pass-through carries form text, not files: a file part there is named and refused
-    before anything is charged or sent (the reference image travels as ``input_reference``)."""
+def test_a_file_part_under_extra_body_arrives_upstream_untouched(setup: Setup) -> None:
+    """Every extra form field and file part is forwarded (dropping them is the incumbent's bug): the
+    emulator echoes the file part it received, byte for byte (its sha256)."""
     secret = setup.key()
-    before = len(setup.vllm.state.store.jobs)
+    wav = b"RIFF0000WAVEfmt " + bytes(range(256))
     reply = httpx.post(
         f"{setup.url}/v1/videos",
         headers={"Authorization": f"Bearer {secret}"},
-        data={"model": "wan-2.2", "prompt": "a drum solo", "seconds": "1", "size": "320x180"},
+        data={
+            "model": "wan-2.2",
+            "prompt": "a drum solo",
+            "seconds": "1",
+            "size": "320x180",
+            "extra_body[guidance_scale]": "4.5",
+        },
+        files={"extra_body[audio_reference]": ("beat.wav", wav, "audio/wav")},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    fields = upstream_fields(setup.vllm, "a drum solo")
+    assert fields["guidance_scale"] == "4.5"
+    part = fields["audio_reference"]
+    assert (part.filename, part.content_type, part.data) == ("beat.wav", "audio/wav", wav)
+    echoed = setup.client(secret).videos.retrieve(reply.json()["id"])
+    assert echoed.status in ("queued", "in_progress", "completed")
+
+
+def test_a_file_part_cannot_go_into_a_json_body(setup: Setup) -> None:
+    """A deployment that sends JSON cannot carry a file part: named and refused before anything is
+    charged or sent."""
+    secret = setup.key()
+    before = len(setup.dynamo.state.store.jobs)
+    reply = httpx.post(
+        f"{setup.url}/v1/videos",
+        headers={"Authorization": f"Bearer {secret}"},
+        data={"model": "ltx-dynamo", "prompt": "a drum solo in json", "seconds": "2"},
         files={"extra_body[audio_reference]": ("beat.wav", b"RIFF0000WAVEfmt ", "audio/wav")},
         timeout=30,
     )
     assert reply.status_code == 400, reply.text
     assert reply.json()["error"]["param"] == "extra_body.audio_reference"
-    assert len(setup.vllm.state.store.jobs) == before
+    assert len(setup.dynamo.state.store.jobs) == before
     assert setup.spend(secret)["spend"] == 0

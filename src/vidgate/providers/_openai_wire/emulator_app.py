@@ -48,6 +48,7 @@ class Dialect(ABC):
 
     prefix: str = "/v1"
     poll_after_header: bool = True
+    extra_files: bool = False  # file parts beyond input_reference are accepted (kept as ``Upload``)
 
     @abstractmethod
     def authenticate(self, request: Request, settings: EmulatorSettings) -> WireError | None:
@@ -153,7 +154,9 @@ class VideosAPI:
 
     async def create(self, request: Request) -> Response:
         form = request.headers.get("content-type", "").lower().startswith("multipart/")
-        body = self.dialect.coerce_create(await read_body(request), form=form)
+        body = self.dialect.coerce_create(
+            await read_body(request, extra_files=self.dialect.extra_files), form=form
+        )
         prompt = check_prompt(body)
         model, spec = self.dialect.resolve_model(body.get("model"))
         await self._slow(self.store.faults.plan(prompt))

@@ -113,9 +113,10 @@ class Upload:
     data: bytes
 
 
-async def read_body(request: Request) -> dict[str, Any]:
+async def read_body(request: Request, *, extra_files: bool = False) -> dict[str, Any]:
     """A create/remix body as a dict: JSON as sent; multipart fields as strings, the file part as
-    ``Upload``, and ``input_reference[key]`` bracket fields folded into an ``input_reference`` dict."""
+    ``Upload``, and ``input_reference[key]`` bracket fields folded into an ``input_reference`` dict.
+    Other file parts are a 400 (OpenAI's), or ``Upload``s too with ``extra_files``."""
     content_type = request.headers.get("content-type", "")
     mime = content_type.split(";")[0].strip().lower()
     if mime == "application/json":
@@ -131,7 +132,7 @@ async def read_body(request: Request) -> dict[str, Any]:
             raise invalid_type("body", "an object", body)
         return body
     if mime == "multipart/form-data":
-        return await _read_form(request)
+        return await _read_form(request, extra_files)
     raise bad_request(
         f"Unsupported content type: '{content_type}'. This API method only accepts 'application/json' and "
         f"'multipart/form-data' requests, but you specified the header 'Content-Type: {content_type}'. "
@@ -139,14 +140,14 @@ async def read_body(request: Request) -> dict[str, Any]:
     )
 
 
-async def _read_form(request: Request) -> dict[str, Any]:
+async def _read_form(request: Request, extra_files: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {}
     reference: dict[str, str] = {}
     async with request.form(max_part_size=MAX_IMAGE_BYTES * 2) as form:
         for key, value in form.multi_items():
             bracket = _BRACKET.fullmatch(key)
             if isinstance(value, UploadFile):
-                if key != "input_reference":
+                if key != "input_reference" and not extra_files:  # OpenAI takes one file only
                     raise bad_request(f"Unexpected file in field '{key}'.", param=key)
                 out[key] = Upload(value.filename, value.content_type, await value.read())
             elif bracket:

@@ -40,6 +40,7 @@ CANCELLED = frozenset({"cancelled", "canceled"})
 class OpenAICompatibleProvider(OpenAIProvider):
     name: ClassVar[str] = "openai_compatible"
     reserved_params: ClassVar[Mapping[str, str]] = RESERVED
+    extra_file_parts: ClassVar[bool] = True  # extra_body file parts go as form file parts
 
     def root(self, creds: Credentials) -> str:
         base = (creds.api_base or "").strip().rstrip("/")

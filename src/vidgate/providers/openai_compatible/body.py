@@ -1,5 +1,6 @@
 """The create body an OpenAI-compatible videos server receives: the validated fields, then every
-``extra_body`` key untouched (LiteLLM #38050 dropped them).
+``extra_body`` key untouched (LiteLLM #38050 dropped them), file parts included (a multipart body
+carries them as file parts under their own name; a JSON body cannot: 400 naming the field).
 
 Pure functions; the adapter adds the URL and auth.
 """
@@ -15,7 +16,7 @@ from vidgate.errors import BadRequestError
 from vidgate.providers._openai_wire import flows as wire
 from vidgate.providers.base import FileTuple
 from vidgate.providers.reserved import check_extra, refuse_overlap
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import FilePart, ImageInput, VideoRequest
 
 # The Videos API's own fields, plus engine names that set what the gateway prices: vLLM-Omni's
 # ``num_frames`` is the duration in frames.
@@ -54,7 +55,16 @@ def create_body(req: VideoRequest, options: Mapping[str, str]) -> wire.CreateBod
     nested = options.get("extra_fields") == "extra_body"
     ref = req.input_reference
     refuse_overlap(req.extra_body, {**fields, "input_reference": None, "extra_body": None})
+    uploads = {k: v for k, v in req.extra_body.items() if isinstance(v, FilePart)}
     if as_json:
+        if uploads:
+            name = next(iter(uploads))
+            raise BadRequestError(
+                f"Invalid 'extra_body.{name}': this deployment sends JSON (request_format: json), which "
+                "cannot carry a file part; send the value as text.",
+                param=f"extra_body.{name}",
+                code="invalid_type",
+            )
         if ref is not None:
             fields["input_reference"] = _reference_string(ref)
         extra = dict(req.extra_body)
@@ -66,11 +76,17 @@ def create_body(req: VideoRequest, options: Mapping[str, str]) -> wire.CreateBod
     if ref is not None and ref.data is None:
         fields["input_reference"] = wire.reference_object(ref)
     data = wire.form_fields(fields)
-    extras = wire.form_fields(req.extra_body, objects_as_json=True)
+    texts = {k: v for k, v in req.extra_body.items() if k not in uploads}
+    extras = wire.form_fields(texts, objects_as_json=True)
     data.update({f"extra_body[{k}]": v for k, v in extras.items()} if nested else extras)
     files: list[tuple[str, FileTuple]] = []  # a list, even empty: multipart (these servers read forms)
     if ref is not None and ref.data is not None:
         files.append(("input_reference", wire.image_file(ref)))
+    for key, part in uploads.items():
+        name = f"extra_body[{key}]" if nested else key
+        files.append(
+            (name, (part.filename or key, part.data, part.content_type or "application/octet-stream"))
+        )
     return wire.CreateBody(data=data, files=files)
 
 

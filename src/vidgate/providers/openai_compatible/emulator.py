@@ -9,7 +9,8 @@ The OpenAI ``/v1/videos`` routes, with this family's dialects (field-2026-12 §5
 - ``seconds_type="integer"``: a JSON body's ``seconds`` must be an integer >= 1 (NVIDIA Dynamo), a
   string is a 400; multipart text is digits either way;
 - every field beyond the Videos API's own is kept and echoed in the Video object under
-  ``extra_fields`` (so tests can see what arrived);
+  ``extra_fields`` (so tests can see what arrived); an extra file part is echoed as ``{filename,
+  content_type, bytes, sha256}``;
 - sizes and durations: a fixed list of common open-model ones (``SIZES``, 1-20 s).
 
 Settings for ``vidgate emulate openai_compatible`` come from ``VIDGATE_EMULATOR_CREATE_REPLY`` and
@@ -18,6 +19,7 @@ Settings for ``vidgate emulate openai_compatible`` come from ``VIDGATE_EMULATOR_
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from starlette.requests import Request
 from vidgate.catalog import ModelSpec, open_model
 from vidgate.emulators.common import EmuJob, EmulatorSettings, key_ok
 from vidgate.providers._openai_wire.emulator_app import Dialect, videos_app
-from vidgate.providers._openai_wire.emulator_wire import WireError, bad_request, invalid_type
+from vidgate.providers._openai_wire.emulator_wire import Upload, WireError, bad_request, invalid_type
 
 DEFAULT_MODEL = "Wan-AI/Wan2.2-T2V-A14B-Diffusers"
 SIZES = ("1280x720", "720x1280", "832x480", "480x832", "1024x1024", "640x360", "360x640", "320x180")
@@ -56,6 +58,7 @@ class CompatOptions:
 class CompatDialect(Dialect):
     prefix = "/v1"
     poll_after_header = False
+    extra_files = True
 
     def __init__(self, options: CompatOptions) -> None:
         self.options = options
@@ -94,8 +97,18 @@ class CompatDialect(Dialect):
         if self.options.seconds_type == "integer":
             out["seconds"] = job.seconds
         fields = job.extra.get("fields")
-        out["extra_fields"] = dict(fields) if isinstance(fields, Mapping) else {}
+        echoed = dict(fields) if isinstance(fields, Mapping) else {}
+        out["extra_fields"] = {k: _described(v) if isinstance(v, Upload) else v for k, v in echoed.items()}
         return out
+
+
+def _described(upload: Upload) -> dict[str, Any]:
+    return {
+        "filename": upload.filename,
+        "content_type": upload.content_type,
+        "bytes": len(upload.data),
+        "sha256": hashlib.sha256(upload.data).hexdigest(),
+    }
 
 
 def create_app(settings: EmulatorSettings | None = None, options: CompatOptions | None = None) -> Starlette:

@@ -72,7 +72,7 @@ async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
         input_reference=None if reference is None else await forms.image_input(reference, "input_reference"),
         user=forms.text(body, "user"),
         extra=await forms.extra_params(body, from_form=forms.is_form(request)),
-        extra_body=forms.extra_body(body),
+        extra_body=await forms.extra_body(body),
         openrouter=shape if shape.given() else None,
         callback_url=callback_url,
     )
