@@ -35,6 +35,13 @@ def test_queued_to_in_progress_follows_the_poll_hint() -> None:
     assert (job.status, job.progress, job.next_poll_at) == ("in_progress", 40, NOW + 0.5)
 
 
+def test_a_job_whose_provider_calls_back_is_polled_only_as_a_slow_fallback() -> None:
+    job = _job(provider_callback_hash="0" * 64)
+    t = jobs.advance(job, _native("in_progress", progress=40, poll_after_ms=500), NOW)
+    assert t.next_poll_at == NOW + jobs.CALLBACK_POLL_SECONDS == NOW + 120
+    assert jobs.advance(_job(), _native("in_progress", poll_after_ms=500), NOW).next_poll_at == NOW + 0.5
+
+
 @pytest.mark.parametrize(
     ("hint", "delay"), [(1, jobs.MIN_POLL_SECONDS), (10**9, jobs.MAX_POLL_SECONDS), (2500, 2.5)]
 )

@@ -7,6 +7,7 @@ import pytest
 from vidgate.errors import BadRequestError
 from vidgate.providers.registry import get_provider
 from vidgate.providers.reserved import check_extra, check_extra_for, normalized, refuse_overlap
+from vidgate.types import FilePart
 
 
 def test_names_compare_without_case_separators_or_brackets() -> None:
@@ -43,3 +44,11 @@ def test_overlap_with_the_built_body_is_refused_whatever_is_declared() -> None:
     check_extra({"webhook": 1}, {})
     with pytest.raises(BadRequestError):
         refuse_overlap({"webhook": 1}, {"webhook": 0})
+
+
+def test_a_file_part_passes_only_to_an_adapter_that_forwards_file_parts() -> None:
+    extra = {"audio_reference": FilePart("beat.wav", "audio/wav", b"RIFF")}
+    check_extra_for(get_provider("openai_compatible"), extra)  # forwarded as a form file part
+    with pytest.raises(BadRequestError) as refused:
+        check_extra_for(get_provider("replicate"), extra)  # a JSON body would carry the upload's repr
+    assert refused.value.param == "extra_body.audio_reference"
