@@ -13,7 +13,7 @@ SPEC = ProviderSpec(
     aliases=("fal_ai",),
     emulator="vidgate.providers.fal.emulator:create_app",
     emulator_port=8111,
-    emulator_env=("FAL_API_BASE={url}", "FAL_KEY={key}"),
+    emulator_env=("FAL_API_BASE={url}", "FAL_KEY={key}", "FAL_WEBHOOK_JWKS_URL={url}/.well-known/jwks.json"),
     description="fal.ai queue (Kling, Seedance, Luma Ray, ... and any model path)",
     open_models=True,
     provider_callbacks=True,
