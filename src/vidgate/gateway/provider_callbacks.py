@@ -35,7 +35,13 @@ from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.followup import JobKeeper, deployment_gone, new_lease_owner
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.routing import Router
-from vidgate.providers.base import CallbackAnswer, CallbackDelivery, InvalidCallback, ProviderCallback
+from vidgate.providers.base import (
+    CallbackAnswer,
+    CallbackDelivery,
+    InvalidCallback,
+    ProviderCallback,
+    ProviderJob,
+)
 from vidgate.types import TERMINAL_STATUSES
 
 log = logging.getLogger("vidgate.gateway")
@@ -153,7 +159,7 @@ class CallbackIntake:
         await self._apply(job_id, reported)
         return CallbackReply()
 
-    async def _apply(self, job_id: str, reported: Any) -> None:
+    async def _apply(self, job_id: str, reported: ProviderJob) -> None:
         owner = new_lease_owner("callback")
         pause = LEASE_PAUSE
         for _ in range(LEASE_TRIES):
