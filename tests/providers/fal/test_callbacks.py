@@ -8,6 +8,7 @@ fal-client 1.0.3 sends ``webhook_url`` as ``?fal_webhook=``: the emulator is jud
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -233,3 +234,46 @@ def test_signature_checks_without_a_network() -> None:
         callbacks.message(CallbackDelivery("o/a/requests/r1", good, body, "secret", now=1000.0 + 301))
     with pytest.raises(InvalidCallback, match="not hex"):
         callbacks.message(CallbackDelivery("x", {**good, "x-fal-webhook-signature": "zz"}, body, "s", 1000.0))
+
+
+def test_parse_callback_fetches_the_keys_once_and_reads_each_outcome() -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from vidgate.providers.base import Credentials, HttpReply, ProviderJob, drive
+    from vidgate.providers.fal.adapter import FalProvider
+
+    signer = Ed25519PrivateKey.generate()
+    raw = signer.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    x = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    jwks = HttpReply(200, {}, json.dumps({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x}]}).encode())
+    native = "fal-ai/app/requests/r1"
+    creds = Credentials(api_key="k", options={"webhook_jwks_url": "https://keys.example/jwks.json"})
+    adapter = FalProvider()
+
+    def delivery(payload: dict[str, Any]) -> CallbackDelivery:
+        body = json.dumps({"request_id": "r1", "gateway_request_id": "r1", **payload}).encode()
+        lines = ["r1", "u1", "1000", hashlib.sha256(body).hexdigest()]
+        headers = {
+            "x-fal-webhook-request-id": "r1",
+            "x-fal-webhook-user-id": "u1",
+            "x-fal-webhook-timestamp": "1000",
+            "x-fal-webhook-signature": signer.sign("\n".join(lines).encode()).hex(),
+        }
+        return CallbackDelivery(native, headers, body, "secret", now=1010.0)
+
+    ok = {"status": "OK", "payload": {"video": {"url": "https://v3.fal.media/files/x.mp4"}}}
+    job, calls = drive(adapter.parse_callback(delivery(ok), creds), [jwks])
+    assert [c.url for c in calls] == ["https://keys.example/jwks.json"]
+    assert isinstance(job, ProviderJob)
+    assert (job.status, job.outputs) == ("completed", ("https://v3.fal.media/files/x.mp4",))
+    unserializable = {"status": "OK", "payload": None, "payload_error": "not JSON"}
+    job, calls = drive(adapter.parse_callback(delivery(unserializable), creds), [])  # keys kept
+    assert isinstance(job, ProviderJob)
+    assert job.status == "in_progress"  # the fallback poll reads the queue
+    detail = [{"loc": ["body"], "msg": "flagged", "type": "content_policy_violation"}]
+    failed = {"status": "ERROR", "error": "Invalid status code: 422", "payload": {"detail": detail}}
+    job, _ = drive(adapter.parse_callback(delivery(failed), creds), [])
+    assert isinstance(job, ProviderJob)
+    assert job.status == "failed"
+    assert job.error is not None
+    assert job.error.code == "moderation_blocked"

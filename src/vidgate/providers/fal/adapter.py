@@ -334,9 +334,9 @@ class FalProvider(BaseProvider):
         app = native_id.rsplit("/requests/", 1)[0]
         if data.get("status") == "OK":
             url = video_url(data.get("payload"))
-            if url is None:
-                failure = VideoError(code="no_video", message="fal's result names no video.")
-                return ProviderJob(native_id=native_id, status="failed", model=app, error=failure, raw=data)
+            if url is None:  # fal sends payload null (+ payload_error) when it could not serialize it:
+                # the result is still on the queue, so the fallback poll reads it there
+                return ProviderJob(native_id=native_id, status="in_progress", model=app, raw=data)
             return ProviderJob(
                 native_id=native_id, status="completed", model=app, progress=100, outputs=(url,), raw=data
             )
