@@ -33,6 +33,7 @@ OPTIONAL_KEYS = frozenset(
         "max_n",
         "max_reference_images",
         "seconds_with_references",
+        "extend_seconds",
         "send_resolution",
         "deprecated_on",
         "retires_on",
@@ -109,6 +110,7 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         max_n=int(row.get("max_n", 1)),
         max_reference_images=int(row.get("max_reference_images", 3)),
         seconds_with_references=tuple(int(s) for s in row.get("seconds_with_references", [])),
+        extend_seconds=tuple(int(s) for s in row.get("extend_seconds", [])),
         send_resolution=bool(row.get("send_resolution", True)),
         aliases=tuple(str(a) for a in row.get("aliases", [])),
         deprecated_on=_date(row.get("deprecated_on")),
@@ -182,6 +184,10 @@ def _check(spec: ModelSpec) -> None:
         fail("max_reference_images must be at least 1")
     if set(spec.seconds_with_references) - set(spec.seconds):
         fail("seconds_with_references must be a subset of seconds")
+    if spec.extend_seconds and not spec.has("extend"):
+        fail("extend_seconds needs the extend feature")
+    if any(s < 1 for s in spec.extend_seconds):
+        fail("extend_seconds must be whole seconds >= 1")
     if spec.seconds_with_references and not spec.has("reference_images"):
         fail("seconds_with_references needs the reference_images feature")
     if any(not alias.startswith(f"{spec.provider}/") or alias == spec.id for alias in spec.aliases):

@@ -60,6 +60,7 @@ class ModelSpec:
     max_n: int = 1
     max_reference_images: int = 3
     seconds_with_references: tuple[int, ...] = ()  # durations allowed with reference images (empty: any)
+    extend_seconds: tuple[int, ...] = ()  # lengths an extension may add (empty: the row's ``seconds``)
     send_resolution: bool = True
     aliases: tuple[str, ...] = ()
     deprecated_on: dt.date | None = None
@@ -146,6 +147,7 @@ class ModelSpec:
             "max_videos_per_request": self.max_n,
             "max_reference_images": self.max_reference_images if self.has("reference_images") else 0,
             "seconds_with_reference_images": list(self.seconds_with_references),
+            "extend_seconds": list(self.extend_seconds or self.seconds) if self.has("extend") else [],
             "person_generation": list(self.person_generation),
             "price_per_second": {k: float(v) for k, v in self.prices.items()},
             "price_per_second_no_audio": {k: float(v) for k, v in self.prices_no_audio.items()},

@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Literal, Protocol
 
-from vidgate.gateway.records import ContentInfo, IdempotencyRecord, JobRecord, KeyRecord, SpendEntry
+from vidgate.gateway.records import (
+    CharacterRecord,
+    ContentInfo,
+    IdempotencyRecord,
+    JobRecord,
+    KeyRecord,
+    SpendEntry,
+)
 
 
 class KeyStore(Protocol):
@@ -140,6 +147,13 @@ class IdempotencyStore(Protocol):
         ...
 
 
+class CharacterStore(Protocol):
+    """Characters, owner-scoped: ``get`` returns any record; the caller checks the owner."""
+
+    async def insert(self, character: CharacterRecord) -> None: ...
+    async def get(self, character_id: str) -> CharacterRecord | None: ...
+
+
 class ContentStore(Protocol):
     """Finished videos, kept by the gateway. Writes are atomic (a reader never sees half a file)."""
 
@@ -186,6 +200,7 @@ class Stores(Protocol):
     admission: Admission
     content: ContentStore
     idempotency: IdempotencyStore
+    characters: CharacterStore
     starts: JobStarts | None  # None: the three steps are taken one by one
 
     async def probe(self) -> dict[str, Exception | None]:

@@ -106,6 +106,24 @@ class JobRecord:
     # sha256 hex of the per-job secret in the callback URL the provider was given (None: no callback;
     # the job is polled as usual). Only the hash is stored: a database reader cannot forge a callback.
     provider_callback_hash: str | None = None
+    # What the job was asked to do (``types.VideoTask``: generate, edit, extend) and, for an edit or an
+    # extension of an earlier gateway video, that video's id (None for an uploaded source).
+    task: str = "generate"
+    source_video_id: str | None = None
+
+
+@dataclass
+class CharacterRecord:
+    """A character (``POST /v1/videos/characters``): a named clip owned by one key. Its video bytes are
+    in the content store under ``id`` (variant ``video``)."""
+
+    id: str  # "character_" + 32 lower-case hex
+    owner_key_id: str
+    name: str
+    created_at: int
+    media_type: str
+    bytes: int
+    seconds: float
 
 
 @dataclass

@@ -5,7 +5,8 @@ Create: authenticate -> model allowed -> validate against the catalogue (400 bef
 concurrency slot -> write-ahead record -> provider create on the routing plan's deployments (the
 model's, then its fallback models'), moving on only after a definite refusal -> store the job pinned to
 its deployment. Everything after create goes to that deployment only. Remix (on the source's deployment
-only) and the Google pass-through start their jobs through the same ``JobStarter``.
+only), edits and extensions (``gateway.edits``) and the Google pass-through start their jobs through
+the same ``JobStarter``. Characters: ``gateway.characters``.
 
 A job stored write-ahead (``submitting``) is shown as ``queued``: it is one as far as the client knows.
 
@@ -39,8 +40,10 @@ from vidgate.gateway.auth import Authenticator, Principal
 from vidgate.gateway.callbacks import PARAM as CALLBACK_PARAM
 from vidgate.gateway.callbacks import check_callback_url
 from vidgate.gateway.calls import ProviderCalls
+from vidgate.gateway.characters import Characters
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.content import ContentStream, from_store, live
+from vidgate.gateway.edits import VideoEdits
 from vidgate.gateway.followup import JobKeeper, deployment_gone
 from vidgate.gateway.guardrails.engine import Guardrails
 from vidgate.gateway.guardrails.output import OutputCheck
@@ -146,6 +149,8 @@ class GatewayService:
         )
         self.callbacks = CallbackIntake(stores, self.router, self.calls, self.keeper, clock=clock)
         self.idempotency = Idempotency(stores, clock=clock)
+        self.edits = VideoEdits(self)
+        self.characters = Characters(self)
         self.started_at = int(clock())
 
     @property

@@ -1,6 +1,6 @@
-"""Starting a paid job: the steps every create surface shares (``/v1/videos`` create and remix, the
-Google pass-through's ``predictLongRunning``), kept in one place so that the surfaces cannot drift apart
-on limits, money or fallbacks.
+"""Starting a paid job: the steps every create surface shares (``/v1/videos`` create, remix, edits and
+extensions, the Google pass-through's ``predictLongRunning``), kept in one place so that the surfaces
+cannot drift apart on limits, money or fallbacks.
 
 A start is: the pre-call guardrails over the request's content (``gateway.guardrails``: a refusal is a
 400 with nothing counted, reserved or sent) -> the key's rate limit -> for each candidate deployment in
@@ -147,6 +147,8 @@ def new_job(
     remixed_from: str | None = None,
     size: str | None = None,
     seconds: str | None = None,
+    task: str = "generate",
+    source_video_id: str | None = None,
 ) -> JobRecord:
     """The record of a job just accepted upstream: owned by the caller, pinned to its deployment, with
     its reservation. ``size``/``seconds`` override the request's when the provider decided them."""
@@ -168,6 +170,8 @@ def new_job(
         reserved_micros=priced.micros,
         token_bound=priced.token_bound,
         token_micros=priced.token_micros,
+        task=task,
+        source_video_id=source_video_id,
     )
 
 

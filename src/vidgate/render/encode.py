@@ -15,7 +15,7 @@ import av
 from PIL import Image
 
 from vidgate.render.color import AV_RANGE_MPEG, AV_SMPTE170M
-from vidgate.render.frames import Composer
+from vidgate.render.sources import frames
 from vidgate.render.spec import RenderSpec
 from vidgate.settings import RENDER_THREADS, env
 
@@ -59,9 +59,9 @@ def encode(
     spec: RenderSpec, video: Path, thumbnail: Path, spritesheet: Path, settings: EncoderSettings = SETTINGS
 ) -> None:
     """Render every frame of ``spec`` and write the three files (to exactly these paths)."""
-    composer = Composer(spec)
-    thumb_index = spec.frame_count // 2
-    sprite_at = set(sprite_indices(spec.frame_count, settings.sprite_tiles))
+    frame_count, pictures = frames(spec)
+    thumb_index = frame_count // 2
+    sprite_at = set(sprite_indices(frame_count, settings.sprite_tiles))
     tile_w = min(settings.sprite_tile_width, spec.width)
     tile_h = max(2, round(spec.height * tile_w / spec.width))
     tiles: list[Image.Image] = []
@@ -86,8 +86,9 @@ def encode(
             "g": str(settings.gop_seconds * spec.fps),
             "flags": "+bitexact",
         }
-        for index in range(spec.frame_count):
-            frame = av.VideoFrame.from_ndarray(composer.frame(index).packed(), format="yuv420p")
+        frame = None
+        for index, packed in enumerate(pictures):
+            frame = av.VideoFrame.from_ndarray(packed, format="yuv420p")
             if index == thumb_index:
                 thumb = _picture(frame)
             if index in sprite_at:
@@ -96,7 +97,11 @@ def encode(
             frame.time_base = tick
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
-    assert thumb is not None
+    if frame is None:
+        raise ValueError("the source video has no frames")
+    if thumb is None or not tiles:  # a source that decoded to fewer frames than its header said
+        thumb = thumb or _picture(frame)
+        tiles = tiles or [_picture(frame).resize((tile_w, tile_h), Image.Resampling.BILINEAR)]
     thumb.save(thumbnail, format="WEBP", quality=80, method=0)
     _sheet(tiles, settings.sprite_columns).save(spritesheet, format="JPEG", quality=80)
 

@@ -148,6 +148,16 @@ class Composer:
             cx = w * (0.5 + 0.42 * math.sin(2 * math.pi * (orb.freq_x * t + orb.phase_x)))
             cy = h * (0.5 + 0.40 * math.sin(2 * math.pi * (orb.freq_y * t + orb.phase_y)))
             mover.patch.at(round(cx) - r - 1, round(cy) - r - 1).blend(self.planes)
+        return self._overlay(index)
+
+    def over(self, source: U8, index: int) -> Planes:
+        """Frame ``index`` of an edit: a source frame (packed yuv420p at this size) with this spec's
+        prompt card, timecode and progress bar drawn over it."""
+        np.copyto(self.planes.packed(), source)
+        return self._overlay(index)
+
+    def _overlay(self, index: int) -> Planes:
+        spec = self.spec
         self._panel.blend(self.planes)
         self._tc_box.blend(self.planes)
         self._glyphs.draw(self.planes, *self._tc_origin, self._timecode(index))

@@ -18,11 +18,16 @@ MIN_SIDE = 16
 MAX_SIDE = 4096
 MAX_SECONDS = 120
 MAX_FPS = 60
+SOURCE_MODES = (None, "edit", "extend")
 
 
 @dataclass(frozen=True)
 class RenderSpec:
-    """One video to render. ``image`` (PNG/JPEG/WebP bytes) is the background of the first frames."""
+    """One video to render. ``image`` (PNG/JPEG/WebP bytes) is the background of the first frames.
+
+    ``source_video`` (MP4 bytes) with ``source_mode``: ``"edit"`` draws this spec's prompt over every
+    frame of the source (``seconds`` is then the source's length); ``"extend"`` plays the source, then
+    ``seconds`` of newly rendered frames."""
 
     prompt: str
     seconds: int
@@ -31,6 +36,8 @@ class RenderSpec:
     seed: int = 0
     fps: int = 24
     image: bytes | None = None
+    source_video: bytes | None = None
+    source_mode: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str):
@@ -52,6 +59,8 @@ class RenderSpec:
             raise ValueError(f"RenderSpec.fps must be an int 1..{MAX_FPS}, got {self.fps!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"RenderSpec.seed must be an int, got {self.seed!r}")
+        if (self.source_video is None) != (self.source_mode is None) or self.source_mode not in SOURCE_MODES:
+            raise ValueError("RenderSpec.source_video and source_mode ('edit' or 'extend') go together")
 
     @property
     def frame_count(self) -> int:
@@ -72,6 +81,9 @@ class RenderSpec:
             digest.update(b"\0no-image")
         else:
             digest.update(b"\1" + len(self.image).to_bytes(8, "big") + self.image)
+        if self.source_video is not None:  # absent: the key of every earlier render is unchanged
+            mode = str(self.source_mode).encode()
+            digest.update(b"\2" + mode + len(self.source_video).to_bytes(8, "big") + self.source_video)
         return digest.hexdigest()
 
 

@@ -48,6 +48,7 @@ from vidgate.server.routes import (
     provider_callbacks,
     root,
     vertex,
+    video_edits,
     videos,
 )
 from vidgate.server.state import ServerState
@@ -147,7 +148,10 @@ def create_app(
     table: list[Route] = []
     for prefix in ("/v1", ""):
         # models first: its /videos/models must match before /videos/{video_id}
-        table += [_prefixed(r, prefix) for r in (*models.routes(), *videos.routes(), *legacy.routes())]
+        table += [
+            _prefixed(r, prefix)
+            for r in (*models.routes(), *video_edits.routes(), *videos.routes(), *legacy.routes())
+        ]
     table += [*root.routes(), *admin.routes(), *health.routes(), *metrics.routes()]
     table += provider_callbacks.routes()
     table += [*gemini.routes(), *vertex.routes()]  # Google-native pass-through (Google's error envelope)

@@ -4,13 +4,14 @@ does both otherwise), and the filesystem for content. Migrations run first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from redis.asyncio import Redis
 
 from vidgate.gateway.ports import (
     Admission,
+    CharacterStore,
     ContentStore,
     IdempotencyStore,
     JobStarts,
@@ -23,6 +24,7 @@ from vidgate.store.readiness import outcome
 from vidgate.store.redis import DEFAULT_CACHE_TTL, DEFAULT_PREFIX, RedisAdmission, RedisKeyStore, RedisLedger
 from vidgate.store.redis import connect as connect_redis
 from vidgate.store.sql.admission import SqlAdmission
+from vidgate.store.sql.characters import SqlCharacterStore
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.idempotency import SqlIdempotencyStore
 from vidgate.store.sql.jobs import SqlJobStore
@@ -46,6 +48,10 @@ class SqlStores:
     redis: Redis | None = None
     redis_prefix: str = DEFAULT_PREFIX
     starts: JobStarts | None = None
+    characters: CharacterStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.characters = SqlCharacterStore(self.db)
 
     async def probe(self) -> dict[str, Exception | None]:
         """A rolled-back write on the database, a write and delete in the content store, and (when

@@ -50,6 +50,7 @@ from vidgate.gateway.budget import roll_period
 from vidgate.gateway.jobs import needs_work
 from vidgate.gateway.ports import (
     Admission,
+    CharacterStore,
     ContentStore,
     IdempotencyStore,
     JobStarts,
@@ -59,6 +60,7 @@ from vidgate.gateway.ports import (
 )
 from vidgate.gateway.records import (
     KEY_ADMIN_FIELDS,
+    CharacterRecord,
     ContentInfo,
     IdempotencyRecord,
     JobRecord,
@@ -485,6 +487,25 @@ class MemoryIdempotencyStore:
             return min(len(old), max(limit, 0))
 
 
+class MemoryCharacterStore:
+    """Characters in a dict, copied in and out."""
+
+    def __init__(self, state: _State) -> None:
+        self._s = state
+        self._records: dict[str, CharacterRecord] = {}
+
+    async def insert(self, character: CharacterRecord) -> None:
+        with self._s.lock:
+            if character.id in self._records:
+                raise ConflictError(f"Character '{character.id}' already exists.")
+            self._records[character.id] = copy.copy(character)
+
+    async def get(self, character_id: str) -> CharacterRecord | None:
+        with self._s.lock:
+            found = self._records.get(character_id)
+            return None if found is None else copy.copy(found)
+
+
 class MemoryStores:
     """All six ports over one shared in-process state."""
 
@@ -497,6 +518,7 @@ class MemoryStores:
         self.admission: Admission = MemoryAdmission(self._state)
         self.content: ContentStore = MemoryContentStore()
         self.idempotency: IdempotencyStore = MemoryIdempotencyStore(self._state)
+        self.characters: CharacterStore = MemoryCharacterStore(self._state)
         self.starts: JobStarts | None = None  # in memory each step costs nothing: one by one
         self.closed = False
 

@@ -5,6 +5,9 @@ The embedded default. It is the one adapter that makes no HTTP calls: its flows 
 directory and complete after a configurable delay, so clients still exercise polling. The video is
 rendered on first download (``Download.produce``), cached under the root.
 
+Edits and extensions (``VideoRequest.task``) are rendered from the source video's frames: an edit
+draws the new prompt over each of them, an extension plays them and then newly rendered seconds.
+
 Prompts can ask for the failure paths offline: ``[fault:fail]`` ends the job failed
 (``generation_failed``), ``[fault:filtered]`` ends it failed as moderated (``moderation_blocked``).
 """
@@ -27,6 +30,7 @@ from PIL import Image
 
 from vidgate import settings
 from vidgate.catalog import parse_size
+from vidgate.catalog.mp4 import require_video
 from vidgate.errors import APIError, BadRequestError, NotFoundError, error_class_for_status, invalid_value
 from vidgate.providers.base import (
     BaseProvider,
@@ -40,6 +44,7 @@ from vidgate.providers.base import (
 from vidgate.providers.local.jobs import JobStore, LocalJob, new_job_id
 from vidgate.providers.reserved import check_extra
 from vidgate.render import Rendered, RenderSpec, render
+from vidgate.render.spec import MAX_SECONDS
 from vidgate.types import CONTENT_VARIANTS, ImageInput, VideoError, VideoRequest, VideoStatus
 
 DEFAULT_DELAY = 2.0
@@ -164,14 +169,17 @@ class LocalProvider(BaseProvider):
         return LocalJob(id=new_job_id(), created_at=now, ready_at=now + self.delay(), **fields)
 
     @staticmethod
-    def _spec(job: LocalJob, image: bytes | None) -> RenderSpec:
+    def _spec(job: LocalJob, store: JobStore) -> RenderSpec:
+        source = store.source(job)
         return RenderSpec(
             prompt=drawn_prompt(job.prompt),
             seconds=job.seconds,
             width=job.width,
             height=job.height,
             seed=job.seed,
-            image=image,
+            image=store.image(job),
+            source_video=source,
+            source_mode=job.task if source is not None else None,
         )
 
     # ---- operations ----------------------------------------------------------------------------
@@ -180,6 +188,7 @@ class LocalProvider(BaseProvider):
         check_extra(req.extra_body, self.reserved_params)  # nothing else is read from extra_body
         store = JobStore(self.root(creds))
         image = _image_bytes(req.input_reference)
+        source = _source_bytes(req)
         width, height = parse_size(req.size)
         job = self._new_job(
             model=req.model,
@@ -192,8 +201,10 @@ class LocalProvider(BaseProvider):
             has_image=image is not None,
             negative_prompt=req.negative_prompt,
             user=req.user,
+            task=req.task,
+            has_source=source is not None,
         )
-        store.save(job, image)
+        store.save(job, image, source)
         return self._view(job)
         yield  # pragma: no cover - a flow with no round trip
 
@@ -219,7 +230,7 @@ class LocalProvider(BaseProvider):
                 param="video_id",
                 provider=self.name,
             )
-        spec = self._spec(job, store.image(job))
+        spec = self._spec(job, store)
 
         def produce() -> Path:
             rendered: Rendered = render(spec, cache_dir=root / "renders")
@@ -257,8 +268,10 @@ class LocalProvider(BaseProvider):
             remixed_from=source.id,
             has_image=image is not None,
             user=source.user,
+            task=source.task,
+            has_source=source.has_source,
         )
-        store.save(job, image)
+        store.save(job, image, store.source(source))
         return self._view(job)
         yield  # pragma: no cover
 
@@ -294,9 +307,9 @@ class LocalProvider(BaseProvider):
                 f"Video {job.id} is {status}; only completed or failed videos can be deleted.",
                 param="video_id",
             )
-        key = self._spec(job, store.image(job)).key()
+        key = self._spec(job, store).key()
         store.remove(job.id)
-        shared = any(self._spec(other, store.image(other)).key() == key for other in store.all())
+        shared = any(self._spec(other, store).key() == key for other in store.all())
         if not shared:
             shutil.rmtree(root / "renders" / key, ignore_errors=True)
         return True
@@ -317,6 +330,29 @@ class LocalProvider(BaseProvider):
         return error_class_for_status(reply.status)(
             message, param=param, code=code, provider=self.name, status_code=reply.status, body=body
         )
+
+
+def _source_bytes(req: VideoRequest) -> bytes | None:
+    """An edit's or extension's source MP4 (None for a new video). The renderer derives the new video
+    from its frames: an edit draws the new prompt over each, an extension appends ``seconds`` of new
+    frames, within the renderer's maximum length."""
+    if req.task == "generate":
+        return None
+    source = req.source_video
+    if source is None or source.data is None:
+        raise BadRequestError(
+            f"The local provider needs the source video's bytes to {req.task} it.", param="video"
+        )
+    info = require_video(source.data, "video")
+    if req.task == "extend" and info.whole_seconds + req.seconds > MAX_SECONDS:
+        raise BadRequestError(
+            f"Invalid 'seconds': the source is {info.whole_seconds} s and the local renderer makes videos "
+            f"of at most {MAX_SECONDS} s, so an extension may add at most "
+            f"{max(0, MAX_SECONDS - info.whole_seconds)} s.",
+            param="seconds",
+            code="invalid_value",
+        )
+    return source.data
 
 
 def _image_bytes(image: ImageInput | None) -> bytes | None:

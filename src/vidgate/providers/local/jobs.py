@@ -43,6 +43,8 @@ class LocalJob:
     has_image: bool = False
     negative_prompt: str | None = None
     user: str | None = None
+    task: str = "generate"  # generate | edit | extend (``types.VideoTask``)
+    has_source: bool = False  # the source video of an edit or extension is stored beside the record
 
     @property
     def size(self) -> str:
@@ -68,7 +70,8 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 class JobStore:
-    """``ROOT/jobs/<id>.json`` and ``ROOT/jobs/<id>.image``."""
+    """``ROOT/jobs/<id>.json``, ``ROOT/jobs/<id>.image`` and ``ROOT/jobs/<id>.source`` (an edit's or
+    extension's source video)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -85,10 +88,15 @@ class JobStore:
     def _image(self, job_id: str) -> Path:
         return self.dir / f"{job_id}.image"
 
-    def save(self, job: LocalJob, image: bytes | None = None) -> None:
+    def _source(self, job_id: str) -> Path:
+        return self.dir / f"{job_id}.source"
+
+    def save(self, job: LocalJob, image: bytes | None = None, source: bytes | None = None) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         if image is not None:
             _write_atomic(self._image(job.id), image)
+        if source is not None:
+            _write_atomic(self._source(job.id), source)
         _write_atomic(self._record(job.id), json.dumps(job.to_json(), sort_keys=True).encode())
 
     def load(self, job_id: str) -> LocalJob | None:
@@ -108,6 +116,14 @@ class JobStore:
         except FileNotFoundError:
             return None
 
+    def source(self, job: LocalJob) -> bytes | None:
+        if not job.has_source:
+            return None
+        try:
+            return self._source(job.id).read_bytes()
+        except FileNotFoundError:
+            return None
+
     def all(self) -> list[LocalJob]:
         """Every job, oldest first (ties broken by id, so the order is total and stable)."""
         jobs: list[LocalJob] = []
@@ -122,6 +138,6 @@ class JobStore:
         return jobs
 
     def remove(self, job_id: str) -> None:
-        for path in (self._record(job_id), self._image(job_id)):
+        for path in (self._record(job_id), self._image(job_id), self._source(job_id)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

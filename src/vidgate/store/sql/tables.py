@@ -92,6 +92,9 @@ jobs = sa.Table(
     sa.Column("upstream_polls", sa.Integer, nullable=False, server_default=sa.text("0")),
     # Added in 0009: provider callbacks (``JobRecord.provider_callback_hash``).
     sa.Column("provider_callback_hash", sa.String(64), nullable=True),
+    # Added in 0007: edits and extensions (``JobRecord.task``, ``source_video_id``).
+    sa.Column("task", sa.String(16), nullable=False, server_default="generate"),
+    sa.Column("source_video_id", sa.String(64), nullable=True),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
@@ -178,4 +181,27 @@ slots = sa.Table(
     sa.Index("ix_slots_key", "key_id"),
 )
 
-ALL_TABLES = (keys, jobs, reservations, spend_logs, rate_hits, rate_counts, slots, idempotency_keys)
+# Added in 0007: characters (``POST /v1/videos/characters``), owner-scoped; clips in the content store.
+characters = sa.Table(
+    "characters",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_key_id", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("media_type", sa.String(64), nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("seconds", sa.Double, nullable=False),
+)
+
+ALL_TABLES = (
+    keys,
+    jobs,
+    reservations,
+    spend_logs,
+    rate_hits,
+    rate_counts,
+    slots,
+    idempotency_keys,
+    characters,
+)
