@@ -72,6 +72,16 @@ class VideoDeleted(BaseModel):
     deleted: bool = True
 
 
+class VideoCharacter(BaseModel):
+    """OpenAI's character (``POST /videos/characters``, ``GET /videos/characters/{id}``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    created_at: int
+    name: str | None = None
+
+
 class VideoBytes(bytes):
     """Downloaded content. A ``bytes`` (seed 000 writes it directly) with ``.content`` (seed 002 reads it)."""
 

@@ -94,6 +94,7 @@ def _insert_v0001_job(connection: sa.Connection) -> None:
     for added in (*added_later, "token_bound", "token_micros", "output_tokens", "callback_url"):  # 0005, 0008
         row.pop(added)
     for added in ("trace_parent", "upstream_polls"):  # 0010
+    for added in ("task", "source_video_id"):  # 0009
         row.pop(added)
     row.pop("provider_callback_hash")  # 0009
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
@@ -127,6 +128,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         assert job.callback_url is None  # 0008: jobs made before it have no per-job webhook
         assert (job.trace_parent, job.upstream_polls) == (None, 0)  # 0010
         assert job.provider_callback_hash is None  # 0009
+        assert (job.task, job.source_video_id) == ("generate", None)  # 0009
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:

@@ -18,6 +18,7 @@ import anyio
 import httpx
 
 from vidgate.sdk.client import DEFAULT_WAIT_TIMEOUT, http_timeout, make_config
+from vidgate.sdk.edits import plan_create_character, plan_get_character, plan_task
 from vidgate.sdk.files import checked_destination, partial_path
 from vidgate.sdk.ops import (
     Plan,
@@ -34,7 +35,7 @@ from vidgate.sdk.ops import (
 )
 from vidgate.sdk.resolve import Target
 from vidgate.transport import AsyncRunner, RetryPolicy
-from vidgate.types import Video, VideoBytes, VideoDeleted, VideoList
+from vidgate.types import Video, VideoBytes, VideoCharacter, VideoDeleted, VideoList
 
 T = TypeVar("T")
 ProgressCallback = Callable[[Video], object]
@@ -157,6 +158,53 @@ class AsyncVideos:
         finally:
             await partial.unlink(missing_ok=True)
         return dest
+
+    async def edit(
+        self,
+        *,
+        prompt: str,
+        video: object,
+        model: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Video:
+        """Edit a video: ``video`` is ``{"id": ...}`` (or an id) of a completed video, or an MP4 (path,
+        bytes, binary file, ``(filename, bytes)``). The edit keeps the source's length (what is priced);
+        ``model`` is for an upload (an id keeps its video's model)."""
+        plan = plan_task(
+            self._client.config, "edit", prompt=prompt, video=video, model=model, extra_headers=extra_headers
+        )
+        return await self._client._run(plan)
+
+    async def extend(
+        self,
+        *,
+        prompt: str,
+        video: object,
+        seconds: str | int | None = None,
+        model: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Video:
+        """Continue a video by ``seconds`` (priced at those seconds); ``video`` as in ``edit``."""
+        plan = plan_task(
+            self._client.config,
+            "extend",
+            prompt=prompt,
+            video=video,
+            seconds=seconds,
+            model=model,
+            extra_headers=extra_headers,
+        )
+        return await self._client._run(plan)
+
+    async def create_character(
+        self, *, name: str, video: object, extra_headers: Mapping[str, str] | None = None
+    ) -> VideoCharacter:
+        """Upload a named character clip (an MP4) to the gateway."""
+        plan = plan_create_character(self._client.config, name=name, video=video, extra_headers=extra_headers)
+        return await self._client._run(plan)
+
+    async def get_character(self, character_id: str) -> VideoCharacter:
+        return await self._client._run(plan_get_character(self._client.config, character_id))
 
     async def remix(self, video_id: str, prompt: str, model: str | None = None) -> Video:
         return await self._client._run(plan_remix(self._client.config, video_id, prompt, model))

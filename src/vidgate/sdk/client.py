@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from vidgate.sdk.edits import plan_create_character, plan_get_character, plan_task
 from vidgate.sdk.files import checked_destination, partial_path
 from vidgate.sdk.ops import (
     Plan,
@@ -33,7 +34,7 @@ from vidgate.sdk.ops import (
 )
 from vidgate.sdk.resolve import ClientConfig, Target
 from vidgate.transport import RetryPolicy, SyncRunner
-from vidgate.types import Video, VideoBytes, VideoDeleted, VideoList
+from vidgate.types import Video, VideoBytes, VideoCharacter, VideoDeleted, VideoList
 
 T = TypeVar("T")
 DEFAULT_WAIT_TIMEOUT = 600.0
@@ -207,6 +208,53 @@ class Videos:
         finally:
             partial.unlink(missing_ok=True)
         return dest
+
+    def edit(
+        self,
+        *,
+        prompt: str,
+        video: object,
+        model: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Video:
+        """Edit a video: ``video`` is ``{"id": ...}`` (or an id) of a completed video, or an MP4 (path,
+        bytes, binary file, ``(filename, bytes)``). The edit keeps the source's length (what is priced);
+        ``model`` is for an upload (an id keeps its video's model)."""
+        plan = plan_task(
+            self._client.config, "edit", prompt=prompt, video=video, model=model, extra_headers=extra_headers
+        )
+        return self._client._run(plan)
+
+    def extend(
+        self,
+        *,
+        prompt: str,
+        video: object,
+        seconds: str | int | None = None,
+        model: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Video:
+        """Continue a video by ``seconds`` (priced at those seconds); ``video`` as in ``edit``."""
+        plan = plan_task(
+            self._client.config,
+            "extend",
+            prompt=prompt,
+            video=video,
+            seconds=seconds,
+            model=model,
+            extra_headers=extra_headers,
+        )
+        return self._client._run(plan)
+
+    def create_character(
+        self, *, name: str, video: object, extra_headers: Mapping[str, str] | None = None
+    ) -> VideoCharacter:
+        """Upload a named character clip (an MP4) to the gateway."""
+        plan = plan_create_character(self._client.config, name=name, video=video, extra_headers=extra_headers)
+        return self._client._run(plan)
+
+    def get_character(self, character_id: str) -> VideoCharacter:
+        return self._client._run(plan_get_character(self._client.config, character_id))
 
     def remix(self, video_id: str, prompt: str, model: str | None = None) -> Video:
         return self._client._run(plan_remix(self._client.config, video_id, prompt, model))

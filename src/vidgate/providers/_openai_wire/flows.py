@@ -94,6 +94,36 @@ def create_body(req: VideoRequest) -> CreateBody:
     return CreateBody(json=fields)
 
 
+TASK_PATHS: dict[str, str] = {"edit": "/videos/edits", "extend": "/videos/extensions"}
+
+
+def task_body(req: VideoRequest, *, with_model: bool = False) -> tuple[str, CreateBody]:
+    """An edit (``POST /videos/edits``: prompt, video) or extension (``POST /videos/extensions``: prompt,
+    seconds, video). The source is ``{"id": ...}`` (JSON) when it is a job of this same deployment,
+    else the uploaded MP4 (multipart, file part ``video``). OpenAI's endpoints take no ``model`` (the
+    source decides it); an OpenAI-compatible server may serve several, so it gets one (``with_model``)."""
+    path = TASK_PATHS.get(req.task)
+    source = req.source_video
+    if path is None or source is None:
+        raise BadRequestError(f"'{req.task}' is not an edit or an extension.", param="video")
+    check_extra(req.extra_body, RESERVED)
+    fields: dict[str, Any] = {"prompt": req.prompt}
+    if with_model:
+        fields["model"] = req.model
+    if req.task == "extend":
+        fields["seconds"] = str(req.seconds)
+    if req.user is not None:
+        fields["user"] = req.user
+    refuse_overlap(req.extra_body, {**fields, "video": None})
+    fields.update(req.extra_body)
+    if source.native_id is not None:
+        return path, CreateBody(json={**fields, "video": {"id": source.native_id}})
+    if source.data is None:
+        raise BadRequestError("The source video has neither an id here nor bytes to upload.", param="video")
+    upload: FileTuple = (source.filename or "video.mp4", source.data, source.media_type)
+    return path, CreateBody(data=form_fields(fields), files=[("video", upload)])
+
+
 def reject_unsupported(req: VideoRequest) -> None:
     """The Videos API has no such fields; the catalogue rejects them first, this guards direct callers."""
     absent = {

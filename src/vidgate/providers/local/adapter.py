@@ -182,13 +182,49 @@ class LocalProvider(BaseProvider):
             source_mode=job.task if source is not None else None,
         )
 
+    def _source_bytes(self, req: VideoRequest, store: JobStore) -> bytes | None:
+        """An edit's or extension's source MP4 (None for a new video): the bytes given, else this
+        provider's own job ``native_id`` rendered. The renderer derives the new video from its frames
+        (an edit draws the new prompt over each, an extension appends ``seconds`` of new frames), within
+        the renderer's maximum length."""
+        if req.task == "generate":
+            return None
+        source = req.source_video
+        data = None if source is None else source.data
+        if data is None and source is not None and source.native_id is not None:
+            job = self._job(store, source.native_id)
+            status, _ = self._state(job, self._clock())
+            if status != "completed":
+                raise BadRequestError(
+                    f"Video {job.id} is {status}; only a completed video can be used.",
+                    param="video",
+                    code="video_not_ready",
+                )
+            data = render(self._spec(job, store), cache_dir=store.root / "renders").video.read_bytes()
+        if data is None:
+            raise BadRequestError(
+                f"The local provider needs the source video (its bytes or one of its own ids) to {req.task} "
+                "it.",
+                param="video",
+            )
+        info = require_video(data, "video")
+        if req.task == "extend" and info.whole_seconds + req.seconds > MAX_SECONDS:
+            raise BadRequestError(
+                f"Invalid 'seconds': the source is {info.whole_seconds} s and the local renderer makes "
+                f"videos of at most {MAX_SECONDS} s, so an extension may add at most "
+                f"{max(0, MAX_SECONDS - info.whole_seconds)} s.",
+                param="seconds",
+                code="invalid_value",
+            )
+        return data
+
     # ---- operations ----------------------------------------------------------------------------
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         check_extra(req.extra_body, self.reserved_params)  # nothing else is read from extra_body
         store = JobStore(self.root(creds))
         image = _image_bytes(req.input_reference)
-        source = _source_bytes(req)
+        source = self._source_bytes(req, store)
         width, height = parse_size(req.size)
         job = self._new_job(
             model=req.model,
@@ -330,29 +366,6 @@ class LocalProvider(BaseProvider):
         return error_class_for_status(reply.status)(
             message, param=param, code=code, provider=self.name, status_code=reply.status, body=body
         )
-
-
-def _source_bytes(req: VideoRequest) -> bytes | None:
-    """An edit's or extension's source MP4 (None for a new video). The renderer derives the new video
-    from its frames: an edit draws the new prompt over each, an extension appends ``seconds`` of new
-    frames, within the renderer's maximum length."""
-    if req.task == "generate":
-        return None
-    source = req.source_video
-    if source is None or source.data is None:
-        raise BadRequestError(
-            f"The local provider needs the source video's bytes to {req.task} it.", param="video"
-        )
-    info = require_video(source.data, "video")
-    if req.task == "extend" and info.whole_seconds + req.seconds > MAX_SECONDS:
-        raise BadRequestError(
-            f"Invalid 'seconds': the source is {info.whole_seconds} s and the local renderer makes videos "
-            f"of at most {MAX_SECONDS} s, so an extension may add at most "
-            f"{max(0, MAX_SECONDS - info.whole_seconds)} s.",
-            param="seconds",
-            code="invalid_value",
-        )
-    return source.data
 
 
 def _image_bytes(image: ImageInput | None) -> bytes | None:

@@ -97,9 +97,13 @@ class OpenAIProvider(BaseProvider):
     # ---- operations ----------------------------------------------------------------------------
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
-        body = wire.create_body(req)
+        """``POST /videos``; an edit or extension (``req.task``) goes to ``/videos/edits|extensions``."""
+        if req.task != "generate":
+            path, body = wire.task_body(req)
+        else:
+            path, body = "/videos", wire.create_body(req)
         reply = yield self._call(
-            "POST", "/videos", creds, json=body.json, data=body.data, files=body.files, retry_safe=False
+            "POST", path, creds, json=body.json, data=body.data, files=body.files, retry_safe=False
         )
         return self._video(reply)
 

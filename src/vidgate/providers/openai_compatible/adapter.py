@@ -23,7 +23,7 @@ from vidgate.providers.openai_compatible.body import RESERVED, create_body
 from vidgate.types import VideoRequest
 
 # What a model of this provider accepts when its deployment names it (an open namespace).
-OPEN_FEATURES = frozenset({"image_input", "seed", "negative_prompt", "list", "delete"})
+OPEN_FEATURES = frozenset({"image_input", "seed", "negative_prompt", "edit", "extend", "list", "delete"})
 STATUS_SYNONYMS: Mapping[str, str] = {
     "pending": "queued",
     "submitted": "queued",
@@ -61,9 +61,14 @@ class OpenAICompatibleProvider(OpenAIProvider):
         return wire.parse_video(normalized(data), reply.headers)
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
-        body = create_body(req, creds.options)
+        """``POST /videos``; an edit or extension is forwarded to the upstream's ``/videos/edits`` or
+        ``/videos/extensions`` (OpenAI's shape, plus ``model``)."""
+        if req.task != "generate":
+            path, body = wire.task_body(req, with_model=True)
+        else:
+            path, body = "/videos", create_body(req, creds.options)
         reply = yield self._call(
-            "POST", "/videos", creds, json=body.json, data=body.data, files=body.files, retry_safe=False
+            "POST", path, creds, json=body.json, data=body.data, files=body.files, retry_safe=False
         )
         return backfill(self._video(reply), req)
 
