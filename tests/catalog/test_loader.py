@@ -301,6 +301,7 @@ def test_to_dict() -> None:
         "max_videos_per_request": 2,
         "max_reference_images": 0,
         "seconds_with_reference_images": [],
+        "extend_seconds": [],
         "person_generation": ["allow_adult"],
         "price_per_second": {"720p": 0.1, "1080p": 0.12, "4k": 0.3},
         "price_per_output_token": None,

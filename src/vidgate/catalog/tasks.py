@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 
 from vidgate.catalog.spec import ModelSpec
-from vidgate.catalog.validate import empty_value, validate
+from vidgate.catalog.validate import OPEN_MAX_SECONDS, empty_value, validate
 from vidgate.errors import BadRequestError, invalid_value
 from vidgate.types import SourceVideo, VideoRequest
 
@@ -38,7 +38,10 @@ def extend_seconds(spec: ModelSpec, raw: str | int | None) -> int:
     if isinstance(raw, str) and not raw.strip():
         raise empty_value("seconds")
     text = str(raw)
-    if isinstance(raw, bool) or not text.isascii() or not text.isdigit() or int(text) not in allowed:
+    digits = not isinstance(raw, bool) and text.isascii() and text.isdigit() and len(text) <= 9
+    if digits and spec.open_seconds and not spec.extend_seconds and 1 <= int(text) <= OPEN_MAX_SECONDS:
+        return int(text)  # an open model takes any whole number of seconds
+    if not digits or int(text) not in allowed:
         raise invalid_value("seconds", text[:40], [str(s) for s in allowed])
     return int(text)
 

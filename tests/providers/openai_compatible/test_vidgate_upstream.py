@@ -162,3 +162,36 @@ def test_the_openai_sdk_through_two_gateways(gateways: tuple[str, Recorder]) -> 
         sdk.videos.retrieve(video.id)
     assert sdk.videos.list(limit=10).data == []
     assert upstream.videos.list(limit=10).data == []  # the delete reached the inner gateway
+
+
+def test_edits_and_extensions_are_forwarded_to_the_upstream(gateways: tuple[str, Recorder]) -> None:
+    outer_url, inner = gateways
+    secret = admin_key(outer_url, OUTER_MASTER)
+    sdk = openai.OpenAI(base_url=f"{outer_url}/v1", api_key=secret, max_retries=0)
+    source = sdk.videos.create(
+        model="local-1",
+        prompt="a kite",
+        seconds="1",  # type: ignore[arg-type]
+        size="320x180",  # type: ignore[arg-type]
+    )
+    assert sdk.videos.poll(source.id, poll_interval_ms=50).status == "completed"
+    clip = sdk.videos.download_content(source.id).content
+    # By id: the outer gateway sends the inner gateway's own id of the source (JSON).
+    extended = sdk.post(
+        "/videos/extensions",
+        body={"prompt": "it climbs", "seconds": "2", "video": {"id": source.id}},
+        cast_to=openai.types.Video,
+    )
+    # As an upload: multipart with the model, to the inner gateway's /v1/videos/edits.
+    edited = sdk.videos.edit(prompt="in the rain", video=("kite.mp4", clip, "video/mp4"))
+    lengths = []
+    for video in (extended, edited):
+        assert sdk.videos.poll(video.id, poll_interval_ms=50).status == "completed"
+        lengths.append(probe(sdk.videos.download_content(video.id).content).duration)
+    assert lengths == [pytest.approx(3.0, abs=0.1), pytest.approx(1.0, abs=0.1)]
+    upstream = openai.OpenAI(base_url=f"{inner.url}/v1", api_key=inner.key, max_retries=0)
+    assert len(upstream.videos.list(limit=10).data) == 3  # the source, the extension and the edit
+    spend = httpx.get(
+        f"{outer_url}/key/info", params={"key": secret}, headers={"Authorization": f"Bearer {OUTER_MASTER}"}
+    ).json()["info"]["spend"]
+    assert spend == pytest.approx(0.08, abs=1e-9)  # $0.02/s x (1 s + 2 s + 1 s)

@@ -1,4 +1,5 @@
-"""The OpenAI-shaped ``/videos`` routes, shared by the OpenAI and Azure emulators.
+"""The OpenAI-shaped ``/videos`` routes, shared by the OpenAI and Azure emulators (edits, extensions and
+characters: ``emulator_edits``).
 
 A ``Dialect`` supplies what differs between the two hosts (path prefix, auth and its failure shape,
 how ``model`` is resolved, query checks, error bodies); the routes, job store, faults and content
@@ -21,7 +22,8 @@ from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec
 from vidgate.emulators.common import DropResponse, EmuJob, EmulatorSettings
-from vidgate.providers._openai_wire.emulator_store import VideoStore, render_prompt, video_json
+from vidgate.providers._openai_wire.emulator_edits import EditsAPI, source_spec
+from vidgate.providers._openai_wire.emulator_store import VideoStore, video_json
 from vidgate.providers._openai_wire.emulator_wire import (
     WireError,
     bad_request,
@@ -31,7 +33,7 @@ from vidgate.providers._openai_wire.emulator_wire import (
     openai_error,
     read_body,
 )
-from vidgate.render import RenderSpec, render
+from vidgate.render import render
 from vidgate.types import CONTENT_VARIANTS
 
 MEDIA_TYPES = {"video": "video/mp4", "thumbnail": "image/webp", "spritesheet": "image/jpeg"}
@@ -202,10 +204,7 @@ class VideosAPI:
             raise openai_error(
                 404, "Video is not ready yet, use the GET endpoint to check its status.", param="video_id"
             )
-        spec = RenderSpec(
-            render_prompt(job), job.seconds, job.width, job.height, seed=job.seed, image=job.image
-        )
-        rendered = await anyio.to_thread.run_sync(render, spec, self.settings.cache_dir)
+        rendered = await anyio.to_thread.run_sync(render, source_spec(job), self.settings.cache_dir)
         path = {
             "video": rendered.video,
             "thumbnail": rendered.thumbnail,
@@ -300,8 +299,13 @@ def _limit(raw: str | None) -> int:
 def videos_app(settings: EmulatorSettings, dialect: Dialect) -> Starlette:
     """The Starlette app; ``app.state.store`` is the job store (tests inspect what was received)."""
     api = VideosAPI(settings, dialect)
+    edits = EditsAPI(api)
     base = f"{dialect.prefix}/videos"
     routes = [
+        Route(base + "/edits", api.guarded(edits.edit), methods=["POST"]),
+        Route(base + "/extensions", api.guarded(edits.extend), methods=["POST"]),
+        Route(base + "/characters", api.guarded(edits.create_character), methods=["POST"]),
+        Route(base + "/characters/{character_id}", api.guarded(edits.get_character), methods=["GET"]),
         Route(base, api.guarded(api.create), methods=["POST"]),
         Route(base, api.guarded(api.list), methods=["GET"]),
         Route(base + "/{video_id}", api.guarded(api.retrieve), methods=["GET"]),

@@ -101,14 +101,15 @@ def task_body(req: VideoRequest, *, with_model: bool = False) -> tuple[str, Crea
     """An edit (``POST /videos/edits``: prompt, video) or extension (``POST /videos/extensions``: prompt,
     seconds, video). The source is ``{"id": ...}`` (JSON) when it is a job of this same deployment,
     else the uploaded MP4 (multipart, file part ``video``). OpenAI's endpoints take no ``model`` (the
-    source decides it); an OpenAI-compatible server may serve several, so it gets one (``with_model``)."""
+    source decides it); an OpenAI-compatible server may serve several, so an upload names one there
+    (``with_model``)."""
     path = TASK_PATHS.get(req.task)
     source = req.source_video
     if path is None or source is None:
         raise BadRequestError(f"'{req.task}' is not an edit or an extension.", param="video")
     check_extra(req.extra_body, RESERVED)
     fields: dict[str, Any] = {"prompt": req.prompt}
-    if with_model:
+    if with_model and source.native_id is None:  # an id keeps its own model upstream
         fields["model"] = req.model
     if req.task == "extend":
         fields["seconds"] = str(req.seconds)
