@@ -139,6 +139,21 @@ class Composer:
                 plane[...] = mixed
 
     def frame(self, index: int) -> Planes:
+        self._scene(index)
+        return self._overlay(index)
+
+    def over(self, source: U8, index: int) -> Planes:
+        """Frame ``index`` of an edit: the source frame (packed yuv420p at this size) mixed half and half
+        with this spec's own scene (so the new prompt's colours and shapes show through), under this
+        spec's prompt card, timecode and progress bar."""
+        self._scene(index)
+        mixed = self.planes.buf.astype(np.uint16)
+        mixed += source.reshape(-1)
+        mixed >>= 1
+        self.planes.buf[...] = mixed
+        return self._overlay(index)
+
+    def _scene(self, index: int) -> None:
         spec = self.spec
         w, h = spec.width, spec.height
         t = index / spec.fps
@@ -148,13 +163,6 @@ class Composer:
             cx = w * (0.5 + 0.42 * math.sin(2 * math.pi * (orb.freq_x * t + orb.phase_x)))
             cy = h * (0.5 + 0.40 * math.sin(2 * math.pi * (orb.freq_y * t + orb.phase_y)))
             mover.patch.at(round(cx) - r - 1, round(cy) - r - 1).blend(self.planes)
-        return self._overlay(index)
-
-    def over(self, source: U8, index: int) -> Planes:
-        """Frame ``index`` of an edit: a source frame (packed yuv420p at this size) with this spec's
-        prompt card, timecode and progress bar drawn over it."""
-        np.copyto(self.planes.packed(), source)
-        return self._overlay(index)
 
     def _overlay(self, index: int) -> Planes:
         spec = self.spec

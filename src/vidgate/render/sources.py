@@ -1,7 +1,7 @@
 """The frames of a render: newly composed, or derived from a source video (an edit or an extension).
 
 A source is decoded with PyAV and scaled to the spec's size; its frames are re-timed at the spec's
-frame rate. An edit keeps the source's frames and draws the new prompt over each; an extension plays
+frame rate. An edit mixes each source frame with the new prompt's scene under its card; an extension plays
 them, then the newly composed seconds.
 """
 

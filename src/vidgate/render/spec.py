@@ -25,9 +25,9 @@ SOURCE_MODES = (None, "edit", "extend")
 class RenderSpec:
     """One video to render. ``image`` (PNG/JPEG/WebP bytes) is the background of the first frames.
 
-    ``source_video`` (MP4 bytes) with ``source_mode``: ``"edit"`` draws this spec's prompt over every
-    frame of the source (``seconds`` is then the source's length); ``"extend"`` plays the source, then
-    ``seconds`` of newly rendered frames."""
+    ``source_video`` (MP4 bytes) with ``source_mode``: ``"edit"`` mixes every frame of the source with
+    this spec's own scene and draws its prompt card over it (``seconds`` is then the source's length);
+    ``"extend"`` plays the source, then ``seconds`` of newly rendered frames."""
 
     prompt: str
     seconds: int

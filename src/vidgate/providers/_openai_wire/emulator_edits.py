@@ -3,7 +3,8 @@
 - ``POST /videos/edits`` (prompt, video) and ``POST /videos/extensions`` (prompt, seconds, video), where
   ``video`` is a multipart file part or ``{"id": ...}`` (JSON, or the form field ``video[id]``); the id
   must name a completed video of this store. The new job's content is rendered from the source: an edit
-  draws the new prompt over the source's frames, an extension appends ``seconds`` of new frames.
+  mixes the new prompt's scene into the source's frames under its card, an extension appends
+  ``seconds`` of new frames.
 - ``POST /videos/characters`` (name, video file) -> ``{id, created_at, name}``;
   ``GET /videos/characters/{character_id}``.
 

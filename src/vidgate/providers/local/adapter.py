@@ -6,7 +6,8 @@ directory and complete after a configurable delay, so clients still exercise pol
 rendered on first download (``Download.produce``), cached under the root.
 
 Edits and extensions (``VideoRequest.task``) are rendered from the source video's frames: an edit
-draws the new prompt over each of them, an extension plays them and then newly rendered seconds.
+mixes the new prompt's scene into each of them under its card, an extension plays them and then newly
+rendered seconds.
 
 Prompts can ask for the failure paths offline: ``[fault:fail]`` ends the job failed
 (``generation_failed``), ``[fault:filtered]`` ends it failed as moderated (``moderation_blocked``).
@@ -185,8 +186,8 @@ class LocalProvider(BaseProvider):
     def _source_bytes(self, req: VideoRequest, store: JobStore) -> bytes | None:
         """An edit's or extension's source MP4 (None for a new video): the bytes given, else this
         provider's own job ``native_id`` rendered. The renderer derives the new video from its frames
-        (an edit draws the new prompt over each, an extension appends ``seconds`` of new frames), within
-        the renderer's maximum length."""
+        (an edit mixes the new prompt's scene into each, an extension appends ``seconds`` of new
+        frames), within the renderer's maximum length."""
         if req.task == "generate":
             return None
         source = req.source_video
