@@ -152,3 +152,23 @@ def test_direct_mode_errors_speak_in_flags(tmp_path: Path, monkeypatch: pytest.M
     assert "pass --api-key or set OPENAI_API_KEY" in result.stderr
     assert "api_key=" not in result.stderr
     assert "vidgate.api_key" not in result.stderr
+
+
+def test_edit_and_extend_an_id_and_an_uploaded_file(gateway: str, key: str, tmp_path: Path) -> None:
+    source = make_video(gateway, key, tmp_path, "a kite")
+    via = ("--api-base", gateway, "--api-key", key)
+    extended = json.loads(
+        cli("videos", "extend", source, "it climbs", "--seconds", "2", "--wait", *via).stdout
+    )
+    assert (extended["status"], extended["seconds"]) == ("completed", "2")
+    out = tmp_path / "extended.mp4"
+    cli("videos", "download", extended["id"], "-o", str(out), *via)
+    assert probe(out).duration == 3.0
+    upload = tmp_path / "a-kite.mp4"
+    edited = cli("videos", "edit", str(upload), "in the rain", "-m", "local-1", *via)
+    video = json.loads(edited.stdout)
+    assert (video["seconds"], video["size"]) == ("1", "320x180")
+    assert f"(edit of {upload})" in edited.stderr
+    refused = runner.invoke(app, ["videos", "edit", str(tmp_path), "x", *via])
+    assert refused.exit_code == 1
+    assert "video" in refused.stderr

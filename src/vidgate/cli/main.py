@@ -12,7 +12,7 @@ from types import ModuleType
 
 import typer
 
-from vidgate.cli import emulate, generate, keys, models, serve, videos
+from vidgate.cli import emulate, generate, keys, models, serve, video_edits, videos
 
 app = typer.Typer(
     name="vidgate",
@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-COMMAND_MODULES: tuple[ModuleType, ...] = (generate, videos, models, emulate, serve, keys)
+COMMAND_MODULES: tuple[ModuleType, ...] = (generate, videos, video_edits, models, emulate, serve, keys)
 
 for _module in COMMAND_MODULES:
     _module.register(app)

@@ -1,4 +1,5 @@
-"""``vidgate videos list|get|wait|download|remix|delete``: the Videos API from the shell.
+"""``vidgate videos list|get|wait|download|remix|delete`` (``edit|extend``: ``cli.video_edits``): the
+Videos API from the shell.
 
 With ``--api-base`` (or ``VIDGATE_API_BASE``) every command goes through that gateway with its key
 (``--api-key`` or ``VIDGATE_API_KEY``); without it the SDK calls the provider named by the video id.
