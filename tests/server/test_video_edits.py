@@ -308,3 +308,22 @@ async def test_an_edit_is_a_job_like_any_other_and_records_its_source(served: Se
     job = await served.stores.jobs.get(video_id)
     assert job is not None
     assert (job.task, job.source_video_id) == ("edit", source_id)
+
+
+async def test_edits_count_against_the_key_rate_limit_and_budget(served: Served) -> None:
+    limited = await served.new_key(key_alias="limited", rpm_limit=2)
+    source_id, _ = await finished_clip(served, limited)  # request 1 of 2
+    body = {"prompt": "again", "video": {"id": source_id}}
+    assert (await served.client.post("/v1/videos/edits", json=body, headers=auth(limited))).status_code == 200
+    third = await served.client.post("/v1/videos/extensions", json=body, headers=auth(limited))
+    assert third.status_code == 429
+    poor = await served.new_key(key_alias="poor", max_budget=0.15)
+    source_id, _ = await finished_clip(served, poor)  # $0.10 of $0.15 spent
+    over = await served.client.post(
+        "/v1/videos/extensions",
+        json={"prompt": "longer", "seconds": "1", "video": {"id": source_id}},
+        headers=auth(poor),
+    )
+    assert over.status_code == 429  # the budget cannot cover the reservation, as for a create
+    assert over.json()["error"]["type"] == "budget_exceeded"
+    assert (await key_record(served, "poor")).reserved_micros == 0
