@@ -205,6 +205,7 @@ def test_completion_records_how_many_videos_came_back_and_only_those_are_charged
     assert (t.videos_generated, t.settle) == (2, True)
     jobs.apply(job, t)
     assert (job.videos_generated, jobs.billable_videos(job), jobs.settled_cost(job)) == (2, 2, 600_000)
+    assert job.outputs == ("files/a", "inline:1")  # kept for a later edit or extension of this job
     # A re-visit after a crash (no provider reply at hand) settles from the stored count.
     again = jobs.settled_state(job, NOW + 5)
     jobs.apply(job, again)

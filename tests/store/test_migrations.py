@@ -94,7 +94,8 @@ def _insert_v0001_job(connection: sa.Connection) -> None:
     for added in (*added_later, "token_bound", "token_micros", "output_tokens", "callback_url"):  # 0005, 0008
         row.pop(added)
     for added in ("trace_parent", "upstream_polls"):  # 0010
-    for added in ("task", "source_video_id"):  # 0009
+        row.pop(added)
+    for added in ("task", "source_video_id", "outputs"):  # 0011
         row.pop(added)
     row.pop("provider_callback_hash")  # 0009
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
@@ -119,6 +120,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await db.write(_insert_v0001_job)
         await upgrade(db)
         assert await current_revision(db) == head_revision() == "0009"  # after 0010 (re-chained at merge)
+        assert await current_revision(db) == head_revision() == "0011"
         assert await db.read(_rate_counts) == {"key_a": 2, "key_b": 1}  # 0006 counts the stored hits
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
@@ -129,6 +131,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         assert (job.trace_parent, job.upstream_polls) == (None, 0)  # 0010
         assert job.provider_callback_hash is None  # 0009
         assert (job.task, job.source_video_id) == ("generate", None)  # 0009
+        assert (job.task, job.source_video_id, job.outputs) == ("generate", None, ())  # 0011
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:

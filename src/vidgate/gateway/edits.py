@@ -157,6 +157,7 @@ class VideoEdits:
         source = SourceVideo(
             data=await self._stored_bytes(dep, source_job),
             native_id=source_job.native_id,
+            outputs=source_job.outputs,
             seconds=int(source_job.seconds) if source_job.seconds.isdigit() else None,
             size=source_job.size,
             filename=f"{source_job.id}.mp4",

@@ -83,6 +83,7 @@ class Transition:
     native_payload: dict[str, Any] | None = None  # None: keep the stored one
     videos_generated: int | None = None  # None: keep the stored count
     output_tokens: int | None = None  # None: keep the stored figure
+    outputs: tuple[str, ...] | None = None  # None: keep the stored references
     settle: bool = False  # completed and not yet settled: turn the reservation into spend
     release: bool = False  # failed and not yet released: drop the reservation
     release_slot: bool = False  # terminal: give the concurrency slot back (idempotent)
@@ -176,6 +177,7 @@ def advance(job: JobRecord, native: ProviderJob, now: float) -> Transition:
             native_payload=payload,
             videos_generated=len(native.outputs) if native.outputs else None,
             output_tokens=native.usage.output_tokens if native.usage is not None else None,
+            outputs=tuple(native.outputs) if native.outputs else None,
         )
         return _with_effects(job, done)
     if status == "failed":
@@ -282,3 +284,5 @@ def apply(job: JobRecord, t: Transition) -> None:
         job.videos_generated = t.videos_generated
     if t.output_tokens is not None:
         job.output_tokens = t.output_tokens
+    if t.outputs is not None:
+        job.outputs = t.outputs

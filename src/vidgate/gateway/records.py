@@ -110,6 +110,9 @@ class JobRecord:
     # extension of an earlier gateway video, that video's id (None for an uploaded source).
     task: str = "generate"
     source_video_id: str | None = None
+    # The provider's output references once completed (file URIs, gs:// URIs, URLs): what an edit or
+    # extension of this job on the same deployment may name (``SourceVideo.outputs``).
+    outputs: tuple[str, ...] = ()
 
 
 @dataclass

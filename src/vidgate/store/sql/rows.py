@@ -32,6 +32,7 @@ def row_to_key(row: Mapping[Any, Any]) -> KeyRecord:
 def job_to_row(job: JobRecord) -> dict[str, Any]:
     row = {name: getattr(job, name) for name in _JOB_FIELDS}
     row["native_payload"] = dict(job.native_payload)
+    row["outputs"] = list(job.outputs)
     row["pending"] = needs_work(job)
     return row
 
@@ -39,6 +40,7 @@ def job_to_row(job: JobRecord) -> dict[str, Any]:
 def row_to_job(row: Mapping[Any, Any]) -> JobRecord:
     values = {name: row[name] for name in _JOB_FIELDS}
     values["native_payload"] = dict(row["native_payload"] or {})
+    values["outputs"] = tuple(row["outputs"] or ())
     return JobRecord(**values)
 
 

@@ -93,8 +93,10 @@ jobs = sa.Table(
     # Added in 0009: provider callbacks (``JobRecord.provider_callback_hash``).
     sa.Column("provider_callback_hash", sa.String(64), nullable=True),
     # Added in 0007: edits and extensions (``JobRecord.task``, ``source_video_id``).
+    # Added in 0011: edits and extensions (``JobRecord.task``, ``source_video_id``, ``outputs``).
     sa.Column("task", sa.String(16), nullable=False, server_default="generate"),
     sa.Column("source_video_id", sa.String(64), nullable=True),
+    sa.Column("outputs", sa.JSON, nullable=True),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
@@ -181,7 +183,7 @@ slots = sa.Table(
     sa.Index("ix_slots_key", "key_id"),
 )
 
-# Added in 0007: characters (``POST /v1/videos/characters``), owner-scoped; clips in the content store.
+# Added in 0011: characters (``POST /v1/videos/characters``), owner-scoped; clips in the content store.
 characters = sa.Table(
     "characters",
     metadata,

@@ -1,5 +1,6 @@
 """Edits, extensions and characters: ``jobs.task`` and ``jobs.source_video_id`` (what a job was asked to
-do, and from which earlier video), and the ``characters`` table.
+do, and from which earlier video), ``jobs.outputs`` (the provider's output references, for a later edit
+or extension), and the ``characters`` table.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,6 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("task", sa.String(16), nullable=False, server_default="generate"))
         batch.add_column(sa.Column("source_video_id", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("outputs", sa.JSON, nullable=True))
     op.create_table(
         "characters",
         sa.Column("id", sa.String(64), nullable=False),
@@ -37,5 +39,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("characters")
     with op.batch_alter_table("jobs") as batch:
+        batch.drop_column("outputs")
         batch.drop_column("source_video_id")
         batch.drop_column("task")
