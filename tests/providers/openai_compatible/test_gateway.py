@@ -232,3 +232,24 @@ def test_a_file_part_cannot_go_into_a_json_body(setup: Setup) -> None:
     assert reply.json()["error"]["param"] == "extra_body.audio_reference"
     assert len(setup.dynamo.state.store.jobs) == before
     assert setup.spend(secret)["spend"] == 0
+
+
+def test_an_engine_without_edits_is_a_400_and_nothing_is_charged(setup: Setup) -> None:
+    """Open models declare ``edit``/``extend``, so the gateway forwards; an engine without the routes
+    (the emulator, like a FastAPI server with ``GET /v1/videos/{id}``, answers 405) is a 400 saying
+    so, and the reservation is freed."""
+    secret = setup.key()
+    sdk = setup.client(secret)
+    source = sdk.videos.create(model="wan-2.2", prompt="a reed", seconds="1", size="320x180")  # type: ignore[arg-type]
+    assert sdk.videos.poll(source.id, poll_interval_ms=50).status == "completed"
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.post(
+            "/videos/edits",
+            body={"prompt": "in wind", "video": {"id": source.id}},
+            cast_to=openai.types.Video,
+        )
+    assert "does not support video edits" in refused.value.message
+    assert [v.id for v in sdk.videos.list(limit=10)] == [source.id]
+    info = setup.spend(secret)
+    assert info["spend"] == pytest.approx(0.05, abs=1e-9)  # the source only: 1 s at $0.05/s
+    assert info["reserved"] == 0

@@ -51,6 +51,7 @@ class Dialect(ABC):
     prefix: str = "/v1"
     poll_after_header: bool = True
     extra_files: bool = False  # file parts beyond input_reference are accepted (kept as ``Upload``)
+    serves_edits: bool = True  # /videos/edits, /extensions, /characters (OpenAI's surface only)
 
     @abstractmethod
     def authenticate(self, request: Request, settings: EmulatorSettings) -> WireError | None:
@@ -301,11 +302,17 @@ def videos_app(settings: EmulatorSettings, dialect: Dialect) -> Starlette:
     api = VideosAPI(settings, dialect)
     edits = EditsAPI(api)
     base = f"{dialect.prefix}/videos"
-    routes = [
-        Route(base + "/edits", api.guarded(edits.edit), methods=["POST"]),
-        Route(base + "/extensions", api.guarded(edits.extend), methods=["POST"]),
-        Route(base + "/characters", api.guarded(edits.create_character), methods=["POST"]),
-        Route(base + "/characters/{character_id}", api.guarded(edits.get_character), methods=["GET"]),
+    routes = (
+        []
+        if not dialect.serves_edits
+        else [
+            Route(base + "/edits", api.guarded(edits.edit), methods=["POST"]),
+            Route(base + "/extensions", api.guarded(edits.extend), methods=["POST"]),
+            Route(base + "/characters", api.guarded(edits.create_character), methods=["POST"]),
+            Route(base + "/characters/{character_id}", api.guarded(edits.get_character), methods=["GET"]),
+        ]
+    )
+    routes += [
         Route(base, api.guarded(api.create), methods=["POST"]),
         Route(base, api.guarded(api.list), methods=["GET"]),
         Route(base + "/{video_id}", api.guarded(api.retrieve), methods=["GET"]),

@@ -48,6 +48,7 @@ def default_deployments() -> dict[str, str]:
 class AzureDialect(Dialect):
     prefix = "/openai/v1"
     poll_after_header = False
+    serves_edits = False  # Azure's video surface documents create, retrieve, list, content, delete
 
     def __init__(self, deployments: Mapping[str, str]) -> None:
         self.deployments = dict(deployments)

@@ -15,7 +15,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from vidgate.errors import BadRequestError, InternalServerError, invalid_value
+from vidgate.errors import (
+    APIError,
+    BadRequestError,
+    InternalServerError,
+    UnsupportedOperationError,
+    invalid_value,
+)
 from vidgate.providers._openai_wire import flows as wire
 from vidgate.providers.base import Credentials, Download, Flow, HttpReply, ProviderJob, ProviderPage
 from vidgate.providers.openai.adapter import MAX_LIST_LIMIT, OpenAIProvider
@@ -63,13 +69,26 @@ class OpenAICompatibleProvider(OpenAIProvider):
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         """``POST /videos``; an edit or extension is forwarded to the upstream's ``/videos/edits`` or
         ``/videos/extensions`` (OpenAI's shape, plus ``model``)."""
-        if req.task != "generate":
-            path, body = wire.task_body(req, with_model=True)
-        else:
-            path, body = "/videos", create_body(req, creds.options)
-        reply = yield self._call(
-            "POST", path, creds, json=body.json, data=body.data, files=body.files, retry_safe=False
-        )
+        if req.task == "generate":
+            body = create_body(req, creds.options)
+            reply = yield self._call(
+                "POST", "/videos", creds, json=body.json, data=body.data, files=body.files, retry_safe=False
+            )
+            return backfill(self._video(reply), req)
+        path, body = wire.task_body(req, with_model=True)
+        try:
+            reply = yield self._call(
+                "POST", path, creds, json=body.json, data=body.data, files=body.files, retry_safe=False
+            )
+        except APIError as exc:
+            if exc.status_code not in (404, 405):
+                raise
+            raise UnsupportedOperationError(  # a server without the route: a 400, never charged
+                req.task,
+                self.name,
+                message=f"This {self.name} server has no {path} (HTTP {exc.status_code}): it does not "
+                f"support video {'edits' if req.task == 'edit' else 'extensions'}.",
+            ) from exc
         return backfill(self._video(reply), req)
 
     def list(self, creds: Credentials, *, after: str | None, limit: int, order: str) -> Flow[ProviderPage]:

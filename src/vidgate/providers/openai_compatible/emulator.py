@@ -59,6 +59,7 @@ class CompatDialect(Dialect):
     prefix = "/v1"
     poll_after_header = False
     extra_files = True
+    serves_edits = False  # the engines serve create, retrieve, list, content and delete only
 
     def __init__(self, options: CompatOptions) -> None:
         self.options = options
