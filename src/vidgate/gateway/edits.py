@@ -28,7 +28,7 @@ from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.starter import Priced, new_job, price_for
 from vidgate.gateway.views import to_video
-from vidgate.types import SourceVideo, Video, VideoTask
+from vidgate.types import SourceVideo, Video, VideoRequest, VideoTask
 
 if TYPE_CHECKING:
     from vidgate.gateway.auth import Principal
@@ -166,7 +166,7 @@ class VideoEdits:
         if isinstance(priced, APIError):
             raise priced
         # No fallback: only this deployment holds the source's provider state.
-        return await self._run(p, req, [priced], dep.model_name, source_job, link)
+        return await self._run(p, req, [priced], dep.model_name, source_job, link, subject=priced.req)
 
     async def _from_upload(
         self, p: Principal, req: VideoTaskRequest, upload: UploadedVideo, link: Link
@@ -187,14 +187,15 @@ class VideoEdits:
         )
         plan = svc.router.plan(model)
         own = [self._price(dep, req, source, model) for dep in plan if dep.model_name == model]
-        if not any(isinstance(x, Priced) for x in own):  # 400 before anything is reserved or sent
+        first = next((x for x in own if isinstance(x, Priced)), None)
+        if first is None:  # 400 before anything is reserved or sent
             raise next(x for x in own if isinstance(x, APIError))
         candidates = (
             x
             for x in (self._price(dep, req, source, dep.model_name) for dep in plan)
             if isinstance(x, Priced)
         )
-        return await self._run(p, req, candidates, model, None, link)
+        return await self._run(p, req, candidates, model, None, link, subject=first.req)
 
     async def _run(
         self,
@@ -204,7 +205,11 @@ class VideoEdits:
         model: str,
         source_job: JobRecord | None,
         link: Link,
+        *,
+        subject: VideoRequest,
     ) -> Video:
+        """Start on ``candidates``; ``subject`` (the request with its source video) is what the
+        pre-call guardrails screen."""
         svc = self.service
         now = svc.clock()
         source_id = source_job.id if source_job is not None else None
@@ -230,6 +235,7 @@ class VideoEdits:
             lambda c: svc.calls.create(c.dep, c.req),
             draft=lambda c, job_id: job_for(c, job_id, ""),
             now=now,
+            subject=subject,
             label=req.task,
             on_write_ahead=link,
         )
