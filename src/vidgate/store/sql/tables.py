@@ -92,7 +92,6 @@ jobs = sa.Table(
     sa.Column("upstream_polls", sa.Integer, nullable=False, server_default=sa.text("0")),
     # Added in 0009: provider callbacks (``JobRecord.provider_callback_hash``).
     sa.Column("provider_callback_hash", sa.String(64), nullable=True),
-    # Added in 0007: edits and extensions (``JobRecord.task``, ``source_video_id``).
     # Added in 0011: edits and extensions (``JobRecord.task``, ``source_video_id``, ``outputs``).
     sa.Column("task", sa.String(16), nullable=False, server_default="generate"),
     sa.Column("source_video_id", sa.String(64), nullable=True),
