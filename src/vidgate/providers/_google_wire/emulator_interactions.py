@@ -92,6 +92,9 @@ def _text_and_images(raw: Any) -> tuple[str, list[bytes], list[dict[str, Any]]]:
         return raw, [], []
     if not isinstance(raw, list):
         raise invalid("Invalid value at 'input': expected a string or a list of content blocks.")
+    if raw and all(isinstance(step, dict) and step.get("type") == "user_input" for step in raw):
+        # google-genai 3.x sends a content list as ``[{"type": "user_input", "content": [...]}]``
+        raw = [block for step in raw for block in (step.get("content") or [])]
     texts: list[str] = []
     images: list[bytes] = []
     videos: list[dict[str, Any]] = []

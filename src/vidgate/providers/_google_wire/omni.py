@@ -269,7 +269,8 @@ class OmniFlows(ABC):
             generation["seed"] = req.seed
         body: dict[str, Any] = {
             "model": req.model.rsplit("/", 1)[-1].removeprefix("models/"),
-            "input": parts if len(parts) > 1 else req.prompt,
+            # google-genai 3.x sends a content list as one ``user_input`` step; so does the adapter.
+            "input": [{"type": "user_input", "content": parts}] if len(parts) > 1 else req.prompt,
             "response_modalities": ["video"],
             "generation_config": generation,
             "background": True,
