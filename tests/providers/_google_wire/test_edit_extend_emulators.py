@@ -190,7 +190,7 @@ def test_omni_extend_by_previous_interaction_and_edit_of_an_input_video(vertex_u
     assert done.status == "completed"
     assert probe(clip(done)).duration == pytest.approx(7.0, abs=0.1)  # 3 s + 4 s
     assert done.usage.total_output_tokens == 5760 * 4  # the added seconds are billed
-    edited = client.interactions.create(
+    edited: Any = client.interactions.create(
         model="gemini-omni-1.1-flash",
         input=[
             {"type": "text", "text": "make it winter"},
@@ -215,7 +215,7 @@ def test_omni_reference_videos_and_refusals(vertex_url: str) -> None:
     )
     data = base64.b64encode(clip(settled(client, first.id))).decode()
     video = {"type": "video", "data": data, "mime_type": "video/mp4"}
-    made = client.interactions.create(
+    made: Any = client.interactions.create(
         model="gemini-omni-1.2-flash",
         input=[{"type": "text", "text": "in this style"}, video, video],
         background=True,
