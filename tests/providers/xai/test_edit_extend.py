@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.google_loopback import Loopback, fetch, run_to_end, serve, sync_runner
+from tests.support.media import probe
 
 from vidgate.catalog import pricing, validate
+from vidgate.emulators.common import EmulatorSettings
 from vidgate.errors import BadRequestError
 from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.xai.adapter import XAIProvider
+from vidgate.providers.xai.emulator import create_app
 from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 MP4 = b"\0\0\0\x18ftypmp42" + b"\0" * 16
@@ -116,3 +122,26 @@ def test_an_extension_is_priced_at_its_added_seconds() -> None:
     spec = find_model("xai/grok-imagine-video")
     assert spec is not None
     assert pricing.estimate_cost(spec, seconds=4, size="1280x720") == Decimal("0.28")  # 4 s x $0.07
+
+
+@pytest.fixture(scope="module")
+def loopback(render_cache: Path) -> Iterator[Loopback]:
+    app = create_app(EmulatorSettings(api_key="xai-loop", processing_seconds=0.2, cache_dir=render_cache))
+    with serve(app, lambda url: Credentials(api_key="xai-loop", api_base=f"{url}/v1")) as served:
+        yield served
+
+
+def test_the_adapter_edits_and_extends_over_loopback(loopback: Loopback) -> None:
+    runner = sync_runner([])
+    first = run_to_end(runner, P, request("generate", None, seconds=3, size="848x480"), loopback.creds)
+    assert first.status == "completed"
+    clip = fetch(runner, P, first.native_id, loopback.creds)
+    edit = request("edit", SourceVideo(native_id=first.native_id, seconds=3), seconds=3, size="848x480")
+    edited = run_to_end(runner, P, edit, loopback.creds)
+    assert (edited.status, edited.seconds) == ("completed", "3")
+    extend = request("extend", SourceVideo(data=clip, seconds=3), seconds=2, size="848x480")
+    extended = run_to_end(runner, P, extend, loopback.creds)
+    assert extended.status == "completed"
+    info = probe(fetch(runner, P, extended.native_id, loopback.creds))
+    assert (info.width, info.height) == (848, 480)
+    assert info.duration == pytest.approx(5, abs=0.1)  # the 3 s source and the 2 s added
