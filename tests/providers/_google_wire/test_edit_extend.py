@@ -63,6 +63,47 @@ def test_gemini_veo_extension_names_the_earlier_file() -> None:
     assert body["parameters"]["resolution"] == "720p"
 
 
+def test_gemini_veo_extension_of_an_operation_reads_its_file_uri_first() -> None:
+    """The gateway passes the source's native id and bytes, no outputs: the operation names the file."""
+    source = SourceVideo(data=MP4, native_id="models/veo-3.1-generate-001/operations/op1", seconds=8)
+    req = request("gemini/veo-3.1-generate-001", "extend", source, seconds=8, size="1280x720")
+    done = {
+        "name": source.native_id,
+        "done": True,
+        "response": {"generateVideoResponse": {"generatedSamples": [{"video": {"uri": G_FILE}}]}},
+    }
+    _job, calls = drive(GEMINI.create(req, G_CREDS), [ok(done), ok({"name": G_OP})])
+    assert [(c.method, c.url) for c in calls] == [
+        ("GET", f"https://generativelanguage.googleapis.com/v1beta/{source.native_id}"),
+        (
+            "POST",
+            "https://generativelanguage.googleapis.com/v1beta/models/veo-3.1-generate-001:predictLongRunning",
+        ),
+    ]
+    assert calls[1].json["instances"][0]["video"] == {"uri": G_FILE}
+
+
+def test_vertex_reads_the_source_operation_only_without_bytes() -> None:
+    native = V_OP.replace("op2", "op1")
+    with_bytes = request(
+        "vertex_ai/veo-3.1-generate-001", "extend", SourceVideo(data=MP4, native_id=native), seconds=8
+    )
+    assert (
+        sent(VERTEX, with_bytes, V_CREDS, {"name": V_OP})["instances"][0]["video"]["bytesBase64Encoded"]
+        == B64_MP4
+    )
+    bare = request("vertex_ai/veo-3.1-generate-001", "extend", SourceVideo(native_id=native), seconds=8)
+    done = {
+        "name": native,
+        "done": True,
+        "response": {"videos": [{"bytesBase64Encoded": B64_MP4, "mimeType": "video/mp4"}]},
+    }
+    _job, calls = drive(VERTEX.create(bare, V_CREDS), [ok(done), ok({"name": V_OP})])
+    assert calls[0].url.endswith(":fetchPredictOperation")
+    assert calls[0].json == {"operationName": native}
+    assert calls[1].json["instances"][0]["video"] == {"bytesBase64Encoded": B64_MP4, "mimeType": "video/mp4"}
+
+
 def test_gemini_veo_extension_without_a_gemini_file_is_refused_naming_video() -> None:
     source = SourceVideo(data=MP4, outputs=("https://cdn.example/v.mp4",))
     req = request("gemini/veo-3.1-fast-generate-001", "extend", source, seconds=8, size="1280x720")

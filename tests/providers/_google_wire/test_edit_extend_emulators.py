@@ -157,9 +157,8 @@ def test_the_gemini_adapter_extends_its_own_file_through_the_emulator(gemini: Lo
     first = run_to_end(runner, provider, request(f"gemini/{VEO}", prompt="a kite", seconds=6), gemini.creds)
     assert first.outputs[0].startswith("https://generativelanguage.googleapis.com/v1beta/files/")
     ext = replace(request(f"gemini/{VEO}", prompt="it climbs", seconds=8), task="extend")
-    job = run_to_end(
-        runner, provider, replace(ext, source_video=SourceVideo(outputs=first.outputs)), gemini.creds
-    )
+    source = SourceVideo(native_id=first.native_id, seconds=6)  # what the gateway passes: no outputs
+    job = run_to_end(runner, provider, replace(ext, source_video=source), gemini.creds)
     assert job.status == "completed"
     info = probe(fetch(runner, provider, job.native_id, gemini.creds))
     assert info.duration == pytest.approx(13.0, abs=0.1)

@@ -71,6 +71,9 @@ class GoogleVeoProvider(BaseProvider, ABC):
     """Create, retrieve and download for Veo on a Google service; subclasses supply the wire hooks."""
 
     service: ClassVar[str]  # as it reads inside a sentence: "the Gemini API", "Vertex AI"
+    # Whether a source video must be named by where the service stored it (the Gemini API), rather than
+    # sent as bytes (Vertex AI takes either): then its operation is read when no output is known.
+    needs_source_uri: ClassVar[bool] = False
     model_prefix: ClassVar[str]  # the resource prefix a model name may carry
     top_level_extra: ClassVar[frozenset[str]]  # ``extra_body`` keys sent beside, not in, ``parameters``
     reserved_params: ClassVar[Mapping[str, str]] = VEO_RESERVED
@@ -191,6 +194,27 @@ class GoogleVeoProvider(BaseProvider, ABC):
                 code="invalid_value",
             )
         return self.source_video_part(req.source_video)
+
+    def resolve_source(self, req: VideoRequest, creds: Credentials) -> Flow[VideoRequest]:
+        """An edit's or extension's source with its output references, read from its operation on this
+        deployment when the caller gave none (the gateway and the SDK pass the native id and, at most,
+        the bytes): the samples' URIs, and the inline bytes when the caller had none."""
+        source = req.source_video
+        if req.task == "generate" or source is None or source.outputs or source.native_id is None:
+            return req
+        if source.data and not self.needs_source_uri:
+            return req
+        try:
+            self.check_operation_name(source.native_id)
+        except BadRequestError:
+            return req  # not an operation of this service (an interaction, say)
+        reply = yield self.poll_call(source.native_id, creds)
+        found = samples(json_object(reply))
+        outputs = tuple(sample.uri for sample in found if sample.uri)
+        data = source.data
+        if not data and found and found[0].data_b64 is not None:
+            data = decode_inline(found[0])
+        return replace(req, source_video=replace(source, outputs=outputs, data=data))
 
     def create_call(self, model: str, body: Mapping[str, Any], creds: Credentials) -> HttpCall:
         """``POST ...:predictLongRunning`` with ``body`` (a create is never blindly re-sent)."""

@@ -11,8 +11,9 @@ every follow-up. Omni videos are delivered by ``uri`` (a Gemini file, downloaded
 remixed (``previous_interaction_id``) and deleted.
 
 Edits and extensions (``VideoRequest.task``): Veo 3.1 extends a video the Gemini API generated, named by
-its file URI (``instances[0].video.uri``; the API documents no other source, so a video without such a
-URI is a 400 naming ``video``); Omni edits and extends through ``previous_interaction_id`` when the
+its file URI (``instances[0].video.uri``: from ``source_video.outputs``, else read from the source's
+operation on this deployment; the API documents no other source, so a video without such a URI is a 400
+naming ``video``); Omni edits and extends through ``previous_interaction_id`` when the
 source is an interaction of this deployment, else with the video as an input block (its file URI, or
 its bytes inline).
 
@@ -59,6 +60,7 @@ class GeminiProvider(GoogleVeoProvider, OmniFlows):
     service: ClassVar[str] = "the Gemini API"
     model_prefix: ClassVar[str] = "models/"
     top_level_extra: ClassVar[frozenset[str]] = TOP_LEVEL_EXTRA
+    needs_source_uri: ClassVar[bool] = True
     reserved_params: ClassVar[Mapping[str, str]] = {**VEO_RESERVED, **OMNI_RESERVED}
 
     @staticmethod
@@ -160,6 +162,7 @@ class GeminiProvider(GoogleVeoProvider, OmniFlows):
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         model = self.model_id(req.model)
+        req = yield from self.resolve_source(req, creds)
         if is_omni(model):
             return (yield from self.omni_create(req, find_model(f"{self.name}/{model}"), creds))
         return (yield from super().create(req, creds))

@@ -231,6 +231,7 @@ class VertexProvider(GoogleVeoProvider, OmniFlows):
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         model = req.model.removeprefix(self.model_prefix)
+        req = yield from self.resolve_source(req, creds)
         if is_omni(model):
             return (yield from self.omni_create(req, find_model(f"{self.name}/{model}"), creds))
         return (yield from super().create(req, creds))
