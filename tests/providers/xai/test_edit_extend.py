@@ -87,7 +87,7 @@ def test_an_expired_source_request_falls_back_to_the_bytes() -> None:
 @pytest.mark.parametrize(
     ("task", "source", "params", "param"),
     [
-        ("edit", SourceVideo(data=MP4, seconds=9), {}, "video"),
+        ("edit", SourceVideo(data=MP4, seconds=10), {}, "video"),
         ("edit", None, {}, "video"),
         ("extend", SourceVideo(), {"seconds": 4}, "video"),
         ("extend", SourceVideo(data=MP4), {"seconds": 12}, "seconds"),

@@ -10,8 +10,8 @@ Edits and extensions (``VideoRequest.task``, the legacy model's ``edit``/``exten
 them for 1.5): ``POST {base}/videos/edits`` ``{model, prompt, video: {url}}`` and ``/videos/extensions``
 (+ ``duration``, the added seconds). The source is named by a fresh URL read from its request when it
 ran on this deployment (``source_video.native_id``), else sent as a data URI of its bytes (xAI documents
-URLs only: data URIs for video are unverified). An edit's source longer than 8.7 s is a 400 naming
-``video`` before any call.
+URLs only: data URIs for video are unverified). An edit's source certainly longer than 8.7 s (10 whole
+seconds or more) is a 400 naming ``video`` before any call; a 9 s one is left to xAI.
 """
 
 from __future__ import annotations
@@ -77,10 +77,11 @@ class XAIProvider(BaseProvider):
         source = req.source_video
         if source is None:
             raise BadRequestError(f"An xAI video {req.task} needs the source video.", param="video")
+        # ``seconds`` is whole seconds rounded up: refuse only a source certainly over the limit.
         if (
             req.task == "edit"
             and source.seconds is not None
-            and source.seconds > wire.MAX_EDIT_SOURCE_SECONDS
+            and source.seconds - 1 >= wire.MAX_EDIT_SOURCE_SECONDS
         ):
             raise BadRequestError(
                 f"xAI edits videos of at most {wire.MAX_EDIT_SOURCE_SECONDS} s; this one is "
