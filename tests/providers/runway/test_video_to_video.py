@@ -100,6 +100,7 @@ def test_a_deleted_source_task_falls_back_to_the_bytes() -> None:
         ("aleph2", "extend", SourceVideo(data=MP4), {}, "model"),
         ("gen4.5", "edit", SourceVideo(data=MP4), {}, "model"),
         ("aleph2", "edit", None, {}, "video"),
+        ("aleph2", "edit", SourceVideo(data=MP4, seconds=31), {}, "video"),
         ("aleph2", "edit", SourceVideo(), {}, "video"),
         ("aleph2", "edit", SourceVideo(data=b"\0" * (5 * 1024 * 1024 + 1)), {}, "video"),
         (

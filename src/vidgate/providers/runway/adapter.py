@@ -64,6 +64,7 @@ VIDEO_TASKS: Mapping[str, frozenset[str]] = {
     "seedance2_5": frozenset({"edit", "extend"}),
 }
 VIDEO_ONLY: frozenset[str] = frozenset({"aleph2"})
+MAX_SOURCE_SECONDS: Mapping[str, int] = {"aleph2": 30}  # "<=30 s input" (field-2026-12.md §4.2)
 MAX_DATA_URI_BYTES = 5 * 1024 * 1024  # "base64 data URI (... up to 5MB)" (runwayml 5.24.0 docstrings)
 
 # Runway's native names for what the gateway validates, permits or prices.
@@ -185,6 +186,12 @@ class RunwayProvider(BaseProvider):
         ):
             if value:
                 raise BadRequestError(f"A Runway video {req.task} takes no '{name}'.", param=name)
+        limit = MAX_SOURCE_SECONDS.get(model)
+        seconds = req.source_video.seconds if req.source_video is not None else None
+        if limit is not None and seconds is not None and seconds - 1 >= limit:  # whole seconds round up
+            raise BadRequestError(
+                f"Runway's {model} edits videos of at most {limit} s; this one is {seconds} s.", param="video"
+            )
         check_extra(req.extra_body, self.reserved_params)
         body: dict[str, Any] = {"model": model, VIDEO_FIELD[model]: video_uri, "promptText": req.prompt}
         if model != "aleph2":
