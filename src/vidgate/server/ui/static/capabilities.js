@@ -1,37 +1,36 @@
-// What each model this key may use accepts and costs, from GET /v1/videos/models (the capabilities
-// endpoint). Where a gateway does not serve it, the model names from GET /v1/models, with nothing
-// known about sizes, durations, features or prices (the form then takes free values and the API
-// judges them).
+// What each model this key may use accepts and costs, from the capabilities endpoint
+// GET /v1/videos/models (sizes with their resolution and durations, features, prices per tier as
+// decimal strings, lifecycle). A gateway without it answers only model ids (GET /v1/models): the
+// form then takes free values, shows no price, and the API judges the request.
 "use strict";
 
 const Capabilities = (() => {
   let cached = null;
 
-  function tierOf(entry, size) {
-    const sizes = entry.sizes;
-    if (sizes && !Array.isArray(sizes) && sizes[size]) return sizes[size];
-    const table = entry.size_resolutions || entry.resolution_by_size || null;
-    if (table && table[size]) return table[size];
-    const dims = String(size).split("x").map(Number);
-    return dims.length === 2 && dims.every((d) => d > 0) ? `${Math.min(...dims)}p` : null;
+  // "0.125" -> 125000 micro-dollars, exactly (no float arithmetic on money)
+  function micros(text) {
+    const match = /^(\d+)(?:\.(\d{0,6})\d*)?$/.exec(String(text));
+    if (!match) return null;
+    return Number(match[1]) * 1000000 + Number((match[2] || "").padEnd(6, "0"));
   }
 
   function normalise(entry) {
-    const sizes = Array.isArray(entry.sizes) ? entry.sizes : Object.keys(entry.sizes || {});
-    const seconds = (entry.seconds || entry.durations || []).map(Number);
+    const sizes = Array.isArray(entry.sizes) ? entry.sizes.filter((s) => s && typeof s.size === "string") : [];
+    const pricing = entry.pricing || {};
     return {
       id: entry.id,
       known: sizes.length > 0,
-      sizes,
-      seconds,
-      defaultSize: entry.default_size || sizes[0] || "",
-      defaultSeconds: Number(entry.default_seconds || seconds[0] || 0),
+      sizes: sizes.map((s) => s.size),
+      tiers: new Map(sizes.map((s) => [s.size, s.resolution])),
+      durations: new Map(sizes.map((s) => [s.size, s.durations || entry.supported_durations || []])),
+      seconds: entry.supported_durations || [],
+      defaultSize: entry.default_size || (sizes[0] || {}).size || "",
+      defaultSeconds: entry.default_duration || null,
       features: new Set(entry.features || []),
       knownFeatures: Array.isArray(entry.features),
-      pricePerSecond: entry.price_per_second || entry.prices || {},
-      pricePerVideo: Number(entry.price_per_video || 0),
-      lifecycle: entry.lifecycle || null,
-      raw: entry,
+      perSecond: pricing.per_second || {},
+      perVideo: pricing.per_video || "0",
+      lifecycle: entry.lifecycle ? entry.lifecycle.status : null,
     };
   }
 
@@ -39,25 +38,28 @@ const Capabilities = (() => {
     if (cached) return cached;
     let data = null;
     try {
-      const reply = await VG.api("/v1/videos/models");
-      if (reply && Array.isArray(reply.data) && reply.data.every((m) => m && m.id && (m.sizes || m.seconds))) data = reply.data;
+      data = (await VG.api("/v1/videos/models")).data;
     } catch (error) {
       if (error.status === 401) throw error;
     }
-    if (!data) data = (await VG.api("/v1/models")).data.map((m) => ({ id: m.id }));
+    if (!Array.isArray(data)) data = (await VG.api("/v1/models")).data;
     cached = new Map(data.map((entry) => [entry.id, normalise(entry)]));
     return cached;
   }
 
-  // USD for one video, or null when the model's prices are not known.
+  function secondsFor(model, size) {
+    return model.durations.get(size) || model.seconds;
+  }
+
+  // Micro-dollars for one video of `seconds` at `size`, or null when no price is published.
   function price(model, size, seconds) {
-    const rates = model.pricePerSecond;
-    if (!model.known || !rates || typeof rates !== "object") return null;
-    const tier = tierOf(model.raw, size);
-    let rate = rates[tier];
-    if (rate && typeof rate === "object") rate = rate.usd ?? rate.price ?? null;
-    if (rate === undefined || rate === null) return Object.keys(rates).length ? null : model.pricePerVideo;
-    return Number(rate) * Number(seconds) + model.pricePerVideo;
+    const tier = model.tiers.get(size);
+    const rate = tier === undefined ? undefined : model.perSecond[tier];
+    if (rate === undefined) return null;
+    const perSecond = micros(rate);
+    const perVideo = micros(model.perVideo) || 0;
+    if (perSecond === null || !/^\d+$/.test(String(seconds))) return null;
+    return perSecond * Number(seconds) + perVideo;
   }
 
   function can(model, feature) {
@@ -68,5 +70,5 @@ const Capabilities = (() => {
     return !model || !model.knownFeatures || model.features.has(feature);
   }
 
-  return { load, price, can, maybe };
+  return { load, price, secondsFor, can, maybe, micros };
 })();

@@ -51,7 +51,14 @@
     const wanted = [...videos.values()].filter(
       (v) => (!statusFilter.value || v.status === statusFilter.value) && (!modelFilter.value || v.model === modelFilter.value),
     );
+    // keep keyboard focus on the same card across a live refresh
+    const focused = document.activeElement && document.activeElement.closest("li.card");
+    const focusId = focused ? focused.dataset.id : null;
     list.replaceChildren(...wanted.map(card));
+    if (focusId) {
+      const again = list.querySelector(`li.card[data-id="${CSS.escape(focusId)}"] a`);
+      if (again) again.focus();
+    }
     empty.hidden = videos.size > 0;
     const models = new Set([...videos.values()].map((v) => v.model));
     for (const model of models) {

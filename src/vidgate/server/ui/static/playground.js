@@ -11,6 +11,7 @@
   function swap(id, known, values, chosen, label) {
     // a select of the model's values, or a free text input when they are not known
     const old = $(id);
+    if (!known && old.tagName === "INPUT") return; // free text stays as typed
     const node = known
       ? VG.el("select", { id, required: true }, ...values.map((v) => VG.el("option", { value: v, text: label(v), selected: String(v) === String(chosen) })))
       : VG.el("input", { id, required: true, autocomplete: "off", value: old.value || "" });
@@ -22,19 +23,29 @@
   function chooseModel() {
     const model = models.get($("model").value);
     if (!model) return;
-    swap("size", model.known, model.sizes, model.defaultSize, (s) => s);
-    swap("seconds", model.known && model.seconds.length > 0, model.seconds, model.defaultSeconds, (s) => `${s} s`);
+    swap("size", model.known, model.sizes, model.defaultSize, (s) => `${s} (${model.tiers.get(s)})`);
+    $("size").addEventListener("change", chooseSize);
     $("features").textContent = model.knownFeatures
       ? `Features: ${[...model.features].sort().join(", ") || "none"}${model.lifecycle && model.lifecycle !== "active" ? ` · ${model.lifecycle}` : ""}`
       : "";
+    chooseSize();
+  }
+
+  function chooseSize() {
+    const model = models.get($("model").value);
+    const previous = $("seconds").value || model.defaultSeconds;
+    const allowed = Capabilities.secondsFor(model, $("size").value);
+    const chosen = allowed.map(String).includes(String(previous)) ? previous : model.defaultSeconds || allowed[0];
+    swap("seconds", model.known && allowed.length > 0, allowed, chosen, (s) => `${s} s`);
     showPrice();
   }
 
   function showPrice() {
     const model = models.get($("model").value);
     if (!model) return;
-    const cost = Capabilities.price(model, $("size").value, $("seconds").value);
-    $("price").textContent = cost === null ? "Price: not published for this model." : `Price: ${VG.usd(cost)} for this video.`;
+    const micros = Capabilities.price(model, $("size").value, $("seconds").value);
+    $("price").textContent =
+      micros === null ? "Price: not published for this model." : `Price: ${VG.usd(micros / 1e6)} for this video.`;
   }
 
   $("model").addEventListener("change", chooseModel);

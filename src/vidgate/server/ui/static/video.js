@@ -61,7 +61,8 @@
     $("remix-form").hidden = !(done && Capabilities.maybe(model, "remix"));
     $("extend-form").hidden = !(done && Capabilities.can(model, "extend"));
     if (!$("extend-form").hidden) {
-      $("extend-seconds").replaceChildren(...model.seconds.map((s) => VG.el("option", { value: s, text: `${s} s` })));
+      const seconds = Capabilities.secondsFor(model, video.size);
+      $("extend-seconds").replaceChildren(...seconds.map((s) => VG.el("option", { value: s, text: `${s} s` })));
     }
   }
 
