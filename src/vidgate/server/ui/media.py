@@ -2,10 +2,12 @@
 Range without the key: the browser sends no Authorization header for a media element's requests.
 
 ``POST /ui/media`` (authenticated like any API call, body ``{"video_id", "variant"}``) checks that the
-caller owns the video and answers ``{"url": "/ui/media/<token>", "expires_at"}``. The token is the
+caller owns the video and answers ``{"url": "/ui/media?token=<token>", "expires_at"}``. The token is the
 video id, variant, owner id and expiry, signed with HMAC-SHA256 under a key derived from the master
 key (so every replica accepts the others' links; with no master key, a random key of this process).
-It never contains the secret. ``GET /ui/media/<token>`` re-checks the signature, the expiry and that
+It never contains the secret, and it travels as the ``token`` query parameter, which the request log
+leaves out and uvicorn's access line redacts (``server/redaction.py``). ``GET /ui/media?token=``
+re-checks the signature, the expiry and that
 the owning key still exists and is not blocked, then serves the content exactly as
 ``GET /v1/videos/{id}/content`` does (Range, ETag, owner check).
 """
@@ -83,15 +85,14 @@ async def create_link(request: Request) -> Response:
     await state.service.get_video(principal, video_id)  # owned (404 otherwise)
     expires_at = int(time.time()) + LINK_SECONDS
     token = mint(signing_key(state.config.master_key), video_id, variant, principal.owner_id, expires_at)
-    return json_response({"url": f"/ui/media/{token}", "expires_at": expires_at})
+    return json_response({"url": f"/ui/media?token={token}", "expires_at": expires_at})
 
 
 async def serve_link(request: Request) -> Response:
     check_params(request)
     state = server_state(request)
-    video_id, variant, owner = verify(
-        signing_key(state.config.master_key), request.path_params["token"], time.time()
-    )
+    token = request.query_params.get("token", "")
+    video_id, variant, owner = verify(signing_key(state.config.master_key), token, time.time())
     principal = Principal(key=None, is_master=True)
     if owner != MASTER_OWNER:
         record = await state.stores.keys.get(owner)
@@ -110,5 +111,5 @@ async def serve_link(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/ui/media", create_link, methods=["POST"]),
-        Route("/ui/media/{token}", serve_link, methods=["GET", "HEAD"]),
+        Route("/ui/media", serve_link, methods=["GET", "HEAD"]),
     ]
