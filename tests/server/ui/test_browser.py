@@ -180,6 +180,17 @@ def test_the_admin_creates_and_blocks_a_key(page: Any, live_gateway: LiveGateway
         refused = client.get("/v1/videos", headers=auth(secret))
     assert refused.status_code == 401
 
+    row.get_by_role("button", name="Edit limits of carol").click()
+    page.locator("#edit-key").get_by_label("Requests per minute (empty: none)").fill("45")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Limits saved.").wait_for()
+    with live_gateway.api() as client:
+        info = client.get("/key/info", params={"key": secret}, headers=auth(MASTER)).json()["info"]
+    assert (info["rpm_limit"], info["blocked"], info["key_alias"]) == (45, True, "carol")
+    row.get_by_role("button", name="Delete carol").click()
+    page.get_by_text("Key deleted.").wait_for()
+    page.get_by_role("rowheader", name="carol").wait_for(state="detached")
+
     page.get_by_role("link", name="Spend").click()
     page.wait_for_url("**/ui/admin/spend")
     page.locator("#by-key svg rect").first.wait_for()
@@ -202,3 +213,27 @@ def test_pages_read_on_a_phone(browser: Any, live_gateway: LiveGateway, screensh
     assert width <= 375  # no sideways scrolling
     page.screenshot(path=screenshots / "gallery-phone.png", full_page=True)
     context.close()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((c) => c.getClientRects().length && !(c.labels && c.labels.length)
+    && !c.getAttribute('aria-label') && !(c.tagName === 'BUTTON' && c.textContent.trim()))
+  .map((c) => c.outerHTML)"""
+
+
+def test_keyboard_sign_in_and_every_control_is_labelled(page: Any, live_gateway: LiveGateway) -> None:
+    page.goto("/ui/signin")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "key"
+    page.keyboard.type(MASTER)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/")
+    for path in ("/ui/", "/ui/playground", "/ui/admin/keys", "/ui/admin/spend", "/ui/admin/deployments"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.locator("header nav[aria-label='Main']").count() == 1
+        assert page.locator("main h1").count() == 1
