@@ -206,12 +206,22 @@ def test_the_admin_creates_and_blocks_a_key(page: Any, live_gateway: LiveGateway
 
 
 def test_pages_read_on_a_phone(browser: Any, live_gateway: LiveGateway, screenshots: Path) -> None:
+    secret = live_gateway.new_key(key_alias="phone")
+    with live_gateway.api() as client:
+        body = {"model": "local-1", "prompt": "a phone-sized clip", "seconds": "1", "size": "320x180"}
+        video_id = client.post("/v1/videos", json=body, headers=auth(secret)).json()["id"]
+    wait_done(live_gateway, secret, video_id)
     context = browser.new_context(base_url=live_gateway.base_url, viewport={"width": 375, "height": 740})
     page = context.new_page()
-    sign_in(page, live_gateway.new_key(key_alias="phone"))
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375  # no sideways scrolling
+    page.set_default_timeout(WAIT_MS)
+    sign_in(page, secret)
+    page.locator(f'li.card[data-id="{video_id}"] img.thumb').wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
     page.screenshot(path=screenshots / "gallery-phone.png", full_page=True)
+    page.goto(f"/ui/videos/{video_id}")
+    page.locator("video#player").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=screenshots / "video-phone.png", full_page=True)
     context.close()
 
 

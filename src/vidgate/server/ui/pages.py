@@ -10,6 +10,7 @@ a Content-Security-Policy that allows nothing else: no inline script or style, n
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -62,7 +63,7 @@ def render(page: str, **context: Any) -> HTMLResponse:
     return HTMLResponse(html, headers=headers)
 
 
-def page(name: str) -> Any:
+def page(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return render(name)
 
