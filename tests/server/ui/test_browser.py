@@ -247,3 +247,32 @@ def test_keyboard_sign_in_and_every_control_is_labelled(page: Any, live_gateway:
         assert page.evaluate(UNLABELLED) == [], path
         assert page.locator("header nav[aria-label='Main']").count() == 1
         assert page.locator("main h1").count() == 1
+
+
+PRICE_OF = """([entry, size, seconds]) => {
+  const model = Capabilities.normalise(entry);
+  return [Capabilities.price(model, size, seconds), Capabilities.secondsFor(model, size)];
+}"""
+
+
+def test_the_playground_prices_the_capabilities_shape_exactly(page: Any, live_gateway: LiveGateway) -> None:
+    """GET /v1/videos/models's entry shape (sizes with resolution and durations, decimal strings)."""
+    sign_in(page, live_gateway.new_key())
+    page.goto("/ui/playground")
+    entry = {
+        "id": "veo",
+        "sizes": [
+            {"size": "1280x720", "resolution": "720p", "aspect_ratio": "16:9", "durations": [4, 6, 8]},
+            {"size": "1920x1080", "resolution": "1080p", "aspect_ratio": "16:9", "durations": [8]},
+        ],
+        "supported_durations": [4, 6, 8],
+        "features": ["remix"],
+        "pricing": {"currency": "USD", "per_second": {"720p": "0.15", "1080p": "0.4"}, "per_video": "0.01"},
+    }
+    assert page.evaluate(PRICE_OF, [entry, "1280x720", "6"]) == [910_000, [4, 6, 8]]  # 6 x $0.15 + $0.01
+    assert page.evaluate(PRICE_OF, [entry, "1920x1080", "8"]) == [3_210_000, [8]]
+    assert page.evaluate(PRICE_OF, [entry, "640x360", "4"])[0] is None  # no such size: no price
+    unpriced = {**entry, "pricing": {"per_second": {}}}
+    assert page.evaluate(PRICE_OF, [unpriced, "1280x720", "4"])[0] is None
+    assert page.evaluate("Capabilities.micros('0.0000125')") == 12
+    assert page.evaluate("Capabilities.micros('1E-1')") is None

@@ -70,5 +70,5 @@ const Capabilities = (() => {
     return !model || !model.knownFeatures || model.features.has(feature);
   }
 
-  return { load, price, secondsFor, can, maybe, micros };
+  return { load, normalise, price, secondsFor, can, maybe, micros };
 })();
