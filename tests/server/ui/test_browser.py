@@ -276,3 +276,20 @@ def test_the_playground_prices_the_capabilities_shape_exactly(page: Any, live_ga
     assert page.evaluate(PRICE_OF, [unpriced, "1280x720", "4"])[0] is None
     assert page.evaluate("Capabilities.micros('0.0000125')") == 12
     assert page.evaluate("Capabilities.micros('1E-1')") is None
+
+
+def test_the_gallery_follows_a_new_video_live_and_filters(page: Any, live_gateway: LiveGateway) -> None:
+    secret = live_gateway.new_key(key_alias="watcher")
+    sign_in(page, secret)
+    page.locator("#empty").wait_for()
+    with live_gateway.api() as client:
+        body = {"model": "local-free", "prompt": "made elsewhere", "seconds": "1", "size": "320x180"}
+        video_id = client.post("/v1/videos", json=body, headers=auth(secret)).json()["id"]
+    # no reload: the open gallery picks the video up and follows it to completed
+    page.locator(f'li.card[data-id="{video_id}"]').wait_for()
+    page.locator(f'li.card[data-id="{video_id}"][data-status="completed"] img.thumb').wait_for()
+    page.get_by_label("Status").select_option("failed")
+    assert page.locator("li.card").count() == 0
+    page.get_by_label("Status").select_option("completed")
+    page.get_by_label("Model").select_option("local-free")
+    assert page.locator("li.card").count() == 1

@@ -100,7 +100,7 @@
   function schedule() {
     clearTimeout(timer);
     const running = [...videos.values()].some((v) => !VG.TERMINAL.has(v.status));
-    timer = setTimeout(refresh, running ? 1500 : 10000);
+    timer = setTimeout(refresh, running ? 1500 : 5000);
   }
 
   more.addEventListener("click", async () => {
