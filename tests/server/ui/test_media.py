@@ -58,12 +58,19 @@ async def test_only_the_owner_can_mint_a_link(served: Served) -> None:
     assert unauthenticated.status_code == 401
 
 
-async def test_a_bad_variant_is_a_400_naming_it(served: Served) -> None:
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"video_id": "video_x", "variant": "poster"}, "variant"),
+        ({"video_id": 7}, "video_id"),
+        ({}, "video_id"),
+        ({"video_id": "video_x", "expires_at": 9999999999}, "expires_at"),
+    ],
+)
+async def test_bad_input_is_a_400_naming_it(served: Served, body: dict[str, object], param: str) -> None:
     secret = await served.new_key()
-    reply = await served.client.post(
-        "/ui/media", json={"video_id": "video_x", "variant": "poster"}, headers=auth(secret)
-    )
-    assert (reply.status_code, reply.json()["error"]["param"]) == (400, "variant")
+    reply = await served.client.post("/ui/media", json=body, headers=auth(secret))
+    assert (reply.status_code, reply.json()["error"]["param"]) == (400, param)
 
 
 async def test_a_tampered_or_expired_link_is_a_404(served: Served) -> None:

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from vidgate.errors import NotFoundError
+from vidgate.errors import BadRequestError, NotFoundError
 from vidgate.gateway.auth import MASTER_OWNER, Principal
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
@@ -79,6 +79,13 @@ async def create_link(request: Request) -> Response:
     principal = await caller(request)
     state = server_state(request)
     body = await forms.read_body(request)
+    for name in body:
+        if name not in ("video_id", "variant"):
+            raise BadRequestError(
+                f"Unknown parameter: '{name}'. A media link takes 'video_id' and 'variant'.",
+                param=name,
+                code="unknown_parameter",
+            )
     video_id = forms.text(body, "video_id", required=True)
     assert video_id is not None
     variant = check_variant(forms.text(body, "variant"))
