@@ -42,15 +42,6 @@ def wait_done(gateway: LiveGateway, secret: str, video_id: str) -> None:
     raise AssertionError(f"{video_id} did not finish")
 
 
-def choose(page: Any, label: str, value: str) -> None:
-    """A select of the model's values, or a text input where the capabilities are not known."""
-    field = page.get_by_label(label)
-    if field.evaluate("node => node.tagName") == "SELECT":
-        field.select_option(value)
-    else:
-        field.fill(value)
-
-
 def sign_in(page: Any, secret: str) -> None:
     page.goto("/ui/")
     page.wait_for_url("**/ui/signin")
@@ -70,11 +61,18 @@ def test_make_watch_play_seek_remix_and_delete(
     assert secret not in page.url
 
     page.goto("/ui/playground")
-    page.get_by_label("Model").select_option("local-1")
+    page.get_by_label("Model").select_option("local-free")
+    page.get_by_label("Size").select_option("320x180")
+    page.get_by_label("Seconds").select_option("2")
+    assert page.locator("#price").text_content() == "Price: $0.00 for this video."
+    page.get_by_label("Model").select_option("local-1")  # priced by its deployment at $0.10/s
     page.get_by_label("Prompt").fill("a lighthouse at dusk")
-    choose(page, "Size", "320x180")
-    choose(page, "Seconds", "2")
-    assert page.locator("#price").text_content().startswith("Price:")
+    page.get_by_label("Size").select_option("320x180")
+    page.get_by_label("Seconds").select_option("4")
+    assert page.locator("#price").text_content() == "Price: $0.40 for this video."
+    page.get_by_label("Seconds").select_option("2")
+    assert page.locator("#price").text_content() == "Price: $0.20 for this video."
+    assert "remix" in page.locator("#features").text_content()
     page.screenshot(path=screenshots / "playground.png", full_page=True)
     page.get_by_role("button", name="Generate").click()
     page.wait_for_url("**/ui/videos/video_*")

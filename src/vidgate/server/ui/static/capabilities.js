@@ -1,7 +1,7 @@
 // What each model this key may use accepts and costs, from the capabilities endpoint
 // GET /v1/videos/models (sizes with their resolution and durations, features, prices per tier as
-// decimal strings, lifecycle). A gateway without it answers only model ids (GET /v1/models): the
-// form then takes free values, shows no price, and the API judges the request.
+// decimal strings, lifecycle). A model with open sizes (none listed), or any model when only the ids
+// of GET /v1/models can be read, gets free values and no price; the API judges the request.
 "use strict";
 
 const Capabilities = (() => {
