@@ -13,7 +13,7 @@ import pytest
 from tests.server.conftest import MASTER, auth
 from tests.server.ui.conftest import LiveGateway
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # several renders per test on a shared machine
 
 WAIT_MS = 60_000  # an upper bound for a render on a loaded machine, never a performance claim
 
