@@ -99,8 +99,8 @@ def test_a_follow_up_keeps_its_sources_format_unless_it_gives_one() -> None:
     assert check_interaction(OMNI, given, **source).seconds == 5
     wrong = interaction(previous_interaction_id="video_x", task="text_to_video")
     assert refusal(wrong, **source).param == "generation_config.video_config.task"
-    extend = interaction(previous_interaction_id="video_x", task="extend")
-    assert refusal(extend, **source).param == "generation_config.video_config.task"  # no price for it yet
+    extend = interaction(previous_interaction_id="video_x", task="extend")  # the row declares extend
+    assert check_interaction(OMNI, extend, **source).seconds == 3
 
 
 def test_each_api_refuses_the_other_familys_models() -> None:
