@@ -201,6 +201,11 @@ class Router:
         finally:
             health.in_flight -= 1
 
+    def health(self, deployment_id: str) -> tuple[float, int]:
+        """Seconds of cooldown left (0 when healthy) and creates in flight, in this process."""
+        health = self._health[deployment_id]
+        return max(0.0, health.cooldown_until - self._clock()), health.in_flight
+
     def report_failure(self, deployment_id: str) -> None:
         """An upstream failure: more than ``allowed_fails`` in a row cools it down for ``cooldown_time``."""
         health = self._health[deployment_id]

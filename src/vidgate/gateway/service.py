@@ -32,6 +32,7 @@ from typing import Any, Literal
 from vidgate.catalog import from_micros, validate
 from vidgate.catalog.drop import drop_unsupported
 from vidgate.catalog.openrouter import OpenRouterFields, fold
+from vidgate.catalog.spec import current_date
 from vidgate.errors import APIError, BadRequestError, NotFoundError, UnsupportedOperationError
 from vidgate.gateway import capabilities, submitting, tracing
 from vidgate.gateway import jobs as machine
@@ -43,6 +44,7 @@ from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.characters import Characters
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.content import ContentStream, from_store, live
+from vidgate.gateway.deployments import deployment_status
 from vidgate.gateway.edits import VideoEdits
 from vidgate.gateway.followup import JobKeeper, deployment_gone
 from vidgate.gateway.guardrails.engine import Guardrails
@@ -531,6 +533,11 @@ class GatewayService:
 
     async def delete_keys(self, p: Principal, keys: list[str]) -> list[str]:
         return await self.admin.delete(p, keys)
+
+    def deployments(self, p: Principal) -> list[dict[str, Any]]:
+        """The configured deployments with their health in this process and lifecycle warnings."""
+        p.require_master("read deployments")
+        return deployment_status(self.router, current_date())
 
     async def spend_logs(
         self, p: Principal, *, key: str | None, start: int | None, end: int | None, limit: int

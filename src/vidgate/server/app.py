@@ -53,6 +53,7 @@ from vidgate.server.routes import (
 )
 from vidgate.server.state import ServerState
 from vidgate.server.tracing import TraceIdFilter, start_tracing, stop_tracing
+from vidgate.server.ui import routes as ui_routes
 from vidgate.store.factory import open_stores
 from vidgate.transport import AsyncRunner
 from vidgate.worker.poller import Poller
@@ -155,6 +156,7 @@ def create_app(
     table += [*root.routes(), *admin.routes(), *health.routes(), *metrics.routes()]
     table += provider_callbacks.routes()
     table += [*gemini.routes(), *vertex.routes()]  # Google-native pass-through (Google's error envelope)
+    table += ui_routes()  # the dashboard at /ui: pages, its static files and signed media links
     middleware = [
         Middleware(
             RequestLogMiddleware,

@@ -12,6 +12,9 @@ SEEDANCE_720 = ("1280x720", "720x1280", "1470x630", "1112x834", "960x960", "834x
 
 PRICES: dict[str, Published] = {
     "runway/gen4.5": Published(at("0.12", GEN4_RATIOS), f"{PAGE}: gen4.5 12 credits/s"),
+    "runway/aleph2": Published(
+        at("0.28", GEN4_RATIOS, LANDSCAPE_PORTRAIT_1080), f"{PAGE}: aleph2 (video-to-video) $0.28/s, one rate"
+    ),
     "runway/gen4_turbo": Published(at("0.05", GEN4_RATIOS), f"{PAGE}: gen4_turbo 5 credits/s"),
     "runway/veo3.1": Published(
         at("0.40", LANDSCAPE_PORTRAIT_720, LANDSCAPE_PORTRAIT_1080),

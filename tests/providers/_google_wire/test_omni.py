@@ -86,11 +86,15 @@ def test_image_to_video_with_last_frame_and_reference_to_video() -> None:
     )
     _, calls = drive(GEMINI.create(req, G_CREDS), [ok(interaction("queued"))])
     image = {"type": "image", "mime_type": "image/png", "data": B64_PNG}
-    assert calls[0].json["input"] == [{"type": "text", "text": "a cat"}, image, image]
+    assert calls[0].json["input"] == [
+        {"type": "user_input", "content": [{"type": "text", "text": "a cat"}, image, image]}
+    ]
     assert calls[0].json["generation_config"]["video_config"] == {"task": "image_to_video"}
     refs = request("gemini/gemini-omni-1.2-flash", seconds="8", reference_images=[ImageInput(data=PNG)] * 3)
     _, calls = drive(GEMINI.create(refs, G_CREDS), [ok(interaction("queued"))])
-    assert calls[0].json["input"] == [{"type": "text", "text": "a cat"}, image, image, image]
+    assert calls[0].json["input"] == [
+        {"type": "user_input", "content": [{"type": "text", "text": "a cat"}, image, image, image]}
+    ]
     assert calls[0].json["generation_config"]["video_config"] == {"task": "reference_to_video"}
 
 

@@ -180,3 +180,41 @@ def test_output_urls_expire_and_a_new_read_signs_a_fresh_one(short_lived: str) -
         "status": "expired",
         "model": "grok-imagine-video-1.5-lite",
     }
+
+
+def test_an_uploaded_source_video_as_a_data_uri(base: str) -> None:
+    """Edits and extensions of an MP4 sent as a data URI (xAI documents URLs; data URIs are unverified)."""
+    made = requests.post(
+        f"{base}/v1/videos/generations",
+        headers=headers(),
+        json={"model": "grok-imagine-video", "prompt": "a kite", "duration": 3, "resolution": "480p"},
+    ).json()
+    clip = requests.get(poll(base, made["request_id"])["video"]["url"]).content
+    video = {"url": "data:video/mp4;base64," + base64.b64encode(clip).decode()}
+    edit = requests.post(
+        f"{base}/v1/videos/edits",
+        headers=headers(),
+        json={"model": "grok-imagine-video", "prompt": "make it night", "video": video},
+    )
+    edited = poll(base, edit.json()["request_id"])["video"]
+    assert edited["duration"] == 3
+    assert (probe(requests.get(edited["url"]).content).width, probe(clip).width) == (848, 848)
+    extension = requests.post(
+        f"{base}/v1/videos/extensions",
+        headers=headers(),
+        json={"model": "grok-imagine-video", "prompt": "fly on", "video": video, "duration": 10},
+    )
+    assert poll(base, extension.json()["request_id"])["video"]["duration"] == 13
+    too_long = requests.post(
+        f"{base}/v1/videos/extensions",
+        headers=headers(),
+        json={"model": "grok-imagine-video", "prompt": "fly on", "video": video, "duration": 11},
+    )
+    assert too_long.status_code == 400
+    assert "duration" in too_long.json()["error"]
+    broken = requests.post(
+        f"{base}/v1/videos/edits",
+        headers=headers(),
+        json={"model": "grok-imagine-video", "prompt": "x", "video": {"url": "data:video/mp4;base64,AAAA"}},
+    )
+    assert broken.status_code == 400

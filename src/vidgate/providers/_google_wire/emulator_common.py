@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import io
 import json
 import re
 import secrets
 import string
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+import av
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -188,6 +191,40 @@ class VeoRequest:
     sample_count: int
     seed: int | None
     storage_uri: str | None
+    source_seconds: int | None = None  # set for an extension: the length of the video it continues
+
+
+# A Veo 3.1 extension adds this many seconds to its source and returns the whole clip; the request
+# carries durationSeconds 8 at 720p (reference §3.5).
+EXTENSION_ADDS_SECONDS = 7
+EXTENSION_DURATION = 8
+EXTENSION_RESOLUTION = "720p"
+# Reads the length (s) of an extension's ``video`` (raises GoogleError when it cannot be used).
+SourceReader = Callable[[dict[str, Any]], int]
+
+
+def mp4_seconds(data: bytes, where: str) -> int:
+    """The whole seconds of an MP4 sent inline (a 400 in Google's words when it is not one)."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            duration = container.duration
+    except (av.FFmpegError, ValueError) as exc:
+        raise invalid(f"Invalid value at '{where}': the data is not a readable video.") from exc
+    return max(1, round((duration or 0) / 1_000_000))
+
+
+def inline_video_seconds(raw: dict[str, Any], where: str) -> int:
+    """``{bytesBase64Encoded, mimeType: video/mp4}``: the length of the decoded MP4."""
+    data = raw.get("bytesBase64Encoded")
+    if not isinstance(data, str) or not data:
+        raise invalid(f"`{where}` needs `bytesBase64Encoded` or `gcsUri`, and `mimeType`.")
+    if raw.get("mimeType") != "video/mp4":
+        raise invalid(f"Unsupported MIME type `{raw.get('mimeType')}` in `{where}`. Supported: video/mp4.")
+    try:
+        decoded = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise invalid(f"Invalid value at '{where}.bytes_base64_encoded': invalid base64 data.") from exc
+    return mp4_seconds(decoded, where)
 
 
 def _unsupported(field_name: str, service: Service) -> GoogleError:
@@ -269,8 +306,11 @@ def _size(spec: ModelSpec, aspect: str, resolution: str) -> tuple[int, int]:
     raise invalid(f"`resolution` {resolution} isn't supported with `aspectRatio` {aspect} by this model.")
 
 
-def parse_veo_request(body: dict[str, Any], spec: ModelSpec, service: Service) -> VeoRequest:
-    """Check a ``:predictLongRunning`` body against the model's catalogue row, in Google's wording."""
+def parse_veo_request(
+    body: dict[str, Any], spec: ModelSpec, service: Service, source: SourceReader | None = None
+) -> VeoRequest:
+    """Check a ``:predictLongRunning`` body against the model's catalogue row, in Google's wording.
+    ``source`` reads an extension's ``video`` (the service's own rules for where it may come from)."""
     instances = body.get("instances")
     if not isinstance(instances, list) or not instances or not isinstance(instances[0], dict):
         raise invalid("`instances` must be a list with one instance object.")
@@ -293,9 +333,8 @@ def parse_veo_request(body: dict[str, Any], spec: ModelSpec, service: Service) -
         ):
             if vertex_only in params:
                 raise _unsupported(vertex_only, service)
-    for absent in ("video", "mask"):
-        if instance.get(absent) is not None:
-            raise invalid(f"`{absent}` isn't supported by the vidgate emulator of this API.")
+    if instance.get("mask") is not None:
+        raise invalid("`mask` isn't supported by the vidgate emulator of this API.")
 
     prompt = instance.get("prompt")
     if prompt is not None and not isinstance(prompt, str):
@@ -395,6 +434,7 @@ def parse_veo_request(body: dict[str, Any], spec: ModelSpec, service: Service) -
             raise _unsupported("generateAudio", service)
         if not isinstance(params["generateAudio"], bool):
             raise invalid("Invalid value at 'parameters.generateAudio' (TYPE_BOOL).")
+    source_seconds = _extension(instance, params, spec, service, source, (seconds, resolution))
     storage_uri = params.get("storageUri")
     if storage_uri is not None and (
         not isinstance(storage_uri, str)
@@ -411,7 +451,35 @@ def parse_veo_request(body: dict[str, Any], spec: ModelSpec, service: Service) -
         sample_count=sample_count,
         seed=seed,
         storage_uri=storage_uri,
+        source_seconds=source_seconds,
     )
+
+
+def _extension(
+    instance: dict[str, Any],
+    params: dict[str, Any],
+    spec: ModelSpec,
+    service: Service,
+    source: SourceReader | None,
+    checked: tuple[int, str],
+) -> int | None:
+    """An extension's source length, after Veo's rules for one; None without ``video``."""
+    video = instance.get("video")
+    if video is None:
+        return None
+    if not spec.has("extend") or source is None:
+        raise _unsupported("video", service)
+    if not isinstance(video, dict):
+        raise invalid("Invalid value at 'instances[0].video': expected an object.")
+    for other in ("image", "lastFrame", "referenceImages"):
+        if instance.get(other) is not None:
+            raise invalid(f"`{other}` can't be combined with `video` (video extension).")
+    seconds, resolution = checked
+    if "durationSeconds" in params and seconds != EXTENSION_DURATION:
+        raise invalid(f"`durationSeconds` must be {EXTENSION_DURATION} for video extension.")
+    if resolution != EXTENSION_RESOLUTION:
+        raise invalid(f"Video extension supports `resolution` {EXTENSION_RESOLUTION} only.")
+    return source(video)
 
 
 # ---- operations and rendering -------------------------------------------------------------------
@@ -460,7 +528,9 @@ def new_job(request: VeoRequest, model: str, settings: EmulatorSettings, plan: d
         id=operation_id(),
         prompt=request.prompt,
         model=model,
-        seconds=request.seconds,
+        seconds=request.seconds
+        if request.source_seconds is None
+        else request.source_seconds + EXTENSION_ADDS_SECONDS,
         width=request.width,
         height=request.height,
         processing_seconds=settings.processing_seconds,
@@ -509,10 +579,15 @@ class VeoEmulator:
         self.ops = OperationStore()
 
     async def start(
-        self, body: dict[str, Any], spec: ModelSpec, service: Service, model: str
+        self,
+        body: dict[str, Any],
+        spec: ModelSpec,
+        service: Service,
+        model: str,
+        source: SourceReader | None = None,
     ) -> tuple[VeoRequest, EmuJob]:
         """Check a create body and apply its create-time faults; the new job (not stored yet)."""
-        veo = parse_veo_request(body, spec, service)
+        veo = parse_veo_request(body, spec, service, source)
         plan = self.faults.plan(veo.prompt)
         await maybe_slow(self.settings, plan)
         fault = create_fault(self.faults, veo.prompt, plan)

@@ -5,6 +5,11 @@
   Interaction (``id`` ``v1_...``, ``status`` ``in_progress``). Without ``background: true`` the call
   blocks until the video is done, as the real API does.
 - ``GET {root}/interactions/{id}``; ``POST .../{id}/cancel``; ``DELETE .../{id}`` (``{}``).
+- Video input blocks (``{"type": "video", "data" | "uri", "mime_type"}``): the source of an ``edit`` or
+  ``extend`` (instead of ``previous_interaction_id``; a ``uri`` must be an output of this emulator), or up
+  to 3 reference videos of ``reference_to_video``, on rows whose features allow it. An edit keeps the
+  source's length; an extension adds ``duration`` to it (at most 40 s in all) and is billed for the
+  added seconds only.
 - Status ``queued`` -> ``in_progress`` -> ``completed`` over ``processing_seconds``; ``[fault:fail]`` ->
   ``failed`` with ``errors``; ``[fault:filtered]`` -> ``failed`` with a safety error; cancel ->
   ``cancelled``. The other shared fault tokens act on create, poll and download as in the Veo routes.
@@ -42,6 +47,7 @@ from vidgate.providers._google_wire.emulator_common import (
     create_fault,
     invalid,
     maybe_slow,
+    mp4_seconds,
     not_found,
     operation_id,
     read_json,
@@ -53,6 +59,9 @@ TASKS = frozenset({"text_to_video", "image_to_video", "reference_to_video", "edi
 ASPECTS = {"16:9": (16, 9), "9:16": (9, 16)}
 HEIGHTS = {"360p": 360, "720p": 720, "1080p": 1080, "4k": 2160}
 MAX_IMAGES = 3
+MAX_VIDEOS = 3
+MAX_EXTENDED_SECONDS = 40  # Omni 1.1: "up to 40 s cumulative" (reference §4.1)
+_FILE_ID = re.compile(r"/files/([a-z0-9]+)")
 _DURATION = re.compile(r"^(\d{1,3})s?$")
 
 
@@ -69,6 +78,7 @@ class Interaction:
     file_id: str
     cancelled_at: float | None = None
     reads_after_completion: int = 0
+    billed_seconds: int | None = None  # an extension bills the added seconds, not the whole clip
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,17 +86,24 @@ def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _text_and_images(raw: Any) -> tuple[str, list[bytes]]:
+def _text_and_images(raw: Any) -> tuple[str, list[bytes], list[dict[str, Any]]]:
+    """The prompt, the decoded images and the video blocks of ``input``."""
     if isinstance(raw, str):
-        return raw, []
+        return raw, [], []
     if not isinstance(raw, list):
         raise invalid("Invalid value at 'input': expected a string or a list of content blocks.")
+    if raw and all(isinstance(step, dict) and step.get("type") == "user_input" for step in raw):
+        # google-genai 3.x sends a content list as ``[{"type": "user_input", "content": [...]}]``
+        raw = [block for step in raw for block in (step.get("content") or [])]
     texts: list[str] = []
     images: list[bytes] = []
+    videos: list[dict[str, Any]] = []
     for i, block in enumerate(raw):
         kind = block.get("type") if isinstance(block, dict) else None
         if kind == "text" and isinstance(block.get("text"), str):
             texts.append(block["text"])
+        elif kind == "video" and (isinstance(block.get("data"), str) or isinstance(block.get("uri"), str)):
+            videos.append({**block, "index": i})
         elif kind == "image" and isinstance(block.get("data"), str):
             try:
                 images.append(base64.b64decode(block["data"], validate=True))
@@ -96,7 +113,7 @@ def _text_and_images(raw: Any) -> tuple[str, list[bytes]]:
             images.append(b"")
         else:
             raise invalid(f"Invalid value at 'input[{i}]': unsupported content block.")
-    return "\n".join(texts), images
+    return "\n".join(texts), images, videos
 
 
 def _seconds(spec: ModelSpec, raw: object) -> int:
@@ -169,7 +186,7 @@ class InteractionsEmulator:
         owner = self.authenticate(request)
         body = await read_json(request)
         spec = self._spec(body.get("model"))
-        prompt, images = _text_and_images(body.get("input"))
+        prompt, images, videos = _text_and_images(body.get("input"))
         if not prompt.strip():
             raise invalid("Invalid value at 'input': a text prompt is required.")
         if len(images) > MAX_IMAGES + 1:
@@ -194,14 +211,24 @@ class InteractionsEmulator:
         task = (config.get("video_config") or {}).get("task")
         if task is not None and task not in TASKS:
             raise invalid(f"Invalid value at 'generation_config.video_config.task' ({task}).")
-        if task in ("edit", "extend") and previous is None:
-            raise invalid(f"Task '{task}' needs previous_interaction_id.")
+        source_seconds = self._video_inputs(spec, task, videos, previous, owner)
         delivery = str(fmt.get("delivery") or "inline")
         if delivery not in ("inline", "uri"):
             raise invalid(f"Invalid value at 'response_format.delivery' ({delivery}): use inline or uri.")
         if delivery == "uri" and self.vertex and not str(fmt.get("gcs_uri") or "").startswith("gs://"):
             raise invalid("response_format.gcs_uri (gs://...) is required for uri delivery on Vertex AI.")
-        seconds = _seconds(spec, fmt.get("duration"))
+        billed: int | None = None
+        if task == "edit" and source_seconds is not None:
+            seconds = source_seconds  # an edit keeps the source's length, whatever duration says
+        else:
+            seconds = _seconds(spec, fmt.get("duration"))
+        if task == "extend" and source_seconds is not None:
+            if source_seconds + seconds > MAX_EXTENDED_SECONDS:
+                raise invalid(
+                    f"Invalid value at 'response_format.duration' ({seconds}s): an extended video may be "
+                    f"at most {MAX_EXTENDED_SECONDS}s in all, and the source is {source_seconds}s."
+                )
+            seconds, billed = source_seconds + seconds, seconds
         width, height = _size(spec, fmt.get("aspect_ratio"), fmt.get("resolution"))
         plan = self.veo.faults.plan(prompt)
         await maybe_slow(self.veo.settings, plan)
@@ -232,6 +259,7 @@ class InteractionsEmulator:
             previous=previous.id if previous else None,
             delivery=delivery,
             file_id=self.output_ref(fmt),
+            billed_seconds=billed,
         )
         self.items[item.id] = item
         op = Operation(
@@ -241,6 +269,53 @@ class InteractionsEmulator:
         if body.get("background") is not True:
             await asyncio.sleep(max(0.0, self.veo.settings.processing_seconds))
         return JSONResponse(await self.render(item))
+
+    def _video_inputs(
+        self,
+        spec: ModelSpec,
+        task: object,
+        videos: list[dict[str, Any]],
+        previous: Interaction | None,
+        owner: str,
+    ) -> int | None:
+        """Check the video inputs against the task and the row; the source's length for an edit or
+        extension (None when there is no source)."""
+        if task in ("edit", "extend"):
+            if not spec.has(str(task)):
+                raise invalid(f"Task '{task}' isn't supported by {spec.model}.")
+            if (previous is None) == (len(videos) != 1):
+                raise invalid(f"Task '{task}' needs previous_interaction_id or exactly one input video.")
+            return previous.job.seconds if previous is not None else self._video_seconds(videos[0], owner)
+        if videos:
+            if task != "reference_to_video" or not spec.has("reference_videos"):
+                raise invalid(
+                    f"Invalid value at 'input[{videos[0]['index']}]': video input needs task "
+                    "edit, extend or reference_to_video on a model that takes it."
+                )
+            if len(videos) > MAX_VIDEOS:
+                raise invalid(f"Invalid value at 'input': at most {MAX_VIDEOS} reference videos.")
+            for video in videos:
+                self._video_seconds(video, owner)
+        return None
+
+    def _video_seconds(self, block: dict[str, Any], owner: str) -> int:
+        """The length of a video block: decoded inline data, or an output of this emulator by URI."""
+        where = f"input[{block['index']}]"
+        if isinstance(block.get("data"), str):
+            try:
+                data = base64.b64decode(block["data"], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise invalid(f"Invalid value at '{where}.data': not base64.") from exc
+            return mp4_seconds(data, where)
+        uri = str(block["uri"])
+        match = _FILE_ID.search(uri)
+        found = self.veo.ops.output(uri) or (self.veo.ops.output(match.group(1)) if match else None)
+        if found is None or found[0].owner != owner:
+            raise invalid(f"Invalid value at '{where}.uri': {uri[:200]} cannot be read.")
+        op = found[0]
+        if op.job.state()[0] != "completed" or op.job.outcome != "ok":
+            raise invalid(f"Invalid value at '{where}.uri': {uri[:200]} is not ready.")
+        return op.job.seconds
 
     # ---- read ---------------------------------------------------------------------------------
 
@@ -285,7 +360,7 @@ class InteractionsEmulator:
                 "data": base64.b64encode(data).decode("ascii"),
                 "mime_type": "video/mp4",
             }
-        tokens = EMULATED_TOKENS_PER_SECOND * job.seconds
+        tokens = EMULATED_TOKENS_PER_SECOND * (item.billed_seconds or job.seconds)
         usage = {"total_output_tokens": tokens, "total_tokens": tokens, "total_input_tokens": 0}
         return {**out, "status": "completed", "output_video": video, "usage": usage}
 

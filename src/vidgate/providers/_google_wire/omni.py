@@ -15,6 +15,7 @@ the video sat in GCS): it reads as ``in_progress`` until ``EMPTY_COMPLETION_GRAC
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import time
 from abc import ABC, abstractmethod
@@ -27,12 +28,13 @@ from vidgate.errors import APIError, BadRequestError, NotFoundError, invalid_val
 from vidgate.providers._google_wire.wire import Sample, decode_inline, json_object
 from vidgate.providers.base import Credentials, Download, Flow, HttpCall, ProviderJob
 from vidgate.providers.reserved import check_extra, refuse_overlap
-from vidgate.types import ImageInput, VideoError, VideoRequest, VideoStatus
+from vidgate.types import ImageInput, SourceVideo, VideoError, VideoRequest, VideoStatus
 
 PREFIX = "interactions/"
 OMNI_MODEL_PREFIX = "gemini-omni-"
 EMPTY_COMPLETION_GRACE_S = 120
 RUNNING_PROGRESS = 50
+MAX_REFERENCE_VIDEOS = 3  # Omni 1.1+: up to 3 reference images and 3 reference videos (reference §4.1)
 
 # The Interactions API's names for what the gateway validates, permits or prices.
 OMNI_RESERVED: Mapping[str, str] = {
@@ -91,6 +93,22 @@ def omni_image_block(part: Mapping[str, str]) -> dict[str, str]:
     else:
         block["data"] = part["bytesBase64Encoded"]
     return block
+
+
+def omni_video_block(source: SourceVideo, uri: str | None, param: str, service: str) -> dict[str, str]:
+    """A video content block: by ``uri`` when the service can read the source where it already lies
+    (its own output), else the bytes as ``data``."""
+    if uri is not None:
+        return {"type": "video", "uri": uri, "mime_type": source.media_type}
+    if source.data:
+        return {
+            "type": "video",
+            "data": base64.b64encode(source.data).decode("ascii"),
+            "mime_type": source.media_type,
+        }
+    raise BadRequestError(
+        f"Invalid '{param}': the video has no bytes and no address {service} can read.", param=param
+    )
 
 
 def _parse_time(value: object) -> float | None:
@@ -194,6 +212,10 @@ class OmniFlows(ABC):
         """An image content block (``type``, ``data``/``uri``, ``mime_type``)."""
 
     @abstractmethod
+    def source_uri(self, source: SourceVideo) -> str | None:
+        """Where this service can read ``source`` itself (one of its own outputs), if anywhere."""
+
+    @abstractmethod
     def response_format_extra(self, extra: dict[str, Any]) -> dict[str, Any]:
         """Service-specific ``response_format`` fields (delivery and where to); may consume (pop) the
         ``extra_body`` keys that choose them."""
@@ -221,16 +243,40 @@ class OmniFlows(ABC):
                 )
             parts.extend(self.omni_image(img, "reference_images") for img in req.reference_images)
             task = "reference_to_video"
+        if req.reference_videos:
+            if req.input_reference is not None or req.last_frame is not None:
+                raise BadRequestError(
+                    "Gemini Omni takes reference_videos with reference_images (reference_to_video), not "
+                    "with input_reference or last_frame.",
+                    param="reference_videos",
+                )
+            if len(req.reference_videos) > MAX_REFERENCE_VIDEOS:
+                raise BadRequestError(
+                    f"Gemini Omni takes at most {MAX_REFERENCE_VIDEOS} reference_videos, got "
+                    f"{len(req.reference_videos)}.",
+                    param="reference_videos",
+                )
+            parts.extend(
+                omni_video_block(video, self.source_uri(video), "reference_videos", self.service)
+                for video in req.reference_videos
+            )
+            task = "reference_to_video"
+        previous: str | None = None
+        if req.task != "generate":
+            task, previous = self._source_input(req, parts)
         generation: dict[str, Any] = {"video_config": {"task": task}}
         if req.seed is not None:
             generation["seed"] = req.seed
         body: dict[str, Any] = {
             "model": req.model.rsplit("/", 1)[-1].removeprefix("models/"),
-            "input": parts if len(parts) > 1 else req.prompt,
+            # google-genai 3.x sends a content list as one ``user_input`` step; so does the adapter.
+            "input": [{"type": "user_input", "content": parts}] if len(parts) > 1 else req.prompt,
             "response_modalities": ["video"],
             "generation_config": generation,
             "background": True,
         }
+        if previous is not None:
+            body["previous_interaction_id"] = previous
         check_extra(req.extra_body, OMNI_RESERVED)
         extra = dict(req.extra_body)
         body["response_format"] = {
@@ -244,6 +290,32 @@ class OmniFlows(ABC):
             refuse_overlap({key: value}, body)
             body[key] = value
         return body
+
+    def _source_input(self, req: VideoRequest, parts: list[dict[str, Any]]) -> tuple[str, str | None]:
+        """An edit or extension: the source interaction (``previous_interaction_id``) when the source
+        ran on this deployment, else the source video as an input block; (task, previous id)."""
+        source = req.source_video
+        if source is None:
+            raise BadRequestError(f"A Gemini Omni {req.task} needs the source video.", param="video")
+        given = [
+            name
+            for name, value in (
+                ("input_reference", req.input_reference),
+                ("last_frame", req.last_frame),
+                ("reference_images", req.reference_images),
+                ("reference_videos", req.reference_videos),
+            )
+            if value
+        ]
+        if given:
+            raise BadRequestError(
+                f"A Gemini Omni {req.task} takes the prompt and the video only, not {given[0]}.",
+                param=given[0],
+            )
+        if source.native_id is not None and is_interaction(source.native_id):
+            return req.task, source.native_id[len(PREFIX) :]
+        parts.append(omni_video_block(source, self.source_uri(source), "video", self.service))
+        return req.task, None
 
     def interaction_url(self, native_id: str, creds: Credentials, suffix: str = "") -> str:
         if (

@@ -36,7 +36,7 @@ from vidgate.providers.base import (
 )
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.reserved import check_extra, refuse_overlap
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 # Veo's native names for what the gateway validates, permits and prices (instance fields, parameters,
 # google-genai's config names, and the body's own structure) -> the first-class parameter to use.
@@ -61,10 +61,19 @@ VEO_RESERVED: Mapping[str, str] = {
 }
 
 
+# A Veo 3.1 extension (reference §3.5): ``durationSeconds`` must be 8 and the video 720p; the model adds
+# 7 s to the source and returns the whole clip.
+EXTENSION_SECONDS = 8
+EXTENSION_RESOLUTION = "720p"
+
+
 class GoogleVeoProvider(BaseProvider, ABC):
     """Create, retrieve and download for Veo on a Google service; subclasses supply the wire hooks."""
 
     service: ClassVar[str]  # as it reads inside a sentence: "the Gemini API", "Vertex AI"
+    # Whether a source video must be named by where the service stored it (the Gemini API), rather than
+    # sent as bytes (Vertex AI takes either): then its operation is read when no output is known.
+    needs_source_uri: ClassVar[bool] = False
     model_prefix: ClassVar[str]  # the resource prefix a model name may carry
     top_level_extra: ClassVar[frozenset[str]]  # ``extra_body`` keys sent beside, not in, ``parameters``
     reserved_params: ClassVar[Mapping[str, str]] = VEO_RESERVED
@@ -82,6 +91,10 @@ class GoogleVeoProvider(BaseProvider, ABC):
     @abstractmethod
     def image(self, image: ImageInput, param: str) -> dict[str, str]:
         """An input image as this service's image part."""
+
+    @abstractmethod
+    def source_video_part(self, source: SourceVideo) -> dict[str, str]:
+        """The video a Veo extension continues, as this service takes it (``instances[0].video``)."""
 
     @abstractmethod
     def audio_parameter(self, req: VideoRequest, spec: ModelSpec | None, parameters: dict[str, Any]) -> None:
@@ -130,6 +143,8 @@ class GoogleVeoProvider(BaseProvider, ABC):
                 {"image": self.image(img, "reference_images"), "referenceType": "asset"}
                 for img in req.reference_images
             ]
+        if req.task != "generate":
+            instance["video"] = self.extension_video(req)
         parameters: dict[str, Any] = {"aspectRatio": req.aspect_ratio}
         if spec is None or spec.send_resolution:
             parameters["resolution"] = req.resolution
@@ -148,6 +163,58 @@ class GoogleVeoProvider(BaseProvider, ABC):
             refuse_overlap({key: value}, target)
             target[key] = value
         return body
+
+    def extension_video(self, req: VideoRequest) -> dict[str, str]:
+        """The source of a Veo 3.1 extension, after the rules the service documents for one: it extends
+        by a fixed 7 s with ``durationSeconds`` 8 (what is priced), at 720p, from no other image input."""
+        if req.task != "extend":
+            raise BadRequestError(
+                f"Veo on {self.service} has no video edit; it can only extend a video.",
+                param="model",
+                code="unsupported_operation",
+            )
+        if req.source_video is None:
+            raise BadRequestError("A Veo extension needs the video to extend.", param="video")
+        if req.input_reference is not None or req.last_frame is not None or req.reference_images:
+            raise BadRequestError(
+                "A Veo extension takes the video only, no input_reference, last_frame or reference_images.",
+                param="input_reference",
+            )
+        if req.seconds != EXTENSION_SECONDS:
+            error = invalid_value("seconds", str(req.seconds), [str(EXTENSION_SECONDS)])
+            error.message += (
+                f" A Veo extension is sent with durationSeconds {EXTENSION_SECONDS} (it adds 7 s)."
+            )
+            raise error
+        if req.resolution != EXTENSION_RESOLUTION:
+            raise BadRequestError(
+                f"Invalid value: '{req.size}'. Veo extends {EXTENSION_RESOLUTION} videos only: use a "
+                f"{EXTENSION_RESOLUTION} size.",
+                param="size",
+                code="invalid_value",
+            )
+        return self.source_video_part(req.source_video)
+
+    def resolve_source(self, req: VideoRequest, creds: Credentials) -> Flow[VideoRequest]:
+        """An edit's or extension's source with its output references, read from its operation on this
+        deployment when the caller gave none (the gateway and the SDK pass the native id and, at most,
+        the bytes): the samples' URIs, and the inline bytes when the caller had none."""
+        source = req.source_video
+        if req.task == "generate" or source is None or source.outputs or source.native_id is None:
+            return req
+        if source.data and not self.needs_source_uri:
+            return req
+        try:
+            self.check_operation_name(source.native_id)
+        except BadRequestError:
+            return req  # not an operation of this service (an interaction, say)
+        reply = yield self.poll_call(source.native_id, creds)
+        found = samples(json_object(reply))
+        outputs = tuple(sample.uri for sample in found if sample.uri)
+        data = source.data
+        if not data and found and found[0].data_b64 is not None:
+            data = decode_inline(found[0])
+        return replace(req, source_video=replace(source, outputs=outputs, data=data))
 
     def create_call(self, model: str, body: Mapping[str, Any], creds: Credentials) -> HttpCall:
         """``POST ...:predictLongRunning`` with ``body`` (a create is never blindly re-sent)."""

@@ -10,6 +10,13 @@ adapter picks that flow family by the row on create and by the native id (``inte
 every follow-up. Omni videos are delivered by ``uri`` (a Gemini file, downloaded like Veo's) and can be
 remixed (``previous_interaction_id``) and deleted.
 
+Edits and extensions (``VideoRequest.task``): Veo 3.1 extends a video the Gemini API generated, named by
+its file URI (``instances[0].video.uri``: from ``source_video.outputs``, else read from the source's
+operation on this deployment; the API documents no other source, so a video without such a URI is a 400
+naming ``video``); Omni edits and extends through ``previous_interaction_id`` when the
+source is an interaction of this deployment, else with the video as an input block (its file URI, or
+its bytes inline).
+
 The Gemini API has no remix, list or delete for Veo: those are declared absent (UnsupportedOperationError).
 It reads images only inline, so an ``https`` image URL is rejected before any request.
 
@@ -36,7 +43,7 @@ from vidgate.providers._google_wire.veo import VEO_RESERVED, GoogleVeoProvider
 from vidgate.providers._google_wire.wire import image_part
 from vidgate.providers.base import Credentials, Download, Flow, HttpCall, ProviderJob
 from vidgate.providers.catalogue import find_model
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 DEFAULT_API_BASE = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"
@@ -53,6 +60,7 @@ class GeminiProvider(GoogleVeoProvider, OmniFlows):
     service: ClassVar[str] = "the Gemini API"
     model_prefix: ClassVar[str] = "models/"
     top_level_extra: ClassVar[frozenset[str]] = TOP_LEVEL_EXTRA
+    needs_source_uri: ClassVar[bool] = True
     reserved_params: ClassVar[Mapping[str, str]] = {**VEO_RESERVED, **OMNI_RESERVED}
 
     @staticmethod
@@ -82,6 +90,21 @@ class GeminiProvider(GoogleVeoProvider, OmniFlows):
 
     def image(self, image: ImageInput, param: str) -> dict[str, str]:
         return image_part(image, param, service=self.service, allow_gcs=False)
+
+    def source_uri(self, source: SourceVideo) -> str | None:
+        """The source's Gemini file URI (an output of this API), if it has one."""
+        return next((uri for uri in source.outputs if _FILE_URI.match(uri)), None)
+
+    def source_video_part(self, source: SourceVideo) -> dict[str, str]:
+        uri = self.source_uri(source)
+        if uri is None:
+            raise BadRequestError(
+                "The Gemini API extends only a Veo video it generated (named by its file URI), and this "
+                "video has none: extend a video made by this deployment, or use Vertex AI, which takes "
+                "the bytes.",
+                param="video",
+            )
+        return {"uri": uri}
 
     def audio_parameter(self, req: VideoRequest, spec: ModelSpec | None, parameters: dict[str, Any]) -> None:
         if req.generate_audio is not None:
@@ -139,6 +162,7 @@ class GeminiProvider(GoogleVeoProvider, OmniFlows):
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         model = self.model_id(req.model)
+        req = yield from self.resolve_source(req, creds)
         if is_omni(model):
             return (yield from self.omni_create(req, find_model(f"{self.name}/{model}"), creds))
         return (yield from super().create(req, creds))

@@ -9,6 +9,13 @@ request}``; ``state`` runs queued -> dreaming -> completed | failed; ``assets.vi
 that expires after ``url_ttl`` seconds (then 403; a new GET signs a fresh one). Errors are FastAPI's
 ``{"detail": ...}``: 401 for a bad key, 404 for an unknown id, 422 for an invalid body. Faults: the
 shared ``[fault:...]`` prompt tokens; ``filtered`` fails with a moderation reason.
+
+Edits: ``type: video_edit`` (legacy ``POST .../generations/video/modify``, ``generation_type:
+modify_video``) with ``media: {url}`` and one of the SDK's nine ``mode`` values keeps the source's frame
+and length; ``type: video_reframe`` (legacy ``.../video/reframe``, ``reframe_video``) with ``media`` and
+``aspect_ratio`` redraws it at that aspect ratio (same short side, same length). ``media.url`` must be an
+asset URL of this emulator (Luma reads media from URLs). The field names are the SDK's (``media``,
+``mode``, ``aspect_ratio``); that the Agents API takes the same fields under ``type`` is unverified.
 """
 
 from __future__ import annotations
@@ -53,6 +60,9 @@ ASPECTS: dict[str, tuple[int, int]] = {
 }
 SHORT_SIDE = {"540p": 540, "720p": 720, "1080p": 1080}
 DURATIONS = {"5s": 5, "9s": 9}
+# lumaai 1.21.0 VideoModifyParams.mode
+MODIFY_MODES = tuple(f"{kind}_{n}" for kind in ("adhere", "flex", "reimagine") for n in (1, 2, 3))
+LEGACY_EDIT_TYPES = {"modify_video": "video_edit", "reframe_video": "video_reframe"}
 
 
 def dimensions(aspect_ratio: str, resolution: str) -> tuple[int, int]:
@@ -131,6 +141,44 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 360
             extra={"request": dict(body)},
         )
 
+    def edited(body: Mapping[str, Any], kind: str) -> EmuJob:
+        """A video_edit or video_reframe of an asset of this emulator."""
+        model = body.get("model")
+        if not isinstance(model, str) or MODELS.find(f"luma/{model}") is None:
+            raise Refused(error(422, f"model: unknown model {model!r}"))
+        prompt = body.get("prompt", "")
+        if not isinstance(prompt, str):
+            raise Refused(error(422, "prompt: input should be a string"))
+        media = body.get("media")
+        url = media.get("url") if isinstance(media, dict) else None
+        if not isinstance(url, str) or not url:
+            raise Refused(error(422, "media: field required ({url})"))
+        name = url.split("/files/", 1)[1].split(".mp4", 1)[0] if "/files/" in url else ""
+        source = jobs.get(name)
+        if source is None or source.state()[0] != "completed" or source.outcome != "ok":
+            raise Refused(error(422, "media.url: the video could not be fetched"))
+        width, height = source.width, source.height
+        if kind == "video_edit":
+            enum(body, "mode", dict.fromkeys(MODIFY_MODES), "")
+        else:
+            w, h = ASPECTS[enum(body, "aspect_ratio", ASPECTS, "")]
+            short = min(width, height)
+            long_side = short * max(w, h) // min(w, h)
+            width, height = (long_side, short) if w >= h else (short, long_side)
+        plan = book.plan(prompt)
+        return EmuJob(
+            id=str(uuid.uuid4()),
+            prompt=prompt or kind,
+            model=model,
+            seconds=source.seconds,
+            width=width,
+            height=height,
+            processing_seconds=settings.processing_seconds,
+            outcome=book.outcome(plan),
+            plan=plan,
+            extra={"request": dict(body), "type": kind},
+        )
+
     def signature(job_id: str, expires: int) -> str:
         return hmac.new(secret, f"{job_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -153,7 +201,7 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 360
             )
         return {
             "id": job.id,
-            "generation_type": "video",
+            "generation_type": job.extra.get("type", "video"),
             "state": native,
             "failure_reason": reason,
             "created_at": datetime.fromtimestamp(job.created_at, UTC).isoformat(),
@@ -177,19 +225,23 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 360
                 raise Refused(error(422, "body: invalid JSON")) from None
             if not isinstance(body, dict):
                 raise Refused(error(422, "body: expected an object"))
+            kind = "video"
             if request.url.path.startswith("/v1/"):
-                kind = body.get("type")
+                kind = str(body.get("type"))
                 if kind not in AGENT_TYPES:
                     raise Refused(error(422, f"type: input should be one of {', '.join(AGENT_TYPES)}"))
-                if kind != "video":
-                    raise Refused(error(422, f"type {kind}: needs a source media (not emulated)"))
+            elif request.url.path.endswith(("/modify", "/reframe")):
+                wanted = "modify_video" if request.url.path.endswith("/modify") else "reframe_video"
+                if body.get("generation_type") != wanted:
+                    raise Refused(error(422, f"generation_type: input should be '{wanted}'"))
+                kind = LEGACY_EDIT_TYPES[wanted]
             elif body.get("generation_type", "video") != "video":
                 raise Refused(error(422, "generation_type: input should be 'video'"))
             prompt = str(body.get("prompt") or "")
             plan = book.plan(prompt)
             await slow(plan)
             transient(prompt, plan)
-            job = checked(body)
+            job = checked(body) if kind == "video" else edited(body, kind)
         except Refused as refused:
             return refused.response
         jobs[job.id] = job
@@ -276,4 +328,6 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 360
             Route(f"{root}/generations/{{id}}", get, methods=["GET"]),
             Route(f"{root}/generations/{{id}}", delete, methods=["DELETE"]),
         ]
+    legacy = "/dream-machine/v1/generations/video"
+    routes += [Route(f"{legacy}/{verb}", create, methods=["POST"]) for verb in ("modify", "reframe")]
     return Starlette(routes=routes)

@@ -44,7 +44,63 @@ RESERVED: Mapping[str, str] = {
     "media": "input_reference",
     "loop": "seconds",
     "concepts": "",
+    "aspect_ratio": "size",
+    "resolution": "size",
+    "duration": "seconds",
 }
+
+
+# lumaai 1.21.0 VideoModifyParams.mode (required there); the adapter sends EDIT_MODE unless
+# ``extra_body.mode`` picks another (how far the edit may depart from the source; not priced).
+EDIT_MODES = tuple(f"{kind}_{n}" for kind in ("adhere", "flex", "reimagine") for n in (1, 2, 3))
+EDIT_MODE = "flex_1"
+
+
+def aspect_of(size: str) -> str:
+    """``WxH`` reduced to ``W:H`` (any size, not only this table's)."""
+    width, _, height = size.partition("x")
+    w, h = int(width), int(height)
+    a, b = w, h
+    while b:
+        a, b = b, a % b
+    return f"{w // a}:{h // a}"
+
+
+def edit_body(req: VideoRequest, video_url: str) -> dict[str, Any]:
+    """The JSON of an edit: ``video_reframe`` when the requested size changes the source's aspect ratio
+    (Luma redraws the frame), else ``video_edit``; the source by URL (``media``, the SDK's name)."""
+    for name, value in (
+        ("input_reference", req.input_reference),
+        ("last_frame", req.last_frame),
+        ("reference_images", req.reference_images),
+    ):
+        if value:
+            raise BadRequestError(
+                f"A Luma video edit takes the prompt and the video only, not '{name}'.", param=name
+            )
+    check_extra(req.extra_body, RESERVED)
+    extra = dict(req.extra_body)
+    source = req.source_video
+    aspect_ratio, _resolution = SIZES[req.size]
+    reframe = source is not None and source.size is not None and aspect_of(source.size) != aspect_of(req.size)
+    body: dict[str, Any] = {
+        "type": "video_reframe" if reframe else "video_edit",
+        "model": req.model,
+        "prompt": req.prompt,
+        "media": {"url": video_url},
+    }
+    if reframe:
+        body["aspect_ratio"] = aspect_ratio
+    else:
+        mode = extra.pop("mode", EDIT_MODE)
+        if mode not in EDIT_MODES:
+            raise BadRequestError(
+                f"Invalid 'extra_body.mode' {str(mode)[:40]!r}: one of {', '.join(EDIT_MODES)}.",
+                param="extra_body.mode",
+            )
+        body["mode"] = mode
+    refuse_overlap(extra, body)
+    return {**body, **extra}
 
 
 def image_url(image: ImageInput, param: str) -> str:

@@ -6,6 +6,15 @@ Every call carries ``Authorization: Bearer`` and the required ``X-Runway-Version
 position: first}, {uri, position: last}]`` with a ``last_frame``); without one, to ``text_to_video``.
 ``size`` "WxH" is Runway's pixel ``ratio`` "W:H". Output URLs expire (24-48 h), so a download reads
 the task again and fetches the fresh URL, without the API secret (the URL is signed).
+
+Edits and extensions (``VideoRequest.task``) go to ``POST /v1/video_to_video`` (runwayml 5.24.0's
+``VideoToVideoCreateParams``): ``aleph2`` edits (``videoUri``, ``promptText``; no ``ratio`` is sent, so
+the output keeps the source's frame; aleph2 has no text- or image-to-video, so a plain create is a 400),
+``seedance2_5`` edits (``mode: edit``, ``duration: "auto"``: Runway bills the variant maximum up front
+and refunds the rest; vidgate prices the source's seconds) and extends (``mode: extend``, ``duration``
+= the added seconds; no ``ratio``). The source is a fresh output URL of a task of this deployment
+(``source_video.native_id``), else the bytes as a ``data:video/mp4`` URI, which Runway takes up to 5 MB
+(larger uploads need Runway's upload API: not built, a 400 naming ``video``).
 """
 
 from __future__ import annotations
@@ -22,13 +31,14 @@ from vidgate.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    NotFoundError,
     error_class_for_status,
     invalid_value,
 )
 from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
 from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.providers.runway.config import RUNWAY_VERSION
-from vidgate.types import ImageInput, VideoError, VideoRequest, VideoStatus
+from vidgate.types import ImageInput, SourceVideo, VideoError, VideoRequest, VideoStatus
 
 DEFAULT_BASE = "https://api.dev.runwayml.com"
 
@@ -46,6 +56,17 @@ IMAGE_ONLY: frozenset[str] = frozenset({"gen4_turbo"})
 # Models whose text_to_video takes fewer ratios than their image_to_video (SDK 5.24.0).
 TEXT_RATIOS: Mapping[str, tuple[str, ...]] = {"gen4.5": ("1280x720", "720x1280")}
 
+# video_to_video models (runwayml 5.24.0) -> the body field of their source video, and the tasks each
+# serves; the first are video-to-video only.
+VIDEO_FIELD: Mapping[str, str] = {"aleph2": "videoUri", "seedance2_5": "promptVideo"}
+VIDEO_TASKS: Mapping[str, frozenset[str]] = {
+    "aleph2": frozenset({"edit"}),
+    "seedance2_5": frozenset({"edit", "extend"}),
+}
+VIDEO_ONLY: frozenset[str] = frozenset({"aleph2"})
+MAX_SOURCE_SECONDS: Mapping[str, int] = {"aleph2": 30}  # "<=30 s input" (field-2026-12.md §4.2)
+MAX_DATA_URI_BYTES = 5 * 1024 * 1024  # "base64 data URI (... up to 5MB)" (runwayml 5.24.0 docstrings)
+
 # Runway's native names for what the gateway validates, permits or prices.
 RUNWAY_RESERVED: Mapping[str, str] = {
     "promptText": "prompt",
@@ -60,6 +81,10 @@ RUNWAY_RESERVED: Mapping[str, str] = {
     "referenceVideos": "",
     "referenceAudio": "",
     "videoUri": "",
+    "promptVideo": "",
+    "mode": "",
+    "keyframes": "",
+    "targetAspectRatio": "size",
     "draft": "",  # a cheaper 480p preview: not what was priced
     "draftTaskId": "",
     "outputFormat": "",  # non-mp4 formats carry a per-second surcharge
@@ -104,6 +129,12 @@ class RunwayProvider(BaseProvider):
         what the model cannot honour is a BadRequestError before any call."""
         check_extra(req.extra_body, self.reserved_params)
         model = req.model.removeprefix(f"{self.name}/")
+        if model in VIDEO_ONLY:
+            raise BadRequestError(
+                f"Runway's {model} edits videos only: send the video to POST /v1/videos/edits.",
+                param="model",
+                code="unsupported_operation",
+            )
         if req.input_reference is None and model in IMAGE_ONLY:
             raise BadRequestError(
                 f"Runway's {model} is image-to-video only: 'input_reference' is required.",
@@ -141,8 +172,73 @@ class RunwayProvider(BaseProvider):
         body.update(req.extra_body)
         return endpoint, body
 
+    def video_body(self, req: VideoRequest, video_uri: str) -> dict[str, Any]:
+        """The ``video_to_video`` body of an edit or extension (after the model's rules)."""
+        model = req.model.removeprefix(f"{self.name}/")
+        if req.task not in VIDEO_TASKS.get(model, frozenset()):
+            raise BadRequestError(
+                f"Runway's {model} has no video {req.task}.", param="model", code="unsupported_operation"
+            )
+        for name, value in (
+            ("input_reference", req.input_reference),
+            ("last_frame", req.last_frame),
+            ("reference_images", req.reference_images),
+        ):
+            if value:
+                raise BadRequestError(f"A Runway video {req.task} takes no '{name}'.", param=name)
+        limit = MAX_SOURCE_SECONDS.get(model)
+        seconds = req.source_video.seconds if req.source_video is not None else None
+        if limit is not None and seconds is not None and seconds - 1 >= limit:  # whole seconds round up
+            raise BadRequestError(
+                f"Runway's {model} edits videos of at most {limit} s; this one is {seconds} s.", param="video"
+            )
+        check_extra(req.extra_body, self.reserved_params)
+        body: dict[str, Any] = {"model": model, VIDEO_FIELD[model]: video_uri, "promptText": req.prompt}
+        if model != "aleph2":
+            body["mode"] = req.task
+            body["duration"] = "auto" if req.task == "edit" else int(req.seconds)
+            if req.generate_audio is not None:
+                body["audio"] = req.generate_audio
+        if req.seed is not None:
+            body["seed"] = req.seed
+        refuse_overlap(req.extra_body, body)
+        body.update(req.extra_body)
+        return body
+
+    def source_uri(self, source: SourceVideo, creds: Credentials) -> Flow[str]:
+        """A fresh output URL of a finished task of this deployment, else the bytes as a data URI."""
+        if source.native_id is not None and _TASK_ID.match(source.native_id):
+            try:
+                reply = yield HttpCall(
+                    "GET", self.task_url(source.native_id, creds), headers=self.headers(creds)
+                )
+            except NotFoundError:
+                reply = None  # deleted, or not a task of this key: fall back to the bytes
+            if reply is not None:
+                job = self.read_task(_object(reply), source.native_id)
+                if job.status == "completed" and job.outputs:
+                    return job.outputs[0]
+        if not source.data:
+            raise BadRequestError(
+                "Invalid 'video': Runway cannot read this video (no bytes, no task).", param="video"
+            )
+        if len(source.data) > MAX_DATA_URI_BYTES:
+            raise BadRequestError(
+                f"Invalid 'video': Runway takes an uploaded video of at most "
+                f"{MAX_DATA_URI_BYTES // 2**20} MB inline; this one is {len(source.data)} bytes.",
+                param="video",
+            )
+        return f"data:{source.media_type};base64,{base64.b64encode(source.data).decode('ascii')}"
+
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
-        endpoint, body = self.request_body(req)
+        if req.task != "generate":
+            if req.source_video is None:
+                raise BadRequestError(f"A Runway video {req.task} needs the source video.", param="video")
+            self.video_body(req, "")  # the model's rules, before any call
+            video_uri = yield from self.source_uri(req.source_video, creds)
+            endpoint, body = "video_to_video", self.video_body(req, video_uri)
+        else:
+            endpoint, body = self.request_body(req)
         url = f"{self.base(creds)}/v1/{endpoint}"
         reply = yield HttpCall("POST", url, headers=self.headers(creds), json=body, retry_safe=False)
         data = _object(reply)

@@ -8,6 +8,13 @@ ratios); errors as ``{"error": ...}`` (validation adds ``issues``); tasks moving
 active; ``estimatedCost``/``cost`` in credits; signed output URLs that expire (403 afterwards, a fresh
 one on every read); ``DELETE`` cancels or deletes (the task is gone afterwards). Faults: the shared
 ``[fault:...]`` tokens.
+
+``POST /v1/video_to_video`` (runwayml 5.24.0's ``VideoToVideoCreateParams``) for ``aleph2`` (``videoUri``;
+an edit keeping the source's length, at most 30 s; ``ratio`` optional) and ``seedance2_5``
+(``promptVideo``; ``mode`` ``edit`` with ``duration: "auto"`` and no ``ratio``, ``extend`` with a
+``duration`` added to the source and no ``ratio``, or ``reference`` with ``duration`` and ``ratio``). The
+source is an output URL of this emulator or a ``data:video/...;base64`` URI of at most 5 MB; aleph2 is
+refused on text- and image-to-video.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import binascii
 import datetime as dt
 import hashlib
 import hmac
+import io
 import secrets
 import time
 import uuid
@@ -26,6 +34,7 @@ from decimal import Decimal
 from typing import Any
 
 import anyio
+import av
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -41,6 +50,9 @@ VERSION = "2024-11-06"
 URL_TTL_SECONDS = 24 * 3600  # the SDK: output URLs "expire within 24-48 hours"
 TEXT_TO_VIDEO_RATIOS: dict[str, tuple[str, ...]] = {"gen4.5": ("1280:720", "720:1280")}
 NO_TEXT_TO_VIDEO = frozenset({"gen4_turbo"})
+VIDEO_TO_VIDEO = {"aleph2": "videoUri", "seedance2_5": "promptVideo"}  # model -> its source field
+MAX_ALEPH_SECONDS = 30
+MAX_DATA_URI_BYTES = 5 * 1024 * 1024
 FAILURES: dict[str, tuple[str, str]] = {
     "fail": ("INTERNAL.BAD_OUTPUT.CODE01", "An unexpected error occurred while generating the output."),
     "filtered": ("SAFETY.INPUT.TEXT", "The prompt did not pass our content moderation."),
@@ -189,6 +201,8 @@ def create_app(
                 message = {429: "Rate limit exceeded.", 500: "Internal server error.", 503: "Service busy."}
                 raise WireError(status, message[status])
         row = model_row(body.get("model"))
+        if row.model in VIDEO_TO_VIDEO and not row.has("image_input"):
+            raise invalid("model", f"{row.model} is available on video_to_video only.")
         if endpoint == "text_to_video" and row.model in NO_TEXT_TO_VIDEO:
             raise invalid("model", f"{row.model} is not available on text_to_video.")
         ratios = [size.replace("x", ":") for size in row.sizes]
@@ -224,6 +238,91 @@ def create_app(
             plan=plan,
             image=image,
             extra={"body": body},
+        )
+        tasks[task.id] = task
+        return JSONResponse({"id": task.id})
+
+    def source_video(uri: object, path: str) -> tuple[int, int, int]:
+        """(seconds, width, height) of a video input: an output URL of this emulator or a data URI."""
+        if isinstance(uri, str) and uri.startswith("data:video/") and ";base64," in uri:
+            try:
+                data = base64.b64decode(uri.split(";base64,", 1)[1], validate=True)
+            except (binascii.Error, ValueError):
+                raise invalid(path, "Invalid base64 data URI.") from None
+            if len(data) > MAX_DATA_URI_BYTES:
+                raise invalid(path, "Data URIs may be at most 5MB.")
+            try:
+                with av.open(io.BytesIO(data), mode="r") as container:
+                    codec = container.streams.video[0].codec_context
+                    seconds = round((container.duration or 0) / 1_000_000)
+                    return max(1, seconds), codec.width, codec.height
+            except (av.FFmpegError, IndexError, ValueError):
+                raise invalid(path, "The data URI is not a readable video.") from None
+        if isinstance(uri, str) and "/_output/" in uri:
+            source = tasks.get(uri.split("/_output/", 1)[1].split(".mp4", 1)[0])
+            if source is not None and source.status(time.time())[0] == "SUCCEEDED":
+                return source.duration, source.width, source.height
+        raise invalid(path, "Expected an HTTPS URL, a Runway upload URI or a base64 data URI of a video.")
+
+    async def video_to_video(request: Request) -> Response:
+        authenticate(request)
+        body = await read_body(request)
+        name = body.get("model")
+        if name not in VIDEO_TO_VIDEO:
+            expected = " | ".join(repr(m) for m in VIDEO_TO_VIDEO)
+            raise invalid("model", f"Invalid enum value. Expected {expected}")
+        row = model_row(name)
+        field_name = VIDEO_TO_VIDEO[row.model]
+        prompt = body.get("promptText", "")
+        if not isinstance(prompt, str):
+            raise invalid("promptText", "Expected a string.")
+        plan = faults.plan(prompt)
+        await slow(plan)
+        for fault, status in (("429", 429), ("500", 500), ("503", 503)):
+            if faults.fire(prompt, fault, plan):
+                message = {429: "Rate limit exceeded.", 500: "Internal server error.", 503: "Service busy."}
+                raise WireError(status, message[status])
+        seconds, width, height = source_video(body.get(field_name), field_name)
+        ratio = body.get("ratio")
+        mode = body.get("mode", "reference") if row.model != "aleph2" else "edit"
+        if mode not in ("reference", "extend", "edit"):
+            raise invalid("mode", "Invalid enum value. Expected 'reference' | 'extend' | 'edit'")
+        if mode in ("extend", "edit") and row.model != "aleph2":
+            if not prompt.strip():
+                raise invalid("promptText", f"Required with mode '{mode}'.")
+            if ratio is not None:
+                raise invalid("ratio", f"Not accepted with mode '{mode}'.")
+        if ratio is not None:
+            ratios = [size.replace("x", ":") for size in row.sizes]
+            if ratio not in ratios:
+                raise invalid("ratio", f"Invalid enum value. Expected {' | '.join(repr(r) for r in ratios)}")
+            width, height = (int(v) for v in str(ratio).split(":"))
+        duration = body.get("duration", row.default_seconds)
+        if row.model == "aleph2" or mode == "edit":
+            if row.model != "aleph2" and duration != "auto":
+                raise invalid("duration", "Must be 'auto' with mode 'edit'.")
+            if row.model == "aleph2" and seconds > MAX_ALEPH_SECONDS:
+                raise invalid(field_name, f"The input video may be at most {MAX_ALEPH_SECONDS} seconds.")
+            billed = output = seconds
+        else:
+            if isinstance(duration, bool) or duration not in row.seconds:
+                raise invalid("duration", f"Expected one of {list(row.seconds)}.")
+            billed = int(duration)
+            output = seconds + billed if mode == "extend" else billed
+        now = time.time()
+        task = Task(
+            id=str(uuid.uuid4()),
+            model=row.model,
+            prompt=prompt or "video to video",
+            duration=output,
+            width=width,
+            height=height,
+            credits=int(min(row.prices.values()) * Decimal(100) * billed),
+            created_at=now,
+            throttled_for=0.0,
+            processing_seconds=settings.processing_seconds,
+            plan=plan,
+            extra={"body": {k: v for k, v in body.items() if k != field_name}},
         )
         tasks[task.id] = task
         return JSONResponse({"id": task.id})
@@ -291,6 +390,7 @@ def create_app(
         routes=[
             Route("/v1/text_to_video", text_to_video, methods=["POST"]),
             Route("/v1/image_to_video", image_to_video, methods=["POST"]),
+            Route("/v1/video_to_video", video_to_video, methods=["POST"]),
             Route("/v1/tasks/{task_id}", get_task, methods=["GET"]),
             Route("/v1/tasks/{task_id}", delete_task, methods=["DELETE"]),
             Route("/_output/{task_id}.mp4", output, methods=["GET"]),

@@ -17,6 +17,11 @@ with the same token. The GCS host is ``https://storage.googleapis.com``, except 
 somewhere other than ``*.googleapis.com`` (an emulator or a gateway): then that same host serves the
 GCS routes too. ``extra_body`` keys go into ``parameters``, except ``labels`` (top level).
 
+Edits and extensions (``VideoRequest.task``): a Veo 3.1 extension sends the source as
+``instances[0].video``, ``{gcsUri, mimeType}`` when it is a ``gs://`` output, else
+``{bytesBase64Encoded, mimeType}`` (google-genai's ``_Video_to_vertex``). Omni edits and extends through
+``previous_interaction_id`` or the video as an input block (``gs://`` uri or inline bytes).
+
 Gemini Omni rows (``gemini-omni-*``) use the Interactions API at
 ``{api_base}/v1beta1/projects/{project}/locations/global/interactions`` (always ``global``, whatever the
 deployment's location; default host ``https://aiplatform.googleapis.com``) with the same token. The
@@ -26,6 +31,7 @@ video is delivered inline, or with ``extra_body={"storageUri": "gs://..."}`` as 
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -44,7 +50,7 @@ from vidgate.providers._google_wire.veo import VEO_RESERVED, GoogleVeoProvider
 from vidgate.providers._google_wire.wire import VERTEX_IMAGE_TYPES, image_part
 from vidgate.providers.base import Credentials, Download, Flow, HttpCall, ProviderJob
 from vidgate.providers.catalogue import find_model
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 API_VERSION = "v1"
 INTERACTIONS_VERSION = "v1beta1"
@@ -145,6 +151,21 @@ class VertexProvider(GoogleVeoProvider, OmniFlows):
     def image(self, image: ImageInput, param: str) -> dict[str, str]:
         return image_part(image, param, service=self.service, allow_gcs=True, types=VERTEX_IMAGE_TYPES)
 
+    def source_uri(self, source: SourceVideo) -> str | None:
+        """The source's ``gs://`` object (an output written to Cloud Storage), if it has one."""
+        return next((uri for uri in source.outputs if uri.startswith("gs://") and len(uri) > 5), None)
+
+    def source_video_part(self, source: SourceVideo) -> dict[str, str]:
+        uri = self.source_uri(source)
+        if uri is not None:
+            return {"gcsUri": uri, "mimeType": source.media_type}
+        if not source.data:
+            raise BadRequestError("Invalid 'video': the video to extend has no bytes.", param="video")
+        return {
+            "bytesBase64Encoded": base64.b64encode(source.data).decode("ascii"),
+            "mimeType": source.media_type,
+        }
+
     def audio_parameter(self, req: VideoRequest, spec: ModelSpec | None, parameters: dict[str, Any]) -> None:
         """``generateAudio`` is sent for models with an audio switch: the request's value, else ``true``
         (what the catalogue prices by default, and required by the Veo 3 previews)."""
@@ -210,6 +231,7 @@ class VertexProvider(GoogleVeoProvider, OmniFlows):
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         model = req.model.removeprefix(self.model_prefix)
+        req = yield from self.resolve_source(req, creds)
         if is_omni(model):
             return (yield from self.omni_create(req, find_model(f"{self.name}/{model}"), creds))
         return (yield from super().create(req, creds))

@@ -16,6 +16,10 @@ Gemini Omni: ``/v1beta1/projects/{p}/locations/global/interactions`` (any versio
 are accepted: google-genai puts its client's location there) (``_google_wire.emulator_interactions``),
 ``inline`` delivery as base64, ``uri`` delivery (with ``gcs_uri``) as a ``gs://`` object served by the
 GCS route; the first read after completion shows the known bug (``completed``, no output yet).
+
+Veo 3.1 extension: ``instances[0].video`` = ``{gcsUri, mimeType}`` of an object this emulator wrote
+(a finished operation of the same project) or ``{bytesBase64Encoded, mimeType: video/mp4}`` (any MP4),
+``durationSeconds`` 8 at 720p; the result is the source plus 7 s.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from vidgate.providers._google_wire.emulator_common import (
     error_info,
     filtered_reason,
     google_app,
+    inline_video_seconds,
     invalid,
     not_found,
     read_json,
@@ -100,7 +105,14 @@ class VertexEmulator(VeoEmulator):
     async def create(self, request: Request) -> Response:
         self.authenticate(request)
         resource, spec = _resource(request)
-        veo, job = await self.start(await read_json(request), spec, "vertex", request.path_params["model"])
+        project = request.path_params["project"]
+        veo, job = await self.start(
+            await read_json(request),
+            spec,
+            "vertex",
+            request.path_params["model"],
+            lambda video: self.extension_source(video, project),
+        )
         job.id = str(uuid.uuid4())
         outputs: list[str] = []
         if veo.storage_uri is not None:
@@ -115,6 +127,19 @@ class VertexEmulator(VeoEmulator):
         )
         self.ops.add(op)
         return JSONResponse({"name": op.name})
+
+    def extension_source(self, video: dict[str, Any], project: str) -> int:
+        """The length of an extension's source: a ``gs://`` object of this project, or inline bytes."""
+        uri = video.get("gcsUri")
+        if uri is None:
+            return inline_video_seconds(video, "video")
+        found = self.ops.output(uri) if isinstance(uri, str) else None
+        if found is None or found[0].owner != project:
+            raise invalid(f"Unable to read the video at {uri}: the object does not exist or is not readable.")
+        op = found[0]
+        if op.job.state()[0] != "completed" or op.job.outcome != "ok":
+            raise invalid(f"Unable to read the video at {uri}: the object does not exist or is not readable.")
+        return op.job.seconds
 
     async def operation_json(self, op: Operation) -> dict[str, Any]:
         unfinished = self.unfinished_json(op)

@@ -5,6 +5,13 @@
 expires, so every download reads the request again for a fresh one. There is no list, cancel or delete.
 A remix is ``POST {base}/videos/edits`` with the source video's URL (the legacy model only: the row
 declares ``remix``). ``api_base`` is the ``/v1`` root, as for the openai SDK.
+
+Edits and extensions (``VideoRequest.task``, the legacy model's ``edit``/``extend`` features; xAI refuses
+them for 1.5): ``POST {base}/videos/edits`` ``{model, prompt, video: {url}}`` and ``/videos/extensions``
+(+ ``duration``, the added seconds). The source is named by a fresh URL read from its request when it
+ran on this deployment (``source_video.native_id``), else sent as a data URI of its bytes (xAI documents
+URLs only: data URIs for video are unverified). An edit's source certainly longer than 8.7 s (10 whole
+seconds or more) is a 400 naming ``video`` before any call; a 9 s one is left to xAI.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from vidgate.errors import (
 )
 from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
 from vidgate.providers.xai import wire
-from vidgate.types import VideoError, VideoRequest
+from vidgate.types import SourceVideo, VideoError, VideoRequest
 
 DEFAULT_API_BASE = "https://api.x.ai/v1"
 _ID = re.compile(r"[A-Za-z0-9_.:~-]{1,256}")  # request ids go into URL paths
@@ -52,6 +59,8 @@ class XAIProvider(BaseProvider):
         return HttpCall("GET", f"{self._root(creds)}/videos/{native_id}", headers=self._headers(creds))
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
+        if req.task != "generate":
+            return (yield from self._follow_up(req, creds))
         body = wire.create_body(req)
         call = HttpCall(
             "POST",
@@ -62,6 +71,51 @@ class XAIProvider(BaseProvider):
         )
         reply = yield call
         return self._accepted(reply, req.model, seconds=req.seconds, size=req.size, prompt=req.prompt)
+
+    def _follow_up(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
+        """An edit or extension of ``req.source_video``."""
+        source = req.source_video
+        if source is None:
+            raise BadRequestError(f"An xAI video {req.task} needs the source video.", param="video")
+        # ``seconds`` is whole seconds rounded up: refuse only a source certainly over the limit.
+        if (
+            req.task == "edit"
+            and source.seconds is not None
+            and source.seconds - 1 >= wire.MAX_EDIT_SOURCE_SECONDS
+        ):
+            raise BadRequestError(
+                f"xAI edits videos of at most {wire.MAX_EDIT_SOURCE_SECONDS} s; this one is "
+                f"{source.seconds} s.",
+                param="video",
+            )
+        url = yield from self._source_url(source, creds)
+        body = wire.follow_up_body(req, url)
+        call = HttpCall(
+            "POST",
+            f"{self._root(creds)}/{wire.FOLLOW_UP_PATHS[req.task]}",
+            headers=self._headers(creds),
+            json=body,
+            retry_safe=False,
+        )
+        reply = yield call
+        return self._accepted(reply, req.model, seconds=req.seconds, size=req.size, prompt=req.prompt)
+
+    def _source_url(self, source: SourceVideo, creds: Credentials) -> Flow[str]:
+        """A fresh URL of a finished request of this deployment, else the bytes as a data URI."""
+        if source.native_id is not None and _ID.fullmatch(source.native_id):
+            try:
+                reply = yield self._status_call(source.native_id, creds)
+            except NotFoundError:
+                reply = None  # expired or not an xAI request of this key: fall back to the bytes
+            if reply is not None:
+                job = read_job(source.native_id, reply.json())
+                if job.status == "completed" and job.outputs:
+                    return job.outputs[0]
+        if source.data:
+            return wire.video_data_url(source.data, source.media_type)
+        raise BadRequestError(
+            "Invalid 'video': xAI cannot read this video (no bytes, no xAI URL).", param="video"
+        )
 
     def retrieve(self, native_id: str, creds: Credentials) -> Flow[ProviderJob]:
         reply = yield self._status_call(native_id, creds)

@@ -1,7 +1,9 @@
 """xAI's video REST API on loopback, for tests and ``vidgate emulate xai``. Imports no adapter code.
 
 Wire facts it reproduces: ``POST /v1/videos/generations`` (and ``/edits``, ``/extensions`` for the
-legacy model only) answer ``{"request_id"}``; ``GET /v1/videos/{request_id}`` answers ``pending`` (with
+legacy model only; the source ``video.url`` is an output URL of this emulator or a ``data:video/mp4``
+URI; an edit's source is at most 8.7 s and keeps its length, an extension adds ``duration`` 2-10 s
+to it) answer ``{"request_id"}``; ``GET /v1/videos/{request_id}`` answers ``pending`` (with
 ``progress``) then ``done`` with ``video.url`` (a signed URL that expires after ``url_ttl`` seconds:
 afterwards 403, and a new GET of the request signs a fresh one), ``failed`` with ``error``, or
 ``expired`` once the request is older than ``request_ttl``. Errors are ``{"code": <gRPC status text>,
@@ -16,12 +18,15 @@ import base64
 import binascii
 import hashlib
 import hmac
+import io
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import av
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -42,6 +47,7 @@ LEGACY = "grok-imagine-video"  # the only model xAI edits and extends
 INVALID = "Client specified an invalid argument"
 NOT_FOUND = "Some requested entity was not found"
 MAX_EDIT_INPUT_SECONDS = 8.7  # docs.x.ai video overview: "8.7 seconds for editing input videos"
+EXTENSION_SECONDS = (2, 10)  # the added seconds of an extension (secondary sources)
 ASPECTS: dict[str, tuple[int, int]] = {
     "16:9": (16, 9),
     "9:16": (9, 16),
@@ -65,6 +71,15 @@ def dimensions(aspect_ratio: str, resolution: str) -> tuple[int, int]:
 
 def error(status: int, message: str, code: str = INVALID, **headers: str) -> JSONResponse:
     return JSONResponse({"code": code, "error": message}, status_code=status, headers=headers)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The video an edit or extension starts from."""
+
+    duration: float
+    width: int
+    height: int
 
 
 class Refused(Exception):
@@ -278,7 +293,7 @@ def create_app(
                 raise Refused(error(400, "prompt: must not be empty"))
             prompt = str(prompt)
             source = source_of(body.get("video"))
-            if kind == "edits" and source.seconds > MAX_EDIT_INPUT_SECONDS:
+            if kind == "edits" and source.duration > MAX_EDIT_INPUT_SECONDS:
                 raise Refused(
                     error(400, f"video: input videos for editing may be at most {MAX_EDIT_INPUT_SECONDS} s")
                 )
@@ -286,21 +301,34 @@ def create_app(
             await slow(plan)
             transient(prompt, plan)
             extra = body.get("duration", 6) if kind == "extensions" else 0
-            if isinstance(extra, bool) or not isinstance(extra, int) or not 0 <= extra <= 15:
-                raise Refused(error(400, "duration: must be an integer from 1 to 15"))
-            job = add(LEGACY, prompt, source.seconds + extra, source.width, source.height, None)
+            low, high = EXTENSION_SECONDS if kind == "extensions" else (0, 0)
+            if isinstance(extra, bool) or not isinstance(extra, int) or not low <= extra <= high:
+                raise Refused(error(400, f"duration: must be an integer from {low} to {high}"))
+            seconds = max(1, round(source.duration)) + extra
+            job = add(LEGACY, prompt, seconds, source.width, source.height, None)
         except Refused as refused:
             return refused.response
         return JSONResponse({"request_id": job.id})
 
-    def source_of(video: Any) -> EmuJob:
+    def source_of(video: Any) -> Source:
+        """The source of an edit or extension: an output URL of this emulator, or a data URI of an MP4."""
         url = video.get("url") if isinstance(video, dict) else None
+        if isinstance(url, str) and url.startswith("data:video/"):
+            try:
+                data = base64.b64decode(url.split(",", 1)[1], validate=True)
+                with av.open(io.BytesIO(data), mode="r") as container:
+                    stream = container.streams.video[0]
+                    width, height = stream.codec_context.width, stream.codec_context.height
+                    duration = (container.duration or 0) / 1_000_000
+            except (IndexError, binascii.Error, av.FFmpegError, ValueError):
+                raise Refused(error(400, "video.url: the data URI is not a readable video")) from None
+            return Source(duration, width, height)
         if not isinstance(url, str) or "/files/videos/" not in url:
             raise Refused(error(400, "video.url: expected the URL of a video"))
         job = jobs.get(url.split("/files/videos/", 1)[1].split(".mp4", 1)[0])
         if job is None:
             raise Refused(error(400, "video.url: the video could not be fetched"))
-        return job
+        return Source(float(job.seconds), job.width, job.height)
 
     async def status(request: Request) -> Response:
         try:

@@ -43,6 +43,11 @@ STATUS: Mapping[str, VideoStatus] = {
 }
 
 REFERENCE_MAX_RESOLUTION = "720p"  # reference-to-video is capped at 720p
+# Edits and extensions (legacy ``grok-imagine-video`` only): an edit's source is at most 8.7 s (docs.x.ai
+# video overview) and keeps its length; an extension adds ``duration`` 2-10 s (secondary sources).
+MAX_EDIT_SOURCE_SECONDS = 8.7
+EXTENSION_SECONDS = range(2, 11)
+FOLLOW_UP_PATHS: Mapping[str, str] = {"edit": "videos/edits", "extend": "videos/extensions"}
 
 # Native names the gateway validates or prices (beyond the common ones): never through extra_body.
 RESERVED: Mapping[str, str] = {
@@ -102,6 +107,40 @@ def create_body(req: VideoRequest) -> dict[str, Any]:
         ]
     if req.generate_audio is not None:
         body["generate_audio"] = req.generate_audio
+    if req.user is not None:
+        body["user"] = req.user
+    refuse_overlap(req.extra_body, body)
+    return {**body, **req.extra_body}
+
+
+def video_data_url(data: bytes, media_type: str) -> str:
+    """An uploaded source video as a data URI (xAI documents URLs; data URIs for video are unverified)."""
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def follow_up_body(req: VideoRequest, video_url: str) -> dict[str, Any]:
+    """The JSON of ``POST /v1/videos/edits`` or ``/v1/videos/extensions``: the source by URL, the prompt,
+    and for an extension the added ``duration`` (what is priced); the output keeps the source's frame."""
+    for name, value in (
+        ("input_reference", req.input_reference),
+        ("last_frame", req.last_frame),
+        ("reference_images", req.reference_images),
+    ):
+        if value:
+            raise BadRequestError(
+                f"xAI video {req.task}s take the prompt and the video only, not '{name}'.", param=name
+            )
+    if req.task == "extend" and req.seconds not in EXTENSION_SECONDS:
+        raise BadRequestError(
+            f"Invalid value: '{req.seconds}'. An xAI extension adds {EXTENSION_SECONDS.start} to "
+            f"{EXTENSION_SECONDS.stop - 1} seconds.",
+            param="seconds",
+            code="invalid_value",
+        )
+    check_extra(req.extra_body, RESERVED)
+    body: dict[str, Any] = {"model": req.model, "prompt": req.prompt, "video": {"url": video_url}}
+    if req.task == "extend":
+        body["duration"] = req.seconds
     if req.user is not None:
         body["user"] = req.user
     refuse_overlap(req.extra_body, body)

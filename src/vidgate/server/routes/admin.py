@@ -1,8 +1,9 @@
 """Key administration and spend logs, in the shapes LiteLLM users already script against.
 
 ``POST /key/generate``, ``GET /key/info``, ``POST /key/update``, ``POST /key/delete``, ``GET /key/list``,
-``GET /spend/logs``. The gateway allows them for the master key only. Key changes invalidate the
-gateway's key cache in this process at once (other replicas within its few-second TTL).
+``GET /spend/logs``; and vidgate's ``GET /admin/deployments`` (health, cooldowns, lifecycle warnings:
+what the dashboard's admin page shows). The gateway allows them for the master key only. Key changes
+invalidate the gateway's key cache in this process at once (other replicas within its few-second TTL).
 """
 
 from __future__ import annotations
@@ -123,6 +124,12 @@ async def spend_logs(request: Request) -> Response:
     return json_response([spend_view(e) for e in entries])
 
 
+async def deployments(request: Request) -> Response:
+    principal = await caller(request)
+    rows = server_state(request).service.deployments(principal)
+    return json_response({"object": "list", "data": rows})
+
+
 def _when(raw: str | None, param: str, *, end_of_day: bool) -> int | None:
     """Unix seconds, or a date ``YYYY-MM-DD`` (UTC; the whole day for an end date), or an ISO time."""
     if not raw:
@@ -160,4 +167,5 @@ def routes() -> list[Route]:
         Route("/key/update", update_key, methods=["POST"]),
         Route("/key/delete", delete_keys, methods=["POST"]),
         Route("/spend/logs", spend_logs, methods=["GET"]),
+        Route("/admin/deployments", deployments, methods=["GET"]),
     ]
