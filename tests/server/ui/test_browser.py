@@ -116,6 +116,16 @@ def test_make_watch_play_seek_remix_and_delete(
     assert page.locator("#download").get_attribute("download") == f"{video_id}.mp4"
     page.screenshot(path=screenshots / "video.png", full_page=True)
 
+    page.get_by_label("Extension prompt").fill("and the lamp lights up")
+    page.get_by_label("Seconds to add").select_option("1")
+    page.get_by_role("button", name="Extend").click()
+    page.wait_for_url(lambda url: "/ui/videos/video_" in url and video_id not in url)
+    page.locator("video#player").wait_for()
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    assert page.evaluate("document.getElementById('player').duration") == pytest.approx(3.0, abs=0.1)
+    page.go_back()
+    page.wait_for_url(f"**/ui/videos/{video_id}")
+
     page.get_by_label("Remix prompt").fill("the same lighthouse in snow")
     page.get_by_role("button", name="Remix").click()
     page.wait_for_url(lambda url: "/ui/videos/video_" in url and video_id not in url)

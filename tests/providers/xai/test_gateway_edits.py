@@ -1,0 +1,139 @@
+"""Through the gateway, sent by the official ``openai`` package: an edit (``POST /v1/videos/edits``,
+the source by ``{"id"}``) and an extension (``POST /v1/videos/extensions``, the source uploaded) of
+videos on xAI's legacy ``grok-imagine-video``, run against the xAI emulator and charged once each; a 1.5
+model, whose row has neither capability, is a 400 naming the model.
+
+Prices are written out by hand from xAI's price list (field-2026-12.md §4.2): grok-imagine-video $0.05/s
+at 480p. An edit is priced at its source's seconds, an extension at the added seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from tests.support.live import live_server
+from tests.support.media import probe
+
+from vidgate.emulators.common import EmulatorSettings
+from vidgate.gateway.config import parse_config
+from vidgate.providers.xai.emulator import create_app as xai_emulator
+from vidgate.server.app import create_app
+from vidgate.store.memory import MemoryStores
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")
+MASTER = "sk-xai-edits-master"
+UPSTREAM_KEY = "xai-edits-upstream"
+
+
+@dataclass
+class Gateway:
+    url: str
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        reply = httpx.request(
+            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
+        )
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def new_key(self) -> str:
+        key: str = self.admin("POST", "/key/generate", json={})["key"]
+        return key
+
+    def spend(self, key: str) -> float:
+        spent: float = self.admin("GET", "/key/info", params={"key": key})["info"]["spend"]
+        return spent
+
+
+@pytest.fixture(scope="module")
+def gateway(render_cache: Path) -> Iterator[Gateway]:
+    settings = EmulatorSettings(api_key=UPSTREAM_KEY, processing_seconds=0.3, cache_dir=render_cache)
+    with live_server(xai_emulator(settings)) as upstream:
+
+        def entry(name: str, model: str) -> dict[str, Any]:
+            params = {"model": f"xai/{model}", "api_key": UPSTREAM_KEY, "api_base": f"{upstream}/v1"}
+            return {"model_name": name, "litellm_params": params}
+
+        config = parse_config(
+            {
+                "model_list": [
+                    entry("grok", "grok-imagine-video"),
+                    entry("grok-1.5", "grok-imagine-video-1.5"),
+                ],
+                "general_settings": {"master_key": MASTER},
+            },
+            environ={},
+        )
+        with live_server(create_app(config, stores=MemoryStores())) as url:
+            yield Gateway(url)
+
+
+def finished(client: openai.OpenAI, video_id: str) -> bytes:
+    done = client.videos.poll(video_id, poll_interval_ms=100)
+    assert done.status == "completed", done
+    return client.videos.download_content(video_id).content
+
+
+def test_openai_sdk_edits_and_extends_on_xai_and_each_is_charged_once(gateway: Gateway) -> None:
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    source = client.videos.create(
+        model="grok",
+        prompt="a paper boat on a pond",
+        seconds="2",  # type: ignore[arg-type]  # the openai package types Sora's values only
+        size="848x480",  # type: ignore[arg-type]
+    )
+    clip = finished(client, source.id)
+    assert gateway.spend(key) == 0.10  # $0.05/s x 2 s
+    # openai 3.63.0's multipart encoder refuses ``video={"id": ...}``: an id goes as JSON through the
+    # package's own request method; an upload goes through ``videos.extend``.
+    edited = client.post(
+        "/videos/edits",
+        body={"prompt": "make it rain", "video": {"id": source.id}},
+        cast_to=openai.types.Video,
+    )
+    assert (edited.model, edited.seconds, edited.size) == ("grok", "2", "848x480")
+    info = probe(finished(client, edited.id))
+    assert (info.width, info.height) == (848, 480)
+    assert info.duration == pytest.approx(2.0, abs=0.1)
+    assert gateway.spend(key) == 0.20  # + the edit at the source's 2 s x $0.05
+    extended = client.videos.extend(
+        prompt="the boat sails on",
+        seconds="4",
+        video=("boat.mp4", clip, "video/mp4"),
+    )
+    assert extended.seconds == "4"
+    assert probe(finished(client, extended.id)).duration == pytest.approx(6.0, abs=0.1)  # 2 s + 4 s
+    assert gateway.spend(key) == 0.40  # + the 4 added seconds x $0.05
+
+
+def test_a_model_without_the_capability_is_a_400_naming_it(gateway: Gateway) -> None:
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    source = client.videos.create(
+        model="grok-1.5",
+        prompt="a kite",
+        seconds="1",  # type: ignore[arg-type]
+        size="848x480",  # type: ignore[arg-type]
+    )
+    clip = finished(client, source.id)
+    assert gateway.spend(key) == 0.08  # grok-imagine-video-1.5: $0.08/s x 1 s at 480p
+    for path, body in (
+        ("/videos/edits", {"prompt": "x", "video": {"id": source.id}}),
+        ("/videos/extensions", {"prompt": "x", "seconds": "2", "video": {"id": source.id}}),
+    ):
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.post(path, body=body, cast_to=openai.types.Video)
+        assert refused.value.param == "model"
+        assert "grok-1.5" in refused.value.message
+    with pytest.raises(openai.BadRequestError):
+        client.videos.edit(
+            prompt="x", video=("kite.mp4", clip, "video/mp4"), extra_body={"model": "grok-1.5"}
+        )
+    assert gateway.spend(key) == 0.08  # nothing more
