@@ -23,6 +23,7 @@ import pytest
 from google import genai
 from google.genai import types
 from google.genai._interactions_errors import BadRequestError, NotFoundError
+from google.genai.interactions import Interaction
 from tests.support.google_gateway import (
     GEMINI_KEY,
     MASTER,
@@ -96,6 +97,14 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             yield Gateway(url)
 
 
+def create(client: genai.Client, **fields: Any) -> Any:
+    """``client.interactions.create`` in the background (the only mode the gateway runs)."""
+    created = client.interactions.create(background=True, **fields)
+    assert isinstance(created, Interaction)
+    assert created.id is not None
+    return created
+
+
 def wait(client: genai.Client, interaction_id: str) -> Any:
     for _ in range(400):
         found = client.interactions.get(interaction_id)
@@ -108,10 +117,10 @@ def wait(client: genai.Client, interaction_id: str) -> Any:
 def test_create_poll_download_edit_delete(gateway: Gateway) -> None:
     secret = new_key(gateway.url)
     client = gateway.gemini(secret)
-    created = client.interactions.create(
+    created = create(
+        client,
         model="omni",
         input="a red fox",
-        background=True,
         response_format={**FORMAT, "delivery": "uri"},
         generation_config={"video_config": {"task": "text_to_video"}},
     )
@@ -129,10 +138,10 @@ def test_create_poll_download_edit_delete(gateway: Gateway) -> None:
     assert info.duration == pytest.approx(3.0, abs=0.1)
     same = httpx.get(f"{gateway.url}/v1/videos/{created.id}", headers={"Authorization": f"Bearer {secret}"})
     assert same.json()["status"] == "completed"  # one job, reachable through /v1/videos too
-    edited = client.interactions.create(
+    edited = create(
+        client,
         model="omni",
         input="make it night",
-        background=True,
         previous_interaction_id=created.id,
         generation_config={"video_config": {"task": "edit"}},
     )
@@ -146,10 +155,10 @@ def test_create_poll_download_edit_delete(gateway: Gateway) -> None:
 def test_the_key_pays_the_settled_token_price_once(gateway: Gateway) -> None:
     secret = new_key(gateway.url, max_budget=5)
     client = gateway.gemini(secret)
-    created = client.interactions.create(
+    created = create(
+        client,
         model="gemini-omni-1.2-flash",  # the provider's own model id works as well as the public name
         input="a slow river",
-        background=True,
         response_format={**FORMAT, "delivery": "uri"},
     )
     assert key_spend(gateway.url, secret)["reserved"] == pytest.approx(RESERVED_3S, abs=1e-9)
@@ -164,7 +173,7 @@ def test_the_key_pays_the_settled_token_price_once(gateway: Gateway) -> None:
 def test_cancel_gives_the_reservation_back(gateway: Gateway) -> None:
     secret = new_key(gateway.url, max_budget=5)
     client = gateway.gemini(secret)
-    created = client.interactions.create(model="omni", input="a slow cat", background=True)
+    created = create(client, model="omni", input="a slow cat")
     cancelled = client.interactions.cancel(created.id)
     assert cancelled.status == "cancelled"
     assert client.interactions.get(created.id).status == "cancelled"
@@ -188,7 +197,7 @@ def test_the_sdks_error_classes(gateway: Gateway) -> None:
     with pytest.raises(BadRequestError) as foreground:
         client.interactions.create(model="omni", input="x")
     assert "background" in str(foreground.value)
-    created = client.interactions.create(model="omni", input="a private heron", background=True)
+    created = create(client, model="omni", input="a private heron")
     other = gateway.gemini(new_key(gateway.url))
     with pytest.raises(NotFoundError):
         other.interactions.get(created.id)
@@ -201,10 +210,10 @@ def test_the_sdks_error_classes(gateway: Gateway) -> None:
 def test_vertex_mode_inline_video(gateway: Gateway) -> None:
     secret = new_key(gateway.url)
     client = gateway.vertex(secret)
-    created = client.interactions.create(
+    created = create(
+        client,
         model="omni-vertex",
         input="a boat",
-        background=True,
         response_format={**FORMAT, "delivery": "inline"},
     )
     done = wait(client, created.id)
