@@ -24,20 +24,10 @@ from google import genai
 from google.genai import types
 from google.genai._interactions_errors import BadRequestError, NotFoundError
 from google.genai.interactions import Interaction
-from tests.support.google_gateway import (
-    GEMINI_KEY,
-    MASTER,
-    VERTEX_LOCATION,
-    VERTEX_PROJECT,
-    VERTEX_TOKEN,
-    google_emulators,
-    key_spend,
-    new_key,
-)
+from tests.support.google_gateway import google_emulators, key_spend, new_key, omni_config
 from tests.support.live import live_server
 from tests.support.media import probe
 
-from vidgate.gateway.config import parse_config
 from vidgate.server.app import create_app
 
 pytestmark = pytest.mark.slow
@@ -70,28 +60,12 @@ class Gateway:
 def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     base = tmp_path_factory.mktemp("genai-interactions")
     with google_emulators(render_cache) as (gemini_url, vertex_url):
-        gemini = {"model": "gemini/gemini-omni-1.2-flash", "api_key": GEMINI_KEY, "api_base": gemini_url}
-        vertex = {
-            "model": "vertex_ai/gemini-omni-1.2-flash",
-            "api_base": vertex_url,
-            "vertex_project": VERTEX_PROJECT,
-            "vertex_location": VERTEX_LOCATION,
-            "access_token": VERTEX_TOKEN,
-        }
-        config = parse_config(
-            {
-                "model_list": [
-                    {"model_name": "omni", "litellm_params": gemini},
-                    {"model_name": "omni-vertex", "litellm_params": vertex},
-                ],
-                "general_settings": {
-                    "master_key": MASTER,
-                    "database_url": f"sqlite+aiosqlite:///{base / 'vidgate.db'}",
-                    "content_dir": str(base / "content"),
-                    "public_base_url": PUBLIC,
-                },
-            },
-            environ={},
+        config = omni_config(
+            gemini_url,
+            vertex_url,
+            database_url=f"sqlite+aiosqlite:///{base / 'vidgate.db'}",
+            content_dir=str(base / "content"),
+            public_base_url=PUBLIC,
         )
         with live_server(create_app(config)) as url:
             yield Gateway(url)
