@@ -309,13 +309,9 @@ class GooglePassthrough:
             replay,
         )
 
-    async def _source(self, p: Principal, surface: str, interaction_id: str) -> JobRecord:
+    async def _source(self, p: Principal, codec: GoogleNative, interaction_id: str) -> JobRecord:
         """The caller's finished interaction that ``previous_interaction_id`` continues."""
-        job = await self.job(
-            p, surface, interaction_id, google_codec(surface).interaction_not_found(interaction_id)
-        )
-        if not google_codec(surface).is_interaction(job):
-            raise google_codec(surface).interaction_not_found(interaction_id)
+        job = await self.interaction_job(p, codec.surface, interaction_id)
         if job.status != "completed":
             raise BadRequestError(
                 f"Interaction {interaction_id} is '{job.status}': only a completed interaction can be "
@@ -330,13 +326,11 @@ class GooglePassthrough:
     ) -> tuple[dict[str, Any], str]:
         svc = self.service
         codec = google_codec(surface)
-        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
-            raise BadRequestError("`model` is required: the video model to run.", param="model")
-        deps = self.deployments(p, surface, body["model"])
-        request = codec.read_interaction_body(body, svc.calls.provider(deps[0]))
+        request = codec.read_interaction_body(body)
+        deps = self.deployments(p, surface, request.model)
         source: JobRecord | None = None
         if request.previous_interaction_id is not None:
-            source = await self._source(p, surface, request.previous_interaction_id)
+            source = await self._source(p, codec, request.previous_interaction_id)
             pinned = source.deployment_id
             deps = [d for d in deps if d.id == pinned]  # only its deployment holds the source
             if not deps:

@@ -217,7 +217,7 @@ def test_the_codec_reads_bodies_with_its_services_rules() -> None:
             {"type": "image", "uri": "gs://b/i.png", "mime_type": "image/png"},
         ],
     }
-    assert codec("vertex_ai").read_interaction_body(gcs, get_spec("vertex_ai").adapter()).images
+    assert codec("vertex_ai").read_interaction_body(gcs).images
     with pytest.raises(BadRequestError):
-        codec("gemini").read_interaction_body(gcs, get_spec("gemini").adapter())
+        codec("gemini").read_interaction_body(gcs)
     assert read_interaction_body(gcs, allow_gcs=True).images[0].url == "gs://b/i.png"

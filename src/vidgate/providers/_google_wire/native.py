@@ -437,10 +437,10 @@ class GoogleNative:
 
     # ---- the Interactions API (Gemini Omni) ---------------------------------------------------
 
-    def read_interaction_body(self, body: object, adapter: Provider) -> InteractionBody:
-        return bodies.read_interaction_body(
-            body, allow_gcs=self.allow_gcs, reserved_params=adapter.reserved_params
-        )
+    def read_interaction_body(self, body: object) -> InteractionBody:
+        """Read before the model is resolved (``model`` is in the body): the Google adapters share
+        their reserved names (``passthrough.GOOGLE_RESERVED``)."""
+        return bodies.read_interaction_body(body, allow_gcs=self.allow_gcs)
 
     @staticmethod
     def check_interaction(
