@@ -118,3 +118,30 @@ async def test_refusals_in_googles_envelope(client: httpx.AsyncClient) -> None:
     google_error(await client.get("/gemini/v9/interactions/video_x", headers=headers), 404, "NOT_FOUND")
     unknown_method = await client.put(f"{GEMINI}/video_x", headers=headers)
     assert "Method not found" in google_error(unknown_method, 404, "NOT_FOUND")["message"]
+
+
+async def test_guardrails_screen_an_interactions_prompt_before_anything_is_spent(
+    emulators: tuple[str, str],
+) -> None:
+    no_brands = {
+        "guardrail_name": "no-brands",
+        "litellm_params": {
+            "guardrail": "blocklist",
+            "mode": "pre_call",
+            "default_on": True,
+            "blocked_words": ["acme"],
+        },
+    }
+    app = create_app(omni_config(*emulators, guardrails=[no_brands]), stores=MemoryStores(), run_worker=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+            secret = await new_key(client)
+            headers = {"x-goog-api-key": secret}
+            refused = await client.post(GEMINI, json={**body(), "input": "an ACME rocket"}, headers=headers)
+            error = google_error(refused, 400, "INVALID_ARGUMENT")
+            assert "no-brands" in error["message"]
+            bearer = {"Authorization": f"Bearer {secret}"}
+            assert (await client.get("/v1/videos", headers=bearer)).json()["data"] == []
+            info = await client.get("/key/info", headers=bearer)
+            assert (info.json()["info"]["spend"], info.json()["info"]["reserved"]) == (0, 0)

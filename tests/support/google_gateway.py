@@ -87,7 +87,9 @@ def google_config(gemini_url: str, vertex_url: str, **general: Any) -> GatewayCo
     return parse_config(data, environ={})
 
 
-def omni_config(gemini_url: str, vertex_url: str, **general: Any) -> GatewayConfig:
+def omni_config(
+    gemini_url: str, vertex_url: str, *, guardrails: list[dict[str, Any]] | None = None, **general: Any
+) -> GatewayConfig:
     """Gemini Omni on both services: ``omni`` (Gemini API) and ``omni-vertex`` (Vertex AI), both
     ``gemini-omni-1.2-flash``, and a Veo model, ``veo-fast``, beside them."""
     gemini = {"model": "gemini/gemini-omni-1.2-flash", "api_key": GEMINI_KEY, "api_base": gemini_url}
@@ -111,6 +113,7 @@ def omni_config(gemini_url: str, vertex_url: str, **general: Any) -> GatewayConf
             {"model_name": "veo-fast", "litellm_params": veo},
         ],
         "general_settings": {"master_key": MASTER, **general},
+        "guardrails": guardrails or [],
     }
     return parse_config(data, environ={})
 

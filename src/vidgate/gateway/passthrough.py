@@ -375,6 +375,7 @@ class GooglePassthrough:
             ),
             draft=draft,
             now=now,
+            subject=checked[0].req,
             on_write_ahead=link,
             label="pass-through interaction",
         )
