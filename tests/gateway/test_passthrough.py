@@ -242,7 +242,7 @@ async def until_done(api: GooglePassthrough, p: Principal, surface: Any, name: s
 
 
 async def read_all(api: GooglePassthrough, p: Principal, file_id: str) -> bytes:
-    stream = await api.open_file(p, file_id, None)
+    stream = await api.open_file(p, "gemini", file_id, None)
     return b"".join([chunk async for chunk in stream.chunks])
 
 
@@ -287,7 +287,7 @@ async def test_every_sample_is_priced_and_downloadable(api: GooglePassthrough) -
     assert probe(second).frames > 0
     assert first != second
     with pytest.raises(NotFoundError):
-        await api.open_file(p, ids[0][:-1] + "2", None)
+        await api.open_file(p, "gemini", ids[0][:-1] + "2", None)
     assert await money(api, p) == (usd(3.5), 0)
 
 
@@ -299,7 +299,7 @@ async def test_only_the_owner_sees_operations_and_files(api: GooglePassthrough) 
     with pytest.raises(NotFoundError):
         await api.operation(other, "gemini", op["name"])
     with pytest.raises(NotFoundError):
-        await api.open_file(other, file_id, None)
+        await api.open_file(other, "gemini", file_id, None)
     with pytest.raises(NotFoundError):
         await api.operation(owner, "gemini", "models/veo-fast/operations/video_" + "0" * 32)
     with pytest.raises(NotFoundError):  # a Gemini job is not a Vertex operation

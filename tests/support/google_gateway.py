@@ -87,6 +87,37 @@ def google_config(gemini_url: str, vertex_url: str, **general: Any) -> GatewayCo
     return parse_config(data, environ={})
 
 
+def omni_config(
+    gemini_url: str, vertex_url: str, *, guardrails: list[dict[str, Any]] | None = None, **general: Any
+) -> GatewayConfig:
+    """Gemini Omni on both services: ``omni`` (Gemini API) and ``omni-vertex`` (Vertex AI), both
+    ``gemini-omni-1.2-flash``, and a Veo model, ``veo-fast``, beside them."""
+    gemini = {"model": "gemini/gemini-omni-1.2-flash", "api_key": GEMINI_KEY, "api_base": gemini_url}
+    vertex = {
+        "model": "vertex_ai/gemini-omni-1.2-flash",
+        "api_base": vertex_url,
+        "vertex_project": VERTEX_PROJECT,
+        "vertex_location": VERTEX_LOCATION,
+        "access_token": VERTEX_TOKEN,
+    }
+    veo = {
+        "model": "gemini/veo-3.0-fast-generate-001",
+        "allow_retired": True,
+        "api_key": GEMINI_KEY,
+        "api_base": gemini_url,
+    }
+    data = {
+        "model_list": [
+            {"model_name": "omni", "litellm_params": gemini},
+            {"model_name": "omni-vertex", "litellm_params": vertex},
+            {"model_name": "veo-fast", "litellm_params": veo},
+        ],
+        "general_settings": {"master_key": MASTER, **general},
+        "guardrails": guardrails or [],
+    }
+    return parse_config(data, environ={})
+
+
 def master_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {MASTER}"}
 

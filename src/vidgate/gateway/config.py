@@ -138,7 +138,8 @@ class GeneralSettings(_Strict):
     content_dir: str = DEFAULT_CONTENT_DIR
     webhook_url: str | None = None  # video.completed / video.failed events go here, signed
     webhook_secret: str | None = None
-    # Where clients reach this gateway: Google-form file URIs the pass-through returns use it
+    # Where clients reach this gateway: Google-form file URIs the pass-through returns (Veo operations'
+    # samples, Omni interactions' ``output_video``) use it
     # (``{public_base_url}/gemini/v1beta/files/{id}:download?alt=media``) instead of Google's host.
     public_base_url: str | None = None
     # per-job ``callback_url``s may name private/loopback hosts (on-prem receivers, tests)

@@ -1,4 +1,7 @@
-"""The Gemini and Vertex AI pass-through: Google-shaped requests through the gateway's own machinery.
+"""The native pass-through (Gemini API, Vertex AI): Google-shaped requests through the gateway's own
+machinery. Each route names its provider's surface; everything that differs between the services comes
+from that provider's codec (``ProviderSpec.native``, ``_google_wire.native.GoogleNative``), so nothing
+here names a provider.
 
 Teams already calling Veo with google-genai (or plain REST) point it at the gateway and get keys,
 budgets, cost tracking, logging and ownership. A create is: authenticate -> model allowed for the key
@@ -21,44 +24,54 @@ and answers 404 otherwise, exactly as for an unknown id.
 Model names: ``models/{model}`` is a public model name of the config, or the provider's own model id
 (``veo-3.0-generate-preview``) of a configured deployment, as Google's clients write it. Only
 deployments of the route's provider serve it (the bodies differ between the two services).
+
+Interactions (Gemini Omni): ``POST .../interactions`` (``background: true``) goes through the same
+steps, token-billed (the reservation is the row's token bound for the requested duration and tier; the
+state machine settles the reported ``usage.total_output_tokens`` at completion and releases the rest).
+The Interaction's ``id`` is the video id; ``previous_interaction_id`` names one of the caller's own
+interactions (by that id) and pins the new job to its deployment. ``GET`` answers from the store
+(refreshed when stale), ``POST .../{id}/cancel`` cancels upstream and records the outcome,
+``DELETE`` cancels a running interaction, then deletes it as ``DELETE /v1/videos/{id}`` does.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from vidgate.errors import APIError, NotFoundError
+from vidgate.errors import APIError, BadRequestError, NotFoundError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.content import ContentStream, live
-from vidgate.gateway.followup import deployment_gone
+from vidgate.gateway.followup import REFRESH_LEASE_SECONDS, deployment_gone, new_lease_owner
 from vidgate.gateway.idempotency import Link, fingerprint
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import GatewayService
 from vidgate.gateway.starter import Priced, new_job, price_for
 from vidgate.providers._google_wire import native as shapes
-from vidgate.providers._google_wire import passthrough as wire
-from vidgate.providers._google_wire.native import Surface
-from vidgate.providers._google_wire.wire import read_operation
-from vidgate.providers.base import Credentials, Download, Flow
+from vidgate.providers._google_wire.native import GoogleNative
+from vidgate.providers.base import Credentials, Download, Flow, Provider
+from vidgate.providers.registry import get_spec, specs
+from vidgate.types import TERMINAL_STATUSES, VideoRequest
 
 MAX_INLINE_BYTES = 512 * 1024 * 1024  # a Vertex poll inlines stored videos up to this size
+T = TypeVar("T")
 
 
-def model_not_found(model: str, surface: Surface) -> NotFoundError:
-    """Each service's wording; also for a model the key may not use (a key cannot probe which exist)."""
-    if surface == "vertex_ai":
-        message = (
-            f"Publisher Model `publishers/google/models/{model}` was not found or you lack access to it."
-        )
-    else:
-        message = (
-            f"models/{model} is not found for this API version, or is not supported for predictLongRunning."
-        )
-    return NotFoundError(message, param="model", code="not_found")
+def google_codec(surface: str) -> GoogleNative:
+    """The native codec of the provider ``surface`` (a route's own provider: always installed)."""
+    codec = get_spec(surface).native
+    if not isinstance(codec, GoogleNative):
+        raise NotFoundError(f"The provider {surface} has no Google-native API.", code="not_found")
+    return codec
+
+
+def google_codecs() -> list[GoogleNative]:
+    """Every installed provider's Google-native codec (the server maps paths to them)."""
+    return [spec.native for spec in specs().values() if isinstance(spec.native, GoogleNative)]
 
 
 def operation_not_found(name: str) -> NotFoundError:
@@ -69,18 +82,35 @@ def file_not_found(value: str) -> NotFoundError:
     return NotFoundError(f"File {value} not found.", param="file", code="not_found")
 
 
+def _priced(deps: list[Deployment], check: Callable[[Deployment], VideoRequest]) -> list[Priced]:
+    """Each deployment's priced request (a deployment whose row refuses it is skipped); the first
+    refusal when none accepts it."""
+    checked: list[Priced] = []
+    first_error: APIError | None = None
+    for dep in deps:
+        try:
+            checked.append(price_for(dep, check(dep)))
+        except APIError as exc:
+            first_error = first_error or exc
+    if not checked:
+        assert first_error is not None
+        raise first_error
+    return checked
+
+
 class _SampleCalls(ProviderCalls):
     """ProviderCalls whose ``open`` streams one given sample of a Google operation (``live`` opens the
     first through the adapter's ``download``; a Veo operation may have several)."""
 
-    def __init__(self, base: ProviderCalls, index: int) -> None:
+    def __init__(self, base: ProviderCalls, codec: GoogleNative, index: int) -> None:
         super().__init__(base.runner, base.providers)
+        self.codec = codec
         self.index = index
 
     def download_flow(
         self, dep: Deployment, native_id: str, variant: str, creds: Credentials
     ) -> Flow[Download]:
-        return wire.download_sample(dep.provider, native_id, self.index, creds)
+        return self.codec.download_sample(self.provider(dep), native_id, self.index, creds)
 
 
 class GooglePassthrough:
@@ -91,7 +121,7 @@ class GooglePassthrough:
 
     # ---- create ------------------------------------------------------------------------------
 
-    def deployments(self, p: Principal, surface: Surface, model: str) -> list[Deployment]:
+    def deployments(self, p: Principal, surface: str, model: str) -> list[Deployment]:
         """The deployments serving ``model`` on this surface, in the router's order, for the first public
         name the key may use: ``model`` itself, else a public name with a deployment of that provider
         model id. 404 (Google's wording) when there is none, also when the key may not use it."""
@@ -107,12 +137,12 @@ class GooglePassthrough:
         for name in names:
             if p.may_use(name):
                 return [d for d in router.order(name) if d.provider == surface and d.model == model]
-        raise model_not_found(model, surface)
+        raise google_codec(surface).model_not_found(model)
 
     async def start(
         self,
         p: Principal,
-        surface: Surface,
+        surface: str,
         model: str,
         body: Any,
         *,
@@ -138,51 +168,52 @@ class GooglePassthrough:
         )
 
     async def _start(
-        self, p: Principal, surface: Surface, model: str, body: Any, *, resource: str, link: Link
+        self, p: Principal, surface: str, model: str, body: Any, *, resource: str, link: Link
     ) -> tuple[dict[str, Any], str]:
         svc = self.service
+        codec = google_codec(surface)
         deps = self.deployments(p, surface, model)
-        native = wire.read_native_body(body, surface)
-        checked: list[Priced] = []
-        first_error: APIError | None = None
-        for dep in deps:
-            try:
-                checked.append(price_for(dep, shapes.check_request(dep.spec, native)))
-            except APIError as exc:
-                first_error = first_error or exc
-        if not checked:
-            assert first_error is not None
-            raise first_error
+        native = codec.read_predict(body, svc.calls.provider(deps[0]))
+        checked = _priced(deps, lambda dep: codec.check_predict(dep.spec, native))
         now = svc.clock()
         started = await svc.starter.start(
             p,
             checked[0].dep.model_name,  # every deployment here serves one public model name
             checked,
-            lambda c: self._forward(c.dep, body),
-            draft=lambda c, job_id: new_job(job_id, p, c, "", prompt=native.prompt, surface=surface, now=now),
+            lambda c: self._run(c.dep, lambda a, creds: codec.predict(a, c.dep.model, body, creds)),
+            draft=lambda c, job_id: new_job(
+                job_id, p, c, "", prompt=native.prompt, surface=codec.surface, now=now
+            ),
             now=now,
             subject=checked[0].req,
             on_write_ahead=link,
             label="pass-through create",
         )
-        op = read_operation(started.answer, fallback_model=started.priced.dep.model)
+        op = codec.read_operation(started.answer, started.priced.dep.model)
         if op.status == "in_progress":  # just accepted: queued, as the adapters report it
             op = replace(op, status="queued", progress=0)
         job = new_job(
-            started.job_id, p, started.priced, op.native_id, prompt=native.prompt, surface=surface, now=now
+            started.job_id,
+            p,
+            started.priced,
+            op.native_id,
+            prompt=native.prompt,
+            surface=codec.surface,
+            now=now,
         )
         await svc.starter.record(p, job, op, now)
         return {"name": f"{resource}/operations/{started.job_id}"}, job.model_name
 
-    async def _forward(self, dep: Deployment, body: dict[str, Any]) -> dict[str, Any]:
+    async def _run(self, dep: Deployment, make: Callable[[Provider, Credentials], Flow[T]]) -> T:
+        """Run one of the codec's flows on ``dep``'s adapter and credentials."""
         calls = self.service.calls
+        adapter = calls.provider(dep)
         creds = await calls.credentials(dep)
-        flow = wire.create(dep.provider, dep.model, body, creds)
-        return await calls.runner.run(flow, calls.provider(dep).error_for)
+        return await calls.runner.run(make(adapter, creds), adapter.error_for)
 
     # ---- poll --------------------------------------------------------------------------------
 
-    async def job(self, p: Principal, surface: Surface, job_id: str, missing: APIError) -> JobRecord:
+    async def job(self, p: Principal, surface: str, job_id: str, missing: APIError) -> JobRecord:
         """The caller's job on a ``surface`` deployment, refreshed when stale; else raises ``missing``."""
         try:
             job = await self.service.current(p, job_id)
@@ -192,15 +223,17 @@ class GooglePassthrough:
             raise missing
         return job
 
-    async def operation(self, p: Principal, surface: Surface, name: str) -> dict[str, Any]:
+    async def operation(self, p: Principal, surface: str, name: str) -> dict[str, Any]:
         """The operation ``name`` (as the client wrote it) in the surface's shape."""
+        codec = google_codec(surface)
         job = await self.job(p, surface, shapes.operation_id(name), operation_not_found(name))
-        if surface == "gemini":
-            return shapes.gemini_operation(job, name, self.service.config.public_base_url)
-        videos = await self._vertex_videos(job) if job.status == "completed" else None
-        return shapes.vertex_operation(job, name, videos)
+        if codec.is_interaction(job):  # an Interactions job is no operation
+            raise operation_not_found(name)
+        inline = codec.inline_outputs and job.status == "completed"
+        videos = await self._inline_videos(codec, job) if inline else None
+        return codec.operation(job, name, self.service.config.public_base_url, videos)
 
-    async def _vertex_videos(self, job: JobRecord) -> list[dict[str, Any]]:
+    async def _inline_videos(self, codec: GoogleNative, job: JobRecord) -> list[dict[str, Any]]:
         """A completed Vertex job's videos as Vertex returns them: ``gs://`` outputs as they are, inline
         videos as base64 (from the content store when it holds the only one, else from the provider)."""
         gcs = shapes.stored_gcs_videos(job)
@@ -222,9 +255,7 @@ class GooglePassthrough:
         dep = svc.router.get(job.deployment_id)
         if dep is None:
             raise deployment_gone(job)
-        creds = await svc.calls.credentials(dep)
-        flow = wire.fetch_operation(dep.provider, job.native_id, creds)
-        op = await svc.calls.runner.run(flow, svc.calls.provider(dep).error_for)
+        op = await self._run(dep, lambda a, creds: codec.fetch_operation(a, job.native_id, creds))
         response = op.get("response")
         videos = response.get("videos") if isinstance(response, dict) else None
         return [v for v in videos if isinstance(v, dict)] if isinstance(videos, list) else []
@@ -232,14 +263,16 @@ class GooglePassthrough:
     # ---- files -------------------------------------------------------------------------------
 
     async def open_file(
-        self, p: Principal, value: str, byte_range: tuple[int, int | None] | None
+        self, p: Principal, surface: str, value: str, byte_range: tuple[int, int | None] | None
     ) -> ContentStream:
-        """A video of a Gemini operation by the gateway's file id: owner only, streamed (Range honoured),
-        from the content store when it holds it, else from the provider (whose redirect is followed)."""
+        """A video of an operation or interaction by the gateway's file id: owner only, streamed (Range
+        honoured), from the content store when it holds it, else from the provider (whose redirect is
+        followed)."""
+        codec = google_codec(surface)
         ref = shapes.parse_file_id(value)
-        if ref is None:
+        if ref is None or not codec.gateway_files:
             raise file_not_found(value)
-        job = await self.job(p, "gemini", ref.job_id, file_not_found(value))
+        job = await self.job(p, surface, ref.job_id, file_not_found(value))
         if job.status != "completed":
             state = "failed" if job.status == "failed" else "not ready yet"
             raise NotFoundError(
@@ -252,4 +285,190 @@ class GooglePassthrough:
         dep = self.service.router.get(job.deployment_id)
         if dep is None:
             raise deployment_gone(job)
-        return await live(_SampleCalls(self.service.calls, ref.index), dep, job, "video", byte_range)
+        return await live(_SampleCalls(self.service.calls, codec, ref.index), dep, job, "video", byte_range)
+
+    # ---- interactions (Gemini Omni) ----------------------------------------------------------
+
+    async def start_interaction(
+        self, p: Principal, surface: str, body: Any, *, idempotency_key: str | None = None
+    ) -> tuple[dict[str, Any], str]:
+        """Create an Interaction from ``body``: the Interaction with the gateway's ids, and the public
+        model name the job was recorded under. With ``idempotency_key``, at most once."""
+
+        def digest() -> str:
+            return fingerprint("interactions", [surface, body])
+
+        async def replay(job: JobRecord) -> tuple[dict[str, Any], str]:
+            return await self.render_interaction(surface, job), job.model_name
+
+        return await self.service.idempotency.once(
+            p,
+            idempotency_key,
+            digest,
+            lambda link: self._start_interaction(p, surface, body, link),
+            replay,
+        )
+
+    async def _source(self, p: Principal, codec: GoogleNative, interaction_id: str) -> JobRecord:
+        """The caller's finished interaction that ``previous_interaction_id`` continues."""
+        job = await self.interaction_job(p, codec.surface, interaction_id)
+        if job.status != "completed":
+            raise BadRequestError(
+                f"Interaction {interaction_id} is '{job.status}': only a completed interaction can be "
+                "continued.",
+                param="previous_interaction_id",
+                code="failed_precondition",
+            )
+        return job
+
+    async def _start_interaction(
+        self, p: Principal, surface: str, body: Any, link: Link
+    ) -> tuple[dict[str, Any], str]:
+        svc = self.service
+        codec = google_codec(surface)
+        request = codec.read_interaction_body(body)
+        deps = self.deployments(p, surface, request.model)
+        source: JobRecord | None = None
+        if request.previous_interaction_id is not None:
+            source = await self._source(p, codec, request.previous_interaction_id)
+            pinned = source.deployment_id
+            deps = [d for d in deps if d.id == pinned]  # only its deployment holds the source
+            if not deps:
+                raise BadRequestError(
+                    f"Interaction {request.previous_interaction_id} was made by another model than "
+                    f"{request.model}; continue it with its own model.",
+                    param="previous_interaction_id",
+                )
+        checked = _priced(
+            deps,
+            lambda dep: codec.check_interaction(
+                dep.spec,
+                request,
+                source_size=source.size if source else None,
+                source_seconds=source.seconds if source else None,
+            ),
+        )
+        previous_native = source.native_id if source else None
+        now = svc.clock()
+
+        def draft(c: Priced, job_id: str) -> JobRecord:
+            return new_job(
+                job_id,
+                p,
+                c,
+                "",
+                prompt=request.prompt,
+                surface=codec.surface,
+                now=now,
+                remixed_from=source.id if source else None,
+            )
+
+        started = await svc.starter.start(
+            p,
+            checked[0].dep.model_name,
+            checked,
+            lambda c: self._run(
+                c.dep,
+                lambda a, creds: codec.create_interaction(
+                    a, codec.forwarded_interaction(body, c.dep.model, previous_native), creds
+                ),
+            ),
+            draft=draft,
+            now=now,
+            subject=checked[0].req,
+            on_write_ahead=link,
+            label="pass-through interaction",
+        )
+        native = codec.read_interaction(started.answer, now=now, fallback_model=started.priced.dep.model)
+        if native.status == "in_progress":  # just accepted: queued, as the adapters report it
+            native = replace(native, status="queued", progress=0)
+        job = new_job(
+            started.job_id,
+            p,
+            started.priced,
+            native.native_id,
+            prompt=request.prompt,
+            surface=codec.surface,
+            now=now,
+            remixed_from=source.id if source else None,
+        )
+        stored = await svc.starter.record(p, job, native, now)
+        return await self.render_interaction(surface, stored), stored.model_name
+
+    async def interaction_job(self, p: Principal, surface: str, interaction_id: str) -> JobRecord:
+        """The caller's interaction (refreshed when stale); 404 for anything else, as for an unknown id."""
+        missing = google_codec(surface).interaction_not_found(interaction_id)
+        job = await self.job(p, surface, interaction_id, missing)
+        if not google_codec(surface).is_interaction(job):
+            raise missing
+        return job
+
+    async def get_interaction(self, p: Principal, surface: str, interaction_id: str) -> dict[str, Any]:
+        return await self.render_interaction(surface, await self.interaction_job(p, surface, interaction_id))
+
+    async def cancel_interaction(self, p: Principal, surface: str, interaction_id: str) -> dict[str, Any]:
+        """Cancel a running interaction upstream, then record what the provider says (a cancelled job
+        gets its reservation back); a finished one is answered as it is."""
+        job = await self.interaction_job(p, surface, interaction_id)
+        if job.status not in TERMINAL_STATUSES:
+            job = await self._cancel(google_codec(surface), job)
+        return await self.render_interaction(surface, job)
+
+    async def _cancel(self, codec: GoogleNative, job: JobRecord) -> JobRecord:
+        svc = self.service
+        dep = svc.router.get(job.deployment_id)
+        if dep is None:
+            raise deployment_gone(job)
+        await self._run(dep, lambda a, creds: codec.cancel_interaction(a, job.native_id, creds))
+        owner = new_lease_owner(svc.instance_id)
+        leased = await svc.stores.jobs.try_lease(
+            job.id, owner, now=svc.clock(), lease_seconds=REFRESH_LEASE_SECONDS
+        )
+        if leased is None:  # someone is refreshing it right now: their answer comes with the next poll
+            return job
+        refreshed, _ = await svc.keeper.step(leased, owner, keep_lease=False)
+        return refreshed
+
+    async def delete_interaction(self, p: Principal, surface: str, interaction_id: str) -> dict[str, Any]:
+        """Cancel a running interaction, then delete it (upstream too): ``{}``, as the API answers."""
+        job = await self.interaction_job(p, surface, interaction_id)
+        if job.status not in TERMINAL_STATUSES:
+            await self._cancel(google_codec(surface), job)
+        await self.service.delete_video(p, job.id)
+        return {}
+
+    async def render_interaction(self, surface: str, job: JobRecord) -> dict[str, Any]:
+        """``job`` as an Interaction; an inline video's bytes from the content store when it holds
+        them, else from the provider (the stored payload keeps none)."""
+        codec = google_codec(surface)
+        inline: tuple[str, str] | None = None
+        if codec.needs_inline_bytes(job):
+            inline = await self._inline_bytes(codec, job)
+        dep = self.service.router.get(job.deployment_id)
+        return codec.interaction(
+            job,
+            model=dep.model.rsplit("/", 1)[-1] if dep is not None else job.model_name,
+            previous_interaction_id=job.remixed_from,
+            created_at=job.created_at,
+            updated_at=job.completed_at,
+            public_base_url=self.service.config.public_base_url,
+            inline=inline,
+        )
+
+    async def _inline_bytes(self, codec: GoogleNative, job: JobRecord) -> tuple[str, str] | None:
+        svc = self.service
+        if job.content_stored:
+            info = await svc.stores.content.stat(job.id, "video")
+            if info is not None and info.size <= MAX_INLINE_BYTES:
+                data = bytearray()
+                async for chunk in svc.stores.content.read(job.id, "video"):
+                    data += chunk
+                return base64.b64encode(data).decode("ascii"), info.media_type
+        dep = svc.router.get(job.deployment_id)
+        if dep is None:
+            raise deployment_gone(job)
+        answer = await self._run(dep, lambda a, creds: codec.fetch_interaction(a, job.native_id, creds))
+        video = answer.get("output_video")
+        if isinstance(video, dict) and isinstance(video.get("data"), str):
+            return video["data"], str(video.get("mime_type") or "video/mp4")
+        return None

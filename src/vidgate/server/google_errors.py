@@ -3,8 +3,9 @@
 raises the ``ClientError``/``ServerError`` its users expect. The OpenAI routes keep OpenAI's envelope
 (``server/errors.py``); this module is used only by the Google routes' handlers.
 
-The caller's bad key answers as each service does: Gemini 400 INVALID_ARGUMENT with ErrorInfo reason
-``API_KEY_INVALID`` (403 PERMISSION_DENIED when no key was sent), Vertex AI 401 UNAUTHENTICATED.
+The caller's bad key answers as each service does (its codec says which kind of callers it has): an
+API-key service (Gemini) 400 INVALID_ARGUMENT with ErrorInfo reason ``API_KEY_INVALID`` (403
+PERMISSION_DENIED when no key was sent), an OAuth service (Vertex AI) 401 UNAUTHENTICATED.
 A provider refusing the *gateway's* credentials is the operator's problem, never reported to the
 caller as a bad key: it answers 500 INTERNAL.
 """
@@ -15,18 +16,18 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any, Literal
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from vidgate.errors import APIError, AuthenticationError, BadRequestError, RateLimitError
+from vidgate.gateway.passthrough import google_codec, google_codecs
 from vidgate.gateway.routing import UPSTREAM_AUTH_FAILED
 from vidgate.server.exposure import for_caller, request_id
 from vidgate.server.responses import json_response
 
 log = logging.getLogger("vidgate.server")
-Surface = Literal["gemini", "vertex_ai"]
 Handler = Callable[[Request], Awaitable[Response]]
 
 GOOGLE_STATUS: dict[int, str] = {
@@ -45,7 +46,6 @@ GOOGLE_STATUS: dict[int, str] = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
-_SERVICE = {"gemini": "generativelanguage.googleapis.com", "vertex_ai": "aiplatform.googleapis.com"}
 _TYPE = "type.googleapis.com/google.rpc."
 
 
@@ -69,9 +69,10 @@ def _body(code: int, message: str, details: list[dict[str, Any]]) -> dict[str, A
     return {"error": error}
 
 
-def _caller_auth(err: AuthenticationError, surface: Surface) -> tuple[int, dict[str, Any]]:
-    service = _SERVICE[surface]
-    if surface == "vertex_ai":
+def _caller_auth(err: AuthenticationError, surface: str) -> tuple[int, dict[str, Any]]:
+    codec = google_codec(surface)
+    service = codec.service
+    if codec.oauth_callers:
         message = f"Request had invalid authentication credentials: {err.message}"
         return 401, _body(
             401, message, [_info("ACCESS_TOKEN_TYPE_UNSUPPORTED", "googleapis.com", service=service)]
@@ -86,7 +87,7 @@ def _caller_auth(err: AuthenticationError, surface: Surface) -> tuple[int, dict[
     return 400, _body(400, message, [_info("API_KEY_INVALID", "googleapis.com", service=service)])
 
 
-def google_error_body(err: APIError, surface: Surface) -> tuple[int, dict[str, Any]]:
+def google_error_body(err: APIError, surface: str) -> tuple[int, dict[str, Any]]:
     """The status and Google envelope for ``err`` on ``surface``'s routes."""
     if isinstance(err, AuthenticationError) and err.provider is None:
         return _caller_auth(err, surface)
@@ -106,18 +107,16 @@ def google_error_body(err: APIError, surface: Surface) -> tuple[int, dict[str, A
     return code, _body(code, message, details)
 
 
-def google_surface(path: str) -> Surface | None:
-    """The Google surface whose routes ``path`` is under (their errors use Google's envelope)."""
-    if path == "/gemini" or path.startswith("/gemini/"):
-        return "gemini"
-    if path == "/vertex_ai" or path.startswith("/vertex_ai/"):
-        return "vertex_ai"
+def google_surface(path: str) -> str | None:
+    """The provider whose Google-native routes ``path`` is under (their errors use Google's envelope):
+    each codec says where its routes are mounted."""
+    for codec in google_codecs():
+        if path == codec.mount or path.startswith(codec.mount + "/"):
+            return codec.surface
     return None
 
 
-def google_error_response(
-    err: APIError, surface: Surface, *, headers: dict[str, str] | None = None
-) -> Response:
+def google_error_response(err: APIError, surface: str, *, headers: dict[str, str] | None = None) -> Response:
     code, body = google_error_body(err, surface)
     headers = dict(headers or {})
     if err.retry_after is not None:
@@ -125,7 +124,7 @@ def google_error_response(
     return json_response(body, status_code=code, headers=headers)
 
 
-def google_errors(surface: Surface) -> Callable[[Handler], Handler]:
+def google_errors(surface: str) -> Callable[[Handler], Handler]:
     """Wrap a Google route's handler so every error it raises answers in Google's envelope (the app's
     exception handlers would render OpenAI's)."""
 

@@ -73,32 +73,36 @@ def unknown_path(request: Request) -> NotFoundError:
 
 
 async def media_response(
-    request: Request, principal: Principal, file_id: str, api: GooglePassthrough
+    request: Request, principal: Principal, surface: str, file_id: str, api: GooglePassthrough
 ) -> Response:
     """A file's bytes, streamed; ``Range`` answered with 206 (or 416), as a ``<video>`` element seeks."""
+
+    async def open_file(byte_range: tuple[int, int | None] | None) -> ContentStream:
+        return await api.open_file(principal, surface, file_id, byte_range)
+
     validator = etag(file_id)
     wanted = wanted_range(request.headers, validator)
     stream: ContentStream
     if wanted is None:
-        stream = await api.open_file(principal, file_id, None)
+        stream = await open_file(None)
     elif wanted.suffix is None:
         assert wanted.start is not None
         try:
-            stream = await api.open_file(principal, file_id, (wanted.start, wanted.end))
+            stream = await open_file((wanted.start, wanted.end))
         except BadRequestError:  # a provider answering 416 to a live range read: learn the size
-            probe = await api.open_file(principal, file_id, None)
+            probe = await open_file(None)
             await discard(probe)
             if probe.total_size is not None and wanted.start >= probe.total_size:
                 return unsatisfiable(probe.total_size)
             raise
     else:  # the last N bytes: learn the size, then ask for the resolved range
-        stream = await api.open_file(principal, file_id, None)
+        stream = await open_file(None)
         resolved = wanted.resolve(stream.total_size) if stream.total_size is not None else None
         if stream.total_size is not None:
             await discard(stream)
             if resolved is None:
                 return unsatisfiable(stream.total_size)
-            stream = await api.open_file(principal, file_id, resolved)
+            stream = await open_file(resolved)
     total = stream.total_size
     if wanted is not None and total is not None and stream.partial and stream.start >= total:
         await discard(stream)

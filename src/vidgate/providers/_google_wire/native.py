@@ -11,6 +11,12 @@ unless ``general_settings.public_base_url`` is set (then ``{public_base_url}/gem
 so ``fetch(uri + "&key=KEY")`` reaches the gateway): google-genai takes only the id from an ``https``
 URI and calls its own base URL, and seed-style clients replace the Google prefix with the gateway's.
 The provider's file id (and key) never reaches the client.
+
+``GoogleNative`` is the codec object a Google provider package exports as ``ProviderSpec.native``: the
+gateway's pass-through (``gateway.passthrough``) and the Google error envelope (``server.google_errors``)
+dispatch through it and never name a provider. What differs between the two services is data on it
+(where its routes are mounted, its service name, OAuth or API-key callers, inline or file outputs,
+``gs://`` inputs); the Interactions API half is ``native_interactions`` and ``interaction_bodies``.
 """
 
 from __future__ import annotations
@@ -21,9 +27,16 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from vidgate.catalog import ModelSpec, aspect_ratio, validate
-from vidgate.errors import BadRequestError
+from vidgate.errors import BadRequestError, NotFoundError
+from vidgate.providers._google_wire import interaction_bodies as bodies
+from vidgate.providers._google_wire import native_interactions as interactions
+from vidgate.providers._google_wire import passthrough as wire
+from vidgate.providers._google_wire.interaction_bodies import InteractionBody
+from vidgate.providers._google_wire.omni import OmniFlows, is_interaction, is_omni, read_interaction
 from vidgate.providers._google_wire.passthrough import NativeRequest
-from vidgate.providers._google_wire.wire import GRPC_CODES, samples
+from vidgate.providers._google_wire.veo import GoogleVeoProvider
+from vidgate.providers._google_wire.wire import GRPC_CODES, read_operation, samples
+from vidgate.providers.base import Credentials, Download, Flow, Provider, ProviderJob
 from vidgate.types import VIDEO_ID_PREFIX, VideoRequest
 
 Surface = Literal["gemini", "vertex_ai"]
@@ -46,6 +59,8 @@ class StoredJob(Protocol):
     def error_code(self) -> str | None: ...
     @property
     def error_message(self) -> str | None: ...
+    @property
+    def native_id(self) -> str: ...
 
 
 GEMINI_FILES_ROOT = "https://generativelanguage.googleapis.com/v1beta/files"
@@ -167,6 +182,10 @@ def _google_wording(err: BadRequestError) -> BadRequestError:
 def check_request(spec: ModelSpec, native: NativeRequest) -> VideoRequest:
     """The native request as the catalogue's VideoRequest (what is priced), or a 400 naming the Google
     field. The body itself is forwarded unchanged, so defaults here are Veo's own."""
+    if is_omni(spec.model):
+        raise _invalid(
+            f"{spec.model} isn't a :predictLongRunning model: create it with POST .../interactions.", "model"
+        )
     if native.has_video:
         raise _invalid(
             "`video` (extending a video) isn't supported through vidgate: the catalogue has no price for it.",
@@ -338,3 +357,171 @@ def stored_gcs_videos(job: StoredJob) -> list[dict[str, Any]] | None:
     if found and all(s.uri and s.uri.startswith("gs://") for s in found):
         return [{"gcsUri": s.uri, "mimeType": s.mime_type} for s in found]
     return None
+
+
+# ---- the codec a Google provider package exports (``ProviderSpec.native``) ----------------------------
+
+
+@dataclass(frozen=True)
+class GoogleNative:
+    """One Google service's native API, for the gateway's pass-through routes mounted at ``mount``.
+
+    - ``surface``: the provider (and ``api_surface`` of the jobs its routes create);
+    - ``service``: the service name in Google's error details;
+    - ``oauth_callers``: callers send a Bearer token (a bad one is 401 UNAUTHENTICATED), not an API key;
+    - ``gateway_files``: finished videos are files the gateway serves under ``{mount}/v1beta/files``
+      (the Gemini API's), else they come inline or as the client's own ``gs://`` objects (Vertex);
+    - ``inline_outputs``: a finished operation carries its videos' bytes (Vertex);
+    - ``allow_gcs``: inputs may be ``gs://`` URIs;
+    - ``model_missing``: the 404 wording for an unknown model (``{model}`` replaced).
+    """
+
+    surface: Surface
+    mount: str
+    service: str
+    oauth_callers: bool
+    gateway_files: bool
+    inline_outputs: bool
+    allow_gcs: bool
+    model_missing: str
+
+    # ---- errors -------------------------------------------------------------------------------
+
+    def model_not_found(self, model: str) -> NotFoundError:
+        """Also for a model the key may not use (a key cannot probe which exist)."""
+        return NotFoundError(self.model_missing.format(model=model), param="model", code="not_found")
+
+    @staticmethod
+    def interaction_not_found(interaction_id: str) -> NotFoundError:
+        return NotFoundError(f"Interaction {interaction_id} not found.", param="id", code="not_found")
+
+    # ---- :predictLongRunning (Veo) ------------------------------------------------------------
+
+    def read_predict(self, body: object, adapter: Provider) -> NativeRequest:
+        return wire.read_native_body(body, self.surface, adapter.reserved_params)
+
+    @staticmethod
+    def check_predict(spec: ModelSpec, native: NativeRequest) -> VideoRequest:
+        return check_request(spec, native)
+
+    @staticmethod
+    def predict(
+        adapter: Provider, model: str, body: Mapping[str, Any], creds: Credentials
+    ) -> Flow[dict[str, Any]]:
+        return wire.create(_veo(adapter), model, body, creds)
+
+    @staticmethod
+    def read_operation(op: Mapping[str, Any], fallback_model: str) -> ProviderJob:
+        return read_operation(op, fallback_model=fallback_model)
+
+    def operation(
+        self,
+        job: StoredJob,
+        name: str,
+        public_base_url: str | None,
+        videos: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The job as this service's operation (``videos``: loaded by the caller when
+        ``inline_outputs`` and the job completed)."""
+        if self.inline_outputs:
+            return vertex_operation(job, name, videos)
+        return gemini_operation(job, name, public_base_url)
+
+    @staticmethod
+    def fetch_operation(adapter: Provider, native_id: str, creds: Credentials) -> Flow[dict[str, Any]]:
+        return wire.fetch_operation(_veo(adapter), native_id, creds)
+
+    @staticmethod
+    def download_sample(adapter: Provider, native_id: str, index: int, creds: Credentials) -> Flow[Download]:
+        return wire.download_sample(_veo(adapter), native_id, index, creds)
+
+    # ---- the Interactions API (Gemini Omni) ---------------------------------------------------
+
+    def read_interaction_body(self, body: object) -> InteractionBody:
+        """Read before the model is resolved (``model`` is in the body): the Google adapters share
+        their reserved names (``passthrough.GOOGLE_RESERVED``)."""
+        return bodies.read_interaction_body(body, allow_gcs=self.allow_gcs)
+
+    @staticmethod
+    def check_interaction(
+        spec: ModelSpec, body: InteractionBody, *, source_size: str | None, source_seconds: str | None
+    ) -> VideoRequest:
+        return interactions.check_interaction(
+            spec, body, source_size=source_size, source_seconds=source_seconds
+        )
+
+    @staticmethod
+    def forwarded_interaction(
+        body: Mapping[str, Any], model: str, previous_native_id: str | None
+    ) -> dict[str, Any]:
+        return bodies.forwarded_body(body, model, previous_native_id)
+
+    @staticmethod
+    def create_interaction(
+        adapter: Provider, body: Mapping[str, Any], creds: Credentials
+    ) -> Flow[dict[str, Any]]:
+        return bodies.create_interaction(_omni(adapter), body, creds)
+
+    @staticmethod
+    def cancel_interaction(adapter: Provider, native_id: str, creds: Credentials) -> Flow[dict[str, Any]]:
+        return bodies.cancel_interaction(_omni(adapter), native_id, creds)
+
+    @staticmethod
+    def fetch_interaction(adapter: Provider, native_id: str, creds: Credentials) -> Flow[dict[str, Any]]:
+        return bodies.fetch_interaction(_omni(adapter), native_id, creds)
+
+    @staticmethod
+    def read_interaction(answer: Mapping[str, Any], *, now: float, fallback_model: str) -> ProviderJob:
+        return read_interaction(answer, now=now, fallback_model=fallback_model)
+
+    @staticmethod
+    def is_interaction(job: StoredJob) -> bool:
+        return is_interaction(job.native_id)
+
+    @staticmethod
+    def needs_inline_bytes(job: StoredJob) -> bool:
+        """Whether rendering this completed interaction needs its video's bytes (inline delivery)."""
+        return job.status == "completed" and interactions.output_is_inline(job)
+
+    def interaction(
+        self,
+        job: StoredJob,
+        *,
+        model: str,
+        previous_interaction_id: str | None,
+        created_at: int,
+        updated_at: int | None,
+        public_base_url: str | None,
+        inline: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The job as an Interaction with the gateway's ids; ``inline`` = (base64 data, MIME type) of
+        an inline output, loaded by the caller when ``needs_inline_bytes``. A ``uri`` output is a
+        gateway file (on ``public_base_url`` when set) where the service has files, else the client's
+        own ``gs://`` object."""
+        video: dict[str, Any] | None = None
+        if job.status == "completed":
+            if inline is not None:
+                video = interactions.inline_video(*inline)
+            elif not interactions.output_is_inline(job):
+                gateway_uri = file_uri(job.id, 0, public_base_url) if self.gateway_files else None
+                video = interactions.uri_video(job, gateway_uri)
+        return interactions.interaction(
+            job,
+            model=model,
+            previous_interaction_id=previous_interaction_id,
+            created_at=created_at,
+            updated_at=updated_at,
+            output_video=video,
+        )
+
+
+def _veo(adapter: Provider) -> GoogleVeoProvider:
+    if not isinstance(adapter, GoogleVeoProvider):
+        raise TypeError(f"{adapter.name} has no Veo flows")
+    return adapter
+
+
+def _omni(adapter: Provider) -> OmniFlows:
+    if not isinstance(adapter, OmniFlows):
+        raise TypeError(f"{adapter.name} has no Interactions flows")
+    return adapter

@@ -18,15 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from vidgate.errors import APIError, BadRequestError, NotFoundError
-from vidgate.providers._google_wire.veo import GoogleVeoProvider
+from vidgate.providers._google_wire.omni import OMNI_RESERVED
+from vidgate.providers._google_wire.veo import VEO_RESERVED, GoogleVeoProvider
 from vidgate.providers._google_wire.wire import json_object, read_operation, samples
 from vidgate.providers.base import Credentials, Download, Flow, HttpCall
-from vidgate.providers.gemini.adapter import GeminiProvider
 from vidgate.providers.reserved import COMMON_RESERVED, normalized, reserved_error, reserved_index
-from vidgate.providers.vertex_ai.adapter import VertexProvider
 from vidgate.types import ImageInput
 
-GOOGLE_PROVIDERS = ("gemini", "vertex_ai")
+# The Google adapters' reserved names (Veo's and the Interactions API's), the default for a body read
+# without an adapter at hand.
+GOOGLE_RESERVED: Mapping[str, str] = {**VEO_RESERVED, **OMNI_RESERVED}
 # Top-level body fields the gateway cannot forward: a provider webhook would be called with the
 # provider's own operation name, bypassing the gateway's ids and ownership.
 _REFUSED_TOP_LEVEL = ("webhookConfig",)
@@ -121,8 +122,11 @@ def _image(raw: object, field: str, *, allow_gcs: bool) -> ImageInput | None:
     return ImageInput(data=decoded, mime_type=mime)
 
 
-def read_native_body(body: object, provider: str) -> NativeRequest:
-    """Read a Gemini (``provider="gemini"``) or Vertex (``"vertex_ai"``) ``:predictLongRunning`` body.
+def read_native_body(
+    body: object, provider: str, reserved_params: Mapping[str, str] = GOOGLE_RESERVED
+) -> NativeRequest:
+    """Read a Gemini (``provider="gemini"``) or Vertex (``"vertex_ai"``) ``:predictLongRunning`` body;
+    ``reserved_params`` are the deployment adapter's.
 
     Raises BadRequestError (param = Google's field name) when the body is not that shape.
     """
@@ -142,7 +146,7 @@ def read_native_body(body: object, provider: str) -> NativeRequest:
         params = {}
     if not isinstance(params, dict):
         raise _invalid("Invalid value at 'parameters': expected an object.", "parameters")
-    reserved = reserved_index(COMMON_RESERVED, _adapter(provider).reserved_params)
+    reserved = reserved_index(COMMON_RESERVED, reserved_params)
     _refuse_aliases(body, _READ_TOP, "", reserved)
     _refuse_aliases(instance, _READ_INSTANCE, "instances[0]", reserved)
     _refuse_aliases(params, _READ_PARAMETERS, "parameters", reserved)
@@ -194,56 +198,54 @@ def _refuse_aliases(
             raise reserved_error(str(key), _GOOGLE_NAME.get(hit[1], hit[1]), where)
 
 
-# ---- calls on a deployment ----------------------------------------------------------------------
-
-_ADAPTERS: dict[str, GoogleVeoProvider] = {"gemini": GeminiProvider(), "vertex_ai": VertexProvider()}
+# ---- calls on a deployment (through the deployment's own adapter) --------------------------------
 
 
-def _adapter(provider: str) -> GoogleVeoProvider:
-    adapter = _ADAPTERS.get(provider)
-    if adapter is None:
-        raise ValueError(f"not a Google provider: {provider!r}")
-    return adapter
-
-
-def create_call(provider: str, model: str, body: Mapping[str, Any], creds: Credentials) -> HttpCall:
+def create_call(
+    adapter: GoogleVeoProvider, model: str, body: Mapping[str, Any], creds: Credentials
+) -> HttpCall:
     """``POST ...:predictLongRunning`` with the body as sent, on the deployment (never blindly re-sent)."""
-    return _adapter(provider).create_call(model, body, creds)
+    return adapter.create_call(model, body, creds)
 
 
-def operation_call(provider: str, native_id: str, creds: Credentials) -> HttpCall:
+def operation_call(adapter: GoogleVeoProvider, native_id: str, creds: Credentials) -> HttpCall:
     """The poll: Gemini ``GET {operation name}``; Vertex ``POST {model}:fetchPredictOperation``."""
-    return _adapter(provider).poll_call(native_id, creds)
+    return adapter.poll_call(native_id, creds)
 
 
-def create(provider: str, model: str, body: Mapping[str, Any], creds: Credentials) -> Flow[dict[str, Any]]:
+def create(
+    adapter: GoogleVeoProvider, model: str, body: Mapping[str, Any], creds: Credentials
+) -> Flow[dict[str, Any]]:
     """Forward a native create; returns the provider's operation JSON (it must carry a name)."""
-    reply = yield create_call(provider, model, body, creds)
+    reply = yield create_call(adapter, model, body, creds)
     op = dict(json_object(reply))
     if not isinstance(op.get("name"), str) or not op["name"]:
-        raise APIError("The provider answered the create without an operation name.", provider=provider)
+        raise APIError("The provider answered the create without an operation name.", provider=adapter.name)
     return op
 
 
-def fetch_operation(provider: str, native_id: str, creds: Credentials) -> Flow[dict[str, Any]]:
+def fetch_operation(adapter: GoogleVeoProvider, native_id: str, creds: Credentials) -> Flow[dict[str, Any]]:
     """The provider's current operation JSON, whole (inline Vertex bytes included)."""
-    reply = yield operation_call(provider, native_id, creds)
+    reply = yield operation_call(adapter, native_id, creds)
     return dict(json_object(reply))
 
 
-def sample_download(provider: str, op: Mapping[str, Any], index: int, creds: Credentials) -> Download:
+def sample_download(
+    adapter: GoogleVeoProvider, op: Mapping[str, Any], index: int, creds: Credentials
+) -> Download:
     """Where sample ``index`` of a done operation is: inline bytes, a Gemini file (the API redirects to
     storage; the runner follows), or a ``gs://`` object read through the GCS JSON API."""
-    adapter = _adapter(provider)
     found = samples(op)
     if not 0 <= index < len(found):
         job = read_operation(op)
         reason = f" ({job.error.message})" if job.error else ""
-        raise NotFoundError(f"The operation has no video {index}{reason}.", provider=provider)
+        raise NotFoundError(f"The operation has no video {index}{reason}.", provider=adapter.name)
     return adapter.sample_download(found[index], creds)
 
 
-def download_sample(provider: str, native_id: str, index: int, creds: Credentials) -> Flow[Download]:
+def download_sample(
+    adapter: GoogleVeoProvider, native_id: str, index: int, creds: Credentials
+) -> Flow[Download]:
     """Fetch the operation, then locate sample ``index`` (any sample, not only the first)."""
-    op = yield from fetch_operation(provider, native_id, creds)
-    return sample_download(provider, op, index, creds)
+    op = yield from fetch_operation(adapter, native_id, creds)
+    return sample_download(adapter, op, index, creds)

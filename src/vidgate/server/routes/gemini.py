@@ -4,6 +4,8 @@
   (``ID`` is the video id: the same job is ``GET /v1/videos/ID`` for the same key)
 - ``GET /gemini/{v1beta|v1}/models/{model}/operations/ID`` -> the operation (owner only)
 - ``GET /gemini/{v1beta|v1}/files/{file id}:download?alt=media`` -> the MP4 (owner only; Range)
+- Gemini Omni: ``POST /gemini/{v1beta|v1}/interactions`` (``background: true``), ``GET``/``DELETE
+  .../interactions/{id}``, ``POST .../interactions/{id}/cancel`` (``routes/interactions.py``)
 
 The key comes from ``x-goog-api-key``, ``?key=`` or ``Authorization: Bearer``. Errors are Google's
 envelope (``server/google_errors.py``), also for unknown paths under ``/gemini``.
@@ -27,13 +29,15 @@ from vidgate.server.google_http import (
 )
 from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
+from vidgate.server.routes.interactions import interaction_routes
 from vidgate.server.state import request_log, server_state
 
 VERSIONS = ("v1beta", "v1")
+SURFACE = "gemini"  # the provider whose native codec (``ProviderSpec.native``) these routes speak
 PREFIX = "/gemini"
 
 
-@google_errors("gemini")
+@google_errors(SURFACE)
 async def predict_long_running(request: Request) -> Response:
     version, model = request.path_params["version"], request.path_params["model"]
     check_version(version, VERSIONS, request.url.path)
@@ -41,14 +45,14 @@ async def predict_long_running(request: Request) -> Response:
     body = await read_json(request)
     request_log(request).model = model
     op, model_name = await passthrough(request).start(
-        principal, "gemini", model, body, resource=f"models/{model}", idempotency_key=idempotency_key(request)
+        principal, SURFACE, model, body, resource=f"models/{model}", idempotency_key=idempotency_key(request)
     )
     request_log(request).video_id = op["name"].rpartition("/")[2]
     server_state(request).metrics.submitted.labels(model_name).inc()
     return json_response(op)
 
 
-@google_errors("gemini")
+@google_errors(SURFACE)
 async def get_operation(request: Request) -> Response:
     params = request.path_params
     check_version(params["version"], VERSIONS, request.url.path)
@@ -60,23 +64,25 @@ async def get_operation(request: Request) -> Response:
     cached = finished.get(principal.owner_id, video_id, view=name)
     if cached is not None:  # a done operation cannot change (a delete forgets it): polls skip the store
         return Response(cached.body, media_type="application/json")
-    op = await passthrough(request).operation(principal, "gemini", name)
+    op = await passthrough(request).operation(principal, SURFACE, name)
     response = json_response(op)
     if op.get("done") is True:
         finished.keep_view(principal.owner_id, video_id, name, bytes(response.body))
     return response
 
 
-@google_errors("gemini")
+@google_errors(SURFACE)
 async def download_file(request: Request) -> Response:
     check_version(request.path_params["version"], VERSIONS, request.url.path)
     principal = await google_caller(request)
     if request.query_params.get("alt") != "media":
         raise BadRequestError("Only media downloads are supported here: add alt=media.", param="alt")
-    return await media_response(request, principal, request.path_params["file_id"], passthrough(request))
+    return await media_response(
+        request, principal, SURFACE, request.path_params["file_id"], passthrough(request)
+    )
 
 
-@google_errors("gemini")
+@google_errors(SURFACE)
 async def not_found(request: Request) -> Response:
     raise unknown_path(request)
 
@@ -93,5 +99,6 @@ def routes() -> list[Route]:
             f"{PREFIX}/{{version}}/models/{{model}}/operations/{{operation}}", get_operation, methods=["GET"]
         ),
         Route(f"{PREFIX}/{{version}}/files/{{file_id}}:download", download_file, methods=["GET"]),
+        *interaction_routes(SURFACE, f"{PREFIX}/{{version}}/interactions", VERSIONS),
         Route(f"{PREFIX}/{{rest:path}}", not_found, methods=every),
     ]

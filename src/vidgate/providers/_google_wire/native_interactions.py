@@ -1,0 +1,252 @@
+"""The Interactions API side of the Google pass-through codec: an Interactions create checked against the
+catalogue (in the Interactions API's field names), and stored jobs rendered as Interactions.
+
+Pure (no I/O), like ``native``: the gateway loads what a rendering needs (inline video bytes) and calls
+these. The client sees the gateway's ids only: an interaction's ``id`` is its video id (the same job is
+``GET /v1/videos/{id}`` for the same key) and ``previous_interaction_id`` the earlier job's video id.
+
+Statuses: a running job is ``queued``/``in_progress``; a completed one ``completed`` with
+``output_video`` and the provider's ``usage``; a failed one keeps the Interaction status it ended in
+(``cancelled``, ``incomplete``, ``budget_exceeded``, ...; ``omni.STATUSES`` maps them to error codes),
+else ``failed`` with ``errors`` (e.g. ``completed_without_output`` after the grace period).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from vidgate.catalog import ModelSpec, aspect_ratio, validate
+from vidgate.errors import BadRequestError
+from vidgate.providers._google_wire.interaction_bodies import (
+    FOLLOW_UP_TASKS,
+    MAX_REFERENCE_IMAGES,
+    InteractionBody,
+)
+from vidgate.providers._google_wire.omni import STATUSES, is_omni
+from vidgate.types import VideoRequest
+
+if TYPE_CHECKING:  # ``native`` imports this module (its codec renders Interactions with it)
+    from vidgate.providers._google_wire.native import StoredJob
+
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*s?\s*$")
+_FIELD = {
+    "prompt": "input",
+    "seconds": "response_format.duration",
+    "size": "response_format.aspect_ratio",
+    "input_reference": "input",
+    "last_frame": "input",
+    "reference_images": "input",
+    "seed": "generation_config.seed",
+}
+# A failed job's error code -> the Interaction status it ended in (the inverse of ``omni.STATUSES``).
+_ENDED_AS = {code: status for status, (mapped, code) in STATUSES.items() if mapped == "failed" and code}
+_ENDED_AS.pop("generation_failed", None)
+_GENERATING_FEATURE = {"edit": ("remix", "edit"), "extend": ("extend",)}
+
+
+def _invalid(message: str, field: str) -> BadRequestError:
+    return BadRequestError(message, param=field, code="invalid_argument")
+
+
+def _seconds(spec: ModelSpec, value: object, size: str) -> int | None:
+    if value is None:
+        return None
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    match = _DURATION.match(text)
+    if match is None:
+        raise _invalid(
+            f"Invalid value at 'response_format.duration' ({value!r}): expected seconds such as \"8s\".",
+            "response_format.duration",
+        )
+    seconds = int(match.group(1))
+    allowed = spec.allowed_seconds(size)
+    if seconds not in allowed:
+        raise _invalid(
+            f"`response_format.duration` {seconds}s isn't supported by {spec.model} at {spec.tier(size)}. "
+            f"Supported values are: {', '.join(f'{s}s' for s in allowed)}.",
+            "response_format.duration",
+        )
+    return seconds
+
+
+def _size(spec: ModelSpec, aspect: object, resolution: object, default: str) -> str:
+    """The catalogue size for ``aspect_ratio`` + ``resolution`` (either absent: ``default``'s)."""
+    for field, value in (("aspect_ratio", aspect), ("resolution", resolution)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise _invalid(
+                f"`response_format.{field}` must be a non-empty string (leave it out for the default).",
+                f"response_format.{field}",
+            )
+    wanted_aspect = str(aspect or aspect_ratio(default))
+    wanted_tier = str(resolution or spec.tier(default)).lower()
+    for size, tier in spec.sizes.items():
+        if tier == wanted_tier and aspect_ratio(size) == wanted_aspect:
+            return size
+    aspects = sorted({aspect_ratio(s) for s in spec.sizes})
+    if wanted_aspect not in aspects:
+        raise _invalid(
+            f"`response_format.aspect_ratio` {wanted_aspect!r} isn't supported by {spec.model}. Supported "
+            f"values are: {', '.join(aspects)}.",
+            "response_format.aspect_ratio",
+        )
+    tiers = sorted({t for s, t in spec.sizes.items() if aspect_ratio(s) == wanted_aspect})
+    raise _invalid(
+        f"`response_format.resolution` {wanted_tier!r} isn't supported by {spec.model} with aspect ratio "
+        f"{wanted_aspect}. Supported values are: {', '.join(tiers)}.",
+        "response_format.resolution",
+    )
+
+
+def _task(spec: ModelSpec, body: InteractionBody) -> str:
+    """The task the body asks for, checked against its inputs and the model's features."""
+    task = body.task
+    if body.previous_interaction_id is not None:
+        task = task or "edit"
+        if task not in FOLLOW_UP_TASKS:
+            raise _invalid(
+                f"`previous_interaction_id` goes with the task edit or extend, not {task}.",
+                "generation_config.video_config.task",
+            )
+        if not any(spec.has(feature) for feature in _GENERATING_FEATURE[task]):
+            raise _invalid(
+                f"The task {task} isn't supported by {spec.model} through vidgate.",
+                "generation_config.video_config.task",
+            )
+        if body.images:
+            raise _invalid(f"Input images aren't supported with the task {task} through vidgate.", "input")
+        return task
+    if task in FOLLOW_UP_TASKS:
+        raise _invalid(f"The task {task} needs `previous_interaction_id`.", "previous_interaction_id")
+    if task is None and body.images:
+        raise _invalid(
+            "`generation_config.video_config.task` is required with input images: image_to_video (first, "
+            "and optionally last, frame) or reference_to_video (up to 3 reference images).",
+            "generation_config.video_config.task",
+        )
+    task = task or "text_to_video"
+    limit = {"text_to_video": 0, "image_to_video": 2, "reference_to_video": MAX_REFERENCE_IMAGES}[task]
+    if len(body.images) > limit or (task != "text_to_video" and not body.images):
+        raise _invalid(
+            f"The task {task} takes {'no' if not limit else f'1 to {limit}'} input image"
+            f"{'s' if limit != 1 else ''}; got {len(body.images)}.",
+            "input",
+        )
+    return task
+
+
+def _renamed(err: BadRequestError) -> BadRequestError:
+    """A catalogue error, its param renamed to the Interactions field the client sent."""
+    field = _FIELD.get(err.param or "", err.param or "")
+    message = err.message.replace(f"'{err.param}'", f"`{field}`") if err.param else err.message
+    return BadRequestError(message, param=field or None, code="invalid_argument")
+
+
+def check_interaction(
+    spec: ModelSpec,
+    body: InteractionBody,
+    *,
+    source_size: str | None = None,
+    source_seconds: str | None = None,
+) -> VideoRequest:
+    """The body as the catalogue's VideoRequest (what is priced), or a 400 naming the Interactions
+    field. A follow-up (``previous_interaction_id``) without ``response_format`` keeps its source's
+    size and duration, as the API does."""
+    if not is_omni(spec.model):
+        raise _invalid(
+            f"`model` {spec.model} isn't served by the Interactions API: use its :predictLongRunning route.",
+            "model",
+        )
+    task = _task(spec, body)
+    size = _size(spec, body.aspect_ratio, body.resolution, source_size or spec.default_size)
+    seconds = _seconds(spec, body.duration, size)
+    if seconds is None and source_seconds is not None and not body.has_format:
+        seconds = int(source_seconds)
+    seed = body.seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise _invalid(
+            f"Invalid value at 'generation_config.seed' (TYPE_INT32), {seed!r}", "generation_config.seed"
+        )
+    images = body.images
+    try:
+        return validate(
+            spec,
+            prompt=body.prompt,
+            seconds=seconds,
+            size=size,
+            input_reference=images[0] if task == "image_to_video" else None,
+            last_frame=images[1] if task == "image_to_video" and len(images) > 1 else None,
+            reference_images=images if task == "reference_to_video" else (),
+            seed=seed,
+        )
+    except BadRequestError as exc:
+        raise _renamed(exc) from exc
+
+
+# ---- jobs as Interactions -------------------------------------------------------------------------
+
+
+def _iso(epoch: int | None) -> str | None:
+    if epoch is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stored_output(job: StoredJob) -> dict[str, Any] | None:
+    """The provider's ``output_video`` as stored (inline ``data`` replaced by a placeholder)."""
+    video = job.native_payload.get("output_video")
+    return dict(video) if isinstance(video, dict) else None
+
+
+def output_is_inline(job: StoredJob) -> bool:
+    """Whether a completed job's video came inline (the rendering then needs its bytes)."""
+    video = stored_output(job)
+    return video is None or not isinstance(video.get("uri"), str) or not video["uri"]
+
+
+def inline_video(data_b64: str, mime_type: str) -> dict[str, Any]:
+    return {"type": "video", "data": data_b64, "mime_type": mime_type}
+
+
+def uri_video(job: StoredJob, gateway_uri: str | None) -> dict[str, Any]:
+    """A completed job's ``uri`` output: ``gateway_uri`` (a file the gateway serves in the provider's
+    stead), else the provider's URI as it is (a ``gs://`` object the client's bucket holds)."""
+    video = stored_output(job) or {}
+    mime = str(video.get("mime_type") or "video/mp4")
+    return {"type": "video", "uri": gateway_uri or str(video.get("uri") or ""), "mime_type": mime}
+
+
+def interaction(
+    job: StoredJob,
+    *,
+    model: str,
+    previous_interaction_id: str | None,
+    created_at: int,
+    updated_at: int | None,
+    output_video: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A job as an Interaction with the gateway's ids (``output_video``: given for a completed job)."""
+    payload = job.native_payload
+    out: dict[str, Any] = {"id": job.id, "model": model, "created": _iso(created_at)}
+    out["updated"] = _iso(updated_at or created_at)
+    for key in ("response_format", "generation_config", "response_modalities"):
+        if isinstance(payload.get(key), (dict, list)):
+            out[key] = payload[key]
+    if previous_interaction_id is not None:
+        out["previous_interaction_id"] = previous_interaction_id
+    if job.status in ("queued", "in_progress"):
+        out["status"] = job.status
+    elif job.status == "completed":
+        out["status"] = "completed"
+        if output_video is not None:
+            out["output_video"] = output_video
+        if isinstance(payload.get("usage"), dict):
+            out["usage"] = payload["usage"]
+    else:
+        ended = _ENDED_AS.get(job.error_code or "")
+        out["status"] = ended or "failed"
+        if ended is None:
+            message = job.error_message or "The video generation failed."
+            out["errors"] = [{"code": job.error_code or "generation_failed", "message": message}]
+    return out
