@@ -26,6 +26,12 @@ class KeyFields(BaseModel):
     key_alias: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     blocked: bool = False
+    guardrails: list[str] = Field(
+        default_factory=list, description="Guardrails this key opts into (in metadata)."
+    )
+    disable_global_guardrails: bool = Field(
+        False, description="Opt out of the global guardrails (in metadata)."
+    )
 
 
 class UpdateKeyBody(KeyFields):
