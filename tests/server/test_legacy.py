@@ -61,3 +61,20 @@ async def test_legacy_errors_name_the_param(served: Served) -> None:
     )
     assert seed_style.status_code == 400
     assert seed_style.json()["error"]["param"] in ("seconds", "input_reference")
+
+
+async def test_model_on_a_follow_up_must_be_a_string(served: Served) -> None:
+    """Found by schemathesis: ``"model": {}`` was ignored (the document says a string); now a 400."""
+    key = await served.new_key()
+    video = await served.create(key)
+    for path, extra in (
+        ("/videos/status", {}),
+        ("/v1/videos/retrieval", {}),
+        ("/videos/remix", {"prompt": "again"}),
+    ):
+        reply = await served.client.post(
+            path, json={"video_id": video["id"], "model": {}, **extra}, headers=auth(key)
+        )
+        assert reply.status_code == 400, (path, reply.text)
+        error = reply.json()["error"]
+        assert (error["param"], error["code"]) == ("model", "invalid_type")

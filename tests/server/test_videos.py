@@ -450,3 +450,21 @@ async def test_idempotency_key_header_replays_refuses_and_is_checked(served: Ser
     assert bad.json()["error"]["param"] == "Idempotency-Key"
     listed = await served.client.get("/v1/videos", headers=auth(secret))
     assert [v["id"] for v in listed.json()["data"]] == [first.json()["id"]]
+
+
+async def test_an_empty_query_value_is_not_absent(served: Served) -> None:
+    """Found by schemathesis: ``?order=``, ``?limit=`` and ``?variant=`` took the defaults, where the
+    document allows only the listed values; now each is a 400 naming it (absent still takes the default)."""
+    key = await served.new_key()
+    video = await served.create(key)
+    for path, param in (
+        ("/v1/videos?order=", "order"),
+        ("/v1/videos?limit=", "limit"),
+        (f"/v1/videos/{video['id']}/content?variant=", "variant"),
+    ):
+        reply = await served.client.get(path, headers=auth(key))
+        assert reply.status_code == 400, (path, reply.text)
+        assert reply.json()["error"]["param"] == param
+    listed = await served.client.get("/v1/videos", headers=auth(key))
+    assert listed.status_code == 200
+    assert [v["id"] for v in listed.json()["data"]] == [video["id"]]

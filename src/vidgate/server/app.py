@@ -22,14 +22,15 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
 
 from vidgate import settings
 from vidgate.gateway.config import GatewayConfig, default_config, load_config
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.service import GatewayService
+from vidgate.server import ui
 from vidgate.server.cache import FinishedVideos
 from vidgate.server.callbacks import HttpLogCallback
+from vidgate.server.endpoint import Endpoint, mount
 from vidgate.server.errors import EXCEPTION_HANDLERS
 from vidgate.server.logs import (
     REDACTED_LOGGERS,
@@ -40,6 +41,7 @@ from vidgate.server.logs import (
 from vidgate.server.metrics import Metrics
 from vidgate.server.routes import (
     admin,
+    docs,
     gemini,
     health,
     legacy,
@@ -53,7 +55,6 @@ from vidgate.server.routes import (
 )
 from vidgate.server.state import ServerState
 from vidgate.server.tracing import TraceIdFilter, start_tracing, stop_tracing
-from vidgate.server.ui import routes as ui_routes
 from vidgate.store.factory import open_stores
 from vidgate.transport import AsyncRunner
 from vidgate.worker.poller import Poller
@@ -146,17 +147,7 @@ def create_app(
             if own_stores:
                 await opened.close()
 
-    table: list[Route] = []
-    for prefix in ("/v1", ""):
-        # models first: its /videos/models must match before /videos/{video_id}
-        table += [
-            _prefixed(r, prefix)
-            for r in (*models.routes(), *video_edits.routes(), *videos.routes(), *legacy.routes())
-        ]
-    table += [*root.routes(), *admin.routes(), *health.routes(), *metrics.routes()]
-    table += provider_callbacks.routes()
-    table += [*gemini.routes(), *vertex.routes()]  # Google-native pass-through (Google's error envelope)
-    table += ui_routes()  # the dashboard at /ui: pages, its static files and signed media links
+    api = mounted_endpoints()
     middleware = [
         Middleware(
             RequestLogMiddleware,
@@ -166,7 +157,7 @@ def create_app(
         )
     ]
     return Starlette(
-        routes=table, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan
+        routes=mount(api), middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan
     )
 
 
@@ -178,11 +169,20 @@ def _install_trace_ids() -> None:
             target.addFilter(TraceIdFilter())
 
 
-def _prefixed(route: Route, prefix: str) -> Route:
-    methods = sorted(route.methods - {"HEAD"}) if route.methods else None
-    return Route(
-        prefix + route.path, route.endpoint, methods=methods, name=f"{prefix}{route.path}:{route.name}"
-    )
+def mounted_endpoints() -> list[Endpoint]:
+    """Every route of the gateway, described (``server/endpoint.py``): the app mounts exactly these and
+    ``/openapi.json`` documents exactly these."""
+    api: list[Endpoint] = []
+    for prefix in ("/v1", ""):  # the OpenAI routes also without /v1, as the seed documents' clients call them
+        api += [
+            e.at(prefix)
+            for e in (*video_edits.endpoints(), *videos.endpoints(), *models.endpoints(), *legacy.endpoints())
+        ]
+    api += [*root.endpoints(), *docs.endpoints(lambda: api), *admin.endpoints(), *health.endpoints()]
+    api += [*metrics.endpoints(), *provider_callbacks.endpoints()]
+    api += [*gemini.endpoints(), *vertex.endpoints()]  # Google-native pass-through (Google's error envelope)
+    api += ui.endpoints()  # the dashboard at /ui: pages, its static files and signed media links
+    return api
 
 
 def app_from_env() -> Starlette:

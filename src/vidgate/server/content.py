@@ -20,7 +20,8 @@ _EXTENSIONS = {"video/mp4": "mp4", "image/webp": "webp", "image/jpeg": "jpg", "i
 
 
 def check_variant(variant: str | None) -> str:
-    if variant is None or variant == "":
+    """``variant`` absent is the video; any other value must name a variant (``?variant=`` is a 400)."""
+    if variant is None:
         return "video"
     if variant not in CONTENT_VARIANTS:
         raise invalid_value("variant", variant, list(CONTENT_VARIANTS))

@@ -204,6 +204,8 @@ async def extra_params(body: dict[str, Any], *, from_form: bool) -> dict[str, An
             continue
         if name not in EXTRA_FIELDS:
             raise BadRequestError(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
+        if value is None:  # null is absent, as it is for the core fields
+            continue
         if name in IMAGE_FIELDS:
             extra[name] = await image_input(value, name)
         elif name in IMAGE_LIST_FIELDS:

@@ -17,11 +17,13 @@ from vidgate.catalog.validate import empty_value
 from vidgate.errors import BadRequestError, missing_parameters
 from vidgate.gateway.edits import MAX_SOURCE_BYTES, UploadedVideo, VideoTaskRequest, too_large
 from vidgate.server import forms
+from vidgate.server.endpoint import fields_of
+from vidgate.server.schemas.edits import CreateCharacterForm, EditVideoBody, ExtendVideoBody
 from vidgate.types import VideoTask
 
-EDIT_FIELDS = frozenset({"prompt", "video", "model", "user"})
-EXTEND_FIELDS = EDIT_FIELDS | {"seconds"}
-CHARACTER_FIELDS = frozenset({"name", "video"})
+EDIT_FIELDS = fields_of(EditVideoBody)  # the documented models are the allowlists
+EXTEND_FIELDS = fields_of(ExtendVideoBody)
+CHARACTER_FIELDS = fields_of(CreateCharacterForm)
 
 
 def _known(body: dict[str, Any], allowed: frozenset[str], what: str) -> None:

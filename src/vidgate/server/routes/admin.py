@@ -13,7 +13,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vidgate.catalog import from_micros
 from vidgate.errors import BadRequestError
@@ -21,23 +20,44 @@ from vidgate.gateway import keys as keylib
 from vidgate.gateway.records import KeyRecord, SpendEntry
 from vidgate.inputs import parse_int
 from vidgate.server import forms
+from vidgate.server.endpoint import JSON, Body, Endpoint, Reply, fields_of
 from vidgate.server.responses import json_response
+from vidgate.server.schemas.keys import (
+    MAX_SPEND_LOGS,
+    DeletedKeys,
+    DeleteKeysBody,
+    DeploymentList,
+    GeneratedKey,
+    KeyFields,
+    KeyInfo,
+    KeyInfoQuery,
+    KeyList,
+    KeyView,
+    SpendLogEntry,
+    SpendLogs,
+    SpendLogsQuery,
+    UpdateKeyBody,
+)
 from vidgate.server.state import caller, server_state
 
-MAX_SPEND_LOGS = 10_000
+KEY_FIELDS = fields_of(KeyFields)
 MAX_UNIX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
-def key_view(record: KeyRecord, secret: str | None = None) -> dict[str, Any]:
-    """A key as LiteLLM's key endpoints show it (``token`` is the key's id); the secret only once."""
-    view = keylib.info(record)["info"]
-    return {"key": secret, **view} if secret is not None else view
+def key_view(record: KeyRecord) -> KeyView:
+    """A key as LiteLLM's key endpoints show it (``token`` is the key's id)."""
+    return KeyView.model_validate(keylib.info(record)["info"])
+
+
+def generated_key(record: KeyRecord, secret: str) -> GeneratedKey:
+    """A new key: its view and, this once, its secret."""
+    return GeneratedKey.model_validate({"key": secret, **keylib.info(record)["info"]})
 
 
 def _key_fields(body: dict[str, Any], *, skip: str | None = None) -> dict[str, Any]:
     fields = {name: value for name, value in body.items() if name != skip}
     for name in fields:
-        if name not in keylib.KEY_FIELDS:
+        if name not in KEY_FIELDS:
             raise BadRequestError(
                 f"Unknown parameter: '{name}'. Supported fields are: {', '.join(keylib.KEY_FIELDS)}.",
                 param=name,
@@ -46,23 +66,25 @@ def _key_fields(body: dict[str, Any], *, skip: str | None = None) -> dict[str, A
     return fields
 
 
-def spend_view(entry: SpendEntry) -> dict[str, Any]:
+def spend_view(entry: SpendEntry) -> SpendLogEntry:
     when = dt.datetime.fromtimestamp(entry.created_at, tz=dt.UTC).isoformat()
-    return {
-        "request_id": entry.job_id,
-        "id": entry.id,
-        "call_type": "video_generation",
-        "api_key": entry.key_id,
-        "model": entry.model_name,
-        "model_id": entry.deployment_id,
-        "spend": from_micros(entry.cost_micros),
-        "seconds": entry.seconds,
-        "size": entry.size,
-        "startTime": when,
-        "endTime": when,
-        "created_at": entry.created_at,
-        "metadata": entry.metadata,
-    }
+    return SpendLogEntry.model_validate(
+        {
+            "request_id": entry.job_id,
+            "id": entry.id,
+            "call_type": "video_generation",
+            "api_key": entry.key_id,
+            "model": entry.model_name,
+            "model_id": entry.deployment_id,
+            "spend": from_micros(entry.cost_micros),
+            "seconds": entry.seconds,
+            "size": entry.size,
+            "startTime": when,
+            "endTime": when,
+            "created_at": entry.created_at,
+            "metadata": entry.metadata,
+        }
+    )
 
 
 async def generate_key(request: Request) -> Response:
@@ -70,19 +92,19 @@ async def generate_key(request: Request) -> Response:
     state = server_state(request)
     fields = _key_fields(await forms.read_body(request))
     secret, record = await state.service.generate_key(principal, **fields)
-    return json_response(key_view(record, secret))
+    return json_response(generated_key(record, secret))
 
 
 async def key_info(request: Request) -> Response:
     principal = await caller(request)
     info = await server_state(request).service.key_info(principal, request.query_params.get("key") or None)
-    return json_response(info)
+    return json_response(KeyInfo.model_validate(info))
 
 
 async def key_list(request: Request) -> Response:
     principal = await caller(request)
     records = await server_state(request).service.list_keys(principal)
-    return json_response({"keys": [key_view(r) for r in records], "total_count": len(records)})
+    return json_response(KeyList(keys=[key_view(r) for r in records], total_count=len(records)))
 
 
 async def update_key(request: Request) -> Response:
@@ -106,7 +128,7 @@ async def delete_keys(request: Request) -> Response:
             "Invalid 'keys': expected a non-empty list of keys (secrets or key ids).", param="keys"
         )
     deleted = await state.service.delete_keys(principal, keys)
-    return json_response({"deleted_keys": deleted})
+    return json_response(DeletedKeys(deleted_keys=deleted))
 
 
 async def spend_logs(request: Request) -> Response:
@@ -121,13 +143,13 @@ async def spend_logs(request: Request) -> Response:
     entries = await server_state(request).service.spend_logs(
         principal, key=key, start=start, end=end, limit=limit
     )
-    return json_response([spend_view(e) for e in entries])
+    return json_response(SpendLogs([spend_view(e) for e in entries]))
 
 
 async def deployments(request: Request) -> Response:
     principal = await caller(request)
     rows = server_state(request).service.deployments(principal)
-    return json_response({"object": "list", "data": rows})
+    return json_response(DeploymentList.model_validate({"data": rows}))
 
 
 def _when(raw: str | None, param: str, *, end_of_day: bool) -> int | None:
@@ -159,13 +181,54 @@ def _int(raw: str | None, param: str, *, default: int) -> int:
     return parse_int(raw, param, low=0)
 
 
-def routes() -> list[Route]:
+def endpoints() -> list[Endpoint]:
+    tag = "Keys (master key)"
+    key = {200: Reply("The key.", KeyView)}
     return [
-        Route("/key/generate", generate_key, methods=["POST"]),
-        Route("/key/info", key_info, methods=["GET"]),
-        Route("/key/list", key_list, methods=["GET"]),
-        Route("/key/update", update_key, methods=["POST"]),
-        Route("/key/delete", delete_keys, methods=["POST"]),
-        Route("/spend/logs", spend_logs, methods=["GET"]),
-        Route("/admin/deployments", deployments, methods=["GET"]),
+        Endpoint(
+            "POST",
+            "/key/generate",
+            generate_key,
+            "Create a virtual key",
+            tag,
+            {200: Reply("The key, with its secret (shown once).", GeneratedKey)},
+            Body({JSON: KeyFields}, required=False),
+        ),
+        Endpoint(
+            "GET",
+            "/key/info",
+            key_info,
+            "A key's settings and spend (a virtual key: its own)",
+            tag,
+            {200: Reply("The key.", KeyInfo)},
+            query=KeyInfoQuery,
+        ),
+        Endpoint("GET", "/key/list", key_list, "List keys", tag, {200: Reply("Every key.", KeyList)}),
+        Endpoint("POST", "/key/update", update_key, "Update a key", tag, key, Body({JSON: UpdateKeyBody})),
+        Endpoint(
+            "POST",
+            "/key/delete",
+            delete_keys,
+            "Delete keys",
+            tag,
+            {200: Reply("The deleted keys' ids.", DeletedKeys)},
+            Body({JSON: DeleteKeysBody}),
+        ),
+        Endpoint(
+            "GET",
+            "/spend/logs",
+            spend_logs,
+            "Settled charges, newest first",
+            tag,
+            {200: Reply("The entries.", SpendLogs)},
+            query=SpendLogsQuery,
+        ),
+        Endpoint(
+            "GET",
+            "/admin/deployments",
+            deployments,
+            "Deployments: health, cooldowns, lifecycle warnings",
+            tag,
+            {200: Reply("Every configured deployment.", DeploymentList)},
+        ),
     ]

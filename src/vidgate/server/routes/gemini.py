@@ -13,11 +13,13 @@ envelope (``server/google_errors.py``), also for unknown paths under ``/gemini``
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vidgate.errors import BadRequestError
+from vidgate.server.endpoint import JSON, Body, Endpoint, Reply, validated
 from vidgate.server.google_errors import google_errors
 from vidgate.server.google_http import (
     check_version,
@@ -29,7 +31,9 @@ from vidgate.server.google_http import (
 )
 from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
-from vidgate.server.routes.interactions import interaction_routes
+from vidgate.server.routes.interactions import interaction_endpoints
+from vidgate.server.schemas.google import DownloadQuery, Operation, PredictLongRunningRequest
+from vidgate.server.schemas.videos import CreateHeaders, RangeHeaders
 from vidgate.server.state import request_log, server_state
 
 VERSIONS = ("v1beta", "v1")
@@ -43,13 +47,19 @@ async def predict_long_running(request: Request) -> Response:
     check_version(version, VERSIONS, request.url.path)
     principal = await google_caller(request)
     body = await read_json(request)
+    validated(PredictLongRunningRequest, body)  # the envelope; the native codec reads the fields it validates
     request_log(request).model = model
     op, model_name = await passthrough(request).start(
         principal, SURFACE, model, body, resource=f"models/{model}", idempotency_key=idempotency_key(request)
     )
     request_log(request).video_id = op["name"].rpartition("/")[2]
     server_state(request).metrics.submitted.labels(model_name).inc()
-    return json_response(op)
+    return json_response(operation_view(op))
+
+
+def operation_view(op: dict[str, Any]) -> dict[str, Any]:
+    """An operation as documented (``Operation``): what the model does not describe is not sent."""
+    return Operation.model_validate(op).model_dump(mode="json", exclude_unset=True)
 
 
 @google_errors(SURFACE)
@@ -64,7 +74,7 @@ async def get_operation(request: Request) -> Response:
     cached = finished.get(principal.owner_id, video_id, view=name)
     if cached is not None:  # a done operation cannot change (a delete forgets it): polls skip the store
         return Response(cached.body, media_type="application/json")
-    op = await passthrough(request).operation(principal, SURFACE, name)
+    op = operation_view(await passthrough(request).operation(principal, SURFACE, name))
     response = json_response(op)
     if op.get("done") is True:
         finished.keep_view(principal.owner_id, video_id, name, bytes(response.body))
@@ -87,18 +97,64 @@ async def not_found(request: Request) -> Response:
     raise unknown_path(request)
 
 
-def routes() -> list[Route]:
-    every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+OPERATION = Reply("The long-running operation (its name ends with the video id).", Operation)
+BYTES = Reply("The video's bytes.", media_type="video/mp4", headers={"etag": "Of this file."})
+
+
+def endpoints() -> list[Endpoint]:
+    tag = "Gemini API pass-through"
+    every = ("GET", "POST", "PUT", "PATCH", "DELETE")
     return [
-        Route(
+        Endpoint(
+            "POST",
             f"{PREFIX}/{{version}}/models/{{model}}:predictLongRunning",
             predict_long_running,
-            methods=["POST"],
+            "Start a Veo generation (google-genai's generate_videos)",
+            tag,
+            {200: OPERATION},
+            Body({JSON: PredictLongRunningRequest}),
+            headers=CreateHeaders,
+            envelope="google",
+            auth="google",
         ),
-        Route(
-            f"{PREFIX}/{{version}}/models/{{model}}/operations/{{operation}}", get_operation, methods=["GET"]
+        Endpoint(
+            "GET",
+            f"{PREFIX}/{{version}}/models/{{model}}/operations/{{operation}}",
+            get_operation,
+            "Poll the operation",
+            tag,
+            {200: OPERATION},
+            envelope="google",
+            auth="google",
         ),
-        Route(f"{PREFIX}/{{version}}/files/{{file_id}}:download", download_file, methods=["GET"]),
-        *interaction_routes(SURFACE, f"{PREFIX}/{{version}}/interactions", VERSIONS),
-        Route(f"{PREFIX}/{{rest:path}}", not_found, methods=every),
+        Endpoint(
+            "GET",
+            f"{PREFIX}/{{version}}/files/{{file_id}}:download",
+            download_file,
+            "Download a generated video (alt=media), with Range",
+            tag,
+            {
+                200: BYTES,
+                206: Reply("The requested range.", media_type="video/mp4"),
+                416: Reply("The range starts past the end.", media_type=""),
+            },
+            query=DownloadQuery,
+            headers=RangeHeaders,
+            envelope="google",
+            auth="google",
+        ),
+        *interaction_endpoints(SURFACE, f"{PREFIX}/{{version}}/interactions", VERSIONS, tag),
+        *[
+            Endpoint(
+                method,
+                f"{PREFIX}/{{rest:path}}",
+                not_found,
+                "Any other path: 404 in Google's envelope",
+                tag,
+                {},
+                envelope="google",
+                auth="google",
+            )
+            for method in every
+        ],
     ]

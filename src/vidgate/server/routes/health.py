@@ -13,16 +13,17 @@ import logging
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from vidgate.server.endpoint import Endpoint, Reply
 from vidgate.server.responses import json_response
+from vidgate.server.schemas.service import Liveness, Readiness
 from vidgate.server.state import server_state
 
 log = logging.getLogger("vidgate.server")
 
 
 async def liveness(request: Request) -> Response:
-    return json_response({"status": "alive"})
+    return json_response(Liveness())
 
 
 async def readiness(request: Request) -> Response:
@@ -37,13 +38,36 @@ async def readiness(request: Request) -> Response:
     body.update({name: "failing" if err is not None else "ok" for name, err in errors.items()})
     if failing:
         body["failing"] = failing
-        return json_response(body, status_code=503)
-    return json_response(body)
+    report = Readiness.model_validate(body)
+    return json_response(
+        report.model_dump(mode="json", exclude_unset=True), status_code=503 if failing else 200
+    )
 
 
-def routes() -> list[Route]:
+def endpoints() -> list[Endpoint]:
+    alive = {200: Reply("The process answers.", Liveness)}
+    ready = {
+        200: Reply("Every component works.", Readiness),
+        503: Reply("Some component is failing (named in `failing`).", Readiness),
+    }
     return [
-        Route("/health/liveness", liveness, methods=["GET"]),
-        Route("/health/liveliness", liveness, methods=["GET"]),
-        Route("/health/readiness", readiness, methods=["GET"]),
+        Endpoint("GET", "/health/liveness", liveness, "Liveness", "Health", alive, auth="none"),
+        Endpoint(
+            "GET",
+            "/health/liveliness",
+            liveness,
+            "Liveness (LiteLLM's spelling)",
+            "Health",
+            alive,
+            auth="none",
+        ),
+        Endpoint(
+            "GET",
+            "/health/readiness",
+            readiness,
+            "Readiness: the write path works",
+            "Health",
+            ready,
+            auth="none",
+        ),
     ]

@@ -13,18 +13,27 @@ Errors are Google's envelope (``server/google_errors.py``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from vidgate.server.google_errors import Handler, google_errors
+from vidgate.server.endpoint import JSON, Body, Endpoint, Reply
+from vidgate.server.google_errors import google_errors
 from vidgate.server.google_http import check_version, google_caller, passthrough, read_json
 from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
+from vidgate.server.schemas.google import CreateInteractionRequest, Empty, Interaction
+from vidgate.server.schemas.videos import CreateHeaders
 from vidgate.server.state import request_log, server_state
 
 
-def interaction_routes(surface: str, root: str, versions: tuple[str, ...]) -> list[Route]:
+def interaction_view(interaction: dict[str, Any]) -> dict[str, Any]:
+    """An Interaction read through its documented model (``Interaction``)."""
+    return Interaction.model_validate(interaction).model_dump(mode="json", exclude_unset=True)
+
+
+def interaction_endpoints(surface: str, root: str, versions: tuple[str, ...], tag: str) -> list[Endpoint]:
     """The four routes under ``root`` (a path template with ``{version}``) for ``surface``'s codec."""
 
     @google_errors(surface)
@@ -40,7 +49,7 @@ def interaction_routes(surface: str, root: str, versions: tuple[str, ...]) -> li
         )
         request_log(request).video_id = str(interaction["id"])
         server_state(request).metrics.submitted.labels(model_name).inc()
-        return json_response(interaction)
+        return json_response(interaction_view(interaction))
 
     def interaction_id(request: Request) -> str:
         check_version(request.path_params["version"], versions, request.url.path)
@@ -52,26 +61,66 @@ def interaction_routes(surface: str, root: str, versions: tuple[str, ...]) -> li
     async def get(request: Request) -> Response:
         found = interaction_id(request)
         principal = await google_caller(request)
-        return json_response(await passthrough(request).get_interaction(principal, surface, found))
+        return json_response(
+            interaction_view(await passthrough(request).get_interaction(principal, surface, found))
+        )
 
     @google_errors(surface)
     async def cancel(request: Request) -> Response:
         found = interaction_id(request)
         principal = await google_caller(request)
         answer = await passthrough(request).cancel_interaction(principal, surface, found)
-        return json_response(answer)
+        return json_response(interaction_view(answer))
 
     @google_errors(surface)
     async def delete(request: Request) -> Response:
         found = interaction_id(request)
         principal = await google_caller(request)
         answer = await passthrough(request).delete_interaction(principal, surface, found)
-        return json_response(answer)
+        return json_response(Empty.model_validate(answer))
 
-    handlers: list[tuple[str, Handler, list[str]]] = [
-        (root, create, ["POST"]),
-        (root + "/{interaction_id}", get, ["GET"]),
-        (root + "/{interaction_id}", delete, ["DELETE"]),
-        (root + "/{interaction_id}/cancel", cancel, ["POST"]),
+    interaction = Reply("The Interaction.", Interaction)
+    return [
+        Endpoint(
+            "POST",
+            root,
+            create,
+            "Create an Interaction (Gemini Omni, in the background)",
+            tag,
+            {200: interaction},
+            Body({JSON: CreateInteractionRequest}),
+            headers=CreateHeaders,
+            envelope="google",
+            auth="google",
+        ),
+        Endpoint(
+            "GET",
+            root + "/{interaction_id}",
+            get,
+            "Get an Interaction",
+            tag,
+            {200: interaction},
+            envelope="google",
+            auth="google",
+        ),
+        Endpoint(
+            "DELETE",
+            root + "/{interaction_id}",
+            delete,
+            "Delete an Interaction (cancelled first)",
+            tag,
+            {200: Reply("`{}`.", Empty)},
+            envelope="google",
+            auth="google",
+        ),
+        Endpoint(
+            "POST",
+            root + "/{interaction_id}/cancel",
+            cancel,
+            "Cancel an Interaction",
+            tag,
+            {200: interaction},
+            envelope="google",
+            auth="google",
+        ),
     ]
-    return [Route(path, handler, methods=methods) for path, handler, methods in handlers]

@@ -12,13 +12,28 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vidgate.errors import BadRequestError
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
+from vidgate.server.endpoint import JSON, MULTIPART, URLENCODED, Body, Endpoint, fields_of
 from vidgate.server.idempotency import idempotency_key
-from vidgate.server.routes.videos import accepted, create_video, current_video, remix_prompt
+from vidgate.server.routes.videos import (
+    CONTENT_REPLIES,
+    CREATE_BODY,
+    VIDEO,
+    accepted,
+    create_video,
+    current_video,
+    remix_prompt,
+)
+from vidgate.server.schemas.videos import (
+    CreateHeaders,
+    LegacyRemixBody,
+    LegacyRetrievalBody,
+    LegacyStatusBody,
+    RangeHeaders,
+)
 from vidgate.server.state import caller, request_log, server_state
 
 
@@ -28,19 +43,20 @@ def _video_id(body: dict[str, Any], allowed: frozenset[str]) -> str:
             raise BadRequestError(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
     video_id = forms.text(body, "video_id", required=True)
     assert video_id is not None
+    forms.text(body, "model")  # accepted and not needed, but a string when given (400 otherwise)
     return video_id
 
 
 async def status(request: Request) -> Response:
     principal = await caller(request)
-    video_id = _video_id(await forms.read_body(request), frozenset({"video_id", "model"}))
+    video_id = _video_id(await forms.read_body(request), fields_of(LegacyStatusBody))
     return await current_video(request, principal, video_id)
 
 
 async def retrieval(request: Request) -> Response:
     principal = await caller(request)
     body = await forms.read_body(request)
-    video_id = _video_id(body, frozenset({"video_id", "model", "variant"}))
+    video_id = _video_id(body, fields_of(LegacyRetrievalBody))
     variant = check_variant(forms.text(body, "variant"))
     request_log(request).video_id = video_id
     return await content_response(request, server_state(request).service, principal, video_id, variant)
@@ -49,19 +65,52 @@ async def retrieval(request: Request) -> Response:
 async def remix(request: Request) -> Response:
     principal = await caller(request)
     body = await forms.read_body(request)
-    video_id = forms.text(body, "video_id", required=True)
-    assert video_id is not None
-    prompt = remix_prompt(body, allowed=frozenset({"prompt", "video_id", "model"}))
+    video_id = _video_id(body, fields_of(LegacyRemixBody))
+    prompt = remix_prompt(body, allowed=fields_of(LegacyRemixBody))
     video = await server_state(request).service.remix_video(
         principal, video_id, prompt, idempotency_key=idempotency_key(request)
     )
     return accepted(request, video)
 
 
-def routes() -> list[Route]:
+def _form(model: type[LegacyStatusBody] | type[LegacyRemixBody]) -> Body:
+    return Body({JSON: model, MULTIPART: model, URLENCODED: model})
+
+
+def endpoints() -> list[Endpoint]:
+    tag = "Legacy"
     return [
-        Route("/videos/generations", create_video, methods=["POST"], name="generations"),  # the same create
-        Route("/videos/status", status, methods=["POST"]),
-        Route("/videos/retrieval", retrieval, methods=["POST"]),
-        Route("/videos/remix", remix, methods=["POST"]),
+        Endpoint(
+            "POST",
+            "/videos/generations",
+            create_video,
+            "Create a video (the seed documents' name for POST /videos)",
+            tag,
+            {200: VIDEO},
+            CREATE_BODY,
+            headers=CreateHeaders,
+        ),
+        Endpoint(
+            "POST", "/videos/status", status, "A video's status", tag, {200: VIDEO}, _form(LegacyStatusBody)
+        ),
+        Endpoint(
+            "POST",
+            "/videos/retrieval",
+            retrieval,
+            "A video's bytes",
+            tag,
+            CONTENT_REPLIES,
+            _form(LegacyRetrievalBody),
+            headers=RangeHeaders,
+        ),
+        Endpoint(
+            "POST",
+            "/videos/remix",
+            remix,
+            "Remix a video",
+            tag,
+            {200: VIDEO},
+            _form(LegacyRemixBody),
+            headers=CreateHeaders,
+        ),
     ]

@@ -7,8 +7,8 @@ import logging
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from vidgate.server.endpoint import Endpoint, Reply
 from vidgate.server.state import server_state
 
 log = logging.getLogger("vidgate.server")
@@ -26,7 +26,6 @@ async def metrics(request: Request) -> Response:
     return Response(state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
 
-def routes() -> list[Route]:
-    return [
-        Route("/metrics", metrics, methods=["GET"]),
-    ]
+def endpoints() -> list[Endpoint]:
+    reply = Reply("Prometheus text exposition format.", media_type="text/plain")
+    return [Endpoint("GET", "/metrics", metrics, "Prometheus metrics", "Health", {200: reply}, auth="none")]

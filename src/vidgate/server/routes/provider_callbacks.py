@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vidgate.gateway.provider_callbacks import PATH
+from vidgate.server.endpoint import JSON, Body, Endpoint, Reply
 from vidgate.server.responses import json_response
+from vidgate.server.schemas.callbacks import CallbackAnswer, CallbackQuery, ProviderPayload
 from vidgate.server.state import server_state
 
 
@@ -21,8 +22,21 @@ async def receive(request: Request) -> Response:
     token = request.query_params.get("token", "")
     body = await request.body()
     reply = await server_state(request).service.callbacks.receive(job_id, token, dict(request.headers), body)
-    return json_response(dict(reply.body))
+    answer = CallbackAnswer.model_validate(dict(reply.body))  # the documented shape, nothing added
+    return json_response(answer.model_dump(mode="json", exclude_unset=True))
 
 
-def routes() -> list[Route]:
-    return [Route(PATH + "/{job_id}", receive, methods=["POST"], name="provider_callback")]
+def endpoints() -> list[Endpoint]:
+    return [
+        Endpoint(
+            "POST",
+            PATH + "/{job_id}",
+            receive,
+            "Where providers call the gateway back (the per-job token and the provider's signature)",
+            "Provider callbacks",
+            {200: Reply("Received (duplicates too), or the provider's challenge answered.", CallbackAnswer)},
+            Body({JSON: ProviderPayload}, required=False),
+            query=CallbackQuery,
+            auth="none",
+        )
+    ]

@@ -11,33 +11,33 @@ from importlib import metadata
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
+from vidgate.server.endpoint import Endpoint, Reply
 from vidgate.server.responses import json_response
+from vidgate.server.schemas.service import About
 
 DESCRIPTION = (
     "vidgate gateway: one OpenAI-style Videos API (POST /v1/videos) over every video-generation provider."
 )
 
 
-def _version() -> str:
+def version() -> str:
     try:
         return metadata.version("vidgate")
     except metadata.PackageNotFoundError:  # running from a source tree that was never installed
         return "unknown"
 
 
-def about() -> dict[str, object]:
-    return {
-        "object": "vidgate.gateway",
-        "version": _version(),
-        "description": DESCRIPTION,
-        "docs": "/docs",
-        "openapi": "/openapi.json",
-        "api_base": "/v1",
-        "auth": "Authorization: Bearer <virtual key or master key>",
-        "health": "/health/readiness",
-    }
+def about() -> About:
+    return About(
+        version=version(),
+        description=DESCRIPTION,
+        docs="/docs",
+        openapi="/openapi.json",
+        api_base="/v1",
+        auth="Authorization: Bearer <virtual key or master key>",
+        health="/health/readiness",
+    )
 
 
 async def root(request: Request) -> Response:
@@ -45,14 +45,19 @@ async def root(request: Request) -> Response:
     if "text/html" in request.headers.get("accept", ""):
         page = (
             "<!doctype html><meta charset=utf-8><title>vidgate</title>"
-            f"<p>{escape(DESCRIPTION)} Version {escape(str(info['version']))}."
+            f"<p>{escape(DESCRIPTION)} Version {escape(str(info.version))}."
             '<p>API documentation: <a href="/docs">/docs</a> '
             '(OpenAPI: <a href="/openapi.json">/openapi.json</a>).'
-            f"<p>Authenticate with <code>{escape(str(info['auth']))}</code>."
+            f"<p>Authenticate with <code>{escape(str(info.auth))}</code>."
         )
         return HTMLResponse(page)
     return json_response(info)
 
 
-def routes() -> list[Route]:
-    return [Route("/", root, methods=["GET"])]
+def endpoints() -> list[Endpoint]:
+    reply = Reply("What this server is.", About, alternatives=(("text/html", None),))
+    return [
+        Endpoint(
+            "GET", "/", root, "What this server is; links to /docs", "Service", {200: reply}, auth="none"
+        )
+    ]

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from vidgate.errors import BadRequestError
+from vidgate.server.endpoint import JSON, Body, Endpoint, validated
 from vidgate.server.google_errors import google_errors
 from vidgate.server.google_http import check_version, google_caller, passthrough, read_json, unknown_path
 from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
-from vidgate.server.routes.interactions import interaction_routes
+from vidgate.server.routes.gemini import OPERATION, operation_view
+from vidgate.server.routes.interactions import interaction_endpoints
+from vidgate.server.schemas.google import FetchPredictOperationRequest, PredictLongRunningRequest
+from vidgate.server.schemas.videos import CreateHeaders
 from vidgate.server.state import request_log, server_state
 
 VERSIONS = ("v1", "v1beta1")
@@ -47,6 +49,7 @@ async def predict_long_running(request: Request) -> Response:
     check_version(request.path_params["version"], VERSIONS, request.url.path)
     principal = await google_caller(request)
     body = await read_json(request)
+    validated(PredictLongRunningRequest, body)  # the envelope; the native codec reads the fields it validates
     model = request.path_params["model"]
     request_log(request).model = model
     op, model_name = await passthrough(request).start(
@@ -59,19 +62,16 @@ async def predict_long_running(request: Request) -> Response:
     )
     request_log(request).video_id = op["name"].rpartition("/")[2]
     server_state(request).metrics.submitted.labels(model_name).inc()
-    return json_response(op)
+    return json_response(operation_view(op))
 
 
 @google_errors(SURFACE)
 async def fetch_predict_operation(request: Request) -> Response:
     check_version(request.path_params["version"], VERSIONS, request.url.path)
     principal = await google_caller(request)
-    body = await read_json(request)
-    name = body.get("operationName")
-    if not isinstance(name, str) or not name:
-        raise BadRequestError("`operationName` is required.", param="operationName")
+    name = validated(FetchPredictOperationRequest, await read_json(request)).operationName
     request_log(request).video_id = name.rpartition("/")[2]
-    return json_response(await passthrough(request).operation(principal, SURFACE, name))
+    return json_response(operation_view(await passthrough(request).operation(principal, SURFACE, name)))
 
 
 @google_errors(SURFACE)
@@ -79,18 +79,53 @@ async def not_found(request: Request) -> Response:
     raise unknown_path(request)
 
 
-def routes() -> list[Route]:
-    every = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-    table: list[Route] = []
-    for path in (_SCOPED, _EXPRESS):
-        table.append(Route(f"{PREFIX}{path}:predictLongRunning", predict_long_running, methods=["POST"]))
+def endpoints() -> list[Endpoint]:
+    tag = "Vertex AI pass-through"
+    table: list[Endpoint] = []
+    for path, kind in ((_SCOPED, ""), (_EXPRESS, " (express mode)")):
         table.append(
-            Route(f"{PREFIX}{path}:fetchPredictOperation", fetch_predict_operation, methods=["POST"])
+            Endpoint(
+                "POST",
+                f"{PREFIX}{path}:predictLongRunning",
+                predict_long_running,
+                f"Start a Veo generation{kind}",
+                tag,
+                {200: OPERATION},
+                Body({JSON: PredictLongRunningRequest}),
+                headers=CreateHeaders,
+                envelope="google",
+                auth="google",
+            )
+        )
+        table.append(
+            Endpoint(
+                "POST",
+                f"{PREFIX}{path}:fetchPredictOperation",
+                fetch_predict_operation,
+                f"Poll the operation{kind}",
+                tag,
+                {200: OPERATION},
+                Body({JSON: FetchPredictOperationRequest}),
+                envelope="google",
+                auth="google",
+            )
         )
     for root in (
         "/{version}/projects/{project}/locations/{location}/interactions",
         "/{version}/interactions",
     ):
-        table += interaction_routes(SURFACE, f"{PREFIX}{root}", VERSIONS)
-    table.append(Route(f"{PREFIX}/{{rest:path}}", not_found, methods=every))
+        table += interaction_endpoints(SURFACE, f"{PREFIX}{root}", VERSIONS, tag)
+    table += [
+        Endpoint(
+            method,
+            f"{PREFIX}/{{rest:path}}",
+            not_found,
+            "Any other path: 404 in Google's envelope",
+            tag,
+            {},
+            envelope="google",
+            auth="google",
+        )
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    ]
     return table

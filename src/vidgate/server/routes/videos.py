@@ -7,22 +7,32 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vidgate.catalog import openrouter
 from vidgate.catalog.validate import empty_value
 from vidgate.errors import BadRequestError, missing_parameters
 from vidgate.gateway.auth import Principal
-from vidgate.gateway.service import CreateNotes, CreateVideo
+from vidgate.gateway.service import MAX_LIST_LIMIT, CreateNotes, CreateVideo
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
+from vidgate.server.endpoint import JSON, MULTIPART, URLENCODED, Body, Endpoint, Reply, fields_of
 from vidgate.server.idempotency import idempotency_key
 from vidgate.server.responses import json_response
+from vidgate.server.schemas.videos import (
+    DEFAULT_LIST_LIMIT,
+    ContentQuery,
+    CreateHeaders,
+    CreateVideoBody,
+    CreateVideoForm,
+    ListVideosQuery,
+    RangeHeaders,
+    RemixBody,
+)
 from vidgate.server.state import caller, request_log, server_state
-from vidgate.types import TERMINAL_STATUSES, Video
+from vidgate.types import TERMINAL_STATUSES, Video, VideoDeleted, VideoList
 
-MAX_LIST_LIMIT = 100
-DEFAULT_LIST_LIMIT = 20
+CREATE_FIELDS = fields_of(CreateVideoBody)
+REMIX_FIELDS = fields_of(RemixBody)
 DROPPED_HEADER = "x-vidgate-dropped-params"  # parameters left out under drop_params, comma-separated
 
 
@@ -47,8 +57,11 @@ def video_response(request: Request, video: Video) -> Response:
 
 
 async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
-    """A create request from a JSON or form body (the same fields either way; OpenRouter's spellings
-    are read by ``catalog.openrouter``)."""
+    """A create request from a JSON or form body (the same fields either way: ``CreateVideoBody``'s;
+    OpenRouter's spellings are read by ``catalog.openrouter``)."""
+    for name in body:
+        if name not in CREATE_FIELDS:
+            raise BadRequestError(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
     shape, callback_url = openrouter.parse(body)
     body = {name: value for name, value in body.items() if name not in openrouter.FIELDS}
     model = forms.text(body, "model")
@@ -96,7 +109,7 @@ async def list_videos(request: Request) -> Response:
     principal = await caller(request)
     query = request.query_params
     limit = _limit(query.get("limit"))
-    order = query.get("order") or "desc"
+    order = query.get("order", "desc")  # an explicit empty value is not absent: 400, as in a body
     if order not in ("asc", "desc"):
         raise BadRequestError(
             f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
@@ -143,7 +156,7 @@ async def remix_video(request: Request) -> Response:
     video_id: str = request.path_params["video_id"]
     principal = await caller(request)
     body = await forms.read_body(request)
-    prompt = remix_prompt(body, allowed=frozenset({"prompt"}))
+    prompt = remix_prompt(body, allowed=REMIX_FIELDS)
     video = await server_state(request).service.remix_video(
         principal, video_id, prompt, idempotency_key=idempotency_key(request)
     )
@@ -174,7 +187,7 @@ def remix_prompt(body: dict[str, Any], *, allowed: frozenset[str]) -> str:
 
 
 def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_LIST_LIMIT
     if not re.fullmatch(r"-?[0-9]{1,19}", raw.strip()):  # ASCII only: "²" passes str.isdigit()
         raise BadRequestError(
@@ -199,12 +212,82 @@ def _limit(raw: str | None) -> int:
     return value
 
 
-def routes() -> list[Route]:
+VIDEO = Reply(
+    "The video as it is now.", Video, headers={"openai-poll-after-ms": "While it runs: poll again after."}
+)
+CREATED = Reply(
+    "The new video.",
+    Video,
+    headers={**VIDEO.headers, DROPPED_HEADER: "Parameters left out under drop_params, comma-separated."},
+)
+CREATE_BODY = Body({JSON: CreateVideoBody, MULTIPART: CreateVideoForm, URLENCODED: CreateVideoForm})
+CONTENT = Reply(
+    "The bytes (video/mp4; thumbnail image/webp; spritesheet image/jpeg).",
+    media_type="video/mp4",
+    alternatives=(("image/webp", None), ("image/jpeg", None), ("image/png", None)),
+    headers={"content-range": "Of a 206.", "accept-ranges": "`bytes`.", "etag": "Of this content."},
+)
+CONTENT_REPLIES = {
+    200: CONTENT,
+    206: Reply(
+        "The requested range.",
+        media_type="video/mp4",
+        alternatives=CONTENT.alternatives,
+        headers=CONTENT.headers,
+    ),
+    416: Reply("The range starts past the end.", media_type="", headers={"content-range": "`bytes */SIZE`."}),
+}
+
+
+def endpoints() -> list[Endpoint]:
+    tag = "Videos"
     return [
-        Route("/videos", create_video, methods=["POST"]),
-        Route("/videos", list_videos, methods=["GET"]),
-        Route("/videos/{video_id}", retrieve_video, methods=["GET"]),
-        Route("/videos/{video_id}", delete_video, methods=["DELETE"]),
-        Route("/videos/{video_id}/remix", remix_video, methods=["POST"]),
-        Route("/videos/{video_id}/content", download_content, methods=["GET"]),
+        Endpoint(
+            "POST",
+            "/videos",
+            create_video,
+            "Create a video",
+            tag,
+            {200: CREATED},
+            CREATE_BODY,
+            headers=CreateHeaders,
+        ),
+        Endpoint(
+            "GET",
+            "/videos",
+            list_videos,
+            "List videos",
+            tag,
+            {200: Reply("A page.", VideoList)},
+            query=ListVideosQuery,
+        ),
+        Endpoint("GET", "/videos/{video_id}", retrieve_video, "Retrieve a video", tag, {200: VIDEO}),
+        Endpoint(
+            "DELETE",
+            "/videos/{video_id}",
+            delete_video,
+            "Delete a video",
+            tag,
+            {200: Reply("Deleted.", VideoDeleted)},
+        ),
+        Endpoint(
+            "POST",
+            "/videos/{video_id}/remix",
+            remix_video,
+            "Remix a video (same model, size, seconds)",
+            tag,
+            {200: VIDEO},
+            Body({JSON: RemixBody, MULTIPART: RemixBody, URLENCODED: RemixBody}),
+            headers=CreateHeaders,
+        ),
+        Endpoint(
+            "GET",
+            "/videos/{video_id}/content",
+            download_content,
+            "Download the video (or a thumbnail or spritesheet), with Range",
+            tag,
+            CONTENT_REPLIES,
+            query=ContentQuery,
+            headers=RangeHeaders,
+        ),
     ]

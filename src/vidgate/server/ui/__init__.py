@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.routing import Route
-
+from vidgate.server.endpoint import Endpoint
 from vidgate.server.ui import media, pages
 
 
-def routes() -> list[Route]:
-    return [*pages.routes(), *media.routes()]
+def endpoints() -> list[Endpoint]:
+    return [*pages.endpoints(), *media.endpoints()]

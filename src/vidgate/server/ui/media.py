@@ -20,17 +20,19 @@ import hmac
 import json
 import secrets
 import time
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from vidgate.errors import BadRequestError, NotFoundError
 from vidgate.gateway.auth import MASTER_OWNER, Principal
 from vidgate.server import forms
 from vidgate.server.content import check_variant, content_response
+from vidgate.server.endpoint import JSON, Body, Endpoint, Reply
 from vidgate.server.responses import json_response
+from vidgate.server.schemas.videos import RangeHeaders
 from vidgate.server.state import caller, check_params, request_log, server_state
 
 LINK_SECONDS = 600  # long enough to watch and seek a video; the page mints a new link after that
@@ -115,8 +117,43 @@ async def serve_link(request: Request) -> Response:
     return response
 
 
-def routes() -> list[Route]:
+class MediaLinkBody(BaseModel):
+    video_id: str
+    variant: Literal["video", "thumbnail", "spritesheet"] = "video"
+
+
+class MediaLink(BaseModel):
+    url: str
+    expires_at: int
+
+
+class MediaLinkQuery(BaseModel):
+    token: str
+
+
+def endpoints() -> list[Endpoint]:
+    from vidgate.server.routes.videos import CONTENT_REPLIES
+
+    tag = "Dashboard"
     return [
-        Route("/ui/media", create_link, methods=["POST"]),
-        Route("/ui/media", serve_link, methods=["GET", "HEAD"]),
+        Endpoint(
+            "POST",
+            "/ui/media",
+            create_link,
+            "A short-lived link to one of the caller's videos (for the player: seeking needs Range)",
+            tag,
+            {200: Reply("The link, valid 10 minutes.", MediaLink)},
+            Body({JSON: MediaLinkBody}),
+        ),
+        Endpoint(
+            "GET",
+            "/ui/media",
+            serve_link,
+            "The content behind a media link, with Range",
+            tag,
+            CONTENT_REPLIES,
+            query=MediaLinkQuery,
+            headers=RangeHeaders,
+            auth="none",
+        ),
     ]

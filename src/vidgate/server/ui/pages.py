@@ -17,9 +17,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from vidgate.errors import NotFoundError
+from vidgate.server.endpoint import Endpoint, Reply
 from vidgate.server.state import check_params
 
 CSP = (
@@ -90,15 +90,36 @@ async def static(request: Request) -> Response:
     return Response(resource.read_bytes(), media_type=_STATIC_TYPES[suffix], headers=headers)
 
 
-def routes() -> list[Route]:
+HTML = Reply(
+    "The page (HTML; its script calls the API with the key kept in sessionStorage).", media_type="text/html"
+)
+
+
+def endpoints() -> list[Endpoint]:
+    tag = "Dashboard"
+    static_reply = Reply(
+        "A script or stylesheet of the dashboard.",
+        media_type="text/javascript",
+        alternatives=(("text/css", None),),
+    )
+    pages = [
+        ("/ui/", page("gallery"), "The gallery"),
+        ("/ui/signin", page("signin"), "Sign in"),
+        ("/ui/playground", page("playground"), "The playground"),
+        ("/ui/videos/{video_id}", video_page, "A video's page"),
+        ("/ui/admin/keys", page("keys"), "Keys (master key)"),
+        ("/ui/admin/spend", page("spend"), "Spend (master key)"),
+        ("/ui/admin/deployments", page("deployments"), "Deployments (master key)"),
+    ]
     return [
-        Route("/ui", home, methods=["GET"]),
-        Route("/ui/", page("gallery"), methods=["GET"]),
-        Route("/ui/signin", page("signin"), methods=["GET"]),
-        Route("/ui/playground", page("playground"), methods=["GET"]),
-        Route("/ui/videos/{video_id}", video_page, methods=["GET"]),
-        Route("/ui/admin/keys", page("keys"), methods=["GET"]),
-        Route("/ui/admin/spend", page("spend"), methods=["GET"]),
-        Route("/ui/admin/deployments", page("deployments"), methods=["GET"]),
-        Route("/ui/static/{name}", static, methods=["GET"]),
+        Endpoint(
+            "GET", "/ui", home, "The dashboard", tag, {308: Reply("To /ui/.", media_type="")}, auth="none"
+        ),
+        *(
+            Endpoint("GET", path, handler, summary, tag, {200: HTML}, auth="none")
+            for path, handler, summary in pages
+        ),
+        Endpoint(
+            "GET", "/ui/static/{name}", static, "A dashboard file", tag, {200: static_reply}, auth="none"
+        ),
     ]
