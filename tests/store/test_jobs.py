@@ -129,6 +129,20 @@ async def test_list_pages_both_orders_and_hides_others_and_deleted(backend: Back
     assert await jobs.list_for_owner("k3", after=None, limit=5, order="asc") == ([], False)
 
 
+async def test_listing_every_owner_pages_across_owners(backend: Backend) -> None:
+    jobs = backend.stores.jobs
+    await jobs.insert(make_job("a0", owner="k1", created_at=100))
+    await jobs.insert(make_job("b0", owner="k2", created_at=101))
+    await jobs.insert(make_job("a1", owner="k1", created_at=102))
+    await jobs.insert(make_job("gone", owner="k2", created_at=103, deleted=True))
+    page, more = await jobs.list_for_owner(None, after=None, limit=2, order="desc")
+    assert ([j.id for j in page], more) == (["a1", "b0"], True)
+    page, more = await jobs.list_for_owner(None, after="b0", limit=2, order="desc")
+    assert ([j.id for j in page], more) == (["a0"], False)
+    page, more = await jobs.list_for_owner(None, after="a0", limit=5, order="asc")
+    assert ([j.id for j in page], more) == (["b0", "a1"], False)
+
+
 async def test_count_by_status_skips_deleted(backend: Backend) -> None:
     jobs = backend.stores.jobs
     assert await jobs.count_by_status() == {}

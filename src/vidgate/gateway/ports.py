@@ -42,9 +42,10 @@ class JobStore(Protocol):
     async def insert(self, job: JobRecord) -> None: ...
     async def get(self, job_id: str) -> JobRecord | None: ...
     async def list_for_owner(
-        self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+        self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
     ) -> tuple[list[JobRecord], bool]:
-        """The owner's non-deleted jobs by (created_at, id), after the job ``after``; and has_more."""
+        """The owner's non-deleted jobs by (created_at, id), after the job ``after``; and has_more.
+        ``owner_key_id`` None: every owner's (the master key's view)."""
         ...
 
     async def save(self, job: JobRecord) -> bool:

@@ -339,7 +339,7 @@ class GatewayService:
 
     async def _owned(self, p: Principal, video_id: str) -> JobRecord:
         job = await self.stores.jobs.get(video_id) if isinstance(video_id, str) else None
-        if job is None or job.deleted or job.owner_key_id != p.owner_id:
+        if job is None or job.deleted or not (p.is_master or job.owner_key_id == p.owner_id):
             raise NotFoundError(
                 f"No video found with id '{video_id}'.", param="video_id", code="video_not_found"
             )
@@ -372,8 +372,10 @@ class GatewayService:
                 param="order",
                 code="invalid_value",
             )
+        # The master key is the operator: it sees every owner's videos (a key, only its own).
+        owner = None if p.is_master else p.owner_id
         records, has_more = await self.stores.jobs.list_for_owner(
-            p.owner_id, after=after, limit=limit, order=direction
+            owner, after=after, limit=limit, order=direction
         )
         return to_list(records, has_more)
 

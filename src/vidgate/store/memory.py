@@ -161,10 +161,10 @@ class MemoryJobStore:
             return copy.deepcopy(found) if found else None
 
     async def list_for_owner(
-        self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+        self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
     ) -> tuple[list[JobRecord], bool]:
         with self._s.lock:
-            mine = [j for j in self._s.jobs.values() if j.owner_key_id == owner_key_id]
+            mine = [j for j in self._s.jobs.values() if owner_key_id in (None, j.owner_key_id)]
             if after is not None:
                 cursor = next((j for j in mine if j.id == after), None)
                 if cursor is None:

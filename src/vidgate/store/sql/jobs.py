@@ -123,17 +123,14 @@ class SqlJobStore:
         return await self._db.read(_first, _BY_ID, {"job_id": job_id})
 
     async def list_for_owner(
-        self, owner_key_id: str, *, after: str | None, limit: int, order: Literal["asc", "desc"]
+        self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
     ) -> tuple[list[JobRecord], bool]:
         position = sa.tuple_(jobs.c.created_at, jobs.c.id)
-        query = sa.select(jobs).where(jobs.c.owner_key_id == owner_key_id, sa.not_(jobs.c.deleted))
+        owned = sa.true() if owner_key_id is None else jobs.c.owner_key_id == owner_key_id
+        query = sa.select(jobs).where(owned, sa.not_(jobs.c.deleted))
         if after is not None:
             # The cursor may be deleted (it still marks a position); not the owner's -> NULL -> no rows.
-            cursor_time = (
-                sa.select(jobs.c.created_at)
-                .where(jobs.c.id == after, jobs.c.owner_key_id == owner_key_id)
-                .scalar_subquery()
-            )
+            cursor_time = sa.select(jobs.c.created_at).where(jobs.c.id == after, owned).scalar_subquery()
             mark = sa.tuple_(cursor_time, sa.literal(after, sa.String))
             query = query.where(position > mark if order == "asc" else position < mark)
         if order == "asc":

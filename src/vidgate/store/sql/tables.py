@@ -98,6 +98,7 @@ jobs = sa.Table(
     sa.Column("outputs", sa.JSON, nullable=True),
     sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
+    sa.Index("ix_jobs_listing", "created_at", "id"),  # the master key's listing of every owner (0012)
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
     # already grouped by status, instead of reading every job row with its payload.
     sa.Index("ix_jobs_deleted_status", "deleted", "status"),
