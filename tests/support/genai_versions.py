@@ -2,8 +2,9 @@
 
 google-genai 3.x dropped Veo on the Gemini API: ``models.generate_videos`` raises ``ValueError`` ("only
 supported in Gemini Enterprise Agent Platform mode") in Developer API mode. The dev extra installs 3.x
-(the Interactions and Vertex judges); the Gemini-API Veo judge runs under 2.x:
-``pip install google-genai==2.34.0`` then run the marked tests."""
+(the Interactions and Vertex judges); the Gemini-API Veo judge runs under 2.x: ``scripts/setup`` installs
+google-genai 2.34.0 into ``.venv/genai2`` and a full ``scripts/test`` runs these files again with it first
+on the path (``PYTHONPATH=.venv/genai2``), where the marked tests run instead of skipping."""
 
 from __future__ import annotations
 
