@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -56,20 +56,8 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             yield url
 
 
-def admin(url: str, method: str, path: str, **kwargs: Any) -> Any:
-    reply = httpx.request(method, url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs)
-    assert reply.status_code == 200, reply.text
-    return reply.json()
-
-
-def spend(url: str, key: str) -> tuple[float, list[float]]:
-    info = admin(url, "GET", "/key/info", params={"key": key})["info"]
-    logs = admin(url, "GET", "/spend/logs", params={"api_key": key})
-    return info["spend"], [row["spend"] for row in logs]
-
-
 def test_openai_sdk_is_charged_the_reported_tokens_once(gateway: str) -> None:
-    key = str(admin(gateway, "POST", "/key/generate", json={})["key"])
+    key = GatewayAdmin(gateway, MASTER).new_key()
     client = openai.OpenAI(base_url=f"{gateway}/v1", api_key=key, max_retries=0)
     clip: dict[str, Any] = {"seconds": "4", "size": "864x496"}
     video = client.videos.create(model="seedance-2", prompt="a paper lantern drifting", **clip)
@@ -85,13 +73,13 @@ def test_openai_sdk_is_charged_the_reported_tokens_once(gateway: str) -> None:
     info = probe(client.videos.download_content(video.id).content)
     assert (info.width, info.height) == (864, 496)
     # ModelArk reported 864 x 496 x 97 / 1024 = 40,594 tokens: $0.2842 x 40,594 / 40,600 = $0.284158.
-    assert spend(gateway, key) == (0.284158, [0.284158])
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (0.284158, [0.284158])
     client.videos.retrieve(video.id)
-    assert spend(gateway, key) == (0.284158, [0.284158])
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (0.284158, [0.284158])
 
 
 def test_1080p_is_priced_at_its_own_token_rate(gateway: str) -> None:
-    key = str(admin(gateway, "POST", "/key/generate", json={})["key"])
+    key = GatewayAdmin(gateway, MASTER).new_key()
     with Client(api_key=key, api_base=gateway, gateway=True) as client:
         video = client.videos.create("seedance-2", "a kite over dunes", seconds="5", size="1920x1080")
         done = client.videos.wait(video.id, timeout=60, poll_interval=0.05)
@@ -100,4 +88,4 @@ def test_1080p_is_priced_at_its_own_token_rate(gateway: str) -> None:
         # = 245,025 tokens: $1.890735 x 245,025 / 245,550 = $1.8866925, settled down to the micro-dollar.
         assert done.usage is not None
         assert (done.usage.cost, done.usage.cost_is_estimate) == (1.886692, False)
-    assert spend(gateway, key) == (1.886692, [1.886692])
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (1.886692, [1.886692])

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -56,21 +56,8 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             yield url
 
 
-def admin(url: str, method: str, path: str, **kwargs: Any) -> Any:
-    reply = httpx.request(method, url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs)
-    assert reply.status_code == 200, reply.text
-    return reply.json()
-
-
-def spend(url: str, key: str) -> tuple[float, list[float]]:
-    """The key's spend and its spend-log entries (one per charged video)."""
-    info = admin(url, "GET", "/key/info", params={"key": key})["info"]
-    logs = admin(url, "GET", "/spend/logs", params={"api_key": key})
-    return info["spend"], [row["spend"] for row in logs]
-
-
 def test_openai_sdk_creates_polls_and_downloads(gateway: str) -> None:
-    key = str(admin(gateway, "POST", "/key/generate", json={})["key"])
+    key = GatewayAdmin(gateway, MASTER).new_key()
     client = openai.OpenAI(base_url=f"{gateway}/v1", api_key=key, max_retries=0)
     clip: dict[str, Any] = {"seconds": "4", "size": "864x496"}  # typed as Sora's values: passed untyped
     video = client.videos.create(model="seedance-2", prompt="a paper lantern drifting", **clip)
@@ -86,14 +73,14 @@ def test_openai_sdk_creates_polls_and_downloads(gateway: str) -> None:
     assert (info.width, info.height) == (864, 496)
     assert info.duration == pytest.approx(4.0, abs=0.05)
     # doubao-seedance-2-0 at 480p: $0.066/s x 4 s = $0.264, charged once.
-    assert spend(gateway, key) == (0.264, [0.264])
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (0.264, [0.264])
     again = client.videos.retrieve(video.id)
     assert again.status == "completed"
-    assert spend(gateway, key) == (0.264, [0.264])
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (0.264, [0.264])
 
 
 def test_vidgate_sdk_creates_polls_and_downloads(gateway: str) -> None:
-    key = str(admin(gateway, "POST", "/key/generate", json={})["key"])
+    key = GatewayAdmin(gateway, MASTER).new_key()
     with Client(api_key=key, api_base=gateway, gateway=True) as client:
         video = client.videos.create("seedance-2", "a kite over dunes", seconds="5", size="640x640")
         done = client.videos.wait(video.id, timeout=60, poll_interval=0.05)
@@ -104,4 +91,4 @@ def test_vidgate_sdk_creates_polls_and_downloads(gateway: str) -> None:
     info = probe(data.content)
     assert (info.width, info.height) == (640, 640)
     assert info.duration == pytest.approx(5.0, abs=0.05)
-    assert spend(gateway, key) == (0.33, [0.33])
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (0.33, [0.33])
