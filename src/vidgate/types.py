@@ -129,6 +129,8 @@ class SourceVideo:
     - ``native_id``: that earlier job's id at the provider, set only when it ran on the same deployment
       (so ``previous_interaction_id``-style continuations are possible);
     - ``outputs``: that job's provider output references (file URIs, ``gs://`` URIs, URLs);
+    - ``url``: an https address the caller gave (a reference video); the gateway never fetches it, the
+      provider does, so only adapters whose wire takes video URLs accept it;
     - ``seconds``/``size``: its duration and frame size, when known.
     """
 
@@ -136,6 +138,7 @@ class SourceVideo:
     media_type: str = "video/mp4"
     native_id: str | None = None
     outputs: tuple[str, ...] = ()
+    url: str | None = None
     seconds: int | None = None
     size: str | None = None
     filename: str | None = None
