@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/sidebyside.py [--seconds 5] [--rounds 3] [--only create,passthrough,...]
         [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--prefill 100000] [--big-mb 200]
-        [--direct starlette|raw] [--py-spy DIR]
+        [--direct starlette|raw] [--py-spy DIR] [--gateway-log-level info|warning]
 
 The direct baseline is ``bench/upstream.py`` (a minimal in-memory fake speaking the OpenAI Videos and
 Gemini wires, under the same uvicorn); the gateway (``vidgate serve``, one worker, poller on, JSON access
@@ -85,7 +85,7 @@ def start_upstream(
     return server
 
 
-def start_gateway(work: Path, upstream: Server, database_url: str) -> Server:
+def start_gateway(work: Path, upstream: Server, database_url: str, log_level: str = "info") -> Server:
     config = {
         "model_list": [
             {
@@ -116,8 +116,9 @@ def start_gateway(work: Path, upstream: Server, database_url: str) -> Server:
     (work / "config.yaml").write_text(yaml.safe_dump(config))
     port = free_port()
     args = ["serve", "--config", str(work / "config.yaml"), "--host", HOST, "--port", str(port)]
+    args += ["--log-level", log_level]
     with (work / "gateway.log").open("wb") as out:
-        proc = subprocess.Popen([VIDGATE, *args, "--log-level", "info"], stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([VIDGATE, *args], stdout=out, stderr=subprocess.STDOUT)
     gateway = Server("gateway", port, proc)
     wait_ready(gateway.url, "/health/readiness")
     return gateway
@@ -434,6 +435,12 @@ def main() -> None:
         default="starlette",
         help="the fake upstream's front end (bench/upstream.py --front)",
     )
+    parser.add_argument(
+        "--gateway-log-level",
+        default="info",
+        choices=["info", "warning"],
+        help="info: the JSON access line per request (the default, as served); warning: without it",
+    )
     parser.add_argument("--py-spy", default=None, help="a directory: py-spy profiles of the gateway runs")
     parser.add_argument("--big-mb", type=int, default=200, help="size of the streamed video")
     args = parser.parse_args()
@@ -450,7 +457,7 @@ def main() -> None:
             upstream = start_upstream(work, big, args.direct)
             gateway: Server | None = None
             try:
-                gateway = start_gateway(work, upstream, url)
+                gateway = start_gateway(work, upstream, url, args.gateway_log_level)
                 store = "PostgreSQL" if args.database_url else "SQLite"
                 if args.prefill:
                     took = prefill(url, args.prefill)

@@ -74,7 +74,7 @@ def log_config(level: str) -> dict[str, Any]:
     config["formatters"]["json_line"] = {"format": "%(message)s"}
     config["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     config["handlers"]["vidgate_access"] = {
-        "class": "logging.StreamHandler",
+        "class": "vidgate.server.logstream.LoopBatchingStreamHandler",
         "formatter": "json_line",
         "stream": "ext://sys.stderr",
     }

@@ -261,12 +261,19 @@ class GatewayService:
     async def _create(self, p: Principal, req: CreateVideo, link: Link, notes: CreateNotes | None) -> Video:
         p.require_model(req.model, self.router.has_model(req.model), self.router.model_names())
         plan = self.router.plan(req.model)
-        own = [self._price(dep, req) for dep in plan if dep.model_name == req.model]
+        priced: dict[int, Priced | APIError] = {}  # each deployment validated and priced once
+
+        def price(dep: Deployment) -> Priced | APIError:
+            if id(dep) not in priced:
+                priced[id(dep)] = self._price(dep, req)
+            return priced[id(dep)]
+
+        own = [price(dep) for dep in plan if dep.model_name == req.model]
         accepted = next((x for x in own if isinstance(x, Priced)), None)
         if accepted is None:  # no deployment accepts it: 400, no provider call
             raise next(x for x in own if isinstance(x, APIError))
         # A fallback model that cannot serve this request is skipped (priced lazily, in plan order).
-        candidates = (x for x in (self._price(dep, req) for dep in plan) if isinstance(x, Priced))
+        candidates = (x for x in (price(dep) for dep in plan) if isinstance(x, Priced))
         now = self.clock()
         started = await self.starter.start(
             p,

@@ -84,6 +84,8 @@ def reserved_error(key: str, param: str, where: str) -> BadRequestError:
 def check_extra(extra: Mapping[str, Any], reserved: Mapping[str, str], *, where: str = "extra_body") -> None:
     """Raise BadRequestError (param ``{where}.{key}``) for the first key of ``extra`` that names a
     reserved field (``reserved`` and ``COMMON_RESERVED``, compared normalized)."""
+    if not extra:
+        return
     index = reserved_index(COMMON_RESERVED, reserved)
     for key in extra:
         if not isinstance(key, str):

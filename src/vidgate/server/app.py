@@ -39,6 +39,7 @@ from vidgate.server.logs import (
     lean_log_records,
 )
 from vidgate.server.metrics import Metrics
+from vidgate.server.router import IndexedRouter
 from vidgate.server.routes import (
     admin,
     docs,
@@ -57,6 +58,7 @@ from vidgate.server.state import ServerState
 from vidgate.server.tracing import TraceIdFilter, start_tracing, stop_tracing
 from vidgate.store.factory import open_stores
 from vidgate.transport import AsyncRunner
+from vidgate.transport.aiohttp_sender import AiohttpSender
 from vidgate.worker.poller import Poller
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a create with a 20 MiB image as base64 JSON fits; nothing larger is read
@@ -111,7 +113,7 @@ def create_app(
         own_stores = stores is None
         opened = stores or await _open_stores(config)
         own_runner = runner is None
-        active_runner = runner or AsyncRunner()
+        active_runner = runner or AsyncRunner(sender=AiohttpSender())
         poller: Poller | None = None
         tracer = start_tracing(observability.otel_endpoint) if observability.otel_endpoint else None
         callbacks = [HttpLogCallback(settings) for settings in observability.http_loggers]
@@ -156,9 +158,12 @@ def create_app(
             max_body_bytes=max_body_bytes,
         )
     ]
-    return Starlette(
-        routes=mount(api), middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan
+    routes = mount(api)
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan
     )
+    app.router = IndexedRouter(routes, lifespan=lifespan)  # same matching, only candidate routes tried
+    return app
 
 
 def _install_trace_ids() -> None:

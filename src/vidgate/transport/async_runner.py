@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import anyio
 import httpx
@@ -16,6 +16,7 @@ from vidgate.providers.base import Download, ErrorMapper, Flow, HttpCall, HttpRe
 from vidgate.transport.http import (
     DEFAULT_TIMEOUT,
     STREAM_CHUNK,
+    SendFailure,
     amapped_chunks,
     never_sent,
     request_kwargs,
@@ -25,6 +26,15 @@ from vidgate.transport.http import (
 from vidgate.transport.retry import RetryPolicy, parse_retry_after
 
 T = TypeVar("T")
+
+
+class Sender(Protocol):
+    """Sends one call and reads its whole reply, raising ``SendFailure`` when no reply came (the
+    gateway's aiohttp sender; without one the runner's httpx client does it)."""
+
+    async def exchange(self, call: HttpCall) -> HttpReply: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -44,15 +54,21 @@ class AsyncRunner:
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sender: Sender | None = None,
     ) -> None:
+        """``sender`` takes over the request/reply calls (streams stay on ``client``); it is closed
+        with the runner."""
         self._own_client = client is None
         self.client = client or httpx.AsyncClient(timeout=timeout if timeout is not None else DEFAULT_TIMEOUT)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._sender = sender
 
     async def aclose(self) -> None:
         if self._own_client:
             await self.client.aclose()
+        if self._sender is not None:
+            await self._sender.aclose()
 
     async def run(self, flow: Flow[T], error_for: ErrorMapper) -> T:
         received: HttpReply | APIError | None = None
@@ -65,25 +81,33 @@ class AsyncRunner:
 
     async def send(self, call: HttpCall) -> HttpReply:
         """One call with retries; returns the last reply (error statuses included)."""
+        exchange = self._sender.exchange if self._sender is not None else self._exchange
         attempt = 0
         while True:
             try:
-                response = await self.client.request(
-                    call.method, call.url, follow_redirects=call.follow_redirects, **request_kwargs(call)
-                )
-            except httpx.HTTPError as exc:
-                if attempt < self.retry.max_retries and (call.retry_safe or never_sent(exc)):
+                reply = await exchange(call)
+            except SendFailure as failed:
+                if attempt < self.retry.max_retries and (call.retry_safe or failed.never_sent):
                     await self._sleep(self.retry.delay(attempt))
                     attempt += 1
                     continue
-                raise transport_error(exc, call) from exc
+                raise failed.error from failed.__cause__
             if attempt < self.retry.max_retries and self.retry.retry_status(
-                response.status_code, retry_safe=call.retry_safe
+                reply.status, retry_safe=call.retry_safe
             ):
-                await self._sleep(self.retry.delay(attempt, parse_retry_after(response.headers)))
+                await self._sleep(self.retry.delay(attempt, parse_retry_after(reply.headers)))
                 attempt += 1
                 continue
-            return to_reply(response, response.content)
+            return reply
+
+    async def _exchange(self, call: HttpCall) -> HttpReply:
+        try:
+            response = await self.client.request(
+                call.method, call.url, follow_redirects=call.follow_redirects, **request_kwargs(call)
+            )
+        except httpx.HTTPError as exc:
+            raise SendFailure(transport_error(exc, call), never_sent=never_sent(exc)) from exc
+        return to_reply(response, response.content)
 
     @asynccontextmanager
     async def open(

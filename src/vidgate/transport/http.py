@@ -35,6 +35,16 @@ def request_kwargs(call: HttpCall, extra_headers: dict[str, str] | None = None) 
     return kwargs
 
 
+class SendFailure(Exception):
+    """A call that got no HTTP reply: the vidgate error to raise, and whether the request certainly
+    never reached the provider (then even a paid create may be retried)."""
+
+    def __init__(self, error: APIError, *, never_sent: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.never_sent = never_sent
+
+
 def to_reply(response: httpx.Response, content: bytes) -> HttpReply:
     return HttpReply(
         status=response.status_code,

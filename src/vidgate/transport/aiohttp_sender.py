@@ -1,0 +1,114 @@
+"""The gateway's request/reply exchanges with providers, on aiohttp.
+
+Why not httpx here: a small provider call (a create, a poll) costs about a fifth of the CPU through
+aiohttp's C parser and thin client (``bench/clients.py`` prints both in one run), and that call was
+the largest share of a create's CPU in the gateway. What goes on the wire is built exactly as the
+httpx path builds it (``request_kwargs`` through ``httpx.Request``, so JSON, forms, multipart and
+query strings are byte-identical), the TLS trust is httpx's, and failures map to the same vidgate
+errors with the same "never sent" rule for retries. Streams (downloads) stay on httpx; the SDK does
+not use this module at all (aiohttp is a ``vidgate[server]`` dependency only).
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.request
+
+import aiohttp
+import httpx
+from yarl import URL
+
+from vidgate.errors import APIConnectionError, Timeout
+from vidgate.providers.base import HttpCall, HttpReply
+from vidgate.transport.http import DEFAULT_TIMEOUT, SendFailure, request_kwargs
+
+KEEPALIVE_SECONDS = 5.0  # httpx's keep-alive expiry: an idle connection is not reused after it
+
+
+class AiohttpSender:
+    """One pooled aiohttp session (opened on first use, inside the running loop)."""
+
+    def __init__(self, timeout: httpx.Timeout = DEFAULT_TIMEOUT, *, limit: int = 100) -> None:
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=timeout.pool,  # waiting for a pooled connection and connecting
+            sock_connect=timeout.connect,
+            sock_read=timeout.read,
+        )
+        self._limit = limit
+        self._session: aiohttp.ClientSession | None = None
+        self._ssl: ssl.SSLContext | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._ssl = httpx.create_ssl_context()
+            connector = aiohttp.TCPConnector(
+                limit=self._limit, keepalive_timeout=KEEPALIVE_SECONDS, ssl=self._ssl
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                # HTTP(S)_PROXY / NO_PROXY are honoured as httpx honours them; without any set, aiohttp
+                # would still look them (and ~/.netrc) up in a worker thread on every request, which
+                # tripled the CPU of a call (bench/clients.py).
+                trust_env=bool(urllib.request.getproxies()),
+                auto_decompress=True,
+                skip_auto_headers=("Content-Type",),  # only the type the body was encoded with
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def exchange(self, call: HttpCall) -> HttpReply:
+        """Send ``call`` and read the whole reply; a transport failure raises ``SendFailure``."""
+        url, headers, body = encode(call)
+        session = self._open()
+        try:
+            async with session.request(
+                call.method,
+                URL(url, encoded=True),  # already encoded: aiohttp must not re-quote (signed URLs)
+                data=body,
+                headers=headers,
+                allow_redirects=call.follow_redirects,
+            ) as response:
+                content = await response.read()
+                merged: dict[str, str] = {}
+                for name, value in response.headers.items():
+                    key = name.lower()
+                    merged[key] = f"{merged[key]}, {value}" if key in merged else value
+                return HttpReply(
+                    status=response.status, headers=merged, content=content, url=str(response.url)
+                )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise failure(exc, call) from exc
+
+
+def encode(call: HttpCall) -> tuple[str, dict[str, str], bytes | None]:
+    """The URL, headers and body the httpx path would send for ``call``. A plain JSON call (the
+    common case) is encoded here the way httpx encodes it; anything else goes through
+    ``httpx.Request`` so forms and multipart stay byte-identical."""
+    if call.json is not None and call.files is None and call.data is None and not call.params:
+        body = json.dumps(call.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        headers = dict(call.headers)
+        headers.setdefault("Content-Type", "application/json")
+        return call.url, headers, body.encode("utf-8")
+    request = httpx.Request(call.method, call.url, **request_kwargs(call))
+    content = request.read()
+    built = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    return str(request.url), built, content if content else None
+
+
+def failure(exc: BaseException, call: HttpCall) -> SendFailure:
+    where = f"{call.method} {call.url}"
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):  # waiting for a connection: never sent
+        return SendFailure(Timeout(f"Request timed out: {where} (ConnectTimeout)"), never_sent=True)
+    if isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too
+        return SendFailure(Timeout(f"Request timed out: {where} (ReadTimeout)"), never_sent=False)
+    never = isinstance(exc, aiohttp.ClientConnectorError)  # DNS, refused, TLS handshake
+    return SendFailure(
+        APIConnectionError(f"Connection error: {where}: {exc or type(exc).__name__}"), never_sent=never
+    )

@@ -1,0 +1,100 @@
+"""The access log's handler: one write per event-loop turn, whole lines, order kept."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from vidgate.server.logstream import PIPE_BUF, LoopBatchingStreamHandler
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _logger(stream: Recorder) -> tuple[logging.Logger, LoopBatchingStreamHandler]:
+    handler = LoopBatchingStreamHandler(stream)  # type: ignore[arg-type]
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger(f"test.logstream.{id(stream)}")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    log.addHandler(handler)
+    return log, handler
+
+
+def test_lines_of_one_loop_turn_are_one_write() -> None:
+    stream = Recorder()
+    log, _ = _logger(stream)
+
+    async def main() -> None:
+        for i in range(5):
+            log.info("line %d", i)
+        assert stream.writes == []  # gathered until the end of this turn
+        await asyncio.sleep(0)
+        assert stream.writes == ["line 0\nline 1\nline 2\nline 3\nline 4\n"]
+        log.info("later")
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert stream.writes[-1] == "later\n"
+    assert len(stream.writes) == 2
+
+
+def test_a_line_from_another_thread_comes_after_the_gathered_ones() -> None:
+    stream = Recorder()
+    log, _ = _logger(stream)
+
+    async def main() -> None:
+        log.info("on the loop")
+        worker = threading.Thread(target=log.info, args=("from a thread",))
+        worker.start()
+        worker.join()
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert "".join(stream.writes) == "on the loop\nfrom a thread\n"
+    assert stream.writes[0] == "on the loop\nfrom a thread\n"
+
+
+def test_writes_hold_whole_lines_within_pipe_buf() -> None:
+    stream = Recorder()
+    log, _ = _logger(stream)
+    line = "x" * 999  # 1,000 bytes with the newline
+
+    async def main() -> None:
+        for _ in range(10):
+            log.info(line)
+        log.info("y" * 5000)  # longer than PIPE_BUF: alone
+        log.info("é" * 1500)  # 3,001 bytes in UTF-8 though 1,501 characters
+        log.info("z")
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert "".join(stream.writes) == (line + "\n") * 10 + "y" * 5000 + "\n" + "é" * 1500 + "\nz\n"
+    sizes = [len(w.encode()) for w in stream.writes]
+    assert sizes == [4000, 4000, 2000, 5001, 3003]
+    assert all(w.endswith("\n") for w in stream.writes)
+    assert max(s for s in sizes if s != 5001) <= PIPE_BUF
+
+
+def test_pending_lines_are_written_by_flush_at_shutdown() -> None:
+    stream = Recorder()
+    log, handler = _logger(stream)
+
+    async def main() -> None:
+        log.info("last words")  # the loop ends before its next turn
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(main())
+    loop.close()
+    handler.flush()
+    assert "".join(stream.writes) == "last words\n"
