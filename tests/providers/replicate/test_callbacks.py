@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from replicate.client import Client as ReplicateClient
 from replicate.webhook import InvalidSignatureError, Webhooks, WebhookSigningSecret
 from tests.support.callbacks import count_polls
@@ -157,7 +159,18 @@ def test_duplicate_deliveries_are_idempotent_and_charged_once(gateway: Gateway) 
     assert gateway.spent(key) == 0.25
 
 
+def callback_counts(gateway: Gateway) -> Counter[tuple[str, str]]:
+    """``vidgate_provider_callbacks_total`` as scraped from ``/metrics``, by (provider, outcome)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for family in text_string_to_metric_families(httpx.get(gateway.url + "/metrics").text):
+        for sample in family.samples:
+            if sample.name == "vidgate_provider_callbacks_total":
+                counts[(sample.labels["provider"], sample.labels["outcome"])] = int(sample.value)
+    return counts
+
+
 def test_forged_and_replayed_callbacks_change_nothing(gateway: Gateway) -> None:
+    before = callback_counts(gateway)
     key = gateway.new_key()
     client = gateway.client(key)
     prompt = "a clip whose callback is lost [fault:callback-drop]"
@@ -196,6 +209,14 @@ def test_forged_and_replayed_callbacks_change_nothing(gateway: Gateway) -> None:
     assert deliver(url, real, signed(gateway, real, webhook_id="msg_again")) == 200
     assert gateway.spent(key) == 0.25
     assert gateway.polls.get(pred.job.id, 0) == 0
+    assert callback_counts(gateway) - before == Counter(
+        {
+            ("replicate", "forged"): 7,  # wrong or no token, unsigned, bad or stale signature, ...
+            ("unknown", "unknown_job"): 2,  # no such job, not a job id
+            ("replicate", "accepted"): 1,
+            ("replicate", "duplicate"): 2,  # the replays
+        }
+    )
 
 
 def test_callbacks_need_a_public_base_url() -> None:
