@@ -172,3 +172,14 @@ def test_edit_and_extend_an_id_and_an_uploaded_file(gateway: str, key: str, tmp_
     refused = runner.invoke(app, ["videos", "edit", str(tmp_path), "x", *via])
     assert refused.exit_code == 1
     assert "video" in refused.stderr
+
+
+def test_edit_size_reaches_the_gateway(gateway: str, key: str, tmp_path: Path) -> None:
+    source = make_video(gateway, key, tmp_path, "a gull")
+    via = ("--api-base", gateway, "--api-key", key)
+    same = json.loads(cli("videos", "edit", source, "at dusk", "--size", "320x180", *via).stdout)
+    assert same["size"] == "320x180"
+    refused = runner.invoke(app, ["videos", "edit", source, "upright", "--size", "180x320", *via])
+    assert refused.exit_code == 1
+    assert "size" in refused.stderr
+    assert "'320x180'" in refused.stderr  # what local-1, which cannot reframe, allows

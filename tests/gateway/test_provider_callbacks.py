@@ -24,6 +24,7 @@ from vidgate.gateway.config import ConfigError, parse_config
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.providers.base import CallbackAnswer, CallbackDelivery, InvalidCallback, ProviderJob
+from vidgate.server.metrics import Metrics
 from vidgate.server.redaction import redact_url
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner
@@ -251,3 +252,71 @@ def test_callbacks_need_a_provider_that_calls_back_and_a_public_url() -> None:
     entry = {"model": "fal/a/b", "api_key": "k", "output_cost_per_video": "1", "provider_callbacks": True}
     with pytest.raises(ConfigError, match=r"general_settings\.public_base_url: required"):
         parse_config({"model_list": [{"model_name": "f", "litellm_params": entry}]}, environ={})
+
+
+async def test_every_delivery_is_counted_by_provider_and_outcome(setup: Setup) -> None:
+    metrics = Metrics()
+    setup.service.observers.add(metrics)
+    p = await setup.caller()
+    video_id, secret = await created(setup, p)
+
+    def count(provider: str, outcome: str) -> float | None:
+        labels = {"provider": provider, "outcome": outcome}
+        return metrics.registry.get_sample_value("vidgate_provider_callbacks_total", labels)
+
+    with pytest.raises(NotFoundError):  # no such job
+        await setup.service.callbacks.receive("video_" + "0" * 32, secret, {}, b"{}")
+    with pytest.raises(NotFoundError):  # a wrong token for a real job: forged (answered as unknown)
+        await setup.service.callbacks.receive(video_id, "guessed", {}, b"{}")
+    setup.calls.refuse = InvalidCallback("no valid signature")
+    with pytest.raises(APIError):
+        await setup.service.callbacks.receive(video_id, secret, {}, b"{}")
+    setup.calls.refuse = None
+    setup.calls.reported = CallbackAnswer({"challenge": "c1"})
+    await setup.service.callbacks.receive(video_id, secret, {}, b"{}")
+    setup.calls.reported = done("pred1")
+    for _ in range(3):  # the first completes the job, the two retries are duplicates
+        await setup.service.callbacks.receive(video_id, secret, {}, b"{}")
+    assert count("unknown", "unknown_job") == 1.0
+    assert count("replicate", "forged") == 2.0
+    assert count("replicate", "challenge") == 1.0
+    assert count("replicate", "accepted") == 1.0
+    assert count("replicate", "duplicate") == 2.0
+    scrape = metrics.render().decode()
+    assert 'vidgate_provider_callbacks_total{outcome="accepted",provider="replicate"} 1.0' in scrape
+    assert await setup.spend(p) == 400_000  # charged once: $0.40
+
+
+async def test_a_delivery_while_the_job_stays_leased_is_counted_busy(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    metrics = Metrics()
+    setup.service.observers.add(metrics)
+    monkeypatch.setattr(provider_callbacks, "LEASE_PAUSE", 0.0)
+    p = await setup.caller()
+    video_id, secret = await created(setup, p)
+    leased = await setup.stores.jobs.try_lease(video_id, "another-poller", now=T0, lease_seconds=30)
+    assert leased is not None
+    setup.calls.reported = done("pred1")
+    with pytest.raises(ConflictError):
+        await setup.service.callbacks.receive(video_id, secret, {}, b"{}")
+    labels = {"provider": "replicate", "outcome": "busy"}
+    assert metrics.registry.get_sample_value("vidgate_provider_callbacks_total", labels) == 1.0
+
+
+async def test_after_a_callback_any_replicas_poller_takes_the_job_at_once_without_a_poll(
+    setup: Setup,
+) -> None:
+    """The receiving replica advances the job itself (no owner to hand it to: a lease is held only
+    while a job is worked); the copy of its content is due at once, so whichever replica's poller
+    claims first does it (this service runs no poller, as a replica with ``run_worker=False``)."""
+    p = await setup.caller()
+    video_id, secret = await created(setup, p)
+    setup.calls.reported = done("pred1")
+    await setup.service.callbacks.receive(video_id, secret, {}, b"{}")
+    claimed = await setup.stores.jobs.claim_due(
+        "poller-of-another-replica", now=T0, lease_seconds=30, limit=10
+    )
+    assert [(job.id, job.status, job.content_stored) for job in claimed] == [(video_id, "completed", False)]
+    assert (claimed[0].upstream_polls, setup.calls.calls["retrieve"]) == (0, 0)
+    assert await setup.spend(p) == 400_000  # settled by the receiving replica, once

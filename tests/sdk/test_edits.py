@@ -149,3 +149,44 @@ async def test_async_client_against_the_gateway(
         assert keys[0].spend_micros == 300_000
         info_reply = await served.client.get("/key/info", params={"key": secret}, headers=auth(MASTER))
         assert info_reply.status_code == 200
+
+
+def test_an_edits_size_goes_to_the_gateway_as_json_and_as_a_form_field(clip: bytes) -> None:
+    seen: list[httpx.Request] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=GATEWAY_VIDEO)
+
+    http = httpx.Client(transport=httpx.MockTransport(gateway))
+    with Client(api_key="k", api_base="http://gw:4000", http_client=http, gateway=True) as client:
+        client.videos.edit(prompt="upright", video={"id": "video_abc"}, size="720x1280")
+        client.videos.edit(prompt="upright", video=clip, model="ray", size="720x1280")
+        with pytest.raises(BadRequestError) as bad:
+            client.videos.edit(prompt="x", video={"id": "video_abc"}, size=720)  # type: ignore[arg-type]
+        assert bad.value.param == "size"
+    by_id, upload = seen
+    sent = {"prompt": "upright", "video": {"id": "video_abc"}, "size": "720x1280"}
+    assert json.loads(by_id.content) == sent
+    assert b'name="size"\r\n\r\n720x1280\r\n' in upload.content
+
+
+async def test_the_async_client_sends_an_edits_size_too() -> None:
+    seen: list[httpx.Request] = []
+
+    async def gateway(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=GATEWAY_VIDEO)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(gateway))
+    async with AsyncClient(api_key="k", api_base="http://gw:4000", http_client=http, gateway=True) as client:
+        await client.videos.edit(prompt="upright", video={"id": "video_abc"}, size="720x1280")
+    assert json.loads(seen[0].content)["size"] == "720x1280"
+
+
+def test_direct_mode_refuses_a_size_the_row_cannot_make_before_any_call(clip: bytes) -> None:
+    http = httpx.Client(transport=httpx.MockTransport(no_network))
+    with Client(api_key="key_test", http_client=http) as client, pytest.raises(BadRequestError) as caught:
+        client.videos.edit(prompt="x", video=clip, model="local/local-1", size="180x320")
+    assert caught.value.param == "size"
+    assert "'320x180'" in caught.value.message

@@ -160,7 +160,8 @@ async def test_source_checks_owner_and_state(served: Served) -> None:
     [
         ({"video": ("notes.mp4", b"this is not a video", "video/mp4")}, {"prompt": "x"}, "video"),
         ({}, {}, "prompt"),
-        ({}, {"prompt": "x", "video[id]": "video_x", "size": "1280x720"}, "size"),
+        ({}, {"prompt": "x", "video[id]": "video_x", "seconds": "4"}, "seconds"),
+        ({}, {"prompt": "x", "video[id]": "video_x", "size": ""}, "size"),
         ({}, {"prompt": "x", "video[ref]": "video_x"}, "video[ref]"),
     ],
 )
@@ -175,6 +176,42 @@ async def test_bad_edit_bodies_are_400s_naming_the_param(
         reply = await served.client.post("/v1/videos/edits", data=data, headers=auth(secret))
     assert reply.status_code == 400, reply.text
     assert reply.json()["error"]["param"] == param
+
+
+async def test_an_edit_size_other_than_the_sources_is_a_400_where_the_model_cannot_reframe(
+    served: Served,
+) -> None:
+    secret = await served.new_key(key_alias="erin")
+    source_id, clip = await finished_clip(served, secret)
+    same = await served.client.post(
+        "/v1/videos/edits",
+        json={"prompt": "at dusk", "video": {"id": source_id}, "size": "320x180"},
+        headers=auth(secret),
+    )
+    assert same.status_code == 200, same.text
+    assert same.json()["size"] == "320x180"
+    # ``size`` is vidgate's extension: the openai package sends it as a form field through extra_body
+    with pytest.raises(openai.BadRequestError) as caught:
+        await served.sdk(secret).videos.edit(
+            prompt="upright", video=("fox.mp4", clip, "video/mp4"), extra_body={"size": "1280x720"}
+        )
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert error["param"] == "size"
+    assert error["message"] == (
+        "Invalid 'size': '1280x720'. local-1 keeps the source video's size (320x180); it cannot reframe. "
+        "Supported values are: '320x180'."
+    )
+    extension = await served.client.post(
+        "/v1/videos/extensions",
+        json={"prompt": "on", "seconds": "1", "video": {"id": source_id}, "size": "320x180"},
+        headers=auth(secret),
+    )
+    assert extension.status_code == 400
+    assert extension.json()["error"]["param"] == "size"
+    await download(served, secret, same.json()["id"])
+    key = await key_record(served, "erin")
+    assert (key.spend_micros, key.reserved_micros) == (200_000, 0)  # the source and one edit, 1 s x $0.10
 
 
 async def test_missing_parameters_are_reported_together(served: Served) -> None:

@@ -186,6 +186,8 @@ def _check(spec: ModelSpec) -> None:
         fail("seconds_with_references must be a subset of seconds")
     if spec.extend_seconds and not spec.has("extend"):
         fail("extend_seconds needs the extend feature")
+    if spec.has("reframe") and not spec.has("edit"):
+        fail("the reframe feature needs the edit feature")
     if any(s < 1 for s in spec.extend_seconds):
         fail("extend_seconds must be whole seconds >= 1")
     if spec.seconds_with_references and not spec.has("reference_images"):

@@ -26,6 +26,9 @@ FEATURES: frozenset[str] = frozenset(
         "audio_toggle",
         "remix",
         "edit",  # POST /v1/videos/edits: the model changes a source video (task "edit")
+        # an edit may take another aspect ratio (``size`` on /v1/videos/edits, needs ``edit``); the output
+        # keeps the source's resolution tier (Luma's reframe takes an aspect ratio, no resolution)
+        "reframe",
         "extend",  # POST /v1/videos/extensions: the model continues a source video (task "extend")
         "reference_videos",  # reference videos beside the prompt (VideoRequest.reference_videos)
         "list",

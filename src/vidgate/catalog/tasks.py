@@ -4,6 +4,11 @@ An edit changes a source video and keeps its length, so it is priced at the sour
 need not be one of the row's generation lengths); an extension adds ``seconds`` of new video, one of the
 row's ``extend_seconds`` (else its ``seconds``), and is priced at those. Either way the source must be
 at one of the row's sizes: that size decides the resolution tier, so the price.
+
+An edit's output is at the source's size unless the request names a ``size`` (a vidgate extension of
+``/v1/videos/edits``): a row with the ``reframe`` feature takes any of its sizes at the source's tier
+(another aspect ratio; the provider keeps the resolution), any other row only the source's own size.
+The edit is priced at the output size's tier, which is what the provider makes.
 """
 
 from __future__ import annotations
@@ -59,6 +64,38 @@ def _source_size(spec: ModelSpec, source: SourceVideo, param: str) -> str:
     )
 
 
+def output_sizes(spec: ModelSpec, source_size: str) -> list[str]:
+    """The sizes an edit of a ``source_size`` video may ask for: the row's sizes at the source's tier
+    with the ``reframe`` feature, else the source's size alone."""
+    if not spec.has("reframe"):
+        return [source_size]
+    tier = spec.tier(source_size)
+    return [source_size, *(s for s in spec.sizes if s != source_size and spec.sizes[s] == tier)]
+
+
+def _output_size(spec: ModelSpec, source_size: str, requested: str | None, name: str) -> str:
+    if requested is None:
+        return source_size
+    if not requested.strip():
+        raise empty_value("size")
+    allowed = output_sizes(spec, source_size)
+    if requested in allowed:
+        return requested
+    if spec.open_sizes and spec.has("reframe") and spec.tier(requested) == spec.tier(source_size):
+        return requested  # an open row: any size at the source's tier
+    if spec.has("reframe"):
+        why = f"{name} reframes a video at its resolution ({spec.tier(source_size)})"
+    else:
+        why = f"{name} keeps the source video's size ({source_size}); it cannot reframe"
+    raise BadRequestError(
+        f"Invalid 'size': '{requested[:40]}'. {why}. Supported values are: "
+        + ", ".join(f"'{s}'" for s in allowed)
+        + ".",
+        param="size",
+        code="invalid_value",
+    )
+
+
 def validate_task(
     spec: ModelSpec,
     task: str,
@@ -66,16 +103,25 @@ def validate_task(
     prompt: str | None,
     source: SourceVideo,
     seconds: str | int | None = None,
+    size: str | None = None,
     user: str | None = None,
     model_name: str | None = None,
 ) -> VideoRequest:
     """A ``VideoRequest`` with ``task`` and ``source_video`` set, or the 400 that names what is wrong.
-    ``seconds`` is the extension's length (an edit takes none)."""
+    ``seconds`` is the extension's length (an edit takes none); ``size`` the edit's output size (absent:
+    the source's; an extension takes none)."""
     if task not in ENDPOINTS:
         raise BadRequestError(f"Unknown task '{task}'.", param="task")
     if not spec.has(task):
         raise unsupported_task(spec, task, model_name)
-    size = _source_size(spec, source, "video")
+    if task != "edit" and size is not None:
+        raise BadRequestError(
+            "Unknown parameter: 'size'. An extension keeps the source video's size.",
+            param="size",
+            code="unknown_parameter",
+        )
+    source_size = _source_size(spec, source, "video")
+    size = _output_size(spec, source_size, size, model_name or spec.id)
     base = validate(spec, prompt=prompt, size=size, user=user)
     if task == "edit":
         if seconds is not None:

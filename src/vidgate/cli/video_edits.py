@@ -31,6 +31,13 @@ def edit(
     source: Source,
     prompt: Prompt,
     model: Model = None,
+    size: Annotated[
+        str | None,
+        typer.Option(
+            help="Output size WIDTHxHEIGHT (default: the source's); another aspect ratio reframes, "
+            "where the model can."
+        ),
+    ] = None,
     wait_for_it: Wait = False,
     timeout: Timeout = 600.0,
     api_base: ApiBase = None,
@@ -38,7 +45,7 @@ def edit(
 ) -> None:
     """Edit a video (it keeps the source's length, which is what is charged)."""
     with _client(api_base, api_key) as (client, err):
-        video = client.videos.edit(prompt=prompt, video=source, model=model)
+        video = client.videos.edit(prompt=prompt, video=source, model=model, size=size)
         say(err, "Created", f"{video.id} (edit of {source}).")
         if wait_for_it:
             video = wait_with_progress(client, video, timeout, err)

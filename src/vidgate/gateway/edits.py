@@ -7,7 +7,8 @@ as a remix does (only it holds the source's provider state: ``SourceVideo.native
 routed like a create (the model's deployments, then its fallbacks). The source's bytes come from the
 content store, else from its deployment, bounded by ``MAX_SOURCE_BYTES``. The request is checked
 against the row (``catalog.tasks``: the ``edit``/``extend`` feature, else a 400 naming the model, before
-anything is reserved), priced (an edit at the source's seconds, an extension at its ``seconds``), and
+anything is reserved), priced (an edit at the source's seconds and its output size, the source's unless
+``size`` asks for a reframe; an extension at its ``seconds``), and
 started through ``JobStarter``: rate limits, reservation, slot, write-ahead record and Idempotency-Key
 exactly as a create. The provider's adapter reads ``VideoRequest.task`` and ``source_video``.
 """
@@ -53,7 +54,8 @@ class VideoTaskRequest:
     """An edit or an extension as the server parsed it (not yet validated against a row).
 
     Exactly one of ``video_id`` and ``upload``. ``model`` is for an upload only (an id keeps its
-    source's model); None takes the gateway's default model."""
+    source's model); None takes the gateway's default model. ``size`` (edits only, a vidgate
+    extension) asks for another output size than the source's: a reframe where the row has one."""
 
     task: VideoTask
     prompt: str | None
@@ -62,6 +64,7 @@ class VideoTaskRequest:
     seconds: str | int | None = None
     model: str | None = None
     user: str | None = None
+    size: str | None = None
 
 
 def too_large(param: str) -> BadRequestError:
@@ -124,6 +127,7 @@ class VideoEdits:
                 prompt=req.prompt,
                 source=source,
                 seconds=req.seconds,
+                size=req.size,
                 user=req.user,
                 model_name=model_name,
             )

@@ -1,5 +1,5 @@
 """What the gateway tells observers (metrics, logging callbacks) as it happens: guardrail decisions,
-money reserved, settled and released, upstream polls, jobs reaching their end.
+money reserved, settled and released, upstream polls, jobs reaching their end, provider callbacks.
 
 ``Observer`` does nothing; the server subclasses it (Prometheus, the HTTP logging callback) and the
 gateway calls every method through ``Observers``, which never lets an observer's failure reach the
@@ -41,6 +41,10 @@ class Observer:
     def refused(self, guardrail: str, model: str, key_id: str | None, message: str) -> None:
         """A request was refused by ``guardrail`` before anything was reserved."""
 
+    def provider_callback(self, provider: str, outcome: str) -> None:
+        """A provider called back (``gateway.provider_callbacks.OUTCOMES``); ``provider`` is the job's,
+        ``unknown`` when no job matched."""
+
 
 class Observers(Observer):
     """Fan-out to every registered observer; a failing observer is logged and skipped."""
@@ -78,3 +82,6 @@ class Observers(Observer):
 
     def refused(self, guardrail: str, model: str, key_id: str | None, message: str) -> None:
         self._each("refused", guardrail, model, key_id, message)
+
+    def provider_callback(self, provider: str, outcome: str) -> None:
+        self._each("provider_callback", provider, outcome)

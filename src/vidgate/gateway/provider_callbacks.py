@@ -67,6 +67,28 @@ def issue(public_base_url: str, job_id: str) -> tuple[ProviderCallback, str]:
     return ProviderCallback(url=url, secret=secret), digest(secret)
 
 
+#: What became of a delivery (``Observer.provider_callback``, ``vidgate_provider_callbacks_total``).
+OUTCOMES = (
+    "accepted",  # the job advanced
+    "duplicate",  # its job had already ended (a provider's retry, or a replay)
+    "challenge",  # a URL check, answered
+    "forged",  # wrong token for a known job, a bad or stale signature, or another job's body
+    "unknown_job",  # no such job, a deleted one, or one registered no callback
+    "early",  # the create had not recorded the job yet: the provider delivers again
+    "busy",  # the job's lease stayed taken: the provider delivers again
+    "unverifiable",  # what verification needs (signing keys) could not be fetched
+    "error",  # anything else (the deployment gone, the store failing)
+)
+
+
+@dataclass
+class _Seen:
+    """What one delivery is reported as; set as ``receive`` learns it."""
+
+    provider: str = "unknown"
+    outcome: str = "error"
+
+
 @dataclass(frozen=True)
 class CallbackReply:
     """What the provider is answered (200: received; duplicates too)."""
@@ -116,13 +138,29 @@ class CallbackIntake:
     async def receive(
         self, job_id: str, secret: str, headers: Mapping[str, str], body: bytes
     ) -> CallbackReply:
-        """Verify one delivery and advance its job; raises the APIError to answer otherwise."""
+        """Verify one delivery and advance its job; raises the APIError to answer otherwise. Every
+        delivery is reported to the observers with its outcome (``OUTCOMES``), whatever it is."""
+        seen = _Seen()
+        try:
+            return await self._receive(seen, job_id, secret, headers, body)
+        finally:
+            self.keeper.observer.provider_callback(seen.provider, seen.outcome)
+
+    async def _receive(
+        self, seen: _Seen, job_id: str, secret: str, headers: Mapping[str, str], body: bytes
+    ) -> CallbackReply:
         job = await self.stores.jobs.get(job_id) if _JOB_ID.fullmatch(job_id) else None
         expected = job.provider_callback_hash if job is not None else None
         # Compared even when there is nothing to compare with, so timing says nothing either.
         matches = hmac.compare_digest(digest(secret), expected or "0" * 64)
-        if job is None or expected is None or not matches or job.deleted:
+        if job is not None:
+            seen.provider = job.provider
+        if job is None or expected is None or job.deleted:
+            seen.outcome = "unknown_job"
             raise _unknown()
+        if not matches:
+            seen.outcome = "forged"
+            raise _unknown()  # the same answer as an unknown job: no oracle
         dep = self.router.get(job.deployment_id)
         if dep is None:
             raise deployment_gone(job)
@@ -137,29 +175,42 @@ class CallbackIntake:
             reported = await self.calls.parse_callback(dep, delivery)
         except (InvalidCallback, APIError) as exc:
             if job.submitting:  # read against a placeholder id: tell the provider to come back
+                seen.outcome = "early"
                 raise _early() from exc
             if isinstance(exc, APIError):  # fetching what verification needs failed: not the caller's
                 log.warning("provider callback for %s not verifiable now: %s", job_id, exc)
+                seen.outcome = "unverifiable"
                 raise ServiceUnavailableError(
                     "The callback cannot be verified now; deliver again shortly.",
                     code="callback_unverifiable",
                     retry_after=BUSY_RETRY_AFTER,
                 ) from exc
             log.warning("provider callback for %s refused: %s", job_id, exc)
+            seen.outcome = "forged"
             raise refused(str(exc)) from exc
         if isinstance(reported, CallbackAnswer):  # a URL check: answered even while the create runs
+            seen.outcome = "challenge"
             return CallbackReply(reported.body)
         if job.submitting:  # the create's answer (the native id) is not recorded yet: the provider retries
+            seen.outcome = "early"
             raise _early()
         if reported.native_id != job.native_id:
             log.warning("provider callback for %s names another job (%s)", job_id, reported.native_id)
+            seen.outcome = "forged"
             raise refused("it is about another job")
         if job.status in TERMINAL_STATUSES:
+            seen.outcome = "duplicate"
             return CallbackReply()  # a duplicate or a replay: the job is final, nothing changes
-        await self._apply(job_id, reported)
+        try:
+            seen.outcome = await self._apply(job_id, reported)
+        except ConflictError:
+            seen.outcome = "busy"
+            raise
         return CallbackReply()
 
-    async def _apply(self, job_id: str, reported: ProviderJob) -> None:
+    async def _apply(self, job_id: str, reported: ProviderJob) -> str:
+        """Advance the job under its lease; the outcome (``accepted``, or ``duplicate`` when a concurrent
+        delivery finished it first). Raises 409 ``callback_busy`` when the lease stays taken."""
         owner = new_lease_owner("callback")
         pause = LEASE_PAUSE
         for _ in range(LEASE_TRIES):
@@ -176,8 +227,9 @@ class CallbackIntake:
             )
         if leased.status in TERMINAL_STATUSES:  # a concurrent duplicate finished it
             await self.stores.jobs.release_lease(job_id, owner)
-            return
+            return "duplicate"
         saved, transition = await self.keeper.step(leased, owner, keep_lease=False, reported=reported)
         log.info("provider callback moved %s to %s", job_id, saved.status)
         if transition.terminal and self.on_applied is not None:
             self.on_applied()
+        return "accepted"

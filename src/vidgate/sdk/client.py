@@ -215,13 +215,22 @@ class Videos:
         prompt: str,
         video: object,
         model: str | None = None,
+        size: str | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> Video:
         """Edit a video: ``video`` is ``{"id": ...}`` (or an id) of a completed video, or an MP4 (path,
         bytes, binary file, ``(filename, bytes)``). The edit keeps the source's length (what is priced);
-        ``model`` is for an upload (an id keeps its video's model)."""
+        ``model`` is for an upload (an id keeps its video's model). ``size`` (a vidgate extension) asks
+        for another aspect ratio at the source's resolution, where the model can reframe; absent, the
+        output is at the source's size."""
         plan = plan_task(
-            self._client.config, "edit", prompt=prompt, video=video, model=model, extra_headers=extra_headers
+            self._client.config,
+            "edit",
+            prompt=prompt,
+            video=video,
+            size=size,
+            model=model,
+            extra_headers=extra_headers,
         )
         return self._client._run(plan)
 

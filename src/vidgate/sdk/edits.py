@@ -3,9 +3,10 @@
 Gateway (proxy) mode sends OpenAI's requests to the gateway: ``POST /videos/edits|extensions`` with
 ``video`` as ``{"id": ...}`` (JSON) or the MP4 as a multipart file part, each with an
 ``Idempotency-Key`` (one per call, so a resend never starts a second paid job), and the characters
-routes. Direct mode checks the request against the model's row (``catalog.tasks``: a model without the
-capability is a 400 naming it, before any call) and hands the adapter a ``VideoRequest`` whose
-``task``/``source_video`` it reads; characters exist only on a gateway.
+routes; an edit's ``size`` (vidgate's extension: a reframe where the row can) goes as a field.
+Direct mode checks the request against the model's row (``catalog.tasks``: a model without the
+capability, or a size it cannot make, is a 400 naming it, before any call) and hands the adapter a
+``VideoRequest`` whose ``task``/``source_video`` it reads; characters exist only on a gateway.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def plan_task(
     prompt: object,
     video: object,
     seconds: object = None,
+    size: object = None,
     model: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
 ) -> Plan[Video]:
@@ -90,6 +92,8 @@ def plan_task(
         raise BadRequestError("'prompt' must be a non-empty string.", param="prompt")
     if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, str | int)):
         raise BadRequestError("'seconds' must be a string such as '8'.", param="seconds")
+    if size is not None and not isinstance(size, str):
+        raise BadRequestError("'size' must be a string such as '720x1280'.", param="size")
     arg = to_video_arg(video)
     if arg.video_id is not None:
         route, ref = resolve_video(arg.video_id, model, config)
@@ -101,6 +105,8 @@ def plan_task(
         fields = {"prompt": prompt}
         if seconds is not None:
             fields["seconds"] = str(seconds)
+        if size is not None:
+            fields["size"] = size
         if model is not None:
             fields["model"] = model
         key = new_idempotency_key()
@@ -128,6 +134,7 @@ def plan_task(
         prompt=prompt,
         source=source,
         seconds=seconds,
+        size=size,
         model_name=spec.id,
     )
     req = replace(req, model=route.model)

@@ -10,8 +10,9 @@ resolved as ``upstream_outcome_unknown`` after a crash are counted through the j
 ``on_outcome_unknown`` (``vidgate_creates_outcome_unknown_total``: alert on any increase).
 
 ``Metrics`` is also a gateway ``Observer``: guardrail decisions, upstream polls (each, and per job when
-it ends), job durations per provider and model, and money reserved, settled and released (USD, by
-provider and public model name) are counted as the gateway reports them, in this replica.
+it ends), job durations per provider and model, money reserved, settled and released (USD, by
+provider and public model name), and provider callbacks by outcome are counted as the gateway reports
+them, in this replica.
 """
 
 from __future__ import annotations
@@ -102,6 +103,16 @@ class Metrics(Observer):
             buckets=JOB_SECONDS_BUCKETS,
             registry=self.registry,
         )
+        self.provider_callbacks = Counter(
+            "vidgate_provider_callbacks",
+            "Provider callbacks received, by the job's provider (unknown: no job matched) and outcome: "
+            "accepted (the job advanced), duplicate (its job had already ended), challenge (a URL check "
+            "answered), forged (wrong token, bad signature or another job's body), unknown_job, early "
+            "(the create was still running), busy (the job stayed leased), unverifiable (signing keys "
+            "could not be fetched), error",
+            ["provider", "outcome"],
+            registry=self.registry,
+        )
         self.money = {
             kind: Counter(
                 f"vidgate_money_{kind}_usd",
@@ -148,6 +159,9 @@ class Metrics(Observer):
 
     def released(self, provider: str, model: str, micros: int) -> None:
         self.money["released"].labels(provider, model).inc(micros / 1_000_000)
+
+    def provider_callback(self, provider: str, outcome: str) -> None:
+        self.provider_callbacks.labels(provider, outcome).inc()
 
     def polled(self, job: JobRecord) -> None:
         self.upstream_polls.labels(job.provider).inc()

@@ -86,7 +86,7 @@ async def parse_task(body: dict[str, Any], task: VideoTask) -> VideoTaskRequest:
     """An edit (``task="edit"``) or extension body."""
     allowed = EDIT_FIELDS if task == "edit" else EXTEND_FIELDS
     _known(body, allowed, "An edit" if task == "edit" else "An extension")
-    for name in ("model", "seconds"):
+    for name in ("model", "seconds", "size"):
         raw = body.get(name)
         if isinstance(raw, str) and not raw.strip():
             raise empty_value(name)
@@ -111,6 +111,7 @@ async def parse_task(body: dict[str, Any], task: VideoTask) -> VideoTaskRequest:
         seconds=forms.seconds_value(body) if task == "extend" else None,
         model=forms.text(body, "model"),
         user=forms.text(body, "user"),
+        size=forms.text(body, "size") if task == "edit" else None,
     )
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -36,29 +36,8 @@ UPSTREAM_KEY = "bfl-upstream-key"
 
 
 @dataclass
-class Gateway:
-    url: str
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        key: str = self.admin("POST", "/key/generate", json={})["key"]
-        return key
-
-    def spend(self, key: str) -> tuple[float, int]:
-        info = self.admin("GET", "/key/info", params={"key": key})
-        logs = self.admin("GET", "/spend/logs", params={"api_key": key})
-        return info["info"]["spend"], len(logs)
-
-
-@dataclass
 class Setup:
-    gateway: Gateway
+    gateway: GatewayAdmin
     foreign_hits: list[str]
 
 
@@ -90,7 +69,7 @@ def setup(render_cache: Path) -> Iterator[Setup]:
             environ={},
         )
         with live_server(create_app(config, stores=MemoryStores())) as url:
-            yield Setup(Gateway(url), hits)
+            yield Setup(GatewayAdmin(url, MASTER), hits)
 
 
 def test_openai_sdk_creates_polls_and_downloads_and_is_charged_once(setup: Setup) -> None:
@@ -111,7 +90,7 @@ def test_openai_sdk_creates_polls_and_downloads_and_is_charged_once(setup: Setup
     assert (info.width, info.height, info.codec) == (1280, 720, "h264")
     assert info.duration == pytest.approx(5.0, abs=0.05)
     client.videos.retrieve(video.id)  # reading again charges nothing more
-    assert gateway.spend(key) == (0.5, 1)  # $0.10/s (hd, assumed) x 5 s
+    assert gateway.spend(key) == (0.5, [0.5])  # $0.10/s (hd, assumed) x 5 s
 
 
 def test_vidgate_sdk_at_full_hd_is_charged_once(setup: Setup) -> None:
@@ -125,7 +104,7 @@ def test_vidgate_sdk_at_full_hd_is_charged_once(setup: Setup) -> None:
     info = probe(data.content)
     assert (info.width, info.height) == (1080, 1080)
     assert info.duration == pytest.approx(6.0, abs=0.05)
-    assert gateway.spend(key) == (1.2, 1)  # $0.20/s (fhd, assumed) x 6 s
+    assert gateway.spend(key) == (1.2, [1.2])  # $0.20/s (fhd, assumed) x 6 s
 
 
 def test_a_foreign_polling_url_is_never_fetched(setup: Setup) -> None:

@@ -23,6 +23,7 @@ import openai
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.support.callbacks import count_polls
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import free_port, live_server
 
 from vidgate.emulators.common import EmulatorSettings
@@ -40,26 +41,11 @@ MAX_POLLS = 400  # x POLL_PAUSE: a bound, not a timing assertion
 POLL_PAUSE = 0.05
 
 
-@dataclass
-class Gateway:
-    url: str
+@dataclass(frozen=True)
+class Gateway(GatewayAdmin):
     upstream: Any  # the fal emulator
     upstream_url: str
     polls: dict[str, int]
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {MASTER}"}
-        reply = httpx.request(method, self.url + path, headers=headers, **kwargs)
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        secret: str = self.admin("POST", "/key/generate", json={})["key"]
-        return secret
-
-    def spend(self, key: str) -> float:
-        spent: float = self.admin("GET", "/key/info", params={"key": key})["info"]["spend"]
-        return spent
 
     def client(self, key: str) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0)
@@ -89,7 +75,7 @@ def gateway(render_cache: Path) -> Iterator[Gateway]:
         }
         app = create_app(parse_config(data, environ={}), stores=MemoryStores())
         with live_server(app, port=port) as url:
-            yield Gateway(url, upstream_app.state.emulator, upstream, count_polls(app))
+            yield Gateway(url, MASTER, upstream_app.state.emulator, upstream, count_polls(app))
 
 
 def finished(client: openai.OpenAI, video_id: str) -> Any:
@@ -137,7 +123,7 @@ def test_a_job_completes_by_callback_with_at_most_one_upstream_poll(gateway: Gat
     assert gateway.polls.get(native_of(queued), 0) <= 1
     assert deliveries(gateway, queued.job.id, 1) == [200]
     assert client.videos.download_content(video.id).content[4:8] == b"ftyp"
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
 
 
 def test_fal_retries_ten_times_and_each_duplicate_is_harmless(gateway: Gateway) -> None:
@@ -149,7 +135,7 @@ def test_fal_retries_ten_times_and_each_duplicate_is_harmless(gateway: Gateway) 
     queued = gateway.queued(prompt)
     assert deliveries(gateway, queued.job.id, 11) == [200] * 11
     assert gateway.polls.get(native_of(queued), 0) <= 1
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
 
 
 def test_a_failed_request_reported_by_callback_is_not_charged(gateway: Gateway) -> None:
@@ -162,7 +148,7 @@ def test_a_failed_request_reported_by_callback_is_not_charged(gateway: Gateway) 
     assert done.error is not None
     assert done.error.code == "moderation_blocked"
     assert gateway.polls.get(native_of(gateway.queued(prompt)), 0) <= 1
-    assert gateway.spend(key) == 0.0
+    assert gateway.spent(key) == 0.0
 
 
 def test_forged_and_replayed_callbacks_change_nothing(gateway: Gateway) -> None:
@@ -203,13 +189,13 @@ def test_forged_and_replayed_callbacks_change_nothing(gateway: Gateway) -> None:
     codes = {name: reply.status_code for name, reply in statuses.items()}
     assert all(400 <= code < 500 for code in codes.values()), codes
     assert client.videos.retrieve(video.id).status in ("queued", "in_progress")
-    assert gateway.spend(key) == 0.0
+    assert gateway.spent(key) == 0.0
 
     genuine = headers(body)
     assert httpx.post(url, content=body, headers=genuine).status_code == 200
     assert client.videos.retrieve(video.id).status == "completed"
     assert httpx.post(url, content=body, headers=genuine).status_code == 200  # replayed: nothing changes
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
     assert gateway.polls.get(native_of(queued), 0) == 0
 
 

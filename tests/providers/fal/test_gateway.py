@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -34,25 +34,9 @@ MAX_POLLS = 400  # x POLL_PAUSE: a bound, not a timing assertion
 POLL_PAUSE = 0.05
 
 
-@dataclass
-class Gateway:
-    url: str
+@dataclass(frozen=True)
+class Gateway(GatewayAdmin):
     upstream: Any  # the fal emulator (its requests, to see what arrived)
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        secret: str = self.admin("POST", "/key/generate", json={})["key"]
-        return secret
-
-    def spend(self, key: str) -> float:
-        spent: float = self.admin("GET", "/key/info", params={"key": key})["info"]["spend"]
-        return spent
 
     def client(self, key: str) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0)
@@ -81,7 +65,7 @@ def gateway(render_cache: Path) -> Iterator[Gateway]:
     with live_server(upstream_app) as upstream:
         app = create_app(parse_config(config(upstream), environ={}), stores=MemoryStores())
         with live_server(app) as url:
-            yield Gateway(url, upstream_app.state.emulator)
+            yield Gateway(url, MASTER, upstream_app.state.emulator)
 
 
 def finished(client: openai.OpenAI, video_id: str) -> Any:
@@ -108,9 +92,9 @@ def test_openai_sdk_create_poll_download_and_spend_once(gateway: Gateway) -> Non
     info = probe(client.videos.download_content(video.id).content)
     assert (info.width, info.height, info.codec) == (960, 540, "h264")
     assert info.duration == pytest.approx(5.0, abs=0.05)
-    assert gateway.spend(key) == 0.50
+    assert gateway.spent(key) == 0.50
     assert finished(client, video.id).status == "completed"  # read again: charged once
-    assert gateway.spend(key) == 0.50
+    assert gateway.spent(key) == 0.50
 
 
 def test_open_path_priced_per_video_passes_extra_body_through(gateway: Gateway) -> None:
@@ -136,7 +120,7 @@ def test_open_path_priced_per_video_passes_extra_body_through(gateway: Gateway) 
         }
     ]
     assert probe(client.videos.download_content(video.id).content).width == 854
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
 
 
 def test_vidgate_sdk_on_an_open_path_priced_per_second(gateway: Gateway, tmp_path: Path) -> None:
@@ -149,7 +133,7 @@ def test_vidgate_sdk_on_an_open_path_priced_per_second(gateway: Gateway, tmp_pat
     info = probe(path)
     assert (info.width, info.height) == (720, 720)
     assert info.duration == pytest.approx(3.0, abs=0.05)
-    assert gateway.spend(key) == 0.15
+    assert gateway.spent(key) == 0.15
 
 
 def test_a_reserved_name_in_extra_body_is_a_400_before_any_call(gateway: Gateway) -> None:

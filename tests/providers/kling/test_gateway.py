@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -29,30 +27,8 @@ KEY = "kling-upstream-key-0123456789abcdef"  # the emulator's access key and sec
 POLLS = 300
 
 
-@dataclass
-class Gateway:
-    url: str
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        secret: str = self.admin("POST", "/key/generate", json={})["key"]
-        return secret
-
-    def spend(self, key: str) -> tuple[float, list[float]]:
-        """The key's spend and its spend-log entries (one per charged video)."""
-        info = self.admin("GET", "/key/info", params={"key": key})["info"]
-        logs = self.admin("GET", "/spend/logs", params={"api_key": key})
-        return info["spend"], [log["spend"] for log in logs]
-
-
 @pytest.fixture(scope="module")
-def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayAdmin]:
     base = tmp_path_factory.mktemp("kling-gateway")
     settings = EmulatorSettings(
         api_key=KEY, processing_seconds=0.5, poll_after_ms=100, cache_dir=render_cache
@@ -71,10 +47,10 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             environ={},
         )
         with live_server(create_app(config)) as url:
-            yield Gateway(url)
+            yield GatewayAdmin(url, MASTER)
 
 
-def test_openai_sdk_create_poll_download_and_spend(gateway: Gateway, tmp_path: Path) -> None:
+def test_openai_sdk_create_poll_download_and_spend(gateway: GatewayAdmin, tmp_path: Path) -> None:
     key = gateway.new_key()
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
     video = client.videos.create(model="kling-fox", prompt="a fox in the snow", seconds="3", size="1280x720")  # type: ignore[arg-type]
@@ -95,7 +71,7 @@ def test_openai_sdk_create_poll_download_and_spend(gateway: Gateway, tmp_path: P
     assert gateway.spend(key) == (0.378, [0.378])
 
 
-def test_vidgate_sdk_through_the_gateway_with_audio_off(gateway: Gateway, tmp_path: Path) -> None:
+def test_vidgate_sdk_through_the_gateway_with_audio_off(gateway: GatewayAdmin, tmp_path: Path) -> None:
     key = gateway.new_key()
     with Client(api_key=key, api_base=gateway.url) as client:
         video = client.videos.create(

@@ -58,7 +58,7 @@ def created(kind: str) -> HttpReply:
 def test_an_edit_at_the_sources_aspect_ratio_is_a_video_edit() -> None:
     source = SourceVideo(native_id=GEN, size="1280x720", seconds=5)
     job, calls = drive(
-        P.create(request(source, size="1920x1080"), CREDS), [reply(DONE), created("video_edit")]
+        P.create(request(source, size="1280x720"), CREDS), [reply(DONE), created("video_edit")]
     )
     assert [(c.method, c.url) for c in calls] == [
         ("GET", f"{ROOT}/generations/{GEN}"),
@@ -108,6 +108,9 @@ def test_extra_body_mode_picks_the_edit_strength() -> None:
             "input_reference",
         ),
         (SourceVideo(native_id=GEN), {}, "extend", "model"),
+        # Luma keeps the source's resolution: a size at another one would be priced but not made
+        (SourceVideo(native_id=GEN, size="1280x720"), {"size": "1920x1080"}, "edit", "size"),
+        (SourceVideo(native_id=GEN, size="1280x720"), {"size": "540x960"}, "edit", "size"),
     ],
 )
 def test_refusals_before_any_call(
@@ -132,6 +135,7 @@ def test_the_row_edits_but_does_not_extend() -> None:
     spec = find_model("luma/ray-3.2")
     assert spec is not None
     assert spec.has("edit")
+    assert spec.has("reframe")
     assert not spec.has("extend")
 
 

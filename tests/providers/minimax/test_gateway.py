@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.images import image_bytes
 from tests.support.live import live_server
 from tests.support.media import probe
@@ -30,26 +29,7 @@ KEY = "minimax-upstream-key"
 POLLS = 300
 
 
-@dataclass
-class Gateway:
-    url: str
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        secret: str = self.admin("POST", "/key/generate", json={})["key"]
-        return secret
-
-    def spend(self, key: str) -> tuple[float, list[float]]:
-        """The key's spend and its spend-log entries (one per charged video)."""
-        info = self.admin("GET", "/key/info", params={"key": key})["info"]
-        logs = self.admin("GET", "/spend/logs", params={"api_key": key})
-        return info["spend"], [log["spend"] for log in logs]
+Gateway = GatewayAdmin  # the gateway under test, reached with its master key
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +56,7 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             environ={},
         )
         with live_server(create_app(config)) as url:
-            yield Gateway(url)
+            yield Gateway(url, MASTER)
 
 
 def test_openai_sdk_first_frame_create_poll_download_and_spend(gateway: Gateway, tmp_path: Path) -> None:

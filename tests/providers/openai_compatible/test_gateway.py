@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -26,27 +27,10 @@ MASTER = "sk-gateway-master-key-0001"
 UPSTREAM_KEY = "sk-gpu-box"
 
 
-@dataclass
-class Setup:
-    url: str
+@dataclass(frozen=True)
+class Setup(GatewayAdmin):
     vllm: Any  # the emulator apps: their stores show what arrived upstream
     dynamo: Any
-
-    def key(self) -> str:
-        reply = httpx.post(
-            f"{self.url}/key/generate", json={}, headers={"Authorization": f"Bearer {MASTER}"}, timeout=10
-        )
-        assert reply.status_code == 200, reply.text
-        secret: str = reply.json()["key"]
-        return secret
-
-    def spend(self, secret: str) -> dict[str, Any]:
-        reply = httpx.get(
-            f"{self.url}/key/info", params={"key": secret}, headers={"Authorization": f"Bearer {MASTER}"}
-        )
-        assert reply.status_code == 200, reply.text
-        info: dict[str, Any] = reply.json()["info"]
-        return info
 
     def client(self, secret: str) -> openai.OpenAI:
         return openai.OpenAI(base_url=f"{self.url}/v1", api_key=secret, max_retries=0)
@@ -101,7 +85,7 @@ def setup(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             environ={},
         )
         with live_server(create_app(config)) as url:
-            yield Setup(url, vllm, dynamo)
+            yield Setup(url, MASTER, vllm, dynamo)
 
 
 def upstream_fields(app: Any, prompt: str) -> dict[str, Any]:
@@ -112,7 +96,7 @@ def upstream_fields(app: Any, prompt: str) -> dict[str, Any]:
 
 
 def test_create_poll_download_delete_with_extra_fields_and_the_deployment_price(setup: Setup) -> None:
-    secret = setup.key()
+    secret = setup.new_key()
     sdk = setup.client(secret)
     prompt = "a heron over a misty river"
     video = sdk.videos.create(
@@ -142,19 +126,19 @@ def test_create_poll_download_delete_with_extra_fields_and_the_deployment_price(
         sdk.videos.download_content(video.id, variant="thumbnail")
     assert thumbnail.value.body["param"] == "variant"  # type: ignore[index]
     assert video.id in [v.id for v in sdk.videos.list(limit=100)]
-    spend = setup.spend(secret)
+    spend = setup.info(secret)
     assert spend["spend"] == pytest.approx(0.10, abs=1e-9)  # $0.05/s x 2 s, written by hand
     assert spend["reserved"] == 0
     for _ in range(3):  # further polls never charge again
         sdk.videos.retrieve(video.id)
-    assert setup.spend(secret)["spend"] == pytest.approx(0.10, abs=1e-9)
+    assert setup.info(secret)["spend"] == pytest.approx(0.10, abs=1e-9)
     assert sdk.videos.delete(video.id).deleted is True
     with pytest.raises(openai.NotFoundError):
         sdk.videos.retrieve(video.id)
 
 
 def test_declared_sizes_and_seconds_are_enforced_before_any_call(setup: Setup) -> None:
-    sdk = setup.client(setup.key())
+    sdk = setup.client(setup.new_key())
     before = len(setup.vllm.state.store.jobs)
     with pytest.raises(openai.BadRequestError) as caught:
         sdk.videos.create(model="wan-2.2", prompt="x", seconds="8", size="320x180")  # type: ignore[arg-type]
@@ -169,7 +153,7 @@ def test_declared_sizes_and_seconds_are_enforced_before_any_call(setup: Setup) -
 
 
 def test_minimal_reply_integer_seconds_json_dialect_and_a_flat_price(setup: Setup) -> None:
-    secret = setup.key()
+    secret = setup.new_key()
     sdk = setup.client(secret)
     prompt = "lanterns drifting on a lake"
     video = sdk.videos.create(
@@ -186,13 +170,13 @@ def test_minimal_reply_integer_seconds_json_dialect_and_a_flat_price(setup: Setu
     info = probe(sdk.videos.download_content(video.id).content)
     assert (info.width, info.height) == (640, 360)
     assert info.duration == pytest.approx(3.0, abs=0.1)
-    assert setup.spend(secret)["spend"] == pytest.approx(0.25, abs=1e-9)  # $0.25 per video
+    assert setup.info(secret)["spend"] == pytest.approx(0.25, abs=1e-9)  # $0.25 per video
 
 
 def test_a_file_part_under_extra_body_arrives_upstream_untouched(setup: Setup) -> None:
     """Every extra form field and file part is forwarded (dropping them is the incumbent's bug): the
     emulator echoes the file part it received, byte for byte (its sha256)."""
-    secret = setup.key()
+    secret = setup.new_key()
     wav = b"RIFF0000WAVEfmt " + bytes(range(256))
     reply = httpx.post(
         f"{setup.url}/v1/videos",
@@ -219,7 +203,7 @@ def test_a_file_part_under_extra_body_arrives_upstream_untouched(setup: Setup) -
 def test_a_file_part_cannot_go_into_a_json_body(setup: Setup) -> None:
     """A deployment that sends JSON cannot carry a file part: named and refused before anything is
     charged or sent."""
-    secret = setup.key()
+    secret = setup.new_key()
     before = len(setup.dynamo.state.store.jobs)
     reply = httpx.post(
         f"{setup.url}/v1/videos",
@@ -231,14 +215,14 @@ def test_a_file_part_cannot_go_into_a_json_body(setup: Setup) -> None:
     assert reply.status_code == 400, reply.text
     assert reply.json()["error"]["param"] == "extra_body.audio_reference"
     assert len(setup.dynamo.state.store.jobs) == before
-    assert setup.spend(secret)["spend"] == 0
+    assert setup.info(secret)["spend"] == 0
 
 
 def test_an_engine_without_edits_is_a_400_and_nothing_is_charged(setup: Setup) -> None:
     """Open models declare ``edit``/``extend``, so the gateway forwards; an engine without the routes
     (the emulator, like a FastAPI server with ``GET /v1/videos/{id}``, answers 405) is a 400 saying
     so, and the reservation is freed."""
-    secret = setup.key()
+    secret = setup.new_key()
     sdk = setup.client(secret)
     source = sdk.videos.create(model="wan-2.2", prompt="a reed", seconds="1", size="320x180")  # type: ignore[arg-type]
     assert sdk.videos.poll(source.id, poll_interval_ms=50).status == "completed"
@@ -250,6 +234,6 @@ def test_an_engine_without_edits_is_a_400_and_nothing_is_charged(setup: Setup) -
         )
     assert "does not support video edits" in refused.value.message
     assert [v.id for v in sdk.videos.list(limit=10)] == [source.id]
-    info = setup.spend(secret)
+    info = setup.info(secret)
     assert info["spend"] == pytest.approx(0.05, abs=1e-9)  # the source only: 1 s at $0.05/s
     assert info["reserved"] == 0

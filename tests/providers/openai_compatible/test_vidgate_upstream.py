@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -63,15 +63,6 @@ class Recorder:
         await self.app(scope, replay, send)
 
 
-def admin_key(url: str, master: str) -> str:
-    reply = httpx.post(
-        f"{url}/key/generate", json={}, headers={"Authorization": f"Bearer {master}"}, timeout=10
-    )
-    assert reply.status_code == 200, reply.text
-    secret: str = reply.json()["key"]
-    return secret
-
-
 @pytest.fixture(scope="module")
 def gateways(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Recorder]]:
     base = tmp_path_factory.mktemp("vidgate-in-vidgate")
@@ -93,7 +84,7 @@ def gateways(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     )
     inner = Recorder(create_app(inner_config))
     with live_server(inner) as inner_url:
-        inner.key = admin_key(inner_url, INNER_MASTER)
+        inner.key = GatewayAdmin(inner_url, INNER_MASTER).new_key()
         inner.url = inner_url
         outer_config = parse_config(
             {
@@ -124,7 +115,7 @@ def gateways(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def test_the_openai_sdk_through_two_gateways(gateways: tuple[str, Recorder]) -> None:
     outer_url, inner = gateways
-    secret = admin_key(outer_url, OUTER_MASTER)
+    secret = GatewayAdmin(outer_url, OUTER_MASTER).new_key()
     sdk = openai.OpenAI(base_url=f"{outer_url}/v1", api_key=secret, max_retries=0)
     video = sdk.videos.create(
         model="local-1",
@@ -153,9 +144,7 @@ def test_the_openai_sdk_through_two_gateways(gateways: tuple[str, Recorder]) -> 
     assert info.duration == pytest.approx(2.0, abs=0.1)
     assert sdk.videos.download_content(video.id, variant="thumbnail").content[8:12] == b"WEBP"
     assert sdk.videos.download_content(video.id, variant="spritesheet").content[:3] == b"\xff\xd8\xff"
-    spend = httpx.get(
-        f"{outer_url}/key/info", params={"key": secret}, headers={"Authorization": f"Bearer {OUTER_MASTER}"}
-    ).json()["info"]["spend"]
+    spend = GatewayAdmin(outer_url, OUTER_MASTER).spent(secret)
     assert spend == pytest.approx(0.04, abs=1e-9)  # $0.02/s x 2 s, the outer deployment's price
     assert sdk.videos.delete(video.id).deleted is True
     with pytest.raises(openai.NotFoundError):
@@ -166,7 +155,7 @@ def test_the_openai_sdk_through_two_gateways(gateways: tuple[str, Recorder]) -> 
 
 def test_edits_and_extensions_are_forwarded_to_the_upstream(gateways: tuple[str, Recorder]) -> None:
     outer_url, inner = gateways
-    secret = admin_key(outer_url, OUTER_MASTER)
+    secret = GatewayAdmin(outer_url, OUTER_MASTER).new_key()
     sdk = openai.OpenAI(base_url=f"{outer_url}/v1", api_key=secret, max_retries=0)
     source = sdk.videos.create(
         model="local-1",
@@ -191,7 +180,5 @@ def test_edits_and_extensions_are_forwarded_to_the_upstream(gateways: tuple[str,
     assert lengths == [pytest.approx(3.0, abs=0.1), pytest.approx(1.0, abs=0.1)]
     upstream = openai.OpenAI(base_url=f"{inner.url}/v1", api_key=inner.key, max_retries=0)
     assert len(upstream.videos.list(limit=10).data) == 3  # the source, the extension and the edit
-    spend = httpx.get(
-        f"{outer_url}/key/info", params={"key": secret}, headers={"Authorization": f"Bearer {OUTER_MASTER}"}
-    ).json()["info"]["spend"]
+    spend = GatewayAdmin(outer_url, OUTER_MASTER).spent(secret)
     assert spend == pytest.approx(0.08, abs=1e-9)  # $0.02/s x (1 s + 2 s + 1 s)

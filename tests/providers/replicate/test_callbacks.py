@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,11 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from replicate.client import Client as ReplicateClient
 from replicate.webhook import InvalidSignatureError, Webhooks, WebhookSigningSecret
 from tests.support.callbacks import count_polls
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import free_port, live_server
 
 from vidgate.emulators.common import EmulatorSettings
@@ -38,27 +41,11 @@ MAX_POLLS = 400  # x POLL_PAUSE: a bound, not a timing assertion
 POLL_PAUSE = 0.05
 
 
-@dataclass
-class Gateway:
-    url: str
+@dataclass(frozen=True)
+class Gateway(GatewayAdmin):
     upstream: Any  # the Replicate emulator
     polls: dict[str, int]  # status polls by native id
     upstream_url: str
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        secret: str = self.admin("POST", "/key/generate", json={})["key"]
-        return secret
-
-    def spend(self, key: str) -> float:
-        spent: float = self.admin("GET", "/key/info", params={"key": key})["info"]["spend"]
-        return spent
 
     def client(self, key: str) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0)
@@ -91,7 +78,7 @@ def gateway(render_cache: Path) -> Iterator[Gateway]:
         public = f"http://127.0.0.1:{port}"
         app = create_app(parse_config(config(upstream, public), environ={}), stores=MemoryStores())
         with live_server(app, port=port) as url:
-            yield Gateway(url, upstream_app.state.emulator, count_polls(app), upstream)
+            yield Gateway(url, MASTER, upstream_app.state.emulator, count_polls(app), upstream)
 
 
 def finished(client: openai.OpenAI, video_id: str) -> Any:
@@ -152,7 +139,7 @@ def test_a_job_completes_by_callback_with_at_most_one_upstream_poll(gateway: Gat
     assert gateway.polls.get(pred.job.id, 0) <= 1
     assert [a.status for a in gateway.upstream.callbacks.deliveries if a.job_id == pred.job.id] == [200]
     assert client.videos.download_content(video.id).content[4:8] == b"ftyp"
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
 
 
 def test_duplicate_deliveries_are_idempotent_and_charged_once(gateway: Gateway) -> None:
@@ -169,10 +156,21 @@ def test_duplicate_deliveries_are_idempotent_and_charged_once(gateway: Gateway) 
         time.sleep(POLL_PAUSE)
     assert statuses == [200, 200, 200, 200]
     assert gateway.polls.get(pred.job.id, 0) <= 1
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
+
+
+def callback_counts(gateway: Gateway) -> Counter[tuple[str, str]]:
+    """``vidgate_provider_callbacks_total`` as scraped from ``/metrics``, by (provider, outcome)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for family in text_string_to_metric_families(httpx.get(gateway.url + "/metrics").text):
+        for sample in family.samples:
+            if sample.name == "vidgate_provider_callbacks_total":
+                counts[(sample.labels["provider"], sample.labels["outcome"])] = int(sample.value)
+    return counts
 
 
 def test_forged_and_replayed_callbacks_change_nothing(gateway: Gateway) -> None:
+    before = callback_counts(gateway)
     key = gateway.new_key()
     client = gateway.client(key)
     prompt = "a clip whose callback is lost [fault:callback-drop]"
@@ -200,17 +198,25 @@ def test_forged_and_replayed_callbacks_change_nothing(gateway: Gateway) -> None:
     }
     assert all(400 <= status < 500 for status in attempts.values()), attempts
     assert client.videos.retrieve(video.id).status in ("queued", "in_progress")
-    assert gateway.spend(key) == 0.0
+    assert gateway.spent(key) == 0.0
     assert gateway.polls.get(pred.job.id, 0) == 0
 
     genuine = signed(gateway, real)
     assert deliver(url, real, genuine) == 200
     assert client.videos.retrieve(video.id).status == "completed"
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
     assert deliver(url, real, genuine) == 200  # the same delivery replayed: nothing changes
     assert deliver(url, real, signed(gateway, real, webhook_id="msg_again")) == 200
-    assert gateway.spend(key) == 0.25
+    assert gateway.spent(key) == 0.25
     assert gateway.polls.get(pred.job.id, 0) == 0
+    assert callback_counts(gateway) - before == Counter(
+        {
+            ("replicate", "forged"): 7,  # wrong or no token, unsigned, bad or stale signature, ...
+            ("unknown", "unknown_job"): 2,  # no such job, not a job id
+            ("replicate", "accepted"): 1,
+            ("replicate", "duplicate"): 2,  # the replays
+        }
+    )
 
 
 def test_callbacks_need_a_public_base_url() -> None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -37,25 +37,9 @@ MAX_POLLS = 400  # x POLL_PAUSE: a bound, not a timing assertion
 POLL_PAUSE = 0.05
 
 
-@dataclass
-class Gateway:
-    url: str
+@dataclass(frozen=True)
+class Gateway(GatewayAdmin):
     upstream: Any  # the Replicate emulator (its predictions, to see what arrived)
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        secret: str = self.admin("POST", "/key/generate", json={})["key"]
-        return secret
-
-    def spend(self, key: str) -> float:
-        spent: float = self.admin("GET", "/key/info", params={"key": key})["info"]["spend"]
-        return spent
 
     def client(self, key: str) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url + "/v1", api_key=key, max_retries=0)
@@ -83,7 +67,7 @@ def gateway(render_cache: Path) -> Iterator[Gateway]:
     with live_server(upstream_app) as upstream:
         app = create_app(parse_config(config(upstream), environ={}), stores=MemoryStores())
         with live_server(app) as url:
-            yield Gateway(url, upstream_app.state.emulator)
+            yield Gateway(url, MASTER, upstream_app.state.emulator)
 
 
 def finished(client: openai.OpenAI, video_id: str) -> Any:
@@ -115,9 +99,9 @@ def test_openai_sdk_create_poll_download_and_spend_once(gateway: Gateway) -> Non
     info = probe(client.videos.download_content(video.id).content)
     assert (info.width, info.height, info.codec) == (720, 1280, "h264")
     assert info.duration == pytest.approx(4.0, abs=0.05)
-    assert gateway.spend(key) == 0.80
+    assert gateway.spent(key) == 0.80
     assert finished(client, video.id).status == "completed"  # read again: charged once
-    assert gateway.spend(key) == 0.80
+    assert gateway.spent(key) == 0.80
     (inp,) = sent(gateway, "a replicate cat without sound")
     assert (inp["duration"], inp["resolution"], inp["aspect_ratio"], inp["generate_audio"]) == (
         4,
@@ -139,7 +123,7 @@ def test_open_model_priced_per_second(gateway: Gateway) -> None:
     )
     assert finished(client, video.id).status == "completed"
     assert probe(client.videos.download_content(video.id).content).width == 854
-    assert gateway.spend(key) == 0.12
+    assert gateway.spent(key) == 0.12
     assert sent(gateway, "an h3 lite clip")[0]["prompt_optimizer"] == "off"
 
 
@@ -151,7 +135,7 @@ def test_vidgate_sdk_on_a_pinned_version_priced_per_video(gateway: Gateway, tmp_
         assert done.status == "completed"
         path = client.videos.stream_content(video.id, tmp_path / "v.mp4")
     assert probe(path).width == 720
-    assert gateway.spend(key) == 0.30
+    assert gateway.spent(key) == 0.30
 
 
 def test_a_failed_prediction_is_not_charged(gateway: Gateway) -> None:
@@ -160,4 +144,4 @@ def test_a_failed_prediction_is_not_charged(gateway: Gateway) -> None:
     video = client.videos.create(model="h3-lite", prompt="a broken clip [fault:fail]", seconds="1")  # type: ignore[arg-type]
     done = finished(client, video.id)
     assert done.status == "failed"
-    assert gateway.spend(key) == 0.0
+    assert gateway.spent(key) == 0.0

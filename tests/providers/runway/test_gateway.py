@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
+from tests.support.gateway_admin import AsyncGatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -54,24 +55,13 @@ def emulator(render_cache: Path) -> Iterator[tuple[str, Recorder]]:
         yield url, recorder
 
 
-@dataclass
-class Gateway:
-    client: httpx.AsyncClient
+@dataclass(frozen=True)
+class Gateway(AsyncGatewayAdmin):
     app: Starlette
     upstream: Recorder
 
     def auth(self, secret: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {secret}"}
-
-    async def new_key(self) -> str:
-        reply = await self.client.post("/key/generate", json={}, headers=self.auth(MASTER))
-        assert reply.status_code == 200, reply.text
-        return str(reply.json()["key"])
-
-    async def spend(self, key: str) -> tuple[float, int]:
-        info = await self.client.get("/key/info", params={"key": key}, headers=self.auth(MASTER))
-        logs = await self.client.get("/spend/logs", params={"key": key}, headers=self.auth(MASTER))
-        return info.json()["info"]["spend"], len(logs.json())
 
     def sdk(self, secret: str) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
@@ -107,7 +97,7 @@ async def gateway(emulator: tuple[str, Recorder]) -> AsyncIterator[Gateway]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
-            yield Gateway(client, app, recorder)
+            yield Gateway(client, MASTER, app, recorder)
 
 
 def png(width: int = 1280, height: int = 720) -> bytes:
@@ -131,7 +121,7 @@ async def test_openai_sdk_creates_polls_and_downloads_and_pays_once(gateway: Gat
     await sdk.videos.download_content(video.id)
     # gen4.5: 12 credits/s = $0.12/s x 4 s
     assert again.model_dump()["usage"]["cost"] == 0.48
-    assert await gateway.spend(key) == (0.48, 1)
+    assert await gateway.spend(key) == (0.48, [0.48])
     # the caller never sees Runway's signed URL
     assert "_output" not in again.model_dump_json()
 
@@ -157,7 +147,7 @@ async def test_image_with_audio_off_through_vidgates_own_sdk(gateway: Gateway) -
     assert (info.width, info.height) == (1280, 720)
     assert info.duration == pytest.approx(4, abs=0.05)
     # veo3.1_fast without audio: 10 credits/s = $0.10/s x 4 s
-    assert await gateway.spend(key) == (0.4, 1)
+    assert await gateway.spend(key) == (0.4, [0.4])
     assert "POST /v1/image_to_video" in gateway.upstream.seen
 
 
@@ -172,7 +162,7 @@ async def test_an_image_only_model_without_an_image_is_a_400_before_any_call(gat
     assert reply.status_code == 400, reply.text
     assert reply.json()["error"]["param"] == "input_reference"
     assert gateway.upstream.seen == before
-    assert await gateway.spend(key) == (0.0, 0)
+    assert await gateway.spend(key) == (0.0, [])
 
 
 async def test_native_fields_cannot_arrive_through_extra_body(gateway: Gateway) -> None:
@@ -206,4 +196,4 @@ async def test_delete_reaches_runways_task_delete(gateway: Gateway) -> None:
     with pytest.raises(openai.NotFoundError):
         await sdk.videos.retrieve(video.id)
     # gen4_turbo: 5 credits/s = $0.05/s x 2 s
-    assert await gateway.spend(key) == (0.1, 1)
+    assert await gateway.spend(key) == (0.1, [0.1])

@@ -9,13 +9,12 @@ $0.01 per input image.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.images import image_bytes
 from tests.support.live import live_server
 from tests.support.media import probe
@@ -32,29 +31,8 @@ MASTER = "sk-xai-gateway-master"
 UPSTREAM_KEY = "xai-upstream-key"
 
 
-@dataclass
-class Gateway:
-    url: str
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        key: str = self.admin("POST", "/key/generate", json={})["key"]
-        return key
-
-    def spend(self, key: str) -> tuple[float, int]:
-        info = self.admin("GET", "/key/info", params={"key": key})
-        logs = self.admin("GET", "/spend/logs", params={"api_key": key})
-        return info["info"]["spend"], len(logs)
-
-
 @pytest.fixture(scope="module")
-def gateway(render_cache: Path) -> Iterator[Gateway]:
+def gateway(render_cache: Path) -> Iterator[GatewayAdmin]:
     settings = EmulatorSettings(api_key=UPSTREAM_KEY, processing_seconds=0.5, cache_dir=render_cache)
     with live_server(xai_emulator(settings)) as upstream:
 
@@ -73,10 +51,10 @@ def gateway(render_cache: Path) -> Iterator[Gateway]:
             environ={},
         )
         with live_server(create_app(config, stores=MemoryStores())) as url:
-            yield Gateway(url)
+            yield GatewayAdmin(url, MASTER)
 
 
-def test_openai_sdk_creates_polls_and_downloads_and_is_charged_once(gateway: Gateway) -> None:
+def test_openai_sdk_creates_polls_and_downloads_and_is_charged_once(gateway: GatewayAdmin) -> None:
     key = gateway.new_key()
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
     video = client.videos.create(
@@ -93,10 +71,10 @@ def test_openai_sdk_creates_polls_and_downloads_and_is_charged_once(gateway: Gat
     assert (info.width, info.height, info.codec) == (848, 480, "h264")
     assert info.duration == pytest.approx(3.0, abs=0.05)
     client.videos.retrieve(video.id)  # reading again charges nothing more
-    assert gateway.spend(key) == (0.06, 1)  # $0.02/s x 3 s
+    assert gateway.spend(key) == (0.06, [0.06])  # $0.02/s x 3 s
 
 
-def test_vidgate_sdk_with_an_input_image_pays_the_surcharge_once(gateway: Gateway) -> None:
+def test_vidgate_sdk_with_an_input_image_pays_the_surcharge_once(gateway: GatewayAdmin) -> None:
     key = gateway.new_key()
     with Client(api_key=key, api_base=gateway.url, gateway=True) as client:
         video = client.videos.create(
@@ -112,4 +90,4 @@ def test_vidgate_sdk_with_an_input_image_pays_the_surcharge_once(gateway: Gatewa
     info = probe(data.content)
     assert (info.width, info.height) == (1280, 720)
     assert info.duration == pytest.approx(2.0, abs=0.05)
-    assert gateway.spend(key) == (0.29, 1)  # $0.14/s x 2 s + $0.01 for the one input image
+    assert gateway.spend(key) == (0.29, [0.29])  # $0.14/s x 2 s + $0.01 for the one input image

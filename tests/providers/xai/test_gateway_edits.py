@@ -10,13 +10,12 @@ at 480p. An edit is priced at its source's seconds, an extension at the added se
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
+from tests.support.gateway_admin import GatewayAdmin
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -31,28 +30,8 @@ MASTER = "sk-xai-edits-master"
 UPSTREAM_KEY = "xai-edits-upstream"
 
 
-@dataclass
-class Gateway:
-    url: str
-
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
-        reply = httpx.request(
-            method, self.url + path, headers={"Authorization": f"Bearer {MASTER}"}, **kwargs
-        )
-        assert reply.status_code == 200, reply.text
-        return reply.json()
-
-    def new_key(self) -> str:
-        key: str = self.admin("POST", "/key/generate", json={})["key"]
-        return key
-
-    def spend(self, key: str) -> float:
-        spent: float = self.admin("GET", "/key/info", params={"key": key})["info"]["spend"]
-        return spent
-
-
 @pytest.fixture(scope="module")
-def gateway(render_cache: Path) -> Iterator[Gateway]:
+def gateway(render_cache: Path) -> Iterator[GatewayAdmin]:
     settings = EmulatorSettings(api_key=UPSTREAM_KEY, processing_seconds=0.3, cache_dir=render_cache)
     with live_server(xai_emulator(settings)) as upstream:
 
@@ -71,7 +50,7 @@ def gateway(render_cache: Path) -> Iterator[Gateway]:
             environ={},
         )
         with live_server(create_app(config, stores=MemoryStores())) as url:
-            yield Gateway(url)
+            yield GatewayAdmin(url, MASTER)
 
 
 def finished(client: openai.OpenAI, video_id: str) -> bytes:
@@ -80,7 +59,7 @@ def finished(client: openai.OpenAI, video_id: str) -> bytes:
     return client.videos.download_content(video_id).content
 
 
-def test_openai_sdk_edits_and_extends_on_xai_and_each_is_charged_once(gateway: Gateway) -> None:
+def test_openai_sdk_edits_and_extends_on_xai_and_each_is_charged_once(gateway: GatewayAdmin) -> None:
     key = gateway.new_key()
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
     source = client.videos.create(
@@ -90,7 +69,7 @@ def test_openai_sdk_edits_and_extends_on_xai_and_each_is_charged_once(gateway: G
         size="848x480",  # type: ignore[arg-type]
     )
     clip = finished(client, source.id)
-    assert gateway.spend(key) == 0.10  # $0.05/s x 2 s
+    assert gateway.spent(key) == 0.10  # $0.05/s x 2 s
     # openai 3.63.0's multipart encoder refuses ``video={"id": ...}``: an id goes as JSON through the
     # package's own request method; an upload goes through ``videos.extend``.
     edited = client.post(
@@ -102,7 +81,7 @@ def test_openai_sdk_edits_and_extends_on_xai_and_each_is_charged_once(gateway: G
     info = probe(finished(client, edited.id))
     assert (info.width, info.height) == (848, 480)
     assert info.duration == pytest.approx(2.0, abs=0.1)
-    assert gateway.spend(key) == 0.20  # + the edit at the source's 2 s x $0.05
+    assert gateway.spent(key) == 0.20  # + the edit at the source's 2 s x $0.05
     extended = client.videos.extend(
         prompt="the boat sails on",
         seconds="4",
@@ -110,10 +89,10 @@ def test_openai_sdk_edits_and_extends_on_xai_and_each_is_charged_once(gateway: G
     )
     assert extended.seconds == "4"
     assert probe(finished(client, extended.id)).duration == pytest.approx(6.0, abs=0.1)  # 2 s + 4 s
-    assert gateway.spend(key) == 0.40  # + the 4 added seconds x $0.05
+    assert gateway.spent(key) == 0.40  # + the 4 added seconds x $0.05
 
 
-def test_a_model_without_the_capability_is_a_400_naming_it(gateway: Gateway) -> None:
+def test_a_model_without_the_capability_is_a_400_naming_it(gateway: GatewayAdmin) -> None:
     key = gateway.new_key()
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
     source = client.videos.create(
@@ -123,7 +102,7 @@ def test_a_model_without_the_capability_is_a_400_naming_it(gateway: Gateway) -> 
         size="848x480",  # type: ignore[arg-type]
     )
     clip = finished(client, source.id)
-    assert gateway.spend(key) == 0.08  # grok-imagine-video-1.5: $0.08/s x 1 s at 480p
+    assert gateway.spent(key) == 0.08  # grok-imagine-video-1.5: $0.08/s x 1 s at 480p
     for path, body in (
         ("/videos/edits", {"prompt": "x", "video": {"id": source.id}}),
         ("/videos/extensions", {"prompt": "x", "seconds": "2", "video": {"id": source.id}}),
@@ -136,4 +115,4 @@ def test_a_model_without_the_capability_is_a_400_naming_it(gateway: Gateway) -> 
         client.videos.edit(
             prompt="x", video=("kite.mp4", clip, "video/mp4"), extra_body={"model": "grok-1.5"}
         )
-    assert gateway.spend(key) == 0.08  # nothing more
+    assert gateway.spent(key) == 0.08  # nothing more

@@ -10,9 +10,9 @@ Edits (``VideoRequest.task == "edit"``, the row's ``edit`` feature): ``type: vid
 ``media: {url}`` and ``mode`` (``flex_1`` unless ``extra_body.mode`` names another of the SDK's nine),
 or ``type: video_reframe`` with ``aspect_ratio`` when the requested size has another aspect ratio than
 the source: a reframe is an edit that changes the frame, priced like one (the source's seconds at the
-requested size's tier). The gateway's ``/v1/videos/edits`` takes no size (an edit is at its source's
-size), so through it every edit is a ``video_edit``; a reframe needs a request whose size differs from
-the source's. Luma reads media from URLs, so the source must be a generation of this
+requested size's tier, which is the source's: neither body has a resolution, so a size at another one is
+a 400 naming ``size``). Through the gateway a reframe is ``/v1/videos/edits`` with ``size`` (the row's
+``reframe`` feature). Luma reads media from URLs, so the source must be a generation of this
 deployment (``source_video.native_id``: a fresh asset URL is read from it); other videos are a 400
 naming ``video``. Field names follow lumaai 1.21.0's ``video.modify``/``video.reframe`` (legacy API);
 that the Agents API takes them under ``type`` is unverified.

@@ -81,7 +81,13 @@ def edit_body(req: VideoRequest, video_url: str) -> dict[str, Any]:
     check_extra(req.extra_body, RESERVED)
     extra = dict(req.extra_body)
     source = req.source_video
-    aspect_ratio, _resolution = SIZES[req.size]
+    aspect_ratio, resolution = SIZES[req.size]
+    kept = SIZES.get(source.size) if source is not None and source.size is not None else None
+    if kept is not None and kept[1] != resolution:
+        # neither body has a resolution: Luma keeps the source's, so another one would be mispriced
+        raise BadRequestError(
+            f"Invalid 'size': a Luma edit keeps the source's resolution ({kept[1]}).", param="size"
+        )
     reframe = source is not None and source.size is not None and aspect_of(source.size) != aspect_of(req.size)
     body: dict[str, Any] = {
         "type": "video_reframe" if reframe else "video_edit",

@@ -12,8 +12,8 @@ class VideoReference(BaseModel):
     id: str = Field(description="One of your completed videos.")
 
 
-class EditVideoBody(BaseModel):
-    """``POST /v1/videos/edits`` as JSON: the source by id."""
+class SourceVideoBody(BaseModel):
+    """What an edit and an extension share, as JSON: the source by id."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -23,7 +23,7 @@ class EditVideoBody(BaseModel):
     user: str | None = None
 
 
-class EditVideoForm(BaseModel):
+class SourceVideoForm(BaseModel):
     """As multipart (what the ``openai`` SDK sends): the source as an MP4 file part, or ``video[id]``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,11 +34,30 @@ class EditVideoForm(BaseModel):
     user: str | None = None
 
 
-class ExtendVideoBody(EditVideoBody):
+_EDIT_SIZE = Field(
+    None,
+    description="A vidgate extension: the output size, 'WIDTHxHEIGHT' (default: the source's). A model "
+    "that can reframe takes its sizes at the source's resolution; any other only the source's size.",
+)
+
+
+class EditVideoBody(SourceVideoBody):
+    """``POST /v1/videos/edits`` as JSON: the source by id."""
+
+    size: str | None = _EDIT_SIZE
+
+
+class EditVideoForm(SourceVideoForm):
+    """``POST /v1/videos/edits`` as multipart: the source as an MP4 file part, or ``video[id]``."""
+
+    size: str | None = _EDIT_SIZE
+
+
+class ExtendVideoBody(SourceVideoBody):
     seconds: str | int | None = None
 
 
-class ExtendVideoForm(EditVideoForm):
+class ExtendVideoForm(SourceVideoForm):
     seconds: str | None = None
 
 
