@@ -12,8 +12,9 @@ from vidgate.gateway.starter import inputs_of, price_for
 from vidgate.providers.catalogue import find_model
 from vidgate.types import ImageInput, SourceVideo
 
-SPEC = find_model("byteplus/dreamina-seedance-2-0-260128")
-assert SPEC is not None
+FOUND = find_model("byteplus/dreamina-seedance-2-0-260128")
+assert FOUND is not None
+SPEC = FOUND
 DEP = Deployment(
     id="d1", model_name="seedance", provider="byteplus", model="dreamina-seedance-2-0-260128", spec=SPEC
 )

@@ -137,13 +137,15 @@ def test_vidgate_sdk_direct_mode_lists_and_cancels_at_dashscope(render_cache: Pa
     """In direct mode the SDK reads DashScope's own task list and cancels a PENDING task there."""
     # Queued for the first tenth of a 600 s run: the whole test.
     settings = EmulatorSettings(api_key=UPSTREAM_KEY, processing_seconds=600.0, cache_dir=render_cache)
-    with live_server(dashscope_emulator(settings)) as upstream:
-        with Client(api_key=UPSTREAM_KEY, api_base=f"{upstream}/api/v1") as client:
-            video = client.videos.create("dashscope/wan3.0-video", "a heron", seconds="5", size="832x480")
-            (listed,) = client.videos.list(model="dashscope/wan3.0-video").data
-            # A list item has no size or seconds, so its self-describing id differs from the create's;
-            # both name the same task.
-            assert (listed.model, listed.status) == ("wan3.0-video", "queued")
-            client.videos.delete(listed.id)
-            cancelled = client.videos.retrieve(video.id)
-            assert (cancelled.status, cancelled.error and cancelled.error.code) == ("failed", "cancelled")
+    with (
+        live_server(dashscope_emulator(settings)) as upstream,
+        Client(api_key=UPSTREAM_KEY, api_base=f"{upstream}/api/v1") as client,
+    ):
+        video = client.videos.create("dashscope/wan3.0-video", "a heron", seconds="5", size="832x480")
+        (listed,) = client.videos.list(model="dashscope/wan3.0-video").data
+        # A list item has no size or seconds, so its self-describing id differs from the create's;
+        # both name the same task.
+        assert (listed.model, listed.status) == ("wan3.0-video", "queued")
+        client.videos.delete(listed.id)
+        cancelled = client.videos.retrieve(video.id)
+        assert (cancelled.status, cancelled.error and cancelled.error.code) == ("failed", "cancelled")
