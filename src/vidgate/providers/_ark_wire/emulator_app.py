@@ -6,7 +6,9 @@ A finished task's ``content.video_url`` is a signed ``/_storage/...`` URL on thi
 ``url_ttl_seconds`` after completion (24 h on Ark); each GET of the task signs a fresh one. DELETE
 cancels a queued task (``cancelled``), deletes a finished one and refuses a running one. Errors use
 Ark's envelope ``{"error": {"code", "message", "param", "type"}}``; a bad key is 401
-``AuthenticationError``. Faults: the shared ``[fault:...]`` tokens. Imports no adapter code.
+``AuthenticationError``. Reference videos (``video_url`` items) are read as Ark reads them (its own signed
+outputs from the store, other URLs downloaded) and their seconds billed with the output's. Faults: the
+shared ``[fault:...]`` tokens. Imports no adapter code.
 """
 
 from __future__ import annotations

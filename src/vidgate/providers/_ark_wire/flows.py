@@ -6,7 +6,7 @@ the task (``queued|running|succeeded|failed|cancelled|expired``, ``content.video
 ``DELETE .../tasks/{id}`` cancels a queued task and deletes a finished one. ``api_base`` means what
 the Ark SDKs' ``base_url`` means: the ``.../api/v3`` root. A host subclass sets ``name`` and
 ``default_api_base``; the shapes are read from ``volcenginesdkarkruntime`` (the SDK wins over the
-reference, see ARCHITECTURE.md).
+reference, see ARCHITECTURE.md). Reference videos are ``video_url`` items with role ``reference_video``.
 """
 
 from __future__ import annotations
