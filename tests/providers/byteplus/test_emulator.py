@@ -19,6 +19,7 @@ from tests.support.live import live_server
 from tests.support.media import probe
 
 from vidgate.emulators.common import EmulatorSettings
+from vidgate.providers._ark_wire.emulator_app import ark_app
 from vidgate.providers.byteplus.emulator import create_app
 
 KEY = "modelark-emulator-key"
@@ -154,3 +155,15 @@ def test_reference_videos_longer_than_15_s_in_all_are_refused(client: Any) -> No
         client.content_generation.tasks.create(
             model=FAST, content=[{"type": "text", "text": "x"}, *map(video, sources)], duration=4
         )
+
+
+def test_an_expired_output_url_cannot_be_a_reference(render_cache: Path) -> None:
+    settings = EmulatorSettings(api_key=KEY, processing_seconds=0.1, cache_dir=render_cache)
+    app = ark_app(settings, "vidgate.providers.byteplus", "byteplus", url_ttl_seconds=0)
+    with live_server(app) as base:
+        client = byteplussdkarkruntime.Ark(base_url=f"{base}/api/v3", api_key=KEY, max_retries=0)
+        source = clip(client, 5)  # signed, but expired as soon as the task finished
+        with pytest.raises(errors.ArkBadRequestError, match="could not be downloaded"):
+            client.content_generation.tasks.create(
+                model=FAST, content=[{"type": "text", "text": "x"}, video(source)], duration=4
+            )

@@ -232,9 +232,14 @@ class ArkEmulator:
         if parts.netloc != request.url.netloc or len(path) != 4 or path[1] != "_storage":
             return None
         task = self.tasks.get(path[3].removesuffix(".mp4"))
-        if task is None or path[2] not in task.links:
+        if task is None or path[2] not in task.links or self.expired(task):
             raise invalid("content.video_url", "The video url could not be downloaded.")
         return float(task.job.seconds)
+
+    def expired(self, task: Task) -> bool:
+        """Whether the task's signed output URLs have expired (``url_ttl_seconds`` after completion)."""
+        job = task.job
+        return time.time() >= job.created_at + job.processing_seconds + self.url_ttl_seconds
 
     async def fetched_seconds(self, url: str) -> float:
         """Downloads a reference video (at most 50 MB) and reads its length from the MP4 header."""
@@ -434,7 +439,7 @@ class ArkEmulator:
                 "<Error><Code>NoSuchKey</Code></Error>", status_code=404, media_type="application/xml"
             )
         job = task.job
-        if time.time() >= job.created_at + job.processing_seconds + self.url_ttl_seconds:
+        if self.expired(task):
             return Response(
                 "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
                 status_code=403,
