@@ -300,6 +300,8 @@ def test_to_dict() -> None:
         "features": ["image_input", "person_generation"],
         "max_videos_per_request": 2,
         "max_reference_images": 0,
+        "max_reference_videos": 0,
+        "max_reference_video_seconds": 0,
         "seconds_with_reference_images": [],
         "extend_seconds": [],
         "person_generation": ["allow_adult"],
@@ -307,6 +309,7 @@ def test_to_dict() -> None:
         "price_per_output_token": None,
         "price_per_output_token_by_resolution": {},
         "output_tokens_per_second": {},
+        "price_per_output_token_with_video": {},
         "price_per_input": {},
         "price_per_video": 0.0,
         "successor": None,
@@ -374,3 +377,46 @@ def test_reference_image_rules_are_row_data() -> None:
         parse_row(row(features=["reference_images", "person_generation"], seconds_with_references=[5]))
     with pytest.raises(ValueError, match="needs the reference_images feature"):
         parse_row(row(seconds_with_references=[8]))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"price_per_output_token_with_video": 0.000001},
+            "price_per_output_token_with_video needs price_per_output_token and reference_videos",
+        ),
+        (
+            {
+                "prices": None,
+                "features": ["reference_videos"],
+                "person_generation": None,
+                "price_per_output_token": 0.00001,
+                "price_per_output_token_with_video": {"720p": 0.000001},
+                "output_tokens_per_second": {"720p": 1, "1080p": 2},
+            },
+            "price_per_output_token_with_video must price exactly the tiers",
+        ),
+        ({"max_reference_videos": 0}, "max_reference_videos must be at least 1"),
+        ({"max_reference_video_seconds": -1}, "max_reference_video_seconds must not be negative"),
+    ],
+)
+def test_reference_video_fields_are_checked(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_row(row(**changes))
+
+
+def test_a_single_with_video_token_price_applies_to_every_tier() -> None:
+    spec = parse_row(
+        row(
+            prices=None,
+            features=["reference_videos"],
+            person_generation=None,
+            price_per_output_token=0.00001,
+            price_per_output_token_with_video=0.000006,
+            output_tokens_per_second={"720p": 1, "1080p": 2},
+        )
+    )
+    assert spec.output_token_prices_with_video == {"720p": Decimal("0.000006"), "1080p": Decimal("0.000006")}
+    assert spec.token_price("1920x1080", input_video=True) == Decimal("0.000006")
+    assert spec.token_price("1920x1080") == Decimal("0.00001")

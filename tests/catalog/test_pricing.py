@@ -216,3 +216,43 @@ def test_a_tier_map_of_token_prices_prices_each_tier_at_its_own_rate() -> None:
     assert actual_cost(row, seconds=4, size="1280x720", videos=1, usage=Usage(output_tokens=10_000)) == (
         Decimal("0.077")
     )
+
+
+def test_a_request_with_an_input_video_is_priced_at_the_with_video_token_rate() -> None:
+    """Seedance bills a task with an input video at another token rate and counts the input's seconds
+    too: the bound adds the row's max_reference_video_seconds, the rate is the with-video one."""
+    row = mixed_row(
+        prices=None,
+        price_per_input=None,
+        price_per_video=None,
+        features=["reference_videos"],
+        price_per_output_token={"360p": 0.000007, "720p": 0.0000077},
+        price_per_output_token_with_video={"360p": 0.0000043, "720p": 0.0000047},
+        max_reference_video_seconds=15,
+        output_tokens_per_second={"360p": 2000, "720p": 6000},
+    )
+    assert token_bound(row, seconds=4, size="1280x720", n=1, input_video=True) == 114_000
+    # 720p, 4 s + 15 s of input video: 114,000 tokens x $4.70/1M = $0.5358; without a video $0.1848.
+    assert estimate_cost(row, seconds=4, size="1280x720", inputs={"video": 1}) == Decimal("0.5358")
+    assert estimate_cost(row, seconds=4, size="1280x720", inputs={"image": 1}) == Decimal("0.1848")
+    # Reported 50,000 tokens with a video: $0.235.
+    assert actual_cost(
+        row, seconds=4, size="1280x720", videos=1, inputs={"video": 2}, usage=Usage(output_tokens=50_000)
+    ) == Decimal("0.235")
+
+
+def test_byteplus_with_video_token_rates() -> None:
+    """LiteLLM's ModelArk rates with an input video ($4.3/1M to 720p, $4.7/1M at 1080p; fast $3.3, mini
+    $2.1), reserved over the output's seconds plus 15 s of input video."""
+    seedance = spec("byteplus/dreamina-seedance-2-0-260128")
+    # 21,830 tokens/s x 20 s = 436,600 x $4.3/1M = $1.87738 (without a video: 109,150 x $7/1M = $0.76405).
+    assert estimate_cost(seedance, seconds=5, size="1280x720", inputs={"video": 1}) == Decimal("1.87738")
+    assert estimate_cost(seedance, seconds=5, size="1280x720") == Decimal("0.76405")
+    # 49,110 x 19 s = 933,090 x $4.7/1M = $4.385523.
+    assert estimate_cost(seedance, seconds=4, size="1920x1080", inputs={"video": 3}) == Decimal("4.385523")
+    fast = spec("byteplus/dreamina-seedance-2-0-fast-260128")
+    # 10,150 x 19 s = 192,850 x $3.3/1M = $0.636405.
+    assert estimate_cost(fast, seconds=4, size="864x496", inputs={"video": 1}) == Decimal("0.636405")
+    mini = spec("byteplus/dreamina-seedance-2-0-mini-260615")
+    # 21,830 x 30 s = 654,900 x $2.1/1M = $1.37529.
+    assert estimate_cost(mini, seconds=15, size="720x1280", inputs={"video": 1}) == Decimal("1.37529")

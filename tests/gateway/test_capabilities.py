@@ -63,6 +63,7 @@ async def test_a_catalogue_row_described(local_root: Path) -> None:
         "last_frame",
         "list",
         "reference_images",
+        "reference_videos",
     ]
     assert h3["parameters"] == [
         "prompt",

@@ -32,6 +32,8 @@ OPTIONAL_KEYS = frozenset(
         "person_generation",
         "max_n",
         "max_reference_images",
+        "max_reference_videos",
+        "max_reference_video_seconds",
         "seconds_with_references",
         "extend_seconds",
         "send_resolution",
@@ -41,6 +43,7 @@ OPTIONAL_KEYS = frozenset(
         "prices",
         "price_per_output_token",
         "output_tokens_per_second",
+        "price_per_output_token_with_video",
         "price_per_input",
         "price_per_video",
     }
@@ -65,6 +68,14 @@ def _token_price(value: Any) -> Decimal | None:
     if isinstance(value, dict):
         return max(_prices(value).values(), default=None)
     return _decimal(value)
+
+
+def _with_video(row: dict[str, Any]) -> dict[str, Decimal]:
+    """``price_per_output_token_with_video`` by tier: one number applies to every tier of the row."""
+    value = row.get("price_per_output_token_with_video")
+    if value is None or isinstance(value, dict):
+        return _prices(value)
+    return {str(tier): Decimal(str(value)) for tier in row["sizes"].values()}
 
 
 def parse_row(row: dict[str, Any]) -> ModelSpec:
@@ -109,6 +120,8 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         person_generation=tuple(str(p) for p in row.get("person_generation", [])),
         max_n=int(row.get("max_n", 1)),
         max_reference_images=int(row.get("max_reference_images", 3)),
+        max_reference_videos=int(row.get("max_reference_videos", 3)),
+        max_reference_video_seconds=int(row.get("max_reference_video_seconds", 0)),
         seconds_with_references=tuple(int(s) for s in row.get("seconds_with_references", [])),
         extend_seconds=tuple(int(s) for s in row.get("extend_seconds", [])),
         send_resolution=bool(row.get("send_resolution", True)),
@@ -118,6 +131,7 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         successor=str(row["successor"]) if row.get("successor") else None,
         price_per_output_token=_token_price(row.get("price_per_output_token")),
         output_token_prices=_prices(_tier_map(row.get("price_per_output_token"))),
+        output_token_prices_with_video=_with_video(row),
         output_tokens_per_second={
             str(k): int(v) for k, v in (row.get("output_tokens_per_second") or {}).items()
         },
@@ -182,6 +196,17 @@ def _check(spec: ModelSpec) -> None:
         fail("max_n must be at least 1")
     if spec.max_reference_images < 1:
         fail("max_reference_images must be at least 1")
+    if spec.max_reference_videos < 1:
+        fail("max_reference_videos must be at least 1")
+    if spec.max_reference_video_seconds < 0:
+        fail("max_reference_video_seconds must not be negative")
+    if spec.output_token_prices_with_video:
+        if not tokens or not spec.has("reference_videos"):
+            fail("price_per_output_token_with_video needs price_per_output_token and reference_videos")
+        if set(spec.output_token_prices_with_video) != tiers:
+            fail(f"price_per_output_token_with_video must price exactly the tiers {sorted(tiers)}")
+        if any(p < 0 for p in spec.output_token_prices_with_video.values()):
+            fail("prices must not be negative")
     if set(spec.seconds_with_references) - set(spec.seconds):
         fail("seconds_with_references must be a subset of seconds")
     if spec.extend_seconds and not spec.has("extend"):

@@ -1,8 +1,9 @@
 """The declared pricing model of a catalogue row, in exact money.
 
 A row may combine four kinds: per second by resolution tier (with a video-only rate when audio is
-off), per output token (settled from the provider's reported usage), per input image or video, and a
-flat price per video. ``estimate_cost`` is the upper bound reserved at create; ``actual_cost`` is what
+off), per output token (settled from the provider's reported usage; another rate, and input video
+seconds counted too, when the request carries a video), per input image or video, and a flat price per
+video. ``estimate_cost`` is the upper bound reserved at create; ``actual_cost`` is what
 is charged at the terminal state (never more than the estimate; the ledger releases the difference).
 Money is counted in integer micro-dollars so that reservations and settlements add up exactly.
 """
@@ -48,12 +49,20 @@ def _inputs(spec: ModelSpec, inputs: Mapping[str, int]) -> Decimal:
     )
 
 
-def token_bound(spec: ModelSpec, *, seconds: float, size: str, n: int) -> int:
-    """The most output tokens ``n`` videos of ``seconds`` at ``size`` may bill (0 if not token-priced)."""
+def token_bound(spec: ModelSpec, *, seconds: float, size: str, n: int, input_video: bool = False) -> int:
+    """The most output tokens ``n`` videos of ``seconds`` at ``size`` may bill (0 if not token-priced).
+    With an ``input_video`` the row's ``max_reference_video_seconds`` are added: Seedance bills the input
+    video's seconds at the output's size too, and the gateway does not know a URL's length."""
     if spec.price_per_output_token is None:
         return 0
     per_second = spec.output_tokens_per_second[spec.tier(size)]
-    return int((Decimal(per_second) * Decimal(str(seconds))).to_integral_value(rounding=ROUND_HALF_UP)) * n
+    billed = Decimal(str(seconds)) + (spec.max_reference_video_seconds if input_video else 0)
+    return int((Decimal(per_second) * billed).to_integral_value(rounding=ROUND_HALF_UP)) * n
+
+
+def has_video(inputs: Mapping[str, int] | None) -> bool:
+    """Whether the counted inputs include a video (the rate some token-priced rows switch on)."""
+    return bool(inputs and inputs.get("video", 0) > 0)
 
 
 def estimate_cost(
@@ -71,8 +80,9 @@ def estimate_cost(
     per_video = _per_video(
         spec, seconds=seconds, size=size, generate_audio=generate_audio, price_override=price_override
     )
-    tokens = Decimal(token_bound(spec, seconds=seconds, size=size, n=n))
-    total = per_video * n + tokens * spec.token_price(size) + _inputs(spec, inputs or {})
+    video = has_video(inputs)
+    tokens = Decimal(token_bound(spec, seconds=seconds, size=size, n=n, input_video=video))
+    total = per_video * n + tokens * spec.token_price(size, input_video=video) + _inputs(spec, inputs or {})
     return total.quantize(_CENT_MICRO, rounding=ROUND_HALF_UP)
 
 
@@ -92,10 +102,13 @@ def actual_cost(
     per_video = _per_video(
         spec, seconds=seconds, size=size, generate_audio=generate_audio, price_override=price_override
     )
-    bound = token_bound(spec, seconds=seconds, size=size, n=videos)
+    video = has_video(inputs)
+    bound = token_bound(spec, seconds=seconds, size=size, n=videos, input_video=video)
     reported = usage.output_tokens if usage is not None else None
     tokens = Decimal(bound if reported is None else min(reported, bound))
-    total = per_video * videos + tokens * spec.token_price(size) + _inputs(spec, inputs or {})
+    total = (
+        per_video * videos + tokens * spec.token_price(size, input_video=video) + _inputs(spec, inputs or {})
+    )
     return total.quantize(_CENT_MICRO, rounding=ROUND_HALF_UP)
 
 

@@ -62,6 +62,10 @@ class ModelSpec:
     person_generation: tuple[str, ...] = ()
     max_n: int = 1
     max_reference_images: int = 3
+    max_reference_videos: int = 3  # reference videos one request may carry (``reference_videos`` rows)
+    # The most seconds of reference video one request may carry in all (0: no bound stated). A token-priced
+    # row bills them too (Seedance counts input video seconds as output tokens), so its reservation adds them.
+    max_reference_video_seconds: int = 0
     seconds_with_references: tuple[int, ...] = ()  # durations allowed with reference images (empty: any)
     extend_seconds: tuple[int, ...] = ()  # lengths an extension may add (empty: the row's ``seconds``)
     send_resolution: bool = True
@@ -74,6 +78,9 @@ class ModelSpec:
     # YAML gives ``price_per_output_token`` as a tier map); ``price_per_output_token`` is then the highest.
     output_token_prices: dict[str, Decimal] = field(default_factory=dict, hash=False)
     output_tokens_per_second: dict[str, int] = field(default_factory=dict, hash=False)  # reservation bound
+    # USD per output token by tier when the request carries an input video (Seedance bills such a task at
+    # another rate); empty: the same rate with or without one.
+    output_token_prices_with_video: dict[str, Decimal] = field(default_factory=dict, hash=False)
     price_per_input: dict[str, Decimal] = field(default_factory=dict, hash=False)  # USD per input image/video
     price_per_video: Decimal = Decimal(0)  # flat USD per generated video
     # A model named on a deployment, not in the catalogue (``catalog.open_model``): any well-formed
@@ -118,11 +125,15 @@ class ModelSpec:
             return Decimal(0)  # an open row has no rate of its own (the deployment's applies)
         return self.prices[tier]
 
-    def token_price(self, size: str) -> Decimal:
-        """USD per output token at ``size`` (0 when the row is not token-priced)."""
+    def token_price(self, size: str, *, input_video: bool = False) -> Decimal:
+        """USD per output token at ``size`` (0 when the row is not token-priced); ``input_video``: the
+        request carries a video, which some providers bill at another rate."""
         if self.price_per_output_token is None:
             return Decimal(0)
-        return self.output_token_prices.get(self.tier(size), self.price_per_output_token)
+        tier = self.tier(size)
+        if input_video and tier in self.output_token_prices_with_video:
+            return self.output_token_prices_with_video[tier]
+        return self.output_token_prices.get(tier, self.price_per_output_token)
 
     def lifecycle(self, today: dt.date | None = None) -> Lifecycle:
         today = today or current_date()
@@ -149,6 +160,8 @@ class ModelSpec:
             "features": sorted(self.features),
             "max_videos_per_request": self.max_n,
             "max_reference_images": self.max_reference_images if self.has("reference_images") else 0,
+            "max_reference_videos": self.max_reference_videos if self.has("reference_videos") else 0,
+            "max_reference_video_seconds": self.max_reference_video_seconds,
             "seconds_with_reference_images": list(self.seconds_with_references),
             "extend_seconds": list(self.extend_seconds or self.seconds) if self.has("extend") else [],
             "person_generation": list(self.person_generation),
@@ -160,6 +173,9 @@ class ModelSpec:
                 k: float(v) for k, v in self.output_token_prices.items()
             },
             "output_tokens_per_second": dict(self.output_tokens_per_second),
+            "price_per_output_token_with_video": {
+                k: float(v) for k, v in self.output_token_prices_with_video.items()
+            },
             "price_per_input": {k: float(v) for k, v in self.price_per_input.items()},
             "price_per_video": float(self.price_per_video),
             "successor": self.successor,

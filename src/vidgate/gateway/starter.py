@@ -43,7 +43,7 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from vidgate.catalog import estimate_cost, to_micros
-from vidgate.catalog.pricing import token_bound
+from vidgate.catalog.pricing import has_video, token_bound
 from vidgate.errors import APIError, RateLimitError
 from vidgate.gateway import jobs as machine
 from vidgate.gateway import provider_callbacks, submitting, tracing
@@ -101,9 +101,11 @@ class Priced:
 
 
 def inputs_of(req: VideoRequest) -> dict[str, int]:
-    """Input media counted for per-input surcharges."""
+    """Input media counted for per-input surcharges (and the token rate some rows charge with a video)."""
     images = (req.input_reference is not None) + (req.last_frame is not None) + len(req.reference_images)
-    return {"image": images} if images else {}
+    videos = len(req.reference_videos) + (req.source_video is not None)
+    counted = {"image": images, "video": videos}
+    return {kind: count for kind, count in counted.items() if count}
 
 
 def price_for(dep: Deployment, req: VideoRequest) -> Priced:
@@ -111,6 +113,7 @@ def price_for(dep: Deployment, req: VideoRequest) -> Priced:
     both surfaces reserve the same amount for the same video. A retired model is refused here (400)."""
     check_active(dep)
     spec = dep.spec
+    inputs = inputs_of(req)
     usd = estimate_cost(
         spec,
         seconds=req.seconds,
@@ -118,10 +121,11 @@ def price_for(dep: Deployment, req: VideoRequest) -> Priced:
         n=req.n,
         generate_audio=req.generate_audio,
         price_override=dep.price_per_second,
-        inputs=inputs_of(req),
+        inputs=inputs,
     )
-    bound = token_bound(spec, seconds=req.seconds, size=req.size, n=req.n)
-    token_micros = to_micros(Decimal(bound) * spec.token_price(req.size))
+    video = has_video(inputs)
+    bound = token_bound(spec, seconds=req.seconds, size=req.size, n=req.n, input_video=video)
+    token_micros = to_micros(Decimal(bound) * spec.token_price(req.size, input_video=video))
     return Priced(dep, req, to_micros(usd), token_bound=bound, token_micros=token_micros)
 
 

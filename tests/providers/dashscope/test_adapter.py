@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.dashscope.adapter import DashScopeProvider
 from vidgate.providers.reserved import check_extra_for
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 ROOT = "https://dashscope-intl.aliyuncs.com/api/v1"
@@ -216,3 +217,101 @@ def test_region_picks_the_endpoint_and_a_workspace_adds_its_header() -> None:
     assert chosen.deployments[0].credentials.api_base == explicit
     with pytest.raises(ConfigError, match="region"):
         parse_config({"model_list": [entry(region="mars")]}, environ={"DASHSCOPE_API_KEY": "k"})
+
+
+def item(task_id: str, status: str, model: str = "wan2.7-t2v", **extra: Any) -> dict[str, Any]:
+    """A ``data[]`` item shaped like the mocked reply in DashScope's Java SDK tests."""
+    return {
+        "task_id": task_id,
+        "status": status,
+        "model_name": model,
+        "region": "ap-southeast-1",
+        "gmt_create": 1_800_000_000_123,
+        **extra,
+    }
+
+
+def page(*items: dict[str, Any], total: int, page_no: int = 1, page_size: int = 2) -> dict[str, Any]:
+    return {
+        "request_id": "r",
+        "data": list(items),
+        "total": total,
+        "page_no": page_no,
+        "page_size": page_size,
+    }
+
+
+def test_list_reads_the_task_list_and_keeps_video_tasks_only() -> None:
+    first = page(
+        item("t-3", "SUCCEEDED", end_time=1_800_000_090_999),
+        item("e-1", "SUCCEEDED", model="text-embedding-async-v2"),
+        total=4,
+    )
+    second = page(item("t-2", "FAILED"), item("t-1", "CANCELED"), total=4, page_no=2)
+    result, calls = drive(P.list(CREDS, after=None, limit=2, order="desc"), [reply(first), reply(second)])
+    assert [(c.method, c.url, c.params) for c in calls] == [
+        ("GET", f"{ROOT}/tasks", {"page_no": "1", "page_size": "2"}),
+        ("GET", f"{ROOT}/tasks", {"page_no": "2", "page_size": "2"}),
+    ]
+    done, failed = result.jobs
+    assert (done.native_id, done.status, done.model, done.created_at, done.completed_at) == (
+        "t-3",
+        "completed",
+        "wan2.7-t2v",
+        1_800_000_000,
+        1_800_000_090,
+    )
+    assert (failed.native_id, failed.status, failed.error and failed.error.code) == (
+        "t-2",
+        "failed",
+        "generation_failed",
+    )
+    assert result.has_more is True
+
+
+def test_list_walks_to_the_cursor_and_stops_at_the_last_page() -> None:
+    only = page(item("t-2", "RUNNING"), item("t-1", "PENDING"), total=2)
+    result, calls = drive(P.list(CREDS, after="t-2", limit=10, order="desc"), [reply(only)])
+    assert [(j.native_id, j.status) for j in result.jobs] == [("t-1", "queued")]
+    assert (len(calls), result.has_more) == (1, False)
+    with pytest.raises(BadRequestError) as caught:
+        drive(P.list(CREDS, after=None, limit=10, order="asc"), [])
+    assert caught.value.param == "order"
+
+
+def test_delete_cancels_a_pending_task() -> None:
+    done, calls = drive(P.delete("t-1", CREDS), [reply(task("PENDING")), reply({"request_id": "r"})])
+    assert done is True
+    assert [(c.method, c.url) for c in calls] == [
+        ("GET", f"{ROOT}/tasks/t-1"),
+        ("POST", f"{ROOT}/tasks/t-1/cancel"),
+    ]
+
+
+@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", "CANCELED"])
+def test_delete_of_a_finished_task_makes_no_cancel_call(status: str) -> None:
+    done, calls = drive(P.delete("t-1", CREDS), [reply(task(status))])
+    assert (done, len(calls)) == (True, 1)
+
+
+def test_delete_of_a_running_task_is_dashscopes_refusal_and_unknown_is_not_found() -> None:
+    refusal = {
+        "request_id": "r",
+        "code": "UnsupportedOperation",
+        "message": "Failed to cancel the task, please confirm if the task is in PENDING status.",
+    }
+    with pytest.raises(BadRequestError) as caught:
+        drive(P.delete("t-1", CREDS), [reply(task("RUNNING")), reply(refusal, 400)], P.error_for)
+    assert caught.value.code == "UnsupportedOperation"
+    with pytest.raises(NotFoundError):
+        drive(P.delete("t-1", CREDS), [reply(task("UNKNOWN"))], P.error_for)
+
+
+def test_reference_videos_are_refused_before_any_call() -> None:
+    req = replace(
+        request("wan2.7-r2v", reference_images=[ImageInput(url="https://img.example/a.png")]),
+        reference_videos=(SourceVideo(url="https://cdn.example/a.mp4"),),
+    )
+    with pytest.raises(BadRequestError, match="does not take reference_videos") as caught:
+        drive(P.create(req, CREDS), [])
+    assert caught.value.param == "reference_videos"

@@ -92,3 +92,42 @@ def test_vidgate_sdk_image_to_video_is_charged_once(gateway: Gateway) -> None:
     assert (info.width, info.height) == (1280, 720)
     assert info.duration == pytest.approx(5.0, abs=0.05)
     assert gateway.spend(key) == (0.43, [0.43])  # $0.086/s x 5 s
+
+
+def test_openai_sdk_lists_and_deletes_a_finished_video(gateway: Gateway) -> None:
+    """A finished task has nothing to cancel at DashScope (cancel is PENDING-only, there is no delete):
+    the gateway's delete reads it upstream, removes its copy, and the video is gone for the caller."""
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    video = client.videos.create(
+        model="wan3",
+        prompt="paper boats on a canal",
+        seconds="5",  # type: ignore[arg-type]
+        size="832x480",  # type: ignore[arg-type]
+    )
+    assert client.videos.poll(video.id, poll_interval_ms=100).status == "completed"
+    assert [v.id for v in client.videos.list()] == [video.id]
+    deleted = client.videos.delete(video.id)
+    assert (deleted.id, deleted.deleted) == (video.id, True)
+    with pytest.raises(openai.NotFoundError):
+        client.videos.retrieve(video.id)
+    assert [v.id for v in client.videos.list()] == []
+    assert gateway.spend(key) == (0.205, [0.205])  # $0.041/s x 5 s, kept after the delete
+
+
+def test_vidgate_sdk_direct_mode_lists_and_cancels_at_dashscope(render_cache: Path) -> None:
+    """In direct mode the SDK reads DashScope's own task list and cancels a PENDING task there."""
+    # Queued for the first tenth of a 600 s run: the whole test.
+    settings = EmulatorSettings(api_key=UPSTREAM_KEY, processing_seconds=600.0, cache_dir=render_cache)
+    with (
+        live_server(dashscope_emulator(settings)) as upstream,
+        Client(api_key=UPSTREAM_KEY, api_base=f"{upstream}/api/v1") as client,
+    ):
+        video = client.videos.create("dashscope/wan3.0-video", "a heron", seconds="5", size="832x480")
+        (listed,) = client.videos.list(model="dashscope/wan3.0-video").data
+        # A list item has no size or seconds, so its self-describing id differs from the create's;
+        # both name the same task.
+        assert (listed.model, listed.status) == ("wan3.0-video", "queued")
+        client.videos.delete(listed.id)
+        cancelled = client.videos.retrieve(video.id)
+        assert (cancelled.status, cancelled.error and cancelled.error.code) == ("failed", "cancelled")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -23,7 +24,7 @@ from vidgate.errors import (
 from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.minimax.adapter import MiniMaxProvider
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 P = MiniMaxProvider()
 CREDS = Credentials(api_key="mm-key", api_base="https://minimax.test")
@@ -220,3 +221,60 @@ def test_list_and_delete() -> None:
     assert (calls[0].method, calls[0].url) == ("DELETE", "https://minimax.test/v2/video_generation/t")
     with pytest.raises(AuthenticationError):
         drive(P.delete("t", CREDS), [reply({"base_resp": {"status_code": 1004, "status_msg": "login fail"}})])
+
+
+CLIP = SourceVideo(url="https://cdn.example/dance.mp4")
+
+
+def with_videos(*videos: SourceVideo, model: str = "minimax/MiniMax-H3", **params: Any) -> VideoRequest:
+    return replace(req(model, **params), reference_videos=videos)
+
+
+def test_reference_videos_are_video_url_items_after_the_images() -> None:
+    request = with_videos(
+        CLIP,
+        SourceVideo(url="https://cdn.example/walk.mp4"),
+        seconds="6",
+        size="1366x768",
+        reference_images=[ImageInput(url="https://img.example/face.png")],
+    )
+    _, calls = drive(P.create(request, CREDS), [reply({"task_id": "t-9", "base_resp": OK})])
+    assert calls[0].json["content"] == [
+        {"type": "text", "text": "rain sliding down a window"},
+        {
+            "type": "image_url",
+            "image_url": {"url": "https://img.example/face.png"},
+            "role": "reference_image",
+        },
+        {
+            "type": "video_url",
+            "video_url": {"url": "https://cdn.example/dance.mp4"},
+            "role": "reference_video",
+        },
+        {
+            "type": "video_url",
+            "video_url": {"url": "https://cdn.example/walk.mp4"},
+            "role": "reference_video",
+        },
+    ]
+    assert calls[0].json["ratio"] == "16:9"
+
+
+@pytest.mark.parametrize(
+    ("request_", "message"),
+    [
+        (lambda: with_videos(CLIP, CLIP, CLIP, CLIP), "At most 3 reference_videos"),
+        (lambda: with_videos(SourceVideo(data=b"\x00\x00\x00\x18ftypmp42")), "https URLs"),
+        (lambda: with_videos(SourceVideo(url="http://cdn.example/a.mp4")), "https URLs"),
+        (
+            lambda: with_videos(CLIP, input_reference=ImageInput(url="https://img.example/first.png")),
+            "not both",
+        ),
+        (lambda: with_videos(CLIP, model="minimax/MiniMax-H3-Max"), "does not take reference_videos"),
+    ],
+    ids=["four", "bytes", "http", "with-a-frame", "h3-max"],
+)
+def test_reference_videos_minimax_cannot_take_are_a_400_before_any_call(request_: Any, message: str) -> None:
+    with pytest.raises(BadRequestError, match=message) as caught:
+        drive(P.create(request_(), CREDS), [])
+    assert caught.value.param == "reference_videos"

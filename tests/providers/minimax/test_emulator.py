@@ -159,3 +159,45 @@ def test_shared_faults(url: str) -> None:
     filtered = create(url, T2V_BODY.replace(b"neon city", b"neon city [fault:filtered]")).json()["task_id"]
     task = finish(url, filtered)
     assert (task["status"], task["error"]["code"]) == ("failed", "1027")
+
+
+R2V_BODY = (
+    b'{"model":"MiniMax-H3","content":[{"type":"text","text":"the dancer from Video 1, in the rain"},'
+    b'{"type":"video_url","video_url":{"url":"https://cdn.example/dance.mp4"},"role":"reference_video"}],'
+    b'"duration":5,"resolution":"768P","ratio":"16:9"}'
+)
+
+
+def test_a_reference_video_body_is_accepted(url: str) -> None:
+    created = create(url, R2V_BODY)
+    assert created.json()["base_resp"]["status_code"] == 0
+    assert finish(url, created.json()["task_id"])["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        R2V_BODY.replace(b"https://cdn.example", b"data:video/mp4;base64,AAAA"),
+        R2V_BODY.replace(b'"MiniMax-H3"', b'"MiniMax-H3-Max"'),
+        R2V_BODY.replace(
+            b'"role":"reference_video"}',
+            b'"role":"reference_video"},'
+            + b",".join(
+                [
+                    b'{"type":"video_url","video_url":{"url":'
+                    b'"https://cdn.example/b.mp4"},"role":"reference_video"}'
+                ]
+                * 3
+            ),
+        ),
+        R2V_BODY.replace(
+            b'"role":"reference_video"}',
+            b'"role":"reference_video"},{"type":"image_url","image_url":{"url":"https://img.example/a.png"},'
+            b'"role":"first_frame"}',
+        ),
+    ],
+    ids=["base64", "h3-max", "four", "with-a-frame"],
+)
+def test_reference_videos_it_cannot_take_are_2013_at_http_200(url: str, body: bytes) -> None:
+    reply = create(url, body)
+    assert (reply.status_code, reply.json()["base_resp"]["status_code"]) == (200, 2013)

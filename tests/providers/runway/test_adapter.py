@@ -102,6 +102,7 @@ def test_base_url_and_extra_body_beside_the_validated_fields() -> None:
     ("model", "params", "param"),
     [
         ("gen4_turbo", {}, "input_reference"),  # image-to-video only
+        ("gemini_omni_flash", {}, "input_reference"),  # image-to-video only
         ("gen4.5", {"size": "1104:832".replace(":", "x")}, "size"),  # text-to-video: two ratios only
         ("gen4.5", {"input_reference": ImageInput(file_id="file-1")}, "input_reference"),
         ("gen4.5", {"input_reference": ImageInput(url="http://insecure/a.png")}, "input_reference"),
@@ -261,3 +262,14 @@ def test_a_non_json_error_keeps_the_text() -> None:
     error = provider.error_for(HttpReply(502, {}, b"Bad Gateway"))
     assert "Bad Gateway" in error.message
     assert error.retry_after is None
+
+
+def test_gemini_omni_flash_is_image_to_video_with_its_first_frame() -> None:
+    req = request("gemini_omni_flash", input_reference=ImageInput(data=PNG), size="720x1280", seconds="3")
+    _, calls = drive(provider.create(req, CREDS), [reply({"id": TASK})])
+    assert calls[0].url.endswith("/v1/image_to_video")
+    assert {k: calls[0].json[k] for k in ("model", "ratio", "duration")} == {
+        "model": "gemini_omni_flash",
+        "ratio": "720:1280",
+        "duration": 3,
+    }

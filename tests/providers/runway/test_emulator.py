@@ -211,3 +211,27 @@ def test_throttled_beyond_the_concurrency(render_cache: Path) -> None:
         throttled = client.tasks.retrieve(second.id)
         assert throttled.status == "THROTTLED"
         assert throttled.estimated_cost.credits == 24
+
+
+def test_gemini_omni_flash_takes_a_first_frame_only(client: RunwayML) -> None:
+    """runwayml 5.24.0's GeminiOmniFlash: image-to-video, first frame only, 3-10 s, two ratios."""
+    created = client.image_to_video.create(
+        model="gemini_omni_flash",
+        prompt_image=[{"uri": png_uri(), "position": "first"}],
+        ratio="720:1280",
+        duration=3,
+        prompt_text="the kite rises",
+    )
+    info = probe(httpx.get(wait_succeeded(client, created.id)[0]).content)
+    assert (info.width, info.height) == (720, 1280)
+    for body in (
+        {"ratio": "960:960", "duration": 5, "promptImage": png_uri()},
+        {"ratio": "1280:720", "duration": 11, "promptImage": png_uri()},
+        {"ratio": "1280:720", "duration": 5, "promptImage": [{"uri": png_uri(), "position": "last"}]},
+    ):
+        with pytest.raises(runwayml.BadRequestError):
+            client.post(
+                "/v1/image_to_video",
+                cast_to=object,
+                body={"model": "gemini_omni_flash", "promptText": "x", **body},
+            )

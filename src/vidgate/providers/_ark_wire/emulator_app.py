@@ -6,19 +6,24 @@ A finished task's ``content.video_url`` is a signed ``/_storage/...`` URL on thi
 ``url_ttl_seconds`` after completion (24 h on Ark); each GET of the task signs a fresh one. DELETE
 cancels a queued task (``cancelled``), deletes a finished one and refuses a running one. Errors use
 Ark's envelope ``{"error": {"code", "message", "param", "type"}}``; a bad key is 401
-``AuthenticationError``. Faults: the shared ``[fault:...]`` tokens. Imports no adapter code.
+``AuthenticationError``. Reference videos (``video_url`` items) are read as Ark reads them (its own signed
+outputs from the store, other URLs downloaded) and their seconds billed with the output's. Faults: the
+shared ``[fault:...]`` tokens. Imports no adapter code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,6 +31,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec, aspect_ratio
+from vidgate.catalog.mp4 import probe
 from vidgate.emulators.common import (
     DropResponse,
     EmuJob,
@@ -41,6 +47,9 @@ PREFIX = "/api/v3/contents/generations/tasks"
 RETRY_AFTER = "1"
 RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive")
 MAX_PAGE_SIZE = 500
+MIN_VIDEO_SECONDS, MAX_VIDEO_SECONDS = 2, 15  # one reference video (ModelArk's asset rules)
+MAX_VIDEO_BYTES = 50 * 1024 * 1024
+FETCH_TIMEOUT = 10.0
 
 
 class ArkError(Exception):
@@ -171,8 +180,10 @@ class ArkEmulator:
             url = str(request.url_for("storage", token=token, filename=f"{job.id}.mp4"))
             body["content"] = {"video_url": url}
             # Ark bills width x height x frames / 1024 tokens, frames = 24 x seconds + 1 (a 720p 4 s task
-            # reported 87300 tokens; crazyrouter.com, 2026-06-18, secondary).
-            frames = 24 * job.seconds + 1
+            # reported 87300 tokens; crazyrouter.com, 2026-06-18, secondary); the seconds of input videos
+            # count too (the same source's 720p 4 s task with a reference video: 173,700 = 900 x 193).
+            input_seconds = job.extra.get("input_seconds", 0)
+            frames = 24 * (job.seconds + (input_seconds if isinstance(input_seconds, int) else 0)) + 1
             body["usage"] = {"completion_tokens": job.width * job.height * frames // 1024}
             body["usage"]["total_tokens"] = body["usage"]["completion_tokens"]
         elif status == "failed":
@@ -185,6 +196,70 @@ class ArkEmulator:
             else:
                 body["error"] = {"code": "InternalServiceError", "message": "The video generation failed."}
         return body
+
+    async def reference_seconds(self, spec: ModelSpec, urls: list[str], request: Request) -> int:
+        """Ark downloads each reference video and checks it: at most 3 (10 on 2.5), 2-15 s each, 15 s
+        in all (30 on 2.5); a public URL or an asset id, never base64. This emulator has no asset
+        library; its own signed output URLs are read from its store, other URLs are downloaded."""
+        if not urls:
+            return 0
+        most, total = (10, 30) if "-2-5-" in spec.model else (3, 15)
+        if len(urls) > most:
+            raise invalid("content", f"At most {most} reference videos are supported by {spec.model}.")
+        seconds: list[float] = []
+        for url in urls:
+            if url.startswith("data:"):
+                raise invalid("content.video_url", "Base64 data is not supported for video input.")
+            if url.startswith("asset://"):
+                raise invalid("content.video_url", f"The asset {url[8:]} does not exist.")
+            if not url.startswith(("https://", "http://")):
+                raise invalid("content.video_url", "The video url must be a public http(s) URL.")
+            own = self.own_video_seconds(url, request)
+            seconds.append(own if own is not None else await self.fetched_seconds(url))
+        if any(not MIN_VIDEO_SECONDS <= s <= MAX_VIDEO_SECONDS for s in seconds):
+            raise invalid(
+                "content.video_url",
+                f"Each reference video must last {MIN_VIDEO_SECONDS} to {MAX_VIDEO_SECONDS} seconds.",
+            )
+        if sum(seconds) > total:
+            raise invalid("content.video_url", f"The reference videos may last {total} seconds in all.")
+        return math.ceil(sum(seconds))
+
+    def own_video_seconds(self, url: str, request: Request) -> float | None:
+        """The length of one of this host's signed output URLs, read from the store (no network)."""
+        parts = urlsplit(url)
+        path = parts.path.split("/")
+        if parts.netloc != request.url.netloc or len(path) != 4 or path[1] != "_storage":
+            return None
+        task = self.tasks.get(path[3].removesuffix(".mp4"))
+        if task is None or path[2] not in task.links or self.expired(task):
+            raise invalid("content.video_url", "The video url could not be downloaded.")
+        return float(task.job.seconds)
+
+    def expired(self, task: Task) -> bool:
+        """Whether the task's signed output URLs have expired (``url_ttl_seconds`` after completion)."""
+        job = task.job
+        return time.time() >= job.created_at + job.processing_seconds + self.url_ttl_seconds
+
+    async def fetched_seconds(self, url: str) -> float:
+        """Downloads a reference video (at most 50 MB) and reads its length from the MP4 header."""
+        data = bytearray()
+        try:
+            async with (
+                httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=True) as client,
+                client.stream("GET", url) as reply,
+            ):
+                reply.raise_for_status()
+                async for chunk in reply.aiter_bytes():
+                    data += chunk
+                    if len(data) > MAX_VIDEO_BYTES:
+                        raise invalid("content.video_url", "The video exceeds 50 MB.")
+        except httpx.HTTPError:
+            raise invalid("content.video_url", "The video url could not be downloaded.") from None
+        info = probe(bytes(data))
+        if info is None:
+            raise invalid("content.video_url", "The video format is not supported (mp4 or mov).")
+        return info.seconds
 
     # ---- routes ------------------------------------------------------------------------------
 
@@ -208,8 +283,16 @@ class ArkEmulator:
         if prompt is None:
             raise invalid("content", "The parameter content must hold exactly one text item.")
         images: list[tuple[str, str]] = []
+        videos: list[str] = []
         for item in items:
             if not isinstance(item, dict) or item.get("type") == "text":
+                continue
+            if item.get("type") == "video_url" and isinstance(item.get("video_url"), dict):
+                if item.get("role", "reference_video") != "reference_video":
+                    raise invalid(
+                        "content.role", f"The parameter content.role {item.get('role')} is not valid."
+                    )
+                videos.append(str(item["video_url"].get("url", "")))
                 continue
             if item.get("type") != "image_url" or not isinstance(item.get("image_url"), dict):
                 raise invalid("content", f"The content item type {item.get('type')} is not supported here.")
@@ -220,8 +303,11 @@ class ArkEmulator:
         roles = [r for r, _ in images]
         if "reference_image" in roles and ("first_frame" in roles or "last_frame" in roles):
             raise invalid("content.role", "reference_image cannot be combined with first_frame/last_frame.")
+        if videos and ("first_frame" in roles or "last_frame" in roles):
+            raise invalid("content.role", "reference_video cannot be combined with first_frame/last_frame.")
         if "last_frame" in roles and "first_frame" not in roles:
             raise invalid("content.role", "last_frame requires a first_frame.")
+        input_seconds = await self.reference_seconds(spec, videos, request)
         plan = self.faults.plan(prompt)
         await self.slow(plan)
         if self.faults.fire(prompt, "429", plan):
@@ -278,7 +364,7 @@ class ArkEmulator:
             outcome=FaultBook.outcome(plan),
             seed=seed if seed >= 0 else secrets.randbelow(2**31),
             plan=plan,
-            extra={"images": images},
+            extra={"images": images, "videos": videos, "input_seconds": input_seconds},
         )
         self.tasks[job.id] = Task(job=job, owner=key, ratio=ratio, resolution=resolution, body=body)
         return JSONResponse({"id": job.id})
@@ -353,7 +439,7 @@ class ArkEmulator:
                 "<Error><Code>NoSuchKey</Code></Error>", status_code=404, media_type="application/xml"
             )
         job = task.job
-        if time.time() >= job.created_at + job.processing_seconds + self.url_ttl_seconds:
+        if self.expired(task):
             return Response(
                 "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
                 status_code=403,

@@ -6,7 +6,7 @@ the task (``queued|running|succeeded|failed|cancelled|expired``, ``content.video
 ``DELETE .../tasks/{id}`` cancels a queued task and deletes a finished one. ``api_base`` means what
 the Ark SDKs' ``base_url`` means: the ``.../api/v3`` root. A host subclass sets ``name`` and
 ``default_api_base``; the shapes are read from ``volcenginesdkarkruntime`` (the SDK wins over the
-reference, see ARCHITECTURE.md).
+reference, see ARCHITECTURE.md). Reference videos are ``video_url`` items with role ``reference_video``.
 """
 
 from __future__ import annotations
@@ -37,12 +37,13 @@ from vidgate.providers.base import (
 )
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.reserved import check_extra, refuse_overlap
-from vidgate.types import ImageInput, VideoError, VideoRequest, VideoStatus
+from vidgate.types import ImageInput, SourceVideo, VideoError, VideoRequest, VideoStatus
 
 TASKS = "/contents/generations/tasks"
 URL_TTL_SECONDS = 24 * 3600  # content.video_url is valid for 24 hours after the task finishes
 MAX_PAGE_SIZE = 500
 MAX_LIST_PAGES = 20  # pages walked to find an ``after`` cursor (Ark pages by number, not by id)
+MIN_REFERENCE_SECONDS, MAX_REFERENCE_SECONDS = 2, 15  # one reference video's length (ModelArk asset rules)
 _ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 STATUS: Mapping[str, VideoStatus] = {
@@ -92,14 +93,61 @@ def image_url(image: ImageInput, param: str) -> str:
     )
 
 
-def content(req: VideoRequest) -> list[dict[str, Any]]:
-    """The ``content[]`` array: the prompt, then images with their roles."""
+def video_url(video: SourceVideo) -> str:
+    """Ark reads a reference video from a public URL or an ``asset://`` id only (no base64 for video,
+    per ModelArk's Create reference); the gateway never fetches the caller's URL, Ark does."""
+    if video.url is not None and video.url.startswith(("https://", "http://", "asset://")):
+        return video.url
+    raise BadRequestError(
+        "Invalid 'reference_videos': Seedance reads reference videos from a public https URL or an "
+        "asset:// id; uploaded bytes and provider file ids are not supported.",
+        param="reference_videos",
+    )
+
+
+def check_reference_videos(provider: str, req: VideoRequest) -> None:
+    """The row takes reference videos, at most ``max_reference_videos`` of them, each 2-15 s and at most
+    ``max_reference_video_seconds`` in all where their lengths are known (a URL's length is Ark's to
+    check), and never with first/last frames (a separate scenario on Ark)."""
+    row = find_model(f"{provider}/{req.model}")
+    if row is None or not row.has("reference_videos"):
+        raise BadRequestError(
+            f"{provider}/{req.model} does not take reference_videos.", param="reference_videos"
+        )
+    if req.input_reference is not None or req.last_frame is not None:
+        raise BadRequestError(
+            "Seedance takes either first/last frames or reference_videos, not both.",
+            param="reference_videos",
+        )
+    if len(req.reference_videos) > row.max_reference_videos:
+        raise BadRequestError(
+            f"At most {row.max_reference_videos} reference_videos are allowed for {row.id}, "
+            f"got {len(req.reference_videos)}.",
+            param="reference_videos",
+        )
+    known = [v.seconds for v in req.reference_videos if v.seconds is not None]
+    if any(not MIN_REFERENCE_SECONDS <= s <= MAX_REFERENCE_SECONDS for s in known):
+        raise BadRequestError(
+            f"Each of reference_videos must last {MIN_REFERENCE_SECONDS} to {MAX_REFERENCE_SECONDS} s.",
+            param="reference_videos",
+        )
+    if row.max_reference_video_seconds and sum(known) > row.max_reference_video_seconds:
+        raise BadRequestError(
+            f"reference_videos may last {row.max_reference_video_seconds} s in all, got {sum(known)} s.",
+            param="reference_videos",
+        )
+
+
+def content(req: VideoRequest, provider: str) -> list[dict[str, Any]]:
+    """The ``content[]`` array: the prompt, then images with their roles, then reference videos."""
     items: list[dict[str, Any]] = [{"type": "text", "text": req.prompt}]
     if req.reference_images and req.input_reference is not None:
         raise BadRequestError(
             "Seedance takes either first/last frames or reference_images, not both.",
             param="reference_images",
         )
+    if req.reference_videos:
+        check_reference_videos(provider, req)
 
     def image(ref: ImageInput, role: str, param: str) -> dict[str, Any]:
         return {"type": "image_url", "image_url": {"url": image_url(ref, param)}, "role": role}
@@ -109,14 +157,18 @@ def content(req: VideoRequest) -> list[dict[str, Any]]:
     if req.last_frame is not None:
         items.append(image(req.last_frame, "last_frame", "last_frame"))
     items.extend(image(ref, "reference_image", "reference_images") for ref in req.reference_images)
+    items.extend(
+        {"type": "video_url", "video_url": {"url": video_url(video)}, "role": "reference_video"}
+        for video in req.reference_videos
+    )
     return items
 
 
-def create_body(req: VideoRequest) -> dict[str, Any]:
+def create_body(req: VideoRequest, provider: str) -> dict[str, Any]:
     """The create body: every validated field by its Ark name; ``extra_body`` only beside them."""
     body: dict[str, Any] = {
         "model": req.model,
-        "content": content(req),
+        "content": content(req, provider),
         "ratio": req.aspect_ratio,
         "resolution": req.resolution,
         "duration": req.seconds,
@@ -258,7 +310,7 @@ class ArkProvider(BaseProvider):
         )
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
-        body = create_body(req)
+        body = create_body(req, self.name)
         reply = yield self._call("POST", TASKS, creds, json=body, retry_safe=False)
         data = reply.json()
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):

@@ -5,7 +5,8 @@ task_status}, request_id}``; ``GET {base}/tasks/{task_id}`` answers ``output.tas
 RUNNING, SUSPENDED, SUCCEEDED, FAILED, CANCELED, UNKNOWN), ``output.video_url`` (valid 24 h) and
 ``usage.duration``. ``base`` is the ``/api/v1`` root of the key's region (``dashscope.base_http_api_url``).
 Errors are ``{request_id, code, message}``. An unknown or expired task id is not an HTTP error: it answers
-200 with ``UNKNOWN``, read here as NotFoundError.
+200 with ``UNKNOWN``, read here as NotFoundError. List is ``GET {base}/tasks`` (``tasklist``); delete is
+``POST {base}/tasks/{id}/cancel`` (PENDING only).
 """
 
 from __future__ import annotations
@@ -24,8 +25,18 @@ from vidgate.errors import (
     NotFoundError,
     error_class_for_status,
 )
-from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
+from vidgate.providers.base import (
+    BaseProvider,
+    Credentials,
+    Download,
+    Flow,
+    HttpCall,
+    HttpReply,
+    ProviderJob,
+    ProviderPage,
+)
 from vidgate.providers.catalogue import find_model
+from vidgate.providers.dashscope.tasklist import MAX_LIST_PAGES, MAX_PAGE_SIZE, more_pages, read_item
 from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.types import ImageInput, VideoError, VideoRequest, VideoStatus
 
@@ -100,6 +111,13 @@ class DashScopeProvider(BaseProvider):
     def body(self, req: VideoRequest) -> dict[str, Any]:
         """The create body: exactly the validated (and priced) request."""
         check_extra(req.extra_body, RESERVED)
+        if req.reference_videos:
+            # Not offered: with an input video DashScope is said to bill the input's seconds as well
+            # (fal's and evolink's Wan 2.7 pages, secondary), which a caller's URL does not tell the gateway,
+            # and the reference gives no such price. No row declares the feature.
+            raise BadRequestError(
+                f"{self.name}/{req.model} does not take reference_videos.", param="reference_videos"
+            )
         spec = find_model(f"{self.name}/{req.model}")
         inputs: dict[str, Any] = {"prompt": req.prompt}
         if req.negative_prompt is not None:
@@ -160,6 +178,49 @@ class DashScopeProvider(BaseProvider):
                 code="video_not_ready",
             )
         return Download(media_type="video/mp4", call=HttpCall("GET", job.outputs[0]))
+
+    def list(self, creds: Credentials, *, after: str | None, limit: int, order: str) -> Flow[ProviderPage]:
+        """``GET {base}/tasks`` by page number, newest first (see ``tasklist``); the jobs after an
+        ``after`` cursor are collected across pages (at most ``MAX_LIST_PAGES`` requests)."""
+        if order != "desc":
+            raise BadRequestError(
+                f"Invalid order '{order}': {self.name} lists newest first only.", param="order"
+            )
+        size = max(1, min(limit, MAX_PAGE_SIZE))
+        collected: list[ProviderJob] = []
+        found = after is None
+        more = False
+        for page_no in range(1, MAX_LIST_PAGES + 1):
+            params = {"page_no": str(page_no), "page_size": str(size)}
+            call = HttpCall("GET", f"{self._root(creds)}/tasks", headers=self._headers(creds), params=params)
+            reply = yield call
+            data = reply.json()
+            data = data if isinstance(data, dict) else {}
+            raw_items = data.get("data")
+            items: list[Any] = raw_items if isinstance(raw_items, list) else []
+            for item in items:
+                job = read_item(item, STATUS, self.name)
+                if job is None:
+                    continue
+                if found:
+                    collected.append(job)
+                elif job.native_id == after:
+                    found = True
+            more = more_pages(data, page_no, size, len(items))
+            if len(collected) >= limit or not more:
+                break
+        return ProviderPage(jobs=tuple(collected[:limit]), has_more=len(collected) > limit or more)
+
+    def delete(self, native_id: str, creds: Credentials) -> Flow[bool]:
+        """``POST {base}/tasks/{id}/cancel``: DashScope cancels PENDING tasks only and has no delete. The
+        task is read first: a finished one (all the gateway deletes) has nothing to cancel and cannot be
+        removed upstream (its record and URL expire on their own, 24 h), so that is done without a call;
+        otherwise it is cancelled, and a RUNNING task's refusal (400 ``UnsupportedOperation``) is raised."""
+        job = yield from self.retrieve(native_id, creds)  # checks the id; UNKNOWN is NotFoundError
+        if job.status in ("completed", "failed"):
+            return True
+        yield HttpCall("POST", f"{self._root(creds)}/tasks/{native_id}/cancel", headers=self._headers(creds))
+        return True
 
     def error_for(self, reply: HttpReply) -> APIError:
         return error_for(reply, self.name)

@@ -4,7 +4,9 @@ Imports no adapter code. Reproduces: ``X-DashScope-Async: enable`` required on c
 ``{output: {task_id, task_status}, request_id}``; ``GET /api/v1/tasks/{id}`` PENDING -> RUNNING ->
 SUCCEEDED (``video_url`` signed for ``url_ttl`` seconds, ``usage.{duration, video_count, SR}``) or
 FAILED with ``output.code/message`` (``DataInspectionFailed`` for moderation); an unknown task id is a
-200 with ``UNKNOWN``; ``POST /api/v1/tasks/{id}/cancel`` cancels PENDING tasks only. Errors are
+200 with ``UNKNOWN``; ``POST /api/v1/tasks/{id}/cancel`` cancels PENDING tasks only; ``GET /api/v1/tasks``
+lists them (``{request_id, data, total, total_page, page_no, page_size}``, items as in DashScope's Java
+SDK tests; newest first, an assumption). Errors are
 ``{request_id, code, message}`` (401 ``InvalidApiKey``). Faults: the shared ``[fault:...]`` tokens.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import calendar
 import hashlib
 import hmac
 import secrets
@@ -40,6 +43,8 @@ from vidgate.render import RenderSpec, render
 
 MODELS = PackageModels("vidgate.providers.dashscope")
 CREATE = "/api/v1/services/aigc/video-generation/video-synthesis"
+LIST_PAGE_SIZE = 100  # assumed bound (not documented in what we read)
+LIST_STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED")  # the SDK's list docstring
 
 
 class Refused(Exception):
@@ -260,6 +265,81 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 864
         cancelled.add(job.id)
         return JSONResponse({"request_id": str(uuid.uuid4())})
 
+    def status_of(job: EmuJob) -> str:
+        if job.id in cancelled:
+            return "CANCELED"
+        state, _ = job.state()
+        if state == "queued":
+            return "PENDING"
+        if state == "in_progress":
+            return "RUNNING"
+        return "SUCCEEDED" if job.outcome == "ok" else "FAILED"
+
+    def moment(query: Mapping[str, str], name: str) -> float | None:
+        raw = query.get(name)
+        if raw is None:
+            return None
+        try:
+            return calendar.timegm(time.strptime(raw, "%Y%m%d%H%M%S"))
+        except ValueError:
+            raise error(400, "InvalidParameter", f"{name} must be yyyyMMddHHmmss.") from None
+
+    def list_item(job: EmuJob) -> dict[str, Any]:
+        status = status_of(job)
+        item: dict[str, Any] = {
+            "task_id": job.id,
+            "status": status,
+            "model_name": job.model,
+            "region": "ap-southeast-1",
+            "request_id": str(uuid.uuid4()),
+            "gmt_create": int(job.created_at * 1000),
+            "start_time": int(job.created_at * 1000),
+        }
+        if status in ("SUCCEEDED", "FAILED"):
+            item["end_time"] = int((job.created_at + job.processing_seconds) * 1000)
+        return item
+
+    async def list_tasks(request: Request) -> Response:
+        """``GET /api/v1/tasks``: the key's tasks, newest first, by page number (``VideoSynthesis.list``)."""
+        try:
+            authorize(request)
+            query = request.query_params
+            page_no, page_size = query.get("page_no", "1"), query.get("page_size", "10")
+            if not (page_no.isdigit() and page_size.isdigit()):
+                raise error(400, "InvalidParameter", "page_no and page_size must be positive integers.")
+            number, size = int(page_no), int(page_size)
+            if number < 1 or not 1 <= size <= LIST_PAGE_SIZE:
+                raise error(
+                    400, "InvalidParameter", f"page_no must be >= 1 and page_size 1 to {LIST_PAGE_SIZE}."
+                )
+            status = query.get("status")
+            if status is not None and status not in LIST_STATUSES:
+                raise error(400, "InvalidParameter", f"status must be one of {', '.join(LIST_STATUSES)}.")
+            start, end = moment(query, "start_time"), moment(query, "end_time")
+        except Refused as refused:
+            return refused.response
+        model = query.get("model_name")
+        chosen = [
+            job
+            for job in jobs.values()
+            if (model is None or job.model == model)
+            and (status is None or status_of(job) == status)
+            and (start is None or job.created_at >= start)
+            and (end is None or job.created_at <= end)
+        ]
+        chosen.sort(key=lambda job: job.created_at, reverse=True)
+        page = chosen[(number - 1) * size : number * size]
+        return JSONResponse(
+            {
+                "request_id": str(uuid.uuid4()),
+                "data": [list_item(job) for job in page],
+                "total": len(chosen),
+                "total_page": -(-len(chosen) // size),
+                "page_no": number,
+                "page_size": size,
+            }
+        )
+
     async def file(request: Request) -> Response:
         job = jobs.get(request.path_params["name"].removesuffix(".mp4"))
         expires = request.query_params.get("Expires", "")
@@ -289,6 +369,7 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 864
     return Starlette(
         routes=[
             Route(CREATE, create, methods=["POST"]),
+            Route("/api/v1/tasks", list_tasks, methods=["GET"]),
             Route("/api/v1/tasks/{task_id}", task, methods=["GET"]),
             Route("/api/v1/tasks/{task_id}/cancel", cancel, methods=["POST"]),
             Route("/files/{name}", file, methods=["GET"]),

@@ -3,6 +3,7 @@
 Mapping: ``prompt`` -> the one ``{"type": "text"}`` item of ``content``; ``input_reference`` /
 ``last_frame`` -> ``image_url`` items with role ``first_frame`` / ``last_frame``; ``reference_images``
 -> role ``reference_image`` (MiniMax takes references or frames, not both: a 400 names the field);
+``reference_videos`` -> ``video_url`` items with role ``reference_video`` (https URLs only);
 ``seconds`` -> ``duration`` (int); the size's tier -> ``resolution``; its shape -> ``ratio``
 (``adaptive`` with a first frame, which then sets the shape); ``generate_audio`` -> ``generate_audio``.
 Every reply is checked for a failure envelope, because MiniMax sends some failures with HTTP 200.
@@ -35,6 +36,7 @@ from vidgate.providers.base import (
     ProviderJob,
     ProviderPage,
 )
+from vidgate.providers.catalogue import find_model
 from vidgate.providers.minimax.wire import (
     DEFAULT_BASE,
     PROVIDER,
@@ -138,6 +140,8 @@ class MiniMaxProvider(BaseProvider):
         for image in req.reference_images:
             url = _image_url(image, "reference_images")
             content.append({"type": "image_url", "image_url": {"url": url}, "role": "reference_image"})
+        if req.reference_videos:
+            content.extend(self._reference_videos(req))
         body: dict[str, Any] = {
             "model": req.model.removeprefix(f"{PROVIDER}/"),
             "content": content,
@@ -150,6 +154,34 @@ class MiniMaxProvider(BaseProvider):
             refuse_overlap({key: value}, body)
             body[key] = value
         return body
+
+    @staticmethod
+    def _reference_videos(req: VideoRequest) -> list[dict[str, Any]]:
+        """``video_url`` items with role ``reference_video``: https URLs MiniMax fetches itself (the
+        gateway never does), at most ``max_reference_videos`` of the row, never beside frames."""
+        row = find_model(f"{PROVIDER}/{req.model.removeprefix(f'{PROVIDER}/')}")
+        if row is None or not row.has("reference_videos"):
+            raise BadRequestError(f"{req.model} does not take reference_videos.", param="reference_videos")
+        if req.input_reference is not None or req.last_frame is not None:
+            raise BadRequestError(
+                "MiniMax takes reference_videos or first/last frames, not both.", param="reference_videos"
+            )
+        if len(req.reference_videos) > row.max_reference_videos:
+            raise BadRequestError(
+                f"At most {row.max_reference_videos} reference_videos are allowed for {row.id}, "
+                f"got {len(req.reference_videos)}.",
+                param="reference_videos",
+            )
+        items: list[dict[str, Any]] = []
+        for video in req.reference_videos:
+            if video.url is None or not video.url.startswith("https://"):
+                raise BadRequestError(
+                    "Invalid 'reference_videos': MiniMax reads reference videos from https URLs; uploaded "
+                    "bytes and file ids are not supported.",
+                    param="reference_videos",
+                )
+            items.append({"type": "video_url", "video_url": {"url": video.url}, "role": "reference_video"})
+        return items
 
     # ---- reading tasks ---------------------------------------------------------------------------
 

@@ -18,8 +18,9 @@ MiniMax's quirk, kept faithfully: a bad key, a rate limit, an empty balance, inv
 sensitive content are answered with **HTTP 200** and ``base_resp.status_code`` 1004 / 1002 / 1008 /
 2013 / 1026. Besides the shared fault tokens (``429``/``503`` are real HTTP refusals with Retry-After, as
 an edge proxy sends, ``500`` a server error), ``[minimax:CODE]`` in the prompt makes the create answer
-HTTP 200 with that ``base_resp`` code. An unknown task id is HTTP 404 with ``base_resp`` 2013
-(unverified: the reply MiniMax gives is not documented in what we read).
+HTTP 200 with that ``base_resp`` code. Reference videos are ``video_url`` items (https, at most 3, on a
+row with the ``reference_videos`` feature), checked but not downloaded. An unknown task id is HTTP 404
+with ``base_resp`` 2013 (unverified: the reply MiniMax gives is not documented in what we read).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from vidgate.emulators.media import SignedUrls, render_job
 MODELS = PackageModels("vidgate.providers.minimax")
 RETENTION_SECONDS = 7 * 24 * 3600
 CHALLENGE_TIMEOUT = 3.0
+MAX_REFERENCE_VIDEOS = 3
 ROLES = ("first_frame", "last_frame", "reference_image", "reference_video", "reference_audio")
 CODE_TOKEN = re.compile(r"\[minimax:(\d+)\]")
 MESSAGES = {
@@ -157,6 +159,17 @@ class MiniMaxEmulator:
             raise MiniMaxError(2013, "invalid params, unsupported image format")
         return data
 
+    @staticmethod
+    def _video(item: dict[str, Any], spec: ModelSpec) -> None:
+        """A ``video_url`` item: an https URL MiniMax downloads (not fetched here), on a model that
+        takes reference videos (this package's rows say which)."""
+        video = item.get("video_url")
+        url = video.get("url") if item.get("type") == "video_url" and isinstance(video, dict) else None
+        if not isinstance(url, str) or not url.startswith("https://"):
+            raise MiniMaxError(2013, "invalid params, video_url.url must be an https URL")
+        if not spec.has("reference_videos"):
+            raise MiniMaxError(2013, f"invalid params, {spec.model} does not support reference videos")
+
     def parse(self, body: dict[str, Any]) -> tuple[ModelSpec, str, EmuJob]:
         spec = MODELS.find(f"minimax/{body.get('model')}")
         if spec is None:
@@ -180,11 +193,15 @@ class MiniMaxEmulator:
             if item.get("type") == "image_url":
                 image = self._image(item)
                 first = image if role == "first_frame" else first
+            elif role == "reference_video":
+                self._video(item, spec)
         frames = {"first_frame", "last_frame"} & set(roles)
         if frames and any(r.startswith("reference_") for r in roles):
             raise MiniMaxError(2013, "invalid params, reference media cannot be combined with frames")
         if "last_frame" in roles and "first_frame" not in roles:
             raise MiniMaxError(2013, "invalid params, last_frame needs first_frame")
+        if roles.count("reference_video") > MAX_REFERENCE_VIDEOS:
+            raise MiniMaxError(2013, f"invalid params, at most {MAX_REFERENCE_VIDEOS} reference videos")
         duration = body.get("duration")
         if not isinstance(duration, int) or isinstance(duration, bool) or duration not in spec.seconds:
             raise MiniMaxError(2013, f"invalid params, duration {duration} is not supported by {spec.model}")

@@ -52,7 +52,7 @@ STATUS: Mapping[str, VideoStatus] = {
 }
 
 # Models with no text_to_video endpoint (the SDK's TextToVideoCreateParams lacks them).
-IMAGE_ONLY: frozenset[str] = frozenset({"gen4_turbo"})
+IMAGE_ONLY: frozenset[str] = frozenset({"gen4_turbo", "gemini_omni_flash"})
 # Models whose text_to_video takes fewer ratios than their image_to_video (SDK 5.24.0).
 TEXT_RATIOS: Mapping[str, tuple[str, ...]] = {"gen4.5": ("1280x720", "720x1280")}
 
