@@ -263,7 +263,7 @@ class Bench:
             str(self.gateway.proc.pid),
             "-r",
             "250",
-            "--gil",
+            "--threads",
             "-f",
             "raw",
             "-o",

@@ -63,9 +63,12 @@ async def read_json(request: Request) -> dict[str, Any]:
     return data
 
 
-def check_version(version: str, allowed: tuple[str, ...], path: str) -> None:
+def check_version(version: str, allowed: tuple[str, ...], request: Request) -> None:
+    """A 404 naming the path for a version not served (the URL is built only then: every poll checks)."""
     if version not in allowed:
-        raise NotFoundError(f"Method not found: {path} (API versions served: {', '.join(allowed)}).")
+        raise NotFoundError(
+            f"Method not found: {request.url.path} (API versions served: {', '.join(allowed)})."
+        )
 
 
 def unknown_path(request: Request) -> NotFoundError:

@@ -44,7 +44,7 @@ PREFIX = "/gemini"
 @google_errors(SURFACE)
 async def predict_long_running(request: Request) -> Response:
     version, model = request.path_params["version"], request.path_params["model"]
-    check_version(version, VERSIONS, request.url.path)
+    check_version(version, VERSIONS, request)
     principal = await google_caller(request)
     body = await read_json(request)
     validated(PredictLongRunningRequest, body)  # the envelope; the native codec reads the fields it validates
@@ -65,7 +65,7 @@ def operation_view(op: dict[str, Any]) -> dict[str, Any]:
 @google_errors(SURFACE)
 async def get_operation(request: Request) -> Response:
     params = request.path_params
-    check_version(params["version"], VERSIONS, request.url.path)
+    check_version(params["version"], VERSIONS, request)
     principal = await google_caller(request)
     name = f"models/{params['model']}/operations/{params['operation']}"
     video_id = params["operation"]
@@ -83,7 +83,7 @@ async def get_operation(request: Request) -> Response:
 
 @google_errors(SURFACE)
 async def download_file(request: Request) -> Response:
-    check_version(request.path_params["version"], VERSIONS, request.url.path)
+    check_version(request.path_params["version"], VERSIONS, request)
     principal = await google_caller(request)
     if request.query_params.get("alt") != "media":
         raise BadRequestError("Only media downloads are supported here: add alt=media.", param="alt")

@@ -38,7 +38,7 @@ def interaction_endpoints(surface: str, root: str, versions: tuple[str, ...], ta
 
     @google_errors(surface)
     async def create(request: Request) -> Response:
-        check_version(request.path_params["version"], versions, request.url.path)
+        check_version(request.path_params["version"], versions, request)
         principal = await google_caller(request)
         body = await read_json(request)
         model = body.get("model")
@@ -52,7 +52,7 @@ def interaction_endpoints(surface: str, root: str, versions: tuple[str, ...], ta
         return json_response(interaction_view(interaction))
 
     def interaction_id(request: Request) -> str:
-        check_version(request.path_params["version"], versions, request.url.path)
+        check_version(request.path_params["version"], versions, request)
         found = str(request.path_params["interaction_id"])
         request_log(request).video_id = found
         return found

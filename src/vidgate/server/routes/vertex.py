@@ -46,7 +46,7 @@ def _resource(request: Request) -> str:
 
 @google_errors(SURFACE)
 async def predict_long_running(request: Request) -> Response:
-    check_version(request.path_params["version"], VERSIONS, request.url.path)
+    check_version(request.path_params["version"], VERSIONS, request)
     principal = await google_caller(request)
     body = await read_json(request)
     validated(PredictLongRunningRequest, body)  # the envelope; the native codec reads the fields it validates
@@ -67,7 +67,7 @@ async def predict_long_running(request: Request) -> Response:
 
 @google_errors(SURFACE)
 async def fetch_predict_operation(request: Request) -> Response:
-    check_version(request.path_params["version"], VERSIONS, request.url.path)
+    check_version(request.path_params["version"], VERSIONS, request)
     principal = await google_caller(request)
     name = validated(FetchPredictOperationRequest, await read_json(request)).operationName
     request_log(request).video_id = name.rpartition("/")[2]
