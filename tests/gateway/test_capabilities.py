@@ -138,6 +138,7 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
         "open_sizes": False,
         "open_durations": False,
         "max_reference_images": 0,
+        "max_reference_videos": 0,
         "max_videos_per_request": 1,
         "pricing": {
             "per_second": {"720p": "0.1"},

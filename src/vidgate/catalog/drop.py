@@ -18,6 +18,7 @@ GATED: tuple[tuple[str, str], ...] = (
     ("input_reference", "image_input"),
     ("last_frame", "last_frame"),
     ("reference_images", "reference_images"),
+    ("reference_videos", "reference_videos"),
     ("negative_prompt", "negative_prompt"),
     ("person_generation", "person_generation"),
     ("seed", "seed"),

@@ -2,10 +2,11 @@
 
 ``duration`` -> ``seconds``; ``resolution`` + ``aspect_ratio`` -> one of the row's ``size``s;
 ``frame_images`` (``first_frame``/``last_frame``) -> ``input_reference``/``last_frame``;
-``input_references`` -> ``reference_images``; ``generate_audio`` and ``seed`` are vidgate's names
-already. Two spellings of one thing that disagree (``seconds`` vs ``duration``, ``size`` vs
-``resolution``/``aspect_ratio``, ``frame_images`` beside ``input_reference``/``last_frame``/
-``input_references``, two frames of one ``frame_type``) are a 400 naming both: never a silent pick,
+``input_references`` -> ``reference_images`` (its ``video_url`` items, vidgate's extension of the shape:
+``reference_videos``, by URL only); ``generate_audio`` and ``seed`` are vidgate's names already. Two
+spellings of one thing that disagree (``seconds`` vs ``duration``, ``size`` vs ``resolution``/
+``aspect_ratio``, ``frame_images`` beside ``input_reference``/``last_frame``/ image ``input_references``,
+two frames of one ``frame_type``) are a 400 naming both: never a silent pick,
 since the one picked is what is priced.
 
 ``OpenRouterBody`` is the wire shape (pydantic, so an OpenAPI generator can read it); ``parse`` turns
@@ -23,10 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from vidgate.catalog.ratios import ratio_of, ratios, sizes_for
 from vidgate.catalog.spec import ModelSpec
+from vidgate.catalog.urls import check_url, is_private_host
 from vidgate.errors import BadRequestError, invalid_value
-from vidgate.types import ImageInput
+from vidgate.types import ImageInput, SourceVideo
 
-MAX_INPUT_REFERENCES = 16  # a parse bound; the row's ``max_reference_images`` is the real limit
+# A parse bound; the row's ``max_reference_images`` / ``max_reference_videos`` are the real limits.
+MAX_INPUT_REFERENCES = 16
+MAX_VIDEO_URL = 2048  # characters of a reference video's URL (the callback URL's bound)
+#: The setting that lets callers name private hosts (shared with ``callback_url``, ``gateway.callbacks``).
+ALLOW_PRIVATE_SETTING = "general_settings.allow_private_callback_urls"
 MAX_DURATION = 600
 IMAGE_URL_SCHEMES = ("http://", "https://", "data:")  # the rule ``input_reference[image_url]`` has
 #: The create fields this module reads (besides vidgate's ``size``, ``seed``, ``generate_audio``).
@@ -62,6 +68,20 @@ class InputReference(BaseModel):
     image_url: ImageUrl
 
 
+class VideoUrl(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: str = Field(min_length=1, max_length=MAX_VIDEO_URL)
+
+
+class VideoReference(BaseModel):
+    """``{type: "video_url", video_url: {url}}``: a reference video (motion, subject, style), an https
+    URL the provider fetches (the gateway never does). vidgate's extension of OpenRouter's shape."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    type: Literal["video_url"]
+    video_url: VideoUrl
+
+
 class OpenRouterBody(BaseModel):
     """The OpenRouter-only fields of ``POST /v1/videos`` (the others are OpenAI's or vidgate's)."""
 
@@ -70,9 +90,9 @@ class OpenRouterBody(BaseModel):
     resolution: str | None = Field(default=None, min_length=1, max_length=32)
     aspect_ratio: str | None = Field(default=None, min_length=1, max_length=16)
     frame_images: list[FrameImage] | None = Field(default=None, min_length=1, max_length=2)
-    input_references: list[InputReference] | None = Field(
-        default=None, min_length=1, max_length=MAX_INPUT_REFERENCES
-    )
+    # Each item is an ``InputReference`` or a ``VideoReference``, read one by one (``_reference``) so
+    # that a 400 names the item's own path rather than a union branch.
+    input_references: list[Any] | None = Field(default=None, min_length=1, max_length=MAX_INPUT_REFERENCES)
     callback_url: str | None = Field(default=None, min_length=1)
 
 
@@ -85,7 +105,8 @@ class OpenRouterFields:
     aspect_ratio: str | None = None
     first_frame: ImageInput | None = None
     last_frame: ImageInput | None = None
-    input_references: tuple[ImageInput, ...] | None = None
+    input_references: tuple[ImageInput, ...] | None = None  # the image_url items
+    reference_videos: tuple[SourceVideo, ...] | None = None  # the video_url items (by URL)
 
     @property
     def frames_given(self) -> bool:
@@ -99,7 +120,7 @@ class OpenRouterFields:
                 ("duration", self.duration),
                 ("resolution", self.resolution),
                 ("aspect_ratio", self.aspect_ratio),
-                ("input_references", self.input_references),
+                ("input_references", self.input_references or self.reference_videos),
             )
             if value is not None
         ]
@@ -133,10 +154,20 @@ def _indexed(value: Any) -> Any:
     return value
 
 
-def parse(body: Mapping[str, Any]) -> tuple[OpenRouterFields, str | None]:
+def _invalid_at(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> BadRequestError:
+    first = exc.errors()[0]
+    where = _path(prefix + tuple(first["loc"]))
+    return BadRequestError(f"Invalid '{where}': {first['msg']}.", param=where, code="invalid_value")
+
+
+def parse(
+    body: Mapping[str, Any], *, allow_private_urls: bool = False
+) -> tuple[OpenRouterFields, str | None]:
     """The OpenRouter fields of ``body`` and its ``callback_url`` (checked by the gateway's policy).
 
-    A value of the wrong shape is a 400 naming its path (``frame_images[0].frame_type``)."""
+    A value of the wrong shape is a 400 naming its path (``frame_images[0].frame_type``). A reference
+    video's URL must be https, and (unless ``allow_private_urls``: the operator's setting in a gateway;
+    a direct-mode SDK call, where the caller's own key is used) name a public host."""
     present = {name: body[name] for name in FIELDS if name in body and body[name] is not None}
     for name in ("resolution", "aspect_ratio", "callback_url", "duration"):
         if isinstance(present.get(name), str) and not present[name].strip():
@@ -153,10 +184,7 @@ def parse(body: Mapping[str, Any]) -> tuple[OpenRouterFields, str | None]:
     try:
         wire = OpenRouterBody.model_validate(present)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _path(tuple(first["loc"]))
-        message = f"Invalid '{where}': {first['msg']}."
-        raise BadRequestError(message, param=where, code="invalid_value") from None
+        raise _invalid_at(exc) from None
     first_frame: ImageInput | None = None
     last_frame: ImageInput | None = None
     for index, frame in enumerate(wire.frame_images or ()):
@@ -169,25 +197,54 @@ def parse(body: Mapping[str, Any]) -> tuple[OpenRouterFields, str | None]:
             if last_frame is not None:
                 raise _duplicate_frame(index, "last_frame")
             last_frame = image
-    references = (
-        None
-        if wire.input_references is None
-        else tuple(
-            _image(ref.image_url.url, f"input_references[{i}].image_url.url")
-            for i, ref in enumerate(wire.input_references)
-        )
-    )
+    images: list[ImageInput] = []
+    videos: list[SourceVideo] = []
+    for i, item in enumerate(wire.input_references or ()):
+        ref = _reference(item, i)
+        if isinstance(ref, VideoReference):
+            param = f"input_references[{i}].video_url.url"
+            videos.append(SourceVideo(url=_video_url(ref.video_url.url, param, allow_private_urls)))
+        else:
+            images.append(_image(ref.image_url.url, f"input_references[{i}].image_url.url"))
     fields = OpenRouterFields(
         duration=wire.duration,
         resolution=wire.resolution,
         aspect_ratio=wire.aspect_ratio,
         first_frame=first_frame,
         last_frame=last_frame,
-        input_references=references,
+        input_references=tuple(images) if images else None,
+        reference_videos=tuple(videos) if videos else None,
     )
     if fields.frames_given and fields.input_references is not None:
         raise conflict("frame_images", "input_references", "first/last frames and reference images")
     return fields, wire.callback_url
+
+
+def _reference(item: object, index: int) -> InputReference | VideoReference:
+    """One ``input_references`` item: a video by its ``type``, else an image (whose ``type`` is optional)."""
+    is_video = isinstance(item, dict) and item.get("type") == "video_url"
+    try:
+        if is_video:
+            return VideoReference.model_validate(item)
+        return InputReference.model_validate(item)
+    except ValidationError as exc:
+        raise _invalid_at(exc, ("input_references", index)) from None
+
+
+def _video_url(url: str, param: str, allow_private: bool) -> str:
+    """A reference video's URL: https (the provider fetches it; the gateway never does, so no data: URL
+    and no bytes pass through here), and a public host unless the operator allows private ones."""
+
+    def bad(reason: str) -> BadRequestError:
+        return BadRequestError(f"Invalid '{param}': {reason}", param=param, code="invalid_value")
+
+    host = check_url(url, schemes=("https",), max_length=MAX_VIDEO_URL, bad=bad)
+    if not allow_private and is_private_host(host):
+        raise bad(
+            f"'{host}' is a private, loopback or link-local address; reference videos must be on public "
+            f"hosts (an operator can allow private ones with {ALLOW_PRIVATE_SETTING})."
+        )
+    return url
 
 
 def _image(url: str, param: str) -> ImageInput:
@@ -332,18 +389,52 @@ def fold(
         else:
             out["input_reference"] = fields.first_frame
             out["last_frame"] = fields.last_frame
-    if fields.input_references is not None:
-        if not spec.has("reference_images"):
+    dropped += _fold_references(spec, fields, out, drop=drop)
+    return out, dropped
+
+
+def _fold_references(
+    spec: ModelSpec, fields: OpenRouterFields, out: dict[str, Any], *, drop: bool
+) -> list[str]:
+    """``input_references`` onto ``out`` (images -> ``reference_images``, videos -> ``reference_videos``);
+    the names dropped: ``input_references`` when nothing of it is kept, else the kind left out
+    (``input_references.video_url`` / ``input_references.image_url``)."""
+    images, videos = fields.input_references, fields.reference_videos
+    lost: list[str] = []
+    if videos is not None:
+        if not spec.has("reference_videos"):
             if not drop:
-                raise unsupported(spec, "input_references")
-            dropped.append("input_references")
-        elif len(fields.input_references) > spec.max_reference_images:
+                raise BadRequestError(
+                    f"Model '{spec.id}' does not support reference videos ('input_references' items of "
+                    "type video_url).",
+                    param="input_references",
+                    code="unsupported_parameter",
+                )
+            lost.append("video_url")
+        elif len(videos) > spec.max_reference_videos:
             raise BadRequestError(
-                f"At most {spec.max_reference_images} input_references are allowed for {spec.id}, "
-                f"got {len(fields.input_references)}.",
+                f"At most {spec.max_reference_videos} reference videos (input_references of type "
+                f"video_url) are allowed for {spec.id}, got {len(videos)}.",
                 param="input_references",
                 code="invalid_value",
             )
         else:
-            out["reference_images"] = fields.input_references
-    return out, dropped
+            out["reference_videos"] = videos
+    if images is not None:
+        if not spec.has("reference_images"):
+            if not drop:
+                raise unsupported(spec, "input_references")
+            lost.append("image_url")
+        elif len(images) > spec.max_reference_images:
+            raise BadRequestError(
+                f"At most {spec.max_reference_images} input_references are allowed for {spec.id}, "
+                f"got {len(images)}.",
+                param="input_references",
+                code="invalid_value",
+            )
+        else:
+            out["reference_images"] = images
+    kinds = {kind for kind, given in (("image_url", images), ("video_url", videos)) if given is not None}
+    if not lost:
+        return []
+    return ["input_references"] if set(lost) == kinds else [f"input_references.{kind}" for kind in lost]

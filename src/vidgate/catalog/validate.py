@@ -13,7 +13,7 @@ from typing import Any
 from vidgate.catalog.images import looks_like, sniff
 from vidgate.catalog.spec import ModelSpec
 from vidgate.errors import BadRequestError, invalid_value
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 MAX_PROMPT_CHARS = 32000
 _SEED_MAX = 4294967295
@@ -131,6 +131,7 @@ def validate(
     input_reference: ImageInput | None = None,
     last_frame: ImageInput | None = None,
     reference_images: Sequence[ImageInput] = (),
+    reference_videos: Sequence[SourceVideo] = (),
     negative_prompt: str | None = None,
     person_generation: str | None = None,
     seed: int | None = None,
@@ -167,6 +168,7 @@ def validate(
     _feature(spec, "image_input", "input_reference", input_reference is not None)
     _feature(spec, "last_frame", "last_frame", last_frame is not None)
     _feature(spec, "reference_images", "reference_images", bool(reference_images))
+    _feature(spec, "reference_videos", "reference_videos", bool(reference_videos))
     _feature(spec, "negative_prompt", "negative_prompt", negative_prompt is not None)
     _feature(spec, "person_generation", "person_generation", person_generation is not None)
     _feature(spec, "seed", "seed", seed is not None)
@@ -182,6 +184,12 @@ def validate(
             f"At most {spec.max_reference_images} reference_images are allowed for {spec.id}, "
             f"got {len(reference_images)}.",
             param="reference_images",
+        )
+    if len(reference_videos) > spec.max_reference_videos:
+        raise BadRequestError(
+            f"At most {spec.max_reference_videos} reference_videos are allowed for {spec.id}, "
+            f"got {len(reference_videos)}.",
+            param="reference_videos",
         )
     allowed = spec.seconds_with_references
     if reference_images and allowed and resolved_seconds not in allowed:
@@ -211,6 +219,7 @@ def validate(
         input_reference=input_reference,
         last_frame=last_frame,
         reference_images=tuple(reference_images),
+        reference_videos=tuple(reference_videos),
         negative_prompt=negative_prompt,
         person_generation=person_generation,
         seed=seed,

@@ -29,6 +29,7 @@ _FEATURE_PARAMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("image_input", ("input_reference", "frame_images")),
     ("last_frame", ("last_frame",)),
     ("reference_images", ("reference_images", "input_references")),
+    ("reference_videos", ("input_references",)),  # its video_url items
     ("negative_prompt", ("negative_prompt",)),
     ("person_generation", ("person_generation",)),
     ("seed", ("seed",)),
@@ -46,7 +47,7 @@ def parameters(spec: ModelSpec, *, callbacks: bool) -> list[str]:
     out = list(BASE_PARAMS)
     for feature, names in _FEATURE_PARAMS:
         if spec.has(feature):
-            out.extend(names)
+            out.extend(name for name in names if name not in out)
     if spec.max_n > 1:
         out.append("n")
     if callbacks:
@@ -129,6 +130,7 @@ def describe(
         "features": sorted(spec.features),
         "parameters": parameters(spec, callbacks=callbacks),
         "max_reference_images": spec.max_reference_images if spec.has("reference_images") else 0,
+        "max_reference_videos": spec.max_reference_videos if spec.has("reference_videos") else 0,
         "max_videos_per_request": spec.max_n,
         "pricing": prices,
         "pricing_skus": skus(prices),
@@ -181,6 +183,7 @@ def merge(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     first["open_sizes"] = any(e["open_sizes"] for e in entries)
     first["open_durations"] = any(e["open_durations"] for e in entries)
     first["max_reference_images"] = max(e["max_reference_images"] for e in entries)
+    first["max_reference_videos"] = max(e["max_reference_videos"] for e in entries)
     first["max_videos_per_request"] = max(e["max_videos_per_request"] for e in entries)
     prices = dict(first["pricing"])
     for key in ("per_second", "per_second_no_audio", "per_input", "per_output_token_by_resolution"):

@@ -75,6 +75,7 @@ _SAVE_ATTEMPTS = 5
 # Provider parameters beyond OpenAI's that the catalogue validates (negative_prompt, seed, n, ...).
 EXTRA_PARAMS = frozenset(inspect.signature(validate).parameters) - {
     "spec",
+    "reference_videos",  # from input_references' video_url items only (catalog.openrouter.fold)
     "prompt",
     "seconds",
     "size",

@@ -3,7 +3,8 @@
 gateway reads them.
 
 Direct mode folds them onto the model's catalogue row before validation (images as the SDK reads any
-image argument: a data: URL is decoded, a URL must be https://). Through a gateway they are sent as
+image argument: a data: URL is decoded, a URL must be https://; ``input_references`` items of type
+``video_url`` become reference videos by URL, which the provider fetches). Through a gateway they are sent as
 given (after the conflicts no row is needed for), and the gateway folds them onto its own row.
 ``callback_url`` needs a gateway: nothing calls back a direct-mode client.
 """
@@ -35,7 +36,9 @@ def take(params: dict[str, Any]) -> Shape | None:
     given = {name: value for name, value in given.items() if value is not None}
     if not given:
         return None
-    fields, callback_url = parse(given)
+    # Private hosts in reference video URLs are the gateway's to refuse (its operator's setting); a
+    # direct call uses the caller's own key with its own provider, so there is no one else to protect.
+    fields, callback_url = parse(given, allow_private_urls=True)
     return Shape(given=given, fields=fields, callback_url=callback_url)
 
 

@@ -6,7 +6,8 @@ forgets it at once; a delete through another replica shows here within ``ttl`` (
 gateway's key cache). Ownership needs no extra check: an entry is found only under its owner.
 
 Other renderings of a finished job (the Gemini pass-through's done operation, under the name the client
-wrote) are kept the same way under a ``view`` of their own, and forgotten with the job.
+wrote; a finished Interaction) are kept the same way under a ``view`` of their own, and forgotten with
+the job. A view larger than ``MAX_VIEW_BYTES`` (an inline base64 video) is not kept: the cache stays small.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from dataclasses import dataclass
 
 from vidgate.types import TERMINAL_STATUSES, Video
+
+MAX_VIEW_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class FinishedVideos:
 
     def keep_view(self, owner: str, video_id: str, view: str, body: bytes) -> None:
         """Keep ``body``, another rendering (``view``) of a job the caller knows is finished."""
-        if self.ttl > 0:
+        if self.ttl > 0 and len(body) <= MAX_VIEW_BYTES:
             self.keep(owner, video_id, view, CachedVideo(body, "", None, time.monotonic() + self.ttl))
 
     def keep(self, owner: str, video_id: str, view: str, entry: CachedVideo) -> None:

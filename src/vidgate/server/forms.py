@@ -27,9 +27,14 @@ MAX_JSON_BYTES = 32 * 1024 * 1024
 
 CORE_FIELDS = frozenset({"model", "prompt", "seconds", "size", "input_reference", "user", "extra_body"})
 # Provider parameters the catalogue validates (negative_prompt, seed, n, last_frame, ...): its signature
-# is the single list, so a new parameter there is accepted here without a server change.
+# is the single list, so a new parameter there is accepted here without a server change. Reference
+# videos have no field of their own: they arrive as ``input_references`` video_url items (OpenRouter's
+# shape, ``catalog.openrouter``).
+NOT_BODY_FIELDS = frozenset({"spec", "reference_videos"})
 EXTRA_FIELDS = frozenset(
-    name for name in inspect.signature(validate).parameters if name not in CORE_FIELDS and name != "spec"
+    name
+    for name in inspect.signature(validate).parameters
+    if name not in CORE_FIELDS and name not in NOT_BODY_FIELDS
 )
 IMAGE_FIELDS = frozenset({"input_reference", "last_frame"})
 IMAGE_LIST_FIELDS = frozenset({"reference_images"})

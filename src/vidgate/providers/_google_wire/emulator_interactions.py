@@ -5,9 +5,10 @@
   Interaction (``id`` ``v1_...``, ``status`` ``in_progress``). Without ``background: true`` the call
   blocks until the video is done, as the real API does.
 - ``GET {root}/interactions/{id}``; ``POST .../{id}/cancel``; ``DELETE .../{id}`` (``{}``).
-- Video input blocks (``{"type": "video", "data" | "uri", "mime_type"}``): the source of an ``edit`` or
-  ``extend`` (instead of ``previous_interaction_id``; a ``uri`` must be an output of this emulator), or up
-  to 3 reference videos of ``reference_to_video``, on rows whose features allow it. An edit keeps the
+- Video input blocks (``{"type": "video", "data" | "uri"[, "mime_type"]}``): the source of an ``edit``
+  or ``extend`` (instead of ``previous_interaction_id``; a ``uri`` must be an output of this emulator), or
+  up to 3 reference videos of ``reference_to_video``, on rows whose features allow it (there also an
+  https URL of any other host: accepted unread, as the emulator makes no network calls). An edit keeps the
   source's length; an extension adds ``duration`` to it (at most 40 s in all) and is billed for the
   added seconds only.
 - Status ``queued`` -> ``in_progress`` -> ``completed`` over ``processing_seconds``; ``[fault:fail]`` ->
@@ -295,8 +296,21 @@ class InteractionsEmulator:
             if len(videos) > MAX_VIDEOS:
                 raise invalid(f"Invalid value at 'input': at most {MAX_VIDEOS} reference videos.")
             for video in videos:
-                self._video_seconds(video, owner)
+                self._reference_video(video, owner)
         return None
+
+    def _reference_video(self, block: dict[str, Any], owner: str) -> None:
+        """A reference video: inline data or an output of this emulator (checked as a source is), or an
+        https URL of elsewhere, which the real service fetches and the emulator accepts unread (it makes
+        no network calls)."""
+        uri = block.get("uri")
+        if isinstance(uri, str) and uri.startswith("https://") and not self._is_own(uri):
+            return
+        self._video_seconds(block, owner)
+
+    def _is_own(self, uri: str) -> bool:
+        match = _FILE_ID.search(uri)
+        return bool(self.veo.ops.output(uri) or (self.veo.ops.output(match.group(1)) if match else None))
 
     def _video_seconds(self, block: dict[str, Any], owner: str) -> int:
         """The length of a video block: decoded inline data, or an output of this emulator by URI."""

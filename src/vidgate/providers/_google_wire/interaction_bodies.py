@@ -10,8 +10,15 @@ deployment's adapter, so the pass-through and ``/v1/videos`` agree on where an i
 Refused, because the gateway could not keep its promises with them: ``background`` other than ``true``
 (the create would hold a connection, a slot and a write-ahead lease for the whole generation),
 ``stream``, ``webhook_config`` (the provider would call back with its own ids), ``agent`` (this route
-serves models), video inputs and the ``upscale`` task (nothing prices them yet), and any other spelling
-of a field the gateway reads (``responseFormat``, ``durationSeconds``, ...).
+serves models), the ``upscale`` task (``UPSCALE_REFUSED``: nothing says what it bills), a source video as
+an input block of ``edit``/``extend`` (they continue ``previous_interaction_id`` here), and any other
+spelling of a field the gateway reads (``responseFormat``, ``durationSeconds``, ...).
+
+Video inputs are reference videos of ``reference_to_video`` (up to the row's ``max_reference_videos``):
+``{"type": "video", "uri"|"data", "mime_type"}``, a ``uri`` being an https URL on a public host (unless
+the operator allows private ones, as for ``callback_url``) or, on Vertex, a ``gs://`` object; ``data``
+is bounded by the request body limit. They are priced as ``/v1/videos`` prices reference videos (the
+row's ``price_per_input.video`` where it has one; Omni has none: its token bound applies).
 """
 
 from __future__ import annotations
@@ -22,17 +29,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vidgate.catalog.urls import check_url, is_private_host
 from vidgate.errors import APIError, BadRequestError
 from vidgate.providers._google_wire.omni import PREFIX, OmniFlows
 from vidgate.providers._google_wire.passthrough import GOOGLE_RESERVED
 from vidgate.providers._google_wire.wire import json_object
 from vidgate.providers.base import Credentials, Flow, HttpCall
 from vidgate.providers.reserved import COMMON_RESERVED, normalized, reserved_error, reserved_index
-from vidgate.types import ImageInput
+from vidgate.types import ImageInput, SourceVideo
 
 GENERATE_TASKS = ("text_to_video", "image_to_video", "reference_to_video")
 FOLLOW_UP_TASKS = ("edit", "extend")  # continue ``previous_interaction_id``
 MAX_REFERENCE_IMAGES = 3
+MAX_VIDEO_URI = 2048  # characters of a video input's uri (the callback URL's bound)
+PRIVATE_SETTING = "general_settings.allow_private_callback_urls"
+UPSCALE_REFUSED = (
+    "The task upscale isn't supported through vidgate: no published source says what Google bills for "
+    "an upscale (which duration and resolution, input or output), so the gateway cannot reserve an "
+    "exact price for it. Call the provider directly for upscales."
+)
 _REFUSED = {
     "stream": "`stream` is not supported through the vidgate gateway: create with `background: true` and "
     "poll the interaction.",
@@ -60,6 +75,7 @@ class InteractionBody:
     model: str
     prompt: str
     images: tuple[ImageInput, ...] = ()
+    videos: tuple[SourceVideo, ...] = ()
     task: str | None = None
     aspect_ratio: object = None
     resolution: object = None
@@ -114,17 +130,65 @@ def _image(block: Mapping[str, Any], field: str, *, allow_gcs: bool) -> ImageInp
     return ImageInput(data=decoded, mime_type=mime)
 
 
-def _input(raw: object, *, allow_gcs: bool) -> tuple[str, tuple[ImageInput, ...]]:
-    """The text and images of ``input``: a string, one content block, or a list of them."""
+def _video(block: Mapping[str, Any], field: str, *, allow_gcs: bool, allow_private: bool) -> SourceVideo:
+    """A video input block: an https URL (public host unless allowed), a ``gs://`` object where the
+    service reads them, or base64 ``data``."""
+    mime = block.get("mime_type")
+    if mime is not None and (not isinstance(mime, str) or not mime.startswith("video/")):
+        raise _invalid(f"Invalid value at '{field}.mime_type': expected a video/* type.", field)
+    media_type = mime or "video/mp4"
+    uri = block.get("uri")
+    if uri is not None:
+        if isinstance(uri, str) and allow_gcs and uri.startswith("gs://") and len(uri) > len("gs://"):
+            return SourceVideo(url=uri, media_type=media_type)
+
+        def bad(reason: str) -> BadRequestError:
+            return _invalid(f"Invalid value at '{field}.uri': {reason}", f"{field}.uri")
+
+        if not isinstance(uri, str):
+            raise bad("expected a string.")
+        if allow_gcs and not uri.startswith("https://"):
+            raise bad("expected an https:// URL or a gs:// URI.")
+        host = check_url(uri, schemes=("https",), max_length=MAX_VIDEO_URI, bad=bad)
+        if not allow_private and is_private_host(host):
+            raise bad(
+                f"'{host}' is a private, loopback or link-local address; video inputs must be on public "
+                f"hosts (an operator can allow private ones with {PRIVATE_SETTING})."
+            )
+        return SourceVideo(url=uri, media_type=media_type)
+    data = block.get("data")
+    if not isinstance(data, str) or not data:
+        raise _invalid(f"`{field}` needs `uri` or `data`.", field)
+    try:
+        decoded = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _invalid(f"Invalid value at '{field}.data': not valid base64.", field) from exc
+    return SourceVideo(data=decoded, media_type=media_type)
+
+
+def _input(
+    raw: object, *, allow_gcs: bool, allow_private: bool
+) -> tuple[str, tuple[ImageInput, ...], tuple[SourceVideo, ...]]:
+    """The text, images and videos of ``input``: a string, one content block, or a list of them (also
+    google-genai 3.x's one ``user_input`` step holding the list)."""
     if isinstance(raw, str):
-        return raw, ()
+        return raw, (), ()
+    if (
+        isinstance(raw, list)
+        and len(raw) == 1
+        and isinstance(raw[0], dict)
+        and raw[0].get("type") == "user_input"
+        and isinstance(raw[0].get("content"), list)
+    ):
+        raw = raw[0]["content"]
     blocks = [raw] if isinstance(raw, dict) else raw
     if not isinstance(blocks, list) or not blocks:
         raise _invalid(
-            "`input` must be a text prompt or a list of `text` and `image` content blocks.", "input"
+            "`input` must be a text prompt or a list of `text`, `image` and `video` content blocks.", "input"
         )
     texts: list[str] = []
     images: list[ImageInput] = []
+    videos: list[SourceVideo] = []
     for i, block in enumerate(blocks):
         field = f"input[{i}]"
         kind = block.get("type") if isinstance(block, dict) else None
@@ -133,19 +197,21 @@ def _input(raw: object, *, allow_gcs: bool) -> tuple[str, tuple[ImageInput, ...]
         elif kind == "image":
             images.append(_image(block, field, allow_gcs=allow_gcs))
         elif kind == "video":
-            raise _invalid(
-                f"`{field}`: video inputs aren't supported through vidgate's pass-through yet.", field
-            )
+            videos.append(_video(block, field, allow_gcs=allow_gcs, allow_private=allow_private))
         else:
-            raise _invalid(f"`{field}` must be a `text` or an `image` content block.", field)
-    return "\n".join(texts), tuple(images)
+            raise _invalid(f"`{field}` must be a `text`, an `image` or a `video` content block.", field)
+    return "\n".join(texts), tuple(images), tuple(videos)
 
 
 def read_interaction_body(
-    body: object, *, allow_gcs: bool, reserved_params: Mapping[str, str] = GOOGLE_RESERVED
+    body: object,
+    *,
+    allow_gcs: bool,
+    allow_private_urls: bool = False,
+    reserved_params: Mapping[str, str] = GOOGLE_RESERVED,
 ) -> InteractionBody:
     """Read an Interactions create body; BadRequestError (param = Google's field name) when it is not
-    one the gateway can price."""
+    one the gateway can price. ``allow_private_urls``: the operator lets video URLs name private hosts."""
     if not isinstance(body, dict):
         raise _invalid("Invalid JSON payload: expected an object.", "body")
     for field, message in _REFUSED.items():
@@ -170,11 +236,13 @@ def read_interaction_body(
     _refuse_aliases(video_config, _READ_VIDEO_CONFIG, "generation_config.video_config", reserved)
     if fmt.get("type", "video") != "video":
         raise _invalid('`response_format.type` must be "video" for a video model.', "response_format.type")
-    prompt, images = _input(body.get("input"), allow_gcs=allow_gcs)
+    prompt, images, videos = _input(body.get("input"), allow_gcs=allow_gcs, allow_private=allow_private_urls)
     previous = body.get("previous_interaction_id")
     if previous is not None and (not isinstance(previous, str) or not previous.strip()):
         raise _invalid("`previous_interaction_id` must be an interaction id.", "previous_interaction_id")
     task = video_config.get("task")
+    if task == "upscale":
+        raise _invalid(UPSCALE_REFUSED, "generation_config.video_config.task")
     if task is not None and task not in (*GENERATE_TASKS, *FOLLOW_UP_TASKS):
         allowed = ", ".join((*GENERATE_TASKS, *FOLLOW_UP_TASKS))
         raise _invalid(
@@ -186,6 +254,7 @@ def read_interaction_body(
         model=model.strip().removeprefix("models/"),
         prompt=prompt,
         images=images,
+        videos=videos,
         task=task,
         aspect_ratio=fmt.get("aspect_ratio"),
         resolution=fmt.get("resolution"),

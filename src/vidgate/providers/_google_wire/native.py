@@ -437,10 +437,13 @@ class GoogleNative:
 
     # ---- the Interactions API (Gemini Omni) ---------------------------------------------------
 
-    def read_interaction_body(self, body: object) -> InteractionBody:
+    def read_interaction_body(self, body: object, *, allow_private_urls: bool = False) -> InteractionBody:
         """Read before the model is resolved (``model`` is in the body): the Google adapters share
-        their reserved names (``passthrough.GOOGLE_RESERVED``)."""
-        return bodies.read_interaction_body(body, allow_gcs=self.allow_gcs)
+        their reserved names (``passthrough.GOOGLE_RESERVED``). ``allow_private_urls``: the operator's
+        setting for video inputs by URL."""
+        return bodies.read_interaction_body(
+            body, allow_gcs=self.allow_gcs, allow_private_urls=allow_private_urls
+        )
 
     @staticmethod
     def check_interaction(

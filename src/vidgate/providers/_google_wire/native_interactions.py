@@ -38,6 +38,7 @@ _FIELD = {
     "input_reference": "input",
     "last_frame": "input",
     "reference_images": "input",
+    "reference_videos": "input",
     "seed": "generation_config.seed",
 }
 # A failed job's error code -> the Interaction status it ended in (the inverse of ``omni.STATUSES``).
@@ -114,18 +115,30 @@ def _task(spec: ModelSpec, body: InteractionBody) -> str:
                 f"The task {task} isn't supported by {spec.model} through vidgate.",
                 "generation_config.video_config.task",
             )
-        if body.images:
-            raise _invalid(f"Input images aren't supported with the task {task} through vidgate.", "input")
+        if body.images or body.videos:
+            kind = "images" if body.images else "videos"
+            raise _invalid(
+                f"Input {kind} aren't supported with the task {task} through vidgate: it continues "
+                "`previous_interaction_id` (or use POST /v1/videos/edits|extensions with the video).",
+                "input",
+            )
         return task
     if task in FOLLOW_UP_TASKS:
         raise _invalid(f"The task {task} needs `previous_interaction_id`.", "previous_interaction_id")
-    if task is None and body.images:
+    if task is None and (body.images or body.videos):
         raise _invalid(
-            "`generation_config.video_config.task` is required with input images: image_to_video (first, "
-            "and optionally last, frame) or reference_to_video (up to 3 reference images).",
+            "`generation_config.video_config.task` is required with input images or videos: image_to_video "
+            "(first, and optionally last, frame) or reference_to_video (up to 3 reference images and "
+            "reference videos).",
             "generation_config.video_config.task",
         )
     task = task or "text_to_video"
+    if body.videos and task != "reference_to_video":
+        raise _invalid(
+            f"Input videos go with the task reference_to_video through vidgate, not {task}.", "input"
+        )
+    if task == "reference_to_video" and not body.images and body.videos:
+        return task  # reference videos only: their count is the row's to check (validate)
     limit = {"text_to_video": 0, "image_to_video": 2, "reference_to_video": MAX_REFERENCE_IMAGES}[task]
     if len(body.images) > limit or (task != "text_to_video" and not body.images):
         raise _invalid(
@@ -178,6 +191,7 @@ def check_interaction(
             input_reference=images[0] if task == "image_to_video" else None,
             last_frame=images[1] if task == "image_to_video" and len(images) > 1 else None,
             reference_images=images if task == "reference_to_video" else (),
+            reference_videos=body.videos if task == "reference_to_video" else (),
             seed=seed,
         )
     except BadRequestError as exc:

@@ -22,6 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from vidgate.catalog import ModelSpec, Usage
 from vidgate.errors import APIError, BadRequestError, NotFoundError, invalid_value
@@ -95,9 +96,38 @@ def omni_image_block(part: Mapping[str, str]) -> dict[str, str]:
     return block
 
 
+# google-genai 3.x's ``VideoContentMimeType`` values by file extension, for a video given by URL (the
+# caller names no type; an unknown extension sends none, the field being optional in the SDK).
+URL_MIME_TYPES: Mapping[str, str] = {
+    ".mp4": "video/mp4",
+    ".mpeg": "video/mpeg",
+    ".mpg": "video/mpg",
+    ".mov": "video/mov",
+    ".avi": "video/avi",
+    ".flv": "video/x-flv",
+    ".webm": "video/webm",
+    ".wmv": "video/wmv",
+    ".3gp": "video/3gpp",
+}
+
+
+def url_video_block(url: str) -> dict[str, str]:
+    """A video the caller gave by URL, as google-genai 3.x's ``VideoContent``: ``{type, uri[,
+    mime_type]}``; the service fetches it (whether Vertex reads https URLs besides ``gs://`` is not
+    verifiable offline)."""
+    block = {"type": "video", "uri": url}
+    path = urlsplit(url).path.lower()
+    mime = next((m for ext, m in URL_MIME_TYPES.items() if path.endswith(ext)), None)
+    if mime is not None:
+        block["mime_type"] = mime
+    return block
+
+
 def omni_video_block(source: SourceVideo, uri: str | None, param: str, service: str) -> dict[str, str]:
-    """A video content block: by ``uri`` when the service can read the source where it already lies
-    (its own output), else the bytes as ``data``."""
+    """A video content block: by the caller's URL when it gave one, by ``uri`` when the service can read
+    the source where it already lies (its own output), else the bytes as ``data``."""
+    if source.url is not None:
+        return url_video_block(source.url)
     if uri is not None:
         return {"type": "video", "uri": uri, "mime_type": source.media_type}
     if source.data:

@@ -4,7 +4,9 @@
 
 - ``POST {root}`` (``background: true``) -> the Interaction, ``id`` = the video id (also
   ``GET /v1/videos/{id}`` for the same key)
-- ``GET {root}/{id}`` -> the Interaction (owner only); ``output_video`` once completed
+- ``GET {root}/{id}`` -> the Interaction (owner only); ``output_video`` once completed; a finished one
+  is answered from the in-memory cache of finished jobs (``server/cache.py``, as done Veo operations
+  are) for its short time to live
 - ``POST {root}/{id}/cancel`` -> the Interaction after the cancel
 - ``DELETE {root}/{id}`` -> ``{}``
 
@@ -26,6 +28,10 @@ from vidgate.server.responses import json_response
 from vidgate.server.schemas.google import CreateInteractionRequest, Empty, Interaction
 from vidgate.server.schemas.videos import CreateHeaders
 from vidgate.server.state import request_log, server_state
+
+
+VIEW = "interaction"  # the cache view of a finished Interaction (``FinishedVideos.keep_view``)
+RUNNING = frozenset({"queued", "in_progress"})
 
 
 def interaction_view(interaction: dict[str, Any]) -> dict[str, Any]:
@@ -61,9 +67,15 @@ def interaction_endpoints(surface: str, root: str, versions: tuple[str, ...], ta
     async def get(request: Request) -> Response:
         found = interaction_id(request)
         principal = await google_caller(request)
-        return json_response(
-            interaction_view(await passthrough(request).get_interaction(principal, surface, found))
-        )
+        finished = server_state(request).finished
+        cached = finished.get(principal.owner_id, found, view=VIEW)
+        if cached is not None:  # a finished interaction cannot change (a delete forgets it)
+            return Response(cached.body, media_type="application/json")
+        view = interaction_view(await passthrough(request).get_interaction(principal, surface, found))
+        response = json_response(view)
+        if view.get("status") not in RUNNING:
+            finished.keep_view(principal.owner_id, found, VIEW, bytes(response.body))
+        return response
 
     @google_errors(surface)
     async def cancel(request: Request) -> Response:
@@ -76,7 +88,10 @@ def interaction_endpoints(surface: str, root: str, versions: tuple[str, ...], ta
     async def delete(request: Request) -> Response:
         found = interaction_id(request)
         principal = await google_caller(request)
+        finished = server_state(request).finished
+        finished.forget(found)
         answer = await passthrough(request).delete_interaction(principal, surface, found)
+        finished.forget(found)
         return json_response(Empty.model_validate(answer))
 
     interaction = Reply("The Interaction.", Interaction)

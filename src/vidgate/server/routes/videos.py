@@ -62,7 +62,8 @@ async def parse_create(request: Request, body: dict[str, Any]) -> CreateVideo:
     for name in body:
         if name not in CREATE_FIELDS:
             raise BadRequestError(f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
-    shape, callback_url = openrouter.parse(body)
+    config = server_state(request).service.config
+    shape, callback_url = openrouter.parse(body, allow_private_urls=config.allow_private_callback_urls)
     body = {name: value for name, value in body.items() if name not in openrouter.FIELDS}
     model = forms.text(body, "model")
     for name in ("model", "size", "seconds", "input_reference"):

@@ -75,6 +75,7 @@ class Model(BaseModel):
     features: list[str]
     parameters: list[str]
     max_reference_images: int
+    max_reference_videos: int
     max_videos_per_request: int
     pricing: Pricing
     pricing_skus: dict[str, str]

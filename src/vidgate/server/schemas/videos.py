@@ -13,7 +13,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from vidgate.catalog.openrouter import MAX_DURATION, MAX_INPUT_REFERENCES, FrameImage, InputReference
+from vidgate.catalog.openrouter import (
+    MAX_DURATION,
+    MAX_INPUT_REFERENCES,
+    FrameImage,
+    InputReference,
+    VideoReference,
+)
 from vidgate.gateway.idempotency import MAX_KEY_LENGTH
 from vidgate.gateway.service import MAX_LIST_LIMIT
 from vidgate.types import ContentVariant
@@ -67,7 +73,13 @@ class CreateVideoBody(BaseModel):
         None, min_length=1, max_length=16, description="e.g. `16:9` (OpenRouter)."
     )
     frame_images: list[FrameImage] | None = Field(None, min_length=1, max_length=2)
-    input_references: list[InputReference] | None = Field(None, min_length=1, max_length=MAX_INPUT_REFERENCES)
+    input_references: list[InputReference | VideoReference] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_INPUT_REFERENCES,
+        description="Reference images (`image_url`, OpenRouter) and reference videos (`video_url`: an "
+        "https URL on a public host, fetched by the provider) where the model takes them.",
+    )
     callback_url: str | None = Field(
         None, min_length=1, description="A per-job webhook, signed as the global one."
     )
