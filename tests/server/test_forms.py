@@ -31,6 +31,35 @@ def test_unflatten_reads_bracket_notation_as_the_openai_sdk_writes_it() -> None:
     }
 
 
+def test_a_list_of_objects_reads_the_same_field_by_field_and_item_by_item() -> None:
+    """The openai package groups one key's values (``a[][type]`` twice, then ``a[][video_url][url]``
+    twice); a hand-written form goes item by item. The n-th occurrence of a key is the n-th item (items
+    of different shapes sent field by field cannot be told apart: index them, or send JSON)."""
+    by_item: list[tuple[str, Any]] = [
+        ("input_references[][type]", "video_url"),
+        ("input_references[][video_url][url]", "https://x/1.mp4"),
+        ("input_references[][type]", "video_url"),
+        ("input_references[][video_url][url]", "https://x/2.mp4"),
+    ]
+    by_field = sorted(by_item, key=lambda item: item[0])
+    assert [key for key, _ in by_field][:2] == ["input_references[][type]"] * 2
+    expected = [
+        {"type": "video_url", "video_url": {"url": "https://x/1.mp4"}},
+        {"type": "video_url", "video_url": {"url": "https://x/2.mp4"}},
+    ]
+    assert unflatten(by_item)["input_references"] == expected
+    assert unflatten(by_field)["input_references"] == expected
+    indexed: list[tuple[str, Any]] = [
+        ("input_references[0][type]", "video_url"),
+        ("input_references[0][video_url][url]", "https://x/1.mp4"),
+        ("input_references[1][image_url][url]", "https://x/2.png"),
+    ]
+    assert unflatten(indexed)["input_references"] == {
+        "0": expected[0],
+        "1": {"image_url": {"url": "https://x/2.png"}},
+    }
+
+
 def test_unflatten_refuses_a_field_that_is_both_a_value_and_an_object() -> None:
     with pytest.raises(BadRequestError) as info:
         unflatten([("input_reference", "x"), ("input_reference[image_url]", "y")])

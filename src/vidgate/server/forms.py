@@ -77,17 +77,25 @@ async def read_body(request: Request) -> dict[str, Any]:
 
 def unflatten(items: list[tuple[str, Any]]) -> dict[str, Any]:
     """Bracket keys to nesting: ``a[b]=1, c[]=2, c[]=3, d=4, d=5`` ->
-    ``{"a": {"b": 1}, "c": [2, 3], "d": [4, 5]}``."""
+    ``{"a": {"b": 1}, "c": [2, 3], "d": [4, 5]}``.
+
+    A list of objects (``a[][x]``) is read by occurrence: the n-th ``a[][x]`` belongs to the n-th item.
+    The ``openai`` package sends such a list field by field (``a[][x]=1, a[][x]=2, a[][y]=3, a[][y]=4``:
+    it groups the values of one key), a hand-written form item by item; both read the same."""
     out: dict[str, Any] = {}
+    seen: dict[str, int] = {}
     for key, value in items:
         head, _, rest = key.partition("[")
         path = [head] + (_KEY.findall("[" + rest) if rest else [])
-        _place(out, path, value)
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        _place(out, path, value, occurrence)
     return out
 
 
-def _place(target: dict[str, Any], path: list[str], value: Any) -> None:
+def _place(target: dict[str, Any], path: list[str], value: Any, occurrence: int = 0) -> None:
     node: Any = target
+    first_list = True
     for i, part in enumerate(path):
         last = i == len(path) - 1
         if isinstance(node, list):
@@ -95,9 +103,15 @@ def _place(target: dict[str, Any], path: list[str], value: Any) -> None:
             if last:
                 node.append(value)
                 return
-            if not node or not isinstance(node[-1], dict) or nxt in node[-1]:
-                node.append({})
-            node = node[-1]
+            if first_list and all(isinstance(item, dict) for item in node):
+                while len(node) <= occurrence:  # the item this occurrence of the key belongs to
+                    node.append({})
+                node = node[occurrence]
+            else:
+                if not node or not isinstance(node[-1], dict) or nxt in node[-1]:
+                    node.append({})
+                node = node[-1]
+            first_list = False
             continue
         if last:
             if part in node:

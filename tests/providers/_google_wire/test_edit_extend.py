@@ -253,6 +253,28 @@ def test_omni_reference_videos_with_reference_images() -> None:
     assert body["generation_config"]["video_config"]["task"] == "reference_to_video"
 
 
+def test_omni_reference_videos_by_url_are_uri_blocks_on_both_services() -> None:
+    """google-genai 3.x's ``VideoContent``: ``{type, uri, mime_type}``, the mime type from the URL's
+    extension (none when the extension says nothing)."""
+    videos = (
+        SourceVideo(url="https://cdn.example.com/a.MP4?sig=1"),
+        SourceVideo(url="https://cdn.example.com/b.webm"),
+        SourceVideo(url="https://cdn.example.com/stream"),
+    )
+    for provider, model, creds in (
+        (GEMINI, "gemini/gemini-omni-1.2-flash", G_CREDS),
+        (VERTEX, "vertex_ai/gemini-omni-1.2-flash", V_CREDS),
+    ):
+        req = replace(request(model, "generate", None), reference_videos=videos)
+        body = sent(provider, req, creds, created())
+        assert body["input"][0]["content"][1:] == [
+            {"type": "video", "uri": "https://cdn.example.com/a.MP4?sig=1", "mime_type": "video/mp4"},
+            {"type": "video", "uri": "https://cdn.example.com/b.webm", "mime_type": "video/webm"},
+            {"type": "video", "uri": "https://cdn.example.com/stream"},
+        ]
+        assert body["generation_config"]["video_config"]["task"] == "reference_to_video"
+
+
 def test_omni_refusals_name_the_param() -> None:
     four = replace(
         request("gemini/gemini-omni-1.2-flash", "generate", None),

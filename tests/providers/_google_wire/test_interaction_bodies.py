@@ -70,7 +70,7 @@ def test_reads_text_images_format_and_task() -> None:
         (body(webhook_config={"uris": ["https://x"]}), "webhook_config"),
         (body(agent="deep-research"), "agent"),
         (body(model=""), "model"),
-        (body(input=[{"type": "video", "uri": "gs://b/v.mp4"}]), "input[0]"),
+        (body(input=[{"type": "video", "uri": "gs://b/v.mp4"}]), "input[0].uri"),
         (body(input=[{"type": "audio", "data": "AA=="}]), "input[0]"),
         (body(input=[{"type": "image", "data": "not base64!"}]), "input[0]"),
         (body(input=[{"type": "image", "uri": "gs://b/i.png"}]), "input[0]"),
