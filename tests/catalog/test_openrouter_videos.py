@@ -164,7 +164,8 @@ def test_drop_params_drops_what_the_row_cannot_take_and_names_it() -> None:
     assert "reference_videos" not in out
     out, dropped = fold(SORA, mixed, {"prompt": "a fox"}, drop=True)
     assert dropped == ["input_references"]
-    assert "reference_videos" not in out and "reference_images" not in out
+    assert "reference_videos" not in out
+    assert "reference_images" not in out
     videos, _ = parse({"input_references": [video(CLIP)]})
     assert fold(PREVIEW, videos, {"prompt": "a fox"}, drop=True)[1] == ["input_references"]
 

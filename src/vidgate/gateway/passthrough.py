@@ -326,9 +326,7 @@ class GooglePassthrough:
     ) -> tuple[dict[str, Any], str]:
         svc = self.service
         codec = google_codec(surface)
-        request = codec.read_interaction_body(
-            body, allow_private_urls=svc.config.allow_private_callback_urls
-        )
+        request = codec.read_interaction_body(body, allow_private_urls=svc.config.allow_private_callback_urls)
         deps = self.deployments(p, surface, request.model)
         source: JobRecord | None = None
         if request.previous_interaction_id is not None:

@@ -43,7 +43,11 @@ class CreateBodies:
         self.bodies: list[dict[str, Any]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith("/interactions"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not scope["path"].endswith("/interactions")
+        ):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -84,7 +88,9 @@ async def gateway(upstream: tuple[str, CreateBodies]) -> AsyncIterator[httpx.Asy
                 },
                 {
                     "model_name": "preview-drop",
-                    "litellm_params": params("gemini-omni-flash-preview", allow_retired=True, drop_params=True),
+                    "litellm_params": params(
+                        "gemini-omni-flash-preview", allow_retired=True, drop_params=True
+                    ),
                 },
             ],
             "general_settings": {"master_key": MASTER},
@@ -177,7 +183,11 @@ async def test_refusals_come_before_any_upstream_call_or_charge(
     before = len(recorder.bodies)
     cases = [
         ("omni", [video_ref("https://169.254.169.254/latest")], "input_references[0].video_url.url"),
-        ("omni", [video_ref(CLIP), video_ref("http://cdn.example.com/a.mp4")], "input_references[1].video_url.url"),
+        (
+            "omni",
+            [video_ref(CLIP), video_ref("http://cdn.example.com/a.mp4")],
+            "input_references[1].video_url.url",
+        ),
         ("omni", [video_ref(f"{CLIP}?n={i}") for i in range(4)], "input_references"),
         ("preview", [video_ref(CLIP)], "input_references"),
     ]
@@ -215,7 +225,12 @@ async def test_drop_params_leaves_the_videos_out_and_says_so(
     before = len(recorder.bodies)
     reply = await gateway.post(
         "/v1/videos",
-        json={"model": "preview-drop", "prompt": "a fox", "seconds": "4", "input_references": [video_ref(CLIP)]},
+        json={
+            "model": "preview-drop",
+            "prompt": "a fox",
+            "seconds": "4",
+            "input_references": [video_ref(CLIP)],
+        },
         headers={"Authorization": f"Bearer {secret}"},
     )
     assert reply.status_code == 200, reply.text

@@ -29,7 +29,6 @@ from vidgate.server.schemas.google import CreateInteractionRequest, Empty, Inter
 from vidgate.server.schemas.videos import CreateHeaders
 from vidgate.server.state import request_log, server_state
 
-
 VIEW = "interaction"  # the cache view of a finished Interaction (``FinishedVideos.keep_view``)
 RUNNING = frozenset({"queued", "in_progress"})
 

@@ -74,7 +74,11 @@ class CreateInteractionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
-    input: Any = None
+    input: Any = Field(
+        None,
+        description="A text prompt, or content blocks: `text`, `image`, `video` (reference videos of "
+        "`reference_to_video`: an https `uri` on a public host, a `gs://` one on Vertex, or `data`).",
+    )
     background: bool | None = None
     previous_interaction_id: str | None = None
 
