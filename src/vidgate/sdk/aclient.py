@@ -109,6 +109,8 @@ class AsyncVideos:
         extra_headers: Mapping[str, str] | None = None,
         **provider_params: Any,
     ) -> Video:
+        """Start a video job; the parameters are ``Client.videos.create``'s (reference videos by URL as
+        ``input_references`` items of type ``video_url``)."""
         plan = plan_create(
             self._client.config,
             model=model,

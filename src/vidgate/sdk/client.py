@@ -155,8 +155,9 @@ class Videos:
     ) -> Video:
         """Start a video job. ``provider_params``: negative_prompt, reference_images, last_frame,
         person_generation, seed, n, generate_audio (each only where the model supports it), and
-        OpenRouter's duration, resolution, aspect_ratio, frame_images, input_references and (through a
-        gateway) callback_url (``sdk.shape``)."""
+        OpenRouter's duration, resolution, aspect_ratio, frame_images, input_references (reference
+        images, and reference videos by URL: ``{"type": "video_url", "video_url": {"url": "https://..."}}``
+        where the model has ``reference_videos``) and (through a gateway) callback_url (``sdk.shape``)."""
         plan = plan_create(
             self._client.config,
             model=model,
