@@ -126,6 +126,37 @@ def test_create_poll_download_edit_delete(gateway: Gateway) -> None:
         client.interactions.get(edited.id)
 
 
+def test_reference_videos_as_the_sdk_sends_them(gateway: Gateway) -> None:
+    """google-genai's content blocks (one ``user_input`` step holding text and ``video`` blocks) with
+    ``reference_to_video``: accepted, priced at the token bound alone (no per-input-video price)."""
+    secret = new_key(gateway.url, max_budget=5)
+    client = gateway.gemini(secret)
+    created = create(
+        client,
+        model="omni",
+        input=[
+            {"type": "text", "text": "a red fox, moving like this"},
+            {"type": "video", "uri": "https://cdn.example.com/clips/walk.mp4", "mime_type": "video/mp4"},
+        ],
+        response_format={**FORMAT, "delivery": "uri"},
+        generation_config={"video_config": {"task": "reference_to_video"}},
+    )
+    assert key_spend(gateway.url, secret)["reserved"] == pytest.approx(RESERVED_3S, abs=1e-9)
+    assert wait(client, created.id).status == "completed"
+    assert key_spend(gateway.url, secret)["spend"] == pytest.approx(SETTLED_3S, abs=1e-9)
+    with pytest.raises(BadRequestError):  # a private host, refused before anything is reserved
+        create(
+            client,
+            model="omni",
+            input=[
+                {"type": "text", "text": "a fox"},
+                {"type": "video", "uri": "https://192.168.0.9/clip.mp4"},
+            ],
+            generation_config={"video_config": {"task": "reference_to_video"}},
+        )
+    assert key_spend(gateway.url, secret)["reserved"] == 0
+
+
 def test_the_key_pays_the_settled_token_price_once(gateway: Gateway) -> None:
     secret = new_key(gateway.url, max_budget=5)
     client = gateway.gemini(secret)
