@@ -29,7 +29,8 @@ class Gemini:
         self.bodies: list[dict[str, Any]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        assert request.method == "POST" and request.url.path.endswith("/interactions"), request.url
+        assert request.method == "POST", request.url
+        assert request.url.path.endswith("/interactions"), request.url
         self.bodies.append(json.loads(request.content))
         return httpx.Response(
             200, json={"id": "v1_abc", "status": "in_progress", "model": "gemini-omni-1.2-flash"}
