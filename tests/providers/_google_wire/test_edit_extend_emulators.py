@@ -260,3 +260,28 @@ def test_omni_reference_videos_and_refusals(vertex_url: str) -> None:
             generation_config={"video_config": {"task": "extend"}},
         )
     assert "40s" in str(too_long.value)
+
+
+def test_omni_reference_videos_by_url_are_accepted_unread(vertex_url: str) -> None:
+    """An https URL of another host is the service's to fetch: the emulator takes it without a network
+    call (google-genai 3.x sends the blocks); video input still needs reference_to_video."""
+    client = vertex_client(vertex_url)
+    made: Any = client.interactions.create(
+        model="gemini-omni-1.2-flash",
+        input=[
+            {"type": "text", "text": "moving like this"},
+            {"type": "video", "uri": "https://cdn.example.com/clips/walk.mp4", "mime_type": "video/mp4"},
+            {"type": "video", "uri": "https://cdn.example.com/stream"},
+        ],
+        background=True,
+        response_format={**FORMAT, "delivery": "inline"},
+        generation_config={"video_config": {"task": "reference_to_video"}},
+    )
+    assert settled(client, made.id).status == "completed"
+    with pytest.raises(InteractionsBadRequest):  # video input on a text_to_video task
+        client.interactions.create(
+            model="gemini-omni-1.2-flash",
+            input=[{"type": "text", "text": "x"}, {"type": "video", "uri": "https://cdn.example.com/a.mp4"}],
+            background=True,
+            generation_config={"video_config": {"task": "text_to_video"}},
+        )
