@@ -1,5 +1,6 @@
 """Video inputs on the Interactions pass-through over HTTP: reference videos (an https URL, inline data)
-forwarded as sent and priced at the row's token bound (Omni has no per-input-video price); refusals in
+forwarded as sent and priced at the row's token bound (Omni has no per-input-video price); an input
+video as the source of an extension or an edit, priced at the added or the source's seconds; refusals in
 Google's envelope before any charge; ``upscale`` refused saying why; a finished interaction answered
 from the in-memory cache of finished jobs until it is deleted."""
 
@@ -181,3 +182,33 @@ async def test_a_finished_interaction_is_answered_from_the_cache_until_deleted(
             assert (await client.delete(path, headers=headers)).status_code == 200
             assert state.finished.get(owner, created["id"], view="interaction") is None
             assert (await client.get(path, headers=headers)).status_code == 404
+
+
+async def test_an_input_video_as_the_source_of_an_extension_and_an_edit(
+    client: httpx.AsyncClient, render_cache: Path
+) -> None:
+    """No ``previous_interaction_id``: the extension is priced at its duration (3 s), the edit at the
+    source's length (1 s: 5,792 tokens reserved = $0.069504; 5,760 reported = $0.06912)."""
+    secret = await new_key(client)
+    headers = {"x-goog-api-key": secret}
+    source = {
+        "type": "video",
+        "data": base64.b64encode(clip_bytes(render_cache)).decode(),
+        "mime_type": "video/mp4",
+    }
+    extended = await client.post(GEMINI, json=body(source, task="extend"), headers=headers)
+    assert extended.status_code == 200, extended.text
+    assert (await key_money(client, secret)) == (0, RESERVED_3S)
+    assert (await finished(client, f"{GEMINI}/{extended.json()['id']}", headers))["status"] == "completed"
+    assert await spend(client, secret) == pytest.approx(SETTLED_3S, abs=1e-9)
+    edited = await client.post(GEMINI, json=body(source, task="edit"), headers=headers)
+    assert edited.status_code == 200, edited.text
+    assert (await key_money(client, secret))[1] == pytest.approx(0.069504, abs=1e-9)
+    assert (await finished(client, f"{GEMINI}/{edited.json()['id']}", headers))["status"] == "completed"
+    spent, reserved = await key_money(client, secret)
+    assert spent == pytest.approx(0.27648, abs=1e-9)  # $0.20736 + $0.06912
+    assert reserved == 0
+    by_url = await client.post(
+        GEMINI, json=body({"type": "video", "uri": CLIP}, task="edit"), headers=headers
+    )
+    assert by_url.status_code == 400, by_url.text

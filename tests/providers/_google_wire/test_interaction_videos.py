@@ -1,10 +1,12 @@
 """Video inputs in Interactions bodies read for the pass-through: reference videos of
 ``reference_to_video`` by https URL (public hosts unless allowed), ``gs://`` on Vertex, or inline data;
-checked against the row (feature, count) in the Interactions API's field names; ``upscale`` refused."""
+the source of an edit or extension without ``previous_interaction_id``; checked against the row
+(feature, count) in the Interactions API's field names; ``upscale`` refused."""
 
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,3 +133,36 @@ def test_upscale_is_refused_saying_why() -> None:
     error = refused(body(video(uri=CLIP), task="upscale"))
     assert error.param == "generation_config.video_config.task"
     assert "bills" in error.message
+
+
+def clip(render_cache: Path, seconds: int) -> bytes:
+    from vidgate.render import RenderSpec, render
+
+    spec_ = RenderSpec(prompt="clip", seconds=seconds, width=640, height=360)
+    return render(spec_, cache_dir=render_cache).video.read_bytes()
+
+
+def test_a_follow_up_may_name_its_source_as_one_input_video(render_cache: Path) -> None:
+    data = base64.b64encode(clip(render_cache, 2)).decode("ascii")
+    fmt = {"type": "video", "aspect_ratio": "16:9", "resolution": "360p", "duration": "5s"}
+    extend = check_interaction(
+        OMNI,
+        read_interaction_body(body(video(uri=CLIP), task="extend", response_format=fmt), allow_gcs=False),
+    )
+    assert (extend.task, extend.seconds, extend.size) == ("extend", 5, "640x360")  # the added seconds
+    assert extend.source_video == SourceVideo(url=CLIP)
+    assert extend.reference_videos == ()
+    edit = check_interaction(
+        OMNI, read_interaction_body(body(video(data=data), task="edit", response_format=fmt), allow_gcs=False)
+    )
+    assert (edit.task, edit.seconds) == ("edit", 2)  # the source's length, whatever duration says
+    assert edit.source_video is not None
+    assert (edit.source_video.seconds, edit.source_video.size) == (2, "640x360")
+    by_url = refusal(body(video(uri=CLIP), task="edit"))
+    assert (by_url.param, "`data`" in by_url.message) == ("input", True)
+    assert refusal(body(video(data=base64.b64encode(b"not a video").decode()), task="edit")).param == "input"
+    two = refusal(body(video(uri=CLIP), video(uri=CLIP), task="extend"))
+    assert two.param == "previous_interaction_id"
+    assert refusal(body(video(uri=CLIP), task="extend"), row=PREVIEW).param == (
+        "generation_config.video_config.task"
+    )

@@ -10,15 +10,16 @@ deployment's adapter, so the pass-through and ``/v1/videos`` agree on where an i
 Refused, because the gateway could not keep its promises with them: ``background`` other than ``true``
 (the create would hold a connection, a slot and a write-ahead lease for the whole generation),
 ``stream``, ``webhook_config`` (the provider would call back with its own ids), ``agent`` (this route
-serves models), the ``upscale`` task (``UPSCALE_REFUSED``: nothing says what it bills), a source video as
-an input block of ``edit``/``extend`` (they continue ``previous_interaction_id`` here), and any other
+serves models), the ``upscale`` task (``UPSCALE_REFUSED``: nothing says what it bills), and any other
 spelling of a field the gateway reads (``responseFormat``, ``durationSeconds``, ...).
 
-Video inputs are reference videos of ``reference_to_video`` (up to the row's ``max_reference_videos``):
-``{"type": "video", "uri"|"data", "mime_type"}``, a ``uri`` being an https URL on a public host (unless
-the operator allows private ones, as for ``callback_url``) or, on Vertex, a ``gs://`` object; ``data``
-is bounded by the request body limit. They are priced as ``/v1/videos`` prices reference videos (the
-row's ``price_per_input.video`` where it has one; Omni has none: its token bound applies).
+Video inputs (``{"type": "video", "uri"|"data", "mime_type"}``; a ``uri`` is an https URL on a public
+host, unless the operator allows private ones as for ``callback_url``, or on Vertex a ``gs://`` object;
+``data`` is bounded by the request body limit) are reference videos of ``reference_to_video`` (up to the
+row's ``max_reference_videos``), priced as ``/v1/videos`` prices them (the row's
+``price_per_input.video`` where it has one; Omni has none: its token bound applies), or the one source of
+an ``edit``/``extend`` without ``previous_interaction_id`` (an extension priced at its duration, an edit
+at the source's length, read from its ``data``: an edit's source by URL is refused).
 """
 
 from __future__ import annotations

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, cast
 
 from vidgate.catalog import ModelSpec, aspect_ratio, validate
+from vidgate.catalog.mp4 import probe
+from vidgate.catalog.tasks import MAX_SOURCE_SECONDS
 from vidgate.errors import BadRequestError
 from vidgate.providers._google_wire.interaction_bodies import (
     FOLLOW_UP_TASKS,
@@ -25,7 +28,7 @@ from vidgate.providers._google_wire.interaction_bodies import (
     InteractionBody,
 )
 from vidgate.providers._google_wire.omni import STATUSES, is_omni
-from vidgate.types import VideoRequest
+from vidgate.types import SourceVideo, VideoRequest, VideoTask
 
 if TYPE_CHECKING:  # ``native`` imports this module (its codec renders Interactions with it)
     from vidgate.providers._google_wire.native import StoredJob
@@ -124,7 +127,18 @@ def _task(spec: ModelSpec, body: InteractionBody) -> str:
             )
         return task
     if task in FOLLOW_UP_TASKS:
-        raise _invalid(f"The task {task} needs `previous_interaction_id`.", "previous_interaction_id")
+        if len(body.videos) != 1 or body.images:
+            raise _invalid(
+                f"The task {task} needs `previous_interaction_id`, or exactly one input video (the source) "
+                "and no images.",
+                "previous_interaction_id",
+            )
+        if not any(spec.has(feature) for feature in _GENERATING_FEATURE[task]):
+            raise _invalid(
+                f"The task {task} isn't supported by {spec.model} through vidgate.",
+                "generation_config.video_config.task",
+            )
+        return task
     if task is None and (body.images or body.videos):
         raise _invalid(
             "`generation_config.video_config.task` is required with input images or videos: image_to_video "
@@ -182,8 +196,13 @@ def check_interaction(
             f"Invalid value at 'generation_config.seed' (TYPE_INT32), {seed!r}", "generation_config.seed"
         )
     images = body.images
+    source: SourceVideo | None = None
+    length = 0
+    if task in FOLLOW_UP_TASKS and body.previous_interaction_id is None:
+        source, length = _input_source(task, body.videos[0])
+        seconds = None if task == "edit" else seconds  # an edit keeps the source's length
     try:
-        return validate(
+        req = validate(
             spec,
             prompt=body.prompt,
             seconds=seconds,
@@ -196,6 +215,31 @@ def check_interaction(
         )
     except BadRequestError as exc:
         raise _renamed(exc) from exc
+    if source is None:
+        return req
+    priced = length if task == "edit" else req.seconds
+    return replace(req, seconds=priced, task=cast(VideoTask, task), source_video=source)
+
+
+def _input_source(task: str, video: SourceVideo) -> tuple[SourceVideo, int]:
+    """The source of an edit or extension sent as an input block, and the edit's length. An extension
+    is priced at its requested duration; an edit keeps the source's length, which only its bytes tell
+    (a URL is never fetched by the gateway), so an edit's source must come as ``data``."""
+    if task != "edit":
+        return video, 0
+    if video.data is None:
+        raise _invalid(
+            "An edit of an input video is priced at the video's length, which the gateway reads from its "
+            "bytes: send the video as `data` (or continue `previous_interaction_id`).",
+            "input",
+        )
+    info = probe(video.data)
+    if info is None:
+        raise _invalid("The input video is not an MP4 with a readable duration.", "input")
+    length = info.whole_seconds
+    if length > MAX_SOURCE_SECONDS:
+        raise _invalid(f"The input video is longer than {MAX_SOURCE_SECONDS} seconds.", "input")
+    return replace(video, seconds=length, size=info.size), length
 
 
 # ---- jobs as Interactions -------------------------------------------------------------------------
