@@ -1,5 +1,6 @@
-"""Per-input prices in the one start pipeline's pricing (``starter.price_for``): reference videos are
-counted as input videos, images as input images; the reservation is exact in micro-dollars."""
+"""Per-input prices in the one start pipeline's pricing (``starter.price_for``): reference videos (and a
+source video) are counted as input videos, images as input images; the reservation is exact in
+micro-dollars."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def test_without_inputs_only_the_seconds_are_priced() -> None:
     assert price_for(DEP, req).micros == 400_000
 
 
-def test_an_edits_source_video_is_not_an_input() -> None:
+def test_an_edits_source_video_counts_as_an_input_video() -> None:
     req = replace(validate(ROW, prompt="a fox", seconds=4), task="edit", source_video=SourceVideo(url=CLIP))
-    assert inputs_of(req) == {}
+    assert inputs_of(req) == {"video": 1}
+    # 4 s x $0.10 + 1 video x $0.25 = $0.65
+    assert price_for(DEP, req).micros == 650_000
