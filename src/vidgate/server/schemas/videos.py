@@ -13,7 +13,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from vidgate.catalog.openrouter import MAX_DURATION, MAX_INPUT_REFERENCES, FrameImage, InputReference
+from vidgate.catalog.openrouter import (
+    MAX_DURATION,
+    MAX_INPUT_REFERENCES,
+    FrameImage,
+    InputReference,
+    ProviderPreferences,
+)
 from vidgate.gateway.idempotency import MAX_KEY_LENGTH
 from vidgate.gateway.service import MAX_LIST_LIMIT
 from vidgate.types import ContentVariant
@@ -70,6 +76,11 @@ class CreateVideoBody(BaseModel):
     input_references: list[InputReference] | None = Field(None, min_length=1, max_length=MAX_INPUT_REFERENCES)
     callback_url: str | None = Field(
         None, min_length=1, description="A per-job webhook, signed as the global one."
+    )
+    provider: ProviderPreferences | None = Field(
+        None,
+        description="`options.<provider>`: native fields for the serving provider, added to `extra_body` "
+        "(OpenRouter); other providers' options and routing preferences are ignored.",
     )
 
 
