@@ -9,6 +9,14 @@ spellings of one thing that disagree (``seconds`` vs ``duration``, ``size`` vs `
 two frames of one ``frame_type``) are a 400 naming both: never a silent pick,
 since the one picked is what is priced.
 
+``provider: {options: {"<provider>": {...}}}`` passes native fields to the provider serving the request:
+the entry named by that deployment's vidgate provider (``vertex_ai``, ``gemini``, ``fal``, ...) is added
+to ``extra_body``, through the same reserved-parameter check (``provider_options``, ``merge_options``);
+entries for other providers are ignored (a request can carry options for each provider it may be
+routed to), and so are OpenRouter's routing preferences (``order``, ``only``, ``sort``, ...): they choose
+among OpenRouter's upstreams, a vidgate deployment has one. OpenRouter's own slugs (``google-vertex``)
+are not vidgate's names and match nothing.
+
 ``OpenRouterBody`` is the wire shape (pydantic, so an OpenAPI generator can read it); ``parse`` turns
 it into ``OpenRouterFields``, which ``fold`` maps onto ``validate``'s keyword arguments per catalogue
 row (tiers and sizes are per row), before ``validate`` runs.
@@ -43,6 +51,7 @@ FIELDS: tuple[str, ...] = (
     "frame_images",
     "input_references",
     "callback_url",
+    "provider",
 )
 
 
@@ -80,6 +89,11 @@ class VideoReference(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     type: Literal["video_url"]
     video_url: VideoUrl
+class ProviderPreferences(BaseModel):
+    """``provider``: only ``options`` (provider name -> native fields) means something to vidgate."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+    options: dict[str, dict[str, Any]] | None = None
 
 
 class OpenRouterBody(BaseModel):
@@ -94,6 +108,7 @@ class OpenRouterBody(BaseModel):
     # that a 400 names the item's own path rather than a union branch.
     input_references: list[Any] | None = Field(default=None, min_length=1, max_length=MAX_INPUT_REFERENCES)
     callback_url: str | None = Field(default=None, min_length=1)
+    provider: ProviderPreferences | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,7 @@ class OpenRouterFields:
     last_frame: ImageInput | None = None
     input_references: tuple[ImageInput, ...] | None = None  # the image_url items
     reference_videos: tuple[SourceVideo, ...] | None = None  # the video_url items (by URL)
+    provider_options: Mapping[str, Mapping[str, Any]] | None = None  # provider name -> native fields
 
     @property
     def frames_given(self) -> bool:
@@ -124,7 +140,8 @@ class OpenRouterFields:
             )
             if value is not None
         ]
-        return (["frame_images"] if self.frames_given else []) + names
+        options = ["provider.options"] if self.provider_options is not None else []
+        return (["frame_images"] if self.frames_given else []) + names + options
 
 
 def _path(loc: tuple[int | str, ...]) -> str:
@@ -176,6 +193,12 @@ def parse(
                 param=name,
                 code="empty_value",
             )
+    if "provider" in present and not isinstance(present["provider"], dict):
+        raise BadRequestError(
+            'Invalid \'provider\': expected an object such as {"options": {"<provider>": {...}}}.',
+            param="provider",
+            code="invalid_type",
+        )
     if "duration" in present:
         present["duration"] = _form_int(present["duration"])
     for name in ("frame_images", "input_references"):
@@ -214,6 +237,7 @@ def parse(
         last_frame=last_frame,
         input_references=tuple(images) if images else None,
         reference_videos=tuple(videos) if videos else None,
+        provider_options=None if wire.provider is None else wire.provider.options,
     )
     if fields.frames_given and fields.input_references is not None:
         raise conflict("frame_images", "input_references", "first/last frames and reference images")
@@ -292,6 +316,27 @@ def check_conflicts(fields: OpenRouterFields, request: Mapping[str, Any]) -> Non
         ratio = ratio_of(size)
         if ratio is not None and ratio != fields.aspect_ratio:
             raise conflict("size", "aspect_ratio", f"'{size}' is {ratio}, not {fields.aspect_ratio}")
+
+
+def provider_options(fields: OpenRouterFields, provider: str) -> tuple[str, dict[str, Any]]:
+    """The ``provider.options`` entry of ``provider`` (the deployment's vidgate provider name) and its
+    path for messages; ``{}`` when the request has none for it. The caller checks it against the
+    adapter's reserved names (``providers.reserved``) before ``merge_options``."""
+    given = (fields.provider_options or {}).get(provider)
+    return f"provider.options.{provider}", dict(given or {})
+
+
+def merge_options(
+    extra_body: Mapping[str, Any] | None, options: Mapping[str, Any], path: str
+) -> dict[str, Any]:
+    """``extra_body`` with ``options`` added; a field given in both is a 400 naming both (never a silent
+    pick: either could be the one the provider reads)."""
+    out = dict(extra_body or {})
+    for key, value in options.items():
+        if key in out:
+            raise conflict(f"extra_body.{key}", f"{path}.{key}", "one provider field given twice")
+        out[key] = value
+    return out
 
 
 def resolutions(spec: ModelSpec) -> list[str]:

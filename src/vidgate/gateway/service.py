@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from vidgate.catalog import from_micros, validate
 from vidgate.catalog.drop import drop_unsupported
-from vidgate.catalog.openrouter import OpenRouterFields, fold
+from vidgate.catalog.openrouter import OpenRouterFields, fold, merge_options, provider_options
 from vidgate.catalog.spec import current_date
 from vidgate.errors import APIError, BadRequestError, NotFoundError, UnsupportedOperationError
 from vidgate.gateway import capabilities, submitting, tracing
@@ -321,14 +321,20 @@ class GatewayService:
                 f"Unknown parameter: '{unknown[0]}'.", param=unknown[0], code="unknown_parameter"
             )
         try:
-            check_extra_for(self.calls.provider(dep), req.extra_body)
+            adapter = self.calls.provider(dep)
+            check_extra_for(adapter, req.extra_body)
+            extra_body = req.extra_body
+            if req.openrouter is not None:  # provider.options for this deployment's provider
+                path, options = provider_options(req.openrouter, dep.provider)
+                check_extra_for(adapter, options, where=path)
+                extra_body = merge_options(extra_body, options, path)
             params: dict[str, Any] = {
                 "prompt": req.prompt,
                 "seconds": req.seconds,
                 "size": req.size,
                 "input_reference": req.input_reference,
                 "user": req.user,
-                "extra_body": req.extra_body,
+                "extra_body": extra_body,
                 **req.extra,
             }
             dropped: list[str] = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from vidgate.catalog import ModelSpec, estimate_cost, validate
+from vidgate.catalog.openrouter import merge_options, provider_options
 from vidgate.errors import BadRequestError, Timeout, UnsupportedOperationError, missing_parameters
 from vidgate.providers.base import Capability, Download, Flow, ProviderJob, ProviderPage
 from vidgate.providers.catalogue import models_for_provider
@@ -261,6 +262,9 @@ def plan_create(
     assert route.spec is not None
     request: dict[str, Any] = {"prompt": prompt, **as_given, "user": user, "extra_body": body, **params}
     if shape is not None:
+        path, options = provider_options(shape.fields, route.provider)  # this provider's provider.options
+        check_extra_for(target.adapter, options, where=path)
+        request["extra_body"] = merge_options(body, options, path)
         request = folded(shape, route.spec, request)
     req = validate(route.spec, **request)  # validate checks each type and names the param
     req = replace(req, model=route.model)  # an alias or an Azure deployment name goes on the wire as given

@@ -1,6 +1,6 @@
 """OpenRouter's create fields in the SDK (``duration``, ``resolution``, ``aspect_ratio``,
-``frame_images``, ``input_references``, ``callback_url``): read by ``catalog.openrouter`` as the
-gateway reads them.
+``frame_images``, ``input_references``, ``callback_url``, ``provider.options``): read by
+``catalog.openrouter`` as the gateway reads them.
 
 Direct mode folds them onto the model's catalogue row before validation (images as the SDK reads any
 image argument: a data: URL is decoded, a URL must be https://; ``input_references`` items of type

@@ -18,6 +18,7 @@ from vidgate.catalog.openrouter import (
     MAX_INPUT_REFERENCES,
     FrameImage,
     InputReference,
+    ProviderPreferences,
     VideoReference,
 )
 from vidgate.gateway.idempotency import MAX_KEY_LENGTH
@@ -82,6 +83,11 @@ class CreateVideoBody(BaseModel):
     )
     callback_url: str | None = Field(
         None, min_length=1, description="A per-job webhook, signed as the global one."
+    )
+    provider: ProviderPreferences | None = Field(
+        None,
+        description="`options.<provider>`: native fields for the serving provider, added to `extra_body` "
+        "(OpenRouter); other providers' options and routing preferences are ignored.",
     )
 
 
