@@ -1,7 +1,12 @@
 """MiniMax through the gateway over loopback: the official ``openai`` SDK and vidgate's own SDK create,
 poll and download a decodable MP4 of the requested duration and size from the MiniMax emulator; the key's
 spend is the catalogue price (per second plus the per-image surcharge), charged once; a failure MiniMax
-sends as HTTP 200 reaches the client as the right error and charges nothing."""
+sends as HTTP 200 reaches the client as the right error and charges nothing.
+
+Reference videos: the official ``openai`` package sends ``input_references`` video items in
+``extra_body``; the gateway reads them as ``reference_videos`` by URL and the adapter maps them (H3
+only); a row without them is a 400 before any upstream call or charge. MiniMax-H3 768P $0.08/s
+(field-2026-12.md §4.2); no source gives a per-reference-video surcharge, so 4 s cost $0.32."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:The Sora API:
 MASTER = "sk-minimax-gateway-master"
 KEY = "minimax-upstream-key"
 POLLS = 300
+CLIP = {"type": "video_url", "video_url": {"url": "https://cdn.example.com/dance.mp4"}}
 
 
 Gateway = GatewayAdmin  # the gateway under test, reached with its master key
@@ -110,3 +116,25 @@ def test_an_http_200_failure_is_the_right_error_and_costs_nothing(gateway: Gatew
     with pytest.raises(openai.BadRequestError):
         client.videos.create(model="hailuo", prompt="blocked words [minimax:1026]", seconds="4")
     assert gateway.spend(key) == (0.0, [])
+
+
+def test_openai_sdk_reference_video_create_and_spend(gateway: GatewayAdmin) -> None:
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    video = client.videos.create(
+        model="hailuo",
+        prompt="the dancer from Video 1, in the rain",
+        seconds="4",
+        extra_body={"input_references": [CLIP]},
+    )
+    for _ in range(300):
+        video = client.videos.retrieve(video.id)
+        if video.status in ("completed", "failed"):
+            break
+        time.sleep(0.05)
+    assert video.status == "completed", video
+    assert gateway.spend(key) == (0.32, [0.32])
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.videos.create(model="hailuo-max", prompt="a fox", extra_body={"input_references": [CLIP]})
+    assert refused.value.body["param"] == "input_references"  # type: ignore[index]
+    assert gateway.spend(key) == (0.32, [0.32])
