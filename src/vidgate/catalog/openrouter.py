@@ -89,6 +89,8 @@ class VideoReference(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     type: Literal["video_url"]
     video_url: VideoUrl
+
+
 class ProviderPreferences(BaseModel):
     """``provider``: only ``options`` (provider name -> native fields) means something to vidgate."""
 
