@@ -281,16 +281,16 @@ async def test_content_ranges_from_the_content_store(
             await _sleep()
         assert await gw.stores.content.stat(video["id"], "video") is not None
         await _check_ranges(gw, key, video["id"])
-        # The same, for a stored object of several read chunks (the file store reads 256 KiB at a time).
+        # The same, for a stored object of several read chunks (the file store reads 512 KiB at a time).
         rendered = b"".join([c async for c in gw.stores.content.read(video["id"], "video")])
-        padded = rendered + bytes(range(256)) * 3000
+        padded = rendered + bytes(range(256)) * 5000
         await gw.stores.content.put(video["id"], "video", _one(padded), "video/mp4")
         await _check_ranges(gw, key, video["id"])
         whole = await gw.client.get(f"/v1/videos/{video['id']}/content", headers=auth(key))
         assert whole.content == padded
-        span = {**auth(key), "Range": "bytes=262000-600000"}
+        span = {**auth(key), "Range": "bytes=524000-1100000"}
         middle = await gw.client.get(f"/v1/videos/{video['id']}/content", headers=span)
-        assert (middle.status_code, middle.content) == (206, padded[262000:600001])
+        assert (middle.status_code, middle.content) == (206, padded[524000:1100001])
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:

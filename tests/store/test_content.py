@@ -19,7 +19,7 @@ from vidgate.store.content import FileContentStore, filesystem
 from vidgate.store.content.filesystem import READ_CHUNK as CHUNK
 from vidgate.store.memory import MemoryContentStore
 
-DATA = bytes(range(256)) * 4000  # 1 024 000 bytes: several 256 KiB read chunks
+DATA = bytes(range(256)) * 8000  # 2 048 000 bytes: several 512 KiB read chunks
 
 
 @pytest.fixture(params=["memory", "filesystem"])
@@ -165,7 +165,7 @@ async def test_filesystem_reads_cached_bytes_on_the_loop_with_nowait(
     calls = _count_preadv(monkeypatch, None)
     threads = _count_thread_reads(monkeypatch)
     assert await _read(store, "video_1", "video", start=7, end=len(DATA) - 3) == DATA[7:-2]
-    assert calls == [filesystem._NOWAIT] * 4  # 1 023 992 bytes: four chunks, all from the page cache
+    assert calls == [filesystem._NOWAIT] * 4  # 2 047 992 bytes: four chunks, all from the page cache
     assert threads == []
 
 

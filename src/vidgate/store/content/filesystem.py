@@ -4,15 +4,15 @@ Layout: ``<root>/<2 hex of sha256(job id)>/<job id>/<variant>`` plus ``<variant>
 type; the two-character fan-out keeps directories small with millions of jobs. A write goes to a temp
 file in the same directory, is fsynced, then ``os.replace``d over the final name, so a reader sees the
 old object or the whole new one, never half a file; the media type is published before the data.
-Reads come in 256 KiB chunks. On Linux a chunk is first read on the event loop with
-``preadv(RWF_NOWAIT)``, a copy from the page cache that fails with EAGAIN rather than wait for the disk;
-only such a chunk (and every chunk off Linux, or where the filesystem refuses the flag) is read in a
-worker thread. So the loop never waits on a disk, and a cached video (the usual case: just stored,
-or being watched) costs no thread hop per chunk. A hop took 0.1-0.3 ms on the 2-core bench machine,
-several times the ~30 us read; with one per chunk, downloads ran at 0.39 of a plain server on a quiet
-machine, and reading on the loop takes ~35 % less CPU per GB (``bench/sidebyside.py --only content``;
-on cores saturated by other processes a read path spread over threads gets a larger share of them).
-Each chunk is a view of its own new buffer, never reused, so bytes a transport still holds stay intact.
+Reads come in 512 KiB chunks (1 MiB was no faster and held more memory). On Linux a chunk is first
+read on the event loop with ``preadv(RWF_NOWAIT)``, a copy from the page cache that fails with EAGAIN
+rather than wait for the disk; only such a chunk (and every chunk off Linux, or where the filesystem
+refuses the flag) is read in a worker thread. So the loop never waits on a disk, and a cached video
+(the usual case: just stored, or being watched) costs no thread hop per chunk. A hop took 0.1-0.3 ms
+on the 2-core bench machine, several times the ~30 us read: with one per 256 KiB chunk, downloads ran
+at 0.7-0.9 of a plain server; without, at 1.0-1.2 and ~40 % less CPU per GB
+(``bench/sidebyside.py --only content``). Each chunk is a view of its own new buffer, never reused, so
+bytes a transport still holds stay intact.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from vidgate.gateway.ports import Chunk
 from vidgate.gateway.records import ContentInfo
 
 CHUNK = 64 * 1024  # writes
-READ_CHUNK = 256 * 1024
+READ_CHUNK = 512 * 1024
 # preadv2's "fail rather than wait for the disk" flag (Linux 4.14+); None where os has no such call.
 _NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None) if hasattr(os, "preadv") else None
 _NOWAIT_REFUSED = {errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS}  # a kernel or filesystem without it
