@@ -19,8 +19,9 @@ on them (``bench/poller.py`` measures that). Sections (``--only``):
 - ``create``: ``POST /v1/videos`` at 8 connections (throughput) and 1 connection (p50).
 - ``passthrough``: the Gemini operation poll ``GET /gemini/v1beta/models/M/operations/ID``, 16 connections.
 - ``status``: ``GET /v1/videos/{id}`` of completed jobs, 16 connections.
-- ``content``: a ``--big-mb`` MB video, 4 clients x 2 downloads; then the gateway's RSS growth during
-  10 concurrent downloads.
+- ``content``: a ``--big-mb`` MB video, 4 clients x 2 downloads (throughput, and the CPU seconds per
+  GB sent of each server, the steadier figure when other work shares the cores, and of the client);
+  then the gateway's RSS growth during 10 concurrent downloads.
 """
 
 from __future__ import annotations
@@ -240,7 +241,8 @@ class Bench:
     def run(self, side: str, paths: list[str], **kwargs: Any) -> tuple[Result, float]:
         server = self.upstream if side == "direct" else self.gateway
         headers = self.direct_auth if side == "direct" else self.auth
-        spy = self.spy() if side == "gateway" and kwargs.get("seconds", 0) > 1.0 else None
+        long_run = kwargs.get("seconds", 0) > 1.0 or kwargs.get("sink", False)  # timed, or downloads
+        spy = self.spy() if side == "gateway" and long_run else None
         try:
             return measured(server, server.url, paths, headers, **kwargs)
         finally:
@@ -372,24 +374,32 @@ class Bench:
             os.replace(tmp, target)
         size = big.stat().st_size
 
-        def stream(side: str, paths: list[str], connections: int) -> Result:
-            result, _ = self.run(side, paths, connections=connections, requests_per_connection=2, sink=True)
+        def stream(side: str, paths: list[str], connections: int) -> tuple[Result, float, float]:
+            client = time.process_time()
+            result, cpu = self.run(side, paths, connections=connections, requests_per_connection=2, sink=True)
+            client = time.process_time() - client
             if result.bytes != size * result.requests:
                 raise RuntimeError(f"{side}: expected {size} bytes per download")
-            return result
+            # CPU seconds per GB sent: the server's, and this process's (the client: it shares the cores)
+            return result, cpu / 1e6 / (size / 1e9), client / (result.bytes / 1e9)
 
         paths = {
             "direct": [f"/v1/videos/{n}/content" for n in natives[:4]],
             "gateway": [f"/v1/videos/{v}/content" for v in ids[:4]],
         }
         streams = alternate(self.args.rounds, lambda side: stream(side, paths[side], 4))
-        direct_mb = med([r.mb_per_s for r in streams["direct"]])
-        gateway_mb = med([r.mb_per_s for r in streams["gateway"]])
+        direct_mb = med([r.mb_per_s for r, _, _ in streams["direct"]])
+        gateway_mb = med([r.mb_per_s for r, _, _ in streams["gateway"]])
         mb = self.args.big_mb
         print(f"\ncontent GET /v1/videos/{{id}}/content, {mb} MB video, 4 connections x 2 downloads")
         for side, figure in (("direct", direct_mb), ("gateway", gateway_mb)):
-            rounds = ", ".join(f"{r.mb_per_s:.0f}" for r in streams[side])
-            print(f"  {side:8s} {figure:8.0f} MB/s   (rounds: {rounds})")
+            rounds = ", ".join(f"{r.mb_per_s:.0f}" for r, _, _ in streams[side])
+            cpu = med([c for _, c, _ in streams[side]])
+            client = med([c for _, _, c in streams[side]])
+            print(
+                f"  {side:8s} {figure:8.0f} MB/s   CPU s/GB: server {cpu:5.2f}, client {client:5.2f}   "
+                f"(rounds: {rounds})"
+            )
         print(f"  gateway/direct: {gateway_mb / direct_mb:.2f}  (aim >= 0.80)")
 
         proc = self.gateway.ps

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from vidgate.gateway.config import parse_config
 from vidgate.server.app import create_app
+from vidgate.store.content import FileContentStore
 from vidgate.store.memory import MemoryStores
 
 MASTER = "sk-server-test-master"
@@ -105,9 +106,17 @@ def gateway_config(local_root: Path, *, request_logging: bool = False, **general
 
 @asynccontextmanager
 async def serving(
-    local_root: Path, *, run_worker: bool = False, request_logging: bool = False, **options: Any
+    local_root: Path,
+    *,
+    run_worker: bool = False,
+    request_logging: bool = False,
+    content_dir: Path | None = None,
+    **options: Any,
 ) -> AsyncIterator[Served]:
+    """The gateway app over memory stores (``content_dir``: finished videos in a file store there)."""
     stores = MemoryStores()
+    if content_dir is not None:
+        stores.content = FileContentStore(content_dir)
     config = gateway_config(local_root, request_logging=request_logging)
     app = create_app(config, stores=stores, run_worker=run_worker, **options)
     async with app.router.lifespan_context(app):

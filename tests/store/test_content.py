@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import io
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,11 +15,11 @@ from tests.store.factories import chunks
 
 from vidgate.errors import NotFoundError
 from vidgate.gateway.ports import ContentStore
-from vidgate.store.content import FileContentStore
+from vidgate.store.content import FileContentStore, filesystem
 from vidgate.store.content.filesystem import READ_CHUNK as CHUNK
 from vidgate.store.memory import MemoryContentStore
 
-DATA = bytes(range(256)) * 4000  # 1 024 000 bytes: several 256 KiB read chunks
+DATA = bytes(range(256)) * 8000  # 2 048 000 bytes: several 512 KiB read chunks
 
 
 @pytest.fixture(params=["memory", "filesystem"])
@@ -135,3 +138,108 @@ async def test_filesystem_store_survives_a_new_instance(tmp_path: Path) -> None:
     info = await FileContentStore(tmp_path).stat("video_1", "spritesheet")
     assert info is not None
     assert (info.size, info.media_type) == (3, "image/jpeg")
+
+
+def _count_preadv(monkeypatch: pytest.MonkeyPatch, fail: OSError | None) -> list[int]:
+    """Replace the store's ``os.preadv``: each call is counted (its flags recorded) and fails with
+    ``fail`` when given; the returned list fills as the store calls it."""
+    calls: list[int] = []
+    real = os.preadv
+
+    def preadv(fd: int, buffers: list[bytearray], offset: int, flags: int = 0) -> int:
+        calls.append(flags)
+        if fail is not None:
+            raise fail
+        return real(fd, buffers, offset, flags)
+
+    monkeypatch.setattr(os, "preadv", preadv)
+    return calls
+
+
+@pytest.mark.skipif(filesystem._NOWAIT is None, reason="preadv(RWF_NOWAIT) is Linux-only")
+async def test_filesystem_reads_cached_bytes_on_the_loop_with_nowait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileContentStore(tmp_path)
+    await store.put("video_1", "video", chunks([DATA]), "video/mp4")
+    calls = _count_preadv(monkeypatch, None)
+    threads = _count_thread_reads(monkeypatch)
+    assert await _read(store, "video_1", "video", start=7, end=len(DATA) - 3) == DATA[7:-2]
+    assert calls == [filesystem._NOWAIT] * 4  # 2 047 992 bytes: four chunks, all from the page cache
+    assert threads == []
+
+
+@pytest.mark.skipif(filesystem._NOWAIT is None, reason="preadv(RWF_NOWAIT) is Linux-only")
+async def test_filesystem_reads_uncached_chunks_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileContentStore(tmp_path)
+    await store.put("video_1", "video", chunks([DATA]), "video/mp4")
+    calls = _count_preadv(monkeypatch, BlockingIOError(errno.EAGAIN, "would block"))
+    threads = _count_thread_reads(monkeypatch)
+    assert await _read(store, "video_1", "video") == DATA
+    # Each read (four chunks, then the one that finds the end) is tried without waiting first, and
+    # done by a worker thread when that would block.
+    assert (len(calls), threads) == (5, [0, CHUNK, 2 * CHUNK, 3 * CHUNK, len(DATA)])
+
+
+@pytest.mark.skipif(filesystem._NOWAIT is None, reason="preadv(RWF_NOWAIT) is Linux-only")
+async def test_filesystem_without_nowait_support_falls_back_to_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileContentStore(tmp_path)
+    await store.put("video_1", "video", chunks([DATA]), "video/mp4")
+    calls = _count_preadv(monkeypatch, OSError(errno.EOPNOTSUPP, "Operation not supported"))
+    threads = _count_thread_reads(monkeypatch)
+    assert await _read(store, "video_1", "video", start=1) == DATA[1:]
+    assert len(calls) == 1  # refused once (e.g. NFS): the rest of the stream does not ask again
+    assert threads == [1, 1 + CHUNK, 1 + 2 * CHUNK, 1 + 3 * CHUNK, len(DATA)]
+
+
+async def test_filesystem_read_error_propagates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = FileContentStore(tmp_path)
+    await store.put("video_1", "video", chunks([DATA]), "video/mp4")
+    _count_preadv(monkeypatch, OSError(errno.EIO, "Input/output error"))
+
+    def broken(file: io.FileIO, buffer: bytearray, position: int) -> int:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(filesystem, "_read_at", broken)
+    with pytest.raises(OSError, match="Input/output error"):
+        await _read(store, "video_1", "video")
+
+
+async def test_filesystem_read_lets_other_tasks_run_between_chunks(tmp_path: Path) -> None:
+    """Cached chunks never wait on anything, so the reader yields to the loop itself after each."""
+    store = FileContentStore(tmp_path)
+    await store.put("video_1", "video", chunks([DATA]), "video/mp4")
+    ticks: list[int] = []
+    seen: list[int] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        while not stop.is_set():
+            ticks.append(1)
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    async for _ in store.read("video_1", "video"):
+        seen.append(len(ticks))
+    stop.set()
+    await task
+    assert len(seen) == 4
+    assert seen == sorted(set(seen))  # the ticker ran between every two chunks (none waited on a thread)
+
+
+def _count_thread_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the chunks the store reads in a worker thread (``_read_at``), by position."""
+    positions: list[int] = []
+    real = filesystem._read_at
+
+    def counted(file: io.FileIO, buffer: bytearray, position: int) -> int:
+        positions.append(position)
+        return real(file, buffer, position)
+
+    monkeypatch.setattr(filesystem, "_read_at", counted)
+    return positions

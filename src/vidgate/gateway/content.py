@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from vidgate.gateway.calls import ProviderCalls
-from vidgate.gateway.ports import ContentStore
+from vidgate.gateway.ports import Chunk, ContentStore
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 
@@ -23,7 +23,7 @@ class ContentStream:
     total_size: int | None
     start: int
     end: int | None  # inclusive end when ranged
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncIterator[Chunk]
     partial: bool
 
 

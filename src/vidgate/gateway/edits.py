@@ -25,6 +25,7 @@ from vidgate.errors import APIError, BadRequestError
 from vidgate.gateway.content import from_store, live
 from vidgate.gateway.followup import deployment_gone
 from vidgate.gateway.idempotency import Link, fingerprint
+from vidgate.gateway.ports import Chunk
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.starter import Priced, new_job, price_for
@@ -75,9 +76,9 @@ def too_large(param: str) -> BadRequestError:
     )
 
 
-async def _collect(chunks: AsyncIterator[bytes]) -> bytes:
+async def _collect(chunks: AsyncIterator[Chunk]) -> bytes:
     """All of ``chunks`` (at most MAX_SOURCE_BYTES); the stream is closed however this ends."""
-    parts: list[bytes] = []
+    parts: list[Chunk] = []
     total = 0
     try:
         async for chunk in chunks:

@@ -11,7 +11,7 @@ semantics (copies, versions, leases, cursors, reservation states, rate window) e
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeAlias
 
 from vidgate.gateway.records import (
     CharacterRecord,
@@ -21,6 +21,11 @@ from vidgate.gateway.records import (
     KeyRecord,
     SpendEntry,
 )
+
+Chunk: TypeAlias = bytes | memoryview
+"""A piece of a stored object as read: a store may hand out a view of a buffer it filled (and never
+reuses), so streaming a file costs no extra copy; ASGI bodies, ``b"".join`` and ``bytearray +=``
+take either."""
 
 
 class KeyStore(Protocol):
@@ -162,7 +167,7 @@ class ContentStore(Protocol):
     async def stat(self, job_id: str, variant: str) -> ContentInfo | None: ...
     def read(
         self, job_id: str, variant: str, *, start: int = 0, end: int | None = None
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncIterator[Chunk]:
         """Bytes ``start..end`` (inclusive end, as in HTTP Range) in bounded chunks."""
         ...
 

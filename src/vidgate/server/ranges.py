@@ -18,6 +18,7 @@ from typing import Any
 from starlette.responses import Response, StreamingResponse
 
 from vidgate.gateway.content import ContentStream
+from vidgate.gateway.ports import Chunk
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ async def discard(stream: ContentStream) -> None:
         await close()
 
 
-async def _unread(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _unread(chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
     """No body (HEAD): the source is closed without reading a byte."""
     close = getattr(chunks, "aclose", None)
     if close is not None:
@@ -116,7 +117,7 @@ async def _unread(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     yield b""  # pragma: no cover - makes this an async generator
 
 
-async def _closing(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _closing(chunks: AsyncIterator[Chunk]) -> AsyncIterator[Chunk]:
     try:
         async for chunk in chunks:
             yield chunk
