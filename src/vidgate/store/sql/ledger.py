@@ -11,7 +11,7 @@
 - The budget period rolls over (spend -> 0) in ``reserve`` and ``settle`` through a conditional UPDATE
   on the old ``budget_reset_at``, so concurrent callers roll it once (``gateway.budget.roll_period``).
 - ``stranded`` finds held reservations with no job row (their create died with its process) through
-  ``ix_reservations_state_created``: only the few held rows are read, not every job's outcome.
+  ``ix_reservations_state_created``, in its order: only held rows are read, not every job's outcome.
 """
 
 from __future__ import annotations
@@ -151,15 +151,26 @@ def _release(conn: sa.Connection, key_id: str, job_id: str, at: int) -> bool:
     return True
 
 
-def _stranded(conn: sa.Connection, before: int, limit: int) -> list[tuple[str, str]]:
-    never_stored = ~sa.exists().where(jobs.c.id == reservations.c.job_id)
-    query = (
-        sa.select(reservations.c.key_id, reservations.c.job_id)
-        .where(reservations.c.state == "reserved", reservations.c.created_at < before, never_stored)
-        .order_by(reservations.c.created_at, reservations.c.job_id)
-        .limit(limit)
+# "No job row" as a scalar subquery with LIMIT, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an
+# anti join, and on a mid-sized store chose a merge anti join that read every job id in the primary key
+# and sorted the held reservations; a subquery with LIMIT stays a per-row primary-key probe, so the
+# plan is the index's walk of held reservations in order, stopping at ``limit`` (both databases).
+_JOB_ROW = sa.select(sa.literal(1)).where(jobs.c.id == reservations.c.job_id).limit(1).scalar_subquery()
+_STRANDED = (
+    sa.select(reservations.c.key_id, reservations.c.job_id)
+    .where(
+        reservations.c.state == "reserved",
+        reservations.c.created_at < sa.bindparam("b_before", type_=sa.BigInteger),
+        _JOB_ROW.is_(None),
     )
-    return [(str(row.key_id), str(row.job_id)) for row in conn.execute(query)]
+    .order_by(reservations.c.created_at, reservations.c.job_id)
+    .limit(sa.bindparam("b_limit", type_=sa.Integer))
+)
+
+
+def _stranded(conn: sa.Connection, before: int, limit: int) -> list[tuple[str, str]]:
+    rows = conn.execute(_STRANDED, {"b_before": before, "b_limit": limit})
+    return [(str(row.key_id), str(row.job_id)) for row in rows]
 
 
 def _total(conn: sa.Connection) -> int:

@@ -96,7 +96,8 @@ jobs = sa.Table(
     sa.Column("task", sa.String(16), nullable=False, server_default="generate"),
     sa.Column("source_video_id", sa.String(64), nullable=True),
     sa.Column("outputs", sa.JSON, nullable=True),
-    sa.Index("ix_jobs_claim", "pending", "next_poll_at"),
+    # In the claim's order (next_poll_at, created_at, id): a claim reads its batch, sorts nothing (0013).
+    sa.Index("ix_jobs_claim", "pending", "next_poll_at", "created_at", "id"),
     sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
     sa.Index("ix_jobs_listing", "created_at", "id"),  # the master key's listing of every owner (0012)
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
@@ -118,8 +119,9 @@ reservations = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
     sa.Index("ix_reservations_key_state", "key_id", "state"),
-    # Added in 0003: the poller's search for stranded reservations (held, old, no job row).
-    sa.Index("ix_reservations_state_created", "state", "created_at"),
+    # Added in 0003: the poller's search for stranded reservations (held, old, no job row), in its
+    # order (created_at, job_id; job_id since 0013).
+    sa.Index("ix_reservations_state_created", "state", "created_at", "job_id"),
 )
 
 # Added in 0004: idempotency keys of paid POSTs (``IdempotencyStore``), one row per (owner, key).
@@ -148,9 +150,10 @@ spend_logs = sa.Table(
     sa.Column("cost_micros", sa.BigInteger, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("metadata_json", sa.JSON, nullable=False),
-    # Lesson 6: spend is queried by key and time; index both from day one.
-    sa.Index("ix_spend_logs_key_time", "key_id", "created_at"),
-    sa.Index("ix_spend_logs_time", "created_at"),
+    # Lesson 6: spend is queried by key and time; index both from day one. Pages go by (created_at, id),
+    # so id ends both (0013): a page is read in order, never sorted.
+    sa.Index("ix_spend_logs_key_time", "key_id", "created_at", "id"),
+    sa.Index("ix_spend_logs_time", "created_at", "id"),
 )
 
 # DB-backed admission (used when Redis is not configured).
