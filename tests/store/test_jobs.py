@@ -94,6 +94,29 @@ async def test_concurrent_saves_of_one_version_have_one_winner(backend: Backend)
     assert stored.progress == results.index(True)
 
 
+async def test_save_many_has_each_save_s_outcome_in_one_call(backend: Backend) -> None:
+    jobs = backend.stores.jobs
+    for name in ("b", "a", "c"):
+        await jobs.insert(make_job(name))
+    b, a, c = await jobs.get("b"), await jobs.get("a"), await jobs.get("c")
+    stale = await jobs.get("c")
+    assert b is not None
+    assert a is not None
+    assert c is not None
+    assert stale is not None
+    b.progress, a.progress, c.progress, stale.progress = 1, 2, 3, 99
+    # Callers' order kept (b before a, though a sorts first); the second save of c's version loses, as
+    # it would alone; an unknown job is not saved.
+    assert await jobs.save_many([b, a, c, stale, make_job("ghost")]) == [True, True, True, False, False]
+    assert (b.version, a.version, c.version, stale.version) == (1, 1, 1, 0)
+    stored = [await jobs.get(name) for name in ("a", "b", "c")]
+    assert [(j.progress, j.version) for j in stored if j is not None] == [(2, 1), (1, 1), (3, 1)]
+    assert await jobs.save_many([]) == []
+    a.progress = 5
+    assert await jobs.save_many([a]) == [True]  # the same object saves again at its new version
+    assert a.version == 2
+
+
 async def test_list_pages_both_orders_and_hides_others_and_deleted(backend: Backend) -> None:
     jobs = backend.stores.jobs
     for i in range(5):

@@ -137,11 +137,13 @@ class JobKeeper:
         *,
         keep_lease: bool | Callable[[JobRecord], bool],
         reported: ProviderJob | None = None,
+        save: Callable[[JobRecord], Awaitable[bool]] | None = None,
     ) -> tuple[JobRecord, jobs.Transition]:
         """One poll of a job leased by ``owner``; returns the job as stored afterwards and the transition.
         ``keep_lease`` may decide from the job as polled (the poller keeps it only when more work is
         due), so a job with nothing more to do has its lease released in the same save. ``reported``:
-        the state a verified provider callback reported, applied instead of a poll."""
+        the state a verified provider callback reported, applied instead of a poll. ``save``: how the
+        job is saved (default ``JobStore.save``; the poller writes its concurrent saves together)."""
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
         if job.submitting and not was_terminal:
@@ -187,7 +189,7 @@ class JobKeeper:
         if not (keep_lease(job) if callable(keep_lease) else keep_lease):
             job.lease_owner = None
             job.lease_expires_at = None
-        if await self.stores.jobs.save(job):
+        if await (save or self.stores.jobs.save)(job):
             return job, transition
         await self.stores.jobs.release_lease(job.id, owner)
         current = await self.stores.jobs.get(job.id)

@@ -10,7 +10,7 @@ semantics (copies, versions, leases, cursors, reservation states, rate window) e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Literal, Protocol, TypeAlias
 
 from vidgate.gateway.records import (
@@ -55,6 +55,11 @@ class JobStore(Protocol):
 
     async def save(self, job: JobRecord) -> bool:
         """Write ``job`` if the stored version equals ``job.version`` (then bump it). False: lost race."""
+        ...
+
+    async def save_many(self, jobs: Sequence[JobRecord]) -> list[bool]:
+        """``save`` of each job in order, with the same outcome per job, as one write (the poller's
+        concurrent saves: one transaction instead of one each). An error fails the whole call."""
         ...
 
     async def claim_due(

@@ -40,7 +40,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -188,6 +188,9 @@ class MemoryJobStore:
             job.version += 1
             self._s.jobs[job.id] = copy.deepcopy(job)
             return True
+
+    async def save_many(self, jobs: Sequence[JobRecord]) -> list[bool]:
+        return [await self.save(job) for job in jobs]
 
     async def claim_due(
         self, worker_id: str, *, now: float, lease_seconds: float, limit: int

@@ -4,7 +4,8 @@ Each round claims due jobs with a lease (``JobStore.claim_due``), so replicas ne
 at once and a crashed replica's jobs are taken over when its leases expire. For each job: one poll of
 the pinned deployment, the state machine, the money made final exactly once (the ledger is idempotent
 per job, so re-doing a step after a crash is harmless), the slot freed, the owed webhook event sent
-(``worker.webhooks``), the content copied.
+(``worker.webhooks``), the content copied. The saves that end the polls of a round are written
+together (``worker.saves``: one transaction for those that arrive while the previous one is written).
 
 Every ``reap_interval`` seconds (and in the first round after a start) a round also gives back
 reservations and slots stranded by a process that died between reserving and storing the job's
@@ -34,6 +35,7 @@ from vidgate.gateway.service import GatewayService
 from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
 from vidgate.worker.callbacks import private_destination
 from vidgate.worker.fetcher import ContentFetcher
+from vidgate.worker.saves import SaveGroup
 from vidgate.worker.webhooks import MAX_ATTEMPTS, Delivery, WebhookSender
 
 log = logging.getLogger("vidgate.worker")
@@ -84,6 +86,7 @@ class Poller:
         self.callbacks: WebhookSender | None = None
         if config.webhook_secret:
             self.callbacks = WebhookSender(None, config.webhook_secret, service.runner.client)
+        self.saves = SaveGroup(service.stores.jobs)  # a round's saves written together
         self._limit = asyncio.Semaphore(concurrency)
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -219,7 +222,7 @@ class Poller:
         """Poll, settle or release, free the slot, send the owed webhook, fetch the content: everything
         due for one leased job."""
         keeper = self.service.keeper
-        saved, _ = await keeper.step(job, self.worker_id, keep_lease=_more_to_do)
+        saved, _ = await keeper.step(job, self.worker_id, keep_lease=_more_to_do, save=self.saves.save)
         if saved.lease_owner != self.worker_id:  # released with the save (nothing more to do), or lost
             return saved
         if saved.webhook_pending and not saved.deleted:
@@ -247,7 +250,7 @@ class Poller:
             if any(result != "delivered" for result in results):
                 log.error("webhook event of %s not delivered (%s); giving up", job.id, ", ".join(results))
             job.webhook_pending = False
-        if await svc.stores.jobs.save(job):
+        if await self.saves.save(job):
             return job
         current = await svc.stores.jobs.get(job.id)  # someone else wrote it: theirs to finish
         return current or job

@@ -8,7 +8,8 @@ Taking or releasing a lease bumps ``version`` (it is a write), so a stale copy c
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -75,12 +76,20 @@ def _page(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[Job
     return [row_to_job(row) for row in conn.execute(query).mappings()]
 
 
-def _save(conn: sa.Connection, job: JobRecord) -> bool:
+def _save_row(job: JobRecord) -> dict[str, Any]:
     row = job_to_row(job)
     row.pop("id")
     row["version"] = job.version + 1
     row["b_id"], row["b_version"] = job.id, job.version
-    return conn.execute(_SAVE, row).first() is not None
+    return row
+
+
+def _save(conn: sa.Connection, job: JobRecord) -> bool:
+    return conn.execute(_SAVE, _save_row(job)).first() is not None
+
+
+def _save_all(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[bool]:
+    return [conn.execute(_SAVE, row).first() is not None for row in rows]
 
 
 def _leased(conn: sa.Connection, stmt: sa.Update) -> list[JobRecord]:
@@ -145,6 +154,23 @@ class SqlJobStore:
         saved = await self._db.write(_save, job)
         if saved:
             job.version += 1
+        return saved
+
+    async def save_many(self, jobs: Sequence[JobRecord]) -> list[bool]:
+        """One transaction of version-checked UPDATEs, in job id order (concurrent groups on PostgreSQL
+        take their row locks in one order, so two replicas' groups cannot deadlock); the outcomes in the
+        callers' order. Jobs of one id keep their order, so a second save of a version loses as it would
+        alone."""
+        if not jobs:
+            return []
+        order = sorted(range(len(jobs)), key=lambda i: jobs[i].id)
+        outcomes = await self._db.write(_save_all, [_save_row(jobs[i]) for i in order])
+        saved = [False] * len(jobs)
+        for i, ok in zip(order, outcomes, strict=True):
+            saved[i] = ok
+        for job, ok in zip(jobs, saved, strict=True):
+            if ok:
+                job.version += 1
         return saved
 
     async def claim_due(
