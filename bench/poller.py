@@ -1,7 +1,7 @@
 """The background poller with many pending jobs: upstream polls per job per minute, and its CPU.
 
     .venv/bin/python bench/poller.py [--jobs 10000] [--seconds 60] [--poll-after-ms 20000]
-        [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--py-spy FILE]
 
 The fake upstream (``bench/upstream.py``) holds ``--jobs`` jobs that stay in progress and answers every
 create and poll with ``openai-poll-after-ms`` (``--poll-after-ms 0``: no hint, so the gateway's own
@@ -10,7 +10,9 @@ database gets the same jobs as pending rows of one key, their next polls spread 
 the gateway (one worker, poller on) runs for one interval (warm-up) and then ``--seconds``. Printed:
 upstream polls per job per minute against what the hint allows, the shortest gap between two polls of
 one job (no job may be polled more often than its interval), how many jobs were never polled, and the
-gateway's CPU (its poller is the only thing running) per poll and in total.
+gateway's CPU (its poller is the only thing running) per poll and in total. ``--py-spy FILE``: a
+py-spy profile of the gateway over the measured window (raw folded stacks, for finding where the
+poller's CPU goes; the sampling itself costs the gateway a little CPU).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import itertools
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -101,6 +104,15 @@ async def upstream_jobs(url: str, count: int) -> list[str]:
         return ids
 
 
+def spy_on(pid: int, out: str | None, seconds: float) -> subprocess.Popen[bytes] | None:
+    """``py-spy record`` of the gateway for ``seconds`` (``--py-spy FILE``)."""
+    if out is None:
+        return None
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    args = [spy, "record", "-p", str(pid), "-r", "100", "-d", str(int(seconds)), "-f", "raw", "-o", out]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -109,6 +121,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--poll-after-ms", type=int, default=20_000, help="the upstream's hint; 0: none")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server URL (default: SQLite)")
+    parser.add_argument("--py-spy", default=None, help="a file: py-spy profile of the gateway (raw stacks)")
     args = parser.parse_args()
     hint = args.poll_after_ms or None
     interval = hint / 1000 if hint else 15.0  # without a hint: the gateway's schedule for old jobs
@@ -128,10 +141,13 @@ def main() -> None:
                 natives = asyncio.run(upstream_jobs(upstream.url, args.jobs))
                 asyncio.run(fill(url, pending_rows(template, natives, interval)))
                 time.sleep(interval)  # warm-up: one interval, so every job has been polled once
+                spy = spy_on(gateway.proc.pid, args.py_spy, args.seconds)
                 cpu_before, started = gateway.cpu(), time.time()
                 time.sleep(args.seconds)
                 cpu = gateway.cpu() - cpu_before
                 ended = time.time()
+                if spy is not None:
+                    spy.wait(timeout=60)
                 stats = httpx.get(upstream.url + "/stats").json()["polls"]
             finally:
                 if gateway is not None:

@@ -8,8 +8,10 @@ The direct baseline is ``bench/upstream.py`` (a minimal in-memory fake speaking 
 Gemini wires, under the same uvicorn); the gateway (``vidgate serve``, one worker, poller on, JSON access
 log on) fronts it with a virtual key that has a budget, an rpm limit and a concurrency limit, so every
 create runs the whole admission. ``--database-url`` names a PostgreSQL server: the script creates a
-fresh database on it and drops it at the end (default: a SQLite file). ``--prefill N`` first bulk-inserts
-N finished jobs (other owners, spread over a month) so latency can be compared as the store grows.
+fresh database on it and drops it at the end (default: a SQLite file). ``--prefill N`` runs the sections
+twice in one run: on the store as it starts (only the bench's own jobs), then again after bulk-inserting
+N finished jobs (50 other owners, spread over a month, with their settled reservations and spend logs),
+and prints the second against the first (1.00: latency flat as the store grows).
 
 Rounds alternate direct/gateway and medians are printed, so load from other processes on the machine
 skews both sides alike; the ratios are the figures that count. The upstream asks for polls every 60 s
@@ -19,6 +21,8 @@ on them (``bench/poller.py`` measures that). Sections (``--only``):
 - ``create``: ``POST /v1/videos`` at 8 connections (throughput) and 1 connection (p50).
 - ``passthrough``: the Gemini operation poll ``GET /gemini/v1beta/models/M/operations/ID``, 16 connections.
 - ``status``: ``GET /v1/videos/{id}`` of completed jobs, 16 connections.
+- ``list``: ``GET /v1/videos?limit=20``, the key's own newest page and the master key's page of every
+  owner (index ``ix_jobs_listing``), 16 connections; the direct side lists its newest 20 jobs.
 - ``content``: a ``--big-mb`` MB video, 4 clients x 2 downloads (throughput, and the CPU seconds per
   GB sent of each server, the steadier figure when other work shares the cores, and of the client);
   then the gateway's RSS growth during 10 concurrent downloads.
@@ -55,7 +59,7 @@ from vidgate.gateway.records import JobRecord
 from vidgate.store.content.filesystem import FileContentStore
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.rows import job_to_row
-from vidgate.store.sql.tables import jobs, reservations
+from vidgate.store.sql.tables import jobs, reservations, spend_logs
 
 VIDGATE = str(Path(sys.executable).with_name("vidgate"))
 UPSTREAM_KEY = "sk-bench-upstream"
@@ -64,7 +68,7 @@ HOST = "127.0.0.1"
 VEO = "veo-2.0-generate-001"  # a current Gemini model (the catalogue retires the 3.x previews)
 PROMPT = "a calico cat playing a piano on stage"
 DONE = "[done] " + PROMPT  # the fake upstream completes these at once
-SECTIONS = ("create", "passthrough", "status", "content")
+SECTIONS = ("create", "passthrough", "status", "list", "content")
 FINISHED = 20
 
 
@@ -151,11 +155,12 @@ def database(url: str | None, work: Path) -> Iterator[str]:
 
 
 def prefill(database_url: str, count: int) -> float:
-    """Insert ``count`` finished jobs (and their settled reservations) of 50 other owners; seconds taken."""
+    """Insert ``count`` finished jobs (with their settled reservations and spend logs) of 50 other owners;
+    seconds taken."""
     now = int(time.time())
 
-    def rows(start: int, stop: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        job_rows, held = [], []
+    def rows(start: int, stop: int) -> tuple[list[dict[str, Any]], ...]:
+        job_rows, held, logs = [], [], []
         for i in range(start, stop):
             created = now - 30 * 86400 + i * (30 * 86400 // max(count, 1))
             job = JobRecord(
@@ -189,19 +194,37 @@ def prefill(database_url: str, count: int) -> float:
                     "updated_at": created + 60,
                 }
             )
-        return job_rows, held
+            logs.append(
+                {
+                    "id": f"spend_{secrets.token_hex(12)}",
+                    "key_id": job.owner_key_id,
+                    "job_id": job.id,
+                    "model_name": job.model_name,
+                    "deployment_id": job.deployment_id,
+                    "seconds": 4.0,
+                    "size": job.size,
+                    "cost_micros": 400_000,
+                    "created_at": created + 60,
+                    "metadata_json": {"provider": "openai", "videos": 1, "requested": 1},
+                }
+            )
+        return job_rows, held, logs
 
     async def fill() -> None:
         db = Database(database_url)
         try:
             for start in range(0, count, 5000):
-                job_rows, held = rows(start, min(count, start + 5000))
+                job_rows, held, logs = rows(start, min(count, start + 5000))
 
                 def insert(
-                    conn: Any, a: list[dict[str, Any]] = job_rows, b: list[dict[str, Any]] = held
+                    conn: Any,
+                    a: list[dict[str, Any]] = job_rows,
+                    b: list[dict[str, Any]] = held,
+                    c: list[dict[str, Any]] = logs,
                 ) -> None:
                     conn.execute(jobs.insert(), a)
                     conn.execute(reservations.insert(), b)
+                    conn.execute(spend_logs.insert(), c)
 
                 await db.write(insert)
         finally:
@@ -237,10 +260,14 @@ class Bench:
         self.auth = {"Authorization": f"Bearer {self.key}"}
         self.natives = Natives(args.database_url_resolved)
         self.spied = 0
+        self.stage = ""  # "" or, with --prefill, "empty" then "prefilled"
+        self.figures: dict[tuple[str, str], dict[str, dict[str, float]]] = {}  # (stage, figure) -> sides
 
-    def run(self, side: str, paths: list[str], **kwargs: Any) -> tuple[Result, float]:
+    def run(
+        self, side: str, paths: list[str], gateway_auth: dict[str, str] | None = None, **kwargs: Any
+    ) -> tuple[Result, float]:
         server = self.upstream if side == "direct" else self.gateway
-        headers = self.direct_auth if side == "direct" else self.auth
+        headers = self.direct_auth if side == "direct" else gateway_auth or self.auth
         long_run = kwargs.get("seconds", 0) > 1.0 or kwargs.get("sink", False)  # timed, or downloads
         spy = self.spy() if side == "gateway" and long_run else None
         try:
@@ -296,9 +323,11 @@ class Bench:
             self.args.rounds,
             lambda side: self.run(side, paths[side], connections=connections, seconds=seconds, **kwargs),
         )
-        print(f"\n{title}, {connections} connection{'s' if connections > 1 else ''}")
+        label = f"{title}, {connections} connection{'s' if connections > 1 else ''}"
+        print(f"\n{label}" + (f"  [{self.stage} store]" if self.stage else ""))
         figures = {side: self.line(side, runs[side]) for side in ("direct", "gateway")}
         print(f"  gateway/direct throughput: {figures['gateway']['rps'] / figures['direct']['rps']:.2f}")
+        self.figures[(self.stage, label)] = figures
         return figures
 
     # ---- sections ------------------------------------------------------------------------------
@@ -345,6 +374,33 @@ class Bench:
         ids, natives = self.finished_openai()
         paths = {"direct": [f"/v1/videos/{n}" for n in natives], "gateway": [f"/v1/videos/{v}" for v in ids]}
         self.both("status poll GET /v1/videos/{id} (completed)", paths, 16)
+
+    def listing(self) -> None:
+        """An owner's newest page and the master key's page of every owner's videos."""
+        for _ in range(FINISHED):
+            self.create_one("/v1/videos", {"model": "sora-2", "prompt": DONE})
+        page = "/v1/videos?limit=20"
+        paths = {"direct": [page], "gateway": [page]}
+        self.both("list GET /v1/videos?limit=20, own videos", paths, 16)
+        master = {"Authorization": f"Bearer {MASTER}"}
+        self.both("list GET /v1/videos?limit=20, master key (all)", paths, 16, gateway_auth=master)
+
+    def growth(self, prefilled: int) -> None:
+        """Each figure measured on the store as it started and again with ``prefilled`` more jobs."""
+        print(f"\nas the store grows: the same figures before and after {prefilled} finished jobs were added")
+        head = f"{'p50 ms':>15s} {'ratio':>6s} {'req/s':>13s} {'ratio':>6s} {'gw/direct':>11s}"
+        print(f"  {'figure (gateway side)':66s} {head}")
+        for (stage, label), before in self.figures.items():
+            after = self.figures.get(("prefilled", label))
+            if stage != "empty" or after is None:
+                continue
+            b, a = before["gateway"], after["gateway"]
+            share = (b["rps"] / before["direct"]["rps"], a["rps"] / after["direct"]["rps"])
+            print(
+                f"  {label[:66]:66s} {b['p50']:6.2f} -> {a['p50']:6.2f} {a['p50'] / b['p50']:6.2f} "
+                f"{b['rps']:5.0f} -> {a['rps']:5.0f} {a['rps'] / b['rps']:6.2f} "
+                f"{share[0]:4.2f} -> {share[1]:4.2f}"
+            )
 
     def passthrough(self) -> None:
         ops = []
@@ -469,9 +525,6 @@ def main() -> None:
             try:
                 gateway = start_gateway(work, upstream, url, args.gateway_log_level)
                 store = "PostgreSQL" if args.database_url else "SQLite"
-                if args.prefill:
-                    took = prefill(url, args.prefill)
-                    print(f"prefilled {args.prefill} finished jobs in {took:.1f} s")
                 args.database_url_resolved = url
                 bench = Bench(args, work, upstream, gateway)
                 print(
@@ -479,19 +532,37 @@ def main() -> None:
                     f"direct: bench/upstream.py --front {args.direct}; "
                     f"{args.rounds} alternating rounds of {args.seconds:g} s, median shown"
                 )
-                for section in sections:
-                    if section == "create":
-                        bench.create()
-                    elif section == "passthrough":
-                        bench.passthrough()
-                    elif section == "status":
-                        bench.status_polls()
-                    elif big is not None:
-                        bench.content(big)
+                if args.prefill:
+                    bench.stage = "empty"
+                    run_sections(bench, sections, big)
+                    took = prefill(url, args.prefill)
+                    print(
+                        f"\nprefilled {args.prefill} finished jobs in {took:.1f} s; "
+                        f"load average {os.getloadavg()[0]:.2f}"
+                    )
+                    bench.stage = "prefilled"
+                run_sections(bench, sections, big)
+                if args.prefill:
+                    bench.growth(args.prefill)
+                    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
             finally:
                 if gateway is not None:
                     gateway.stop()
                 upstream.stop()
+
+
+def run_sections(bench: Bench, sections: list[str], big: Path | None) -> None:
+    for section in sections:
+        if section == "create":
+            bench.create()
+        elif section == "passthrough":
+            bench.passthrough()
+        elif section == "status":
+            bench.status_polls()
+        elif section == "list":
+            bench.listing()
+        elif big is not None:
+            bench.content(big)
 
 
 class Natives(dict[str, str]):

@@ -10,7 +10,8 @@ direct figures are what a minimal server does on this machine, not what an emula
 costs. It speaks just enough of two wires for the gateway's adapters:
 
 - OpenAI Videos: ``POST /v1/videos`` (JSON), ``GET /v1/videos/{id}`` (``openai-poll-after-ms`` on
-  creates and pending polls when ``--poll-after-ms`` is set), ``GET /v1/videos/{id}/content``.
+  creates and pending polls when ``--poll-after-ms`` is set), ``GET /v1/videos/{id}/content``,
+  ``GET /v1/videos?limit=N`` (the newest N jobs).
 - Gemini: ``POST /v1beta/models/{model}:predictLongRunning``, ``GET /v1beta/models/{m}/operations/{id}``.
 
 A job is ``in_progress`` until ``--processing-seconds`` after its create, then ``completed`` (at once
@@ -22,10 +23,12 @@ benchmark reads it). Content is ``--content-file`` once it exists (streamed in 1
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import secrets
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
@@ -104,6 +107,14 @@ class Upstream:
         done = self._done(job_id)
         return 200, self.video(job_id, done), [] if done else self.hint(job_id)
 
+    def list_openai(self, limit: int) -> Reply:
+        """The newest ``limit`` jobs, newest first (the OpenAI list shape; the baseline of a listing)."""
+        newest = itertools.islice(reversed(self.jobs), max(1, min(limit, 100)))
+        data = [self.video(job_id, False) for job_id in newest]
+        last = data[-1]["id"] if data else None
+        first = data[0]["id"] if data else None
+        return 200, {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": True}, []
+
     def create_gemini(self, model: str, body: dict[str, Any]) -> Reply:
         job_id = self._new(model, body["instances"][0].get("prompt", ""))
         return 200, {"name": f"models/{model}/operations/{job_id}"}, []
@@ -167,6 +178,9 @@ class RawApp:
                 return await reply(send, up.create_gemini(model, json.loads(body)))
         elif path == "/stats":
             return await reply(send, up.stats())
+        elif path == "/v1/videos":
+            query = urllib.parse.parse_qs(scope["query_string"].decode())
+            return await reply(send, up.list_openai(int(query.get("limit", ["20"])[0])))
         elif path.startswith("/v1/videos/"):
             rest = path.removeprefix("/v1/videos/")
             if rest.endswith("/content"):
@@ -208,6 +222,11 @@ def starlette_app(up: Upstream) -> Starlette:
     async def create_openai(request: Request) -> Response:
         return answer(up.create_openai(await request.json()))
 
+    async def list_openai(request: Request) -> Response:
+        if not authorized(request):
+            return JSONResponse({"error": {"message": "no key"}}, 401)
+        return answer(up.list_openai(int(request.query_params.get("limit", "20"))))
+
     async def poll_openai(request: Request) -> Response:
         if not authorized(request):
             return JSONResponse({"error": {"message": "no key"}}, 401)
@@ -234,6 +253,7 @@ def starlette_app(up: Upstream) -> Starlette:
     return Starlette(
         routes=[
             Route("/v1/videos", create_openai, methods=["POST"]),
+            Route("/v1/videos", list_openai, methods=["GET"]),
             Route("/v1/videos/{job_id}", poll_openai, methods=["GET"]),
             Route("/v1/videos/{job_id}/content", content, methods=["GET"]),
             Route("/v1beta/models/{model}:predictLongRunning", create_gemini, methods=["POST"]),
