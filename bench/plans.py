@@ -3,11 +3,13 @@
     .venv/bin/python bench/plans.py [--prefill 100000] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Fills a fresh database (SQLite file, or a database created on the given PostgreSQL server and dropped
-after) with ``--prefill`` finished jobs and their settled reservations, then runs the operations a
-create, a status poll, a listing, a poller round, a rate check, a settlement and a /metrics scrape
-perform through the real stores, captures each SQL statement they send, and prints the planner's plan
-for it (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL after ``ANALYZE``). A line marked
-``SCAN`` (SQLite, without an index) or ``Seq Scan`` (PostgreSQL) on a large table is a missing index.
+after) with ``--prefill`` finished jobs, their settled reservations and spend logs, then runs the
+operations a create, a status poll, a listing, a poller round, a rate check, a settlement and a /metrics
+scrape perform through the real stores (the same as ``tests/store/test_query_plans.py`` asserts on),
+captures each SQL statement they send, and prints the planner's plan for it (``EXPLAIN QUERY PLAN`` on
+SQLite, without statistics as the gateway leaves it; ``EXPLAIN`` on PostgreSQL after ``ANALYZE``, as
+autovacuum would). A line marked ``SCAN`` (SQLite, without an index) or ``Seq Scan`` (PostgreSQL) on a
+large table is a missing index.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sidebyside import database, prefill
 
-from vidgate.gateway.records import JobRecord, KeyRecord, SpendEntry
+from vidgate.gateway.ports import Stores
+from vidgate.gateway.records import IdempotencyRecord, JobRecord, KeyRecord, SpendEntry
 from vidgate.store.factory import open_stores
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.migrate import upgrade
@@ -73,11 +76,43 @@ async def operations(url: str, content: Path) -> list[tuple[str, list[tuple[str,
         ("job insert", lambda: stores.jobs.insert(job)),
         ("job by id (status poll)", lambda: stores.jobs.get(job.id)),
         (
+            "job by native id (pass-through poll)",
+            lambda: stores.jobs.find_by_native("sora-2#0", "video_prefill_7"),
+        ),
+        (
+            "refresh lease (stale status poll)",
+            lambda: stores.jobs.try_lease(job.id, "plan", now=now, lease_seconds=30),
+        ),
+        ("lease release after refresh", lambda: stores.jobs.release_lease(job.id, "plan")),
+        (
             "listing",
             lambda: stores.jobs.list_for_owner("prefill-owner-7", after=None, limit=20, order="desc"),
         ),
+        (
+            "listing after a cursor",
+            lambda: stores.jobs.list_for_owner("prefill-owner-7", after=job.id, limit=20, order="desc"),
+        ),
+        (
+            "master key's listing",
+            lambda: stores.jobs.list_for_owner(None, after=None, limit=20, order="desc"),
+        ),
+        (
+            "master key's listing after a cursor",
+            lambda: stores.jobs.list_for_owner(None, after=job.id, limit=20, order="desc"),
+        ),
+        (
+            "idempotency claim",
+            lambda: stores.idempotency.claim(
+                IdempotencyRecord(key.id, "idem-plan", "fp", "claim", int(now)),
+                replace_before=int(now) - 86400,
+                unlinked_before=int(now) - 60,
+            ),
+        ),
+        ("idempotency link", lambda: stores.idempotency.link(key.id, "idem-plan", "claim", job.id)),
         ("poller claim", lambda: stores.jobs.claim_due("plan", now=now + 3600, lease_seconds=30, limit=32)),
         ("lease release", lambda: stores.jobs.release_lease(job.id, "plan")),
+        ("poller saves (a group)", lambda: saves(stores, job.id)),
+        ("idempotency prune", lambda: stores.idempotency.prune(before=int(now) - 86400, limit=100)),
         ("stranded reservations", lambda: stores.ledger.stranded(before=int(now), limit=100)),
         (
             "settle",
@@ -107,13 +142,20 @@ async def operations(url: str, content: Path) -> list[tuple[str, list[tuple[str,
     return captured
 
 
+async def saves(stores: Stores, job_id: str) -> list[bool]:
+    job = await stores.jobs.get(job_id)
+    assert job is not None
+    return await stores.jobs.save_many([job])
+
+
 async def explain(url: str, captured: list[tuple[str, list[tuple[str, Any]]]]) -> None:
     db = Database(url)
     try:
 
         def plans(conn: sa.Connection) -> None:
             sqlite = conn.dialect.name == "sqlite"
-            conn.exec_driver_sql("ANALYZE")
+            if not sqlite:  # autovacuum analyzes PostgreSQL; the gateway never runs ANALYZE on SQLite
+                conn.exec_driver_sql("ANALYZE")
             for name, statements in captured:
                 print(f"\n== {name}")
                 for statement, params in statements:
@@ -127,6 +169,10 @@ async def explain(url: str, captured: list[tuple[str, list[tuple[str, Any]]]]) -
                             (sqlite and line.startswith("SCAN") and "INDEX" not in line) or "Seq Scan" in line
                         ):
                             flag = "   <-- full scan of a large table"
+                        elif "TEMP B-TREE" in line or line.lstrip(" ->").startswith(
+                            ("Sort ", "Incremental Sort")
+                        ):
+                            flag = "   <-- a sort"
                         print(f"      {line}{flag}")
 
         await db.write(plans)

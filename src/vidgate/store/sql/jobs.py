@@ -36,6 +36,34 @@ _SAVE = (
 )
 
 
+def _listing(owned: bool, cursor: bool, order: Literal["asc", "desc"]) -> sa.Select[tuple[object, ...]]:
+    """A page of one owner's (``ix_jobs_owner_listing``) or every owner's (``ix_jobs_listing``) live
+    jobs by (created_at, id), after the cursor job's position when there is one. The cursor may be
+    deleted (it still marks a position); when it is not the owner's, its position is NULL: no rows."""
+    position = sa.tuple_(jobs.c.created_at, jobs.c.id)
+    mine = jobs.c.owner_key_id == sa.bindparam("b_owner", type_=sa.String) if owned else sa.true()
+    query = sa.select(jobs).where(mine, sa.not_(jobs.c.deleted))
+    if cursor:
+        after = sa.bindparam("b_after", type_=sa.String)
+        cursor_time = sa.select(jobs.c.created_at).where(jobs.c.id == after, mine).scalar_subquery()
+        mark = sa.tuple_(cursor_time, after)
+        query = query.where(position > mark if order == "asc" else position < mark)
+    if order == "asc":
+        query = query.order_by(jobs.c.created_at, jobs.c.id)
+    else:
+        query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+    return query.limit(sa.bindparam("b_limit", type_=sa.Integer))
+
+
+# Built once (see above): the listing's eight shapes, by (one owner, after a cursor, order).
+_LISTINGS = {
+    (owned, cursor, order): _listing(owned, cursor, order)
+    for owned in (True, False)
+    for cursor in (True, False)
+    for order in ("asc", "desc")
+}
+
+
 def _lease_free(now: float | sa.BindParameter[float]) -> sa.ColumnElement[bool]:
     return sa.or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at <= now)
 
@@ -72,8 +100,10 @@ def _first(
     return row_to_job(row) if row is not None else None
 
 
-def _page(conn: sa.Connection, query: sa.Select[tuple[object, ...]]) -> list[JobRecord]:
-    return [row_to_job(row) for row in conn.execute(query).mappings()]
+def _page(
+    conn: sa.Connection, query: sa.Select[tuple[object, ...]], params: dict[str, object]
+) -> list[JobRecord]:
+    return [row_to_job(row) for row in conn.execute(query, params).mappings()]
 
 
 def _save_row(job: JobRecord) -> dict[str, Any]:
@@ -134,20 +164,10 @@ class SqlJobStore:
     async def list_for_owner(
         self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
     ) -> tuple[list[JobRecord], bool]:
-        position = sa.tuple_(jobs.c.created_at, jobs.c.id)
-        owned = sa.true() if owner_key_id is None else jobs.c.owner_key_id == owner_key_id
-        query = sa.select(jobs).where(owned, sa.not_(jobs.c.deleted))
-        if after is not None:
-            # The cursor may be deleted (it still marks a position); not the owner's -> NULL -> no rows.
-            cursor_time = sa.select(jobs.c.created_at).where(jobs.c.id == after, owned).scalar_subquery()
-            mark = sa.tuple_(cursor_time, sa.literal(after, sa.String))
-            query = query.where(position > mark if order == "asc" else position < mark)
-        if order == "asc":
-            query = query.order_by(jobs.c.created_at, jobs.c.id)
-        else:
-            query = query.order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+        query = _LISTINGS[(owner_key_id is not None, after is not None, order)]
         size = max(limit, 0)
-        rows = await self._db.read(_page, query.limit(size + 1))
+        params: dict[str, object] = {"b_owner": owner_key_id, "b_after": after, "b_limit": size + 1}
+        rows = await self._db.read(_page, query, params)
         return rows[:size], len(rows) > size
 
     async def save(self, job: JobRecord) -> bool:

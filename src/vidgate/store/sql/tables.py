@@ -98,8 +98,11 @@ jobs = sa.Table(
     sa.Column("outputs", sa.JSON, nullable=True),
     # In the claim's order (next_poll_at, created_at, id): a claim reads its batch, sorts nothing (0013).
     sa.Index("ix_jobs_claim", "pending", "next_poll_at", "created_at", "id"),
-    sa.Index("ix_jobs_owner_listing", "owner_key_id", "created_at", "id"),
-    sa.Index("ix_jobs_listing", "created_at", "id"),  # the master key's listing of every owner (0012)
+    # Listings of live jobs by (created_at, id): one owner's, and every owner's (the master key's, 0012).
+    # ``deleted`` is an equality column of both (0013), so without statistics (SQLite's planner has
+    # none unless ANALYZE ran) they still beat ix_jobs_deleted_status, which would sort every live job.
+    sa.Index("ix_jobs_owner_listing", "owner_key_id", "deleted", "created_at", "id"),
+    sa.Index("ix_jobs_listing", "deleted", "created_at", "id"),
     # Serves ``count_by_status`` (every /metrics scrape) as an index-only scan of (deleted = false),
     # already grouped by status, instead of reading every job row with its payload.
     sa.Index("ix_jobs_deleted_status", "deleted", "status"),
