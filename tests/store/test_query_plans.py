@@ -109,7 +109,6 @@ def _fill(conn: sa.Connection) -> None:
     conn.execute(rate_counts.insert(), [{"key_id": f"owner-{n}", "hits": 100} for n in range(OWNERS)])
 
 
-
 def _reservation(job_id: str, key_id: str, state: str, at: int) -> dict[str, Any]:
     cost = 1000 if state == "settled" else None
     return {
