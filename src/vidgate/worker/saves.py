@@ -5,7 +5,9 @@ at a time. Each was its own write transaction: on PostgreSQL a BEGIN, UPDATE and
 a pool checkout per poll, on SQLite a savepoint and a thread hop per poll (a fifth of the poller's CPU
 on PostgreSQL with 10,000 pending jobs, ``bench/poller.py --py-spy``). Here the saves waiting when the
 previous write ends go as one: the first save is written at once (no added wait when the poller is
-idle) and the ones arriving meanwhile join the next write.
+idle) and the ones arriving meanwhile join the next write. ``bench/poller.py --jobs 10000`` run at the
+same time as the one-save-per-write poller (and the claim index before 0013): 895 -> 768 us of gateway
+CPU per upstream poll on SQLite, 941 -> 757 on PostgreSQL.
 
 Each save keeps its own outcome (the store checks every job's version), so the lease and version
 guarantees are those of ``JobStore.save``. If a group fails as a whole (one job's row is refused, the
