@@ -33,9 +33,10 @@ def gateway(render_cache: Path) -> Iterator[GatewayAdmin]:
         config = parse_config(
             {
                 "model_list": [
+                    # first: an uploaded source with no model goes to the first model (default_model)
+                    entry("grok", "grok-imagine-video"),
                     entry("grok-lite", "grok-imagine-video-1.5-lite"),
                     entry("grok-1.5", "grok-imagine-video-1.5"),
-                    entry("grok", "grok-imagine-video"),
                 ],
                 "general_settings": {"master_key": MASTER},
             },
