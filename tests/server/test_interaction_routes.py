@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support.google_gateway import MASTER, google_emulators, omni_config
+from tests.support.google_gateway import anew_key, google_emulators, omni_client, omni_config
 
 from vidgate.server.app import create_app
 from vidgate.store.memory import MemoryStores
@@ -35,18 +35,11 @@ def emulators(render_cache: Path) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture
 async def client(emulators: tuple[str, str]) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(omni_config(*emulators), stores=MemoryStores(), run_worker=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
-            yield http
+    async with omni_client(emulators) as http:
+        yield http
 
 
-async def new_key(client: httpx.AsyncClient) -> str:
-    reply = await client.post("/key/generate", json={}, headers={"Authorization": f"Bearer {MASTER}"})
-    assert reply.status_code == 200, reply.text
-    secret: str = reply.json()["key"]
-    return secret
+new_key = anew_key
 
 
 def google_error(reply: httpx.Response, code: int, status: str) -> dict[str, Any]:

@@ -3,8 +3,8 @@ tests: config, keys, and polling helpers shared by the domain, route and end-to-
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from vidgate.emulators.common import EmulatorSettings
 from vidgate.gateway.config import GatewayConfig, parse_config
 from vidgate.providers.gemini import emulator as gemini_emulator
 from vidgate.providers.vertex_ai import emulator as vertex_emulator
+from vidgate.server.app import create_app
+from vidgate.store.memory import MemoryStores
 
 MASTER = "sk-google-passthrough-master"
 GEMINI_KEY = "gemini-upstream-key"
@@ -136,3 +138,22 @@ def key_spend(gateway: str, secret: str) -> dict[str, Any]:
     assert reply.status_code == 200, reply.text
     info: dict[str, Any] = reply.json()["info"]
     return info
+
+
+@asynccontextmanager
+async def omni_client(emulators: tuple[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client of an in-process gateway (``omni_config`` on the emulators, memory stores, no
+    poller), the app's lifespan running around it."""
+    app = create_app(omni_config(*emulators), stores=MemoryStores(), run_worker=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as http:
+            yield http
+
+
+async def anew_key(client: httpx.AsyncClient) -> str:
+    """A virtual key made through ``client``'s gateway (the async ``new_key``)."""
+    reply = await client.post("/key/generate", json={}, headers=master_headers())
+    assert reply.status_code == 200, reply.text
+    secret: str = reply.json()["key"]
+    return secret
