@@ -292,7 +292,7 @@ class Bench:
             str(self.gateway.proc.pid),
             "-r",
             "250",
-            "--threads",
+            "--gil",  # only the thread holding the GIL: idle SQLite workers would count otherwise
             "-f",
             "raw",
             "-o",
