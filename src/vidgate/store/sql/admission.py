@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vidgate.errors import RateLimitError
 from vidgate.store.memory import RATE_WINDOW, rate_limited, slots_full
 from vidgate.store.sql.database import Database
+from vidgate.store.sql.prepared import Prepared
 from vidgate.store.sql.tables import keys, rate_counts, rate_hits, slots
 
 _PG_RATE_LOCKS = 0x76670001  # advisory-lock namespace for per-key rate checks
@@ -38,15 +39,21 @@ _KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
 _AT = sa.bindparam("b_at", type_=sa.Double)
 _N = sa.bindparam("b_n", type_=sa.Integer)
 # Built once (see ``jobs.py``), executed with a dict of values.
-_EXPIRE = sa.delete(rate_hits).where(rate_hits.c.key_id == _KEY, rate_hits.c.at <= _AT)
-_UNCOUNT = sa.update(rate_counts).where(rate_counts.c.key_id == _KEY).values(hits=rate_counts.c.hits - _N)
-_COUNT = sa.select(rate_counts.c.hits).where(rate_counts.c.key_id == _KEY)
-_OLDEST = sa.select(rate_hits.c.at).where(rate_hits.c.key_id == _KEY).order_by(rate_hits.c.at).limit(1)
-_HIT = rate_hits.insert()
+_EXPIRE = Prepared(sa.delete(rate_hits).where(rate_hits.c.key_id == _KEY, rate_hits.c.at <= _AT))
+_UNCOUNT = Prepared(
+    sa.update(rate_counts).where(rate_counts.c.key_id == _KEY).values(hits=rate_counts.c.hits - _N)
+)
+_COUNT = Prepared(sa.select(rate_counts.c.hits).where(rate_counts.c.key_id == _KEY))
+_OLDEST = Prepared(
+    sa.select(rate_hits.c.at).where(rate_hits.c.key_id == _KEY).order_by(rate_hits.c.at).limit(1)
+)
+_HIT = Prepared(rate_hits.insert())
 _COUNT_HIT = {
-    name: insert(rate_counts)
-    .values(key_id=_KEY, hits=1)
-    .on_conflict_do_update(index_elements=[rate_counts.c.key_id], set_={"hits": rate_counts.c.hits + 1})
+    name: Prepared(
+        insert(rate_counts)
+        .values(key_id=_KEY, hits=1)
+        .on_conflict_do_update(index_elements=[rate_counts.c.key_id], set_={"hits": rate_counts.c.hits + 1})
+    )
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 
@@ -57,36 +64,40 @@ def _check_rate(conn: sa.Connection, key_id: str, limit: int, now: float) -> Rat
     transaction, so the window's size is one row read, however many hits it holds."""
     _lock(conn, _PG_RATE_LOCKS, key_id)
     params = {"b_key": key_id, "b_at": now - RATE_WINDOW}
-    expired = conn.execute(_EXPIRE, params).rowcount
+    expired = _EXPIRE.run(conn, params).rowcount
     if expired:
-        conn.execute(_UNCOUNT, {**params, "b_n": expired})
-    count = conn.execute(_COUNT, params).scalar() or 0
+        _UNCOUNT.run(conn, {"b_key": key_id, "b_n": expired})
+    count = _COUNT.run(conn, {"b_key": key_id}).scalar() or 0
     if count >= limit:
-        oldest = conn.execute(_OLDEST, params).scalar()
+        oldest = _OLDEST.run(conn, {"b_key": key_id}).scalar()
         return rate_limited(limit, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW)
-    conn.execute(_HIT, {"id": uuid.uuid4().hex, "key_id": key_id, "at": now})
-    conn.execute(_COUNT_HIT[conn.dialect.name], params)
+    _HIT.run(conn, {"id": uuid.uuid4().hex, "key_id": key_id, "at": now})
+    _COUNT_HIT[conn.dialect.name].run(conn, {"b_key": key_id})
     return None
 
 
 _JOB: sa.BindParameter[str] = sa.bindparam("b_job", type_=sa.String)
 _LIMIT = sa.bindparam("b_limit", type_=sa.Integer)
 _TAKE_SLOT = {
-    name: insert(slots)
-    .values(job_id=_JOB, key_id=_KEY, acquired_at=sa.bindparam("b_now", type_=sa.BigInteger))
-    .on_conflict_do_nothing(index_elements=[slots.c.job_id])
-    .returning(slots.c.job_id)
+    name: Prepared(
+        insert(slots)
+        .values(job_id=_JOB, key_id=_KEY, acquired_at=sa.bindparam("b_now", type_=sa.BigInteger))
+        .on_conflict_do_nothing(index_elements=[slots.c.job_id])
+        .returning(slots.c.job_id)
+    )
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
-_COUNT_SLOT = (
+_COUNT_SLOT = Prepared(
     sa.update(keys)
     .where(keys.c.id == _KEY, keys.c.active_jobs < _LIMIT)
     .values(active_jobs=keys.c.active_jobs + 1)
     .returning(keys.c.id)
 )
-_KEY_ROW = sa.select(keys.c.id).where(keys.c.id == _KEY)
-_FREE_SLOT = sa.delete(slots).where(slots.c.job_id == _JOB, slots.c.key_id == _KEY).returning(slots.c.job_id)
-_UNCOUNT_SLOT = (
+_KEY_ROW = Prepared(sa.select(keys.c.id).where(keys.c.id == _KEY))
+_FREE_SLOT = Prepared(
+    sa.delete(slots).where(slots.c.job_id == _JOB, slots.c.key_id == _KEY).returning(slots.c.job_id)
+)
+_UNCOUNT_SLOT = Prepared(
     sa.update(keys)
     .where(keys.c.id == _KEY, keys.c.active_jobs > 0)
     .values(active_jobs=keys.c.active_jobs - 1)
@@ -94,12 +105,14 @@ _UNCOUNT_SLOT = (
 
 
 def _acquire(conn: sa.Connection, key_id: str, job_id: str, limit: int) -> None:
-    params = {"b_key": key_id, "b_job": job_id, "b_now": int(time.time()), "b_limit": limit}
-    if conn.execute(_TAKE_SLOT[conn.dialect.name], params).first() is None:
+    taken = _TAKE_SLOT[conn.dialect.name].run(
+        conn, {"b_key": key_id, "b_job": job_id, "b_now": int(time.time())}
+    )
+    if taken.first() is None:
         return  # the job holds its slot already
-    if conn.execute(_COUNT_SLOT, params).first() is not None:
+    if _COUNT_SLOT.run(conn, {"b_key": key_id, "b_limit": limit}).first() is not None:
         return
-    if conn.execute(_KEY_ROW, params).first() is not None:
+    if _KEY_ROW.run(conn, {"b_key": key_id}).first() is not None:
         raise slots_full(limit)  # rolls the slot row back too
     # No key row to count on: count this key's slot rows (ours included) under a lock.
     _lock(conn, _PG_SLOT_LOCKS, key_id)
@@ -110,8 +123,8 @@ def _acquire(conn: sa.Connection, key_id: str, job_id: str, limit: int) -> None:
 
 def _release(conn: sa.Connection, key_id: str, job_id: str) -> None:
     params = {"b_key": key_id, "b_job": job_id}
-    if conn.execute(_FREE_SLOT, params).first() is not None:
-        conn.execute(_UNCOUNT_SLOT, params)
+    if _FREE_SLOT.run(conn, params).first() is not None:
+        _UNCOUNT_SLOT.run(conn, {"b_key": key_id})
 
 
 class SqlAdmission:

@@ -53,6 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from vidgate.errors import ServiceUnavailableError
+from vidgate.store.sql.prepared import driver_sql, savepoint
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -352,16 +353,14 @@ def _sqlite_group(
     def run(conn: sa.Connection) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         for fn in fns:
-            savepoint = conn.begin_nested()
             try:
-                value = fn(conn)
+                with savepoint(conn):
+                    value = fn(conn)
             except sa.exc.OperationalError:
                 raise
             except Exception as exc:
-                savepoint.rollback()
                 outcomes.append((False, exc))
                 continue
-            savepoint.commit()
             outcomes.append((True, value))
         return outcomes
 
@@ -388,7 +387,7 @@ def _sqlite_tx(
     try:
         with engine.connect() as conn, conn.begin():
             if begin is not None:
-                conn.exec_driver_sql(begin)
+                driver_sql(conn, begin)
             result = fn(conn, *args, **kwargs)
     except sa.exc.OperationalError as exc:
         # Read-only file, disk I/O error, lock wait exhausted: the database, not the request, failed.

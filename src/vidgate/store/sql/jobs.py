@@ -17,19 +17,23 @@ from sqlalchemy.exc import IntegrityError
 from vidgate.errors import ConflictError
 from vidgate.gateway.records import JobRecord
 from vidgate.store.sql.database import Database
+from vidgate.store.sql.prepared import Prepared
 from vidgate.store.sql.rows import job_to_row, row_to_job
 from vidgate.store.sql.tables import jobs
 
 # The hot statements are built once with bind parameters and executed with a dict of values: building
 # them per call (``.values(**row)`` makes a BindParameter per column, then a cache key over all of them)
 # cost more CPU than SQLite spent running them.
-_BY_ID = sa.select(jobs).where(jobs.c.id == sa.bindparam("job_id"))
-_BY_NATIVE = sa.select(jobs).where(
-    jobs.c.deployment_id == sa.bindparam("deployment_id"), jobs.c.native_id == sa.bindparam("native_id")
+# ``Prepared`` runs them on SQLite's driver directly.
+_BY_ID = Prepared(sa.select(jobs).where(jobs.c.id == sa.bindparam("job_id")))
+_BY_NATIVE = Prepared(
+    sa.select(jobs).where(
+        jobs.c.deployment_id == sa.bindparam("deployment_id"), jobs.c.native_id == sa.bindparam("native_id")
+    )
 )
-_INSERT = jobs.insert()
+_INSERT = Prepared(jobs.insert())
 # SET comes from the parameters' column names; the WHERE names are not columns.
-_SAVE = (
+_SAVE = Prepared(
     sa.update(jobs)
     .where(jobs.c.id == sa.bindparam("b_id"), jobs.c.version == sa.bindparam("b_version"))
     .returning(jobs.c.version)
@@ -57,7 +61,7 @@ def _listing(owned: bool, cursor: bool, order: Literal["asc", "desc"]) -> sa.Sel
 
 # Built once (see above): the listing's eight shapes, by (one owner, after a cursor, order).
 _LISTINGS = {
-    (owned, cursor, order): _listing(owned, cursor, order)
+    (owned, cursor, order): Prepared(_listing(owned, cursor, order))
     for owned in (True, False)
     for cursor in (True, False)
     for order in ("asc", "desc")
@@ -69,7 +73,7 @@ def _lease_free(now: float | sa.BindParameter[float]) -> sa.ColumnElement[bool]:
 
 
 _LEASE = sa.bindparam("b_now", type_=sa.Double)
-_TRY_LEASE = (
+_TRY_LEASE = Prepared(
     sa.update(jobs)
     .where(
         jobs.c.id == sa.bindparam("b_id"),
@@ -90,20 +94,16 @@ _RELEASE_LEASE = (
 
 
 def _insert(conn: sa.Connection, job: JobRecord) -> None:
-    conn.execute(_INSERT, job_to_row(job))
+    _INSERT.run(conn, job_to_row(job))
 
 
-def _first(
-    conn: sa.Connection, query: sa.Select[tuple[object, ...]], params: dict[str, str]
-) -> JobRecord | None:
-    row = conn.execute(query, params).mappings().first()
-    return row_to_job(row) if row is not None else None
+def _first(conn: sa.Connection, query: Prepared, params: dict[str, str]) -> JobRecord | None:
+    rows = query.run(conn, params).mappings()
+    return row_to_job(rows[0]) if rows else None
 
 
-def _page(
-    conn: sa.Connection, query: sa.Select[tuple[object, ...]], params: dict[str, object]
-) -> list[JobRecord]:
-    return [row_to_job(row) for row in conn.execute(query, params).mappings()]
+def _page(conn: sa.Connection, query: Prepared, params: dict[str, object]) -> list[JobRecord]:
+    return [row_to_job(row) for row in query.run(conn, params).mappings()]
 
 
 def _save_row(job: JobRecord) -> dict[str, Any]:
@@ -115,11 +115,11 @@ def _save_row(job: JobRecord) -> dict[str, Any]:
 
 
 def _save(conn: sa.Connection, job: JobRecord) -> bool:
-    return conn.execute(_SAVE, _save_row(job)).first() is not None
+    return _SAVE.run(conn, _save_row(job)).first() is not None
 
 
 def _save_all(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[bool]:
-    return [conn.execute(_SAVE, row).first() is not None for row in rows]
+    return [_SAVE.run(conn, row).first() is not None for row in rows]
 
 
 def _leased(conn: sa.Connection, stmt: sa.Update) -> list[JobRecord]:
@@ -127,8 +127,8 @@ def _leased(conn: sa.Connection, stmt: sa.Update) -> list[JobRecord]:
 
 
 def _try_lease(conn: sa.Connection, params: dict[str, object]) -> JobRecord | None:
-    row = conn.execute(_TRY_LEASE, params).mappings().first()
-    return row_to_job(row) if row is not None else None
+    rows = _TRY_LEASE.run(conn, params).mappings()
+    return row_to_job(rows[0]) if rows else None
 
 
 def _run(conn: sa.Connection, stmt: sa.Executable, params: dict[str, object]) -> None:

@@ -27,15 +27,16 @@ from vidgate.gateway.budget import roll_period
 from vidgate.gateway.records import KeyRecord, SpendEntry
 from vidgate.store.memory import budget_exceeded
 from vidgate.store.sql.database import Database, dialect_insert
+from vidgate.store.sql.prepared import Prepared
 from vidgate.store.sql.rows import entry_to_row, row_to_entry, row_to_key
 from vidgate.store.sql.tables import jobs, keys, reservations, spend_logs
 
 # Hot statements, built once (see ``jobs.py``): executed with a dict of values.
 _KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
-_PERIOD = sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == _KEY)
-_HELD = sa.select(reservations.c.job_id).where(reservations.c.job_id == sa.bindparam("b_job"))
+_PERIOD = Prepared(sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == _KEY))
+_HELD = Prepared(sa.select(reservations.c.job_id).where(reservations.c.job_id == sa.bindparam("b_job")))
 _MICROS = sa.bindparam("b_micros", type_=sa.BigInteger)
-_TAKE = (
+_TAKE = Prepared(
     sa.update(keys)
     .where(
         keys.c.id == _KEY,
@@ -47,16 +48,16 @@ _TAKE = (
     .values(reserved_micros=keys.c.reserved_micros + _MICROS)
     .returning(keys.c.id)
 )
-_RESERVATION = reservations.insert()
+_RESERVATION = Prepared(reservations.insert())
 
 
 def _roll(conn: sa.Connection, key_id: str, now: int) -> bool:
     """Roll the key's budget period over if it ended at ``now``; False if the key does not exist."""
-    row = conn.execute(_PERIOD, {"b_key": key_id}).first()
+    row = _PERIOD.run(conn, {"b_key": key_id}).first()
     if row is None:
         return False
-    reset_at = row.budget_reset_at
-    ended, new_reset_at = roll_period(row.budget_duration, reset_at, now)
+    duration, reset_at = row
+    ended, new_reset_at = roll_period(duration, reset_at, now)
     if new_reset_at == reset_at:
         return True
     same_period = keys.c.budget_reset_at.is_(None) if reset_at is None else keys.c.budget_reset_at == reset_at
@@ -73,17 +74,17 @@ def _reserve(
 ) -> bool | BudgetExceededError:
     """True when reserved now, False when the job had a reservation (or outcome) already; or the
     refusal, to raise once the transaction (and so any period roll-over) has committed."""
-    held = conn.execute(_HELD, {"b_job": job_id}).first()
+    held = _HELD.run(conn, {"b_job": job_id}).first()
     if held is not None:
         return False  # one reservation per job: a repeated reserve is a no-op
     if not _roll(conn, key_id, now):
         raise NotFoundError(f"Key '{key_id}' not found.")
-    taken = conn.execute(_TAKE, {"b_key": key_id, "b_micros": micros}).first()
+    taken = _TAKE.run(conn, {"b_key": key_id, "b_micros": micros}).first()
     if taken is None:
         current = conn.execute(sa.select(keys).where(keys.c.id == key_id)).mappings().one()
         return budget_exceeded(row_to_key(current), micros)
     row = {"job_id": job_id, "key_id": key_id, "micros": micros, "state": "reserved"}
-    conn.execute(_RESERVATION, {**row, "created_at": now, "updated_at": now})
+    _RESERVATION.run(conn, {**row, "created_at": now, "updated_at": now})
     return True
 
 

@@ -19,6 +19,7 @@ from vidgate.store.sql.admission import _acquire, _check_rate
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.jobs import _insert
 from vidgate.store.sql.ledger import _reserve
+from vidgate.store.sql.prepared import savepoint
 
 
 class _Refused(Exception):
@@ -41,7 +42,7 @@ def _admit_and_insert(
         if refusal is not None:
             return refusal
     try:
-        with conn.begin_nested():  # reservation, slot and record: all or none
+        with savepoint(conn):  # reservation, slot and record: all or none
             outcome = _reserve(conn, key_id, job.id, micros, int(now))
             if isinstance(outcome, BudgetExceededError):
                 raise _Refused(outcome)

@@ -1,0 +1,182 @@
+"""Hot statements compiled once and, on SQLite, run on the driver's connection directly.
+
+A SQLAlchemy Core ``execute`` of a cached statement costs 10-50 µs of Python (cache key, execution
+context, result object, events), while pysqlite runs a small statement in 1-5 µs. A create runs about
+twenty statements on the database's single writer, so that overhead, not SQLite, bounded creates per
+second. :class:`Prepared` keeps the statement a Core construct (one source of SQL for both databases,
+the dialect's rendering, its type processing) and on SQLite compiles it once per set of parameter
+names, then executes the compiled string with the bind and result processors of the statement's own
+types. A connection with event listeners (an instrument capturing statements, such as the query
+plan tests) gets ``Connection.execute``, so every listener still sees every statement. Driver errors
+are wrapped as SQLAlchemy's (``IntegrityError``, ``OperationalError``) so callers
+and :func:`vidgate.store.sql.database._sqlite_tx` handle them as before. On PostgreSQL the statement
+goes through ``Connection.execute`` unchanged: its adapted driver, reconnect handling and prepared
+statement cache stay SQLAlchemy's.
+
+:func:`savepoint` is the same idea for ``SAVEPOINT``: SQLAlchemy's ``begin_nested`` compiles a new
+clause per savepoint name (about 40 µs a pair against 1 µs).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+_Processor = Callable[[Any], Any] | None
+_Statement = sa.Select[Any] | sa.Insert | sa.Update | sa.Delete
+
+
+class Rows:
+    """What a prepared statement returned: its rows (already type-processed) and the row count."""
+
+    __slots__ = ("keys", "rowcount", "rows")
+
+    def __init__(self, keys: Sequence[str], rows: list[tuple[Any, ...]], rowcount: int) -> None:
+        self.keys = keys
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self.rows[0] if self.rows else None
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        return self.rows[0][0] if self.rows else None
+
+    def mappings(self) -> list[dict[str, Any]]:
+        keys = self.keys
+        return [dict(zip(keys, row, strict=True)) for row in self.rows]
+
+
+_REQUIRED = object()
+
+
+class _Compiled:
+    """One statement compiled for SQLite with one set of parameter names: its SQL and, per position,
+    where the value comes from (the caller's dict, or a value fixed in the statement) and its type's
+    bind processor."""
+
+    __slots__ = ("binds", "results", "sql")
+
+    def __init__(self, stmt: _Statement, dialect: Dialect, column_keys: list[str]) -> None:
+        compiled = stmt.compile(dialect=dialect, column_keys=column_keys)
+        if compiled.escaped_bind_names or any(b.expanding for b in compiled.binds.values()):
+            raise ValueError("prepared statements take plain bind parameters (no IN lists, no escaped names)")
+        self.sql = compiled.string
+        self.binds: list[tuple[str, str, Any, _Processor]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            fixed = _REQUIRED if bind.required else bind.effective_value
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            self.binds.append((bind.key, name, fixed, processor))
+        self.results: list[_Processor] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in _returned(stmt)
+        ]
+
+    def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values in SQL order, as ``SQLCompiler.construct_params`` would resolve them."""
+        values = []
+        for key, name, fixed, process in self.binds:
+            if key in params:
+                value = params[key]
+            elif name in params:
+                value = params[name]
+            elif fixed is _REQUIRED:
+                missing = sa.exc.InvalidRequestError(f"A value is required for bind parameter {key!r}")
+                raise sa.exc.StatementError(str(missing), self.sql, dict(params), missing)
+            else:
+                value = fixed
+            values.append(value if value is None or process is None else process(value))
+        return tuple(values)
+
+
+def _returned(stmt: _Statement) -> list[sa.ColumnElement[Any]]:
+    """The columns a SELECT or a DML ``RETURNING`` gives back, in order (none for plain DML)."""
+    exported = getattr(stmt, "exported_columns", None)
+    return list(exported) if exported is not None else []
+
+
+class Prepared:
+    """A Core statement to execute with a dict of values (see the module docstring)."""
+
+    __slots__ = ("_compiled", "keys", "stmt")
+
+    def __init__(self, stmt: _Statement) -> None:
+        self.stmt = stmt
+        self.keys = [str(column.key) for column in _returned(stmt)]
+        self._compiled: dict[tuple[str, ...], _Compiled] = {}
+
+    def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> Rows:
+        dialect = conn.dialect
+        if dialect.name != "sqlite" or conn._has_events or conn.engine._has_events:
+            result = conn.execute(self.stmt, dict(params))
+            rows = [tuple(row) for row in result] if result.returns_rows else []
+            return Rows(self.keys, rows, result.rowcount)
+        names = tuple(sorted(params))
+        compiled = self._compiled.get(names)
+        if compiled is None:
+            compiled = self._compiled[names] = _Compiled(self.stmt, dialect, list(names))
+        values = compiled.parameters(params)
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        try:
+            cursor = driver.execute(compiled.sql, values)
+            fetched = cursor.fetchall() if cursor.description is not None else []
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(compiled.sql, values, exc, dialect) from exc
+        processors = compiled.results
+        if fetched and any(processors):
+            fetched = [
+                tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True))
+                for row in fetched
+            ]
+        return Rows(self.keys, fetched, cursor.rowcount)
+
+
+def _wrapped(sql: str, values: tuple[Any, ...], exc: Exception, dialect: Dialect) -> BaseException:
+    return sa.exc.DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect)
+
+
+_SAVEPOINTS = itertools.count()
+
+
+@contextmanager
+def savepoint(conn: sa.Connection) -> Iterator[None]:
+    """A savepoint around the block: released when it returns, rolled back to when it raises."""
+    if conn.dialect.name != "sqlite":
+        with conn.begin_nested():
+            yield
+        return
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    name = f"vg_{next(_SAVEPOINTS)}"
+    _driver_sql(driver, conn.dialect, f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        try:
+            _driver_sql(driver, conn.dialect, f"ROLLBACK TO {name}")
+            _driver_sql(driver, conn.dialect, f"RELEASE {name}")
+        except sa.exc.DBAPIError:
+            pass  # the database failed: the enclosing transaction fails with the error raised below
+        raise
+    _driver_sql(driver, conn.dialect, f"RELEASE {name}")
+
+
+def _driver_sql(driver: Any, dialect: Dialect, sql: str) -> None:
+    try:
+        driver.execute(sql)
+    except dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(sql, (), exc, dialect) from exc
+
+
+def driver_sql(conn: sa.Connection, sql: str) -> None:
+    """``sql`` (no parameters, no rows: BEGIN, SAVEPOINT) on the SQLite driver directly."""
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    _driver_sql(driver, conn.dialect, sql)
