@@ -54,7 +54,6 @@ class AiohttpSender:
                 # tripled the CPU of a call (bench/clients.py).
                 trust_env=bool(urllib.request.getproxies()),
                 auto_decompress=True,
-                skip_auto_headers=("Content-Type",),  # only the type the body was encoded with
             )
         return self._session
 
@@ -73,6 +72,7 @@ class AiohttpSender:
                 URL(url, encoded=True),  # already encoded: aiohttp must not re-quote (signed URLs)
                 data=body,
                 headers=headers,
+                skip_auto_headers=_NO_TYPE if call.method in _BODY_METHODS and not _typed(headers) else None,
                 allow_redirects=call.follow_redirects,
             ) as response:
                 content = await response.read()
@@ -85,6 +85,16 @@ class AiohttpSender:
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise failure(exc, call) from exc
+
+
+# aiohttp labels an untyped POST/PUT/PATCH (even an empty one) application/octet-stream; httpx sends
+# no type. Asked per request, only then: a skip list makes aiohttp rebuild the header set of the request.
+_NO_TYPE = ("Content-Type",)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _typed(headers: dict[str, str]) -> bool:
+    return any(name.lower() == "content-type" for name in headers)
 
 
 def encode(call: HttpCall) -> tuple[str, dict[str, str], bytes | None]:

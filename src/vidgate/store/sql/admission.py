@@ -43,16 +43,22 @@ _EXPIRE = Prepared(sa.delete(rate_hits).where(rate_hits.c.key_id == _KEY, rate_h
 _UNCOUNT = Prepared(
     sa.update(rate_counts).where(rate_counts.c.key_id == _KEY).values(hits=rate_counts.c.hits - _N)
 )
-_COUNT = Prepared(sa.select(rate_counts.c.hits).where(rate_counts.c.key_id == _KEY))
 _OLDEST = Prepared(
     sa.select(rate_hits.c.at).where(rate_hits.c.key_id == _KEY).order_by(rate_hits.c.at).limit(1)
 )
 _HIT = Prepared(rate_hits.insert())
+# Count the hit if it fits: the key's counter goes up only while it is under the limit (no row is
+# returned when it is full), so the check and the count are one statement.
 _COUNT_HIT = {
     name: Prepared(
         insert(rate_counts)
         .values(key_id=_KEY, hits=1)
-        .on_conflict_do_update(index_elements=[rate_counts.c.key_id], set_={"hits": rate_counts.c.hits + 1})
+        .on_conflict_do_update(
+            index_elements=[rate_counts.c.key_id],
+            set_={"hits": rate_counts.c.hits + 1},
+            where=rate_counts.c.hits < sa.bindparam("b_limit", type_=sa.Integer),
+        )
+        .returning(rate_counts.c.hits)
     )
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
@@ -63,16 +69,16 @@ def _check_rate(conn: sa.Connection, key_id: str, limit: int, now: float) -> Rat
     and the refused request is not counted). ``rate_counts`` moves with ``rate_hits`` in this
     transaction, so the window's size is one row read, however many hits it holds."""
     _lock(conn, _PG_RATE_LOCKS, key_id)
-    params = {"b_key": key_id, "b_at": now - RATE_WINDOW}
-    expired = _EXPIRE.run(conn, params).rowcount
+    expired = _EXPIRE.run(conn, {"b_key": key_id, "b_at": now - RATE_WINDOW}).rowcount
     if expired:
         _UNCOUNT.run(conn, {"b_key": key_id, "b_n": expired})
-    count = _COUNT.run(conn, {"b_key": key_id}).scalar() or 0
-    if count >= limit:
+    if (
+        limit <= 0
+        or _COUNT_HIT[conn.dialect.name].run(conn, {"b_key": key_id, "b_limit": limit}).first() is None
+    ):
         oldest = _OLDEST.run(conn, {"b_key": key_id}).scalar()
         return rate_limited(limit, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW)
     _HIT.run(conn, {"id": uuid.uuid4().hex, "key_id": key_id, "at": now})
-    _COUNT_HIT[conn.dialect.name].run(conn, {"b_key": key_id})
     return None
 
 

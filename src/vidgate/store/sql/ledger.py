@@ -36,14 +36,28 @@ _KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
 _PERIOD = Prepared(sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == _KEY))
 _HELD = Prepared(sa.select(reservations.c.job_id).where(reservations.c.job_id == sa.bindparam("b_job")))
 _MICROS = sa.bindparam("b_micros", type_=sa.BigInteger)
+_FITS = sa.or_(
+    keys.c.max_budget_micros.is_(None),
+    keys.c.spend_micros + keys.c.reserved_micros + _MICROS <= keys.c.max_budget_micros,
+)
 _TAKE = Prepared(
+    sa.update(keys)
+    .where(keys.c.id == _KEY, _FITS)
+    .values(reserved_micros=keys.c.reserved_micros + _MICROS)
+    .returning(keys.c.id)
+)
+# The same, only while the key's budget period runs (no duration, or ``now`` before its reset: what
+# ``roll_period`` leaves alone), so the common reserve is one statement; otherwise the period is read
+# and rolled over first.
+_TAKE_IN_PERIOD = Prepared(
     sa.update(keys)
     .where(
         keys.c.id == _KEY,
         sa.or_(
-            keys.c.max_budget_micros.is_(None),
-            keys.c.spend_micros + keys.c.reserved_micros + _MICROS <= keys.c.max_budget_micros,
+            keys.c.budget_duration.is_(None),
+            keys.c.budget_reset_at > sa.bindparam("b_now", type_=sa.BigInteger),
         ),
+        _FITS,
     )
     .values(reserved_micros=keys.c.reserved_micros + _MICROS)
     .returning(keys.c.id)
@@ -70,16 +84,20 @@ def _roll(conn: sa.Connection, key_id: str, now: int) -> bool:
 
 
 def _reserve(
-    conn: sa.Connection, key_id: str, job_id: str, micros: int, now: int
+    conn: sa.Connection, key_id: str, job_id: str, micros: int, now: int, *, fresh: bool = False
 ) -> bool | BudgetExceededError:
     """True when reserved now, False when the job had a reservation (or outcome) already; or the
-    refusal, to raise once the transaction (and so any period roll-over) has committed."""
-    held = _HELD.run(conn, {"b_job": job_id}).first()
-    if held is not None:
+    refusal, to raise once the transaction (and so any period roll-over) has committed. ``fresh``: the
+    job id was just minted, so there is no earlier reservation to look for (one would still fail the
+    insert on its primary key)."""
+    if not fresh and _HELD.run(conn, {"b_job": job_id}).first() is not None:
         return False  # one reservation per job: a repeated reserve is a no-op
-    if not _roll(conn, key_id, now):
-        raise NotFoundError(f"Key '{key_id}' not found.")
-    taken = _TAKE.run(conn, {"b_key": key_id, "b_micros": micros}).first()
+    params = {"b_key": key_id, "b_micros": micros}
+    taken = _TAKE_IN_PERIOD.run(conn, {**params, "b_now": now}).first()
+    if taken is None:
+        if not _roll(conn, key_id, now):
+            raise NotFoundError(f"Key '{key_id}' not found.")
+        taken = _TAKE.run(conn, params).first()
     if taken is None:
         current = conn.execute(sa.select(keys).where(keys.c.id == key_id)).mappings().one()
         return budget_exceeded(row_to_key(current), micros)

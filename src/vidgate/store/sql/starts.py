@@ -43,7 +43,7 @@ def _admit_and_insert(
             return refusal
     try:
         with savepoint(conn):  # reservation, slot and record: all or none
-            outcome = _reserve(conn, key_id, job.id, micros, int(now))
+            outcome = _reserve(conn, key_id, job.id, micros, int(now), fresh=True)
             if isinstance(outcome, BudgetExceededError):
                 raise _Refused(outcome)
             if slot_limit is not None:
