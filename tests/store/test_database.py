@@ -4,6 +4,7 @@ proxy) are replaced on their next use instead of failing the request that drew t
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -72,5 +73,60 @@ async def test_sqlite_writes_committed_together_stay_separate(tmp_path: Path) ->
         assert counts == list(range(1, 9))  # in order, each seeing the earlier ones and none refused
         stored = await db.read(lambda conn: sorted(conn.execute(sa.select(table.c.n)).scalars()))
         assert stored == [1, 2, 4, 5, 7, 8, 10, 11]
+    finally:
+        await db.dispose()
+
+
+async def test_a_sqlite_write_cancelled_before_its_group_starts_is_not_run(tmp_path: Path) -> None:
+    """The writer thread is held by a write waiting on an event: a write queued behind it and cancelled
+    meanwhile never runs; one queued behind it and kept does."""
+    db = Database(f"sqlite:///{tmp_path / 'cancel.db'}")
+    table = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True))
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(conn: sa.Connection) -> None:
+        table.create(conn)
+        entered.set()
+        assert release.wait(10)
+
+    def add(conn: sa.Connection, n: int) -> None:
+        conn.execute(table.insert().values(n=n))
+
+    try:
+        held = asyncio.ensure_future(db.write(hold))
+        assert await asyncio.to_thread(entered.wait, 10)  # the writer thread is inside ``hold`` now
+        cancelled = asyncio.ensure_future(db.write(add, 1))
+        kept = asyncio.ensure_future(db.write(add, 2))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        release.set()
+        await held
+        await kept
+        assert cancelled.cancelled()
+        stored = await db.read(lambda conn: sorted(conn.execute(sa.select(table.c.n)).scalars()))
+        assert stored == [2]
+    finally:
+        release.set()
+        await db.dispose()
+
+
+async def test_an_in_memory_sqlite_database_serves_reads_and_writes_on_one_connection() -> None:
+    """In memory there is one connection (another would be another database): reads go through the
+    writer thread with the writes, concurrently issued or not."""
+    db = Database("sqlite://")
+    table = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True))
+
+    def add(conn: sa.Connection, n: int) -> None:
+        conn.execute(table.insert().values(n=n))
+
+    def count(conn: sa.Connection) -> int:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+    try:
+        await db.write(lambda conn: table.create(conn))
+        mixed = [db.write(add, n) if n % 2 else db.read(count) for n in range(1, 41)]
+        await asyncio.gather(*mixed)
+        assert await db.read(count) == 20
+        assert await db.read_snapshot(count) == 20
     finally:
         await db.dispose()

@@ -8,15 +8,17 @@ or :meth:`Database.read_snapshot`:
   Exactness under concurrency comes from single conditional statements (``UPDATE ... WHERE
   <condition>``): a concurrent writer of the same row waits for the row lock and then re-checks the
   condition against the committed values. Single-statement reads run in autocommit (one round trip).
-- SQLite: a sync engine (pysqlite) whose operations run in a small thread pool, one thread hop per
-  operation (through aiosqlite, one SELECT took about ten thread hops, ~1 ms; this way ~0.2 ms). Write
-  transactions take the lock up front (``BEGIN IMMEDIATE``, so the busy timeout applies rather than a
-  "database is locked" error on lock upgrade). This process's writes queue and are committed in
-  groups: whatever is waiting when the previous commit ends runs in one transaction, each write in its
-  own savepoint (``_sqlite_group``), so concurrent writers share one thread hop and one COMMIT instead
-  of paying for them in turn, and a hundred concurrent reservations wait their turn instead of
-  failing. A write cancelled before its group starts is not run. WAL lets reads proceed while a write
-  is in progress.
+- SQLite: a sync engine (pysqlite). Reads run in a small thread pool, one thread hop per operation
+  (through aiosqlite, one SELECT took about ten thread hops, ~1 ms; this way ~0.2 ms); writes run on
+  one writer thread (``_SqliteWriter``). Write transactions take the lock up front (``BEGIN
+  IMMEDIATE``, so the busy timeout applies rather than a "database is locked" error on lock upgrade).
+  This process's writes queue and are committed in groups: whatever is waiting when the previous
+  commit ends runs in one transaction, each write in its own savepoint (``_sqlite_group``), so
+  concurrent writers share one thread hop and one COMMIT instead of paying for them in turn, and a
+  hundred concurrent reservations wait their turn instead of failing. A write cancelled before its
+  group starts is not run. WAL lets reads proceed while a write is in progress. An in-memory database
+  is one connection: its reads go to the writer thread too. The hot statements skip SQLAlchemy's
+  execution layer (``prepared.py``).
 
 PostgreSQL connections that the server dropped (a restart, a failover, a proxy's idle timeout) fail on
 their next use; SQLAlchemy then discards every connection pooled before the drop, and the operation
@@ -35,10 +37,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import logging
 import os
+import queue
 import secrets
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,17 +130,17 @@ class Database:
         self.is_sqlite = self.dialect == "sqlite"
         self._async: AsyncEngine | None = None
         self._sync: sa.Engine | None = None
-        self._threads: concurrent.futures.ThreadPoolExecutor | None = None
-        self._queued: list[_QueuedWrite] = []  # SQLite writes waiting for the next group commit
-        self._committer: asyncio.Task[None] | None = None
+        self._threads: concurrent.futures.ThreadPoolExecutor | None = None  # SQLite file reads
+        self._writer: _SqliteWriter | None = None
         self._file: _SqliteFile | None = None
         if self.is_sqlite:
             self._sync = _sqlite_engine(self.url)
-            workers = 1 if _is_memory_sqlite(self.url) else SQLITE_THREADS
-            self._threads = concurrent.futures.ThreadPoolExecutor(
-                workers, thread_name_prefix="vidgate-sqlite"
-            )
             self._file = _SqliteFile(self.sqlite_path)
+            self._writer = _SqliteWriter(self._sync, self._file)
+            if not _is_memory_sqlite(self.url):  # in memory: one connection, so its reads go to the writer
+                self._threads = concurrent.futures.ThreadPoolExecutor(
+                    SQLITE_THREADS, thread_name_prefix="vidgate-sqlite"
+                )
         else:
             self._async = create_async_engine(self.url, pool_size=10, max_overflow=20, pool_timeout=60)
 
@@ -172,41 +177,12 @@ class Database:
                 except _Reconnect:
                     continue
             raise AssertionError("unreachable")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queued.append(_QueuedWrite(lambda conn: fn(conn, *args, **kwargs), future))
-        if self._committer is None or self._committer.done():
-            self._committer = asyncio.create_task(self._commit_queued())
+        assert self._writer is not None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._writer.submit(_QueuedWrite(lambda conn: fn(conn, *args, **kwargs), future, loop))
         result: T = await future
         return result
-
-    async def _commit_queued(self) -> None:
-        """Run the queued SQLite writes, as many as are waiting (up to ``GROUP_COMMIT_MAX``), in one
-        transaction, each in its own savepoint; until none is left."""
-        assert self._sync is not None
-        assert self._file is not None
-        loop = asyncio.get_running_loop()
-        while self._queued:
-            batch = [w for w in self._queued[:GROUP_COMMIT_MAX] if not w.future.cancelled()]
-            del self._queued[:GROUP_COMMIT_MAX]
-            if not batch:
-                continue
-            call = functools.partial(_sqlite_group, self._sync, self._file, [w.fn for w in batch])
-            try:
-                outcomes = await loop.run_in_executor(self._threads, call)
-            except BaseException as exc:  # the transaction failed as a whole: every write in it did
-                for w in batch:
-                    if not w.future.done():
-                        w.future.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
-                continue
-            for w, (ok, value) in zip(batch, outcomes, strict=True):
-                if w.future.done():
-                    continue
-                if ok:
-                    w.future.set_result(value)
-                else:
-                    w.future.set_exception(value)
 
     async def read(
         self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -257,7 +233,13 @@ class Database:
         assert self._sync is not None
         assert self._file is not None
         call = functools.partial(_sqlite_tx, self._sync, self._file, begin, fn, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+        loop = asyncio.get_running_loop()
+        if self._threads is not None:
+            return await loop.run_in_executor(self._threads, call)
+        assert self._writer is not None
+        future: asyncio.Future[T] = loop.create_future()
+        self._writer.submit(_QueuedWrite(lambda _conn: call(), future, loop, alone=True))
+        return await future
 
     async def truncate(self, tables: Iterable[sa.Table]) -> None:
         """Empty ``tables`` (the test suite resets a shared database this way)."""
@@ -275,6 +257,8 @@ class Database:
             await self._async.dispose()
         if self._threads is not None:
             await asyncio.to_thread(self._threads.shutdown, True)
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
         if self._sync is not None:
             self._sync.dispose()
 
@@ -332,6 +316,101 @@ def dialect_insert(conn: sa.Connection, table: sa.Table) -> postgresql.Insert | 
 class _QueuedWrite:
     fn: Callable[[sa.Connection], Any]
     future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+    alone: bool = False  # an in-memory database's read: ``fn`` runs outside any group, on no connection
+
+
+class _SqliteWriter:
+    """The thread that runs this process's SQLite writes: whatever is queued when it is free runs as
+    one group (``_sqlite_group``, at most ``GROUP_COMMIT_MAX``), and the group's outcomes go back to
+    the event loop in one call. A write cancelled before its group starts is not run.
+
+    One long-lived thread rather than a pool task per group: each group then cost the event loop a
+    committer task and a ``run_in_executor`` round (executor future, its wrapper, a wake-up), and the
+    writes are serialized by SQLite's single write lock anyway."""
+
+    def __init__(self, engine: sa.Engine, file: _SqliteFile) -> None:
+        self._engine = engine
+        self._file = file
+        self._queue: queue.SimpleQueue[_QueuedWrite | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, write: _QueuedWrite) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="vidgate-sqlite-writer", daemon=True
+                    )
+                    self._thread.start()
+        self._queue.put(write)
+
+    def close(self) -> None:
+        """Run what is queued, then stop the thread (blocking: call it from a worker thread)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join()
+
+    def _run(self) -> None:
+        running = True
+        while running:
+            batch: list[_QueuedWrite | None] = [self._queue.get()]
+            while len(batch) < GROUP_COMMIT_MAX:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            running = None not in batch
+            group: list[_QueuedWrite] = []
+            for write in batch:
+                if write is None or write.future.cancelled():
+                    continue
+                if write.alone:
+                    self._run_group(group)
+                    group = []
+                    _deliver([write], [_outcome(write.fn, None)])
+                else:
+                    group.append(write)
+            self._run_group(group)
+
+    def _run_group(self, group: list[_QueuedWrite]) -> None:
+        if not group:
+            return
+        try:
+            outcomes = _sqlite_group(self._engine, self._file, [w.fn for w in group])
+        except Exception as exc:  # the transaction failed as a whole: every write in it did
+            outcomes = [(False, exc)] * len(group)
+        _deliver(group, outcomes)
+
+
+def _outcome(fn: Callable[[Any], Any], arg: Any) -> tuple[bool, Any]:
+    try:
+        return True, fn(arg)
+    except Exception as exc:
+        return False, exc
+
+
+def _deliver(writes: list[_QueuedWrite], outcomes: list[tuple[bool, Any]]) -> None:
+    """Hand the outcomes to each write's event loop, one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_QueuedWrite, tuple[bool, Any]]]] = {}
+    for write, outcome in zip(writes, outcomes, strict=True):
+        by_loop.setdefault(write.loop, []).append((write, outcome))
+    for loop, done in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody awaits these any more
+            loop.call_soon_threadsafe(_resolve, done)
+
+
+def _resolve(done: list[tuple[_QueuedWrite, tuple[bool, Any]]]) -> None:
+    for write, (ok, value) in done:
+        if write.future.done():
+            continue
+        if ok:
+            write.future.set_result(value)
+        else:
+            write.future.set_exception(value)
 
 
 def _sqlite_group(
