@@ -162,3 +162,29 @@ def test_model_not_found_lists_only_the_models_this_key_may_use() -> None:
     with pytest.raises(NotFoundError) as unknown:
         master.require_model("zz", False, served=["y", "x"])
     assert unknown.value.message.endswith("Models available to this key: x, y.")
+
+
+async def test_cached_answers_only_from_the_master_key_and_live_cached_keys() -> None:
+    stores = MemoryStores()
+    secret = new_secret()
+    await stores.keys.create(KeyRecord(id="k1", key_hash=hash_secret(secret), key_prefix=secret[:8]))
+    clock = Clock(now=0.0)
+    auth = Authenticator(stores.keys, "sk-master-key-1", ttl=5, clock=clock)
+    master = auth.cached("sk-master-key-1")
+    assert master is not None
+    assert master.is_master
+    assert auth.cached(secret) is None  # never looked up: the store decides, not the cache
+    await auth.authenticate(secret)
+    cached = auth.cached(secret)
+    assert cached is not None
+    assert cached.owner_id == "k1"
+    clock.advance(6)
+    assert auth.cached(secret) is None  # expired
+    record = await stores.keys.get("k1")
+    assert record is not None
+    record.revoked = True
+    await stores.keys.save(record)
+    with pytest.raises(AuthenticationError):
+        await auth.authenticate(secret)
+    assert auth.cached(secret) is None  # revoked in the cache too
+    assert auth.cached("sk-unknown") is None

@@ -94,6 +94,17 @@ class Authenticator:
             raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
         return Principal(key=record, is_master=False)
 
+    def cached(self, secret: str) -> Principal | None:
+        """The principal for ``secret`` if it is the master key or a live key this process holds in its
+        cache now, without reading the store; None otherwise (``authenticate`` then decides)."""
+        digest = hash_secret(secret)
+        if self._master_hash is not None and hmac.compare_digest(digest, self._master_hash):
+            return Principal(key=None, is_master=True)
+        hit = self._cache.get(digest)
+        if hit is None or hit[1] <= self._clock() or hit[0].revoked:
+            return None
+        return Principal(key=hit[0], is_master=False)
+
     async def _lookup(self, digest: str) -> KeyRecord | None:
         now = self._clock()
         hit = self._cache.get(digest)

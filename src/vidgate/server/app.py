@@ -32,6 +32,7 @@ from vidgate.server.cache import FinishedVideos
 from vidgate.server.callbacks import HttpLogCallback
 from vidgate.server.endpoint import Endpoint, mount
 from vidgate.server.errors import EXCEPTION_HANDLERS
+from vidgate.server.express import FinishedPolls
 from vidgate.server.logs import (
     REDACTED_LOGGERS,
     RequestLogMiddleware,
@@ -150,15 +151,16 @@ def create_app(
                 await opened.close()
 
     api = mounted_endpoints()
+    routes = mount(api)
     middleware = [
         Middleware(
             RequestLogMiddleware,
             metrics=registry,
             full_logging=config.request_logging,
             max_body_bytes=max_body_bytes,
+            express=FinishedPolls(routes).answer,
         )
     ]
-    routes = mount(api)
     app = Starlette(
         routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan
     )
