@@ -46,8 +46,21 @@ OPTIONAL_KEYS = frozenset(
         "price_per_output_token_with_video",
         "price_per_input",
         "price_per_video",
+        "priced_by",
+        "features_priced_by_deployment",
     }
 )
+# What a ``priced_by: deployment`` row must leave out: its price is each deployment's.
+PRICE_KEYS = (
+    "prices",
+    "prices_no_audio",
+    "price_per_output_token",
+    "output_tokens_per_second",
+    "price_per_output_token_with_video",
+    "price_per_input",
+    "price_per_video",
+)
+PRICED_BY = ("catalogue", "deployment")
 
 
 def _prices(raw: dict[str, Any] | None) -> dict[str, Decimal]:
@@ -88,6 +101,8 @@ def parse_row(row: dict[str, Any]) -> ModelSpec:
             raise
         raise ValueError(f"catalogue row {model_id}: {type(exc).__name__}: {exc}") from exc
     _check(spec)
+    if spec.deployment_priced_features:
+        _check(spec.with_deployment_price())  # the rules that read features hold when they are offered
     return spec
 
 
@@ -102,9 +117,22 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
     if not provider or not model:
         raise ValueError(f"catalogue row {model_id}: id must be 'provider/model'")
     features = frozenset(str(f) for f in row.get("features", []))
-    unknown = features - FEATURES
+    deployment_features = frozenset(str(f) for f in row.get("features_priced_by_deployment", []))
+    unknown = (features | deployment_features) - FEATURES
     if unknown:
         raise ValueError(f"catalogue row {model_id}: unknown features {sorted(unknown)}")
+    priced_by = row.get("priced_by", "catalogue")
+    if priced_by not in PRICED_BY:
+        raise ValueError(
+            f"catalogue row {model_id}: priced_by must be 'catalogue' or 'deployment', got {priced_by!r}"
+        )
+    if priced_by == "deployment":
+        stated = [key for key in PRICE_KEYS if key in row]
+        if stated:
+            raise ValueError(
+                f"catalogue row {model_id}: a priced_by: deployment row carries no catalogue price "
+                f"(each deployment sets its own); remove {stated}"
+            )
     return ModelSpec(
         id=model_id,
         provider=provider,
@@ -137,6 +165,8 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         },
         price_per_input=_prices(row.get("price_per_input")),
         price_per_video=_decimal(row.get("price_per_video")) or Decimal(0),
+        priced_by="deployment" if priced_by == "deployment" else "catalogue",
+        deployment_priced_features=deployment_features,
     )
 
 
@@ -163,8 +193,18 @@ def _check(spec: ModelSpec) -> None:
         fail("price_per_output_token names tiers no size has")
     if spec.prices and tiers - set(spec.prices):
         fail(f"no price for tiers {sorted(tiers - set(spec.prices))}")
-    if not spec.prices and not tokens and not spec.price_per_video:
-        fail("no price: give prices (per second), price_per_output_token or price_per_video")
+    if not spec.prices and not tokens and not spec.price_per_video and not spec.deployment_priced:
+        fail(
+            "no price: give prices (per second), price_per_output_token or price_per_video, or state "
+            "priced_by: deployment (every deployment must then set its own price)"
+        )
+    if spec.deployment_priced_features & spec.features:
+        fail(
+            "features_priced_by_deployment repeats features the row always offers "
+            f"{sorted(spec.deployment_priced_features & spec.features)}"
+        )
+    if spec.deployment_priced_features and spec.deployment_priced:
+        fail("a priced_by: deployment row lists all its features under features")
     if set(spec.price_per_input) - INPUT_KINDS:
         fail(f"price_per_input kinds must be among {sorted(INPUT_KINDS)}")
     if any(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
 from vidgate.errors import BadRequestError, invalid_value
 
 Lifecycle = Literal["active", "deprecated", "retired"]
+# Who sets a row's price: the catalogue (its price fields), or each deployment that serves it
+# (``output_cost_per_second`` / ``output_cost_per_video``), for a model whose price no source gives.
+PricedBy = Literal["catalogue", "deployment"]
 _SIDE = re.compile(r"[1-9][0-9]{0,4}")  # ASCII digits, 1..99999 pixels
 
 FEATURES: frozenset[str] = frozenset(
@@ -87,6 +90,25 @@ class ModelSpec:
     # ``WxH`` size / any whole number of seconds up to OPEN_MAX_SECONDS is accepted and sent.
     open_sizes: bool = False
     open_seconds: bool = False
+    # "deployment": the row has no catalogue price; a deployment serving it must set its own (config).
+    priced_by: PricedBy = "catalogue"
+    # Features the catalogue price does not cover (e.g. reference videos the provider bills by their
+    # unknown length): offered only by a deployment that sets its own price (``with_deployment_price``).
+    deployment_priced_features: frozenset[str] = frozenset()
+
+    @property
+    def deployment_priced(self) -> bool:
+        return self.priced_by == "deployment"
+
+    def with_deployment_price(self) -> ModelSpec:
+        """The row as a deployment with its own price serves it: its deployment-priced features offered."""
+        if not self.deployment_priced_features:
+            return self
+        return replace(
+            self,
+            features=self.features | self.deployment_priced_features,
+            deployment_priced_features=frozenset(),
+        )
 
     def has(self, feature: str) -> bool:
         return feature in self.features
@@ -177,7 +199,10 @@ class ModelSpec:
                 k: float(v) for k, v in self.output_token_prices_with_video.items()
             },
             "price_per_input": {k: float(v) for k, v in self.price_per_input.items()},
-            "price_per_video": float(self.price_per_video),
+            # null, not 0, on a deployment-priced row: it has no price until a deployment sets one
+            "price_per_video": None if self.deployment_priced else float(self.price_per_video),
+            "priced_by": self.priced_by,
+            "features_priced_by_deployment": sorted(self.deployment_priced_features),
             "successor": self.successor,
             "deprecated_on": self.deprecated_on.isoformat() if self.deprecated_on else None,
             "retires_on": self.retires_on.isoformat() if self.retires_on else None,

@@ -21,7 +21,12 @@ def register(app: typer.Typer) -> None:
     app.command("models")(models)
 
 
+DEPLOYMENT_PRICED = "set by the deployment"
+
+
 def _prices(spec: ModelSpec, sep: str = "\n") -> str:
+    if spec.deployment_priced:
+        return DEPLOYMENT_PRICED  # no catalogue price: each deployment sets output_cost_per_second/_video
     tiers = spec.to_dict()["resolutions"]
     assert isinstance(tiers, list)
     parts = [f"{tier} ${spec.prices[tier]:.2f}" for tier in tiers if tier in spec.prices]
@@ -76,9 +81,14 @@ COLUMNS: tuple[tuple[str, bool], ...] = (  # (header, no_wrap)
 )
 
 
+def _features(spec: ModelSpec) -> str:
+    """The row's features; those only a deployment with its own price offers are marked so."""
+    marked = [f"{f} (deployment-priced)" for f in sorted(spec.deployment_priced_features)]
+    return ", ".join([*sorted(spec.features), *marked])
+
+
 def _row(spec: ModelSpec) -> tuple[str, ...]:
-    features = ", ".join(sorted(spec.features))
-    return (spec.id, _seconds(spec), _resolutions(spec), features, _prices(spec), _lifecycle(spec))
+    return (spec.id, _seconds(spec), _resolutions(spec), _features(spec), _prices(spec), _lifecycle(spec))
 
 
 def _pieces(specs: list[ModelSpec], index: int, words: bool) -> list[str]:
@@ -128,7 +138,7 @@ def listing(specs: list[ModelSpec]) -> Group:
         block.add_row("  seconds", _seconds(spec))
         block.add_row("  resolutions", _resolutions(spec))
         block.add_row("  $/s", _prices(spec, sep=", "))
-        block.add_row("  features", ", ".join(sorted(spec.features)))
+        block.add_row("  features", _features(spec))
         block.add_row("  lifecycle", _lifecycle(spec))
         blocks += [Text(""), Text(spec.id, style="bold"), block]
     return Group(*blocks)

@@ -7,8 +7,12 @@ Rules worth knowing:
   ``base_model`` when the provider's name differs (an Azure deployment name). A model the catalogue
   does not know is refused, even with a price: the row also says which durations and sizes to accept,
   and without it requests could not be validated or costed. ``output_cost_per_second`` overrides the
-  catalogue's price for that deployment; ``output_cost_per_video`` replaces it with a flat price per
-  video (plus the per-second rate when both are set).
+  catalogue's price for that deployment (per second and per token); ``output_cost_per_video`` replaces it
+  with a flat price per video (plus the per-second rate when both are set).
+- A row with ``priced_by: deployment`` has no catalogue price: a deployment serving it must set
+  ``output_cost_per_second`` or ``output_cost_per_video`` (else a ConfigError naming the path). A row's
+  ``features_priced_by_deployment`` (e.g. reference videos billed by their unknown length) are offered
+  only by deployments that set their own price.
 - A provider with an open model namespace (``ProviderSpec.open_models``: fal, Replicate,
   openai_compatible) serves any model its catalogue lacks, from its package's ``open_model``
   template or from the deployment's declared ``sizes``/``seconds``/``default_size``/
@@ -25,7 +29,8 @@ Rules worth knowing:
   path, e.g. ``model_list[1].litellm_params.model: unknown provider 'foo'``.
 - ``videos_settings`` (LiteLLM's credentials per provider for the /videos endpoints) serves every
   catalogue model of that provider under its bare and ``provider/model`` names, unless ``model_list``
-  already names it.
+  already names it. A ``priced_by: deployment`` row is served only if the entry sets a price; else it is
+  left out with one start-up warning naming it (``GatewayConfig.unpriced_models``).
 - A master key shorter than 16 characters (the examples' ``sk-1234``) is accepted, from the config or
   from ``VIDGATE_MASTER_KEY`` alike, with a loud start-up warning.
 - A deployment's id is ``model_info.id`` or a hash of what identifies the upstream (public name,
@@ -229,6 +234,8 @@ class GatewayConfig(BaseModel):
     allow_private_callback_urls: bool = False
     master_key_generated: bool = False  # True when vidgate made one up (print it once)
     ignored_settings: tuple[str, ...] = ()  # LiteLLM keys present in the file that vidgate does not apply
+    # ``priced_by: deployment`` rows a videos_settings entry without a price leaves out
+    unpriced_models: tuple[str, ...] = ()
     guardrails: tuple[ConfiguredGuardrail, ...] = ()
     observability: Observability = Field(default_factory=Observability)
 
@@ -245,6 +252,12 @@ class GatewayConfig(BaseModel):
             out.append(
                 "these LiteLLM callbacks are not implemented by vidgate and are not called: "
                 + ", ".join(self.observability.ignored_callbacks)
+            )
+        if self.unpriced_models:
+            out.append(
+                "videos_settings does not serve these models: they have no catalogue price and the entry "
+                "sets none (add output_cost_per_second or output_cost_per_video to the entry, or a "
+                "model_list entry with one): " + ", ".join(self.unpriced_models)
             )
         weak = weak_master_key(self.master_key)
         if weak:
@@ -303,7 +316,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
     except UnknownKeyError as exc:
         raise ConfigError(str(exc)) from exc
     resolved = _translate_litellm(_resolve_env(known, "", env_map))
-    resolved, origins = _expand_videos_settings(resolved)
+    resolved, origins, unpriced = _expand_videos_settings(resolved)
     try:
         try:
             parsed = ConfigFile.model_validate(resolved)
@@ -336,6 +349,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
         public_base_url=gs.public_base_url,
         allow_private_callback_urls=gs.allow_private_callback_urls,
         ignored_settings=tuple(ignored),
+        unpriced_models=unpriced,
         guardrails=guardrails,
         observability=observability,
     )
@@ -435,19 +449,24 @@ def _translate_litellm(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _expand_videos_settings(data: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int]]:
+def _expand_videos_settings(data: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int], tuple[str, ...]]:
     """``videos_settings`` entries as model_list entries: every catalogue model of the provider, by
-    bare and ``provider/model`` name, unless model_list names it. Returns the new data and, per added
-    model_list index, the videos_settings index it came from (for error paths)."""
+    bare and ``provider/model`` name, unless model_list names it. A ``priced_by: deployment`` row is
+    served only when the entry sets a price (``output_cost_per_second``/``_per_video``); otherwise it is
+    left out and named (one start-up warning): the entry was written for the provider's catalogue
+    prices, and failing the whole config because a row without one exists would break it on upgrade.
+    Returns the new data, per added model_list index the videos_settings index it came from (for
+    error paths), and the rows left out (``videos_settings[i]: provider/model``)."""
     entries = data.get("videos_settings")
     out = {k: v for k, v in data.items() if k != "videos_settings"}
     if entries is None:
-        return out, {}
+        return out, {}, ()
     if not isinstance(entries, list):
         raise ConfigError("videos_settings: expected a list of {custom_llm_provider, api_key, ...}")
     model_list = list(out.get("model_list") or [])
     taken = {e.get("model_name") for e in model_list if isinstance(e, dict)}
     origins: dict[int, int] = {}
+    unpriced: list[str] = []
     for index, entry in enumerate(entries):
         where = f"videos_settings[{index}]"
         if not isinstance(entry, dict):
@@ -462,7 +481,11 @@ def _expand_videos_settings(data: dict[str, Any]) -> tuple[dict[str, Any], dict[
                 f"(known: {', '.join(provider_names())})"
             )
         params = {k: v for k, v in entry.items() if k != "custom_llm_provider"}
+        priced = any(params.get(key) is not None for key in _DEPLOYMENT_PRICES)
         for spec in models_for_provider(name):
+            if spec.deployment_priced and not priced:
+                unpriced.append(f"{where}: {spec.id}")
+                continue
             for name in (spec.model, spec.id):
                 if name in taken:
                     continue
@@ -470,7 +493,7 @@ def _expand_videos_settings(data: dict[str, Any]) -> tuple[dict[str, Any], dict[
                 origins[len(model_list)] = index
                 model_list.append({"model_name": name, "litellm_params": {**params, "model": spec.id}})
     out["model_list"] = model_list
-    return out, origins
+    return out, origins, tuple(unpriced)
 
 
 def _origin(message: str, origins: Mapping[int, int]) -> str:
@@ -519,6 +542,7 @@ def _resolve_env(value: Any, path: str, environ: Mapping[str, str]) -> Any:
 
 
 _OPEN_ROW_KEYS = ("sizes", "seconds", "default_size", "default_seconds")
+_DEPLOYMENT_PRICES = ("output_cost_per_second", "output_cost_per_video")
 
 
 def _spec_for(provider: str, p: DeploymentParams, model: str, where: str) -> ModelSpec:
@@ -530,7 +554,7 @@ def _spec_for(provider: str, p: DeploymentParams, model: str, where: str) -> Mod
                 f"{where}.{declared[0]}: only for a model the catalogue does not describe; {spec.id}'s "
                 "sizes and durations are its catalogue row's"
             )
-        return _deployment_priced(spec, p)
+        return _deployment_priced(spec, p, where)
     provider_spec = get_spec(provider)
     if not provider_spec.open_models:
         raise ConfigError(
@@ -576,17 +600,32 @@ def _catalogue_spec(provider: str, p: DeploymentParams, model: str, where: str) 
     return find_model(f"{provider}/{model}")
 
 
-def _deployment_priced(spec: ModelSpec, p: DeploymentParams) -> ModelSpec:
-    """A catalogue row with the deployment's flat price per video in place of the row's prices (the
-    per-second override stays a separate rate, applied at pricing)."""
+def _deployment_priced(spec: ModelSpec, p: DeploymentParams, where: str) -> ModelSpec:
+    """The row as this deployment prices it. Its own price replaces the catalogue's: a flat price per
+    video replaces every catalogue price; a per-second rate (applied at pricing) replaces the per-second
+    and per-token prices (per-input surcharges stay). A deployment with a price of its own also offers the
+    row's deployment-priced features; a ``priced_by: deployment`` row needs that price."""
+    if p.output_cost_per_second is None and p.output_cost_per_video is None:
+        if spec.deployment_priced:
+            raise ConfigError(
+                f"{where}.output_cost_per_second: {spec.id} has no catalogue price, it is priced by the "
+                "deployment: set output_cost_per_second or output_cost_per_video (USD per second of "
+                "video, or per video)"
+            )
+        return spec
+    spec = replace(
+        spec.with_deployment_price(),
+        price_per_output_token=None,
+        output_token_prices={},
+        output_tokens_per_second={},
+        output_token_prices_with_video={},
+    )
     if p.output_cost_per_video is None:
         return spec
     return replace(
         spec,
         prices={},
         prices_no_audio={},
-        price_per_output_token=None,
-        output_tokens_per_second={},
         price_per_input={},
         price_per_video=p.output_cost_per_video,
     )

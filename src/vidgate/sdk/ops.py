@@ -100,13 +100,14 @@ def usage_for(
     spec: ModelSpec | None, seconds: str, size: str, *, n: int = 1, generate_audio: bool | None = None
 ) -> VideoUsage | None:
     """Duration and the catalogue's cost estimate (None when the duration is unknown). A model of an
-    open namespace (a row built for a name no catalogue lists) has no price here: cost None."""
+    open namespace (a row built for a name no catalogue lists) or a ``priced_by: deployment`` row has
+    no price here: cost None."""
     try:
         duration = float(seconds)
     except ValueError:
         return None
     cost = None
-    priced = spec is not None and not (spec.open_sizes or spec.open_seconds)
+    priced = spec is not None and not (spec.open_sizes or spec.open_seconds or spec.deployment_priced)
     if spec is not None and priced and size in spec.sizes:
         cost = float(estimate_cost(spec, seconds=duration, size=size, n=n, generate_audio=generate_audio))
     return VideoUsage(duration_seconds=duration, cost=cost, cost_is_estimate=True)
