@@ -453,7 +453,7 @@ def _fold_references(
             if not drop:
                 raise BadRequestError(
                     f"Model '{spec.id}' does not support reference videos ('input_references' items of "
-                    "type video_url).",
+                    f"type video_url){spec.unpriced_note('reference_videos')}.",
                     param="input_references",
                     code="unsupported_parameter",
                 )

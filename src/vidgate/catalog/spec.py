@@ -113,6 +113,20 @@ class ModelSpec:
     def has(self, feature: str) -> bool:
         return feature in self.features
 
+    def unpriced_note(self, feature: str) -> str:
+        """The end of a 400 for ``feature`` on this row: why, when only a self-priced deployment offers it."""
+        if feature not in self.deployment_priced_features:
+            return ""
+        return (
+            f" here: its catalogue price does not cover '{feature}' (only a deployment that sets its own "
+            "price, output_cost_per_second or output_cost_per_video, offers it)"
+        )
+
+    def may_offer(self, feature: str) -> bool:
+        """Whether some deployment of this row offers ``feature`` (outright, or once it sets its own
+        price): for an adapter's own check, after the gateway validated the deployment's row."""
+        return feature in self.features or feature in self.deployment_priced_features
+
     def tier(self, size: str) -> str:
         """The resolution tier of ``size``; a size the model lacks is a BadRequestError naming the sizes.
 
@@ -182,7 +196,7 @@ class ModelSpec:
             "features": sorted(self.features),
             "max_videos_per_request": self.max_n,
             "max_reference_images": self.max_reference_images if self.has("reference_images") else 0,
-            "max_reference_videos": self.max_reference_videos if self.has("reference_videos") else 0,
+            "max_reference_videos": self.max_reference_videos if self.may_offer("reference_videos") else 0,
             "max_reference_video_seconds": self.max_reference_video_seconds,
             "seconds_with_reference_images": list(self.seconds_with_references),
             "extend_seconds": list(self.extend_seconds or self.seconds) if self.has("extend") else [],

@@ -92,7 +92,9 @@ def _typed(param: str, value: object, kind: type, expected: str) -> None:
 def _feature(spec: ModelSpec, feature: str, param: str, present: bool) -> None:
     if present and not spec.has(feature):
         raise BadRequestError(
-            f"Model '{spec.id}' does not support '{param}'.", param=param, code="unsupported_parameter"
+            f"Model '{spec.id}' does not support '{param}'{spec.unpriced_note(feature)}.",
+            param=param,
+            code="unsupported_parameter",
         )
 
 

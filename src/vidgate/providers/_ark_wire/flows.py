@@ -110,7 +110,7 @@ def check_reference_videos(provider: str, req: VideoRequest) -> None:
     ``max_reference_video_seconds`` in all where their lengths are known (a URL's length is Ark's to
     check), and never with first/last frames (a separate scenario on Ark)."""
     row = find_model(f"{provider}/{req.model}")
-    if row is None or not row.has("reference_videos"):
+    if row is None or not row.may_offer("reference_videos"):
         raise BadRequestError(
             f"{provider}/{req.model} does not take reference_videos.", param="reference_videos"
         )

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from vidgate.catalog import ModelSpec
 from vidgate.errors import (
     APIError,
     AuthenticationError,
@@ -41,6 +42,9 @@ from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.types import ImageInput, VideoError, VideoRequest, VideoStatus
 
 DEFAULT_API_BASE = "https://dashscope-intl.aliyuncs.com/api/v1"
+# Wan 2.7 r2v with a reference video makes 2-10 s (2-15 s with images only): several secondary API pages
+# (oxen.ai, modellix, powertokens, jiekou); not on Alibaba's page as we hold it.
+MEDIA_VIDEO_MAX_SECONDS = 10
 CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
 _ID = re.compile(r"[A-Za-z0-9_.:~-]{1,256}")
 
@@ -111,14 +115,9 @@ class DashScopeProvider(BaseProvider):
     def body(self, req: VideoRequest) -> dict[str, Any]:
         """The create body: exactly the validated (and priced) request."""
         check_extra(req.extra_body, RESERVED)
-        if req.reference_videos:
-            # Not offered: with an input video DashScope is said to bill the input's seconds as well
-            # (fal's and evolink's Wan 2.7 pages, secondary), which a caller's URL does not tell the gateway,
-            # and the reference gives no such price. No row declares the feature.
-            raise BadRequestError(
-                f"{self.name}/{req.model} does not take reference_videos.", param="reference_videos"
-            )
         spec = find_model(f"{self.name}/{req.model}")
+        if req.reference_videos:
+            return self._media_body(req, spec)
         inputs: dict[str, Any] = {"prompt": req.prompt}
         if req.negative_prompt is not None:
             inputs["negative_prompt"] = req.negative_prompt
@@ -129,6 +128,10 @@ class DashScopeProvider(BaseProvider):
             inputs["last_frame_url"] = image_url(req.last_frame, "last_frame")
         if req.reference_images:
             inputs["reference_urls"] = [image_url(r, "reference_images") for r in req.reference_images]
+        return self._body(req, spec, inputs)
+
+    @staticmethod
+    def _body(req: VideoRequest, spec: ModelSpec | None, inputs: dict[str, Any]) -> dict[str, Any]:
         parameters: dict[str, Any] = {"duration": req.seconds}
         if spec is not None and spec.send_resolution:
             parameters["resolution"] = req.resolution.upper()
@@ -138,6 +141,37 @@ class DashScopeProvider(BaseProvider):
             parameters["seed"] = req.seed
         refuse_overlap(req.extra_body, {**inputs, **parameters, "model": req.model})
         return {"model": req.model, "input": inputs, "parameters": {**parameters, **req.extra_body}}
+
+    def _media_body(self, req: VideoRequest, spec: ModelSpec | None) -> dict[str, Any]:
+        """Reference videos go in Wan 2.7's ``input.media`` (``{type, url}`` items, the ``media`` argument
+        of dashscope 2.0.2's ``VideoSynthesis``), the reference images beside them as ``reference_image``
+        items. DashScope bills the input video's seconds too (secondary: fal's and evolink's Wan 2.7
+        pages), so a row offers them only on a deployment with its own price
+        (``features_priced_by_deployment``; the gateway checked the deployment's row before this)."""
+        if spec is None or not spec.may_offer("reference_videos"):
+            raise BadRequestError(
+                f"{self.name}/{req.model} does not take reference_videos.", param="reference_videos"
+            )
+        if req.seconds > MEDIA_VIDEO_MAX_SECONDS:
+            raise BadRequestError(
+                f"With reference_videos {self.name}/{req.model} makes at most {MEDIA_VIDEO_MAX_SECONDS} s "
+                f"of video, not {req.seconds}.",
+                param="seconds",
+            )
+        media = [
+            {"type": "reference_image", "url": image_url(r, "reference_images")} for r in req.reference_images
+        ]
+        for video in req.reference_videos:
+            if video.url is None:
+                raise BadRequestError(
+                    "Invalid 'reference_videos': DashScope reads reference videos from a public https URL.",
+                    param="reference_videos",
+                )
+            media.append({"type": "reference_video", "url": video.url})
+        inputs: dict[str, Any] = {"prompt": req.prompt, "media": media}
+        if req.negative_prompt is not None:
+            inputs["negative_prompt"] = req.negative_prompt
+        return self._body(req, spec, inputs)
 
     def create(self, req: VideoRequest, creds: Credentials) -> Flow[ProviderJob]:
         body = self.body(req)

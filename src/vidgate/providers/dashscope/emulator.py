@@ -45,6 +45,7 @@ MODELS = PackageModels("vidgate.providers.dashscope")
 CREATE = "/api/v1/services/aigc/video-generation/video-synthesis"
 LIST_PAGE_SIZE = 100  # assumed bound (not documented in what we read)
 LIST_STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED")  # the SDK's list docstring
+MEDIA_MAX, MEDIA_MAX_VIDEOS, MEDIA_VIDEO_MAX_SECONDS = 5, 3, 10  # Wan 2.7 r2v (secondary sources)
 
 
 class Refused(Exception):
@@ -122,6 +123,35 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 864
         width, height = landscape[0].split("x")
         return int(width), int(height)
 
+    def media(spec: ModelSpec, items: Any, duration: int) -> None:
+        """Wan 2.7 r2v's ``input.media``: ``{type, url}`` items, ``reference_image`` (a URL or data URI)
+        or ``reference_video`` (a public http(s) URL, read by DashScope; not fetched here), at most 5 in
+        all and 3 videos; with a video the output lasts at most 10 s (secondary sources, see the adapter)."""
+        if items is None:
+            return
+        if not spec.may_offer("reference_videos") or not isinstance(items, list) or not items:
+            raise error(400, "InvalidParameter", f"Model {spec.model} does not take input.media.")
+        kinds = [item.get("type") if isinstance(item, dict) else None for item in items]
+        if any(kind not in ("reference_image", "reference_video") for kind in kinds):
+            raise error(
+                400, "InvalidParameter", "input.media[].type must be reference_image or reference_video."
+            )
+        videos = kinds.count("reference_video")
+        if len(items) > MEDIA_MAX or videos > MEDIA_MAX_VIDEOS:
+            raise error(
+                400, "InvalidParameter", f"At most {MEDIA_MAX} media items, {MEDIA_MAX_VIDEOS} videos."
+            )
+        for index, item in enumerate(items):
+            url = item.get("url")
+            if item["type"] == "reference_image":
+                image(url, f"media[{index}].url")
+            elif not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                raise error(400, "InvalidParameter", f"Field input.media[{index}].url must be a public URL.")
+        if videos and duration > MEDIA_VIDEO_MAX_SECONDS:
+            raise error(
+                400, "InvalidParameter", f"The duration {duration} is not supported with a reference video."
+            )
+
     def checked(body: dict[str, Any]) -> EmuJob:
         model = body.get("model")
         spec = MODELS.find(f"dashscope/{model}") if isinstance(model, str) else None
@@ -152,6 +182,7 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 864
                 raise error(400, "InvalidParameter", f"Model {model} does not take reference_urls.")
             for index, ref in enumerate(refs):
                 image(ref, f"reference_urls[{index}]")
+        media(spec, inputs.get("media"), int(duration))
         if spec.has("image_input") and not spec.has("reference_images") and first is None:
             raise error(400, "InvalidParameter", "Field required: input.img_url")
         if "last_frame_url" in inputs:
