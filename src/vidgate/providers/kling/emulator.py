@@ -157,7 +157,7 @@ class KlingEmulator:
             raise KlingError(1201, f"duration value '{duration}' is invalid")
         mode = body.get("mode", "std")
         tier = MODES.get(mode) if isinstance(mode, str) else None
-        if tier is None or tier not in spec.prices:
+        if tier is None or tier not in spec.sizes.values():
             raise KlingError(1201, f"mode value '{mode}' is invalid for {spec.model}")
         if body.get("sound", "off") not in ("on", "off"):
             raise KlingError(1201, "sound value is invalid")
