@@ -82,7 +82,10 @@ def test_every_row_is_self_consistent(spec: ModelSpec) -> None:
     assert spec.default_seconds in spec.allowed_seconds(spec.default_size)
     tiers = set(spec.sizes.values())
     priced = set(spec.prices) | set(spec.output_tokens_per_second)
-    assert tiers == priced, "every tier priced (per second or per token), and no price without a size"
+    if spec.deployment_priced:  # no catalogue price at all: each deployment sets its own
+        assert (priced, spec.price_per_video, spec.price_per_input) == (set(), 0, {})
+    else:
+        assert tiers == priced, "every tier priced (per second or per token), and no price without a size"
     assert set(spec.prices_no_audio) <= tiers
     assert set(spec.seconds_by_tier) <= tiers
     for seconds in spec.seconds_by_tier.values():
@@ -312,6 +315,8 @@ def test_to_dict() -> None:
         "price_per_output_token_with_video": {},
         "price_per_input": {},
         "price_per_video": 0.0,
+        "priced_by": "catalogue",
+        "features_priced_by_deployment": [],
         "successor": None,
         "price_per_second_no_audio": {"720p": 0.05},
         "aliases": ["test/model-1-latest"],
@@ -420,3 +425,92 @@ def test_a_single_with_video_token_price_applies_to_every_tier() -> None:
     assert spec.output_token_prices_with_video == {"720p": Decimal("0.000006"), "1080p": Decimal("0.000006")}
     assert spec.token_price("1920x1080", input_video=True) == Decimal("0.000006")
     assert spec.token_price("1920x1080") == Decimal("0.00001")
+
+
+def unpriced(**changes: Any) -> dict[str, Any]:
+    """GOOD_ROW with no price at all (and no person_generation, to keep the row short)."""
+    base: dict[str, Any] = {"prices": None, "prices_no_audio": None, "person_generation": None}
+    base["features"] = ["image_input"]
+    return row(**{**base, **changes})
+
+
+def test_a_row_priced_by_the_deployment_parses_and_shows_no_price() -> None:
+    spec = parse_row(unpriced(priced_by="deployment"))
+    assert (spec.priced_by, spec.deployment_priced, spec.prices, spec.price_per_video) == (
+        "deployment",
+        True,
+        {},
+        Decimal(0),
+    )
+    data = spec.to_dict(today=dt.date(2025, 1, 1))
+    assert (data["priced_by"], data["price_per_second"], data["price_per_video"]) == ("deployment", {}, None)
+    assert data["price_per_output_token"] is None
+
+
+def test_a_row_that_forgets_its_price_is_still_refused() -> None:
+    with pytest.raises(ValueError, match="no price: .* or state priced_by: deployment"):
+        parse_row(unpriced())
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"priced_by": "operator"}, "priced_by must be 'catalogue' or 'deployment', got 'operator'"),
+        (
+            {"priced_by": "deployment", "prices": {"720p": 0.1, "1080p": 0.1}},
+            r"a priced_by: deployment row carries no catalogue price .*remove \['prices'\]",
+        ),
+        (
+            {"priced_by": "deployment", "price_per_video": 0.5, "price_per_input": {"image": 0.01}},
+            r"remove \['price_per_input', 'price_per_video'\]",
+        ),
+        ({"features_priced_by_deployment": ["telepathy"]}, r"unknown features \['telepathy'\]"),
+        (
+            {"prices": {"720p": 0.1, "1080p": 0.1}, "features_priced_by_deployment": ["image_input"]},
+            r"features_priced_by_deployment repeats features the row always offers \['image_input'\]",
+        ),
+        (
+            {"priced_by": "deployment", "features_priced_by_deployment": ["reference_videos"]},
+            "a priced_by: deployment row lists all its features under features",
+        ),
+        (  # the rules that read features hold for the features a priced deployment adds
+            {"prices": {"720p": 0.1, "1080p": 0.1}, "features_priced_by_deployment": ["reframe"]},
+            "the reframe feature needs the edit feature",
+        ),
+    ],
+)
+def test_pricing_markers_are_checked(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_row(unpriced(**changes))
+
+
+def test_deployment_priced_features_are_offered_only_with_a_deployment_price() -> None:
+    spec = parse_row(
+        unpriced(prices={"720p": 0.1, "1080p": 0.1}, features_priced_by_deployment=["reference_videos"])
+    )
+    assert not spec.has("reference_videos")
+    assert spec.may_offer("reference_videos")
+    assert spec.to_dict(today=dt.date(2025, 1, 1))["features_priced_by_deployment"] == ["reference_videos"]
+    priced = spec.with_deployment_price()
+    assert priced.has("reference_videos")
+    assert priced.deployment_priced_features == frozenset()
+    assert priced.features == frozenset({"image_input", "reference_videos"})
+
+
+def test_the_catalogues_deployment_priced_rows() -> None:
+    """Written out: a row losing its marker (or gaining one) must be a deliberate change."""
+    offered_when_priced = {
+        s.id: sorted(s.deployment_priced_features) for s in load_catalog() if s.deployment_priced_features
+    }
+    assert offered_when_priced == {
+        "dashscope/wan2.7-r2v": ["reference_videos"],
+        "volcengine/doubao-seedance-2-0-260128": ["reference_videos"],
+        "volcengine/doubao-seedance-2-5-260628": ["reference_videos"],
+    }
+    fast = find_model("volcengine/doubao-seedance-2-0-fast-260128")
+    assert fast is not None
+    assert (fast.deployment_priced, fast.has("reference_videos"), fast.max_reference_videos) == (
+        True,
+        True,
+        3,
+    )

@@ -20,11 +20,33 @@ def spec(model_id: str) -> ModelSpec:
     return found
 
 
+# The rows no source prices: each deployment sets their price (``priced_by: deployment``).
+DEPLOYMENT_PRICED = {
+    "kling/kling-v3-0-turbo",
+    "volcengine/doubao-seedance-2-0-fast-260128",
+    "volcengine/doubao-seedance-2-0-mini-260615",
+}
+
+
 def test_every_catalogue_model_and_size_has_a_published_price() -> None:
-    """A new model or size in the catalogue needs its published price written in tests/catalog/prices/."""
-    catalogue = {model.id: set(model.sizes) for model in load_catalog()}
+    """A new model or size in the catalogue needs its published price written in tests/catalog/prices/,
+    or to be one of the deployment-priced rows listed here."""
+    catalogue = {model.id: set(model.sizes) for model in load_catalog() if not model.deployment_priced}
     published = {model_id: set(row.per_second) for model_id, row in PRICES.items()}
     assert catalogue == published
+    assert {model.id for model in load_catalog() if model.deployment_priced} == DEPLOYMENT_PRICED
+
+
+@pytest.mark.parametrize("model_id", sorted(DEPLOYMENT_PRICED))
+def test_a_deployment_priced_row_costs_only_the_deployments_price(model_id: str) -> None:
+    """No catalogue price leaks in: $0.07/s x 6 s = $0.42, or a flat $1.25 per video."""
+    model = spec(model_id)
+    size = model.default_size
+    assert estimate_cost(model, seconds=6, size=size, price_override=Decimal("0.07")) == Decimal("0.42")
+    assert actual_cost(model, seconds=6, size=size, videos=1, price_override=Decimal("0.07")) == Decimal(
+        "0.42"
+    )
+    assert estimate_cost(model, seconds=6, size=size, n=1) == 0  # unpriced: the config refuses it unserved
 
 
 @pytest.mark.parametrize("model_id", sorted(PRICES))

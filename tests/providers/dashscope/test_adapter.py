@@ -307,11 +307,63 @@ def test_delete_of_a_running_task_is_dashscopes_refusal_and_unknown_is_not_found
         drive(P.delete("t-1", CREDS), [reply(task("UNKNOWN"))], P.error_for)
 
 
-def test_reference_videos_are_refused_before_any_call() -> None:
+def test_reference_videos_are_refused_where_no_row_offers_them() -> None:
     req = replace(
-        request("wan2.7-r2v", reference_images=[ImageInput(url="https://img.example/a.png")]),
+        request("happyhorse-1.1-r2v", reference_images=[ImageInput(url="https://img.example/a.png")]),
         reference_videos=(SourceVideo(url="https://cdn.example/a.mp4"),),
     )
     with pytest.raises(BadRequestError, match="does not take reference_videos") as caught:
         drive(P.create(req, CREDS), [])
+    assert caught.value.param == "reference_videos"
+
+
+def r2v_priced_by_the_deployment(**params: Any) -> VideoRequest:
+    """A wan2.7-r2v request validated against the row a deployment with its own price serves."""
+    spec = find_model("dashscope/wan2.7-r2v")
+    assert spec is not None
+    return validate(spec.with_deployment_price(), prompt="Video 1 dances with Image 1", **params)
+
+
+def test_wan_2_7_reference_videos_go_in_input_media_with_the_images() -> None:
+    """dashscope 2.0.2 ``VideoSynthesis``'s ``media`` items: ``{type, url}``, images and videos alike."""
+    req = r2v_priced_by_the_deployment(
+        reference_images=[ImageInput(url="https://img.example/a.png")],
+        reference_videos=[
+            SourceVideo(url="https://cdn.example/a.mp4"),
+            SourceVideo(url="https://cdn.example/b.mov"),
+        ],
+        seconds="10",
+        size="1280x720",
+        seed=7,
+    )
+    body = sent(req)
+    assert body == {
+        "model": "wan2.7-r2v",
+        "input": {
+            "prompt": "Video 1 dances with Image 1",
+            "media": [
+                {"type": "reference_image", "url": "https://img.example/a.png"},
+                {"type": "reference_video", "url": "https://cdn.example/a.mp4"},
+                {"type": "reference_video", "url": "https://cdn.example/b.mov"},
+            ],
+        },
+        "parameters": {"duration": 10, "size": "1280*720", "seed": 7},
+    }
+
+
+def test_wan_2_7_makes_at_most_10_seconds_with_a_reference_video() -> None:
+    req = r2v_priced_by_the_deployment(
+        reference_videos=[SourceVideo(url="https://cdn.example/a.mp4")], seconds="15"
+    )
+    with pytest.raises(BadRequestError, match="at most 10 s") as caught:
+        drive(P.create(req, CREDS), [])
+    assert caught.value.param == "seconds"
+
+
+def test_the_catalogue_row_alone_refuses_reference_videos_naming_the_price() -> None:
+    """Validated against the catalogue row (a deployment without its own price): a 400 that says why."""
+    spec = find_model("dashscope/wan2.7-r2v")
+    assert spec is not None
+    with pytest.raises(BadRequestError, match="only a deployment that sets its own price") as caught:
+        validate(spec, prompt="x", reference_videos=[SourceVideo(url="https://cdn.example/a.mp4")])
     assert caught.value.param == "reference_videos"
