@@ -74,6 +74,8 @@ def test_models_table_and_unknown_provider() -> None:
 def _values(spec: ModelSpec) -> list[str]:
     """What a reader must be able to see for ``spec``: id, lifecycle, features and every price."""
     prices = [f"{tier} ${spec.prices[tier]:.2f}" for tier in spec.prices]
+    if spec.deployment_priced:
+        prices = ["set by the deployment"]
     return [spec.id, spec.lifecycle(), *sorted(spec.features), *prices]
 
 
@@ -90,3 +92,25 @@ def test_models_table_shows_everything_at_any_width(columns: int) -> None:
         for value in _values(spec):
             assert value in flat, f"{value!r} missing at {columns} columns"
         assert str(max(spec.seconds)) in words, f"{spec.id}: longest duration missing at {columns} columns"
+
+
+def test_a_deployment_priced_row_shows_no_price() -> None:
+    """JSON: ``priced_by: deployment``, no per-second price and a null (not 0) price per video; the table
+    says who sets the price and marks the features only a self-priced deployment offers."""
+    result = runner.invoke(app, ["models", "--provider", "volcengine", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in json.loads(result.stdout)["data"]}
+    mini = rows["volcengine/doubao-seedance-2-0-mini-260615"]
+    assert (mini["priced_by"], mini["price_per_second"], mini["price_per_video"]) == ("deployment", {}, None)
+    assert "reference_videos" in mini["features"]
+    seedance = rows["volcengine/doubao-seedance-2-0-260128"]
+    assert (seedance["priced_by"], seedance["price_per_video"]) == ("catalogue", 0.0)
+    assert seedance["features_priced_by_deployment"] == ["reference_videos"]
+    assert "reference_videos" not in seedance["features"]
+    assert seedance["max_reference_videos"] == 3
+    table = runner.invoke(app, ["models", "--provider", "volcengine"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    mini_line = next(line for line in table.stdout.splitlines() if "mini-260615" in line)
+    assert "set by the deployment" in mini_line
+    assert "$" not in mini_line
+    assert "reference_videos (deployment-priced)" in table.stdout

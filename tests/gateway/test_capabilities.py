@@ -208,3 +208,31 @@ async def test_a_token_priced_row_by_tier(local_root: Path) -> None:
     }
     assert entry["supported_aspect_ratios"] == ["16:9", "9:16", "1:1"]  # 864x496 is 16:9 within 3 %
     await gw.close()
+
+
+def test_deployment_priced_rows_are_described_at_the_deployments_price() -> None:
+    """A ``priced_by: deployment`` row shows the deployment's rate and nothing else; a row's
+    deployment-priced feature (Wan 2.7 reference videos) shows only where the deployment sets a price."""
+    entries = [
+        ("mini", "volcengine/doubao-seedance-2-0-mini-260615", {"output_cost_per_second": "0.07"}),
+        ("wan-flat", "dashscope/wan2.7-r2v", {"output_cost_per_video": "1.5"}),
+        ("wan", "dashscope/wan2.7-r2v", {}),
+    ]
+    loaded = parse_config(
+        {
+            "model_list": [
+                {"model_name": name, "litellm_params": {"model": model, "api_key": "k", **price}}
+                for name, model, price in entries
+            ]
+        },
+        environ={},
+    )
+    mini, flat, wan = (capabilities.describe(dep, {}, callbacks=False) for dep in loaded.deployments)
+    assert mini["pricing"]["per_second"] == {"480p": "0.07", "720p": "0.07"}
+    assert (mini["pricing"]["per_video"], mini["pricing"]["per_output_token"]) == ("0", None)
+    assert mini["pricing_skus"] == {"per-video-second-480p": "0.07", "per-video-second-720p": "0.07"}
+    assert (flat["pricing"]["per_second"], flat["pricing"]["per_video"]) == ({}, "1.5")
+    assert flat["pricing_skus"] == {"per-video": "1.5"}
+    assert ("reference_videos" in flat["features"], flat["max_reference_videos"]) == (True, 3)
+    assert ("reference_videos" in wan["features"], wan["max_reference_videos"]) == (False, 0)
+    assert wan["pricing"]["per_second"] == {"720p": "0.086", "1080p": "0.143"}
