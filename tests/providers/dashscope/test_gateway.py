@@ -3,6 +3,8 @@ the DashScope emulator, and the key is charged the published price once.
 
 Prices are written out by hand from the Model Studio price list (field-2026-12.md §4.2), never read
 from the catalogue: wan3.0-video $0.041/s at 480p; wan2.7-i2v $0.086/s at 720p (no input surcharge).
+Wan 2.7 r2v reference videos have no catalogue price: the deployment that offers them sets its own
+($0.05/s plus $1.25 a video here); the catalogue-priced deployment refuses them before any call.
 """
 
 from __future__ import annotations
@@ -38,17 +40,24 @@ def gateway(render_cache: Path) -> Iterator[Gateway]:
     settings = EmulatorSettings(api_key=UPSTREAM_KEY, processing_seconds=0.5, cache_dir=render_cache)
     with live_server(dashscope_emulator(settings)) as upstream:
 
-        def entry(name: str, model: str) -> dict[str, Any]:
+        def entry(name: str, model: str, **price: str) -> dict[str, Any]:
             params = {
                 "model": f"dashscope/{model}",
                 "api_key": UPSTREAM_KEY,
                 "api_base": f"{upstream}/api/v1",
+                **price,
             }
             return {"model_name": name, "litellm_params": params}
 
+        priced = {"output_cost_per_second": "0.05", "output_cost_per_video": "1.25"}
         config = parse_config(
             {
-                "model_list": [entry("wan3", "wan3.0-video"), entry("wan-i2v", "wan2.7-i2v")],
+                "model_list": [
+                    entry("wan3", "wan3.0-video"),
+                    entry("wan-i2v", "wan2.7-i2v"),
+                    entry("wan-r2v", "wan2.7-r2v"),
+                    entry("wan-r2v-own-price", "wan2.7-r2v", **priced),
+                ],
                 "general_settings": {"master_key": MASTER},
             },
             environ={},
@@ -131,3 +140,43 @@ def test_vidgate_sdk_direct_mode_lists_and_cancels_at_dashscope(render_cache: Pa
         client.videos.delete(listed.id)
         cancelled = client.videos.retrieve(video.id)
         assert (cancelled.status, cancelled.error and cancelled.error.code) == ("failed", "cancelled")
+
+
+CLIP = {"type": "video_url", "video_url": {"url": "https://cdn.example.com/dancer.mp4"}}
+
+
+def test_reference_videos_only_where_the_deployment_prices_them(gateway: Gateway) -> None:
+    """The openai package's ``input_references`` video item reaches Wan 2.7 as ``input.media`` (the
+    emulator refuses any other shape) on the deployment with its own price: $0.05/s x 5 s + $1.25 = $1.50,
+    charged once. The catalogue-priced deployment of the same row answers 400 and charges nothing."""
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.videos.create(
+            model="wan-r2v", prompt="Video 1 dances", extra_body={"input_references": [CLIP]}
+        )
+    assert refused.value.body["param"] == "input_references"  # type: ignore[index]
+    assert "only a deployment that sets its own price" in refused.value.body["message"]  # type: ignore[index]
+    assert gateway.spend(key) == (0.0, [])
+    video = client.videos.create(
+        model="wan-r2v-own-price",
+        prompt="Video 1 dances in the rain",
+        seconds="5",  # type: ignore[arg-type]
+        size="1280x720",  # type: ignore[arg-type]
+        extra_body={"input_references": [CLIP]},
+    )
+    done = client.videos.poll(video.id, poll_interval_ms=100)
+    assert (done.status, done.size, done.seconds) == ("completed", "1280x720", "5")
+    info = probe(client.videos.download_content(video.id).content)
+    assert (info.width, info.height) == (1280, 720)
+    client.videos.retrieve(video.id)
+    assert gateway.spend(key) == (1.5, [1.5])
+    with pytest.raises(openai.BadRequestError) as too_long:
+        client.videos.create(
+            model="wan-r2v-own-price",
+            prompt="Video 1 dances",
+            seconds="15",  # type: ignore[arg-type]
+            extra_body={"input_references": [CLIP]},
+        )
+    assert too_long.value.body["param"] == "seconds"  # type: ignore[index]
+    assert gateway.spend(key) == (1.5, [1.5])

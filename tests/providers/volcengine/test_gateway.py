@@ -1,6 +1,7 @@
 """Seedance on Volcengine through the gateway: the official ``openai`` package and vidgate's own SDK
 create, poll and download a decodable MP4 from the Ark emulator; the key is charged the catalogue price
-(written here by hand) exactly once, and the gateway serves its own copy, never Ark's URL."""
+(written here by hand) exactly once, and the gateway serves its own copy, never Ark's URL. Seedance 2.0
+fast has no catalogue price: its deployment sets $0.07/s, and that is what the key pays."""
 
 from __future__ import annotations
 
@@ -42,7 +43,16 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
                             "api_key": ARK_KEY,
                             "api_base": f"{upstream}/api/v3",
                         },
-                    }
+                    },
+                    {  # no catalogue price (priced_by: deployment): the deployment's own
+                        "model_name": "seedance-fast",
+                        "litellm_params": {
+                            "model": "volcengine/doubao-seedance-2-0-fast-260128",
+                            "api_key": ARK_KEY,
+                            "api_base": f"{upstream}/api/v3",
+                            "output_cost_per_second": "0.07",
+                        },
+                    },
                 ],
                 "general_settings": {
                     "master_key": MASTER,
@@ -92,3 +102,18 @@ def test_vidgate_sdk_creates_polls_and_downloads(gateway: str) -> None:
     assert (info.width, info.height) == (640, 640)
     assert info.duration == pytest.approx(5.0, abs=0.05)
     assert GatewayAdmin(gateway, MASTER).spend(key) == (0.33, [0.33])
+
+
+def test_a_deployment_priced_row_charges_the_deployments_price_once(gateway: str) -> None:
+    key = GatewayAdmin(gateway, MASTER).new_key()
+    client = openai.OpenAI(base_url=f"{gateway}/v1", api_key=key, max_retries=0)
+    clip: dict[str, Any] = {"seconds": "6", "size": "720x1280"}
+    video = client.videos.create(model="seedance-fast", prompt="a heron lifting off a pond", **clip)
+    done = client.videos.poll(video.id, poll_interval_ms=50)
+    assert (done.status, done.size, done.seconds) == ("completed", "720x1280", "6")
+    info = probe(client.videos.download_content(video.id).content)
+    assert (info.width, info.height) == (720, 1280)
+    assert info.duration == pytest.approx(6.0, abs=0.05)
+    client.videos.retrieve(video.id)
+    # The deployment's $0.07/s x 6 s = $0.42, charged once; no catalogue or token price added.
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (0.42, [0.42])
