@@ -87,9 +87,9 @@ def test_known_lengths_within_the_bounds_are_sent() -> None:
     assert [item["type"] for item in calls[0].json["content"]] == ["text", "video_url", "video_url"]
 
 
-def test_a_row_without_the_feature_refuses_reference_videos() -> None:
-    """No Volcengine row takes them (no price with an input video): 400 naming the param, no call."""
-    req = request("volcengine", "doubao-seedance-2-0-260128")
+def test_a_model_the_catalogue_does_not_know_refuses_reference_videos() -> None:
+    """The adapter's own check: a model no row describes cannot take them (400 naming the param, no call)."""
+    req = replace(request(), model="dreamina-seedance-9-9-991231")
     with pytest.raises(BadRequestError, match="does not take reference_videos") as caught:
-        drive(VolcengineProvider().create(req, CREDS), [])
+        drive(provider.create(req, CREDS), [])
     assert caught.value.param == "reference_videos"

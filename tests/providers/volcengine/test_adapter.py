@@ -20,7 +20,7 @@ from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.reserved import check_extra_for
 from vidgate.providers.volcengine.adapter import VolcengineProvider
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 CREDS = Credentials(api_key="ark-key")
 BASE = "https://ark.cn-beijing.volces.com/api/v3/contents/generations/tasks"
@@ -218,3 +218,27 @@ def test_errors_map_to_vidgate_classes() -> None:
 def test_a_missing_key_is_refused_before_any_call() -> None:
     with pytest.raises(AuthenticationError, match="ARK_API_KEY"):
         drive(provider.retrieve("cgt-1", Credentials()), [])
+
+
+CLIP = SourceVideo(url="https://cdn.example/motion.mp4")
+
+
+def test_reference_videos_need_a_deployment_that_prices_them() -> None:
+    """Volcengine's per-second rows have no price with an input video: validated against the catalogue
+    row, reference videos are a 400 that says why; a deployment with its own price sends them (the row
+    it serves offers them), and the deployment-priced fast row offers them outright."""
+    spec = find_model(f"volcengine/{MODEL}")
+    assert spec is not None
+    with pytest.raises(BadRequestError, match="only a deployment that sets its own price") as caught:
+        validate(spec, prompt="a dancer", reference_videos=[CLIP])
+    assert caught.value.param == "reference_videos"
+    for req in (
+        validate(spec.with_deployment_price(), prompt="a dancer", reference_videos=[CLIP]),
+        request(model="doubao-seedance-2-0-fast-260128", prompt="a dancer", reference_videos=[CLIP]),
+    ):
+        _, calls = drive(provider.create(req, CREDS), [reply(200, {"id": "cgt-1"})])
+        assert calls[0].json["content"][1] == {
+            "type": "video_url",
+            "video_url": {"url": "https://cdn.example/motion.mp4"},
+            "role": "reference_video",
+        }
