@@ -504,6 +504,7 @@ def test_the_catalogues_deployment_priced_rows() -> None:
     }
     assert offered_when_priced == {
         "dashscope/wan2.7-r2v": ["reference_videos"],
+        "runway/hailuo3": ["reference_videos"],
         "volcengine/doubao-seedance-2-0-260128": ["reference_videos"],
         "volcengine/doubao-seedance-2-5-260628": ["reference_videos"],
     }

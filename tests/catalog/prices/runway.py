@@ -1,5 +1,5 @@
 """Runway's developer API: credits per second at $0.01 a credit. Runway's own models from its pricing
-page; the resold models (Veo, Seedance, Gemini Omni Flash) from the same capture, a secondary source."""
+page; the resold models (Veo, Seedance, Gemini Omni Flash, Hailuo 3) from the same capture, a secondary source."""
 
 from __future__ import annotations
 
@@ -31,5 +31,8 @@ PRICES: dict[str, Published] = {
     "runway/seedance2_mini": Published(at("0.16", SEEDANCE_720), f"{RESOLD}: seedance2_mini $0.16/s"),
     "runway/gemini_omni_flash": Published(
         at("0.10", LANDSCAPE_PORTRAIT_720), f"{RESOLD}: gemini_omni_flash $0.10/s"
+    ),
+    "runway/hailuo3": Published(
+        at("0.10", ("1366x768", "768x1366")), f"{RESOLD}: hailuo3 $0.10/s (read as the 768p price)"
     ),
 }

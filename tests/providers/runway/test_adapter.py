@@ -20,7 +20,7 @@ from vidgate.errors import (
 from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.runway.adapter import RunwayProvider
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 CREDS = Credentials(api_key="key_abc", api_version="2024-11-06")
 TASK = "17f20503-6c24-4c16-946b-35dbbce2af2f"
@@ -273,3 +273,37 @@ def test_gemini_omni_flash_is_image_to_video_with_its_first_frame() -> None:
         "ratio": "720:1280",
         "duration": 3,
     }
+
+
+def test_hailuo3_sends_an_aspect_ratio_and_its_resolution() -> None:
+    _, calls = drive(
+        provider.create(request("hailuo3", seconds=6, size="768x1366"), CREDS), [reply({"id": TASK})]
+    )
+    assert calls[0].json == {
+        "model": "hailuo3",
+        "promptText": "a cat",
+        "ratio": "9:16",
+        "resolution": "768p",
+        "duration": 6,
+    }
+    with pytest.raises(BadRequestError) as caught:  # the priced resolution is the size's, never extra_body's
+        drive(provider.create(request("hailuo3", extra_body={"resolution": "2k"}), CREDS), [])
+    assert caught.value.param == "extra_body.resolution"
+
+
+def test_hailuo3_reference_videos_at_a_deployments_price() -> None:
+    """No catalogue price covers them: validated against the row a self-priced deployment serves."""
+    spec = find_model("runway/hailuo3")
+    assert spec is not None
+    clip = SourceVideo(url="https://cdn.example/dancer.mp4")
+    with pytest.raises(BadRequestError, match="only a deployment that sets its own price"):
+        validate(spec, prompt="Video 1 dances", reference_videos=[clip])
+    priced = spec.with_deployment_price()
+    req = validate(priced, prompt="Video 1 dances", reference_videos=[clip])
+    _, calls = drive(provider.create(req, CREDS), [reply({"id": TASK})])
+    assert calls[0].url.endswith("/v1/text_to_video")
+    assert calls[0].json["referenceVideos"] == [{"type": "video", "uri": "https://cdn.example/dancer.mp4"}]
+    framed = validate(priced, prompt="x", input_reference=ImageInput(data=PNG), reference_videos=[clip])
+    with pytest.raises(BadRequestError, match="no reference_videos with an input_reference") as caught:
+        drive(provider.create(framed, CREDS), [])
+    assert caught.value.param == "reference_videos"

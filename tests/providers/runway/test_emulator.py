@@ -235,3 +235,47 @@ def test_gemini_omni_flash_takes_a_first_frame_only(client: RunwayML) -> None:
                 cast_to=object,
                 body={"model": "gemini_omni_flash", "promptText": "x", **body},
             )
+
+
+def test_hailuo3_takes_an_aspect_ratio_a_resolution_and_reference_videos(client: RunwayML) -> None:
+    """runwayml 5.24.0's Hailuo3: ``ratio`` an aspect ratio, ``resolution`` 768p, ``referenceVideos``
+    ``{type: video, uri}`` on text_to_video only; $0.10/s = 10 credits/s."""
+    created = client.text_to_video.create(
+        model="hailuo3",
+        prompt_text="the dancer from Video 1 on a rooftop",
+        ratio="16:9",
+        resolution="768p",
+        duration=5,
+        reference_videos=[{"type": "video", "uri": "https://cdn.example.com/dancer.mp4"}],
+    )
+    task = created.wait_for_task_output(timeout=30)
+    assert task.cost.credits == 50
+    info = probe(httpx.get(task.output[0]).content)
+    assert (info.width, info.height) == (1366, 768)
+    framed = client.image_to_video.create(
+        model="hailuo3",
+        prompt_image=[{"uri": png_uri(), "position": "first"}, {"uri": png_uri(), "position": "last"}],
+        prompt_text="a boat",
+        ratio="9:16",
+        resolution="768p",
+        duration=4,
+    )
+    info = probe(httpx.get(wait_succeeded(client, framed.id)[0]).content)
+    assert (info.width, info.height) == (768, 1366)
+    for path, body in (
+        ("/v1/text_to_video", {"ratio": "1366:768", "resolution": "768p"}),
+        ("/v1/text_to_video", {"ratio": "16:9", "resolution": "2k"}),  # no 2k price: not offered here
+        (
+            "/v1/image_to_video",
+            {
+                "ratio": "16:9",
+                "resolution": "768p",
+                "promptImage": png_uri(),
+                "referenceVideos": [{"type": "video", "uri": "https://cdn.example.com/a.mp4"}],
+            },
+        ),
+    ):
+        with pytest.raises(runwayml.BadRequestError):
+            client.post(
+                path, cast_to=object, body={"model": "hailuo3", "promptText": "x", "duration": 5, **body}
+            )

@@ -79,8 +79,9 @@ class Gateway(AsyncGatewayAdmin):
 async def gateway(emulator: tuple[str, Recorder]) -> AsyncIterator[Gateway]:
     url, recorder = emulator
 
-    def entry(name: str, model: str) -> dict[str, Any]:
-        return {"model_name": name, "litellm_params": {"model": model, "api_key": KEY, "api_base": url}}
+    def entry(name: str, model: str, **price: str) -> dict[str, Any]:
+        params = {"model": model, "api_key": KEY, "api_base": url, **price}
+        return {"model_name": name, "litellm_params": params}
 
     config = parse_config(
         {
@@ -88,6 +89,8 @@ async def gateway(emulator: tuple[str, Recorder]) -> AsyncIterator[Gateway]:
                 entry("gen4.5", "runway/gen4.5"),
                 entry("gen4_turbo", "runway/gen4_turbo"),
                 entry("veo3.1_fast", "runway/veo3.1_fast"),
+                entry("hailuo3", "runway/hailuo3"),
+                entry("hailuo3-own-price", "runway/hailuo3", output_cost_per_video="0.9"),
             ],
             "general_settings": {"master_key": MASTER},
         },
@@ -197,3 +200,33 @@ async def test_delete_reaches_runways_task_delete(gateway: Gateway) -> None:
         await sdk.videos.retrieve(video.id)
     # gen4_turbo: 5 credits/s = $0.05/s x 2 s
     assert await gateway.spend(key) == (0.1, [0.1])
+
+
+async def test_hailuo3_at_its_catalogue_price_and_reference_videos_at_the_deployments(
+    gateway: Gateway,
+) -> None:
+    """hailuo3 $0.10/s (Runway resale, secondary) x 5 s = $0.50; reference videos only on the deployment
+    with its own price ($0.90 a video), refused before any call on the catalogue-priced one."""
+    key = await gateway.new_key()
+    sdk = gateway.sdk(key)
+    sizes: dict[str, Any] = {"seconds": "5", "size": "1366x768"}  # not among Sora's typed values
+    video = await sdk.videos.create(model="hailuo3", prompt="a lighthouse in fog", **sizes)
+    done = await sdk.videos.poll(video.id, poll_interval_ms=50)
+    assert done.status == "completed"
+    info = probe((await sdk.videos.download_content(video.id)).content)
+    assert (info.width, info.height) == (1366, 768)
+    assert await gateway.spend(key) == (0.5, [0.5])
+    clip = {"type": "video_url", "video_url": {"url": "https://cdn.example.com/dancer.mp4"}}
+    before = list(gateway.upstream.seen)
+    with pytest.raises(openai.BadRequestError) as refused:
+        await sdk.videos.create(
+            model="hailuo3", prompt="Video 1 dances", extra_body={"input_references": [clip]}
+        )
+    assert refused.value.body["param"] == "input_references"  # type: ignore[index]
+    assert gateway.upstream.seen == before
+    video = await sdk.videos.create(
+        model="hailuo3-own-price", prompt="Video 1 dances", extra_body={"input_references": [clip]}, **sizes
+    )
+    assert (await sdk.videos.poll(video.id, poll_interval_ms=50)).status == "completed"
+    await sdk.videos.retrieve(video.id)
+    assert await gateway.spend(key) == (1.4, [0.9, 0.5])  # newest first

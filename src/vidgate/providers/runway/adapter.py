@@ -51,6 +51,11 @@ STATUS: Mapping[str, VideoStatus] = {
     "CANCELLED": "failed",
 }
 
+# Models whose ``ratio`` is an aspect ratio ("16:9") beside a ``resolution`` (the row's tier, "768p"):
+# runwayml 5.24.0's Hailuo3 params; the others take the pixel ratio "W:H". Hailuo3 also takes
+# ``referenceVideos`` ({type: video, uri}, 15 s in all) on text_to_video only.
+ASPECT_AND_RESOLUTION: frozenset[str] = frozenset({"hailuo3"})
+REFERENCE_VIDEOS: frozenset[str] = frozenset({"hailuo3"})
 # Models with no text_to_video endpoint (the SDK's TextToVideoCreateParams lacks them).
 IMAGE_ONLY: frozenset[str] = frozenset({"gen4_turbo", "gemini_omni_flash"})
 # Models whose text_to_video takes fewer ratios than their image_to_video (SDK 5.24.0).
@@ -72,6 +77,7 @@ RUNWAY_RESERVED: Mapping[str, str] = {
     "promptText": "prompt",
     "promptImage": "input_reference",
     "ratio": "size",
+    "resolution": "size",
     "duration": "seconds",
     "audio": "generate_audio",
     "seed": "seed",
@@ -153,6 +159,10 @@ class RunwayProvider(BaseProvider):
             "ratio": f"{width}:{height}",
             "duration": int(req.seconds),
         }
+        if model in ASPECT_AND_RESOLUTION:
+            body.update(ratio=req.aspect_ratio, resolution=req.resolution)
+        if req.reference_videos:
+            body["referenceVideos"] = reference_videos(model, req)
         endpoint = "text_to_video"
         if req.input_reference is not None:
             endpoint = "image_to_video"
@@ -326,6 +336,25 @@ class RunwayProvider(BaseProvider):
             body=body,
             retry_after=_retry_after(reply.headers),
         )
+
+
+def reference_videos(model: str, req: VideoRequest) -> list[dict[str, str]]:
+    """Hailuo3's ``referenceVideos`` (text_to_video only: its image_to_video params have none); a
+    caller's https URL each (the gateway checked the row offers them and how many)."""
+    if model not in REFERENCE_VIDEOS or req.input_reference is not None:
+        where = "with an input_reference" if model in REFERENCE_VIDEOS else ""
+        raise BadRequestError(
+            f"Runway's {model} takes no reference_videos {where}".rstrip() + ".", param="reference_videos"
+        )
+    items: list[dict[str, str]] = []
+    for video in req.reference_videos:
+        if video.url is None:
+            raise BadRequestError(
+                "Invalid 'reference_videos': Runway reads reference videos from an https URL here.",
+                param="reference_videos",
+            )
+        items.append({"type": "video", "uri": video.url})
+    return items
 
 
 def image_uri(image: ImageInput, param: str) -> str:

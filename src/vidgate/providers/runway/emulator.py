@@ -41,6 +41,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from vidgate.catalog import ModelSpec
+from vidgate.catalog.ratios import ratio_of
 from vidgate.emulators.common import DropResponse, EmulatorSettings, PackageModels, faults_book, key_ok
 from vidgate.emulators.faults import FaultBook, parse_faults
 from vidgate.render import RenderSpec, render
@@ -50,6 +51,8 @@ VERSION = "2024-11-06"
 URL_TTL_SECONDS = 24 * 3600  # the SDK: output URLs "expire within 24-48 hours"
 TEXT_TO_VIDEO_RATIOS: dict[str, tuple[str, ...]] = {"gen4.5": ("1280:720", "720:1280")}
 NO_TEXT_TO_VIDEO = frozenset({"gen4_turbo", "gemini_omni_flash"})
+# ratio = an aspect ratio beside resolution = the tier (runwayml 5.24.0's Hailuo3 params)
+ASPECT_AND_RESOLUTION = frozenset({"hailuo3"})
 VIDEO_TO_VIDEO = {"aleph2": "videoUri", "seedance2_5": "promptVideo"}  # model -> its source field
 MAX_ALEPH_SECONDS = 30
 MAX_DATA_URI_BYTES = 5 * 1024 * 1024
@@ -178,6 +181,30 @@ def create_app(
                 first = data
         return first
 
+    def aspect_size(body: dict[str, Any], row: ModelSpec) -> tuple[int, int]:
+        """Hailuo3's ``ratio`` (an aspect ratio) and ``resolution`` -> the row's size of that shape."""
+        ratio, resolution = body.get("ratio"), body.get("resolution")
+        for size, tier in row.sizes.items():
+            if ratio_of(size) == ratio and tier == resolution:
+                width, height = size.split("x")
+                return int(width), int(height)
+        shapes = sorted({f"{ratio_of(size)} at {tier}" for size, tier in row.sizes.items()})
+        raise invalid("ratio", f"{row.model} here takes {', '.join(shapes)}; got {ratio} at {resolution}.")
+
+    def reference_videos(items: object, row: ModelSpec, endpoint: str) -> None:
+        """Hailuo3's ``referenceVideos``: text_to_video only, ``{type: "video", uri}`` items (an HTTPS URL
+        or a ``data:video`` URI; the 15 s total is Runway's to check once it reads them)."""
+        if row.model not in ASPECT_AND_RESOLUTION or endpoint != "text_to_video":
+            raise invalid("referenceVideos", f"Unrecognized key for {row.model} on {endpoint}.")
+        if not isinstance(items, list) or not items:
+            raise invalid("referenceVideos", "Expected a non-empty array.")
+        for i, item in enumerate(items):
+            uri = item.get("uri") if isinstance(item, dict) else None
+            if not isinstance(item, dict) or item.get("type") != "video":
+                raise invalid(f"referenceVideos.{i}.type", "Expected 'video'.")
+            if not isinstance(uri, str) or not uri.startswith(("https://", "data:video/")):
+                raise invalid(f"referenceVideos.{i}.uri", "Expected an HTTPS URL or a base64 data URI.")
+
     def image_bytes(uri: object, path: str) -> bytes | None:
         if isinstance(uri, str) and uri.startswith("https://"):
             return None
@@ -205,12 +232,18 @@ def create_app(
             raise invalid("model", f"{row.model} is available on video_to_video only.")
         if endpoint == "text_to_video" and row.model in NO_TEXT_TO_VIDEO:
             raise invalid("model", f"{row.model} is not available on text_to_video.")
-        ratios = [size.replace("x", ":") for size in row.sizes]
-        if endpoint == "text_to_video":
-            ratios = list(TEXT_TO_VIDEO_RATIOS.get(row.model, ratios))
-        ratio = body.get("ratio")
-        if ratio not in ratios:
-            raise invalid("ratio", f"Invalid enum value. Expected {' | '.join(repr(r) for r in ratios)}")
+        if row.model in ASPECT_AND_RESOLUTION:
+            width, height = aspect_size(body, row)
+            ratio = f"{width}:{height}"
+        else:
+            ratios = [size.replace("x", ":") for size in row.sizes]
+            if endpoint == "text_to_video":
+                ratios = list(TEXT_TO_VIDEO_RATIOS.get(row.model, ratios))
+            ratio = body.get("ratio")
+            if ratio not in ratios:
+                raise invalid("ratio", f"Invalid enum value. Expected {' | '.join(repr(r) for r in ratios)}")
+        if "referenceVideos" in body:
+            reference_videos(body["referenceVideos"], row, endpoint)
         duration = body.get("duration", row.default_seconds)
         if isinstance(duration, bool) or duration not in row.seconds:
             raise invalid("duration", f"Expected one of {list(row.seconds)}.")
