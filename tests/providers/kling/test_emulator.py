@@ -180,3 +180,15 @@ def test_faults_use_kling_envelopes(url: str) -> None:
         "failed",
         "Failure to pass the risk control system",
     )
+
+
+def test_kling_v3_turbo_std_and_pro_but_no_4k(url: str) -> None:
+    """kling-v3-0-turbo (no catalogue price: its row is priced by the deployment) is served at std and
+    pro like v3.0; 4k is refused (secondary sources say turbo has none)."""
+    body = {"model_name": "kling-v3-0-turbo", "prompt": "a lighthouse", "mode": "std", "duration": "3"}
+    body.update(aspect_ratio="9:16", sound="on")
+    created = httpx.post(url + "/v1/videos/text2video", json=body, headers=headers()).json()
+    done = poll(url, "text2video", created["data"]["task_id"])
+    assert (done["task_status"], done["task_result"]["videos"][0]["duration"]) == ("succeed", "3")
+    refused = httpx.post(url + "/v1/videos/text2video", json={**body, "mode": "4k"}, headers=headers())
+    assert (refused.status_code, refused.json()["code"]) == (400, 1201)
