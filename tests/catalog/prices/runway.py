@@ -1,5 +1,6 @@
 """Runway's developer API: credits per second at $0.01 a credit. Runway's own models from its pricing
-page; the resold models (Veo, Seedance, Gemini Omni Flash, Hailuo 3) from the same capture, a secondary source."""
+page; the resold models (Veo, Seedance, Gemini Omni Flash, Hailuo 3) from the same capture, a secondary
+source."""
 
 from __future__ import annotations
 

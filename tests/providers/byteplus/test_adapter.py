@@ -14,7 +14,6 @@ from vidgate.errors import BadRequestError
 from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.byteplus.adapter import BytePlusProvider
 from vidgate.providers.catalogue import find_model
-from vidgate.providers.volcengine.adapter import VolcengineProvider
 from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 CREDS = Credentials(api_key="modelark-key")

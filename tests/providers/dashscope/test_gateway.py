@@ -162,7 +162,7 @@ def test_reference_videos_only_where_the_deployment_prices_them(gateway: Gateway
         model="wan-r2v-own-price",
         prompt="Video 1 dances in the rain",
         seconds="5",  # type: ignore[arg-type]
-        size="1280x720",  # type: ignore[arg-type]
+        size="1280x720",
         extra_body={"input_references": [CLIP]},
     )
     done = client.videos.poll(video.id, poll_interval_ms=100)

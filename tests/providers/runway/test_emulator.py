@@ -14,7 +14,7 @@ import runwayml
 from PIL import Image
 from runwayml import RunwayML
 from runwayml.lib import polling
-from runwayml.types.task_retrieve_response import Failed
+from runwayml.types.task_retrieve_response import Failed, Succeeded
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -248,9 +248,11 @@ def test_hailuo3_takes_an_aspect_ratio_a_resolution_and_reference_videos(client:
         duration=5,
         reference_videos=[{"type": "video", "uri": "https://cdn.example.com/dancer.mp4"}],
     )
-    task = created.wait_for_task_output(timeout=30)
+    output = wait_succeeded(client, created.id)
+    task = client.tasks.retrieve(created.id)
+    assert isinstance(task, Succeeded)
     assert task.cost.credits == 50
-    info = probe(httpx.get(task.output[0]).content)
+    info = probe(httpx.get(output[0]).content)
     assert (info.width, info.height) == (1366, 768)
     framed = client.image_to_video.create(
         model="hailuo3",

@@ -232,6 +232,7 @@ def create_app(
             raise invalid("model", f"{row.model} is available on video_to_video only.")
         if endpoint == "text_to_video" and row.model in NO_TEXT_TO_VIDEO:
             raise invalid("model", f"{row.model} is not available on text_to_video.")
+        ratio: Any
         if row.model in ASPECT_AND_RESOLUTION:
             width, height = aspect_size(body, row)
             ratio = f"{width}:{height}"
