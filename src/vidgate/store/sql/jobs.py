@@ -18,7 +18,7 @@ from vidgate.errors import ConflictError
 from vidgate.gateway.records import JobRecord
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.prepared import Prepared
-from vidgate.store.sql.rows import job_to_row, row_to_job
+from vidgate.store.sql.rows import job_to_row, jobs_from, row_to_job
 from vidgate.store.sql.tables import jobs
 
 # The hot statements are built once with bind parameters and executed with a dict of values: building
@@ -98,12 +98,13 @@ def _insert(conn: sa.Connection, job: JobRecord) -> None:
 
 
 def _first(conn: sa.Connection, query: Prepared, params: dict[str, str]) -> JobRecord | None:
-    rows = query.run(conn, params).mappings()
-    return row_to_job(rows[0]) if rows else None
+    found = query.run(conn, params)
+    return jobs_from(found.keys, found.rows[:1])[0] if found.rows else None
 
 
 def _page(conn: sa.Connection, query: Prepared, params: dict[str, object]) -> list[JobRecord]:
-    return [row_to_job(row) for row in query.run(conn, params).mappings()]
+    found = query.run(conn, params)
+    return jobs_from(found.keys, found.rows)
 
 
 def _save_row(job: JobRecord) -> dict[str, Any]:
@@ -127,8 +128,8 @@ def _leased(conn: sa.Connection, stmt: sa.Update) -> list[JobRecord]:
 
 
 def _try_lease(conn: sa.Connection, params: dict[str, object]) -> JobRecord | None:
-    rows = _TRY_LEASE.run(conn, params).mappings()
-    return row_to_job(rows[0]) if rows else None
+    found = _TRY_LEASE.run(conn, params)
+    return jobs_from(found.keys, found.rows[:1])[0] if found.rows else None
 
 
 def _run(conn: sa.Connection, stmt: sa.Executable, params: dict[str, object]) -> None:

@@ -74,8 +74,12 @@ class _Compiled:
             fixed = _REQUIRED if bind.required else bind.effective_value
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             self.binds.append((bind.key, name, fixed, processor))
-        self.results: list[_Processor] = [
+        processors = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in _returned(stmt)
+        ]
+        # Only the columns whose type converts (JSON, Boolean): a jobs row has 50 columns and 5 of those.
+        self.results: list[tuple[int, Callable[[Any], Any]]] = [
+            (i, p) for i, p in enumerate(processors) if p is not None
         ]
 
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -129,13 +133,17 @@ class Prepared:
             fetched = cursor.fetchall() if cursor.description is not None else []
         except dialect.loaded_dbapi.Error as exc:
             raise _wrapped(compiled.sql, values, exc, dialect) from exc
-        processors = compiled.results
-        if fetched and any(processors):
-            fetched = [
-                tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row, strict=True))
-                for row in fetched
-            ]
+        if fetched and compiled.results:
+            fetched = [_processed(row, compiled.results) for row in fetched]
         return Rows(self.keys, fetched, cursor.rowcount)
+
+
+def _processed(row: tuple[Any, ...], processors: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    values = list(row)
+    for i, process in processors:
+        if values[i] is not None:
+            values[i] = process(values[i])
+    return tuple(values)
 
 
 def _wrapped(sql: str, values: tuple[Any, ...], exc: Exception, dialect: Dialect) -> BaseException:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from vidgate.gateway.jobs import needs_work
@@ -42,6 +43,29 @@ def row_to_job(row: Mapping[Any, Any]) -> JobRecord:
     values["native_payload"] = dict(row["native_payload"] or {})
     values["outputs"] = tuple(row["outputs"] or ())
     return JobRecord(**values)
+
+
+def jobs_from(keys: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[JobRecord]:
+    """``row_to_job`` for rows of a statement returning ``keys`` (the jobs table's columns), by position:
+    no mapping per row (a listing page converts 20 rows of 50 columns)."""
+    positions, payload, outputs = _job_positions(tuple(keys))
+    records = []
+    for row in rows:
+        values = [row[i] for i in positions]
+        values[payload] = dict(values[payload] or {})
+        values[outputs] = tuple(values[outputs] or ())
+        records.append(JobRecord(*values))
+    return records
+
+
+@functools.cache
+def _job_positions(keys: tuple[str, ...]) -> tuple[list[int], int, int]:
+    """Where each of ``JobRecord``'s fields is among ``keys``, and which fields need converting."""
+    return (
+        [keys.index(name) for name in _JOB_FIELDS],
+        _JOB_FIELDS.index("native_payload"),
+        _JOB_FIELDS.index("outputs"),
+    )
 
 
 def entry_to_row(entry: SpendEntry) -> dict[str, Any]:
