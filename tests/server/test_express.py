@@ -1,33 +1,46 @@
-"""Finished videos' status polls answered before routing (``server/express.py``): the same reply, log
-line and metrics as the route's, and only when the answer is certain; everything else goes the normal way."""
+"""Polls of finished work answered before routing (``server/express.py``): a video's status and a Gemini
+done operation, with the same reply, log line and metrics as the route's, and only when the answer is
+certain; everything else goes the normal way."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.server.conftest import MASTER, Served, auth, serving
+from tests.server.test_gemini_routes import FAST, done, goog, veo
+from tests.support.google_gateway import MASTER as GOOGLE_MASTER
+from tests.support.google_gateway import google_config, google_emulators
 
-from vidgate.server.express import FinishedPolls
+from vidgate.server.app import create_app
+from vidgate.server.express import Answer, Express, Lane
+from vidgate.store.memory import MemoryStores
+
+
+@pytest.fixture(scope="module")
+def emulators(render_cache: Path) -> Iterator[tuple[str, str]]:
+    with google_emulators(render_cache) as urls:
+        yield urls
 
 
 @pytest.fixture
 def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths the express lane answered (before the app is built, which takes the method)."""
+    """The paths the express lanes answered (patched before the app is built, which takes the method)."""
     seen: list[str] = []
-    original = FinishedPolls.answer
+    original = Express.answer
 
-    def spy(self: FinishedPolls, scope: Any, log: Any) -> Any:
+    def spy(self: Express, scope: Any, log: Any) -> Answer | None:
         answer = original(self, scope, log)
         if answer is not None:
             seen.append(scope["path"])
         return answer
 
-    monkeypatch.setattr(FinishedPolls, "answer", spy)
+    monkeypatch.setattr(Express, "answer", spy)
     return seen
 
 
@@ -113,3 +126,42 @@ async def test_anything_uncertain_goes_the_normal_way(
         gone = await served.client.get(f"/v1/videos/{vid}", headers=auth(secret))
         assert gone.status_code == 404
         assert answered == []
+
+
+async def test_a_done_gemini_operation_is_answered_as_the_route_answers_it(
+    emulators: tuple[str, str], caplog: pytest.LogCaptureFixture, answered: list[str]
+) -> None:
+    caplog.set_level("INFO", logger="vidgate.access")
+    app = create_app(google_config(*emulators), stores=MemoryStores(), run_worker=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+            reply = await client.post("/key/generate", json={"key_alias": "veo"}, headers=auth(GOOGLE_MASTER))
+            secret = reply.json()["key"]
+            name = (await client.post(FAST, json=veo("a wren"), headers=goog(secret))).json()["name"]
+            await done(client, secret, name)
+            assert answered == []  # until done (and once more, to fill the cache) the route answered
+            routed = await client.get(f"/gemini/v1beta/{name}", params={"x": ""}, headers=goog(secret))
+            caplog.clear()
+            express = await client.get(f"/gemini/v1beta/{name}", headers=goog(secret))
+            assert answered == [f"/gemini/v1beta/{name}"]
+            assert _comparable(express) == _comparable(routed)
+            assert express.json()["done"] is True
+            [line] = _access_lines(caplog)
+            assert line["route"] == "/gemini/{version}/models/{model}/operations/{operation}"
+            assert line["key_alias"] == "veo"
+            assert line["video_id"] == name.rpartition("/")[2]
+            bearer = await client.get(f"/gemini/v1beta/{name}", headers=auth(secret))
+            assert _comparable(bearer) == _comparable(routed)
+            assert len(answered) == 2  # the gateway's own header works too
+            other = name.replace("models/veo-fast/", "models/veo-3.0-fast-generate-001/")
+            renamed = await client.get(f"/gemini/v1beta/{other}", headers=goog(secret))
+            assert renamed.json()["name"] == other  # not cached under that name: the route answers
+            wrong = await client.get(f"/gemini/v9/{name}", headers=goog(secret))
+            assert wrong.status_code == 404
+            assert len(answered) == 2
+
+
+def test_lanes_take_plain_placeholders_only() -> None:
+    with pytest.raises(ValueError, match="plain"):
+        Express([Lane("/gemini/{version}/models/{model}:predictLongRunning", lambda *_: None)], [])

@@ -32,7 +32,7 @@ from vidgate.server.cache import FinishedVideos
 from vidgate.server.callbacks import HttpLogCallback
 from vidgate.server.endpoint import Endpoint, mount
 from vidgate.server.errors import EXCEPTION_HANDLERS
-from vidgate.server.express import FinishedPolls
+from vidgate.server.express import Express
 from vidgate.server.logs import (
     REDACTED_LOGGERS,
     RequestLogMiddleware,
@@ -158,7 +158,7 @@ def create_app(
             metrics=registry,
             full_logging=config.request_logging,
             max_body_bytes=max_body_bytes,
-            express=FinishedPolls(routes).answer,
+            express=Express([*videos.express_lanes(), *gemini.express_lanes()], routes).answer,
         )
     ]
     app = Starlette(

@@ -1,29 +1,40 @@
-"""Status polls of finished videos, answered before routing.
+"""Polls of finished work, answered before routing.
 
-Clients poll ``GET /v1/videos/{id}`` until a video is done, and many keep polling after. The finished
-cache (``server/cache.py``) already spared those polls the database; what was left of their cost was
-mostly the stack between the request log middleware and the handler (Starlette's exception middleware,
-the router, the Request and Response objects). This answers them without it, and only what it can
-answer exactly as the route would: a GET with no query string to ``/v1/videos/{id}`` or
-``/videos/{id}``, from the master key or a key the key cache holds now, for a video in the finished
-cache under that caller. Anything else goes the normal way (which reads the key store, checks the
-path, and errors as always). The request log middleware wraps both ways: the access line, the
-``X-Request-Id`` header and the metrics (labelled with the route's path) are the same.
+Clients poll a video (``GET /v1/videos/{id}``) or a Gemini operation until it is done, and many keep
+polling after. The finished cache (``server/cache.py``) already spared those polls the database; what
+was left of their cost was mostly the stack between the request log middleware and the handler
+(Starlette's exception middleware, the router, the Request and Response objects). A route module
+declares a ``Lane``: its route's path and a function that gives the cached body for a request it can
+answer exactly as the route would, or None. ``Express`` tries the lanes whose path shape matches a
+GET with no query string, from a caller the key cache knows now (``Authenticator.cached``: no store
+read); anything else goes the normal way, which reads the key store, checks the path and errors as
+always. The request log middleware wraps both ways: the access line, ``X-Request-Id`` and the metrics
+(labelled with the route's path) are the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.routing import Route
 from starlette.types import Scope
 
-from vidgate.server.auth import KEY_HEADERS, secret_from
+from vidgate.gateway.auth import Principal
+from vidgate.server.auth import KEY_HEADERS
 from vidgate.server.logs import LogContext
 from vidgate.server.state import ServerState
 
-_PREFIXES = ("/v1/videos/", "/videos/")
-_KEY_HEADER_BYTES = tuple(name.encode() for name in KEY_HEADERS)
+_KEY_HEADER_BYTES = frozenset(name.encode() for name in (*KEY_HEADERS, "x-goog-api-key"))
+
+
+@dataclass(frozen=True)
+class Lane:
+    """``route_path``'s requests ``answer`` can give from memory: ``answer(path params, key headers,
+    state, log)`` returns the exact body the route would send (a 200 JSON reply), or None."""
+
+    route_path: str
+    answer: Callable[[Mapping[str, str], Mapping[str, str], ServerState, LogContext], bytes | None]
 
 
 @dataclass(frozen=True)
@@ -39,39 +50,69 @@ class Answer:
         return [(b"content-length", str(len(self.body)).encode()), (b"content-type", b"application/json")]
 
 
-class FinishedPolls:
-    """``answer(scope, log)``: the cached reply to a finished video's status poll, or None."""
+@dataclass(frozen=True)
+class _Shape:
+    """A route path as segments: literals to equal, ``{name}`` placeholders to capture."""
 
-    def __init__(self, routes: list[Route]) -> None:
+    segments: tuple[str, ...]
+    lane: Lane
+    route: Route
+
+    def match(self, parts: Sequence[str]) -> dict[str, str] | None:
+        params: dict[str, str] = {}
+        for expected, part in zip(self.segments, parts, strict=True):
+            if expected.startswith("{"):
+                if not part:
+                    return None
+                params[expected[1:-1]] = part
+            elif part != expected:
+                return None
+        return params
+
+
+class Express:
+    """``answer(scope, log)``: a lane's cached reply to a GET, or None (the app answers)."""
+
+    def __init__(self, lanes: Sequence[Lane], routes: Sequence[Route]) -> None:
         by_path = {route.path: route for route in routes}
-        self._routes = {prefix: by_path[prefix + "{video_id}"] for prefix in _PREFIXES}
+        self._shapes: dict[int, list[_Shape]] = {}
+        for lane in lanes:
+            segments = tuple(lane.route_path.split("/"))
+            if any(s.startswith("{") and (not s.endswith("}") or ":" in s) for s in segments):
+                raise ValueError(f"{lane.route_path}: express lanes take plain {{name}} segments only")
+            shape = _Shape(segments, lane, by_path[lane.route_path])
+            self._shapes.setdefault(len(segments), []).append(shape)
 
     def answer(self, scope: Scope, log: LogContext) -> Answer | None:
         if scope["method"] != "GET" or scope.get("query_string") or scope.get("root_path"):
             return None
-        path: str = scope["path"]
-        prefix = next((p for p in _PREFIXES if path.startswith(p)), None)
-        if prefix is None:
-            return None
-        video_id = path[len(prefix) :]
-        if not video_id or "/" in video_id:
+        parts = scope["path"].split("/")
+        shapes = self._shapes.get(len(parts))
+        if not shapes:
             return None
         state = getattr(scope["app"].state, "vidgate", None)
         if not isinstance(state, ServerState):
             return None  # not started yet
-        secret = secret_from(_key_headers(scope))
-        principal = state.service.auth.cached(secret) if secret else None
-        if principal is None:
-            return None
-        cached = state.finished.get(principal.owner_id, video_id)
-        if cached is None:
-            return None
-        if principal.key is not None:
-            log.key_alias, log.key_id = principal.key.alias, principal.key.id
-        else:
-            log.key_alias = "master"
-        log.video_id, log.model, log.cost = video_id, cached.model, cached.cost
-        return Answer(cached.body, self._routes[prefix])
+        for shape in shapes:
+            params = shape.match(parts)
+            if params is None:
+                continue
+            body = shape.lane.answer(params, _key_headers(scope), state, log)
+            return Answer(body, shape.route) if body is not None else None
+        return None
+
+
+def known_caller(secret: str | None, state: ServerState, log: LogContext) -> Principal | None:
+    """The caller ``secret`` names if the key cache knows it now (recorded in the log line as the
+    normal path records it), else None."""
+    principal = state.service.auth.cached(secret) if secret else None
+    if principal is None:
+        return None
+    if principal.key is not None:
+        log.key_alias, log.key_id = principal.key.alias, principal.key.id
+    else:
+        log.key_alias = "master"
+    return principal
 
 
 def _key_headers(scope: Scope) -> dict[str, str]:

@@ -13,13 +13,16 @@ envelope (``server/google_errors.py``), also for unknown paths under ``/gemini``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from vidgate.errors import BadRequestError
+from vidgate.server.auth import secret_from
 from vidgate.server.endpoint import JSON, Body, Endpoint, Reply, validated
+from vidgate.server.express import Lane, known_caller
 from vidgate.server.google_errors import google_errors
 from vidgate.server.google_http import (
     check_version,
@@ -30,11 +33,12 @@ from vidgate.server.google_http import (
     unknown_path,
 )
 from vidgate.server.idempotency import idempotency_key
+from vidgate.server.logs import LogContext
 from vidgate.server.responses import json_response
 from vidgate.server.routes.interactions import interaction_endpoints
 from vidgate.server.schemas.google import DownloadQuery, Operation, PredictLongRunningRequest
 from vidgate.server.schemas.videos import CreateHeaders, RangeHeaders
-from vidgate.server.state import request_log, server_state
+from vidgate.server.state import ServerState, request_log, server_state
 
 VERSIONS = ("v1beta", "v1")
 SURFACE = "gemini"  # the provider whose native codec (``ProviderSpec.native``) these routes speak
@@ -79,6 +83,31 @@ async def get_operation(request: Request) -> Response:
     if op.get("done") is True:
         finished.keep_view(principal.owner_id, video_id, name, bytes(response.body))
     return response
+
+
+def _done_operation(
+    params: Mapping[str, str], headers: Mapping[str, str], state: ServerState, log: LogContext
+) -> bytes | None:
+    """``get_operation``'s cached answer, given before routing (``server/express.py``). The key comes
+    as ``google_secret`` reads it (``?key=`` never: the lanes take no query string)."""
+    if params["version"] not in VERSIONS:
+        return None
+    goog = headers.get("x-goog-api-key", "").strip()
+    principal = known_caller(goog or secret_from(headers), state, log)
+    if principal is None:
+        return None
+    video_id = params["operation"]
+    name = f"models/{params['model']}/operations/{video_id}"
+    cached = state.finished.get(principal.owner_id, video_id, view=name)
+    if cached is None:
+        return None
+    log.video_id = video_id
+    return cached.body
+
+
+def express_lanes() -> list[Lane]:
+    """A done operation's poll."""
+    return [Lane(f"{PREFIX}/{{version}}/models/{{model}}/operations/{{operation}}", _done_operation)]
 
 
 @google_errors(SURFACE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -14,9 +15,12 @@ from vidgate.errors import BadRequestError, missing_parameters
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.service import MAX_LIST_LIMIT, CreateNotes, CreateVideo
 from vidgate.server import forms
+from vidgate.server.auth import secret_from
 from vidgate.server.content import check_variant, content_response
 from vidgate.server.endpoint import JSON, MULTIPART, URLENCODED, Body, Endpoint, Reply, fields_of
+from vidgate.server.express import Lane, known_caller
 from vidgate.server.idempotency import idempotency_key
+from vidgate.server.logs import LogContext
 from vidgate.server.responses import json_response
 from vidgate.server.schemas.videos import (
     DEFAULT_LIST_LIMIT,
@@ -28,7 +32,7 @@ from vidgate.server.schemas.videos import (
     RangeHeaders,
     RemixBody,
 )
-from vidgate.server.state import caller, request_log, server_state
+from vidgate.server.state import ServerState, caller, request_log, server_state
 from vidgate.types import TERMINAL_STATUSES, Video, VideoDeleted, VideoList
 
 CREATE_FIELDS = fields_of(CreateVideoBody)
@@ -140,6 +144,26 @@ async def current_video(request: Request, principal: Principal, video_id: str) -
     response = video_response(request, video)
     state.finished.offer(principal.owner_id, video, bytes(response.body))
     return response
+
+
+def _finished_video(
+    params: Mapping[str, str], headers: Mapping[str, str], state: ServerState, log: LogContext
+) -> bytes | None:
+    """``current_video``'s cached answer, given before routing (``server/express.py``)."""
+    principal = known_caller(secret_from(headers), state, log)
+    if principal is None:
+        return None
+    video_id = params["video_id"]
+    cached = state.finished.get(principal.owner_id, video_id)
+    if cached is None:
+        return None
+    log.video_id, log.model, log.cost = video_id, cached.model, cached.cost
+    return cached.body
+
+
+def express_lanes() -> list[Lane]:
+    """A finished video's status poll, under both prefixes the routes are mounted at."""
+    return [Lane(f"{prefix}/videos/{{video_id}}", _finished_video) for prefix in ("/v1", "")]
 
 
 async def delete_video(request: Request) -> Response:
