@@ -392,23 +392,35 @@ class JobStarter:
         """Await ``work`` (the provider's create) while renewing the write-ahead record's lease, so
         the poller resolves the job only once this process is gone."""
 
+        every = submitting.SUBMIT_LEASE_SECONDS / 3
+
         async def renew() -> None:
             while True:
-                await asyncio.sleep(submitting.SUBMIT_LEASE_SECONDS / 3)
                 try:
                     await self.stores.jobs.try_lease(
                         job_id, owner, now=self.clock(), lease_seconds=submitting.SUBMIT_LEASE_SECONDS
                     )
                 except Exception:  # the store is down: the next renewal tries again
                     log.warning("renewing the lease of the submitting job %s failed", job_id, exc_info=True)
+                await asyncio.sleep(every)
 
-        renewal = asyncio.create_task(renew(), name=f"vidgate-submit-lease-{job_id}")
+        # A timer, and a renewing task only once it fires: most creates answer well within it, and a
+        # task per create (started, then cancelled and awaited) cost each create two loop turns.
+        renewal: asyncio.Task[None] | None = None
+
+        def start_renewing() -> None:
+            nonlocal renewal
+            renewal = asyncio.create_task(renew(), name=f"vidgate-submit-lease-{job_id}")
+
+        timer = asyncio.get_running_loop().call_later(every, start_renewing)
         try:
             return await work
         finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
+            timer.cancel()
+            if renewal is not None:
+                renewal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewal
 
     async def _hand_over(self, job_id: str, owner: str) -> None:
         """Leave the write-ahead record of a create with an unknown outcome (timeout, 5xx, connection
