@@ -25,12 +25,18 @@ def test_secrets_are_long_random_and_stored_as_sha256() -> None:
     assert hash_secret(secret) == hash_secret(secret)
 
 
-async def test_lookup_is_by_hash_and_cached_until_invalidated() -> None:
+async def _one_key() -> tuple[MemoryStores, str, Clock, Authenticator]:
+    """A store with key ``k1`` (its secret returned) and an authenticator over it (master key
+    ``sk-master-key-1``, 5 s cache on a test clock)."""
     stores = MemoryStores()
     secret = new_secret()
     await stores.keys.create(KeyRecord(id="k1", key_hash=hash_secret(secret), key_prefix=secret[:8]))
     clock = Clock(now=0.0)
-    auth = Authenticator(stores.keys, "sk-master-key-1", ttl=5, clock=clock)
+    return stores, secret, clock, Authenticator(stores.keys, "sk-master-key-1", ttl=5, clock=clock)
+
+
+async def test_lookup_is_by_hash_and_cached_until_invalidated() -> None:
+    stores, secret, clock, auth = await _one_key()
     assert (await auth.authenticate("sk-master-key-1")).is_master
     principal = await auth.authenticate(secret)
     assert principal.owner_id == "k1"
@@ -165,11 +171,7 @@ def test_model_not_found_lists_only_the_models_this_key_may_use() -> None:
 
 
 async def test_cached_answers_only_from_the_master_key_and_live_cached_keys() -> None:
-    stores = MemoryStores()
-    secret = new_secret()
-    await stores.keys.create(KeyRecord(id="k1", key_hash=hash_secret(secret), key_prefix=secret[:8]))
-    clock = Clock(now=0.0)
-    auth = Authenticator(stores.keys, "sk-master-key-1", ttl=5, clock=clock)
+    stores, secret, clock, auth = await _one_key()
     master = auth.cached("sk-master-key-1")
     assert master is not None
     assert master.is_master
