@@ -48,6 +48,7 @@ OPTIONAL_KEYS = frozenset(
         "price_per_video",
         "priced_by",
         "features_priced_by_deployment",
+        "sizes_priced_by_deployment",
     }
 )
 # What a ``priced_by: deployment`` row must leave out: its price is each deployment's.
@@ -104,6 +105,29 @@ def parse_row(row: dict[str, Any]) -> ModelSpec:
     if spec.deployment_priced_features:
         _check(spec.with_deployment_price())  # the rules that read features hold when they are offered
     return spec
+
+
+def _deployment_sizes(row: dict[str, Any], model_id: str) -> dict[str, str]:
+    """``sizes_priced_by_deployment``: a ``{size: tier}`` map like ``sizes``, of sizes no catalogue price
+    covers. The row's other rules read its catalogue sizes only: a deployment's own price replaces the
+    per-second and token prices whose tiers they check (``gateway.config``)."""
+    raw = row.get("sizes_priced_by_deployment", {})
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError(
+            f"catalogue row {model_id}: sizes_priced_by_deployment must be a non-empty {{size: tier}} map"
+        )
+    if row.get("priced_by") == "deployment":
+        raise ValueError(
+            f"catalogue row {model_id}: a priced_by: deployment row lists all its sizes under sizes"
+        )
+    sizes = {str(k): str(v) for k, v in raw.items()}
+    repeated = sorted(set(sizes) & {str(k) for k in row["sizes"]})
+    if repeated:
+        raise ValueError(
+            f"catalogue row {model_id}: sizes_priced_by_deployment repeats sizes the row always offers "
+            f"{repeated}"
+        )
+    return sizes
 
 
 def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
@@ -167,6 +191,9 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         price_per_video=_decimal(row.get("price_per_video")) or Decimal(0),
         priced_by="deployment" if priced_by == "deployment" else "catalogue",
         deployment_priced_features=deployment_features,
+        deployment_priced_sizes=_deployment_sizes(row, model_id)
+        if "sizes_priced_by_deployment" in row
+        else {},
     )
 
 

@@ -374,6 +374,8 @@ def size_for(spec: ModelSpec, size: str | None, resolution: str | None, ratio: s
     tier = None
     if resolution is not None:
         tier = _tier_named(spec, resolution)
+        if tier is None and _tier_named(spec.with_deployment_price(), resolution) is not None:
+            raise spec.unpriced_size("resolution", resolution)  # a tier only a self-priced deployment serves
         if tier is None:
             raise invalid_value("resolution", resolution, resolutions(spec))
     if ratio is not None and ratio not in ratios(spec):
@@ -392,6 +394,8 @@ def size_for(spec: ModelSpec, size: str | None, resolution: str | None, ratio: s
     else:  # that aspect ratio at the default size's tier, else its first size at any tier
         found = sizes_for(spec, resolution=spec.sizes.get(spec.default_size), ratio=ratio)
         found = found or sizes_for(spec, resolution=None, ratio=ratio)
+    if not found and resolution is not None and _self_priced_pair(spec, tier, ratio):
+        raise spec.unpriced_size("resolution", resolution)
     if not found:
         pairs = sorted({f"{spec.sizes[s]} {ratio_of(s)}" for s in spec.sizes}, key=str)
         raise BadRequestError(
@@ -401,6 +405,15 @@ def size_for(spec: ModelSpec, size: str | None, resolution: str | None, ratio: s
             code="invalid_value",
         )
     return found[0]
+
+
+def _self_priced_pair(spec: ModelSpec, tier: str | None, ratio: str | None) -> bool:
+    """Whether a deployment-priced size has this tier and aspect ratio (a catalogue tier may have more
+    sizes on a deployment with its own price)."""
+    return any(
+        size_tier == tier and ratio in (None, ratio_of(size))
+        for size, size_tier in spec.deployment_priced_sizes.items()
+    )
 
 
 def unsupported(spec: ModelSpec, param: str) -> BadRequestError:

@@ -95,19 +95,25 @@ class ModelSpec:
     # Features the catalogue price does not cover (e.g. reference videos the provider bills by their
     # unknown length): offered only by a deployment that sets its own price (``with_deployment_price``).
     deployment_priced_features: frozenset[str] = frozenset()
+    # Sizes (size -> tier) the catalogue price does not cover (BytePlus Seedance 2.0's 4k: no token price
+    # known): offered, like ``deployment_priced_features``, only by a deployment that sets its own price.
+    deployment_priced_sizes: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def deployment_priced(self) -> bool:
         return self.priced_by == "deployment"
 
     def with_deployment_price(self) -> ModelSpec:
-        """The row as a deployment with its own price serves it: its deployment-priced features offered."""
-        if not self.deployment_priced_features:
+        """The row as a deployment with its own price serves it: its deployment-priced features and
+        sizes offered."""
+        if not self.deployment_priced_features and not self.deployment_priced_sizes:
             return self
         return replace(
             self,
             features=self.features | self.deployment_priced_features,
+            sizes={**self.sizes, **self.deployment_priced_sizes},
             deployment_priced_features=frozenset(),
+            deployment_priced_sizes={},
         )
 
     def has(self, feature: str) -> bool:
@@ -122,6 +128,19 @@ class ModelSpec:
             "price, output_cost_per_second or output_cost_per_video, offers it)"
         )
 
+    def unpriced_size(self, param: str, value: str) -> BadRequestError:
+        """The 400 for a size (or, ``param="resolution"``, a tier) only a self-priced deployment serves:
+        OpenAI's wording, the catalogue-priced values, and why."""
+        tiers = sorted(set(self.sizes.values()), key=_tier_order)
+        allowed = list(self.sizes) if param == "size" else tiers
+        supported = invalid_value(param, value, allowed).message
+        return BadRequestError(
+            f"{supported} Model '{self.id}' offers {param} '{value}' only on a deployment that sets its own "
+            "price (output_cost_per_second or output_cost_per_video): the catalogue price does not cover it.",
+            param=param,
+            code="invalid_value",
+        )
+
     def may_offer(self, feature: str) -> bool:
         """Whether some deployment of this row offers ``feature`` (outright, or once it sets its own
         price): for an adapter's own check, after the gateway validated the deployment's row."""
@@ -133,6 +152,8 @@ class ModelSpec:
         An open-size model's unlisted size has the tier ``"<shorter side>p"``."""
         if size in self.sizes:
             return self.sizes[size]
+        if size in self.deployment_priced_sizes:
+            raise self.unpriced_size("size", size)
         if self.open_sizes:
             dims = size.split("x")
             if len(dims) == 2 and all(_SIDE.fullmatch(d) for d in dims):
@@ -217,6 +238,7 @@ class ModelSpec:
             "price_per_video": None if self.deployment_priced else float(self.price_per_video),
             "priced_by": self.priced_by,
             "features_priced_by_deployment": sorted(self.deployment_priced_features),
+            "sizes_priced_by_deployment": dict(self.deployment_priced_sizes),
             "successor": self.successor,
             "deprecated_on": self.deprecated_on.isoformat() if self.deprecated_on else None,
             "retires_on": self.retires_on.isoformat() if self.retires_on else None,

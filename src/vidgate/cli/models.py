@@ -66,9 +66,17 @@ def _seconds(spec: ModelSpec) -> str:
 
 
 def _resolutions(spec: ModelSpec) -> str:
+    """The row's tiers; a tier (or a size of a listed tier) only a deployment with its own price serves
+    is marked so."""
     tiers = spec.to_dict()["resolutions"]
     assert isinstance(tiers, list)
-    return " ".join(str(t) for t in tiers)
+    served = spec.with_deployment_price().to_dict()["resolutions"]
+    assert isinstance(served, list)
+    marked = [f"{t} (deployment-priced)" for t in served if t not in tiers]
+    marked += [
+        f"{size} (deployment-priced)" for size, tier in spec.deployment_priced_sizes.items() if tier in tiers
+    ]
+    return " ".join([*(str(t) for t in tiers), *marked])
 
 
 COLUMNS: tuple[tuple[str, bool], ...] = (  # (header, no_wrap)

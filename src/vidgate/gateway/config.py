@@ -11,8 +11,9 @@ Rules worth knowing:
   with a flat price per video (plus the per-second rate when both are set).
 - A row with ``priced_by: deployment`` has no catalogue price: a deployment serving it must set
   ``output_cost_per_second`` or ``output_cost_per_video`` (else a ConfigError naming the path). A row's
-  ``features_priced_by_deployment`` (e.g. reference videos billed by their unknown length) are offered
-  only by deployments that set their own price.
+  ``features_priced_by_deployment`` (e.g. reference videos billed by their unknown length) and
+  ``sizes_priced_by_deployment`` (e.g. BytePlus Seedance 4k, no token price known) are offered only by
+  deployments that set their own price.
 - A provider with an open model namespace (``ProviderSpec.open_models``: fal, Replicate,
   openai_compatible) serves any model its catalogue lacks, from its package's ``open_model``
   template or from the deployment's declared ``sizes``/``seconds``/``default_size``/
@@ -604,7 +605,7 @@ def _deployment_priced(spec: ModelSpec, p: DeploymentParams, where: str) -> Mode
     """The row as this deployment prices it. Its own price replaces the catalogue's: a flat price per
     video replaces every catalogue price; a per-second rate (applied at pricing) replaces the per-second
     and per-token prices (per-input surcharges stay). A deployment with a price of its own also offers the
-    row's deployment-priced features; a ``priced_by: deployment`` row needs that price."""
+    row's deployment-priced features and sizes; a ``priced_by: deployment`` row needs that price."""
     if p.output_cost_per_second is None and p.output_cost_per_video is None:
         if spec.deployment_priced:
             raise ConfigError(
