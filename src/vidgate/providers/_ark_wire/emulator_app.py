@@ -142,6 +142,7 @@ class ArkEmulator:
             await asyncio.sleep(self.settings.slow_seconds)
 
     def size(self, spec: ModelSpec, resolution: str, ratio: str) -> tuple[int, int]:
+        spec = spec.with_deployment_price()  # Ark serves the sizes vidgate prices only per deployment (4k)
         for size, tier in spec.sizes.items():
             if tier == resolution and aspect_ratio(size) == ratio:
                 width, height = size.split("x")

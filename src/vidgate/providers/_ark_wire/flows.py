@@ -183,11 +183,13 @@ def create_body(req: VideoRequest, provider: str) -> dict[str, Any]:
 
 
 def size_of(provider: str, model: str, resolution: Any, ratio: Any) -> str | None:
-    """The catalogue size with this tier and aspect ratio (None when the row has none)."""
+    """The catalogue size with this tier and aspect ratio, a deployment-priced one included (None when
+    the row has none)."""
     row = find_model(f"{provider}/{model}")
     if row is None or not isinstance(resolution, str) or not isinstance(ratio, str):
         return None
-    return next((s for s, tier in row.sizes.items() if tier == resolution and aspect_ratio(s) == ratio), None)
+    sizes = row.with_deployment_price().sizes
+    return next((s for s, tier in sizes.items() if tier == resolution and aspect_ratio(s) == ratio), None)
 
 
 def _int(raw: Any) -> int | None:
