@@ -14,6 +14,7 @@ from vidgate.catalog import ModelSpec
 from vidgate.catalog import spec as catalog_spec
 from vidgate.catalog.loader import parse_row
 from vidgate.catalog.spec import FEATURES
+from vidgate.errors import BadRequestError
 from vidgate.providers.catalogue import find_model, load_catalog, models_for_provider
 from vidgate.providers.registry import get_provider
 
@@ -319,6 +320,7 @@ def test_to_dict() -> None:
         "price_per_video": 0.0,
         "priced_by": "catalogue",
         "features_priced_by_deployment": [],
+        "sizes_priced_by_deployment": {},
         "successor": None,
         "price_per_second_no_audio": {"720p": 0.05},
         "aliases": ["test/model-1-latest"],
@@ -517,3 +519,73 @@ def test_the_catalogues_deployment_priced_rows() -> None:
         True,
         3,
     )
+
+
+PRICED_HD = {"prices": {"720p": 0.1, "1080p": 0.1}, "sizes": {"1920x1080": "1080p", "1280x720": "720p"}}
+
+
+def test_deployment_priced_sizes_are_served_only_with_a_deployment_price() -> None:
+    spec = parse_row(unpriced(**PRICED_HD, sizes_priced_by_deployment={"3840x2160": "4k"}))
+    assert list(spec.sizes) == ["1920x1080", "1280x720"]
+    with pytest.raises(BadRequestError) as caught:
+        spec.tier("3840x2160")
+    assert caught.value.param == "size"
+    assert "only on a deployment that sets its own price" in caught.value.message
+    data = spec.to_dict(today=dt.date(2025, 1, 1))
+    assert (data["sizes_priced_by_deployment"], data["resolutions"]) == (
+        {"3840x2160": "4k"},
+        ["720p", "1080p"],
+    )
+    priced = spec.with_deployment_price()
+    assert (priced.tier("3840x2160"), priced.deployment_priced_sizes) == ("4k", {})
+    assert list(priced.sizes) == ["1920x1080", "1280x720", "3840x2160"]
+
+
+def test_a_token_priced_row_may_leave_a_deployment_priced_tier_unpriced() -> None:
+    """The token rules (a price and a reservation bound per tier) cover the catalogue's sizes only."""
+    tokens = {"480p": 10, "720p": 20}
+    spec = parse_row(
+        unpriced(
+            sizes={"864x496": "480p", "1280x720": "720p"},
+            seconds_by_tier=None,
+            price_per_output_token={"480p": 0.000007, "720p": 0.000007},
+            output_tokens_per_second=tokens,
+            sizes_priced_by_deployment={"3840x2160": "4k", "2160x3840": "4k"},
+        )
+    )
+    assert spec.output_tokens_per_second == tokens
+    assert set(spec.with_deployment_price().sizes.values()) == {"480p", "720p", "4k"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"sizes_priced_by_deployment": ["3840x2160"]}, r"must be a non-empty \{size: tier\} map"),
+        ({"sizes_priced_by_deployment": {}}, r"must be a non-empty \{size: tier\} map"),
+        (
+            {"sizes_priced_by_deployment": {"1280x720": "720p", "3840x2160": "4k"}},
+            r"sizes_priced_by_deployment repeats sizes the row always offers \['1280x720'\]",
+        ),
+        (
+            {"priced_by": "deployment", "prices": None, "sizes_priced_by_deployment": {"3840x2160": "4k"}},
+            "a priced_by: deployment row lists all its sizes under sizes",
+        ),
+        (
+            {"sizes_priced_by_deployment": {"3840x2160": "4k"}, "default_size": "3840x2160"},
+            "default_size not among sizes",  # the default is always served, so catalogue-priced
+        ),
+    ],
+)
+def test_deployment_priced_sizes_are_checked(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_row(unpriced(**{**PRICED_HD, **changes}))
+
+
+def test_the_catalogues_deployment_priced_sizes() -> None:
+    """Written out: BytePlus Seedance 2.0's 4k has no catalogue price (byteplus/models.yaml)."""
+    served_when_priced = {
+        s.id: s.deployment_priced_sizes for s in load_catalog() if s.deployment_priced_sizes
+    }
+    assert served_when_priced == {
+        "byteplus/dreamina-seedance-2-0-260128": {"3840x2160": "4k", "2160x3840": "4k"},
+    }

@@ -290,3 +290,22 @@ def test_sizes_are_named_by_the_nearest_common_ratio() -> None:
     assert (ratio_of("480x480"), ratio_of("1024x768"), ratio_of("1000x600")) == ("1:1", "4:3", "5:3")
     assert (ratio_of("wide"), ratio_of("0x720")) == (None, None)
     assert ratios(LOCAL) == ["16:9", "9:16", "1:1"]
+
+
+# ---- resolutions only a self-priced deployment serves -------------------------------------------
+
+
+def test_a_deployment_priced_resolution_is_a_400_naming_resolution() -> None:
+    """BytePlus Seedance 2.0's 4k (``sizes_priced_by_deployment``): the OpenRouter shape names the field
+    it was asked by, and says why; a deployment with its own price folds it to the 4k size."""
+    row = spec("byteplus/dreamina-seedance-2-0-260128")
+    for body in ({"resolution": "4k", "aspect_ratio": "16:9"}, {"resolution": "4K"}):
+        error = refused(folded, row, body)
+        assert (error.param, error.code) == ("resolution", "invalid_value")
+        assert "only on a deployment that sets its own price" in error.message
+        assert "Supported values are: '480p', '720p', and '1080p'." in error.message
+    priced = row.with_deployment_price()
+    assert folded(priced, {"resolution": "4k", "aspect_ratio": "9:16"})["size"] == "2160x3840"
+    assert folded(priced, {"resolution": "4k"})["size"] == "3840x2160"  # the default size's 16:9
+    plain = refused(folded, row, {"resolution": "8k"})
+    assert "own price" not in plain.message

@@ -398,3 +398,29 @@ def test_uploads_that_are_not_images_say_so(param: str) -> None:
     assert err.message == (
         f"Invalid '{param}': not a decodable image (it looks like text); expected a PNG, JPEG or WebP image."
     )
+
+
+# ---- sizes only a self-priced deployment serves -------------------------------------------------
+
+SEEDANCE_BYTEPLUS = "byteplus/dreamina-seedance-2-0-260128"
+
+
+def test_a_deployment_priced_size_is_a_400_naming_size_that_says_why() -> None:
+    """BytePlus Seedance 2.0's 4k has no catalogue price: refused on the catalogue's row, served on a
+    deployment's own-price row."""
+    row = spec(SEEDANCE_BYTEPLUS)
+    error = reject(row, size="3840x2160", seconds="5")
+    assert (error.param, error.code) == ("size", "invalid_value")
+    assert error.message.startswith("Invalid value: '3840x2160'. Supported values are: '864x496'")
+    assert (
+        "only on a deployment that sets its own price (output_cost_per_second or output_cost_per_video)"
+        in (error.message)
+    )
+    served = validate(row.with_deployment_price(), prompt="a cat", size="2160x3840", seconds="5")
+    assert (served.size, served.resolution, served.aspect_ratio) == ("2160x3840", "4k", "9:16")
+
+
+def test_a_size_no_deployment_serves_keeps_the_plain_400() -> None:
+    error = reject(spec(SEEDANCE_BYTEPLUS), size="4096x2160")
+    assert error.param == "size"
+    assert "own price" not in error.message

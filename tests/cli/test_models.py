@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from vidgate.catalog import ModelSpec
 from vidgate.catalog import spec as catalog_spec
+from vidgate.cli import models as models_cli
 from vidgate.cli.main import app
-from vidgate.providers.catalogue import load_catalog
+from vidgate.providers.catalogue import find_model, load_catalog
 
 runner = CliRunner()
 
@@ -114,3 +115,26 @@ def test_a_deployment_priced_row_shows_no_price() -> None:
     assert "set by the deployment" in mini_line
     assert "$" not in mini_line
     assert "reference_videos (deployment-priced)" in table.stdout
+
+
+def test_a_deployment_priced_size_is_shown_as_such() -> None:
+    """BytePlus Seedance 2.0's 4k: in JSON beside the catalogue's sizes, not among them; in the table
+    as a resolution marked deployment-priced, with no price of its own."""
+    result = runner.invoke(app, ["models", "--provider", "byteplus", "--json"])
+    assert result.exit_code == 0, result.output
+    seedance = {row["id"]: row for row in json.loads(result.stdout)["data"]}[
+        "byteplus/dreamina-seedance-2-0-260128"
+    ]
+    assert seedance["sizes_priced_by_deployment"] == {"3840x2160": "4k", "2160x3840": "4k"}
+    assert (seedance["resolutions"], "3840x2160" in seedance["sizes"]) == (["480p", "720p", "1080p"], False)
+    assert "4k" not in seedance["price_per_output_token_by_resolution"]
+    seedance_row, fast_row = (
+        find_model(f"byteplus/dreamina-seedance-2-0-{name}") for name in ("260128", "fast-260128")
+    )
+    assert seedance_row is not None
+    assert fast_row is not None
+    assert models_cli._resolutions(seedance_row) == "480p 720p 1080p 4k (deployment-priced)"  # the cell
+    assert models_cli._resolutions(fast_row) == "480p 720p"
+    table = runner.invoke(app, ["models", "--provider", "byteplus"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "(deployment-priced)" in table.stdout

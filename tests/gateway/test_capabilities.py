@@ -236,3 +236,29 @@ def test_deployment_priced_rows_are_described_at_the_deployments_price() -> None
     assert ("reference_videos" in flat["features"], flat["max_reference_videos"]) == (True, 3)
     assert ("reference_videos" in wan["features"], wan["max_reference_videos"]) == (False, 0)
     assert wan["pricing"]["per_second"] == {"720p": "0.086", "1080p": "0.143"}
+
+
+def test_a_deployment_priced_size_is_described_only_where_the_deployment_sets_a_price() -> None:
+    """BytePlus Seedance 2.0's 4k: listed, at the deployment's rate, on the deployment with its own price;
+    absent from the catalogue-priced one (which refuses it)."""
+    model = "byteplus/dreamina-seedance-2-0-260128"
+    loaded = parse_config(
+        {
+            "model_list": [
+                {
+                    "model_name": "own",
+                    "litellm_params": {"model": model, "api_key": "k", "output_cost_per_second": "0.6"},
+                },
+                {"model_name": "catalogue", "litellm_params": {"model": model, "api_key": "k"}},
+            ]
+        },
+        environ={},
+    )
+    own, catalogue = (capabilities.describe(dep, {}, callbacks=False) for dep in loaded.deployments)
+    assert own["supported_resolutions"] == ["480p", "720p", "1080p", "4k"]
+    assert own["supported_sizes"][-2:] == ["3840x2160", "2160x3840"]
+    assert own["pricing"]["per_second"] == {"480p": "0.6", "720p": "0.6", "1080p": "0.6", "4k": "0.6"}
+    assert own["pricing"]["per_output_token"] is None
+    assert catalogue["supported_resolutions"] == ["480p", "720p", "1080p"]
+    assert "3840x2160" not in catalogue["supported_sizes"]
+    assert "4k" not in catalogue["pricing"]["output_tokens_per_second"]

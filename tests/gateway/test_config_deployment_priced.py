@@ -115,3 +115,21 @@ def test_videos_settings_with_a_price_serves_every_row_at_that_price() -> None:
     assert not [w for w in loaded.startup_warnings() if "no catalogue price" in w]
     assert cost(by_name[FAST], 6, "1280x720") == Decimal("0.3")
     assert cost(by_name["doubao-seedance-2-0-mini-260615"], 6, "1280x720") == Decimal("0.3")
+
+
+def test_deployment_priced_sizes_come_with_a_deployment_price() -> None:
+    """BytePlus Seedance 2.0's 4k (``sizes_priced_by_deployment``): only a deployment with its own price
+    serves it, at exactly that price (no token price: none is known for 4k)."""
+    byteplus = "byteplus/dreamina-seedance-2-0-260128"
+    catalogue, per_second, per_video = config(
+        {"model": byteplus},
+        {"model": byteplus, "output_cost_per_second": "0.6"},
+        {"model": byteplus, "output_cost_per_video": "2.5"},
+    ).deployments
+    assert "3840x2160" not in catalogue.spec.sizes
+    assert catalogue.spec.deployment_priced_sizes == {"3840x2160": "4k", "2160x3840": "4k"}
+    for dep in (per_second, per_video):
+        assert (dep.spec.sizes["3840x2160"], dep.spec.sizes["2160x3840"]) == ("4k", "4k")
+        assert dep.spec.deployment_priced_sizes == {}
+    assert cost(per_second, 5, "3840x2160") == Decimal("3.0")  # $0.6/s x 5 s
+    assert cost(per_video, 5, "2160x3840") == Decimal("2.5")

@@ -1,6 +1,8 @@
 """Seedance on BytePlus ModelArk through the gateway: the official ``openai`` package and vidgate's SDK
 create, poll and download; the key reserves the token bound and is charged, once, the tokens ModelArk
-reported at the tier's token price (numbers written here by hand)."""
+reported at the tier's token price (numbers written here by hand). 4k has no catalogue price
+(``sizes_priced_by_deployment``): a deployment that sets its own serves it at exactly that price, and a
+catalogue-priced one refuses it with a 400 before any money is reserved."""
 
 from __future__ import annotations
 
@@ -42,7 +44,16 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
                             "api_key": ARK_KEY,
                             "api_base": f"{upstream}/api/v3",
                         },
-                    }
+                    },
+                    {  # its own price: it serves the row's deployment-priced 4k sizes too
+                        "model_name": "seedance-2-own-price",
+                        "litellm_params": {
+                            "model": "byteplus/dreamina-seedance-2-0-260128",
+                            "api_key": ARK_KEY,
+                            "api_base": f"{upstream}/api/v3",
+                            "output_cost_per_second": "0.55",
+                        },
+                    },
                 ],
                 "general_settings": {
                     "master_key": MASTER,
@@ -89,3 +100,41 @@ def test_1080p_is_priced_at_its_own_token_rate(gateway: str) -> None:
         assert done.usage is not None
         assert (done.usage.cost, done.usage.cost_is_estimate) == (1.886692, False)
     assert GatewayAdmin(gateway, MASTER).spend(key) == (1.886692, [1.886692])
+
+
+def test_4k_on_a_self_priced_deployment_is_charged_its_price_once(gateway: str) -> None:
+    key = GatewayAdmin(gateway, MASTER).new_key()
+    client = openai.OpenAI(base_url=f"{gateway}/v1", api_key=key, max_retries=0)
+    clip: dict[str, Any] = {"seconds": "4", "size": "2160x3840"}
+    video = client.videos.create(model="seedance-2-own-price", prompt="a glacier calving", **clip)
+    assert video.model_extra is not None
+    assert video.model_extra["usage"]["cost"] == 2.2  # reserved: the deployment's $0.55/s x 4 s
+    done = client.videos.poll(video.id, poll_interval_ms=50)
+    assert (done.status, done.size, done.seconds) == ("completed", "2160x3840", "4")
+    info = probe(client.videos.download_content(video.id).content)
+    assert (info.width, info.height) == (2160, 3840)
+    client.videos.retrieve(video.id)
+    # $0.55/s x 4 s = $2.20, charged once: no token price (ModelArk reported tokens for 4k all the same).
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (2.2, [2.2])
+
+
+def test_4k_on_a_catalogue_priced_deployment_is_a_400_before_any_money(gateway: str) -> None:
+    key = GatewayAdmin(gateway, MASTER).new_key()
+    client = openai.OpenAI(base_url=f"{gateway}/v1", api_key=key, max_retries=0)
+    clip: dict[str, Any] = {"seconds": "4", "size": "3840x2160"}
+    with pytest.raises(openai.BadRequestError) as size_error:
+        client.videos.create(model="seedance-2", prompt="a glacier calving", **clip)
+    with pytest.raises(openai.BadRequestError) as resolution_error:  # OpenRouter's shape
+        client.videos.create(
+            model="seedance-2",
+            prompt="a glacier calving",
+            seconds="4",
+            extra_body={"resolution": "4k", "aspect_ratio": "16:9"},
+        )
+    for error, param in ((size_error, "size"), (resolution_error, "resolution")):
+        body = error.value.body
+        assert isinstance(body, dict)
+        assert body["param"] == param
+        assert "only on a deployment that sets its own price" in body["message"]
+    assert GatewayAdmin(gateway, MASTER).spend(key) == (0.0, [])
+    assert client.videos.list().data == []  # nothing was created, so no slot and no provider task
