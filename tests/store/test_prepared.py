@@ -60,7 +60,8 @@ async def test_rows_read_back_as_connection_execute_reads_them(db: Database) -> 
     await db.write(lambda conn: _INSERT.run(conn, row))
 
     def both(conn: sa.Connection) -> tuple[dict[str, Any], dict[str, Any]]:
-        prepared = _BY_ID.run(conn, {"b_id": "video_p1"}).mappings()[0]
+        found = _BY_ID.run(conn, {"b_id": "video_p1"})
+        prepared = dict(zip(found.keys, found.rows[0], strict=True))
         core = conn.execute(_BY_ID.stmt, {"b_id": "video_p1"}).mappings().one()
         return prepared, dict(core)
 
@@ -90,7 +91,7 @@ async def test_rowcount_and_empty_results(db: Database) -> None:
     assert deleted.rowcount == 3
     assert deleted.first() is None
     assert deleted.scalar() is None
-    assert deleted.mappings() == []
+    assert deleted.rows == []
     missing = await db.read(lambda conn: _BY_ID.run(conn, {"b_id": "video_r0"}))
     assert missing.first() is None
 

@@ -48,10 +48,6 @@ class Rows:
         """The first column of the first row, or None when there is no row."""
         return self.rows[0][0] if self.rows else None
 
-    def mappings(self) -> list[dict[str, Any]]:
-        keys = self.keys
-        return [dict(zip(keys, row, strict=True)) for row in self.rows]
-
 
 _REQUIRED = object()
 
