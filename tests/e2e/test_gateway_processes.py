@@ -4,8 +4,9 @@ PostgreSQL and Redis under a budget burst."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,10 @@ import httpx
 import pytest
 from tests.e2e.conftest import UPSTREAM_KEY, emulator
 from tests.support.gateway_process import GatewayProcess, free_port, write_config
+from tests.support.live import live_server
+
+from vidgate.emulators.common import EmulatorSettings
+from vidgate.providers.openai.emulator import create_app as openai_emulator
 
 pytestmark = pytest.mark.slow
 MASTER = "sk-process-test-master"
@@ -49,6 +54,30 @@ def admin(url: str, method: str, path: str, **kwargs: Any) -> Any:
 def slow_upstream(render_cache: Path) -> Iterator[str]:
     """Jobs take 4 s: long enough to kill the gateway while they run."""
     yield from emulator(render_cache, 4.0)
+
+
+class _CreateSeen:
+    """ASGI wrapper that sets ``event`` when a create reaches the emulator (before it answers)."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+        self.event = threading.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/v1/videos":
+            self.event.set()
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def watched_upstream(render_cache: Path) -> Iterator[tuple[str, threading.Event]]:
+    """A fast upstream and an event set once a create has arrived there."""
+    settings = EmulatorSettings(
+        api_key=UPSTREAM_KEY, processing_seconds=1.5, poll_after_ms=100, cache_dir=render_cache
+    )
+    app = _CreateSeen(openai_emulator(settings))
+    with live_server(app) as url:
+        yield url, app.event
 
 
 def test_sigkill_with_jobs_in_flight_each_job_finishes_and_is_charged_once(
@@ -150,12 +179,14 @@ async def _burst(urls: list[str], key: str, count: int) -> list[int]:
 
 
 def test_sigkill_while_the_provider_creates_the_job_is_found_after_restart_and_charged(
-    upstream: str, tmp_path: Path
+    watched_upstream: tuple[str, threading.Event], tmp_path: Path
 ) -> None:
     """The gateway is killed while the emulator is still answering its create (``[fault:slow]``
-    delays the answer; the emulator creates the job anyway). The write-ahead record survives; the
+    delays the answer 2 s; the emulator creates the job anyway). The write-ahead record survives; the
     restarted gateway finds the job at the provider by list, records it and charges it once, and the
-    key's only concurrency slot is free again."""
+    key's only concurrency slot is free again. The kill waits for the create to reach the emulator:
+    killed between the record's commit and the send, the job is rightly failed as never created."""
+    upstream, create_seen = watched_upstream
     config = write_config(
         tmp_path / "config.yaml",
         sora_config(
@@ -187,6 +218,7 @@ def test_sigkill_while_the_provider_creates_the_job_is_found_after_restart_and_c
                 break
             time.sleep(0.02)
         assert [v["status"] for v in listed] == ["queued"]
+        assert create_seen.wait(timeout=30), first.output()
         first.kill()
         with pytest.raises(httpx.TransportError):
             cut.result(timeout=30)
