@@ -22,7 +22,6 @@ poll and is checked again later, still unsettled. Every poll, settlement and ter
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 
@@ -30,6 +29,7 @@ from vidgate.errors import APIError, InternalServerError, ServiceUnavailableErro
 from vidgate.gateway import jobs, submitting, tracing
 from vidgate.gateway.auth import MASTER_OWNER
 from vidgate.gateway.calls import ProviderCalls
+from vidgate.gateway.entropy import pool
 from vidgate.gateway.observer import Observers
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import JobRecord, SpendEntry
@@ -52,7 +52,7 @@ def deployment_gone(job: JobRecord) -> ServiceUnavailableError:
 
 
 def new_lease_owner(prefix: str) -> str:
-    return f"{prefix}:{secrets.token_hex(6)}"
+    return f"{prefix}:{pool.token_hex(6)}"
 
 
 class JobKeeper:
@@ -254,7 +254,7 @@ class JobKeeper:
         only generated videos), and the ledger releases the rest of the reservation."""
         cost = jobs.settled_cost(job)
         entry = SpendEntry(
-            id="spend_" + secrets.token_hex(12),
+            id="spend_" + pool.token_hex(12),
             key_id=job.owner_key_id,
             job_id=job.id,
             model_name=job.model_name,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 
 from vidgate.catalog import from_micros
+from vidgate.gateway.entropy import pool
 from vidgate.gateway.jobs import billable_videos
 from vidgate.gateway.records import JobRecord
 from vidgate.types import VIDEO_ID_PREFIX, Video, VideoError, VideoList, VideoUsage
@@ -34,9 +34,9 @@ class VideoIds:
     def new(self, now: float | None = None) -> str:
         """A new id for a video created at ``now`` (unix seconds; the wall clock when None)."""
         ms = int((time.time() if now is None else now) * 1000) & ((1 << _TIME_BITS) - 1)
-        candidate = (ms << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
+        candidate = (ms << _RANDOM_BITS) | pool.randbits(_RANDOM_BITS)
         with self._lock:
-            value = candidate if candidate > self._last else self._last + 1 + secrets.randbits(32)
+            value = candidate if candidate > self._last else self._last + 1 + pool.randbits(32)
             value &= (1 << _ID_BITS) - 1
             self._last = value
         return f"{VIDEO_ID_PREFIX}{value:032x}"
