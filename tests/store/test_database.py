@@ -11,8 +11,10 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 from tests.store.factories import make_job
 
+from vidgate.errors import ServiceUnavailableError
 from vidgate.store.factory import open_stores
 from vidgate.store.sql.database import Database
 
@@ -130,3 +132,35 @@ async def test_an_in_memory_sqlite_database_serves_reads_and_writes_on_one_conne
         assert await db.read_snapshot(count) == 20
     finally:
         await db.dispose()
+
+
+async def test_the_sqlite_writer_keeps_one_connection_and_replaces_it_after_a_database_failure(
+    tmp_path: Path,
+) -> None:
+    """Writes in separate groups run on one connection (its page cache stays warm); a write the
+    database fails (an OperationalError: disk I/O, lock wait exhausted) is a 503 and the next group
+    gets a fresh connection; disposing the database gives the kept connection back."""
+    db = Database(f"sqlite:///{tmp_path / 'kept.db'}")
+    pool = db.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+
+    def marked(conn: sa.Connection) -> bool:
+        """Whether this connection was here before (a TEMP table lives and dies with its connection)."""
+        seen = conn.exec_driver_sql("SELECT count(*) FROM sqlite_temp_master WHERE name = 'mark'").scalar()
+        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS mark (n INTEGER)")
+        return bool(seen)
+
+    def broken(conn: sa.Connection) -> None:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    try:
+        assert not await db.write(marked)
+        assert [await db.write(marked) for _ in range(3)] == [True] * 3
+        with pytest.raises(ServiceUnavailableError):
+            await db.write(broken)
+        assert not await db.write(marked)
+        assert await db.write(marked)
+        assert pool.checkedout() == 1  # the writer's connection, and nothing else held
+    finally:
+        await db.dispose()
+    assert pool.checkedout() == 0

@@ -325,6 +325,11 @@ class _SqliteWriter:
     one group (``_sqlite_group``, at most ``GROUP_COMMIT_MAX``), and the group's outcomes go back to
     the event loop in one call. A write cancelled before its group starts is not run.
 
+    The thread keeps one connection for its writes (a fresh one after a group fails). Taken from the
+    pool per group, the writes went round the pool's connections, and SQLite drops a connection's page
+    cache whenever another connection wrote since its last transaction: every group read its pages
+    from the file again (writer CPU per create 557 -> ~490 µs, ``pread`` calls gone from its profile).
+
     One long-lived thread rather than a pool task per group: each group then cost the event loop a
     committer task and a ``run_in_executor`` round (executor future, its wrapper, a wake-up), and the
     writes are serialized by SQLite's single write lock anyway."""
@@ -335,6 +340,7 @@ class _SqliteWriter:
         self._queue: queue.SimpleQueue[_QueuedWrite | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._conn: sa.Connection | None = None  # the writer's own, kept: its page cache stays warm
 
     def submit(self, write: _QueuedWrite) -> None:
         if self._thread is None:
@@ -355,6 +361,14 @@ class _SqliteWriter:
             thread.join()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _serve(self) -> None:
         running = True
         while running:
             batch: list[_QueuedWrite | None] = [self._queue.get()]
@@ -379,10 +393,18 @@ class _SqliteWriter:
     def _run_group(self, group: list[_QueuedWrite]) -> None:
         if not group:
             return
+        if self._conn is None:
+            self._conn = self._engine.connect()
         try:
-            outcomes = _sqlite_group(self._engine, self._file, [w.fn for w in group])
+            outcomes = _sqlite_group(self._conn, self._file, [w.fn for w in group])
         except Exception as exc:  # the transaction failed as a whole: every write in it did
             outcomes = [(False, exc)] * len(group)
+        if self._conn.invalidated or any(
+            not ok and isinstance(value, ServiceUnavailableError) for ok, value in outcomes
+        ):  # the database failed, not a write: the next group starts on a fresh connection
+            self._conn.invalidate()  # closed for good, not handed back to the pool
+            self._conn.close()
+            self._conn = None
         _deliver(group, outcomes)
 
 
@@ -414,7 +436,7 @@ def _resolve(done: list[tuple[_QueuedWrite, tuple[bool, Any]]]) -> None:
 
 
 def _sqlite_group(
-    engine: sa.Engine, file: _SqliteFile, fns: list[Callable[[sa.Connection], Any]]
+    engine: sa.Engine | sa.Connection, file: _SqliteFile, fns: list[Callable[[sa.Connection], Any]]
 ) -> list[tuple[bool, Any]]:
     """One write transaction running ``fns`` in order: (True, result) or (False, exception) for each.
 
@@ -447,7 +469,7 @@ def _sqlite_group(
 
 
 def _sqlite_tx(
-    engine: sa.Engine,
+    engine: sa.Engine | sa.Connection,
     file: _SqliteFile,
     begin: str | None,
     fn: Callable[..., T],
@@ -464,7 +486,7 @@ def _sqlite_tx(
     for the admission, insert and save of one create, measured in one process)."""
     file.check(write=begin == WRITE)
     try:
-        with engine.connect() as conn, conn.begin():
+        with _connected(engine) as conn, conn.begin():
             if begin is not None:
                 driver_sql(conn, begin)
             result = fn(conn, *args, **kwargs)
@@ -475,3 +497,8 @@ def _sqlite_tx(
     if file.identity is None:
         file.check(write=False)  # pins the identity of a file the first connection created
     return result
+
+
+def _connected(source: sa.Engine | sa.Connection) -> contextlib.AbstractContextManager[sa.Connection]:
+    """A connection for one transaction: the given one (kept open), or one from the engine's pool."""
+    return source.connect() if isinstance(source, sa.Engine) else contextlib.nullcontext(source)
