@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -9,12 +11,15 @@ import pytest
 from vidgate.errors import Timeout
 from vidgate.server.logs import (
     QueryRedactingFilter,
+    access_log,
     install_query_redaction,
     lean_log_records,
     new_request_id,
     redact,
     summarize_body,
+    write_access_line,
 )
+from vidgate.server.logstream import LoopBatchingStreamHandler
 from vidgate.server.redaction import redact_query
 
 
@@ -153,3 +158,92 @@ def test_lean_log_records_skip_process_thread_and_caller(monkeypatch: pytest.Mon
     assert (record.process, record.thread, record.processName) == (None, None, None)
     assert (record.funcName, record.lineno) == ("(unknown function)", 0)  # no stack walk for the caller
     assert record.getMessage() == "one line"
+
+
+class _Stream:
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@contextmanager
+def _serve_logging() -> Iterator[tuple[_Stream, LoopBatchingStreamHandler]]:
+    """``vidgate.access`` configured as ``vidgate serve`` configures it, writing to a recorder. Entered in
+    the test's body: pytest attaches its capture handlers to non-propagating loggers before the body."""
+    saved = (access_log.handlers, access_log.filters, access_log.propagate, access_log.level)
+    stream = _Stream()
+    handler = LoopBatchingStreamHandler(stream)  # type: ignore[arg-type]
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.handlers, access_log.filters, access_log.propagate = [handler], [], False
+    access_log.setLevel(logging.INFO)
+    try:
+        yield stream, handler
+    finally:
+        access_log.handlers, access_log.filters, access_log.propagate = saved[:3]
+        access_log.setLevel(saved[3])
+
+
+def test_access_lines_skip_the_log_record_on_vidgate_serves_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_record(*args: object, **kwargs: object) -> logging.LogRecord:
+        raise AssertionError("a LogRecord was built")
+
+    monkeypatch.setattr(access_log, "makeRecord", no_record)
+    with _serve_logging() as (stream, _):
+        write_access_line('{"status":200}')
+        write_access_line('{"status":404}')
+    assert stream.text == '{"status":200}\n{"status":404}\n'
+
+
+@pytest.mark.parametrize(
+    "change", ["logger filter", "handler filter", "format", "handler level", "propagate"]
+)
+def test_access_lines_go_through_logging_when_the_config_asks_for_more(change: str) -> None:
+    seen: list[str] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        seen.append(record.getMessage())
+        return True
+
+    with _serve_logging() as (stream, handler):
+        if change == "logger filter":
+            access_log.addFilter(keep)
+        elif change == "handler filter":
+            handler.addFilter(keep)
+        elif change == "format":
+            handler.setFormatter(logging.Formatter("access %(levelname)s %(message)s"))
+        elif change == "handler level":
+            handler.setLevel(logging.WARNING)
+        else:
+            access_log.propagate = True
+            parent, access_log.parent = access_log.parent, _keeping_parent(seen)
+        try:
+            write_access_line('{"status":200}')
+        finally:
+            if change == "propagate":
+                access_log.parent = parent
+    expected = {
+        "logger filter": ('{"status":200}\n', ['{"status":200}']),
+        "handler filter": ('{"status":200}\n', ['{"status":200}']),
+        "format": ('access INFO {"status":200}\n', []),
+        "handler level": ("", []),
+        "propagate": ('{"status":200}\n', ['{"status":200}']),
+    }[change]
+    assert (stream.text, seen) == expected
+
+
+def _keeping_parent(seen: list[str]) -> logging.Logger:
+    """A parent logger whose handler records what propagates to it."""
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    parent = logging.Logger("vidgate.test.parent")
+    parent.addHandler(Keep())
+    return parent

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vidgate.gateway import tracing
 from vidgate.server import errors  # module import: errors renders through exposure and this module
+from vidgate.server.logstream import LoopBatchingStreamHandler
 from vidgate.server.metrics import Metrics
 from vidgate.server.redaction import (
     REDACTED,
@@ -248,7 +249,20 @@ class RequestLogMiddleware:
                 if capture is not None:
                     line["request"] = capture.request_summary(scope)
                     line["response"] = capture.response_summary()
-                access_log.info(orjson.dumps(line).decode())
+                write_access_line(orjson.dumps(line).decode())
+
+
+def write_access_line(text: str) -> None:
+    """One access line (INFO is known to be enabled). Straight to vidgate's batching handler when the
+    logger does nothing else with it (``vidgate serve``'s logging config: that one handler, no filter,
+    no propagation, the bare message); otherwise through ``logging`` as any record."""
+    handlers = access_log.handlers
+    if len(handlers) == 1 and not access_log.propagate and not access_log.filters:
+        handler = handlers[0]
+        if isinstance(handler, LoopBatchingStreamHandler) and handler.passes_messages():
+            handler.line(text)
+            return
+    access_log.info(text)
 
 
 def _too_large(limit: int) -> errors.PayloadTooLargeError:

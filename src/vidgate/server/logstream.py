@@ -35,6 +35,26 @@ class LoopBatchingStreamHandler(logging.StreamHandler[TextIO]):
         except Exception:
             self.handleError(record)
             return
+        self._add(line)
+
+    def passes_messages(self) -> bool:
+        """Whether an INFO record would be written as its bare message: no filter, the level lets it
+        through, and the format is ``%(message)s``. Then ``line`` writes what ``emit`` would."""
+        formatter = self.formatter
+        return (
+            self.level <= logging.INFO
+            and not self.filters
+            and type(formatter) is logging.Formatter
+            and type(formatter._style) is logging.PercentStyle
+            and formatter._fmt == "%(message)s"
+        )
+
+    def line(self, text: str) -> None:
+        """Write ``text`` as the line a record with that message would be (see ``passes_messages``):
+        the access log's path, without building a ``LogRecord`` (~4 µs of a status poll's CPU)."""
+        self._add(text + self.terminator)
+
+    def _add(self, line: str) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
