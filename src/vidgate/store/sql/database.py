@@ -62,6 +62,7 @@ from vidgate.store.sql.prepared import driver_sql, savepoint
 
 P = ParamSpec("P")
 T = TypeVar("T")
+_Source = sa.Engine | Callable[[], sa.Connection]  # where a SQLite transaction gets its connection
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_THREADS = 8
@@ -393,19 +394,24 @@ class _SqliteWriter:
     def _run_group(self, group: list[_QueuedWrite]) -> None:
         if not group:
             return
-        if self._conn is None:
-            self._conn = self._engine.connect()
         try:
-            outcomes = _sqlite_group(self._conn, self._file, [w.fn for w in group])
+            outcomes = _sqlite_group(self._connection, self._file, [w.fn for w in group])
         except Exception as exc:  # the transaction failed as a whole: every write in it did
             outcomes = [(False, exc)] * len(group)
-        if self._conn.invalidated or any(
-            not ok and isinstance(value, ServiceUnavailableError) for ok, value in outcomes
-        ):  # the database failed, not a write: the next group starts on a fresh connection
+        if self._conn is not None and (
+            self._conn.invalidated or any(not ok and _database_failed(value) for ok, value in outcomes)
+        ):  # the next group starts on a fresh connection
             self._conn.invalidate()  # closed for good, not handed back to the pool
             self._conn.close()
             self._conn = None
         _deliver(group, outcomes)
+
+    def _connection(self) -> sa.Connection:
+        """The kept connection, opened when first needed (only once the file has passed its check:
+        opened while the file is read-only, SQLite would open it read-only for good)."""
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        return self._conn
 
 
 def _outcome(fn: Callable[[Any], Any], arg: Any) -> tuple[bool, Any]:
@@ -436,7 +442,7 @@ def _resolve(done: list[tuple[_QueuedWrite, tuple[bool, Any]]]) -> None:
 
 
 def _sqlite_group(
-    engine: sa.Engine | sa.Connection, file: _SqliteFile, fns: list[Callable[[sa.Connection], Any]]
+    engine: _Source, file: _SqliteFile, fns: list[Callable[[sa.Connection], Any]]
 ) -> list[tuple[bool, Any]]:
     """One write transaction running ``fns`` in order: (True, result) or (False, exception) for each.
 
@@ -469,7 +475,7 @@ def _sqlite_group(
 
 
 def _sqlite_tx(
-    engine: sa.Engine | sa.Connection,
+    engine: _Source,
     file: _SqliteFile,
     begin: str | None,
     fn: Callable[..., T],
@@ -499,6 +505,11 @@ def _sqlite_tx(
     return result
 
 
-def _connected(source: sa.Engine | sa.Connection) -> contextlib.AbstractContextManager[sa.Connection]:
-    """A connection for one transaction: the given one (kept open), or one from the engine's pool."""
-    return source.connect() if isinstance(source, sa.Engine) else contextlib.nullcontext(source)
+def _connected(source: _Source) -> contextlib.AbstractContextManager[sa.Connection]:
+    """A connection for one transaction: one from the engine's pool, or the kept one ``source`` gives."""
+    return source.connect() if isinstance(source, sa.Engine) else contextlib.nullcontext(source())
+
+
+def _database_failed(error: BaseException) -> bool:
+    """Whether a write failed because SQLite did (``_sqlite_tx``'s 503 for an OperationalError)."""
+    return isinstance(error, ServiceUnavailableError) and isinstance(error.__cause__, sa.exc.OperationalError)
