@@ -28,6 +28,7 @@ from prometheus_client import (
 
 from vidgate.gateway.observer import Observer
 from vidgate.gateway.records import JobRecord
+from vidgate.server.request_metrics import RequestMetrics
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: half the scrape size, and nothing alerts on them
 
@@ -39,19 +40,8 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class Metrics(Observer):
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "vidgate_requests",
-            "HTTP requests answered",
-            ["route", "method", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "vidgate_request_duration_seconds",
-            "Time to answer a request (to the start of the response body for streams)",
-            ["route", "method"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.request_metrics = RequestMetrics(LATENCY_BUCKETS)
+        self.registry.register(self.request_metrics)
         self.jobs = Gauge("vidgate_jobs", "Jobs in the store by status", ["status"], registry=self.registry)
         self.spend = Gauge(
             "vidgate_spend_usd",
@@ -122,21 +112,10 @@ class Metrics(Observer):
             )
             for kind in ("reserved", "settled", "released")
         }
-        self._request_children: dict[tuple[str, str, int], Counter] = {}
-        self._latency_children: dict[tuple[str, str], Histogram] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """Count one request (children cached: the label lookup is the costly part)."""
-        key = (route, method, status)
-        counter = self._request_children.get(key)
-        if counter is None:
-            counter = self._request_children[key] = self.requests.labels(route, method, str(status))
-        counter.inc()
-        lkey = (route, method)
-        hist = self._latency_children.get(lkey)
-        if hist is None:
-            hist = self._latency_children[lkey] = self.latency.labels(route, method)
-        hist.observe(seconds)
+        """Count one request (``vidgate_requests``, ``vidgate_request_duration_seconds``)."""
+        self.request_metrics.observe(route, method, status, seconds)
 
     def count_upstream_error(self, provider: str, status: int) -> None:
         """The gateway service's ``on_upstream_error`` hook."""
