@@ -165,6 +165,11 @@ class RequestLogMiddleware:
         request_id = _incoming_request_id(scope) or new_request_id()
         ctx = LogContext(request_id=request_id)
         scope.setdefault("state", {})["log"] = ctx
+        if self.express is not None and self.full_logging is False:
+            status = await self._express(scope, send, ctx, trace_id)
+            if status is not None:
+                self._done(scope, status, started, ctx, trace_id, span, None)
+                return
         rid = request_id.encode()
         status = 500
         response_started = False
@@ -205,7 +210,7 @@ class RequestLogMiddleware:
             if has_body and _declared_length(scope) > limit:
                 raise _too_large(limit)
             answer = self.express(scope, ctx) if self.express is not None else None
-            if answer is not None:
+            if answer is not None:  # with full logging: captured like any reply
                 scope["route"] = answer.route
                 await send_wrapper({"type": "http.response.start", "status": 200, "headers": answer.headers})
                 await send_wrapper({"type": "http.response.body", "body": answer.body})
@@ -221,35 +226,72 @@ class RequestLogMiddleware:
             if not response_started:
                 await errors.unexpected_error(scope.get("path", ""))(scope, receive, send_wrapper)
         finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            label = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe_request(label, method, status, elapsed)
-            if span is not None:
-                span.update_name(f"{method} {label}")
-                span.set_attribute("http.route", label)
-                span.set_attribute("http.response.status_code", status)
-                span.set_attribute("vidgate.request_id", request_id)
-            if access_log.isEnabledFor(logging.INFO):
-                line: dict[str, Any] = {
-                    "ts": round(time.time(), 3),
-                    "request_id": request_id,
-                    "method": method,
-                    "path": scope.get("path"),
-                    "route": label,
-                    "status": status,
-                    "latency_ms": round(elapsed * 1000, 3),
-                    "key_alias": ctx.key_alias,
-                    "key_id": ctx.key_id,
-                    "model": ctx.model,
-                    "video_id": ctx.video_id,
-                    "cost": ctx.cost,
-                    "trace_id": trace_id,
-                }
-                if capture is not None:
-                    line["request"] = capture.request_summary(scope)
-                    line["response"] = capture.response_summary()
-                write_access_line(orjson.dumps(line).decode())
+            self._done(scope, status, started, ctx, trace_id, span, capture)
+
+    async def _express(self, scope: Scope, send: Send, ctx: LogContext, trace_id: str | None) -> int | None:
+        """Send the express answer to this request, if there is one: its status, else None (nothing
+        sent). No send or receive wrappers: the reply is known whole before its first byte."""
+        assert self.express is not None
+        try:
+            answer = self.express(scope, ctx)
+        except Exception:
+            error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            return None  # the app answers it (or fails it) the normal way
+        if answer is None:
+            return None
+        scope["route"] = answer.route
+        headers = [*answer.headers, (b"x-request-id", ctx.request_id.encode())]
+        if trace_id is not None:
+            headers.append((b"x-trace-id", trace_id.encode()))
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": answer.body})
+        except Exception:
+            error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            return 500
+        return 200
+
+    def _done(
+        self,
+        scope: Scope,
+        status: int,
+        started: float,
+        ctx: LogContext,
+        trace_id: str | None,
+        span: Any,
+        capture: _Capture | None,
+    ) -> None:
+        """The request's metrics, span attributes and access line."""
+        elapsed = time.perf_counter() - started
+        method = scope.get("method", "")
+        route = scope.get("route")
+        label = getattr(route, "path", None) or "unmatched"
+        self.metrics.observe_request(label, method, status, elapsed)
+        if span is not None:
+            span.update_name(f"{method} {label}")
+            span.set_attribute("http.route", label)
+            span.set_attribute("http.response.status_code", status)
+            span.set_attribute("vidgate.request_id", ctx.request_id)
+        if access_log.isEnabledFor(logging.INFO):
+            line: dict[str, Any] = {
+                "ts": round(time.time(), 3),
+                "request_id": ctx.request_id,
+                "method": method,
+                "path": scope.get("path"),
+                "route": label,
+                "status": status,
+                "latency_ms": round(elapsed * 1000, 3),
+                "key_alias": ctx.key_alias,
+                "key_id": ctx.key_id,
+                "model": ctx.model,
+                "video_id": ctx.video_id,
+                "cost": ctx.cost,
+                "trace_id": trace_id,
+            }
+            if capture is not None:
+                line["request"] = capture.request_summary(scope)
+                line["response"] = capture.response_summary()
+            write_access_line(orjson.dumps(line).decode())
 
 
 def write_access_line(text: str) -> None:
