@@ -6,6 +6,10 @@ import asyncio
 import logging
 import threading
 
+import pytest
+import uvloop
+
+from vidgate.server import logstream
 from vidgate.server.logstream import PIPE_BUF, LoopBatchingStreamHandler
 
 
@@ -31,7 +35,28 @@ def _logger(stream: Recorder) -> tuple[logging.Logger, LoopBatchingStreamHandler
     return log, handler
 
 
-def test_lines_of_one_loop_turn_are_one_write() -> None:
+class Clock:
+    """``time`` for the handler: ``monotonic`` moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(logstream, "time", fake)
+    return fake
+
+
+RUNNERS = {"asyncio": asyncio.run, "uvloop": uvloop.run}
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_lines_of_one_loop_turn_are_one_write(runner: str, clock: Clock) -> None:
     stream = Recorder()
     log, _ = _logger(stream)
 
@@ -41,12 +66,66 @@ def test_lines_of_one_loop_turn_are_one_write() -> None:
         assert stream.writes == []  # gathered until the end of this turn
         await asyncio.sleep(0)
         assert stream.writes == ["line 0\nline 1\nline 2\nline 3\nline 4\n"]
-        log.info("later")
-        await asyncio.sleep(0)
 
-    asyncio.run(main())
-    assert stream.writes[-1] == "later\n"
-    assert len(stream.writes) == 2
+    RUNNERS[runner](main())
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_busy_servers_lines_wait_for_the_flush_interval_after_a_write(
+    runner: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logstream, "FLUSH_SECONDS", 0.2)
+    stream = Recorder()
+    log, _ = _logger(stream)
+
+    async def main() -> None:
+        log.info("first")
+        await asyncio.sleep(0)
+        assert stream.writes == ["first\n"]
+        log.info("second")
+        log.info("third")
+        await asyncio.sleep(0)
+        assert stream.writes == ["first\n"]  # written 0.2 s after the last write, not now
+        await asyncio.sleep(0.3)  # the flush's timer (0.2 s) was set first: it has fired
+        assert stream.writes == ["first\n", "second\nthird\n"]
+
+    RUNNERS[runner](main())
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_full_pipe_buf_of_lines_is_written_at_the_end_of_the_turn(runner: str, clock: Clock) -> None:
+    stream = Recorder()
+    log, _ = _logger(stream)
+    line = "x" * 999
+
+    async def main() -> None:
+        log.info("first")
+        await asyncio.sleep(0)
+        log.info(line)  # within the flush interval: waits
+        await asyncio.sleep(0)
+        assert stream.writes == ["first\n"]
+        for _ in range(4):  # now 5,000 bytes wait: more than PIPE_BUF
+            log.info(line)
+        await asyncio.sleep(0)
+        assert "".join(stream.writes) == "first\n" + (line + "\n") * 5
+
+    RUNNERS[runner](main())
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
+def test_a_quiet_server_writes_each_line_at_the_end_of_its_turn(runner: str, clock: Clock) -> None:
+    stream = Recorder()
+    log, _ = _logger(stream)
+
+    async def main() -> None:
+        log.info("first")
+        await asyncio.sleep(0)
+        clock.now += logstream.FLUSH_SECONDS  # nothing written for a flush interval
+        log.info("second")
+        await asyncio.sleep(0)
+        assert stream.writes == ["first\n", "second\n"]
+
+    RUNNERS[runner](main())
 
 
 def test_a_line_from_another_thread_comes_after_the_gathered_ones() -> None:

@@ -1,12 +1,20 @@
-"""A log handler that writes the lines of one event-loop turn with one ``write``.
+"""A log handler that gathers lines and writes them in few ``write`` calls, nginx's buffered
+``access_log`` in small.
 
 The access log is one line per request. Written and flushed one at a time, each line was a system call
-on the request path: about a third of a cached status poll's CPU in ``vidgate serve`` (a status-poll
-run of ``bench/sidebyside.py`` with ``BENCH_LOG_LEVEL=warning`` against ``info`` shows it). Lines
-emitted on the event loop's thread are gathered and written together at the end of the loop's
-current turn (``call_soon``), so nothing waits for a timer and a quiet server writes each line at once;
-a line from any other thread (or with no loop running) first writes what is gathered, then itself,
-so the order of lines is kept. A crash loses at most the lines of the turn in progress.
+on the request path: about a third of a cached status poll's CPU in ``vidgate serve``. Gathered per
+event-loop turn it was still one ``write`` per turn, which under load is nearly one per request (14.5
+µs of a 71 µs status poll; ``bench/sidebyside.py --only status`` with ``--gateway-log-level info``
+against ``warning``). Lines emitted on the event loop's thread are now gathered and written:
+
+- at the end of the turn, when nothing was written in the last ``FLUSH_SECONDS`` (a quiet server writes
+  each line at once) or when a full ``PIPE_BUF`` of lines is waiting;
+- otherwise ``FLUSH_SECONDS`` after the last write (a busy server writes a few times a second, in
+  ``PIPE_BUF`` chunks).
+
+A line from any other thread (or with no loop running) first writes what is gathered, then itself, so
+the order of lines is kept; ``flush`` (at shutdown, ``logging.shutdown``) writes what is gathered. A
+crash loses at most the last ``FLUSH_SECONDS`` of lines.
 
 Each ``write`` holds whole lines and at most ``PIPE_BUF`` bytes (unless one line is longer), so the
 workers of ``vidgate serve --workers N`` sharing one stderr pipe never interleave inside a line.
@@ -17,17 +25,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import TextIO
 
 PIPE_BUF = 4096  # POSIX: a pipe write up to this size is atomic
+FLUSH_SECONDS = 0.05  # the longest a gathered line waits for its write
 
 
 class LoopBatchingStreamHandler(logging.StreamHandler[TextIO]):
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         self._pending: list[str] = []
+        self._size = 0  # characters pending (a lower bound of their bytes)
         self._batch = threading.Lock()
+        self._last_write = float("-inf")  # time.monotonic() of the last write
+        self._scheduled: asyncio.Handle | None = None  # the pending flush, on ``_scheduled_loop``
+        self._scheduled_loop: asyncio.AbstractEventLoop | None = None
+        self._soon = False  # the pending flush runs at the end of the current turn
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -51,7 +66,7 @@ class LoopBatchingStreamHandler(logging.StreamHandler[TextIO]):
 
     def line(self, text: str) -> None:
         """Write ``text`` as the line a record with that message would be (see ``passes_messages``):
-        the access log's path, without building a ``LogRecord`` (~4 µs of a status poll's CPU)."""
+        the access log's path, without building a ``LogRecord``."""
         self._add(text + self.terminator)
 
     def _add(self, line: str) -> None:
@@ -63,23 +78,37 @@ class LoopBatchingStreamHandler(logging.StreamHandler[TextIO]):
             self._write_now(line)
             return
         with self._batch:
-            first = not self._pending
             self._pending.append(line)
-        if first:
-            loop.call_soon(self.flush)
+            self._size += len(line)
+            full = self._size >= PIPE_BUF
+        scheduled = self._scheduled if self._scheduled_loop is loop else None
+        if scheduled is not None and (self._soon or not full):
+            return  # a flush is coming soon enough
+        if scheduled is not None:
+            scheduled.cancel()  # a full write's worth waits no longer: at the end of this turn
+        wait = self._last_write + FLUSH_SECONDS - time.monotonic()
+        self._soon = full or wait <= 0
+        if self._soon:
+            self._scheduled = loop.call_soon(self.flush)
+        else:
+            self._scheduled = loop.call_later(wait, self.flush)
+        self._scheduled_loop = loop
 
     def _write_now(self, line: str) -> None:
         with self._batch:
-            pending, self._pending = self._pending, []
+            pending, self._pending, self._size = self._pending, [], 0
             pending.append(line)
             self._write(pending)
 
     def flush(self) -> None:
         with self._batch:
-            pending, self._pending = self._pending, []
+            pending, self._pending, self._size = self._pending, [], 0
+            self._scheduled = self._scheduled_loop = None
             self._write(pending)
 
     def _write(self, lines: list[str]) -> None:
+        if lines:
+            self._last_write = time.monotonic()
         for chunk in _chunks(lines):
             self.stream.write(chunk)
             self.stream.flush()
