@@ -4,6 +4,7 @@ proxy) are replaced on their next use instead of failing the request that drew t
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from tests.store.factories import make_job
 
 from vidgate.errors import ServiceUnavailableError
 from vidgate.store.factory import open_stores
-from vidgate.store.sql.database import Database
+from vidgate.store.sql import database
+from vidgate.store.sql.database import Database, _SqliteWriter
 
 
 async def _drop_connections(database_url: str) -> int:
@@ -79,9 +81,12 @@ async def test_sqlite_writes_committed_together_stay_separate(tmp_path: Path) ->
         await db.dispose()
 
 
-async def test_a_sqlite_write_cancelled_before_its_group_starts_is_not_run(tmp_path: Path) -> None:
+async def test_a_sqlite_write_cancelled_before_its_group_starts_is_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The writer thread is held by a write waiting on an event: a write queued behind it and cancelled
     meanwhile never runs; one queued behind it and kept does."""
+    monkeypatch.setattr(_SqliteWriter, "run_inline", False)  # ``hold`` must wait on the thread
     db = Database(f"sqlite:///{tmp_path / 'cancel.db'}")
     table = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True))
     entered, release = threading.Event(), threading.Event()
@@ -164,3 +169,75 @@ async def test_the_sqlite_writer_keeps_one_connection_and_replaces_it_after_a_da
     finally:
         await db.dispose()
     assert pool.checkedout() == 0
+
+
+_TABLE = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True))
+
+
+def _add(conn: sa.Connection, n: int) -> int:
+    conn.execute(_TABLE.insert().values(n=n))
+    return threading.get_ident()
+
+
+async def test_a_write_to_an_idle_sqlite_writer_runs_at_once_on_the_callers_thread(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'now.db'}")
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        assert await db.write(_add, 1) == threading.get_ident()
+        assert await db.read(lambda conn: list(conn.execute(sa.select(_TABLE.c.n)).scalars())) == [1]
+    finally:
+        await db.dispose()
+
+
+async def test_a_write_while_another_process_holds_the_lock_waits_on_the_thread_not_the_loop(
+    tmp_path: Path,
+) -> None:
+    """Another connection (another process, the CLI) holds SQLite's write lock: the write does not
+    wait on the event loop (a timer fires meanwhile); it waits on the writer thread and lands there
+    once the lock is given back."""
+    path = tmp_path / "locked.db"
+    db = Database(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        other.execute("BEGIN IMMEDIATE")
+        write = asyncio.ensure_future(db.write(_add, 2))
+        await asyncio.sleep(0.05)  # the loop runs while the write waits
+        assert not write.done()
+        other.execute("COMMIT")
+        assert await write != threading.get_ident()  # it ran on the writer thread
+        assert await db.write(_add, 3) == threading.get_ident()  # idle again: at once
+    finally:
+        other.close()
+        await db.dispose()
+
+
+async def test_the_kept_connection_leaves_wal_checkpoints_to_the_writer_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "CHECKPOINT_WRITES", 3)
+    threads: list[int] = []
+    checkpoint = _SqliteWriter._checkpoint
+
+    def counted(self: _SqliteWriter) -> None:
+        threads.append(threading.get_ident())
+        checkpoint(self)
+
+    monkeypatch.setattr(_SqliteWriter, "_checkpoint", counted)
+    db = Database(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        for n in range(1, 8):
+            await db.write(_add, n)
+        autocheckpoint = await db.write(
+            lambda conn: conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+        )
+        assert autocheckpoint == 0
+        for _ in range(100):  # the checkpoints are queued to the thread: wait for them
+            if len(threads) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        assert len(threads) >= 2
+        assert threading.get_ident() not in threads
+    finally:
+        await db.dispose()
