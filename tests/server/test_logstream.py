@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
+from pathlib import Path
 
 import pytest
 import uvloop
@@ -177,3 +179,40 @@ def test_pending_lines_are_written_by_flush_at_shutdown() -> None:
     loop.close()
     handler.flush()
     assert "".join(stream.writes) == "last words\n"
+
+
+class _Descriptor(Recorder):
+    """Records writes; its file descriptor says what kind of stream it stands for."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+def _sizes_of_a_burst(stream: Recorder) -> list[int]:
+    log, _ = _logger(stream)
+
+    async def main() -> None:
+        for _ in range(100):
+            log.info("x" * 999)  # 1,000 bytes with the newline
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert "".join(stream.writes) == ("x" * 999 + "\n") * 100
+    return [len(w) for w in stream.writes]
+
+
+def test_writes_to_a_regular_file_hold_up_to_file_chunk_and_to_a_pipe_up_to_pipe_buf(tmp_path: Path) -> None:
+    with (tmp_path / "log").open("w") as file:
+        assert _sizes_of_a_burst(_Descriptor(file.fileno())) == [65000, 35000]
+    read, write = os.pipe()
+    try:
+        assert _sizes_of_a_burst(_Descriptor(write)) == [4000] * 25
+    finally:
+        os.close(read)
+        os.close(write)
+    assert _sizes_of_a_burst(Recorder()) == [4000] * 25  # no descriptor: as a pipe
+    assert logstream.FILE_CHUNK == 65536

@@ -17,19 +17,25 @@ the order of lines is kept; ``flush`` (at shutdown, ``logging.shutdown``) writes
 crash loses at most the last ``FLUSH_SECONDS`` of lines.
 
 Each ``write`` holds whole lines and at most ``PIPE_BUF`` bytes (unless one line is longer), so the
-workers of ``vidgate serve --workers N`` sharing one stderr pipe never interleave inside a line.
+workers of ``vidgate serve --workers N`` sharing one stderr pipe never interleave inside a line. When
+the stream is a regular file the bound is ``FILE_CHUNK`` (Linux serializes writes to one open file, so
+whole writes never interleave there either): 64 KiB writes to a log file made a status poll ~5 µs
+cheaper than 4 KiB ones (``bench/sidebyside.py --only status``, 0.83-0.88 -> 0.92 of direct).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
 import threading
 import time
 from collections.abc import Iterator
 from typing import TextIO
 
 PIPE_BUF = 4096  # POSIX: a pipe write up to this size is atomic
+FILE_CHUNK = 65536  # the bound of a write to a regular file
 FLUSH_SECONDS = 0.05  # the longest a gathered line waits for its write
 
 
@@ -43,6 +49,7 @@ class LoopBatchingStreamHandler(logging.StreamHandler[TextIO]):
         self._scheduled: asyncio.Handle | None = None  # the pending flush, on ``_scheduled_loop``
         self._scheduled_loop: asyncio.AbstractEventLoop | None = None
         self._soon = False  # the pending flush runs at the end of the current turn
+        self._chunk: tuple[object, int] | None = None  # (stream, its write bound)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -80,7 +87,7 @@ class LoopBatchingStreamHandler(logging.StreamHandler[TextIO]):
         with self._batch:
             self._pending.append(line)
             self._size += len(line)
-            full = self._size >= PIPE_BUF
+            full = self._size >= self._bound()
         scheduled = self._scheduled if self._scheduled_loop is loop else None
         if scheduled is not None and (self._soon or not full):
             return  # a flush is coming soon enough
@@ -106,23 +113,35 @@ class LoopBatchingStreamHandler(logging.StreamHandler[TextIO]):
             self._scheduled = self._scheduled_loop = None
             self._write(pending)
 
+    def _bound(self) -> int:
+        """The most bytes one write may hold on this stream: ``FILE_CHUNK`` for a regular file,
+        ``PIPE_BUF`` otherwise (a pipe, a terminal, a stream with no file descriptor)."""
+        stream = self.stream
+        if self._chunk is None or self._chunk[0] is not stream:
+            try:
+                regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+            except (AttributeError, OSError, ValueError):
+                regular = False
+            self._chunk = (stream, FILE_CHUNK if regular else PIPE_BUF)
+        return self._chunk[1]
+
     def _write(self, lines: list[str]) -> None:
         if lines:
             self._last_write = time.monotonic()
-        for chunk in _chunks(lines):
+        for chunk in _chunks(lines, self._bound()):
             self.stream.write(chunk)
             self.stream.flush()
         if not lines and self.stream and hasattr(self.stream, "flush"):
             self.stream.flush()
 
 
-def _chunks(lines: list[str]) -> Iterator[str]:
-    """Whole lines, joined up to PIPE_BUF bytes (characters bound bytes from below: checked as bytes)."""
+def _chunks(lines: list[str], bound: int) -> Iterator[str]:
+    """Whole lines, joined up to ``bound`` bytes (characters bound bytes from below: checked as bytes)."""
     group: list[str] = []
     size = 0
     for line in lines:
         length = len(line.encode("utf-8", "replace")) if not line.isascii() else len(line)
-        if group and size + length > PIPE_BUF:
+        if group and size + length > bound:
             yield "".join(group)
             group, size = [], 0
         group.append(line)
