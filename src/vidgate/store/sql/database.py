@@ -349,11 +349,12 @@ class _SqliteWriter:
     When no write is queued or running, a write runs at once on the caller's thread (``run_now``) on
     the same kept connection, if it gets SQLite's write lock without waiting (another process may hold
     it: then it is queued, and the thread waits for the lock). Two thread hops and their GIL hand-offs
-    per write cost more than the write: one create on one connection went from 2,129 to 1,677 µs of
-    CPU (``/tmp`` harness, in process). Under load writes find the thread busy and are grouped as
-    before. The kept connection does not checkpoint the WAL at commit (a checkpoint copies pages and
-    syncs the file: the event loop would wait for it); the thread checkpoints it (``PASSIVE``) after
-    every ``CHECKPOINT_WRITES`` writes."""
+    per write cost more than the write: a create at one connection took 1,873 µs of the gateway's CPU
+    before and 1,813 after, p50 1.69 -> 1.49 ms over direct (``bench/sidebyside.py --only
+    status,create``, one run each; the in-process gain was larger). Under load writes find the thread
+    busy and are grouped as before. The kept connection does not checkpoint the WAL at commit (a
+    checkpoint copies pages and syncs the file: the event loop would wait for it); the thread
+    checkpoints it (``PASSIVE``) after every ``CHECKPOINT_WRITES`` writes."""
 
     run_inline = True  # tests that hold the thread inside a write turn this off
 
