@@ -4,6 +4,7 @@ proxy) are replaced on their next use instead of failing the request that drew t
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -148,6 +149,7 @@ async def test_the_sqlite_writer_keeps_one_connection_and_replaces_it_after_a_da
     db = Database(f"sqlite:///{tmp_path / 'kept.db'}")
     pool = db.sync_engine.pool
     assert isinstance(pool, QueuePool)
+    path = tmp_path / "kept.db"
 
     def marked(conn: sa.Connection) -> bool:
         """Whether this connection was here before (a TEMP table lives and dies with its connection)."""
@@ -168,7 +170,7 @@ async def test_the_sqlite_writer_keeps_one_connection_and_replaces_it_after_a_da
         assert pool.checkedout() == 1  # the writer's connection, and nothing else held
     finally:
         await db.dispose()
-    assert pool.checkedout() == 0
+    assert _open_descriptors(path) == 0  # the kept connection is closed too
 
 
 _TABLE = sa.Table("t", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True))
@@ -241,3 +243,25 @@ async def test_the_kept_connection_leaves_wal_checkpoints_to_the_writer_thread(
         assert threading.get_ident() not in threads
     finally:
         await db.dispose()
+
+
+def _open_descriptors(path: Path) -> int:
+    """How many of this process's file descriptors refer to ``path``."""
+    fds = Path("/proc/self/fd")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += Path(os.readlink(fd)) == path
+        except OSError:  # closed while listed
+            continue
+    return count
+
+
+async def test_disposing_closes_the_kept_connection_also_when_every_write_ran_inline(tmp_path: Path) -> None:
+    path = tmp_path / "inline.db"
+    db = Database(f"sqlite:///{path}")
+    await db.write(lambda conn: _TABLE.create(conn))
+    assert await db.write(_add, 1) == threading.get_ident()  # the writer thread never ran
+    assert _open_descriptors(path) >= 1
+    await db.dispose()
+    assert _open_descriptors(path) == 0

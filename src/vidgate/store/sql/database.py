@@ -407,20 +407,26 @@ class _SqliteWriter:
         return outcome
 
     def close(self) -> None:
-        """Run what is queued, then stop the thread (blocking: call it from a worker thread)."""
+        """Run what is queued, stop the thread and close the kept connection (blocking: call it from
+        a worker thread)."""
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
             self._queue.put(None)
             thread.join()
+        self._close_connection()  # opened by ``run_now`` when the thread never ran
+
+    def _close_connection(self) -> None:
+        with self._using:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def _run(self) -> None:
         try:
             self._serve()
         finally:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._close_connection()
 
     def _serve(self) -> None:
         running = True
