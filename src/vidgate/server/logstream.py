@@ -3,14 +3,15 @@
 
 The access log is one line per request. Written and flushed one at a time, each line was a system call
 on the request path: about a third of a cached status poll's CPU in ``vidgate serve``. Gathered per
-event-loop turn it was still one ``write`` per turn, which under load is nearly one per request (14.5
-µs of a 71 µs status poll; ``bench/sidebyside.py --only status`` with ``--gateway-log-level info``
-against ``warning``). Lines emitted on the event loop's thread are now gathered and written:
+event-loop turn it was still one ``write`` per turn, under load nearly one per request (the access
+line cost 14.5 µs of a 71 µs status poll: ``bench/sidebyside.py --only status`` with
+``--gateway-log-level info`` against ``warning``). Lines emitted on the event loop's thread are now
+gathered and written:
 
 - at the end of the turn, when nothing was written in the last ``FLUSH_SECONDS`` (a quiet server writes
-  each line at once) or when a full ``PIPE_BUF`` of lines is waiting;
+  each line at once) or when a full write's worth of lines is waiting (the bound below);
 - otherwise ``FLUSH_SECONDS`` after the last write (a busy server writes a few times a second, in
-  ``PIPE_BUF`` chunks).
+  chunks of that bound).
 
 A line from any other thread (or with no loop running) first writes what is gathered, then itself, so
 the order of lines is kept; ``flush`` (at shutdown, ``logging.shutdown``) writes what is gathered. A
