@@ -96,6 +96,28 @@ async def test_a_finished_poll_is_answered_as_the_route_answers_it(
         assert await _polls_counted(served) == before + 1
 
 
+async def test_with_full_request_logging_an_express_reply_is_logged_whole(
+    local_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    answered: list[str],
+) -> None:
+    """``request_logging`` captures bodies: the express reply goes through the capturing wrappers,
+    asked once, and its access line carries the reply's body as any route's does."""
+    monkeypatch.setenv("VIDGATE_LOCAL_DELAY", "0.1")
+    caplog.set_level("INFO", logger="vidgate.access")
+    async with serving(local_root, request_logging=True) as served:
+        secret, vid = await _finished(served)
+        caplog.clear()
+        express = await served.client.get(f"/v1/videos/{vid}", headers=auth(secret))
+        assert answered == [f"/v1/videos/{vid}"]
+        [line] = _access_lines(caplog)
+        assert line["route"] == "/v1/videos/{video_id}"
+        assert line["key_alias"] == "poller"
+        assert line["response"]["body"] == express.json()
+        assert line["response"]["body"]["status"] == "completed"
+
+
 async def _polls_counted(served: Served) -> float:
     text = (await served.client.get("/metrics")).text
     pattern = r'vidgate_requests_total\{method="GET",route="/v1/videos/\{video_id\}",status="200"\} (\S+)'

@@ -209,8 +209,9 @@ class RequestLogMiddleware:
         try:
             if has_body and _declared_length(scope) > limit:
                 raise _too_large(limit)
-            answer = self.express(scope, ctx) if self.express is not None else None
-            if answer is not None:  # with full logging: captured like any reply
+            # Without full logging ``_express`` has asked already; with it, captured like any reply.
+            answer = self.express(scope, ctx) if self.express is not None and self.full_logging else None
+            if answer is not None:
                 scope["route"] = answer.route
                 await send_wrapper({"type": "http.response.start", "status": 200, "headers": answer.headers})
                 await send_wrapper({"type": "http.response.body", "body": answer.body})
