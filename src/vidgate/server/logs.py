@@ -222,7 +222,7 @@ class RequestLogMiddleware:
             if not response_started:
                 await errors.error_response_at(scope.get("path", ""), exc)(scope, receive, send_wrapper)
         except Exception:
-            error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            _log_unhandled(scope)
             status = 500
             if not response_started:
                 await errors.unexpected_error(scope.get("path", ""))(scope, receive, send_wrapper)
@@ -236,7 +236,7 @@ class RequestLogMiddleware:
         try:
             answer = self.express(scope, ctx)
         except Exception:
-            error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            _log_unhandled(scope)
             return None  # the app answers it (or fails it) the normal way
         if answer is None:
             return None
@@ -248,7 +248,7 @@ class RequestLogMiddleware:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": answer.body})
         except Exception:
-            error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            _log_unhandled(scope)
             return 500
         return 200
 
@@ -293,6 +293,10 @@ class RequestLogMiddleware:
                 line["request"] = capture.request_summary(scope)
                 line["response"] = capture.response_summary()
             write_access_line(orjson.dumps(line).decode())
+
+
+def _log_unhandled(scope: Scope) -> None:
+    error_log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
 
 
 def write_access_line(text: str) -> None:

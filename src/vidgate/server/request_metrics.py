@@ -2,10 +2,10 @@
 counted in plain dicts and exposed by a collector at scrape time.
 
 Every request is counted. Through ``prometheus_client``'s ``Counter`` and ``Histogram`` that was three
-locked increments and a bucket search in Python per request (~3 µs, 4 % of a status poll's CPU); here
-it is one dict update and a ``bisect``. Counting and scraping both run on the event loop's thread, so
-no lock is needed. The exposition is the same as the library's for these two series (without the
-``_created`` series, which the gateway disables for every metric).
+locked increments and a bucket search in Python per request (5.8 µs a request under cProfile, which
+inflates small calls); here it is one dict update and a ``bisect``. Counting and scraping both run on
+the event loop's thread, so no lock is needed. The exposition is the same as the library's for these
+two series (without the ``_created`` series, which the gateway disables for every metric).
 """
 
 from __future__ import annotations

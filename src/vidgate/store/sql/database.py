@@ -340,7 +340,8 @@ class _SqliteWriter:
     The thread keeps one connection for its writes (a fresh one after a group fails). Taken from the
     pool per group, the writes went round the pool's connections, and SQLite drops a connection's page
     cache whenever another connection wrote since its last transaction: every group read its pages
-    from the file again (writer CPU per create 557 -> ~490 µs, ``pread`` calls gone from its profile).
+    from the file again (writer thread CPU per create 557 -> ~490 µs in an in-process harness at 8
+    connections, not committed; ``pread`` calls gone from its perf profile).
 
     One long-lived thread rather than a pool task per group: each group then cost the event loop a
     committer task and a ``run_in_executor`` round (executor future, its wrapper, a wake-up), and the
