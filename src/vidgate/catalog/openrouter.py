@@ -483,7 +483,12 @@ def _fold_references(
     if images is not None:
         if not spec.has("reference_images"):
             if not drop:
-                raise unsupported(spec, "input_references")
+                raise BadRequestError(
+                    f"Model '{spec.id}' does not support 'input_references'"
+                    f"{spec.unpriced_note('reference_images')}.",
+                    param="input_references",
+                    code="unsupported_parameter",
+                )
             lost.append("image_url")
         elif len(images) > spec.max_reference_images:
             raise BadRequestError(
