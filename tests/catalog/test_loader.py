@@ -508,7 +508,11 @@ def test_the_catalogues_deployment_priced_rows() -> None:
     }
     assert offered_when_priced == {
         "dashscope/wan2.7-r2v": ["reference_videos"],
-        "runway/hailuo3": ["reference_videos"],
+        "runway/hailuo3": ["reference_images", "reference_videos"],
+        "runway/seedance2": ["reference_videos"],
+        "runway/seedance2_5": ["reference_videos"],
+        "runway/seedance2_fast": ["reference_videos"],
+        "runway/seedance2_mini": ["reference_videos"],
         "volcengine/doubao-seedance-2-0-260128": ["reference_videos"],
         "volcengine/doubao-seedance-2-5-260628": ["reference_videos"],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -307,3 +308,73 @@ def test_hailuo3_reference_videos_at_a_deployments_price() -> None:
     with pytest.raises(BadRequestError, match="no reference_videos with an input_reference") as caught:
         drive(provider.create(framed, CREDS), [])
     assert caught.value.param == "reference_videos"
+
+
+def test_seedance_reference_images_go_to_text_to_video_references() -> None:
+    """runwayml 5.24.0's Seedance2 ``references``: ``[{uri}]`` (an https URL, or bytes as a data URI),
+    text_to_video only; up to 9 at the row's price."""
+    refs = [ImageInput(url="https://cdn.example/hero.png"), ImageInput(data=PNG, mime_type="image/png")]
+    _, calls = drive(
+        provider.create(request("seedance2", prompt="Image 1 waves", reference_images=refs), CREDS),
+        [reply({"id": TASK})],
+    )
+    assert calls[0].url == "https://api.dev.runwayml.com/v1/text_to_video"
+    assert calls[0].json["references"] == [
+        {"uri": "https://cdn.example/hero.png"},
+        {"uri": "data:image/png;base64," + base64.b64encode(PNG).decode()},
+    ]
+    assert "promptImage" not in calls[0].json
+    framed = request("seedance2_fast", input_reference=ImageInput(data=PNG), reference_images=refs[:1])
+    with pytest.raises(BadRequestError, match="no reference_images with an input_reference") as caught:
+        drive(provider.create(framed, CREDS), [])
+    assert caught.value.param == "reference_images"
+    with pytest.raises(BadRequestError, match="At most 9 reference_images") as caught:
+        request("seedance2_mini", reference_images=refs[:1] * 10)
+    assert caught.value.param == "reference_images"
+
+
+def test_references_on_a_model_without_them_are_refused_before_any_call() -> None:
+    """The gateway checks the row; the adapter still refuses a model whose params have no references."""
+    spec = find_model("runway/gen4.5")
+    assert spec is not None
+    req = replace(validate(spec, prompt="x"), reference_images=(ImageInput(url="https://e/a.png"),))
+    with pytest.raises(BadRequestError, match=r"gen4\.5 takes no reference_images") as caught:
+        drive(provider.create(req, CREDS), [])
+    assert caught.value.param == "reference_images"
+
+
+def test_hailuo3_reference_images_and_seedance_reference_videos_at_a_deployments_price() -> None:
+    hailuo = find_model("runway/hailuo3")
+    seedance = find_model("runway/seedance2_5")
+    assert hailuo is not None
+    assert seedance is not None
+    image = ImageInput(url="https://cdn.example/hero.png")
+    clip = SourceVideo(url="https://cdn.example/dancer.mp4")
+    with pytest.raises(BadRequestError, match="only a deployment that sets its own price") as caught:
+        validate(hailuo, prompt="Image 1 waves", reference_images=[image])
+    assert caught.value.param == "reference_images"
+    with pytest.raises(BadRequestError, match="only a deployment that sets its own price"):
+        validate(seedance, prompt="Video 1 dances", reference_videos=[clip])
+    req = validate(hailuo.with_deployment_price(), prompt="Image 1 waves", reference_images=[image])
+    _, calls = drive(provider.create(req, CREDS), [reply({"id": TASK})])
+    assert calls[0].json["references"] == [{"uri": "https://cdn.example/hero.png"}]
+    req = validate(
+        seedance.with_deployment_price(), prompt="x", reference_images=[image], reference_videos=[clip]
+    )
+    _, calls = drive(provider.create(req, CREDS), [reply({"id": TASK})])
+    assert calls[0].url.endswith("/v1/text_to_video")
+    assert calls[0].json["references"] == [{"uri": "https://cdn.example/hero.png"}]
+    assert calls[0].json["referenceVideos"] == [{"type": "video", "uri": "https://cdn.example/dancer.mp4"}]
+    plain = validate(
+        seedance.with_deployment_price(), prompt="x", reference_videos=[SourceVideo(url="http://e/a.mp4")]
+    )
+    with pytest.raises(BadRequestError, match="https URL") as caught:
+        drive(provider.create(plain, CREDS), [])
+    assert caught.value.param == "reference_videos"
+
+
+def test_native_reference_fields_cannot_arrive_through_extra_body() -> None:
+    for key, param in (("references", "reference_images"), ("referenceVideos", "reference_videos")):
+        req = request("seedance2", extra_body={key: [{"uri": "https://e/a.png"}]})
+        with pytest.raises(BadRequestError, match=param):
+            drive(provider.create(req, CREDS), [])

@@ -281,3 +281,32 @@ def test_hailuo3_takes_an_aspect_ratio_a_resolution_and_reference_videos(client:
             client.post(
                 path, cast_to=object, body={"model": "hailuo3", "promptText": "x", "duration": 5, **body}
             )
+
+
+def test_seedance_takes_references_and_reference_videos_on_text_to_video(client: RunwayML) -> None:
+    """runwayml 5.24.0's Seedance2 text_to_video: ``references`` ``[{uri}]`` (up to 9) and
+    ``referenceVideos``; seedance2 is 36 credits/s whatever the input (Runway's rw-integrate-video skill)."""
+    created = client.text_to_video.create(
+        model="seedance2",
+        prompt_text="the hero from Image 1 dances like Video 1",
+        ratio="1280:720",
+        duration=5,
+        references=[{"uri": png_uri()}, {"uri": "https://cdn.example.com/hero.png"}],
+        reference_videos=[{"type": "video", "uri": "https://cdn.example.com/dancer.mp4"}],
+    )
+    output = wait_succeeded(client, created.id)
+    task = client.tasks.retrieve(created.id)
+    assert isinstance(task, Succeeded)
+    assert task.cost.credits == 180
+    info = probe(httpx.get(output[0]).content)
+    assert (info.width, info.height) == (1280, 720)
+    base = {"model": "seedance2", "promptText": "x", "ratio": "1280:720", "duration": 5}
+    for path, body in (
+        ("/v1/image_to_video", {"promptImage": png_uri(), "references": [{"uri": png_uri()}]}),
+        ("/v1/text_to_video", {"references": [{"uri": png_uri()}] * 10}),
+        ("/v1/text_to_video", {"references": [{"uri": "http://cdn.example.com/a.png"}]}),
+        ("/v1/text_to_video", {"referenceVideos": [{"uri": "https://cdn.example.com/a.mp4"}]}),  # no type
+        ("/v1/text_to_video", {"model": "gen4.5", "references": [{"uri": png_uri()}]}),
+    ):
+        with pytest.raises(runwayml.BadRequestError):
+            client.post(path, cast_to=object, body={**base, **body})

@@ -91,6 +91,7 @@ async def gateway(emulator: tuple[str, Recorder]) -> AsyncIterator[Gateway]:
                 entry("veo3.1_fast", "runway/veo3.1_fast"),
                 entry("hailuo3", "runway/hailuo3"),
                 entry("hailuo3-own-price", "runway/hailuo3", output_cost_per_video="0.9"),
+                entry("seedance2", "runway/seedance2"),
             ],
             "general_settings": {"master_key": MASTER},
         },
@@ -230,3 +231,38 @@ async def test_hailuo3_at_its_catalogue_price_and_reference_videos_at_the_deploy
     assert (await sdk.videos.poll(video.id, poll_interval_ms=50)).status == "completed"
     await sdk.videos.retrieve(video.id)
     assert await gateway.spend(key) == (1.4, [0.9, 0.5])  # newest first
+
+
+async def test_seedance_reference_images_at_the_catalogue_price(gateway: Gateway) -> None:
+    """seedance2 $0.36/s (Runway resale, secondary; one rate whatever the input) x 4 s = $1.44 with two
+    reference images (input_references); hailuo3's reference images only on a self-priced deployment."""
+    key = await gateway.new_key()
+    sdk = gateway.sdk(key)
+    data_url = "data:image/png;base64," + base64.b64encode(png()).decode()
+    refs = [
+        {"type": "image_url", "image_url": {"url": data_url}},
+        {"type": "image_url", "image_url": {"url": "https://cdn.example.com/hero.png"}},
+    ]
+    start = len(gateway.upstream.seen)
+    video = await sdk.videos.create(
+        model="seedance2",
+        prompt="the hero from Image 1 on a beach",
+        seconds="4",
+        size="1280x720",
+        extra_body={"input_references": refs},
+    )
+    assert gateway.upstream.seen[start] == "POST /v1/text_to_video"  # references: text_to_video only
+    assert (await sdk.videos.poll(video.id, poll_interval_ms=50)).status == "completed"
+    info = probe((await sdk.videos.download_content(video.id)).content)
+    assert (info.width, info.height) == (1280, 720)
+    assert info.duration == pytest.approx(4, abs=0.05)
+    await sdk.videos.retrieve(video.id)
+    assert await gateway.spend(key) == (1.44, [1.44])
+    before = list(gateway.upstream.seen)
+    with pytest.raises(openai.BadRequestError) as refused:
+        await sdk.videos.create(
+            model="hailuo3", prompt="Image 1 waves", extra_body={"input_references": refs}
+        )
+    assert refused.value.body["param"] == "input_references"  # type: ignore[index]
+    assert "sets its own price" in refused.value.body["message"]  # type: ignore[index]
+    assert gateway.upstream.seen == before

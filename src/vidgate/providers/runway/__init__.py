@@ -13,5 +13,5 @@ SPEC = ProviderSpec(
     emulator="vidgate.providers.runway.emulator:create_app",
     emulator_port=8131,
     emulator_env=("RUNWAYML_BASE_URL={url}", "RUNWAYML_API_SECRET={key}"),
-    description="Runway developer API (gen4.5, gen4_turbo; resold Veo 3.1, Seedance 2)",
+    description="Runway developer API (gen4.5, gen4_turbo, aleph2; resold Veo, Seedance, Hailuo, Omni)",
 )

@@ -4,7 +4,8 @@
 Every call carries ``Authorization: Bearer`` and the required ``X-Runway-Version``. A request with an
 ``input_reference`` goes to ``image_to_video`` (``promptImage``: the image alone, or ``[{uri,
 position: first}, {uri, position: last}]`` with a ``last_frame``); without one, to ``text_to_video``.
-``size`` "WxH" is Runway's pixel ``ratio`` "W:H". Output URLs expire (24-48 h), so a download reads
+``size`` "WxH" is Runway's pixel ``ratio`` "W:H". Reference images and videos: ``inputs.py``
+(text_to_video only). Output URLs expire (24-48 h), so a download reads
 the task again and fetches the fresh URL, without the API secret (the URL is signed).
 
 Edits and extensions (``VideoRequest.task``) go to ``POST /v1/video_to_video`` (runwayml 5.24.0's
@@ -26,7 +27,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from vidgate.catalog.images import sniff
 from vidgate.errors import (
     APIError,
     AuthenticationError,
@@ -38,7 +38,8 @@ from vidgate.errors import (
 from vidgate.providers.base import BaseProvider, Credentials, Download, Flow, HttpCall, HttpReply, ProviderJob
 from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.providers.runway.config import RUNWAY_VERSION
-from vidgate.types import ImageInput, SourceVideo, VideoError, VideoRequest, VideoStatus
+from vidgate.providers.runway.inputs import image_uri, reference_images, reference_videos
+from vidgate.types import SourceVideo, VideoError, VideoRequest, VideoStatus
 
 DEFAULT_BASE = "https://api.dev.runwayml.com"
 
@@ -52,10 +53,8 @@ STATUS: Mapping[str, VideoStatus] = {
 }
 
 # Models whose ``ratio`` is an aspect ratio ("16:9") beside a ``resolution`` (the row's tier, "768p"):
-# runwayml 5.24.0's Hailuo3 params; the others take the pixel ratio "W:H". Hailuo3 also takes
-# ``referenceVideos`` ({type: video, uri}, 15 s in all) on text_to_video only.
+# runwayml 5.24.0's Hailuo3 params; the others take the pixel ratio "W:H".
 ASPECT_AND_RESOLUTION: frozenset[str] = frozenset({"hailuo3"})
-REFERENCE_VIDEOS: frozenset[str] = frozenset({"hailuo3"})
 # Models with no text_to_video endpoint (the SDK's TextToVideoCreateParams lacks them).
 IMAGE_ONLY: frozenset[str] = frozenset({"gen4_turbo", "gemini_omni_flash"})
 # Models whose text_to_video takes fewer ratios than their image_to_video (SDK 5.24.0).
@@ -84,7 +83,7 @@ RUNWAY_RESERVED: Mapping[str, str] = {
     "negativePrompt": "negative_prompt",
     "references": "reference_images",
     "referenceImages": "reference_images",
-    "referenceVideos": "",
+    "referenceVideos": "reference_videos",
     "referenceAudio": "",
     "videoUri": "",
     "promptVideo": "",
@@ -161,6 +160,8 @@ class RunwayProvider(BaseProvider):
         }
         if model in ASPECT_AND_RESOLUTION:
             body.update(ratio=req.aspect_ratio, resolution=req.resolution)
+        if req.reference_images:
+            body["references"] = reference_images(model, req)
         if req.reference_videos:
             body["referenceVideos"] = reference_videos(model, req)
         endpoint = "text_to_video"
@@ -336,41 +337,6 @@ class RunwayProvider(BaseProvider):
             body=body,
             retry_after=_retry_after(reply.headers),
         )
-
-
-def reference_videos(model: str, req: VideoRequest) -> list[dict[str, str]]:
-    """Hailuo3's ``referenceVideos`` (text_to_video only: its image_to_video params have none); a
-    caller's https URL each (the gateway checked the row offers them and how many)."""
-    if model not in REFERENCE_VIDEOS or req.input_reference is not None:
-        where = "with an input_reference" if model in REFERENCE_VIDEOS else ""
-        raise BadRequestError(
-            f"Runway's {model} takes no reference_videos {where}".rstrip() + ".", param="reference_videos"
-        )
-    items: list[dict[str, str]] = []
-    for video in req.reference_videos:
-        if video.url is None:
-            raise BadRequestError(
-                "Invalid 'reference_videos': Runway reads reference videos from an https URL here.",
-                param="reference_videos",
-            )
-        items.append({"type": "video", "uri": video.url})
-    return items
-
-
-def image_uri(image: ImageInput, param: str) -> str:
-    """An image as Runway takes it: an https URL as is, bytes as a base64 data URI."""
-    if image.url is not None:
-        if image.url.startswith(("https://", "data:image/")):
-            return image.url
-        raise BadRequestError(f"Runway takes '{param}' as an https URL or image bytes.", param=param)
-    if image.data is not None:
-        info = sniff(image.data)
-        mime = image.mime_type or (f"image/{info.format}" if info else "image/png")
-        return f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
-    raise BadRequestError(
-        f"Runway cannot read an uploaded file id in '{param}': send the image bytes or an https URL.",
-        param=param,
-    )
 
 
 def _object(reply: HttpReply) -> dict[str, Any]:

@@ -15,6 +15,9 @@ an edit keeping the source's length, at most 30 s; ``ratio`` optional) and ``see
 ``duration`` added to the source and no ``ratio``, or ``reference`` with ``duration`` and ``ratio``). The
 source is an output URL of this emulator or a ``data:video/...;base64`` URI of at most 5 MB; aleph2 is
 refused on text- and image-to-video.
+
+``references`` (image references) and ``referenceVideos`` on ``text_to_video`` for the rows that may
+offer them (Hailuo3, Seedance 2), checked for shape and count only (the emulator reads no reference).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ ASPECT_AND_RESOLUTION = frozenset({"hailuo3"})
 VIDEO_TO_VIDEO = {"aleph2": "videoUri", "seedance2_5": "promptVideo"}  # model -> its source field
 MAX_ALEPH_SECONDS = 30
 MAX_DATA_URI_BYTES = 5 * 1024 * 1024
+MAX_REFERENCE_IMAGES = 9  # "An optional array of image references (up to 9)" (runwayml 5.24.0)
 FAILURES: dict[str, tuple[str, str]] = {
     "fail": ("INTERNAL.BAD_OUTPUT.CODE01", "An unexpected error occurred while generating the output."),
     "filtered": ("SAFETY.INPUT.TEXT", "The prompt did not pass our content moderation."),
@@ -191,19 +195,30 @@ def create_app(
         shapes = sorted({f"{ratio_of(size)} at {tier}" for size, tier in row.sizes.items()})
         raise invalid("ratio", f"{row.model} here takes {', '.join(shapes)}; got {ratio} at {resolution}.")
 
-    def reference_videos(items: object, row: ModelSpec, endpoint: str) -> None:
-        """Hailuo3's ``referenceVideos``: text_to_video only, ``{type: "video", uri}`` items (an HTTPS URL
-        or a ``data:video`` URI; the 15 s total is Runway's to check once it reads them)."""
-        if row.model not in ASPECT_AND_RESOLUTION or endpoint != "text_to_video":
-            raise invalid("referenceVideos", f"Unrecognized key for {row.model} on {endpoint}.")
-        if not isinstance(items, list) or not items:
-            raise invalid("referenceVideos", "Expected a non-empty array.")
-        for i, item in enumerate(items):
-            uri = item.get("uri") if isinstance(item, dict) else None
-            if not isinstance(item, dict) or item.get("type") != "video":
-                raise invalid(f"referenceVideos.{i}.type", "Expected 'video'.")
-            if not isinstance(uri, str) or not uri.startswith(("https://", "data:video/")):
-                raise invalid(f"referenceVideos.{i}.uri", "Expected an HTTPS URL or a base64 data URI.")
+    def references(body: dict[str, Any], row: ModelSpec, endpoint: str) -> None:
+        """``references`` (``{uri}`` images, up to 9) and ``referenceVideos`` (``{type: "video", uri}``,
+        an HTTPS URL or a ``data:video`` URI; the 15 s total is Runway's to check once it reads them):
+        text_to_video only, on the rows that take them (Hailuo3, Seedance 2: runwayml 5.24.0)."""
+        for key, feature, kind, limit in (
+            ("references", "reference_images", "image", MAX_REFERENCE_IMAGES),
+            ("referenceVideos", "reference_videos", "video", row.max_reference_videos),
+        ):
+            if key not in body:
+                continue
+            if not row.may_offer(feature) or endpoint != "text_to_video":
+                raise invalid(key, f"Unrecognized key for {row.model} on {endpoint}.")
+            items = body[key]
+            if not isinstance(items, list) or not 1 <= len(items) <= limit:
+                raise invalid(key, f"Expected an array of 1 to {limit} items.")
+            for i, item in enumerate(items):
+                uri = item.get("uri") if isinstance(item, dict) else None
+                if not isinstance(item, dict) or (kind == "video" and item.get("type") != "video"):
+                    shape = "{type: 'video', uri}" if kind == "video" else "{uri}"
+                    raise invalid(f"{key}.{i}", f"Expected {shape}.")
+                if not isinstance(uri, str) or not uri.startswith(("https://", f"data:{kind}/")):
+                    raise invalid(f"{key}.{i}.uri", "Expected an HTTPS URL or a base64 data URI.")
+                if kind == "image":
+                    image_bytes(uri, f"{key}.{i}.uri")
 
     def image_bytes(uri: object, path: str) -> bytes | None:
         if isinstance(uri, str) and uri.startswith("https://"):
@@ -243,8 +258,7 @@ def create_app(
             ratio = body.get("ratio")
             if ratio not in ratios:
                 raise invalid("ratio", f"Invalid enum value. Expected {' | '.join(repr(r) for r in ratios)}")
-        if "referenceVideos" in body:
-            reference_videos(body["referenceVideos"], row, endpoint)
+        references(body, row, endpoint)
         duration = body.get("duration", row.default_seconds)
         if isinstance(duration, bool) or duration not in row.seconds:
             raise invalid("duration", f"Expected one of {list(row.seconds)}.")
