@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from vidgate.errors import (
 from vidgate.providers.base import Credentials, HttpReply, drive
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.kling.adapter import KlingProvider
-from vidgate.types import ImageInput, VideoRequest
+from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 P = KlingProvider()
 CREDS = Credentials(
@@ -265,3 +266,53 @@ def test_list_reads_each_endpoint_and_merges_newest_first() -> None:
 def test_without_a_signed_token_no_call_is_made() -> None:
     with pytest.raises(AuthenticationError):
         drive(P.create(req(), Credentials(api_key="ak", secret_key="sk")), [])
+
+
+def test_omni_reference_videos_at_a_deployments_price_go_in_video_list_with_sound_off() -> None:
+    """02-video-omni.md's ``video_list`` ``{video_url, refer_type: feature}``; no catalogue price covers an
+    input video (its with-video rate is per input, which a per-second row cannot carry)."""
+    spec = find_model("kling/kling-v3-omni")
+    assert spec is not None
+    clip = SourceVideo(url="https://cdn.example/camera.mp4")
+    with pytest.raises(BadRequestError, match="only a deployment that sets its own price") as caught:
+        validate(spec, prompt="Referring to <<<video_1>>>", reference_videos=[clip])
+    assert caught.value.param == "reference_videos"
+    priced = spec.with_deployment_price()
+    request = validate(priced, prompt="Referring to <<<video_1>>>", seconds="7", reference_videos=[clip])
+    _job, calls = drive(P.create(request, CREDS), [ok(task("submitted"))])
+    body = calls[0].json
+    assert calls[0].url.endswith("/v1/videos/omni-video")
+    assert body["video_list"] == [{"video_url": "https://cdn.example/camera.mp4", "refer_type": "feature"}]
+    assert (body["sound"], body["duration"]) == ("off", "7")
+    with pytest.raises(BadRequestError, match="At most 1 reference_videos"):
+        validate(priced, prompt="x", reference_videos=[clip, clip])
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"generate_audio": True}, "generate_audio"),
+        ({"seconds": "12"}, "seconds"),
+        ({"reference_videos": [SourceVideo(url="http://cdn.example/a.mp4")]}, "reference_videos"),
+    ],
+)
+def test_what_omni_cannot_honour_beside_a_reference_video_is_refused_before_any_call(
+    params: dict[str, Any], param: str
+) -> None:
+    spec = find_model("kling/kling-v3-omni")
+    assert spec is not None
+    params.setdefault("reference_videos", [SourceVideo(url="https://cdn.example/camera.mp4")])
+    request = validate(spec.with_deployment_price(), prompt="x", **params)
+    with pytest.raises(BadRequestError) as caught:
+        drive(P.create(request, CREDS), [])
+    assert caught.value.param == param
+
+
+def test_reference_videos_off_omni_are_refused_and_video_list_is_reserved() -> None:
+    clip = SourceVideo(url="https://cdn.example/camera.mp4")
+    request = replace(req(), reference_videos=(clip,))
+    with pytest.raises(BadRequestError, match="takes no reference_videos") as caught:
+        drive(P.create(request, CREDS), [])
+    assert caught.value.param == "reference_videos"
+    with pytest.raises(BadRequestError, match="reference_videos"):
+        drive(P.create(req("kling/kling-v3-omni", extra_body={"video_list": []}), CREDS), [])

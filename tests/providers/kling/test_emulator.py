@@ -51,6 +51,37 @@ OMNI_EXAMPLE = b"""{
     "duration": "7"
 }"""
 
+# The docs' omni-video "Video Reference (Style/Motion)" body; model_name kling-video-o1 -> kling-v3-omni
+# (the backslash-newline only folds the prompt's line here: it is not in the bytes).
+VIDEO_REFERENCE_EXAMPLE = b"""{
+    "model_name": "kling-v3-omni",
+    "prompt": "Referring to camera style in <<<video_1>>>, generate: \
+<<<element_1>>> and <<<element_2>>> strolling in Tokyo",
+    "image_list": [{"image_url": "https://..."}],
+    "element_list": [
+        {"element_id": 12345},
+        {"element_id": 67890}
+    ],
+    "video_list": [{
+        "video_url": "https://...",
+        "refer_type": "feature"
+    }],
+    "mode": "pro",
+    "aspect_ratio": "1:1",
+    "duration": "7"
+}"""
+
+# The docs' omni-video "Extend Video (Next Shot)" body; model_name kling-video-o1 -> kling-v3-omni.
+NEXT_SHOT_EXAMPLE = b"""{
+    "model_name": "kling-v3-omni",
+    "prompt": "Based on <<<video_1>>>, generate the next shot",
+    "video_list": [{
+        "video_url": "https://...",
+        "refer_type": "feature"
+    }],
+    "mode": "pro"
+}"""
+
 # The docs' "Start and End Frames" image2video body; model_name kling-v1-5 -> kling-v2-6 (ours).
 FRAMES_EXAMPLE = b"""{
     "model_name": "kling-v2-6",
@@ -101,6 +132,8 @@ def poll(url: str, endpoint: str, task_id: str) -> dict[str, Any]:
     [
         ("text2video", SOUND_EXAMPLE, (1920, 1080), 5),
         ("omni-video", OMNI_EXAMPLE, (1920, 1080), 7),
+        ("omni-video", VIDEO_REFERENCE_EXAMPLE, (1440, 1440), 7),
+        ("omni-video", NEXT_SHOT_EXAMPLE, (1920, 1080), 5),
         ("image2video", FRAMES_EXAMPLE, (1920, 1080), 5),
     ],
 )
@@ -192,3 +225,26 @@ def test_kling_v3_turbo_std_and_pro_but_no_4k(url: str) -> None:
     assert (done["task_status"], done["task_result"]["videos"][0]["duration"]) == ("succeed", "3")
     refused = httpx.post(url + "/v1/videos/text2video", json={**body, "mode": "4k"}, headers=headers())
     assert (refused.status_code, refused.json()["code"]) == (400, 1201)
+
+
+def test_a_reference_video_is_one_feature_url_with_sound_off_and_3_to_10_seconds(url: str) -> None:
+    base = {
+        "model_name": "kling-v3-omni",
+        "prompt": "Based on <<<video_1>>>, generate the next shot",
+        "video_list": [{"video_url": "https://cdn.example/a.mp4", "refer_type": "feature"}],
+    }
+    video = base["video_list"][0]
+    for change in (
+        {"sound": "on"},
+        {"duration": "12"},
+        {"video_list": [video, video]},
+        {"video_list": [{"video_url": "https://cdn.example/a.mp4", "refer_type": "base"}]},
+        {"video_list": [{"refer_type": "feature"}]},
+        {"model_name": "kling-v3-0"},  # text2video's model on omni-video
+    ):
+        reply = httpx.post(f"{url}/v1/videos/omni-video", json={**base, **change}, headers=headers())
+        assert (reply.status_code, reply.json()["code"]) == (400, 1201), change
+    on_text = httpx.post(
+        f"{url}/v1/videos/text2video", json={**base, "model_name": "kling-v3-0"}, headers=headers()
+    )
+    assert (on_text.status_code, on_text.json()["code"]) == (400, 1201)

@@ -35,9 +35,17 @@ def gateway(render_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     with live_server(kling_emulator(settings)) as upstream:
         params = {"model": "kling/kling-v3-0", "api_key": KEY, "secret_key": KEY, "api_base": upstream}
+        omni = {**params, "model": "kling/kling-v3-omni"}
         config = parse_config(
             {
-                "model_list": [{"model_name": "kling-fox", "litellm_params": params}],
+                "model_list": [
+                    {"model_name": "kling-fox", "litellm_params": params},
+                    {"model_name": "omni", "litellm_params": omni},
+                    {
+                        "model_name": "omni-own-price",
+                        "litellm_params": {**omni, "output_cost_per_second": 0.2},
+                    },
+                ],
                 "general_settings": {
                     "master_key": MASTER,
                     "database_url": f"sqlite+aiosqlite:///{base / 'vidgate.db'}",
@@ -85,3 +93,38 @@ def test_vidgate_sdk_through_the_gateway_with_audio_off(gateway: GatewayAdmin, t
     assert info.duration == pytest.approx(4.0, abs=0.05)
     # kling-v3-0 std without sound: $0.084/s x 4 s = $0.336.
     assert gateway.spend(key) == (0.336, [0.336])
+
+
+def test_omni_reference_videos_only_at_the_deployments_own_price(
+    gateway: GatewayAdmin, tmp_path: Path
+) -> None:
+    """No catalogue price covers a Kling input video: the catalogue-priced deployment refuses it before
+    any call; the one priced at $0.20/s charges 5 s x $0.20 = $1.00 once."""
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    clip = {"type": "video_url", "video_url": {"url": "https://cdn.example.com/camera.mp4"}}
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.videos.create(
+            model="omni",
+            prompt="Based on <<<video_1>>>, the next shot",
+            extra_body={"input_references": [clip]},
+        )
+    assert refused.value.body["param"] == "input_references"  # type: ignore[index]
+    assert gateway.spend(key) == (0.0, [])
+    video = client.videos.create(
+        model="omni-own-price",
+        prompt="Based on <<<video_1>>>, the next shot",
+        seconds="5",  # type: ignore[arg-type]
+        extra_body={"input_references": [clip]},
+    )
+    for _ in range(POLLS):
+        video = client.videos.retrieve(video.id)
+        if video.status in ("completed", "failed"):
+            break
+        time.sleep(0.05)
+    assert video.status == "completed"
+    (tmp_path / "v.mp4").write_bytes(client.videos.download_content(video.id).content)
+    info = probe(tmp_path / "v.mp4")
+    assert (info.width, info.height) == (1280, 720)
+    assert info.duration == pytest.approx(5.0, abs=0.05)
+    assert gateway.spend(key) == (1.0, [1.0])

@@ -5,7 +5,8 @@ Mapping (Kling's names): ``seconds`` -> ``duration`` (a string), the size's tier
 ``std``, 1080p ``pro``, 4k ``4k``), the size's shape -> ``aspect_ratio`` (not sent to image2video,
 which takes the image's), ``generate_audio`` -> ``sound`` ``on|off`` (unset = on, the priced rate),
 ``input_reference``/``last_frame`` -> ``image``/``image_tail`` (omni: ``image_list`` entries typed
-``first_frame``/``end_frame``), ``reference_images`` -> untyped ``image_list`` entries (omni only).
+``first_frame``/``end_frame``), ``reference_images`` -> untyped ``image_list`` entries (omni only),
+``reference_videos`` -> ``video_list`` (omni only, ``videos.py``).
 Images go as raw base64 (Kling refuses a ``data:`` prefix) or as an https URL.
 
 Callbacks: ``callback_url`` in the create body; Kling POSTs the task (the ``data`` of a read) there when
@@ -35,6 +36,7 @@ from vidgate.providers.base import (
     ProviderPage,
 )
 from vidgate.providers.catalogue import find_model
+from vidgate.providers.kling.videos import video_list
 from vidgate.providers.kling.wire import (
     DEFAULT_BASE,
     ENDPOINTS,
@@ -62,7 +64,7 @@ KLING_RESERVED: Mapping[str, str] = {
     "sound": "generate_audio",
     "image_tail": "last_frame",
     "image_list": "input_reference",
-    "video_list": "",
+    "video_list": "reference_videos",
     "element_list": "",
     "voice_list": "",
     "multi_shot": "",
@@ -157,6 +159,10 @@ class KlingProvider(BaseProvider):
             images += [{"image_url": _image(i, "reference_images")} for i in req.reference_images]
             if images:
                 body["image_list"] = images
+            if req.reference_videos:
+                body["video_list"] = video_list(req)
+        elif req.reference_videos:
+            raise BadRequestError(f"Kling's {model} takes no reference_videos.", param="reference_videos")
         elif endpoint == IMAGE2VIDEO:
             assert req.input_reference is not None
             body["image"] = _image(req.input_reference, "input_reference")
@@ -165,7 +171,7 @@ class KlingProvider(BaseProvider):
         if endpoint != IMAGE2VIDEO:
             body["aspect_ratio"] = req.aspect_ratio
         body["duration"] = str(req.seconds)
-        body["sound"] = "off" if req.generate_audio is False else "on"
+        body["sound"] = "off" if req.generate_audio is False or req.reference_videos else "on"
         for key, value in req.extra_body.items():
             refuse_overlap({key: value}, body)
             body[key] = value

@@ -5,6 +5,7 @@
 - ``GET /v1/videos/{endpoint}/{task_id}`` -> the task: ``submitted`` -> ``processing`` -> ``succeed``
   with ``task_result.videos[{id, url, duration}]``, or ``failed`` with ``task_status_msg``
 - ``GET /v1/videos/{endpoint}?pageNum=&pageSize=`` -> ``data: [task, ...]``, newest first
+- omni-video's ``video_list``: one reference video (``refer_type: feature``), 3-10 s, sound off
 - ``GET /_cdn/{task_id}.mp4?expires=&signature=`` -> the MP4; a signed URL that expires (403 after)
 - ``callback_url`` on create: the task (as a read answers it) is POSTed there when it ends, unsigned
   (Kling documents no signature); retried on a non-2xx answer, ``[fault:callback-dup]`` /
@@ -169,6 +170,8 @@ class KlingEmulator:
             first = self._image(item.get("image_url") if isinstance(item, dict) else None, "image_list")
             if isinstance(item, dict) and item.get("type") == "first_frame":
                 image = first
+        if "video_list" in body:
+            self._video_list(endpoint, spec, body, int(duration))
         ratio_name = body.get("aspect_ratio", "16:9")
         ratio = RATIOS.get(ratio_name) if isinstance(ratio_name, str) else None
         if ratio is None:
@@ -194,6 +197,28 @@ class KlingEmulator:
             plan=plan,
         )
         return spec, job
+
+    @staticmethod
+    def _video_list(endpoint: str, spec: ModelSpec, body: dict[str, Any], seconds: int) -> None:
+        """omni-video's ``video_list``: one ``{video_url, refer_type: feature, keep_original_sound?}``
+        (a URL, not fetched here), output 3-10 s, sound off (``base``, an edit, is not served)."""
+        items = body["video_list"]
+        if endpoint != "omni-video" or not spec.may_offer("reference_videos"):
+            raise KlingError(1201, f"video_list is not supported by {spec.model} on {endpoint}")
+        if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
+            raise KlingError(1201, "video_list must hold exactly one video")
+        item = items[0]
+        url = item.get("video_url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise KlingError(1201, "video_list.video_url is invalid: a URL is required")
+        if item.get("refer_type", "base") != "feature":
+            raise KlingError(1201, "video_list.refer_type is invalid: only feature is served here")
+        if item.get("keep_original_sound", "no") not in ("yes", "no"):
+            raise KlingError(1201, "video_list.keep_original_sound is invalid")
+        if body.get("sound", "off") != "off":
+            raise KlingError(1201, "sound must be off when video_list is given")
+        if not 3 <= seconds <= 10:
+            raise KlingError(1201, "duration must be 3-10 with a reference video")
 
     @staticmethod
     def _image(raw: Any, name: str) -> bytes | None:
