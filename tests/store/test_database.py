@@ -20,6 +20,7 @@ from vidgate.errors import ServiceUnavailableError
 from vidgate.store.factory import open_stores
 from vidgate.store.sql import database
 from vidgate.store.sql.database import Database, _SqliteWriter
+from vidgate.store.sql.prepared import savepoint
 
 
 async def _drop_connections(database_url: str) -> int:
@@ -265,3 +266,40 @@ async def test_disposing_closes_the_kept_connection_also_when_every_write_ran_in
     assert _open_descriptors(path) >= 1
     await db.dispose()
     assert _open_descriptors(path) == 0
+
+
+_PAGES = sa.Table(
+    "pages", sa.MetaData(), sa.Column("n", sa.Integer, primary_key=True), sa.Column("text", sa.Text)
+)
+
+
+def _fill_pages(conn: sa.Connection) -> None:
+    _PAGES.create(conn)
+    conn.execute(_PAGES.insert(), [{"n": n, "text": "a" * 3000} for n in range(40)])
+
+
+def _journal_files_open_in_a_savepoint(conn: sa.Connection) -> list[str]:
+    """Change 40 pages inside a savepoint (SQLite keeps their old copies in a statement journal, spilled
+    to a temporary file past 64 KiB unless the temp store is memory) and list the temporary files this
+    process holds open meanwhile."""
+    with savepoint(conn):
+        conn.execute(_PAGES.update().values(text="b" * 3000))
+        held = []
+        for fd in Path("/proc/self/fd").iterdir():
+            try:
+                held.append(os.readlink(fd))
+            except OSError:  # closed while listed
+                continue
+    return [name for name in held if "etilqs_" in name]
+
+
+async def test_savepoints_keep_their_statement_journal_in_memory(tmp_path: Path) -> None:
+    """Every create's admission runs in a savepoint (and the writer thread gives each grouped write
+    one): with SQLite's default temp store a journal past 64 KiB went to a temporary file, opened,
+    written page by page and unlinked."""
+    db = Database(f"sqlite:///{tmp_path / 'journal.db'}")
+    try:
+        await db.write(_fill_pages)
+        assert await db.write(_journal_files_open_in_a_savepoint) == []
+    finally:
+        await db.dispose()

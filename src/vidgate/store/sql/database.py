@@ -120,6 +120,10 @@ def _sqlite_engine(url: URL) -> sa.Engine:
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # Savepoints' statement journals (every create's admission; each write of a group commit) past
+        # 64 KiB otherwise spill to a temporary file: created, written page by page, unlinked. Measured
+        # with strace under creates: 40 % of the process's pwrite calls were to those files.
+        cursor.execute("PRAGMA temp_store = MEMORY")
         cursor.close()
 
     return engine
