@@ -99,23 +99,25 @@ async def open_stores(
         sql_ledger = SqlLedger(db)
         content = FileContentStore(Path(content_dir))
         idempotency = SqlIdempotencyStore(db)
+        jobs = SqlJobStore(db)
         if redis_url is None:
             return SqlStores(
                 SqlKeyStore(db),
-                SqlJobStore(db),
+                jobs,
                 sql_ledger,
                 SqlAdmission(db),
                 content,
                 idempotency,
                 db,
-                starts=SqlJobStarts(db),  # with Redis, slots and the reservation fast path live there
+                # with Redis, slots and the reservation fast path live there
+                starts=SqlJobStarts(db, jobs.rows),
             )
         redis = connect_redis(redis_url)
         ledger = RedisLedger(sql_ledger, db, redis, prefix=redis_prefix, cache_ttl=budget_cache_ttl)
         admission = RedisAdmission(redis, prefix=redis_prefix, db=db)
         return SqlStores(
             RedisKeyStore(db, ledger),
-            SqlJobStore(db),
+            jobs,
             ledger,
             admission,
             content,

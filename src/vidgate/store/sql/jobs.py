@@ -19,6 +19,7 @@ from vidgate.gateway.records import JobRecord
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.prepared import Prepared
 from vidgate.store.sql.rows import job_to_row, jobs_from, row_to_job
+from vidgate.store.sql.stored_rows import StoredRows
 from vidgate.store.sql.tables import jobs
 
 # The hot statements are built once with bind parameters and executed with a dict of values: building
@@ -93,8 +94,8 @@ _RELEASE_LEASE = (
 )
 
 
-def _insert(conn: sa.Connection, job: JobRecord) -> None:
-    _INSERT.run(conn, job_to_row(job))
+def _insert(conn: sa.Connection, row: dict[str, Any]) -> None:
+    _INSERT.run(conn, row)
 
 
 def _first(conn: sa.Connection, query: Prepared, params: dict[str, str]) -> JobRecord | None:
@@ -107,16 +108,8 @@ def _page(conn: sa.Connection, query: Prepared, params: dict[str, object]) -> li
     return jobs_from(found.keys, found.rows)
 
 
-def _save_row(job: JobRecord) -> dict[str, Any]:
-    row = job_to_row(job)
-    row.pop("id")
-    row["version"] = job.version + 1
-    row["b_id"], row["b_version"] = job.id, job.version
-    return row
-
-
-def _save(conn: sa.Connection, job: JobRecord) -> bool:
-    return _SAVE.run(conn, _save_row(job)).first() is not None
+def _save(conn: sa.Connection, params: dict[str, Any]) -> bool:
+    return _SAVE.run(conn, params).first() is not None
 
 
 def _save_all(conn: sa.Connection, rows: list[dict[str, Any]]) -> list[bool]:
@@ -147,17 +140,41 @@ def _count_by_status(conn: sa.Connection) -> dict[str, int]:
 
 
 class SqlJobStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, rows: StoredRows | None = None) -> None:
         self._db = db
+        self.rows = rows or StoredRows()  # shared with ``SqlJobStarts``, which inserts jobs too
 
     async def insert(self, job: JobRecord) -> None:
+        row = job_to_row(job)
         try:
-            await self._db.write(_insert, job)
+            await self._db.write(_insert, row)
         except IntegrityError:
             raise ConflictError(
                 f"Job '{job.id}' (or native id '{job.native_id}' on deployment '{job.deployment_id}') "
                 "already exists."
             ) from None
+        self.rows.remember(row)
+
+    def _save_params(self, job: JobRecord, row: dict[str, Any]) -> dict[str, Any]:
+        """The UPDATE's values for saving ``job`` as ``row``: the columns that changed since the version
+        it was read at (``StoredRows``), the next version, and the WHERE's id and version."""
+        values = {name: value for name, value in row.items() if name != "id"}
+        values["version"] = job.version + 1
+        params = self.rows.changes(job.id, job.version, values)
+        params["b_id"], params["b_version"] = job.id, job.version
+        return params
+
+    def _saved(self, job: JobRecord, row: dict[str, Any], saved: bool) -> None:
+        if saved:
+            job.version += 1
+            row["version"] = job.version
+            self.rows.remember(row)
+        else:
+            self.rows.forget(job.id)
+
+    def _remember(self, records: Sequence[JobRecord]) -> None:
+        for job in records:
+            self.rows.remember(job_to_row(job))
 
     async def get(self, job_id: str) -> JobRecord | None:
         return await self._db.read(_first, _BY_ID, {"job_id": job_id})
@@ -172,9 +189,9 @@ class SqlJobStore:
         return rows[:size], len(rows) > size
 
     async def save(self, job: JobRecord) -> bool:
-        saved = await self._db.write(_save, job)
-        if saved:
-            job.version += 1
+        row = job_to_row(job)
+        saved = await self._db.write(_save, self._save_params(job, row))
+        self._saved(job, row, saved)
         return saved
 
     async def save_many(self, jobs: Sequence[JobRecord]) -> list[bool]:
@@ -185,13 +202,13 @@ class SqlJobStore:
         if not jobs:
             return []
         order = sorted(range(len(jobs)), key=lambda i: jobs[i].id)
-        outcomes = await self._db.write(_save_all, [_save_row(jobs[i]) for i in order])
+        rows = [job_to_row(job) for job in jobs]
+        outcomes = await self._db.write(_save_all, [self._save_params(jobs[i], rows[i]) for i in order])
         saved = [False] * len(jobs)
         for i, ok in zip(order, outcomes, strict=True):
             saved[i] = ok
-        for job, ok in zip(jobs, saved, strict=True):
-            if ok:
-                job.version += 1
+        for job, row, ok in zip(jobs, rows, saved, strict=True):
+            self._saved(job, row, ok)
         return saved
 
     async def claim_due(
@@ -213,13 +230,17 @@ class SqlJobStore:
         )
         claimed = await self._db.write(_leased, stmt)
         claimed.sort(key=lambda j: (j.next_poll_at, j.created_at, j.id))
+        self._remember(claimed)
         return claimed
 
     async def try_lease(
         self, job_id: str, worker_id: str, *, now: float, lease_seconds: float
     ) -> JobRecord | None:
         params = {"b_id": job_id, "b_owner": worker_id, "b_now": now, "b_until": now + lease_seconds}
-        return await self._db.write(_try_lease, params)
+        leased = await self._db.write(_try_lease, params)
+        if leased is not None:
+            self._remember([leased])
+        return leased
 
     async def release_lease(self, job_id: str, worker_id: str) -> None:
         await self._db.write(_run, _RELEASE_LEASE, {"b_id": job_id, "b_owner": worker_id})

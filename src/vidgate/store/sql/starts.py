@@ -10,6 +10,8 @@ store's own, so the semantics (exact budget, slot limit, unique native id) are t
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +22,8 @@ from vidgate.store.sql.database import Database
 from vidgate.store.sql.jobs import _insert
 from vidgate.store.sql.ledger import _reserve
 from vidgate.store.sql.prepared import savepoint
+from vidgate.store.sql.rows import job_to_row
+from vidgate.store.sql.stored_rows import StoredRows
 
 
 class _Refused(Exception):
@@ -31,6 +35,7 @@ def _admit_and_insert(
     conn: sa.Connection,
     key_id: str,
     job: JobRecord,
+    row: dict[str, Any],
     micros: int,
     rpm_limit: int | None,
     slot_limit: int | None,
@@ -51,15 +56,16 @@ def _admit_and_insert(
                     _acquire(conn, key_id, job.id, slot_limit)
                 except RateLimitError as exc:
                     raise _Refused(exc) from None
-            _insert(conn, job)
+            _insert(conn, row)
     except _Refused as refused:
         return refused.error
     return None
 
 
 class SqlJobStarts:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, rows: StoredRows | None = None) -> None:
         self._db = db
+        self._rows = rows or StoredRows()  # the job store's: its save after the create sends what changed
 
     async def admit_and_insert(
         self,
@@ -73,8 +79,11 @@ class SqlJobStarts:
     ) -> None:
         if micros < 0:
             raise ValueError(f"micros must be >= 0, got {micros}")
+        row = job_to_row(job)
         try:
-            refusal = await self._db.write(_admit_and_insert, key.id, job, micros, rpm_limit, slot_limit, now)
+            refusal = await self._db.write(
+                _admit_and_insert, key.id, job, row, micros, rpm_limit, slot_limit, now
+            )
         except IntegrityError:
             raise ConflictError(
                 f"Job '{job.id}' (or native id '{job.native_id}' on deployment '{job.deployment_id}') "
@@ -82,3 +91,4 @@ class SqlJobStarts:
             ) from None
         if refusal is not None:
             raise refusal
+        self._rows.remember(row)
