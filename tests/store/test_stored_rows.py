@@ -3,6 +3,7 @@ and what is stored is the same as when every column was sent."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -86,7 +87,7 @@ async def test_every_change_is_stored_across_saves_leases_and_another_writer(bac
     assert leased is not None
     leased.status, leased.progress, leased.completed_at = "completed", 100, 120
     leased.lease_owner = leased.lease_expires_at = None
-    leased.outputs = ({"size": 10},)
+    leased.outputs = ("video_output_2",)
     assert await jobs.save(leased)
     await _assert_stored(backend, leased)
     (claimed,) = await jobs.claim_due("worker-2", now=10_000.0, lease_seconds=30.0, limit=10)  # to copy
@@ -130,7 +131,7 @@ def _wal_frames_after(path: Path, save: Callable[[], Awaitable[bool]]) -> Awaita
         other = sqlite3.connect(path)
         try:
             busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            page = other.execute("PRAGMA page_size").fetchone()[0]
+            page = int(other.execute("PRAGMA page_size").fetchone()[0])
         finally:
             other.close()
         assert busy == 0
@@ -160,7 +161,7 @@ async def test_a_save_that_sends_what_changed_writes_fewer_pages(tmp_path: Path)
                 assert read is not None
                 job = read
             job.native_id, job.submitting, job.next_poll_at = f"native-{name}", False, 60.0
-            frames[name] = await _wal_frames_after(path, lambda j=job, s=stores: s.jobs.save(j))
+            frames[name] = await _wal_frames_after(path, functools.partial(stores.jobs.save, job))
     finally:
         await forgetful.close()
         await remembering.close()

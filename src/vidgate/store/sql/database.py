@@ -59,6 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from vidgate.errors import ServiceUnavailableError
+from vidgate.store.sql.json_codec import json_text, json_value
 from vidgate.store.sql.prepared import driver_sql, savepoint
 
 P = ParamSpec("P")
@@ -102,7 +103,11 @@ def _is_memory_sqlite(url: URL) -> bool:
 
 
 def _sqlite_engine(url: URL) -> sa.Engine:
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False},
+        "json_serializer": json_text,
+        "json_deserializer": json_value,
+    }
     if _is_memory_sqlite(url):
         kwargs["poolclass"] = StaticPool  # every new ":memory:" connection would be another database
     else:
@@ -150,7 +155,14 @@ class Database:
                     SQLITE_THREADS, thread_name_prefix="vidgate-sqlite"
                 )
         else:
-            self._async = create_async_engine(self.url, pool_size=10, max_overflow=20, pool_timeout=60)
+            self._async = create_async_engine(
+                self.url,
+                pool_size=10,
+                max_overflow=20,
+                pool_timeout=60,
+                json_serializer=json_text,
+                json_deserializer=json_value,
+            )
 
     @property
     def sync_engine(self) -> sa.Engine:

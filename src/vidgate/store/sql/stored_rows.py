@@ -29,19 +29,20 @@ LIMIT = 2048  # in-flight creates and a poller round's claims fit many times ove
 
 
 class StoredRows:
-    """A bounded, least-recently-remembered-first map: job id -> (version, the row's scalar columns)."""
+    """A bounded, least-recently-remembered-first map: job id -> (version, the row)."""
 
     def __init__(self, limit: int = LIMIT) -> None:
         self._limit = limit
-        self._rows: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._rows: OrderedDict[str, tuple[int, Mapping[str, Any]]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def remember(self, row: Mapping[str, Any]) -> None:
-        """``row`` (a whole jobs row, ``id`` and ``version`` included) is what the database now holds."""
+        """``row`` (a whole jobs row, ``id`` and ``version`` included) is what the database now holds.
+        Kept as it is, not copied: the caller hands it over (its JSON values are never compared)."""
         job_id = row["id"]
-        self._rows[job_id] = (row["version"], {k: v for k, v in row.items() if k not in ALWAYS_SENT})
+        self._rows[job_id] = (row["version"], row)
         self._rows.move_to_end(job_id)
         if len(self._rows) > self._limit:
             self._rows.popitem(last=False)
