@@ -240,6 +240,22 @@ def test_a_tier_map_of_token_prices_prices_each_tier_at_its_own_rate() -> None:
     )
 
 
+def test_a_request_with_an_input_video_is_priced_at_the_with_video_rate_per_second() -> None:
+    """The with-video rate replaces the per-second rate (audio or not); surcharges and flat price stay."""
+    row = mixed_row(features=["reference_videos"], prices_with_video={"360p": 0.07, "720p": 0.15})
+    # 2 videos x (4 s x $0.15 + $0.01) + 1 video input x $0.25 = $1.47; no input: 2 x (4 s x $0.10 + $0.01).
+    usd = estimate_cost(row, seconds=4, size="1280x720", n=2, generate_audio=False, inputs={"video": 1})
+    assert usd == Decimal("1.47")
+    assert estimate_cost(row, seconds=4, size="1280x720", n=2) == Decimal("0.82")
+    # One of two videos generated at 360p: 4 s x $0.07 + $0.01 + $0.25 = $0.54.
+    assert actual_cost(row, seconds=4, size="640x360", videos=1, inputs={"video": 1}) == Decimal("0.54")
+    # A deployment's own rate replaces it: 2 x (4 s x $0.20 + $0.01) + $0.25 = $1.87.
+    own = estimate_cost(
+        row, seconds=4, size="1280x720", n=2, inputs={"video": 1}, price_override=Decimal("0.2")
+    )
+    assert own == Decimal("1.87")
+
+
 def test_a_request_with_an_input_video_is_priced_at_the_with_video_token_rate() -> None:
     """Seedance bills a task with an input video at another token rate and counts the input's seconds
     too: the bound adds the row's max_reference_video_seconds, the rate is the with-video one."""
