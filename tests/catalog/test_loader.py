@@ -577,7 +577,6 @@ def test_the_catalogues_deployment_priced_rows() -> None:
     }
     assert offered_when_priced == {
         "dashscope/wan2.7-r2v": ["reference_videos"],
-        "kling/kling-v3-omni": ["reference_videos"],
         "runway/hailuo3": ["reference_images", "reference_videos"],
         "runway/seedance2": ["reference_videos"],
         "runway/seedance2_5": ["reference_videos"],

@@ -68,6 +68,41 @@ def test_estimates_equal_the_published_price(model_id: str) -> None:
                 )
 
 
+@pytest.mark.parametrize("model_id", sorted(k for k, row in PRICES.items() if row.with_video))
+def test_estimates_with_an_input_video_equal_the_published_with_video_price(model_id: str) -> None:
+    """For every size, the shortest and longest duration, audio off and unsaid, one video input or two."""
+    row = PRICES[model_id]
+    model = spec(model_id)
+    for size in model.sizes:
+        for seconds in {min(model.allowed_seconds(size)), max(model.allowed_seconds(size))}:
+            for audio, videos in ((False, 1), (None, 2)):
+                expected = row.with_video[size] * seconds
+                got = estimate_cost(
+                    model, seconds=seconds, size=size, generate_audio=audio, inputs={"video": videos}
+                )
+                assert got == expected, (model_id, size, seconds, audio, row.source)
+
+
+def test_kling_omni_with_a_reference_video_is_charged_its_with_video_rate() -> None:
+    """Video-3O with a video input (secondary): $0.126/s std, $0.168/s pro, $0.42/s 4k."""
+    omni = spec("kling/kling-v3-omni")
+    video = {"video": 1}
+    assert estimate_cost(omni, seconds=5, size="1280x720", inputs=video) == Decimal("0.63")
+    assert to_micros(estimate_cost(omni, seconds=5, size="1280x720", inputs=video)) == 630_000
+    assert estimate_cost(omni, seconds=5, size="1920x1080", inputs=video) == Decimal("0.84")
+    assert estimate_cost(omni, seconds=5, size="3840x2160", inputs=video) == Decimal("2.1")
+    assert estimate_cost(omni, seconds=10, size="720x1280", generate_audio=False, inputs=video) == Decimal(
+        "1.26"
+    )
+    assert actual_cost(omni, seconds=5, size="1280x720", videos=1, inputs=video) == Decimal("0.63")
+    # Without a video: $0.112/s with audio, $0.084/s without; an image alone changes nothing.
+    assert estimate_cost(omni, seconds=5, size="1280x720", inputs={"image": 1}) == Decimal("0.56")
+    assert estimate_cost(omni, seconds=5, size="1280x720", generate_audio=False) == Decimal("0.42")
+    # A deployment's own rate wins, video or not: 5 s x $0.20.
+    own = estimate_cost(omni, seconds=5, size="1280x720", inputs=video, price_override=Decimal("0.2"))
+    assert own == Decimal("1.0")
+
+
 def test_published_rates() -> None:
     """A few rates from the reference price table, so a data typo cannot pass unnoticed."""
     assert estimate_cost(spec("openai/sora-2"), seconds=8, size="1280x720") == Decimal("0.80")

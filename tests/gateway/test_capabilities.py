@@ -270,3 +270,38 @@ def test_a_deployment_priced_size_is_described_only_where_the_deployment_sets_a_
     assert "3840x2160" not in catalogue["supported_sizes"]
     assert "4k" not in catalogue["pricing"]["output_tokens_per_second"]
 
+
+KLING_KEYS = {"api_key": "k", "secret_key": "s"}
+
+
+def test_a_with_video_rate_is_described_where_the_catalogue_prices_it() -> None:
+    """kling/models.yaml: kling-v3-omni bills a request with a reference video $0.126/s std, $0.168/s
+    pro, $0.42/s 4k (secondary); a deployment with its own rate shows that rate alone."""
+    loaded = parse_config(
+        {
+            "model_list": [
+                {"model_name": "omni", "litellm_params": {"model": "kling/kling-v3-omni", **KLING_KEYS}},
+                {
+                    "model_name": "omni-own",
+                    "litellm_params": {
+                        "model": "kling/kling-v3-omni",
+                        **KLING_KEYS,
+                        "output_cost_per_second": "0.2",
+                    },
+                },
+            ]
+        },
+        environ={},
+    )
+    omni, own = (capabilities.describe(dep, {}, callbacks=False) for dep in loaded.deployments)
+    assert ("reference_videos" in omni["features"], omni["max_reference_videos"]) == (True, 1)
+    assert omni["pricing"]["per_second"] == {"720p": "0.112", "1080p": "0.14", "4k": "0.42"}
+    assert omni["pricing"]["per_second_with_video"] == {"720p": "0.126", "1080p": "0.168", "4k": "0.42"}
+    assert {k: v for k, v in omni["pricing_skus"].items() if k.endswith("-with-video")} == {
+        "per-video-second-720p-with-video": "0.126",
+        "per-video-second-1080p-with-video": "0.168",
+        "per-video-second-4k-with-video": "0.42",
+    }
+    assert own["pricing"]["per_second"] == {"720p": "0.2", "1080p": "0.2", "4k": "0.2"}
+    assert (own["pricing"]["per_second_with_video"], own["pricing"]["per_second_no_audio"]) == ({}, {})
+    assert not any(k.endswith("-with-video") for k in own["pricing_skus"])
