@@ -323,6 +323,7 @@ def test_to_dict() -> None:
         "sizes_priced_by_deployment": {},
         "successor": None,
         "price_per_second_no_audio": {"720p": 0.05},
+        "price_per_second_with_video": {},
         "aliases": ["test/model-1-latest"],
         "deprecated_on": "2026-01-01",
         "retires_on": "2026-02-01",
@@ -431,6 +432,74 @@ def test_a_single_with_video_token_price_applies_to_every_tier() -> None:
     assert spec.token_price("1920x1080") == Decimal("0.00001")
 
 
+VIDEO_RATE = {"720p": 0.15, "1080p": 0.2}  # GOOD_ROW's tiers
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"prices_with_video": VIDEO_RATE}, r"prices_with_video needs prices \(per second\) and a feature"),
+        (  # a with-video rate on a row that offers input videos only at a deployment's own price
+            {"prices_with_video": VIDEO_RATE, "features_priced_by_deployment": ["reference_videos"]},
+            "prices_with_video needs prices",
+        ),
+        (
+            {
+                "prices": None,
+                "price_per_video": 0.5,
+                "features": ["edit", "person_generation"],
+                "prices_with_video": VIDEO_RATE,
+            },
+            "prices_with_video needs prices",
+        ),
+        (
+            {"features": ["reference_videos", "person_generation"], "prices_with_video": {"720p": 0.15}},
+            r"prices_with_video must price exactly the tiers \['1080p', '720p'\]",
+        ),
+        (
+            {"features": ["extend", "person_generation"], "prices_with_video": {**VIDEO_RATE, "4k": 0.3}},
+            "prices_with_video must price exactly the tiers",
+        ),
+        (
+            {
+                "features": ["reference_videos", "person_generation"],
+                "prices_with_video": {**VIDEO_RATE, "720p": -1},
+            },
+            "prices must not be negative",
+        ),
+        (
+            {"features": ["reference_videos", "person_generation"], "prices_with_video": 0.15},
+            "prices_with_video must be a {tier: USD per second} map",
+        ),
+        (
+            {
+                "prices": None,
+                "prices_no_audio": None,
+                "priced_by": "deployment",
+                "prices_with_video": VIDEO_RATE,
+            },
+            r"remove \['prices_with_video'\]",
+        ),
+    ],
+)
+def test_the_with_video_rate_is_checked(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_row(row(**changes))
+
+
+def test_the_with_video_rate_is_per_second_by_tier_whatever_the_audio() -> None:
+    spec = parse_row(row(features=["reference_videos", "person_generation"], prices_with_video=VIDEO_RATE))
+    assert spec.prices_with_video == {"720p": Decimal("0.15"), "1080p": Decimal("0.2")}
+    assert spec.price_per_second("1280x720", input_video=True) == Decimal("0.15")
+    assert spec.price_per_second("1280x720", generate_audio=False, input_video=True) == Decimal("0.15")
+    assert spec.price_per_second("1280x720", generate_audio=False) == Decimal("0.05")
+    assert spec.price_per_second("1920x1080") == Decimal("0.12")
+    assert spec.to_dict(today=dt.date(2025, 1, 1))["price_per_second_with_video"] == {
+        "720p": 0.15,
+        "1080p": 0.2,
+    }
+
+
 def unpriced(**changes: Any) -> dict[str, Any]:
     """GOOD_ROW with no price at all (and no person_generation, to keep the row short)."""
     base: dict[str, Any] = {"prices": None, "prices_no_audio": None, "person_generation": None}
@@ -508,7 +577,6 @@ def test_the_catalogues_deployment_priced_rows() -> None:
     }
     assert offered_when_priced == {
         "dashscope/wan2.7-r2v": ["reference_videos"],
-        "kling/kling-v3-omni": ["reference_videos"],
         "runway/hailuo3": ["reference_images", "reference_videos"],
         "runway/seedance2": ["reference_videos"],
         "runway/seedance2_5": ["reference_videos"],

@@ -68,6 +68,41 @@ def test_estimates_equal_the_published_price(model_id: str) -> None:
                 )
 
 
+@pytest.mark.parametrize("model_id", sorted(k for k, row in PRICES.items() if row.with_video))
+def test_estimates_with_an_input_video_equal_the_published_with_video_price(model_id: str) -> None:
+    """For every size, the shortest and longest duration, audio off and unsaid, one video input or two."""
+    row = PRICES[model_id]
+    model = spec(model_id)
+    for size in model.sizes:
+        for seconds in {min(model.allowed_seconds(size)), max(model.allowed_seconds(size))}:
+            for audio, videos in ((False, 1), (None, 2)):
+                expected = row.with_video[size] * seconds
+                got = estimate_cost(
+                    model, seconds=seconds, size=size, generate_audio=audio, inputs={"video": videos}
+                )
+                assert got == expected, (model_id, size, seconds, audio, row.source)
+
+
+def test_kling_omni_with_a_reference_video_is_charged_its_with_video_rate() -> None:
+    """Video-3O with a video input (secondary): $0.126/s std, $0.168/s pro, $0.42/s 4k."""
+    omni = spec("kling/kling-v3-omni")
+    video = {"video": 1}
+    assert estimate_cost(omni, seconds=5, size="1280x720", inputs=video) == Decimal("0.63")
+    assert to_micros(estimate_cost(omni, seconds=5, size="1280x720", inputs=video)) == 630_000
+    assert estimate_cost(omni, seconds=5, size="1920x1080", inputs=video) == Decimal("0.84")
+    assert estimate_cost(omni, seconds=5, size="3840x2160", inputs=video) == Decimal("2.1")
+    assert estimate_cost(omni, seconds=10, size="720x1280", generate_audio=False, inputs=video) == Decimal(
+        "1.26"
+    )
+    assert actual_cost(omni, seconds=5, size="1280x720", videos=1, inputs=video) == Decimal("0.63")
+    # Without a video: $0.112/s with audio, $0.084/s without; an image alone changes nothing.
+    assert estimate_cost(omni, seconds=5, size="1280x720", inputs={"image": 1}) == Decimal("0.56")
+    assert estimate_cost(omni, seconds=5, size="1280x720", generate_audio=False) == Decimal("0.42")
+    # A deployment's own rate wins, video or not: 5 s x $0.20.
+    own = estimate_cost(omni, seconds=5, size="1280x720", inputs=video, price_override=Decimal("0.2"))
+    assert own == Decimal("1.0")
+
+
 def test_published_rates() -> None:
     """A few rates from the reference price table, so a data typo cannot pass unnoticed."""
     assert estimate_cost(spec("openai/sora-2"), seconds=8, size="1280x720") == Decimal("0.80")
@@ -238,6 +273,22 @@ def test_a_tier_map_of_token_prices_prices_each_tier_at_its_own_rate() -> None:
     assert actual_cost(row, seconds=4, size="1280x720", videos=1, usage=Usage(output_tokens=10_000)) == (
         Decimal("0.077")
     )
+
+
+def test_a_request_with_an_input_video_is_priced_at_the_with_video_rate_per_second() -> None:
+    """The with-video rate replaces the per-second rate (audio or not); surcharges and flat price stay."""
+    row = mixed_row(features=["reference_videos"], prices_with_video={"360p": 0.07, "720p": 0.15})
+    # 2 videos x (4 s x $0.15 + $0.01) + 1 video input x $0.25 = $1.47; no input: 2 x (4 s x $0.10 + $0.01).
+    usd = estimate_cost(row, seconds=4, size="1280x720", n=2, generate_audio=False, inputs={"video": 1})
+    assert usd == Decimal("1.47")
+    assert estimate_cost(row, seconds=4, size="1280x720", n=2) == Decimal("0.82")
+    # One of two videos generated at 360p: 4 s x $0.07 + $0.01 + $0.25 = $0.54.
+    assert actual_cost(row, seconds=4, size="640x360", videos=1, inputs={"video": 1}) == Decimal("0.54")
+    # A deployment's own rate replaces it: 2 x (4 s x $0.20 + $0.01) + $0.25 = $1.87.
+    own = estimate_cost(
+        row, seconds=4, size="1280x720", n=2, inputs={"video": 1}, price_override=Decimal("0.2")
+    )
+    assert own == Decimal("1.87")
 
 
 def test_a_request_with_an_input_video_is_priced_at_the_with_video_token_rate() -> None:

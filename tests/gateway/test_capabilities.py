@@ -85,6 +85,7 @@ async def test_a_catalogue_row_described(local_root: Path) -> None:
         "currency": "USD",
         "per_second": {"768P": "0.08", "2K": "0.13"},
         "per_second_no_audio": {"768P": "0.08", "2K": "0.13"},
+        "per_second_with_video": {},
         "per_video": "0",
         "per_input": {"image": "0.04"},
         "per_output_token": None,
@@ -143,6 +144,7 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
         "pricing": {
             "per_second": {"720p": "0.1"},
             "per_second_no_audio": {},
+            "per_second_with_video": {},
             "per_input": {},
             "per_video": "0",
             "per_output_token_by_resolution": {},
@@ -155,7 +157,11 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
         "catalogue_ids": ["q/b"],
         "supported_resolutions": ["1080p", "720p"],
         "supported_durations": [6],
-        "pricing": {**a["pricing"], "per_second": {"720p": "0.15", "1080p": "0.2"}},
+        "pricing": {
+            **a["pricing"],
+            "per_second": {"720p": "0.15", "1080p": "0.2"},
+            "per_second_with_video": {"720p": "0.18"},
+        },
         "pricing_skus": {"per-video-second-720p": "0.15"},
         "allowed_passthrough_parameters": {"extra_body": True, "refused": ["duration"]},
     }
@@ -164,6 +170,7 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
     assert merged["supported_resolutions"] == ["720p", "1080p"]
     assert merged["supported_durations"] == [4, 6, 8]
     assert merged["pricing"]["per_second"] == {"720p": "0.15", "1080p": "0.2"}
+    assert merged["pricing"]["per_second_with_video"] == {"720p": "0.18"}
     assert merged["pricing_skus"] == {"per-video-second-720p": "0.15"}
     assert merged["allowed_passthrough_parameters"]["refused"] == ["duration", "seed"]
 
@@ -262,3 +269,39 @@ def test_a_deployment_priced_size_is_described_only_where_the_deployment_sets_a_
     assert catalogue["supported_resolutions"] == ["480p", "720p", "1080p"]
     assert "3840x2160" not in catalogue["supported_sizes"]
     assert "4k" not in catalogue["pricing"]["output_tokens_per_second"]
+
+
+KLING_KEYS = {"api_key": "k", "secret_key": "s"}
+
+
+def test_a_with_video_rate_is_described_where_the_catalogue_prices_it() -> None:
+    """kling/models.yaml: kling-v3-omni bills a request with a reference video $0.126/s std, $0.168/s
+    pro, $0.42/s 4k (secondary); a deployment with its own rate shows that rate alone."""
+    loaded = parse_config(
+        {
+            "model_list": [
+                {"model_name": "omni", "litellm_params": {"model": "kling/kling-v3-omni", **KLING_KEYS}},
+                {
+                    "model_name": "omni-own",
+                    "litellm_params": {
+                        "model": "kling/kling-v3-omni",
+                        **KLING_KEYS,
+                        "output_cost_per_second": "0.2",
+                    },
+                },
+            ]
+        },
+        environ={},
+    )
+    omni, own = (capabilities.describe(dep, {}, callbacks=False) for dep in loaded.deployments)
+    assert ("reference_videos" in omni["features"], omni["max_reference_videos"]) == (True, 1)
+    assert omni["pricing"]["per_second"] == {"720p": "0.112", "1080p": "0.14", "4k": "0.42"}
+    assert omni["pricing"]["per_second_with_video"] == {"720p": "0.126", "1080p": "0.168", "4k": "0.42"}
+    assert {k: v for k, v in omni["pricing_skus"].items() if k.endswith("-with-video")} == {
+        "per-video-second-720p-with-video": "0.126",
+        "per-video-second-1080p-with-video": "0.168",
+        "per-video-second-4k-with-video": "0.42",
+    }
+    assert own["pricing"]["per_second"] == {"720p": "0.2", "1080p": "0.2", "4k": "0.2"}
+    assert (own["pricing"]["per_second_with_video"], own["pricing"]["per_second_no_audio"]) == ({}, {})
+    assert not any(k.endswith("-with-video") for k in own["pricing_skus"])

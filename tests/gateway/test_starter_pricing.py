@@ -1,10 +1,12 @@
 """What the start pipeline reserves for a request with input videos (``starter.price_for``): the counted
 inputs and, on a row that bills an input video at another token rate, that rate over the output's
-seconds plus the row's bound on input video seconds. Numbers written by hand."""
+seconds plus the row's bound on input video seconds; on a row with a per-second with-video rate (Kling
+omni), that rate over the output's seconds. Numbers written by hand."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from vidgate.catalog import validate
 from vidgate.gateway.routing import Deployment
@@ -40,3 +42,18 @@ def test_a_seedance_request_with_a_reference_video_reserves_the_with_video_bound
         436_600,
         1_877_380,
     )
+
+
+def test_a_kling_omni_request_with_a_reference_video_reserves_the_with_video_rate() -> None:
+    omni = find_model("kling/kling-v3-omni")
+    assert omni is not None
+    dep = Deployment(id="d2", model_name="omni", provider="kling", model="kling-v3-omni", spec=omni)
+    req = validate(omni, prompt="x", seconds="5", size="1280x720")
+    # 5 s std with audio: $0.112/s = $0.56; with a reference video: $0.126/s = $0.63 (sound is sent off).
+    assert price_for(dep, req).micros == 560_000
+    with_video = price_for(dep, replace(req, reference_videos=(CLIP,)))
+    assert (with_video.micros, with_video.token_bound, with_video.token_micros) == (630_000, 0, 0)
+    pro = validate(omni, prompt="x", seconds="5", size="1920x1080", reference_videos=[CLIP])
+    assert price_for(dep, pro).micros == 840_000  # 5 s pro x $0.168
+    own = replace(dep, price_per_second=Decimal("0.2"))  # a deployment's own rate wins: 5 s x $0.20
+    assert price_for(own, replace(req, reference_videos=(CLIP,))).micros == 1_000_000

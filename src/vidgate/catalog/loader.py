@@ -29,6 +29,7 @@ OPTIONAL_KEYS = frozenset(
         "features",
         "seconds_by_tier",
         "prices_no_audio",
+        "prices_with_video",
         "person_generation",
         "max_n",
         "max_reference_images",
@@ -55,6 +56,7 @@ OPTIONAL_KEYS = frozenset(
 PRICE_KEYS = (
     "prices",
     "prices_no_audio",
+    "prices_with_video",
     "price_per_output_token",
     "output_tokens_per_second",
     "price_per_output_token_with_video",
@@ -62,6 +64,8 @@ PRICE_KEYS = (
     "price_per_video",
 )
 PRICED_BY = ("catalogue", "deployment")
+# Features whose requests carry an input video (the ones ``prices_with_video`` can apply to).
+VIDEO_FEATURES = frozenset({"reference_videos", "edit", "extend"})
 
 
 def _prices(raw: dict[str, Any] | None) -> dict[str, Decimal]:
@@ -74,6 +78,14 @@ def _decimal(value: Any) -> Decimal | None:
 
 def _tier_map(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
+
+
+def _tier_map_of(row: dict[str, Any], key: str, model_id: str) -> dict[str, Any] | None:
+    """``row[key]`` when it is a ``{tier: USD}`` map (or absent); anything else is refused by name."""
+    value = row.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"catalogue row {model_id}: {key} must be a {{tier: USD per second}} map")
+    return value
 
 
 def _token_price(value: Any) -> Decimal | None:
@@ -169,6 +181,7 @@ def _build(row: dict[str, Any], model_id: str) -> ModelSpec:
         features=features,
         seconds_by_tier={str(k): tuple(int(s) for s in v) for k, v in row.get("seconds_by_tier", {}).items()},
         prices_no_audio=_prices(row.get("prices_no_audio")),
+        prices_with_video=_prices(_tier_map_of(row, "prices_with_video", model_id)),
         person_generation=tuple(str(p) for p in row.get("person_generation", [])),
         max_n=int(row.get("max_n", 1)),
         max_reference_images=int(row.get("max_reference_images", 3)),
@@ -267,6 +280,16 @@ def _check(spec: ModelSpec) -> None:
         fail("max_reference_videos must be at least 1")
     if spec.max_reference_video_seconds < 0:
         fail("max_reference_video_seconds must not be negative")
+    if spec.prices_with_video:
+        if not spec.prices or not spec.features & VIDEO_FEATURES:
+            fail(
+                "prices_with_video needs prices (per second) and a feature that takes a video "
+                f"{sorted(VIDEO_FEATURES)} (not under features_priced_by_deployment)"
+            )
+        if set(spec.prices_with_video) != tiers:
+            fail(f"prices_with_video must price exactly the tiers {sorted(tiers)}")
+        if any(p < 0 for p in spec.prices_with_video.values()):
+            fail("prices must not be negative")
     if spec.output_token_prices_with_video:
         if not tokens or not spec.has("reference_videos"):
             fail("price_per_output_token_with_video needs price_per_output_token and reference_videos")
@@ -306,7 +329,8 @@ def open_row(
     price, per second (every tier alike) and/or per video."""
     if per_second is None and per_video is None:
         raise ValueError(f"catalogue row {model_id}: an unlisted model needs a deployment price")
-    if "id" in template or {"prices", "price_per_video", "price_per_output_token"} & set(template):
+    priced = {"prices", "prices_with_video", "price_per_video", "price_per_output_token"}
+    if "id" in template or priced & set(template):
         raise ValueError("open_model: the template has no id and no price (the deployment sets it)")
     row: dict[str, Any] = {**template, "id": model_id}
     if per_second is not None:

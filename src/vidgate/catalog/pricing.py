@@ -1,10 +1,11 @@
 """The declared pricing model of a catalogue row, in exact money.
 
 A row may combine four kinds: per second by resolution tier (with a video-only rate when audio is
-off), per output token (settled from the provider's reported usage; another rate, and input video
-seconds counted too, when the request carries a video), per input image or video, and a flat price per
-video. ``estimate_cost`` is the upper bound reserved at create; ``actual_cost`` is what
-is charged at the terminal state (never more than the estimate; the ledger releases the difference).
+off, and another rate when the request carries a video), per output token (settled from the provider's
+reported usage; another rate, and input video seconds counted too, when the request carries a video),
+per input image or video, and a flat price per video. ``estimate_cost`` is the upper bound reserved at
+create; ``actual_cost`` is what is charged at the terminal state (never more than the estimate; the
+ledger releases the difference).
 Money is counted in integer micro-dollars so that reservations and settlements add up exactly.
 """
 
@@ -34,11 +35,12 @@ def _per_video(
     size: str,
     generate_audio: bool | None,
     price_override: Decimal | None,
+    input_video: bool,
 ) -> Decimal:
     rate = (
         price_override
         if price_override is not None
-        else spec.price_per_second(size, generate_audio=generate_audio)
+        else spec.price_per_second(size, generate_audio=generate_audio, input_video=input_video)
     )
     return rate * Decimal(str(seconds)) + spec.price_per_video
 
@@ -61,7 +63,7 @@ def token_bound(spec: ModelSpec, *, seconds: float, size: str, n: int, input_vid
 
 
 def has_video(inputs: Mapping[str, int] | None) -> bool:
-    """Whether the counted inputs include a video (the rate some token-priced rows switch on)."""
+    """Whether the counted inputs include a video (the rate some rows switch on, per token or second)."""
     return bool(inputs and inputs.get("video", 0) > 0)
 
 
@@ -77,10 +79,15 @@ def estimate_cost(
 ) -> Decimal:
     """USD upper bound for ``n`` videos of ``seconds`` at ``size`` (``price_override``: a deployment's $/s;
     ``inputs``: counts of input ``image``/``video``)."""
-    per_video = _per_video(
-        spec, seconds=seconds, size=size, generate_audio=generate_audio, price_override=price_override
-    )
     video = has_video(inputs)
+    per_video = _per_video(
+        spec,
+        seconds=seconds,
+        size=size,
+        generate_audio=generate_audio,
+        price_override=price_override,
+        input_video=video,
+    )
     tokens = Decimal(token_bound(spec, seconds=seconds, size=size, n=n, input_video=video))
     total = per_video * n + tokens * spec.token_price(size, input_video=video) + _inputs(spec, inputs or {})
     return total.quantize(_CENT_MICRO, rounding=ROUND_HALF_UP)
@@ -99,10 +106,15 @@ def actual_cost(
 ) -> Decimal:
     """USD for what was generated: ``videos`` produced, tokens as reported (the bound when a
     token-priced provider reports none). Never more than ``estimate_cost`` for the same request."""
-    per_video = _per_video(
-        spec, seconds=seconds, size=size, generate_audio=generate_audio, price_override=price_override
-    )
     video = has_video(inputs)
+    per_video = _per_video(
+        spec,
+        seconds=seconds,
+        size=size,
+        generate_audio=generate_audio,
+        price_override=price_override,
+        input_video=video,
+    )
     bound = token_bound(spec, seconds=seconds, size=size, n=videos, input_video=video)
     reported = usage.output_tokens if usage is not None else None
     tokens = Decimal(bound if reported is None else min(reported, bound))

@@ -62,6 +62,9 @@ class ModelSpec:
     features: frozenset[str] = frozenset()
     seconds_by_tier: dict[str, tuple[int, ...]] = field(default_factory=dict, hash=False)
     prices_no_audio: dict[str, Decimal] = field(default_factory=dict, hash=False)
+    # USD per second by tier when the request carries an input video (Kling's omni bills a reference
+    # video's output seconds at another rate), whatever its audio; empty: the same rate with or without.
+    prices_with_video: dict[str, Decimal] = field(default_factory=dict, hash=False)
     person_generation: tuple[str, ...] = ()
     max_n: int = 1
     max_reference_images: int = 3
@@ -171,11 +174,17 @@ class ModelSpec:
             return self.seconds_by_tier.get(self.sizes[size], self.seconds)
         return self.seconds
 
-    def price_per_second(self, size: str, *, generate_audio: bool | None = None) -> Decimal:
-        """USD per second at ``size``; ``generate_audio=False`` picks Vertex's video-only rate if any."""
+    def price_per_second(
+        self, size: str, *, generate_audio: bool | None = None, input_video: bool = False
+    ) -> Decimal:
+        """USD per second at ``size``; ``input_video``: the request carries a video, which some providers
+        bill at another rate (``prices_with_video``, before the audio switch); ``generate_audio=False``
+        picks Vertex's video-only rate if any."""
         tier = self.tier(size)
         if not self.prices:
             return Decimal(0)
+        if input_video and tier in self.prices_with_video:
+            return self.prices_with_video[tier]
         if generate_audio is False and tier in self.prices_no_audio:
             return self.prices_no_audio[tier]
         if self.open_sizes and tier not in self.prices:
@@ -224,6 +233,7 @@ class ModelSpec:
             "person_generation": list(self.person_generation),
             "price_per_second": {k: float(v) for k, v in self.prices.items()},
             "price_per_second_no_audio": {k: float(v) for k, v in self.prices_no_audio.items()},
+            "price_per_second_with_video": {k: float(v) for k, v in self.prices_with_video.items()},
             "aliases": list(self.aliases),
             "price_per_output_token": _num(self.price_per_output_token),
             "price_per_output_token_by_resolution": {

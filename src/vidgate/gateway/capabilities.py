@@ -56,8 +56,8 @@ def parameters(spec: ModelSpec, *, callbacks: bool) -> list[str]:
 
 
 def pricing(dep: Deployment) -> dict[str, Any]:
-    """The deployment's prices: per second by tier (its override, else the row's), the audio-off
-    rate, per video, per input and per output token."""
+    """The deployment's prices: per second by tier (its override, else the row's), the audio-off and
+    input-video rates, per video, per input and per output token."""
     spec = dep.spec
     tiers = resolutions(spec)
     per_second = {
@@ -67,10 +67,12 @@ def pricing(dep: Deployment) -> dict[str, Any]:
     }
     overridden = dep.price_per_second is not None  # the deployment's one rate, audio or not
     no_audio = {} if overridden else {t: p for t, p in spec.prices_no_audio.items() if t in tiers}
+    with_video = {} if overridden else {t: p for t, p in spec.prices_with_video.items() if t in tiers}
     return {
         "currency": "USD",
         "per_second": {tier: money(price) for tier, price in per_second.items()},
         "per_second_no_audio": {tier: money(price) for tier, price in no_audio.items()},
+        "per_second_with_video": {tier: money(price) for tier, price in with_video.items()},
         "per_video": money(spec.price_per_video),
         "per_input": {kind: money(price) for kind, price in sorted(spec.price_per_input.items())},
         "per_output_token": _optional(spec.price_per_output_token),  # the highest, when by tier
@@ -90,6 +92,8 @@ def skus(prices: Mapping[str, Any]) -> dict[str, str]:
         out[f"per-video-second-{tier}"] = price
     for tier, price in prices["per_second_no_audio"].items():
         out[f"per-video-second-{tier}-no-audio"] = price
+    for tier, price in prices["per_second_with_video"].items():
+        out[f"per-video-second-{tier}-with-video"] = price
     if Decimal(prices["per_video"]):
         out["per-video"] = prices["per_video"]
     for kind, price in prices["per_input"].items():
@@ -186,7 +190,13 @@ def merge(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     first["max_reference_videos"] = max(e["max_reference_videos"] for e in entries)
     first["max_videos_per_request"] = max(e["max_videos_per_request"] for e in entries)
     prices = dict(first["pricing"])
-    for key in ("per_second", "per_second_no_audio", "per_input", "per_output_token_by_resolution"):
+    for key in (
+        "per_second",
+        "per_second_no_audio",
+        "per_second_with_video",
+        "per_input",
+        "per_output_token_by_resolution",
+    ):
         prices[key] = _highest([e["pricing"][key] for e in entries])
     prices["per_video"] = max((e["pricing"]["per_video"] for e in entries), key=Decimal)
     first["pricing"] = prices

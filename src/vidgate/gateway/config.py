@@ -620,6 +620,7 @@ def _deployment_priced(spec: ModelSpec, p: DeploymentParams, where: str) -> Mode
         output_token_prices={},
         output_tokens_per_second={},
         output_token_prices_with_video={},
+        prices_with_video={},  # the deployment's one rate, with or without an input video
     )
     if p.output_cost_per_video is None:
         return spec

@@ -29,8 +29,9 @@ PRICES: dict[str, Published] = {
     "kling/kling-v3-omni": Published(
         {**at("0.112", *STD), **at("0.14", *PRO), **at("0.42", *UHD)},
         f"{SOURCE}: Video-3O (no video input) std 0.8 / pro 1.0 / 4k 3.0 units per second with audio; "
-        "0.6 / 0.8 / 3.0 without",
+        "0.6 / 0.8 / 3.0 without; with a video input std 0.9 / pro 1.2 (no audio), 4k 3.0 (not split)",
         video_only={**at("0.084", *STD), **at("0.112", *PRO), **at("0.42", *UHD)},
+        with_video={**at("0.126", *STD), **at("0.168", *PRO), **at("0.42", *UHD)},
     ),
     "kling/kling-v2-6": Published(
         at("0.14", *PRO),

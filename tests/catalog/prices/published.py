@@ -19,11 +19,13 @@ def at(rate: str, *sizes: tuple[str, ...]) -> dict[str, Decimal]:
 @dataclass(frozen=True)
 class Published:
     """``per_second`` is the price with audio (or the only price); ``video_only`` the price when the
-    caller turns audio off, where the provider publishes one (Vertex), else the same as ``per_second``."""
+    caller turns audio off, where the provider publishes one (Vertex), else the same as ``per_second``;
+    ``with_video`` the price of a request carrying an input video, where one is published (Kling omni)."""
 
     per_second: dict[str, Decimal]
     source: str
     video_only: dict[str, Decimal] = field(default_factory=dict)
+    with_video: dict[str, Decimal] = field(default_factory=dict)
 
     def rate(self, size: str, *, audio: bool) -> Decimal:
         if not audio and size in self.video_only:

@@ -268,16 +268,12 @@ def test_without_a_signed_token_no_call_is_made() -> None:
         drive(P.create(req(), Credentials(api_key="ak", secret_key="sk")), [])
 
 
-def test_omni_reference_videos_at_a_deployments_price_go_in_video_list_with_sound_off() -> None:
-    """02-video-omni.md's ``video_list`` ``{video_url, refer_type: feature}``; no catalogue price covers an
-    input video (its with-video rate is per input, which a per-second row cannot carry)."""
-    spec = find_model("kling/kling-v3-omni")
-    assert spec is not None
+def test_omni_reference_videos_go_in_video_list_with_sound_off() -> None:
+    """02-video-omni.md's ``video_list`` ``{video_url, refer_type: feature}``, on the catalogue row (priced
+    at its with-video rate, tests/catalog/test_pricing.py)."""
+    priced = find_model("kling/kling-v3-omni")
+    assert priced is not None
     clip = SourceVideo(url="https://cdn.example/camera.mp4")
-    with pytest.raises(BadRequestError, match="only a deployment that sets its own price") as caught:
-        validate(spec, prompt="Referring to <<<video_1>>>", reference_videos=[clip])
-    assert caught.value.param == "reference_videos"
-    priced = spec.with_deployment_price()
     request = validate(priced, prompt="Referring to <<<video_1>>>", seconds="7", reference_videos=[clip])
     _job, calls = drive(P.create(request, CREDS), [ok(task("submitted"))])
     body = calls[0].json
@@ -302,7 +298,7 @@ def test_what_omni_cannot_honour_beside_a_reference_video_is_refused_before_any_
     spec = find_model("kling/kling-v3-omni")
     assert spec is not None
     params.setdefault("reference_videos", [SourceVideo(url="https://cdn.example/camera.mp4")])
-    request = validate(spec.with_deployment_price(), prompt="x", **params)
+    request = validate(spec, prompt="x", **params)
     with pytest.raises(BadRequestError) as caught:
         drive(P.create(request, CREDS), [])
     assert caught.value.param == param

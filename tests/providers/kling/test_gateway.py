@@ -1,7 +1,7 @@
 """Kling through the gateway over loopback: the official ``openai`` SDK and vidgate's own SDK create,
 poll and download a decodable MP4 of the requested duration and size from the Kling emulator, and the
-key's spend is the catalogue price, charged once. The gateway signs Kling's JWT with its credential hook
-from the deployment's access and secret keys."""
+key's spend is the catalogue price (the with-video rate when a reference video is sent), charged once.
+The gateway signs Kling's JWT with its credential hook from the deployment's access and secret keys."""
 
 from __future__ import annotations
 
@@ -95,24 +95,11 @@ def test_vidgate_sdk_through_the_gateway_with_audio_off(gateway: GatewayAdmin, t
     assert gateway.spend(key) == (0.336, [0.336])
 
 
-def test_omni_reference_videos_only_at_the_deployments_own_price(
-    gateway: GatewayAdmin, tmp_path: Path
-) -> None:
-    """No catalogue price covers a Kling input video: the catalogue-priced deployment refuses it before
-    any call; the one priced at $0.20/s charges 5 s x $0.20 = $1.00 once."""
-    key = gateway.new_key()
-    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+def _reference_video_clip(client: openai.OpenAI, model: str, tmp_path: Path) -> None:
+    """A 5 s std omni video with one reference video, created, polled and downloaded (1280x720, 5 s)."""
     clip = {"type": "video_url", "video_url": {"url": "https://cdn.example.com/camera.mp4"}}
-    with pytest.raises(openai.BadRequestError) as refused:
-        client.videos.create(
-            model="omni",
-            prompt="Based on <<<video_1>>>, the next shot",
-            extra_body={"input_references": [clip]},
-        )
-    assert refused.value.body["param"] == "input_references"  # type: ignore[index]
-    assert gateway.spend(key) == (0.0, [])
     video = client.videos.create(
-        model="omni-own-price",
+        model=model,
         prompt="Based on <<<video_1>>>, the next shot",
         seconds="5",  # type: ignore[arg-type]
         extra_body={"input_references": [clip]},
@@ -127,4 +114,20 @@ def test_omni_reference_videos_only_at_the_deployments_own_price(
     info = probe(tmp_path / "v.mp4")
     assert (info.width, info.height) == (1280, 720)
     assert info.duration == pytest.approx(5.0, abs=0.05)
+
+
+def test_omni_reference_videos_at_the_with_video_rate(gateway: GatewayAdmin, tmp_path: Path) -> None:
+    """The catalogue's Video-3O rate with a video input: 5 s std x $0.126 = $0.63, charged once (not the
+    row's $0.112/s nor its $0.084/s without audio)."""
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    _reference_video_clip(client, "omni", tmp_path)
+    assert gateway.spend(key) == (0.63, [0.63])
+
+
+def test_a_deployments_own_price_wins_over_the_with_video_rate(gateway: GatewayAdmin, tmp_path: Path) -> None:
+    """The deployment priced at $0.20/s charges 5 s x $0.20 = $1.00 once, input video or not."""
+    key = gateway.new_key()
+    client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=key, max_retries=0)
+    _reference_video_clip(client, "omni-own-price", tmp_path)
     assert gateway.spend(key) == (1.0, [1.0])

@@ -186,10 +186,15 @@ def test_failed_and_cancelled_tasks_carry_the_reason(native: dict[str, Any], cod
     assert job.error.message
 
 
-def test_an_unknown_status_is_an_error_not_a_guess() -> None:
-    with pytest.raises(APIError) as caught:
-        drive(provider.retrieve(TASK, CREDS), [reply(task("EXPLODED"))])
-    assert caught.value.status_code == 502
+@pytest.mark.parametrize(
+    ("native", "progress"), [(task("EXPLODED"), 0), (task("UPSCALING", progress=0.5), 50)]
+)
+def test_a_status_runway_adds_later_keeps_the_job_running(native: dict[str, Any], progress: int) -> None:
+    """Like the other task APIs: not a 502 that would fail a paid job or a client's retrieve."""
+    job, _ = drive(provider.retrieve(TASK, CREDS), [reply(native)])
+    assert (job.status, job.progress, job.error, job.outputs) == ("in_progress", progress, None, ())
+    with pytest.raises(BadRequestError):  # nor is it downloadable
+        drive(provider.download(TASK, "video", CREDS), [reply(native)])
 
 
 def test_a_malformed_task_id_is_refused_before_any_call() -> None:

@@ -261,17 +261,19 @@ class DashScopeProvider(BaseProvider):
 
 
 def read_task(native_id: str, data: Any, provider: str = "dashscope") -> ProviderJob:
-    """A task reply in OpenAI terms; UNKNOWN (an unknown or expired task id) is NotFoundError."""
+    """A task reply in OpenAI terms; UNKNOWN (an unknown or expired task id) is NotFoundError. A status
+    DashScope adds later reads as in_progress, so the job keeps being polled (as on Kling, xAI, MiniMax,
+    Ark and Runway) rather than being failed as lost after repeated 404s."""
     data = data if isinstance(data, dict) else {}
     output = data.get("output") if isinstance(data.get("output"), dict) else {}
     native = str(output.get("task_status") or "UNKNOWN")
-    if native not in STATUS:
+    if native == "UNKNOWN":
         raise NotFoundError(
             f"DashScope knows no task '{native_id}' (task_status {native}): unknown or expired.",
             provider=provider,
             code="task_not_found",
         )
-    status = STATUS[native]
+    status = STATUS.get(native, "in_progress")
     error: VideoError | None = None
     url = output.get("video_url")
     if native == "FAILED":

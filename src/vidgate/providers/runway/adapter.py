@@ -300,10 +300,10 @@ class RunwayProvider(BaseProvider):
     # ---- reading replies ----------------------------------------------------------------------
 
     def read_task(self, data: Mapping[str, Any], native_id: str) -> ProviderJob:
-        status_name = data.get("status")
-        status = STATUS.get(status_name) if isinstance(status_name, str) else None
-        if status is None:
-            raise _bad_reply(f"Runway answered an unknown task status {str(status_name)[:50]!r}.")
+        status_name = str(data.get("status"))
+        # A status Runway adds later is read as still running, so the job keeps being polled rather than
+        # failing a paid job or a client's retrieve (as the Kling, xAI, MiniMax and Ark adapters do).
+        status = STATUS.get(status_name, "in_progress")
         outputs = data.get("output") if status == "completed" else None
         urls = tuple(u for u in outputs if isinstance(u, str)) if isinstance(outputs, list) else ()
         return ProviderJob(
@@ -353,11 +353,14 @@ def _bad_reply(message: str) -> APIError:
     return APIError(message, status_code=502, provider="runway")
 
 
-def _progress(status: object, raw: object) -> int:
-    """Runway reports ``progress`` as a fraction 0..1 while RUNNING; OpenAI's is a percentage."""
+def _progress(status: str, raw: object) -> int:
+    """Runway reports ``progress`` as a fraction 0..1 while RUNNING (read too under a status it adds
+    later); OpenAI's is a percentage."""
     if status == "SUCCEEDED":
         return 100
-    if status != "RUNNING" or isinstance(raw, bool) or not isinstance(raw, int | float):
+    if STATUS.get(status, "in_progress") != "in_progress":
+        return 0
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
         return 0
     if not math.isfinite(raw):
         return 0
@@ -373,7 +376,7 @@ def _timestamp(raw: object) -> int | None:
         return None
 
 
-def _failure(status: object, data: Mapping[str, Any]) -> VideoError | None:
+def _failure(status: str, data: Mapping[str, Any]) -> VideoError | None:
     if status == "CANCELLED":
         return VideoError(code="cancelled", message="The Runway task was cancelled.")
     if status != "FAILED":

@@ -33,6 +33,7 @@ class Pricing(BaseModel):
     currency: str
     per_second: dict[str, str]
     per_second_no_audio: dict[str, str]
+    per_second_with_video: dict[str, str]
     per_video: str
     per_input: dict[str, str]
     per_output_token: str | None
