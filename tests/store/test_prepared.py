@@ -1,5 +1,5 @@
 """Prepared statements answer exactly what ``Connection.execute`` answers (types, fixed values, errors),
-on SQLite through the driver directly and on PostgreSQL through SQLAlchemy; savepoints undo a failed
+on SQLite through the driver directly and on PostgreSQL as driver SQL; savepoints undo a failed
 block and keep a finished one."""
 
 from __future__ import annotations
@@ -162,3 +162,34 @@ async def test_sqlite_runs_on_the_driver_unless_something_listens(tmp_path: Path
         assert any(sql.startswith("SELECT jobs.id") for sql in captured)
     finally:
         await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgres_runs_the_compiled_sql_as_driver_sql(
+    pg_databases: Any, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the statement is compiled once and sent with ``exec_driver_sql`` (SQLAlchemy's error
+    and reconnect handling, without its per-execution compile cache and parameter building), and the
+    numeric and JSON columns come back typed as ``Connection.execute`` types them."""
+    stores = await open_stores(await pg_databases.create(postgres_url), None, tmp_path / "content")
+    calls: list[str] = []
+    original = sa.Connection.execute
+
+    def counted(self: sa.Connection, *args: Any, **kwargs: Any) -> Any:
+        calls.append("execute")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(sa.Connection, "execute", counted)
+    try:
+        row = _job_row("video_pg1", lease_expires_at=7.25, next_poll_at=3.5)
+        await stores.db.write(lambda conn: _INSERT.run(conn, row))
+        found = await stores.db.read(lambda conn: _BY_ID.run(conn, {"b_id": "video_pg1"}))
+        assert calls == []
+        monkeypatch.setattr(sa.Connection, "execute", original)
+        core = await stores.db.read(lambda conn: conn.execute(_BY_ID.stmt, {"b_id": "video_pg1"}).one())
+        assert found.rows == [tuple(core)]
+        values = dict(zip(found.keys, found.rows[0], strict=True))
+        assert (values["lease_expires_at"], values["next_poll_at"]) == (7.25, 3.5)
+        assert values["outputs"] == ["video_1", "video_2"]
+    finally:
+        await stores.close()
