@@ -28,11 +28,18 @@ _PG_RATE_LOCKS = 0x76670001  # advisory-lock namespace for per-key rate checks
 _PG_SLOT_LOCKS = 0x76670002  # ... and for slot counts of keys without a row (the master key)
 
 
+_PG_LOCK = Prepared(
+    sa.select(
+        sa.func.pg_advisory_xact_lock(
+            sa.bindparam("b_ns", type_=sa.Integer), sa.func.hashtext(sa.bindparam("b_key", type_=sa.String))
+        )
+    )
+)
+
+
 def _lock(conn: sa.Connection, namespace: int, key_id: str) -> None:
     if conn.dialect.name == "postgresql":  # SQLite: the write transaction already excludes other writers
-        conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"), {"ns": namespace, "key": key_id}
-        )
+        _PG_LOCK.run(conn, {"b_ns": namespace, "b_key": key_id})
 
 
 _KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
