@@ -23,7 +23,6 @@ clause per savepoint name (about 40 µs a pair against 1 µs on SQLite); the sta
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -175,14 +174,17 @@ def _wrapped(sql: str, values: tuple[Any, ...], exc: Exception, dialect: Dialect
     return sa.exc.DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error, dialect=dialect)
 
 
-_SAVEPOINTS = itertools.count()
+# Both databases resolve a name to the newest open savepoint that has it, so nested savepoints may share
+# one. A name per savepoint made every statement new text: asyncpg prepared each one on the server (a
+# round trip) and pushed real statements out of the prepared-statement caches of both drivers.
+_SAVEPOINT = "vg_savepoint"
 
 
 @contextmanager
 def savepoint(conn: sa.Connection) -> Iterator[None]:
     """A savepoint around the block: released when it returns, rolled back to when it raises."""
     run = _sqlite_sql if conn.dialect.name == "sqlite" else _other_sql
-    name = f"vg_{next(_SAVEPOINTS)}"
+    name = _SAVEPOINT  # one name: nested ones are told apart by order, as both databases define
     run(conn, f"SAVEPOINT {name}")
     try:
         yield
