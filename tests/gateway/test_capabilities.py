@@ -90,6 +90,7 @@ async def test_a_catalogue_row_described(local_root: Path) -> None:
         "per_input": {"image": "0.04"},
         "per_output_token": None,
         "per_output_token_by_resolution": {},
+        "per_output_token_with_video": {},
         "output_tokens_per_second": {},
     }
     assert h3["pricing_skus"] == {
@@ -148,6 +149,7 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
             "per_input": {},
             "per_video": "0",
             "per_output_token_by_resolution": {},
+            "per_output_token_with_video": {"720p": "0.000002"},
         },
         "pricing_skus": {"per-video-second-720p": "0.1"},
         "allowed_passthrough_parameters": {"extra_body": True, "refused": ["seed"]},
@@ -161,6 +163,7 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
             **a["pricing"],
             "per_second": {"720p": "0.15", "1080p": "0.2"},
             "per_second_with_video": {"720p": "0.18"},
+            "per_output_token_with_video": {"720p": "0.0000015", "1080p": "0.000003"},
         },
         "pricing_skus": {"per-video-second-720p": "0.15"},
         "allowed_passthrough_parameters": {"extra_body": True, "refused": ["duration"]},
@@ -171,6 +174,7 @@ def test_several_deployments_are_described_by_their_union_and_highest_price() ->
     assert merged["supported_durations"] == [4, 6, 8]
     assert merged["pricing"]["per_second"] == {"720p": "0.15", "1080p": "0.2"}
     assert merged["pricing"]["per_second_with_video"] == {"720p": "0.18"}
+    assert merged["pricing"]["per_output_token_with_video"] == {"720p": "0.000002", "1080p": "0.000003"}
     assert merged["pricing_skus"] == {"per-video-second-720p": "0.15"}
     assert merged["allowed_passthrough_parameters"]["refused"] == ["duration", "seed"]
 
@@ -208,13 +212,48 @@ async def test_a_token_priced_row_by_tier(local_root: Path) -> None:
         "1080p": "0.0000077",
     }
     assert entry["pricing"]["output_tokens_per_second"] == {"480p": 10150, "720p": 21830, "1080p": 49110}
+    # price_per_output_token_with_video {480p: 0.0000043, 720p: 0.0000043, 1080p: 0.0000047}
+    assert entry["pricing"]["per_output_token_with_video"] == {
+        "480p": "0.0000043",
+        "720p": "0.0000043",
+        "1080p": "0.0000047",
+    }
     assert entry["pricing_skus"] == {
         "per-output-token-480p": "0.000007",
         "per-output-token-720p": "0.000007",
         "per-output-token-1080p": "0.0000077",
+        "per-output-token-480p-with-video": "0.0000043",
+        "per-output-token-720p-with-video": "0.0000043",
+        "per-output-token-1080p-with-video": "0.0000047",
     }
     assert entry["supported_aspect_ratios"] == ["16:9", "9:16", "1:1"]  # 864x496 is 16:9 within 3 %
     await gw.close()
+
+
+def test_a_token_priced_row_with_one_rate_shows_one_with_video_sku() -> None:
+    """byteplus/models.yaml: Seedance 2.0 fast, $5.6/1M tokens, $3.3/1M with an input video, every tier;
+    a deployment with its own rate shows no token price at all."""
+    model = "byteplus/dreamina-seedance-2-0-fast-260128"
+    loaded = parse_config(
+        {
+            "model_list": [
+                {"model_name": "fast", "litellm_params": {"model": model, "api_key": "k"}},
+                {
+                    "model_name": "fast-own",
+                    "litellm_params": {"model": model, "api_key": "k", "output_cost_per_second": "0.3"},
+                },
+            ]
+        },
+        environ={},
+    )
+    fast, own = (capabilities.describe(dep, {}, callbacks=False) for dep in loaded.deployments)
+    assert fast["pricing"]["per_output_token_with_video"] == {"480p": "0.0000033", "720p": "0.0000033"}
+    assert fast["pricing_skus"] == {
+        "per-output-token": "0.0000056",
+        "per-output-token-with-video": "0.0000033",
+    }
+    assert own["pricing"]["per_output_token_with_video"] == {}
+    assert not any(k.startswith("per-output-token") for k in own["pricing_skus"])
 
 
 def test_deployment_priced_rows_are_described_at_the_deployments_price() -> None:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from vidgate.catalog import parse_row, validate
+from vidgate.catalog.pricing import inputs_of
 from vidgate.gateway.routing import Deployment
-from vidgate.gateway.starter import inputs_of, price_for
+from vidgate.gateway.starter import price_for
 from vidgate.types import ImageInput, SourceVideo
 
 ROW = parse_row(

@@ -9,8 +9,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 from vidgate.catalog import validate
+from vidgate.catalog.pricing import inputs_of
 from vidgate.gateway.routing import Deployment
-from vidgate.gateway.starter import inputs_of, price_for
+from vidgate.gateway.starter import price_for
 from vidgate.providers.catalogue import find_model
 from vidgate.types import ImageInput, SourceVideo
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from vidgate.catalog.spec import ModelSpec
+from vidgate.types import VideoRequest
 
 MICROS_PER_USD = 1_000_000
 _CENT_MICRO = Decimal("0.000001")
@@ -122,6 +123,28 @@ def actual_cost(
         per_video * videos + tokens * spec.token_price(size, input_video=video) + _inputs(spec, inputs or {})
     )
     return total.quantize(_CENT_MICRO, rounding=ROUND_HALF_UP)
+
+
+def inputs_of(req: VideoRequest) -> dict[str, int]:
+    """Input media counted for per-input surcharges (and the token rate some rows charge with a video)."""
+    images = (req.input_reference is not None) + (req.last_frame is not None) + len(req.reference_images)
+    videos = len(req.reference_videos) + (req.source_video is not None)
+    counted = {"image": images, "video": videos}
+    return {kind: count for kind, count in counted.items() if count}
+
+
+def request_estimate(spec: ModelSpec, req: VideoRequest, *, price_override: Decimal | None = None) -> Decimal:
+    """``estimate_cost`` for a validated request, its inputs counted: the one reading of a request that
+    the gateway reserves and the SDK's direct mode shows, so the two cannot price it differently."""
+    return estimate_cost(
+        spec,
+        seconds=req.seconds,
+        size=req.size,
+        n=req.n,
+        generate_audio=req.generate_audio,
+        price_override=price_override,
+        inputs=inputs_of(req),
+    )
 
 
 def to_micros(usd: Decimal) -> int:

@@ -57,7 +57,7 @@ def parameters(spec: ModelSpec, *, callbacks: bool) -> list[str]:
 
 def pricing(dep: Deployment) -> dict[str, Any]:
     """The deployment's prices: per second by tier (its override, else the row's), the audio-off and
-    input-video rates, per video, per input and per output token."""
+    input-video rates, per video, per input and per output token (with an input video too)."""
     spec = dep.spec
     tiers = resolutions(spec)
     per_second = {
@@ -77,6 +77,9 @@ def pricing(dep: Deployment) -> dict[str, Any]:
         "per_input": {kind: money(price) for kind, price in sorted(spec.price_per_input.items())},
         "per_output_token": _optional(spec.price_per_output_token),  # the highest, when by tier
         "per_output_token_by_resolution": {t: money(p) for t, p in spec.output_token_prices.items()},
+        "per_output_token_with_video": {
+            t: money(p) for t, p in spec.output_token_prices_with_video.items() if t in tiers
+        },
         "output_tokens_per_second": dict(spec.output_tokens_per_second),
     }
 
@@ -102,7 +105,18 @@ def skus(prices: Mapping[str, Any]) -> dict[str, str]:
         out[f"per-output-token-{tier}"] = price
     if prices["per_output_token"] is not None and not prices["per_output_token_by_resolution"]:
         out["per-output-token"] = prices["per_output_token"]
+    out.update(_token_with_video_skus(prices))
     return out
+
+
+def _token_with_video_skus(prices: Mapping[str, Any]) -> dict[str, str]:
+    """The with-video token rate spelled as the plain one is: by tier where the row prices tokens by
+    tier (or the with-video rates differ by tier), else one ``per-output-token-with-video``."""
+    with_video: Mapping[str, str] = prices["per_output_token_with_video"]
+    if prices["per_output_token_by_resolution"] or len(set(with_video.values())) > 1:
+        return {f"per-output-token-{tier}-with-video": price for tier, price in with_video.items()}
+    one = next(iter(with_video.values()), None)
+    return {} if one is None else {"per-output-token-with-video": one}
 
 
 def describe(
@@ -196,6 +210,7 @@ def merge(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "per_second_with_video",
         "per_input",
         "per_output_token_by_resolution",
+        "per_output_token_with_video",
     ):
         prices[key] = _highest([e["pricing"][key] for e in entries])
     prices["per_video"] = max((e["pricing"]["per_video"] for e in entries), key=Decimal)

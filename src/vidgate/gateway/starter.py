@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from vidgate.catalog import estimate_cost, to_micros
-from vidgate.catalog.pricing import has_video, token_bound
+from vidgate.catalog import to_micros
+from vidgate.catalog.pricing import has_video, inputs_of, request_estimate, token_bound
 from vidgate.errors import APIError, RateLimitError
 from vidgate.gateway import jobs as machine
 from vidgate.gateway import provider_callbacks, submitting, tracing
@@ -100,29 +100,13 @@ class Priced:
     dropped: tuple[str, ...] = ()  # parameters left out under drop_params (catalog.drop)
 
 
-def inputs_of(req: VideoRequest) -> dict[str, int]:
-    """Input media counted for per-input surcharges (and the token rate some rows charge with a video)."""
-    images = (req.input_reference is not None) + (req.last_frame is not None) + len(req.reference_images)
-    videos = len(req.reference_videos) + (req.source_video is not None)
-    counted = {"image": images, "video": videos}
-    return {kind: count for kind, count in counted.items() if count}
-
-
 def price_for(dep: Deployment, req: VideoRequest) -> Priced:
     """``req`` on ``dep`` with its upper-bound estimate (the deployment's own $/s when it sets one), so
     both surfaces reserve the same amount for the same video. A retired model is refused here (400)."""
     check_active(dep)
     spec = dep.spec
     inputs = inputs_of(req)
-    usd = estimate_cost(
-        spec,
-        seconds=req.seconds,
-        size=req.size,
-        n=req.n,
-        generate_audio=req.generate_audio,
-        price_override=dep.price_per_second,
-        inputs=inputs,
-    )
+    usd = request_estimate(spec, req, price_override=dep.price_per_second)
     video = has_video(inputs)
     bound = token_bound(spec, seconds=req.seconds, size=req.size, n=req.n, input_video=video)
     token_micros = to_micros(Decimal(bound) * spec.token_price(req.size, input_video=video))

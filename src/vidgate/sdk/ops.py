@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from vidgate.catalog import ModelSpec, estimate_cost, validate
 from vidgate.catalog.openrouter import merge_options, provider_options
+from vidgate.catalog.pricing import request_estimate
 from vidgate.errors import BadRequestError, Timeout, UnsupportedOperationError, missing_parameters
 from vidgate.providers.base import Capability, Download, Flow, ProviderJob, ProviderPage
 from vidgate.providers.catalogue import models_for_provider
@@ -97,19 +98,22 @@ def require(target: Target, capability: Capability) -> None:
 
 
 def usage_for(
-    spec: ModelSpec | None, seconds: str, size: str, *, n: int = 1, generate_audio: bool | None = None
+    spec: ModelSpec | None, seconds: str, size: str, req: VideoRequest | None = None
 ) -> VideoUsage | None:
-    """Duration and the catalogue's cost estimate (None when the duration is unknown). A model of an
-    open namespace (a row built for a name no catalogue lists) or a ``priced_by: deployment`` row has
-    no price here: cost None."""
+    """Duration and the catalogue's cost estimate (None when the duration is unknown). With the create's
+    ``req`` it is ``request_estimate``, the gateway's own reading (inputs, with-video rates, audio, n),
+    so direct mode shows what the gateway would reserve; without it (a later retrieve) the bare row at
+    ``size``. A model of an open namespace or a ``priced_by: deployment`` row has no price here: cost None."""
     try:
         duration = float(seconds)
     except ValueError:
         return None
     cost = None
     priced = spec is not None and not (spec.open_sizes or spec.open_seconds or spec.deployment_priced)
-    if spec is not None and priced and size in spec.sizes:
-        cost = float(estimate_cost(spec, seconds=duration, size=size, n=n, generate_audio=generate_audio))
+    if spec is not None and priced and req is not None:
+        cost = float(request_estimate(spec, req))
+    elif spec is not None and priced and size in spec.sizes:
+        cost = float(estimate_cost(spec, seconds=duration, size=size))
     return VideoUsage(duration_seconds=duration, cost=cost, cost_is_estimate=True)
 
 
@@ -153,7 +157,7 @@ def to_video(
             remixed = source_id if same else encode(VideoRef(route.provider, id_model, job.remixed_from))
         usage = None
         if req is not None:
-            usage = usage_for(spec, seconds, size, n=req.n, generate_audio=req.generate_audio)
+            usage = usage_for(spec, seconds, size, req)
         elif job.status == "completed":
             usage = usage_for(spec, seconds, size)
     return Video(

@@ -179,9 +179,22 @@ def test_a_result_the_app_refused_is_failed() -> None:
     assert job.error.message == "duration: Input should be '5' or '10'"
 
 
-def test_an_unknown_status_is_an_error() -> None:
-    with pytest.raises(APIError, match="unknown status"):
-        drive(P.retrieve(NATIVE, CREDS), [ok({"status": "WEIRD"})])
+def test_a_status_fal_adds_later_keeps_the_job_running() -> None:
+    """As on the other task APIs: not a 502 that would fail a paid job or a client's retrieve."""
+    job, calls = drive(P.retrieve(NATIVE, CREDS), [ok({"status": "UPSCALING", "logs": []})])
+    assert (job.status, job.progress, job.error, job.outputs) == ("in_progress", 1, None, ())
+    assert len(calls) == 1  # no result read: only COMPLETED has one
+    still_running = err(
+        400, {"detail": "Request is still in progress"}, {"x-fal-error-type": "request_in_progress"}
+    )
+    with pytest.raises(BadRequestError):  # nor is it downloadable: fal has no result for it yet
+        drive(P.download(NATIVE, "video", CREDS), [still_running], P.error_for)
+
+
+@pytest.mark.parametrize("reply", [{"logs": []}, {"status": None}, ["IN_PROGRESS"]])
+def test_a_status_reply_without_a_status_is_an_error(reply: Any) -> None:
+    with pytest.raises(APIError, match="without a status"):
+        drive(P.retrieve(NATIVE, CREDS), [ok(reply)])
 
 
 @pytest.mark.parametrize("bad", ["../x/requests/1", "a/requests/1", "a/b/requests/1/../2", "a/b/c"])

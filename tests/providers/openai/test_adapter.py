@@ -247,9 +247,17 @@ def test_failed_without_error_still_carries_a_reason() -> None:
     assert job.error.code == "failed"
 
 
-def test_unknown_status_is_an_error_not_a_guess() -> None:
-    with pytest.raises(InternalServerError, match="sleeping"):
-        drive(P.retrieve("video_123", CREDS), [ok(video(status="sleeping"))])
+@pytest.mark.parametrize(("progress", "expected"), [(None, 0), (37.6, 38)])
+def test_a_status_the_server_adds_later_keeps_the_job_running(progress: float | None, expected: int) -> None:
+    """As on the task APIs: not a 500 that would fail a paid job or a client's retrieve."""
+    job, _ = drive(P.retrieve("video_123", CREDS), [ok(video(status="upscaling", progress=progress))])
+    assert (job.status, job.progress, job.error) == ("in_progress", expected, None)
+
+
+@pytest.mark.parametrize("status", [None, "", 3])
+def test_a_video_object_without_a_status_is_an_error(status: Any) -> None:
+    with pytest.raises(InternalServerError, match="no status"):
+        drive(P.retrieve("video_123", CREDS), [ok(video(status=status))])
 
 
 def test_non_json_success_reply_is_an_error() -> None:

@@ -170,6 +170,7 @@ def test_missing_api_base_is_a_400_naming_it() -> None:
         ("cancelled", "failed", "cancelled"),
         ("canceled", "failed", "cancelled"),
         ("aborted", "failed", "cancelled"),
+        ("Upscaling", "in_progress", None),  # a word the server adds later keeps polling, not a 500
     ],
 )
 def test_status_words(native: str, status: str, code: str | None) -> None:
@@ -177,6 +178,8 @@ def test_status_words(native: str, status: str, code: str | None) -> None:
     assert job.status == status
     assert job.seconds == "5"  # Dynamo's integer read as the Video's string
     assert (job.error.code if job.error else None) == code
+    if status == "in_progress":
+        assert job.progress == 41
 
 
 def test_download_streams_content_with_the_variant() -> None:

@@ -140,9 +140,16 @@ def test_succeeded_names_the_video(output: Any) -> None:
     assert (job.status, job.progress, job.outputs) == ("completed", 100, (OUT,))
 
 
-def test_an_unknown_status_is_an_error() -> None:
-    with pytest.raises(APIError, match="unknown status"):
-        drive(P.retrieve(PID, CREDS), [ok(prediction("weird"))])
+@pytest.mark.parametrize(
+    ("logs", "progress"), [("", 0), ("upscaling\n 70%|#######   | 7/10 [00:07<00:03]", 70)]
+)
+def test_a_status_replicate_adds_later_keeps_the_job_running(logs: str, progress: int) -> None:
+    """As on the task APIs: not a 502 that would fail a paid job or a client's retrieve."""
+    native = prediction("upscaling", logs=logs, output=OUT)
+    job, _ = drive(P.retrieve(PID, CREDS), [ok(native)])
+    assert (job.status, job.progress, job.error, job.outputs) == ("in_progress", progress, None, ())
+    with pytest.raises(NotFoundError):  # nor is it downloadable, even with an output already named
+        drive(P.download(PID, "video", CREDS), [ok(native)])
 
 
 def test_download_reads_a_fresh_url_and_sends_no_token() -> None:

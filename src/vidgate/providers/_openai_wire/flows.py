@@ -229,7 +229,8 @@ def json_object(reply: HttpReply, provider: str) -> dict[str, Any]:
 
 
 def parse_video(data: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> ProviderJob:
-    """A ``Video`` object -> ProviderJob. Status is the identity; a float ``progress`` is rounded."""
+    """A ``Video`` object -> ProviderJob. Status is the identity (one the server adds later reads as
+    in_progress); a float ``progress`` is rounded."""
     native_id = data.get("id")
     if not isinstance(native_id, str) or not native_id:
         raise InternalServerError(f"The provider's Video object has no 'id': {dict(data)!r:.200}")
@@ -280,11 +281,15 @@ def poll_after_ms(headers: Mapping[str, str]) -> int | None:
 
 
 def _status(raw: Any) -> VideoStatus:
+    """A status the server adds later reads as in_progress: the job keeps being polled (as on the task
+    APIs) rather than a 500 failing a paid job or a client's retrieve; no status at all is an error."""
     if raw in STATUSES:
         return cast(VideoStatus, raw)
     if raw in ("cancelled", "canceled"):
         return "failed"
-    raise InternalServerError(f"The provider sent an unknown video status {raw!r}.")
+    if not isinstance(raw, str) or not raw:
+        raise InternalServerError(f"The provider's Video object has no status: {raw!r:.50}.")
+    return "in_progress"
 
 
 def _progress(raw: Any, status: VideoStatus) -> int:

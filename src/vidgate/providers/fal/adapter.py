@@ -6,7 +6,8 @@
   read from the returned ``status_url`` when it is on fal's own hosts (or the configured queue host),
   else rebuilt from the model path: a URL elsewhere is never followed.
 - retrieve: ``GET .../status?logs=1`` (``IN_QUEUE`` / ``IN_PROGRESS`` / ``COMPLETED``, failures as
-  ``error``/``error_type``); at ``COMPLETED`` the result ``GET .../requests/{id}`` names the video.
+  ``error``/``error_type``; a status fal adds later reads as in_progress); at ``COMPLETED`` the result
+  ``GET .../requests/{id}`` names the video.
 - download: the result again (a fresh URL), then the file, fetched without the key (a CDN URL).
 - delete: ``PUT .../cancel`` (queued: removed; running: cancellation requested; finished: nothing to do).
 - callbacks: the submit carries ``?fal_webhook=<the gateway's URL>``; fal POSTs ``{request_id,
@@ -202,13 +203,16 @@ class FalProvider(BaseProvider):
 
     def _job(self, native_id: str, status: Any, result: Any = None) -> ProviderJob:
         state = status.get("status") if isinstance(status, dict) else None
+        if not isinstance(state, str):
+            raise APIError(
+                "fal answered a status reply without a status.", status_code=502, provider=self.name
+            )
         app = native_id.rsplit("/requests/", 1)[0]
         if state == "IN_QUEUE":
             return ProviderJob(native_id=native_id, status="queued", model=app, raw=status)
-        if state == "IN_PROGRESS":
+        if state != "COMPLETED":  # IN_PROGRESS, or a status fal adds later: still running, keep polling
+            # (as the other adapters do) rather than a 502 that would fail a paid job or a retrieve
             return ProviderJob(native_id=native_id, status="in_progress", model=app, progress=1, raw=status)
-        if state != "COMPLETED":
-            raise APIError(f"fal answered an unknown status {state!r}.", status_code=502, provider=self.name)
         error = status.get("error")
         if error:
             return ProviderJob(

@@ -4,7 +4,8 @@
   ``POST /v1/predictions`` ``{version, input}`` for ``owner/name:<version>``. No ``Prefer: wait``: a
   video takes minutes, and the reply is the prediction either way.
 - retrieve: ``GET /v1/predictions/{id}``: ``starting`` / ``processing`` (progress read from the tqdm-style
-  logs, as the official SDK reads it) / ``succeeded`` / ``failed`` / ``canceled`` / ``aborted``.
+  logs, as the official SDK reads it) / ``succeeded`` / ``failed`` / ``canceled`` / ``aborted``; a status
+  Replicate adds later reads as ``processing``.
 - download: the prediction again (a fresh ``output`` URL: delivery URLs expire), then the file, fetched
   without the token; a URL off Replicate's hosts is refused.
 - delete: ``POST /v1/predictions/{id}/cancel`` (a finished prediction stays as it was).
@@ -182,11 +183,9 @@ class ReplicateProvider(BaseProvider):
             raise APIError("Replicate answered without a prediction id.", status_code=502, provider=self.name)
         native = str(data["id"])
         raw_status = str(data.get("status"))
-        status = STATUS.get(raw_status)
-        if status is None:
-            raise APIError(
-                f"Replicate answered an unknown status {raw_status!r}.", status_code=502, provider=self.name
-            )
+        # A status Replicate adds later reads as still running (progress from its logs), so the job keeps
+        # being polled rather than a 502 failing a paid job or a client's retrieve (as on the task APIs).
+        status = STATUS.get(raw_status, "in_progress")
         model = str(data.get("model") or "")
         error: VideoError | None = None
         outputs: tuple[str, ...] = ()

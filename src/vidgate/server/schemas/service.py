@@ -38,6 +38,7 @@ class Pricing(BaseModel):
     per_input: dict[str, str]
     per_output_token: str | None
     per_output_token_by_resolution: dict[str, str]
+    per_output_token_with_video: dict[str, str]  # by tier: a request carrying an input video (Seedance)
     output_tokens_per_second: dict[str, int]
 
 
