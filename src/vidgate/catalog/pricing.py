@@ -68,6 +68,27 @@ def has_video(inputs: Mapping[str, int] | None) -> bool:
     return bool(inputs and inputs.get("video", 0) > 0)
 
 
+def _priced_video(
+    spec: ModelSpec,
+    seconds: float,
+    size: str,
+    generate_audio: bool | None,
+    price_override: Decimal | None,
+    inputs: Mapping[str, int] | None,
+) -> tuple[bool, Decimal]:
+    """Whether an input video is counted, and the price of one video (estimate and actual alike)."""
+    video = has_video(inputs)
+    per_video = _per_video(
+        spec,
+        seconds=seconds,
+        size=size,
+        generate_audio=generate_audio,
+        price_override=price_override,
+        input_video=video,
+    )
+    return video, per_video
+
+
 def estimate_cost(
     spec: ModelSpec,
     *,
@@ -80,15 +101,7 @@ def estimate_cost(
 ) -> Decimal:
     """USD upper bound for ``n`` videos of ``seconds`` at ``size`` (``price_override``: a deployment's $/s;
     ``inputs``: counts of input ``image``/``video``)."""
-    video = has_video(inputs)
-    per_video = _per_video(
-        spec,
-        seconds=seconds,
-        size=size,
-        generate_audio=generate_audio,
-        price_override=price_override,
-        input_video=video,
-    )
+    video, per_video = _priced_video(spec, seconds, size, generate_audio, price_override, inputs)
     tokens = Decimal(token_bound(spec, seconds=seconds, size=size, n=n, input_video=video))
     total = per_video * n + tokens * spec.token_price(size, input_video=video) + _inputs(spec, inputs or {})
     return total.quantize(_CENT_MICRO, rounding=ROUND_HALF_UP)
@@ -107,15 +120,7 @@ def actual_cost(
 ) -> Decimal:
     """USD for what was generated: ``videos`` produced, tokens as reported (the bound when a
     token-priced provider reports none). Never more than ``estimate_cost`` for the same request."""
-    video = has_video(inputs)
-    per_video = _per_video(
-        spec,
-        seconds=seconds,
-        size=size,
-        generate_audio=generate_audio,
-        price_override=price_override,
-        input_video=video,
-    )
+    video, per_video = _priced_video(spec, seconds, size, generate_audio, price_override, inputs)
     bound = token_bound(spec, seconds=seconds, size=size, n=videos, input_video=video)
     reported = usage.output_tokens if usage is not None else None
     tokens = Decimal(bound if reported is None else min(reported, bound))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from vidgate.errors import BadRequestError
+from vidgate.providers.references import reference_video_urls
 from vidgate.types import VideoRequest
 
 MAX_SECONDS_WITH_VIDEO = 10  # "Video + image/element reference: 3-10s"
@@ -30,12 +31,7 @@ def video_list(req: VideoRequest) -> list[dict[str, Any]]:
             f"Invalid 'seconds': with reference videos Kling makes at most {MAX_SECONDS_WITH_VIDEO} s.",
             param="seconds",
         )
-    items: list[dict[str, Any]] = []
-    for video in req.reference_videos:
-        if video.url is None or not video.url.startswith("https://"):
-            raise BadRequestError(
-                "Invalid 'reference_videos': Kling reads reference videos from an https URL.",
-                param="reference_videos",
-            )
-        items.append({"video_url": video.url, "refer_type": "feature"})
+    items: list[dict[str, Any]] = [
+        {"video_url": url, "refer_type": "feature"} for url in reference_video_urls(req, "Kling")
+    ]
     return items

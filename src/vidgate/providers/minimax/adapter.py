@@ -45,6 +45,7 @@ from vidgate.providers.minimax.wire import (
     failure_code,
     minimax_error,
 )
+from vidgate.providers.references import reference_video_urls
 from vidgate.providers.reserved import check_extra, refuse_overlap
 from vidgate.types import ImageInput, VideoError, VideoRequest
 
@@ -172,16 +173,8 @@ class MiniMaxProvider(BaseProvider):
                 f"got {len(req.reference_videos)}.",
                 param="reference_videos",
             )
-        items: list[dict[str, Any]] = []
-        for video in req.reference_videos:
-            if video.url is None or not video.url.startswith("https://"):
-                raise BadRequestError(
-                    "Invalid 'reference_videos': MiniMax reads reference videos from https URLs; uploaded "
-                    "bytes and file ids are not supported.",
-                    param="reference_videos",
-                )
-            items.append({"type": "video_url", "video_url": {"url": video.url}, "role": "reference_video"})
-        return items
+        urls = reference_video_urls(req, "MiniMax", "; uploaded bytes and file ids are not supported")
+        return [{"type": "video_url", "video_url": {"url": url}, "role": "reference_video"} for url in urls]
 
     # ---- reading tasks ---------------------------------------------------------------------------
 

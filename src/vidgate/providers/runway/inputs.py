@@ -13,6 +13,7 @@ import base64
 
 from vidgate.catalog.images import sniff
 from vidgate.errors import BadRequestError
+from vidgate.providers.references import reference_video_urls
 from vidgate.types import ImageInput, VideoRequest
 
 # Models whose text_to_video takes ``references`` and ``referenceVideos`` (runwayml 5.24.0's
@@ -54,12 +55,5 @@ def reference_images(model: str, req: VideoRequest) -> list[dict[str, str]]:
 def reference_videos(model: str, req: VideoRequest) -> list[dict[str, str]]:
     """``referenceVideos``: ``{type: "video", uri}`` per video, a caller's https URL each."""
     _text_only(model, req, "reference_videos")
-    items: list[dict[str, str]] = []
-    for video in req.reference_videos:
-        if video.url is None or not video.url.startswith("https://"):
-            raise BadRequestError(
-                "Invalid 'reference_videos': Runway reads reference videos from an https URL here.",
-                param="reference_videos",
-            )
-        items.append({"type": "video", "uri": video.url})
+    items = [{"type": "video", "uri": url} for url in reference_video_urls(req, "Runway")]
     return items
