@@ -56,6 +56,15 @@ def wait_succeeded(client: RunwayML, task_id: str) -> list[str]:
     raise AssertionError("task did not finish in 200 polls")
 
 
+def credits_and_frame(client: RunwayML, task_id: str) -> tuple[int, tuple[int, int]]:
+    """A succeeded task's cost in credits and its first output's width and height."""
+    output = wait_succeeded(client, task_id)
+    task = client.tasks.retrieve(task_id)
+    assert isinstance(task, Succeeded)
+    info = probe(httpx.get(output[0]).content)
+    return task.cost.credits, (info.width, info.height)
+
+
 def test_text_to_video_create_wait_download(client: RunwayML) -> None:
     created = client.text_to_video.create(
         model="gen4.5", prompt_text="a red kite", ratio="1280:720", duration=2
@@ -248,12 +257,7 @@ def test_hailuo3_takes_an_aspect_ratio_a_resolution_and_reference_videos(client:
         duration=5,
         reference_videos=[{"type": "video", "uri": "https://cdn.example.com/dancer.mp4"}],
     )
-    output = wait_succeeded(client, created.id)
-    task = client.tasks.retrieve(created.id)
-    assert isinstance(task, Succeeded)
-    assert task.cost.credits == 50
-    info = probe(httpx.get(output[0]).content)
-    assert (info.width, info.height) == (1366, 768)
+    assert credits_and_frame(client, created.id) == (50, (1366, 768))
     framed = client.image_to_video.create(
         model="hailuo3",
         prompt_image=[{"uri": png_uri(), "position": "first"}, {"uri": png_uri(), "position": "last"}],
@@ -294,12 +298,7 @@ def test_seedance_takes_references_and_reference_videos_on_text_to_video(client:
         references=[{"uri": png_uri()}, {"uri": "https://cdn.example.com/hero.png"}],
         reference_videos=[{"type": "video", "uri": "https://cdn.example.com/dancer.mp4"}],
     )
-    output = wait_succeeded(client, created.id)
-    task = client.tasks.retrieve(created.id)
-    assert isinstance(task, Succeeded)
-    assert task.cost.credits == 180
-    info = probe(httpx.get(output[0]).content)
-    assert (info.width, info.height) == (1280, 720)
+    assert credits_and_frame(client, created.id) == (180, (1280, 720))
     base = {"model": "seedance2", "promptText": "x", "ratio": "1280:720", "duration": 5}
     for path, body in (
         ("/v1/image_to_video", {"promptImage": png_uri(), "references": [{"uri": png_uri()}]}),
