@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from tests.store.conftest import Backend
-from tests.store.factories import make_job
+from tests.store.factories import make_job, make_key
 
 from vidgate.gateway.records import JobRecord
 from vidgate.store.factory import open_stores
@@ -121,6 +121,36 @@ async def test_a_save_after_the_write_ahead_insert_sets_only_what_changed(tmp_pa
     assigned = re.findall(r"(\w+)=\?", update.split(" WHERE ")[0])
     changed = ["native_id", "submitting", "lease_owner", "lease_expires_at", "version"]
     assert sorted(assigned) == sorted([*changed, "native_payload", "outputs"])  # JSON: always sent
+
+
+async def test_the_save_after_a_start_sets_only_what_changed(tmp_path: Path) -> None:
+    """The gateway inserts the write-ahead row through ``starts`` (admission and insert in one
+    transaction) and saves it through ``jobs``: the two stores share what they remember. They did not
+    (an empty ``StoredRows`` is falsy, and ``rows or StoredRows()`` made a second one), so the save after
+    every create sent every column."""
+    stores = await open_stores(_sqlite_url(tmp_path), None, tmp_path / "content")
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    try:
+        assert stores.starts is not None
+        key = make_key(max_budget_micros=1_000_000, max_parallel_requests=2)
+        await stores.keys.create(key)
+        job = make_job("video_start", submitting=True, native_id="", lease_owner="me", lease_expires_at=9.0)
+        await stores.starts.admit_and_insert(key, job, 400_000, rpm_limit=10, slot_limit=2, now=1000)
+        job.native_id, job.submitting, job.lease_owner, job.lease_expires_at = "native-1", False, None, None
+        sa.event.listen(stores.db.sync_engine, "before_cursor_execute", seen)
+        assert await stores.jobs.save(job)
+        sa.event.remove(stores.db.sync_engine, "before_cursor_execute", seen)
+        assert await stores.jobs.get(job.id) == job
+    finally:
+        await stores.close()
+    (update,) = [s for s in statements if s.startswith("UPDATE jobs")]
+    assigned = re.findall(r"(\w+)=\?", update.split(" WHERE ")[0])
+    changed = ["native_id", "submitting", "lease_owner", "lease_expires_at", "version"]
+    assert sorted(assigned) == sorted([*changed, "native_payload", "outputs"])
 
 
 def _wal_frames_after(path: Path, save: Callable[[], Awaitable[bool]]) -> Awaitable[int]:

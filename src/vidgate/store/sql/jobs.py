@@ -142,7 +142,8 @@ def _count_by_status(conn: sa.Connection) -> dict[str, int]:
 class SqlJobStore:
     def __init__(self, db: Database, rows: StoredRows | None = None) -> None:
         self._db = db
-        self.rows = rows or StoredRows()  # shared with ``SqlJobStarts``, which inserts jobs too
+        # Shared with ``SqlJobStarts``, which inserts jobs too. Not ``rows or ...``: an empty one is falsy.
+        self.rows = StoredRows() if rows is None else rows
 
     async def insert(self, job: JobRecord) -> None:
         row = job_to_row(job)

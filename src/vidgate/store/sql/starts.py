@@ -65,7 +65,8 @@ def _admit_and_insert(
 class SqlJobStarts:
     def __init__(self, db: Database, rows: StoredRows | None = None) -> None:
         self._db = db
-        self._rows = rows or StoredRows()  # the job store's: its save after the create sends what changed
+        # The job store's, so its save after the create sends what changed (an empty one is falsy).
+        self._rows = StoredRows() if rows is None else rows
 
     async def admit_and_insert(
         self,
