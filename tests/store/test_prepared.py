@@ -81,6 +81,33 @@ async def test_a_value_fixed_in_the_statement_is_sent(db: Database) -> None:
     assert [await db.write(count) for _ in range(3)] == [1, 2, 3]
 
 
+_MARK = Prepared(  # values fixed in the statement before and between the caller's, two of them converted
+    sa.update(jobs)
+    .where(jobs.c.id == sa.bindparam("b_id"))
+    .values(
+        status="failed",
+        progress=7,
+        native_payload=sa.bindparam("b_payload", type_=sa.JSON),
+        deleted=sa.bindparam("b_deleted", type_=sa.Boolean),
+    )
+)
+
+
+async def test_fixed_and_converted_values_land_in_their_places(db: Database) -> None:
+    await db.write(lambda conn: _INSERT.run(conn, _job_row("video_m1")))
+    params = {"b_id": "video_m1", "b_payload": {"n": [1, None]}, "b_deleted": True}
+    marked = await db.write(lambda conn: _MARK.run(conn, params))
+    assert marked.rowcount == 1
+    found = await db.read(lambda conn: _BY_ID.run(conn, {"b_id": "video_m1"}))
+    row = dict(zip(found.keys, found.rows[0], strict=True))
+    assert (row["status"], row["progress"], row["native_payload"], row["deleted"]) == (
+        "failed",
+        7,
+        {"n": [1, None]},
+        True,
+    )
+
+
 async def test_rowcount_and_empty_results(db: Database) -> None:
     def insert(conn: sa.Connection, n: int) -> None:
         _INSERT.run(conn, _job_row(f"video_r{n}", owner="gone"))
