@@ -215,6 +215,42 @@ async def test_a_write_while_another_process_holds_the_lock_waits_on_the_thread_
         await db.dispose()
 
 
+async def test_inline_writes_set_the_busy_timeout_only_when_the_user_changes(tmp_path: Path) -> None:
+    """A write run at once must not wait for the lock (busy timeout 0), the thread's must (the test
+    above): the kept connection's timeout is set when its user changes, not around every write."""
+    path = tmp_path / "timeout.db"
+    db = Database(f"sqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        assert await db.write(_add, 1) == threading.get_ident()
+        kept = db._writer._conn  # type: ignore[union-attr]
+        assert kept is not None
+        driver = kept.connection.dbapi_connection
+        assert driver is not None
+        statements: list[str] = []
+        driver.set_trace_callback(statements.append)
+        for n in range(2, 5):
+            assert await db.write(_add, n) == threading.get_ident()
+        assert [s for s in statements if "busy_timeout" in s] == []
+        driver.set_trace_callback(None)
+        assert driver.execute("PRAGMA busy_timeout").fetchone() == (0,)
+        driver.set_trace_callback(statements.append)
+        other.execute("BEGIN IMMEDIATE")  # the next write goes to the thread, which waits
+        write = asyncio.ensure_future(db.write(_add, 5))
+        await asyncio.sleep(0.05)
+        other.execute("COMMIT")
+        assert await write != threading.get_ident()
+        assert [s for s in statements if "busy_timeout" in s] == [
+            f"PRAGMA busy_timeout = {database.SQLITE_BUSY_TIMEOUT_MS}"
+        ]
+        assert await db.write(_add, 6) == threading.get_ident()  # inline again: 0 again, once
+        assert [s for s in statements if "busy_timeout" in s][1:] == ["PRAGMA busy_timeout = 0"]
+    finally:
+        other.close()
+        await db.dispose()
+
+
 async def test_the_kept_connection_leaves_wal_checkpoints_to_the_writer_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

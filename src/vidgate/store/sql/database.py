@@ -384,8 +384,9 @@ class _SqliteWriter:
         self._conn: sa.Connection | None = None  # the writer's own, kept: its page cache stays warm
         self._using = threading.Lock()  # held while a transaction runs on ``_conn`` (either thread)
         self._count = threading.Lock()
-        self._unfinished = 0  # writes queued and not yet delivered
+        self._unfinished = 0  # writes queued and not yet done
         self._since_checkpoint = 0  # writes committed or tried on ``_conn`` since its last checkpoint
+        self._no_wait: sa.Connection | None = None  # ``_conn`` while its busy timeout is 0 (``_used_by``)
 
     def submit(self, write: _QueuedWrite) -> None:
         if self._thread is None:
@@ -406,7 +407,7 @@ class _SqliteWriter:
             return None
         try:
             try:
-                value = _sqlite_tx(self._connection, self._file, WRITE_NOW, fn)
+                value = _sqlite_tx(self._now, self._file, WRITE_NOW, fn)
             except _Busy:
                 return None
             except Exception as exc:
@@ -458,28 +459,37 @@ class _SqliteWriter:
             group: list[_QueuedWrite] = []
             for write in batch:
                 if write is None or write.future.cancelled():
+                    self._finished(0 if write is None else 1)
                     continue
                 if write.alone:
                     self._run_group(group)
                     group = []
-                    _deliver([write], [_outcome(write.fn, None)])
+                    outcome = _outcome(write.fn, None)
+                    self._finished(1)
+                    _deliver([write], [outcome])
                 else:
                     group.append(write)
             self._run_group(group)
             if self._since_checkpoint >= CHECKPOINT_WRITES:
                 self._checkpoint()
+
+    def _finished(self, count: int) -> None:
+        """``count`` queued writes are done: counted off before their callers hear of it, so that a
+        caller's next write, on an idle thread, runs at once rather than queued behind them."""
+        if count:
             with self._count:
-                self._unfinished -= sum(write is not None for write in batch)
+                self._unfinished -= count
 
     def _run_group(self, group: list[_QueuedWrite]) -> None:
         if not group:
             return
         with self._using:
             try:
-                outcomes = _sqlite_group(self._connection, self._file, [w.fn for w in group])
+                outcomes = _sqlite_group(self._queued, self._file, [w.fn for w in group])
             except Exception as exc:  # the transaction failed as a whole: every write in it did
                 outcomes = [(False, exc)] * len(group)
             self._after(outcomes)
+        self._finished(len(group))
         _deliver(group, outcomes)
 
     def _after(self, outcomes: list[tuple[bool, Any]]) -> None:
@@ -512,6 +522,26 @@ class _SqliteWriter:
             driver_sql(conn, "PRAGMA wal_autocheckpoint = 0")  # ``_checkpoint`` does it, on the thread
             self._conn = conn
         return self._conn
+
+    def _now(self) -> sa.Connection:
+        return self._used_by(waits=False)
+
+    def _queued(self) -> sa.Connection:
+        return self._used_by(waits=True)
+
+    def _used_by(self, *, waits: bool) -> sa.Connection:
+        """The kept connection, with the busy timeout its user needs: a write run at once (``run_now``)
+        must not wait for SQLite's write lock (``_Busy``: it is queued instead), the thread must. Set
+        only when the user changes: toggled around every inline write, it cost two statements each.
+        Inside a write transaction the timeout no longer matters: once ``BEGIN IMMEDIATE`` holds the
+        write lock, no statement of the transaction waits for a lock in WAL mode (commits do not
+        checkpoint on this connection: ``wal_autocheckpoint = 0``, and a PASSIVE checkpoint never
+        waits)."""
+        conn = self._connection()
+        if (self._no_wait is conn) == waits:
+            driver_sql(conn, f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS if waits else 0}")
+            self._no_wait = None if waits else conn
+        return conn
 
 
 def _outcome(fn: Callable[[Any], Any], arg: Any) -> tuple[bool, Any]:
@@ -622,13 +652,11 @@ class _Busy(Exception):
 
 
 def _begin_now(conn: sa.Connection) -> None:
-    """``BEGIN IMMEDIATE`` without the busy timeout: ``_Busy`` at once if the lock is taken."""
-    driver_sql(conn, "PRAGMA busy_timeout = 0")
+    """``BEGIN IMMEDIATE`` on a connection whose busy timeout is 0 (``_SqliteWriter._used_by``):
+    ``_Busy`` at once if the lock is taken."""
     try:
         driver_sql(conn, WRITE)
     except sa.exc.OperationalError as exc:
         if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
             raise _Busy from exc
         raise
-    finally:
-        driver_sql(conn, f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
