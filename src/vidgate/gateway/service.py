@@ -281,8 +281,14 @@ class GatewayService:
             req.model,
             candidates,
             lambda c: self.calls.create(c.dep, c.req),
-            draft=lambda c, job_id: dataclasses.replace(
-                new_job(job_id, p, c, "", prompt=c.req.prompt, surface=req.api_surface, now=now),
+            draft=lambda c, job_id: new_job(
+                job_id,
+                p,
+                c,
+                "",
+                prompt=c.req.prompt,
+                surface=req.api_surface,
+                now=now,
                 callback_url=req.callback_url,
             ),
             now=now,
@@ -298,8 +304,8 @@ class GatewayService:
             prompt=started.priced.req.prompt,
             surface=req.api_surface,
             now=now,
+            callback_url=req.callback_url,
         )
-        job.callback_url = req.callback_url
         dropped = started.priced.dropped
         if dropped:
             log.warning(
@@ -344,8 +350,10 @@ class GatewayService:
                 params, more = drop_unsupported(dep.spec, params)
                 dropped += more
             validated = validate(dep.spec, **params)
-            priced = price_for(dep, dataclasses.replace(validated, model=dep.model))
-            return dataclasses.replace(priced, dropped=tuple(dropped))
+            if validated.model != dep.model:  # ``replace`` only when needed: it is slow on big records
+                validated = dataclasses.replace(validated, model=dep.model)
+            priced = price_for(dep, validated)
+            return dataclasses.replace(priced, dropped=tuple(dropped)) if dropped else priced
         except APIError as exc:
             return exc
 

@@ -137,6 +137,7 @@ def new_job(
     seconds: str | None = None,
     task: str = "generate",
     source_video_id: str | None = None,
+    callback_url: str | None = None,
 ) -> JobRecord:
     """The record of a job just accepted upstream: owned by the caller, pinned to its deployment, with
     its reservation. ``size``/``seconds`` override the request's when the provider decided them."""
@@ -160,6 +161,7 @@ def new_job(
         token_micros=priced.token_micros,
         task=task,
         source_video_id=source_video_id,
+        callback_url=callback_url,
     )
 
 
