@@ -169,7 +169,7 @@ def test_output_urls_expire_and_a_new_read_signs_a_fresh_one(short_lived: str) -
     body = {"model": "grok-imagine-video-1.5-lite", "prompt": "a fox", "duration": 1, "resolution": "480p"}
     made = requests.post(f"{short_lived}/v1/videos/generations", headers=headers(), json=body).json()
     old = poll(short_lived, made["request_id"])["video"]["url"]
-    time.sleep(1.1)  # let the 1 s signature lapse (the emulator's clock, not a timed assertion)
+    time.sleep(2.1)  # let the 1 s signature lapse: expiry is whole seconds, rounded up (the emulator's clock)
     expired = requests.get(old)
     assert expired.status_code == 403
     fresh = poll(short_lived, made["request_id"])["video"]["url"]

@@ -22,6 +22,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 import uuid
@@ -184,7 +185,7 @@ def create_app(
                 "result": None,
                 "error": "Generation failed (emulated [fault:fail]).",
             }
-        expires = int(time.time() + url_ttl)
+        expires = math.ceil(time.time() + url_ttl)
         base = str(request.base_url).rstrip("/")
         sample = f"{base}/results/{job.id}/sample.mp4?se={expires}&sig={signature(job.id, expires)}"
         return {

@@ -18,6 +18,7 @@ import binascii
 import calendar
 import hashlib
 import hmac
+import math
 import secrets
 import time
 import uuid
@@ -216,7 +217,7 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 864
         elif state == "in_progress":
             output["task_status"] = "RUNNING"
         elif job.outcome == "ok":
-            expires = int(time.time() + url_ttl)
+            expires = math.ceil(time.time() + url_ttl)
             base = str(request.base_url).rstrip("/")
             output["task_status"] = "SUCCEEDED"
             output["video_url"] = (

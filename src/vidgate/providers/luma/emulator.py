@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import secrets
 import time
 import uuid
@@ -188,7 +189,7 @@ def create_app(settings: EmulatorSettings | None = None, *, url_ttl: float = 360
         assets: dict[str, Any] | None = None
         reason: str | None = None
         if native == "completed":
-            expires = int(time.time() + url_ttl)
+            expires = math.ceil(time.time() + url_ttl)
             base = str(request.base_url).rstrip("/")
             assets = {
                 "video": f"{base}/files/{job.id}.mp4?expires={expires}&sig={signature(job.id, expires)}"

@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import math
 import secrets
 import time
 import uuid
@@ -139,7 +140,7 @@ def create_app(
             await asyncio.sleep(settings.slow_seconds)
 
     def signed_url(request: Request, task: Task) -> str:
-        expires = int(time.time() + url_ttl_seconds)
+        expires = math.ceil(time.time() + url_ttl_seconds)
         sig = hmac.new(signing_key, f"{task.id}:{expires}".encode(), hashlib.sha256).hexdigest()
         return f"{str(request.base_url).rstrip('/')}/_output/{task.id}.mp4?Expires={expires}&Signature={sig}"
 

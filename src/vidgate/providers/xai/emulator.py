@@ -19,6 +19,7 @@ import binascii
 import hashlib
 import hmac
 import io
+import math
 import secrets
 import time
 from collections.abc import Mapping
@@ -232,7 +233,7 @@ def create_app(
         return hmac.new(secret, f"{job_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def signed_url(request: Request, job: EmuJob) -> str:
-        expires = int(time.time() + url_ttl)
+        expires = math.ceil(time.time() + url_ttl)
         base = str(request.base_url).rstrip("/")
         return f"{base}/files/videos/{job.id}.mp4?expires={expires}&signature={signature(job.id, expires)}"
 
