@@ -224,12 +224,11 @@ async def test_inline_writes_set_the_busy_timeout_only_when_the_user_changes(tmp
     try:
         await db.write(lambda conn: _TABLE.create(conn))
         assert await db.write(_add, 1) == threading.get_ident()
+        statements = _traced(db)
         kept = db._writer._conn  # type: ignore[union-attr]
         assert kept is not None
         driver = kept.connection.dbapi_connection
         assert driver is not None
-        statements: list[str] = []
-        driver.set_trace_callback(statements.append)
         for n in range(2, 5):
             assert await db.write(_add, n) == threading.get_ident()
         assert [s for s in statements if "busy_timeout" in s] == []
@@ -249,6 +248,75 @@ async def test_inline_writes_set_the_busy_timeout_only_when_the_user_changes(tmp
     finally:
         other.close()
         await db.dispose()
+
+
+def _traced(db: Database) -> list[str]:
+    """The statements the kept connection runs from now on (it is opened first)."""
+    kept = db._writer._conn  # type: ignore[union-attr]
+    assert kept is not None
+    driver = kept.connection.dbapi_connection
+    assert driver is not None
+    statements: list[str] = []
+    driver.set_trace_callback(statements.append)
+    return statements
+
+
+def _rows(conn: sa.Connection) -> list[int]:
+    return list(conn.execute(sa.select(_TABLE.c.n).order_by(_TABLE.c.n)).scalars())
+
+
+async def test_the_writes_of_one_loop_turn_commit_in_one_transaction(tmp_path: Path) -> None:
+    """Asked for in the same turn, writes run together at its end: one BEGIN and one COMMIT, each
+    write in a savepoint; a write that raises leaves no trace and the others commit."""
+    db = Database(f"sqlite:///{tmp_path / 'turn.db'}")
+
+    def add_then_fail(conn: sa.Connection, n: int) -> None:
+        _add(conn, n)
+        raise ValueError("refused")
+
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        statements = _traced(db)
+        outcomes = await asyncio.gather(
+            db.write(_add, 1), db.write(add_then_fail, 2), db.write(_add, 3), return_exceptions=True
+        )
+        assert outcomes[0] == outcomes[2] == threading.get_ident()
+        assert isinstance(outcomes[1], ValueError)
+        assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == ["BEGIN IMMEDIATE", "COMMIT"]
+        assert await db.read(_rows) == [1, 3]
+    finally:
+        await db.dispose()
+
+
+async def test_a_write_cancelled_before_its_turn_ends_is_not_run(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'cancel.db'}")
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        cancelled = asyncio.ensure_future(db.write(_add, 1))
+        await asyncio.sleep(0)  # it has asked for its write
+        cancelled.cancel()
+        assert await db.write(_add, 2) == threading.get_ident()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        assert await db.read(_rows) == [2]
+    finally:
+        await db.dispose()
+
+
+async def test_a_write_asked_for_just_before_dispose_is_run(tmp_path: Path) -> None:
+    path = tmp_path / "dispose.db"
+    db = Database(f"sqlite:///{path}")
+    await db.write(lambda conn: _TABLE.create(conn))
+    pending = asyncio.ensure_future(db.write(_add, 7))
+    await asyncio.sleep(0)
+    await db.dispose()
+    assert pending.done()
+    assert pending.result() == threading.get_ident()
+    check = sqlite3.connect(path)
+    try:
+        assert check.execute("SELECT n FROM t").fetchall() == [(7,)]
+    finally:
+        check.close()
 
 
 async def test_the_kept_connection_leaves_wal_checkpoints_to_the_writer_thread(

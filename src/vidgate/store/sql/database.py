@@ -146,6 +146,7 @@ class Database:
         self._threads: concurrent.futures.ThreadPoolExecutor | None = None  # SQLite file reads
         self._writer: _SqliteWriter | None = None
         self._file: _SqliteFile | None = None
+        self._turns: dict[asyncio.AbstractEventLoop, list[_QueuedWrite]] = {}
         if self.is_sqlite:
             self._sync = _sqlite_engine(self.url)
             self._file = _SqliteFile(self.sqlite_path)
@@ -183,7 +184,12 @@ class Database:
     async def write(
         self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """``fn(conn, ...)`` in a read-write transaction: committed on return, rolled back on raise."""
+        """``fn(conn, ...)`` in a read-write transaction: committed on return, rolled back on raise.
+
+        On a SQLite file the writes one event-loop turn asks for run together at the turn's end
+        (``_end_turn``): one transaction, each write in a savepoint (``_sqlite_group``), so each
+        commits or leaves no trace as if it were alone. A write cancelled before its turn ends is not
+        run."""
         if self._async is not None:
             for attempt in range(2):
                 try:
@@ -199,18 +205,33 @@ class Database:
             raise AssertionError("unreachable")
         assert self._writer is not None
         bound: Callable[[sa.Connection], T] = lambda conn: fn(conn, *args, **kwargs)  # noqa: E731
-        if self._threads is not None:  # a file: when the writer is idle, on this thread at once
-            ran = self._writer.run_now(bound)
-            if ran is not None:
-                ok, value = ran
-                if ok:
-                    return value  # type: ignore[no-any-return]
-                raise value
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._writer.submit(_QueuedWrite(bound, future, loop))
+        write = _QueuedWrite(bound, future, loop)
+        if self._threads is not None:  # a file: grouped with this loop turn's others, run at its end
+            turn = self._turns.get(loop)
+            if turn is None:
+                turn = self._turns[loop] = []
+                loop.call_soon(self._end_turn, loop)
+            turn.append(write)
+        else:
+            self._writer.submit(write)
         result: T = await future
         return result
+
+    def _end_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Run the writes this turn asked for: at once, or queued to the writer thread if it is busy or
+        another process holds SQLite's write lock (in order: none overtakes a queued one)."""
+        assert self._writer is not None
+        writes = [w for w in self._turns.pop(loop, []) if not w.future.cancelled()]
+        if not writes:
+            return
+        outcomes = self._writer.run_now([w.fn for w in writes])
+        if outcomes is None:
+            for w in writes:
+                self._writer.submit(w)
+            return
+        _resolve(list(zip(writes, outcomes, strict=True)))
 
     async def read(
         self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -281,6 +302,8 @@ class Database:
 
     async def dispose(self) -> None:
         """Close every connection (after letting running SQLite operations finish)."""
+        if self._turns:  # writes this turn asked for: run now, not on a writer being closed
+            self._end_turn(asyncio.get_running_loop())
         if self._async is not None:
             await self._async.dispose()
         if self._threads is not None:
@@ -363,15 +386,20 @@ class _SqliteWriter:
     committer task and a ``run_in_executor`` round (executor future, its wrapper, a wake-up), and the
     writes are serialized by SQLite's single write lock anyway.
 
-    When no write is queued or running, a write runs at once on the caller's thread (``run_now``) on
-    the same kept connection, if it gets SQLite's write lock without waiting (another process may hold
-    it: then it is queued, and the thread waits for the lock). Two thread hops and their GIL hand-offs
-    per write cost more than the write: a create at one connection took 1,873 µs of the gateway's CPU
-    before and 1,813 after, p50 1.69 -> 1.49 ms over direct (``bench/sidebyside.py --only
-    status,create``, one run each; the in-process gain was larger). Under load writes find the thread
-    busy and are grouped as before. The kept connection does not checkpoint the WAL at commit (a
-    checkpoint copies pages and syncs the file: the event loop would wait for it); the thread
-    checkpoints it (``PASSIVE``) after every ``CHECKPOINT_WRITES`` writes."""
+    When no write is queued or running, the writes an event-loop turn asked for run at its end on the
+    loop's thread (``run_now``), as one group on the same kept connection, if it gets SQLite's write
+    lock without waiting (another process may hold it: then they are queued, and the thread waits for
+    the lock). Two thread hops and their GIL hand-offs per write cost more than the write: a create at
+    one connection took 1,873 µs of the gateway's CPU before and 1,813 after, p50 1.69 -> 1.49 ms over
+    direct (``bench/sidebyside.py --only status,create``, one run each; the in-process gain was
+    larger). Grouping a turn's writes: with 8 connections creating, 8,000 writes ran in about 3,000
+    transactions instead of one each (2.6 writes per inline group), and the gateway's system CPU per
+    create fell by about a third (fewer commits, and pages shared by the writes, such as the key's row,
+    written once). Under load writes find the thread busy and are grouped there as before.
+
+    The kept connection does not checkpoint the WAL at commit (a checkpoint copies pages and syncs the
+    file: the event loop would wait for it); the thread checkpoints it (``PASSIVE``) after every
+    ``CHECKPOINT_WRITES`` writes."""
 
     run_inline = True  # tests that hold the thread inside a write turn this off
 
@@ -400,21 +428,17 @@ class _SqliteWriter:
             self._unfinished += 1
         self._queue.put(write)
 
-    def run_now(self, fn: Callable[[sa.Connection], Any]) -> tuple[bool, Any] | None:
-        """``fn`` in its own transaction on this thread, if no write is queued or running and SQLite's
-        write lock is free: (True, result) or (False, exception); None when it did not run."""
+    def run_now(self, fns: list[Callable[[sa.Connection], Any]]) -> list[tuple[bool, Any]] | None:
+        """``fns`` in one transaction on this thread (``_sqlite_group``), if no write is queued or
+        running and SQLite's write lock is free: each one's outcome; None when they did not run."""
         if not self.run_inline or self._unfinished or not self._using.acquire(blocking=False):
             return None
         try:
             try:
-                value = _sqlite_tx(self._now, self._file, WRITE_NOW, fn)
+                outcomes = _sqlite_group(self._now, self._file, fns, begin=WRITE_NOW)
             except _Busy:
                 return None
-            except Exception as exc:
-                outcome: tuple[bool, Any] = (False, exc)
-            else:
-                outcome = (True, value)
-            self._after([outcome])
+            self._after(outcomes)
         finally:
             self._using.release()
         if self._since_checkpoint >= CHECKPOINT_WRITES:
@@ -422,7 +446,7 @@ class _SqliteWriter:
             loop = asyncio.get_running_loop()
             checkpoint = _QueuedWrite(lambda _: self._checkpoint(), loop.create_future(), loop, alone=True)
             self.submit(checkpoint)
-        return outcome
+        return outcomes
 
     def close(self) -> None:
         """Run what is queued, stop the thread and close the kept connection (blocking: call it from
@@ -572,7 +596,7 @@ def _resolve(done: list[tuple[_QueuedWrite, tuple[bool, Any]]]) -> None:
 
 
 def _sqlite_group(
-    engine: _Source, file: _SqliteFile, fns: list[Callable[[sa.Connection], Any]]
+    engine: _Source, file: _SqliteFile, fns: list[Callable[[sa.Connection], Any]], *, begin: str = WRITE
 ) -> list[tuple[bool, Any]]:
     """One write transaction running ``fns`` in order: (True, result) or (False, exception) for each.
 
@@ -583,7 +607,9 @@ def _sqlite_group(
     """
     if len(fns) == 1:
         try:
-            return [(True, _sqlite_tx(engine, file, WRITE, fns[0]))]
+            return [(True, _sqlite_tx(engine, file, begin, fns[0]))]
+        except _Busy:
+            raise
         except Exception as exc:
             return [(False, exc)]
 
@@ -601,7 +627,12 @@ def _sqlite_group(
             outcomes.append((True, value))
         return outcomes
 
-    return _sqlite_tx(engine, file, WRITE, run)
+    try:
+        return _sqlite_tx(engine, file, begin, run)
+    except _Busy:
+        raise
+    except Exception as exc:  # the transaction failed as a whole: every write in it did
+        return [(False, exc)] * len(fns)
 
 
 def _sqlite_tx(
