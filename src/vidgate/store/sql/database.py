@@ -508,10 +508,7 @@ class _SqliteWriter:
         if not group:
             return
         with self._using:
-            try:
-                outcomes = _sqlite_group(self._queued, self._file, [w.fn for w in group])
-            except Exception as exc:  # the transaction failed as a whole: every write in it did
-                outcomes = [(False, exc)] * len(group)
+            outcomes = _sqlite_group(self._queued, self._file, [w.fn for w in group])
             self._after(outcomes)
         self._finished(len(group))
         _deliver(group, outcomes)
@@ -604,6 +601,8 @@ def _sqlite_group(
     leaves no trace while the others commit: exactly as if each had been its own transaction, one
     after the other (which is also what each sees of the earlier ones), with one BEGIN/COMMIT and one
     thread hop for all of them. A failure of the database itself (``OperationalError``) fails them all.
+    ``begin`` is ``WRITE`` (the thread waits for the lock) or ``WRITE_NOW`` (``_Busy`` is raised, and
+    nothing has run, when another connection holds it).
     """
     if len(fns) == 1:
         try:
