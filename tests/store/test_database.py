@@ -8,6 +8,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -225,10 +226,7 @@ async def test_inline_writes_set_the_busy_timeout_only_when_the_user_changes(tmp
         await db.write(lambda conn: _TABLE.create(conn))
         assert await db.write(_add, 1) == threading.get_ident()
         statements = _traced(db)
-        kept = db._writer._conn  # type: ignore[union-attr]
-        assert kept is not None
-        driver = kept.connection.dbapi_connection
-        assert driver is not None
+        driver = _kept_driver(db)
         for n in range(2, 5):
             assert await db.write(_add, n) == threading.get_ident()
         assert [s for s in statements if "busy_timeout" in s] == []
@@ -250,14 +248,19 @@ async def test_inline_writes_set_the_busy_timeout_only_when_the_user_changes(tmp
         await db.dispose()
 
 
-def _traced(db: Database) -> list[str]:
-    """The statements the kept connection runs from now on (it is opened first)."""
+def _kept_driver(db: Database) -> Any:
+    """The writer's kept connection's sqlite3 connection (opened by an earlier write)."""
     kept = db._writer._conn  # type: ignore[union-attr]
     assert kept is not None
     driver = kept.connection.dbapi_connection
     assert driver is not None
+    return driver
+
+
+def _traced(db: Database) -> list[str]:
+    """The statements the kept connection runs from now on (it is opened first)."""
     statements: list[str] = []
-    driver.set_trace_callback(statements.append)
+    _kept_driver(db).set_trace_callback(statements.append)
     return statements
 
 
