@@ -353,6 +353,90 @@ async def test_the_kept_connection_leaves_wal_checkpoints_to_the_writer_thread(
         await db.dispose()
 
 
+async def test_writes_run_inline_while_the_thread_checkpoints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint syncs the file (milliseconds): the loop's writes go on meanwhile, at once on its
+    own thread, rather than queued behind it."""
+    monkeypatch.setattr(database, "CHECKPOINT_WRITES", 2)
+    started, release = threading.Event(), threading.Event()
+    checkpoint = database._wal_checkpoint
+
+    def held(conn: sa.Connection) -> tuple[int, bool]:
+        started.set()
+        release.wait(10)
+        return checkpoint(conn)
+
+    monkeypatch.setattr(database, "_wal_checkpoint", held)
+    db = Database(f"sqlite:///{tmp_path / 'busy.db'}")
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        await db.write(_add, 1)  # the second write: a checkpoint is due
+        assert await asyncio.to_thread(started.wait, 10)
+        for n in range(2, 6):
+            assert await asyncio.wait_for(db.write(_add, n), 5) == threading.get_ident()
+        assert await db.read(_rows) == [1, 2, 3, 4, 5]
+    finally:
+        release.set()
+        await db.dispose()
+
+
+async def test_a_wal_that_outgrows_its_bound_is_checkpointed_with_writes_held_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkpoint that runs beside writes may leave frames uncopied (a write landed meanwhile, a reader
+    still needed them), and the WAL restarts only after one that copied every frame: under steady load
+    it would grow for good. Once it is ``WAL_RESET_FRAMES`` long, the checkpoint runs with the writer
+    held off, so it restarts. Here each checkpoint beside writes finds a reader's snapshot and a write
+    past it, so it cannot copy everything."""
+    monkeypatch.setattr(database, "CHECKPOINT_WRITES", 1)
+    monkeypatch.setattr(database, "WAL_RESET_FRAMES", 12)
+    path = tmp_path / "bound.db"
+    reader = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    held: list[bool] = []
+    checkpoint = database._wal_checkpoint
+    db = Database(f"sqlite:///{path}")
+
+    def raced(conn: sa.Connection) -> tuple[int, bool]:
+        writer = db._writer
+        assert writer is not None
+        held.append(writer._using.locked())
+        if reader.in_transaction:
+            reader.execute("COMMIT")
+        if not held[-1]:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM t").fetchall()
+            other.execute("INSERT INTO t (n) VALUES (NULL)")
+        return checkpoint(conn)
+
+    monkeypatch.setattr(database, "_wal_checkpoint", raced)
+    try:
+        await db.write(lambda conn: _TABLE.create(conn))
+        for n in range(1, 41):
+            await db.write(_add, n * 100)
+            await asyncio.to_thread(_until, lambda count=n: len(held) >= count)
+        assert any(held)
+        assert not all(held)
+        frame = 4096 + 24
+        wal = (tmp_path / "bound.db-wal").stat().st_size
+        assert wal < 32 + 3 * 12 * frame  # a few bounds' worth, not 80 writes'
+    finally:
+        await db.dispose()
+        reader.close()
+        other.close()
+
+
+def _until(done: Any, seconds: float = 10.0) -> None:
+    """Wait (in a worker thread) until ``done()`` is true."""
+    pause = threading.Event()
+    for _ in range(int(seconds / 0.01)):
+        if done():
+            return
+        pause.wait(0.01)
+    raise AssertionError("timed out")
+
+
 def _open_descriptors(path: Path) -> int:
     """How many of this process's file descriptors refer to ``path``."""
     fds = Path("/proc/self/fd")

@@ -3,6 +3,7 @@ and what is stored is the same as when every column was sent."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import re
@@ -160,7 +161,11 @@ def _wal_frames_after(path: Path, save: Callable[[], Awaitable[bool]]) -> Awaita
     async def run() -> int:
         other = sqlite3.connect(path)
         try:
-            busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            for _ in range(500):  # busy while the writer thread's own checkpoint runs: SQLite has one
+                busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if busy == 0:
+                    break
+                await asyncio.sleep(0.01)
             page = int(other.execute("PRAGMA page_size").fetchone()[0])
         finally:
             other.close()

@@ -239,3 +239,15 @@ def _driver_sql(driver: Any, dialect: Dialect, sql: str) -> None:
 def driver_sql(conn: sa.Connection, sql: str) -> None:
     """``sql`` (no parameters, no rows: BEGIN, SAVEPOINT) on the SQLite driver directly."""
     _sqlite_sql(conn, sql)
+
+
+def driver_row(conn: sa.Connection, sql: str) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` (no parameters: a PRAGMA) run on the SQLite driver directly. Every row
+    is fetched: a statement left unfinished keeps its read transaction open, and with it the WAL."""
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    try:
+        rows: list[tuple[Any, ...]] = driver.execute(sql).fetchall()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(sql, (), exc, conn.dialect) from exc
+    return rows[0] if rows else None
