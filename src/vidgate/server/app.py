@@ -33,6 +33,7 @@ from vidgate.server.callbacks import HttpLogCallback
 from vidgate.server.endpoint import Endpoint, mount
 from vidgate.server.errors import EXCEPTION_HANDLERS
 from vidgate.server.express import Express
+from vidgate.server.heap import freeze_startup_heap
 from vidgate.server.logs import (
     REDACTED_LOGGERS,
     RequestLogMiddleware,
@@ -98,11 +99,13 @@ def create_app(
     runner: AsyncRunner | None = None,
     run_worker: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
+    freeze_heap: bool = False,
 ) -> Starlette:
     """The gateway app. ``stores``/``runner`` given by the caller are used as they are and not closed
     (tests pass in-memory stores); otherwise they are opened from the config and closed on shutdown.
     ``run_worker=False`` leaves jobs to other replicas' pollers (and to refresh-on-read). A request
-    body over ``max_body_bytes`` is refused with 413 before it is read."""
+    body over ``max_body_bytes`` is refused with 413 before it is read. ``freeze_heap``: the process
+    is the server's, so what start-up built is frozen out of garbage collection (``server/heap.py``)."""
     registry = Metrics()
     install_query_redaction()  # uvicorn's access line and httpx's request lines: no ?key= in a log
     observability = config.observability
@@ -135,6 +138,8 @@ def create_app(
                 service.callbacks.on_applied = poller.wake  # copy the content now, not next round
                 poller.start()
                 app.state.vidgate.poller = poller
+            if freeze_heap:
+                freeze_startup_heap()
             yield
         finally:
             if poller is not None:
@@ -200,8 +205,8 @@ def app_from_env() -> Starlette:
     path = os.environ.get(settings.CONFIG_FILE)
     master_key = os.environ.get(settings.MASTER_KEY) or None
     if not path:
-        return create_app(default_config(master_key=master_key))
+        return create_app(default_config(master_key=master_key), freeze_heap=True)
     config = load_config(path)
     if config.master_key is None and master_key is not None:
         config = config.model_copy(update={"master_key": master_key})
-    return create_app(config)
+    return create_app(config, freeze_heap=True)
