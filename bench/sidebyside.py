@@ -328,10 +328,12 @@ class Bench:
             "rps": med([r.rps for r, _ in runs]),
             "p50": med([r.pct(50) for r, _ in runs]),
             "p99": med([r.pct(99) for r, _ in runs]),
+            "p999": med([r.pct(99.9) for r, _ in runs]),
             "cpu": med([c for _, c in runs]),
         }
         print(
             f"  {side:8s} {f['rps']:8.0f} req/s   p50 {f['p50']:6.2f} ms   p99 {f['p99']:6.2f} ms   "
+            f"p99.9 {f['p999']:6.2f} ms   "
             f"server CPU {f['cpu']:6.1f} us/req   (rounds: {', '.join(f'{r.rps:.0f}' for r, _ in runs)})"
         )
         return f

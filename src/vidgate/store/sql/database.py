@@ -250,6 +250,19 @@ class Database:
                     raise
         return await self._in_thread(None, fn, *args, **kwargs)
 
+    async def read_small(
+        self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``read`` for one statement bounded by an index and a limit (a row by its key, a page). On a
+        SQLite file it runs at once on the event loop's thread, on the writer's kept connection, when
+        that is free (``_SqliteWriter.read_now``): a pool thread's hop and its GIL hand-offs cost several
+        times such a read, and more as requests overlap. Otherwise it runs as ``read``."""
+        if self._threads is not None and self._writer is not None:
+            done = self._writer.read_now(lambda conn: fn(conn, *args, **kwargs))
+            if done is not None:
+                return done[0]
+        return await self.read(fn, *args, **kwargs)
+
     async def read_snapshot(
         self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
@@ -467,6 +480,23 @@ class _SqliteWriter:
             self._start()
             self._queue.put(_CHECKPOINT)
         return outcomes
+
+    def read_now(self, fn: Callable[[sa.Connection], T]) -> tuple[T] | None:
+        """``fn`` run at once on this thread, on the kept connection, in autocommit (its result in a
+        1-tuple), if nothing is queued or running; None when it did not run (the connection is busy,
+        or SQLite answered busy: recovery of another process's crash, a WAL restart). The kept
+        connection's page cache is the warmest: it made the latest writes itself."""
+        if not self.run_inline or self._unfinished or not self._using.acquire(blocking=False):
+            return None
+        try:
+            return (_sqlite_tx(self._now, self._file, None, fn),)
+        except ServiceUnavailableError as exc:
+            if _busy(exc.__cause__):
+                return None
+            self._after([(False, exc)])  # SQLite itself failed: the next user opens a fresh connection
+            raise
+        finally:
+            self._using.release()
 
     def close(self) -> None:
         """Run what is queued, stop the thread and close the kept connection (blocking: call it from
@@ -736,6 +766,14 @@ def _begin_now(conn: sa.Connection) -> None:
     try:
         driver_sql(conn, WRITE)
     except sa.exc.OperationalError as exc:
-        if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+        if _busy(exc):
             raise _Busy from exc
         raise
+
+
+def _busy(error: BaseException | None) -> bool:
+    """Whether ``error`` is SQLite's "busy" (another connection holds a lock this one may not wait for)."""
+    code = (
+        getattr(error.orig, "sqlite_errorcode", None) if isinstance(error, sa.exc.OperationalError) else None
+    )
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY  # BUSY_RECOVERY, BUSY_SNAPSHOT too

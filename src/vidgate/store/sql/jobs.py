@@ -178,7 +178,7 @@ class SqlJobStore:
             self.rows.remember(job_to_row(job))
 
     async def get(self, job_id: str) -> JobRecord | None:
-        return await self._db.read(_first, _BY_ID, {"job_id": job_id})
+        return await self._db.read_small(_first, _BY_ID, {"job_id": job_id})
 
     async def list_for_owner(
         self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
@@ -186,7 +186,7 @@ class SqlJobStore:
         query = _LISTINGS[(owner_key_id is not None, after is not None, order)]
         size = max(limit, 0)
         params: dict[str, object] = {"b_owner": owner_key_id, "b_after": after, "b_limit": size + 1}
-        rows = await self._db.read(_page, query, params)
+        rows = await self._db.read_small(_page, query, params)
         return rows[:size], len(rows) > size
 
     async def save(self, job: JobRecord) -> bool:
@@ -248,7 +248,7 @@ class SqlJobStore:
 
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
         params = {"deployment_id": deployment_id, "native_id": native_id}
-        return await self._db.read(_first, _BY_NATIVE, params)
+        return await self._db.read_small(_first, _BY_NATIVE, params)
 
     async def count_by_status(self) -> dict[str, int]:
         return await self._db.read(_count_by_status)

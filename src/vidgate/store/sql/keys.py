@@ -62,10 +62,10 @@ class SqlKeyStore:
             raise ConflictError(f"Key id '{key.id}' (or a key with this secret) already exists.") from None
 
     async def get(self, key_id: str) -> KeyRecord | None:
-        return await self._db.read(_one, _BY_ID, key_id)
+        return await self._db.read_small(_one, _BY_ID, key_id)
 
     async def get_by_hash(self, key_hash: str) -> KeyRecord | None:
-        return await self._db.read(_one, _BY_HASH, key_hash)
+        return await self._db.read_small(_one, _BY_HASH, key_hash)
 
     async def list(self) -> builtins.list[KeyRecord]:
         return await self._db.read(_all)
