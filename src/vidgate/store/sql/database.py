@@ -444,8 +444,8 @@ class _SqliteWriter:
         self._unfinished = 0  # writes queued and not yet done
         self._since_checkpoint = 0  # writes committed or tried on ``_conn`` since its last checkpoint
         self._no_wait: sa.Connection | None = None  # ``_conn`` while its busy timeout is 0 (``_used_by``)
-        self._checkpointer: sa.Connection | None = None
-        self._wal_frames = 0
+        self._checkpointer: sa.Connection | None = None  # the thread's own, for checkpoints beside writes
+        self._wal_frames = 0  # the WAL's length in frames at the last checkpoint (0: it restarts)
 
     def submit(self, write: _QueuedWrite) -> None:
         self._start()
@@ -773,7 +773,7 @@ def _begin_now(conn: sa.Connection) -> None:
 
 def _busy(error: BaseException | None) -> bool:
     """Whether ``error`` is SQLite's "busy" (another connection holds a lock this one may not wait for)."""
-    code = (
-        getattr(error.orig, "sqlite_errorcode", None) if isinstance(error, sa.exc.OperationalError) else None
-    )
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    code = getattr(error.orig, "sqlite_errorcode", None)
     return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY  # BUSY_RECOVERY, BUSY_SNAPSHOT too

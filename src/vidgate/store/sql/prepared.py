@@ -243,7 +243,7 @@ def driver_sql(conn: sa.Connection, sql: str) -> None:
 
 def driver_row(conn: sa.Connection, sql: str) -> tuple[Any, ...] | None:
     """The first row of ``sql`` (no parameters: a PRAGMA) run on the SQLite driver directly. Every row
-    is fetched: a statement left unfinished keeps its read transaction open, and with it the WAL."""
+    is fetched, so the statement is finished here rather than whenever its cursor is collected."""
     driver = conn.connection.dbapi_connection
     assert driver is not None
     try:
