@@ -4,9 +4,11 @@ proxy) are replaced on their next use instead of failing the request that drew t
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -407,10 +409,7 @@ async def test_the_kept_connection_leaves_wal_checkpoints_to_the_writer_thread(
             lambda conn: conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
         )
         assert autocheckpoint == 0
-        for _ in range(100):  # the checkpoints are queued to the thread (those due together run once)
-            if threads:
-                break
-            await asyncio.sleep(0.01)
+        await _eventually(lambda: bool(threads))  # queued to the thread (those due together run once)
         assert threads
         assert threading.get_ident() not in threads
     finally:
@@ -479,7 +478,7 @@ async def test_a_wal_that_outgrows_its_bound_is_checkpointed_with_writes_held_of
         await db.write(lambda conn: _TABLE.create(conn))
         for n in range(1, 41):
             await db.write(_add, n * 100)
-            await asyncio.to_thread(_until, lambda count=n: len(held) >= count)
+            await _eventually(functools.partial(_at_least, held, n))
         assert any(held)
         assert not all(held)
         frame = 4096 + 24
@@ -491,14 +490,16 @@ async def test_a_wal_that_outgrows_its_bound_is_checkpointed_with_writes_held_of
         other.close()
 
 
-def _until(done: Any, seconds: float = 10.0) -> None:
-    """Wait (in a worker thread) until ``done()`` is true."""
-    pause = threading.Event()
+def _at_least(items: list[bool], count: int) -> bool:
+    return len(items) >= count
+
+
+async def _eventually(done: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``done()`` holds (what the writer thread does in the background), or ``seconds``."""
     for _ in range(int(seconds / 0.01)):
         if done():
             return
-        pause.wait(0.01)
-    raise AssertionError("timed out")
+        await asyncio.sleep(0.01)
 
 
 def _open_descriptors(path: Path) -> int:

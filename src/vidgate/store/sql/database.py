@@ -465,7 +465,7 @@ class _SqliteWriter:
     def run_now(self, fns: list[Callable[[sa.Connection], Any]]) -> list[tuple[bool, Any]] | None:
         """``fns`` in one transaction on this thread (``_sqlite_group``), if no write is queued or
         running and SQLite's write lock is free: each one's outcome; None when they did not run."""
-        if not self.run_inline or self._unfinished or not self._using.acquire(blocking=False):
+        if not self._free_now():
             return None
         try:
             try:
@@ -481,12 +481,17 @@ class _SqliteWriter:
             self._queue.put(_CHECKPOINT)
         return outcomes
 
+    def _free_now(self) -> bool:
+        """Whether this thread may use the kept connection at once (nothing queued or running); if so,
+        it now holds ``_using`` and must release it."""
+        return self.run_inline and not self._unfinished and self._using.acquire(blocking=False)
+
     def read_now(self, fn: Callable[[sa.Connection], T]) -> tuple[T] | None:
         """``fn`` run at once on this thread, on the kept connection, in autocommit (its result in a
         1-tuple), if nothing is queued or running; None when it did not run (the connection is busy,
         or SQLite answered busy: recovery of another process's crash, a WAL restart). The kept
         connection's page cache is the warmest: it made the latest writes itself."""
-        if not self.run_inline or self._unfinished or not self._using.acquire(blocking=False):
+        if not self._free_now():
             return None
         try:
             return (_sqlite_tx(self._now, self._file, None, fn),)
