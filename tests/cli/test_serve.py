@@ -121,3 +121,36 @@ def test_database_location() -> None:
     assert database_location("sqlite:////var/lib/v.db") == "SQLite file /var/lib/v.db"
     assert database_location("sqlite://") == "SQLite in memory (nothing is kept after exit)"
     assert database_location("postgresql://u:secret@db:5432/v") == "postgresql://db:5432/v"
+
+
+@pytest.mark.parametrize(
+    ("trusted", "scheme"),
+    [(None, "http"), ("127.0.0.1", "https")],
+    ids=["headers-ignored", "proxy-trusted"],
+)
+def test_forwarded_headers_count_only_from_the_proxies_named(
+    tmp_path: Path, trusted: str | None, scheme: str
+) -> None:
+    """A trailing-slash redirect behind a TLS proxy keeps https only when that proxy is trusted."""
+    port = free_port()
+    env = {**os.environ, "VIDGATE_LOCAL_DIR": str(tmp_path / "local")}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    args = [str(VIDGATE), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    if trusted is not None:
+        args += ["--forwarded-allow-ips", trusted]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/health/readiness", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+        reply = httpx.get(url + "/v1/videos/", headers=forwarded)
+        assert reply.status_code == 307
+        assert reply.headers["location"] == f"{scheme}://127.0.0.1:{port}/v1/videos"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

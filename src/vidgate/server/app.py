@@ -22,6 +22,8 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.types import ASGIApp
 
 from vidgate import settings
 from vidgate.gateway.config import GatewayConfig, default_config, load_config
@@ -166,11 +168,25 @@ def create_app(
             express=Express([*videos.express_lanes(), *gemini.express_lanes()], routes).answer,
         )
     ]
-    app = Starlette(
+    app = GatewayApp(
         routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan
     )
     app.router = IndexedRouter(routes, lifespan=lifespan)  # same matching, only candidate routes tried
     return app
+
+
+class GatewayApp(Starlette):
+    """Starlette without its outermost ``ServerErrorMiddleware``. ``RequestLogMiddleware``, the first
+    middleware, answers every unhandled error with the API's own 500 envelope, so that layer never
+    acted; it still wrapped every request and every message sent: a cached status poll took 70-73 µs
+    of CPU with it, 60-63 without (3 alternating runs of 16 connections). An error raised by the log
+    middleware itself reaches uvicorn, which answers a plain 500 as ``ServerErrorMiddleware`` did."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if not isinstance(stack, ServerErrorMiddleware) or stack.handler is not None or stack.debug:
+            raise TypeError("GatewayApp drops only a ServerErrorMiddleware with no handler, out of debug")
+        return stack.app
 
 
 def _install_trace_ids() -> None:
