@@ -4,13 +4,18 @@ the write-ahead job row in one step, all of them or, after a refusal or an error
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from tests.store.conftest import Backend
-from tests.store.factories import make_job, make_key
+from tests.store.factories import make_entry, make_job, make_key
 
 from vidgate.errors import BudgetExceededError, ConflictError, RateLimitError
 from vidgate.gateway.ports import JobStarts
+from vidgate.store.factory import SqlStores
 
 
 def _starts(backend: Backend) -> JobStarts:
@@ -52,7 +57,7 @@ async def test_a_refusal_leaves_nothing_written(backend: Backend) -> None:
     assert await _state(backend) == (400_000, 1)
     for job_id in ("j2", "j3", "j4"):
         assert await backend.stores.jobs.get(job_id) is None
-        assert not await backend.stores.ledger.release("k1", job_id) or True  # nothing held to give back
+        await backend.stores.ledger.release("k1", job_id)  # nothing held: the counters stay as they are
     assert await _state(backend) == (400_000, 1)
 
 
@@ -90,3 +95,76 @@ async def test_the_rate_check_comes_first_and_a_counted_request_stays_counted(ba
     with pytest.raises(RateLimitError):  # the same window, seen by the admission port
         await backend.stores.admission.check_rate("k1", 2, now=1003.0)
     await starts.admit_and_insert(key, make_job("j4"), 1, rpm_limit=2, slot_limit=None, now=1061.0)
+
+
+@contextmanager
+def _statements(backend: Backend) -> Iterator[list[str]]:
+    """The statements the store sends (their first words) while the block runs."""
+    assert isinstance(backend.stores, SqlStores)
+    engine = backend.stores.db.sync_engine
+    seen: list[str] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        seen.append(" ".join(statement.split()[:3]))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+async def test_the_common_admission_updates_the_key_row_once_and_takes_no_savepoint(backend: Backend) -> None:
+    """Budget period running, budget fitting, a slot free: the reservation and the slot count are one
+    UPDATE of the key's row, then the three rows are inserted (no savepoint: nothing after can refuse)."""
+    starts = _starts(backend)
+    key = make_key(max_budget_micros=1_000_000, max_parallel_requests=2, budget_duration="30d")
+    await backend.stores.keys.create(key)
+    await starts.admit_and_insert(key, make_job("j0"), 100_000, rpm_limit=None, slot_limit=2, now=1000)
+    with _statements(backend) as seen:
+        await starts.admit_and_insert(key, make_job("j1"), 400_000, rpm_limit=None, slot_limit=2, now=1000)
+    assert [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))] == [
+        "UPDATE keys SET",
+        "INSERT INTO reservations",
+        "INSERT INTO slots",
+        "INSERT INTO jobs",
+    ]
+    assert await _state(backend) == (500_000, 2)
+    with _statements(backend) as seen:  # without a slot limit: the reserve alone, then two inserts
+        await starts.admit_and_insert(key, make_job("j2"), 100_000, rpm_limit=None, slot_limit=None, now=1000)
+    assert [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))] == [
+        "UPDATE keys SET",
+        "INSERT INTO reservations",
+        "INSERT INTO jobs",
+    ]
+    assert await _state(backend) == (600_000, 2)
+
+
+async def test_a_full_budget_with_slots_free_refuses_and_counts_no_slot(backend: Backend) -> None:
+    starts = _starts(backend)
+    key = make_key(max_budget_micros=500_000, max_parallel_requests=3)
+    await backend.stores.keys.create(key)
+    await starts.admit_and_insert(key, make_job("j1"), 400_000, rpm_limit=None, slot_limit=3, now=1000)
+    with pytest.raises(BudgetExceededError):
+        await starts.admit_and_insert(key, make_job("j2"), 200_000, rpm_limit=None, slot_limit=3, now=1000)
+    assert await _state(backend) == (400_000, 1)
+    assert await backend.stores.jobs.get("j2") is None
+    await starts.admit_and_insert(key, make_job("j3"), 100_000, rpm_limit=None, slot_limit=3, now=1000)
+    assert await _state(backend) == (500_000, 2)  # exactly the budget: fits
+
+
+async def test_an_ended_budget_period_is_rolled_over_and_the_start_admitted(backend: Backend) -> None:
+    """The one-statement admission needs the period running; when it ended, the step-by-step path rolls
+    it over (spend back to 0) and admits."""
+    starts = _starts(backend)
+    key = make_key(max_budget_micros=500_000, max_parallel_requests=2, budget_duration="30s")
+    await backend.stores.keys.create(key)
+    await starts.admit_and_insert(key, make_job("j1"), 400_000, rpm_limit=None, slot_limit=2, now=1000)
+    await backend.stores.ledger.settle(make_entry("j1", 400_000, at=1001))
+    with pytest.raises(BudgetExceededError):  # 400,000 spent in this period
+        await starts.admit_and_insert(key, make_job("j2"), 400_000, rpm_limit=None, slot_limit=2, now=1010)
+    await starts.admit_and_insert(key, make_job("j3"), 400_000, rpm_limit=None, slot_limit=2, now=1040)
+    rolled = await backend.stores.keys.get("k1")
+    assert rolled is not None
+    assert (rolled.spend_micros, rolled.reserved_micros, rolled.active_jobs) == (0, 400_000, 2)
+    assert rolled.budget_reset_at == 1070  # the first period ran 1000-1030; the new one from 1040

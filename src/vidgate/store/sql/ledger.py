@@ -46,19 +46,16 @@ _TAKE = Prepared(
     .values(reserved_micros=keys.c.reserved_micros + _MICROS)
     .returning(keys.c.id)
 )
-# The same, only while the key's budget period runs (no duration, or ``now`` before its reset: what
-# ``roll_period`` leaves alone), so the common reserve is one statement; otherwise the period is read
+# The key's budget period runs at ``b_now`` (no duration, or before its reset: what ``roll_period``
+# leaves alone).
+_IN_PERIOD = sa.or_(
+    keys.c.budget_duration.is_(None), keys.c.budget_reset_at > sa.bindparam("b_now", type_=sa.BigInteger)
+)
+# ``_TAKE`` while the period runs, so the common reserve is one statement; otherwise the period is read
 # and rolled over first.
 _TAKE_IN_PERIOD = Prepared(
     sa.update(keys)
-    .where(
-        keys.c.id == _KEY,
-        sa.or_(
-            keys.c.budget_duration.is_(None),
-            keys.c.budget_reset_at > sa.bindparam("b_now", type_=sa.BigInteger),
-        ),
-        _FITS,
-    )
+    .where(keys.c.id == _KEY, _IN_PERIOD, _FITS)
     .values(reserved_micros=keys.c.reserved_micros + _MICROS)
     .returning(keys.c.id)
 )

@@ -6,6 +6,13 @@ Taken one by one they were four write transactions before every provider create,
 round trip (PostgreSQL) or thread hop and commit (SQLite), and a refusal of a later one had to undo
 the earlier ones in more transactions. The statements are the ledger's, the admission's and the job
 store's own, so the semantics (exact budget, slot limit, unique native id) are theirs.
+
+The common admission (the key's budget period running, the budget fitting, a slot free) takes the
+reservation and the slot count in one conditional UPDATE of the key's row, then inserts the
+reservation, slot and job rows: nothing after that UPDATE can refuse, so no savepoint is needed. When
+the UPDATE matches no row, nothing was written, and the step-by-step path inside a savepoint decides
+(rolling the budget period over, or naming the refusal). The admission went from 7 statements to 4:
+3 fewer round trips on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,10 +27,22 @@ from vidgate.gateway.records import JobRecord, KeyRecord
 from vidgate.store.sql.admission import _acquire, _check_rate
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.jobs import _insert
-from vidgate.store.sql.ledger import _reserve
-from vidgate.store.sql.prepared import savepoint
+from vidgate.store.sql.ledger import _FITS, _IN_PERIOD, _KEY, _MICROS, _RESERVATION, _TAKE_IN_PERIOD, _reserve
+from vidgate.store.sql.prepared import Prepared, savepoint
 from vidgate.store.sql.rows import job_to_row
 from vidgate.store.sql.stored_rows import StoredRows
+from vidgate.store.sql.tables import keys, slots
+
+# The ledger's reserve and the admission's slot count in one statement, on the key's row.
+_TAKE_WITH_SLOT = Prepared(
+    sa.update(keys)
+    .where(
+        keys.c.id == _KEY, _IN_PERIOD, _FITS, keys.c.active_jobs < sa.bindparam("b_limit", type_=sa.Integer)
+    )
+    .values(reserved_micros=keys.c.reserved_micros + _MICROS, active_jobs=keys.c.active_jobs + 1)
+    .returning(keys.c.id)
+)
+_SLOT = Prepared(slots.insert())  # a fresh job's: a conflict fails the whole transaction
 
 
 class _Refused(Exception):
@@ -46,6 +65,9 @@ def _admit_and_insert(
         refusal = _check_rate(conn, key_id, rpm_limit, now)
         if refusal is not None:
             return refusal
+    if _admitted_at_once(conn, key_id, job.id, micros, int(now), slot_limit):
+        _insert(conn, row)
+        return None
     try:
         with savepoint(conn):  # reservation, slot and record: all or none
             outcome = _reserve(conn, key_id, job.id, micros, int(now), fresh=True)
@@ -60,6 +82,26 @@ def _admit_and_insert(
     except _Refused as refused:
         return refused.error
     return None
+
+
+def _admitted_at_once(
+    conn: sa.Connection, key_id: str, job_id: str, micros: int, now: int, slot_limit: int | None
+) -> bool:
+    """Reserve ``micros`` and (with a limit) count a slot in one UPDATE of the key's row, then insert the
+    reservation and slot rows: True. False, with nothing written, when the row does not match (no such
+    row, the budget period ended, the budget or the slots full): the step-by-step path then decides."""
+    params = {"b_key": key_id, "b_micros": micros, "b_now": now}
+    if slot_limit is None:
+        taken = _TAKE_IN_PERIOD.run(conn, params)
+    else:
+        taken = _TAKE_WITH_SLOT.run(conn, {**params, "b_limit": slot_limit})
+    if taken.first() is None:
+        return False
+    held = {"job_id": job_id, "key_id": key_id, "micros": micros, "state": "reserved"}
+    _RESERVATION.run(conn, {**held, "created_at": now, "updated_at": now})
+    if slot_limit is not None:
+        _SLOT.run(conn, {"job_id": job_id, "key_id": key_id, "acquired_at": now})
+    return True
 
 
 class SqlJobStarts:
