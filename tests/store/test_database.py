@@ -58,6 +58,20 @@ async def test_pooled_connections_dropped_by_postgres_are_replaced_on_next_use(
         await stores.close()
 
 
+@pytest.mark.postgres
+async def test_a_write_drawing_a_connection_postgres_dropped_runs_again_on_a_new_one(
+    fresh_pg_url: str, tmp_path: Path
+) -> None:
+    stores = await open_stores(fresh_pg_url, None, tmp_path / "content")
+    try:
+        await stores.jobs.insert(make_job("video_a"))
+        assert await _drop_connections(fresh_pg_url) >= 1
+        await stores.jobs.insert(make_job("video_b"))  # the first use of the pool since the drop
+        assert await stores.jobs.get("video_b") is not None
+    finally:
+        await stores.close()
+
+
 async def test_sqlite_writes_committed_together_stay_separate(tmp_path: Path) -> None:
     """Concurrent SQLite writes share one transaction (group commit), each in its own savepoint: one
     that raises leaves nothing behind and fails alone; the others commit and see each other in order."""
