@@ -10,15 +10,17 @@ types. A connection with event listeners (an instrument capturing statements, su
 plan tests) gets ``Connection.execute``, so every listener still sees every statement. Driver errors
 are wrapped as SQLAlchemy's (``IntegrityError``, ``OperationalError``) so callers
 and :func:`vidgate.store.sql.database._sqlite_tx` handle them as before. On PostgreSQL the compiled
-SQL goes through ``exec_driver_sql`` with the values already processed: the adapted driver, error
-wrapping, reconnect handling and asyncpg's prepared-statement cache stay SQLAlchemy's, while the
-per-execution cache key, parameter building and compiled-statement context (about 16 % of a create's
-CPU on PostgreSQL under py-spy) are skipped; result processors follow the driver's column types
-(PostgreSQL's numeric types depend on them), read from the first result.
+SQL, its values already processed, runs on a cursor of SQLAlchemy's adapted driver (``_adapted``):
+the adapter's transaction start, asyncpg's prepared-statement cache and the error translation stay
+SQLAlchemy's, and a failure goes through the ``Connection``'s own handler (SQLAlchemy's exception, a
+dropped connection invalidated); the per-execution cache key, parameter building, execution context
+and result object are skipped (82 -> 42 µs a statement, the driver alone 35:
+``bench/store_overhead.py``). Result processors follow the driver's column types (PostgreSQL's
+numeric types depend on them), read from the first result.
 
 :func:`savepoint` is the same idea for ``SAVEPOINT``: SQLAlchemy's ``begin_nested`` compiles a new
 clause per savepoint name (about 40 µs a pair against 1 µs on SQLite); the statements go to the driver
-(SQLite) or through ``exec_driver_sql`` (PostgreSQL).
+(SQLite) or its adapter's cursor (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -172,15 +174,35 @@ class Prepared:
             rowcount = cursor.rowcount
             results = compiled.results or []
         else:
-            result = conn.exec_driver_sql(compiled.sql, values)
-            fetched, results = [], []
-            if result.returns_rows:
-                results = compiled.type_results([column[1] for column in result.cursor.description])
-                fetched = [tuple(row) for row in result]
-            rowcount = result.rowcount
+            fetched, rowcount, description = _adapted(conn, compiled.sql, values)
+            results = compiled.type_results([column[1] for column in description]) if description else []
         if fetched and results:
             fetched = [_processed(row, results) for row in fetched]
         return Rows(self.keys, fetched, rowcount)
+
+
+def _adapted(
+    conn: sa.Connection, sql: str, values: tuple[Any, ...]
+) -> tuple[list[tuple[Any, ...]], int, Any]:
+    """``sql`` on a cursor of SQLAlchemy's adapted driver (asyncpg behind its DB-API face): the rows, the
+    row count and the cursor's description. The adapter still begins the transaction, prepares and
+    caches the statement and translates asyncpg's errors; a failure goes through the ``Connection``'s
+    own handler, so it is raised as SQLAlchemy's exception and a dropped connection is invalidated
+    (``connection_invalidated``), as ``exec_driver_sql`` would. Skipped: its execution context and
+    result object, ~30 µs a statement (``bench/store_overhead.py --database-url ...``)."""
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, values)
+        description = cursor.description
+        rows = [tuple(row) for row in cursor.fetchall()] if description is not None else []
+        return rows, cursor.rowcount, description
+    except Exception as exc:
+        conn._handle_dbapi_exception(exc, sql, values, cursor, None)
+        raise  # the handler raised already: SQLAlchemy's exception
+    finally:
+        cursor.close()
 
 
 def _processed(row: tuple[Any, ...], processors: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
@@ -226,7 +248,7 @@ def _sqlite_sql(conn: sa.Connection, sql: str) -> None:
 
 
 def _other_sql(conn: sa.Connection, sql: str) -> None:
-    conn.exec_driver_sql(sql)
+    _adapted(conn, sql, ())
 
 
 def _driver_sql(driver: Any, dialect: Dialect, sql: str) -> None:
