@@ -22,6 +22,19 @@ from vidgate.cli.serve import database_location, log_config
 runner = CliRunner()
 
 
+def _wait_ready(url: str) -> None:
+    """Until the served gateway answers its readiness check (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health/readiness", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} was not ready within 30 s")
+
+
 def test_no_arguments_serves_local_models_with_a_printed_master_key(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "VIDGATE_LOCAL_DIR": str(tmp_path / "local")}
@@ -41,12 +54,7 @@ def test_no_arguments_serves_local_models_with_a_printed_master_key(tmp_path: Pa
         assert match, first
         master = match.group(1)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/health/readiness", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        _wait_ready(url)
         models = httpx.get(url + "/v1/models", headers={"Authorization": f"Bearer {master}"})
         assert models.status_code == 200
         assert {"local-1", "local/local-1"} <= {m["id"] for m in models.json()["data"]}
@@ -141,12 +149,7 @@ def test_forwarded_headers_count_only_from_the_proxies_named(
     proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/health/readiness", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        _wait_ready(url)
         forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
         reply = httpx.get(url + "/v1/videos/", headers=forwarded)
         assert reply.status_code == 307
