@@ -5,7 +5,7 @@ as one short transaction by :meth:`Database.write`, :meth:`Database.read` (one s
 or :meth:`Database.read_snapshot`:
 
 - PostgreSQL: an async engine (asyncpg); a write or read runs whole (connect, statements, commit) in
-  one greenlet on the engine's sync face (``_pg_transaction``, ``_pg_read``), a snapshot read through
+  one greenlet on the engine's sync face (``store/sql/postgres.py``), a snapshot read through
   ``AsyncConnection.run_sync``.
   Exactness under concurrency comes from single conditional statements (``UPDATE ... WHERE
   <condition>``): a concurrent writer of the same row waits for the row lock and then re-checks the
@@ -59,9 +59,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.util import greenlet_spawn
 
 from vidgate.errors import ServiceUnavailableError
+from vidgate.store.sql import postgres
 from vidgate.store.sql.json_codec import json_text, json_value
 from vidgate.store.sql.prepared import driver_row, driver_sql, savepoint
 
@@ -195,15 +195,7 @@ class Database:
         commits or leaves no trace as if it were alone. A write cancelled before its turn ends is not
         run."""
         if self._async is not None:
-            engine = self._async.sync_engine
-            for attempt in range(2):
-                try:
-                    return await greenlet_spawn(
-                        functools.partial(_pg_transaction, engine, attempt == 0, fn, *args, **kwargs)
-                    )
-                except _Reconnect:
-                    continue
-            raise AssertionError("unreachable")
+            return await postgres.write(self._async.sync_engine, fn, *args, **kwargs)
         assert self._writer is not None
         bound: Callable[[sa.Connection], T] = lambda conn: fn(conn, *args, **kwargs)  # noqa: E731
         loop = asyncio.get_running_loop()
@@ -239,14 +231,7 @@ class Database:
     ) -> T:
         """``fn(conn, ...)`` for one read statement (autocommit: no BEGIN/ROLLBACK round trips)."""
         if self._async is not None:
-            engine = self._async.sync_engine
-            for attempt in range(2):
-                try:
-                    return await greenlet_spawn(functools.partial(_pg_read, engine, fn, *args, **kwargs))
-                except DBAPIError as exc:
-                    if attempt == 0 and exc.connection_invalidated:
-                        continue
-                    raise
+            return await postgres.read(self._async.sync_engine, fn, *args, **kwargs)
         return await self._in_thread(None, fn, *args, **kwargs)
 
     async def read_small(
@@ -365,43 +350,6 @@ class _SqliteFile:
         log.error("SQLite database %s is unusable: %s", self.path, why)
         # The caller sees no path: operator details stay in the log.
         raise ServiceUnavailableError("The gateway's database is unavailable; try again later.")
-
-
-class _Reconnect(Exception):
-    """A write's connection turned out dead before its transaction committed: run it again once."""
-
-
-# PostgreSQL: each transaction runs whole in one greenlet on the async engine's sync face, where the
-# async engine's ``begin`` and ``run_sync`` spawned one each to connect, begin, run, commit and close.
-# Same pool, statements and errors; 305 -> 166-216 µs of CPU per write transaction
-# (``bench/store_overhead.py --database-url ...``), creates at 8 connections 290-318 -> 313-352/s.
-
-
-def _pg_transaction(
-    engine: sa.Engine,
-    retry: bool,
-    fn: Callable[Concatenate[sa.Connection, P], T],
-    /,
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> T:
-    """``fn(conn, ...)`` in a transaction: committed on return. ``retry``: a connection found dead while
-    ``fn`` ran (nothing was committed) raises ``_Reconnect`` for the caller to run it again."""
-    with engine.begin() as conn:
-        try:
-            return fn(conn, *args, **kwargs)
-        except DBAPIError as exc:
-            if retry and exc.connection_invalidated:
-                raise _Reconnect from exc  # rolled back: nothing was committed
-            raise
-
-
-def _pg_read(
-    engine: sa.Engine, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
-) -> T:
-    """``fn(conn, ...)`` in autocommit: one statement, no BEGIN/ROLLBACK round trips."""
-    with engine.connect() as conn:
-        return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args, **kwargs)
 
 
 def dialect_insert(conn: sa.Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:

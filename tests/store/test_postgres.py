@@ -1,0 +1,60 @@
+"""PostgreSQL writes and reads (``store/sql/postgres.py``): connections PostgreSQL dropped (a restart, a
+failover, an idle timeout in a proxy) are replaced on their next use instead of failing the request that
+drew them from the pool."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+from sqlalchemy.engine import make_url
+from tests.store.factories import make_job
+
+from vidgate.store.factory import open_stores
+
+
+async def _drop_connections(database_url: str) -> int:
+    url = make_url(database_url)
+    admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        return int(
+            await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                url.database,
+            )
+        )
+    finally:
+        await admin.close()
+
+
+@pytest.mark.postgres
+async def test_pooled_connections_dropped_by_postgres_are_replaced_on_next_use(
+    fresh_pg_url: str, tmp_path: Path
+) -> None:
+    stores = await open_stores(fresh_pg_url, None, tmp_path / "content")
+    try:
+        await stores.jobs.insert(make_job("video_a"))
+        assert (await stores.probe())["db"] is None  # the pool now holds idle connections
+        assert await _drop_connections(fresh_pg_url) >= 1
+        assert (await stores.probe())["db"] is None  # readiness stays green
+        job = await stores.jobs.get("video_a")  # and reads and writes work at the first try
+        assert job is not None
+        assert await stores.jobs.save(job) is True
+    finally:
+        await stores.close()
+
+
+@pytest.mark.postgres
+async def test_a_write_drawing_a_connection_postgres_dropped_runs_again_on_a_new_one(
+    fresh_pg_url: str, tmp_path: Path
+) -> None:
+    stores = await open_stores(fresh_pg_url, None, tmp_path / "content")
+    try:
+        await stores.jobs.insert(make_job("video_a"))
+        assert await _drop_connections(fresh_pg_url) >= 1
+        await stores.jobs.insert(make_job("video_b"))  # the first use of the pool since the drop
+        assert await stores.jobs.get("video_b") is not None
+    finally:
+        await stores.close()
