@@ -189,7 +189,9 @@ def _adapted(
     caches the statement and translates asyncpg's errors; a failure goes through the ``Connection``'s
     own handler, so it is raised as SQLAlchemy's exception and a dropped connection is invalidated
     (``connection_invalidated``), as ``exec_driver_sql`` would. Skipped: its execution context and
-    result object, ~30 µs a statement (``bench/store_overhead.py --database-url ...``)."""
+    result object, ~30 µs a statement (``bench/store_overhead.py --database-url ...``). The handler is
+    SQLAlchemy's private ``Connection._handle_dbapi_exception`` (what ``exec_driver_sql`` calls): the
+    PostgreSQL tests of constraint errors and dropped connections fail if an upgrade changes it."""
     driver = conn.connection.dbapi_connection
     assert driver is not None
     cursor = driver.cursor()
