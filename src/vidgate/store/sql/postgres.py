@@ -1,8 +1,8 @@
 """How a PostgreSQL write or read runs: whole (connect, statements, commit, close) in one greenlet on
 the async engine's sync face, where ``AsyncEngine.begin`` and ``run_sync`` spawned one greenlet each to
-connect, begin, run, commit and close. Same pool, statements and errors: 305 -> 166-216 µs of CPU per
-write transaction (``bench/store_overhead.py --database-url ...``), creates at 8 connections
-290-318 -> 313-352/s.
+connect, begin, run, commit and close. Same pool, statements and errors: a 1-INSERT write transaction
+took 402 µs of CPU and takes 248 (``bench/store_overhead.py --database-url ...``), creates at 8
+connections 290-318 -> 313-352/s.
 
 A connection PostgreSQL dropped (a restart, a failover, an idle timeout in a proxy) is found dead by
 the first statement on it; the write or read then runs once more on a fresh connection. A write is
