@@ -14,7 +14,7 @@ SQL, its values already processed, runs on a cursor of SQLAlchemy's adapted driv
 the adapter's transaction start, asyncpg's prepared-statement cache and the error translation stay
 SQLAlchemy's, and a failure goes through the ``Connection``'s own handler (SQLAlchemy's exception, a
 dropped connection invalidated); the per-execution cache key, parameter building, execution context
-and result object are skipped (82 -> 42 µs a statement, the driver alone 35:
+and result object are skipped (82 -> 42-68 µs a further statement in two runs, the driver alone 35-54:
 ``bench/store_overhead.py``). Result processors follow the driver's column types (PostgreSQL's
 numeric types depend on them), read from the first result.
 
@@ -189,9 +189,10 @@ def _adapted(
     caches the statement and translates asyncpg's errors; a failure goes through the ``Connection``'s
     own handler, so it is raised as SQLAlchemy's exception and a dropped connection is invalidated
     (``connection_invalidated``), as ``exec_driver_sql`` would. Skipped: its execution context and
-    result object, ~30 µs a statement (``bench/store_overhead.py --database-url ...``). The handler is
-    SQLAlchemy's private ``Connection._handle_dbapi_exception`` (what ``exec_driver_sql`` calls): the
-    PostgreSQL tests of constraint errors and dropped connections fail if an upgrade changes it."""
+    result object, 14-40 µs a statement in two runs (``bench/store_overhead.py --database-url ...``).
+    The handler is SQLAlchemy's private ``Connection._handle_dbapi_exception`` (what
+    ``exec_driver_sql`` calls): the PostgreSQL tests of constraint errors and dropped connections fail
+    if an upgrade changes it."""
     driver = conn.connection.dbapi_connection
     assert driver is not None
     cursor = driver.cursor()
