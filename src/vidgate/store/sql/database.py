@@ -5,8 +5,7 @@ as one short transaction by :meth:`Database.write`, :meth:`Database.read` (one s
 or :meth:`Database.read_snapshot`:
 
 - PostgreSQL: an async engine (asyncpg); a write or read runs whole (connect, statements, commit) in
-  one greenlet on the engine's sync face (``store/sql/postgres.py``), a snapshot read through
-  ``AsyncConnection.run_sync``.
+  one greenlet on the engine's sync face (``store/sql/postgres.py``).
   Exactness under concurrency comes from single conditional statements (``UPDATE ... WHERE
   <condition>``): a concurrent writer of the same row waits for the row lock and then re-checks the
   condition against the committed values. Single-statement reads run in autocommit (one round trip).
@@ -56,7 +55,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
@@ -253,16 +251,7 @@ class Database:
         """``fn(conn, ...)`` whose statements all see one consistent state (REPEATABLE READ on
         PostgreSQL, a read transaction on SQLite)."""
         if self._async is not None:
-            for attempt in range(2):
-                try:
-                    async with self._async.connect() as aconn:
-                        await aconn.execution_options(isolation_level="REPEATABLE READ")
-                        async with aconn.begin():
-                            return await aconn.run_sync(fn, *args, **kwargs)
-                except DBAPIError as exc:
-                    if attempt == 0 and exc.connection_invalidated:
-                        continue
-                    raise
+            return await postgres.snapshot(self._async.sync_engine, fn, *args, **kwargs)
         return await self._in_thread("BEGIN", fn, *args, **kwargs)
 
     async def probe_write(self) -> None:

@@ -1,8 +1,8 @@
-"""How a PostgreSQL write or read runs: whole (connect, statements, commit, close) in one greenlet on
-the async engine's sync face, where ``AsyncEngine.begin`` and ``run_sync`` spawned one greenlet each to
-connect, begin, run, commit and close. Same pool, statements and errors: a 1-INSERT write transaction
-took 402 µs of CPU and takes 248 (``bench/store_overhead.py --database-url ...``), creates at 8
-connections 290-318 -> 313-352/s.
+"""How a PostgreSQL write, read or snapshot read runs: whole (connect, statements, commit, close) in
+one greenlet on the async engine's sync face, where ``AsyncEngine.begin`` and ``run_sync`` spawned one
+greenlet each to connect, begin, run, commit and close. Same pool, statements and errors: a 1-INSERT
+write transaction took 402 µs of CPU and takes 248 (``bench/store_overhead.py --database-url ...``),
+creates at 8 connections 290-318 -> 313-352/s.
 
 A connection PostgreSQL dropped (a restart, a failover, an idle timeout in a proxy) is found dead by
 the first statement on it; the write or read then runs once more on a fresh connection. A write is
@@ -41,9 +41,21 @@ async def read(
     engine: sa.Engine, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
 ) -> T:
     """``fn(conn, ...)`` for one statement in autocommit: no BEGIN/ROLLBACK round trips."""
+    return await _read_again(functools.partial(_isolated, engine, "AUTOCOMMIT", fn, *args, **kwargs))
+
+
+async def snapshot(
+    engine: sa.Engine, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``fn(conn, ...)`` whose statements all see one state: a REPEATABLE READ transaction."""
+    return await _read_again(functools.partial(_isolated, engine, "REPEATABLE READ", fn, *args, **kwargs))
+
+
+async def _read_again(call: Callable[[], T]) -> T:
+    """``call`` in a greenlet, once more if its connection turned out dead (a read changes nothing)."""
     for attempt in range(2):
         try:
-            return await greenlet_spawn(functools.partial(_autocommit, engine, fn, *args, **kwargs))
+            return await greenlet_spawn(call)
         except DBAPIError as exc:
             if attempt == 0 and exc.connection_invalidated:
                 continue
@@ -74,8 +86,17 @@ def _transaction(
             raise
 
 
-def _autocommit(
-    engine: sa.Engine, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+def _isolated(
+    engine: sa.Engine,
+    level: str,
+    fn: Callable[Concatenate[sa.Connection, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> T:
     with engine.connect() as conn:
-        return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args, **kwargs)
+        conn = conn.execution_options(isolation_level=level)
+        if level == "AUTOCOMMIT":
+            return fn(conn, *args, **kwargs)
+        with conn.begin():
+            return fn(conn, *args, **kwargs)
