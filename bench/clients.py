@@ -1,8 +1,9 @@
-"""CPU per provider call: the httpx client (the SDK's) against the gateway's aiohttp sender.
+"""CPU per provider call: the httpx client (the SDK's), the aiohttp sender, and the gateway's own
+HTTP/1.1 sender (``Http1Sender``, which hands what it does not do itself to the aiohttp one).
 
     .venv/bin/python bench/clients.py [--calls 2000] [--rounds 3]
 
-Both send the same create (``POST /v1/videos``, JSON) to ``bench/upstream.py`` one call at a time on
+All three send the same create (``POST /v1/videos``, JSON) to ``bench/upstream.py`` one call at a time on
 one event loop (uvloop) and read the whole reply, through ``AsyncRunner.send`` as the gateway does.
 Rounds alternate; the client process's CPU per call is printed for each and the medians compared.
 The upstream's CPU is not counted: this is what one provider call costs the gateway.
@@ -27,6 +28,7 @@ from bench.gateway import free_port, wait_ready
 from vidgate.providers.base import HttpCall
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.transport.aiohttp_sender import AiohttpSender
+from vidgate.transport.http1_sender import Http1Sender
 
 KEY = "sk-bench-upstream"
 
@@ -52,6 +54,7 @@ async def main(args: argparse.Namespace, base: str) -> None:
     runners = {
         "httpx": AsyncRunner(retry=RetryPolicy(max_retries=0)),
         "aiohttp": AsyncRunner(retry=RetryPolicy(max_retries=0), sender=AiohttpSender()),
+        "http1": AsyncRunner(retry=RetryPolicy(max_retries=0), sender=Http1Sender()),
     }
     figures: dict[str, list[float]] = {name: [] for name in runners}
     try:
@@ -64,8 +67,9 @@ async def main(args: argparse.Namespace, base: str) -> None:
     for name, runs in figures.items():
         rounds = ", ".join(f"{x:.0f}" for x in runs)
         print(f"  {name:8s} {statistics.median(runs):7.1f} us CPU per call   (rounds: {rounds})")
-    ratio = statistics.median(figures["aiohttp"]) / statistics.median(figures["httpx"])
-    print(f"  aiohttp/httpx CPU per call: {ratio:.2f}")
+    for name in ("aiohttp", "http1"):
+        ratio = statistics.median(figures[name]) / statistics.median(figures["httpx"])
+        print(f"  {name}/httpx CPU per call: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""The gateway's aiohttp sender against a real loopback server: it puts on the wire exactly what the
-httpx path does, keeps encoded URLs as they are, and maps failures the way the httpx path does."""
+"""The gateway's senders against a real loopback server: aiohttp's, and ``Http1Sender`` (which answers
+most calls itself and hands the rest to aiohttp's) both put on the wire exactly what the httpx path
+does, keep encoded URLs as they are, and map failures the way the httpx path does."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from vidgate.errors import APIConnectionError, Timeout
 from vidgate.providers.base import HttpCall
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.transport.aiohttp_sender import AiohttpSender
+from vidgate.transport.http1_sender import Http1Sender
 
 WIRE_HEADERS = ("content-type", "content-length", "authorization", "x-goog-api-key")
 
@@ -61,6 +63,16 @@ APP = Starlette(
         Route("/slow", slow, methods=["GET", "POST"]),
     ]
 )
+
+
+SENDERS = [AiohttpSender, Http1Sender]
+Sender = type[AiohttpSender] | type[Http1Sender]
+
+
+@pytest.fixture(params=SENDERS, ids=lambda cls: cls.__name__)
+def make(request: pytest.FixtureRequest) -> Sender:
+    sender: Sender = request.param
+    return sender
 
 
 @pytest.fixture(scope="module")
@@ -105,8 +117,8 @@ def _calls(base: str) -> list[HttpCall]:
     ]
 
 
-async def test_the_wire_is_the_httpx_paths(base: str) -> None:
-    sender = AiohttpSender()
+async def test_the_wire_is_the_httpx_paths(base: str, make: Sender) -> None:
+    sender = make()
     plain = AsyncRunner(retry=RetryPolicy(max_retries=0))
     try:
         for call in _calls(base):
@@ -118,8 +130,8 @@ async def test_the_wire_is_the_httpx_paths(base: str) -> None:
         await plain.aclose()
 
 
-async def test_an_encoded_url_is_sent_as_it_is(base: str) -> None:
-    sender = AiohttpSender()
+async def test_an_encoded_url_is_sent_as_it_is(base: str, make: Sender) -> None:
+    sender = make()
     try:
         reply = await sender.exchange(
             HttpCall("GET", base + "/echo/files/a%2Fb:download?sig=x%3Dy&alt=media")
@@ -131,8 +143,8 @@ async def test_an_encoded_url_is_sent_as_it_is(base: str) -> None:
     assert seen["query"] == "sig=x%3Dy&alt=media"
 
 
-async def test_redirects_follow_the_call(base: str) -> None:
-    sender = AiohttpSender()
+async def test_redirects_follow_the_call(base: str, make: Sender) -> None:
+    sender = make()
     try:
         followed = await sender.exchange(HttpCall("GET", base + "/redirect"))
         kept = await sender.exchange(HttpCall("GET", base + "/redirect", follow_redirects=False))
@@ -145,8 +157,8 @@ async def test_redirects_follow_the_call(base: str) -> None:
     assert kept.header("Location") == "/echo/after"
 
 
-async def test_repeated_reply_headers_are_joined_like_httpx(base: str) -> None:
-    sender = AiohttpSender()
+async def test_repeated_reply_headers_are_joined_like_httpx(base: str, make: Sender) -> None:
+    sender = make()
     try:
         reply = await sender.exchange(HttpCall("GET", base + "/dup"))
     finally:
@@ -155,7 +167,7 @@ async def test_repeated_reply_headers_are_joined_like_httpx(base: str) -> None:
     assert reply.content == b"ok"
 
 
-async def test_a_refused_connection_is_retried_even_for_a_create() -> None:
+async def test_a_refused_connection_is_retried_even_for_a_create(make: Sender) -> None:
     """Nothing reached the provider, so even a paid create may be sent again."""
     slept: list[float] = []
 
@@ -163,7 +175,7 @@ async def test_a_refused_connection_is_retried_even_for_a_create() -> None:
         slept.append(seconds)
 
     url = f"http://127.0.0.1:{free_port()}/v1/videos"
-    runner = AsyncRunner(retry=RetryPolicy(max_retries=2), sleep=sleep, sender=AiohttpSender())
+    runner = AsyncRunner(retry=RetryPolicy(max_retries=2), sleep=sleep, sender=make())
     try:
         with pytest.raises(APIConnectionError) as caught:
             await runner.send(HttpCall("POST", url, json={"prompt": "p"}, retry_safe=False))
@@ -174,13 +186,13 @@ async def test_a_refused_connection_is_retried_even_for_a_create() -> None:
     assert len(slept) == 2
 
 
-async def test_a_read_timeout_is_a_timeout_and_a_create_is_not_re_sent(base: str) -> None:
+async def test_a_read_timeout_is_a_timeout_and_a_create_is_not_re_sent(base: str, make: Sender) -> None:
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    sender = AiohttpSender(httpx.Timeout(0.3, connect=5.0))
+    sender = make(httpx.Timeout(0.3, connect=5.0))
     runner = AsyncRunner(retry=RetryPolicy(max_retries=2), sleep=sleep, sender=sender)
     try:
         with pytest.raises(Timeout) as caught:
@@ -193,12 +205,14 @@ async def test_a_read_timeout_is_a_timeout_and_a_create_is_not_re_sent(base: str
     assert len(slept) == 2
 
 
-async def test_a_proxy_in_the_environment_is_used(base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_proxy_in_the_environment_is_used(
+    base: str, make: Sender, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As httpx does: with HTTP_PROXY set, calls go through it (here the echo server plays the proxy)."""
     monkeypatch.setenv("HTTP_PROXY", base)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    sender = AiohttpSender()
+    sender = make()
     try:
         reply = await sender.exchange(HttpCall("GET", "http://provider.invalid/echo/through-proxy"))
     finally:

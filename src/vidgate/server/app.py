@@ -62,7 +62,7 @@ from vidgate.server.state import ServerState
 from vidgate.server.tracing import TraceIdFilter, start_tracing, stop_tracing
 from vidgate.store.factory import open_stores
 from vidgate.transport import AsyncRunner
-from vidgate.transport.aiohttp_sender import AiohttpSender
+from vidgate.transport.http1_sender import Http1Sender
 from vidgate.worker.poller import Poller
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a create with a 20 MiB image as base64 JSON fits; nothing larger is read
@@ -119,7 +119,7 @@ def create_app(
         own_stores = stores is None
         opened = stores or await _open_stores(config)
         own_runner = runner is None
-        active_runner = runner or AsyncRunner(sender=AiohttpSender())
+        active_runner = runner or AsyncRunner(sender=Http1Sender())
         poller: Poller | None = None
         tracer = start_tracing(observability.otel_endpoint) if observability.otel_endpoint else None
         callbacks = [HttpLogCallback(settings) for settings in observability.http_loggers]

@@ -1,12 +1,12 @@
-"""The gateway's request/reply exchanges with providers, on aiohttp.
+"""The gateway's request/reply exchanges with providers on aiohttp: those ``http1_sender`` hands over (a
+proxy in the environment, HEAD, credentials in the URL, a URL or header that is not plain ASCII).
 
-Why not httpx here: a small provider call (a create, a poll) costs about a fifth of the CPU through
-aiohttp's C parser and thin client (``bench/clients.py`` prints both in one run), and that call was
-the largest share of a create's CPU in the gateway. What goes on the wire is built exactly as the
-httpx path builds it (``request_kwargs`` through ``httpx.Request``, so JSON, forms, multipart and
-query strings are byte-identical), the TLS trust is httpx's, and failures map to the same vidgate
-errors with the same "never sent" rule for retries. Streams (downloads) stay on httpx; the SDK does
-not use this module at all (aiohttp is a ``vidgate[server]`` dependency only).
+Why not httpx here: a small provider call (a create, a poll) costs about a quarter of the CPU through
+aiohttp's C parser and thin client (``bench/clients.py`` prints both in one run). What goes on the wire
+is built exactly as the httpx path builds it (``request_kwargs`` through ``httpx.Request``, so JSON,
+forms, multipart and query strings are byte-identical), the TLS trust is httpx's, and failures map to
+the same vidgate errors with the same "never sent" rule for retries. Streams (downloads) stay on httpx;
+the SDK does not use this module at all (aiohttp is a ``vidgate[server]`` dependency only).
 """
 
 from __future__ import annotations

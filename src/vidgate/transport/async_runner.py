@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 class Sender(Protocol):
     """Sends one call and reads its whole reply, raising ``SendFailure`` when no reply came (the
-    gateway's aiohttp sender; without one the runner's httpx client does it)."""
+    gateway's ``Http1Sender``; without one the runner's httpx client does it)."""
 
     async def exchange(self, call: HttpCall) -> HttpReply: ...
 
