@@ -35,13 +35,13 @@ import ssl
 import urllib.request
 import zlib
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, cast
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 import httptools
 import httpx
 
-from vidgate import __version__
 from vidgate.errors import APIConnectionError, Timeout
 from vidgate.providers.base import HttpCall, HttpReply
 from vidgate.transport.aiohttp_sender import AiohttpSender, encode
@@ -49,7 +49,6 @@ from vidgate.transport.http import DEFAULT_TIMEOUT, SendFailure
 
 KEEPALIVE_SECONDS = 5.0  # httpx's keep-alive expiry (and aiohttp_sender's)
 MAX_REDIRECTS = 10  # aiohttp's default
-USER_AGENT = f"vidgate/{__version__}"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _IDEMPOTENT = frozenset({"GET", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _EMPTY_BODY_LENGTH = frozenset({"POST", "PUT", "PATCH"})  # httpx sends Content-Length: 0 on these
@@ -58,6 +57,16 @@ _TARGET = re.compile(r"[\x21-\x7e]+")  # a URL as it goes in the request line: n
 _NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # a header name: an RFC 9110 token
 _VALUE = re.compile(r"[\t\x20-\x7e]*")  # a header value: printable ASCII and tabs, no CR or LF
 _ONE_WRITE = 64 * 1024  # a body up to this size goes out in the same write as the head
+
+
+def _user_agent() -> str:
+    try:
+        return f"vidgate/{version('vidgate')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "vidgate"
+
+
+USER_AGENT = _user_agent()
 
 
 @dataclass(frozen=True)
