@@ -42,6 +42,21 @@ async def test_rate_window_slides_and_refusals_are_not_counted(backend: Backend)
     await admission.check_rate("other", 3, now=30.0)  # limits are per key
 
 
+async def test_hits_that_left_the_window_within_the_last_second_still_make_room(backend: Backend) -> None:
+    """The SQL stores drop a key's old hits at most once a second while checks pass: a check whose
+    count is full looks again without them, so the window stays exact to the request."""
+    admission = backend.stores.admission
+    await admission.check_rate("k", 2, now=0.0)
+    await admission.check_rate("k", 2, now=0.9)
+    with pytest.raises(RateLimitError):
+        await admission.check_rate("k", 2, now=59.5)
+    await admission.check_rate("k", 2, now=60.1)  # 0.6 s after the last drop: the hit at 0 has left
+    with pytest.raises(RateLimitError) as caught:
+        await admission.check_rate("k", 2, now=60.2)
+    assert caught.value.retry_after == pytest.approx(0.7)  # the hit at 0.9 leaves at 60.9
+    await admission.check_rate("k", 2, now=60.95)
+
+
 async def test_zero_limit_refuses_everything(backend: Backend) -> None:
     with pytest.raises(RateLimitError) as caught:
         await backend.stores.admission.check_rate("k", 0, now=5.0)

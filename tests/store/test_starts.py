@@ -140,6 +140,23 @@ async def test_the_common_admission_updates_the_key_row_once_and_takes_no_savepo
     assert await _state(backend) == (600_000, 2)
 
 
+async def test_old_rate_hits_are_dropped_at_most_once_a_second_while_checks_pass(backend: Backend) -> None:
+    starts = _starts(backend)
+    key = make_key(max_budget_micros=1_000_000, rpm_limit=100)
+    await backend.stores.keys.create(key)
+
+    async def start(job_id: str, now: float) -> list[str]:
+        with _statements(backend) as seen:
+            await starts.admit_and_insert(key, make_job(job_id), 1, rpm_limit=100, slot_limit=None, now=now)
+        return [s for s in seen if "rate_hits" in s]
+
+    assert await start("j1", 1000.0) == ["DELETE FROM rate_hits", "INSERT INTO rate_hits"]
+    assert await start("j2", 1000.5) == ["INSERT INTO rate_hits"]
+    assert await start("j3", 1000.99) == ["INSERT INTO rate_hits"]
+    assert await start("j4", 1001.0) == ["DELETE FROM rate_hits", "INSERT INTO rate_hits"]
+    assert await start("j5", 1001.5) == ["INSERT INTO rate_hits"]
+
+
 async def test_a_full_budget_with_slots_free_refuses_and_counts_no_slot(backend: Backend) -> None:
     starts = _starts(backend)
     key = make_key(max_budget_micros=500_000, max_parallel_requests=3)

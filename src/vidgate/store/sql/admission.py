@@ -4,8 +4,12 @@ per request; configure Redis for high request rates.
 
 - ``check_rate``: a sliding 60 s window, one ``rate_hits`` row per counted request, and the key's number
   of them in ``rate_counts`` (one row read per check, not a count of the window). The key's checks are
-  serialized (a transaction-scoped advisory lock on PostgreSQL; SQLite's single writer), then old hits
-  are dropped (and uncounted), and the new hit inserted and counted only if it fits.
+  serialized (a transaction-scoped advisory lock on PostgreSQL; SQLite's single writer), and the new
+  hit is inserted and counted only if it fits. Hits that left the window are dropped (and uncounted)
+  at most once a second per key while checks pass (``RateSweeps``): a count that still holds some can
+  only be too high, so a request it admits is admitted exactly; one it would refuse is looked at again
+  after dropping them. A create at one connection was sending a DELETE and an UPDATE (and writing
+  three more pages to the WAL) to drop the one hit that had left the window since the last create.
 - Slots: a ``slots`` row per job (so acquire and release are idempotent) and a conditional
   ``UPDATE keys SET active_jobs = active_jobs + 1 WHERE active_jobs < limit`` in the same transaction.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -71,22 +76,59 @@ _COUNT_HIT = {
 }
 
 
-def _check_rate(conn: sa.Connection, key_id: str, limit: int, now: float) -> RateLimitError | None:
+SWEEP_EVERY = 1.0  # seconds between drops of a key's hits that left the window, while its checks pass
+SWEPT_KEYS = 4096  # keys whose last drop a store remembers (a forgotten one is dropped at its next check)
+
+
+class RateSweeps:
+    """When this process last dropped each key's hits that left the window (see the module docstring).
+    Only a hint: a drop it skips is done anyway before a refusal, so the limit stays exact."""
+
+    def __init__(self) -> None:
+        self._last: OrderedDict[str, float] = OrderedDict()
+
+    def due(self, key_id: str, now: float) -> bool:
+        """Whether this check drops them; if so, it is noted as done at ``now``."""
+        last = self._last.get(key_id)
+        if last is not None and last <= now < last + SWEEP_EVERY:
+            return False
+        self._last[key_id] = now
+        self._last.move_to_end(key_id)
+        if len(self._last) > SWEPT_KEYS:
+            self._last.popitem(last=False)
+        return True
+
+
+def _check_rate(
+    conn: sa.Connection, key_id: str, limit: int, now: float, sweep: bool = True
+) -> RateLimitError | None:
     """Count the request, or return the refusal (raised after the commit: expired hits stay dropped,
     and the refused request is not counted). ``rate_counts`` moves with ``rate_hits`` in this
-    transaction, so the window's size is one row read, however many hits it holds."""
+    transaction, so the window's size is one row read, however many hits it holds. ``sweep``: drop the
+    hits that left the window first; without it they are dropped only if the count is full."""
     _lock(conn, _PG_RATE_LOCKS, key_id)
-    expired = _EXPIRE.run(conn, {"b_key": key_id, "b_at": now - RATE_WINDOW}).rowcount
-    if expired:
-        _UNCOUNT.run(conn, {"b_key": key_id, "b_n": expired})
-    if (
-        limit <= 0
-        or _COUNT_HIT[conn.dialect.name].run(conn, {"b_key": key_id, "b_limit": limit}).first() is None
-    ):
+    if sweep:
+        _sweep(conn, key_id, now)
+    counted = limit > 0 and _counted(conn, key_id, limit)
+    if not counted and not sweep and limit > 0:  # the count may hold hits that left the window
+        _sweep(conn, key_id, now)
+        counted = _counted(conn, key_id, limit)
+    if not counted:
         oldest = _OLDEST.run(conn, {"b_key": key_id}).scalar()
         return rate_limited(limit, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW)
     _HIT.run(conn, {"id": uuid.uuid4().hex, "key_id": key_id, "at": now})
     return None
+
+
+def _sweep(conn: sa.Connection, key_id: str, now: float) -> None:
+    expired = _EXPIRE.run(conn, {"b_key": key_id, "b_at": now - RATE_WINDOW}).rowcount
+    if expired:
+        _UNCOUNT.run(conn, {"b_key": key_id, "b_n": expired})
+
+
+def _counted(conn: sa.Connection, key_id: str, limit: int) -> bool:
+    """The hit counted, if the key's count is under ``limit``."""
+    return _COUNT_HIT[conn.dialect.name].run(conn, {"b_key": key_id, "b_limit": limit}).first() is not None
 
 
 _JOB: sa.BindParameter[str] = sa.bindparam("b_job", type_=sa.String)
@@ -143,9 +185,11 @@ def _release(conn: sa.Connection, key_id: str, job_id: str) -> None:
 class SqlAdmission:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._sweeps = RateSweeps()
 
     async def check_rate(self, key_id: str, limit_per_minute: int, *, now: float) -> None:
-        refusal = await self._db.write(_check_rate, key_id, limit_per_minute, now)
+        sweep = self._sweeps.due(key_id, now)
+        refusal = await self._db.write(_check_rate, key_id, limit_per_minute, now, sweep)
         if refusal is not None:
             raise refusal
 

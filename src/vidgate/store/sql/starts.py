@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vidgate.errors import APIError, BudgetExceededError, ConflictError, RateLimitError
 from vidgate.gateway.records import JobRecord, KeyRecord
-from vidgate.store.sql.admission import _acquire, _check_rate
+from vidgate.store.sql.admission import RateSweeps, _acquire, _check_rate
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.jobs import _insert
 from vidgate.store.sql.ledger import _FITS, _IN_PERIOD, _KEY, _MICROS, _RESERVATION, _TAKE_IN_PERIOD, _reserve
@@ -60,10 +60,12 @@ def _admit_and_insert(
     rpm_limit: int | None,
     slot_limit: int | None,
     now: float,
+    sweep: bool,
 ) -> APIError | None:
-    """The refusal to raise once committed (a counted request stays counted), or None."""
+    """The refusal to raise once committed (a counted request stays counted), or None. ``sweep``: as
+    ``_check_rate``'s."""
     if rpm_limit is not None:
-        refusal = _check_rate(conn, key_id, rpm_limit, now)
+        refusal = _check_rate(conn, key_id, rpm_limit, now, sweep)
         if refusal is not None:
             return refusal
     if _admitted_at_once(conn, key_id, job.id, micros, int(now), slot_limit):
@@ -110,6 +112,7 @@ class SqlJobStarts:
         self._db = db
         # The job store's, so its save after the create sends what changed (an empty one is falsy).
         self._rows = StoredRows() if rows is None else rows
+        self._sweeps = RateSweeps()
 
     async def admit_and_insert(
         self,
@@ -124,9 +127,10 @@ class SqlJobStarts:
         if micros < 0:
             raise ValueError(f"micros must be >= 0, got {micros}")
         row = job_to_row(job)
+        sweep = rpm_limit is not None and self._sweeps.due(key.id, now)
         try:
             refusal = await self._db.write(
-                _admit_and_insert, key.id, job, row, micros, rpm_limit, slot_limit, now
+                _admit_and_insert, key.id, job, row, micros, rpm_limit, slot_limit, now, sweep
             )
         except IntegrityError:
             raise ConflictError(
