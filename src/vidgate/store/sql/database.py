@@ -316,6 +316,7 @@ class _SqliteFile:
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.identity: tuple[int, int] | None = None
+        self._writable: tuple[int, int, int, int] | None = None  # (ctime, mode, uid, gid) last found so
 
     def check(self, *, write: bool) -> None:
         """Raise ServiceUnavailableError if the pinned file is gone, replaced, or (for a write) read-only."""
@@ -332,8 +333,16 @@ class _SqliteFile:
             self.identity = identity
         elif identity != self.identity:
             self._fail("it was replaced (its directory removed or recreated) since the gateway opened it")
-        if write and not os.access(self.path, os.W_OK):
-            self._fail("it is not writable")
+        if write:
+            # Asked again only when the file's metadata changed: a chmod, chown, ACL or attribute change
+            # (``chattr +i``) moves its ctime. The answer otherwise stays what it was, and the question
+            # was a system call on every write transaction.
+            stamp = (st.st_ctime_ns, st.st_mode, st.st_uid, st.st_gid)
+            if stamp != self._writable:
+                if not os.access(self.path, os.W_OK):
+                    self._writable = None
+                    self._fail("it is not writable")
+                self._writable = stamp
 
     def _fail(self, why: str) -> NoReturn:
         log.error("SQLite database %s is unusable: %s", self.path, why)
