@@ -30,7 +30,7 @@ from tests.support.live import live_server
 
 from vidgate.errors import APIConnectionError, Timeout
 from vidgate.providers.base import HttpCall
-from vidgate.transport import AsyncRunner, RetryPolicy
+from vidgate.transport import AsyncRunner, RetryPolicy, http1_sender
 from vidgate.transport.http import SendFailure
 from vidgate.transport.http1_sender import MAX_REDIRECTS, USER_AGENT, Http1Sender
 
@@ -100,6 +100,29 @@ async def test_connections_are_kept_alive_and_reused() -> None:
         finally:
             await sender.aclose()
     assert seen == [(0, "GET /a HTTP/1.1")] * 3
+
+
+async def test_an_idle_connection_is_closed_after_the_keep_alive_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Even when no later call to that origin comes to find it expired, as aiohttp's connector does."""
+    monkeypatch.setattr(http1_sender, "KEEPALIVE_SECONDS", 0.2)
+    closed = asyncio.Event()
+
+    async def script(reader: Reader, writer: Writer, n: int) -> None:
+        await read_request(reader)
+        writer.write(reply(200, b"ok"))
+        assert await reader.read() == b""  # the client closed it
+        closed.set()
+
+    async with scripted(script) as base:
+        sender = Http1Sender()
+        try:
+            await sender.exchange(HttpCall("GET", base + "/"))
+            async with asyncio.timeout(5):
+                await closed.wait()
+        finally:
+            await sender.aclose()
 
 
 async def test_a_reply_that_closes_the_connection_is_not_reused() -> None:

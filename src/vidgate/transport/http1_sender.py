@@ -298,10 +298,14 @@ class Http1Sender:
         self._ssl = ssl_context
         self._slots: asyncio.Semaphore | None = None
         self._idle: dict[_Origin, list[_Connection]] = {}
+        self._pruning: asyncio.TimerHandle | None = None  # the next sweep of expired idle connections
         self._fallback = AiohttpSender(timeout, limit=limit)
         self._proxied: bool | None = None  # whether the environment names a proxy (then: aiohttp)
 
     async def aclose(self) -> None:
+        if self._pruning is not None:
+            self._pruning.cancel()
+            self._pruning = None
         for connections in self._idle.values():
             for conn in connections:
                 conn.close()
@@ -385,8 +389,7 @@ class Http1Sender:
                     raise
                 break
             if keep_alive and not conn.closed:
-                conn.idle_since = asyncio.get_running_loop().time()
-                self._idle.setdefault(target.origin, []).append(conn)
+                self._keep(target.origin, conn)
             else:
                 conn.close()
         finally:
@@ -398,6 +401,30 @@ class Http1Sender:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._limit)
         return self._slots
+
+    def _keep(self, origin: _Origin, conn: _Connection) -> None:
+        loop = asyncio.get_running_loop()
+        conn.idle_since = loop.time()
+        self._idle.setdefault(origin, []).append(conn)
+        if self._pruning is None:
+            self._pruning = loop.call_later(KEEPALIVE_SECONDS, self._prune, loop)
+
+    def _prune(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Close the idle connections past ``KEEPALIVE_SECONDS`` (as aiohttp's connector does), so an
+        origin no longer called holds no socket; again while any stay idle."""
+        self._pruning = None
+        now = loop.time()
+        for origin, idle in list(self._idle.items()):
+            fresh = [conn for conn in idle if not conn.closed and now - conn.idle_since < KEEPALIVE_SECONDS]
+            for conn in idle:
+                if conn.closed or now - conn.idle_since >= KEEPALIVE_SECONDS:
+                    conn.close()
+            if fresh:
+                self._idle[origin] = fresh
+            else:
+                del self._idle[origin]
+        if self._idle:
+            self._pruning = loop.call_later(KEEPALIVE_SECONDS, self._prune, loop)
 
     def _pooled(self, origin: _Origin) -> _Connection | None:
         """The most recently used idle connection to ``origin`` still open and fresh, if any."""
