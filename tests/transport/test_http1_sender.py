@@ -10,7 +10,9 @@ import datetime
 import gzip
 import ipaddress
 import json
+import socket
 import ssl
+import struct
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -164,6 +166,25 @@ async def test_reply_framings(framing: str, raw: bytes) -> None:
             await sender.aclose()
     assert (got.status, got.content) == (200, b"hello world"), framing
     assert "link" not in got.headers  # the 103's headers are not the reply's
+
+
+async def test_a_reply_delimited_by_the_close_and_cut_by_a_reset_is_a_connection_error() -> None:
+    async def script(reader: Reader, writer: Writer, n: int) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npart of it")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+        writer.transport.abort()
+
+    async with scripted(script) as base:
+        runner = AsyncRunner(retry=RetryPolicy(max_retries=0), sender=Http1Sender())
+        try:
+            with pytest.raises(APIConnectionError, match="Server disconnected"):
+                await runner.send(HttpCall("GET", base + "/"))
+        finally:
+            await runner.aclose()
 
 
 @pytest.mark.parametrize(

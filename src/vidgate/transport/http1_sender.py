@@ -193,7 +193,7 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self._waiter is None or self._waiter.done():
             return
-        if self._headers_done and self._delimited_by_close():
+        if exc is None and self._headers_done and self._delimited_by_close():  # a reset truncates it
             self._complete(keep_alive=False)
             return
         why = f"Server disconnected ({exc})" if exc else "Server disconnected"
