@@ -31,7 +31,7 @@ from starlette.routing import Route
 from tests.support.live import live_server
 
 from vidgate.errors import APIConnectionError, Timeout
-from vidgate.providers.base import HttpCall
+from vidgate.providers.base import HttpCall, HttpReply
 from vidgate.transport import AsyncRunner, RetryPolicy, http1_sender
 from vidgate.transport.http import SendFailure
 from vidgate.transport.http1_sender import MAX_REDIRECTS, USER_AGENT, Http1Sender
@@ -83,6 +83,16 @@ async def scripted(script: Script) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.close()
+
+
+async def get_once(script: Script) -> HttpReply:
+    """``GET /`` from a fresh sender to a server running ``script``."""
+    async with scripted(script) as base:
+        sender = Http1Sender()
+        try:
+            return await sender.exchange(HttpCall("GET", base + "/"))
+        finally:
+            await sender.aclose()
 
 
 async def test_connections_are_kept_alive_and_reused() -> None:
@@ -158,12 +168,7 @@ async def test_reply_framings(framing: str, raw: bytes) -> None:
         writer.write(raw)
         await writer.drain()
 
-    async with scripted(script) as base:
-        sender = Http1Sender()
-        try:
-            got = await sender.exchange(HttpCall("GET", base + "/"))
-        finally:
-            await sender.aclose()
+    got = await get_once(script)
     assert (got.status, got.content) == (200, b"hello world"), framing
     assert "link" not in got.headers  # the 103's headers are not the reply's
 
@@ -203,12 +208,7 @@ async def test_compressed_replies_are_decoded(coding: str, encoded: bytes) -> No
         asked.append(headers)
         writer.write(reply(200, encoded, f"Content-Encoding: {coding}", f"Content-Length: {len(encoded)}"))
 
-    async with scripted(script) as base:
-        sender = Http1Sender()
-        try:
-            got = await sender.exchange(HttpCall("GET", base + "/"))
-        finally:
-            await sender.aclose()
+    got = await get_once(script)
     assert got.json() == {"id": "v"}
     assert asked[0]["accept-encoding"] == "gzip, deflate"
     assert asked[0]["user-agent"] == USER_AGENT
