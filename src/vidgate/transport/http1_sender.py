@@ -47,7 +47,9 @@ from vidgate.providers.base import HttpCall, HttpReply
 from vidgate.transport.aiohttp_sender import AiohttpSender, encode
 from vidgate.transport.http import DEFAULT_TIMEOUT, SendFailure
 
-KEEPALIVE_SECONDS = 5.0  # httpx's keep-alive expiry (and aiohttp_sender's)
+# Under the 5 s idle timeout of uvicorn and Node.js servers (httpx and aiohttp_sender keep 5 s): a create
+# sent on a connection the server is closing at that moment gets no reply, and its outcome is unknown.
+KEEPALIVE_SECONDS = 4.0
 MAX_REDIRECTS = 10  # aiohttp's default
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _IDEMPOTENT = frozenset({"GET", "OPTIONS", "TRACE", "PUT", "DELETE"})
