@@ -57,6 +57,16 @@ async def test_hits_that_left_the_window_within_the_last_second_still_make_room(
     await admission.check_rate("k", 2, now=60.95)
 
 
+async def test_a_refusal_waits_for_the_oldest_hit_still_in_the_window(backend: Backend) -> None:
+    """Also when the limit fell to 0 and the key's last drop of old hits was under a second ago."""
+    admission = backend.stores.admission
+    for t in (0.0, 0.9, 59.95):
+        await admission.check_rate("k", 5, now=t)
+    with pytest.raises(RateLimitError) as caught:
+        await admission.check_rate("k", 0, now=60.5)
+    assert caught.value.retry_after == pytest.approx(0.4)  # the hit at 0.9 leaves at 60.9, not the one at 0
+
+
 async def test_zero_limit_refuses_everything(backend: Backend) -> None:
     with pytest.raises(RateLimitError) as caught:
         await backend.stores.admission.check_rate("k", 0, now=5.0)

@@ -110,9 +110,9 @@ def _check_rate(
     if sweep:
         _sweep(conn, key_id, now)
     counted = limit > 0 and _counted(conn, key_id, limit)
-    if not counted and not sweep and limit > 0:  # the count may hold hits that left the window
+    if not counted and not sweep:  # the count, and the oldest hit, may be of hits that left the window
         _sweep(conn, key_id, now)
-        counted = _counted(conn, key_id, limit)
+        counted = limit > 0 and _counted(conn, key_id, limit)
     if not counted:
         oldest = _OLDEST.run(conn, {"b_key": key_id}).scalar()
         return rate_limited(limit, oldest + RATE_WINDOW - now if oldest is not None else RATE_WINDOW)
