@@ -8,8 +8,8 @@ per request; configure Redis for high request rates.
   hit is inserted and counted only if it fits. Hits that left the window are dropped (and uncounted)
   at most once a second per key while checks pass (``RateSweeps``): a count that still holds some can
   only be too high, so a request it admits is admitted exactly; one it would refuse is looked at again
-  after dropping them. A create at one connection was sending a DELETE and an UPDATE (and writing
-  three more pages to the WAL) to drop the one hit that had left the window since the last create.
+  after dropping them. A create at a steady rate was sending a DELETE and an UPDATE, each time, to
+  drop the one hit that had left the window since the last create.
 - Slots: a ``slots`` row per job (so acquire and release are idempotent) and a conditional
   ``UPDATE keys SET active_jobs = active_jobs + 1 WHERE active_jobs < limit`` in the same transaction.
 """
