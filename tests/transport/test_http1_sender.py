@@ -277,6 +277,32 @@ async def test_a_create_on_a_stale_connection_fails_and_is_not_sent_again() -> N
     assert slept == []
 
 
+async def test_a_create_on_a_pooled_connection_already_closing_goes_on_a_new_one() -> None:
+    """Closing under way (the server's close read, ``connection_lost`` not yet delivered): nothing can be
+    written on it, so nothing was sent, and even a create may go on a new connection (the pool skips it;
+    were it handed out, the exchange would find it unwritable and go again on a new one)."""
+    seen: list[tuple[int, str]] = []
+
+    async def script(reader: Reader, writer: Writer, n: int) -> None:
+        while True:
+            line, _, _ = await read_request(reader)
+            seen.append((n, line))
+            writer.write(reply(200, f"{n}".encode()))
+
+    async with scripted(script) as base:
+        sender = Http1Sender()
+        try:
+            await sender.exchange(HttpCall("GET", base + "/first"))
+            [[pooled]] = sender._idle.values()
+            assert pooled.transport is not None
+            pooled.transport.close()  # closing now; its connection_lost comes on a later loop turn
+            created = await sender.exchange(HttpCall("POST", base + "/v1/videos", json={}, retry_safe=False))
+        finally:
+            await sender.aclose()
+    assert created.content == b"1"
+    assert seen == [(0, "GET /first HTTP/1.1"), (1, "POST /v1/videos HTTP/1.1")]
+
+
 async def test_redirects_change_method_and_credentials_as_aiohttp_does() -> None:
     seen: list[tuple[str, str | None, bytes]] = []
     other_origin = ""

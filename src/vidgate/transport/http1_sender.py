@@ -15,7 +15,8 @@ checked strictly:
   pool timeout). An idle connection is dropped after ``KEEPALIVE_SECONDS`` or when the server
   closes it. A reused connection that the server closed just as the request went out gets no byte
   back: an idempotent request is then sent once more on a new connection, anything else fails
-  without a retry (the provider may have acted on it), as in aiohttp.
+  without a retry (the provider may have acted on it), as in aiohttp. A request found unwritable
+  (the connection closing) was never sent: it goes once more on a new connection, whatever it is.
 - Redirects (when the call follows them) as aiohttp follows them: 303, and 301/302 after a POST,
   become a GET without a body; ``Authorization`` is dropped when the origin changes (except an
   upgrade to https on the same host); at most ``MAX_REDIRECTS``.
@@ -141,11 +142,13 @@ _Raw = tuple[int, list[tuple[bytes, bytes]], bytes, bool]  # status, headers, bo
 
 
 class _Lost(Exception):
-    """The connection ended before the reply did; ``answered``: some of the reply had arrived."""
+    """The connection ended before the reply did; ``answered``: some of the reply had arrived; ``sent``:
+    the request had been written (else it certainly never reached the server)."""
 
-    def __init__(self, why: str, *, answered: bool) -> None:
+    def __init__(self, why: str, *, answered: bool, sent: bool = True) -> None:
         super().__init__(why)
         self.answered = answered
+        self.sent = sent
 
 
 class _ReadTimeout(Exception):
@@ -226,9 +229,9 @@ class _Connection(asyncio.Protocol):
 
     async def exchange(self, head: bytes, body: bytes | None) -> _Raw:
         """Send the request; the reply's status, headers, body and whether the connection may be reused."""
+        if not self.usable:
+            raise _Lost("Server disconnected", answered=False, sent=False)
         assert self.transport is not None
-        if self.closed or self.transport.is_closing():
-            raise _Lost("Server disconnected", answered=False)
         self._headers, self._body = [], []
         self._answered = self._headers_done = False
         waiter: asyncio.Future[_Raw] = self._loop.create_future()
@@ -249,6 +252,11 @@ class _Connection(asyncio.Protocol):
                 self._timer.cancel()
                 self._timer = None
             self._waiter = None
+
+    @property
+    def usable(self) -> bool:
+        """Open, and not closing (a server's close may be under way before ``connection_lost``)."""
+        return not self.closed and self.transport is not None and not self.transport.is_closing()
 
     def close(self) -> None:
         self.closed = True
@@ -368,19 +376,20 @@ class Http1Sender:
             await slots.acquire()
         try:
             conn = self._pooled(target.origin)
-            reused = conn is not None
+            reused, retried = conn is not None, False
             while True:
                 if conn is None:
                     conn = await self._connect(target.origin, where)
                 try:
                     status, raw, content, keep_alive = await conn.exchange(head, body)
                 except _Lost as lost:
-                    if reused and not lost.answered and idempotent:
-                        conn.close()  # a stale keep-alive connection: once more, on a new one
-                        conn, reused, idempotent = None, False, False
+                    stale = reused and not lost.answered and idempotent
+                    if (stale or not lost.sent) and not retried:
+                        conn.close()  # a stale keep-alive connection, or nothing sent: once more, anew
+                        conn, reused, retried = None, False, True
                         continue
                     raise SendFailure(
-                        APIConnectionError(f"Connection error: {where}: {lost}"), never_sent=False
+                        APIConnectionError(f"Connection error: {where}: {lost}"), never_sent=not lost.sent
                     ) from lost
                 except _ReadTimeout as exc:
                     raise SendFailure(
@@ -390,7 +399,7 @@ class Http1Sender:
                     conn.close()
                     raise
                 break
-            if keep_alive and not conn.closed:
+            if keep_alive and conn.usable:
                 self._keep(target.origin, conn)
             else:
                 conn.close()
@@ -417,9 +426,9 @@ class Http1Sender:
         self._pruning = None
         now = loop.time()
         for origin, idle in list(self._idle.items()):
-            fresh = [conn for conn in idle if not conn.closed and now - conn.idle_since < KEEPALIVE_SECONDS]
+            fresh = [conn for conn in idle if conn.usable and now - conn.idle_since < KEEPALIVE_SECONDS]
             for conn in idle:
-                if conn.closed or now - conn.idle_since >= KEEPALIVE_SECONDS:
+                if conn not in fresh:
                     conn.close()
             if fresh:
                 self._idle[origin] = fresh
@@ -436,7 +445,7 @@ class Http1Sender:
         now = asyncio.get_running_loop().time()
         while idle:
             conn = idle.pop()
-            if not conn.closed and now - conn.idle_since < KEEPALIVE_SECONDS:
+            if conn.usable and now - conn.idle_since < KEEPALIVE_SECONDS:
                 return conn
             conn.close()
         return None
