@@ -19,9 +19,14 @@ import aiohttp
 import httpx
 from yarl import URL
 
-from vidgate.errors import APIConnectionError, Timeout
 from vidgate.providers.base import HttpCall, HttpReply
-from vidgate.transport.http import DEFAULT_TIMEOUT, SendFailure, request_kwargs
+from vidgate.transport.http import (
+    DEFAULT_TIMEOUT,
+    SendFailure,
+    connection_failed,
+    request_kwargs,
+    timed_out,
+)
 
 KEEPALIVE_SECONDS = 5.0  # httpx's keep-alive expiry: an idle connection is not reused after it
 
@@ -115,10 +120,8 @@ def encode(call: HttpCall) -> tuple[str, dict[str, str], bytes | None]:
 def failure(exc: BaseException, call: HttpCall) -> SendFailure:
     where = f"{call.method} {call.url}"
     if isinstance(exc, aiohttp.ConnectionTimeoutError):  # waiting for a connection: never sent
-        return SendFailure(Timeout(f"Request timed out: {where} (ConnectTimeout)"), never_sent=True)
+        return timed_out(where, "ConnectTimeout", never_sent=True)
     if isinstance(exc, TimeoutError):  # aiohttp's read timeouts are TimeoutErrors too
-        return SendFailure(Timeout(f"Request timed out: {where} (ReadTimeout)"), never_sent=False)
+        return timed_out(where, "ReadTimeout", never_sent=False)
     never = isinstance(exc, aiohttp.ClientConnectorError)  # DNS, refused, TLS handshake
-    return SendFailure(
-        APIConnectionError(f"Connection error: {where}: {exc or type(exc).__name__}"), never_sent=never
-    )
+    return connection_failed(where, exc or type(exc).__name__, never_sent=never)

@@ -45,6 +45,16 @@ class SendFailure(Exception):
         self.never_sent = never_sent
 
 
+def timed_out(where: str, kind: str, *, never_sent: bool) -> SendFailure:
+    """A call that timed out (``kind``: ``ConnectTimeout``, ``ReadTimeout``), in the httpx path's words."""
+    return SendFailure(Timeout(f"Request timed out: {where} ({kind})"), never_sent=never_sent)
+
+
+def connection_failed(where: str, why: object, *, never_sent: bool) -> SendFailure:
+    """A call whose connection failed (``why``: the cause), in the httpx path's words."""
+    return SendFailure(APIConnectionError(f"Connection error: {where}: {why}"), never_sent=never_sent)
+
+
 def to_reply(response: httpx.Response, content: bytes) -> HttpReply:
     return HttpReply(
         status=response.status_code,
@@ -62,8 +72,8 @@ def never_sent(exc: httpx.HTTPError) -> bool:
 def transport_error(exc: httpx.HTTPError, call: HttpCall) -> APIError:
     where = f"{call.method} {call.url}"
     if isinstance(exc, httpx.TimeoutException):
-        return Timeout(f"Request timed out: {where} ({type(exc).__name__})")
-    return APIConnectionError(f"Connection error: {where}: {exc or type(exc).__name__}")
+        return timed_out(where, type(exc).__name__, never_sent=False).error
+    return connection_failed(where, exc or type(exc).__name__, never_sent=False).error
 
 
 def mapped_chunks(chunks: Iterator[bytes], call: HttpCall) -> Iterator[bytes]:

@@ -43,10 +43,9 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 import httptools
 import httpx
 
-from vidgate.errors import APIConnectionError, Timeout
 from vidgate.providers.base import HttpCall, HttpReply
 from vidgate.transport.aiohttp_sender import AiohttpSender, encode
-from vidgate.transport.http import DEFAULT_TIMEOUT, SendFailure
+from vidgate.transport.http import DEFAULT_TIMEOUT, connection_failed, timed_out
 
 # Under the 5 s idle timeout of uvicorn and Node.js servers (httpx and aiohttp_sender keep 5 s): a create
 # sent on a connection the server is closing at that moment gets no reply, and its outcome is unknown.
@@ -341,37 +340,27 @@ class Http1Sender:
             location = reply.headers.get("location")
             if not (call.follow_redirects and reply.status in _REDIRECTS and location):
                 return reply
-            following = _redirect(call, url, method, headers, body, reply.status, location)
+            following = _redirect(url, method, headers, body, reply.status, location)
             url, method, headers, body = following
             target = _Target.of(url)
             head = None if target is None else _head(method, target, headers, body)
             if target is None or head is None:
-                raise SendFailure(
-                    APIConnectionError(
-                        f"Connection error: {call.method} {call.url}: cannot follow the redirect to {url!r}"
-                    ),
-                    never_sent=False,
+                raise connection_failed(
+                    _where(call), f"cannot follow the redirect to {url!r}", never_sent=False
                 )
-        raise SendFailure(
-            APIConnectionError(
-                f"Connection error: {call.method} {call.url}: more than {MAX_REDIRECTS} redirects"
-            ),
-            never_sent=False,
-        )
+        raise connection_failed(_where(call), f"more than {MAX_REDIRECTS} redirects", never_sent=False)
 
     async def _send(
         self, call: HttpCall, url: str, target: _Target, head: bytes, body: bytes | None, *, idempotent: bool
     ) -> HttpReply:
-        where = f"{call.method} {call.url}"
+        where = _where(call)
         slots = self._slots_now()
         if slots.locked():
             try:
                 async with asyncio.timeout(self._timeout.pool):
                     await slots.acquire()
             except TimeoutError as exc:
-                raise SendFailure(
-                    Timeout(f"Request timed out: {where} (ConnectTimeout)"), never_sent=True
-                ) from exc
+                raise timed_out(where, "ConnectTimeout", never_sent=True) from exc
         else:
             await slots.acquire()
         try:
@@ -388,13 +377,9 @@ class Http1Sender:
                         conn.close()  # a stale keep-alive connection, or nothing sent: once more, anew
                         conn, reused, retried = None, False, True
                         continue
-                    raise SendFailure(
-                        APIConnectionError(f"Connection error: {where}: {lost}"), never_sent=not lost.sent
-                    ) from lost
+                    raise connection_failed(where, lost, never_sent=not lost.sent) from lost
                 except _ReadTimeout as exc:
-                    raise SendFailure(
-                        Timeout(f"Request timed out: {where} (ReadTimeout)"), never_sent=False
-                    ) from exc
+                    raise timed_out(where, "ReadTimeout", never_sent=False) from exc
                 except BaseException:  # cancelled mid-exchange: the connection's state is unknown
                     conn.close()
                     raise
@@ -463,19 +448,19 @@ class Http1Sender:
                 await loop.create_connection(lambda: conn, origin.host, origin.port, **tls)
         except TimeoutError as exc:
             conn.close()
-            raise SendFailure(
-                Timeout(f"Request timed out: {where} (ConnectTimeout)"), never_sent=True
-            ) from exc
+            raise timed_out(where, "ConnectTimeout", never_sent=True) from exc
         except OSError as exc:  # refused, unreachable, DNS, TLS handshake (ssl.SSLError is an OSError)
             conn.close()
-            raise SendFailure(
-                APIConnectionError(f"Connection error: {where}: {exc or type(exc).__name__}"), never_sent=True
-            ) from exc
+            raise connection_failed(where, exc or type(exc).__name__, never_sent=True) from exc
         return conn
 
 
+def _where(call: HttpCall) -> str:
+    """The call as failures name it (the URL as the flow gave it)."""
+    return f"{call.method} {call.url}"
+
+
 def _redirect(
-    call: HttpCall,
     url: str,
     method: str,
     headers: dict[str, str],
@@ -518,7 +503,4 @@ def _decoded(content: bytes, headers: dict[str, str], where: str) -> bytes:
                 return zlib.decompress(content, -zlib.MAX_WBITS)
         return zlib.decompress(content, 16 + zlib.MAX_WBITS)
     except zlib.error as exc:
-        raise SendFailure(
-            APIConnectionError(f"Connection error: {where}: cannot decode the {coding} reply ({exc})"),
-            never_sent=False,
-        ) from exc
+        raise connection_failed(where, f"cannot decode the {coding} reply ({exc})", never_sent=False) from exc
