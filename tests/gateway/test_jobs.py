@@ -182,6 +182,17 @@ def test_large_provider_payloads_are_not_kept() -> None:
     assert job.native_payload == {"old": True}
 
 
+def test_payload_orjson_refuses_is_sized_and_kept() -> None:
+    """An integer past 64 bits (orjson refuses it) is kept when small, and still refused when large."""
+    job = _job()
+    jobs.apply(job, jobs.advance(job, _native("completed", raw={"n": 2**70}), NOW))
+    assert job.native_payload == {"n": 2**70}
+    big = {"n": 2**70, "video": "x" * jobs.MAX_PAYLOAD_CHARS}
+    job = _job(native_payload={"old": True})
+    jobs.apply(job, jobs.advance(job, _native("completed", raw=big), NOW))
+    assert job.native_payload == {"old": True}
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [
