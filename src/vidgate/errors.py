@@ -120,10 +120,16 @@ class ServiceUnavailableError(APIError):
 
 
 class APIConnectionError(APIError):
-    """The provider could not be reached, or the connection broke mid-request."""
+    """The provider could not be reached, or the connection broke mid-request. ``never_sent``: the
+    request certainly did not reach the provider (refused, DNS, TLS handshake, no pooled connection
+    in time), so even a paid create may go to another deployment; whichever client sent it says so."""
 
     status_code = 502
     default_type = "api_connection_error"
+
+    def __init__(self, message: str, *, never_sent: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.never_sent = never_sent
 
 
 class Timeout(APIConnectionError):

@@ -21,6 +21,9 @@ from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.providers.openai.emulator import create_app
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
+from vidgate.transport.aiohttp_sender import AiohttpSender
+from vidgate.transport.http import DEFAULT_TIMEOUT
+from vidgate.transport.http1_sender import Http1Sender
 from vidgate.types import Video
 from vidgate.worker.poller import Poller
 
@@ -199,8 +202,30 @@ def _free_port() -> int:
     return port  # closed again: nothing listens there
 
 
-def _with_fallback(api_base: str, api_key: str, local_root: Path, **runner: Any) -> GatewayService:
-    """``sora-2`` on ``api_base`` (one attempt per create), falling back to the local provider."""
+# The clients a create can go out on: httpx (the runner's own), and the two senders ``vidgate serve``
+# uses (``Http1Sender``, and ``AiohttpSender`` it hands proxies and odd URLs to). Each must tell a
+# request that never left (refused, no connection) from one that may have reached the provider.
+CLIENTS = {
+    "httpx": lambda timeout: None,
+    "aiohttp": lambda timeout: AiohttpSender(timeout),
+    "http1": lambda timeout: Http1Sender(timeout),
+}
+
+
+@pytest.fixture(params=sorted(CLIENTS))
+def client(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _with_fallback(
+    api_base: str,
+    api_key: str,
+    local_root: Path,
+    client: str = "httpx",
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+) -> GatewayService:
+    """``sora-2`` on ``api_base`` (one attempt per create, sent by ``client``), falling back to the
+    local provider."""
     config = parse_config(
         {
             "model_list": [
@@ -220,7 +245,8 @@ def _with_fallback(api_base: str, api_key: str, local_root: Path, **runner: Any)
         },
         environ={},
     )
-    return GatewayService(config, MemoryStores(), AsyncRunner(retry=RetryPolicy(max_retries=0), **runner))
+    runner = AsyncRunner(retry=RetryPolicy(max_retries=0), timeout=timeout, sender=CLIENTS[client](timeout))
+    return GatewayService(config, MemoryStores(), runner)
 
 
 async def _alice(service: GatewayService) -> Any:
@@ -262,16 +288,16 @@ async def _resolved(service: GatewayService, video_id: str) -> JobRecord:
 
 
 async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
-    emulators: tuple[str, str], local_root: Path
+    emulators: tuple[str, str], local_root: Path, client: str
 ) -> None:
     a, _ = emulators
-    service = _with_fallback(f"{a}/v1", "sk-upstream-a", local_root)
+    service = _with_fallback(f"{a}/v1", "sk-upstream-a", local_root, client)
     counted: list[tuple[str, int]] = []
     service.on_upstream_error = lambda provider, status: counted.append((provider, status))
     alice = await _alice(service)
     with pytest.raises(APIError) as caught:
         await service.create_video(
-            alice, CreateVideo(model="sora-2", prompt="a cat [fault:500]", seconds="4")
+            alice, CreateVideo(model="sora-2", prompt=f"a cat on {client} [fault:500]", seconds="4")
         )
     error = caught.value
     assert (error.status_code, error.code, error.type, error.provider) == (
@@ -291,25 +317,25 @@ async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
 
 
 async def test_a_read_timeout_on_create_is_a_504_and_the_job_it_may_have_made_is_not_doubled(
-    slow_emulator: str, local_root: Path
+    slow_emulator: str, local_root: Path, client: str
 ) -> None:
     service = _with_fallback(
-        f"{slow_emulator}/v1", "sk-upstream-slow", local_root, timeout=httpx.Timeout(0.2, connect=5.0)
+        f"{slow_emulator}/v1", "sk-upstream-slow", local_root, client, timeout=httpx.Timeout(0.2, connect=5.0)
     )
     alice = await _alice(service)
+    prompt = f"a cat on {client} [fault:slow]"  # the emulator is shared by each client's run
     with pytest.raises(APIError) as caught:
-        await service.create_video(
-            alice, CreateVideo(model="sora-2", prompt="a cat [fault:slow]", seconds="4")
-        )
+        await service.create_video(alice, CreateVideo(model="sora-2", prompt=prompt, seconds="4"))
     assert (caught.value.status_code, caught.value.code) == (504, "upstream_outcome_unknown")
     video_id = await _handed_to_the_poller(service, alice)
     async with httpx.AsyncClient(headers={"Authorization": "Bearer sk-upstream-slow"}) as upstream:
         for _ in range(100):  # the provider did make the job the gateway gave up on
-            listed = (await upstream.get(f"{slow_emulator}/v1/videos")).json()["data"]
+            every = (await upstream.get(f"{slow_emulator}/v1/videos")).json()["data"]
+            listed = [v for v in every if v["prompt"] == prompt]
             if listed:
                 break
             await asyncio.sleep(0.05)
-    assert [v["prompt"] for v in listed] == ["a cat [fault:slow]"]
+    assert [v["prompt"] for v in listed] == [prompt]
     # The poller finds the job the provider made and records it: followed (and charged) like any other.
     job = await _resolved(service, video_id)
     assert (job.native_id, job.error_code) == (listed[0]["id"], None)
@@ -346,7 +372,7 @@ async def test_a_poll_slower_than_the_timeout_is_a_timeout_that_backs_off(
     await impatient.runner.aclose()
 
 
-async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_root: Path) -> None:
+async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_root: Path, client: str) -> None:
     requests: list[bytes] = []
 
     async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -355,7 +381,7 @@ async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_roo
 
     server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    service = _with_fallback(f"http://127.0.0.1:{port}/v1", "sk-x", local_root)
+    service = _with_fallback(f"http://127.0.0.1:{port}/v1", "sk-x", local_root, client)
     alice = await _alice(service)
     try:
         with pytest.raises(APIError) as caught:
@@ -371,15 +397,15 @@ async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_roo
 
 
 async def test_definite_refusals_fall_back_and_are_counted(
-    emulators: tuple[str, str], local_root: Path
+    emulators: tuple[str, str], local_root: Path, client: str
 ) -> None:
     a, _ = emulators
     for api_base, prompt, status in (
-        (f"{a}/v1", "a cat [fault:429]", 429),
-        (f"{a}/v1", "a cat [fault:503]", 503),
+        (f"{a}/v1", f"a cat on {client} [fault:429]", 429),  # the emulator is shared by each client's run
+        (f"{a}/v1", f"a cat on {client} [fault:503]", 503),
         (f"http://127.0.0.1:{_free_port()}/v1", "a cat", 502),  # the connection was never established
     ):
-        service = _with_fallback(api_base, "sk-upstream-a", local_root)
+        service = _with_fallback(api_base, "sk-upstream-a", local_root, client)
         counted: list[tuple[str, int]] = []
         service.on_upstream_error = lambda provider, code, seen=counted: seen.append((provider, code))
         alice = await _alice(service)

@@ -24,12 +24,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-import httpx
-
 from vidgate.catalog import ModelSpec
 from vidgate.errors import APIConnectionError, APIError, Timeout
 from vidgate.providers.base import Credentials
-from vidgate.transport.http import never_sent
 
 RoutingStrategy = Literal["simple-shuffle", "least-busy"]
 ROUTING_STRATEGIES: tuple[str, ...] = ("simple-shuffle", "least-busy")
@@ -67,8 +64,8 @@ def create_failure(error: APIError) -> CreateFailure:
     a 408 reply). ``rejected``: the provider refused the request itself (4xx): final."""
     if error.code == UPSTREAM_AUTH_FAILED or (error.provider is not None and error.status_code in (401, 403)):
         return "refused"
-    if isinstance(error, APIConnectionError) and isinstance(error.__cause__, httpx.HTTPError):
-        return "refused" if never_sent(error.__cause__) else "ambiguous"
+    if isinstance(error, APIConnectionError) and error.never_sent:  # whichever client sent it
+        return "refused"
     if error.status_code in (429, 503):
         return "refused"
     if error.status_code == 408 or error.status_code >= 500 or isinstance(error, APIConnectionError):

@@ -47,12 +47,15 @@ class SendFailure(Exception):
 
 def timed_out(where: str, kind: str, *, never_sent: bool) -> SendFailure:
     """A call that timed out (``kind``: ``ConnectTimeout``, ``ReadTimeout``), in the httpx path's words."""
-    return SendFailure(Timeout(f"Request timed out: {where} ({kind})"), never_sent=never_sent)
+    return SendFailure(
+        Timeout(f"Request timed out: {where} ({kind})", never_sent=never_sent), never_sent=never_sent
+    )
 
 
 def connection_failed(where: str, why: object, *, never_sent: bool) -> SendFailure:
     """A call whose connection failed (``why``: the cause), in the httpx path's words."""
-    return SendFailure(APIConnectionError(f"Connection error: {where}: {why}"), never_sent=never_sent)
+    error = APIConnectionError(f"Connection error: {where}: {why}", never_sent=never_sent)
+    return SendFailure(error, never_sent=never_sent)
 
 
 def to_reply(response: httpx.Response, content: bytes) -> HttpReply:
@@ -72,8 +75,8 @@ def never_sent(exc: httpx.HTTPError) -> bool:
 def transport_error(exc: httpx.HTTPError, call: HttpCall) -> APIError:
     where = f"{call.method} {call.url}"
     if isinstance(exc, httpx.TimeoutException):
-        return timed_out(where, type(exc).__name__, never_sent=False).error
-    return connection_failed(where, exc or type(exc).__name__, never_sent=False).error
+        return timed_out(where, type(exc).__name__, never_sent=never_sent(exc)).error
+    return connection_failed(where, exc or type(exc).__name__, never_sent=never_sent(exc)).error
 
 
 def mapped_chunks(chunks: Iterator[bytes], call: HttpCall) -> Iterator[bytes]:
