@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from vidgate.providers.openai.emulator import create_app
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
 from vidgate.transport.aiohttp_sender import AiohttpSender
+from vidgate.transport.async_runner import Sender
 from vidgate.transport.http import DEFAULT_TIMEOUT
 from vidgate.transport.http1_sender import Http1Sender
 from vidgate.types import Video
@@ -205,10 +206,10 @@ def _free_port() -> int:
 # The clients a create can go out on: httpx (the runner's own), and the two senders ``vidgate serve``
 # uses (``Http1Sender``, and ``AiohttpSender`` it hands proxies and odd URLs to). Each must tell a
 # request that never left (refused, no connection) from one that may have reached the provider.
-CLIENTS = {
+CLIENTS: dict[str, Callable[[httpx.Timeout], Sender | None]] = {
     "httpx": lambda timeout: None,
-    "aiohttp": lambda timeout: AiohttpSender(timeout),
-    "http1": lambda timeout: Http1Sender(timeout),
+    "aiohttp": AiohttpSender,
+    "http1": Http1Sender,
 }
 
 
