@@ -36,22 +36,26 @@ def _dep(dep_id: str, name: str = "m", weight: float = 1.0) -> Deployment:
 
 def test_simple_shuffle_follows_weights() -> None:
     router = Router([_dep("heavy", weight=3), _dep("light", weight=1)], rng=random.Random(7))
-    firsts = Counter(router.plan("m")[0].id for _ in range(4000))
+    firsts = Counter(router.plan("m", may_use=_anyone)[0].id for _ in range(4000))
     assert 2700 < firsts["heavy"] < 3300
-    assert sorted(d.id for d in router.plan("m")) == ["heavy", "light"]
+    assert sorted(d.id for d in router.plan("m", may_use=_anyone)) == ["heavy", "light"]
 
 
 def test_zero_weight_is_tried_last() -> None:
     router = Router([_dep("off", weight=0), _dep("on")], rng=random.Random(1))
-    assert {router.plan("m")[0].id for _ in range(50)} == {"on"}
+    assert {router.plan("m", may_use=_anyone)[0].id for _ in range(50)} == {"on"}
 
 
 def test_least_busy_prefers_fewer_creates_in_flight() -> None:
     router = Router([_dep("a"), _dep("b"), _dep("c")], strategy="least-busy", rng=random.Random(3))
     with router.in_flight("a"), router.in_flight("a"), router.in_flight("b"):
-        assert router.plan("m")[0].id == "c"
-        assert [d.id for d in router.plan("m")][1:] == ["b", "a"]
-    assert {router.plan("m")[0].id for _ in range(60)} == {"a", "b", "c"}  # idle again: ties at random
+        assert router.plan("m", may_use=_anyone)[0].id == "c"
+        assert [d.id for d in router.plan("m", may_use=_anyone)][1:] == ["b", "a"]
+    assert {router.plan("m", may_use=_anyone)[0].id for _ in range(60)} == {
+        "a",
+        "b",
+        "c",
+    }  # idle again: ties at random
 
 
 def test_cooldown_after_allowed_fails_and_recovery() -> None:
@@ -63,7 +67,7 @@ def test_cooldown_after_allowed_fails_and_recovery() -> None:
     assert not router.cooling("a")  # one failure is allowed
     router.report_failure("a")
     assert router.cooling("a")
-    assert [d.id for d in router.plan("m")] == ["b", "a"]  # cooling: last resort only
+    assert [d.id for d in router.plan("m", may_use=_anyone)] == ["b", "a"]  # cooling: last resort only
     clock.advance(30)
     assert not router.cooling("a")
     router.report_failure("b")
@@ -79,13 +83,26 @@ def test_fallbacks_come_after_the_models_own_deployments() -> None:
         fallbacks={"primary": ["fallback", "other"]},
         clock=clock,
     )
-    assert [d.id for d in router.plan("primary")] == ["p1", "f1", "g1"]
-    assert [d.id for d in router.plan("fallback")] == ["f1"]
+    assert [d.id for d in router.plan("primary", may_use=_anyone)] == ["p1", "f1", "g1"]
+    assert [d.id for d in router.plan("fallback", may_use=_anyone)] == ["f1"]
     router.report_failure("p1")
-    assert [d.id for d in router.plan("primary")] == ["f1", "g1", "p1"]
+    assert [d.id for d in router.plan("primary", may_use=_anyone)] == ["f1", "g1", "p1"]
     assert router.get("f1") is not None
     assert router.get("gone") is None
     assert router.model_names() == ["primary", "fallback", "other"]
+
+
+def test_a_fallback_the_caller_may_not_use_is_not_planned() -> None:
+    router = Router(
+        [_dep("p1", "primary"), _dep("f1", "fallback"), _dep("g1", "other")],
+        fallbacks={"primary": ["fallback", "other"]},
+        clock=Clock(now=0.0),
+    )
+    assert [d.id for d in router.plan("primary", may_use=lambda name: name != "fallback")] == ["p1", "g1"]
+
+
+def _anyone(model_name: str) -> bool:
+    return True
 
 
 def _caused(error: APIError, cause: BaseException) -> APIError:

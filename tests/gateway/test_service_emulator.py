@@ -397,6 +397,32 @@ async def test_a_connection_broken_after_sending_is_an_unknown_outcome(local_roo
     await service.runner.aclose()
 
 
+async def test_a_key_limited_to_a_model_is_never_moved_to_a_fallback_model(
+    emulators: tuple[str, str], local_root: Path
+) -> None:
+    """The fallback of ``sora-2`` is ``local-1``, which this key may not use: a refusal ends the create
+    (nothing reserved, nothing spent), as a key listing ``local-1`` too falls back."""
+    a, _ = emulators
+    service = _with_fallback(f"{a}/v1", "sk-upstream-a", local_root)
+    master = await service.authenticate(MASTER)
+    only_sora, _ = await service.generate_key(master, key_alias="only-sora", max_budget=5, models=["sora-2"])
+    both, _ = await service.generate_key(master, key_alias="both", max_budget=5, models=["sora-2", "local-1"])
+    limited = await service.authenticate(only_sora)
+    with pytest.raises(APIError) as caught:
+        await service.create_video(
+            limited, CreateVideo(model="sora-2", prompt="a limited cat [fault:503]", seconds="4")
+        )
+    assert caught.value.status_code == 503
+    assert await _money(service, limited) == (0, 0, 0)
+    assert (await service.list_videos(limited, after=None, limit=10, order="desc")).data == []
+    allowed = await service.authenticate(both)
+    video = await service.create_video(
+        allowed, CreateVideo(model="sora-2", prompt="an allowed cat [fault:503]", seconds="4")
+    )
+    assert video.model == "local-1"
+    await service.runner.aclose()
+
+
 async def test_definite_refusals_fall_back_and_are_counted(
     emulators: tuple[str, str], local_root: Path, client: str
 ) -> None:

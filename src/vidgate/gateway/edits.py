@@ -190,7 +190,7 @@ class VideoEdits:
             size=upload.size,
             filename=upload.filename,
         )
-        plan = svc.router.plan(model)
+        plan = svc.router.plan(model, may_use=p.may_use)
         own = [self._price(dep, req, source, model) for dep in plan if dep.model_name == model]
         first = next((x for x in own if isinstance(x, Priced)), None)
         if first is None:  # 400 before anything is reserved or sent

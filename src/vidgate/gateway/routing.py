@@ -149,13 +149,15 @@ class Router:
         healthy, cooling = self._split(self.deployments_for(model_name))
         return healthy + cooling
 
-    def plan(self, model_name: str) -> list[Deployment]:
+    def plan(self, model_name: str, *, may_use: Callable[[str], bool]) -> list[Deployment]:
         """Every deployment a create may try: the healthy ones of the model, then of each fallback model
-        in order; deployments cooling down come last (a last resort, soonest-recovering first)."""
+        the caller ``may_use`` (``Principal.may_use``: a key limited to some models never reaches
+        another through a fallback) in order; deployments cooling down come last (a last resort,
+        soonest-recovering first)."""
         healthy: list[Deployment] = []
         cooling: list[Deployment] = []
         seen: set[str] = set()
-        for name in [model_name, *self.fallbacks.get(model_name, [])]:
+        for name in [model_name, *(f for f in self.fallbacks.get(model_name, []) if may_use(f))]:
             fresh = [d for d in self.deployments_for(name) if d.id not in seen]
             seen.update(d.id for d in fresh)
             ok, cool = self._split(fresh)

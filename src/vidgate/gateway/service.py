@@ -261,7 +261,7 @@ class GatewayService:
 
     async def _create(self, p: Principal, req: CreateVideo, link: Link, notes: CreateNotes | None) -> Video:
         p.require_model(req.model, self.router.has_model(req.model), self.router.model_names())
-        plan = self.router.plan(req.model)
+        plan = self.router.plan(req.model, may_use=p.may_use)
         priced: dict[int, Priced | APIError] = {}  # each deployment validated and priced once
 
         def price(dep: Deployment) -> Priced | APIError:
