@@ -77,7 +77,8 @@ litellm_settings: {request_logging: true}
     assert config.request_logging is True
     router = config.router()
     assert (router.strategy, router.cooldown_time) == ("least-busy", 12)
-    assert [d.model_name for d in router.plan("sora-2", may_use=lambda name: True)] == ["sora-2", "azure-sora"]
+    planned = router.plan("sora-2", may_use=lambda name: True)
+    assert [d.model_name for d in planned] == ["sora-2", "azure-sora"]
 
 
 def test_deployment_ids_are_stable_and_distinct() -> None:
