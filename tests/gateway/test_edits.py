@@ -93,3 +93,32 @@ async def test_a_refused_edit_gives_back_the_reservation(gw: tuple[Gateway, Reco
     assert key.active_jobs == 0
     page = await gateway.service.list_videos(bob, after=None, limit=10, order="desc")
     assert [v.id for v in page.data] == [source.id]
+
+
+async def test_an_extension_is_edited_and_remixed_at_its_whole_length(
+    gw: tuple[Gateway, RecordingLocal],
+) -> None:
+    """An extension's record holds the seconds it added (2); its video is the whole clip (1 + 2 s), and
+    an edit or remix of it is priced on that, as the same clip uploaded would be."""
+    gateway, local = gw
+    carol = await gateway.new_key("carol")
+    source = await gateway.create(carol)
+    gateway.finish_local_jobs()
+    await gateway.service.get_video(carol, source.id)
+    extended = await gateway.service.edits.start(
+        carol, VideoTaskRequest(task="extend", prompt="on and on", video_id=source.id, seconds="2")
+    )
+    gateway.finish_local_jobs()
+    done = await gateway.service.get_video(carol, extended.id)
+    assert (done.status, done.seconds) == ("completed", "2")
+    spent = (await gateway.key(carol)).spend_micros
+    assert spent == 300_000  # the 1 s source and the 2 s extension, at $0.10/s
+    await gateway.service.edits.start(
+        carol, VideoTaskRequest(task="edit", prompt="redone", video_id=extended.id)
+    )
+    req = local.creates[-1]
+    assert req.source_video is not None
+    assert (req.task, req.seconds, req.source_video.seconds) == ("edit", 3, 3)
+    assert (await gateway.key(carol)).reserved_micros == 300_000  # 3 s held for the edit
+    await gateway.service.remix_video(carol, extended.id, "again")
+    assert (await gateway.key(carol)).reserved_micros == 600_000  # and 3 s more for the remix

@@ -1,19 +1,26 @@
 """What an uploaded video is, read from its MP4/QuickTime boxes: duration and frame size, no decoder.
 
 Pure Python on purpose (the SDK has no PyAV, and the gateway prices an edit before any provider call):
-an edit is priced at the source's length, so the length comes from the ``moov/mvhd`` header, and a file
-that is not an ISO base media file (no ``ftyp`` first, no ``moov``) is a 400 naming the param.
+an edit is priced at the source's length. Every length a header states is the client's to write, and a
+decoder plays the samples whatever ``mvhd`` says, so the length is the longest the file states: ``mvhd``,
+each track's ``tkhd`` and ``mdhd``, and the sum of its sample durations (``stts``). A file that is not an
+ISO base media file (no ``ftyp`` first, no ``moov``), or whose boxes cannot all be read, is a 400 naming
+the param; so is a fragmented MP4 (``moof`` boxes, ``moov/mvex``), whose samples are outside ``moov``.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
+from itertools import starmap
+from operator import mul
 
 from vidgate.errors import BadRequestError
 
-_CONTAINERS = frozenset({b"moov", b"trak", b"mdia"})
-_MAX_BOXES = 10_000  # a crafted file cannot make the walk slow
+_MAX_BOXES = 10_000  # boxes listed per file: a crafted file cannot make the walk slow
+_MAX_TIMESCALE = 2**31 - 1  # ffmpeg reads a timescale as signed and plays one <= 0 as 1 tick a second
+_UNKNOWN = {0: 0xFFFF_FFFF, 1: 0xFFFF_FFFF_FFFF_FFFF}  # a duration of all 1s: "cannot be determined"
 
 
 @dataclass(frozen=True)
@@ -35,29 +42,49 @@ class VideoInfo:
         return max(1, math.ceil(self.seconds - 0.05))
 
 
-def _boxes(data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
-    """(type, payload start, payload end) of the boxes in ``data[start:end]``; [] if malformed."""
-    found: list[tuple[bytes, int, int]] = []
-    i = start
-    while i + 8 <= end and len(found) < _MAX_BOXES:
-        size = int.from_bytes(data[i : i + 4], "big")
-        kind = data[i + 4 : i + 8]
-        header = 8
-        if size == 1:
-            if i + 16 > end:
-                return []
-            size = int.from_bytes(data[i + 8 : i + 16], "big")
-            header = 16
-        elif size == 0:
-            size = end - i
-        if size < header or i + size > end:
-            return found if kind == b"mdat" else []  # a truncated mdat after moov is still readable
-        found.append((kind, i + header, i + size))
-        i += size
-    return found
+class _Unreadable(Exception):
+    """A box structure the walk cannot fully read (or a timescale no length can be read with)."""
 
 
-def _mvhd(data: bytes, start: int, end: int) -> float | None:
+class _Walk:
+    """Lists the boxes of one file, at most ``_MAX_BOXES`` in all. A box that overruns its parent, or a
+    walk cut short by the budget, raises ``_Unreadable``: a box skipped could hold a longer track."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.left = _MAX_BOXES
+
+    def boxes(self, start: int, end: int) -> list[tuple[bytes, int, int]]:
+        """(type, payload start, payload end) of the boxes in ``data[start:end]``."""
+        data = self.data
+        found: list[tuple[bytes, int, int]] = []
+        i = start
+        while i + 8 <= end:
+            if self.left <= 0:
+                raise _Unreadable
+            self.left -= 1
+            size = int.from_bytes(data[i : i + 4], "big")
+            kind = data[i + 4 : i + 8]
+            header = 8
+            if size == 1:
+                if i + 16 > end:
+                    raise _Unreadable
+                size = int.from_bytes(data[i + 8 : i + 16], "big")
+                header = 16
+            elif size == 0:
+                size = end - i
+            if size < header or i + size > end:
+                if kind == b"mdat":
+                    return found  # a truncated mdat after moov is still readable
+                raise _Unreadable
+            found.append((kind, i + header, i + size))
+            i += size
+        return found
+
+
+def _times(data: bytes, start: int, end: int) -> tuple[int, int | None] | None:
+    """(timescale, duration or None if unknown) of an ``mvhd`` or ``mdhd`` payload, which share their
+    layout up to the duration; None if too short or of an unknown version."""
     version = data[start] if start < end else None
     if version == 0 and start + 20 <= end:
         timescale = int.from_bytes(data[start + 12 : start + 16], "big")
@@ -67,9 +94,22 @@ def _mvhd(data: bytes, start: int, end: int) -> float | None:
         duration = int.from_bytes(data[start + 24 : start + 32], "big")
     else:
         return None
-    if timescale == 0:
+    if not 0 < timescale <= _MAX_TIMESCALE:
+        raise _Unreadable
+    return timescale, None if duration == _UNKNOWN[version] else duration
+
+
+def _tkhd_duration(data: bytes, start: int, end: int) -> int | None:
+    """A ``tkhd`` payload's duration (in the movie's timescale; ISO/IEC 14496-12 8.3.2), None if
+    unreadable or unknown."""
+    version = data[start] if start < end else None
+    if version == 0 and start + 24 <= end:
+        duration = int.from_bytes(data[start + 20 : start + 24], "big")
+    elif version == 1 and start + 36 <= end:
+        duration = int.from_bytes(data[start + 28 : start + 36], "big")
+    else:
         return None
-    return duration / timescale
+    return None if duration == _UNKNOWN[version] else duration
 
 
 def _tkhd_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
@@ -82,44 +122,103 @@ def _tkhd_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
     return (width, height) if width and height else None
 
 
-def _is_video_track(data: bytes, start: int, end: int) -> bool:
-    for kind, s, e in _boxes(data, start, end):
-        if kind == b"mdia":
-            for inner, s2, e2 in _boxes(data, s, e):
+def _stts_ticks(data: bytes, start: int, end: int) -> int | None:
+    """The sum of an ``stts`` payload's sample_count * sample_delta, over the entries its size holds."""
+    if start + 8 > end:
+        return None
+    count = min(int.from_bytes(data[start + 4 : start + 8], "big"), (end - start - 8) // 8)
+    entries = memoryview(data)[start + 8 : start + 8 + 8 * count]
+    return int(sum(starmap(mul, struct.iter_unpack(">II", entries))))
+
+
+@dataclass
+class _Track:
+    video: bool = False
+    size: tuple[int, int] | None = None
+    header_ticks: list[int] = field(default_factory=list)  # tkhd durations, in the movie's timescale
+    seconds: list[float] = field(default_factory=list)  # mdhd durations and stts totals
+
+
+def _track(walk: _Walk, start: int, end: int, movie_scale: int) -> _Track:
+    data = walk.data
+    track = _Track()
+    for kind, s, e in walk.boxes(start, end):
+        if kind == b"tkhd":
+            track.size = track.size or _tkhd_size(data, s, e)
+            ticks = _tkhd_duration(data, s, e)
+            if ticks is not None:
+                track.header_ticks.append(ticks)
+        elif kind == b"mdia":
+            scales: list[int] = []
+            media_ticks: list[int] = []
+            for inner, s2, e2 in walk.boxes(s, e):
                 if inner == b"hdlr" and s2 + 12 <= e2:
-                    return data[s2 + 8 : s2 + 12] == b"vide"
-    return False
+                    track.video = track.video or data[s2 + 8 : s2 + 12] == b"vide"
+                elif inner == b"mdhd" and (times := _times(data, s2, e2)) is not None:
+                    scales.append(times[0])
+                    media_ticks.extend([] if times[1] is None else [times[1]])
+                elif inner == b"minf":
+                    for stbl, s3, e3 in walk.boxes(s2, e2):
+                        if stbl == b"stbl":
+                            for table, s4, e4 in walk.boxes(s3, e3):
+                                if table == b"stts" and (ticks := _stts_ticks(data, s4, e4)) is not None:
+                                    media_ticks.append(ticks)
+            scale = min(scales, default=movie_scale)  # no readable mdhd: ffmpeg uses the movie's
+            track.seconds.extend(ticks / scale for ticks in media_ticks)
+    return track
+
+
+def _probe(data: bytes) -> tuple[VideoInfo | None, bool]:
+    """``probe``'s answer, and whether ``data`` is a fragmented MP4 (for the 400's wording)."""
+    walk = _Walk(data)
+    try:
+        top = walk.boxes(0, len(data))
+        if not top or top[0][0] != b"ftyp":
+            return None, False
+        moov = next(((s, e) for kind, s, e in top if kind == b"moov"), None)
+        if moov is None:
+            return None, False
+        children = walk.boxes(*moov)
+        if any(kind == b"moof" for kind, _, _ in top) or any(kind == b"mvex" for kind, _, _ in children):
+            return None, True
+        movie = [times for kind, s, e in children if kind == b"mvhd" and (times := _times(data, s, e))]
+        if not movie:
+            return None, False
+        movie_scale = min(scale for scale, _ in movie)
+        seconds = [ticks / scale for scale, ticks in movie if ticks is not None]
+        size: tuple[int, int] | None = None
+        for kind, s, e in children:
+            if kind == b"trak":
+                track = _track(walk, s, e, movie_scale)
+                seconds.extend(ticks / movie_scale for ticks in track.header_ticks)
+                seconds.extend(track.seconds)
+                if size is None and track.video:
+                    size = track.size
+    except _Unreadable:
+        return None, False
+    longest = max(seconds, default=0.0)
+    if not 0 < longest < 24 * 3600:
+        return None, False
+    return VideoInfo(longest, *(size or (None, None))), False
 
 
 def probe(data: bytes) -> VideoInfo | None:
-    """The duration and frame size of an MP4/QuickTime file, or None if ``data`` is not one."""
-    top = _boxes(data, 0, len(data))
-    if not top or top[0][0] != b"ftyp":
-        return None
-    moov = next(((s, e) for kind, s, e in top if kind == b"moov"), None)
-    if moov is None:
-        return None
-    seconds: float | None = None
-    size: tuple[int, int] | None = None
-    for kind, s, e in _boxes(data, *moov):
-        if kind == b"mvhd":
-            seconds = _mvhd(data, s, e)
-        elif kind == b"trak" and size is None and _is_video_track(data, s, e):
-            for inner, s2, e2 in _boxes(data, s, e):
-                if inner == b"tkhd":
-                    size = _tkhd_size(data, s2, e2)
-    if seconds is None or not 0 < seconds < 24 * 3600:
-        return None
-    return VideoInfo(seconds, *(size or (None, None)))
+    """The duration and frame size of an MP4/QuickTime file, or None if ``data`` is not one, or is a
+    fragmented MP4 (its length is not in its header)."""
+    return _probe(data)[0]
 
 
 def require_video(data: bytes, param: str) -> VideoInfo:
     """``probe``, or a 400 naming ``param`` when the bytes are not an MP4 with a readable duration."""
-    info = probe(data)
+    info, fragmented = _probe(data)
     if info is None:
+        what = (
+            "a fragmented MP4 (its samples are in 'moof' fragments, so its length is not in its header)"
+            if fragmented
+            else "not an MP4 video with a readable duration (no readable 'ftyp' and 'moov' header)"
+        )
         raise BadRequestError(
-            f"Invalid '{param}': not an MP4 video with a readable duration (the file has no 'ftyp' and "
-            "'moov' header). Upload an MP4 (H.264) file.",
+            f"Invalid '{param}': {what}. Upload a regular (non-fragmented) MP4 (H.264) file.",
             param=param,
             code="invalid_video_format",
         )

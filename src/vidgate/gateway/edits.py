@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from vidgate.catalog.mp4 import probe, require_video
 from vidgate.catalog.tasks import unsupported_task, validate_task
 from vidgate.errors import APIError, BadRequestError
 from vidgate.gateway.content import from_store, live
@@ -74,6 +75,19 @@ def too_large(param: str) -> BadRequestError:
         param=param,
         code="file_too_large",
     )
+
+
+def clip_seconds(job: JobRecord, data: bytes) -> int | None:
+    """The length of ``job``'s finished video, what an edit or remix of it is priced on: read from its
+    MP4 as an upload's is (so a clip costs the same by id or uploaded), since an extension's record
+    holds only the seconds it added. A clip the probe cannot read falls back to the record's seconds,
+    except an extension's: a 400 as for such an upload."""
+    info = probe(data)
+    if info is not None:
+        return info.whole_seconds
+    if job.task == "extend":
+        require_video(data, "video")
+    return int(job.seconds) if job.seconds.isdigit() else None
 
 
 async def _collect(chunks: AsyncIterator[Chunk]) -> bytes:
@@ -159,11 +173,12 @@ class VideoEdits:
         # The feature is checked before the source's bytes are read: nothing is fetched for a refusal.
         if not dep.spec.has(req.task):
             raise unsupported_task(dep.spec, req.task, dep.model_name)
+        data = await self.stored_bytes(dep, source_job)
         source = SourceVideo(
-            data=await self._stored_bytes(dep, source_job),
+            data=data,
             native_id=source_job.native_id,
             outputs=source_job.outputs,
-            seconds=int(source_job.seconds) if source_job.seconds.isdigit() else None,
+            seconds=clip_seconds(source_job, data),
             size=source_job.size,
             filename=f"{source_job.id}.mp4",
         )
@@ -247,7 +262,7 @@ class VideoEdits:
         job = job_for(started.priced, started.job_id, started.answer.native_id)
         return to_video(await svc.starter.record(p, job, started.answer, now))
 
-    async def _stored_bytes(self, dep: Deployment, job: JobRecord) -> bytes:
+    async def stored_bytes(self, dep: Deployment, job: JobRecord) -> bytes:
         """The source's MP4: the gateway's copy, else streamed from its deployment (bounded)."""
         svc = self.service
         info = await svc.stores.content.stat(job.id, "video")

@@ -45,7 +45,7 @@ from vidgate.gateway.characters import Characters
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.content import ContentStream, from_store, live
 from vidgate.gateway.deployments import deployment_status
-from vidgate.gateway.edits import VideoEdits
+from vidgate.gateway.edits import VideoEdits, clip_seconds
 from vidgate.gateway.followup import JobKeeper, deployment_gone
 from vidgate.gateway.guardrails.engine import Guardrails
 from vidgate.gateway.guardrails.output import OutputCheck
@@ -462,7 +462,11 @@ class GatewayService:
             raise deployment_gone(source)
         if not dep.spec.has("remix"):
             raise UnsupportedOperationError("remix", dep.provider)
-        remix = CreateVideo(model=dep.model_name, prompt=prompt, seconds=source.seconds, size=source.size)
+        seconds = source.seconds
+        if source.task == "extend":  # its record holds the seconds it added; the remix is of the whole clip
+            whole = clip_seconds(source, await self.edits.stored_bytes(dep, source))
+            seconds = seconds if whole is None else str(whole)
+        remix = CreateVideo(model=dep.model_name, prompt=prompt, seconds=seconds, size=source.size)
         priced = self._price(dep, remix)
         if isinstance(priced, APIError):
             raise priced
@@ -479,7 +483,7 @@ class GatewayService:
                 now=now,
                 remixed_from=source.id,
                 size=source.size,
-                seconds=source.seconds,
+                seconds=seconds,
             )
 
         started = await self.starter.start(  # no fallback: only this deployment holds the source video
@@ -507,7 +511,7 @@ class GatewayService:
             now=now,
             remixed_from=source.id,
             size=native.size or source.size,
-            seconds=native.seconds or source.seconds,
+            seconds=native.seconds or seconds,
         )
         return to_video(await self.starter.record(p, job, native, now))
 
