@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import struct
+from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
+from tests.support import media
 
 from vidgate.catalog.mp4 import probe, require_video
 from vidgate.errors import BadRequestError
@@ -59,3 +63,281 @@ def test_not_a_readable_mp4(data: bytes) -> None:
     with pytest.raises(BadRequestError) as caught:
         require_video(data, "video")
     assert caught.value.param == "video"
+
+
+# ---- every stated length counts: a header patched down does not lower the price ----------------------
+
+FPS, FRAMES = 24, 288  # 12 s; the muxer writes mvhd 12000/1000, tkhd 12000, mdhd 147456/12288, stts 288 x 512
+
+
+def write_mp4(path: Path, options: dict[str, str] | None = None) -> bytes:
+    """A real 64x48 H.264 MP4 of ``FRAMES`` frames at ``FPS``, written by PyAV (ffmpeg's muxer)."""
+    with av.open(str(path), mode="w", format="mp4", options=options or {}) as out:
+        stream = out.add_stream("libx264", rate=FPS)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for index in range(FRAMES):
+            frame = av.VideoFrame.from_ndarray(
+                np.full((48, 64, 3), index % 256, dtype=np.uint8), format="rgb24"
+            )
+            frame.pts, frame.time_base = index, Fraction(1, FPS)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def twelve_seconds(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return write_mp4(tmp_path_factory.mktemp("mp4") / "12s.mp4")
+
+
+@pytest.fixture(scope="module")
+def fragmented(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    options = {"movflags": "frag_keyframe+empty_moov"}
+    return write_mp4(tmp_path_factory.mktemp("mp4") / "fragmented.mp4", options)
+
+
+def payload(data: bytes, *path: bytes) -> int:
+    """Where the payload of the first box at ``path`` (from the top level) starts."""
+    start, end = 0, len(data)
+    for kind in path:
+        while start + 8 <= end:
+            size, found = struct.unpack(">I4s", data[start : start + 8])
+            if found == kind:
+                start, end = start + 8, start + size
+                break
+            start += size
+        else:
+            raise AssertionError(f"no {kind!r} box")
+    return start
+
+
+# (box path, offset of its 32-bit duration in the payload (version 0), the real value, a 1 s value)
+MVHD = ((b"moov", b"mvhd"), 16, 12000, 1000)
+TKHD = ((b"moov", b"trak", b"tkhd"), 20, 12000, 1000)
+MDHD = ((b"moov", b"trak", b"mdia", b"mdhd"), 16, 147456, 12288)
+STTS = ((b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"), 12, 512, 42)  # the only entry's delta
+
+
+def patched(data: bytes, *fields: tuple[tuple[bytes, ...], int, int, int]) -> bytes:
+    out = bytearray(data)
+    for path, offset, real, lowered in fields:
+        at = payload(data, *path) + offset
+        assert data[payload(data, *path)] == 0  # version 0: a 32-bit duration
+        assert struct.unpack(">I", out[at : at + 4]) == (real,)
+        out[at : at + 4] = struct.pack(">I", lowered)
+    return bytes(out)
+
+
+def test_the_real_file_states_twelve_seconds_everywhere(twelve_seconds: bytes) -> None:
+    assert patched(twelve_seconds, MVHD, TKHD, MDHD, STTS) != twelve_seconds  # every field is where we patch
+    info = probe(twelve_seconds)
+    assert info is not None
+    assert (info.seconds, info.whole_seconds, info.size) == (12.0, 12, "64x48")
+
+
+@pytest.mark.parametrize("field", [MVHD, TKHD, MDHD], ids=["mvhd", "tkhd", "mdhd"])
+def test_one_header_patched_down_is_still_probed_at_the_real_length(
+    twelve_seconds: bytes, field: tuple[tuple[bytes, ...], int, int, int]
+) -> None:
+    data = patched(twelve_seconds, field)
+    decoded = media.probe(data)  # what a decoder plays: every frame
+    assert decoded.frames == 288
+    info = probe(data)
+    assert info is not None
+    assert (info.seconds, info.whole_seconds, info.size) == (12.0, 12, "64x48")
+
+
+@pytest.mark.parametrize(
+    "lowered",
+    [(MVHD, TKHD, MDHD), (MVHD, MDHD, STTS), (MVHD, TKHD, STTS)],
+    ids=["only-stts-intact", "only-tkhd-intact", "only-mdhd-intact"],
+)
+def test_every_other_length_patched_down_is_still_probed_at_the_longest(
+    twelve_seconds: bytes, lowered: tuple[tuple[tuple[bytes, ...], int, int, int], ...]
+) -> None:
+    data = patched(twelve_seconds, *lowered)
+    assert media.probe(data).frames == 288
+    info = probe(data)
+    assert info is not None
+    assert (info.seconds, info.whole_seconds) == (12.0, 12)
+
+
+def test_a_fragmented_mp4_is_refused(fragmented: bytes) -> None:
+    assert media.probe(fragmented).frames == 288  # playable, but its length is not in its header
+    assert probe(fragmented) is None
+    with pytest.raises(BadRequestError) as caught:
+        require_video(fragmented, "video")
+    assert (caught.value.param, caught.value.code) == ("video", "invalid_video_format")
+    assert "fragmented MP4" in str(caught.value)
+    assert "non-fragmented" in str(caught.value)
+
+
+# ---- hand-built boxes: each stated length and its layout (ISO/IEC 14496-12) ---------------------------
+
+
+def full(kind: bytes, version: int, body: bytes) -> bytes:
+    return box(kind, bytes([version, 0, 0, 0]) + body)
+
+
+def tkhd(duration: int, version: int = 0) -> bytes:
+    """Duration at payload offset 20 (version 0) or 28 (version 1); width/height 64x48 at 76 or 88."""
+    if version == 1:
+        times = bytes(16) + struct.pack(">I", 1) + bytes(4) + struct.pack(">Q", duration)
+    else:
+        times = bytes(8) + struct.pack(">I", 1) + bytes(4) + struct.pack(">I", duration)
+    return full(b"tkhd", version, times + bytes(16) + bytes(36) + struct.pack(">II", 64 << 16, 48 << 16))
+
+
+def mdhd(timescale: int, duration: int, version: int = 0) -> bytes:
+    if version == 1:
+        return full(b"mdhd", 1, bytes(16) + struct.pack(">IQ", timescale, duration) + bytes(4))
+    return full(b"mdhd", 0, bytes(8) + struct.pack(">II", timescale, duration) + bytes(4))
+
+
+def stts(*entries: tuple[int, int], count: int | None = None) -> bytes:
+    body = struct.pack(">I", len(entries) if count is None else count)
+    return full(b"stts", 0, body + b"".join(struct.pack(">II", n, delta) for n, delta in entries))
+
+
+def media_box(*children: bytes) -> bytes:
+    return box(b"mdia", full(b"hdlr", 0, bytes(4) + b"vide" + bytes(13)) + b"".join(children))
+
+
+def table(*children: bytes) -> bytes:
+    return box(b"minf", box(b"stbl", b"".join(children)))
+
+
+def movie(*children: bytes) -> bytes:
+    return box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", b"".join(children))
+
+
+ALL_ONES = 0xFFFF_FFFF  # "the duration cannot be determined": not a length
+
+
+@pytest.mark.parametrize(
+    ("children", "seconds"),
+    [
+        ((mvhd(1000, 1000), box(b"trak", tkhd(12000))), 12.0),
+        ((mvhd(1000, 1000), box(b"trak", tkhd(12000, version=1))), 12.0),
+        ((mvhd(600, 600), box(b"trak", media_box(mdhd(90000, 90000 * 12)))), 12.0),
+        ((mvhd(600, 600), box(b"trak", media_box(mdhd(48000, 48000 * 12, version=1)))), 12.0),
+        (
+            (
+                mvhd(1000, 1000),
+                box(b"trak", media_box(mdhd(12288, 12288), table(stts((24, 512), (264, 512))))),
+            ),
+            12.0,
+        ),
+        ((mvhd(1000, 1000), box(b"trak", media_box(table(stts((12, 1000)))))), 12.0),  # no mdhd: movie scale
+        (
+            (
+                mvhd(1000, 12000),
+                box(b"trak", tkhd(1000) + media_box(mdhd(1000, 1000), table(stts((1, 1000))))),
+            ),
+            12.0,
+        ),
+        ((mvhd(1000, 2000), box(b"trak", tkhd(ALL_ONES) + media_box(mdhd(1000, ALL_ONES)))), 2.0),
+        ((mvhd(1000, ALL_ONES), box(b"trak", tkhd(3000))), 3.0),
+    ],
+    ids=[
+        "tkhd-v0",
+        "tkhd-v1",
+        "mdhd-v0",
+        "mdhd-v1",
+        "stts",
+        "stts-movie-scale",
+        "longest",
+        "unknown",
+        "mvhd-unknown",
+    ],
+)
+def test_the_longest_stated_length(children: tuple[bytes, ...], seconds: float) -> None:
+    info = probe(movie(*children))
+    assert info is not None
+    assert info.seconds == seconds
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        movie(mvhd(1000, 12000), box(b"trak", tkhd(12000)), box(b"mvex", box(b"trex", bytes(24)))),
+        movie(mvhd(1000, 12000), box(b"trak", tkhd(12000))) + box(b"moof", box(b"mfhd", bytes(8))),
+    ],
+    ids=["mvex", "moof"],
+)
+def test_fragments_are_refused(data: bytes) -> None:
+    assert probe(data) is None
+    with pytest.raises(BadRequestError) as caught:
+        require_video(data, "video")
+    assert "fragmented MP4" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("track", "seconds"),
+    [
+        (media_box(mdhd(1000, 1000), table(stts((12, 1000), count=ALL_ONES))), 12.0),  # count past the box
+        (media_box(mdhd(1000, 1000), table(stts((12, 1000)) + bytes(4))), 12.0),  # the box is bigger: ok
+        (media_box(mdhd(1000, 1000), table(full(b"stts", 0, b"\0\0"))), 1.0),  # too short: ignored
+        (media_box(mdhd(1000, 1000), table(box(b"stts", b""))), 1.0),
+        (media_box(full(b"mdhd", 0, bytes(10)), table(stts((12, 1000)))), 12.0),  # short mdhd: ignored
+        (media_box(full(b"mdhd", 7, bytes(40)), table(stts((12, 1000)))), 12.0),  # unknown version
+        (media_box(box(b"mdhd", b""), table(stts((12, 1000)))), 12.0),
+        (media_box(mdhd(0, 1000), table(stts((12, 1000)))), None),  # no length can be read: refused
+        (media_box(mdhd(2**31, 1000), table(stts((12, 1000)))), None),  # ffmpeg plays it as 1 tick/s
+        (media_box(mdhd(1000, 1000), box(b"minf", box(b"stbl", struct.pack(">I", 99) + b"stts"))), None),
+        (box(b"mdia", struct.pack(">I", 99) + b"mdhd" + bytes(24)), None),  # overruns its parent
+    ],
+    ids=[
+        "stts-count-past-box",
+        "stts-box-bigger",
+        "stts-too-short",
+        "stts-empty",
+        "mdhd-too-short",
+        "mdhd-unknown-version",
+        "mdhd-empty",
+        "mdhd-timescale-0",
+        "mdhd-timescale-2**31",
+        "stts-overruns-stbl",
+        "mdhd-overruns-mdia",
+    ],
+)
+def test_malformed_track_boxes_do_not_raise(track: bytes, seconds: float | None) -> None:
+    data = movie(mvhd(1000, 1000), box(b"trak", track))
+    info = probe(data)
+    assert (None if info is None else info.seconds) == seconds
+
+
+def test_a_sample_table_past_its_entry_budget_is_refused() -> None:
+    """2**18 entries are summed (12 s here); one more is refused, not summed on the event loop."""
+    at_most = media_box(mdhd(1000, 1000), table(stts(*[(1, 1000)] * 12, *[(0, 1)] * (2**18 - 12))))
+    info = probe(movie(mvhd(1000, 1000), box(b"trak", at_most)))
+    assert info is not None
+    assert info.seconds == 12.0
+    past = media_box(mdhd(1000, 1000), table(stts(*[(1, 1000)] * 12, *[(0, 1)] * (2**18 - 11))))
+    assert probe(movie(mvhd(1000, 1000), box(b"trak", past))) is None
+
+
+def test_a_walk_past_the_box_budget_is_refused() -> None:
+    """10,000 empty boxes before the track: the track (12 s) is never read, so the file is refused."""
+    data = movie(mvhd(1000, 1000), box(b"free", b"") * 10_000, box(b"trak", tkhd(12000)))
+    assert probe(data) is None
+    assert probe(movie(mvhd(1000, 1000), box(b"free", b"") * 100, box(b"trak", tkhd(12000)))) is not None
+
+
+def test_a_truncated_or_corrupted_header_never_raises(twelve_seconds: bytes) -> None:
+    """Every cut and every byte of ``moov`` overwritten: a length, None or a 400, never an exception."""
+    moov = payload(twelve_seconds, b"moov") - 8
+    variants = [twelve_seconds[:cut] for cut in range(moov, len(twelve_seconds))]
+    variants += [
+        twelve_seconds[:at] + bytes([value]) + twelve_seconds[at + 1 :]
+        for at in range(moov, len(twelve_seconds))
+        for value in (0x00, 0x01, 0x7F, 0xFF)
+    ]
+    for data in variants:
+        info = probe(data)
+        assert info is None or 0 < info.seconds < 24 * 3600
+        if info is None:
+            with pytest.raises(BadRequestError):
+                require_video(data, "video")

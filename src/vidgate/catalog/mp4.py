@@ -20,6 +20,10 @@ from vidgate.errors import BadRequestError
 
 _MAX_BOXES = 10_000  # boxes listed per file: a crafted file cannot make the walk slow
 _MAX_TIMESCALE = 2**31 - 1  # ffmpeg reads a timescale as signed and plays one <= 0 as 1 tick a second
+# stts entries summed per box: one per run of equal frame durations, so 144,000 at most for a 600 s
+# (MAX_SOURCE_SECONDS) clip at 240 fps each frame timed differently; more is refused, so a crafted
+# 64 MiB table cannot hold the event loop for the ~1.6 s its sum takes.
+_MAX_STTS_ENTRIES = 2**18
 _UNKNOWN = {0: 0xFFFF_FFFF, 1: 0xFFFF_FFFF_FFFF_FFFF}  # a duration of all 1s: "cannot be determined"
 
 
@@ -127,6 +131,8 @@ def _stts_ticks(data: bytes, start: int, end: int) -> int | None:
     if start + 8 > end:
         return None
     count = min(int.from_bytes(data[start + 4 : start + 8], "big"), (end - start - 8) // 8)
+    if count > _MAX_STTS_ENTRIES:
+        raise _Unreadable
     entries = memoryview(data)[start + 8 : start + 8 + 8 * count]
     return int(sum(starmap(mul, struct.iter_unpack(">II", entries))))
 
