@@ -345,6 +345,34 @@ async def test_a_read_timeout_on_create_is_a_504_and_the_job_it_may_have_made_is
     await service.runner.aclose()
 
 
+async def test_a_create_cancelled_while_out_is_left_to_the_poller(
+    slow_emulator: str, local_root: Path
+) -> None:
+    """The server shutting down cancels a create waiting on its provider: the job may exist upstream, so
+    its write-ahead record goes to the poller (money and slot held) and is recorded when found."""
+    service = _with_fallback(f"{slow_emulator}/v1", "sk-upstream-slow", local_root)
+    alice = await _alice(service)
+    prompt = "a cancelled cat [fault:slow]"
+    create = asyncio.create_task(
+        service.create_video(alice, CreateVideo(model="sora-2", prompt=prompt, seconds="4"))
+    )
+    await asyncio.sleep(0.3)  # sent: the emulator makes the job after 0.6 s, then answers
+    create.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await create
+    video_id = await _handed_to_the_poller(service, alice)
+    async with httpx.AsyncClient(headers={"Authorization": "Bearer sk-upstream-slow"}) as upstream:
+        for _ in range(100):  # the provider makes the job the cancelled create asked for
+            every = (await upstream.get(f"{slow_emulator}/v1/videos")).json()["data"]
+            if any(v["prompt"] == prompt for v in every):
+                break
+            await asyncio.sleep(0.05)
+    [made] = [v for v in every if v["prompt"] == prompt]
+    job = await _resolved(service, video_id)
+    assert (job.native_id, job.error_code) == (made["id"], None)
+    await service.runner.aclose()
+
+
 async def test_a_poll_slower_than_the_timeout_is_a_timeout_that_backs_off(
     slow_emulator: str, local_root: Path
 ) -> None:

@@ -28,6 +28,8 @@ GEMINI_BASE = "https://gen.test/root?key=AIzaOperatorSecret123456"
 def _upstream(request: httpx.Request) -> httpx.Response:
     if request.url.host == "gen.test":
         raise httpx.ConnectError(f"connection refused: {request.url}", request=request)
+    if request.url.host == "boom.test":
+        return httpx.Response(500, json={"error": {"message": "boom", "type": "server_error"}})
     return httpx.Response(401, json={"error": {"message": ECHO, "type": "invalid_request_error"}})
 
 
@@ -38,6 +40,15 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
             "model_name": "sora-2",
             "litellm_params": {"model": "openai/sora-2", "allow_retired": True, "api_key": OPERATOR_KEY},
             "model_info": {"id": "dep-openai-secret-id"},
+        },
+        {
+            "model_name": "sora-boom",
+            "litellm_params": {
+                "model": "openai/sora-2",
+                "allow_retired": True,
+                "api_key": OPERATOR_KEY,
+                "api_base": "https://boom.test/v1",
+            },
         },
         {
             "model_name": "veo",
@@ -102,6 +113,20 @@ async def test_a_connection_error_never_shows_the_upstream_url(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "gen.test" in logged  # the operator sees where it failed
     assert "AIzaOperatorSecret" not in logged
+
+
+async def test_an_unknown_outcome_tells_the_caller_what_happens_to_the_job(client: httpx.AsyncClient) -> None:
+    """A 500 on create: the job may exist upstream, so it is looked for and charged if found; the caller
+    is told that, not that its reservation was released."""
+    auth = {"Authorization": f"Bearer {MASTER}"}
+    reply = await client.post("/v1/videos", json={"model": "sora-boom", "prompt": "x"}, headers=auth)
+    assert reply.status_code == 502
+    error = reply.json()["error"]
+    assert error["code"] == "upstream_outcome_unknown"
+    assert "if found, the video appears in your list and is charged as usual" in error["message"]
+    assert "released" not in error["message"]
+    listed = (await client.get("/v1/videos", headers=auth)).json()["data"]
+    assert [v["status"] for v in listed] == ["queued"]  # its write-ahead record, left to the poller
 
 
 def test_redaction_removes_key_material() -> None:

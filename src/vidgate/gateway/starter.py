@@ -292,9 +292,9 @@ class JobStarter:
                 try:
                     if on_write_ahead is not None:
                         await on_write_ahead(job_id)
-                except BaseException:
-                    await self._abandon(job_id)
+                except BaseException:  # nothing was sent
                     await self.give_back(p, job_id, candidate)
+                    await self._abandon(job_id)
                     raise
                 try:
                     with (
@@ -311,11 +311,14 @@ class JobStarter:
                     ):
                         answer = await self._leased(job_id, owner, call(candidate))
                 except BaseException as exc:
-                    if isinstance(exc, APIError) and create_failure(exc) == "ambiguous":
-                        await self._hand_over(job_id, owner)  # the poller finds it upstream, or fails it
-                    else:
+                    # Anything but a definite refusal may have reached the provider: an ambiguous error,
+                    # and a cancellation (the server shutting down, the client's task cancelled) or a bug
+                    # while the call was out. The poller finds the job upstream, or fails it.
+                    if not isinstance(exc, APIError) or create_failure(exc) == "ambiguous":
+                        await self._hand_over(job_id, owner)
+                    else:  # money and slot back first: a crash between the two leaves the record to
+                        await self.give_back(p, job_id, candidate)  # the poller, never money held
                         await self._abandon(job_id)
-                        await self.give_back(p, job_id, candidate)
                     if not isinstance(exc, APIError):
                         raise
                     last_error = self._refusal(dep, exc, label)

@@ -28,8 +28,8 @@ _MESSAGES = {
     "connection": "The gateway could not reach the provider. Retry later; the operator has the details.",
     "outcome": "Creating the video failed after the request may have reached the provider, so the upstream "
     "outcome is unknown: the provider may have started a job. The gateway did not retry it elsewhere (that "
-    "could start a second paid job); its reservation was released, nothing was charged and no video was "
-    "recorded.",
+    "could start a second paid job). It looks for the job at the provider: if found, the video appears in "
+    "your list and is charged as usual; if not, it is listed as failed and nothing is charged.",
 }
 
 
