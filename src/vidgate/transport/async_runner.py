@@ -106,7 +106,7 @@ class AsyncRunner:
                 call.method, call.url, follow_redirects=call.follow_redirects, **request_kwargs(call)
             )
         except httpx.HTTPError as exc:
-            raise SendFailure(transport_error(exc, call), never_sent=never_sent(exc)) from exc
+            raise SendFailure(transport_error(exc, call)) from exc
         return to_reply(response, response.content)
 
     @asynccontextmanager

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from vidgate.errors import APIConnectionError, APIError, Timeout
+from vidgate.errors import APIConnectionError, Timeout
 from vidgate.providers.base import HttpCall, HttpReply
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
@@ -36,26 +36,26 @@ def request_kwargs(call: HttpCall, extra_headers: dict[str, str] | None = None) 
 
 
 class SendFailure(Exception):
-    """A call that got no HTTP reply: the vidgate error to raise, and whether the request certainly
-    never reached the provider (then even a paid create may be retried)."""
+    """A call that got no HTTP reply: the vidgate error to raise, which says whether the request
+    certainly never reached the provider (then even a paid create may be retried)."""
 
-    def __init__(self, error: APIError, *, never_sent: bool) -> None:
+    def __init__(self, error: APIConnectionError) -> None:
         super().__init__(str(error))
         self.error = error
-        self.never_sent = never_sent
+
+    @property
+    def never_sent(self) -> bool:
+        return self.error.never_sent
 
 
 def timed_out(where: str, kind: str, *, never_sent: bool) -> SendFailure:
     """A call that timed out (``kind``: ``ConnectTimeout``, ``ReadTimeout``), in the httpx path's words."""
-    return SendFailure(
-        Timeout(f"Request timed out: {where} ({kind})", never_sent=never_sent), never_sent=never_sent
-    )
+    return SendFailure(Timeout(f"Request timed out: {where} ({kind})", never_sent=never_sent))
 
 
 def connection_failed(where: str, why: object, *, never_sent: bool) -> SendFailure:
     """A call whose connection failed (``why``: the cause), in the httpx path's words."""
-    error = APIConnectionError(f"Connection error: {where}: {why}", never_sent=never_sent)
-    return SendFailure(error, never_sent=never_sent)
+    return SendFailure(APIConnectionError(f"Connection error: {where}: {why}", never_sent=never_sent))
 
 
 def to_reply(response: httpx.Response, content: bytes) -> HttpReply:
@@ -72,7 +72,7 @@ def never_sent(exc: httpx.HTTPError) -> bool:
     return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
-def transport_error(exc: httpx.HTTPError, call: HttpCall) -> APIError:
+def transport_error(exc: httpx.HTTPError, call: HttpCall) -> APIConnectionError:
     where = f"{call.method} {call.url}"
     if isinstance(exc, httpx.TimeoutException):
         return timed_out(where, type(exc).__name__, never_sent=never_sent(exc)).error
