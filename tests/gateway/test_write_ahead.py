@@ -253,3 +253,56 @@ async def test_a_create_whose_lease_was_renewed_meanwhile_is_recorded_over_the_r
         assert job.version > 2  # renewed while the create ran, then recorded over the renewals
     finally:
         await runner.aclose()
+
+
+async def test_two_records_matching_one_upstream_job_are_charged_once(emulator: str) -> None:
+    """Two replicas die in creates of one prompt; only the first create reached the provider. Both
+    records match its one upstream job in the same poller round: one claims it and is charged, the
+    other finds nothing left and is failed with its money back (never charged for the other's job)."""
+    r = await _open(emulator, send=True)
+    master = await r.live.authenticate(MASTER)
+    secret, _ = await r.live.generate_key(master, key_alias="bo", max_budget=1.0, max_parallel_requests=2)
+    bo = await r.live.authenticate(secret)
+    prompt = f"a shared harbour {secrets.token_hex(4)}"
+    sent = await _kill_during_create(r, bo, prompt)
+    unsent_calls = KilledDuringCreate(AsyncRunner(retry=RetryPolicy(max_retries=0)), send=False)
+    unsent_replica = GatewayService(r.live.config, r.stores, r.live.runner, calls=unsent_calls, clock=r.clock)
+    unsent = asyncio.create_task(unsent_replica.create_video(bo, _request(prompt)))
+    await asyncio.wait_for(unsent_calls.reached.wait(), timeout=30)
+    # Both searches ask whether the upstream job is recorded before either record is saved (as two
+    # replicas' pollers, or one round's concurrent steps on a store that answers over the network).
+    asked: list[str] = []
+    both_asked = asyncio.Event()
+    lookup = r.stores.jobs.find_by_native
+
+    async def racing_lookup(deployment_id: str, native_id: str) -> JobRecord | None:
+        found = await lookup(deployment_id, native_id)
+        asked.append(native_id)
+        if len(asked) == 2:
+            both_asked.set()
+        if len(asked) <= 2:  # the first two lookups answer together
+            await asyncio.wait_for(both_asked.wait(), timeout=10)
+        return found
+
+    r.stores.jobs.find_by_native = racing_lookup  # type: ignore[method-assign]
+    try:
+        await asyncio.sleep(0.5)  # the upstream job is done (0.2 s): whoever records it settles at once
+        r.clock.offset += SUBMIT_LEASE_SECONDS + 1
+        poller = Poller(r.live, worker_id="w-live")
+        for _ in range(200):
+            await poller.run_once()
+            records = await r.jobs(bo)
+            if all(j.cost_micros is not None for j in records):
+                break
+            r.clock.offset += 5  # past the back-off of a record whose match was claimed meanwhile
+            await asyncio.sleep(0.05)
+        assert len(asked) >= 3  # the two raced, and the loser looked again
+        outcomes = sorted((j.status, j.cost_micros, is_placeholder(j.native_id)) for j in records)
+        assert outcomes == [("completed", FOUR_SECONDS_OF_SORA_2, False), ("failed", 0, True)]
+        key = await r.key(bo)
+        assert (key.spend_micros, key.reserved_micros, key.active_jobs) == (FOUR_SECONDS_OF_SORA_2, 0, 0)
+        logs = await r.stores.ledger.spend_logs(key_id=key.id, start=None, end=None, limit=10)
+        assert [e.cost_micros for e in logs] == [FOUR_SECONDS_OF_SORA_2]
+    finally:
+        await _finish(sent)
+        await _finish(unsent)

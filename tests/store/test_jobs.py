@@ -59,6 +59,23 @@ async def test_native_id_is_unique_per_deployment(backend: Backend) -> None:
         await jobs.insert(make_job("c", native_id="n"))
 
 
+async def test_a_save_taking_another_jobs_native_id_conflicts_and_writes_nothing(backend: Backend) -> None:
+    """Two write-ahead records matched to one upstream job: the second claim is refused whole."""
+    jobs = backend.stores.jobs
+    await jobs.insert(make_job("a", native_id="n"))
+    await jobs.insert(make_job("b", native_id="submitting:b", status="queued"))
+    b = await jobs.get("b")
+    assert b is not None
+    b.native_id, b.status = "n", "completed"
+    with pytest.raises(ConflictError):
+        await jobs.save(b)
+    stored = await jobs.get("b")
+    assert stored is not None
+    assert (stored.native_id, stored.status) == ("submitting:b", "queued")
+    stored.progress = 50  # the job is still saved as usual at its version
+    assert await jobs.save(stored)
+
+
 async def test_save_is_optimistic_by_version(backend: Backend) -> None:
     jobs = backend.stores.jobs
     await jobs.insert(make_job("a"))

@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from vidgate.errors import APIError, InternalServerError, ServiceUnavailableError
+from vidgate.errors import APIError, ConflictError, InternalServerError, ServiceUnavailableError
 from vidgate.gateway import jobs, submitting, tracing
 from vidgate.gateway.auth import MASTER_OWNER
 from vidgate.gateway.calls import ProviderCalls
@@ -223,9 +223,20 @@ class JobKeeper:
                 "The gateway stopped before the provider confirmed this video; it was not found at the "
                 "provider and was not charged.",
             )
+        placeholder = job.native_id
+        job.native_id, job.submitting = found.native_id, False
+        # The claim on the upstream job is saved before any money moves: two records of one prompt can
+        # match one upstream job (resolved in one round), and only the record that claims it may be
+        # charged for it; the other looks again (it no longer matches what is claimed).
+        try:
+            claimed = await self.stores.jobs.save(job)
+        except ConflictError:
+            claimed = False
+        if not claimed:
+            job.native_id, job.submitting = placeholder, True
+            taken = ServiceUnavailableError(f"The upstream job {found.native_id} was claimed meanwhile.")
+            return jobs.on_poll_error(job, taken, now)
         log.warning("create of %s found at the provider after a restart as %s", job.id, found.native_id)
-        job.native_id = found.native_id
-        job.submitting = False
         return jobs.advance(job, found, now)
 
     def _count_outcome_unknown(self, provider: str) -> None:

@@ -54,7 +54,8 @@ class JobStore(Protocol):
         ...
 
     async def save(self, job: JobRecord) -> bool:
-        """Write ``job`` if the stored version equals ``job.version`` (then bump it). False: lost race."""
+        """Write ``job`` if the stored version equals ``job.version`` (then bump it). False: lost race.
+        ConflictError: another job of its deployment has its ``native_id`` (nothing written)."""
         ...
 
     async def save_many(self, jobs: Sequence[JobRecord]) -> list[bool]:

@@ -185,6 +185,13 @@ class MemoryJobStore:
             stored = self._s.jobs.get(job.id)
             if stored is None or stored.version != job.version:
                 return False
+            if stored.native_id != job.native_id and any(
+                j.deployment_id == job.deployment_id and j.native_id == job.native_id
+                for j in self._s.jobs.values()
+            ):
+                raise ConflictError(
+                    f"Deployment '{job.deployment_id}' already has a job for '{job.native_id}'."
+                )
             job.version += 1
             self._s.jobs[job.id] = copy.deepcopy(job)
             return True

@@ -191,7 +191,13 @@ class SqlJobStore:
 
     async def save(self, job: JobRecord) -> bool:
         row = job_to_row(job)
-        saved = await self._db.write(_save, self._save_params(job, row))
+        try:
+            saved = await self._db.write(_save, self._save_params(job, row))
+        except IntegrityError:
+            self.rows.forget(job.id)
+            raise ConflictError(
+                f"Deployment '{job.deployment_id}' already has a job for '{job.native_id}'."
+            ) from None
         self._saved(job, row, saved)
         return saved
 
