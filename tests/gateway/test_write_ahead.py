@@ -17,6 +17,7 @@ from tests.gateway.harness import MASTER
 from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
+from vidgate.errors import APIError
 from vidgate.gateway import submitting
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
@@ -306,3 +307,59 @@ async def test_two_records_matching_one_upstream_job_are_charged_once(emulator: 
     finally:
         await _finish(sent)
         await _finish(unsent)
+
+
+async def test_an_unknown_outcome_never_takes_the_job_of_a_create_still_running(emulator: str) -> None:
+    """A create of a prompt gets a 500 with nothing made; a second create of the same prompt is made
+    upstream and has not recorded its answer yet when the poller looks for the first: the first waits
+    for it (the upstream job is the second's, answered 200), then finds nothing left and is failed."""
+    r = await _open(emulator, send=True)
+    master = await r.live.authenticate(MASTER)
+    secret, _ = await r.live.generate_key(master, key_alias="cy", max_budget=1.0, max_parallel_requests=2)
+    cy = await r.live.authenticate(secret)
+    prompt = f"a twin harbour {secrets.token_hex(4)} [fault:500]"  # the emulator's first create of it: 500
+    with pytest.raises(APIError) as unknown:
+        await r.live.create_video(cy, _request(prompt))
+    assert unknown.value.code == "upstream_outcome_unknown"
+    [first] = await r.jobs(cy)
+    answered, go_on = asyncio.Event(), asyncio.Event()
+    create = r.live.calls.create
+
+    async def recorded_late(dep: Deployment, req: VideoRequest) -> ProviderJob:
+        made = await create(dep, req)
+        answered.set()
+        await go_on.wait()
+        return made
+
+    r.live.calls.create = recorded_late  # type: ignore[method-assign]
+    second = asyncio.create_task(r.live.create_video(cy, _request(prompt)))
+    await asyncio.wait_for(answered.wait(), timeout=30)
+    poller = Poller(r.live, worker_id="w-live")
+    await poller.run_once()  # the first is due at once (handed over): it must not take the second's job
+    waiting = await r.stores.jobs.get(first.id)
+    assert waiting is not None
+    assert (waiting.submitting, is_placeholder(waiting.native_id)) == (True, True)
+    go_on.set()
+    video = await second  # recorded: its create's own answer
+    assert video.status in ("queued", "in_progress", "completed")
+    r.clock.offset += submitting.IN_FLIGHT_RECHECK_SECONDS + 1
+    resolved = await _resolve_one(r, first.id, poller)
+    assert (resolved.status, resolved.error_code, resolved.cost_micros) == (
+        "failed",
+        "upstream_outcome_unknown",
+        0,
+    )
+    recorded = await r.stores.jobs.get(video.id)
+    assert recorded is not None
+    assert not is_placeholder(recorded.native_id)
+
+
+async def _resolve_one(r: Replicas, job_id: str, poller: Poller) -> JobRecord:
+    for _ in range(200):
+        await poller.run_once()
+        job = await r.stores.jobs.get(job_id)
+        assert job is not None
+        if job.cost_micros is not None:
+            return job
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{job_id} was never resolved")

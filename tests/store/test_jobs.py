@@ -76,6 +76,17 @@ async def test_a_save_taking_another_jobs_native_id_conflicts_and_writes_nothing
     assert await jobs.save(stored)
 
 
+async def test_submitting_on_lists_a_deployments_write_ahead_records_oldest_first(backend: Backend) -> None:
+    jobs = backend.stores.jobs
+    await jobs.insert(make_job("late", created_at=300, submitting=True, native_id="submitting:late"))
+    await jobs.insert(make_job("early", created_at=200, submitting=True, native_id="submitting:early"))
+    await jobs.insert(make_job("recorded", created_at=250, native_id="n"))
+    await jobs.insert(make_job("elsewhere", deployment_id="d2", submitting=True, native_id="submitting:x"))
+    assert [j.id for j in await jobs.submitting_on("d1")] == ["early", "late"]
+    assert [j.id for j in await jobs.submitting_on("d2")] == ["elsewhere"]
+    assert await jobs.submitting_on("d3") == []
+
+
 async def test_save_is_optimistic_by_version(backend: Backend) -> None:
     jobs = backend.stores.jobs
     await jobs.insert(make_job("a"))

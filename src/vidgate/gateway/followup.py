@@ -199,6 +199,8 @@ class JobKeeper:
         """A job stored write-ahead whose creator is gone (its lease lapsed): recorded when found at
         the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` and counted."""
         dep = self.router.get(job.deployment_id)
+        if dep is not None and await submitting.create_in_flight(self.stores, job, now):
+            return jobs.look_again(job, now, submitting.IN_FLIGHT_RECHECK_SECONDS)
         try:
             found = None if dep is None else await submitting.find(self.stores, self.calls, dep, job)
         except APIError as exc:

@@ -245,6 +245,20 @@ def on_poll_error(job: JobRecord, error: APIError, now: float) -> Transition:
     )
 
 
+def look_again(job: JobRecord, now: float, seconds: float) -> Transition:
+    """The job as it is, looked at again in ``seconds``; nothing failed, so nothing is counted."""
+    return Transition(
+        status=job.status,
+        progress=job.progress,
+        completed_at=None,
+        expires_at=None,
+        error_code=None,
+        error_message=None,
+        next_poll_at=now + seconds,
+        poll_failures=job.poll_failures,
+    )
+
+
 def lost(job: JobRecord, now: float, code: str, message: str) -> Transition:
     """Failed with ``code`` (reservation released, slot freed), whatever the provider would say."""
     return _lost(job, now, code, message)

@@ -22,6 +22,7 @@ from vidgate.gateway.records import (
     SpendEntry,
 )
 
+MAX_SUBMITTING = 1000  # write-ahead records ``JobStore.submitting_on`` returns (creates in flight)
 Chunk: TypeAlias = bytes | memoryview
 """A piece of a stored object as read: a store may hand out a view of a buffer it filled (and never
 reuses), so streaming a file costs no extra copy; ASGI bodies, ``b"".join`` and ``bytearray +=``
@@ -79,6 +80,12 @@ class JobStore(Protocol):
     async def release_lease(self, job_id: str, worker_id: str) -> None: ...
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
         """The job recorded for a provider's job (write-ahead resolution skips jobs already recorded)."""
+        ...
+
+    async def submitting_on(self, deployment_id: str) -> list[JobRecord]:
+        """The write-ahead records (``submitting``) of creates on ``deployment_id``, the oldest
+        ``MAX_SUBMITTING``: a resolver checks that none of them is about to record the upstream job
+        it would take."""
         ...
 
     async def count_by_status(self) -> dict[str, int]:

@@ -277,7 +277,7 @@ class JobStarter:
                     continue
                 tries[dep.model_name] = tries.get(dep.model_name, 0) + 1
                 job_id = new_video_id(now)
-                owner = new_lease_owner("create")
+                owner = new_lease_owner(submitting.CREATE_LEASE)
                 count_rate, rate_due = rate_due, False
                 callback_hash: str | None = None
                 if offer_callback and dep.provider_callbacks and self.public_base_url is not None:

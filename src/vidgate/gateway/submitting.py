@@ -31,6 +31,8 @@ FIND_PAGES = 5
 FIND_PAGE_SIZE = 100
 MAX_FIND_FAILURES = 3  # failed searches (provider errors) before the job is failed as unknown
 _PLACEHOLDER = "submitting:"
+CREATE_LEASE = "create"  # the lease owner prefix of a write-ahead record whose create is running
+IN_FLIGHT_RECHECK_SECONDS = 5.0  # a resolution waiting for another create of the same request
 
 
 def placeholder(job_id: str) -> str:
@@ -53,6 +55,20 @@ def same_request(job: JobRecord, found: ProviderJob, source_native: str | None) 
     if found.seconds is not None and found.seconds != job.seconds:
         return False
     return found.remixed_from == source_native
+
+
+async def create_in_flight(stores: Stores, job: JobRecord, now: float) -> bool:
+    """Whether another create of ``job``'s request on its deployment is still running (its write-ahead
+    record leased by its live creator). The upstream job ``find`` would match may be that create's,
+    about to be recorded by it: the resolver looks again later instead of taking it."""
+    asked = (job.prompt, job.size, job.seconds, job.remixed_from)
+    return any(
+        other.id != job.id
+        and (other.lease_owner or "").startswith(CREATE_LEASE + ":")
+        and (other.lease_expires_at or 0.0) > now
+        and (other.prompt, other.size, other.seconds, other.remixed_from) == asked
+        for other in await stores.jobs.submitting_on(job.deployment_id)
+    )
 
 
 async def find(stores: Stores, calls: ProviderCalls, dep: Deployment, job: JobRecord) -> ProviderJob | None:

@@ -49,6 +49,7 @@ from vidgate.errors import BudgetExceededError, ConflictError, NotFoundError, Ra
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.jobs import needs_work
 from vidgate.gateway.ports import (
+    MAX_SUBMITTING,
     Admission,
     CharacterStore,
     ContentStore,
@@ -239,6 +240,12 @@ class MemoryJobStore:
                 if job.deployment_id == deployment_id and job.native_id == native_id:
                     return copy.deepcopy(job)
             return None
+
+    async def submitting_on(self, deployment_id: str) -> list[JobRecord]:
+        with self._s.lock:
+            found = [j for j in self._s.jobs.values() if j.submitting and j.deployment_id == deployment_id]
+            found.sort(key=lambda j: (j.created_at, j.id))
+            return [copy.deepcopy(j) for j in found[:MAX_SUBMITTING]]
 
     async def count_by_status(self) -> dict[str, int]:
         with self._s.lock:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from vidgate.errors import ConflictError
+from vidgate.gateway.ports import MAX_SUBMITTING
 from vidgate.gateway.records import JobRecord
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.prepared import Prepared
@@ -31,6 +32,13 @@ _BY_NATIVE = Prepared(
     sa.select(jobs).where(
         jobs.c.deployment_id == sa.bindparam("deployment_id"), jobs.c.native_id == sa.bindparam("native_id")
     )
+)
+# ``pending`` first: ``ix_jobs_claim``'s prefix (a write-ahead record is always pending).
+_SUBMITTING_ON = Prepared(
+    sa.select(jobs)
+    .where(jobs.c.pending, jobs.c.submitting, jobs.c.deployment_id == sa.bindparam("deployment_id"))
+    .order_by(jobs.c.created_at, jobs.c.id)
+    .limit(MAX_SUBMITTING)
 )
 _INSERT = Prepared(jobs.insert())
 # SET comes from the parameters' column names; the WHERE names are not columns.
@@ -255,6 +263,9 @@ class SqlJobStore:
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
         params = {"deployment_id": deployment_id, "native_id": native_id}
         return await self._db.read_small(_first, _BY_NATIVE, params)
+
+    async def submitting_on(self, deployment_id: str) -> list[JobRecord]:
+        return await self._db.read(_page, _SUBMITTING_ON, {"deployment_id": deployment_id})
 
     async def count_by_status(self) -> dict[str, int]:
         return await self._db.read(_count_by_status)
