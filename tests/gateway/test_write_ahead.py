@@ -6,6 +6,7 @@ lease lapses: found at the provider by list (recorded, then charged), or failed
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import secrets
 import time
@@ -363,3 +364,33 @@ async def _resolve_one(r: Replicas, job_id: str, poller: Poller) -> JobRecord:
             return job
         await asyncio.sleep(0.05)
     raise AssertionError(f"{job_id} was never resolved")
+
+
+async def test_a_create_whose_upstream_job_another_video_holds_is_an_unknown_outcome(emulator: str) -> None:
+    """However a record came to hold an upstream job, a create answered with it is not a 500: it is an
+    unknown outcome, its record left to the poller, which looks for it upstream (here the provider did
+    make this create's own job, under another id than the one answered: found, recorded, charged)."""
+    r = await _open(emulator, send=True)
+    master = await r.live.authenticate(MASTER)
+    secret, _ = await r.live.generate_key(master, key_alias="di", max_budget=1.0, max_parallel_requests=2)
+    di = await r.live.authenticate(secret)
+    held = await r.live.create_video(di, _request(f"a held harbour {secrets.token_hex(4)}"))
+    holder = await r.stores.jobs.get(held.id)
+    assert holder is not None
+    create = r.live.calls.create
+
+    async def same_upstream_job(dep: Deployment, req: VideoRequest) -> ProviderJob:
+        made = await create(dep, req)
+        return dataclasses.replace(made, native_id=holder.native_id)
+
+    r.live.calls.create = same_upstream_job  # type: ignore[method-assign]
+    with pytest.raises(APIError) as caught:
+        await r.live.create_video(di, _request(f"another harbour {secrets.token_hex(4)}"))
+    assert (caught.value.status_code, caught.value.code) == (502, "upstream_outcome_unknown")
+    assert holder.deployment_id not in caught.value.message
+    [orphan] = [j for j in await r.jobs(di) if j.id != held.id]
+    assert orphan.submitting
+    r.clock.offset += SUBMIT_LEASE_SECONDS + 1
+    resolved = await _resolve_one(r, orphan.id, Poller(r.live, worker_id="w-live"))
+    assert (resolved.status, resolved.cost_micros) == ("completed", FOUR_SECONDS_OF_SORA_2)
+    assert resolved.native_id not in (holder.native_id, orphan.native_id)

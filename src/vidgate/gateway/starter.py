@@ -44,7 +44,7 @@ from typing import Generic, TypeVar
 
 from vidgate.catalog import to_micros
 from vidgate.catalog.pricing import has_video, inputs_of, request_estimate, token_bound
-from vidgate.errors import APIError, RateLimitError
+from vidgate.errors import APIError, ConflictError, RateLimitError
 from vidgate.gateway import jobs as machine
 from vidgate.gateway import provider_callbacks, submitting, tracing
 from vidgate.gateway.auth import Principal
@@ -488,18 +488,30 @@ class JobStarter:
         # First over the write-ahead record as inserted (no read): that fails only when something
         # wrote it since (a lease renewal of a slow create, the poller), and the loop below looks.
         job.version = WRITE_AHEAD_VERSION
-        saved = await self.stores.jobs.save(job)
-        for _ in range(0 if saved else _SAVE_ATTEMPTS):
-            stored = await self.stores.jobs.get(job.id)
-            if stored is None or not stored.submitting:  # the poller resolved it meanwhile: its result
-                log.error("job %s (%s) was resolved before its create answered", job.id, job.native_id)
-                if stored is None:
-                    raise APIError(f"Video '{job.id}' was lost while being created.", status_code=500)
-                return stored
-            job.version = stored.version
-            if await self.stores.jobs.save(job):
-                saved = True
-                break
+        try:
+            saved = await self.stores.jobs.save(job)
+            for _ in range(0 if saved else _SAVE_ATTEMPTS):
+                stored = await self.stores.jobs.get(job.id)
+                if stored is None or not stored.submitting:  # the poller resolved it meanwhile: its result
+                    log.error("job %s (%s) was resolved before its create answered", job.id, job.native_id)
+                    if stored is None:
+                        raise APIError(f"Video '{job.id}' was lost while being created.", status_code=500)
+                    return stored
+                job.version = stored.version
+                if await self.stores.jobs.save(job):
+                    saved = True
+                    break
+        except ConflictError:
+            # Another record holds this upstream job (a resolver matched it by its request): that one is
+            # charged for it; this record is left to the poller, which finds nothing left and releases it.
+            log.error("job %s: its upstream job %s is recorded by another job", job.id, job.native_id)
+            raise APIError(
+                f"Video '{job.id}' could not be recorded: the provider's job is recorded as another video "
+                "of yours with the same request. This one is listed as failed and not charged.",
+                status_code=502,
+                code=submitting.OUTCOME_UNKNOWN,
+                type="upstream_error",
+            ) from None
         if not saved:
             raise APIError(f"Video '{job.id}' is busy; retry shortly.", status_code=409, code="conflict")
         if transition.terminal:
