@@ -6,8 +6,8 @@ lease lapses: found at the provider by list (recorded, then charged), or failed
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import contextlib
+import dataclasses
 import secrets
 import time
 from collections.abc import Iterator
