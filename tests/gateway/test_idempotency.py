@@ -11,6 +11,7 @@ from tests.gateway.harness import Gateway, make_gateway
 from tests.support.guards import configured, guardrails
 
 from vidgate.errors import APIError, BadRequestError, ConflictError
+from vidgate.gateway import submitting
 from vidgate.gateway.guardrails import GuardInput, Verdict
 from vidgate.gateway.idempotency import fingerprint
 from vidgate.gateway.routing import Deployment
@@ -73,7 +74,11 @@ async def test_an_unknown_upstream_outcome_is_answered_again_never_retried(gw: G
     gw.local.fail_creates = None
     with pytest.raises(ConflictError):  # the poller is still looking for it upstream
         await gw.service.create_video(alice, _req(), idempotency_key="k")
-    await Poller(gw.service, worker_id="w").run_once()  # not found at the provider: failed
+    await Poller(gw.service, worker_id="w").run_once()  # not listed at the provider yet: looked for again
+    with pytest.raises(ConflictError):
+        await gw.service.create_video(alice, _req(), idempotency_key="k")
+    gw.clock.advance(submitting.FIND_GRACE_SECONDS)
+    await Poller(gw.service, worker_id="w").run_once()  # still not listed, and old enough: failed
     again = await gw.service.create_video(alice, _req(), idempotency_key="k")
     assert again.status == "failed"
     assert again.error is not None

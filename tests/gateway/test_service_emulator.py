@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
 from vidgate.errors import APIError
+from vidgate.gateway import submitting
 from vidgate.gateway.config import parse_config
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import CreateVideo, GatewayService
@@ -218,12 +221,23 @@ def client(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@dataclass
+class OffsetClock:
+    """Wall time (the emulator's jobs carry it) moved on by ``offset`` seconds."""
+
+    offset: float = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
 def _with_fallback(
     api_base: str,
     api_key: str,
     local_root: Path,
     client: str = "httpx",
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    clock: Callable[[], float] = time.time,
 ) -> GatewayService:
     """``sora-2`` on ``api_base`` (one attempt per create, sent by ``client``), falling back to the
     local provider."""
@@ -247,7 +261,7 @@ def _with_fallback(
         environ={},
     )
     runner = AsyncRunner(retry=RetryPolicy(max_retries=0), timeout=timeout, sender=CLIENTS[client](timeout))
-    return GatewayService(config, MemoryStores(), runner)
+    return GatewayService(config, MemoryStores(), runner, clock=clock)
 
 
 async def _alice(service: GatewayService) -> Any:
@@ -275,8 +289,10 @@ async def _handed_to_the_poller(service: GatewayService, alice: Any) -> str:
     return video.id
 
 
-async def _resolved(service: GatewayService, video_id: str) -> JobRecord:
-    """Run poller rounds (bounded) until the write-ahead record of ``video_id`` is resolved."""
+async def _resolved(service: GatewayService, video_id: str, clock: OffsetClock | None = None) -> JobRecord:
+    """Run poller rounds (bounded) until the write-ahead record of ``video_id`` is resolved; ``clock``,
+    the service's, is moved on between rounds (a record not listed upstream is looked for again until
+    it is ``FIND_GRACE_SECONDS`` old)."""
     poller = Poller(service, worker_id="w-test")
     for _ in range(200):
         await poller.run_once()
@@ -284,6 +300,8 @@ async def _resolved(service: GatewayService, video_id: str) -> JobRecord:
         assert job is not None
         if not job.submitting:
             return job
+        if clock is not None:
+            clock.offset += submitting.LOOK_AGAIN_SECONDS
         await asyncio.sleep(0.05)
     raise AssertionError(f"{video_id} was never resolved")
 
@@ -292,7 +310,8 @@ async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
     emulators: tuple[str, str], local_root: Path, client: str
 ) -> None:
     a, _ = emulators
-    service = _with_fallback(f"{a}/v1", "sk-upstream-a", local_root, client)
+    clock = OffsetClock()
+    service = _with_fallback(f"{a}/v1", "sk-upstream-a", local_root, client, clock=clock)
     counted: list[tuple[str, int]] = []
     service.on_upstream_error = lambda provider, status: counted.append((provider, status))
     alice = await _alice(service)
@@ -308,11 +327,11 @@ async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
         "openai",
     )
     assert "outcome is unknown" in error.message
+    assert service.router.cooling(service.router.deployments_for("sora-2")[0].id)
     video_id = await _handed_to_the_poller(service, alice)
-    failed = await _resolved(service, video_id)  # the emulator never made it
+    failed = await _resolved(service, video_id, clock)  # the emulator never made it
     assert (failed.status, failed.error_code) == ("failed", "upstream_outcome_unknown")
     assert await _money(service, alice) == (0, 0, 0)
-    assert service.router.cooling(service.router.deployments_for("sora-2")[0].id)
     assert counted == []  # the error the caller gets is the server's to count
     await service.runner.aclose()
 
@@ -349,8 +368,10 @@ async def test_a_create_cancelled_while_out_is_left_to_the_poller(
     slow_emulator: str, local_root: Path
 ) -> None:
     """The server shutting down cancels a create waiting on its provider: the job may exist upstream, so
-    its write-ahead record goes to the poller (money and slot held) and is recorded when found."""
-    service = _with_fallback(f"{slow_emulator}/v1", "sk-upstream-slow", local_root)
+    its write-ahead record goes to the poller (money and slot held). The provider makes the job only
+    after the poller's first search: a record not listed yet is looked for again, found, recorded."""
+    clock = OffsetClock()
+    service = _with_fallback(f"{slow_emulator}/v1", "sk-upstream-slow", local_root, clock=clock)
     alice = await _alice(service)
     prompt = "a cancelled cat [fault:slow]"
     create = asyncio.create_task(
@@ -361,14 +382,10 @@ async def test_a_create_cancelled_while_out_is_left_to_the_poller(
     with pytest.raises(asyncio.CancelledError):
         await create
     video_id = await _handed_to_the_poller(service, alice)
+    job = await _resolved(service, video_id, clock)
     async with httpx.AsyncClient(headers={"Authorization": "Bearer sk-upstream-slow"}) as upstream:
-        for _ in range(100):  # the provider makes the job the cancelled create asked for
-            every = (await upstream.get(f"{slow_emulator}/v1/videos")).json()["data"]
-            if any(v["prompt"] == prompt for v in every):
-                break
-            await asyncio.sleep(0.05)
+        every = (await upstream.get(f"{slow_emulator}/v1/videos")).json()["data"]
     [made] = [v for v in every if v["prompt"] == prompt]
-    job = await _resolved(service, video_id)
     assert (job.native_id, job.error_code) == (made["id"], None)
     await service.runner.aclose()
 

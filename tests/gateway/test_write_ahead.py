@@ -18,7 +18,7 @@ from tests.gateway.harness import MASTER
 from tests.support.live import live_server
 
 from vidgate.emulators.common import EmulatorSettings
-from vidgate.errors import APIError
+from vidgate.errors import APIError, ServiceUnavailableError
 from vidgate.gateway import submitting
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
@@ -27,7 +27,7 @@ from vidgate.gateway.records import JobRecord, KeyRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.gateway.submitting import SUBMIT_LEASE_SECONDS, is_placeholder
-from vidgate.providers.base import ProviderJob
+from vidgate.providers.base import ProviderJob, ProviderPage
 from vidgate.providers.openai.emulator import create_app
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner, RetryPolicy
@@ -150,6 +150,7 @@ async def _resolve(r: Replicas, alice: Principal, poller: Poller) -> JobRecord:
         [job] = await r.jobs(alice)
         if job.cost_micros is not None:
             return job
+        r.clock.offset += submitting.LOOK_AGAIN_SECONDS  # a record not listed yet is looked for again
         await asyncio.sleep(0.05)
     raise AssertionError("the submitting job was never resolved")
 
@@ -343,7 +344,7 @@ async def test_an_unknown_outcome_never_takes_the_job_of_a_create_still_running(
     go_on.set()
     video = await second  # recorded: its create's own answer
     assert video.status in ("queued", "in_progress", "completed")
-    r.clock.offset += submitting.IN_FLIGHT_RECHECK_SECONDS + 1
+    r.clock.offset += submitting.LOOK_AGAIN_SECONDS + 1
     resolved = await _resolve_one(r, first.id, poller)
     assert (resolved.status, resolved.error_code, resolved.cost_micros) == (
         "failed",
@@ -362,6 +363,7 @@ async def _resolve_one(r: Replicas, job_id: str, poller: Poller) -> JobRecord:
         assert job is not None
         if job.cost_micros is not None:
             return job
+        r.clock.offset += submitting.LOOK_AGAIN_SECONDS
         await asyncio.sleep(0.05)
     raise AssertionError(f"{job_id} was never resolved")
 
@@ -394,3 +396,29 @@ async def test_a_create_whose_upstream_job_another_video_holds_is_an_unknown_out
     resolved = await _resolve_one(r, orphan.id, Poller(r.live, worker_id="w-live"))
     assert (resolved.status, resolved.cost_micros) == ("completed", FOUR_SECONDS_OF_SORA_2)
     assert resolved.native_id not in (holder.native_id, orphan.native_id)
+
+
+async def test_a_search_failing_for_a_while_does_not_lose_a_paid_job(emulator: str) -> None:
+    """The provider's list fails (5 searches, backing off over a minute) while the replica that made
+    the job is dead; the job is still found, recorded and charged once the list answers again."""
+    r = await _open(emulator, send=True)
+    alice = await _alice(r)
+    killed = await _kill_during_create(r, alice, f"a stormy coast {secrets.token_hex(4)}")
+    listing = r.live.calls.list_page
+    failures: list[int] = []
+
+    async def failing_list(dep: Deployment, *, after: str | None, limit: int) -> ProviderPage | None:
+        if len(failures) < 5:
+            failures.append(1)
+            raise ServiceUnavailableError("the list is down", provider="openai")
+        return await listing(dep, after=after, limit=limit)
+
+    r.live.calls.list_page = failing_list  # type: ignore[method-assign]
+    try:
+        r.clock.offset += SUBMIT_LEASE_SECONDS + 1
+        resolved = await _resolve(r, alice, Poller(r.live, worker_id="w-live"))
+        assert len(failures) == 5
+        assert (resolved.status, resolved.cost_micros) == ("completed", FOUR_SECONDS_OF_SORA_2)
+        assert r.unknown == []
+    finally:
+        await _finish(killed)

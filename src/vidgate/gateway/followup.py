@@ -200,15 +200,19 @@ class JobKeeper:
         the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` and counted."""
         dep = self.router.get(job.deployment_id)
         if dep is not None and await submitting.create_in_flight(self.stores, job, now):
-            return jobs.look_again(job, now, submitting.IN_FLIGHT_RECHECK_SECONDS)
+            return jobs.look_again(job, now, submitting.LOOK_AGAIN_SECONDS)
         try:
-            found = None if dep is None else await submitting.find(self.stores, self.calls, dep, job)
+            found, searched = (
+                (None, False) if dep is None else await submitting.find(self.stores, self.calls, dep, job)
+            )
         except APIError as exc:
             log.warning("search for the submitted job %s (%s) failed: %s", job.id, job.deployment_id, exc)
             self.report_upstream(job.provider, exc)
             if job.poll_failures + 1 < submitting.MAX_FIND_FAILURES:
                 return jobs.on_poll_error(job, exc, now)
-            found = None
+            found, searched = None, False
+        if found is None and searched and now - job.created_at < submitting.FIND_GRACE_SECONDS:
+            return jobs.look_again(job, now, submitting.LOOK_AGAIN_SECONDS)  # not listed yet
         if found is None:
             log.error(
                 "create of %s on %s has an unknown outcome (its process stopped before the provider "

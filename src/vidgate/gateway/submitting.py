@@ -29,10 +29,15 @@ ABANDONED = "create_refused"  # error code of a write-ahead record ended because
 CLOCK_SKEW = 120  # seconds the provider's clock may be behind ours
 FIND_PAGES = 5
 FIND_PAGE_SIZE = 100
-MAX_FIND_FAILURES = 3  # failed searches (provider errors) before the job is failed as unknown
+# Failed searches (provider errors) before the job is failed as unknown: backing off from 2 s doubling to
+# 300 s, ~23 minutes, so a provider whose list fails along with its create (an outage) loses no paid job.
+MAX_FIND_FAILURES = 12
+# A job a provider's list does not show is looked for again until its record is this old: a create
+# cancelled or timed out while out may still be made after the search, and a list may lag a create.
+FIND_GRACE_SECONDS = 120
 _PLACEHOLDER = "submitting:"
 CREATE_LEASE = "create"  # the lease owner prefix of a write-ahead record whose create is running
-IN_FLIGHT_RECHECK_SECONDS = 5.0  # a resolution waiting for another create of the same request
+LOOK_AGAIN_SECONDS = 5.0  # a resolution waiting: for another create of the same request, or a listing
 
 
 def placeholder(job_id: str) -> str:
@@ -71,29 +76,32 @@ async def create_in_flight(stores: Stores, job: JobRecord, now: float) -> bool:
     )
 
 
-async def find(stores: Stores, calls: ProviderCalls, dep: Deployment, job: JobRecord) -> ProviderJob | None:
-    """The upstream job ``job`` started on ``dep``, or None when it is not there (or cannot be
-    searched for). Provider errors propagate (the search is tried again later)."""
+async def find(
+    stores: Stores, calls: ProviderCalls, dep: Deployment, job: JobRecord
+) -> tuple[ProviderJob | None, bool]:
+    """The upstream job ``job`` started on ``dep`` (None when it is not there), and whether the provider
+    could be searched at all (False: it cannot list, or a remix's source is gone; waiting changes
+    nothing). Provider errors propagate (the search is tried again later)."""
     source_native: str | None = None
     if job.remixed_from is not None:
         source = await stores.jobs.get(job.remixed_from)
         if source is None:
-            return None
+            return None, False
         source_native = source.native_id
     since = job.created_at - CLOCK_SKEW
     after: str | None = None
     for _ in range(FIND_PAGES):
         page = await calls.list_page(dep, after=after, limit=FIND_PAGE_SIZE)
         if page is None:
-            return None
+            return None, False
         for found in page.jobs:
             if found.created_at is not None and found.created_at < since:
-                return None
+                return None, True
             if same_request(job, found, source_native) and (
                 await stores.jobs.find_by_native(dep.id, found.native_id) is None
             ):
-                return found
+                return found, True
         if not page.has_more or not page.jobs:
-            return None
+            return None, True
         after = page.jobs[-1].native_id
-    return None
+    return None, True
