@@ -39,6 +39,10 @@ def refused(raw: object, *, allow_gcs: bool = False) -> BadRequestError:
     return caught.value
 
 
+def test_store_true_is_read_as_left_out() -> None:
+    assert read_interaction_body(body(store=True), allow_gcs=False).prompt == "a fox"
+
+
 def test_reads_text_images_format_and_task() -> None:
     read = read_interaction_body(
         body(
@@ -67,6 +71,9 @@ def test_reads_text_images_format_and_task() -> None:
         (body(background=False), "background"),
         ({"model": "m", "input": "x"}, "background"),
         (body(stream=True), "stream"),
+        (body(store=False), "store"),
+        (body(store="true"), "store"),
+        (body(tools=[{"google_search": {}}]), "tools"),
         (body(webhook_config={"uris": ["https://x"]}), "webhook_config"),
         (body(agent="deep-research"), "agent"),
         (body(model=""), "model"),

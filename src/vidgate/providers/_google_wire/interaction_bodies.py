@@ -9,9 +9,11 @@ deployment's adapter, so the pass-through and ``/v1/videos`` agree on where an i
 
 Refused, because the gateway could not keep its promises with them: ``background`` other than ``true``
 (the create would hold a connection, a slot and a write-ahead lease for the whole generation),
-``stream``, ``webhook_config`` (the provider would call back with its own ids), ``agent`` (this route
-serves models), the ``upscale`` task (``UPSCALE_REFUSED``: nothing says what it bills), and any other
-spelling of a field the gateway reads (``responseFormat``, ``durationSeconds``, ...).
+``stream``, ``store`` other than ``true`` (an interaction not stored cannot be followed: the provider
+would bill a video nobody gets), ``webhook_config`` (the provider would call back with its own ids),
+``agent`` (this route serves models), ``tools`` (billed apart, not priced), the ``upscale`` task
+(``UPSCALE_REFUSED``: nothing says what it bills), and any other spelling of a field the gateway reads
+(``responseFormat``, ``durationSeconds``, ...).
 
 Video inputs (``{"type": "video", "uri"|"data", "mime_type"}``; a ``uri`` is an https URL on a public
 host, unless the operator allows private ones as for ``callback_url``, or on Vertex a ``gs://`` object;
@@ -56,6 +58,8 @@ _REFUSED = {
     "instead.",
     "agent": "`agent` is not supported here: this route serves video models (`model`).",
     "agent_config": "`agent_config` is not supported here: this route serves video models (`model`).",
+    "tools": "`tools` is not supported through the vidgate gateway: a tool's use is billed apart from the "
+    "video, which is all the gateway prices.",
 }
 # The fields the gateway reads, where it reads them; any other spelling of a reserved name is refused.
 _READ_TOP = frozenset(
@@ -220,6 +224,12 @@ def read_interaction_body(
             raise _invalid(message, field)
     reserved = reserved_index(COMMON_RESERVED, reserved_params)
     _refuse_aliases({k: v for k, v in body.items() if k not in _REFUSED}, _READ_TOP, "", reserved)
+    if body.get("store", True) is not True:
+        raise _invalid(
+            "`store` must be true (or left out): the gateway follows the interaction by its stored id "
+            "until the video is ready.",
+            "store",
+        )
     if body.get("background") is not True:
         raise _invalid(
             "`background` must be true: the gateway runs interactions in the background; poll "
