@@ -99,7 +99,8 @@ def test_image_to_video_with_last_frame_and_reference_to_video() -> None:
 
 
 def test_reserved_names_cannot_come_through_extra_body() -> None:
-    for key in ("response_format", "previous_interaction_id", "background", "generation_config"):
+    names = ("response_format", "previous_interaction_id", "background", "generation_config")
+    for key in (*names, "store", "stream", "webhook_config", "tools"):  # unfollowable, or unpriced
         req = request("gemini/gemini-omni-1.2-flash", extra_body={key: {}})
         with pytest.raises(BadRequestError) as caught:
             drive(GEMINI.create(req, G_CREDS), [])

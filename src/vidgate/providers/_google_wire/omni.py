@@ -48,6 +48,9 @@ OMNI_RESERVED: Mapping[str, str] = {
     "response_modalities": "",
     "agent": "",
 }
+# What a create may not pass through ``extra_body`` either: the gateway could not follow the interaction
+# (``store`` false, ``stream``, ``webhook_config``) or price what it adds (``tools``, billed apart).
+OMNI_UNFOLLOWABLE: Mapping[str, str] = {"store": "", "stream": "", "webhook_config": "", "tools": ""}
 
 # Every Interaction status -> (vidgate status, error code when failed).
 STATUSES: Mapping[str, tuple[VideoStatus, str | None]] = {
@@ -307,7 +310,7 @@ class OmniFlows(ABC):
         }
         if previous is not None:
             body["previous_interaction_id"] = previous
-        check_extra(req.extra_body, OMNI_RESERVED)
+        check_extra(req.extra_body, {**OMNI_RESERVED, **OMNI_UNFOLLOWABLE})
         extra = dict(req.extra_body)
         body["response_format"] = {
             "type": "video",
