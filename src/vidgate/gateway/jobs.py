@@ -233,16 +233,7 @@ def on_poll_error(job: JobRecord, error: APIError, now: float) -> Transition:
         return _lost(
             job, now, "timeout", f"The provider did not finish the video within {MAX_JOB_AGE // 3600} hours."
         )
-    return Transition(
-        status=job.status,
-        progress=job.progress,
-        completed_at=None,
-        expires_at=None,
-        error_code=None,
-        error_message=None,
-        next_poll_at=now + error_backoff(failures, error.retry_after),
-        poll_failures=failures,
-    )
+    return replace(look_again(job, now, error_backoff(failures, error.retry_after)), poll_failures=failures)
 
 
 def look_again(job: JobRecord, now: float, seconds: float) -> Transition:
