@@ -165,6 +165,12 @@ async def test_the_issues_attack_is_a_400_with_no_upstream_call(
         ("veo-v", "image"),
         ("local-1", "seconds"),
         ("local-1", "prompt"),
+        # Spellings a Go or Java JSON decoder folds onto a reserved name (U+017F, U+0131, fullwidth).
+        ("sora-2", "\u017feconds"),
+        ("veo-g", "\u017feed"),
+        ("az-sora", "n_\u017feconds"),
+        ("veo-g", "\uff53\uff49\uff5a\uff45"),
+        ("sora-2", "s\u0131ze"),
     ],
 )
 async def test_a_reserved_name_in_extra_body_is_refused_for_every_provider(
@@ -258,6 +264,8 @@ async def test_local_renders_what_it_prices(gw: tuple[GatewayService, Upstream])
         ("instances[0]", "durationSeconds"),
         ("", "model"),
         ("", "prompt"),
+        ("parameters", "\u017feed"),
+        ("instances[0]", "durat\u0131onSeconds"),
     ],
 )
 @pytest.mark.parametrize("surface", ["gemini", "vertex_ai"])

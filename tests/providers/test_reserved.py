@@ -16,6 +16,26 @@ def test_names_compare_without_case_separators_or_brackets() -> None:
 
 
 @pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        ("\u017feed", "seed"),  # LATIN SMALL LETTER LONG S: Go's encoding/json folds it onto "s"
+        ("\u212aling", "kling"),  # KELVIN SIGN: folds onto "k"
+        ("s\u0131ze", "size"),  # DOTLESS I: Java's equalsIgnoreCase matches it to "i"
+        ("\uff53\uff45\uff45\uff44", "seed"),  # fullwidth letters
+        ("input_reference\uff3bimage_url\uff3d", "inputreference"),  # fullwidth brackets
+    ],
+)
+def test_letters_other_decoders_fold_onto_ascii_compare_as_that_ascii(key: str, name: str) -> None:
+    assert normalized(key) == name
+
+
+def test_a_folded_spelling_of_a_reserved_name_is_refused() -> None:
+    with pytest.raises(BadRequestError) as info:
+        check_extra({"\u017feed": 1}, {})
+    assert info.value.param == "extra_body.\u017feed"
+
+
+@pytest.mark.parametrize(
     ("provider", "key", "use"),
     [
         ("openai", "seconds", "seconds"),

@@ -10,12 +10,16 @@ Each adapter declares its own native names (``reserved_params``, a ClassVar: nat
 first-class parameter); ``check_extra`` is the one check every entry point calls before pricing (the
 gateway, the SDK, the Google pass-through) and the adapters call again while building the body.
 Names are compared normalized (case, ``_`` and ``-`` ignored, a ``[...]`` suffix dropped), so
-``duration_seconds``, ``DurationSeconds`` and ``durationSeconds`` are one name.
+``duration_seconds``, ``DurationSeconds`` and ``durationSeconds`` are one name. Case is folded as the
+providers' JSON decoders fold it, non-ASCII letters included: Go's ``encoding/json`` matches ``"ſeed"``
+to ``seed`` (U+017F folds to ``s``) and Java's ``equalsIgnoreCase`` matches ``"sıze"`` to ``size``, so
+such a key must be reserved here too.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -56,8 +60,11 @@ _NOT_NAME = re.compile(r"[^a-z0-9]")
 
 def normalized(name: str) -> str:
     """``"durationSeconds"``, ``"duration_seconds"`` and ``"input_reference[image_url]"`` compared
-    as ``"durationseconds"`` and ``"inputreference"``."""
-    return _NOT_NAME.sub("", name.split("[", 1)[0].lower())
+    as ``"durationseconds"`` and ``"inputreference"``. Compatibility forms (fullwidth letters) become
+    their plain letters, and upper-casing before case-folding maps the letters other languages fold
+    onto ASCII (``ſ``, ``ı``, the Kelvin sign) to it; any other character is dropped."""
+    plain = unicodedata.normalize("NFKC", name)
+    return _NOT_NAME.sub("", plain.split("[", 1)[0].upper().casefold())
 
 
 def reserved_index(*tables: Mapping[str, str]) -> dict[str, tuple[str, str]]:
