@@ -134,6 +134,8 @@ def test_native_body_shapes() -> None:
             "image",
         ),
         ({"instances": [{"prompt": "a"}], "webhookConfig": {"uris": ["https://x"]}}, "webhookConfig"),
+        # Google's JSON parser reads the proto's own snake_case name as the field too.
+        ({"instances": [{"prompt": "a"}], "webhook_config": {"uris": ["https://x"]}}, "webhook_config"),
     ]
     for raw, field in cases:
         with pytest.raises(BadRequestError) as caught:

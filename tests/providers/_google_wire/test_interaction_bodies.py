@@ -88,6 +88,12 @@ def test_reads_text_images_format_and_task() -> None:
             "generation_config.video_config.task",
         ),
         (body(previous_interaction_id=""), "previous_interaction_id"),
+        # The API's JSON parser takes lowerCamelCase names too: each spelling is refused as its field.
+        (body(webhookConfig={"uris": ["https://x"]}), "webhookConfig"),
+        (body(agentConfig={"type": "x"}), "agentConfig"),
+        (body(Stream=False), "Stream"),
+        (body(**{"\u017ftore": False}), "\u017ftore"),
+        (body(Store=True), "Store"),
     ],
 )
 def test_refused_bodies_name_the_field(raw: object, param: str) -> None:

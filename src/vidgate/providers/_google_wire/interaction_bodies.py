@@ -61,6 +61,7 @@ _REFUSED = {
     "tools": "`tools` is not supported through the vidgate gateway: a tool's use is billed apart from the "
     "video, which is all the gateway prices.",
 }
+_REFUSED_NAMES = {normalized(field): field for field in _REFUSED}
 # The fields the gateway reads, where it reads them; any other spelling of a reserved name is refused.
 _READ_TOP = frozenset(
     {"model", "input", "response_format", "generation_config", "previous_interaction_id", "background"}
@@ -219,9 +220,13 @@ def read_interaction_body(
     one the gateway can price. ``allow_private_urls``: the operator lets video URLs name private hosts."""
     if not isinstance(body, dict):
         raise _invalid("Invalid JSON payload: expected an object.", "body")
-    for field, message in _REFUSED.items():
-        if body.get(field) not in (None, False):
-            raise _invalid(message, field)
+    for key, value in body.items():
+        # By normalized name: the API's JSON parser takes ``webhookConfig`` for ``webhook_config``.
+        field = _REFUSED_NAMES.get(normalized(str(key)))
+        if field is not None and (key != field or value not in (None, False)):
+            raise _invalid(_REFUSED[field], str(key))
+        if key != "store" and normalized(str(key)) == "store":
+            raise reserved_error(str(key), "store", "")
     reserved = reserved_index(COMMON_RESERVED, reserved_params)
     _refuse_aliases({k: v for k, v in body.items() if k not in _REFUSED}, _READ_TOP, "", reserved)
     if body.get("store", True) is not True:

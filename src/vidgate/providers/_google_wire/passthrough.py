@@ -30,7 +30,7 @@ from vidgate.types import ImageInput
 GOOGLE_RESERVED: Mapping[str, str] = {**VEO_RESERVED, **OMNI_RESERVED}
 # Top-level body fields the gateway cannot forward: a provider webhook would be called with the
 # provider's own operation name, bypassing the gateway's ids and ownership.
-_REFUSED_TOP_LEVEL = ("webhookConfig",)
+_REFUSED_TOP_LEVEL = frozenset({normalized("webhookConfig")})
 # The fields ``read_native_body`` reads where it reads them: any other spelling of a reserved name
 # (``duration_seconds``, ``numberOfVideos``, a top-level ``model``) could be read upstream as the field
 # itself while the gateway priced the body without it, so it is refused.
@@ -132,10 +132,10 @@ def read_native_body(
     """
     if not isinstance(body, dict):
         raise _invalid("Invalid JSON payload: expected an object.", "body")
-    for field in _REFUSED_TOP_LEVEL:
-        if field in body:
+    for key in body:  # by normalized name: the API's JSON parser takes ``webhook_config`` too
+        if normalized(str(key)) in _REFUSED_TOP_LEVEL:
             raise _invalid(
-                f"`{field}` is not supported through the vidgate gateway: poll the operation instead.", field
+                f"`{key}` is not supported through the vidgate gateway: poll the operation instead.", str(key)
             )
     instances = body.get("instances")
     if not isinstance(instances, list) or len(instances) != 1 or not isinstance(instances[0], dict):
