@@ -74,6 +74,11 @@ def test_tasks_take_their_images() -> None:
     [
         ({"duration": "99s"}, "response_format.duration"),
         ({"duration": "eight"}, "response_format.duration"),
+        ({"duration": "\u0668s"}, "response_format.duration"),  # ARABIC-INDIC DIGIT EIGHT
+        ({"duration": "8s\n"}, "response_format.duration"),
+        ({"duration": " 8s"}, "response_format.duration"),
+        ({"duration": "8 s"}, "response_format.duration"),
+        ({"duration": "\uff18s"}, "response_format.duration"),  # FULLWIDTH DIGIT EIGHT
         ({"duration": True}, "response_format.duration"),
         ({"aspect_ratio": "4:3"}, "response_format.aspect_ratio"),
         ({"aspect_ratio": ""}, "response_format.aspect_ratio"),

@@ -33,7 +33,9 @@ from vidgate.types import SourceVideo, VideoRequest, VideoTask
 if TYPE_CHECKING:  # ``native`` imports this module (its codec renders Interactions with it)
     from vidgate.providers._google_wire.native import StoredJob
 
-_DURATION = re.compile(r"^\s*(\d{1,4})\s*s?\s*$")
+# Forwarded as sent, so only the plain forms ("8s", "8") whose meaning no parser can read otherwise:
+# ASCII digits (``\d`` takes "٨"), no padding, nothing after (``$`` lets "8s\n" through).
+_DURATION = re.compile(r"([0-9]{1,4})s?")
 _FIELD = {
     "prompt": "input",
     "seconds": "response_format.duration",
@@ -58,7 +60,7 @@ def _seconds(spec: ModelSpec, value: object, size: str) -> int | None:
     if value is None:
         return None
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)
     if match is None:
         raise _invalid(
             f"Invalid value at 'response_format.duration' ({value!r}): expected seconds such as \"8s\".",
