@@ -164,6 +164,59 @@ def test_every_other_length_patched_down_is_still_probed_at_the_longest(
     assert (info.seconds, info.whole_seconds) == (12.0, 12)
 
 
+# (box path, payload offset, the real 32-bit value, a patched one): tkhd's 16.16 width and height, and
+# the first sample entry's (avc1) u16 width and height together (stsd: 8 + entry header 8 + 24)
+STBL = (b"moov", b"trak", b"mdia", b"minf", b"stbl")
+TKHD_WIDTH = ((b"moov", b"trak", b"tkhd"), 76, 64 << 16, 0)
+TKHD_HEIGHT = ((b"moov", b"trak", b"tkhd"), 80, 48 << 16, 0)
+STSD_SIZE = ((*STBL, b"stsd"), 40, 64 << 16 | 48, 0)
+
+
+def set_to(
+    field: tuple[tuple[bytes, ...], int, int, int], value: int
+) -> tuple[tuple[bytes, ...], int, int, int]:
+    return (*field[:3], value)
+
+
+def test_a_zeroed_tkhd_size_is_read_from_the_sample_description(twelve_seconds: bytes) -> None:
+    """A client zeroing ``tkhd``'s width and height does not hide the frames' size: the decoder reads it
+    from the sample description, and so does the probe."""
+    data = patched(twelve_seconds, TKHD_WIDTH, TKHD_HEIGHT)
+    decoded = media.probe(data)
+    assert (decoded.width, decoded.height, decoded.frames) == (64, 48, 288)
+    info = probe(data)
+    assert info is not None
+    assert info.size == "64x48"
+    only_tkhd = probe(patched(twelve_seconds, STSD_SIZE))  # the other way round: tkhd's is used
+    assert only_tkhd is not None
+    assert only_tkhd.size == "64x48"
+
+
+def test_the_larger_of_tkhd_and_the_sample_description_is_the_size(twelve_seconds: bytes) -> None:
+    """A ``tkhd`` shrunk below the coded size is not the price's size; one above it (a display size)
+    is."""
+    shrunk = patched(twelve_seconds, set_to(TKHD_WIDTH, 32 << 16), set_to(TKHD_HEIGHT, 24 << 16))
+    assert media.probe(shrunk).width == 64
+    info = probe(shrunk)
+    assert info is not None
+    assert info.size == "64x48"
+    display = probe(patched(twelve_seconds, set_to(TKHD_WIDTH, 128 << 16)))
+    assert display is not None
+    assert display.size == "128x48"
+
+
+def test_no_readable_frame_size_is_none_and_refused_where_sized(twelve_seconds: bytes) -> None:
+    data = patched(twelve_seconds, TKHD_WIDTH, TKHD_HEIGHT, STSD_SIZE)
+    info = probe(data)
+    assert info is not None
+    assert (info.seconds, info.size) == (12.0, None)
+    assert require_video(data, "video").size is None  # a length is all a character clip needs
+    with pytest.raises(BadRequestError) as caught:
+        require_video(data, "video", sized=True)
+    assert (caught.value.param, caught.value.code) == ("video", "invalid_video_format")
+    assert "frame size is unreadable" in str(caught.value)
+
+
 def test_a_fragmented_mp4_is_refused(fragmented: bytes) -> None:
     assert media.probe(fragmented).frames == 288  # playable, but its length is not in its header
     assert probe(fragmented) is None
@@ -181,13 +234,16 @@ def full(kind: bytes, version: int, body: bytes) -> bytes:
     return box(kind, bytes([version, 0, 0, 0]) + body)
 
 
-def tkhd(duration: int, version: int = 0) -> bytes:
-    """Duration at payload offset 20 (version 0) or 28 (version 1); width/height 64x48 at 76 or 88."""
+def tkhd(duration: int, version: int = 0, size: tuple[int, int] = (64, 48)) -> bytes:
+    """Duration at payload offset 20 (version 0) or 28 (version 1); width/height (16.16) at 76 or 88."""
     if version == 1:
         times = bytes(16) + struct.pack(">I", 1) + bytes(4) + struct.pack(">Q", duration)
     else:
         times = bytes(8) + struct.pack(">I", 1) + bytes(4) + struct.pack(">I", duration)
-    return full(b"tkhd", version, times + bytes(16) + bytes(36) + struct.pack(">II", 64 << 16, 48 << 16))
+    width, height = size
+    return full(
+        b"tkhd", version, times + bytes(16) + bytes(36) + struct.pack(">II", width << 16, height << 16)
+    )
 
 
 def mdhd(timescale: int, duration: int, version: int = 0) -> bytes:
@@ -211,6 +267,21 @@ def table(*children: bytes) -> bytes:
 
 def movie(*children: bytes) -> bytes:
     return box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", b"".join(children))
+
+
+def stsd(*entries: bytes) -> bytes:
+    return full(b"stsd", 0, struct.pack(">I", len(entries)) + b"".join(entries))
+
+
+def visual(width: int, height: int, kind: bytes = b"avc1") -> bytes:
+    """A VisualSampleEntry: 6 reserved, data_reference_index, 16 bytes, width, height, the rest."""
+    return box(
+        kind, bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HH", width, height) + bytes(50)
+    )
+
+
+def video_track(header: tuple[int, int], *entries: bytes) -> bytes:
+    return box(b"trak", tkhd(1000, size=header) + media_box(mdhd(1000, 1000), table(stsd(*entries))))
 
 
 ALL_ONES = 0xFFFF_FFFF  # "the duration cannot be determined": not a length
@@ -338,6 +409,53 @@ def test_a_truncated_or_corrupted_header_never_raises(twelve_seconds: bytes) -> 
     for data in variants:
         info = probe(data)
         assert info is None or 0 < info.seconds < 24 * 3600
-        if info is None:
+        if info is None or info.size is None:
             with pytest.raises(BadRequestError):
-                require_video(data, "video")
+                require_video(data, "video", sized=True)
+
+
+def test_the_coded_size_of_hand_built_sample_descriptions() -> None:
+    """The first entry's width and height, whatever its codec; the larger of it and ``tkhd``'s; a coded
+    size padded to 16-pixel macroblocks is its display size's; the largest video track's."""
+    cases = {
+        "hevc-over-zeroed-tkhd": ((video_track((0, 0), visual(3840, 2160, b"hvc1")),), "3840x2160"),
+        "first-entry": ((video_track((0, 0), visual(1280, 720, b"av01"), visual(1920, 1080)),), "1280x720"),
+        "stsd-over-shrunk-tkhd": ((video_track((1280, 720), visual(1920, 1080)),), "1920x1080"),
+        "macroblock-padding": ((video_track((1920, 1080), visual(1920, 1088)),), "1920x1080"),
+        "not-padding": ((video_track((1920, 1072), visual(1920, 1088)),), "1920x1088"),
+        "largest-track": (
+            (video_track((64, 48), visual(64, 48)), video_track((0, 0), visual(1920, 1080))),
+            "1920x1080",
+        ),
+    }
+    found = {name: probe(movie(mvhd(1000, 1000), *tracks)) for name, (tracks, _) in cases.items()}
+    assert {name: info.size if info else "refused" for name, info in found.items()} == {
+        name: size for name, (_, size) in cases.items()
+    }
+
+
+def test_malformed_sample_descriptions_do_not_raise() -> None:
+    """A sample entry overrunning ``stsd`` makes the file unreadable (its size could be the larger one);
+    one too short to hold a size, or of size 0x0, leaves ``tkhd``'s (or none)."""
+    overrun = full(b"stsd", 0, struct.pack(">I", 1) + struct.pack(">I", 999) + b"avc1" + bytes(40))
+    cases = {
+        "entry-overruns-stsd": (tkhd(1000, size=(64, 48)), overrun, "refused"),
+        "entry-overruns-no-tkhd-size": (tkhd(1000, size=(0, 0)), overrun, "refused"),
+        "truncated-entry-header": (
+            tkhd(1000, size=(64, 48)),
+            full(b"stsd", 0, bytes(4) + b"\0\0\0"),
+            "64x48",
+        ),
+        "no-entries": (tkhd(1000, size=(64, 48)), stsd(), "64x48"),
+        "empty-stsd": (tkhd(1000, size=(64, 48)), box(b"stsd", b""), "64x48"),
+        "entry-too-short": (tkhd(1000, size=(64, 48)), stsd(box(b"avc1", bytes(26))), "64x48"),
+        "entry-zero-size": (tkhd(1000, size=(64, 48)), stsd(visual(0, 1080)), "64x48"),
+        "neither": (tkhd(1000, size=(0, 0)), stsd(box(b"avc1", bytes(10))), None),
+    }
+    found = {
+        name: probe(movie(mvhd(1000, 1000), box(b"trak", header + media_box(table(description)))))
+        for name, (header, description, _) in cases.items()
+    }
+    assert {name: info.size if info else "refused" for name, info in found.items()} == {
+        name: size for name, (_, _, size) in cases.items()
+    }

@@ -12,10 +12,14 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from starlette.types import Receive, Scope, Send
 from tests.server.conftest import MASTER, Served, auth, gateway_config
+from tests.support.live import live_server
 
 from vidgate.catalog.mp4 import probe
+from vidgate.emulators.common import EmulatorSettings
 from vidgate.gateway.config import parse_config
+from vidgate.providers.openai.emulator import create_app as openai_emulator
 from vidgate.server.app import create_app
 from vidgate.store.memory import MemoryStores
 from vidgate.transport import AsyncRunner
@@ -324,10 +328,12 @@ async def test_a_model_without_the_capability_is_a_400_naming_it_before_anything
     assert (await served.client.get("/v1/videos", headers=auth(secret))).json()["data"] == []
 
 
-def _rendered_clip(render_cache: Path) -> bytes:
+def _rendered_clip(render_cache: Path, width: int = 1280, height: int = 720) -> bytes:
     from vidgate.render import RenderSpec, render
 
-    rendered = render(RenderSpec(prompt="clip", seconds=1, width=1280, height=720), cache_dir=render_cache)
+    rendered = render(
+        RenderSpec(prompt="clip", seconds=1, width=width, height=height), cache_dir=render_cache
+    )
     return rendered.video.read_bytes()
 
 
@@ -364,3 +370,117 @@ async def test_edits_count_against_the_key_rate_limit_and_budget(served: Served)
     assert over.status_code == 429  # the budget cannot cover the reservation, as for a create
     assert over.json()["error"]["type"] == "budget_exceeded"
     assert (await key_record(served, "poor")).reserved_micros == 0
+
+
+# ---- an uploaded source's frame size is its price tier: a zeroed tkhd does not lower it ----------------
+
+UPSTREAM_KEY = "sk-upstream-edits-test"
+
+
+class Counting:
+    """An ASGI app that counts the HTTP requests it passes on (the emulator's inbox)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.requests.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+async def with_sora(render_cache: Path) -> AsyncIterator[tuple[Served, Counting]]:
+    """sora-2-pro (720p $0.30/s, 1080p $0.70/s; default size 720x1280) in front of the OpenAI emulator."""
+    settings = EmulatorSettings(
+        api_key=UPSTREAM_KEY, processing_seconds=0.2, poll_after_ms=50, cache_dir=render_cache
+    )
+    upstream = Counting(openai_emulator(settings))
+    with live_server(upstream) as url:
+        params = {
+            "model": "openai/sora-2-pro",
+            "allow_retired": True,
+            "api_key": UPSTREAM_KEY,
+            "api_base": f"{url}/v1",
+        }
+        config = parse_config(
+            {
+                "model_list": [{"model_name": "sora-pro", "litellm_params": params}],
+                "general_settings": {"master_key": MASTER},
+            },
+            environ={},
+        )
+        stores = MemoryStores()
+        app = create_app(config, stores=stores, run_worker=False)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+                yield Served(app=app, client=client, stores=stores), upstream
+
+
+def _box(data: bytes, *path: bytes) -> int:
+    """Where the payload of the first box at ``path`` (from the top level) starts."""
+    start, end = 0, len(data)
+    for kind in path:
+        while data[start + 4 : start + 8] != kind:
+            start += int.from_bytes(data[start : start + 4], "big")
+            assert start + 8 <= end, kind
+        start, end = start + 8, start + int.from_bytes(data[start : start + 4], "big")
+    return start
+
+
+def _size_zeroed(clip: bytes, *, coded_too: bool = False) -> bytes:
+    """``clip`` with its track header's width and height zeroed (and its sample entry's: ``coded_too``)."""
+    out = bytearray(clip)
+    tkhd = _box(clip, b"moov", b"trak", b"tkhd")
+    assert clip[tkhd] == 0  # version 0: width and height at 76 and 80
+    out[tkhd + 76 : tkhd + 84] = bytes(8)
+    if coded_too:
+        stsd = _box(clip, b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd")
+        out[stsd + 40 : stsd + 44] = bytes(4)  # the first VisualSampleEntry's u16 width and height
+    return bytes(out)
+
+
+async def test_an_upload_with_a_zeroed_tkhd_is_priced_at_its_1080p_tier(
+    with_sora: tuple[Served, Counting], render_cache: Path
+) -> None:
+    """Not at sora-2-pro's default 720x1280 ($0.30/s): the emulator, like the provider, edits the 1080p
+    frames its decoder reads, so the gateway prices the size in the sample description."""
+    served, _ = with_sora
+    secret = await served.new_key(key_alias="hider", max_budget=10)
+    clip = _size_zeroed(_rendered_clip(render_cache, 1920, 1080))
+    reply = await served.client.post(
+        "/v1/videos/edits",
+        data={"prompt": "at night", "model": "sora-pro"},
+        files={"video": ("a.mp4", clip, "video/mp4")},
+        headers=auth(secret),
+    )
+    assert reply.status_code == 200, reply.text
+    assert (reply.json()["seconds"], reply.json()["size"]) == ("1", "1920x1080")
+    assert (await served.wait_done(secret, reply.json()["id"]))["status"] == "completed"
+    key = await key_record(served, "hider")
+    assert (key.spend_micros, key.reserved_micros) == (700_000, 0)  # 1 s at the 1080p tier's $0.70/s
+
+
+@pytest.mark.parametrize("path", ["/v1/videos/edits", "/v1/videos/extensions"])
+async def test_an_upload_with_no_readable_frame_size_is_a_400_before_anything(
+    with_sora: tuple[Served, Counting], render_cache: Path, path: str
+) -> None:
+    served, upstream = with_sora
+    secret = await served.new_key(key_alias="sizeless", max_budget=10)
+    clip = _size_zeroed(_rendered_clip(render_cache, 1920, 1080), coded_too=True)
+    reply = await served.client.post(
+        path,
+        data={"prompt": "at night", "model": "sora-pro", **({"seconds": "4"} if "ext" in path else {})},
+        files={"video": ("a.mp4", clip, "video/mp4")},
+        headers=auth(secret),
+    )
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert (error["param"], error["code"]) == ("video", "invalid_video_format")
+    assert "frame size is unreadable" in error["message"]
+    assert upstream.requests == []
+    key = await key_record(served, "sizeless")
+    assert (key.reserved_micros, key.spend_micros) == (0, 0)
+    assert (await served.client.get("/v1/videos", headers=auth(secret))).json()["data"] == []

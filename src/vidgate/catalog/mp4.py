@@ -3,9 +3,13 @@
 Pure Python on purpose (the SDK has no PyAV, and the gateway prices an edit before any provider call):
 an edit is priced at the source's length. Every length a header states is the client's to write, and a
 decoder plays the samples whatever ``mvhd`` says, so the length is the longest the file states: ``mvhd``,
-each track's ``tkhd`` and ``mdhd``, and the sum of its sample durations (``stts``). A file that is not an
-ISO base media file (no ``ftyp`` first, no ``moov``), or whose boxes cannot all be read, is a 400 naming
-the param; so is a fragmented MP4 (``moof`` boxes, ``moov/mvex``), whose samples are outside ``moov``.
+each track's ``tkhd`` and ``mdhd``, and the sum of its sample durations (``stts``). The frame size (it
+decides an edit's resolution tier) is likewise never the smallest stated: per video track the larger of
+its ``tkhd`` size and the coded size of its first sample description (``stsd``, what a decoder sets up
+for), and the largest over the video tracks. A file that is not an ISO base media file (no ``ftyp``
+first, no ``moov``), or whose boxes cannot all be read, is a 400 naming the param; so is a fragmented MP4
+(``moof`` boxes, ``moov/mvex``), whose samples are outside ``moov``; so, where the price depends on it
+(``sized``), is one with no readable frame size, rather than be priced at a default size.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ _UNKNOWN = {0: 0xFFFF_FFFF, 1: 0xFFFF_FFFF_FFFF_FFFF}  # a duration of all 1s: "
 
 @dataclass(frozen=True)
 class VideoInfo:
-    """``seconds``: the movie's duration; ``width``/``height``: the first video track's frame size."""
+    """``seconds``: the movie's duration; ``width``/``height``: its largest video track's frame size."""
 
     seconds: float
     width: int | None = None
@@ -126,6 +130,37 @@ def _tkhd_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
     return (width, height) if width and height else None
 
 
+def _stsd_size(walk: _Walk, start: int, end: int) -> tuple[int, int] | None:
+    """The coded width and height of an ``stsd`` payload's first sample entry, None if it holds none or
+    they are 0. The payload is version+flags, entry_count (not trusted: the entries there are read), then
+    the entries (boxes); a video track's are VisualSampleEntry (ISO/IEC 14496-12 12.1.3; QuickTime's
+    video sample description has the same layout): 6 reserved + 2 data_reference_index, 16 bytes
+    pre_defined/reserved, then width and height (u16). Every entry is walked, so one overrunning
+    ``stsd`` makes the file unreadable, not smaller."""
+    entries = walk.boxes(start + 8, end) if start + 8 <= end else []
+    if not entries:
+        return None
+    _, s, e = entries[0]
+    if s + 28 > e:
+        return None
+    width, height = struct.unpack(">HH", walk.data[s + 24 : s + 28])
+    return (width, height) if width and height else None
+
+
+def _frame_size(header: tuple[int, int] | None, coded: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The size an edit is priced at: the larger by pixel count of the ``tkhd`` size and the coded
+    (``stsd``) size, or the one readable. ``tkhd`` may legitimately be a display size (anamorphic, or
+    scaled by the track matrix) and differ from the coded one; but the provider decodes the coded frames,
+    so a ``tkhd`` zeroed or shrunk by the client never lowers the tier. A coded size that is the display
+    size padded to 16-pixel macroblocks (1920x1088 for 1920x1080) is that display size: the decoder crops
+    the padding, and the padded size is no catalogue size."""
+    if header is None or coded is None:
+        return header or coded
+    if coded == ((header[0] + 15) // 16 * 16, (header[1] + 15) // 16 * 16):
+        return header
+    return max(header, coded, key=lambda wh: wh[0] * wh[1])
+
+
 def _stts_ticks(data: bytes, start: int, end: int) -> int | None:
     """The sum of an ``stts`` payload's sample_count * sample_delta, over the entries its size holds."""
     if start + 8 > end:
@@ -140,7 +175,8 @@ def _stts_ticks(data: bytes, start: int, end: int) -> int | None:
 @dataclass
 class _Track:
     video: bool = False
-    size: tuple[int, int] | None = None
+    size: tuple[int, int] | None = None  # tkhd's
+    coded: tuple[int, int] | None = None  # the first sample description's (stsd)
     header_ticks: list[int] = field(default_factory=list)  # tkhd durations, in the movie's timescale
     seconds: list[float] = field(default_factory=list)  # mdhd durations and stts totals
 
@@ -169,6 +205,8 @@ def _track(walk: _Walk, start: int, end: int, movie_scale: int) -> _Track:
                             for table, s4, e4 in walk.boxes(s3, e3):
                                 if table == b"stts" and (ticks := _stts_ticks(data, s4, e4)) is not None:
                                     media_ticks.append(ticks)
+                                elif table == b"stsd":
+                                    track.coded = track.coded or _stsd_size(walk, s4, e4)
             scale = min(scales, default=movie_scale)  # no readable mdhd: ffmpeg uses the movie's
             track.seconds.extend(ticks / scale for ticks in media_ticks)
     return track
@@ -192,19 +230,21 @@ def _probe(data: bytes) -> tuple[VideoInfo | None, bool]:
             return None, False
         movie_scale = min(scale for scale, _ in movie)
         seconds = [ticks / scale for scale, ticks in movie if ticks is not None]
-        size: tuple[int, int] | None = None
+        sizes: list[tuple[int, int]] = []
         for kind, s, e in children:
             if kind == b"trak":
                 track = _track(walk, s, e, movie_scale)
                 seconds.extend(ticks / movie_scale for ticks in track.header_ticks)
                 seconds.extend(track.seconds)
-                if size is None and track.video:
-                    size = track.size
+                if track.video and (frame := _frame_size(track.size, track.coded)) is not None:
+                    sizes.append(frame)
     except _Unreadable:
         return None, False
     longest = max(seconds, default=0.0)
     if not 0 < longest < 24 * 3600:
         return None, False
+    # A player may pick any video track (ffmpeg picks the largest): the largest is the one priced.
+    size = max(sizes, key=lambda wh: wh[0] * wh[1], default=None)
     return VideoInfo(longest, *(size or (None, None))), False
 
 
@@ -214,8 +254,9 @@ def probe(data: bytes) -> VideoInfo | None:
     return _probe(data)[0]
 
 
-def require_video(data: bytes, param: str) -> VideoInfo:
-    """``probe``, or a 400 naming ``param`` when the bytes are not an MP4 with a readable duration."""
+def require_video(data: bytes, param: str, *, sized: bool = False) -> VideoInfo:
+    """``probe``, or a 400 naming ``param`` when the bytes are not an MP4 with a readable duration, or
+    (``sized``: the source of an edit or extension, whose size is its price tier) no readable frame size."""
     info, fragmented = _probe(data)
     if info is None:
         what = (
@@ -225,6 +266,13 @@ def require_video(data: bytes, param: str) -> VideoInfo:
         )
         raise BadRequestError(
             f"Invalid '{param}': {what}. Upload a regular (non-fragmented) MP4 (H.264) file.",
+            param=param,
+            code="invalid_video_format",
+        )
+    if sized and info.size is None:
+        raise BadRequestError(
+            f"Invalid '{param}': its frame size is unreadable (no video track with a width and height in its "
+            "'tkhd' or 'stsd' box). Upload a regular MP4 (H.264) file.",
             param=param,
             code="invalid_video_format",
         )

@@ -53,6 +53,9 @@ def extend_seconds(spec: ModelSpec, raw: str | int | None) -> int:
 
 def _source_size(spec: ModelSpec, source: SourceVideo, param: str) -> str:
     if source.size is None:
+        # Never the gateway's: it refuses an upload with no readable frame size (``require_video(sized=
+        # True)``) and an id's record has a size. Only the SDK's direct mode (the caller's own provider
+        # account) gets here, with an id that carries no size or an upload it could not size.
         return spec.default_size
     if source.size in spec.sizes or spec.open_sizes:
         return source.size

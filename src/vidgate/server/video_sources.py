@@ -3,7 +3,8 @@
 The official ``openai`` package sends all three as multipart: ``video`` as a file part, or the object
 ``{"id": ...}`` flattened to the text field ``video[id]`` (``forms.unflatten`` nests it back). A JSON
 body gives ``"video": {"id": ...}``. An uploaded video is read up to ``MAX_SOURCE_BYTES`` and must be an
-MP4 (its header gives the duration an edit is priced at): anything else is a 400 naming ``video``.
+MP4 (its header gives the duration and frame size an edit is priced at): anything else, or an edit's
+or extension's source whose frame size cannot be read, is a 400 naming ``video``.
 """
 
 from __future__ import annotations
@@ -47,14 +48,15 @@ def _missing(body: dict[str, Any], names: tuple[str, ...]) -> None:
         raise missing_parameters(absent)
 
 
-async def uploaded_video(value: UploadFile, param: str = "video") -> UploadedVideo:
-    """An uploaded MP4, bounded in size, with its duration and frame size from its header."""
+async def uploaded_video(value: UploadFile, param: str = "video", *, sized: bool = False) -> UploadedVideo:
+    """An uploaded MP4, bounded in size, with its duration and frame size from its header; ``sized``
+    (an edit's or extension's source, priced at its size's tier): a 400 when the size is unreadable."""
     data = await value.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES:
         raise too_large(param)
     if not data:
         raise BadRequestError(f"Invalid '{param}': the uploaded file is empty.", param=param)
-    info = require_video(data, param)
+    info = require_video(data, param, sized=sized)
     return UploadedVideo(
         data=data,
         seconds=info.whole_seconds,
@@ -94,7 +96,7 @@ async def parse_task(body: dict[str, Any], task: VideoTask) -> VideoTaskRequest:
     video = body["video"]
     upload = video_id = None
     if isinstance(video, UploadFile):
-        upload = await uploaded_video(video)
+        upload = await uploaded_video(video, sized=True)
     elif isinstance(video, dict):
         video_id = _video_id(video)
     else:
