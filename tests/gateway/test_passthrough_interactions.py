@@ -5,6 +5,7 @@ back, failures, idempotency, and the unknown-outcome rule; against the emulators
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,12 @@ SETTLED_3S = 207_360
 # gemini-omni-1.2-flash's longest duration at its default tier is 15 s: the bound of a body without a
 # duration is the model's default, 8 s (5,792 x 8 tokens).
 RESERVED_8S = 556_032
+# Follow-ups (same row): reserved at 5,792 tokens per second, settled at the emulator's 5,760.
+RESERVED_4S, SETTLED_4S = 278_016, 276_480
+RESERVED_7S, SETTLED_7S = 486_528, 483_840
+SETTLED_8S = 552_960
+RESERVED_10S, SETTLED_10S = 695_040, 691_200
+NO_DURATION = {"type": "video", "aspect_ratio": "9:16", "resolution": "360p"}
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +166,105 @@ async def test_an_edit_continues_the_callers_interaction_on_its_deployment(api: 
     assert job is not None
     assert (job.remixed_from, job.seconds, job.size) == (source["id"], "3", "360x640")
     assert await money(api, p) == (2 * SETTLED_3S, 0)
+
+
+async def finished(api: GooglePassthrough, p: Principal, raw: dict[str, Any]) -> str:
+    created, _ = await api.start_interaction(p, "gemini", raw)
+    assert (await until_done(api, p, "gemini", created["id"]))["status"] == "completed"
+    return str(created["id"])
+
+
+def follow_up(previous: str, task: str | None = None, **fields: Any) -> dict[str, Any]:
+    raw = {"model": "omni", "input": "make it night", "background": True, "previous_interaction_id": previous}
+    if task is not None:
+        raw["generation_config"] = {"video_config": {"task": task}}
+    return {**raw, **fields}
+
+
+async def test_an_edit_refuses_a_duration_other_than_its_sources_length(api: GooglePassthrough) -> None:
+    p = await key(api, max_budget=5)
+    source = await finished(api, p, body(response_format={**FORMAT, "duration": "10s"}))
+    assert await money(api, p) == (SETTLED_10S, 0)
+    short = follow_up(source, "edit", response_format={**FORMAT, "duration": "3s"})
+    with pytest.raises(BadRequestError) as bad:  # the provider would make (and bill) all 10 s
+        await api.start_interaction(p, "gemini", short)
+    assert bad.value.param == "response_format.duration"
+    assert "10s" in bad.value.message
+    assert await money(api, p) == (SETTLED_10S, 0)
+    same = follow_up(source, "edit", response_format={**FORMAT, "duration": "10s"})
+    await api.start_interaction(p, "gemini", same)
+    assert await money(api, p) == (SETTLED_10S, RESERVED_10S)
+    # without a task the provider makes a clip of the duration asked for (the emulator's reading)
+    await api.start_interaction(p, "gemini", follow_up(source, response_format={**FORMAT, "duration": "3s"}))
+    assert await money(api, p) == (SETTLED_10S, RESERVED_10S + RESERVED_3S)
+
+
+async def test_an_edit_is_priced_at_its_sources_length(api: GooglePassthrough) -> None:
+    p = await key(api, max_budget=5)
+    source = await finished(api, p, body(response_format={**FORMAT, "duration": "10s"}))
+    edited, _ = await api.start_interaction(
+        p, "gemini", follow_up(source, "edit", response_format=NO_DURATION)
+    )
+    assert await money(api, p) == (SETTLED_10S, RESERVED_10S)  # not the model's default 8 s
+    done = await until_done(api, p, "gemini", edited["id"])
+    assert done["usage"]["total_output_tokens"] == 5760 * 10
+    assert await money(api, p) == (2 * SETTLED_10S, 0)
+
+
+async def test_an_edit_of_an_extension_is_priced_at_the_whole_clip(api: GooglePassthrough) -> None:
+    p = await key(api, max_budget=5)
+    source = await finished(api, p, body())
+    extended = await finished(
+        api, p, follow_up(source, "extend", response_format={**FORMAT, "duration": "4s"})
+    )
+    assert await money(api, p) == (SETTLED_3S + SETTLED_4S, 0)  # an extension bills the added 4 s
+    edited, _ = await api.start_interaction(p, "gemini", follow_up(extended, "edit"))
+    assert await money(api, p) == (SETTLED_3S + SETTLED_4S, RESERVED_7S)  # the 3 s source + 4 s
+    done = await until_done(api, p, "gemini", edited["id"])
+    assert done["usage"]["total_output_tokens"] == 5760 * 7
+    assert await money(api, p) == (SETTLED_3S + SETTLED_4S + SETTLED_7S, 0)
+    job = await api.service.stores.jobs.get(edited["id"])
+    assert job is not None
+    assert (job.task, job.seconds) == ("edit", "7")
+
+
+@pytest.mark.parametrize("task", ["extend", None])
+async def test_a_follow_up_without_a_format_takes_its_sources_format(
+    api: GooglePassthrough, render_cache: Path, task: str | None
+) -> None:
+    """The source's ``response_format`` (here none: the model's default 8 s) is what the provider
+    reuses, not the source's length (a 3 s edit of an uploaded clip)."""
+    from vidgate.render import RenderSpec, render
+
+    clip = render(RenderSpec(prompt="clip", seconds=3, width=640, height=360), cache_dir=render_cache)
+    data = base64.b64encode(clip.video.read_bytes()).decode("ascii")
+    p = await key(api, max_budget=5)
+    edit = {
+        "model": "omni",
+        "input": [{"type": "text", "text": "make it red"}, {"type": "video", "data": data}],
+        "background": True,
+        "generation_config": {"video_config": {"task": "edit"}},
+    }
+    source = await finished(api, p, edit)
+    spent, _ = await money(api, p)
+    extended, _ = await api.start_interaction(p, "gemini", follow_up(source, task))
+    assert await money(api, p) == (spent, RESERVED_8S)
+    done = await until_done(api, p, "gemini", extended["id"])
+    assert done["usage"]["total_output_tokens"] == 5760 * 8
+    assert await money(api, p) == (spent + SETTLED_8S, 0)
+
+
+async def test_a_remix_of_an_extension_is_priced_at_the_whole_clip(api: GooglePassthrough) -> None:
+    p = await key(api, max_budget=5)
+    source = await finished(api, p, body())
+    extended = await finished(
+        api, p, follow_up(source, "extend", response_format={**FORMAT, "duration": "4s"})
+    )
+    remix = await api.service.remix_video(p, extended, "make it night")
+    assert await money(api, p) == (SETTLED_3S + SETTLED_4S, RESERVED_7S)
+    done = await until_done(api, p, "gemini", remix.id)
+    assert done["usage"]["total_output_tokens"] == 5760 * 7
+    assert await money(api, p) == (SETTLED_3S + SETTLED_4S + SETTLED_7S, 0)
 
 
 async def test_cancel_and_delete_give_the_reservation_back(api: GooglePassthrough) -> None:

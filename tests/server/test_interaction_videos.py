@@ -182,7 +182,8 @@ async def test_an_input_video_as_the_source_of_an_extension_and_an_edit(
     client: httpx.AsyncClient, render_cache: Path
 ) -> None:
     """No ``previous_interaction_id``: the extension is priced at its duration (3 s), the edit at the
-    source's length (1 s: 5,792 tokens reserved = $0.069504; 5,760 reported = $0.06912)."""
+    source's length (1 s: 5,792 tokens reserved = $0.069504; 5,760 reported = $0.06912); an edit asking
+    for another duration is refused."""
     secret = await new_key(client)
     headers = {"x-goog-api-key": secret}
     source = {
@@ -195,7 +196,11 @@ async def test_an_input_video_as_the_source_of_an_extension_and_an_edit(
     assert (await key_money(client, secret)) == (0, RESERVED_3S)
     assert (await finished(client, f"{GEMINI}/{extended.json()['id']}", headers))["status"] == "completed"
     assert await spend(client, secret) == pytest.approx(SETTLED_3S, abs=1e-9)
-    edited = await client.post(GEMINI, json=body(source, task="edit"), headers=headers)
+    longer = await client.post(GEMINI, json=body(source, task="edit"), headers=headers)  # "3s" of 1 s
+    assert longer.status_code == 400, longer.text
+    assert "response_format.duration" in longer.text
+    edit = {**body(source, task="edit"), "response_format": {**FORMAT, "duration": "1s"}}
+    edited = await client.post(GEMINI, json=edit, headers=headers)
     assert edited.status_code == 200, edited.text
     assert (await key_money(client, secret))[1] == pytest.approx(0.069504, abs=1e-9)
     assert (await finished(client, f"{GEMINI}/{edited.json()['id']}", headers))["status"] == "completed"

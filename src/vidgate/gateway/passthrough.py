@@ -29,7 +29,10 @@ Interactions (Gemini Omni): ``POST .../interactions`` (``background: true``) goe
 steps, token-billed (the reservation is the row's token bound for the requested duration and tier; the
 state machine settles the reported ``usage.total_output_tokens`` at completion and releases the rest).
 The Interaction's ``id`` is the video id; ``previous_interaction_id`` names one of the caller's own
-interactions (by that id) and pins the new job to its deployment. ``GET`` answers from the store
+interactions (by that id) and pins the new job to its deployment; an ``edit`` of it is priced at the
+source clip's length read from its MP4 (``edits.clip_seconds``, the bytes bounded as for
+``/v1/videos/edits``), and the job records its task, so a remix of an extension is priced on the whole
+clip too (``native_interactions`` prices the rest). ``GET`` answers from the store
 (refreshed when stale), ``POST .../{id}/cancel`` cancels upstream and records the outcome,
 ``DELETE`` cancels a running interaction, then deletes it as ``DELETE /v1/videos/{id}`` does.
 """
@@ -45,6 +48,7 @@ from vidgate.errors import APIError, BadRequestError, NotFoundError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.content import ContentStream, live
+from vidgate.gateway.edits import clip_seconds
 from vidgate.gateway.followup import REFRESH_LEASE_SECONDS, deployment_gone, new_lease_owner
 from vidgate.gateway.idempotency import Link, fingerprint
 from vidgate.gateway.records import JobRecord
@@ -329,6 +333,7 @@ class GooglePassthrough:
         request = codec.read_interaction_body(body, allow_private_urls=svc.config.allow_private_callback_urls)
         deps = self.deployments(p, surface, request.model)
         source: JobRecord | None = None
+        clip: int | None = None
         if request.previous_interaction_id is not None:
             source = await self._source(p, codec, request.previous_interaction_id)
             pinned = source.deployment_id
@@ -339,14 +344,10 @@ class GooglePassthrough:
                     f"{request.model}; continue it with its own model.",
                     param="previous_interaction_id",
                 )
+            if request.edits_previous:  # the whole clip: an extension's record holds the seconds it added
+                clip = clip_seconds(source, await svc.edits.stored_bytes(deps[0], source))
         checked = _priced(
-            deps,
-            lambda dep: codec.check_interaction(
-                dep.spec,
-                request,
-                source_size=source.size if source else None,
-                source_seconds=source.seconds if source else None,
-            ),
+            deps, lambda dep: codec.check_interaction(dep.spec, request, previous=source, clip_seconds=clip)
         )
         previous_native = source.native_id if source else None
         now = svc.clock()
@@ -361,6 +362,7 @@ class GooglePassthrough:
                 surface=codec.surface,
                 now=now,
                 remixed_from=source.id if source else None,
+                task=c.req.task,
             )
 
         started = await svc.starter.start(
@@ -391,6 +393,7 @@ class GooglePassthrough:
             surface=codec.surface,
             now=now,
             remixed_from=source.id if source else None,
+            task=started.priced.req.task,  # an extension's seconds are those it added (``clip_seconds``)
         )
         stored = await svc.starter.record(p, job, native, now)
         return await self.render_interaction(surface, stored), stored.model_name

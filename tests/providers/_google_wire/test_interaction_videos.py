@@ -6,6 +6,7 @@ the source of an edit or extension without ``previous_interaction_id``; checked 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,15 @@ def test_private_hosts_pass_when_the_operator_allows_them() -> None:
     assert read.videos == (SourceVideo(url="https://10.0.0.8/a.mp4"),)
 
 
+@dataclass
+class Previous:
+    """A stored interaction that a follow-up continues."""
+
+    size: str = "1280x720"
+    seconds: str = "4"
+    native_payload: dict[str, Any] = field(default_factory=dict)
+
+
 def refusal(raw: dict[str, Any], row: ModelSpec = OMNI, **source: Any) -> BadRequestError:
     with pytest.raises(BadRequestError) as caught:
         check_interaction(row, read_interaction_body(raw, allow_gcs=False), **source)
@@ -122,8 +132,7 @@ def test_the_row_and_the_task_decide() -> None:
     assert refusal(body(video(uri=CLIP), task="image_to_video")).param == "input"
     follow_up = refusal(
         body(video(uri=CLIP), task="extend", previous_interaction_id="video_x"),
-        source_size="1280x720",
-        source_seconds="4",
+        previous=Previous(),
     )
     assert follow_up.param == "input"
     assert "previous_interaction_id" in follow_up.message
@@ -152,10 +161,14 @@ def test_a_follow_up_may_name_its_source_as_one_input_video(render_cache: Path) 
     assert (extend.task, extend.seconds, extend.size) == ("extend", 5, "640x360")  # the added seconds
     assert extend.source_video == SourceVideo(url=CLIP)
     assert extend.reference_videos == ()
+    same = {**fmt, "duration": "2s"}
     edit = check_interaction(
-        OMNI, read_interaction_body(body(video(data=data), task="edit", response_format=fmt), allow_gcs=False)
+        OMNI,
+        read_interaction_body(body(video(data=data), task="edit", response_format=same), allow_gcs=False),
     )
-    assert (edit.task, edit.seconds) == ("edit", 2)  # the source's length, whatever duration says
+    assert (edit.task, edit.seconds) == ("edit", 2)  # the source's length
+    longer = refusal(body(video(data=data), task="edit", response_format=fmt))  # the provider makes 2 s
+    assert (longer.param, '"2s"' in longer.message) == ("response_format.duration", True)
     assert edit.source_video is not None
     assert (edit.source_video.seconds, edit.source_video.size) == (2, "640x360")
     by_url = refusal(body(video(uri=CLIP), task="edit"))

@@ -96,16 +96,48 @@ def test_an_empty_prompt_is_named_input() -> None:
     assert error.param == "input"
 
 
+@dataclass
+class Previous:
+    """A stored interaction that a follow-up continues."""
+
+    size: str = "360x640"
+    seconds: str = "3"
+    native_payload: dict[str, Any] = field(default_factory=dict)
+
+
 def test_a_follow_up_keeps_its_sources_format_unless_it_gives_one() -> None:
-    source = {"source_size": "360x640", "source_seconds": "3"}
-    req = check_interaction(OMNI, interaction(previous_interaction_id="video_x"), **source)
-    assert (req.seconds, req.size) == (3, "360x640")
+    extension = Previous(seconds="4", native_payload={"response_format": {"type": "video", "duration": "4s"}})
+    req = check_interaction(OMNI, interaction(previous_interaction_id="video_x"), previous=extension)
+    assert (req.seconds, req.size, req.task) == (4, "360x640", "generate")
     given = interaction(previous_interaction_id="video_x", duration="5s", has_format=True)
-    assert check_interaction(OMNI, given, **source).seconds == 5
+    assert check_interaction(OMNI, given, previous=extension).seconds == 5
     wrong = interaction(previous_interaction_id="video_x", task="text_to_video")
-    assert refusal(wrong, **source).param == "generation_config.video_config.task"
+    assert refusal(wrong, previous=extension).param == "generation_config.video_config.task"
     extend = interaction(previous_interaction_id="video_x", task="extend")  # the row declares extend
-    assert check_interaction(OMNI, extend, **source).seconds == 3
+    req = check_interaction(OMNI, extend, previous=extension)
+    assert (req.seconds, req.task) == (4, "extend")
+    # the provider reuses the source's format, whose duration may differ from the source's length
+    unset = Previous(seconds="3", native_payload={"response_format": {"type": "video"}})
+    assert check_interaction(OMNI, extend, previous=unset).seconds == 8  # the model's default
+    # no format in the provider's reply: the record's seconds
+    assert check_interaction(OMNI, extend, previous=Previous(seconds="6")).seconds == 6
+
+
+def test_an_edit_follow_up_is_priced_at_its_sources_whole_clip() -> None:
+    edit = interaction(previous_interaction_id="video_x", task="edit")
+    extension = Previous(seconds="4", native_payload={"response_format": {"type": "video", "duration": "4s"}})
+    req = check_interaction(OMNI, edit, previous=extension, clip_seconds=20)  # longer than any generation
+    assert (req.seconds, req.task) == (20, "edit")
+    same = interaction(previous_interaction_id="video_x", task="edit", duration="20s", has_format=True)
+    assert check_interaction(OMNI, same, previous=extension, clip_seconds=20).seconds == 20
+    for duration in ("4s", "8s", "soon", True):
+        other = interaction(
+            previous_interaction_id="video_x", task="edit", duration=duration, has_format=True
+        )
+        error = refusal(other, previous=extension, clip_seconds=20)
+        assert (error.param, '"20s"' in error.message) == ("response_format.duration", True)
+    assert refusal(edit, previous=extension).param == "previous_interaction_id"  # length unknown
+    assert refusal(edit, previous=extension, clip_seconds=601).param == "previous_interaction_id"
 
 
 def test_each_api_refuses_the_other_familys_models() -> None:

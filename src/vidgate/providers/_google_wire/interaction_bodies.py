@@ -21,7 +21,8 @@ host, unless the operator allows private ones as for ``callback_url``, or on Ver
 row's ``max_reference_videos``), priced as ``/v1/videos`` prices them (the row's
 ``price_per_input.video`` where it has one; Omni has none: its token bound applies), or the one source of
 an ``edit``/``extend`` without ``previous_interaction_id`` (an extension priced at its duration, an edit
-at the source's length, read from its ``data``: an edit's source by URL is refused).
+at the source's length, read from its ``data``: an edit's source by URL is refused, and so is a
+``duration`` other than that length).
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ class InteractionBody:
     seed: object = None
     previous_interaction_id: str | None = None
     has_format: bool = False
+
+    @property
+    def edits_previous(self) -> bool:
+        """An ``edit`` of ``previous_interaction_id``: priced at that video's whole length, which the
+        gateway reads from its bytes."""
+        return self.previous_interaction_id is not None and self.task == "edit"
 
 
 def _invalid(message: str, field: str) -> BadRequestError:

@@ -447,11 +447,13 @@ class GoogleNative:
 
     @staticmethod
     def check_interaction(
-        spec: ModelSpec, body: InteractionBody, *, source_size: str | None, source_seconds: str | None
+        spec: ModelSpec,
+        body: InteractionBody,
+        *,
+        previous: interactions.PreviousJob | None,
+        clip_seconds: int | None,
     ) -> VideoRequest:
-        return interactions.check_interaction(
-            spec, body, source_size=source_size, source_seconds=source_seconds
-        )
+        return interactions.check_interaction(spec, body, previous=previous, clip_seconds=clip_seconds)
 
     @staticmethod
     def forwarded_interaction(

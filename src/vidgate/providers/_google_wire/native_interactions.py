@@ -1,22 +1,29 @@
 """The Interactions API side of the Google pass-through codec: an Interactions create checked against the
 catalogue (in the Interactions API's field names), and stored jobs rendered as Interactions.
 
-Pure (no I/O), like ``native``: the gateway loads what a rendering needs (inline video bytes) and calls
-these. The client sees the gateway's ids only: an interaction's ``id`` is its video id (the same job is
-``GET /v1/videos/{id}`` for the same key) and ``previous_interaction_id`` the earlier job's video id.
+Pure (no I/O), like ``native``: the gateway loads what a rendering needs (inline video bytes) or an
+edit's price (its source's length) and calls these. The client sees the gateway's ids only: an
+interaction's ``id`` is its video id (the same job is ``GET /v1/videos/{id}`` for the same key) and
+``previous_interaction_id`` the earlier job's video id.
 
 Statuses: a running job is ``queued``/``in_progress``; a completed one ``completed`` with
 ``output_video`` and the provider's ``usage``; a failed one keeps the Interaction status it ended in
 (``cancelled``, ``incomplete``, ``budget_exceeded``, ...; ``omni.STATUSES`` maps them to error codes),
 else ``failed`` with ``errors`` (e.g. ``completed_without_output`` after the grace period).
+
+Follow-ups are priced as the provider bills them (the emulator's model): an ``edit`` at its source's
+whole clip, whatever ``duration`` says (so a different ``response_format.duration`` is refused rather
+than billed unasked); an ``extend`` at the seconds it adds; without ``response_format``, at the source's
+format as the provider keeps it (what the API reuses), not at the source's recorded seconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from vidgate.catalog import ModelSpec, aspect_ratio, validate
 from vidgate.catalog.mp4 import probe
@@ -172,26 +179,72 @@ def _renamed(err: BadRequestError) -> BadRequestError:
     return BadRequestError(message, param=field or None, code="invalid_argument")
 
 
+class PreviousJob(Protocol):
+    """What the codec reads of the stored interaction a follow-up continues."""
+
+    @property
+    def size(self) -> str: ...
+    @property
+    def seconds(self) -> str: ...
+    @property
+    def native_payload(self) -> Mapping[str, Any]: ...
+
+
+def _follow_up_duration(body: InteractionBody, previous: PreviousJob | None) -> object:
+    """The ``duration`` the provider uses: the body's; a follow-up without ``response_format`` reuses
+    its source's format as the provider keeps it (absent there: the model's default), not the source's
+    length (an edit's is its source's; an extension's only what it added). The record's seconds stand in
+    when the provider's reply holds no format."""
+    if previous is None or body.has_format:
+        return body.duration
+    kept = previous.native_payload.get("response_format")
+    if isinstance(kept, Mapping):
+        return kept.get("duration")
+    return previous.seconds
+
+
+def _edit_seconds(body: InteractionBody, length: int | None) -> int:
+    """An edit keeps its source's length, which the provider makes and bills whatever ``duration``
+    says: a ``duration`` that differs is refused, so nobody is billed for a length they did not ask for."""
+    if length is None or not 1 <= length <= MAX_SOURCE_SECONDS:
+        raise _invalid(
+            f"The video of `previous_interaction_id` must be 1 to {MAX_SOURCE_SECONDS} seconds long to be "
+            "edited (an edit is priced at its source's length).",
+            "previous_interaction_id",
+        )
+    sent = body.duration
+    if sent is not None:
+        readable = isinstance(sent, (str, int)) and not isinstance(sent, bool)
+        match = _DURATION.match(str(sent)) if readable else None
+        if match is None or int(match.group(1)) != length:
+            raise _invalid(
+                f"An edit keeps its source video's length ({length}s), which the provider bills: leave "
+                f'`response_format.duration` out or send "{length}s".',
+                "response_format.duration",
+            )
+    return length
+
+
 def check_interaction(
     spec: ModelSpec,
     body: InteractionBody,
     *,
-    source_size: str | None = None,
-    source_seconds: str | None = None,
+    previous: PreviousJob | None = None,
+    clip_seconds: int | None = None,
 ) -> VideoRequest:
     """The body as the catalogue's VideoRequest (what is priced), or a 400 naming the Interactions
-    field. A follow-up (``previous_interaction_id``) without ``response_format`` keeps its source's
-    size and duration, as the API does."""
+    field. ``previous``: the interaction ``previous_interaction_id`` continues; a follow-up without
+    ``response_format`` keeps its format (size and duration), as the API does. The task ``edit`` keeps
+    its source's length, so a follow-up edit is priced at ``clip_seconds`` (the source's whole clip, read
+    by the gateway); an extension at the seconds it adds; a follow-up naming no task at its duration
+    (the emulator makes a clip of that length)."""
     if not is_omni(spec.model):
         raise _invalid(
             f"`model` {spec.model} isn't served by the Interactions API: use its :predictLongRunning route.",
             "model",
         )
     task = _task(spec, body)
-    size = _size(spec, body.aspect_ratio, body.resolution, source_size or spec.default_size)
-    seconds = _seconds(spec, body.duration, size)
-    if seconds is None and source_seconds is not None and not body.has_format:
-        seconds = int(source_seconds)
+    size = _size(spec, body.aspect_ratio, body.resolution, previous.size if previous else spec.default_size)
     seed = body.seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise _invalid(
@@ -199,10 +252,12 @@ def check_interaction(
         )
     images = body.images
     source: SourceVideo | None = None
-    length = 0
+    length = clip_seconds
     if task in FOLLOW_UP_TASKS and body.previous_interaction_id is None:
         source, length = _input_source(task, body.videos[0])
-        seconds = None if task == "edit" else seconds  # an edit keeps the source's length
+    edit = body.task == "edit"
+    seconds = None if edit else _seconds(spec, _follow_up_duration(body, previous), size)
+    priced = _edit_seconds(body, length) if edit else None
     try:
         req = validate(
             spec,
@@ -217,18 +272,18 @@ def check_interaction(
         )
     except BadRequestError as exc:
         raise _renamed(exc) from exc
-    if source is None:
+    if body.task not in FOLLOW_UP_TASKS:
         return req
-    priced = length if task == "edit" else req.seconds
-    return replace(req, seconds=priced, task=cast(VideoTask, task), source_video=source)
+    seconds = priced if priced is not None else req.seconds
+    return replace(req, seconds=seconds, task=cast(VideoTask, task), source_video=source)
 
 
-def _input_source(task: str, video: SourceVideo) -> tuple[SourceVideo, int]:
+def _input_source(task: str, video: SourceVideo) -> tuple[SourceVideo, int | None]:
     """The source of an edit or extension sent as an input block, and the edit's length. An extension
     is priced at its requested duration; an edit keeps the source's length, which only its bytes tell
     (a URL is never fetched by the gateway), so an edit's source must come as ``data``."""
     if task != "edit":
-        return video, 0
+        return video, None
     if video.data is None:
         raise _invalid(
             "An edit of an input video is priced at the video's length, which the gateway reads from its "
