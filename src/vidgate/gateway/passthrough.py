@@ -344,7 +344,7 @@ class GooglePassthrough:
                     f"{request.model}; continue it with its own model.",
                     param="previous_interaction_id",
                 )
-            if request.edits_previous:  # the whole clip: an extension's record holds the seconds it added
+            if request.reads_previous_clip:  # the whole clip: an extension's record holds what it added
                 clip = clip_seconds(source, await svc.edits.stored_bytes(deps[0], source))
         checked = _priced(
             deps, lambda dep: codec.check_interaction(dep.spec, request, previous=source, clip_seconds=clip)

@@ -130,7 +130,7 @@ def test_an_edit_follow_up_is_priced_at_its_sources_whole_clip() -> None:
     assert (req.seconds, req.task) == (20, "edit")
     same = interaction(previous_interaction_id="video_x", task="edit", duration="20s", has_format=True)
     assert check_interaction(OMNI, same, previous=extension, clip_seconds=20).seconds == 20
-    for duration in ("4s", "8s", "soon", True):
+    for duration in ("4s", "8s", "soon", True, "20sx", "20s\n"):  # forwarded as sent: the whole value
         other = interaction(
             previous_interaction_id="video_x", task="edit", duration=duration, has_format=True
         )
@@ -138,6 +138,14 @@ def test_an_edit_follow_up_is_priced_at_its_sources_whole_clip() -> None:
         assert (error.param, '"20s"' in error.message) == ("response_format.duration", True)
     assert refusal(edit, previous=extension).param == "previous_interaction_id"  # length unknown
     assert refusal(edit, previous=extension, clip_seconds=601).param == "previous_interaction_id"
+
+
+def test_a_follow_up_naming_no_task_is_bound_by_the_longer_of_its_duration_and_the_clip() -> None:
+    """The API calls it a conversational edit (it may keep the source's length); the emulator makes the
+    duration asked for: the bound covers either, the reported usage settles."""
+    loose = interaction(previous_interaction_id="video_x", duration="3s", has_format=True)
+    assert check_interaction(OMNI, loose, previous=Previous(), clip_seconds=10).seconds == 10
+    assert check_interaction(OMNI, loose, previous=Previous(), clip_seconds=2).seconds == 3
 
 
 def test_each_api_refuses_the_other_familys_models() -> None:

@@ -92,10 +92,10 @@ class InteractionBody:
     has_format: bool = False
 
     @property
-    def edits_previous(self) -> bool:
-        """An ``edit`` of ``previous_interaction_id``: priced at that video's whole length, which the
-        gateway reads from its bytes."""
-        return self.previous_interaction_id is not None and self.task == "edit"
+    def reads_previous_clip(self) -> bool:
+        """An ``edit`` of ``previous_interaction_id``, or a follow-up naming no task (a "conversational
+        edit"): its price depends on that video's whole length, which the gateway reads from its bytes."""
+        return self.previous_interaction_id is not None and self.task in (None, "edit")
 
 
 def _invalid(message: str, field: str) -> BadRequestError:

@@ -215,7 +215,7 @@ def _edit_seconds(body: InteractionBody, length: int | None) -> int:
     sent = body.duration
     if sent is not None:
         readable = isinstance(sent, (str, int)) and not isinstance(sent, bool)
-        match = _DURATION.match(str(sent)) if readable else None
+        match = _DURATION.fullmatch(str(sent)) if readable else None
         if match is None or int(match.group(1)) != length:
             raise _invalid(
                 f"An edit keeps its source video's length ({length}s), which the provider bills: leave "
@@ -236,8 +236,8 @@ def check_interaction(
     field. ``previous``: the interaction ``previous_interaction_id`` continues; a follow-up without
     ``response_format`` keeps its format (size and duration), as the API does. The task ``edit`` keeps
     its source's length, so a follow-up edit is priced at ``clip_seconds`` (the source's whole clip, read
-    by the gateway); an extension at the seconds it adds; a follow-up naming no task at its duration
-    (the emulator makes a clip of that length)."""
+    by the gateway); an extension at the seconds it adds; a follow-up naming no task at the longer of
+    its duration and ``clip_seconds`` (the API may edit, the emulator makes a clip of the duration)."""
     if not is_omni(spec.model):
         raise _invalid(
             f"`model` {spec.model} isn't served by the Interactions API: use its :predictLongRunning route.",
@@ -272,6 +272,11 @@ def check_interaction(
         )
     except BadRequestError as exc:
         raise _renamed(exc) from exc
+    if body.task is None and body.previous_interaction_id is not None and length is not None:
+        # No task: the API calls this a conversational edit, which may keep the source's length, while
+        # the emulator makes a clip of the duration asked for. The token bound covers the longer; the
+        # reported usage settles what was made.
+        return replace(req, seconds=max(req.seconds, length))
     if body.task not in FOLLOW_UP_TASKS:
         return req
     seconds = priced if priced is not None else req.seconds
