@@ -390,6 +390,40 @@ async def test_a_create_cancelled_while_out_is_left_to_the_poller(
     await service.runner.aclose()
 
 
+class _Crash(BaseException):
+    """Stands in for the process dying at the point it is raised (nothing after it runs)."""
+
+
+async def test_a_refused_create_gives_money_and_slot_back_before_ending_its_record(
+    emulators: tuple[str, str], local_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process dying between the two steps of a refusal must leave no money or slot held: the
+    record, still write-ahead, is the poller's to end (nothing is made upstream, so it fails it)."""
+    a, _ = emulators
+    clock = OffsetClock()
+    service = _with_fallback(f"{a}/v1", "sk-upstream-a", local_root, clock=clock)
+    alice = await _alice(service)
+
+    async def crash(job_id: str) -> None:
+        raise _Crash(job_id)
+
+    monkeypatch.setattr(service.starter, "_abandon", crash)
+    prompt = "a refused cat [fault:429]"
+    with pytest.raises(_Crash) as crashed:
+        await service.create_video(alice, CreateVideo(model="sora-2", prompt=prompt, seconds="4"))
+    video_id = str(crashed.value.args[0])
+    assert await _money(service, alice) == (0, 0, 0)  # given back before the crash
+    job = await service.stores.jobs.get(video_id)
+    assert job is not None
+    assert job.submitting
+    monkeypatch.undo()
+    clock.offset += 60  # the create's lease (held by the dead process) has lapsed
+    job = await _resolved(service, video_id, clock)
+    assert (job.status, job.submitting, job.cost_micros) == ("failed", False, 0)
+    assert await _money(service, alice) == (0, 0, 0)
+    await service.runner.aclose()
+
+
 async def test_a_poll_slower_than_the_timeout_is_a_timeout_that_backs_off(
     slow_emulator: str, local_root: Path
 ) -> None:
