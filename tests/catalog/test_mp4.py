@@ -206,7 +206,9 @@ def test_the_larger_of_tkhd_and_the_sample_description_is_the_size(twelve_second
 
 
 def test_no_readable_frame_size_is_none_and_refused_where_sized(twelve_seconds: bytes) -> None:
-    data = patched(twelve_seconds, TKHD_WIDTH, TKHD_HEIGHT, STSD_SIZE)
+    zeroed = patched(twelve_seconds, TKHD_WIDTH, TKHD_HEIGHT, STSD_SIZE)
+    assert zeroed.count(b"avcC") == 1
+    data = zeroed.replace(b"avcC", b"free")  # nor an SPS to read it from
     info = probe(data)
     assert info is not None
     assert (info.seconds, info.size) == (12.0, None)
@@ -459,3 +461,301 @@ def test_malformed_sample_descriptions_do_not_raise() -> None:
     assert {name: info.size if info else "refused" for name, info in found.items()} == {
         name: size for name, (_, _, size) in cases.items()
     }
+
+
+# ---- the codec's own size: an H.264 SPS, which the decoder reads, whatever tkhd and stsd say ------------
+
+
+def encode(path: Path, width: int, height: int, pix_fmt: str, options: dict[str, str]) -> bytes:
+    """Two frames of ``width``x``height`` H.264 (or ``options["codec"]``) in an MP4, written by PyAV."""
+    with av.open(str(path), mode="w", format="mp4") as out:
+        stream = out.add_stream(options.pop("codec", "libx264"), rate=FPS)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.options = {"preset": "ultrafast", **options}
+        for index in range(2):
+            pixels = np.full((height, width, 3), 40 * index, dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, FPS)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path.read_bytes()
+
+
+HEVC = {
+    "codec": "libx265",
+    "x265-params": "bframes=0:log-level=error",
+}  # ffmpeg's mp4 muxer refuses its B-frames
+
+
+def shrunk(data: bytes, width: int, height: int) -> bytes:
+    """``data`` with ``tkhd``'s and the sample entry's width and height both set to 32x24."""
+    return patched(
+        data,
+        (TKHD_WIDTH[0], 76, width << 16, 32 << 16),
+        (TKHD_HEIGHT[0], 80, height << 16, 24 << 16),
+        (STSD_SIZE[0], 40, width << 16 | height, 32 << 16 | 24),
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "pix_fmt", "options", "profile"),
+    [
+        (1920, 1080, "yuv420p", {}, "Constrained Baseline"),  # coded 1920x1088, cropped by 8 rows
+        (1917, 1077, "yuv444p", {}, "High 4:4:4 Predictive"),  # cropped in luma samples
+        (1918, 1078, "yuv420p10le", {"preset": "medium"}, "High 10"),
+        (1918, 1078, "yuv422p", {"preset": "medium"}, "High 4:2:2"),
+        (128, 88, "yuv420p", {"preset": "medium", "x264-params": "interlaced=1"}, "High"),  # field pairs
+        (63, 47, "gray", {}, "High"),  # monochrome: cropped in luma samples
+        (1918, 1078, "yuv420p", HEVC, "Main"),  # coded 1920x1080, a conformance window of 1 chroma sample
+        (1917, 1077, "yuv444p", HEVC, "Rext"),
+        (1918, 1078, "yuv422p10le", HEVC, "Rext"),
+    ],
+    ids=["1080p-cropped", "444", "high10", "422", "interlaced", "monochrome", "hevc", "hevc-444", "hevc-422"],
+)
+def test_tkhd_and_the_sample_entry_both_shrunk_are_priced_at_the_sps_size(
+    tmp_path: Path, width: int, height: int, pix_fmt: str, options: dict[str, str], profile: str
+) -> None:
+    """A client writing 32x24 in both ``tkhd`` and the sample entry does not lower the tier: the decoder
+    decodes the size the SPS in ``avcC``/``hvcC`` states (cropping included), and the probe reads it."""
+    data = shrunk(encode(tmp_path / "a.mp4", width, height, pix_fmt, dict(options)), width, height)
+    with av.open(str(tmp_path / "a.mp4")) as container:
+        assert container.streams.video[0].codec_context.profile == profile
+    decoded = media.probe(data)
+    assert (decoded.width, decoded.height, decoded.frames) == (width, height, 2)
+    info = probe(data)
+    assert info is not None
+    assert info.size == f"{width}x{height}"
+
+
+class Bits:
+    """An H.264 bit string written field by field, then emulation-prevented into a NAL unit."""
+
+    def __init__(self) -> None:
+        self.bits = ""
+
+    def u(self, n: int, value: int) -> Bits:
+        self.bits += format(value, f"0{n}b") if n else ""
+        return self
+
+    def ue(self, value: int) -> Bits:
+        code = format(value + 1, "b")
+        self.bits += "0" * (len(code) - 1) + code
+        return self
+
+    def se(self, value: int) -> Bits:
+        return self.ue(2 * value - 1 if value > 0 else -2 * value)
+
+    def nal(self, header: bytes = b"\x67") -> bytes:
+        bits = self.bits + "1"  # rbsp_stop_one_bit, then zeros to a byte
+        bits += "0" * (-len(bits) % 8)
+        out, zeros = bytearray(header), 0
+        for byte in int(bits, 2).to_bytes(len(bits) // 8, "big"):
+            if zeros >= 2 and byte <= 3:
+                out.append(3)  # emulation_prevention_three_byte
+                zeros = 0
+            out.append(byte)
+            zeros = zeros + 1 if byte == 0 else 0
+        return bytes(out)
+
+
+def sps(
+    mbs: tuple[int, int] = (120, 68),
+    crop: tuple[int, int, int, int] | None = (0, 0, 0, 4),
+    poc: Bits | None = None,
+    frame_mbs_only: int = 1,
+    high: tuple[int, Bits] | None = None,
+) -> bytes:
+    """An SPS of ``mbs`` macroblocks (1920x1088 cropped to 1080 by default); ``poc`` holds
+    pic_order_cnt_type and what follows it (type 2: nothing); ``high``: a high profile_idc and the fields
+    its profiles add (chroma format to scaling lists), else baseline."""
+    bits = Bits().u(8, high[0] if high else 66).u(8, 0).u(8, 40).ue(0)
+    bits.bits += high[1].bits if high else ""
+    bits.ue(0)
+    bits.bits += (poc or Bits().ue(2)).bits
+    bits.ue(1).u(1, 0).ue(mbs[0] - 1).ue(mbs[1] - 1).u(1, frame_mbs_only)
+    if not frame_mbs_only:
+        bits.u(1, 0)
+    bits.u(1, 1).u(1, crop is not None)
+    for offset in crop or ():
+        bits.ue(offset)
+    return bits.u(1, 0).nal()
+
+
+def avcc(*nals: bytes, pps: tuple[bytes, ...] = (), count: int | None = None) -> bytes:
+    """An ``avcC`` box: the record's header, the SPS section (``count``: its stated number), the PPS."""
+    body = bytes([1, 66, 0, 40, 0xFF, 0xE0 | (len(nals) if count is None else count)])
+    body += b"".join(struct.pack(">H", len(nal)) + nal for nal in nals)
+    body += bytes([len(pps)]) + b"".join(struct.pack(">H", len(nal)) + nal for nal in pps)
+    return box(b"avcC", body)
+
+
+def entry(width: int, height: int, *children: bytes, kind: bytes = b"avc1") -> bytes:
+    """A VisualSampleEntry of ``width``x``height`` with child boxes."""
+    fields = bytes(6) + struct.pack(">H", 1) + bytes(16) + struct.pack(">HH", width, height) + bytes(50)
+    return box(kind, fields + b"".join(children))
+
+
+def sized(*entries: bytes, header: tuple[int, int] = (32, 24)) -> str | None:
+    info = probe(movie(mvhd(1000, 1000), video_track(header, *entries)))
+    assert info is not None
+    return info.size
+
+
+def high_fields(chroma: int, lists: list[list[int] | None]) -> Bits:
+    """chroma_format_idc (4:4:4: and no separate planes), 10-bit depths, then ``lists``: per scaling list
+    None (absent) or its delta_scales."""
+    bits = Bits().ue(chroma).u(1 if chroma == 3 else 0, 0).ue(2).ue(2).u(1, 0).u(1, 1)
+    for deltas in lists:
+        bits.u(1, deltas is not None)
+        for delta in deltas or []:
+            bits.se(delta)
+    return bits
+
+
+FULL_4X4, ENDED_4X4 = [1] * 16, [-8]  # 16 scales; a first scale of 0 ends the list
+FULL_8X8, ENDED_8X8 = [200, 100] + [3] * 62, [5] * 10 + [-58]  # wrapping mod 256; ended by an 11th
+HIGH_444 = high_fields(3, [FULL_4X4, ENDED_4X4, None] * 2 + [FULL_8X8, ENDED_8X8, None] * 2)  # 12 lists
+HIGH_420 = high_fields(1, [FULL_4X4, None, ENDED_4X4, FULL_4X4, FULL_4X4, None, FULL_8X8, ENDED_8X8])
+POC_CYCLE = Bits().ue(1).u(1, 0).se(-(2**30)).se(5).ue(3).se(1).se(-2).se(2**30)  # 00 00 in the RBSP
+
+
+def test_hand_built_sps_sizes() -> None:
+    """The SPS's size is read past each layout it can have, and is the largest where several are."""
+    assert b"\x00\x00\x03" in sps(poc=POC_CYCLE)  # the writer had to emulation-prevent it
+    cases = {
+        "cropped": (entry(32, 24, avcc(sps())), "1920x1080"),
+        "uncropped-1088": (entry(32, 24, avcc(sps(crop=None))), "1920x1088"),
+        "high-444-12-scaling-lists": (
+            entry(32, 24, avcc(sps(crop=(0, 0, 0, 8), high=(244, HIGH_444)))),
+            "1920x1080",
+        ),
+        "high-420-8-scaling-lists": (entry(32, 24, avcc(sps(high=(110, HIGH_420)))), "1920x1080"),
+        "poc-type-0": (entry(32, 24, avcc(sps(poc=Bits().ue(0).ue(4)))), "1920x1080"),
+        "poc-type-1-emulation-prevented": (entry(32, 24, avcc(sps(poc=POC_CYCLE))), "1920x1080"),
+        "fields": (entry(32, 24, avcc(sps((80, 23), crop=(0, 0, 0, 2), frame_mbs_only=0))), "1280x728"),
+        "crop-leaving-nothing": (entry(32, 24, avcc(sps((80, 45), crop=(0, 640, 0, 0)))), "1280x720"),
+        "avc3": (entry(32, 24, avcc(sps()), kind=b"avc3"), "1920x1080"),
+        "poc-cycle-of-255": (entry(32, 24, avcc(sps(poc=cycle(255)))), "1920x1080"),
+        "sps-before-a-count-past-the-box": (entry(32, 24, avcc(sps(), count=3)), "1920x1080"),
+        "largest-sps": (entry(32, 24, avcc(sps((40, 23)), sps())), "1920x1080"),
+        "sps-in-the-pps-section": (entry(32, 24, avcc(sps((2, 2), None), pps=(sps(),))), "1920x1080"),
+        "annex-b": (entry(32, 24, box(b"avcC", b"\0\0\0\1" + sps() + b"\0\0\1\x68\xce")), "1920x1080"),
+        "after-other-boxes": (entry(32, 24, box(b"btrt", bytes(12)), avcc(sps())), "1920x1080"),
+        "after-a-64-bit-sized-box": (
+            entry(32, 24, struct.pack(">I4sQ", 1, b"free", 20) + bytes(4), avcc(sps())),
+            "1920x1080",
+        ),
+        "avcc-overruns-the-entry": (entry(32, 24, struct.pack(">I", 999) + avcc(sps())[4:]), "1920x1080"),
+        "stsd-larger": (entry(3840, 2160, avcc(sps())), "3840x2160"),
+    }
+    assert {name: sized(description) for name, (description, _) in cases.items()} == {
+        name: size for name, (_, size) in cases.items()
+    }
+
+
+def cycle(length: int) -> Bits:
+    """pic_order_cnt_type 1 with a cycle of ``length`` offsets."""
+    bits = Bits().ue(1).u(1, 0).se(0).se(0).ue(length)
+    for _ in range(length):
+        bits.se(1)
+    return bits
+
+
+def test_unreadable_codec_configurations_leave_the_header_sizes() -> None:
+    """A cut, corrupted or absurd ``avcC`` or SPS never raises: its size is left out (tkhd's and the
+    entry's stand), and no read runs past the set or loops unbounded."""
+    whole = avcc(sps())
+    nal = sps()
+    assert sized(entry(32, 24, whole)) == "1920x1080"  # intact, it is read
+    cases = {
+        **{f"avcc-cut-{cut}": box(b"avcC", whole[8:cut]) for cut in range(8, len(whole) - 1)},
+        **{
+            f"sps-cut-{cut}": avcc(nal[:cut]) for cut in range(len(nal) - 1)
+        },  # each read past its end: nothing
+        "sps-count-past-the-box": avcc(count=3),
+        "not-an-sps": avcc(b"\x68" + nal[1:]),
+        "golomb-of-33-zeros": avcc(Bits().u(24, 66 << 16).u(40, 1).nal()),
+        "poc-cycle-of-256": avcc(sps(poc=cycle(256))),
+        "empty": box(b"avcC", b""),
+    }
+    assert {name: sized(entry(32, 24, config)) for name, config in cases.items()} == dict.fromkeys(
+        cases, "32x24"
+    )
+    for at in range(8, len(whole)):  # every byte overwritten: some size or the header's, never a raise
+        for value in (0x00, 0x01, 0x7F, 0xFF):
+            sized(entry(32, 24, whole[:at] + bytes([value]) + whole[at + 1 :]))
+
+
+def test_a_file_past_its_configuration_nal_budget_is_refused() -> None:
+    """256 NAL units are read from codec configurations (a real file has 2 to 5 per track); one more and
+    the file is refused, so a file of millions (or a 3.5 MiB Annex B run of cut SPSs) cannot make the
+    probe slow."""
+    pps = (b"\x68\xce",) * 225
+    assert sized(entry(32, 24, avcc(*[sps()] * 31, pps=pps))) == "1920x1080"
+    past = entry(32, 24, avcc(*[sps()] * 31, pps=pps), avcc(b"\x68\xce"))
+    assert probe(movie(mvhd(1000, 1000), video_track((32, 24), past))) is None
+    flood = entry(32, 24, box(b"avcC", (b"\0\0\1" + sps()[:4]) * 2**19))
+    assert probe(movie(mvhd(1000, 1000), video_track((32, 24), flood))) is None
+
+
+def hevc_sps(
+    size: tuple[int, int] = (1920, 1088),
+    window: tuple[int, int, int, int] | None = (0, 0, 0, 4),
+    sub_layers: tuple[tuple[int, int], ...] = (),
+    chroma: tuple[int, ...] = (1,),
+) -> bytes:
+    """An H.265 SPS of ``size`` luma samples (cropped to 1920x1080 by default) after a profile_tier_level
+    with ``sub_layers`` (profile, level present flags); ``chroma``: chroma_format_idc and, for 3,
+    separate_colour_plane_flag."""
+    bits = Bits().u(4, 0).u(3, len(sub_layers)).u(1, 1).u(48, 0x01_6000_0000_00).u(48, 0x90)
+    for profile, level in sub_layers:
+        bits.u(1, profile).u(1, level)
+    bits.u(2 * (8 - len(sub_layers)) if sub_layers else 0, 0)
+    for profile, level in sub_layers:
+        bits.u(88 * profile + 8 * level, 0)
+    bits.ue(0).ue(chroma[0]).u(len(chroma) - 1, chroma[-1]).ue(size[0]).ue(size[1]).u(1, window is not None)
+    for offset in window or ():
+        bits.ue(offset)
+    return bits.nal(b"\x42\x01")  # NAL header: type 33, layer 0, temporal id 1
+
+
+def hvcc(*arrays: tuple[int, tuple[bytes, ...]]) -> bytes:
+    """An ``hvcC`` box: 22 bytes of record header, then the (NAL type, NAL units) arrays."""
+    body = bytes([1]) + bytes(20) + bytes([0x0F]) + bytes([len(arrays)])
+    for kind, nals in arrays:
+        body += bytes([0x80 | kind]) + struct.pack(">H", len(nals))
+        body += b"".join(struct.pack(">H", len(nal)) + nal for nal in nals)
+    return box(b"hvcC", body)
+
+
+def test_hand_built_hevc_sps_sizes() -> None:
+    """The H.265 SPS's size past sub-layer profile/level fields, with its conformance window in chroma
+    units; an SPS in any array counts; an unreadable one leaves the header sizes."""
+    vps = (32, (bytes([0x40, 0x01, 0x0C]),))
+    whole = hvcc(vps, (33, (hevc_sps(),)))
+    cases = {
+        "main": (whole, "1920x1080"),
+        "uncropped": (hvcc((33, (hevc_sps(window=None),))), "1920x1088"),
+        "sub-layers": (hvcc((33, (hevc_sps(sub_layers=((1, 0), (0, 1), (1, 1))),))), "1920x1080"),
+        "seven-sub-layers": (hvcc((33, (hevc_sps(sub_layers=((1, 1),) * 7),))), "1920x1080"),
+        "444-in-luma-samples": (hvcc((33, (hevc_sps(window=(0, 0, 0, 8), chroma=(3, 0)),))), "1920x1080"),
+        "separate-planes": (hvcc((33, (hevc_sps(window=(0, 0, 0, 8), chroma=(3, 1)),))), "1920x1080"),
+        "422": (hvcc((33, (hevc_sps(window=(0, 0, 0, 8), chroma=(2,)),))), "1920x1080"),
+        "window-leaving-nothing": (hvcc((33, (hevc_sps(window=(0, 0, 300, 300)),))), "1920x1088"),
+        "sps-in-the-vps-array": (hvcc((32, (hevc_sps(),))), "1920x1080"),
+        "annex-b": (box(b"hvcC", b"\0\0\0\1" + hevc_sps()), "1920x1080"),
+        "chroma-4": (hvcc((33, (hevc_sps(chroma=(4,)),))), "32x24"),
+        "not-an-sps": (hvcc((34, (b"\x44" + hevc_sps()[1:],))), "32x24"),  # the same bytes typed a PPS
+    }
+    unreadable = {
+        **{f"hvcc-cut-{cut}": box(b"hvcC", whole[8:cut]) for cut in range(8, len(whole) - 1)},
+        **{f"sps-cut-{cut}": hvcc((33, (hevc_sps()[:cut],))) for cut in range(len(hevc_sps()) - 1)},
+    }
+    cases.update({name: (config, "32x24") for name, config in unreadable.items()})
+    assert {name: sized(entry(32, 24, config, kind=b"hvc1")) for name, (config, _) in cases.items()} == {
+        name: size for name, (_, size) in cases.items()
+    }
+    for at in range(8, len(whole)):  # every byte overwritten: some size or the header's, never a raise
+        for value in (0x00, 0x01, 0x7F, 0xFF):
+            sized(entry(32, 24, whole[:at] + bytes([value]) + whole[at + 1 :], kind=b"hev1"))

@@ -5,6 +5,7 @@ capability, before anything is reserved or any provider is called."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import openai
 import pytest
 from starlette.types import Receive, Scope, Send
 from tests.server.conftest import MASTER, Served, auth, gateway_config
+from tests.support import media
 from tests.support.live import live_server
 
 from vidgate.catalog.mp4 import probe
@@ -430,15 +432,16 @@ def _box(data: bytes, *path: bytes) -> int:
     return start
 
 
-def _size_zeroed(clip: bytes, *, coded_too: bool = False) -> bytes:
-    """``clip`` with its track header's width and height zeroed (and its sample entry's: ``coded_too``)."""
+def _size_zeroed(clip: bytes, *, coded_too: bool = False, size: tuple[int, int] = (0, 0)) -> bytes:
+    """``clip`` with its track header's width and height set to ``size`` (and its sample entry's:
+    ``coded_too``)."""
     out = bytearray(clip)
     tkhd = _box(clip, b"moov", b"trak", b"tkhd")
     assert clip[tkhd] == 0  # version 0: width and height at 76 and 80
-    out[tkhd + 76 : tkhd + 84] = bytes(8)
+    out[tkhd + 76 : tkhd + 84] = struct.pack(">II", size[0] << 16, size[1] << 16)
     if coded_too:
         stsd = _box(clip, b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stsd")
-        out[stsd + 40 : stsd + 44] = bytes(4)  # the first VisualSampleEntry's u16 width and height
+        out[stsd + 40 : stsd + 44] = struct.pack(">HH", *size)  # the first VisualSampleEntry's
     return bytes(out)
 
 
@@ -463,6 +466,28 @@ async def test_an_upload_with_a_zeroed_tkhd_is_priced_at_its_1080p_tier(
     assert (key.spend_micros, key.reserved_micros) == (700_000, 0)  # 1 s at the 1080p tier's $0.70/s
 
 
+async def test_an_upload_with_tkhd_and_its_sample_entry_shrunk_is_priced_at_its_1080p_tier(
+    with_sora: tuple[Served, Counting], render_cache: Path
+) -> None:
+    """Not at the 720p tier ($0.30/s) both headers were rewritten to: a decoder (the provider's) decodes
+    the 1080p frames the SPS in ``avcC`` states, so the gateway prices the SPS's size."""
+    served, _ = with_sora
+    secret = await served.new_key(key_alias="shrinker", max_budget=10)
+    clip = _size_zeroed(_rendered_clip(render_cache, 1920, 1080), coded_too=True, size=(1280, 720))
+    assert (media.probe(clip).width, media.probe(clip).height) == (1920, 1080)
+    reply = await served.client.post(
+        "/v1/videos/edits",
+        data={"prompt": "at night", "model": "sora-pro"},
+        files={"video": ("a.mp4", clip, "video/mp4")},
+        headers=auth(secret),
+    )
+    assert reply.status_code == 200, reply.text
+    assert (reply.json()["seconds"], reply.json()["size"]) == ("1", "1920x1080")
+    assert (await served.wait_done(secret, reply.json()["id"]))["status"] == "completed"
+    key = await key_record(served, "shrinker")
+    assert (key.spend_micros, key.reserved_micros) == (700_000, 0)  # 1 s at the 1080p tier's $0.70/s
+
+
 @pytest.mark.parametrize("path", ["/v1/videos/edits", "/v1/videos/extensions"])
 async def test_an_upload_with_no_readable_frame_size_is_a_400_before_anything(
     with_sora: tuple[Served, Counting], render_cache: Path, path: str
@@ -470,6 +495,8 @@ async def test_an_upload_with_no_readable_frame_size_is_a_400_before_anything(
     served, upstream = with_sora
     secret = await served.new_key(key_alias="sizeless", max_budget=10)
     clip = _size_zeroed(_rendered_clip(render_cache, 1920, 1080), coded_too=True)
+    assert clip.count(b"avcC") == 1
+    clip = clip.replace(b"avcC", b"free")  # nor an SPS to read the size from
     reply = await served.client.post(
         path,
         data={"prompt": "at night", "model": "sora-pro", **({"seconds": "4"} if "ext" in path else {})},

@@ -4,18 +4,23 @@ Pure Python on purpose (the SDK has no PyAV, and the gateway prices an edit befo
 an edit is priced at the source's length. Every length a header states is the client's to write, and a
 decoder plays the samples whatever ``mvhd`` says, so the length is the longest the file states: ``mvhd``,
 each track's ``tkhd`` and ``mdhd``, and the sum of its sample durations (``stts``). The frame size (it
-decides an edit's resolution tier) is likewise never the smallest stated: per video track the larger of
-its ``tkhd`` size and the coded size of its first sample description (``stsd``, what a decoder sets up
-for), and the largest over the video tracks. A file that is not an ISO base media file (no ``ftyp``
-first, no ``moov``), or whose boxes cannot all be read, is a 400 naming the param; so is a fragmented MP4
-(``moof`` boxes, ``moov/mvex``), whose samples are outside ``moov``; so, where the price depends on it
-(``sized``), is one with no readable frame size, rather than be priced at a default size.
+decides an edit's resolution tier) is likewise never the smallest stated: per video track the largest of
+its ``tkhd`` size, the coded size in its first sample description (``stsd``) and the size the codec's
+own sequence parameter sets decode to (cropping applied: the decoder reads these, not the headers) for the
+codecs read here, H.264 (the SPSs in the entry's ``avcC``) and H.265 (``hvcC``'s); the largest over the
+video tracks. Any other codec's size (AV1, VP9, ProRes...) is the headers', trusted as written; parameter
+sets sent in-band in the samples, and sample entries after the first, are not read. A file that is not
+an ISO base media file (no ``ftyp`` first, no ``moov``), or whose boxes cannot all be read, is a 400
+naming the param; so is a fragmented MP4 (``moof`` boxes, ``moov/mvex``), whose samples are outside
+``moov``; so, where the price depends on it (``sized``), is one with no readable frame size, rather than
+be priced at a default size.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import starmap
 from operator import mul
@@ -28,6 +33,9 @@ _MAX_TIMESCALE = 2**31 - 1  # ffmpeg reads a timescale as signed and plays one <
 # (MAX_SOURCE_SECONDS) clip at 240 fps each frame timed differently; more is refused, so a crafted
 # 64 MiB table cannot hold the event loop for the ~1.6 s its sum takes.
 _MAX_STTS_ENTRIES = 2**18
+# NAL units read from codec configurations per file (a sample entry's holds 2 to 5: VPS, SPS, PPS, SEI):
+# each SPS parse is a bounded number of reads, so a crafted file of thousands is refused rather than read
+_MAX_CONFIG_NALS = 256
 _UNKNOWN = {0: 0xFFFF_FFFF, 1: 0xFFFF_FFFF_FFFF_FFFF}  # a duration of all 1s: "cannot be determined"
 
 
@@ -61,6 +69,7 @@ class _Walk:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.left = _MAX_BOXES
+        self.nals_left = _MAX_CONFIG_NALS
 
     def boxes(self, start: int, end: int) -> list[tuple[bytes, int, int]]:
         """(type, payload start, payload end) of the boxes in ``data[start:end]``."""
@@ -130,35 +139,279 @@ def _tkhd_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
     return (width, height) if width and height else None
 
 
-def _stsd_size(walk: _Walk, start: int, end: int) -> tuple[int, int] | None:
-    """The coded width and height of an ``stsd`` payload's first sample entry, None if it holds none or
-    they are 0. The payload is version+flags, entry_count (not trusted: the entries there are read), then
-    the entries (boxes); a video track's are VisualSampleEntry (ISO/IEC 14496-12 12.1.3; QuickTime's
-    video sample description has the same layout): 6 reserved + 2 data_reference_index, 16 bytes
-    pre_defined/reserved, then width and height (u16). Every entry is walked, so one overrunning
-    ``stsd`` makes the file unreadable, not smaller."""
+def _stsd_size(walk: _Walk, start: int, end: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """The coded width and height of an ``stsd`` payload's first sample entry (None if it holds none or
+    they are 0), and the frame size its codec configuration states (``_codec_size``). The payload is
+    version+flags, entry_count (not trusted: the entries there are read), then the entries (boxes); a video
+    track's are VisualSampleEntry (ISO/IEC 14496-12 12.1.3; QuickTime's video sample description has the
+    same layout): 6 reserved + 2 data_reference_index, 16 bytes pre_defined/reserved, then width and
+    height (u16), 50 more bytes, then its child boxes. Every entry is walked, so one overrunning ``stsd``
+    makes the file unreadable, not smaller."""
     entries = walk.boxes(start + 8, end) if start + 8 <= end else []
     if not entries:
-        return None
+        return None, None
     _, s, e = entries[0]
     if s + 28 > e:
-        return None
+        return None, None
     width, height = struct.unpack(">HH", walk.data[s + 24 : s + 28])
-    return (width, height) if width and height else None
+    return (width, height) if width and height else None, _codec_size(walk, s + 78, e)
 
 
-def _frame_size(header: tuple[int, int] | None, coded: tuple[int, int] | None) -> tuple[int, int] | None:
-    """The size an edit is priced at: the larger by pixel count of the ``tkhd`` size and the coded
-    (``stsd``) size, or the one readable. ``tkhd`` may legitimately be a display size (anamorphic, or
-    scaled by the track matrix) and differ from the coded one; but the provider decodes the coded frames,
-    so a ``tkhd`` zeroed or shrunk by the client never lowers the tier. A coded size that is the display
-    size padded to 16-pixel macroblocks (1920x1088 for 1920x1080) is that display size: the decoder crops
-    the padding, and the padded size is no catalogue size."""
-    if header is None or coded is None:
-        return header or coded
-    if coded == ((header[0] + 15) // 16 * 16, (header[1] + 15) // 16 * 16):
-        return header
-    return max(header, coded, key=lambda wh: wh[0] * wh[1])
+class _BadSet(Exception):
+    """A parameter set that cannot be read: cut short, an exp-Golomb code over 32 bits, a value out of
+    range (which ffmpeg's decoders refuse too)."""
+
+
+class _Bits:
+    """An MSB-first bit reader over a NAL unit's payload (emulation-prevention bytes removed). Each read
+    costs the same whatever the payload's length."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data + bytes(8)  # a 64-bit window can be taken at any position
+        self.end = 8 * len(data)
+        self.at = 0
+
+    def _window(self) -> tuple[int, int]:
+        """The 57 to 64 bits from the position on, and how many they are."""
+        byte, shift = divmod(self.at, 8)
+        return int.from_bytes(self.data[byte : byte + 8], "big") & ((1 << (64 - shift)) - 1), 64 - shift
+
+    def u(self, n: int) -> int:
+        """``n`` (at most 57) bits as an unsigned number."""
+        if self.at + n > self.end:
+            raise _BadSet
+        window, width = self._window()
+        self.at += n
+        return window >> (width - n)
+
+    def skip(self, n: int) -> None:
+        if self.at + n > self.end:
+            raise _BadSet
+        self.at += n
+
+    def ue(self) -> int:
+        """An unsigned exp-Golomb code (H.264/H.265 9.2); one of more than 32 leading zeros is refused."""
+        window, width = self._window()
+        zeros = width - window.bit_length()
+        if zeros > 32:
+            raise _BadSet
+        self.at += zeros
+        return self.u(zeros + 1) - 1
+
+    def se(self) -> int:
+        code = self.ue()
+        return (code + 1) // 2 if code % 2 else -(code // 2)
+
+
+def _rbsp(nal: bytes) -> bytes:
+    """A NAL unit's payload with its emulation-prevention bytes (00 00 03 -> 00 00) removed."""
+    return nal.replace(b"\x00\x00\x03", b"\x00\x00")
+
+
+_HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
+# ChromaArrayType (chroma_format_idc, 0 for separate colour planes) -> SubWidthC, SubHeightC: the units
+# of a crop window (H.264 7.4.2.1.1, times 2 vertically for field pairs; H.265 7.4.3.2.1)
+_SUB_WH = {0: (1, 1), 1: (2, 2), 2: (2, 1), 3: (1, 1)}
+
+
+def _cropped(
+    width: int, height: int, unit: tuple[int, int], crop: tuple[int, int, int, int]
+) -> tuple[int, int]:
+    """``width``x``height`` less a crop window (left, right, top, bottom, in ``unit``s); a window that
+    leaves nothing is ignored, as ffmpeg's decoders ignore it (the frames are then decoded uncropped)."""
+    left, right, top, bottom = crop
+    crop_x, crop_y = unit[0] * (left + right), unit[1] * (top + bottom)
+    return (width, height) if crop_x >= width or crop_y >= height else (width - crop_x, height - crop_y)
+
+
+def _avc_sps_size(nal: bytes) -> tuple[int, int]:
+    """The cropped frame size an H.264 sequence parameter set (ITU-T H.264 7.3.2.1.1) decodes to."""
+    bits = _Bits(_rbsp(nal[1:]))  # the NAL header byte skipped
+    profile = bits.u(8)
+    bits.u(16)  # constraint flags, reserved, level_idc
+    bits.ue()  # seq_parameter_set_id
+    chroma, separate = 1, 0
+    if profile in _HIGH_PROFILES:
+        chroma = bits.ue()
+        if chroma > 3:
+            raise _BadSet
+        if chroma == 3:
+            separate = bits.u(1)
+        bits.ue()  # bit_depth_luma_minus8
+        bits.ue()  # bit_depth_chroma_minus8
+        bits.u(1)  # qpprime_y_zero_transform_bypass_flag
+        if bits.u(1):  # seq_scaling_matrix_present_flag
+            for index in range(8 if chroma != 3 else 12):
+                if bits.u(1):  # seq_scaling_list_present_flag: the list's delta_scales until one ends it
+                    last = scale = 8
+                    for _ in range(16 if index < 6 else 64):
+                        if scale:
+                            scale = (last + bits.se()) % 256
+                            last = scale
+    bits.ue()  # log2_max_frame_num_minus4
+    poc_type = bits.ue()
+    if poc_type == 0:
+        bits.ue()  # log2_max_pic_order_cnt_lsb_minus4
+    elif poc_type == 1:
+        bits.u(1)  # delta_pic_order_always_zero_flag
+        bits.se()  # offset_for_non_ref_pic
+        bits.se()  # offset_for_top_to_bottom_field
+        cycle = bits.ue()
+        if cycle > 255:
+            raise _BadSet
+        for _ in range(cycle):
+            bits.se()
+    bits.ue()  # max_num_ref_frames
+    bits.u(1)  # gaps_in_frame_num_value_allowed_flag
+    width = (bits.ue() + 1) * 16
+    map_units = bits.ue() + 1
+    frame_mbs_only = bits.u(1)
+    if not frame_mbs_only:
+        bits.u(1)  # mb_adaptive_frame_field_flag
+    bits.u(1)  # direct_8x8_inference_flag
+    height = (2 - frame_mbs_only) * map_units * 16
+    crop = (bits.ue(), bits.ue(), bits.ue(), bits.ue()) if bits.u(1) else (0, 0, 0, 0)
+    # 7.4.2.1.1: crop units are chroma samples, luma samples for monochrome or separate colour planes
+    sub_width, sub_height = _SUB_WH[0 if separate else chroma]
+    return _cropped(width, height, (sub_width, sub_height * (2 - frame_mbs_only)), crop)
+
+
+def _annex_b(stream: bytes) -> Iterator[bytes]:
+    """The NAL units of an Annex B byte stream (each after a 00 00 01 start code), one at a time."""
+    at = 0
+    while (found := stream.find(b"\x00\x00\x01", at)) >= 0:
+        yield stream[at:found].rstrip(b"\x00")
+        at = found + 3
+    yield stream[at:]
+
+
+def _avc_config_nals(config: bytes) -> Iterator[bytes]:
+    """The NAL units of an ``avcC`` payload, as ffmpeg's H.264 decoder reads its extradata: an
+    AVCDecoderConfigurationRecord (version 1; ISO/IEC 14496-15 5.3.3.1: version, profile, compatibility,
+    level, lengthSizeMinusOne, numOfSequenceParameterSets (low 5 bits) NAL units each after its u16
+    length, then numOfPictureParameterSets (u8) more) up to the first that overruns it, whichever section
+    holds them (the decoder sorts them by NAL type); any other payload as an Annex B byte stream."""
+    if config[:1] != b"\x01":
+        yield from _annex_b(config)
+        return
+    at, count = 6, config[5] & 0x1F if len(config) > 5 else 0
+    for section in range(2):
+        if section:
+            count, at = (config[at], at + 1) if at < len(config) else (0, at)
+        for _ in range(count):
+            length = int.from_bytes(config[at : at + 2], "big")
+            if at + 2 + length > len(config):
+                return
+            yield config[at + 2 : at + 2 + length]
+            at += 2 + length
+
+
+def _hevc_sps_size(nal: bytes) -> tuple[int, int]:
+    """The cropped frame size an H.265 sequence parameter set (ITU-T H.265 7.3.2.2.1) decodes to."""
+    bits = _Bits(_rbsp(nal[2:]))  # the 2-byte NAL header skipped
+    bits.u(4)  # sps_video_parameter_set_id
+    sub_layers = bits.u(3)  # sps_max_sub_layers_minus1
+    bits.u(1)  # sps_temporal_id_nesting_flag
+    bits.skip(96)  # profile_tier_level's general profile (88 bits) and general_level_idc
+    present = [(bits.u(1), bits.u(1)) for _ in range(sub_layers)]  # sub-layer profile, level present
+    if sub_layers:
+        bits.skip(2 * (8 - sub_layers))  # reserved_zero_2bits
+    for profile, level in present:
+        bits.skip(88 * profile + 8 * level)
+    bits.ue()  # sps_seq_parameter_set_id
+    chroma = bits.ue()
+    if chroma > 3:
+        raise _BadSet
+    separate = bits.u(1) if chroma == 3 else 0
+    width, height = bits.ue(), bits.ue()
+    crop = (bits.ue(), bits.ue(), bits.ue(), bits.ue()) if bits.u(1) else (0, 0, 0, 0)
+    return _cropped(width, height, _SUB_WH[0 if separate else chroma], crop)
+
+
+def _hevc_config_nals(config: bytes) -> Iterator[bytes]:
+    """The NAL units of an ``hvcC`` payload, as ffmpeg's HEVC decoder reads its extradata: an
+    HEVCDecoderConfigurationRecord (ISO/IEC 14496-15 8.3.3.1: 22 bytes, numOfArrays, then per array its
+    NAL type, a u16 count and that many NAL units each after its u16 length) up to the first that
+    overruns it, whatever type its array states; a payload starting 00 00 00/01 as an Annex B stream."""
+    if len(config) > 3 and not (config[0] or config[1] or config[2] > 1):
+        yield from _annex_b(config)
+        return
+    at = 23
+    for _ in range(config[22] if len(config) > 22 else 0):
+        count, at = int.from_bytes(config[at + 1 : at + 3], "big"), at + 3
+        for _ in range(count):
+            length = int.from_bytes(config[at : at + 2], "big")
+            if at + 2 + length > len(config):
+                return
+            yield config[at + 2 : at + 2 + length]
+            at += 2 + length
+
+
+def _sps_sizes(
+    walk: _Walk,
+    nals: Iterator[bytes],
+    is_sps: Callable[[int], bool],
+    parse: Callable[[bytes], tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """``parse`` of each of ``nals`` whose first byte ``is_sps``, but those that cannot be read; past
+    ``_MAX_CONFIG_NALS`` in the file, the file is unreadable (each parse is bounded, their number must
+    be too)."""
+    sizes: list[tuple[int, int]] = []
+    for nal in nals:
+        if walk.nals_left <= 0:
+            raise _Unreadable
+        walk.nals_left -= 1
+        try:
+            sizes.extend([parse(nal)] if nal and is_sps(nal[0]) else [])
+        except _BadSet:
+            continue
+    return sizes
+
+
+def _codec_size(walk: _Walk, start: int, end: int) -> tuple[int, int] | None:
+    """The largest frame size the codec configuration boxes in a sample entry's ``data[start:end]``
+    state: the SPSs of each ``avcC`` and ``hvcC`` (whatever the entry's codec), which the decoder sets
+    itself up from, not from the entry's width and height. The child boxes are read as ffmpeg's demuxer
+    reads them: a box overrunning the entry is cut at its end; each counts against the walk's budget."""
+    data = walk.data
+    sizes: list[tuple[int, int]] = []
+    i = start
+    while i + 8 <= end:
+        if walk.left <= 0:
+            raise _Unreadable
+        walk.left -= 1
+        size, header = int.from_bytes(data[i : i + 4], "big") or end - i, 8
+        if size == 1 and i + 16 <= end:
+            size, header = int.from_bytes(data[i + 8 : i + 16], "big"), 16
+        if size < header:
+            break
+        kind, stop = data[i + 4 : i + 8], min(i + size, end)
+        if kind == b"avcC":  # an SPS is NAL unit type 7 in H.264, 33 in H.265
+            nals = _avc_config_nals(data[i + header : stop])
+            sizes.extend(_sps_sizes(walk, nals, lambda first: first & 0x1F == 7, _avc_sps_size))
+        elif kind == b"hvcC":
+            nals = _hevc_config_nals(data[i + header : stop])
+            sizes.extend(_sps_sizes(walk, nals, lambda first: first >> 1 & 0x3F == 33, _hevc_sps_size))
+        i = stop
+    sizes = [(width, height) for width, height in sizes if width and height]
+    return max(sizes, key=lambda wh: wh[0] * wh[1], default=None)
+
+
+def _frame_size(header: tuple[int, int] | None, *coded: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The size an edit is priced at: the largest by pixel count of the ``tkhd`` size and the coded sizes
+    (``stsd``'s, the codec configuration's), or the ones readable. ``tkhd`` may legitimately be a display
+    size (anamorphic, or scaled by the track matrix) and differ from the coded one; but the provider
+    decodes the coded frames, so a ``tkhd`` (or ``stsd`` entry) zeroed or shrunk by the client never
+    lowers the tier. A coded size that is the display size padded to 16-pixel macroblocks (1920x1088 for
+    1920x1080) is that display size: the decoder crops the padding, and the padded size is no catalogue
+    size."""
+    sizes = [header] if header else []
+    for size in coded:
+        if size is not None and header is not None:
+            padded = ((header[0] + 15) // 16 * 16, (header[1] + 15) // 16 * 16)
+            size = header if size == padded else size
+        sizes.extend([size] if size else [])
+    return max(sizes, key=lambda wh: wh[0] * wh[1], default=None)
 
 
 def _stts_ticks(data: bytes, start: int, end: int) -> int | None:
@@ -177,6 +430,7 @@ class _Track:
     video: bool = False
     size: tuple[int, int] | None = None  # tkhd's
     coded: tuple[int, int] | None = None  # the first sample description's (stsd)
+    codec: tuple[int, int] | None = None  # its codec configuration's (the SPSs in avcC or hvcC)
     header_ticks: list[int] = field(default_factory=list)  # tkhd durations, in the movie's timescale
     seconds: list[float] = field(default_factory=list)  # mdhd durations and stts totals
 
@@ -205,8 +459,8 @@ def _track(walk: _Walk, start: int, end: int, movie_scale: int) -> _Track:
                             for table, s4, e4 in walk.boxes(s3, e3):
                                 if table == b"stts" and (ticks := _stts_ticks(data, s4, e4)) is not None:
                                     media_ticks.append(ticks)
-                                elif table == b"stsd":
-                                    track.coded = track.coded or _stsd_size(walk, s4, e4)
+                                elif table == b"stsd" and track.coded is track.codec is None:
+                                    track.coded, track.codec = _stsd_size(walk, s4, e4)
             scale = min(scales, default=movie_scale)  # no readable mdhd: ffmpeg uses the movie's
             track.seconds.extend(ticks / scale for ticks in media_ticks)
     return track
@@ -236,7 +490,7 @@ def _probe(data: bytes) -> tuple[VideoInfo | None, bool]:
                 track = _track(walk, s, e, movie_scale)
                 seconds.extend(ticks / movie_scale for ticks in track.header_ticks)
                 seconds.extend(track.seconds)
-                if track.video and (frame := _frame_size(track.size, track.coded)) is not None:
+                if track.video and (frame := _frame_size(track.size, track.coded, track.codec)) is not None:
                     sizes.append(frame)
     except _Unreadable:
         return None, False
