@@ -13,20 +13,18 @@ LOCAL = {"model_name": "m", "litellm_params": {"model": "local/local-1"}}
 def test_litellm_only_keys_are_dropped_and_named_in_one_warning() -> None:
     config = parse_config(
         {
-            "model_list": [{**LOCAL, "litellm_params": {"model": "local/local-1", "timeout": 30, "tpm": 9}}],
+            "model_list": [{**LOCAL, "litellm_params": {"model": "local/local-1", "tpm": 9}}],
             "litellm_settings": {"modify_params": True, "request_timeout": 600, "callbacks": ["langfuse"]},
-            "router_settings": {"timeout": 30, "redis_password": "os.environ/NOT_SET_ANYWHERE"},
+            "router_settings": {"redis_password": "os.environ/NOT_SET_ANYWHERE"},
             "general_settings": {"master_key": "sk-a-long-enough-master-key", "store_model_in_db": True},
             "environment_variables": {"X": "1"},
         },
         environ={},
     )
     assert config.ignored_settings == (
-        "model_list[0].litellm_params.timeout",
         "model_list[0].litellm_params.tpm",
         "litellm_settings.modify_params",
         "litellm_settings.request_timeout",
-        "router_settings.timeout",
         "router_settings.redis_password",  # dropped before os.environ/ is read: no "not set" error
         "general_settings.store_model_in_db",
         "environment_variables",
@@ -81,6 +79,34 @@ def test_litellm_spellings_of_implemented_settings_take_effect() -> None:
     assert config.redis_url == "redis://cache:6379/1"
     assert config.ignored_settings == ()
     assert config.startup_warnings() == []
+
+
+def test_timeout_is_each_deployments_own_else_the_routers() -> None:
+    """LiteLLM's ``timeout`` (seconds): a deployment's own, else ``router_settings.timeout``, else none
+    (the transport's 600 s); it bounds each call to that deployment's provider."""
+    config = parse_config(
+        {
+            "model_list": [
+                LOCAL,
+                {"model_name": "n", "litellm_params": {"model": "local/local-1", "timeout": 12.5}},
+            ],
+            "router_settings": {"timeout": 30},
+        },
+        environ={},
+    )
+    assert {d.model_name: d.timeout for d in config.deployments} == {"m": 30.0, "n": 12.5}
+    assert config.ignored_settings == ()
+    assert parse_config({"model_list": [LOCAL]}, environ={}).deployments[0].timeout is None
+
+
+@pytest.mark.parametrize("value", [0, -1, 3601, "soon", True])
+def test_a_timeout_out_of_range_names_its_key(value: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {"model_list": [{**LOCAL, "litellm_params": {"model": "local/local-1", "timeout": value}}]},
+            environ={},
+        )
+    assert "timeout" in str(caught.value)
 
 
 def test_router_settings_win_over_litellm_settings() -> None:

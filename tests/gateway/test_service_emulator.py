@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,9 +238,10 @@ def _with_fallback(
     client: str = "httpx",
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     clock: Callable[[], float] = time.time,
+    deployment: Mapping[str, Any] | None = None,
 ) -> GatewayService:
-    """``sora-2`` on ``api_base`` (one attempt per create, sent by ``client``), falling back to the
-    local provider."""
+    """``sora-2`` on ``api_base`` (one attempt per create, sent by ``client``; ``deployment``: more
+    ``litellm_params``), falling back to the local provider."""
     config = parse_config(
         {
             "model_list": [
@@ -251,6 +252,7 @@ def _with_fallback(
                         "allow_retired": True,
                         "api_key": api_key,
                         "api_base": api_base,
+                        **(deployment or {}),
                     },
                 },
                 *local_entries(local_root, "local-1"),
@@ -336,14 +338,26 @@ async def test_an_upstream_500_is_an_unknown_outcome_and_never_falls_back(
     await service.runner.aclose()
 
 
+@pytest.mark.parametrize("where", ["client", "deployment"])
 async def test_a_read_timeout_on_create_is_a_504_and_the_job_it_may_have_made_is_not_doubled(
-    slow_emulator: str, local_root: Path, client: str
+    slow_emulator: str, local_root: Path, client: str, where: str
 ) -> None:
-    service = _with_fallback(
-        f"{slow_emulator}/v1", "sk-upstream-slow", local_root, client, timeout=httpx.Timeout(0.2, connect=5.0)
-    )
+    """The timeout is the client's, or the deployment's ``timeout`` (LiteLLM's key) under the client's
+    600 s."""
+    if where == "client":
+        service = _with_fallback(
+            f"{slow_emulator}/v1",
+            "sk-upstream-slow",
+            local_root,
+            client,
+            timeout=httpx.Timeout(0.2, connect=5.0),
+        )
+    else:
+        service = _with_fallback(
+            f"{slow_emulator}/v1", "sk-upstream-slow", local_root, client, deployment={"timeout": 0.2}
+        )
     alice = await _alice(service)
-    prompt = f"a cat on {client} [fault:slow]"  # the emulator is shared by each client's run
+    prompt = f"a cat on {client} via {where} [fault:slow]"  # the emulator is shared by each run
     with pytest.raises(APIError) as caught:
         await service.create_video(alice, CreateVideo(model="sora-2", prompt=prompt, seconds="4"))
     assert (caught.value.status_code, caught.value.code) == (504, "upstream_outcome_unknown")

@@ -270,9 +270,9 @@ class CountingRunner(AsyncRunner):
         super().__init__()
         self.flows = 0
 
-    async def run(self, flow: Any, error_for: Any) -> Any:
+    async def run(self, flow: Any, error_for: Any, *, read_timeout: float | None = None) -> Any:
         self.flows += 1
-        return await super().run(flow, error_for)
+        return await super().run(flow, error_for, read_timeout=read_timeout)
 
 
 @pytest.fixture

@@ -205,6 +205,20 @@ async def test_a_read_timeout_is_a_timeout_and_a_create_is_not_re_sent(base: str
     assert len(slept) == 2
 
 
+@pytest.mark.parametrize("client", ["httpx", "aiohttp", "http1"])
+async def test_a_calls_own_read_timeout_bounds_it_under_the_clients(base: str, client: str) -> None:
+    """A deployment's ``timeout`` reaches each call as ``read_timeout``: every client honours it over
+    its own 600 s (the slow route answers after 3 s; without it the call would succeed)."""
+    senders = {"httpx": None, "aiohttp": AiohttpSender(), "http1": Http1Sender()}
+    runner = AsyncRunner(retry=RetryPolicy(max_retries=0), sender=senders[client])
+    try:
+        with pytest.raises(Timeout) as caught:
+            await runner.send(HttpCall("POST", base + "/slow", json={}, retry_safe=False, read_timeout=0.3))
+    finally:
+        await runner.aclose()
+    assert "ReadTimeout" in caught.value.message
+
+
 async def test_a_proxy_in_the_environment_is_used(
     base: str, make: Sender, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,7 +54,7 @@ class ProviderCalls:
 
     async def _run(self, dep: Deployment, flow: Flow[T]) -> T:
         try:
-            return await self.runner.run(flow, self.provider(dep).error_for)
+            return await self.runner.run(flow, self.provider(dep).error_for, read_timeout=dep.timeout)
         except (AuthenticationError, PermissionDeniedError) as exc:
             raise upstream_auth_failed(dep, exc) from exc
 
@@ -107,7 +107,9 @@ class ProviderCalls:
         creds = await self.credentials(dep)
         download = await self._run(dep, self.download_flow(dep, native_id, variant, creds))
         try:
-            async with self.runner.open(download, provider.error_for, headers=headers) as stream:
+            async with self.runner.open(
+                download, provider.error_for, headers=headers, read_timeout=dep.timeout
+            ) as stream:
                 yield stream
         except (AuthenticationError, PermissionDeniedError) as exc:
             raise upstream_auth_failed(dep, exc) from exc

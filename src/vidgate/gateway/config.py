@@ -69,6 +69,7 @@ from vidgate.providers.registry import canonical, get_spec, provider_names, spec
 from vidgate.providers.spec import MissingSetting, UnknownSetting
 
 ENV_PREFIX = "os.environ/"
+MAX_TIMEOUT_SECONDS = 3600.0  # a provider call waiting longer than an hour for bytes is a dead one
 DEFAULT_DATABASE_URL = "sqlite:///./vidgate.db"  # SQLite through pysqlite; sqlite+aiosqlite:// works too
 DEFAULT_CONTENT_DIR = "./data/content"
 WEAK_MASTER_KEY_CHARS = 16
@@ -107,6 +108,9 @@ class DeploymentParams(BaseModel):
     # The provider calls the gateway back (``{public_base_url}/provider_callbacks/...``) instead of
     # being polled; needs general_settings.public_base_url and a provider that can call back.
     provider_callbacks: bool = False
+    # LiteLLM's ``timeout``: the longest wait in seconds for this deployment's provider to connect or
+    # send its next bytes (None: ``router_settings.timeout``, else the transport's 600 s)
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS, strict=True)
 
 
 class ModelInfo(BaseModel):
@@ -195,6 +199,8 @@ class RouterSettings(_Strict):
     # other deployments of the same model tried after an upstream failure (each fallback model gets
     # as many); retries of the same deployment are the transport's (429/503, Retry-After honoured)
     num_retries: int = Field(default=2, ge=0, le=10)
+    # LiteLLM's ``timeout`` for every deployment without its own (``litellm_params.timeout``)
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS, strict=True)
 
 
 class LoggingSettings(_Strict):
@@ -710,6 +716,7 @@ def _deployments(parsed: ConfigFile, environ: Mapping[str, str]) -> list[Deploym
                 weight=p.weight,
                 drop_params=parsed.litellm_settings.drop_params if p.drop_params is None else p.drop_params,
                 provider_callbacks=p.provider_callbacks,
+                timeout=p.timeout if p.timeout is not None else parsed.router_settings.timeout,
             )
         )
     return out

@@ -179,7 +179,6 @@ ROUTER_SETTINGS = frozenset(
         "redis_password",
         "cache_responses",
         "cache_kwargs",
-        "timeout",
         "stream_timeout",
         "context_window_fallbacks",
         "content_policy_fallbacks",
@@ -213,7 +212,6 @@ ROUTER_SETTINGS = frozenset(
 
 LITELLM_PARAMS = frozenset(
     {
-        "timeout",
         "stream_timeout",
         "max_retries",
         "tpm",

@@ -213,7 +213,7 @@ class GooglePassthrough:
         calls = self.service.calls
         adapter = calls.provider(dep)
         creds = await calls.credentials(dep)
-        return await calls.runner.run(make(adapter, creds), adapter.error_for)
+        return await calls.runner.run(make(adapter, creds), adapter.error_for, read_timeout=dep.timeout)
 
     # ---- poll --------------------------------------------------------------------------------
 

@@ -49,6 +49,9 @@ class Deployment:
     allow_retired: bool = False  # the operator keeps serving the model past its retirement date
     drop_params: bool = False  # leave out parameters the model cannot honour (catalog.drop), not a 400
     provider_callbacks: bool = False  # creates register the gateway's callback URL with the provider
+    # The longest wait in seconds for the provider to connect or send its next bytes (LiteLLM's
+    # ``timeout``); None: the transport's default (10 s to connect, 600 s between bytes).
+    timeout: float | None = None
 
 
 CreateFailure = Literal["refused", "ambiguous", "rejected"]

@@ -39,6 +39,9 @@ class HttpCall:
     retry_safe: bool = True
     follow_redirects: bool = True
     ok_statuses: frozenset[int] = frozenset()  # non-2xx statuses the flow wants to see, not raise
+    # The longest wait in seconds to connect or for the provider's next bytes; None: the client's own.
+    # Set by the gateway from the deployment's ``timeout``, not by flows.
+    read_timeout: float | None = None
 
 
 @dataclass(frozen=True)

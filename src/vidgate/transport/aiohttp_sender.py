@@ -23,6 +23,7 @@ from vidgate.providers.base import HttpCall, HttpReply
 from vidgate.transport.http import (
     DEFAULT_TIMEOUT,
     SendFailure,
+    call_timeout,
     connection_failed,
     request_kwargs,
     timed_out,
@@ -35,12 +36,7 @@ class AiohttpSender:
     """One pooled aiohttp session (opened on first use, inside the running loop)."""
 
     def __init__(self, timeout: httpx.Timeout = DEFAULT_TIMEOUT, *, limit: int = 100) -> None:
-        self._timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=timeout.pool,  # waiting for a pooled connection and connecting
-            sock_connect=timeout.connect,
-            sock_read=timeout.read,
-        )
+        self._timeout = _client_timeout(timeout)
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
         self._ssl: ssl.SSLContext | None = None
@@ -79,6 +75,9 @@ class AiohttpSender:
                 headers=headers,
                 skip_auto_headers=_NO_TYPE if call.method in _BODY_METHODS and not _typed(headers) else None,
                 allow_redirects=call.follow_redirects,
+                timeout=self._timeout
+                if call.read_timeout is None
+                else _client_timeout(call_timeout(call.read_timeout)),
             ) as response:
                 content = await response.read()
                 merged: dict[str, str] = {}
@@ -90,6 +89,15 @@ class AiohttpSender:
                 )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise failure(exc, call) from exc
+
+
+def _client_timeout(timeout: httpx.Timeout) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=timeout.pool,  # waiting for a pooled connection and connecting
+        sock_connect=timeout.connect,
+        sock_read=timeout.read,
+    )
 
 
 # aiohttp labels an untyped POST/PUT/PATCH (even an empty one) application/octet-stream; httpx sends

@@ -18,8 +18,10 @@ from vidgate.transport.http import (
     STREAM_CHUNK,
     SendFailure,
     amapped_chunks,
+    bounded,
     never_sent,
     request_kwargs,
+    timeout_for,
     to_reply,
     transport_error,
 )
@@ -70,11 +72,12 @@ class AsyncRunner:
         if self._sender is not None:
             await self._sender.aclose()
 
-    async def run(self, flow: Flow[T], error_for: ErrorMapper) -> T:
+    async def run(self, flow: Flow[T], error_for: ErrorMapper, *, read_timeout: float | None = None) -> T:
+        """Drive ``flow``; ``read_timeout`` (a deployment's ``timeout``) bounds each of its calls."""
         received: HttpReply | APIError | None = None
         try:
             while True:
-                call = advance(flow, received)
+                call = bounded(advance(flow, received), read_timeout)
                 received = outcome(call, await self.send(call), error_for)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
@@ -103,7 +106,11 @@ class AsyncRunner:
     async def _exchange(self, call: HttpCall) -> HttpReply:
         try:
             response = await self.client.request(
-                call.method, call.url, follow_redirects=call.follow_redirects, **request_kwargs(call)
+                call.method,
+                call.url,
+                follow_redirects=call.follow_redirects,
+                timeout=timeout_for(call, self.client.timeout),
+                **request_kwargs(call),
             )
         except httpx.HTTPError as exc:
             raise SendFailure(transport_error(exc, call)) from exc
@@ -111,7 +118,12 @@ class AsyncRunner:
 
     @asynccontextmanager
     async def open(
-        self, download: Download, error_for: ErrorMapper, *, headers: dict[str, str] | None = None
+        self,
+        download: Download,
+        error_for: ErrorMapper,
+        *,
+        headers: dict[str, str] | None = None,
+        read_timeout: float | None = None,
     ) -> AsyncIterator[AsyncByteStream]:
         """Stream a download with bounded memory; local renders run in a worker thread."""
         if download.data is not None:
@@ -123,8 +135,8 @@ class AsyncRunner:
             size = path.stat().st_size
             yield AsyncByteStream(download.media_type, size, _file_chunks(str(path)))
             return
-        call = download.call
-        assert call is not None, "Download needs call, data or produce"
+        assert download.call is not None, "Download needs call, data or produce"
+        call = bounded(download.call, read_timeout)
         attempt = 0
         started = False
         while True:
@@ -133,6 +145,7 @@ class AsyncRunner:
                     call.method,
                     call.url,
                     follow_redirects=call.follow_redirects,
+                    timeout=timeout_for(call, self.client.timeout),
                     **request_kwargs(call, headers),
                 ) as response:
                     if response.status_code >= 400:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -33,6 +34,24 @@ def request_kwargs(call: HttpCall, extra_headers: dict[str, str] | None = None) 
     elif call.json is not None:
         kwargs["json"] = call.json
     return kwargs
+
+
+def call_timeout(seconds: float) -> httpx.Timeout:
+    """A call's own ``read_timeout`` as httpx's: every wait at most ``seconds`` (connecting at most the
+    default's connect time)."""
+    return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_TIMEOUT.connect or seconds))
+
+
+def bounded(call: HttpCall, read_timeout: float | None) -> HttpCall:
+    """``call`` with ``read_timeout`` when it has none of its own."""
+    if read_timeout is None or call.read_timeout is not None:
+        return call
+    return dataclasses.replace(call, read_timeout=read_timeout)
+
+
+def timeout_for(call: HttpCall, default: httpx.Timeout) -> httpx.Timeout:
+    """The timeout ``call`` is sent with: its own ``read_timeout``, else the client's ``default``."""
+    return default if call.read_timeout is None else call_timeout(call.read_timeout)
 
 
 class SendFailure(Exception):

@@ -45,7 +45,7 @@ import httpx
 
 from vidgate.providers.base import HttpCall, HttpReply
 from vidgate.transport.aiohttp_sender import AiohttpSender, encode
-from vidgate.transport.http import DEFAULT_TIMEOUT, connection_failed, timed_out
+from vidgate.transport.http import DEFAULT_TIMEOUT, call_timeout, connection_failed, timed_out
 
 # Under the 5 s idle timeout of uvicorn and Node.js servers (httpx and aiohttp_sender keep 5 s): a create
 # sent on a connection the server is closing at that moment gets no reply, and its outcome is unknown.
@@ -160,6 +160,7 @@ class _Connection(asyncio.Protocol):
     def __init__(self, loop: asyncio.AbstractEventLoop, read_timeout: float | None) -> None:
         self._loop = loop
         self._read_timeout = read_timeout
+        self._waiting = read_timeout  # the running exchange's read timeout
         self._parser = httptools.HttpResponseParser(self)
         self.transport: asyncio.Transport | None = None
         self.closed = False
@@ -226,8 +227,9 @@ class _Connection(asyncio.Protocol):
 
     # ---- the exchange --------------------------------------------------------------------------
 
-    async def exchange(self, head: bytes, body: bytes | None) -> _Raw:
-        """Send the request; the reply's status, headers, body and whether the connection may be reused."""
+    async def exchange(self, head: bytes, body: bytes | None, read_timeout: float | None = None) -> _Raw:
+        """Send the request; the reply's status, headers, body and whether the connection may be reused.
+        ``read_timeout``: this exchange's own (the call's), else the connection's."""
         if not self.usable:
             raise _Lost("Server disconnected", answered=False, sent=False)
         assert self.transport is not None
@@ -241,9 +243,10 @@ class _Connection(asyncio.Protocol):
             self.transport.write(head)
             if body is not None:
                 self.transport.write(body)
-        if self._read_timeout is not None:
+        self._waiting = self._read_timeout if read_timeout is None else read_timeout
+        if self._waiting is not None:
             self._last_read = self._loop.time()
-            self._timer = self._loop.call_at(self._last_read + self._read_timeout, self._check_read)
+            self._timer = self._loop.call_at(self._last_read + self._waiting, self._check_read)
         try:
             return await waiter
         finally:
@@ -264,11 +267,11 @@ class _Connection(asyncio.Protocol):
 
     def _check_read(self) -> None:
         """The read timeout, as aiohttp's ``sock_read``: the longest wait for the next bytes."""
-        assert self._read_timeout is not None
+        assert self._waiting is not None
         self._timer = None
         if self._waiter is None or self._waiter.done():
             return
-        due = self._last_read + self._read_timeout
+        due = self._last_read + self._waiting
         if self._loop.time() < due:
             self._timer = self._loop.call_at(due, self._check_read)
             return
@@ -354,10 +357,11 @@ class Http1Sender:
         self, call: HttpCall, url: str, target: _Target, head: bytes, body: bytes | None, *, idempotent: bool
     ) -> HttpReply:
         where = _where(call)
+        limits = self._timeout if call.read_timeout is None else call_timeout(call.read_timeout)
         slots = self._slots_now()
         if slots.locked():
             try:
-                async with asyncio.timeout(self._timeout.pool):
+                async with asyncio.timeout(limits.pool):
                     await slots.acquire()
             except TimeoutError as exc:
                 raise timed_out(where, "ConnectTimeout", never_sent=True) from exc
@@ -368,9 +372,9 @@ class Http1Sender:
             reused, retried = conn is not None, False
             while True:
                 if conn is None:
-                    conn = await self._connect(target.origin, where)
+                    conn = await self._connect(target.origin, where, limits.connect)
                 try:
-                    status, raw, content, keep_alive = await conn.exchange(head, body)
+                    status, raw, content, keep_alive = await conn.exchange(head, body, call.read_timeout)
                 except _Lost as lost:
                     stale = reused and not lost.answered and idempotent
                     if (stale or not lost.sent) and not retried:
@@ -435,7 +439,7 @@ class Http1Sender:
             conn.close()
         return None
 
-    async def _connect(self, origin: _Origin, where: str) -> _Connection:
+    async def _connect(self, origin: _Origin, where: str, connect_timeout: float | None) -> _Connection:
         loop = asyncio.get_running_loop()
         conn = _Connection(loop, self._timeout.read)
         tls: dict[str, Any] = {}
@@ -444,7 +448,7 @@ class Http1Sender:
                 self._ssl = httpx.create_ssl_context()
             tls = {"ssl": self._ssl, "server_hostname": origin.host}
         try:
-            async with asyncio.timeout(self._timeout.connect):
+            async with asyncio.timeout(connect_timeout):
                 await loop.create_connection(lambda: conn, origin.host, origin.port, **tls)
         except TimeoutError as exc:
             conn.close()

@@ -18,6 +18,7 @@ from vidgate.transport.http import (
     mapped_chunks,
     never_sent,
     request_kwargs,
+    timeout_for,
     to_reply,
     transport_error,
 )
@@ -68,7 +69,11 @@ class SyncRunner:
         while True:
             try:
                 response = self.client.request(
-                    call.method, call.url, follow_redirects=call.follow_redirects, **request_kwargs(call)
+                    call.method,
+                    call.url,
+                    follow_redirects=call.follow_redirects,
+                    timeout=timeout_for(call, self.client.timeout),
+                    **request_kwargs(call),
                 )
             except httpx.HTTPError as exc:
                 if attempt < self.retry.max_retries and (call.retry_safe or never_sent(exc)):
@@ -107,6 +112,7 @@ class SyncRunner:
                     call.method,
                     call.url,
                     follow_redirects=call.follow_redirects,
+                    timeout=timeout_for(call, self.client.timeout),
                     **request_kwargs(call, headers),
                 ) as response:
                     if response.status_code >= 400:
