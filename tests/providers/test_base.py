@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
+from vidgate.catalog.pricing import Usage
 from vidgate.errors import (
     APIError,
     NotFoundError,
@@ -20,10 +21,12 @@ from vidgate.providers.base import (
     Flow,
     HttpCall,
     HttpReply,
+    ProviderJob,
     advance,
     drive,
     outcome,
 )
+from vidgate.types import VideoError
 
 CREDS = Credentials(api_key="k")
 
@@ -181,3 +184,46 @@ def test_absent_operation_makes_no_call() -> None:
     flow = Minimal().remix("v1", "again", CREDS)
     with pytest.raises(UnsupportedOperationError):
         advance(flow, None)
+
+
+# ---- a provider's numbers stay in range (they reach the store and the client) --------------------
+
+
+@pytest.mark.parametrize("value", [10**20, 253_402_300_800, -1, True, 1.5, "1800000000"])
+def test_a_time_that_is_no_epoch_second_is_dropped(value: Any) -> None:
+    job = ProviderJob(
+        native_id="n", status="completed", model="m", created_at=value, completed_at=value, expires_at=value
+    )
+    assert (job.created_at, job.completed_at, job.expires_at) == (None, None, None)
+
+
+def test_times_hints_and_progress_in_range_are_kept_and_progress_is_clamped() -> None:
+    job = ProviderJob(
+        native_id="n",
+        status="in_progress",
+        model="m",
+        completed_at=1_800_000_000,
+        poll_after_ms=5_000,
+        progress=40,
+    )
+    assert (job.completed_at, job.poll_after_ms, job.progress) == (1_800_000_000, 5_000, 40)
+    assert ProviderJob(native_id="n", status="queued", model="m", progress=10**30).progress == 100
+    assert ProviderJob(native_id="n", status="queued", model="m", progress=-4).progress == 0
+    assert ProviderJob(native_id="n", status="queued", model="m", progress=True).progress == 0
+    assert ProviderJob(native_id="n", status="queued", model="m", poll_after_ms=10**12).poll_after_ms is None
+
+
+def test_an_error_code_is_cut_to_what_the_store_holds() -> None:
+    job = ProviderJob(
+        native_id="n", status="failed", model="m", error=VideoError(code="x" * 1000, message="m")
+    )
+    assert job.error is not None
+    assert (len(job.error.code), job.error.message) == (255, "m")
+
+
+@pytest.mark.parametrize(
+    ("reported", "read"), [(5_760, 5_760), (0, 0), (-5, None), (True, None), (2.0, None), (10**20, 2**53)]
+)
+def test_a_token_count_that_is_no_count_is_not_reported(reported: object, read: int | None) -> None:
+    """Not reported: the job is charged its bound, never less (a negative read as 0 charged nothing)."""
+    assert Usage(output_tokens=reported).output_tokens == read  # type: ignore[arg-type]

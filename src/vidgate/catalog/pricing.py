@@ -22,11 +22,23 @@ MICROS_PER_USD = 1_000_000
 _CENT_MICRO = Decimal("0.000001")
 
 
+MAX_REPORTED_TOKENS = 2**53
+
+
 @dataclass(frozen=True)
 class Usage:
-    """What a finished job reports about itself (None: not reported)."""
+    """What a finished job reports about itself (None: not reported).
+
+    A count that is no count (a bool, a negative, not an int) is not reported, so the job is charged its
+    reservation's bound, never less; one past ``MAX_REPORTED_TOKENS`` is that (the charge is capped at
+    the bound anyway, and the store's column holds it)."""
 
     output_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        tokens = self.output_tokens
+        read = tokens if type(tokens) is int and tokens >= 0 else None
+        object.__setattr__(self, "output_tokens", None if read is None else min(read, MAX_REPORTED_TOKENS))
 
 
 def _per_video(

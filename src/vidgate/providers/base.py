@@ -9,6 +9,7 @@ An adapter never opens a socket. Each operation is a generator: it yields ``Http
 from __future__ import annotations
 
 import json as _json
+import math
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -162,6 +163,35 @@ class ProviderJob:
     outputs: tuple[str, ...] = ()  # provider output references (file URIs, gs:// URIs)
     usage: Usage | None = None  # what the provider reports it billed (output tokens), settled at completion
     raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Whatever an adapter read, the numbers a job carries stay in range: a time that is no epoch
+        second up to year 9999, a poll hint past a day, or a progress outside 0-100 is dropped (progress
+        clamped), and an error code is cut to what the store holds. A provider's ``1e30`` used to reach
+        the store after the job's money moved: the save failed (a BIGINT overflow), the key was charged
+        and the job stayed open, every poll a 500."""
+        for name in ("created_at", "completed_at", "expires_at"):
+            object.__setattr__(self, name, in_range(getattr(self, name), 0, LATEST_EPOCH_SECOND))
+        object.__setattr__(self, "poll_after_ms", in_range(self.poll_after_ms, 0, MAX_POLL_AFTER_MS))
+        progress = self.progress
+        if isinstance(progress, float):  # an adapter may pass a provider's float percentage through
+            progress = int(progress) if math.isfinite(progress) else 0
+        progress = progress if type(progress) is int else 0
+        object.__setattr__(self, "progress", max(0, min(100, progress)))
+        if self.error is not None and len(self.error.code) > MAX_ERROR_CODE:
+            object.__setattr__(
+                self, "error", VideoError(code=self.error.code[:MAX_ERROR_CODE], message=self.error.message)
+            )
+
+
+LATEST_EPOCH_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
+MAX_POLL_AFTER_MS = 86_400_000
+MAX_ERROR_CODE = 255  # the jobs table's error_code column
+
+
+def in_range(value: object, low: int, high: int) -> int | None:
+    """``value`` if it is an int (not a bool) from ``low`` to ``high``, else None."""
+    return value if type(value) is int and low <= value <= high else None
 
 
 @dataclass(frozen=True)

@@ -318,7 +318,7 @@ def _int_or_none(raw: Any) -> int | None:
         return None
     try:
         return int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is inf
         return None
 
 
