@@ -109,7 +109,7 @@ def test_start_up_prints_the_database_path_and_the_warnings(
     config.write_text(
         "model_list:\n"
         "  - model_name: m\n"
-        "    litellm_params: {model: local/local-1, timeout: 30}\n"
+        "    litellm_params: {model: local/local-1, tpm: 30}\n"
         "litellm_settings: {modify_params: true}\n"
         f"general_settings: {{master_key: sk-1234, database_url: 'sqlite:///{tmp_path}/data/v.db'}}\n"
     )
@@ -120,7 +120,7 @@ def test_start_up_prints_the_database_path_and_the_warnings(
     assert f"database: SQLite file {tmp_path / 'data' / 'v.db'}" in result.stdout
     assert (
         "warning: these LiteLLM settings are not implemented by vidgate and have no effect: "
-        "model_list[0].litellm_params.timeout, litellm_settings.modify_params"
+        "model_list[0].litellm_params.tpm, litellm_settings.modify_params"
     ) in result.stderr
     assert "WARNING: the master key is only 7 characters long" in result.stderr
 
