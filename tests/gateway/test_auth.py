@@ -76,6 +76,14 @@ def test_principal_model_access_and_master_checks() -> None:
     assert master.may_use("anything")
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    """An object ``depth`` levels deep (``{}`` is one)."""
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
 @pytest.mark.parametrize(
     ("fields", "param"),
     [
@@ -91,6 +99,11 @@ def test_principal_model_access_and_master_checks() -> None:
         ({"key_alias": ""}, "key_alias"),
         ({"blocked": "yes"}, "blocked"),
         ({"tpm_limit": 5}, "tpm_limit"),
+        # what the store could not hold or a response could not render: refused, never a 500 later
+        ({"key_alias": "a" * 256}, "key_alias"),
+        ({"metadata": _nested(33)}, "metadata"),
+        ({"metadata": {"l": [_nested(32)]}}, "metadata"),
+        ({"metadata": {"x": "y" * (64 * 1024)}}, "metadata"),
     ],
 )
 def test_bad_admin_fields_name_the_field(fields: dict[str, Any], param: str) -> None:
@@ -98,6 +111,14 @@ def test_bad_admin_fields_name_the_field(fields: dict[str, Any], param: str) -> 
     with pytest.raises(BadRequestError) as caught:
         apply_fields(record, fields, model_names=["local-1"])
     assert caught.value.param == param
+
+
+def test_the_longest_alias_the_deepest_metadata_and_a_padded_duration_are_kept() -> None:
+    record = KeyRecord(id="k", key_hash="h", key_prefix="sk-")
+    fields = {"key_alias": "a" * 255, "metadata": _nested(32), "budget_duration": " " * 31 + "1d"}
+    apply_fields(record, fields, model_names=["local-1"])
+    assert (record.alias, record.metadata) == ("a" * 255, _nested(32))
+    assert record.budget_duration == "1d"  # stored as read: the padded text overflowed a 32-char column
 
 
 def test_admin_fields_are_applied() -> None:

@@ -6,6 +6,7 @@ A secret is ``sk-`` + 43 url-safe characters (32 random bytes); only its sha256 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections.abc import Collection, Mapping
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,9 @@ KEY_FIELDS: tuple[str, ...] = (
 
 MAX_BUDGET_USD = 10**9  # micro-dollars of it fit a 64-bit column many times over
 MAX_LIMIT = 2**31 - 1  # rpm_limit and max_parallel_requests are 32-bit columns
+MAX_ALIAS = 255  # the keys.alias column (PostgreSQL refuses a longer value: a 500 after validation)
+MAX_METADATA_DEPTH = 32
+MAX_METADATA_BYTES = 64 * 1024
 
 
 def new_secret() -> str:
@@ -63,19 +67,16 @@ def apply_fields(record: KeyRecord, fields: Mapping[str, Any], *, model_names: C
         elif name == "max_budget":
             record.max_budget_micros = None if value is None else to_micros(_money(value, name))
         elif name == "budget_duration":
-            if value is not None:
-                parse_budget_duration(_text(value, name))
-            record.budget_duration = value
+            period = None if value is None else parse_budget_duration(_text(value, name))
+            record.budget_duration = None if period is None else f"{period.count}{period.unit}"  # as stored
         elif name == "rpm_limit":
             record.rpm_limit = _limit(value, name)
         elif name == "max_parallel_requests":
             record.max_parallel_requests = _limit(value, name)
         elif name == "key_alias":
-            record.alias = None if value is None else _text(value, name)
+            record.alias = None if value is None else _text(value, name, longest=MAX_ALIAS)
         elif name == "metadata":
-            if not isinstance(value, dict):
-                raise BadRequestError("Invalid type for 'metadata': expected an object.", param="metadata")
-            record.metadata = dict(value)
+            record.metadata = _metadata(value)
         elif name == "guardrails":
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise BadRequestError(
@@ -169,7 +170,36 @@ def _limit(value: Any, name: str) -> int | None:
     return value
 
 
-def _text(value: Any, name: str) -> str:
+def _text(value: Any, name: str, *, longest: int | None = None) -> str:
     if not isinstance(value, str) or not value:
         raise BadRequestError(f"Invalid type for '{name}': expected a non-empty string.", param=name)
+    if longest is not None and len(value) > longest:
+        raise BadRequestError(f"Invalid '{name}': at most {longest} characters.", param=name)
     return value
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """A key's ``metadata``: an object at most ``MAX_METADATA_DEPTH`` deep and ``MAX_METADATA_BYTES``
+    as JSON. Deeper, it was stored and then no response showing the key could be rendered (every
+    ``/key/list`` a 500 from then on)."""
+    if not isinstance(value, dict):
+        raise BadRequestError("Invalid type for 'metadata': expected an object.", param="metadata")
+    level: list[Any] = [value]
+    for _ in range(MAX_METADATA_DEPTH):
+        level = [
+            inner
+            for item in level
+            for inner in (item.values() if isinstance(item, dict) else item)
+            if isinstance(inner, dict | list)
+        ]
+        if not level:
+            break
+    else:
+        raise BadRequestError(
+            f"Invalid 'metadata': nested more than {MAX_METADATA_DEPTH} levels deep.", param="metadata"
+        )
+    if len(json.dumps(value, ensure_ascii=False)) > MAX_METADATA_BYTES:
+        raise BadRequestError(
+            f"Invalid 'metadata': larger than {MAX_METADATA_BYTES} bytes as JSON.", param="metadata"
+        )
+    return dict(value)
