@@ -9,7 +9,7 @@ import pytest
 from tests.store.conftest import Backend
 from tests.store.factories import make_entry, make_job, make_key
 
-from vidgate.errors import BudgetExceededError, NotFoundError
+from vidgate.errors import AuthenticationError, BudgetExceededError, NotFoundError
 from vidgate.gateway.ports import Ledger
 from vidgate.gateway.records import KeyRecord
 
@@ -232,3 +232,19 @@ async def test_total_spend_counts_every_settlement_even_of_deleted_keys(backend:
     assert await ledger.settle(make_entry("c", 40, key_id="master")) is True  # the master key has no row
     assert await backend.stores.keys.delete("k2") is True
     assert await ledger.total_spend() == 390
+
+
+async def test_a_key_revoked_after_it_authenticated_reserves_nothing(backend: Backend) -> None:
+    """The request holds the key as it was when it authenticated; the reservation reads the row, so a
+    key blocked meanwhile starts nothing (a 401, as a new request gets)."""
+    key = make_key(max_budget_micros=1_000_000)
+    await backend.stores.keys.create(key)
+    await backend.stores.ledger.reserve(key, "before", 100_000, now=1000)
+    blocked = await backend.stores.keys.get(key.id)
+    assert blocked is not None
+    blocked.revoked = True
+    await backend.stores.keys.save(blocked)
+    with pytest.raises(AuthenticationError) as caught:
+        await backend.stores.ledger.reserve(key, "after", 100_000, now=1000)  # ``key``: the stale copy
+    assert caught.value.code == "revoked_api_key"
+    assert await _counters(backend) == (0, 0, 100_000)

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from tests.store.conftest import Backend
 from tests.store.factories import make_entry, make_job, make_key
 
-from vidgate.errors import BudgetExceededError, ConflictError, RateLimitError
+from vidgate.errors import AuthenticationError, BudgetExceededError, ConflictError, RateLimitError
 from vidgate.gateway.ports import JobStarts
 from vidgate.store.factory import SqlStores
 
@@ -185,3 +185,20 @@ async def test_an_ended_budget_period_is_rolled_over_and_the_start_admitted(back
     assert rolled is not None
     assert (rolled.spend_micros, rolled.reserved_micros, rolled.active_jobs) == (0, 400_000, 2)
     assert rolled.budget_reset_at == 1070  # the first period ran 1000-1030; the new one from 1040
+
+
+async def test_a_key_revoked_after_it_authenticated_starts_nothing(backend: Backend) -> None:
+    starts = _starts(backend)
+    key = make_key(max_budget_micros=1_000_000, max_parallel_requests=2)
+    await backend.stores.keys.create(key)
+    blocked = await backend.stores.keys.get(key.id)
+    assert blocked is not None
+    blocked.revoked = True
+    await backend.stores.keys.save(blocked)
+    for slot_limit in (2, None):  # ``key`` is the request's stale copy, not blocked
+        with pytest.raises(AuthenticationError):
+            await starts.admit_and_insert(
+                key, make_job("j1"), 100_000, rpm_limit=None, slot_limit=slot_limit, now=1000
+            )
+    assert await _state(backend) == (0, 0)
+    assert await backend.stores.jobs.get("j1") is None

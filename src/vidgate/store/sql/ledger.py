@@ -22,10 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from vidgate.errors import BudgetExceededError, NotFoundError
+from vidgate.errors import APIError, NotFoundError
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.records import KeyRecord, SpendEntry
-from vidgate.store.memory import budget_exceeded
+from vidgate.store.memory import budget_exceeded, key_revoked
 from vidgate.store.sql.database import Database, dialect_insert
 from vidgate.store.sql.prepared import Prepared
 from vidgate.store.sql.rows import entry_to_row, row_to_entry, row_to_key
@@ -36,9 +36,12 @@ _KEY: sa.BindParameter[str] = sa.bindparam("b_key", type_=sa.String)
 _PERIOD = Prepared(sa.select(keys.c.budget_duration, keys.c.budget_reset_at).where(keys.c.id == _KEY))
 _HELD = Prepared(sa.select(reservations.c.job_id).where(reservations.c.job_id == sa.bindparam("b_job")))
 _MICROS = sa.bindparam("b_micros", type_=sa.BigInteger)
-_FITS = sa.or_(
-    keys.c.max_budget_micros.is_(None),
-    keys.c.spend_micros + keys.c.reserved_micros + _MICROS <= keys.c.max_budget_micros,
+_FITS = sa.and_(
+    keys.c.revoked.is_(False),  # blocked after the request authenticated: nothing is reserved
+    sa.or_(
+        keys.c.max_budget_micros.is_(None),
+        keys.c.spend_micros + keys.c.reserved_micros + _MICROS <= keys.c.max_budget_micros,
+    ),
 )
 _TAKE = Prepared(
     sa.update(keys)
@@ -82,11 +85,11 @@ def _roll(conn: sa.Connection, key_id: str, now: int) -> bool:
 
 def _reserve(
     conn: sa.Connection, key_id: str, job_id: str, micros: int, now: int, *, fresh: bool = False
-) -> bool | BudgetExceededError:
+) -> bool | APIError:
     """True when reserved now, False when the job had a reservation (or outcome) already; or the
-    refusal, to raise once the transaction (and so any period roll-over) has committed. ``fresh``: the
-    job id was just minted, so there is no earlier reservation to look for (one would still fail the
-    insert on its primary key)."""
+    refusal (the budget, or the key revoked since the request authenticated), to raise once the
+    transaction (and so any period roll-over) has committed. ``fresh``: the job id was just minted, so
+    there is no earlier reservation to look for (one would still fail the insert on its primary key)."""
     if not fresh and _HELD.run(conn, {"b_job": job_id}).first() is not None:
         return False  # one reservation per job: a repeated reserve is a no-op
     params = {"b_key": key_id, "b_micros": micros}
@@ -96,8 +99,8 @@ def _reserve(
             raise NotFoundError(f"Key '{key_id}' not found.")
         taken = _TAKE.run(conn, params).first()
     if taken is None:
-        current = conn.execute(sa.select(keys).where(keys.c.id == key_id)).mappings().one()
-        return budget_exceeded(row_to_key(current), micros)
+        current = row_to_key(conn.execute(sa.select(keys).where(keys.c.id == key_id)).mappings().one())
+        return key_revoked() if current.revoked else budget_exceeded(current, micros)
     row = {"job_id": job_id, "key_id": key_id, "micros": micros, "state": "reserved"}
     _RESERVATION.run(conn, {**row, "created_at": now, "updated_at": now})
     return True
@@ -214,7 +217,7 @@ class SqlLedger:
             outcome = await self._db.write(_reserve, key.id, job_id, micros, now)
         except IntegrityError:
             return False  # a concurrent reserve for the same job won; ours rolled back entirely
-        if isinstance(outcome, BudgetExceededError):
+        if isinstance(outcome, APIError):
             raise outcome
         return outcome
 

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from vidgate.errors import APIError, BudgetExceededError, ConflictError, RateLimitError
+from vidgate.errors import APIError, ConflictError, RateLimitError
 from vidgate.gateway.records import JobRecord, KeyRecord
 from vidgate.store.sql.admission import RateSweeps, _acquire, _check_rate
 from vidgate.store.sql.database import Database
@@ -74,7 +74,7 @@ def _admit_and_insert(
     try:
         with savepoint(conn):  # reservation, slot and record: all or none
             outcome = _reserve(conn, key_id, job.id, micros, int(now), fresh=True)
-            if isinstance(outcome, BudgetExceededError):
+            if isinstance(outcome, APIError):  # the budget, or the key revoked meanwhile
                 raise _Refused(outcome)
             if slot_limit is not None:
                 try:
