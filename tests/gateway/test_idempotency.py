@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from tests.gateway.harness import Gateway, make_gateway
+from tests.gateway.harness import Gateway, local_entries, make_config, make_gateway
 from tests.support.guards import configured, guardrails
 
 from vidgate.errors import APIError, BadRequestError, ConflictError
@@ -120,6 +120,35 @@ async def test_a_request_still_in_flight_answers_409_and_never_calls_twice(gw: G
     video: Video = await asyncio.wait_for(first, timeout=10)
     assert (await gw.service.create_video(alice, _req(), idempotency_key="k")).id == video.id
     assert gw.local.calls["create"] == 1
+
+
+async def test_a_claim_held_through_a_slow_guardrail_is_not_taken_over(local_root: Path) -> None:
+    """The pre-call guardrails run before the job is linked: a retry while the first request waits on
+    one (longer than the 60 s a claim without a job is otherwise given) is a 409, never a second job."""
+    admitted, go = asyncio.Event(), asyncio.Event()
+
+    async def hold(subject: GuardInput) -> Verdict:
+        admitted.set()
+        await go.wait()
+        return Verdict.allow()
+
+    slow = configured(hold, timeout=300)
+    base = make_config(local_entries(local_root))
+    gw = make_gateway(local_root, config=base.model_copy(update={"guardrails": (slow,)}))
+    assert gw.service.idempotency.unlinked_stale == 360  # 60 s + the slowest guardrail's timeout
+    alice = await gw.new_key("alice")
+    first = asyncio.create_task(gw.service.create_video(alice, _req(), idempotency_key="k"))
+    await asyncio.wait_for(admitted.wait(), timeout=10)
+    gw.clock.advance(90)  # the moderation endpoint is slow: 90 s in, still within its timeout
+    with pytest.raises(ConflictError) as busy:  # (taken over, it would wait in the guardrail too)
+        await asyncio.wait_for(gw.service.create_video(alice, _req(), idempotency_key="k"), timeout=10)
+    assert busy.value.code == "idempotency_key_in_use"
+    go.set()
+    video = await asyncio.wait_for(first, timeout=10)
+    assert (await gw.service.create_video(alice, _req(), idempotency_key="k")).id == video.id
+    assert gw.local.calls["create"] == 1
+    assert (await gw.key(alice)).reserved_micros == ONE_SECOND_OF_LOCAL
+    await gw.close()
 
 
 async def test_keys_survive_a_restart(gw: Gateway, local_root: Path) -> None:

@@ -8,7 +8,8 @@ Stripe's semantics, scoped per virtual key and durable (``IdempotencyStore``, in
 - The same key while the first request is still in flight (no job yet, or the job still
   ``submitting``) answers 409 ``idempotency_key_in_use`` with Retry-After, as Stripe does: never a
   second upstream call. A request that died before its write-ahead record frees its key after
-  ``UNLINKED_STALE_SECONDS``; one that died during the provider call is resolved by the poller.
+  ``UNLINKED_STALE_SECONDS`` plus the slowest guardrail's timeout; one that died during the provider
+  call is resolved by the poller.
 - The same key with a different request (other operation, parameters or body) is 422
   ``idempotency_key_reused``.
 - A request refused before anything started upstream (400, 402, 404, 429, a definite provider
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +36,10 @@ from vidgate.gateway.submitting import ABANDONED, OUTCOME_UNKNOWN
 
 T = TypeVar("T")
 WINDOW_SECONDS = 24 * 3600
-UNLINKED_STALE_SECONDS = 60  # admission and validation take milliseconds; a claim this old died
+# Admission and validation take milliseconds; a claim this old without a job died. The pre-call
+# guardrails run before the job is linked and may each take their ``timeout``: ``Idempotency`` adds the
+# longest configured one, or a live request's claim would be taken over and a retry start a second job.
+UNLINKED_STALE_SECONDS = 60
 MAX_KEY_LENGTH = 255
 HEADER = "Idempotency-Key"
 Link = Callable[[str], Awaitable[None]]
@@ -71,9 +76,14 @@ async def _no_link(job_id: str) -> None:
 
 
 class Idempotency:
-    def __init__(self, stores: Stores, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, stores: Stores, *, clock: Callable[[], float] = time.time, slowest_guardrail: float = 0.0
+    ) -> None:
+        """``slowest_guardrail``: the longest pre-call guardrail timeout, in seconds (see
+        ``UNLINKED_STALE_SECONDS``)."""
         self.stores = stores
         self.clock = clock
+        self.unlinked_stale = UNLINKED_STALE_SECONDS + math.ceil(slowest_guardrail)
 
     async def once(
         self,
@@ -92,7 +102,7 @@ class Idempotency:
         fingerprinted = digest()
         mine = IdempotencyRecord(p.owner_id, key, fingerprinted, secrets.token_hex(16), now)
         held = await self.stores.idempotency.claim(
-            mine, replace_before=now - WINDOW_SECONDS, unlinked_before=now - UNLINKED_STALE_SECONDS
+            mine, replace_before=now - WINDOW_SECONDS, unlinked_before=now - self.unlinked_stale
         )
         if held.claim != mine.claim:
             return await replay(await self._earlier(held, fingerprinted))

@@ -151,7 +151,8 @@ class GatewayService:
             public_base_url=config.public_base_url,
         )
         self.callbacks = CallbackIntake(stores, self.router, self.calls, self.keeper, clock=clock)
-        self.idempotency = Idempotency(stores, clock=clock)
+        slowest = max((g.timeout for g in config.guardrails), default=0.0)
+        self.idempotency = Idempotency(stores, clock=clock, slowest_guardrail=slowest)
         self.edits = VideoEdits(self)
         self.characters = Characters(self)
         self.started_at = int(clock())
