@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.gateway.harness import Gateway, local_entries, make_config, make_gateway
@@ -149,6 +150,36 @@ async def test_a_claim_held_through_a_slow_guardrail_is_not_taken_over(local_roo
     assert gw.local.calls["create"] == 1
     assert (await gw.key(alice)).reserved_micros == ONE_SECOND_OF_LOCAL
     await gw.close()
+
+
+async def test_a_job_the_provider_made_but_the_store_could_not_record_is_never_made_twice(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record's save keeps losing (something else writes the row each time): the provider's job
+    exists, so this is an unknown outcome left to the poller and the key stays bound to the record; a
+    retry answers 409 until the poller recorded it, then that video. A 409 "busy, retry" freed the key
+    and the retry started a second paid job."""
+    alice = await gw.new_key("alice")
+    real_save = gw.stores.jobs.save
+
+    async def losing(job: Any) -> bool:
+        return False if not job.submitting else await real_save(job)
+
+    monkeypatch.setattr(gw.stores.jobs, "save", losing)
+    with pytest.raises(APIError) as unknown:
+        await gw.service.create_video(alice, _req(), idempotency_key="k")
+    assert (unknown.value.status_code, unknown.value.code) == (502, submitting.OUTCOME_UNKNOWN)
+    with pytest.raises(ConflictError):
+        await gw.service.create_video(alice, _req(), idempotency_key="k")
+    assert gw.local.calls["create"] == 1
+    monkeypatch.undo()
+    gw.clock.advance(60)  # the create's lease has lapsed: the poller resolves the record
+    await Poller(gw.service, worker_id="w").run_once()
+    video = await gw.service.create_video(alice, _req(), idempotency_key="k")
+    assert video.status == "completed"  # found upstream, recorded, finished meanwhile: charged once
+    assert gw.local.calls["create"] == 1
+    key = await gw.key(alice)
+    assert (key.spend_micros, key.reserved_micros) == (ONE_SECOND_OF_LOCAL, 0)
 
 
 async def test_keys_survive_a_restart(gw: Gateway, local_root: Path) -> None:

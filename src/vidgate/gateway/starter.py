@@ -513,7 +513,16 @@ class JobStarter:
                 type="upstream_error",
             ) from None
         if not saved:
-            raise APIError(f"Video '{job.id}' is busy; retry shortly.", status_code=409, code="conflict")
+            # The provider made the job; its write-ahead record stays for the poller, which records (and
+            # charges) it. An unknown outcome, not a 409 "retry": a retry would start a second paid job,
+            # and this code keeps an Idempotency-Key bound to the record.
+            raise APIError(
+                f"Video '{job.id}' was accepted by the provider but could not be recorded yet; the gateway "
+                f"records it shortly: poll GET /v1/videos/{job.id} instead of creating it again.",
+                status_code=502,
+                code=submitting.OUTCOME_UNKNOWN,
+                type="upstream_error",
+            )
         if transition.terminal:
             stored = await self.stores.jobs.get(job.id)
             if stored is not None:
