@@ -111,6 +111,31 @@ async def test_wrong_and_revoked_keys_are_rejected(gw: Gateway) -> None:
         await gw.service.authenticate(gw.keys["alice"])
 
 
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        ({"blocked": True}, AuthenticationError),
+        ({"max_parallel_requests": 1}, RateLimitError),  # one job already runs
+        ({"rpm_limit": 1}, RateLimitError),  # one request already counted this minute
+        ({"max_budget": 0.15}, BudgetExceededError),  # 0.1 reserved, 0.1 more asked
+    ],
+)
+async def test_a_key_changed_while_its_request_was_in_flight_starts_nothing_the_change_forbids(
+    gw: Gateway, change: dict[str, object], refused: type[Exception]
+) -> None:
+    """The request authenticated before its body was read and screened; a paid start reads the key as
+    it is now, so a key blocked or limited meanwhile is refused as a new request would be."""
+    alice = await gw.new_key("alice", max_budget=10, max_parallel_requests=5, rpm_limit=5)
+    await gw.create(alice)
+    assert alice.key is not None
+    await gw.service.update_key(await gw.master(), alice.key.id, **change)
+    with pytest.raises(refused):
+        await gw.create(alice)  # ``alice``: the principal as it authenticated, before the change
+    key = await gw.key(alice)
+    assert (key.reserved_micros, key.active_jobs) == (100_000, 1)
+    assert gw.local.calls["create"] == 1
+
+
 # ---- ownership ---------------------------------------------------------------------------------
 
 

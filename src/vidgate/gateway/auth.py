@@ -94,6 +94,20 @@ class Authenticator:
             raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
         return Principal(key=record, is_master=False)
 
+    async def current(self, p: Principal) -> Principal:
+        """``p`` with its key as it is now (this process's cache, invalidated on every key change here,
+        else the store): a paid start reads its limits from this, not from the copy the request
+        authenticated with before its body was read and screened. 401 if the key was revoked or deleted
+        meanwhile."""
+        if p.key is None:
+            return p
+        record = await self._lookup(p.key.key_hash)
+        if record is None:
+            raise AuthenticationError("This API key was deleted.", code="invalid_api_key")
+        if record.revoked:
+            raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
+        return p if record is p.key else Principal(key=record, is_master=False)
+
     def cached(self, secret: str) -> Principal | None:
         """The principal for ``secret`` if it is the master key or a live key this process holds in its
         cache now, without reading the store; None otherwise (``authenticate`` then decides)."""

@@ -149,6 +149,7 @@ class GatewayService:
             clock=clock,
             guardrails=self.guardrails,
             public_base_url=config.public_base_url,
+            current=self.auth.current,
         )
         self.callbacks = CallbackIntake(stores, self.router, self.calls, self.keeper, clock=clock)
         slowest = max((g.timeout for g in config.guardrails), default=0.0)

@@ -178,8 +178,11 @@ class JobStarter:
         clock: Callable[[], float] = time.time,
         guardrails: Guardrails | None = None,
         public_base_url: str | None = None,
+        current: Callable[[Principal], Awaitable[Principal]] | None = None,
     ) -> None:
-        self.public_base_url = public_base_url  # where providers call back (``provider_callbacks``)
+        self.public_base_url = public_base_url
+        # The caller's key as it is now (``Authenticator.current``): limits are read after the screen.
+        self.current = current  # where providers call back (``provider_callbacks``)
         self.stores = stores
         self.router = router
         self.keeper = keeper
@@ -254,6 +257,8 @@ class JobStarter:
         gets a callback in them (``Credentials.provider_callback``: a fresh per-job secret, stored
         hashed on the write-ahead record)."""
         await self.screen(p, model, subject)
+        if self.current is not None:  # an upload and the screen take time: a key changed meanwhile counts
+            p = await self.current(p)
         # The key's rate limit is counted first, once; in the first attempt's transaction when that
         # attempt takes one (``Stores.starts``) and no deployment limit has to be checked before it.
         rate_due = p.key is not None and p.key.rpm_limit is not None
