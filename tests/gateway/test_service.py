@@ -49,7 +49,8 @@ async def test_create_returns_a_queued_video_with_an_opaque_id_and_estimate(gw: 
         True,
     )
     key = await gw.key(alice)
-    assert (key.reserved_micros, key.spend_micros, key.active_jobs) == (100_000, 0, 0)
+    # a running job holds a slot also on a key without max_parallel_requests (a later limit counts it)
+    assert (key.reserved_micros, key.spend_micros, key.active_jobs) == (100_000, 0, 1)
 
 
 async def test_validation_fails_before_any_provider_call(gw: Gateway) -> None:
@@ -134,6 +135,21 @@ async def test_a_key_changed_while_its_request_was_in_flight_starts_nothing_the_
     key = await gw.key(alice)
     assert (key.reserved_micros, key.active_jobs) == (100_000, 1)
     assert gw.local.calls["create"] == 1
+
+
+async def test_a_limit_set_while_jobs_run_counts_them(gw: Gateway) -> None:
+    alice = await gw.new_key("alice", max_budget=10)  # no max_parallel_requests
+    for _ in range(3):
+        await gw.create(alice)
+    assert alice.key is not None
+    await gw.service.update_key(await gw.master(), alice.key.id, max_parallel_requests=2)
+    with pytest.raises(RateLimitError):  # three already run
+        await gw.create(alice)
+    gw.finish_local_jobs()
+    for video in (await gw.service.list_videos(alice, after=None, limit=10, order="desc")).data:
+        await gw.service.get_video(alice, video.id)  # each poll finishes its job and frees its slot
+    assert (await gw.key(alice)).active_jobs == 0
+    await gw.create(alice)
 
 
 # ---- ownership ---------------------------------------------------------------------------------
@@ -357,7 +373,10 @@ async def test_upstream_503_falls_back_and_cools_down(local_root: Path) -> None:
     with pytest.raises(ServiceUnavailableError):
         await gw.create(alice, model="primary")
     key = await gw.key(alice)
-    assert (key.reserved_micros, key.active_jobs) == (300_000, 0)
+    assert (key.reserved_micros, key.active_jobs) == (
+        300_000,
+        3,
+    )  # three jobs run; the refused one holds none
     await gw.close()
 
 

@@ -51,6 +51,7 @@ from vidgate.gateway.auth import Principal
 from vidgate.gateway.followup import JobKeeper, new_lease_owner
 from vidgate.gateway.guardrails import GuardInput
 from vidgate.gateway.guardrails.engine import Guardrails
+from vidgate.gateway.keys import MAX_LIMIT
 from vidgate.gateway.lifecycle import check_active
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord
@@ -121,6 +122,12 @@ class Started(Generic[R]):
     job_id: str
     answer: R
     callback_hash: str | None = None  # the job's ``provider_callback_hash`` (record it with the job)
+
+
+def slot_limit(key: KeyRecord) -> int:
+    """The slots ``key`` may hold. A key without ``max_parallel_requests`` still takes one per running
+    job (never refused), so a limit set later counts the jobs already running."""
+    return MAX_LIMIT if key.max_parallel_requests is None else key.max_parallel_requests
 
 
 def new_job(
@@ -215,10 +222,8 @@ class JobStarter:
         if key is None:
             return
         await self.stores.ledger.reserve(key, job_id, micros, now=int(self.clock()))
-        if key.max_parallel_requests is None:
-            return
         try:
-            await self.stores.admission.acquire_slot(key.id, job_id, key.max_parallel_requests)
+            await self.stores.admission.acquire_slot(key.id, job_id, slot_limit(key))
         except BaseException:
             await self.stores.ledger.release(key.id, job_id)
             raise
@@ -366,7 +371,7 @@ class JobStarter:
                 job,
                 candidate.micros,
                 rpm_limit=key.rpm_limit if count_rate else None,
-                slot_limit=key.max_parallel_requests,
+                slot_limit=slot_limit(key),
                 now=now,
             )
             self.observer.reserved(candidate.dep.provider, candidate.dep.model_name, candidate.micros)
