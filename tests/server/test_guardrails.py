@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from starlette.types import Receive, Scope, Send
 from tests.server.conftest import MASTER, PRICE_PER_SECOND, auth
+from tests.support.counting import Counting
 from tests.support.guards import guard_plugin
 from tests.support.live import live_server
 from tests.support.moderation_server import Moderation, moderation_server
@@ -26,19 +26,6 @@ from vidgate.server.app import create_app
 from vidgate.store.memory import MemoryStores
 
 UPSTREAM_KEY = "sk-upstream-guard-test"
-
-
-class Counting:
-    """An ASGI app that counts the HTTP requests it passes on (the emulator's inbox)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.requests: list[tuple[str, str]] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            self.requests.append((scope["method"], scope["path"]))
-        await self.app(scope, receive, send)
 
 
 @pytest.fixture(scope="module")

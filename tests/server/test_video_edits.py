@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from starlette.types import Receive, Scope, Send
 from tests.server.conftest import MASTER, Served, auth, gateway_config
 from tests.support import media
+from tests.support.counting import Counting
 from tests.support.live import live_server
 
 from vidgate.catalog.mp4 import probe
@@ -379,19 +379,6 @@ async def test_edits_count_against_the_key_rate_limit_and_budget(served: Served)
 UPSTREAM_KEY = "sk-upstream-edits-test"
 
 
-class Counting:
-    """An ASGI app that counts the HTTP requests it passes on (the emulator's inbox)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.requests: list[tuple[str, str]] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            self.requests.append((scope["method"], scope["path"]))
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture
 async def with_sora(render_cache: Path) -> AsyncIterator[tuple[Served, Counting]]:
     """sora-2-pro (720p $0.30/s, 1080p $0.70/s; default size 720x1280) in front of the OpenAI emulator."""
@@ -445,35 +432,23 @@ def _size_zeroed(clip: bytes, *, coded_too: bool = False, size: tuple[int, int] 
     return bytes(out)
 
 
-async def test_an_upload_with_a_zeroed_tkhd_is_priced_at_its_1080p_tier(
-    with_sora: tuple[Served, Counting], render_cache: Path
+@pytest.mark.parametrize(
+    ("alias", "coded_too", "size"),
+    [
+        # the sample description still says 1080p: the emulator, like the provider, edits those frames
+        ("hider", False, (0, 0)),
+        # both headers rewritten to 720p: a decoder (the provider's) decodes the 1080p frames the SPS in
+        # ``avcC`` states, so the gateway prices the SPS's size
+        ("shrinker", True, (1280, 720)),
+    ],
+)
+async def test_an_upload_whose_headers_understate_its_size_is_priced_at_its_1080p_tier(
+    with_sora: tuple[Served, Counting], render_cache: Path, alias: str, coded_too: bool, size: tuple[int, int]
 ) -> None:
-    """Not at sora-2-pro's default 720x1280 ($0.30/s): the emulator, like the provider, edits the 1080p
-    frames its decoder reads, so the gateway prices the size in the sample description."""
+    """Not at sora-2-pro's default 720x1280 ($0.30/s) or the 720p tier the headers claim."""
     served, _ = with_sora
-    secret = await served.new_key(key_alias="hider", max_budget=10)
-    clip = _size_zeroed(_rendered_clip(render_cache, 1920, 1080))
-    reply = await served.client.post(
-        "/v1/videos/edits",
-        data={"prompt": "at night", "model": "sora-pro"},
-        files={"video": ("a.mp4", clip, "video/mp4")},
-        headers=auth(secret),
-    )
-    assert reply.status_code == 200, reply.text
-    assert (reply.json()["seconds"], reply.json()["size"]) == ("1", "1920x1080")
-    assert (await served.wait_done(secret, reply.json()["id"]))["status"] == "completed"
-    key = await key_record(served, "hider")
-    assert (key.spend_micros, key.reserved_micros) == (700_000, 0)  # 1 s at the 1080p tier's $0.70/s
-
-
-async def test_an_upload_with_tkhd_and_its_sample_entry_shrunk_is_priced_at_its_1080p_tier(
-    with_sora: tuple[Served, Counting], render_cache: Path
-) -> None:
-    """Not at the 720p tier ($0.30/s) both headers were rewritten to: a decoder (the provider's) decodes
-    the 1080p frames the SPS in ``avcC`` states, so the gateway prices the SPS's size."""
-    served, _ = with_sora
-    secret = await served.new_key(key_alias="shrinker", max_budget=10)
-    clip = _size_zeroed(_rendered_clip(render_cache, 1920, 1080), coded_too=True, size=(1280, 720))
+    secret = await served.new_key(key_alias=alias, max_budget=10)
+    clip = _size_zeroed(_rendered_clip(render_cache, 1920, 1080), coded_too=coded_too, size=size)
     assert (media.probe(clip).width, media.probe(clip).height) == (1920, 1080)
     reply = await served.client.post(
         "/v1/videos/edits",
@@ -484,7 +459,7 @@ async def test_an_upload_with_tkhd_and_its_sample_entry_shrunk_is_priced_at_its_
     assert reply.status_code == 200, reply.text
     assert (reply.json()["seconds"], reply.json()["size"]) == ("1", "1920x1080")
     assert (await served.wait_done(secret, reply.json()["id"]))["status"] == "completed"
-    key = await key_record(served, "shrinker")
+    key = await key_record(served, alias)
     assert (key.spend_micros, key.reserved_micros) == (700_000, 0)  # 1 s at the 1080p tier's $0.70/s
 
 

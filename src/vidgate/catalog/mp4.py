@@ -298,12 +298,10 @@ def _avc_config_nals(config: bytes) -> Iterator[bytes]:
     for section in range(2):
         if section:
             count, at = (config[at], at + 1) if at < len(config) else (0, at)
-        for _ in range(count):
-            length = int.from_bytes(config[at : at + 2], "big")
-            if at + 2 + length > len(config):
-                return
-            yield config[at + 2 : at + 2 + length]
-            at += 2 + length
+        units, at = _prefixed(config, at, count)
+        yield from units
+        if at < 0:
+            return
 
 
 def _hevc_sps_size(nal: bytes) -> tuple[int, int]:
@@ -339,12 +337,23 @@ def _hevc_config_nals(config: bytes) -> Iterator[bytes]:
     at = 23
     for _ in range(config[22] if len(config) > 22 else 0):
         count, at = int.from_bytes(config[at + 1 : at + 3], "big"), at + 3
-        for _ in range(count):
-            length = int.from_bytes(config[at : at + 2], "big")
-            if at + 2 + length > len(config):
-                return
-            yield config[at + 2 : at + 2 + length]
-            at += 2 + length
+        units, at = _prefixed(config, at, count)
+        yield from units
+        if at < 0:
+            return
+
+
+def _prefixed(config: bytes, at: int, count: int) -> tuple[list[bytes], int]:
+    """Up to ``count`` NAL units from ``at``, each after its u16 length, and where they end; -1 for the
+    end when one overruns ``config`` (the walk stops there, as ffmpeg's does)."""
+    units: list[bytes] = []
+    for _ in range(count):
+        length = int.from_bytes(config[at : at + 2], "big")
+        if at + 2 + length > len(config):
+            return units, -1
+        units.append(config[at + 2 : at + 2 + length])
+        at += 2 + length
+    return units, at
 
 
 def _sps_sizes(
