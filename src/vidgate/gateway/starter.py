@@ -187,9 +187,9 @@ class JobStarter:
         public_base_url: str | None = None,
         current: Callable[[Principal], Awaitable[Principal]] | None = None,
     ) -> None:
-        self.public_base_url = public_base_url
+        self.public_base_url = public_base_url  # where providers call back (``provider_callbacks``)
         # The caller's key as it is now (``Authenticator.current``): limits are read after the screen.
-        self.current = current  # where providers call back (``provider_callbacks``)
+        self.current = current
         self.stores = stores
         self.router = router
         self.keeper = keeper
