@@ -59,6 +59,12 @@ def missing_key() -> AuthenticationError:
     )
 
 
+def revoked_key() -> AuthenticationError:
+    """The 401 for a revoked (blocked) key: at authentication, and where a paid start finds the key
+    blocked since (``Authenticator.current``, every ``Ledger.reserve``)."""
+    return AuthenticationError("This API key has been revoked.", code="revoked_api_key")
+
+
 def invalid_key(secret: str) -> AuthenticationError:
     shown = f"{secret[:6]}...{secret[-4:]}" if len(secret) > 12 else "***"
     return AuthenticationError(f"Incorrect API key provided: {shown}.", code="invalid_api_key")
@@ -91,7 +97,7 @@ class Authenticator:
         if record is None:
             raise invalid_key(secret)
         if record.revoked:
-            raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
+            raise revoked_key()
         return Principal(key=record, is_master=False)
 
     async def current(self, p: Principal) -> Principal:
@@ -105,7 +111,7 @@ class Authenticator:
         if record is None:
             raise AuthenticationError("This API key was deleted.", code="invalid_api_key")
         if record.revoked:
-            raise AuthenticationError("This API key has been revoked.", code="revoked_api_key")
+            raise revoked_key()
         return p if record is p.key else Principal(key=record, is_master=False)
 
     def cached(self, secret: str) -> Principal | None:

@@ -46,12 +46,12 @@ from typing import Literal
 
 from vidgate.catalog import from_micros
 from vidgate.errors import (
-    AuthenticationError,
     BudgetExceededError,
     ConflictError,
     NotFoundError,
     RateLimitError,
 )
+from vidgate.gateway.auth import revoked_key
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.jobs import needs_work
 from vidgate.gateway.ports import (
@@ -294,7 +294,7 @@ class MemoryLedger:
             if stored is None:
                 raise NotFoundError(f"Key '{key.id}' not found.")
             if stored.revoked:
-                raise key_revoked()
+                raise revoked_key()
             self._s.roll(stored, now)
             budget = stored.max_budget_micros
             if budget is not None and stored.spend_micros + stored.reserved_micros + micros > budget:
@@ -361,12 +361,6 @@ class MemoryLedger:
         with self._s.lock:
             found = self._reservations.get(job_id)
             return found.state if found else None
-
-
-def key_revoked() -> AuthenticationError:
-    """The 401 every Ledger raises when the key was revoked (blocked) after the request authenticated:
-    the reservation is where a blocked key's request is stopped, whatever copy of the key it holds."""
-    return AuthenticationError("This API key has been revoked.", code="revoked_api_key")
 
 
 def budget_exceeded(key: KeyRecord, micros: int) -> BudgetExceededError:

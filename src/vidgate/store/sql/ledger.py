@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from vidgate.errors import APIError, NotFoundError
+from vidgate.gateway.auth import revoked_key
 from vidgate.gateway.budget import roll_period
 from vidgate.gateway.records import KeyRecord, SpendEntry
-from vidgate.store.memory import budget_exceeded, key_revoked
+from vidgate.store.memory import budget_exceeded
 from vidgate.store.sql.database import Database, dialect_insert
 from vidgate.store.sql.prepared import Prepared
 from vidgate.store.sql.rows import entry_to_row, row_to_entry, row_to_key
@@ -100,7 +101,7 @@ def _reserve(
         taken = _TAKE.run(conn, params).first()
     if taken is None:
         current = row_to_key(conn.execute(sa.select(keys).where(keys.c.id == key_id)).mappings().one())
-        return key_revoked() if current.revoked else budget_exceeded(current, micros)
+        return revoked_key() if current.revoked else budget_exceeded(current, micros)
     row = {"job_id": job_id, "key_id": key_id, "micros": micros, "state": "reserved"}
     _RESERVATION.run(conn, {**row, "created_at": now, "updated_at": now})
     return True
