@@ -229,10 +229,11 @@ def read_interaction_body(
         raise _invalid("Invalid JSON payload: expected an object.", "body")
     for key, value in body.items():
         # By normalized name: the API's JSON parser takes ``webhookConfig`` for ``webhook_config``.
-        field = _REFUSED_NAMES.get(normalized(str(key)))
+        name = normalized(str(key))
+        field = _REFUSED_NAMES.get(name)
         if field is not None and (key != field or value not in (None, False)):
             raise _invalid(_REFUSED[field], str(key))
-        if key != "store" and normalized(str(key)) == "store":
+        if key != "store" and name == "store":
             raise reserved_error(str(key), "store", "")
     reserved = reserved_index(COMMON_RESERVED, reserved_params)
     _refuse_aliases({k: v for k, v in body.items() if k not in _REFUSED}, _READ_TOP, "", reserved)
