@@ -19,7 +19,7 @@ from vidgate.store.sql import Database, current_revision, downgrade, head_revisi
 from vidgate.store.sql.jobs import COUNT_BY_STATUS
 from vidgate.store.sql.migrate import MIGRATIONS_DIR
 from vidgate.store.sql.rows import job_to_row, row_to_job
-from vidgate.store.sql.tables import jobs, metadata, rate_counts, rate_hits
+from vidgate.store.sql.tables import jobs, metadata, rate_counts, rate_hits, reservations, slots
 
 
 def _diff(connection: sa.Connection) -> list[Any]:
@@ -119,7 +119,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0013"  # 0008, 0010, 0009, 0011-0013
+        assert await current_revision(db) == head_revision() == "0014"  # 0008, 0010, 0009, 0011-0014
         assert await db.read(_rate_counts) == {"key_a": 2, "key_b": 1}  # 0006 counts the stored hits
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
@@ -177,3 +177,65 @@ async def test_sqlite_count_by_status_is_an_index_only_read(tmp_path: Path) -> N
 @pytest.mark.postgres
 async def test_postgres_count_by_status_is_an_index_only_read(fresh_pg_url: str) -> None:
     await _check_count_by_status_uses_the_index(fresh_pg_url)
+
+
+def _admission_rows(connection: sa.Connection) -> list[list[tuple[Any, ...]]]:
+    return [
+        sorted(tuple(row) for row in connection.execute(sa.select(table)))
+        for table in (rate_hits, slots, reservations)
+    ]
+
+
+def _insert_admission_rows(connection: sa.Connection) -> None:
+    for n, key in enumerate(("key_a", "key_a", "key_b")):
+        connection.execute(rate_hits.insert().values(id=f"hit{n}", key_id=key, at=1000.0 + n))
+        connection.execute(slots.insert().values(job_id=f"video_{n}", key_id=key, acquired_at=1000 + n))
+        connection.execute(
+            reservations.insert().values(
+                job_id=f"video_{n}",
+                key_id=key,
+                micros=100 * n,
+                state="reserved",
+                cost_micros=None,
+                created_at=1000 + n,
+                updated_at=1000 + n,
+            )
+        )
+
+
+def _without_rowid(connection: sa.Connection) -> dict[str, bool]:
+    found = connection.execute(
+        sa.text("SELECT name, sql FROM sqlite_master WHERE name IN ('rate_hits', 'slots', 'reservations')")
+    )
+    rowid = {str(name): "WITHOUT ROWID" in str(sql) for name, sql in found}
+    assert set(rowid) == {"rate_hits", "slots", "reservations"}
+    return rowid
+
+
+async def _check_0014_keeps_admission_rows(url: str) -> None:
+    """0014 rebuilds the admission tables (SQLite) or re-keys them (PostgreSQL): every held hit, slot and
+    reservation survives the upgrade and the downgrade."""
+    db = Database(url)
+    try:
+        await upgrade(db, "0013")
+        await db.write(_insert_admission_rows)
+        before = await db.read_snapshot(_admission_rows)
+        await upgrade(db, "0014")
+        assert await db.read_snapshot(_admission_rows) == before
+        if url.startswith("sqlite"):
+            assert set((await db.read(_without_rowid)).values()) == {True}
+        await downgrade(db, "0013")
+        assert await db.read_snapshot(_admission_rows) == before
+        if url.startswith("sqlite"):
+            assert set((await db.read(_without_rowid)).values()) == {False}
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_0014_keeps_admission_rows(tmp_path: Path) -> None:
+    await _check_0014_keeps_admission_rows(f"sqlite:///{tmp_path / 'admission.db'}")
+
+
+@pytest.mark.postgres
+async def test_postgres_0014_keeps_admission_rows(fresh_pg_url: str) -> None:
+    await _check_0014_keeps_admission_rows(fresh_pg_url)

@@ -137,7 +137,7 @@ _TAKE_SLOT = {
     name: Prepared(
         insert(slots)
         .values(job_id=_JOB, key_id=_KEY, acquired_at=sa.bindparam("b_now", type_=sa.BigInteger))
-        .on_conflict_do_nothing(index_elements=[slots.c.job_id])
+        .on_conflict_do_nothing(index_elements=[slots.c.key_id, slots.c.job_id])
         .returning(slots.c.job_id)
     )
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))

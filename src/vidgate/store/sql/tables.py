@@ -125,6 +125,7 @@ reservations = sa.Table(
     # Added in 0003: the poller's search for stranded reservations (held, old, no job row), in its
     # order (created_at, job_id; job_id since 0013).
     sa.Index("ix_reservations_state_created", "state", "created_at", "job_id"),
+    sqlite_with_rowid=False,  # 0014: the primary key is the table (one b-tree fewer per insert)
 )
 
 # Added in 0004: idempotency keys of paid POSTs (``IdempotencyStore``), one row per (owner, key).
@@ -161,13 +162,16 @@ spend_logs = sa.Table(
 
 # DB-backed admission (used when Redis is not configured).
 # One row per counted request in the last minute (the sliding window of ``Admission.check_rate``).
+# Keyed (since 0014) in the order every query reads it, the key's hits by time, and on SQLite without a
+# rowid: an insert writes one b-tree, not three (see the migration).
 rate_hits = sa.Table(
     "rate_hits",
     metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(32), nullable=False),
     sa.Column("key_id", sa.String(64), nullable=False),
     sa.Column("at", sa.Double, nullable=False),
-    sa.Index("ix_rate_hits_key_at", "key_id", "at"),
+    sa.PrimaryKeyConstraint("key_id", "at", "id"),
+    sqlite_with_rowid=False,
 )
 
 # Added in 0006: how many ``rate_hits`` rows each key has, kept in step with them in the same
@@ -180,13 +184,16 @@ rate_counts = sa.Table(
     sa.Column("hits", sa.Integer, nullable=False),
 )
 
+# One row per running job holding a concurrency slot; keyed (since 0014) by key, then job: acquire and
+# release name both, and a key's count reads its prefix. On SQLite without a rowid (one b-tree).
 slots = sa.Table(
     "slots",
     metadata,
-    sa.Column("job_id", sa.String(64), primary_key=True),
+    sa.Column("job_id", sa.String(64), nullable=False),
     sa.Column("key_id", sa.String(64), nullable=False),
     sa.Column("acquired_at", sa.BigInteger, nullable=False),
-    sa.Index("ix_slots_key", "key_id"),
+    sa.PrimaryKeyConstraint("key_id", "job_id"),
+    sqlite_with_rowid=False,
 )
 
 # Added in 0011: characters (``POST /v1/videos/characters``), owner-scoped; clips in the content store.
