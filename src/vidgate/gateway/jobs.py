@@ -16,7 +16,7 @@ import orjson
 
 from vidgate.errors import APIError, NotFoundError
 from vidgate.gateway.records import JobRecord
-from vidgate.providers.base import ProviderJob
+from vidgate.providers.base import MAX_ERROR_CODE, ProviderJob
 from vidgate.types import TERMINAL_STATUSES, VideoStatus
 
 MIN_POLL_SECONDS = 0.2  # never poll a provider more often than this, whatever its hint
@@ -90,9 +90,24 @@ class Transition:
     release: bool = False  # failed and not yet released: drop the reservation
     release_slot: bool = False  # terminal: give the concurrency slot back (idempotent)
 
+    def __post_init__(self) -> None:
+        """The error text stays storable: it is a provider's (its failure reply, or the message of the
+        404 that lost the job), saved after the job's money moved, and a NUL (PostgreSQL) or a lone
+        surrogate (SQLite and PostgreSQL; JSON's ``\\ud800``) failed every save: released, never
+        failed, every poll a 500."""
+        if self.error_code is not None:
+            object.__setattr__(self, "error_code", storable(self.error_code)[:MAX_ERROR_CODE])
+        if self.error_message is not None:
+            object.__setattr__(self, "error_message", storable(self.error_message))
+
     @property
     def terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+
+def storable(text: str) -> str:
+    """``text`` as every store holds it: without NUL characters, lone surrogates replaced by ``?``."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def poll_delay(job: JobRecord, hint_ms: int | None, now: float) -> float:
