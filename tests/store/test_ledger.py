@@ -106,6 +106,21 @@ async def test_settle_and_release_happen_once(backend: Backend) -> None:
     assert logs == [make_entry("a", 250)]
 
 
+async def test_charged_is_what_the_first_settle_or_release_made_final(backend: Backend) -> None:
+    ledger = backend.stores.ledger
+    key = make_key(max_budget_micros=1000)
+    await backend.stores.keys.create(key)
+    for job in ("a", "b", "held"):
+        await ledger.reserve(key, job, 300, now=0)
+    assert await ledger.settle(make_entry("a", 250)) is True
+    assert await ledger.release("k1", "a") is False
+    assert await ledger.release("k1", "b") is True
+    assert await ledger.settle(make_entry("b", 300)) is False
+    assert await ledger.settle(make_entry("m", 7, key_id="master")) is True  # no reservation
+    charged = {job: await ledger.charged(job) for job in ("a", "b", "held", "m", "unknown")}
+    assert charged == {"a": 250, "b": 0, "held": 0, "m": 7, "unknown": 0}
+
+
 async def test_concurrent_settles_charge_once(backend: Backend) -> None:
     key = make_key(max_budget_micros=1000)
     await backend.stores.keys.create(key)

@@ -261,7 +261,9 @@ class JobKeeper:
         if transition.release:
             if await self.stores.ledger.release(job.owner_key_id, job.id):
                 self.observer.released(job.provider, job.model_name, job.reserved_micros)
-            job.cost_micros = 0
+                job.cost_micros = 0
+            else:  # settled or released already (a concurrent step): the job shows what was charged
+                job.cost_micros = await self.stores.ledger.charged(job.id)
         if transition.release_slot:
             await self.stores.admission.release_slot(job.owner_key_id, job.id)
 
@@ -286,7 +288,10 @@ class JobKeeper:
             "settlement", {"vidgate.video_id": job.id, "vidgate.cost_micros": cost}, parent=job.trace_parent
         ):
             settled = await self.stores.ledger.settle(entry)
-        if settled and job.owner_key_id != MASTER_OWNER:  # the master key reserves nothing
+        if not settled:  # settled or released already: the job shows what the ledger charged, never
+            # a cost it refused (a reservation released meanwhile was never charged)
+            cost = await self.stores.ledger.charged(job.id)
+        elif job.owner_key_id != MASTER_OWNER:  # the master key reserves nothing
             self.observer.settled(job.provider, job.model_name, cost)
             self.observer.released(job.provider, job.model_name, max(job.reserved_micros - cost, 0))
         job.cost_micros = cost

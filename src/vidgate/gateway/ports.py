@@ -110,6 +110,12 @@ class Ledger(Protocol):
         """Drop the job's reservation (failed/filtered/create error), once."""
         ...
 
+    async def charged(self, job_id: str) -> int:
+        """Micro-USD the job was charged: its settled cost; 0 when its reservation was released, is
+        still held, or never existed. A settle or release that found the money already final reads
+        it here, so the job shows what the ledger holds, not what the refused step would have done."""
+        ...
+
     async def spend_logs(
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int
     ) -> list[SpendEntry]: ...

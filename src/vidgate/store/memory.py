@@ -278,6 +278,7 @@ class _Reservation:
     micros: int
     state: ReservationState
     at: int = 0  # when it was reserved
+    cost: int = 0  # the settled cost
 
 
 @dataclass
@@ -315,7 +316,9 @@ class MemoryLedger:
                 key.spend_micros += entry.cost_micros
                 key.total_spend_micros += entry.cost_micros
             micros = found.micros if found is not None else 0
-            self._reservations[entry.job_id] = _Reservation(entry.key_id, micros, "settled")
+            self._reservations[entry.job_id] = _Reservation(
+                entry.key_id, micros, "settled", cost=entry.cost_micros
+            )
             self._log.append(copy.deepcopy(entry))
             return True
 
@@ -328,6 +331,11 @@ class MemoryLedger:
                 key.reserved_micros -= found.micros
             self._reservations[job_id] = _Reservation(key_id, found.micros if found else 0, "released")
             return True
+
+    async def charged(self, job_id: str) -> int:
+        with self._s.lock:
+            found = self._reservations.get(job_id)
+            return found.cost if found is not None and found.state == "settled" else 0
 
     async def spend_logs(
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int

@@ -293,6 +293,9 @@ class RedisLedger:
         await self._after(key_id, job_id, released, "")
         return released
 
+    async def charged(self, job_id: str) -> int:
+        return await self._sql.charged(job_id)
+
     async def spend_logs(
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int
     ) -> builtins.list[SpendEntry]:

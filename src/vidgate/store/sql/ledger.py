@@ -157,6 +157,18 @@ def _settle(conn: sa.Connection, entry: SpendEntry) -> bool:
     return True
 
 
+_CHARGED = Prepared(
+    sa.select(reservations.c.cost_micros).where(
+        reservations.c.job_id == sa.bindparam("b_job"), reservations.c.state == "settled"
+    )
+)
+
+
+def _charged(conn: sa.Connection, job_id: str) -> int:
+    cost = _CHARGED.run(conn, {"b_job": job_id}).scalar()
+    return int(cost or 0)
+
+
 def _release(conn: sa.Connection, key_id: str, job_id: str, at: int) -> bool:
     moved = _finish(conn, key_id, job_id, "released", at, None)
     if moved is None:
@@ -227,6 +239,9 @@ class SqlLedger:
 
     async def release(self, key_id: str, job_id: str) -> bool:
         return await self._db.write(_release, key_id, job_id, int(time.time()))
+
+    async def charged(self, job_id: str) -> int:
+        return await self._db.read(_charged, job_id)
 
     async def spend_logs(
         self, *, key_id: str | None, start: int | None, end: int | None, limit: int
