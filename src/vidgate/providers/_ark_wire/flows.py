@@ -221,6 +221,12 @@ def parse_task(provider: str, data: Any) -> ProviderJob:
     usage = data.get("usage")
     tokens = _int(usage.get("completion_tokens")) if isinstance(usage, dict) else None
     duration = _int(data.get("duration"))
+    error = _failure(raw_status, data.get("error")) if status == "failed" else None
+    if status == "completed" and not (isinstance(video, str) and video):  # nothing to download
+        status, error = (
+            "failed",
+            VideoError(code="no_output", message=f"{provider} succeeded without a video URL."),
+        )
     done = status == "completed"
     return ProviderJob(
         native_id=data["id"],
@@ -232,7 +238,7 @@ def parse_task(provider: str, data: Any) -> ProviderJob:
         expires_at=updated + URL_TTL_SECONDS if done and updated is not None else None,
         size=size_of(provider, model, data.get("resolution"), data.get("ratio")),
         seconds=str(duration) if duration is not None else None,
-        error=_failure(raw_status, data.get("error")) if status == "failed" else None,
+        error=error,
         outputs=(video,) if done and isinstance(video, str) else (),
         usage=Usage(output_tokens=tokens) if done and tokens is not None else None,
         raw=data,

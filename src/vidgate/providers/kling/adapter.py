@@ -184,6 +184,9 @@ class KlingProvider(BaseProvider):
         videos = (data.get("task_result") or {}).get("videos") or []
         first = videos[0] if videos and isinstance(videos[0], dict) else {}
         error = _failure(str(data.get("task_status_msg") or "")) if status == "failed" else None
+        if status == "completed" and not first.get("url"):  # nothing to download: failed, not charged
+            status, progress = "failed", 0
+            error = VideoError(code="no_output", message="Kling reported succeed without a video URL.")
         created, updated = data.get("created_at"), data.get("updated_at")
         return ProviderJob(
             native_id=f"{endpoint}{ID_SEPARATOR}{data.get('task_id', '')}",

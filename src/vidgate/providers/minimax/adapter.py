@@ -190,6 +190,9 @@ class MiniMaxProvider(BaseProvider):
             detail_code = str(detail.get("code") or "")
             code = "moderation_blocked" if detail_code in ("1026", "1027") else code
             error = VideoError(code=code, message=message)
+        elif status == "completed" and not url:  # nothing to download: failed, not charged
+            status, progress = "failed", 0
+            error = VideoError(code="no_output", message="MiniMax reported succeeded without a video URL.")
         created = task.get("created_at")
         return ProviderJob(
             native_id=str(task.get("id") or task.get("task_id") or ""),

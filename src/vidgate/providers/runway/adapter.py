@@ -305,14 +305,19 @@ class RunwayProvider(BaseProvider):
         # failing a paid job or a client's retrieve (as the Kling, xAI, MiniMax and Ark adapters do).
         status = STATUS.get(status_name, "in_progress")
         outputs = data.get("output") if status == "completed" else None
-        urls = tuple(u for u in outputs if isinstance(u, str)) if isinstance(outputs, list) else ()
+        urls = tuple(u for u in outputs if isinstance(u, str) and u) if isinstance(outputs, list) else ()
+        error = _failure(status_name, data)
+        progress = _progress(status_name, data.get("progress"))
+        if status == "completed" and not urls:  # nothing to download: failed, not charged
+            status, progress = "failed", 0
+            error = VideoError(code="no_output", message="Runway reported SUCCEEDED without an output URL.")
         return ProviderJob(
             native_id=str(data.get("id") or native_id),
             status=status,
             model="",
-            progress=_progress(status_name, data.get("progress")),
+            progress=progress,
             created_at=_timestamp(data.get("createdAt")),
-            error=_failure(status_name, data),
+            error=error,
             outputs=urls,
             raw=dict(data),
         )
