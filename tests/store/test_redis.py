@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from unittest.mock import patch
+
 import pytest
 from redis.asyncio import Redis
 from tests.store.conftest import Backend
@@ -9,7 +12,7 @@ from tests.store.factories import make_entry, make_key
 
 from vidgate.errors import BudgetExceededError
 from vidgate.store.factory import SqlStores
-from vidgate.store.redis import DEFAULT_CACHE_TTL, RedisLedger
+from vidgate.store.redis import DEFAULT_CACHE_TTL, RedisLedger, _budget_snapshot
 
 pytestmark = [pytest.mark.redis, pytest.mark.parametrize("backend", ["sqlite+redis"], indirect=True)]
 
@@ -122,3 +125,56 @@ async def test_active_jobs_shows_the_slots_redis_holds_after_redis_lost_its_data
     key = await stores.keys.get("k1")
     assert key is not None
     assert key.active_jobs == 0  # not 2 for ever (no slot is held any more)
+
+
+async def test_a_budget_raised_while_the_cache_loads_is_not_cached_stale(backend: Backend) -> None:
+    """The load reads SQL, then an admin raises the budget (dropping the cache), then the load writes:
+    it must not cache the old maximum for a whole TTL."""
+    ledger, redis = _parts(backend)
+    key = make_key(max_budget_micros=1_000)
+    await backend.stores.keys.create(key)
+    await ledger.reserve(key, "a", 900, now=0)
+    await redis.delete(ledger.budget_key("k1"))  # expired
+    read_snapshot = ledger._db.read_snapshot
+    raised = make_key(max_budget_micros=2_000, reserved_micros=900)
+
+    async def raise_meanwhile(fn: Any, *args: Any) -> Any:
+        snapshot = await read_snapshot(fn, *args)
+        if fn is _budget_snapshot and not raised.alias:
+            raised.alias = "raised"
+            await backend.stores.keys.save(raised)
+        return snapshot
+
+    with patch.object(ledger._db, "read_snapshot", raise_meanwhile):
+        await ledger.reserve(key, "b", 500, now=0)  # 900 + 500 fits 2,000
+    assert await redis.hget(ledger.budget_key("k1"), "max") == "2000"
+    stored = await backend.stores.keys.get("k1")
+    assert stored is not None
+    assert stored.reserved_micros == 1_400
+
+
+async def test_a_settle_while_the_cache_loads_is_not_counted_as_still_held(backend: Backend) -> None:
+    ledger, redis = _parts(backend)
+    key = make_key(max_budget_micros=1_000)
+    await backend.stores.keys.create(key)
+    await ledger.reserve(key, "a", 900, now=0)
+    await redis.delete(ledger.budget_key("k1"))
+    read_snapshot = ledger._db.read_snapshot
+    settled: list[bool] = []
+
+    async def settle_meanwhile(fn: Any, *args: Any) -> Any:
+        snapshot = await read_snapshot(fn, *args)
+        if fn is _budget_snapshot and not settled:
+            settled.append(await ledger.settle(make_entry("a", 100)))
+        return snapshot
+
+    with patch.object(ledger._db, "read_snapshot", settle_meanwhile):
+        await ledger.reserve(key, "b", 800, now=0)  # 100 spent + 800: fits 1,000
+    assert settled == [True]
+    assert await redis.hgetall(ledger.budget_key("k1")) == {
+        "max": "1000",
+        "spend": "100",
+        "reserved": "800",
+        "reset_at": "-1",
+        "j:b": "800",
+    }

@@ -18,6 +18,12 @@ expires ``cache_ttl`` seconds after loading, so any drift (a replica crashing be
 the SQL step, an admin edit) heals by itself; drift that is detected (SQL refusing what Redis
 admitted, a settle that SQL had already done) drops the cache at once. Settle and release run on SQL
 first, then on Redis through the job's ``j:`` field, so repeating them never double-counts.
+
+A load is a read of SQL followed by a write to Redis, and SQL may change in between: a key's budget
+raised (its cache dropped before the load wrote it), a settle that found no cache to update. Each key
+has a generation counter beside its cache, bumped by every such change; a load writes only if the
+counter is what it was before the SQL read. Without it, the old counters were cached for a whole TTL:
+a raised budget kept refusing for up to a minute.
 """
 
 from __future__ import annotations
@@ -75,13 +81,24 @@ if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return -1 end
 return redis.call('SCARD', KEYS[1])
 """
 
-# KEYS[1] budget hash; ARGV: ttl ms, max (-1 = none), spend, reserved, reset_at (-1 = none), then
-# pairs of (j:<job>, micros). Loads only if absent (a concurrent loader may have won).
+# KEYS[1] budget hash, KEYS[2] its generation; ARGV: ttl ms, the generation read before the SQL
+# snapshot, max (-1 = none), spend, reserved, reset_at (-1 = none), then pairs of (j:<job>, micros).
+# Loads only if absent (a concurrent loader may have won) and nothing changed SQL since the snapshot.
 _LOAD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'max', ARGV[2], 'spend', ARGV[3], 'reserved', ARGV[4], 'reset_at', ARGV[5])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[2] then return -1 end
+redis.call('HSET', KEYS[1], 'max', ARGV[3], 'spend', ARGV[4], 'reserved', ARGV[5], 'reset_at', ARGV[6])
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+
+# KEYS[1] budget hash, KEYS[2] its generation; ARGV: the generation's ttl ms. SQL changed in a way the
+# cache does not follow: drop it, and make any load that read SQL before now write nothing.
+_DROP = """
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return 1
 """
 
@@ -103,9 +120,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return {'ok'}
 """
 
-# KEYS[1] budget hash; ARGV: j:<job>, cost to add to spend ("" for a release).
+# KEYS[1] budget hash, KEYS[2] its generation; ARGV: j:<job>, cost to add to spend ("" for a
+# release), the generation's ttl ms. Without a cache, a load may be reading SQL from before this change.
 _FINISH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return 0
+end
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 if held then
   if held ~= '0' then redis.call('HINCRBY', KEYS[1], 'reserved', '-' .. held) end
@@ -115,9 +137,15 @@ if ARGV[2] ~= '' then redis.call('HINCRBY', KEYS[1], 'spend', ARGV[2]) end
 return 1
 """
 
-# KEYS[1] budget hash; ARGV: j:<job>. SQL had finished this job already but Redis still holds it: drift.
+# KEYS[1] budget hash, KEYS[2] its generation; ARGV: j:<job>, the generation's ttl ms. SQL had
+# finished this job already but Redis still holds it: drift.
 _FORGET = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('DEL', KEYS[1]) return 1 end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
+  redis.call('DEL', KEYS[1])
+  redis.call('INCR', KEYS[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+  return 1
+end
 return 0
 """
 
@@ -234,14 +262,23 @@ class RedisLedger:
         self._reserve_script = redis.register_script(_RESERVE)
         self._finish_script = redis.register_script(_FINISH)
         self._forget_script = redis.register_script(_FORGET)
+        self._drop_script = redis.register_script(_DROP)
+        # A generation outlives any load in flight by far; one that expired reads as "0", which only
+        # makes a load that read it as something else write nothing.
+        self._generation_ttl_ms = max(self._ttl_ms * 10, 600_000)
         self._loading: dict[str, asyncio.Future[None]] = {}
 
     def budget_key(self, key_id: str) -> str:
         return f"{self._prefix}budget:{{{key_id}}}"
 
+    def _cache_keys(self, key_id: str) -> list[str]:
+        """The key's budget hash and its generation (one hash slot, for Redis Cluster)."""
+        return [self.budget_key(key_id), f"{self._prefix}budget-gen:{{{key_id}}}"]
+
     async def invalidate(self, key_id: str) -> None:
-        """Drop the cached counters (the key's limits changed, or it was deleted)."""
-        await self._redis.delete(self.budget_key(key_id))
+        """Drop the cached counters (the key's limits changed, or it was deleted), also from under a
+        load reading SQL now."""
+        await self._drop_script(keys=self._cache_keys(key_id), args=[self._generation_ttl_ms])
 
     async def reserve(self, key: KeyRecord, job_id: str, micros: int, *, now: int) -> None:
         if micros < 0:
@@ -278,10 +315,14 @@ class RedisLedger:
             raise
         except BaseException:
             if outcome == "ok":
-                await self._finish_script(keys=[cache], args=[field, ""])
+                await self._finish_script(
+                    keys=self._cache_keys(key.id), args=[field, "", self._generation_ttl_ms]
+                )
             raise
         if outcome == "ok" and not reserved:  # the job was reserved (or finished) before: count it once
-            await self._finish_script(keys=[cache], args=[field, ""])
+            await self._finish_script(
+                keys=self._cache_keys(key.id), args=[field, "", self._generation_ttl_ms]
+            )
 
     async def settle(self, entry: SpendEntry) -> bool:
         settled = await self._sql.settle(entry)
@@ -310,12 +351,12 @@ class RedisLedger:
     async def _after(self, key_id: str, job_id: str, changed: bool, spend: str) -> None:
         """Mirror a committed settle/release into the cache. A failure here is logged, not raised: the
         SQL record is already final and the cache heals within its TTL."""
-        cache, field = self.budget_key(key_id), "j:" + job_id
+        cached, field = self._cache_keys(key_id), "j:" + job_id
         try:
             if changed:
-                await self._finish_script(keys=[cache], args=[field, spend])
+                await self._finish_script(keys=cached, args=[field, spend, self._generation_ttl_ms])
             else:
-                await self._forget_script(keys=[cache], args=[field])
+                await self._forget_script(keys=cached, args=[field, self._generation_ttl_ms])
         except RedisError as exc:
             log.warning("budget cache for key %s not updated after job %s: %s", key_id, job_id, exc)
 
@@ -329,6 +370,8 @@ class RedisLedger:
         await asyncio.shield(running)
 
     async def _load_now(self, key_id: str) -> None:
+        cached = self._cache_keys(key_id)
+        generation = await self._redis.get(cached[1]) or "0"  # before the SQL read (module docstring)
         row, held = await self._db.read_snapshot(_budget_snapshot, key_id)
         if row.budget_reset_at is not None:
             reset_at = int(row.budget_reset_at)
@@ -336,6 +379,7 @@ class RedisLedger:
             reset_at = 0 if row.budget_duration else -1
         args: list[Any] = [
             self._ttl_ms,
+            generation,
             -1 if row.max_budget_micros is None else int(row.max_budget_micros),
             int(row.spend_micros),
             sum(int(h.micros) for h in held),
@@ -343,7 +387,7 @@ class RedisLedger:
         ]
         for h in held:
             args += ["j:" + str(h.job_id), int(h.micros)]
-        await self._load_script(keys=[self.budget_key(key_id)], args=args)
+        await self._load_script(keys=cached, args=args)
 
 
 class RedisKeyStore(SqlKeyStore):
