@@ -9,6 +9,7 @@ import pytest
 from vidgate.catalog.pricing import Usage
 from vidgate.errors import (
     APIError,
+    InternalServerError,
     NotFoundError,
     RateLimitError,
     UnsupportedOperationError,
@@ -227,3 +228,22 @@ def test_an_error_code_is_cut_to_what_the_store_holds() -> None:
 def test_a_token_count_that_is_no_count_is_not_reported(reported: object, read: int | None) -> None:
     """Not reported: the job is charged its bound, never less (a negative read as 0 charged nothing)."""
     assert Usage(output_tokens=reported).output_tokens == read  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["9" * 33, "1280x720\x00", "\ud800x720"])
+def test_a_size_the_store_cannot_hold_is_not_reported(text: str) -> None:
+    """The remix records ``native.size or source.size``: over 32 characters (PostgreSQL's column), a
+    NUL or an unpaired surrogate failed the record's save after the provider had made the job."""
+    job = ProviderJob(native_id="n", status="queued", model="m", size=text, seconds=text[:17])
+    assert (job.size, job.seconds) == (None, None)
+    kept = ProviderJob(native_id="n", status="queued", model="m", size="1" * 32, seconds="1" * 16)
+    assert (kept.size, kept.seconds) == ("1" * 32, "1" * 16)
+
+
+@pytest.mark.parametrize("native_id", ["n" * 1025, "task\x00", "task\udc80"])
+def test_a_job_id_the_store_cannot_hold_makes_the_reply_unusable(native_id: str) -> None:
+    with pytest.raises(InternalServerError) as caught:
+        ProviderJob(native_id=native_id, status="queued", model="m")
+    assert caught.value.status_code == 500
+    assert "job id cannot be stored" in caught.value.message
+    assert ProviderJob(native_id="n" * 1024, status="queued", model="m").native_id == "n" * 1024

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from vidgate.catalog.pricing import Usage
-from vidgate.errors import APIError, UnsupportedOperationError
+from vidgate.errors import APIError, InternalServerError, UnsupportedOperationError
 from vidgate.providers.reserved import COMMON_RESERVED
 from vidgate.types import VideoError, VideoRequest, VideoStatus
 
@@ -167,9 +167,9 @@ class ProviderJob:
     def __post_init__(self) -> None:
         """Whatever an adapter read, the numbers a job carries stay in range: a time that is no epoch
         second up to year 9999, a poll hint past a day, or a progress outside 0-100 is dropped (progress
-        clamped), and an error code is cut to what the store holds. A provider's ``1e30`` used to reach
-        the store after the job's money moved: the save failed (a BIGINT overflow), the key was charged
-        and the job stayed open, every poll a 500."""
+        clamped), and an error code is cut to what the store holds; so is its text (below). A provider's
+        ``1e30`` used to reach the store after the job's money moved: the save failed (a BIGINT
+        overflow), the key was charged and the job stayed open, every poll a 500."""
         for name in ("created_at", "completed_at", "expires_at"):
             object.__setattr__(self, name, in_range(getattr(self, name), 0, LATEST_EPOCH_SECOND))
         object.__setattr__(self, "poll_after_ms", in_range(self.poll_after_ms, 0, MAX_POLL_AFTER_MS))
@@ -182,11 +182,37 @@ class ProviderJob:
             object.__setattr__(
                 self, "error", VideoError(code=self.error.code[:MAX_ERROR_CODE], message=self.error.message)
             )
+        # Text the store keeps: a size or duration it cannot hold is not reported (the request's is
+        # kept); a job id it cannot hold makes the reply unusable, as a reply without one is.
+        for name, limit in (("size", MAX_SIZE), ("seconds", MAX_SECONDS)):
+            value = getattr(self, name)
+            if value is not None and not fits_store(value, limit):
+                object.__setattr__(self, name, None)
+        if isinstance(self.native_id, str) and not fits_store(self.native_id, MAX_NATIVE_ID):
+            raise InternalServerError(
+                f"The provider's job id cannot be stored ({len(self.native_id)} characters; at most "
+                f"{MAX_NATIVE_ID}, without NUL or unpaired surrogates): {self.native_id[:80]!r}."
+            )
 
 
 LATEST_EPOCH_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
 MAX_POLL_AFTER_MS = 86_400_000
 MAX_ERROR_CODE = 255  # the jobs table's error_code column
+MAX_NATIVE_ID = 1024  # ... its native_id (PostgreSQL enforces these lengths; a save over them fails)
+MAX_SIZE = 32  # ... its size
+MAX_SECONDS = 16  # ... its seconds
+
+
+def fits_store(text: str, limit: int) -> bool:
+    """Whether every store holds ``text`` as it is: at most ``limit`` characters, no NUL (PostgreSQL)
+    and no unpaired surrogate (neither database)."""
+    if len(text) > limit or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def in_range(value: object, low: int, high: int) -> int | None:
