@@ -14,7 +14,7 @@ def test_litellm_only_keys_are_dropped_and_named_in_one_warning() -> None:
     config = parse_config(
         {
             "model_list": [{**LOCAL, "litellm_params": {"model": "local/local-1", "tpm": 9}}],
-            "litellm_settings": {"modify_params": True, "request_timeout": 600, "callbacks": ["langfuse"]},
+            "litellm_settings": {"modify_params": True, "set_verbose": True, "callbacks": ["langfuse"]},
             "router_settings": {"redis_password": "os.environ/NOT_SET_ANYWHERE"},
             "general_settings": {"master_key": "sk-a-long-enough-master-key", "store_model_in_db": True},
             "environment_variables": {"X": "1"},
@@ -24,7 +24,7 @@ def test_litellm_only_keys_are_dropped_and_named_in_one_warning() -> None:
     assert config.ignored_settings == (
         "model_list[0].litellm_params.tpm",
         "litellm_settings.modify_params",
-        "litellm_settings.request_timeout",
+        "litellm_settings.set_verbose",
         "router_settings.redis_password",  # dropped before os.environ/ is read: no "not set" error
         "general_settings.store_model_in_db",
         "environment_variables",
@@ -34,7 +34,7 @@ def test_litellm_only_keys_are_dropped_and_named_in_one_warning() -> None:
     assert warnings[0].startswith(
         "these LiteLLM settings are not implemented by vidgate and have no effect: "
     )
-    assert "litellm_settings.modify_params, litellm_settings.request_timeout" in warnings[0]
+    assert "litellm_settings.modify_params, litellm_settings.set_verbose" in warnings[0]
     # a callback vidgate does not implement: named once, the config still loads
     assert warnings[1] == (
         "these LiteLLM callbacks are not implemented by vidgate and are not called: langfuse"
@@ -97,6 +97,36 @@ def test_timeout_is_each_deployments_own_else_the_routers() -> None:
     assert {d.model_name: d.timeout for d in config.deployments} == {"m": 30.0, "n": 12.5}
     assert config.ignored_settings == ()
     assert parse_config({"model_list": [LOCAL]}, environ={}).deployments[0].timeout is None
+
+
+def test_litellm_request_timeout_is_the_default_under_router_and_deployment_timeouts() -> None:
+    """LiteLLM's ``litellm_settings.request_timeout`` is its global default: under the router's
+    ``timeout`` and each deployment's own (it was dropped as not implemented: a hung provider then held
+    a create for the transport's 600 s)."""
+    only_global = parse_config(
+        {"model_list": [LOCAL], "litellm_settings": {"request_timeout": 45}}, environ={}
+    )
+    assert only_global.deployments[0].timeout == 45.0
+    assert only_global.ignored_settings == ()
+    layered = parse_config(
+        {
+            "model_list": [
+                LOCAL,
+                {"model_name": "n", "litellm_params": {"model": "local/local-1", "timeout": 12.5}},
+            ],
+            "litellm_settings": {"request_timeout": 45},
+            "router_settings": {"timeout": 30},
+        },
+        environ={},
+    )
+    assert {d.model_name: d.timeout for d in layered.deployments} == {"m": 30.0, "n": 12.5}
+
+
+@pytest.mark.parametrize("value", [0, -1, 3601, "soon", True, float("nan")])
+def test_a_request_timeout_out_of_range_names_litellm_settings(value: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"model_list": [LOCAL], "litellm_settings": {"request_timeout": value}}, environ={})
+    assert "litellm_settings.request_timeout" in str(caught.value)
 
 
 @pytest.mark.parametrize("value", [0, -1, 3601, "soon", True])

@@ -60,7 +60,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from vidgate.catalog import ModelSpec
 from vidgate.gateway import litellm_keys
 from vidgate.gateway.guardrails.loading import ConfiguredGuardrail, load_guardrails
-from vidgate.gateway.litellm_keys import LITELLM_TO_ROUTER, Section, UnknownKeyError, sort_keys
+from vidgate.gateway.litellm_keys import (
+    LITELLM_RENAMED_TO_ROUTER,
+    LITELLM_TO_ROUTER,
+    Section,
+    UnknownKeyError,
+    sort_keys,
+)
 from vidgate.gateway.observability import Observability, read_observability
 from vidgate.gateway.routing import ROUTING_STRATEGIES, Deployment, Router
 from vidgate.providers.base import Credentials
@@ -417,7 +423,9 @@ def _schema() -> Section:
                 frozenset(RouterSettings.model_fields) | {"redis_url"}, litellm_keys.ROUTER_SETTINGS
             ),
             "litellm_settings": Section(
-                frozenset(LoggingSettings.model_fields) | set(LITELLM_TO_ROUTER),
+                frozenset(LoggingSettings.model_fields)
+                | set(LITELLM_TO_ROUTER)
+                | set(LITELLM_RENAMED_TO_ROUTER),
                 litellm_keys.LITELLM_SETTINGS,
             ),
         },
@@ -444,6 +452,11 @@ def _translate_litellm(data: dict[str, Any]) -> dict[str, Any]:
         if key in litellm:
             value = litellm.pop(key)
             router.setdefault(key, value)
+    for key, name in LITELLM_RENAMED_TO_ROUTER.items():
+        if key in litellm:
+            value = litellm.pop(key)
+            _check_seconds(f"litellm_settings.{key}", value)  # named as written, not as moved
+            router.setdefault(name, value)
     if "redis_url" in router:
         general.setdefault("redis_url", router.pop("redis_url"))
     for name, section in (
@@ -454,6 +467,14 @@ def _translate_litellm(data: dict[str, Any]) -> dict[str, Any]:
         if section or name in out:
             out[name] = section
     return out
+
+
+def _check_seconds(path: str, value: Any) -> None:
+    """A timeout as the config's own ``timeout`` fields take it: a number (not a bool), 0 < t <= 3600."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_TIMEOUT_SECONDS:
+        raise ConfigError(
+            f"{path}: must be a number of seconds, 0 < t <= {MAX_TIMEOUT_SECONDS:g}, got {value!r}"
+        )
 
 
 def _expand_videos_settings(data: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int], tuple[str, ...]]:

@@ -42,7 +42,6 @@ LITELLM_SETTINGS = frozenset(
     {
         "modify_params",
         "max_parallel_requests",
-        "request_timeout",
         "timeout",
         "set_verbose",
         "json_logs",
@@ -270,6 +269,8 @@ LITELLM_PARAMS = frozenset(
 
 #: LiteLLM keys vidgate translates: ``litellm_settings.X`` -> ``router_settings.X`` (router's own wins).
 LITELLM_TO_ROUTER = ("num_retries", "fallbacks", "allowed_fails", "cooldown_time")
+# LiteLLM's global default for every call (``litellm.request_timeout``), under vidgate's name for it
+LITELLM_RENAMED_TO_ROUTER = {"request_timeout": "timeout"}
 
 
 @dataclass(frozen=True)
