@@ -123,6 +123,24 @@ def test_a_follow_up_keeps_its_sources_format_unless_it_gives_one() -> None:
     assert check_interaction(OMNI, extend, previous=Previous(seconds="6")).seconds == 6
 
 
+@pytest.mark.parametrize("duration", ["11s", "15s", "2s"])
+def test_an_extension_adds_only_what_the_row_extends_by(duration: str) -> None:
+    """Omni renders 3-15 s but extends by 3-10 s (``extend_seconds``): an 11 s extension was priced and
+    sent, for the provider to refuse; a follow-up reusing a 15 s source format is refused the same way."""
+    extend = interaction(previous_interaction_id="video_x", task="extend", duration=duration, has_format=True)
+    error = refusal(extend, previous=Previous())
+    assert error.param == "response_format.duration"
+    assert "for an extension" in error.message
+    assert "10s" in error.message
+    kept = Previous(seconds="15", native_payload={"response_format": {"type": "video", "duration": "15s"}})
+    reused = interaction(previous_interaction_id="video_x", task="extend")
+    assert refusal(reused, previous=kept).param == "response_format.duration"
+    ten = interaction(previous_interaction_id="video_x", task="extend", duration="10s", has_format=True)
+    assert check_interaction(OMNI, ten, previous=kept).seconds == 10
+    fifteen = interaction(previous_interaction_id="video_x", duration="15s", has_format=True)
+    assert check_interaction(OMNI, fifteen, previous=kept).seconds == 15  # no task: a generation
+
+
 def test_an_edit_follow_up_is_priced_at_its_sources_whole_clip() -> None:
     edit = interaction(previous_interaction_id="video_x", task="edit")
     extension = Previous(seconds="4", native_payload={"response_format": {"type": "video", "duration": "4s"}})

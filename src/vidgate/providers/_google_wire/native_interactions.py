@@ -63,7 +63,9 @@ def _invalid(message: str, field: str) -> BadRequestError:
     return BadRequestError(message, param=field, code="invalid_argument")
 
 
-def _seconds(spec: ModelSpec, value: object, size: str) -> int | None:
+def _seconds(spec: ModelSpec, value: object, size: str, *, extend: bool = False) -> int | None:
+    """The duration asked for, one the row allows at ``size`` (an extension: one it may add, the row's
+    ``extend_seconds`` when it has them: Omni renders up to 15 s but extends by at most 10)."""
     if value is None:
         return None
     text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
@@ -74,10 +76,11 @@ def _seconds(spec: ModelSpec, value: object, size: str) -> int | None:
             "response_format.duration",
         )
     seconds = int(match.group(1))
-    allowed = spec.allowed_seconds(size)
+    allowed = spec.extend_seconds if extend and spec.extend_seconds else spec.allowed_seconds(size)
     if seconds not in allowed:
+        what = "for an extension" if extend else f"at {spec.tier(size)}"
         raise _invalid(
-            f"`response_format.duration` {seconds}s isn't supported by {spec.model} at {spec.tier(size)}. "
+            f"`response_format.duration` {seconds}s isn't supported by {spec.model} {what}. "
             f"Supported values are: {', '.join(f'{s}s' for s in allowed)}.",
             "response_format.duration",
         )
@@ -256,7 +259,9 @@ def check_interaction(
     if task in FOLLOW_UP_TASKS and body.previous_interaction_id is None:
         source, length = _input_source(task, body.videos[0])
     edit = body.task == "edit"
-    seconds = None if edit else _seconds(spec, _follow_up_duration(body, previous), size)
+    seconds = (
+        None if edit else _seconds(spec, _follow_up_duration(body, previous), size, extend=task == "extend")
+    )
     priced = _edit_seconds(body, length) if edit else None
     try:
         req = validate(
