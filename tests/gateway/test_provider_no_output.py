@@ -13,18 +13,15 @@ from typing import Any
 
 import pytest
 
-from vidgate.gateway.config import parse_config
-from vidgate.gateway.service import CreateVideo, GatewayService
+from vidgate.gateway.service import CreateVideo
 from vidgate.providers._ark_wire.flows import parse_task
 from vidgate.providers.base import ProviderJob
 from vidgate.providers.kling.adapter import KlingProvider
 from vidgate.providers.minimax.adapter import MiniMaxProvider
 from vidgate.providers.runway.adapter import RunwayProvider
-from vidgate.store.factory import open_stores
-from vidgate.transport import AsyncRunner
 
-from .harness import MASTER, T0, Clock
-from .test_provider_numbers import REPLICATE, ScriptedCalls
+from .harness import T0
+from .scripted import REPLICATE, scripted_gateway
 
 
 def _kling(native_id: str) -> ProviderJob:
@@ -50,34 +47,11 @@ def _ark(native_id: str) -> ProviderJob:
     "reply", [_kling, _minimax, _runway, _ark], ids=["kling", "minimax", "runway", "ark"]
 )
 async def test_a_success_without_a_video_fails_the_job_uncharged(tmp_path: Path, reply: Any) -> None:
-    stores = await open_stores(f"sqlite:///{tmp_path / 'v.db'}", None, tmp_path / "content")
-    runner = AsyncRunner()
-    clock = Clock()
-    config = parse_config(
-        {
-            "model_list": [{"model_name": "m", "litellm_params": REPLICATE}],
-            "general_settings": {"master_key": MASTER},
-        },
-        environ={},
-    )
-    service = GatewayService(
-        config, stores, runner, calls=ScriptedCalls(runner, reply), clock=clock, auth_ttl=0
-    )
-    try:
-        master = await service.authenticate(MASTER)
-        secret, _ = await service.generate_key(master, key_alias="k", max_budget=100.0)
-        p = await service.authenticate(secret)
-        assert p.key is not None
-        video = await service.create_video(p, CreateVideo(model="m", prompt="a fox", seconds="4"))
-        clock.now = T0 + 60
-        done = await service.get_video(p, video.id)
+    async with scripted_gateway(f"sqlite:///{tmp_path / 'v.db'}", tmp_path, REPLICATE, reply) as gw:
+        video = await gw.service.create_video(gw.caller, CreateVideo(model="m", prompt="a fox", seconds="4"))
+        gw.clock.now = T0 + 60
+        done = await gw.service.get_video(gw.caller, video.id)
         assert done.error is not None
         assert (done.status, done.error.code) == ("failed", "no_output")
-        job = await stores.jobs.get(video.id)
-        key = await stores.keys.get(p.key.id)
-        assert job is not None
-        assert key is not None
+        job, key = await gw.stored(video.id)
         assert (job.cost_micros, key.total_spend_micros, key.reserved_micros) == (0, 0, 0)
-    finally:
-        await runner.aclose()
-        await stores.close()

@@ -9,42 +9,17 @@ uncharged. The real parsers read each reply here (``ProviderJob`` and ``Usage`` 
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from vidgate.gateway.calls import ProviderCalls
-from vidgate.gateway.config import parse_config
-from vidgate.gateway.routing import Deployment
-from vidgate.gateway.service import CreateVideo, GatewayService
+from vidgate.gateway.service import CreateVideo
 from vidgate.providers._ark_wire.flows import parse_task
 from vidgate.providers._openai_wire.flows import parse_video
-from vidgate.providers.base import ProviderJob
-from vidgate.store.factory import open_stores
-from vidgate.transport import AsyncRunner
-from vidgate.types import VideoRequest
 
-from .harness import MASTER, T0, Clock
-
-SEEDANCE = {"model": "byteplus/dreamina-seedance-2-0-260128", "api_key": "k"}
-REPLICATE = {"model": "replicate/someone/video-model", "api_key": "r8_x", "output_cost_per_video": "0.40"}
-
-
-class ScriptedCalls(ProviderCalls):
-    """Creates succeed; a status poll answers ``reply(native_id)``, read by a real wire parser."""
-
-    def __init__(self, runner: AsyncRunner, reply: Any) -> None:
-        super().__init__(runner)
-        self.reply = reply
-
-    async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
-        return ProviderJob(native_id=f"task-{uuid.uuid4().hex[:10]}", status="queued", model=req.model)
-
-    async def retrieve(self, dep: Deployment, native_id: str) -> ProviderJob:
-        job: ProviderJob = self.reply(native_id)
-        return job
+from .harness import T0
+from .scripted import REPLICATE, SEEDANCE, scripted_gateway
 
 
 def _ark(tokens: str) -> Any:
@@ -79,35 +54,12 @@ def _openai(completed_at: str) -> Any:
 async def test_a_provider_reporting_absurd_numbers_is_completed_and_charged_once(
     tmp_path: Path, entry: dict[str, Any], create: dict[str, str], reply: Any, charged: int
 ) -> None:
-    stores = await open_stores(f"sqlite:///{tmp_path / 'v.db'}", None, tmp_path / "content")
-    runner = AsyncRunner()
-    clock = Clock()
-    config = parse_config(
-        {
-            "model_list": [{"model_name": "m", "litellm_params": entry}],
-            "general_settings": {"master_key": MASTER},
-        },
-        environ={},
-    )
-    service = GatewayService(
-        config, stores, runner, calls=ScriptedCalls(runner, reply), clock=clock, auth_ttl=0
-    )
-    try:
-        master = await service.authenticate(MASTER)
-        secret, _ = await service.generate_key(master, key_alias="k", max_budget=100.0)
-        p = await service.authenticate(secret)
-        assert p.key is not None
+    async with scripted_gateway(f"sqlite:///{tmp_path / 'v.db'}", tmp_path, entry, reply) as gw:
         request = CreateVideo(model="m", prompt="a fox", seconds=create["seconds"], size=create.get("size"))
-        video = await service.create_video(p, request)
+        video = await gw.service.create_video(gw.caller, request)
         for hours in (0.01, 1):
-            clock.now = T0 + hours * 3600
-            assert (await service.get_video(p, video.id)).status == "completed"
-        job = await stores.jobs.get(video.id)
-        key = await stores.keys.get(p.key.id)
-        assert job is not None
-        assert key is not None
+            gw.clock.now = T0 + hours * 3600
+            assert (await gw.service.get_video(gw.caller, video.id)).status == "completed"
+        job, key = await gw.stored(video.id)
         assert (job.status, job.cost_micros) == ("completed", charged)
         assert (key.total_spend_micros, key.reserved_micros) == (charged, 0)
-    finally:
-        await runner.aclose()
-        await stores.close()

@@ -15,16 +15,13 @@ from typing import Any
 import pytest
 from tests.conftest import PgDatabases
 
-from vidgate.gateway.config import parse_config
-from vidgate.gateway.service import CreateVideo, GatewayService
+from vidgate.gateway.service import CreateVideo
 from vidgate.providers._ark_wire.flows import parse_task
 from vidgate.providers._openai_wire.flows import error_from_reply, parse_video
 from vidgate.providers.base import HttpReply
-from vidgate.store.factory import open_stores
-from vidgate.transport import AsyncRunner
 
-from .harness import MASTER, T0, Clock
-from .test_provider_numbers import REPLICATE, SEEDANCE, ScriptedCalls
+from .harness import T0
+from .scripted import REPLICATE, SEEDANCE, scripted_gateway
 
 # JSON text as a provider sends it: the escapes decode to NUL and to a lone surrogate.
 DIRTY = r"bad\u0000 \ud800text"
@@ -76,35 +73,12 @@ async def test_a_provider_failing_with_unstorable_text_is_failed_and_released(
     reply: Any,
     error: tuple[str, str],
 ) -> None:
-    stores = await open_stores(database_url, None, tmp_path / "content")
-    runner = AsyncRunner()
-    clock = Clock()
-    config = parse_config(
-        {
-            "model_list": [{"model_name": "m", "litellm_params": entry}],
-            "general_settings": {"master_key": MASTER},
-        },
-        environ={},
-    )
-    service = GatewayService(
-        config, stores, runner, calls=ScriptedCalls(runner, reply), clock=clock, auth_ttl=0
-    )
-    try:
-        master = await service.authenticate(MASTER)
-        secret, _ = await service.generate_key(master, key_alias="k", max_budget=100.0)
-        p = await service.authenticate(secret)
-        assert p.key is not None
+    async with scripted_gateway(database_url, tmp_path, entry, reply) as gw:
         request = CreateVideo(model="m", prompt="a fox", seconds=create["seconds"], size=create.get("size"))
-        video = await service.create_video(p, request)
+        video = await gw.service.create_video(gw.caller, request)
         for minutes in (1, 2, 3, 60):  # a 404 fails the job at the third in a row
-            clock.now = T0 + minutes * 60
-            await service.get_video(p, video.id)
-        job = await stores.jobs.get(video.id)
-        key = await stores.keys.get(p.key.id)
-        assert job is not None
-        assert key is not None
+            gw.clock.now = T0 + minutes * 60
+            await gw.service.get_video(gw.caller, video.id)
+        job, key = await gw.stored(video.id)
         assert (job.status, job.cost_micros, job.error_code, job.error_message) == ("failed", 0, *error)
         assert (key.total_spend_micros, key.reserved_micros) == (0, 0)
-    finally:
-        await runner.aclose()
-        await stores.close()

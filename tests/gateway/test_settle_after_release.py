@@ -31,7 +31,7 @@ from vidgate.transport import AsyncRunner
 from vidgate.types import VideoRequest, VideoStatus
 
 from .harness import MASTER, T0, Clock
-from .test_provider_numbers import REPLICATE
+from .scripted import REPLICATE
 
 
 class HeldCreate(ProviderCalls):
