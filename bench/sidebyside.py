@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -60,7 +61,7 @@ from vidgate.gateway.records import JobRecord
 from vidgate.store.content.filesystem import FileContentStore
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.rows import job_to_row
-from vidgate.store.sql.tables import jobs, reservations, spend_logs
+from vidgate.store.sql.tables import jobs, keys, reservations, slots, spend_logs
 
 VIDGATE = str(Path(sys.executable).with_name("vidgate"))
 UPSTREAM_KEY = "sk-bench-upstream"
@@ -239,14 +240,36 @@ def prefill(database_url: str, count: int) -> float:
 def stop_pending(database_url: str) -> None:
     """End the jobs the create section left pending (the upstream keeps them queued): otherwise the
     poller polls thousands of them, each 60 s, through every later section (and only the second stage
-    of ``--prefill``), and those figures would measure that. Version bumped: a poll in flight loses."""
+    of ``--prefill``), and those figures would measure that. Version bumped: a poll in flight loses.
+    Their reservations are released and their slots freed as the gateway would for failed jobs, so the
+    later sections run on a store holding what a real one would (and the key's counters agree)."""
 
     def stop(conn: Any) -> None:
+        stopped = sa.select(jobs.c.id).where(jobs.c.error_code == "bench_stopped").scalar_subquery()
         conn.execute(
             jobs.update()
             .where(jobs.c.pending)
-            .values(status="failed", pending=False, error_code="bench_stopped", version=jobs.c.version + 1)
+            .values(
+                status="failed",
+                pending=False,
+                error_code="bench_stopped",
+                cost_micros=0,
+                version=jobs.c.version + 1,
+            )
         )
+        conn.execute(
+            reservations.update()
+            .where(reservations.c.state == "reserved", reservations.c.job_id.in_(stopped))
+            .values(state="released")
+        )
+        conn.execute(slots.delete().where(slots.c.job_id.in_(stopped)))
+        held = (
+            sa.select(sa.func.coalesce(sa.func.sum(reservations.c.micros), 0))
+            .where(reservations.c.key_id == keys.c.id, reservations.c.state == "reserved")
+            .scalar_subquery()
+        )
+        running = sa.select(sa.func.count()).where(slots.c.key_id == keys.c.id).scalar_subquery()
+        conn.execute(keys.update().values(reserved_micros=held, active_jobs=running))
 
     async def run() -> None:
         db = Database(database_url)
