@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vidgate.errors import BadRequestError
-from vidgate.inputs import INT64_MAX, check_text, check_tree, parse_int
+from vidgate.inputs import INT64_MAX, MAX_DEPTH, check_text, check_tree, parse_int
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "\ud800", "x\udfffy"])
@@ -52,3 +52,27 @@ def test_bounds_are_inclusive() -> None:
     assert parse_int("10", "limit", low=0, high=10) == 10
     with pytest.raises(BadRequestError):
         parse_int("11", "limit", low=0, high=10)
+
+
+def _nested(depth: int) -> object:
+    value: object = "leaf"
+    for level in range(depth):
+        value = [value] if level % 2 else {"k": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [65, 995, 5000])
+def test_a_tree_nested_past_the_limit_is_a_400_not_a_recursion_error(depth: int) -> None:
+    """A JSON body nested ~1,000 deep (orjson parses up to 1,024) made the recursive walk a 500."""
+    with pytest.raises(BadRequestError) as info:
+        check_tree({"extra_body": _nested(depth)}, "")
+    assert info.value.param is not None
+    assert info.value.param.startswith("extra_body")
+    assert "nested deeper than 64 levels" in info.value.message
+
+
+def test_a_tree_at_the_limit_is_read_and_checked_in_order() -> None:
+    check_tree(_nested(MAX_DEPTH), "")
+    with pytest.raises(BadRequestError) as info:  # a bad key is reported before its own value
+        check_tree({"a\x00": "b\x00", "c": "d\x00"}, "")
+    assert info.value.param == "a\x00"

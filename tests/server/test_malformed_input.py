@@ -181,7 +181,29 @@ FRAMEWORK_CASES: list[Case] = [
     Case("DELETE", "/vertex_ai/v1/nope", 404),
 ]
 
-ALL_CASES = STORED_CASES + NUMBER_CASES + EMPTY_CASES + BYPASS_CASES + FRAMEWORK_CASES
+
+def _deep(head: str, depth: int = 995) -> bytes:
+    """A JSON body whose ``head`` field nests ``depth`` objects (orjson reads up to 1,024 levels)."""
+    return (head + '{"a":' * depth + "1" + "}" * depth + "}").encode()
+
+
+_DEEP_VIDEO = '{"model":"local-1","prompt":"a fox","seconds":"1","size":"320x180","extra_body":'
+# Nested past ``inputs.MAX_DEPTH`` (64): refused at the 64th level. The recursive check was a 500 from
+# about 990 levels (RecursionError) on every route reading a JSON or form body.
+DEEP_CASES: list[Case] = [
+    Case("POST", "/v1/videos", 400, "extra_body" + ".a" * 63, content=_deep(_DEEP_VIDEO)),
+    Case(
+        "POST",
+        "/v1/videos",
+        400,
+        "extra_body" + ".a" * 63,
+        data={**_create(), "extra_body" + "[a]" * 1100: "x"},
+    ),
+    Case("POST", "/key/generate", 400, "metadata" + ".a" * 63, content=_deep('{"metadata":'), master=True),
+    Case("POST", GEMINI, 400, None, content=_deep('{"instances":[{"prompt":"a fox"}],"parameters":')),
+]
+
+ALL_CASES = STORED_CASES + NUMBER_CASES + EMPTY_CASES + BYPASS_CASES + FRAMEWORK_CASES + DEEP_CASES
 
 
 class Upstream:
