@@ -400,6 +400,24 @@ def test_uploads_that_are_not_images_say_so(param: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n", "a PNG whose header is cut short"),  # the signature alone
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "a JPEG whose header is cut short"),  # no frame header
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "a WEBP whose header is cut short"),
+    ],
+)
+def test_an_image_whose_header_gives_no_size_is_not_an_image(data: bytes, what: str) -> None:
+    """A signature with nothing after it passed as an image: a provider's renderer then failed on
+    every poll, the job holding its reservation for a day."""
+    err = reject(spec("vertex_ai/veo-3.1-generate-001"), seconds="8", input_reference=ImageInput(data=data))
+    assert (err.param, err.code) == ("input_reference", "invalid_image_format")
+    assert err.message == (
+        f"Invalid 'input_reference': not a decodable image ({what}); expected a PNG, JPEG or WebP image."
+    )
+
+
 # ---- sizes only a self-priced deployment serves -------------------------------------------------
 
 SEEDANCE_BYTEPLUS = "byteplus/dreamina-seedance-2-0-260128"

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.errors import BadRequestError
 from vidgate.server.forms import EXTRA_FIELDS, extra_params, image_input, text, unflatten
@@ -81,9 +83,29 @@ async def test_image_input_accepts_each_reference_shape() -> None:
         url="https://h/i.png"
     )
     assert await image_input({"file_id": "file-1"}, "input_reference") == ImageInput(file_id="file-1")
-    assert await image_input("data:image/png;base64,AAAA", "input_reference") == ImageInput(
-        url="data:image/png;base64,AAAA"
-    )
+    png = "data:image/png;base64," + base64.b64encode(image_bytes(16, 16, "png")).decode()
+    assert await image_input(png, "input_reference") == ImageInput(url=png)
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("data:image/png;base64,iVBORw0KGgo=", "invalid_image_format"),  # the PNG signature alone
+        ("data:image/png;base64,AAAA", "invalid_image_format"),
+        ("data:image/png;base64,!!!!", "invalid_value"),  # not base64
+        ("data:image/png,abc", "invalid_value"),  # not base64 at all
+        ("data:text/plain;base64,iVBORw0KGgo=", "invalid_value"),
+        ("data:\u202eimage/png;base64,iVBORw0KGgo=", "invalid_value"),
+        ("data:", "invalid_value"),
+    ],
+)
+async def test_a_data_url_must_hold_an_image_in_base64(url: str, code: str) -> None:
+    """Each adapter read data URLs its own way, and some sent these to the provider, priced and
+    reserved; every create route now refuses them as it refuses such an upload."""
+    for value, param in ((url, "input_reference"), ({"image_url": url}, "input_reference[image_url]")):
+        with pytest.raises(BadRequestError) as caught:
+            await image_input(value, "input_reference")
+        assert (caught.value.param, caught.value.code) == (param, code)
 
 
 @pytest.mark.parametrize(

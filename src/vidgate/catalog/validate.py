@@ -99,16 +99,17 @@ def _feature(spec: ModelSpec, feature: str, param: str, present: bool) -> None:
 
 
 def _check_image(spec: ModelSpec, param: str, image: ImageInput | None, size: str | None) -> None:
-    """Uploaded bytes must be a PNG, JPEG or WebP image; with ``size``, exactly that size (models with
+    """Uploaded bytes must be a PNG, JPEG or WebP image whose header gives its size (8 bytes of PNG
+    signature made a provider's renderer fail on every poll); with ``size``, exactly that size (models with
     the ``image_exact_size`` feature: the first frame is the video's first frame, unscaled). URLs and
     file ids are the adapter's or the provider's to read."""
     data = None if image is None else image.data
     if data is None:
         return
     info = sniff(data)
-    if info is None:
-        what = looks_like(data)
-        problem = "unsupported image type" if what.endswith("image") else "not a decodable image"
+    if info is None or info.size is None:  # no size in its header: cut short or damaged
+        what = looks_like(data) if info is None else f"a {info.format.upper()} whose header is cut short"
+        problem = "unsupported image type" if what.endswith(" image") else "not a decodable image"
         raise BadRequestError(
             f"Invalid '{param}': {problem} ({what}); expected a PNG, JPEG or WebP image.",
             param=param,

@@ -8,6 +8,8 @@ so one code path validates both.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import inspect
 import re
 from typing import Any
@@ -17,6 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from vidgate.catalog import validate
+from vidgate.catalog.images import looks_like, sniff
 from vidgate.errors import APIError, BadRequestError
 from vidgate.inputs import check_tree, parse_int
 from vidgate.types import FilePart, ImageInput
@@ -177,7 +180,7 @@ async def image_input(value: Any, param: str) -> ImageInput:
         return ImageInput(data=data, mime_type=value.content_type or None, filename=value.filename)
     if isinstance(value, str):
         if value.startswith(("http://", "https://", "data:")):
-            return ImageInput(url=value)
+            return ImageInput(url=_checked_url(value, param))
         raise BadRequestError(
             f"Invalid '{param}': expected an uploaded image file, or an object with 'image_url' or "
             "'file_id'.",
@@ -202,7 +205,7 @@ async def image_input(value: Any, param: str) -> ImageInput:
                     f"Invalid '{param}[image_url]': expected an https:// or data: URL.",
                     param=f"{param}[image_url]",
                 )
-            return ImageInput(url=url)
+            return ImageInput(url=_checked_url(url, f"{param}[image_url]"))
         if not isinstance(file_id, str) or not file_id:
             raise BadRequestError(
                 f"Invalid '{param}[file_id]': expected a string.", param=f"{param}[file_id]"
@@ -213,6 +216,44 @@ async def image_input(value: Any, param: str) -> ImageInput:
         param=param,
         code="invalid_type",
     )
+
+
+_DATA_URL = re.compile(r"data:(image/[A-Za-z0-9.+-]+)?((?:;[^;,]*)*);base64,(.*)", re.DOTALL)
+
+
+def _checked_url(url: str, param: str) -> str:
+    """``url`` as given; a ``data:`` URL only when it holds a PNG, JPEG or WebP image in base64, as an
+    upload must. Each adapter decoded data URLs its own way: some sent an unreadable one (invalid
+    base64, not base64, ``text/plain``, an 8-byte PNG signature) to the provider, priced and reserved."""
+    if not url.startswith("data:"):
+        return url
+    match = _DATA_URL.fullmatch(url)
+    if match is None:
+        raise BadRequestError(
+            f"Invalid '{param}': a data: URL must be an image in base64 (data:image/png;base64,...).",
+            param=param,
+            code="invalid_value",
+        )
+    payload = match.group(3)
+    if len(payload) > (MAX_IMAGE_BYTES + 2) // 3 * 4:
+        raise BadRequestError(
+            f"Invalid '{param}': the image is larger than the {MAX_IMAGE_BYTES} bytes allowed.", param=param
+        )
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequestError(
+            f"Invalid '{param}': the data: URL is not valid base64.", param=param, code="invalid_value"
+        ) from None
+    info = sniff(data)
+    if info is None or info.size is None:
+        what = looks_like(data) if info is None else f"a {info.format.upper()} whose header is cut short"
+        raise BadRequestError(
+            f"Invalid '{param}': not a decodable image ({what}); expected a PNG, JPEG or WebP image.",
+            param=param,
+            code="invalid_image_format",
+        )
+    return url
 
 
 async def extra_params(body: dict[str, Any], *, from_form: bool) -> dict[str, Any]:
