@@ -2,7 +2,8 @@
 final (settle or release, exactly once), free the concurrency slot, save.
 
 Used by ``GET /v1/videos/{id}`` when the stored state is stale and by the background poller. The
-caller holds the job's lease, so one refresh per job runs at a time across every replica.
+caller holds the job's lease, so one refresh per job runs at a time across every replica, and a step
+moves money only once its decision is saved under it, so a step that lost it changes nothing.
 
 With webhooks configured (``webhooks = True``), the save that makes a job terminal also marks its
 event as owed (``webhook_pending``), in the same write: the poller of whichever replica claims the job
@@ -70,6 +71,8 @@ class JobKeeper:
         self.observer = Observers()
         # The post-call guardrails: (job about to complete, now) -> None, or (error code, message) to fail it.
         self.output_check: Callable[[JobRecord], Awaitable[tuple[str, str] | None]] | None = None
+        # Write-ahead records whose create runs in this process (``JobStarter``): not resolved meanwhile.
+        self.creating: set[str] = set()
 
     def report_upstream(self, provider: str, error: APIError) -> None:
         """Tell ``on_upstream_error`` about a provider error no client will see (the server counts
@@ -101,9 +104,14 @@ class JobKeeper:
         return jobs.lost(job, now, code, message)
 
     def became_terminal(self, job: JobRecord) -> None:
-        """``job`` has just reached its terminal state (to be saved by the caller): owe its webhook
-        event (the global webhook's, and its own ``callback_url``'s)."""
+        """``job`` has just reached its terminal state, its money moved (to be saved by the caller):
+        report it (observers read its cost) and owe its webhook event."""
         self.observer.finished(job, max(self.clock() - job.created_at, 0.0))
+        self.owe_event(job)
+
+    def owe_event(self, job: JobRecord) -> None:
+        """Mark ``job``'s terminal-state webhook event owed (the global webhook's, and its own
+        ``callback_url``'s)."""
         if self.webhooks or job.callback_url:
             job.webhook_pending = True
             job.webhook_failures = 0
@@ -143,63 +151,79 @@ class JobKeeper:
         ``keep_lease`` may decide from the job as polled (the poller keeps it only when more work is
         due), so a job with nothing more to do has its lease released in the same save. ``reported``:
         the state a verified provider callback reported, applied instead of a poll. ``save``: how the
-        job is saved (default ``JobStore.save``; the poller writes its concurrent saves together)."""
+        job is saved (default ``JobStore.save``; the poller writes its concurrent saves together).
+        A transition that moves money or ends the job is saved (lease kept) before it does: a step
+        that lost its lease meanwhile, or whose write-ahead record its create recorded, loses that
+        save and moves nothing on its stale view."""
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
-        if job.submitting and not was_terminal:
-            transition = await self.resolve(job, now)
-        elif was_terminal:
+        if was_terminal:
             transition = jobs.settled_state(job, now)
-        elif reported is not None:
-            transition = jobs.advance(job, reported, now)
+        elif job.submitting:
+            transition = await self.checked(job, await self.resolve(job, now), now)
         else:
-            dep = self.router.get(job.deployment_id)
-            try:
-                if dep is None:
-                    raise deployment_gone(job)
-                job.upstream_polls += 1
-                self.observer.polled(job)
-                with tracing.span(
-                    "provider poll",
-                    {
-                        "vidgate.provider": job.provider,
-                        "vidgate.video_id": job.id,
-                        "vidgate.poll": job.upstream_polls,
-                    },
-                    kind=tracing.SpanKind.CLIENT,
-                    parent=job.trace_parent,
-                ):
-                    native = await self.calls.retrieve(dep, job.native_id)
-            except APIError as exc:
-                log.warning("poll of %s (%s) failed: %s", job.id, job.deployment_id, exc)
-                if dep is not None:
-                    self.report_upstream(job.provider, exc)
-                transition = jobs.on_poll_error(job, exc, now)
-            except Exception as exc:  # an adapter bug must not wedge the job: back off like any failure
-                log.exception("poll of %s (%s) raised", job.id, job.deployment_id)
-                transition = jobs.on_poll_error(job, InternalServerError(f"poll failed: {exc!r}"), now)
-            else:
-                transition = jobs.advance(job, native, now)
-        if not was_terminal:
-            transition = await self.checked(job, transition, now)
+            transition = await self._polled(job, reported, now)
         jobs.apply(job, transition)
-        await self.finish(job, transition)
-        if transition.terminal and not was_terminal:
-            self.became_terminal(job)
+        ends = transition.terminal and not was_terminal
+        if ends:  # owed in the save that stores the decision
+            self.owe_event(job)
+        save = save or self.stores.jobs.save
+        if (transition.settle or transition.release or ends) and not await save(job):
+            return await self._lost(job, owner), transition
+        await self.finish(job, transition)  # else only a terminal job's slot: freed on any view
+        if ends:
+            self.observer.finished(job, max(self.clock() - job.created_at, 0.0))
         if not (keep_lease(job) if callable(keep_lease) else keep_lease):
             job.lease_owner = None
             job.lease_expires_at = None
-        if await (save or self.stores.jobs.save)(job):
+        if await save(job):
             return job, transition
+        return await self._lost(job, owner), transition
+
+    async def _lost(self, job: JobRecord, owner: str) -> JobRecord:
+        """The job as stored by whoever wrote it since ``owner``'s step read it (theirs to finish)."""
         await self.stores.jobs.release_lease(job.id, owner)
-        current = await self.stores.jobs.get(job.id)
-        return (current or job), transition
+        return await self.stores.jobs.get(job.id) or job
+
+    async def _polled(self, job: JobRecord, reported: ProviderJob | None, now: float) -> jobs.Transition:
+        """The transition a poll of ``job`` (or the state its provider ``reported``) leads to, checked."""
+        if reported is not None:
+            return await self.checked(job, jobs.advance(job, reported, now), now)
+        dep = self.router.get(job.deployment_id)
+        try:
+            if dep is None:
+                raise deployment_gone(job)
+            job.upstream_polls += 1
+            self.observer.polled(job)
+            with tracing.span(
+                "provider poll",
+                {
+                    "vidgate.provider": job.provider,
+                    "vidgate.video_id": job.id,
+                    "vidgate.poll": job.upstream_polls,
+                },
+                kind=tracing.SpanKind.CLIENT,
+                parent=job.trace_parent,
+            ):
+                native = await self.calls.retrieve(dep, job.native_id)
+        except APIError as exc:
+            log.warning("poll of %s (%s) failed: %s", job.id, job.deployment_id, exc)
+            if dep is not None:
+                self.report_upstream(job.provider, exc)
+            return jobs.on_poll_error(job, exc, now)
+        except Exception as exc:  # an adapter bug must not wedge the job: back off like any failure
+            log.exception("poll of %s (%s) raised", job.id, job.deployment_id)
+            return jobs.on_poll_error(job, InternalServerError(f"poll failed: {exc!r}"), now)
+        return await self.checked(job, jobs.advance(job, native, now), now)
 
     async def resolve(self, job: JobRecord, now: float) -> jobs.Transition:
         """A job stored write-ahead whose creator is gone (its lease lapsed): recorded when found at
-        the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` and counted."""
+        the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` and counted. A
+        create still running in this process (its renewals stalled) is left to record its job."""
         dep = self.router.get(job.deployment_id)
-        if dep is not None and await submitting.create_in_flight(self.stores, job, now):
+        if job.id in self.creating or (
+            dep is not None and await submitting.create_in_flight(self.stores, job, now)
+        ):
             return jobs.look_again(job, now, submitting.LOOK_AGAIN_SECONDS)
         try:
             found, searched = (

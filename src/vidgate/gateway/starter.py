@@ -319,7 +319,11 @@ class JobStarter:
                             kind=tracing.SpanKind.CLIENT,
                         ),
                     ):
-                        answer = await self._leased(job_id, owner, call(candidate))
+                        self.keeper.creating.add(job_id)
+                        try:
+                            answer = await self._leased(job_id, owner, call(candidate))
+                        finally:
+                            self.keeper.creating.discard(job_id)
                 except BaseException as exc:
                     # Anything but a definite refusal may have reached the provider: an ambiguous error,
                     # and a cancellation (the server shutting down, the client's task cancelled) or a bug
@@ -507,6 +511,8 @@ class JobStarter:
                     if stored is None:
                         raise APIError(f"Video '{job.id}' was lost while being created.", status_code=500)
                     return stored
+                # Still submitting, maybe claimed by a resolver of another replica (this one's waits for
+                # the create): it moves nothing before its decision is saved, so this save makes it lose.
                 job.version = stored.version
                 if await self.stores.jobs.save(job):
                     saved = True
