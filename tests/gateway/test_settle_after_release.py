@@ -5,10 +5,10 @@ Each race is driven through the real code on SQLite. A create outlives its write
 renewals stalled) while another replica's resolver fails the record (a provider that cannot list): the
 create's answer is recorded before the resolver's save lands, so the resolver must move nothing (it
 used to release the reservation, and the job ran on and completed uncharged). The same race within one
-process does not happen: the resolver looks again while the record's create is still out. A step
-whose lease lapsed (a slow provider or output check) and was taken over moves no money on its stale
-view (the first of two disagreeing output checks used to release or settle the job the second one
-decided).
+process does not happen: the resolver looks again while the record's create is still out. A poll that
+outlives its lease (a slow provider or output check) keeps it, renewed, so no other replica takes the
+job; and a step whose lease was lost anyway moves no money on its stale view (the first of two
+disagreeing output checks used to release or settle the job the second one decided).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from vidgate.providers.base import ProviderJob, ProviderPage
 from vidgate.store.factory import SqlStores, open_stores
 from vidgate.transport import AsyncRunner
 from vidgate.types import VideoRequest, VideoStatus
+from vidgate.worker.poller import Poller
 
 from .harness import MASTER, T0, Clock
 from .scripted import REPLICATE
@@ -244,3 +245,21 @@ async def test_a_step_that_lost_its_lease_moves_no_money(
     assert (stale.status, stale.cost_micros, stale.lease_owner) == ("queued", None, "second")
     await gw.b.service.keeper.step(second, "second", keep_lease=False)
     assert await gw.charged(p, video_id) == charged
+
+
+async def test_a_poll_longer_than_its_lease_keeps_the_job(gw: Gateway) -> None:
+    service, calls, clock = gw.a.service, gw.calls, gw.clock
+    p = await _key(service)
+    video_id = await _create(gw, p)
+    calls.status, calls.hold_polls = "completed", True
+    clock.now += 60
+    poller = Poller(service, worker_id="first", lease_seconds=0.6)  # renewed every 0.2 s
+    round_ = asyncio.create_task(poller.run_once())
+    await calls.polling.wait()
+    for _ in range(3):  # 1.5 s of the clock while the poll is out: the lease would have lapsed at 0.6
+        clock.now += 0.5
+        await asyncio.sleep(0.5)
+    assert await gw.b.stores.jobs.try_lease(video_id, "second", now=clock(), lease_seconds=30) is None
+    calls.polled.set()
+    assert await round_ == 1
+    assert await gw.charged(p, video_id) == ("completed", 400_000, 400_000, 0, 1)

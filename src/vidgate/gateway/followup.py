@@ -2,8 +2,9 @@
 final (settle or release, exactly once), free the concurrency slot, save.
 
 Used by ``GET /v1/videos/{id}`` when the stored state is stale and by the background poller. The
-caller holds the job's lease, so one refresh per job runs at a time across every replica, and a step
-moves money only once its decision is saved under it, so a step that lost it changes nothing.
+caller holds the job's lease, so one refresh per job runs at a time across every replica; it is renewed
+while the provider or the output check is out (``leases``), and a step moves money only once its
+decision is saved under it, so a step that lost it anyway changes nothing.
 
 With webhooks configured (``webhooks = True``), the save that makes a job terminal also marks its
 event as owed (``webhook_pending``), in the same write: the poller of whichever replica claims the job
@@ -25,9 +26,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from vidgate.errors import APIError, ConflictError, InternalServerError, ServiceUnavailableError
-from vidgate.gateway import jobs, submitting, tracing
+from vidgate.gateway import jobs, leases, submitting, tracing
 from vidgate.gateway.auth import MASTER_OWNER
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.entropy import pool
@@ -39,6 +41,7 @@ from vidgate.providers.base import ProviderJob
 from vidgate.types import TERMINAL_STATUSES
 
 log = logging.getLogger("vidgate.gateway")
+R = TypeVar("R")
 REFRESH_LEASE_SECONDS = 30.0
 DEPLOYMENT_GONE = "deployment_unavailable"
 
@@ -146,23 +149,26 @@ class JobKeeper:
         keep_lease: bool | Callable[[JobRecord], bool],
         reported: ProviderJob | None = None,
         save: Callable[[JobRecord], Awaitable[bool]] | None = None,
+        lease_seconds: float = REFRESH_LEASE_SECONDS,
     ) -> tuple[JobRecord, jobs.Transition]:
         """One poll of a job leased by ``owner``; returns the job as stored afterwards and the transition.
         ``keep_lease`` may decide from the job as polled (the poller keeps it only when more work is
         due), so a job with nothing more to do has its lease released in the same save. ``reported``:
         the state a verified provider callback reported, applied instead of a poll. ``save``: how the
         job is saved (default ``JobStore.save``; the poller writes its concurrent saves together).
-        A transition that moves money or ends the job is saved (lease kept) before it does: a step
-        that lost its lease meanwhile, or whose write-ahead record its create recorded, loses that
-        save and moves nothing on its stale view."""
+        ``lease_seconds``: the lease ``owner`` took, renewed while the provider or the output check is
+        out (``leases.held``). A transition that moves money or ends the job is saved (lease kept)
+        before it does: a step that lost its lease meanwhile, or whose write-ahead record its create
+        recorded, loses that save and moves nothing on its stale view."""
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
         if was_terminal:
             transition = jobs.settled_state(job, now)
         elif job.submitting:
-            transition = await self.checked(job, await self.resolve(job, now), now)
+            transition = await self.resolve(job, now, lease_seconds=lease_seconds)
+            transition = await self._held(job, self.checked(job, transition, now), lease_seconds)
         else:
-            transition = await self._polled(job, reported, now)
+            transition = await self._held(job, self._polled(job, reported, now), lease_seconds)
         jobs.apply(job, transition)
         ends = transition.terminal and not was_terminal
         if ends:  # owed in the save that stores the decision
@@ -179,6 +185,9 @@ class JobKeeper:
         if await save(job):
             return job, transition
         return await self._lost(job, owner), transition
+
+    async def _held(self, job: JobRecord, work: Awaitable[R], lease_seconds: float) -> R:
+        return await leases.held(self.stores.jobs, job, work, seconds=lease_seconds, clock=self.clock)
 
     async def _lost(self, job: JobRecord, owner: str) -> JobRecord:
         """The job as stored by whoever wrote it since ``owner``'s step read it (theirs to finish)."""
@@ -216,7 +225,9 @@ class JobKeeper:
             return jobs.on_poll_error(job, InternalServerError(f"poll failed: {exc!r}"), now)
         return await self.checked(job, jobs.advance(job, native, now), now)
 
-    async def resolve(self, job: JobRecord, now: float) -> jobs.Transition:
+    async def resolve(
+        self, job: JobRecord, now: float, *, lease_seconds: float = REFRESH_LEASE_SECONDS
+    ) -> jobs.Transition:
         """A job stored write-ahead whose creator is gone (its lease lapsed): recorded when found at
         the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` and counted. A
         create still running in this process (its renewals stalled) is left to record its job."""
@@ -227,7 +238,9 @@ class JobKeeper:
             return jobs.look_again(job, now, submitting.LOOK_AGAIN_SECONDS)
         try:
             found, searched = (
-                (None, False) if dep is None else await submitting.find(self.stores, self.calls, dep, job)
+                (None, False)
+                if dep is None
+                else await self._held(job, submitting.find(self.stores, self.calls, dep, job), lease_seconds)
             )
         except APIError as exc:
             log.warning("search for the submitted job %s (%s) failed: %s", job.id, job.deployment_id, exc)

@@ -228,7 +228,9 @@ class CallbackIntake:
         if leased.status in TERMINAL_STATUSES:  # a concurrent duplicate finished it
             await self.stores.jobs.release_lease(job_id, owner)
             return "duplicate"
-        saved, transition = await self.keeper.step(leased, owner, keep_lease=False, reported=reported)
+        saved, transition = await self.keeper.step(
+            leased, owner, keep_lease=False, reported=reported, lease_seconds=LEASE_SECONDS
+        )
         log.info("provider callback moved %s to %s", job_id, saved.status)
         if transition.terminal and self.on_applied is not None:
             self.on_applied()

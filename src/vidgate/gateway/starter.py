@@ -32,8 +32,6 @@ its slot after ``STRANDED_AFTER_SECONDS``) or a ``submitting`` job whose lease l
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -46,7 +44,7 @@ from vidgate.catalog import to_micros
 from vidgate.catalog.pricing import has_video, inputs_of, request_estimate, token_bound
 from vidgate.errors import APIError, ConflictError, RateLimitError
 from vidgate.gateway import jobs as machine
-from vidgate.gateway import provider_callbacks, submitting, tracing
+from vidgate.gateway import leases, provider_callbacks, submitting, tracing
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.followup import JobKeeper, new_lease_owner
 from vidgate.gateway.guardrails import GuardInput
@@ -320,8 +318,15 @@ class JobStarter:
                         ),
                     ):
                         self.keeper.creating.add(job_id)
-                        try:
-                            answer = await self._leased(job_id, owner, call(candidate))
+                        try:  # the lease renewed while the create runs, so the poller resolves the
+                            # record only once this process is gone
+                            answer = await leases.held(
+                                self.stores.jobs,
+                                record,
+                                call(candidate),
+                                seconds=submitting.SUBMIT_LEASE_SECONDS,
+                                clock=self.clock,
+                            )
                         finally:
                             self.keeper.creating.discard(job_id)
                 except BaseException as exc:
@@ -390,40 +395,6 @@ class JobStarter:
         except BaseException:
             await self.give_back(p, job.id, candidate)
             raise
-
-    async def _leased(self, job_id: str, owner: str, work: Awaitable[R]) -> R:
-        """Await ``work`` (the provider's create) while renewing the write-ahead record's lease, so
-        the poller resolves the job only once this process is gone."""
-
-        every = submitting.SUBMIT_LEASE_SECONDS / 3
-
-        async def renew() -> None:
-            while True:
-                try:
-                    await self.stores.jobs.try_lease(
-                        job_id, owner, now=self.clock(), lease_seconds=submitting.SUBMIT_LEASE_SECONDS
-                    )
-                except Exception:  # the store is down: the next renewal tries again
-                    log.warning("renewing the lease of the submitting job %s failed", job_id, exc_info=True)
-                await asyncio.sleep(every)
-
-        # A timer, and a renewing task only once it fires: most creates answer well within it, and a
-        # task per create (started, then cancelled and awaited) cost each create two loop turns.
-        renewal: asyncio.Task[None] | None = None
-
-        def start_renewing() -> None:
-            nonlocal renewal
-            renewal = asyncio.create_task(renew(), name=f"vidgate-submit-lease-{job_id}")
-
-        timer = asyncio.get_running_loop().call_later(every, start_renewing)
-        try:
-            return await work
-        finally:
-            timer.cancel()
-            if renewal is not None:
-                renewal.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await renewal
 
     async def _hand_over(self, job_id: str, owner: str) -> None:
         """Leave the write-ahead record of a create with an unknown outcome (timeout, 5xx, connection

@@ -8,15 +8,11 @@ met while copying are reported as upstream errors (``JobKeeper.report_upstream``
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from vidgate.errors import APIError, BadRequestError, NotFoundError
 from vidgate.gateway import jobs as machine
-from vidgate.gateway import tracing
+from vidgate.gateway import leases, tracing
 from vidgate.gateway.followup import DEPLOYMENT_GONE, deployment_gone
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
@@ -35,9 +31,10 @@ class ContentFetcher:
         ``content_stored`` (or a retry time) and its lease released."""
         svc = self.service
         try:
-            async with self._renewing(job, owner, lease_seconds):
-                with tracing.span("content copy", {"vidgate.video_id": job.id}, parent=job.trace_parent):
-                    await self._copy(job)
+            with tracing.span("content copy", {"vidgate.video_id": job.id}, parent=job.trace_parent):
+                await leases.held(
+                    svc.stores.jobs, job, self._copy(job), seconds=lease_seconds, clock=svc.clock
+                )
         except Exception as exc:  # transient or not, the loop must go on; the job records when to retry
             if isinstance(exc, APIError) and exc.code != DEPLOYMENT_GONE:
                 svc.keeper.report_upstream(job.provider, exc)
@@ -73,28 +70,3 @@ class ContentFetcher:
                 if variant != "video" and isinstance(exc, BadRequestError):
                     continue  # this provider has no such variant (Veo has no thumbnail)
                 raise
-
-    @asynccontextmanager
-    async def _renewing(self, job: JobRecord, owner: str, lease_seconds: float) -> AsyncIterator[None]:
-        """Keep the lease while a long copy runs; ``job.version`` follows each renewal."""
-        svc = self.service
-
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(lease_seconds / 3)
-                renewed = await svc.stores.jobs.try_lease(
-                    job.id, owner, now=svc.clock(), lease_seconds=lease_seconds
-                )
-                if renewed is None:
-                    log.warning("lost the lease on %s while copying its content", job.id)
-                    return
-                job.version = renewed.version
-                job.lease_expires_at = renewed.lease_expires_at
-
-        task = asyncio.create_task(renew())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

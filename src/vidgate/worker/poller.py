@@ -29,6 +29,7 @@ import secrets
 from collections.abc import Awaitable
 
 from vidgate.gateway import jobs as machine
+from vidgate.gateway import leases
 from vidgate.gateway.idempotency import WINDOW_SECONDS as IDEMPOTENCY_WINDOW
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.service import GatewayService
@@ -222,7 +223,13 @@ class Poller:
         """Poll, settle or release, free the slot, send the owed webhook, fetch the content: everything
         due for one leased job."""
         keeper = self.service.keeper
-        saved, _ = await keeper.step(job, self.worker_id, keep_lease=_more_to_do, save=self.saves.save)
+        saved, _ = await keeper.step(
+            job,
+            self.worker_id,
+            keep_lease=_more_to_do,
+            save=self.saves.save,
+            lease_seconds=self.lease_seconds,
+        )
         if saved.lease_owner != self.worker_id:  # released with the save (nothing more to do), or lost
             return saved
         if saved.webhook_pending and not saved.deleted:
@@ -239,7 +246,9 @@ class Poller:
         global webhook and to the job's ``callback_url``: clear the mark when every destination took it
         or refused it for good, else count the failure and come back after a backoff."""
         svc = self.service
-        results = await self._deliver(job)
+        results = await leases.held(
+            svc.stores.jobs, job, self._deliver(job), seconds=self.lease_seconds, clock=svc.clock
+        )
         if not results:  # owed while webhooks were configured; they are not any more
             log.warning("dropping the webhook event of %s: no webhook is configured for it", job.id)
             job.webhook_pending = False
