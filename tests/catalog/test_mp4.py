@@ -20,6 +20,9 @@ def box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 
 
+MEDIA = box(b"mdat", bytes(16))  # the samples a header describes (a header alone is refused)
+
+
 def mvhd(timescale: int, duration: int, version: int = 0) -> bytes:
     if version == 1:
         body = bytes([1, 0, 0, 0]) + bytes(16) + struct.pack(">IQ", timescale, duration)
@@ -40,7 +43,7 @@ def test_a_rendered_mp4_reports_its_length_and_size(render_cache: Path) -> None:
     [(1000, 4000, 0, 4), (90000, 90000 * 8 + 9000, 0, 9), (600, 600 * 5 + 12, 1, 5)],
 )
 def test_hand_built_headers(timescale: int, duration: int, version: int, whole: int) -> None:
-    data = box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", mvhd(timescale, duration, version))
+    data = box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", mvhd(timescale, duration, version)) + MEDIA
     info = probe(data)
     assert info is not None
     assert info.whole_seconds == whole  # 8.1 s is 9 seconds; 5.02 s is 5 (encoder padding)
@@ -63,6 +66,23 @@ def test_not_a_readable_mp4(data: bytes) -> None:
     with pytest.raises(BadRequestError) as caught:
         require_video(data, "video")
     assert caught.value.param == "video"
+
+
+@pytest.mark.parametrize(
+    "tail", [b"", box(b"mdat", b""), box(b"free", bytes(8)), struct.pack(">I", 4000)[:3]]
+)
+def test_a_header_without_its_media_is_refused(render_cache: Path, tail: bytes) -> None:
+    """An MP4 cut after its 'moov' (no frames) was taken as an edit's source: the render of the job
+    then failed on every try and its content was a 500."""
+    whole = render(RenderSpec(prompt="cut", seconds=1, width=320, height=180), cache_dir=render_cache)
+    data = whole.video.read_bytes()
+    top = data.index(b"mdat") - 4  # the renderer writes the header first
+    assert probe(data) is not None
+    assert probe(data[:top] + tail) is None
+    with pytest.raises(BadRequestError) as caught:
+        require_video(data[:top] + tail, "video")
+    assert caught.value.message.startswith("Invalid 'video': an MP4 header without its media")
+    assert probe(data[: top + 8 + 100]) is not None  # a truncated mdat is still what it holds
 
 
 # ---- every stated length counts: a header patched down does not lower the price ----------------------
@@ -268,7 +288,7 @@ def table(*children: bytes) -> bytes:
 
 
 def movie(*children: bytes) -> bytes:
-    return box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", b"".join(children))
+    return box(b"ftyp", b"isom" + bytes(4)) + box(b"moov", b"".join(children)) + MEDIA
 
 
 def stsd(*entries: bytes) -> bytes:

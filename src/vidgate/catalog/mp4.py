@@ -91,8 +91,9 @@ class _Walk:
             elif size == 0:
                 size = end - i
             if size < header or i + size > end:
-                if kind == b"mdat":
-                    return found  # a truncated mdat after moov is still readable
+                if kind == b"mdat":  # a truncated mdat after moov is still readable: what is there of it
+                    found.append((kind, i + header, end))
+                    return found
                 raise _Unreadable
             found.append((kind, i + header, i + size))
             i += size
@@ -475,22 +476,28 @@ def _track(walk: _Walk, start: int, end: int, movie_scale: int) -> _Track:
     return track
 
 
-def _probe(data: bytes) -> tuple[VideoInfo | None, bool]:
-    """``probe``'s answer, and whether ``data`` is a fragmented MP4 (for the 400's wording)."""
+_FRAGMENTED = "a fragmented MP4 (its samples are in 'moof' fragments, so its length is not in its header)"
+_NO_MEDIA = "an MP4 header without its media ('moov' but no 'mdat' box: no frames to read)"
+
+
+def _probe(data: bytes) -> tuple[VideoInfo | None, str | None]:
+    """``probe``'s answer, and why there is none when the 400 can say more than "not an MP4"."""
     walk = _Walk(data)
     try:
         top = walk.boxes(0, len(data))
         if not top or top[0][0] != b"ftyp":
-            return None, False
+            return None, None
         moov = next(((s, e) for kind, s, e in top if kind == b"moov"), None)
         if moov is None:
-            return None, False
+            return None, None
         children = walk.boxes(*moov)
         if any(kind == b"moof" for kind, _, _ in top) or any(kind == b"mvex" for kind, _, _ in children):
-            return None, True
+            return None, _FRAGMENTED
+        if not any(kind == b"mdat" and e > s for kind, s, e in top):  # a header alone: the render failed
+            return None, _NO_MEDIA
         movie = [times for kind, s, e in children if kind == b"mvhd" and (times := _times(data, s, e))]
         if not movie:
-            return None, False
+            return None, None
         movie_scale = min(scale for scale, _ in movie)
         seconds = [ticks / scale for scale, ticks in movie if ticks is not None]
         sizes: list[tuple[int, int]] = []
@@ -502,31 +509,27 @@ def _probe(data: bytes) -> tuple[VideoInfo | None, bool]:
                 if track.video and (frame := _frame_size(track.size, track.coded, track.codec)) is not None:
                     sizes.append(frame)
     except _Unreadable:
-        return None, False
+        return None, None
     longest = max(seconds, default=0.0)
     if not 0 < longest < 24 * 3600:
-        return None, False
+        return None, None
     # A player may pick any video track (ffmpeg picks the largest): the largest is the one priced.
     size = max(sizes, key=lambda wh: wh[0] * wh[1], default=None)
-    return VideoInfo(longest, *(size or (None, None))), False
+    return VideoInfo(longest, *(size or (None, None))), None
 
 
 def probe(data: bytes) -> VideoInfo | None:
-    """The duration and frame size of an MP4/QuickTime file, or None if ``data`` is not one, or is a
-    fragmented MP4 (its length is not in its header)."""
+    """The duration and frame size of an MP4/QuickTime file, or None if ``data`` is not one, is a
+    fragmented MP4 (its length is not in its header), or has no media data."""
     return _probe(data)[0]
 
 
 def require_video(data: bytes, param: str, *, sized: bool = False) -> VideoInfo:
     """``probe``, or a 400 naming ``param`` when the bytes are not an MP4 with a readable duration, or
     (``sized``: the source of an edit or extension, whose size is its price tier) no readable frame size."""
-    info, fragmented = _probe(data)
+    info, why = _probe(data)
     if info is None:
-        what = (
-            "a fragmented MP4 (its samples are in 'moof' fragments, so its length is not in its header)"
-            if fragmented
-            else "not an MP4 video with a readable duration (no readable 'ftyp' and 'moov' header)"
-        )
+        what = why or "not an MP4 video with a readable duration (no readable 'ftyp' and 'moov' header)"
         raise BadRequestError(
             f"Invalid '{param}': {what}. Upload a regular (non-fragmented) MP4 (H.264) file.",
             param=param,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import pricing, validate
 from vidgate.errors import BadRequestError
@@ -22,7 +23,7 @@ from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 MP4 = b"\0\0\0\x18ftypmp42" + b"\0" * 16
 B64_MP4 = base64.b64encode(MP4).decode()
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
 GEMINI = GeminiProvider()
 VERTEX = VertexProvider()
 G_CREDS = Credentials(api_key="g-key")

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import Usage, validate
 from vidgate.errors import BadRequestError, NotFoundError
@@ -18,7 +19,7 @@ from vidgate.providers.gemini.adapter import GeminiProvider
 from vidgate.providers.vertex_ai.adapter import VertexProvider
 from vidgate.types import ImageInput, VideoRequest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
 B64_PNG = base64.b64encode(PNG).decode()
 GEMINI = GeminiProvider()
 VERTEX = VertexProvider()

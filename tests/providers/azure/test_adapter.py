@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import validate
 from vidgate.errors import AuthenticationError, BadRequestError, NotFoundError, RateLimitError
@@ -79,7 +80,7 @@ def test_create_uses_api_key_header_deployment_and_preview_version() -> None:
 
 
 def test_create_with_image_is_multipart_like_openai() -> None:
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
+    png = image_bytes(720, 1280, "png")  # the first frame at exactly the video's size
     _, calls = drive(P.create(request(input_reference=ImageInput(data=png)), CREDS), [ok(video())])
     assert calls[0].data == {"model": "sora-2", "prompt": "a cat", "seconds": "4", "size": "720x1280"}
     assert calls[0].files == [("input_reference", ("input_reference.png", png, "image/png"))]

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import validate
 from vidgate.errors import (
@@ -24,7 +25,7 @@ from vidgate.providers.dashscope.adapter import DashScopeProvider
 from vidgate.providers.reserved import check_extra_for
 from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
 ROOT = "https://dashscope-intl.aliyuncs.com/api/v1"
 CREDS = Credentials(api_key="sk-test", api_base=ROOT)
 P = DashScopeProvider()
@@ -77,7 +78,7 @@ def test_image_to_video_sends_resolution_and_the_image() -> None:
 
 
 def test_first_and_last_frame() -> None:
-    first = ImageInput(data=PNG, mime_type="image/png")
+    first = ImageInput(data=image_bytes(1920, 1080, "png"), mime_type="image/png")  # at the video's size
     last = ImageInput(url="https://example.com/last.png")
     body = sent(request("wan2.7-i2v", input_reference=first, last_frame=last))
     assert body["input"]["first_frame_url"].startswith("data:image/png;base64,")

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import validate
 from vidgate.errors import (
@@ -26,8 +27,8 @@ from vidgate.providers.gemini.adapter import GeminiProvider
 from vidgate.providers.registry import get_provider
 from vidgate.types import ImageInput, VideoRequest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
-JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 24
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
+JPEG = image_bytes(64, 36, "jpeg")
 B64_PNG = base64.b64encode(PNG).decode()
 B64_JPEG = base64.b64encode(JPEG).decode()
 CREDS = Credentials(api_key="g-key")

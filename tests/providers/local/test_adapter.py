@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from tests.support.images import image_bytes
 from tests.support.media import decode_frames, probe
 
 from vidgate.catalog import validate
@@ -367,8 +368,8 @@ def test_remix_keeps_the_first_frame(local: LocalProvider, clock: Clock) -> None
         ),
         (ImageInput(file_id="file-abc"), "needs input_reference as image bytes or a data: URL"),
         (ImageInput(data=b"not an image"), "not a decodable image"),
-        (
-            ImageInput(data=b"\x89PNG\r\n\x1a\n" + b"\0" * 40),
+        (  # a header validation reads (its size), then no image: the renderer's own refusal
+            ImageInput(data=image_bytes(16, 16, "png")[:33] + b"\0" * 40),
             r"not a decodable image \(the PNG, JPEG or WebP",
         ),
         (ImageInput(url="data:image/png;base64,@@@"), "bad base64"),

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import validate
 from vidgate.errors import (
@@ -23,7 +24,7 @@ from vidgate.providers.catalogue import find_model
 from vidgate.providers.openai.adapter import OpenAIProvider
 from vidgate.types import ImageInput, VideoRequest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+PNG = image_bytes(720, 1280, "png")  # sora-2 takes a first frame at exactly the video's size
 CREDS = Credentials(api_key="sk-test")
 P = OpenAIProvider()
 
@@ -121,11 +122,10 @@ def test_create_with_image_bytes_is_multipart_with_an_input_reference_part() -> 
 
 
 def test_multipart_keeps_given_filename_and_type() -> None:
-    req = request(
-        input_reference=ImageInput(data=b"\xff\xd8\xffdata", filename="me.jpeg", mime_type="image/jpeg")
-    )
+    jpeg = image_bytes(720, 1280, "jpeg")
+    req = request(input_reference=ImageInput(data=jpeg, filename="me.jpeg", mime_type="image/jpeg"))
     _, calls = drive(P.create(req, CREDS), [ok(video())])
-    assert calls[0].files == [("input_reference", ("me.jpeg", b"\xff\xd8\xffdata", "image/jpeg"))]
+    assert calls[0].files == [("input_reference", ("me.jpeg", jpeg, "image/jpeg"))]
 
 
 @pytest.mark.parametrize(
@@ -185,7 +185,7 @@ def test_extra_body_naming_a_priced_field_is_refused_before_any_call(key: str, p
 
 
 def test_extra_body_never_replaces_a_field_of_the_multipart_body() -> None:
-    req = request(input_reference=ImageInput(data=b"\x89PNG\r\n\x1a\nxx"), extra_body={"prompt": "other"})
+    req = request(input_reference=ImageInput(data=PNG), extra_body={"prompt": "other"})
     with pytest.raises(BadRequestError):
         drive(P.create(req, CREDS), [])
 

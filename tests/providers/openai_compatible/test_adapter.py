@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import open_model, validate
 from vidgate.errors import AuthenticationError, BadRequestError, NotFoundError, RateLimitError
@@ -15,7 +16,7 @@ from vidgate.providers.openai_compatible import SPEC
 from vidgate.providers.openai_compatible.adapter import OpenAICompatibleProvider
 from vidgate.types import ImageInput, VideoRequest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
 BASE = "http://gpu-1:8000/v1"
 P = OpenAICompatibleProvider()
 MODEL = "Wan-AI/Wan2.2-T2V-A14B-Diffusers"

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import validate
 from vidgate.errors import (
@@ -25,7 +26,7 @@ from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 CREDS = Credentials(api_key="key_abc", api_version="2024-11-06")
 TASK = "17f20503-6c24-4c16-946b-35dbbce2af2f"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
 provider = RunwayProvider()
 
 

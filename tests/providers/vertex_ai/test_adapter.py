@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import validate
 from vidgate.errors import AuthenticationError, BadRequestError, RateLimitError, UnsupportedOperationError
@@ -16,7 +17,7 @@ from vidgate.providers.registry import get_provider
 from vidgate.providers.vertex_ai.adapter import VertexProvider
 from vidgate.types import ImageInput, VideoRequest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 24
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
 B64_PNG = base64.b64encode(PNG).decode()
 CREDS = Credentials(project="my-proj", location="us-central1", access_token="ya29.token")
 MODEL_PATH = "projects/my-proj/locations/us-central1/publishers/google/models/veo-3.1-generate-001"
@@ -133,7 +134,7 @@ def test_veo2_has_no_resolution_nor_audio() -> None:
     ("image", "fragment"),
     [
         (ImageInput(url="https://x.test/a.png"), "cannot fetch images by URL"),
-        (ImageInput(data=b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 8), "unsupported image type 'image/webp'"),
+        (ImageInput(data=image_bytes(64, 36, "webp")), "unsupported image type 'image/webp'"),
         (ImageInput(url="gs://bucket/no-extension"), "give the mime type"),
     ],
 )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from tests.support.images import image_bytes
 
 from vidgate.catalog import validate
 from vidgate.errors import (
@@ -23,7 +24,7 @@ from vidgate.providers.reserved import check_extra_for
 from vidgate.providers.xai.adapter import XAIProvider
 from vidgate.types import ImageInput, VideoRequest
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+PNG = image_bytes(64, 36, "png")  # a real one: validation reads its header
 CREDS = Credentials(api_key="xai-test")
 P = XAIProvider()
 ROOT = "https://api.x.ai/v1"
