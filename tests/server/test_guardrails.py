@@ -214,6 +214,21 @@ async def test_keys_opt_in_and_out_by_name(
         ).status_code == 200
         acme = await client.post("/v1/videos", json={**body, "prompt": "an acme fox"}, headers=auth(relaxed))
         assert acme.status_code == 200
+        # a guardrail no one configured: a 400 naming it, not a key that silently runs nothing
+        master = {"Authorization": f"Bearer {MASTER}"}
+        for fields, param in (
+            ({"guardrails": ["no-fox", "no-fax"]}, "guardrails[1]"),
+            ({"metadata": {"guardrails": ["nofox"]}}, "metadata.guardrails[0]"),
+        ):
+            typo = await client.post("/key/generate", json=fields, headers=master)
+            assert typo.status_code == 400
+            error = typo.json()["error"]
+            assert (error["param"], error["code"]) == (param, "invalid_value")
+            assert "(configured: no-brands, no-fox)" in error["message"]
+        fixed = await client.post("/key/update", json={"key": strict, "guardrails": ["nope"]}, headers=master)
+        assert fixed.status_code == 400
+        info = (await client.get("/key/info", headers=auth(strict))).json()["info"]
+        assert info["metadata"]["guardrails"] == ["no-fox"]
 
 
 async def test_a_post_call_refusal_fails_the_job_and_releases_its_money(

@@ -21,11 +21,13 @@ class KeyAdmin:
         auth: Authenticator,
         model_names: Callable[[], Collection[str]],
         *,
+        guardrail_names: Collection[str] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.stores = stores
         self.auth = auth
         self.model_names = model_names
+        self.guardrail_names = guardrail_names
         self.clock = clock
 
     async def resolve(self, key: str) -> KeyRecord:
@@ -48,7 +50,9 @@ class KeyAdmin:
             key_prefix=secret[: keylib.DISPLAY_PREFIX_CHARS],
             created_at=now,
         )
-        keylib.apply_fields(record, fields, model_names=self.model_names())
+        keylib.apply_fields(
+            record, fields, model_names=self.model_names(), guardrail_names=self.guardrail_names
+        )
         record.budget_reset_at = next_reset_at(record.budget_duration, now)
         await self.stores.keys.create(record)
         self.auth.invalidate()
@@ -76,7 +80,9 @@ class KeyAdmin:
     async def update(self, p: Principal, key: str, fields: dict[str, Any]) -> KeyRecord:
         p.require_master("update keys")
         record = await self.resolve(key)
-        keylib.apply_fields(record, fields, model_names=self.model_names())
+        keylib.apply_fields(
+            record, fields, model_names=self.model_names(), guardrail_names=self.guardrail_names
+        )
         if "budget_duration" in fields:  # a new period length starts a new period now (as LiteLLM does)
             record.budget_reset_at = next_reset_at(record.budget_duration, int(self.clock()))
         await self.stores.keys.save(record)

@@ -56,10 +56,27 @@ def looks_like_secret(value: str) -> bool:
     return value.startswith(SECRET_PREFIX)
 
 
-def apply_fields(record: KeyRecord, fields: Mapping[str, Any], *, model_names: Collection[str]) -> None:
+def _known_guardrails(names: list[Any], configured: Collection[str], param: str) -> None:
+    for i, name in enumerate(names):
+        if name not in configured:
+            known = ", ".join(sorted(configured)) or "none are configured"
+            raise BadRequestError(
+                f"Invalid '{param}[{i}]': no guardrail named {str(name)[:80]!r} (configured: {known}).",
+                param=f"{param}[{i}]",
+                code="invalid_value",
+            )
+
+
+def apply_fields(
+    record: KeyRecord,
+    fields: Mapping[str, Any],
+    *,
+    model_names: Collection[str],
+    guardrail_names: Collection[str] = (),
+) -> None:
     """Validate admin ``fields`` and write them into ``record`` (BadRequestError naming the field).
     ``metadata`` is applied first, so LiteLLM's fields stored inside it (``guardrails``, ...) given
-    beside it are kept."""
+    beside it are kept. Guardrails named here must be configured: a misspelt one ran nothing."""
     ordered = sorted(fields.items(), key=lambda item: item[0] != "metadata")
     for name, value in ordered:
         if name == "models":
@@ -77,11 +94,15 @@ def apply_fields(record: KeyRecord, fields: Mapping[str, Any], *, model_names: C
             record.alias = None if value is None else _text(value, name, longest=MAX_ALIAS)
         elif name == "metadata":
             record.metadata = _metadata(value)
+            inside = record.metadata.get("guardrails")
+            if isinstance(inside, list):  # LiteLLM's place for them
+                _known_guardrails(inside, guardrail_names, "metadata.guardrails")
         elif name == "guardrails":
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise BadRequestError(
                     "Invalid type for 'guardrails': expected a list of guardrail names.", param="guardrails"
                 )
+            _known_guardrails(value, guardrail_names, "guardrails")
             record.metadata = {**record.metadata, "guardrails": list(dict.fromkeys(value))}
         elif name == "disable_global_guardrails":
             if not isinstance(value, bool):

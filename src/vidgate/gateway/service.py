@@ -140,7 +140,9 @@ class GatewayService:
         self.guardrails = Guardrails(config.guardrails, self.observers)
         if self.guardrails.has_mode("post_call"):
             self.keeper.output_check = OutputCheck(self.guardrails, stores.keys, self.router, self.calls)
-        self.admin = KeyAdmin(stores, self.auth, self.router.model_names, clock=clock)
+        self.admin = KeyAdmin(
+            stores, self.auth, self.router.model_names, guardrail_names=self.guardrails.names, clock=clock
+        )
         self.starter = JobStarter(
             stores,
             self.router,
