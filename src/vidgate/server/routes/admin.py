@@ -131,9 +131,19 @@ async def delete_keys(request: Request) -> Response:
     return json_response(DeletedKeys(deleted_keys=deleted))
 
 
+SPEND_LOG_PARAMS = ("api_key", "key", "start_date", "end_date", "limit")
+
+
 async def spend_logs(request: Request) -> Response:
     principal = await caller(request)
     query = request.query_params
+    for name in query:
+        if name not in SPEND_LOG_PARAMS:  # LiteLLM's request_id, user_id, ...: never an unfiltered answer
+            raise BadRequestError(
+                f"Unknown parameter: '{name[:60]}'. GET /spend/logs takes {', '.join(SPEND_LOG_PARAMS)}.",
+                param=name[:255],
+                code="unknown_parameter",
+            )
     key = query.get("api_key") or query.get("key") or None
     start = _when(query.get("start_date"), "start_date", end_of_day=False)
     end = _when(query.get("end_date"), "end_date", end_of_day=True)
