@@ -85,6 +85,17 @@ def sniff(data: bytes) -> ImageInfo | None:
     return None
 
 
+def unreadable(data: bytes) -> str | None:
+    """What ``data`` is when it is no image a provider can read (for the 400), else None: a PNG, JPEG
+    or WebP whose header gives its size. The signature alone passed once, and a renderer failed on it."""
+    info = sniff(data)
+    if info is None:
+        return looks_like(data)
+    if info.size is None:
+        return f"a {info.format.upper()} whose header is cut short"
+    return None
+
+
 def looks_like(data: bytes) -> str:
     """A short description of what non-image bytes seem to be, for the error message."""
     if not data:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from vidgate.catalog.images import looks_like, sniff
+from vidgate.catalog.images import sniff, unreadable
 from vidgate.catalog.spec import ModelSpec
 from vidgate.errors import BadRequestError, invalid_value
 from vidgate.types import ImageInput, SourceVideo, VideoRequest
@@ -106,15 +106,16 @@ def _check_image(spec: ModelSpec, param: str, image: ImageInput | None, size: st
     data = None if image is None else image.data
     if data is None:
         return
-    info = sniff(data)
-    if info is None or info.size is None:  # no size in its header: cut short or damaged
-        what = looks_like(data) if info is None else f"a {info.format.upper()} whose header is cut short"
+    what = unreadable(data)
+    if what is not None:
         problem = "unsupported image type" if what.endswith(" image") else "not a decodable image"
         raise BadRequestError(
             f"Invalid '{param}': {problem} ({what}); expected a PNG, JPEG or WebP image.",
             param=param,
             code="invalid_image_format",
         )
+    info = sniff(data)
+    assert info is not None  # readable
     if size is not None and spec.has("image_exact_size") and info.size not in (None, size):
         raise BadRequestError(
             f"Invalid '{param}': the image is {info.size} but the requested size is {size}; {spec.id} needs "
