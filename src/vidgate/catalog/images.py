@@ -85,10 +85,10 @@ def sniff(data: bytes) -> ImageInfo | None:
     return None
 
 
-def unreadable(data: bytes) -> str | None:
-    """What ``data`` is when it is no image a provider can read (for the 400), else None: a PNG, JPEG
-    or WebP whose header gives its size. The signature alone passed once, and a renderer failed on it."""
-    info = sniff(data)
+def unreadable(data: bytes, info: ImageInfo | None) -> str | None:
+    """What ``data`` (``info``: its ``sniff``) is when it is no image a provider can read (for the 400),
+    else None: a PNG, JPEG or WebP whose header gives its size. The signature alone passed once, and a
+    renderer failed on it."""
     if info is None:
         return looks_like(data)
     if info.size is None:

@@ -106,7 +106,8 @@ def _check_image(spec: ModelSpec, param: str, image: ImageInput | None, size: st
     data = None if image is None else image.data
     if data is None:
         return
-    what = unreadable(data)
+    info = sniff(data)
+    what = unreadable(data, info)
     if what is not None:
         problem = "unsupported image type" if what.endswith(" image") else "not a decodable image"
         raise BadRequestError(
@@ -114,7 +115,6 @@ def _check_image(spec: ModelSpec, param: str, image: ImageInput | None, size: st
             param=param,
             code="invalid_image_format",
         )
-    info = sniff(data)
     assert info is not None  # readable
     if size is not None and spec.has("image_exact_size") and info.size not in (None, size):
         raise BadRequestError(

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from vidgate.catalog.pricing import Usage
 from vidgate.errors import APIError, InternalServerError, UnsupportedOperationError
+from vidgate.inputs import unstorable_reason
 from vidgate.providers.reserved import COMMON_RESERVED
 from vidgate.types import VideoError, VideoRequest, VideoStatus
 
@@ -204,15 +205,8 @@ MAX_SECONDS = 16  # ... its seconds
 
 
 def fits_store(text: str, limit: int) -> bool:
-    """Whether every store holds ``text`` as it is: at most ``limit`` characters, no NUL (PostgreSQL)
-    and no unpaired surrogate (neither database)."""
-    if len(text) > limit or "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """Whether every store holds ``text`` as it is: at most ``limit`` characters, storable text."""
+    return len(text) <= limit and unstorable_reason(text) is None
 
 
 def in_range(value: object, low: int, high: int) -> int | None:

@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from vidgate.catalog import validate
-from vidgate.catalog.images import unreadable
+from vidgate.catalog.images import sniff, unreadable
 from vidgate.errors import APIError, BadRequestError
 from vidgate.inputs import check_tree, parse_int
 from vidgate.types import FilePart, ImageInput
@@ -245,7 +245,7 @@ def _checked_url(url: str, param: str) -> str:
         raise BadRequestError(
             f"Invalid '{param}': the data: URL is not valid base64.", param=param, code="invalid_value"
         ) from None
-    what = unreadable(data)
+    what = unreadable(data, sniff(data))
     if what is not None:
         raise BadRequestError(
             f"Invalid '{param}': not a decodable image ({what}); expected a PNG, JPEG or WebP image.",
