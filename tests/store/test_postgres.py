@@ -4,6 +4,7 @@ drew them from the pool."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
@@ -56,5 +57,24 @@ async def test_a_write_drawing_a_connection_postgres_dropped_runs_again_on_a_new
         assert await _drop_connections(fresh_pg_url) >= 1
         await stores.jobs.insert(make_job("video_b"))  # the first use of the pool since the drop
         assert await stores.jobs.get("video_b") is not None
+    finally:
+        await stores.close()
+
+
+@pytest.mark.postgres
+async def test_a_one_statement_write_drawing_connections_postgres_dropped_replaces_each(
+    fresh_pg_url: str, tmp_path: Path
+) -> None:
+    """A save runs in autocommit (``write_one``): no transaction to retry, so a closed connection must be
+    found before the statement is sent, however many of them the pool holds."""
+    stores = await open_stores(fresh_pg_url, None, tmp_path / "content")
+    try:
+        await asyncio.gather(*(stores.jobs.insert(make_job(f"video_{i}")) for i in range(6)))
+        jobs = [await stores.jobs.get(f"video_{i}") for i in range(6)]
+        assert await _drop_connections(fresh_pg_url) >= 2  # the pool holds several, all dropped now
+        await asyncio.sleep(0.2)  # their sockets' ends are read: asyncpg marks them closed
+        for job in jobs:
+            assert job is not None
+            assert await stores.jobs.save(job) is True
     finally:
         await stores.close()

@@ -116,27 +116,28 @@ def _statements(backend: Backend) -> Iterator[list[str]]:
 
 async def test_the_common_admission_updates_the_key_row_once_and_takes_no_savepoint(backend: Backend) -> None:
     """Budget period running, budget fitting, a slot free: the reservation and the slot count are one
-    UPDATE of the key's row, then the three rows are inserted (no savepoint: nothing after can refuse)."""
+    UPDATE of the key's row, then the three rows are inserted (no savepoint: nothing after can refuse).
+    On PostgreSQL all of it is one statement (``start_statement``)."""
     starts = _starts(backend)
+    on_postgres = backend.name.startswith("postgres")
     key = make_key(max_budget_micros=1_000_000, max_parallel_requests=2, budget_duration="30d")
     await backend.stores.keys.create(key)
     await starts.admit_and_insert(key, make_job("j0"), 100_000, rpm_limit=None, slot_limit=2, now=1000)
     with _statements(backend) as seen:
         await starts.admit_and_insert(key, make_job("j1"), 400_000, rpm_limit=None, slot_limit=2, now=1000)
-    assert [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))] == [
-        "UPDATE keys SET",
-        "INSERT INTO reservations",
-        "INSERT INTO slots",
-        "INSERT INTO jobs",
-    ]
+    assert [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))] == (
+        ["WITH taken AS"]
+        if on_postgres
+        else ["UPDATE keys SET", "INSERT INTO reservations", "INSERT INTO slots", "INSERT INTO jobs"]
+    )
     assert await _state(backend) == (500_000, 2)
     with _statements(backend) as seen:  # without a slot limit: the reserve alone, then two inserts
         await starts.admit_and_insert(key, make_job("j2"), 100_000, rpm_limit=None, slot_limit=None, now=1000)
-    assert [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))] == [
-        "UPDATE keys SET",
-        "INSERT INTO reservations",
-        "INSERT INTO jobs",
-    ]
+    assert [s for s in seen if not s.startswith(("BEGIN", "COMMIT"))] == (
+        ["WITH taken AS"]
+        if on_postgres
+        else ["UPDATE keys SET", "INSERT INTO reservations", "INSERT INTO jobs"]
+    )
     assert await _state(backend) == (600_000, 2)
 
 
@@ -148,13 +149,15 @@ async def test_old_rate_hits_are_dropped_at_most_once_a_second_while_checks_pass
     async def start(job_id: str, now: float) -> list[str]:
         with _statements(backend) as seen:
             await starts.admit_and_insert(key, make_job(job_id), 1, rpm_limit=100, slot_limit=None, now=now)
-        return [s for s in seen if "rate_hits" in s]
+        return [s for s in seen if "rate_hits" in s or s.startswith("WITH")]
 
+    # PostgreSQL counts a hit without a sweep in the one statement (``start_statement``).
+    counted = ["WITH counted AS"] if backend.name.startswith("postgres") else ["INSERT INTO rate_hits"]
     assert await start("j1", 1000.0) == ["DELETE FROM rate_hits", "INSERT INTO rate_hits"]
-    assert await start("j2", 1000.5) == ["INSERT INTO rate_hits"]
-    assert await start("j3", 1000.99) == ["INSERT INTO rate_hits"]
+    assert await start("j2", 1000.5) == counted
+    assert await start("j3", 1000.99) == counted
     assert await start("j4", 1001.0) == ["DELETE FROM rate_hits", "INSERT INTO rate_hits"]
-    assert await start("j5", 1001.5) == ["INSERT INTO rate_hits"]
+    assert await start("j5", 1001.5) == counted
 
 
 async def test_a_full_budget_with_slots_free_refuses_and_counts_no_slot(backend: Backend) -> None:
@@ -202,3 +205,47 @@ async def test_a_key_revoked_after_it_authenticated_starts_nothing(backend: Back
             )
     assert await _state(backend) == (0, 0)
     assert await backend.stores.jobs.get("j1") is None
+
+
+async def test_within_a_second_the_rate_count_is_exact_and_a_counted_request_stays_counted(
+    backend: Backend,
+) -> None:
+    """Checks less than a second apart sweep no old hits (``RateSweeps``): on PostgreSQL they take the
+    one-statement path, which must count exactly as the transaction does."""
+    starts = _starts(backend)
+    key = make_key(max_budget_micros=500_000, rpm_limit=3)
+    await backend.stores.keys.create(key)
+    await starts.admit_and_insert(key, make_job("j1"), 400_000, rpm_limit=3, slot_limit=None, now=1000.0)
+    with pytest.raises(BudgetExceededError):  # counted, and nothing else kept
+        await starts.admit_and_insert(key, make_job("j2"), 400_000, rpm_limit=3, slot_limit=None, now=1000.2)
+    with pytest.raises(ConflictError):  # j1's id again: nothing kept, not even the count
+        await starts.admit_and_insert(key, make_job("j1"), 1, rpm_limit=3, slot_limit=None, now=1000.4)
+    await starts.admit_and_insert(key, make_job("j3"), 1, rpm_limit=3, slot_limit=None, now=1000.6)
+    with pytest.raises(RateLimitError):  # j1, j2 and j3 counted
+        await starts.admit_and_insert(key, make_job("j4"), 1, rpm_limit=3, slot_limit=None, now=1000.8)
+    assert await _state(backend) == (400_001, 0)
+    assert await backend.stores.jobs.get("j2") is None
+    assert await backend.stores.jobs.get("j4") is None
+    assert (await backend.stores.jobs.get("j3")) is not None
+
+
+async def test_concurrent_starts_within_a_second_count_exactly_against_every_limit(backend: Backend) -> None:
+    starts = _starts(backend)
+    key = make_key(max_budget_micros=10_000_000, rpm_limit=6, max_parallel_requests=4)
+    await backend.stores.keys.create(key)
+    await starts.admit_and_insert(key, make_job("first"), 100_000, rpm_limit=6, slot_limit=4, now=1000.0)
+
+    async def one(i: int) -> str:
+        try:
+            await starts.admit_and_insert(
+                key, make_job(f"j{i:02d}"), 100_000, rpm_limit=6, slot_limit=4, now=1000.5
+            )
+        except RateLimitError as exc:
+            return "slots" if exc.code == "max_parallel_requests_exceeded" else "rate"
+        return "started"
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(12)))
+    assert outcomes.count("started") == 3  # four slots, one held by "first"
+    assert outcomes.count("slots") == 2  # counted (6 in all with "first"), then refused for the slots
+    assert outcomes.count("rate") == 7
+    assert await _state(backend) == (400_000, 4)

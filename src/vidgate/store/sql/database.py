@@ -160,8 +160,8 @@ class Database:
         else:
             self._async = create_async_engine(
                 self.url,
-                pool_size=10,
-                max_overflow=20,
+                pool_size=postgres.POOL_SIZE,
+                max_overflow=postgres.MAX_OVERFLOW,
                 pool_timeout=60,
                 json_serializer=json_text,
                 json_deserializer=json_value,
@@ -209,6 +209,16 @@ class Database:
             self._writer.submit(write)
         result: T = await future
         return result
+
+    async def write_one(
+        self, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``write`` for ``fn`` that runs a single statement: on PostgreSQL in autocommit, its own
+        transaction, which saves the BEGIN and COMMIT round trips (``postgres.write_one``); on SQLite
+        it is ``write`` (grouped with the turn's other writes)."""
+        if self._async is not None:
+            return await postgres.write_one(self._async.sync_engine, fn, *args, **kwargs)
+        return await self.write(fn, *args, **kwargs)
 
     def _end_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """Run the writes this turn asked for: at once, or queued to the writer thread if it is busy or

@@ -200,7 +200,7 @@ class SqlJobStore:
     async def save(self, job: JobRecord) -> bool:
         row = job_to_row(job)
         try:
-            saved = await self._db.write(_save, self._save_params(job, row))
+            saved = await self._db.write_one(_save, self._save_params(job, row))
         except IntegrityError:
             self.rows.forget(job.id)
             raise ConflictError(
@@ -243,7 +243,7 @@ class SqlJobStore:
             .where(jobs.c.id.in_(due))
             .values(lease_owner=worker_id, lease_expires_at=now + lease_seconds, version=jobs.c.version + 1)
         )
-        claimed = await self._db.write(_leased, stmt)
+        claimed = await self._db.write_one(_leased, stmt)
         claimed.sort(key=lambda j: (j.next_poll_at, j.created_at, j.id))
         self._remember(claimed)
         return claimed
@@ -252,13 +252,13 @@ class SqlJobStore:
         self, job_id: str, worker_id: str, *, now: float, lease_seconds: float
     ) -> JobRecord | None:
         params = {"b_id": job_id, "b_owner": worker_id, "b_now": now, "b_until": now + lease_seconds}
-        leased = await self._db.write(_try_lease, params)
+        leased = await self._db.write_one(_try_lease, params)
         if leased is not None:
             self._remember([leased])
         return leased
 
     async def release_lease(self, job_id: str, worker_id: str) -> None:
-        await self._db.write(_run, _RELEASE_LEASE, {"b_id": job_id, "b_owner": worker_id})
+        await self._db.write_one(_run, _RELEASE_LEASE, {"b_id": job_id, "b_owner": worker_id})
 
     async def find_by_native(self, deployment_id: str, native_id: str) -> JobRecord | None:
         params = {"deployment_id": deployment_id, "native_id": native_id}

@@ -7,7 +7,11 @@ creates at 8 connections 290-318 -> 313-352/s.
 A connection PostgreSQL dropped (a restart, a failover, an idle timeout in a proxy) is found dead by
 the first statement on it; the write or read then runs once more on a fresh connection. A write is
 retried only when the failure came from its own statements: nothing was committed. A failed COMMIT is
-not retried (the transaction may have committed)."""
+not retried (the transaction may have committed).
+
+``write_one`` runs a write of one statement in autocommit, its own transaction: no BEGIN and COMMIT
+round trips (3 -> 1). A pooled connection already closed is replaced before the statement is sent; once
+sent, a failure is raised, not retried, as for a failed COMMIT (it may have committed)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,9 @@ from typing import Concatenate, ParamSpec, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util import greenlet_spawn
+
+POOL_SIZE = 10  # connections kept open (``Database``'s engine)
+MAX_OVERFLOW = 20  # ... and opened beyond them under load, closed when handed back
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,6 +42,13 @@ async def write(
         except _Reconnect:
             continue
     raise AssertionError("unreachable")
+
+
+async def write_one(
+    engine: sa.Engine, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``fn(conn, ...)``, which runs one statement, in autocommit (see the module docstring)."""
+    return await greenlet_spawn(functools.partial(_autocommit, engine, fn, *args, **kwargs))
 
 
 async def read(
@@ -84,6 +98,20 @@ def _transaction(
             if retry and exc.connection_invalidated:
                 raise _Reconnect from exc  # rolled back: nothing was committed
             raise
+
+
+def _autocommit(
+    engine: sa.Engine, fn: Callable[Concatenate[sa.Connection, P], T], /, *args: P.args, **kwargs: P.kwargs
+) -> T:
+    # The pool may hold up to POOL_SIZE connections PostgreSQL closed (a restart): each is dropped in turn.
+    for attempt in range(POOL_SIZE + 1):
+        with engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            if attempt < POOL_SIZE and driver is not None and driver.is_closed():
+                conn.invalidate()
+                continue
+            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"), *args, **kwargs)
+    raise AssertionError("unreachable")
 
 
 def _isolated(
