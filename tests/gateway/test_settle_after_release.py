@@ -154,6 +154,8 @@ async def test_a_create_recorded_before_another_replicas_resolution_lands_is_cha
     clock.now = T0 + SUBMIT_LEASE_SECONDS + 1  # the creator's lease lapsed (its renewals stalled)
     [record] = await gw.b.stores.jobs.claim_due("resolver", now=clock(), lease_seconds=30, limit=10)
     assert record.submitting
+    unknown: list[str] = []
+    gw.b.service.keeper.on_outcome_unknown = unknown.append
 
     async def late_save(resolved: JobRecord) -> bool:
         """The resolver's save lands after the creator recorded the job (it loses on the version)."""
@@ -163,6 +165,7 @@ async def test_a_create_recorded_before_another_replicas_resolution_lands_is_cha
 
     _, transition = await gw.b.service.keeper.step(record, "resolver", keep_lease=False, save=late_save)
     assert transition.release  # what the resolver decided; its decision was never stored
+    assert unknown == []  # so no unknown outcome is counted
     video = create.result()
     recorded = await stores.jobs.get(video.id)
     assert recorded is not None
@@ -182,7 +185,10 @@ async def test_a_resolution_stored_before_the_create_answers_stands(gw: Gateway)
     await calls.reached.wait()
     clock.now = T0 + SUBMIT_LEASE_SECONDS + 1
     [record] = await gw.b.stores.jobs.claim_due("resolver", now=clock(), lease_seconds=30, limit=10)
+    unknown: list[str] = []
+    gw.b.service.keeper.on_outcome_unknown = unknown.append
     await gw.b.service.keeper.step(record, "resolver", keep_lease=False)
+    assert unknown == ["replicate"]  # counted once its decision is stored
     calls.answer.set()
     video = await create  # the resolver's decision is the job's
     assert (video.status, video.error.code if video.error else None) == ("failed", "upstream_outcome_unknown")

@@ -69,7 +69,8 @@ class JobKeeper:
         self.clock = clock
         self.webhooks = False  # mark terminal transitions as owing a webhook event
         self.on_upstream_error: Callable[[str, int], None] | None = None
-        # Called with the provider of each write-ahead create failed as ``upstream_outcome_unknown``.
+        # Called with the provider of each write-ahead create failed as ``upstream_outcome_unknown``, once
+        # that decision is saved.
         self.on_outcome_unknown: Callable[[str], None] | None = None
         self.observer = Observers()
         # The post-call guardrails: (job about to complete, now) -> None, or (error code, message) to fail it.
@@ -162,6 +163,7 @@ class JobKeeper:
         recorded, loses that save and moves nothing on its stale view."""
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
+        resolving = job.submitting
         if was_terminal:
             transition = jobs.settled_state(job, now)
         elif job.submitting:
@@ -176,6 +178,8 @@ class JobKeeper:
         save = save or self.stores.jobs.save
         if (transition.settle or transition.release or ends) and not await save(job):
             return await self._lost(job, owner), transition
+        if resolving and ends and transition.error_code == submitting.OUTCOME_UNKNOWN:
+            self._outcome_unknown(job)
         await self.finish(job, transition)  # else only a terminal job's slot: freed on any view
         if ends:
             self.observer.finished(job, max(self.clock() - job.created_at, 0.0))
@@ -229,8 +233,9 @@ class JobKeeper:
         self, job: JobRecord, now: float, *, lease_seconds: float = REFRESH_LEASE_SECONDS
     ) -> jobs.Transition:
         """A job stored write-ahead whose creator is gone (its lease lapsed): recorded when found at
-        the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` and counted. A
-        create still running in this process (its renewals stalled) is left to record its job."""
+        the provider (``submitting.find``), else failed ``upstream_outcome_unknown`` (counted by ``step``
+        once saved). A create still running in this process (its renewals stalled) is left to record
+        its job."""
         dep = self.router.get(job.deployment_id)
         if job.id in self.creating or (
             dep is not None and await submitting.create_in_flight(self.stores, job, now)
@@ -250,15 +255,8 @@ class JobKeeper:
             found, searched = None, False
         if found is None and searched and now - job.created_at < submitting.FIND_GRACE_SECONDS:
             return jobs.look_again(job, now, submitting.LOOK_AGAIN_SECONDS)  # not listed yet
-        if found is None:
-            log.error(
-                "create of %s on %s has an unknown outcome (its process stopped before the provider "
-                "answered and no matching job was found upstream): failed, reservation and slot released",
-                job.id,
-                job.deployment_id,
-            )
+        if found is None:  # reported by ``step`` once this decision is saved (it may lose)
             job.submitting = False
-            self._count_outcome_unknown(job.provider)
             return jobs.lost(
                 job,
                 now,
@@ -282,12 +280,20 @@ class JobKeeper:
         log.warning("create of %s found at the provider after a restart as %s", job.id, found.native_id)
         return jobs.advance(job, found, now)
 
-    def _count_outcome_unknown(self, provider: str) -> None:
+    def _outcome_unknown(self, job: JobRecord) -> None:
+        """Log and count a write-ahead record failed ``upstream_outcome_unknown``, once that decision is
+        saved: a resolver whose save lost (the create recorded its job first) resolved nothing."""
+        log.error(
+            "create of %s on %s has an unknown outcome (its process stopped before the provider "
+            "answered and no matching job was found upstream): failed, reservation and slot released",
+            job.id,
+            job.deployment_id,
+        )
         hook = self.on_outcome_unknown
         if hook is None:
             return
         try:
-            hook(provider)
+            hook(job.provider)
         except Exception:
             log.exception("outcome-unknown hook failed")
 
