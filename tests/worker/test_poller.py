@@ -11,7 +11,9 @@ from tests.gateway.harness import Gateway
 
 from vidgate.errors import InternalServerError, NotFoundError, RateLimitError, ServiceUnavailableError
 from vidgate.gateway.records import JobRecord
+from vidgate.gateway.routing import Deployment
 from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
+from vidgate.providers.base import ProviderJob
 from vidgate.types import CONTENT_VARIANTS
 from vidgate.worker.poller import Poller
 
@@ -270,3 +272,89 @@ async def test_a_poll_with_nothing_more_to_do_releases_the_lease_in_its_own_save
     [after] = await _jobs(gw, [vid])
     assert (after.status, after.lease_owner, after.lease_expires_at) == ("in_progress", None, None)
     assert after.version == before.version + 2  # the claim and the poll's save: no third write
+
+
+async def test_a_round_claims_jobs_only_as_workers_free_up_so_no_claimed_lease_waits(gw: Gateway) -> None:
+    """A claimed job's lease runs down until its step renews it: a job claimed to wait its turn behind
+    slow polls could lapse and be polled again by another replica. With 2 workers and 4 due jobs, 2 are
+    leased while their polls are out, the other 2 stay claimable; the round still works all 4."""
+    alice = await gw.new_key("alice")
+    ids = [(await gw.create(alice)).id for _ in range(4)]
+    gw.clock.advance(2)
+    calls = gw.service.keeper.calls
+    retrieve, polling, both_out, go_on = calls.retrieve, [], asyncio.Event(), asyncio.Event()
+
+    async def held(dep: Deployment, native_id: str) -> ProviderJob:
+        polling.append(native_id)
+        if len(polling) == 2:
+            both_out.set()
+        await go_on.wait()
+        return await retrieve(dep, native_id)
+
+    calls.retrieve = held  # type: ignore[method-assign]
+    poller = Poller(gw.service, worker_id="w", concurrency=2)
+    round_ = asyncio.create_task(poller.run_once())
+    await both_out.wait()
+    assert sorted(j.lease_owner or "free" for j in await _jobs(gw, ids)) == ["free", "free", "w", "w"]
+    go_on.set()
+    assert await round_ == 4  # the freed workers took the other two in the same round
+    assert [(j.status, j.lease_owner) for j in await _jobs(gw, ids)] == [("in_progress", None)] * 4
+    assert len(polling) == 4
+
+
+async def test_a_claim_failing_mid_round_ends_it_once_the_jobs_out_are_done(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    ids = [(await gw.create(alice)).id for _ in range(3)]
+    gw.clock.advance(2)
+    claim_due, claims = gw.stores.jobs.claim_due, 0
+    calls = gw.service.keeper.calls
+    retrieve, polls, go_on = calls.retrieve, 0, asyncio.Event()
+
+    async def second_held(dep: Deployment, native_id: str) -> ProviderJob:
+        nonlocal polls
+        polls += 1
+        if polls == 2:  # still out when the refill fails
+            await go_on.wait()
+        return await retrieve(dep, native_id)
+
+    async def failing_refill(
+        worker_id: str, *, now: float, lease_seconds: float, limit: int
+    ) -> list[JobRecord]:
+        nonlocal claims
+        claims += 1
+        if claims > 1:
+            go_on.set()
+            raise ServiceUnavailableError("database down")
+        return await claim_due(worker_id, now=now, lease_seconds=lease_seconds, limit=limit)
+
+    calls.retrieve = second_held  # type: ignore[method-assign]
+    gw.stores.jobs.claim_due = failing_refill  # type: ignore[method-assign]
+    poller = Poller(gw.service, worker_id="w", concurrency=2)
+    with pytest.raises(ServiceUnavailableError):
+        await poller.run_once()
+    states = sorted((j.status, j.lease_owner or "free") for j in await _jobs(gw, ids))
+    assert states == [("in_progress", "free"), ("in_progress", "free"), ("queued", "free")]
+
+
+async def test_a_cancelled_round_cancels_the_work_out(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    await gw.create(alice)
+    gw.clock.advance(2)
+    calls = gw.service.keeper.calls
+    out, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def held(dep: Deployment, native_id: str) -> ProviderJob:
+        out.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.set()
+        raise AssertionError("never answered")
+
+    calls.retrieve = held  # type: ignore[method-assign]
+    round_ = asyncio.create_task(Poller(gw.service, worker_id="w").run_once())
+    await out.wait()
+    round_.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await round_
+    assert cancelled.is_set()
