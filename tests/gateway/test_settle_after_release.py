@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.store.factories import make_job
 
+from vidgate.errors import APIError, ServiceUnavailableError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import parse_config
+from vidgate.gateway.observer import Observer
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo, GatewayService
@@ -30,17 +33,20 @@ from vidgate.gateway.submitting import SUBMIT_LEASE_SECONDS
 from vidgate.providers.base import ProviderJob, ProviderPage
 from vidgate.store.factory import SqlStores, open_stores
 from vidgate.transport import AsyncRunner
-from vidgate.types import VideoRequest, VideoStatus
+from vidgate.types import Video, VideoRequest, VideoStatus
 from vidgate.worker.poller import Poller
 
 from .harness import MASTER, T0, Clock
 from .scripted import REPLICATE
 
+XAI = {"model": "xai/grok-imagine-video-1.5", "api_key": "xai-k"}
+
 
 class HeldCalls(ProviderCalls):
-    """A create that answers once ``answer`` is set; polls answering ``status``, each held until
-    ``polled`` is set when ``hold_polls``; a provider that cannot list its jobs (as Google's), so an
-    unresolved create is failed at once."""
+    """A create that answers once ``answer`` is set (``task-1``, ``task-2``, ...); polls answering
+    ``status``, each held until ``polled`` is set when ``hold_polls``; a provider that cannot list its
+    jobs (as Google's), so an unresolved create is failed at once, unless ``listed`` is set; deletes
+    (cancels) recorded, failing with ``cancel_error`` when set."""
 
     def __init__(self, runner: AsyncRunner) -> None:
         super().__init__(runner)
@@ -50,11 +56,22 @@ class HeldCalls(ProviderCalls):
         self.hold_polls = False
         self.polling = asyncio.Event()
         self.polled = asyncio.Event()
+        self.created = 0
+        self.deleted: list[str] = []
+        self.cancel_error: APIError | None = None
+        self.listed: list[ProviderJob] | None = None  # None: the provider cannot list
 
     async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
         self.reached.set()
         await self.answer.wait()
-        return ProviderJob(native_id="task-1", status="queued", model=req.model)
+        self.created += 1
+        return ProviderJob(native_id=f"task-{self.created}", status="queued", model=req.model)
+
+    async def delete(self, dep: Deployment, native_id: str) -> bool:
+        self.deleted.append(native_id)
+        if self.cancel_error is not None:
+            raise self.cancel_error
+        return True
 
     async def retrieve(self, dep: Deployment, native_id: str) -> ProviderJob:
         if self.hold_polls:
@@ -63,7 +80,7 @@ class HeldCalls(ProviderCalls):
         return ProviderJob(native_id=native_id, status=self.status, model="m")
 
     async def list_page(self, dep: Deployment, *, after: str | None, limit: int) -> ProviderPage | None:
-        return None
+        return None if self.listed is None else ProviderPage(jobs=tuple(self.listed), has_more=False)
 
 
 @dataclass
@@ -105,7 +122,10 @@ async def _replica(path: Path, calls: HeldCalls, clock: Clock) -> Replica:
     runner = AsyncRunner()
     config = parse_config(
         {
-            "model_list": [{"model_name": "m", "litellm_params": REPLICATE}],
+            "model_list": [
+                {"model_name": "m", "litellm_params": REPLICATE},
+                {"model_name": "x", "litellm_params": XAI},  # no delete: the provider cannot cancel
+            ],
             "general_settings": {"master_key": MASTER},
         },
         environ={},
@@ -176,25 +196,136 @@ async def test_a_create_recorded_before_another_replicas_resolution_lands_is_cha
     assert await gw.charged(p, video.id) == ("completed", 400_000, 400_000, 0, 1)
 
 
-async def test_a_resolution_stored_before_the_create_answers_stands(gw: Gateway) -> None:
+class LateCreates(Observer):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def answered_late(self, provider: str, outcome: str) -> None:
+        self.seen.append((provider, outcome))
+
+
+async def _resolved_before_the_answer(
+    gw: Gateway, p: Principal, model: str, *, idempotency_key: str | None = None
+) -> tuple[asyncio.Task[Video], JobRecord]:
+    """A create whose lease lapsed (its renewals stalled) and whose record another replica's resolver
+    failed and released before the provider's answer (held until ``answer`` is set) arrived."""
+    create = asyncio.create_task(
+        gw.a.service.create_video(
+            p, CreateVideo(model=model, prompt="a fox", seconds="4"), idempotency_key=idempotency_key
+        )
+    )
+    await gw.calls.reached.wait()
+    gw.clock.now = T0 + SUBMIT_LEASE_SECONDS + 1
+    [record] = await gw.b.stores.jobs.claim_due("resolver", now=gw.clock(), lease_seconds=30, limit=10)
+    unknown: list[str] = []
+    gw.b.service.keeper.on_outcome_unknown = unknown.append
+    await gw.b.service.keeper.step(record, "resolver", keep_lease=False)
+    assert unknown == [record.provider]  # counted once its decision is stored
+    return create, record
+
+
+@pytest.mark.parametrize(
+    ("model", "cancel_error", "cancels", "outcome"),
+    [
+        ("m", None, ["task-1"], ("replicate", "cancelled")),
+        ("m", ServiceUnavailableError("try later"), ["task-1"], ("replicate", "cancel_failed")),
+        ("x", None, [], ("xai", "not_cancellable")),
+    ],
+    ids=["cancelled", "cancel-failed", "not-cancellable"],
+)
+async def test_a_resolution_stored_before_the_create_answers_stands_and_the_late_job_is_cancelled(
+    gw: Gateway,
+    model: str,
+    cancel_error: APIError | None,
+    cancels: list[str],
+    outcome: tuple[str, str],
+) -> None:
     calls, clock = gw.calls, gw.clock
+    late = LateCreates()
+    gw.a.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_before_the_answer(gw, p, model)
+    calls.cancel_error = cancel_error
+    calls.answer.set()
+    with pytest.raises(APIError) as answered:  # the resolver's decision is the job's
+        await create
+    assert (answered.value.status_code, answered.value.code, answered.value.type) == (
+        502,
+        "upstream_answered_late",
+        "upstream_error",
+    )
+    assert record.id in answered.value.message
+    assert calls.deleted == cancels
+    assert late.seen == [outcome]
+    job = await gw.a.stores.jobs.get(record.id)
+    assert job is not None
+    assert (job.status, job.error_code, job.native_id) == ("failed", "upstream_outcome_unknown", "task-1")
+    clock.now += 60
+    video = await gw.a.service.get_video(p, record.id)
+    assert (video.status, video.error.code if video.error else None) == ("failed", "upstream_outcome_unknown")
+    assert await gw.charged(p, record.id) == ("failed", 0, 0, 0, 0)
+
+
+async def test_a_late_job_another_record_holds_is_not_cancelled(gw: Gateway) -> None:
+    late = LateCreates()
+    gw.a.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_before_the_answer(gw, p, "m")
+    # Another record of the same request was resolved by finding this create's upstream job.
+    holder = make_job(
+        "video_holder", owner=record.owner_key_id, deployment_id=record.deployment_id, native_id="task-1"
+    )
+    await gw.a.stores.jobs.insert(holder)
+    gw.calls.answer.set()
+    with pytest.raises(APIError) as answered:
+        await create
+    assert answered.value.code == "upstream_answered_late"
+    assert (gw.calls.deleted, late.seen) == ([], [("replicate", "recorded_elsewhere")])
+    job = await gw.a.stores.jobs.get(record.id)
+    assert job is not None
+    assert (job.status, job.native_id, job.cost_micros) == ("failed", f"submitting:{record.id}", 0)
+
+
+async def test_a_late_job_whose_record_was_resolved_with_another_upstream_job_is_cancelled(
+    gw: Gateway,
+) -> None:
+    """The resolver took a listed job of the same request for the record (a create of it it could not
+    tell apart): that job is the video's, answered and followed; the late one is cancelled."""
+    late = LateCreates()
+    gw.a.service.observers.add(late)
     p = await _key(gw.a.service)
     create = asyncio.create_task(
         gw.a.service.create_video(p, CreateVideo(model="m", prompt="a fox", seconds="4"))
     )
-    await calls.reached.wait()
-    clock.now = T0 + SUBMIT_LEASE_SECONDS + 1
-    [record] = await gw.b.stores.jobs.claim_due("resolver", now=clock(), lease_seconds=30, limit=10)
-    unknown: list[str] = []
-    gw.b.service.keeper.on_outcome_unknown = unknown.append
+    await gw.calls.reached.wait()
+    gw.calls.listed = [ProviderJob(native_id="task-9", status="queued", model="m", prompt="a fox")]
+    gw.clock.now = T0 + SUBMIT_LEASE_SECONDS + 1
+    [record] = await gw.b.stores.jobs.claim_due("resolver", now=gw.clock(), lease_seconds=30, limit=10)
     await gw.b.service.keeper.step(record, "resolver", keep_lease=False)
-    assert unknown == ["replicate"]  # counted once its decision is stored
-    calls.answer.set()
-    video = await create  # the resolver's decision is the job's
-    assert (video.status, video.error.code if video.error else None) == ("failed", "upstream_outcome_unknown")
-    clock.now += 60
-    assert (await gw.a.service.get_video(p, video.id)).status == "failed"
-    assert await gw.charged(p, video.id) == ("failed", 0, 0, 0, 0)
+    gw.calls.answer.set()
+    video = await create
+    assert (video.id, video.status) == (record.id, "queued")
+    assert (gw.calls.deleted, late.seen) == (["task-1"], [("replicate", "cancelled")])
+    job = await gw.a.stores.jobs.get(record.id)
+    assert job is not None
+    assert (job.status, job.native_id) == ("queued", "task-9")
+    await _complete(gw, p, record.id)
+    assert await gw.charged(p, record.id) == ("completed", 400_000, 400_000, 0, 1)
+
+
+async def test_a_create_answered_late_frees_its_idempotency_key(gw: Gateway) -> None:
+    """Nothing was charged for the failed video: a retry with the same key starts the video afresh."""
+    p = await _key(gw.a.service)
+    create, record = await _resolved_before_the_answer(gw, p, "m", idempotency_key="idem-1")
+    gw.calls.answer.set()
+    with pytest.raises(APIError):
+        await create
+    retried = await gw.a.service.create_video(
+        p, CreateVideo(model="m", prompt="a fox", seconds="4"), idempotency_key="idem-1"
+    )
+    assert retried.id != record.id
+    assert retried.status == "queued"
+    assert await gw.charged(p, retried.id) == ("queued", None, 0, 400_000, 0)
 
 
 async def test_the_resolver_looks_again_while_the_records_create_runs_in_its_process(gw: Gateway) -> None:

@@ -72,6 +72,18 @@ async def test_metrics_count_upstream_errors_no_client_sees(served: Served) -> N
     assert 'vidgate_upstream_errors_total{provider="local",status="503"} 1.0' in text
 
 
+async def test_metrics_count_creates_answered_late_by_what_became_of_the_providers_job(
+    served: Served,
+) -> None:
+    observers = served.app.state.vidgate.service.observers
+    observers.answered_late("local", "cancel_failed")
+    observers.answered_late("local", "cancel_failed")
+    observers.answered_late("local", "cancelled")
+    text = (await served.client.get("/metrics")).text
+    assert 'vidgate_creates_answered_late_total{outcome="cancel_failed",provider="local"} 2.0' in text
+    assert 'vidgate_creates_answered_late_total{outcome="cancelled",provider="local"} 1.0' in text
+
+
 async def test_spend_metric_counts_the_master_keys_and_deleted_keys_spend(served: Served) -> None:
     key = await served.new_key()
     for caller in (key, MASTER):

@@ -15,7 +15,8 @@ Stripe's semantics, scoped per virtual key and durable (``IdempotencyStore``, in
 - A request refused before anything started upstream (400, 402, 404, 429, a definite provider
   refusal) frees its key, so a retry runs afresh. One whose outcome at the provider is unknown keeps it:
   a retry answers 409 while the poller looks for the job upstream, then the job (recorded when found,
-  else failed ``upstream_outcome_unknown``), never a second paid job.
+  else failed ``upstream_outcome_unknown``), never a second paid job. A create the provider accepted
+  only after that failure (502 ``upstream_answered_late``: failed, uncharged) frees it like a refusal.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """What the gateway tells observers (metrics, logging callbacks) as it happens: guardrail decisions,
-money reserved, settled and released, upstream polls, jobs reaching their end, provider callbacks.
+money reserved, settled and released, upstream polls, jobs reaching their end, provider callbacks,
+creates the provider answered after their record was failed.
 
 ``Observer`` does nothing; the server subclasses it (Prometheus, the HTTP logging callback) and the
 gateway calls every method through ``Observers``, which never lets an observer's failure reach the
@@ -45,6 +46,11 @@ class Observer:
         """A provider called back (``gateway.provider_callbacks.OUTCOMES``); ``provider`` is the job's,
         ``unknown`` when no job matched."""
 
+    def answered_late(self, provider: str, outcome: str) -> None:
+        """A create was accepted by ``provider`` after a resolver had decided its write-ahead record;
+        what became of the provider's job: ``cancelled``, ``cancel_failed`` / ``not_cancellable`` (the
+        provider may bill it), ``recorded_elsewhere`` (another video holds it: followed and charged)."""
+
 
 class Observers(Observer):
     """Fan-out to every registered observer; a failing observer is logged and skipped."""
@@ -85,3 +91,6 @@ class Observers(Observer):
 
     def provider_callback(self, provider: str, outcome: str) -> None:
         self._each("provider_callback", provider, outcome)
+
+    def answered_late(self, provider: str, outcome: str) -> None:
+        self._each("answered_late", provider, outcome)

@@ -19,7 +19,10 @@ elsewhere, because the provider may have started a paid job and a second deploym
 the write-ahead record is handed to the poller at once, which records and charges the job when it finds
 it upstream, else fails it and gives the reservation and the slot back. The surface then turns the
 provider's answer into a ``JobRecord`` (``new_job``) and ``record`` stores it over the write-ahead
-record, pinned to the deployment that accepted it.
+record, pinned to the deployment that accepted it. An answer that comes after another replica's resolver
+failed the record (this process stalled past its lease) leaves that decision standing: the provider's job
+is recorded on the failed record and cancelled where the provider can, and the create is a 502
+``upstream_answered_late`` (``_answered_late``).
 
 Refused attempts never reach a client as such, so they are reported to the upstream-error hook, except
 the error the caller is answered with when it carries its provider (the server counts that one).
@@ -459,11 +462,80 @@ class JobStarter:
 
     # ---- the first save --------------------------------------------------------------------------
 
+    async def _answered_late(self, stored: JobRecord, native_id: str) -> JobRecord:
+        """The provider accepted a create as ``native_id`` after a resolver had decided its write-ahead
+        record (``stored``: failed and released, or, rarely, recorded with another upstream job it
+        found). The provider's job is not left unknown: it is recorded on the failed record (traceable,
+        and no search for another record takes it), then cancelled where the adapter can (``delete``).
+        Logged and reported (``Observer.answered_late``). A failed record is answered 502
+        ``upstream_answered_late``: nothing was charged, so creating the video again is safe."""
+        outcome = await self._late_job(stored, native_id)
+        detail = {
+            "cancelled": "cancelled there",
+            "cancel_failed": "its cancel failed: the provider may bill it",
+            "not_cancellable": "the provider cannot cancel it: it may bill it",
+            "recorded_elsewhere": "another video holds it and is charged for it",
+        }[outcome]
+        log.error(
+            "create of %s on %s answered %s after the record was resolved (%s): %s",
+            stored.id,
+            stored.deployment_id,
+            native_id,
+            stored.status,
+            detail,
+        )
+        self.observer.answered_late(stored.provider, outcome)
+        if stored.status != "failed":  # followed (and charged) with the upstream job its resolver found
+            return stored
+        raise APIError(
+            f"Video '{stored.id}' failed: the provider accepted it only after the gateway had stopped "
+            "waiting for its answer and failed it. Nothing was charged; create the video again.",
+            status_code=502,
+            code=submitting.ANSWERED_LATE,
+            type="upstream_error",
+        )
+
+    async def _late_job(self, stored: JobRecord, native_id: str) -> str:
+        """Record the late ``native_id`` on ``stored`` when it holds no upstream job, then cancel it
+        unless another record holds it; ``Observer.answered_late``'s outcome."""
+        for _ in range(_SAVE_ATTEMPTS):
+            current = await self.stores.jobs.get(stored.id)
+            if current is None or not submitting.is_placeholder(current.native_id):
+                break
+            current.native_id = native_id
+            current.error_message = (
+                "The provider accepted this video only after the gateway had stopped waiting for its "
+                "answer and failed it; the provider's job was cancelled where the provider allows it. "
+                "Not charged."
+            )
+            try:
+                if await self.stores.jobs.save(current):
+                    break
+            except ConflictError:  # another record holds it (a search matched it by its request)
+                return "recorded_elsewhere"
+        else:
+            log.error("could not record %s on %s; cancelling it anyway", native_id, stored.id)
+        holder = await self.stores.jobs.find_by_native(stored.deployment_id, native_id)
+        if holder is not None and holder.id != stored.id:
+            return "recorded_elsewhere"
+        dep = self.router.get(stored.deployment_id)
+        if dep is None or not dep.spec.has("delete"):
+            return "not_cancellable"
+        try:
+            await self.keeper.calls.delete(dep, native_id)
+        except Exception as exc:  # the create is answered all the same
+            log.error("cancelling %s (%s) on %s failed: %r", native_id, stored.id, dep.id, exc)
+            if isinstance(exc, APIError):
+                self.keeper.report_upstream(dep.provider, exc)
+            return "cancel_failed"
+        return "cancelled"
+
     async def record(self, p: Principal, job: JobRecord, native: ProviderJob, now: float) -> JobRecord:
         """Store a job the provider just accepted over its write-ahead record, in the state its answer
         puts it in; a provider that finished at once has its money made final here. If the store
-        fails, the record stays ``submitting`` and the poller resolves it once the lease lapses.
-        Returns the job as stored."""
+        fails, the record stays ``submitting`` and the poller resolves it once the lease lapses; if a
+        resolver decided the record first, its decision stands (``_answered_late``). Returns the job as
+        stored."""
         job.trace_parent = job.trace_parent or tracing.traceparent()  # the create's trace, for its polls
         transition = await self.keeper.checked(job, machine.advance(job, native, now), now)
         machine.apply(job, transition)
@@ -481,7 +553,9 @@ class JobStarter:
                     log.error("job %s (%s) was resolved before its create answered", job.id, job.native_id)
                     if stored is None:
                         raise APIError(f"Video '{job.id}' was lost while being created.", status_code=500)
-                    return stored
+                    if stored.native_id == job.native_id:  # found upstream: this create's own job
+                        return stored
+                    return await self._answered_late(stored, job.native_id)
                 # Still submitting, maybe claimed by a resolver of another replica (this one's waits for
                 # the create): it moves nothing before its decision is saved, so this save makes it lose.
                 job.version = stored.version

@@ -26,6 +26,9 @@ from vidgate.providers.base import ProviderJob
 SUBMIT_LEASE_SECONDS = 30.0  # a dead creator's job is resolved within this (plus a poller round)
 OUTCOME_UNKNOWN = "upstream_outcome_unknown"
 ABANDONED = "create_refused"  # error code of a write-ahead record ended because the create failed
+# The code a create is answered with when the provider accepted it after a resolver had failed its record
+# (``JobStarter.record``): the video is failed and uncharged, so creating it again is safe.
+ANSWERED_LATE = "upstream_answered_late"
 CLOCK_SKEW = 120  # seconds the provider's clock may be behind ours
 FIND_PAGES = 5
 FIND_PAGE_SIZE = 100

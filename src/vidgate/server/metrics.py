@@ -7,7 +7,8 @@ facts of the shared database, true across replicas; the per-status count is an i
 request answers with by the error handlers, and those no client sees (background and refresh polls,
 content copies, create attempts that fell back) through ``GatewayService.on_upstream_error``. Creates
 resolved as ``upstream_outcome_unknown`` after a crash are counted through the job keeper's
-``on_outcome_unknown`` (``vidgate_creates_outcome_unknown_total``: alert on any increase).
+``on_outcome_unknown`` (``vidgate_creates_outcome_unknown_total``: alert on any increase), and those
+the provider accepted after that through the observer (``vidgate_creates_answered_late_total``).
 
 ``Metrics`` is also a gateway ``Observer``: guardrail decisions, upstream polls (each, and per job when
 it ends), job durations per provider and model, money reserved, settled and released (USD, by
@@ -67,6 +68,15 @@ class Metrics(Observer):
             "upstream afterwards: failed upstream_outcome_unknown, not charged (alert on any increase: "
             "the provider may have generated a video nobody pays for)",
             ["provider"],
+            registry=self.registry,
+        )
+        self.late_creates = Counter(
+            "vidgate_creates_answered_late",
+            "Creates the provider accepted only after the gateway had failed their record "
+            "(upstream_outcome_unknown), by provider and what became of the provider's job: cancelled, "
+            "cancel_failed or not_cancellable (alert on these: the provider may bill a video nobody pays "
+            "for), recorded_elsewhere (another video holds it and is charged)",
+            ["provider", "outcome"],
             registry=self.registry,
         )
         self.guardrail_decisions = Counter(
@@ -138,6 +148,9 @@ class Metrics(Observer):
 
     def released(self, provider: str, model: str, micros: int) -> None:
         self.money["released"].labels(provider, model).inc(micros / 1_000_000)
+
+    def answered_late(self, provider: str, outcome: str) -> None:
+        self.late_creates.labels(provider, outcome).inc()
 
     def provider_callback(self, provider: str, outcome: str) -> None:
         self.provider_callbacks.labels(provider, outcome).inc()
