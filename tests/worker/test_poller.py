@@ -358,3 +358,31 @@ async def test_a_cancelled_round_cancels_the_work_out(gw: Gateway) -> None:
     with pytest.raises(asyncio.CancelledError):
         await round_
     assert cancelled.is_set()
+
+
+async def test_a_round_claims_again_only_when_half_its_workers_are_free(gw: Gateway) -> None:
+    """A claim per finished job was a claim statement per poll: with 4 workers and jobs finishing one by
+    one, the round refills two at a time."""
+    alice = await gw.new_key("alice")
+    for _ in range(8):
+        await gw.create(alice)
+    gw.clock.advance(2)
+    claim_due, limits = gw.stores.jobs.claim_due, []
+
+    async def counted(worker_id: str, *, now: float, lease_seconds: float, limit: int) -> list[JobRecord]:
+        limits.append(limit)
+        return await claim_due(worker_id, now=now, lease_seconds=lease_seconds, limit=limit)
+
+    gw.stores.jobs.claim_due = counted  # type: ignore[method-assign]
+    poller = Poller(gw.service, worker_id="w", concurrency=4)
+    turn = asyncio.Lock()
+
+    async def one_at_a_time(job: JobRecord) -> JobRecord:
+        async with turn:  # each job's work ends on its own loop turn, one after the other
+            for _ in range(3):
+                await asyncio.sleep(0)
+        return job
+
+    poller.work = one_at_a_time  # type: ignore[method-assign]
+    assert await poller.run_once() == 8
+    assert limits == [4, 2, 2, 2]  # the last claim finds nothing more due: the round ends

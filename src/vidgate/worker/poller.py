@@ -2,12 +2,13 @@
 
 Each round claims due jobs with a lease (``JobStore.claim_due``), so replicas never poll the same job
 at once and a crashed replica's jobs are taken over when its leases expire. A round claims only as many
-as it has free workers (``concurrency``), again each time some finish, up to ``batch`` jobs: a claimed
-lease is renewed only once its job is worked, so none waits its turn while it runs down. For each job:
-one poll of the pinned deployment, the state machine, the money made final exactly once (the ledger is
-idempotent per job, so re-doing a step after a crash is harmless), the slot freed, the owed webhook event
-sent (``worker.webhooks``), the content copied. The saves that end the polls of a round are written
-together (``worker.saves``: one transaction for those that arrive while the previous one is written).
+as it has free workers (``concurrency``), again each time half of them are free, up to ``batch`` jobs:
+a claimed lease is renewed only once its job is worked, so none waits its turn while it runs down. For
+each job: one poll of the pinned deployment, the state machine, the money made final exactly once (the
+ledger is idempotent per job, so re-doing a step after a crash is harmless), the slot freed, the owed
+webhook event sent (``worker.webhooks``), the content copied. The saves that end the polls of a round are
+written together (``worker.saves``: one transaction for those that arrive while the previous one is
+written).
 
 Every ``reap_interval`` seconds (and in the first round after a start) a round also gives back
 reservations and slots stranded by a process that died between reserving and storing the job's
@@ -190,7 +191,10 @@ class Poller:
         try:
             while True:
                 free = min(self.concurrency - len(working), self.batch - claimed)
-                if free > 0 and not drained:
+                # Claims wait for half the workers (or the rest of the batch): a claim per finished
+                # job was a claim statement per poll.
+                worth = free >= min(max(1, self.concurrency // 2), self.batch - claimed)
+                if worth and free > 0 and not drained:
                     due = await svc.stores.jobs.claim_due(
                         self.worker_id, now=svc.clock(), lease_seconds=self.lease_seconds, limit=free
                     )
