@@ -238,6 +238,15 @@ def test_default_config_serves_every_local_model() -> None:
     assert (fixed.master_key, fixed.master_key_generated) == ("sk-mine-12345", False)
 
 
+def test_request_body_timeout_is_seconds_0_to_3600_default_30() -> None:
+    assert parse_config({"model_list": []}, environ={}).request_body_timeout == 30.0
+    for bad in (0, -1, 3601, True, "5", None):
+        with pytest.raises(ConfigError, match=r"general_settings\.request_body_timeout"):
+            parse_config({"general_settings": {"request_body_timeout": bad}}, environ={})
+    good = {"general_settings": {"request_body_timeout": 5}}
+    assert parse_config(good, environ={}).request_body_timeout == 5.0
+
+
 def test_public_base_url_must_be_a_plain_http_url() -> None:
     for bad in ("ftp://x", "https://x/?a=1", "gateway.example"):
         with pytest.raises(ConfigError, match=r"general_settings\.public_base_url"):

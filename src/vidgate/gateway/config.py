@@ -78,6 +78,7 @@ ENV_PREFIX = "os.environ/"
 MAX_TIMEOUT_SECONDS = 3600.0  # a provider call waiting longer than an hour for bytes is a dead one
 DEFAULT_DATABASE_URL = "sqlite:///./vidgate.db"  # SQLite through pysqlite; sqlite+aiosqlite:// works too
 DEFAULT_CONTENT_DIR = "./data/content"
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds a request body may go without bytes (nginx's client_body_timeout: 60)
 WEAK_MASTER_KEY_CHARS = 16
 
 
@@ -160,6 +161,11 @@ class GeneralSettings(_Strict):
     public_base_url: str | None = None
     # per-job ``callback_url``s may name private/loopback hosts (on-prem receivers, tests)
     allow_private_callback_urls: bool = False
+    # Seconds a request body may go without its next bytes: a client that sends part of its body and
+    # stalls is answered 408 and its connection closed, instead of holding both forever.
+    request_body_timeout: float = Field(
+        default=DEFAULT_BODY_TIMEOUT, gt=0, le=MAX_TIMEOUT_SECONDS, strict=True
+    )
 
     @field_validator("public_base_url")
     @classmethod
@@ -245,6 +251,7 @@ class GatewayConfig(BaseModel):
     webhook_secret: str | None = None
     public_base_url: str | None = None  # general_settings.public_base_url (normalised, no trailing /)
     allow_private_callback_urls: bool = False
+    request_body_timeout: float = DEFAULT_BODY_TIMEOUT  # general_settings.request_body_timeout
     master_key_generated: bool = False  # True when vidgate made one up (print it once)
     ignored_settings: tuple[str, ...] = ()  # LiteLLM keys present in the file that vidgate does not apply
     # ``priced_by: deployment`` rows a videos_settings entry without a price leaves out
@@ -361,6 +368,7 @@ def parse_config(data: Any, environ: Mapping[str, str] | None = None) -> Gateway
         webhook_secret=gs.webhook_secret,
         public_base_url=gs.public_base_url,
         allow_private_callback_urls=gs.allow_private_callback_urls,
+        request_body_timeout=gs.request_body_timeout,
         ignored_settings=tuple(ignored),
         unpriced_models=unpriced,
         guardrails=guardrails,

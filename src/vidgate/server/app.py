@@ -106,7 +106,8 @@ def create_app(
     """The gateway app. ``stores``/``runner`` given by the caller are used as they are and not closed
     (tests pass in-memory stores); otherwise they are opened from the config and closed on shutdown.
     ``run_worker=False`` leaves jobs to other replicas' pollers (and to refresh-on-read). A request
-    body over ``max_body_bytes`` is refused with 413 before it is read. ``freeze_heap``: the process
+    body over ``max_body_bytes`` is refused with 413 before it is read; one whose next bytes do not come
+    within ``general_settings.request_body_timeout`` seconds is answered 408. ``freeze_heap``: the process
     is the server's, so what start-up built is frozen out of garbage collection (``server/heap.py``)."""
     registry = Metrics()
     install_query_redaction()  # uvicorn's access line and httpx's request lines: no ?key= in a log
@@ -165,6 +166,7 @@ def create_app(
             metrics=registry,
             full_logging=config.request_logging,
             max_body_bytes=max_body_bytes,
+            body_timeout=config.request_body_timeout,
             express=Express([*videos.express_lanes(), *gemini.express_lanes()], routes).answer,
         )
     ]

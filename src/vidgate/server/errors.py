@@ -31,6 +31,13 @@ class PayloadTooLargeError(APIError):
     default_type = "invalid_request_error"
 
 
+class RequestTimeoutError(APIError):
+    """The client stopped sending its request body (``request_body_timeout``): 408, the client's fault."""
+
+    status_code = 408
+    default_type = "invalid_request_error"
+
+
 def error_response(err: APIError) -> Response:
     headers: dict[str, str] = {}
     if err.retry_after is not None:

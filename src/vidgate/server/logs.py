@@ -15,6 +15,7 @@ upstream error's message names the URL it failed on).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -126,7 +127,9 @@ Express = Callable[[Scope, LogContext], ExpressAnswer | None]
 
 class RequestLogMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware): no extra task or queue per request. ``express`` may answer a
-    request before the app sees it (logged, measured and labelled the same way)."""
+    request before the app sees it (logged, measured and labelled the same way). A request body is
+    bounded in size (``max_body_bytes``: 413) and in the wait for its next bytes (``body_timeout``
+    seconds: 408, connection closed); uvicorn bounds neither."""
 
     def __init__(
         self,
@@ -135,12 +138,14 @@ class RequestLogMiddleware:
         metrics: Metrics,
         full_logging: bool = False,
         max_body_bytes: int = 64 << 20,
+        body_timeout: float = 30.0,
         express: Express | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.full_logging = full_logging
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.express = express
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -175,12 +180,17 @@ class RequestLogMiddleware:
         response_started = False
         capture = _Capture() if self.full_logging else None
 
+        body_done = False  # the last body message arrived: later receives wait for a disconnect, unbounded
+        stalled = False  # the body stopped arriving: its answer closes the connection (the rest may follow)
+
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
                 message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid)]
+                if stalled:
+                    message["headers"].append((b"connection", b"close"))
                 if trace_id is not None:
                     message["headers"].append((b"x-trace-id", trace_id.encode()))
                 if capture is not None:
@@ -191,10 +201,19 @@ class RequestLogMiddleware:
 
         received = 0
         limit = self.max_body_bytes
+        body_timeout = self.body_timeout
 
         async def receive_wrapper() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done, stalled
+            if body_done:
+                return await receive()
+            try:
+                async with asyncio.timeout(body_timeout):
+                    message = await receive()
+            except TimeoutError:
+                stalled = True
+                raise _body_timeout(body_timeout) from None
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
             if message["type"] == "http.request":
                 body = message.get("body", b"")
                 received += len(body)
@@ -217,7 +236,7 @@ class RequestLogMiddleware:
                 await send_wrapper({"type": "http.response.body", "body": answer.body})
             else:
                 await self.app(scope, receive_wrapper if has_body else receive, send_wrapper)
-        except errors.PayloadTooLargeError as exc:
+        except (errors.PayloadTooLargeError, errors.RequestTimeoutError) as exc:
             status = exc.status_code
             if not response_started:
                 await errors.error_response_at(scope.get("path", ""), exc)(scope, receive, send_wrapper)
@@ -315,6 +334,14 @@ def write_access_line(text: str) -> None:
 def _too_large(limit: int) -> errors.PayloadTooLargeError:
     return errors.PayloadTooLargeError(
         f"The request body is larger than the {limit} bytes allowed.", code="body_too_large"
+    )
+
+
+def _body_timeout(seconds: float) -> errors.RequestTimeoutError:
+    return errors.RequestTimeoutError(
+        f"The request body stopped arriving: no bytes for {seconds:g} seconds. Send the whole body "
+        "(as many bytes as its Content-Length says) without pausing.",
+        code="request_body_timeout",
     )
 
 
