@@ -132,6 +132,23 @@ class APIConnectionError(APIError):
         self.never_sent = never_sent
 
 
+class UpstreamError(APIError):
+    """The provider failed at what it was asked (its 5xx, a file it could not produce): 502, a fault
+    upstream, neither the caller's nor the gateway's. ``permanent``: asking again fails the same way
+    (the local renderer cannot decode a job's input), so nothing retries it as if it were transient.
+    ``provider_status``: the status the provider answered, which the upstream-error metric counts."""
+
+    status_code = 502
+    default_type = "upstream_error"
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, provider_status: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.permanent = permanent
+        self.provider_status = provider_status or self.status_code
+
+
 class Timeout(APIConnectionError):
     status_code = 408
     default_type = "timeout"
@@ -192,6 +209,7 @@ __all__ = [
     "ServiceUnavailableError",
     "Timeout",
     "UnsupportedOperationError",
+    "UpstreamError",
     "error_class_for_status",
     "invalid_value",
 ]

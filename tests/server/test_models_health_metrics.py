@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.server.conftest import MASTER, Served, auth
 
-from vidgate.errors import ServiceUnavailableError
+from vidgate.errors import InternalServerError, ServiceUnavailableError
 
 
 async def test_models_lists_what_the_key_may_use(served: Served) -> None:
@@ -82,6 +82,23 @@ async def test_metrics_count_creates_answered_late_by_what_became_of_the_provide
     text = (await served.client.get("/metrics")).text
     assert 'vidgate_creates_answered_late_total{outcome="cancel_failed",provider="local"} 2.0' in text
     assert 'vidgate_creates_answered_late_total{outcome="cancelled",provider="local"} 1.0' in text
+
+
+async def test_a_providers_500_on_content_is_a_502_counted_under_the_providers_status(served: Served) -> None:
+    key = await served.new_key()
+    video = await served.create(key)
+    await served.wait_done(key, video["id"])
+    service = served.app.state.vidgate.service
+
+    def broken(*args: object) -> object:
+        raise InternalServerError("upstream storage broke", provider="local")
+
+    service.calls.download_flow = broken  # the live download fails (the served app copies no content)
+    reply = await served.client.get(f"/v1/videos/{video['id']}/content", headers=auth(key))
+    assert reply.status_code == 502
+    assert reply.json()["error"]["type"] == "upstream_error"
+    text = (await served.client.get("/metrics")).text
+    assert 'vidgate_upstream_errors_total{provider="local",status="500"} 1.0' in text
 
 
 async def test_spend_metric_counts_the_master_keys_and_deleted_keys_spend(served: Served) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 from PIL import Image
@@ -30,3 +32,15 @@ def write_image(path: Path, width: int, height: int, kind: str | None = None) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(image_bytes(width, height, chosen))
     return path
+
+
+def undecodable_png(width: int = 320, height: int = 180) -> bytes:
+    """A PNG whose headers and chunk checksums are right (Pillow's ``verify()`` passes it, as do the
+    upload checks) but whose compressed pixels are garbage: decoding it fails."""
+    data = bytearray(image_bytes(width, height, "png"))
+    at = data.index(b"IDAT")
+    length = struct.unpack(">I", data[at - 4 : at])[0]
+    pixels = bytes(data[at + 4 : at + 6]) + b"\xaa" * (length - 2)  # the zlib header kept, its stream not
+    data[at + 4 : at + 4 + length] = pixels
+    data[at + 4 + length : at + 8 + length] = struct.pack(">I", zlib.crc32(b"IDAT" + pixels))
+    return bytes(data)

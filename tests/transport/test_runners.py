@@ -27,6 +27,7 @@ from vidgate.errors import (
     RateLimitError,
     ServiceUnavailableError,
     Timeout,
+    UpstreamError,
     error_class_for_status,
 )
 from vidgate.providers.base import Download, Flow, HttpCall, HttpReply
@@ -527,6 +528,36 @@ async def test_produced_file_download_streams_the_file(mode: str, tmp_path: Path
     assert len(opened.chunks) == 4
     assert produced == [1]
     assert h.requests == []
+
+
+async def test_a_produce_failure_is_a_502_upstream_error_without_its_detail(mode: str) -> None:
+    """A local file that could not be made is the provider's failure, an ``APIError`` like any other:
+    a 502 whose message leaves out the detail (a path on the serving machine); it escaped as a bare
+    OSError or ValueError, a 500. An ``APIError`` the producer raises itself is kept as it is."""
+
+    def broken() -> Path:
+        raise OSError(28, "No space left on device", "/srv/vidgate/renders/x.mp4")
+
+    h = Harness(mode)
+    with pytest.raises(UpstreamError) as caught:
+        await h.read(Download("video/mp4", produce=broken))
+    err = caught.value
+    assert (err.status_code, err.type, err.code, err.permanent) == (
+        502,
+        "upstream_error",
+        "produce_failed",
+        False,
+    )
+    assert "/srv" not in err.message
+    assert isinstance(err.__cause__, OSError)
+    refusal = UpstreamError("cannot render", permanent=True)
+
+    def refusing() -> Path:
+        raise refusal
+
+    with pytest.raises(UpstreamError) as caught:
+        await h.read(Download("video/mp4", produce=refusing))
+    assert caught.value is refusal
 
 
 async def test_download_error_status_is_mapped_and_not_retried(mode: str) -> None:

@@ -8,13 +8,21 @@ from collections import Counter
 
 import pytest
 from tests.gateway.harness import Gateway
+from tests.support.images import undecodable_png
 
-from vidgate.errors import InternalServerError, NotFoundError, RateLimitError, ServiceUnavailableError
+from vidgate.errors import (
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+    ServiceUnavailableError,
+    UpstreamError,
+)
+from vidgate.gateway import jobs as machine
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
 from vidgate.providers.base import ProviderJob
-from vidgate.types import CONTENT_VARIANTS
+from vidgate.types import CONTENT_VARIANTS, ImageInput
 from vidgate.worker.poller import Poller
 
 
@@ -148,6 +156,34 @@ async def test_content_gone_upstream_parks_the_job(gw: Gateway) -> None:
     assert await poller.run_once() == 0
     job = (await _jobs(gw, [video.id]))[0]
     assert (job.status, job.cost_micros, job.content_stored) == ("completed", 100_000, False)
+
+
+async def test_content_that_can_never_be_made_parks_the_job_at_once(gw: Gateway) -> None:
+    """The local renderer cannot decode the job's first frame: the same on every try, so the copy is
+    given up at the first failure (it was retried with backoff up to ``MAX_FETCH_ATTEMPTS`` times);
+    a request for the content gets the renderer's 502."""
+    alice = await gw.new_key("alice")
+    image = ImageInput(data=undecodable_png(), mime_type="image/png")
+    video = await gw.create(alice, input_reference=image)
+    gw.finish_local_jobs()
+    poller = Poller(gw.service, worker_id="w")
+    assert await poller.run_once() == 1
+    job = (await _jobs(gw, [video.id]))[0]
+    assert (job.status, job.content_stored, job.next_poll_at) == ("completed", False, machine.PARKED)
+    with pytest.raises(UpstreamError) as info:
+        await gw.service.open_content(alice, video.id, "video", None)
+    assert (info.value.status_code, info.value.code) == (502, "render_failed")
+
+
+async def test_a_transient_upstream_error_while_copying_is_retried(gw: Gateway) -> None:
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.finish_local_jobs()
+    gw.local.fail_downloads = UpstreamError("busy", provider="local")
+    poller = Poller(gw.service, worker_id="w")
+    assert await poller.run_once() == 1
+    job = (await _jobs(gw, [video.id]))[0]
+    assert gw.clock() < job.next_poll_at < machine.PARKED
 
 
 async def test_started_poller_runs_in_the_background(gw: Gateway) -> None:

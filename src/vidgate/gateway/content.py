@@ -1,6 +1,7 @@
 """A finished video's bytes: from the content store when the gateway keeps them, else streamed live
 from the provider through the job's pinned deployment. Ranges are honoured either way (a provider
-that ignores ``Range`` is sliced here), always with bounded memory."""
+that ignores ``Range`` is sliced here), always with bounded memory. The provider failing to hand them
+over (its 5xx, a local render that failed) is a 502: a fault upstream, not the gateway's 500."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+from vidgate.errors import APIConnectionError, APIError, UpstreamError
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.ports import Chunk, ContentStore
 from vidgate.gateway.records import JobRecord
@@ -68,6 +70,17 @@ async def live(
     stack = AsyncExitStack()
     try:
         stream = await stack.enter_async_context(calls.open(dep, job.native_id, variant, headers=headers))
+    except APIError as exc:
+        await stack.aclose()
+        if not _upstream_fault(exc):
+            raise
+        raise UpstreamError(
+            exc.message,
+            code=exc.code,
+            provider=exc.provider or dep.provider,
+            retry_after=exc.retry_after,
+            provider_status=exc.status_code,
+        ) from exc
     except BaseException:
         await stack.aclose()
         raise
@@ -88,6 +101,12 @@ async def live(
     last = _clamp(start, end, total) if total is not None else end
     sliced = _slice(stream.chunks, start, last)
     return ContentStream(stream.media_type, total, start, last, _closing(sliced, stack), partial=True)
+
+
+def _upstream_fault(exc: APIError) -> bool:
+    """A 5xx from the provider other than one already answered as its own (502 ``UpstreamError`` or
+    connection failure, 408/504 timeout: exposure keeps their detail from the caller)."""
+    return exc.status_code >= 500 and not isinstance(exc, APIConnectionError | UpstreamError)
 
 
 async def _closing(chunks: AsyncIterator[bytes], stack: AsyncExitStack) -> AsyncIterator[bytes]:

@@ -52,7 +52,7 @@ async def _on_api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, APIError)
     state = getattr(request.app.state, "vidgate", None)
     if exc.provider and state is not None:
-        state.metrics.upstream_errors.labels(exc.provider, str(exc.status_code)).inc()
+        state.metrics.count_request_error(exc)
     return error_response(for_caller(exc, request_id(request)))
 
 

@@ -136,7 +136,7 @@ def google_errors(surface: str) -> Callable[[Handler], Handler]:
             except APIError as exc:
                 state = getattr(request.app.state, "vidgate", None)
                 if exc.provider and state is not None:
-                    state.metrics.upstream_errors.labels(exc.provider, str(exc.status_code)).inc()
+                    state.metrics.count_request_error(exc)
                 return google_error_response(for_caller(exc, request_id(request)), surface)
             except Exception:
                 log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -27,6 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from vidgate.errors import APIError, UpstreamError
 from vidgate.gateway.observer import Observer
 from vidgate.gateway.records import JobRecord
 from vidgate.server.request_metrics import RequestMetrics
@@ -130,6 +131,13 @@ class Metrics(Observer):
     def count_upstream_error(self, provider: str, status: int) -> None:
         """The gateway service's ``on_upstream_error`` hook."""
         self.upstream_errors.labels(provider, str(status)).inc()
+
+    def count_request_error(self, err: APIError) -> None:
+        """A provider's error a request answers with (``err.provider`` set), by the status the provider
+        answered: an ``UpstreamError``'s ``provider_status``, not the 502 the caller gets for it."""
+        assert err.provider is not None
+        status = err.provider_status if isinstance(err, UpstreamError) else err.status_code
+        self.count_upstream_error(err.provider, status)
 
     def count_outcome_unknown(self, provider: str) -> None:
         """The job keeper's ``on_outcome_unknown`` hook."""

@@ -20,6 +20,7 @@ from vidgate.transport.http import (
     amapped_chunks,
     bounded,
     never_sent,
+    produced,
     request_kwargs,
     timeout_for,
     to_reply,
@@ -131,7 +132,7 @@ class AsyncRunner:
             yield AsyncByteStream(download.media_type, len(data), _once(data))
             return
         if download.produce is not None:
-            path = await anyio.to_thread.run_sync(download.produce)
+            path = await anyio.to_thread.run_sync(produced, download.produce)
             size = path.stat().st_size
             yield AsyncByteStream(download.media_type, size, _file_chunks(str(path)))
             return

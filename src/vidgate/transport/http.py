@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from vidgate.errors import APIConnectionError, Timeout
+from vidgate.errors import APIConnectionError, APIError, Timeout, UpstreamError
 from vidgate.providers.base import HttpCall, HttpReply
+
+log = logging.getLogger("vidgate.transport")
 
 DEFAULT_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 STREAM_CHUNK = 64 * 1024
@@ -75,6 +79,21 @@ def timed_out(where: str, kind: str, *, never_sent: bool) -> SendFailure:
 def connection_failed(where: str, why: object, *, never_sent: bool) -> SendFailure:
     """A call whose connection failed (``why``: the cause), in the httpx path's words."""
     return SendFailure(APIConnectionError(f"Connection error: {where}: {why}", never_sent=never_sent))
+
+
+def produced(produce: Callable[[], Path]) -> Path:
+    """The file ``Download.produce`` makes. Its failure is the provider's (a local render), so one that
+    is not already an ``APIError`` is a 502 ``UpstreamError``; its detail (a path on this machine, say)
+    goes to the log, not to the caller."""
+    try:
+        return produce()
+    except APIError:
+        raise
+    except Exception as exc:
+        log.warning("a provider's download could not be produced", exc_info=True)
+        raise UpstreamError(
+            f"The provider could not produce the file ({type(exc).__name__}).", code="produce_failed"
+        ) from exc
 
 
 def to_reply(response: httpx.Response, content: bytes) -> HttpReply:

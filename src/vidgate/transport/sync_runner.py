@@ -17,6 +17,7 @@ from vidgate.transport.http import (
     STREAM_CHUNK,
     mapped_chunks,
     never_sent,
+    produced,
     request_kwargs,
     timeout_for,
     to_reply,
@@ -99,7 +100,7 @@ class SyncRunner:
             yield ByteStream(download.media_type, len(data), iter([data]))
             return
         if download.produce is not None:
-            path = download.produce()
+            path = produced(download.produce)
             yield ByteStream(download.media_type, path.stat().st_size, _file_chunks(path))
             return
         call = download.call

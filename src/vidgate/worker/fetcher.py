@@ -1,16 +1,17 @@
 """Copies a finished video from its provider into the content store, streamed (bounded memory).
 
 A job is fully done only when it is settled and its content is stored. Fetch failures back off
-(``jobs.on_fetch_error``); after too many, or a permanent error (the provider no longer has the file),
-the job is parked and its content is served live from the provider while it lasts. Provider errors
-met while copying are reported as upstream errors (``JobKeeper.report_upstream``).
+(``jobs.on_fetch_error``); after too many, or a permanent error (the provider no longer has the file,
+or can never make it: ``UpstreamError.permanent``), the job is parked and its content is served live
+from the provider while it lasts. Provider errors met while copying are reported as upstream errors
+(``JobKeeper.report_upstream``).
 """
 
 from __future__ import annotations
 
 import logging
 
-from vidgate.errors import APIError, BadRequestError, NotFoundError
+from vidgate.errors import APIError, BadRequestError, NotFoundError, UpstreamError
 from vidgate.gateway import jobs as machine
 from vidgate.gateway import leases, tracing
 from vidgate.gateway.followup import DEPLOYMENT_GONE, deployment_gone
@@ -38,7 +39,9 @@ class ContentFetcher:
         except Exception as exc:  # transient or not, the loop must go on; the job records when to retry
             if isinstance(exc, APIError) and exc.code != DEPLOYMENT_GONE:
                 svc.keeper.report_upstream(job.provider, exc)
-            permanent = isinstance(exc, NotFoundError | BadRequestError)
+            permanent = isinstance(exc, NotFoundError | BadRequestError) or (
+                isinstance(exc, UpstreamError) and exc.permanent
+            )
             log.warning(
                 "content of %s not stored (%s): %s", job.id, "giving up" if permanent else "will retry", exc
             )

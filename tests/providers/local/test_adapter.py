@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from tests.support.images import image_bytes
+from tests.support.images import image_bytes, undecodable_png
 from tests.support.media import decode_frames, probe
 
 from vidgate.catalog import validate
-from vidgate.errors import BadRequestError, NotFoundError
+from vidgate.errors import BadRequestError, NotFoundError, UpstreamError
 from vidgate.providers.base import Credentials, Download, HttpReply, ProviderJob, drive
 from vidgate.providers.catalogue import find_model
 from vidgate.providers.local.adapter import LocalProvider
@@ -380,6 +380,22 @@ def test_unusable_input_reference_is_rejected(local: LocalProvider, image: Image
         create(local, input_reference=image)
     assert info.value.param == "input_reference"
     assert "BytesIO" not in info.value.message
+
+
+def test_a_first_frame_that_cannot_be_decoded_is_a_permanent_upstream_error(
+    local: LocalProvider, clock: Clock
+) -> None:
+    """An image that passes the create's checks (headers, checksums) but whose pixels do not decode:
+    the render fails the same way every time, so the download says so (502, ``permanent``); it raised
+    the renderer's bare ValueError (a 500, and a content copy retried as if transient)."""
+    job = completed(local, clock, input_reference=ImageInput(data=undecodable_png(), mime_type="image/png"))
+    download = run(local.download(job.native_id, "video", CREDS))
+    assert download.produce is not None
+    with pytest.raises(UpstreamError) as info:
+        download.produce()
+    err = info.value
+    assert (err.status_code, err.code, err.provider, err.permanent) == (502, "render_failed", "local", True)
+    assert "not a decodable PNG/JPEG/WebP image" in err.message
 
 
 def test_api_base_directory_overrides_the_root(tmp_path: Path, clock: Clock) -> None:

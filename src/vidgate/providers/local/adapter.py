@@ -32,7 +32,14 @@ from PIL import Image
 from vidgate import settings
 from vidgate.catalog import parse_size
 from vidgate.catalog.mp4 import require_video
-from vidgate.errors import APIError, BadRequestError, NotFoundError, error_class_for_status, invalid_value
+from vidgate.errors import (
+    APIError,
+    BadRequestError,
+    NotFoundError,
+    UpstreamError,
+    error_class_for_status,
+    invalid_value,
+)
 from vidgate.providers.base import (
     BaseProvider,
     Credentials,
@@ -270,7 +277,15 @@ class LocalProvider(BaseProvider):
         spec = self._spec(job, store)
 
         def produce() -> Path:
-            rendered: Rendered = render(spec, cache_dir=root / "renders")
+            try:
+                rendered: Rendered = render(spec, cache_dir=root / "renders")
+            except ValueError as exc:  # the renderer's refusal of this job's inputs: the same every time
+                raise UpstreamError(
+                    f"The local renderer cannot make video {job.id} from its inputs: {exc}",
+                    code="render_failed",
+                    provider=self.name,
+                    permanent=True,
+                ) from exc
             return {
                 "video": rendered.video,
                 "thumbnail": rendered.thumbnail,
