@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import uvicorn
 from tests.support.cli import VIDGATE, free_port
+from tests.support.live import raw_exchange
 from typer.testing import CliRunner
 
 from vidgate.cli.main import app
@@ -60,6 +62,12 @@ def test_no_arguments_serves_local_models_with_a_printed_master_key(tmp_path: Pa
         assert {"local-1", "local/local-1"} <= {m["id"] for m in models.json()["data"]}
         assert httpx.get(url + "/v1/models", headers={"Authorization": "Bearer sk-guess"}).status_code == 401
         assert (tmp_path / "vidgate.db").exists()  # the default SQLite file, in the working directory
+        # what uvicorn's parser refuses is answered by vidgate's protocol, in the API's JSON envelope
+        status, _, body = raw_exchange(url, b"GET /v1/videos/\xff HTTP/1.1\r\nHost: gw\r\n\r\n")
+        assert (status, orjson.loads(body)["error"]["code"]) == (
+            "HTTP/1.1 400 Bad Request",
+            "invalid_http_request",
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=20)

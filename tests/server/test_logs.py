@@ -2,18 +2,15 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import pytest
 from tests.server.conftest import MASTER, gateway_config
-from tests.support.live import live_server
+from tests.support.live import live_server, raw_exchange
 
 from vidgate.errors import Timeout
 from vidgate.server.app import create_app
@@ -258,23 +255,6 @@ def _keeping_parent(seen: list[str]) -> logging.Logger:
     return parent
 
 
-def _exchange(url: str, request: bytes) -> tuple[str, dict[str, str], Any]:
-    """Send ``request`` as raw bytes and read until the server closes the connection: the status
-    line, headers and JSON body. The socket timeout only guards against a hang (a stalled answer)."""
-    parts = urlsplit(url)
-    assert parts.hostname is not None
-    assert parts.port is not None
-    reply = b""
-    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
-        sock.sendall(request)
-        while chunk := sock.recv(65536):
-            reply += chunk
-    head, _, body = reply.partition(b"\r\n\r\n")
-    status, *lines = head.decode("latin-1").split("\r\n")
-    headers = dict(line.lower().split(": ", 1) for line in lines)
-    return status, headers, orjson.loads(body)
-
-
 def test_a_body_that_stops_arriving_is_answered_408_and_its_connection_closed(local_root: Path) -> None:
     """A client that sends its headers and part of its body, then waits, used to hold the connection
     forever (uvicorn bounds no body read): after ``request_body_timeout`` it gets a 408 in the route's
@@ -287,7 +267,8 @@ def test_a_body_that_stops_arriving_is_answered_408_and_its_connection_closed(lo
             (gemini, f"x-goog-api-key: {MASTER}"),
         ):
             head = f"POST {path} HTTP/1.1\r\nHost: gw\r\n{auth}\r\nContent-Type: application/json\r\n"
-            status, headers, body = _exchange(url, head.encode() + b'Content-Length: 100\r\n\r\n{"model":')
+            status, headers, raw = raw_exchange(url, head.encode() + b'Content-Length: 100\r\n\r\n{"model":')
+            body = orjson.loads(raw)
             assert status == "HTTP/1.1 408 Request Timeout", body
             assert headers["connection"] == "close"
             assert "no bytes for 0.2 seconds" in body["error"]["message"]

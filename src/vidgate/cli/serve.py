@@ -31,6 +31,8 @@ from vidgate.gateway.config import (
 CONFIG_ENV = settings.CONFIG_FILE
 MASTER_KEY_ENV = settings.MASTER_KEY
 APP_FACTORY = "vidgate.server.app:app_from_env"
+# uvicorn's HTTP/1.1 protocol answering what its parser refuses in the API's JSON envelope
+HTTP_PROTOCOL = "vidgate.server.http_protocol:GatewayHttpProtocol"
 # What the gateway imports beyond the client (the `server` extra). A provider that needs more (the local
 # renderer) says so when the config loads it.
 SERVER_MODULES = (
@@ -146,6 +148,7 @@ def serve(
         "proxy_headers": forwarded_allow_ips is not None,
         "forwarded_allow_ips": forwarded_allow_ips,
         "timeout_graceful_shutdown": 10,
+        "http": HTTP_PROTOCOL,
     }
     # The server builds its app from the same config (and master key) in each worker process; the CLI
     # names it by import string (cli and server are sibling layers and never import each other).

@@ -1,0 +1,62 @@
+"""The HTTP/1.1 protocol ``vidgate serve`` runs: uvicorn's (llhttp through httptools), except that a
+request its parser refuses is answered in the API's JSON error envelope instead of uvicorn's plain-text
+400 "Invalid HTTP request received.".
+
+Such a request never reaches the app: llhttp stops at the first byte HTTP does not allow (a raw
+non-ASCII byte in the path, a control character in a header), before uvicorn has a scope to hand over,
+so no middleware or route can answer it. The one hook is the protocol's ``send_400_response``, which
+this subclass overrides (``tests/server/test_http_protocol.py`` holds it to uvicorn's behaviour over a
+real socket). The path was not parsed either: the envelope is Google's when the request line at the
+start of the bytes that failed names a Google route (``/gemini``, ``/vertex_ai``), else OpenAI's.
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from vidgate.errors import BadRequestError
+from vidgate.server.google_errors import google_error_body, google_surface
+
+MESSAGE = (
+    "The request is not valid HTTP/1.1: its request line or a header holds a byte HTTP does not allow "
+    "(a path and query must be ASCII: percent-encode any other byte)."
+)
+_REQUEST_LINE = re.compile(rb"[A-Z]{1,20} (/[^ ?\r\n]*)")
+
+
+def refusal_body(received: bytes) -> bytes:
+    """The JSON answer to a request the parser refused, ``received`` being the bytes that failed."""
+    err = BadRequestError(MESSAGE, code="invalid_http_request")
+    line = _REQUEST_LINE.match(received)
+    surface = google_surface(line.group(1).decode("latin-1")) if line is not None else None
+    if surface is not None:
+        return orjson.dumps(google_error_body(err, surface)[1])
+    return orjson.dumps(err.to_openai())
+
+
+class GatewayHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a JSON 400 for what its parser refuses."""
+
+    _received = b""
+
+    def data_received(self, data: bytes) -> None:
+        self._received = data  # what a refusal reads the request line from (a reference, not a copy)
+        super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        """As uvicorn's (the status line, its default headers, ``connection: close``, then close), with a
+        JSON body; ``msg`` is uvicorn's fixed plain-text one."""
+        body = refusal_body(self._received)
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head += [
+            b"content-type: application/json\r\n",
+            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+            b"connection: close\r\n\r\n",
+        ]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
