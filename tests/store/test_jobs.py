@@ -178,6 +178,10 @@ async def test_list_pages_both_orders_and_hides_others_and_deleted(backend: Back
         False,
     )
     assert await jobs.list_for_owner("k3", after=None, limit=5, order="asc") == ([], False)
+    # limit 0 (OpenAI's range is 0..100): an empty page, has_more saying whether any job lies past it
+    assert await jobs.list_for_owner("k1", after=None, limit=0, order="desc") == ([], True)
+    assert await jobs.list_for_owner("k1", after="j0", limit=0, order="desc") == ([], False)
+    assert await jobs.list_for_owner("k3", after=None, limit=0, order="asc") == ([], False)
 
 
 async def test_listing_every_owner_pages_across_owners(backend: Backend) -> None:
