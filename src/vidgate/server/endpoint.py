@@ -19,8 +19,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
-from starlette.types import Scope
+from starlette.routing import Route
 
 from vidgate.errors import BadRequestError
 
@@ -80,9 +79,7 @@ class Endpoint:
 
 def mount(endpoints: Sequence[Endpoint]) -> list[Route]:
     """One Starlette route per path (in first-seen order), dispatching on the method, so a 405 lists in
-    ``Allow`` every method the path serves (a route per method would list only the first's). A path
-    ending in a ``{name:path}`` parameter is a catch-all (``CatchAll``): it takes only what no other
-    route's path fits."""
+    ``Allow`` every method the path serves (a route per method would list only the first's)."""
     by_path: dict[str, dict[str, Handler]] = {}
     for endpoint in endpoints:
         handlers = by_path.setdefault(endpoint.path, {})
@@ -97,23 +94,10 @@ def mount(endpoints: Sequence[Endpoint]) -> list[Route]:
     return [_route(path, by_path[path]) for path in paths]
 
 
-class CatchAll(Route):
-    """A route that never shadows another: its match is at best partial. Starlette serves the first
-    full match, else the first partial one, so a typed route whose path fits a request with another
-    method answers it (405 naming its methods, as on every other path) instead of the catch-all's 404
-    for PUT on ``.../models/veo:predictLongRunning``; a path no other route fits still reaches the
-    catch-all's handler (a partial match whose method the route takes is served)."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        match, child_scope = super().matches(scope)
-        return (Match.PARTIAL if match is Match.FULL else match), child_scope
-
-
 def _route(path: str, handlers: dict[str, Handler]) -> Route:
-    kind = CatchAll if re.search(r":path\}$", path) else Route
     if len(handlers) == 1:
         [(method, handler)] = handlers.items()
-        return kind(path, handler, methods=[method])
+        return Route(path, handler, methods=[method])
     table = dict(handlers)
     if "GET" in table:
         table.setdefault("HEAD", table["GET"])  # Starlette serves HEAD wherever GET is
@@ -121,7 +105,7 @@ def _route(path: str, handlers: dict[str, Handler]) -> Route:
     async def dispatch(request: Request) -> Response:
         return await table[request.method](request)
 
-    return kind(path, dispatch, methods=list(handlers))
+    return Route(path, dispatch, methods=list(handlers))
 
 
 def openapi_path(starlette_path: str) -> str:
