@@ -519,8 +519,9 @@ async def test_remix_unsupported_for_models_without_it(local_root: Path) -> None
             cost_micros=0,
         )
     )
-    with pytest.raises(UnsupportedOperationError):
+    with pytest.raises(UnsupportedOperationError) as refused:
         await gw.service.remix_video(alice, job_id, "again")
+    assert refused.value.message == "Model 'veo' does not support 'remix'."  # not the provider, gemini
     await gw.close()
 
 

@@ -465,7 +465,9 @@ class GatewayService:
         if dep is None:
             raise deployment_gone(source)
         if not dep.spec.has("remix"):
-            raise UnsupportedOperationError("remix", dep.provider)
+            raise UnsupportedOperationError(  # the model the client asked for; the provider is ours to know
+                "remix", dep.provider, message=f"Model '{source.model_name}' does not support 'remix'."
+            )
         seconds = source.seconds
         if source.task == "extend":  # its record holds the seconds it added; the remix is of the whole clip
             whole = clip_seconds(source, await self.edits.stored_bytes(dep, source))
