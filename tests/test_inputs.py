@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from vidgate.errors import BadRequestError
-from vidgate.inputs import INT64_MAX, MAX_DEPTH, check_text, check_tree, parse_int
+from vidgate.inputs import INT64_MAX, MAX_DEPTH, check_text, check_tree, kind, parse_int
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "\ud800", "x\udfffy"])
@@ -52,6 +54,26 @@ def test_bounds_are_inclusive() -> None:
     assert parse_int("10", "limit", low=0, high=10) == 10
     with pytest.raises(BadRequestError):
         parse_int("11", "limit", low=0, high=10)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "null"),
+        (True, "a boolean"),
+        (3, "an integer"),
+        (1.5, "a decimal"),
+        ("x", "a string"),
+        ([1], "an array"),
+        ((1,), "an array"),
+        ({"a": 1}, "an object"),
+        (b"png", "a file"),
+        (io.BytesIO(b"png"), "a file"),  # what a form's file part is to the handlers: a reader
+    ],
+)
+def test_kind_says_what_a_value_is_in_the_api_s_words(value: object, expected: str) -> None:
+    """Type errors said "got UploadFile" and "got float": Python's names, not the client's."""
+    assert kind(value) == expected
 
 
 def _nested(depth: int) -> object:

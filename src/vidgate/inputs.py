@@ -39,6 +39,29 @@ def check_text(text: str, param: str) -> str:
     return text
 
 
+def kind(value: object) -> str:
+    """What a value is, in the API's words ("a string", "an integer", "a file"), for a type error: a
+    Python type name ("UploadFile", "float") means nothing to a client. Only an object no request body
+    can hold (an SDK caller's) is named by its type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, bytes | bytearray) or hasattr(value, "read"):  # a form's file part, or bytes
+        return "a file"
+    return type(value).__name__
+
+
 MAX_DEPTH = 64  # levels of nesting a request body may have (no API field nests more than a few)
 
 

@@ -325,7 +325,32 @@ def test_prompt_missing(prompt: str | None) -> None:
 def test_prompt_of_the_wrong_type() -> None:
     err = reject(spec(SORA), prompt=42)
     assert (err.param, err.code) == ("prompt", "invalid_type")
-    assert "expected a string" in err.message
+    assert err.message == "Invalid type for 'prompt': expected a string, but got an integer instead."
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        (
+            "negative_prompt",
+            1.5,
+            "Invalid type for 'negative_prompt': expected a string, but got a decimal instead.",
+        ),
+        (
+            "generate_audio",
+            "yes",
+            "Invalid type for 'generate_audio': expected a boolean, but got a string instead.",
+        ),
+        ("n", [2], "Invalid type for 'n': expected an integer, but got an array instead."),
+        ("n", b"2", "Invalid type for 'n': expected an integer, but got a file instead."),
+        ("n", True, "Invalid type for 'n': expected an integer, but got a boolean instead."),
+    ],
+)
+def test_type_errors_name_the_kind_of_value_never_a_python_type(
+    param: str, value: object, message: str
+) -> None:
+    err = reject(spec(VERTEX31), **{param: value})
+    assert (err.param, err.code, err.message) == (param, "invalid_type", message)
 
 
 def test_prompt_too_long() -> None:

@@ -155,6 +155,29 @@ async def test_bad_create_fields_answer_400_naming_the_param(
     assert fragment in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("negative_prompt", "Invalid type for 'negative_prompt': expected a string, but got a file instead."),
+        ("n", "Invalid type for 'n': expected an integer, but got a file instead."),
+        ("prompt", "Invalid type for 'prompt': expected a string, but got a file instead."),
+    ],
+)
+async def test_a_file_part_where_text_belongs_is_called_a_file(
+    served: Served, param: str, message: str
+) -> None:
+    """It was "got UploadFile" (and for n the part's Python repr): names a client never sent."""
+    key = await served.new_key()
+    fields = {"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"}
+    fields.pop(param, None)
+    reply = await served.client.post(
+        "/v1/videos", data=fields, files={param: ("a.txt", b"text", "text/plain")}, headers=auth(key)
+    )
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert (error["param"], error["code"], error["message"]) == (param, "invalid_type", message)
+
+
 async def test_sdk_raises_bad_request_for_a_duration_the_model_lacks(served: Served) -> None:
     key = await served.new_key()
     with pytest.raises(openai.BadRequestError) as info:

@@ -13,6 +13,7 @@ from typing import Any
 from vidgate.catalog.images import sniff, unreadable
 from vidgate.catalog.spec import ModelSpec
 from vidgate.errors import BadRequestError, invalid_value
+from vidgate.inputs import kind
 from vidgate.types import ImageInput, SourceVideo, VideoRequest
 
 MAX_PROMPT_CHARS = 32000
@@ -79,11 +80,11 @@ def empty_value(param: str) -> BadRequestError:
     )
 
 
-def _typed(param: str, value: object, kind: type, expected: str) -> None:
+def _typed(param: str, value: object, wanted: type, expected: str) -> None:
     """A value of the wrong type never reaches the provider (whose error would not name the param)."""
-    if value is not None and not isinstance(value, kind):
+    if value is not None and not isinstance(value, wanted):
         raise BadRequestError(
-            f"Invalid type for '{param}': expected {expected}, but got {type(value).__name__} instead.",
+            f"Invalid type for '{param}': expected {expected}, but got {kind(value)} instead.",
             param=param,
             code="invalid_type",
         )
@@ -146,7 +147,7 @@ def validate(
 ) -> VideoRequest:
     if prompt is not None and not isinstance(prompt, str):
         raise BadRequestError(
-            f"Invalid type for 'prompt': expected a string, but got {type(prompt).__name__} instead.",
+            f"Invalid type for 'prompt': expected a string, but got {kind(prompt)} instead.",
             param="prompt",
             code="invalid_type",
         )
@@ -211,7 +212,13 @@ def validate(
     ):
         raise BadRequestError(f"Invalid 'seed': expected an integer from 0 to {_SEED_MAX}.", param="seed")
     count = 1 if n is None else n
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= spec.max_n:
+    if isinstance(count, bool) or not isinstance(count, int | float | str):  # a file part, an array, ...
+        raise BadRequestError(
+            f"Invalid type for 'n': expected an integer, but got {kind(count)} instead.",
+            param="n",
+            code="invalid_type",
+        )
+    if not isinstance(count, int) or not 1 <= count <= spec.max_n:
         raise invalid_value("n", count, list(range(1, spec.max_n + 1)))
     return VideoRequest(
         model=spec.model,

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from vidgate.catalog import validate
 from vidgate.catalog.images import sniff, unreadable
 from vidgate.errors import APIError, BadRequestError
-from vidgate.inputs import check_tree, parse_int
+from vidgate.inputs import check_tree, kind, parse_int
 from vidgate.types import FilePart, ImageInput
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # OpenAI's limit for an input_reference
@@ -144,7 +144,7 @@ def text(body: dict[str, Any], name: str, *, required: bool = False) -> str | No
         return None
     if not isinstance(value, str):
         raise BadRequestError(
-            f"Invalid type for '{name}': expected a string, but got {_kind(value)} instead.",
+            f"Invalid type for '{name}': expected a string, but got {kind(value)} instead.",
             param=name,
             code="invalid_type",
         )
@@ -160,7 +160,7 @@ def seconds_value(body: dict[str, Any]) -> str | int | None:
     if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
         return value
     raise BadRequestError(
-        f"Invalid type for 'seconds': expected a string, but got {_kind(value)} instead.",
+        f"Invalid type for 'seconds': expected a string, but got {kind(value)} instead.",
         param="seconds",
         code="invalid_type",
     )
@@ -212,7 +212,7 @@ async def image_input(value: Any, param: str) -> ImageInput:
             )
         return ImageInput(file_id=file_id)
     raise BadRequestError(
-        f"Invalid type for '{param}': expected an image file or an object, but got {_kind(value)} instead.",
+        f"Invalid type for '{param}': expected an image file or an object, but got {kind(value)} instead.",
         param=param,
         code="invalid_type",
     )
@@ -334,19 +334,3 @@ def _form_bool(name: str, value: str) -> bool:
     if lowered in ("false", "0"):
         return False
     raise BadRequestError(f"Invalid type for '{name}': expected a boolean, but got '{value}'.", param=name)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, UploadFile):
-        return "a file"
-    return "a string"
