@@ -7,7 +7,7 @@ import pytest
 from tests.support.images import image_bytes
 
 from vidgate.errors import BadRequestError
-from vidgate.server.forms import EXTRA_FIELDS, extra_params, image_input, text, unflatten
+from vidgate.server.forms import EXTRA_FIELDS, extra_params, image_input, parse_json, text, unflatten
 from vidgate.types import ImageInput
 
 
@@ -137,3 +137,49 @@ async def test_extra_params_come_from_the_catalogue_and_form_text_is_typed() -> 
         await extra_params({"colour": "red"}, from_form=False)
     assert info.value.param == "colour"
     assert info.value.code == "unknown_parameter"
+
+
+@pytest.mark.parametrize(
+    ("raw", "param", "code", "got"),
+    [
+        (b'{"seconds": 18446744073709551616}', "seconds", "integer_above_max_value", "18446744073709551616"),
+        (
+            b'{"metadata": {"a": [1, -9223372036854775809]}}',
+            "metadata.a[1]",
+            "integer_below_min_value",
+            "-9223372036854775809",
+        ),
+        (b'{"n": ' + b"9" * 5000 + b"}", "n", "integer_above_max_value", "9" * 40 + "..."),
+    ],
+)
+def test_an_integer_beyond_64_bits_is_out_of_range_not_a_decimal(
+    raw: bytes, param: str, code: str, got: str
+) -> None:
+    """orjson reads such a literal as a float: the 400 said "got a decimal", metadata stored it rounded."""
+    with pytest.raises(BadRequestError) as info:
+        parse_json(raw)
+    assert (info.value.param, info.value.code) == (param, code)
+    assert info.value.message == (
+        f"Invalid '{param}': integer out of range. A request's integers are 64-bit, from "
+        f"-9223372036854775808 to 18446744073709551615; got {got}."
+    )
+
+
+def test_64_bit_integers_and_large_decimals_read_as_before() -> None:
+    body = b'{"a": 18446744073709551615, "b": -9223372036854775808, "c": 1e19, "d": [2.5e300]}'
+    assert parse_json(body) == {"a": 2**64 - 1, "b": -(2**63), "c": 1e19, "d": [2.5e300]}
+
+
+def test_a_body_too_deep_is_refused_for_its_depth_before_any_second_reading() -> None:
+    deep = b'{"a":' * 995 + b"18446744073709551616" + b"}" * 995  # deeper than the stdlib's recursion
+    with pytest.raises(BadRequestError) as info:
+        parse_json(deep)
+    assert info.value.message.endswith("nested deeper than 64 levels.")
+
+
+async def test_form_integer_text_is_read_as_json_would_carry_it() -> None:
+    extra = await extra_params({"seed": " 7 ", "n": "abc"}, from_form=True)
+    assert extra == {"seed": 7, "n": "abc"}  # not an integer: the catalogue refuses the text as it is
+    with pytest.raises(BadRequestError) as info:
+        await extra_params({"seed": "18446744073709551616"}, from_form=True)
+    assert (info.value.param, info.value.code) == ("seed", "integer_above_max_value")

@@ -178,6 +178,37 @@ async def test_a_file_part_where_text_belongs_is_called_a_file(
     assert (error["param"], error["code"], error["message"]) == (param, "invalid_type", message)
 
 
+@pytest.mark.parametrize("param", ["seed", "n"])
+@pytest.mark.parametrize(
+    ("form", "json_value"),
+    [
+        ("-1", "-1"),
+        ("4294967296", "4294967296"),
+        ("9223372036854775808", "9223372036854775808"),
+        ("18446744073709551616", "18446744073709551616"),
+        ("1.5", "1.5"),
+        ("abc", '"abc"'),
+    ],
+)
+async def test_seed_and_n_are_refused_in_the_same_words_from_a_form_as_from_json(
+    served: Served, param: str, form: str, json_value: str
+) -> None:
+    """A form's seed past int64 was refused with int64's range, not the seed's (and past 2**64, JSON's
+    said "got a decimal"): the words depended on how the client encoded the body."""
+    key = await served.new_key()
+    fields = {"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180"}
+    as_form = await served.client.post(
+        "/v1/videos", files=[(k, (None, v)) for k, v in {**fields, param: form}.items()], headers=auth(key)
+    )
+    raw = f'{{"model": "local-1", "prompt": "p", "seconds": "1", "size": "320x180", "{param}": {json_value}}}'
+    as_json = await served.client.post(
+        "/v1/videos", content=raw, headers={**auth(key), "content-type": "application/json"}
+    )
+    assert (as_form.status_code, as_json.status_code) == (400, 400), (as_form.text, as_json.text)
+    assert as_form.json() == as_json.json()
+    assert as_form.json()["error"]["param"] == param
+
+
 async def test_sdk_raises_bad_request_for_a_duration_the_model_lacks(served: Served) -> None:
     key = await served.new_key()
     with pytest.raises(openai.BadRequestError) as info:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import inspect
+import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -21,7 +23,7 @@ from starlette.requests import Request
 from vidgate.catalog import validate
 from vidgate.catalog.images import sniff, unreadable
 from vidgate.errors import APIError, BadRequestError
-from vidgate.inputs import check_tree, kind, parse_int
+from vidgate.inputs import check_tree, kind
 from vidgate.types import FilePart, ImageInput
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # OpenAI's limit for an input_reference
@@ -65,7 +67,7 @@ async def read_body(request: Request) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BYTES:
         raise BadRequestError(f"The request body is larger than {MAX_JSON_BYTES} bytes.")
     try:
-        data = orjson.loads(raw)
+        data = parse_json(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequestError(
             "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
@@ -74,8 +76,105 @@ async def read_body(request: Request) -> dict[str, Any]:
         ) from exc
     if not isinstance(data, dict):
         raise BadRequestError("The request body must be a JSON object.")
-    check_tree(data, "")  # a NUL or lone surrogate anywhere is a 400 before anything is stored or sent
     return data
+
+
+# orjson reads an integer literal in this range as an int; beyond it, as a float (2**64 became
+# 1.8446744073709552e+19: "got a decimal", or a rounded number stored in metadata).
+JSON_INT_MIN = -(2**63)
+JSON_INT_MAX = 2**64 - 1
+_WIDE_FLOAT = 2.0**63  # a float this large may have been such an integer
+_INT_TEXT = re.compile(r"-?[0-9]+")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body (orjson), checked by ``inputs.check_tree`` and refusing an integer beyond
+    ``JSON_INT_MIN..JSON_INT_MAX`` with a 400 naming where it is; raises ``orjson.JSONDecodeError`` for
+    invalid JSON. Only a body holding a float that large (or one orjson cannot hold, past a double) is
+    read a second time, with the standard library, which keeps integer literals exact."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        exact = _exact(raw) if "infinity" in str(exc) else None
+        if exact is not None:
+            check_tree(exact, "")
+            _check_ints(exact)
+        raise  # not an integer that overflowed ("1e400"): invalid JSON as orjson says
+    check_tree(data, "")
+    if _has_wide_float(data):
+        exact = _exact(raw)
+        if exact is not None:
+            _check_ints(exact)
+    return data
+
+
+def _exact(raw: bytes) -> Any:
+    """``raw`` with integer literals exact, or None where the standard library cannot read it (nested
+    past its recursion limit: a depth ``check_tree`` refuses)."""
+    try:
+        return json.loads(raw, parse_int=_exact_int)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _check_ints(value: Any) -> None:
+    for path, leaf in _leaves(value, ""):
+        if isinstance(leaf, _Digits) or (isinstance(leaf, int) and not isinstance(leaf, bool)):
+            _check_int_range(leaf, path)
+
+
+class _Digits(str):
+    """An integer literal too long to convert (Python refuses over 4,300 digits; none is in range)."""
+
+
+def _exact_int(text: str) -> int | _Digits:
+    return int(text) if len(text) <= 40 else _Digits(text)
+
+
+def _check_int_range(value: int | str, param: str) -> int:
+    """``value`` (an int, or integer text) when it is a 64-bit integer as JSON bodies carry them, else
+    the 400 a JSON body's out-of-range integer gets: a form field reads the same as JSON."""
+    number = int(value) if isinstance(value, int) or len(value) <= 40 else None
+    if number is not None and JSON_INT_MIN <= number <= JSON_INT_MAX:
+        return number
+    text = str(value)
+    shown = text if len(text) <= 40 else text[:40] + "..."
+    below = text.startswith("-")
+    raise BadRequestError(
+        f"Invalid '{param}': integer out of range. A request's integers are 64-bit, from {JSON_INT_MIN} "
+        f"to {JSON_INT_MAX}; got {shown}.",
+        param=param,
+        code="integer_below_min_value" if below else "integer_above_max_value",
+    )
+
+
+def _has_wide_float(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            if abs(item) >= _WIDE_FLOAT:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _leaves(value: Any, path: str) -> list[tuple[str, Any]]:
+    """Every scalar of a parsed JSON value with its path, named as ``inputs.check_tree`` names them."""
+    out: list[tuple[str, Any]] = []
+    pending: list[tuple[Any, str]] = [(value, path)]
+    while pending:
+        item, name = pending.pop()
+        if isinstance(item, Mapping):
+            pending.extend((inner, f"{name}.{key}" if name else str(key)) for key, inner in item.items())
+        elif isinstance(item, list):
+            pending.extend((inner, f"{name}[{i}]") for i, inner in enumerate(item))
+        else:
+            out.append((name, item))
+    return out
 
 
 def unflatten(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -322,9 +421,11 @@ def is_form(request: Request) -> bool:
     return ctype in ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-def _form_int(name: str, value: str) -> int:
-    """Bounds are the catalogue's (seed, n); this only reads the text strictly."""
-    return parse_int(value, name)
+def _form_int(name: str, value: str) -> int | str:
+    """Integer text as the integer JSON would carry; any other text stays text. The catalogue checks
+    both (seed, n), so a form's value is refused in the same words as the JSON value."""
+    text = value.strip()
+    return _check_int_range(text, name) if _INT_TEXT.fullmatch(text) else value
 
 
 def _form_bool(name: str, value: str) -> bool:

@@ -13,8 +13,8 @@ from vidgate.errors import BadRequestError, NotFoundError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.content import ContentStream
 from vidgate.gateway.passthrough import GooglePassthrough
-from vidgate.inputs import check_tree
 from vidgate.server.auth import secret_from
+from vidgate.server.forms import parse_json
 from vidgate.server.ranges import discard, etag, stream_response, unsatisfiable, wanted_range
 from vidgate.server.state import authenticated, server_state
 
@@ -54,12 +54,11 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        data = orjson.loads(raw)
+        data = parse_json(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequestError(f"Invalid JSON payload received. {exc}", param="body") from exc
     if not isinstance(data, dict):
         raise BadRequestError("Invalid JSON payload received: expected an object.", param="body")
-    check_tree(data, "")
     return data
 
 
