@@ -62,10 +62,26 @@ def test_a_list_of_objects_reads_the_same_field_by_field_and_item_by_item() -> N
     }
 
 
-def test_unflatten_refuses_a_field_that_is_both_a_value_and_an_object() -> None:
+@pytest.mark.parametrize(
+    ("items", "param"),
+    [
+        ([("input_reference", "x"), ("input_reference[image_url]", "y")], "input_reference"),
+        ([("metadata[a]", "y"), ("metadata", "x")], "metadata"),  # read as a list [{"a": "y"}, "x"]
+        ([("metadata[a]", "x"), ("metadata[a][b]", "y")], "metadata[a]"),  # param was "a"
+        ([("metadata[a][b]", "y"), ("metadata[a]", "x")], "metadata[a]"),
+        ([("extra_body[x]", "1"), ("extra_body[x][]", "2")], "extra_body[x]"),  # param was "x"
+    ],
+)
+def test_unflatten_refuses_a_field_that_is_both_a_value_and_an_object(
+    items: list[tuple[str, Any]], param: str
+) -> None:
     with pytest.raises(BadRequestError) as info:
-        unflatten([("input_reference", "x"), ("input_reference[image_url]", "y")])
-    assert info.value.param == "input_reference"
+        unflatten(items)
+    assert (info.value.param, info.value.code) == (param, "conflicting_fields")
+    assert info.value.message == (
+        f"Conflicting form fields for '{param}': it is given both as a value and with bracketed fields "
+        f"('{param}[...]'); send one or the other."
+    )
 
 
 def test_text_names_the_param_on_a_wrong_type_or_a_missing_value() -> None:

@@ -218,6 +218,8 @@ def _place(target: dict[str, Any], path: list[str], value: Any, occurrence: int 
         if last:
             if part in node:
                 existing = node[part]
+                if isinstance(existing, dict):  # ``a[b]=1`` then ``a=2``
+                    raise _conflict(path, i)
                 node[part] = [*existing, value] if isinstance(existing, list) else [existing, value]
             else:
                 node[part] = value
@@ -225,12 +227,24 @@ def _place(target: dict[str, Any], path: list[str], value: Any, occurrence: int 
         if path[i + 1] == "":
             node = node.setdefault(part, [])
             if not isinstance(node, list):
-                raise BadRequestError(f"Conflicting form fields for '{part}'.", param=part)
+                raise _conflict(path, i)
             continue
         child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise BadRequestError(f"Conflicting form fields for '{part}'.", param=part)
+        if not isinstance(child, dict):  # ``a=1`` then ``a[b]=2``
+            raise _conflict(path, i)
         node = child
+
+
+def _conflict(path: list[str], i: int) -> BadRequestError:
+    """A field given both as a value and with bracketed fields, named as the form names it (the whole
+    bracket path, not its last part: ``input_reference[image_url]``, not ``image_url``)."""
+    name = path[0] + "".join(f"[{part}]" for part in path[1 : i + 1])
+    return BadRequestError(
+        f"Conflicting form fields for '{name}': it is given both as a value and with bracketed fields "
+        f"('{name}[...]'); send one or the other.",
+        param=name,
+        code="conflicting_fields",
+    )
 
 
 def text(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
