@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from vidgate.errors import BadRequestError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.config import GatewayConfig
 from vidgate.gateway.ports import Stores
@@ -38,13 +39,23 @@ def request_log(request: Request) -> LogContext:
 
 
 def check_params(request: Request) -> None:
-    """Path and query values a handler may store or look up: storable text, or a 400 naming them."""
+    """Path and query values a handler may store or look up: storable text, or a 400 naming them. Every
+    query parameter the gateway reads takes one value: a repeated one (``?limit=5&limit=6``) is a 400,
+    never the last value taken silently."""
     for name, value in request.path_params.items():
         if isinstance(value, str):
             check_text(value, name)
+    seen: set[str] = set()
     for name, value in request.query_params.multi_items():
         check_text(name, name)
         check_text(value, name)
+        if name in seen:
+            raise BadRequestError(
+                f"Invalid '{name[:60]}': given more than once; give it once.",
+                param=name[:255],
+                code="duplicate_parameter",
+            )
+        seen.add(name)
 
 
 async def caller(request: Request) -> Principal:
