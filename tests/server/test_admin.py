@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from tests.server.conftest import MASTER, PRICE_PER_SECOND, Served, auth
 
 
@@ -158,3 +159,30 @@ async def test_changing_budget_duration_starts_a_new_period_and_clearing_it_ends
     )
     assert cleared.status_code == 200, cleared.text
     assert (cleared.json()["budget_duration"], cleared.json()["budget_reset_at"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "takes"),
+    [
+        ("/key/info", "key_alias", "takes key"),
+        ("/key/info", "include_spend", "takes key"),
+        ("/admin/deployments", "model", "takes no query parameters"),
+        ("/spend/logs", "request_id", "takes api_key, key, start_date, end_date, limit"),
+    ],
+)
+async def test_admin_reads_refuse_a_query_parameter_they_do_not_take(
+    served: Served, path: str, name: str, takes: str
+) -> None:
+    """/key/info and /admin/deployments ignored them: an answer that looked filtered and was not."""
+    key = await served.new_key(key_alias="mine")
+    params = {"key": key, name: "x"} if path == "/key/info" else {name: "x"}
+    reply = await served.client.get(path, params=params, headers=auth(MASTER))
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"] == {
+        "message": f"Unknown parameter: '{name}'. GET {path} {takes}.",
+        "type": "invalid_request_error",
+        "param": name,
+        "code": "unknown_parameter",
+    }
+    own = await served.client.get("/key/info", params={"key": key}, headers=auth(key))
+    assert own.status_code == 200  # what LiteLLM's clients send (the key, or nothing) still reads

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -95,8 +96,24 @@ async def generate_key(request: Request) -> Response:
     return json_response(generated_key(record, secret))
 
 
+def only_known_params(request: Request, route: str, query: type[BaseModel] | None) -> None:
+    """Every query parameter must be one ``query`` (the route's documented model) declares: a 400 naming
+    the first other one. These routes answered LiteLLM's filters vidgate lacks (``/spend/logs?user_id=``,
+    ``/key/info?key_alias=``) as if they were not there: another answer than the one asked for."""
+    names = [info.alias or name for name, info in query.model_fields.items()] if query is not None else []
+    for name in request.query_params:
+        if name not in names:
+            takes = f"takes {', '.join(names)}" if names else "takes no query parameters"
+            raise BadRequestError(
+                f"Unknown parameter: '{name[:60]}'. GET {route} {takes}.",
+                param=name[:255],
+                code="unknown_parameter",
+            )
+
+
 async def key_info(request: Request) -> Response:
     principal = await caller(request)
+    only_known_params(request, "/key/info", KeyInfoQuery)
     info = await server_state(request).service.key_info(principal, request.query_params.get("key") or None)
     return json_response(KeyInfo.model_validate(info))
 
@@ -131,19 +148,10 @@ async def delete_keys(request: Request) -> Response:
     return json_response(DeletedKeys(deleted_keys=deleted))
 
 
-SPEND_LOG_PARAMS = ("api_key", "key", "start_date", "end_date", "limit")
-
-
 async def spend_logs(request: Request) -> Response:
     principal = await caller(request)
+    only_known_params(request, "/spend/logs", SpendLogsQuery)  # LiteLLM's request_id, user_id, ...
     query = request.query_params
-    for name in query:
-        if name not in SPEND_LOG_PARAMS:  # LiteLLM's request_id, user_id, ...: never an unfiltered answer
-            raise BadRequestError(
-                f"Unknown parameter: '{name[:60]}'. GET /spend/logs takes {', '.join(SPEND_LOG_PARAMS)}.",
-                param=name[:255],
-                code="unknown_parameter",
-            )
     key = query.get("api_key") or query.get("key") or None
     start = _when(query.get("start_date"), "start_date", end_of_day=False)
     end = _when(query.get("end_date"), "end_date", end_of_day=True)
@@ -158,6 +166,7 @@ async def spend_logs(request: Request) -> Response:
 
 async def deployments(request: Request) -> Response:
     principal = await caller(request)
+    only_known_params(request, "/admin/deployments", None)
     rows = server_state(request).service.deployments(principal)
     return json_response(DeploymentList.model_validate({"data": rows}))
 
