@@ -96,3 +96,13 @@ def test_master_key_from_the_environment(gateway: str, monkeypatch: pytest.Monke
     result = runner.invoke(app, ["keys", "list"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["keys"] == []
+
+
+def test_list_reads_every_page(gateway: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/key/list answers a page at a time; the command shows every key, once."""
+    monkeypatch.setattr("vidgate.cli.keys.LIST_PAGE", 2)
+    made = [keys(gateway, "generate", "--alias", f"k{i}")["token"] for i in range(5)]
+    listed = keys(gateway, "list")
+    assert listed["total_count"] == 5
+    assert sorted(k["token"] for k in listed["keys"]) == sorted(made)
+    assert {k["key_alias"] for k in listed["keys"]} == {"k0", "k1", "k2", "k3", "k4"}

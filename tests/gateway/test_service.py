@@ -21,6 +21,7 @@ from vidgate.errors import (
     UnsupportedOperationError,
 )
 from vidgate.gateway.guardrails import GuardInput, Verdict
+from vidgate.gateway.records import KeyQuery
 from vidgate.gateway.service import CreateVideo
 from vidgate.store.factory import open_stores
 from vidgate.store.memory import MemoryStores
@@ -589,7 +590,7 @@ async def test_key_admin_is_for_the_master_key(gw: Gateway) -> None:
         gw.service.generate_key(alice),
         gw.service.update_key(alice, alice.key.id, rpm_limit=3),
         gw.service.delete_keys(alice, [alice.key.id]),
-        gw.service.list_keys(alice),
+        gw.service.list_keys(alice, KeyQuery()),
         gw.service.spend_logs(alice, key=None, start=None, end=None, limit=5),
     ):
         with pytest.raises(PermissionDeniedError):
@@ -614,7 +615,9 @@ async def test_key_admin_is_for_the_master_key(gw: Gateway) -> None:
     assert bad_duration.value.param == "budget_duration"
     with pytest.raises(NotFoundError):
         await gw.service.delete_keys(master, [bob.key.id, "key_missing"])
-    assert sorted(k.alias or "" for k in await gw.service.list_keys(master)) == ["alice-2", "bob"]
+    listed, total = await gw.service.list_keys(master, KeyQuery(sort="key_alias", descending=False))
+    assert ([k.alias for k in listed], total) == (["alice-2", "bob"], 2)
+    assert await gw.service.list_keys(master, KeyQuery(offset=1, limit=1, alias="bob")) == ([], 1)
     assert await gw.service.delete_keys(master, [bob.key.id]) == [bob.key.id]
     with pytest.raises(AuthenticationError):
         await gw.service.authenticate(gw.keys["bob"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 import pytest
 from tests.server.conftest import MASTER, PRICE_PER_SECOND, Served, auth
 
@@ -41,8 +44,10 @@ async def test_generate_returns_the_secret_once_and_the_limits(served: Served) -
     assert info.json()["info"]["key_alias"] == "team-a"
     assert "key" not in info.json()["info"] or info.json()["info"].get("key") != body["key"]
     listed = await served.client.get("/key/list", headers=auth(MASTER))
-    assert [k["token"] for k in listed.json()["keys"]] == [body["token"]]
-    assert body["key"] not in listed.text
+    assert listed.json() == {"keys": [body["token"]], "total_count": 1, "current_page": 1, "total_pages": 1}
+    full = await served.client.get("/key/list", params={"return_full_object": "true"}, headers=auth(MASTER))
+    assert [k["key_alias"] for k in full.json()["keys"]] == ["team-a"]
+    assert body["key"] not in listed.text + full.text
 
 
 async def test_update_and_delete(served: Served) -> None:
@@ -186,3 +191,142 @@ async def test_admin_reads_refuse_a_query_parameter_they_do_not_take(
     }
     own = await served.client.get("/key/info", params={"key": key}, headers=auth(key))
     assert own.status_code == 200  # what LiteLLM's clients send (the key, or nothing) still reads
+
+
+async def _list(served: Served, **params: str) -> dict[str, Any]:
+    reply = await served.client.get("/key/list", params=params, headers=auth(MASTER))
+    assert reply.status_code == 200, reply.text
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+async def test_key_list_pages_as_litellm_does(served: Served) -> None:
+    """Every key came back at once, page and size ignored."""
+    made = []
+    for i in range(12):
+        reply = await served.client.post("/key/generate", json={"key_alias": f"k{i}"}, headers=auth(MASTER))
+        made.append(reply.json()["token"])
+    first = await _list(served)  # LiteLLM's defaults: page 1 of 10
+    assert (len(first["keys"]), first["total_count"], first["current_page"], first["total_pages"]) == (
+        10,
+        12,
+        1,
+        2,
+    )
+    second = await _list(served, page="2")
+    assert (len(second["keys"]), second["current_page"], second["total_pages"]) == (2, 2, 2)
+    assert sorted(first["keys"] + second["keys"]) == sorted(made)  # every key once, no page overlapping
+    assert await _list(served, page="3") == {
+        "keys": [],
+        "total_count": 12,
+        "current_page": 3,
+        "total_pages": 2,
+    }
+    fives = [await _list(served, page=str(page), size="5") for page in (1, 2, 3)]
+    assert [len(p["keys"]) for p in fives] == [5, 5, 2]
+    assert [k for p in fives for k in p["keys"]] == first["keys"] + second["keys"]  # one order throughout
+    assert len((await _list(served, size="100"))["keys"]) == 12
+
+
+@pytest.mark.parametrize(
+    ("params", "param", "message"),
+    [
+        ({"page": "0"}, "page", "Invalid 'page': expected an integer from 1 to 2147483647, got '0'."),
+        ({"page": ""}, "page", "Invalid 'page': expected an integer from 1 to 2147483647, got ''."),
+        ({"size": "0"}, "size", "Invalid 'size': expected an integer from 1 to 100, got '0'."),
+        ({"size": "101"}, "size", "Invalid 'size': expected an integer from 1 to 100, got '101'."),
+        ({"size": "ten"}, "size", "Invalid 'size': expected an integer from 1 to 100, got 'ten'."),
+        (
+            {"return_full_object": "maybe"},
+            "return_full_object",
+            "Invalid 'return_full_object': expected a boolean, true or false (also 1/0, yes/no, on/off); "
+            "got 'maybe'.",
+        ),
+        (
+            {"status": "deleted"},
+            "status",
+            "Invalid 'status': vidgate keeps no deleted keys (their spend stays in /spend/logs). "
+            "Supported values are: 'active', 'expired', and 'revoked'.",
+        ),
+        (
+            {"status": "blocked"},
+            "status",
+            "Invalid value: 'blocked'. Supported values are: 'active', 'expired', and 'revoked'.",
+        ),
+        (
+            {"expires": "soon"},
+            "expires",
+            "Invalid value: 'soon'. Supported values are: 'active' and 'expired'.",
+        ),
+        (
+            {"sort_by": "updated_at"},
+            "sort_by",
+            "Invalid value: 'updated_at'. Supported values are: 'created_at', 'token', 'key_alias', 'spend', "
+            "'total_spend', 'max_budget', 'budget_reset_at', and 'rpm_limit'.",
+        ),
+        ({"sort_order": "up"}, "sort_order", "Invalid value: 'up'. Supported values are: 'asc' and 'desc'."),
+        ({"expand": "team"}, "expand", "Invalid value: 'team'. Supported values are: 'user'."),
+        (
+            {"team_id": "t1"},
+            "team_id",
+            "Invalid 'team_id': vidgate's keys belong to no user, team, organization, project, access group "
+            "or agent; leave 'team_id' out.",
+        ),
+        (
+            {"key_name": "x"},
+            "key_name",
+            "Unknown parameter: 'key_name'. GET /key/list takes page, size, "
+            "return_full_object, expand, key_alias, substring_matching, key_hash, search, status, expires, "
+            "sort_by, sort_order, include_team_keys, include_created_by_keys, user_id, team_id, "
+            "organization_id, project_id, access_group_id, agent_id.",
+        ),
+    ],
+)
+async def test_key_list_refuses_what_it_cannot_answer_naming_the_param(
+    served: Served, params: dict[str, str], param: str, message: str
+) -> None:
+    reply = await served.client.get("/key/list", params=params, headers=auth(MASTER))
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert (error["param"], error["message"]) == (param, message)
+
+
+async def test_key_list_filters_and_sorts(served: Served) -> None:
+    tokens = {}
+    for alias in ("b-video", "a-ads", "c-ops"):
+        reply = await served.client.post("/key/generate", json={"key_alias": alias}, headers=auth(MASTER))
+        tokens[alias] = reply.json()["token"]
+        if alias == "c-ops":
+            secret = reply.json()["key"]
+    blocked = await served.client.post(
+        "/key/update", json={"key": tokens["c-ops"], "blocked": True}, headers=auth(MASTER)
+    )
+    assert blocked.status_code == 200
+
+    async def aliases(**params: str) -> list[str]:
+        body = await _list(
+            served, **{"return_full_object": "true", "sort_by": "key_alias", "sort_order": "asc", **params}
+        )
+        assert body["total_count"] == len(body["keys"])
+        return [k["key_alias"] for k in body["keys"]]
+
+    assert await aliases() == ["a-ads", "b-video", "c-ops"]
+    assert await aliases(sort_order="DESC") == ["c-ops", "b-video", "a-ads"]  # any case, as LiteLLM
+    assert await aliases(key_alias="a-ads") == ["a-ads"]
+    assert await aliases(key_alias="A-ADS") == []  # exact unless substring_matching
+    assert await aliases(key_alias="VIDEO", substring_matching="true") == ["b-video"]
+    assert await aliases(search="o") == ["b-video", "c-ops"]
+    assert await aliases(search=tokens["a-ads"]) == ["a-ads"]
+    assert await aliases(key_hash=tokens["b-video"]) == ["b-video"]
+    assert await aliases(key_hash=hashlib.sha256(secret.encode()).hexdigest()) == ["c-ops"]
+    assert await aliases(status="revoked") == ["c-ops"]
+    assert await aliases(status="active") == ["a-ads", "b-video"]
+    assert await aliases(expires="active", include_team_keys="true", user_id="") == [
+        "a-ads",
+        "b-video",
+        "c-ops",
+    ]
+    never = await _list(served, status="expired")  # vidgate's keys never expire
+    assert never == {"keys": [], "total_count": 0, "current_page": 1, "total_pages": 0}
+    expanded = await _list(served, expand="user", key_alias="a-ads")
+    assert [k["token"] for k in expanded["keys"]] == [tokens["a-ads"]]  # whole keys, as LiteLLM's expand

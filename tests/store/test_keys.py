@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from tests.store.conftest import Backend
 from tests.store.factories import make_entry, make_key
 
 from vidgate.errors import ConflictError, NotFoundError
+from vidgate.gateway.records import KeyQuery
 
 
 async def test_create_get_lookup_and_list(backend: Backend) -> None:
@@ -126,3 +129,64 @@ async def test_delete(backend: Backend) -> None:
     assert await backend.stores.keys.delete("k1") is False
     assert await backend.stores.keys.get("k1") is None
     assert await backend.stores.keys.get_by_hash("h-k1") is None
+
+
+# ---- page: /key/list ----------------------------------------------------------------------------
+
+
+async def _ids(backend: Backend, query: KeyQuery) -> tuple[list[str], int]:
+    records, total = await backend.stores.keys.page(query)
+    return [k.id for k in records], total
+
+
+async def test_page_is_newest_first_ties_by_id_and_counts_every_match(backend: Backend) -> None:
+    for key_id, created in (("k1", 100), ("k2", 200), ("k3", 200), ("k4", 300), ("k5", 50)):
+        await backend.stores.keys.create(make_key(key_id, created_at=created))
+    assert await _ids(backend, KeyQuery(limit=2)) == (["k4", "k3"], 5)
+    assert await _ids(backend, KeyQuery(offset=2, limit=2)) == (["k2", "k1"], 5)
+    assert await _ids(backend, KeyQuery(offset=4, limit=2)) == (["k5"], 5)
+    assert await _ids(backend, KeyQuery(offset=10, limit=2)) == ([], 5)  # past the end: empty, still counted
+    oldest = KeyQuery(limit=10, descending=False)
+    assert await _ids(backend, oldest) == (["k5", "k1", "k2", "k3", "k4"], 5)
+
+
+async def test_page_sorts_absent_values_last_either_way(backend: Backend) -> None:
+    budgets = {"k1": 500, "k2": None, "k3": 100, "k4": 500, "k5": None}
+    for key_id, budget in budgets.items():
+        await backend.stores.keys.create(make_key(key_id, max_budget_micros=budget, spend_micros=7))
+    up = KeyQuery(limit=10, sort="max_budget", descending=False)
+    assert await _ids(backend, up) == (["k3", "k1", "k4", "k2", "k5"], 5)
+    down = KeyQuery(limit=10, sort="max_budget", descending=True)
+    assert await _ids(backend, down) == (["k4", "k1", "k3", "k5", "k2"], 5)  # ties: id, same direction
+    assert await _ids(backend, KeyQuery(limit=3, sort="spend", descending=False)) == (["k1", "k2", "k3"], 5)
+    aliased = {"k6": "charlie", "k7": "alpha", "k8": "bravo"}
+    for key_id, alias in aliased.items():
+        await backend.stores.keys.create(make_key(key_id, alias=alias))
+    by_alias = KeyQuery(limit=4, sort="key_alias", descending=False)
+    assert await _ids(backend, by_alias) == (["k7", "k8", "k6", "k1"], 8)
+    assert await _ids(backend, KeyQuery(limit=2, sort="token")) == (["k8", "k7"], 8)
+
+
+async def test_page_filters(backend: Backend) -> None:
+    aliases = {"k1": "Team-Ads", "k2": "team-video", "k3": "ops", "k4": None, "k5": "100%_off"}
+    for key_id, alias in aliases.items():
+        await backend.stores.keys.create(make_key(key_id, alias=alias, revoked=key_id == "k3"))
+
+    async def matching(**filters: Any) -> list[str]:
+        records, total = await backend.stores.keys.page(KeyQuery(limit=10, sort="token", **filters))
+        assert total == len(records)
+        return sorted(k.id for k in records)
+
+    assert await matching(token="k2") == ["k2"]
+    assert await matching(token="h-k2") == ["k2"]  # the secret's hash, as LiteLLM's key_hash
+    assert await matching(alias="team-video") == ["k2"]
+    assert await matching(alias="Team-video") == []  # exact
+    assert await matching(alias_contains="TEAM") == ["k1", "k2"]
+    assert await matching(alias_contains="%") == ["k5"]  # LIKE's wildcards are literal text
+    assert await matching(alias_contains="_") == ["k5"]
+    assert await matching(search="k4") == ["k4"]  # a token
+    assert await matching(search="h-k4") == ["k4"]
+    assert await matching(search="ADS") == ["k1"]  # or in an alias
+    assert await matching(revoked=True) == ["k3"]
+    assert await matching(revoked=False) == ["k1", "k2", "k4", "k5"]
+    assert await matching(alias_contains="team", revoked=False, search="video") == ["k2"]

@@ -41,6 +41,7 @@ MaxParallel = Annotated[
 Alias = Annotated[str | None, typer.Option("--alias", "--key-alias", help="A name for the key.")]
 Metadata = Annotated[str | None, typer.Option("--metadata", help='JSON object, e.g. \'{"team": "ads"}\'.')]
 DEFAULT_BASE = "http://127.0.0.1:4000"
+LIST_PAGE = 100
 
 
 def _fields(
@@ -121,8 +122,16 @@ def generate(
 
 @group.command("list")
 def list_keys(api_base: ApiBase = DEFAULT_BASE, master_key: MasterKey = "") -> None:
-    """Every key (without secrets)."""
-    _print(_call(api_base, master_key, "GET", "/key/list"))
+    """Every key (without secrets), newest first."""
+    keys: list[Any] = []
+    page, pages = 1, 1
+    while page <= pages:  # /key/list answers a page at a time (LiteLLM's: at most 100 keys)
+        params = {"page": page, "size": LIST_PAGE, "return_full_object": "true"}
+        body = _call(api_base, master_key, "GET", "/key/list", params=params)
+        keys += body["keys"]
+        pages = body["total_pages"] if page == 1 else pages
+        page += 1
+    _print({"keys": keys, "total_count": len(keys)})
 
 
 @group.command("info")

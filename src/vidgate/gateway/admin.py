@@ -11,7 +11,7 @@ from vidgate.gateway import keys as keylib
 from vidgate.gateway.auth import Authenticator, Principal
 from vidgate.gateway.budget import next_reset_at
 from vidgate.gateway.ports import Stores
-from vidgate.gateway.records import KeyRecord, SpendEntry
+from vidgate.gateway.records import KeyQuery, KeyRecord, SpendEntry
 
 
 class KeyAdmin:
@@ -73,9 +73,11 @@ class KeyAdmin:
                 raise NotFoundError("Key not found.", param="key", code="key_not_found")
         return keylib.info(record)
 
-    async def list_keys(self, p: Principal) -> list[KeyRecord]:
+    async def list_keys(self, p: Principal, query: KeyQuery | None) -> tuple[list[KeyRecord], int]:
+        """One page of the keys ``query`` selects, and how many it selects in all; None: a filter no
+        key can meet (LiteLLM's ``status=expired``: vidgate's keys never expire)."""
         p.require_master("list keys")
-        return await self.stores.keys.list()
+        return await self.stores.keys.page(query) if query is not None else ([], 0)
 
     async def update(self, p: Principal, key: str, fields: dict[str, Any]) -> KeyRecord:
         p.require_master("update keys")

@@ -10,6 +10,7 @@ semantics (copies, versions, leases, cursors, reservation states, rate window) e
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal, Protocol, TypeAlias
 
@@ -18,6 +19,7 @@ from vidgate.gateway.records import (
     ContentInfo,
     IdempotencyRecord,
     JobRecord,
+    KeyQuery,
     KeyRecord,
     SpendEntry,
 )
@@ -34,6 +36,10 @@ class KeyStore(Protocol):
     async def get(self, key_id: str) -> KeyRecord | None: ...
     async def get_by_hash(self, key_hash: str) -> KeyRecord | None: ...
     async def list(self) -> list[KeyRecord]: ...
+    async def page(self, query: KeyQuery) -> tuple[builtins.list[KeyRecord], int]:
+        """The keys of one page of ``query`` and how many keys match it in all, as one reading."""
+        ...
+
     async def save(self, key: KeyRecord) -> None:
         """Persist admin-editable fields (alias, models, limits, budget, metadata, revoked).
         Never overwrites the counters (spend, reserved, active_jobs): those change only through

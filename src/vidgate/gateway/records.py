@@ -47,6 +47,44 @@ class KeyRecord:
     revoked: bool = False
 
 
+KeySort = Literal[
+    "created_at", "token", "key_alias", "spend", "total_spend", "max_budget", "budget_reset_at", "rpm_limit"
+]
+"""What ``/key/list`` sorts by: LiteLLM's ``sort_by`` columns that vidgate's keys have (``token`` is
+the key's id)."""
+KEY_SORT_FIELDS: dict[KeySort, str] = {
+    "created_at": "created_at",
+    "token": "id",
+    "key_alias": "alias",
+    "spend": "spend_micros",
+    "total_spend": "total_spend_micros",
+    "max_budget": "max_budget_micros",
+    "budget_reset_at": "budget_reset_at",
+    "rpm_limit": "rpm_limit",
+}
+"""Each sort's KeyRecord field (and SQL column)."""
+
+
+@dataclass(frozen=True)
+class KeyQuery:
+    """One page of keys (``KeyStore.page``), LiteLLM's ``/key/list`` filters, all of them applying.
+
+    ``token``: a key's id or its secret's sha256 (LiteLLM's ``key_hash``); ``alias``: exact;
+    ``alias_contains`` and the alias half of ``search``: case-insensitive (ASCII case folded on SQLite),
+    ``search`` also matching a token. Sorted by ``sort`` (absent values last whichever the direction),
+    ties broken by id in the same direction, so a page is the same on every backend and every read."""
+
+    offset: int = 0
+    limit: int = 10
+    token: str | None = None
+    alias: str | None = None
+    alias_contains: str | None = None
+    search: str | None = None
+    revoked: bool | None = None
+    sort: KeySort = "created_at"
+    descending: bool = True
+
+
 @dataclass
 class JobRecord:
     """A video job. ``deployment_id`` pins the deployment (and so the credentials and base URL) that

@@ -52,7 +52,7 @@ from vidgate.gateway.guardrails.output import OutputCheck
 from vidgate.gateway.idempotency import Idempotency, Link, fingerprint
 from vidgate.gateway.ports import Stores
 from vidgate.gateway.provider_callbacks import CallbackIntake
-from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, SpendEntry
+from vidgate.gateway.records import ApiSurface, JobRecord, KeyQuery, KeyRecord, SpendEntry
 from vidgate.gateway.routing import Deployment, Router
 from vidgate.gateway.starter import JobStarter, Priced, new_job, price_for
 from vidgate.gateway.views import to_list, to_video
@@ -559,8 +559,8 @@ class GatewayService:
     async def key_info(self, p: Principal, key: str | None) -> dict[str, Any]:
         return await self.admin.info(p, key)
 
-    async def list_keys(self, p: Principal) -> list[KeyRecord]:
-        return await self.admin.list_keys(p)
+    async def list_keys(self, p: Principal, query: KeyQuery | None) -> tuple[list[KeyRecord], int]:
+        return await self.admin.list_keys(p, query)
 
     async def update_key(self, p: Principal, key: str, **fields: Any) -> KeyRecord:
         return await self.admin.update(p, key, fields)

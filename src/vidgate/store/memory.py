@@ -37,6 +37,7 @@ Semantics every backend shares (the ports' docstrings, made precise):
 
 from __future__ import annotations
 
+import builtins
 import copy
 import threading
 from collections import deque
@@ -67,10 +68,12 @@ from vidgate.gateway.ports import (
 )
 from vidgate.gateway.records import (
     KEY_ADMIN_FIELDS,
+    KEY_SORT_FIELDS,
     CharacterRecord,
     ContentInfo,
     IdempotencyRecord,
     JobRecord,
+    KeyQuery,
     KeyRecord,
     ReservationState,
     SpendEntry,
@@ -130,6 +133,18 @@ class MemoryKeyStore:
                 copy.deepcopy(k) for k in sorted(self._s.keys.values(), key=lambda k: (k.created_at, k.id))
             ]
 
+    async def page(self, query: KeyQuery) -> tuple[builtins.list[KeyRecord], int]:
+        with self._s.lock:
+            found = [k for k in self._s.keys.values() if _key_matches(k, query)]
+            field = KEY_SORT_FIELDS[query.sort]
+            present = [k for k in found if getattr(k, field) is not None]
+            absent = [k for k in found if getattr(k, field) is None]
+            present.sort(key=lambda k: (getattr(k, field), k.id), reverse=query.descending)
+            absent.sort(key=lambda k: k.id, reverse=query.descending)
+            ordered = present + absent  # absent values last, whichever the direction
+            chosen = ordered[query.offset : query.offset + query.limit]
+            return [copy.deepcopy(k) for k in chosen], len(found)
+
     async def save(self, key: KeyRecord) -> None:
         with self._s.lock:
             stored = self._s.keys.get(key.id)
@@ -143,6 +158,19 @@ class MemoryKeyStore:
     async def delete(self, key_id: str) -> bool:
         with self._s.lock:
             return self._s.keys.pop(key_id, None) is not None
+
+
+def _key_matches(key: KeyRecord, query: KeyQuery) -> bool:
+    def alias_has(text: str) -> bool:
+        return key.alias is not None and text.lower() in key.alias.lower()
+
+    return (
+        (query.token is None or query.token in (key.id, key.key_hash))
+        and (query.alias is None or key.alias == query.alias)
+        and (query.alias_contains is None or alias_has(query.alias_contains))
+        and (query.search is None or query.search in (key.id, key.key_hash) or alias_has(query.search))
+        and (query.revoked is None or key.revoked == query.revoked)
+    )
 
 
 class MemoryJobStore:

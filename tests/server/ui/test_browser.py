@@ -226,6 +226,18 @@ def test_the_admin_creates_and_blocks_a_key(page: Any, live_gateway: LiveGateway
     page.screenshot(path=screenshots / "deployments.png", full_page=True)
 
 
+def test_the_keys_page_lists_keys_past_one_page(page: Any, live_gateway: LiveGateway) -> None:
+    """GET /key/list answers a page at a time (at most 100 keys): the table shows every key."""
+    with live_gateway.api() as client:
+        for i in range(101):
+            made = client.post("/key/generate", json={"key_alias": f"bulk-{i:03}"}, headers=auth(MASTER))
+            assert made.status_code == 200
+    sign_in(page, MASTER)
+    page.goto("/ui/admin/keys")
+    page.get_by_role("rowheader", name="bulk-000", exact=True).wait_for()  # the oldest: on page two
+    assert page.locator("#keys tbody tr", has_text="bulk-").count() == 101
+
+
 def test_pages_read_on_a_phone(browser: Any, live_gateway: LiveGateway, screenshots: Path) -> None:
     secret = live_gateway.new_key(key_alias="phone")
     with live_gateway.api() as client:

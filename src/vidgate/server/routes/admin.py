@@ -9,6 +9,7 @@ invalidate the gateway's key cache in this process at once (other replicas withi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,15 +17,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from vidgate.catalog import from_micros
-from vidgate.errors import BadRequestError
+from vidgate.errors import BadRequestError, invalid_value
 from vidgate.gateway import keys as keylib
-from vidgate.gateway.records import KeyRecord, SpendEntry
+from vidgate.gateway.keys import MAX_LIMIT
+from vidgate.gateway.records import KeyQuery, KeyRecord, SpendEntry
 from vidgate.inputs import parse_int
 from vidgate.server import forms
 from vidgate.server.endpoint import JSON, Body, Endpoint, Reply, fields_of
 from vidgate.server.responses import json_response
 from vidgate.server.schemas.keys import (
+    BOOLEAN,
+    KEY_SORTS,
+    MAX_KEY_PAGE,
     MAX_SPEND_LOGS,
+    NO_SUCH_ATTRIBUTE,
     DeletedKeys,
     DeleteKeysBody,
     DeploymentList,
@@ -33,6 +39,7 @@ from vidgate.server.schemas.keys import (
     KeyInfo,
     KeyInfoQuery,
     KeyList,
+    KeyListQuery,
     KeyView,
     SpendLogEntry,
     SpendLogs,
@@ -119,9 +126,87 @@ async def key_info(request: Request) -> Response:
 
 
 async def key_list(request: Request) -> Response:
+    """One page of keys, as LiteLLM's ``/key/list`` pages them (tokens unless ``return_full_object``)."""
     principal = await caller(request)
-    records = await server_state(request).service.list_keys(principal)
-    return json_response(KeyList(keys=[key_view(r) for r in records], total_count=len(records)))
+    only_known_params(request, "/key/list", KeyListQuery)
+    query, page, size, full = key_list_query(request.query_params)
+    records, total = await server_state(request).service.list_keys(principal, query)
+    keys: list[str] | list[KeyView] = [key_view(r) for r in records] if full else [r.id for r in records]
+    pages = -(-total // size)
+    return json_response(KeyList(keys=keys, total_count=total, current_page=page, total_pages=pages))
+
+
+def key_list_query(query: Mapping[str, str]) -> tuple[KeyQuery | None, int, int, bool]:
+    """(the store query, or None when no key can match; page; size; whether to show whole keys) from
+    LiteLLM's parameters, each checked with LiteLLM's defaults and bounds (``KeyListQuery``)."""
+    page = parse_int(query["page"], "page", low=1, high=MAX_LIMIT) if "page" in query else 1
+    size = parse_int(query["size"], "size", low=1, high=MAX_KEY_PAGE) if "size" in query else 10
+    full = _flag(query, "return_full_object") | (_choice(query, "expand", ("user",)) is not None)
+    for name in NO_SUCH_ATTRIBUTE:
+        if query.get(name):
+            raise BadRequestError(
+                f"Invalid '{name}': vidgate's keys belong to no user, team, organization, project, access "
+                f"group or agent; leave '{name}' out.",
+                param=name,
+                code="unsupported_value",
+            )
+    _flag(query, "include_team_keys")  # widen what a non-admin sees; the master key sees every key
+    _flag(query, "include_created_by_keys")
+    if query.get("status") == "deleted":
+        raise BadRequestError(
+            "Invalid 'status': vidgate keeps no deleted keys (their spend stays in /spend/logs). "
+            "Supported values are: 'active', 'expired', and 'revoked'.",
+            param="status",
+            code="invalid_value",
+        )
+    status = _choice(query, "status", ("active", "expired", "revoked"))
+    expires = _choice(query, "expires", ("active", "expired"))
+    sort_by = _choice(query, "sort_by", KEY_SORTS)
+    order = query.get("sort_order", "desc")
+    if order.lower() not in ("asc", "desc"):  # LiteLLM takes any case
+        raise invalid_value("sort_order", order[:40], ["asc", "desc"])
+    alias = query.get("key_alias") or None
+    substring = _flag(query, "substring_matching")
+    if status == "expired" or expires == "expired":  # vidgate's keys never expire
+        return None, page, size, full
+    found = KeyQuery(
+        offset=(page - 1) * size,
+        limit=size,
+        token=query.get("key_hash") or None,
+        alias=None if substring else alias,
+        alias_contains=alias if substring else None,
+        search=query.get("search") or None,
+        revoked={"active": False, "revoked": True}.get(status or ""),
+        sort=next((s for s in KEY_SORTS if s == sort_by), "created_at"),
+        descending=order.lower() == "desc",
+    )
+    return found, page, size, full
+
+
+_BOOLEANS = {"true": True, "t": True, "yes": True, "y": True, "on": True, "1": True}
+_BOOLEANS |= {"false": False, "f": False, "no": False, "n": False, "off": False, "0": False}
+
+
+def _flag(query: Mapping[str, str], name: str) -> bool:
+    """A boolean as LiteLLM's FastAPI reads one (any case); absent: false."""
+    raw = query.get(name)
+    if raw is None:
+        return False
+    value = _BOOLEANS.get(raw.lower())
+    if value is None:
+        raise BadRequestError(
+            f"Invalid '{name}': expected a boolean, {BOOLEAN}; got '{raw[:40]}'.",
+            param=name,
+            code="invalid_value",
+        )
+    return value
+
+
+def _choice(query: Mapping[str, str], name: str, allowed: Sequence[str]) -> str | None:
+    raw = query.get(name)
+    if raw is not None and raw not in allowed:
+        raise invalid_value(name, raw[:40], list(allowed))
+    return raw
 
 
 async def update_key(request: Request) -> Response:
@@ -222,7 +307,15 @@ def endpoints() -> list[Endpoint]:
             {200: Reply("The key.", KeyInfo)},
             query=KeyInfoQuery,
         ),
-        Endpoint("GET", "/key/list", key_list, "List keys", tag, {200: Reply("Every key.", KeyList)}),
+        Endpoint(
+            "GET",
+            "/key/list",
+            key_list,
+            "List keys, a page at a time (LiteLLM's parameters)",
+            tag,
+            {200: Reply("One page: the keys' tokens, or with return_full_object the keys.", KeyList)},
+            query=KeyListQuery,
+        ),
         Endpoint("POST", "/key/update", update_key, "Update a key", tag, key, Body({JSON: UpdateKeyBody})),
         Endpoint(
             "POST",

@@ -6,13 +6,15 @@ must name the same fields: a test holds them together); ``gateway/keys.py`` enfo
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from vidgate.gateway.keys import MAX_BUDGET_USD, MAX_LIMIT
+from vidgate.gateway.records import KeySort
 
 MAX_SPEND_LOGS = 10_000
+MAX_KEY_PAGE = 100  # LiteLLM's bound on /key/list's size
 
 
 class KeyFields(BaseModel):
@@ -75,8 +77,13 @@ class KeyInfo(BaseModel):
 
 
 class KeyList(BaseModel):
-    keys: list[KeyView]
-    total_count: int
+    """``GET /key/list``: one page, as LiteLLM answers it (``keys``: tokens, or with
+    ``return_full_object`` the keys themselves)."""
+
+    keys: list[str] | list[KeyView]
+    total_count: int = Field(description="Keys matching the filters, on every page.")
+    current_page: int
+    total_pages: int
 
 
 class DeletedKeys(BaseModel):
@@ -85,6 +92,39 @@ class DeletedKeys(BaseModel):
 
 class KeyInfoQuery(BaseModel):
     key: str | None = Field(None, description="A secret or key id (the master key: any key).")
+
+
+KEY_SORTS: tuple[KeySort, ...] = get_args(KeySort)
+NO_SUCH_ATTRIBUTE = ("user_id", "team_id", "organization_id", "project_id", "access_group_id", "agent_id")
+"""LiteLLM's filters on what vidgate's keys do not have (no users, teams, ...): only an empty value."""
+BOOLEAN = "true or false (also 1/0, yes/no, on/off)"
+
+
+class KeyListQuery(BaseModel):
+    """LiteLLM's ``/key/list`` parameters, with its defaults and bounds."""
+
+    page: int = Field(1, ge=1, le=MAX_LIMIT)
+    size: int = Field(10, ge=1, le=MAX_KEY_PAGE)
+    return_full_object: bool = Field(False, description=f"The keys themselves, not their tokens: {BOOLEAN}.")
+    expand: Literal["user"] | None = Field(None, description="`user`: the keys themselves (none has a user).")
+    key_alias: str | None = Field(None, description="Exact, or with `substring_matching` case-insensitive.")
+    substring_matching: bool = Field(False, description=f"`key_alias` matches a part of an alias: {BOOLEAN}.")
+    key_hash: str | None = Field(None, description="A key's token (its id), or its secret's sha256 hex.")
+    search: str | None = Field(None, description="A token, or a case-insensitive part of an alias.")
+    status: Literal["active", "expired", "revoked"] | None = Field(
+        None, description="`revoked`: blocked; `active`: not blocked; `expired`: none (keys never expire)."
+    )
+    expires: Literal["active", "expired"] | None = Field(None, description="Keys never expire.")
+    sort_by: KeySort | None = Field(None, description="Default: `created_at` (ties by token).")
+    sort_order: Literal["asc", "desc"] = "desc"
+    include_team_keys: bool = Field(False, description="Taken (the master key sees every key).")
+    include_created_by_keys: bool = Field(False, description="Taken (the master key sees every key).")
+    user_id: Literal[""] | None = Field(None, description="Keys belong to no user: only empty is taken.")
+    team_id: Literal[""] | None = Field(None, description="Keys belong to no team: only empty is taken.")
+    organization_id: Literal[""] | None = Field(None, description="Only empty is taken.")
+    project_id: Literal[""] | None = Field(None, description="Only empty is taken.")
+    access_group_id: Literal[""] | None = Field(None, description="Only empty is taken.")
+    agent_id: Literal[""] | None = Field(None, description="Only empty is taken.")
 
 
 class SpendLogsQuery(BaseModel):

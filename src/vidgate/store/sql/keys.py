@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from vidgate.errors import ConflictError, NotFoundError
-from vidgate.gateway.records import KEY_ADMIN_FIELDS, KeyRecord
+from vidgate.gateway.records import KEY_ADMIN_FIELDS, KEY_SORT_FIELDS, KeyQuery, KeyRecord
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.rows import key_to_row, row_to_key
 from vidgate.store.sql.tables import keys
@@ -32,6 +32,40 @@ def _one(conn: sa.Connection, query: sa.Select[tuple[object, ...]], value: str) 
 def _all(conn: sa.Connection) -> list[KeyRecord]:
     result = conn.execute(sa.select(keys).order_by(keys.c.created_at, keys.c.id))
     return [row_to_key(row) for row in result.mappings()]
+
+
+def _page(conn: sa.Connection, query: KeyQuery) -> tuple[builtins.list[KeyRecord], int]:
+    """The page and the count in one snapshot; ties broken by id, so pages never overlap or skip."""
+    where = _conditions(query)
+    total = conn.execute(sa.select(sa.func.count()).select_from(keys).where(*where)).scalar_one()
+    column = keys.c[KEY_SORT_FIELDS[query.sort]]
+    if query.descending:
+        order = [column.desc().nulls_last(), keys.c.id.desc()]
+    else:
+        order = [column.asc().nulls_last(), keys.c.id.asc()]
+    page = sa.select(keys).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
+    return [row_to_key(row) for row in conn.execute(page).mappings()], int(total)
+
+
+def _conditions(query: KeyQuery) -> builtins.list[sa.ColumnElement[bool]]:
+    where: builtins.list[sa.ColumnElement[bool]] = []
+    if query.token is not None:
+        where.append(sa.or_(keys.c.id == query.token, keys.c.key_hash == query.token))
+    if query.alias is not None:
+        where.append(keys.c.alias == query.alias)
+    if query.alias_contains is not None:
+        where.append(keys.c.alias.icontains(query.alias_contains, autoescape=True))
+    if query.search is not None:
+        where.append(
+            sa.or_(
+                keys.c.id == query.search,
+                keys.c.key_hash == query.search,
+                keys.c.alias.icontains(query.search, autoescape=True),
+            )
+        )
+    if query.revoked is not None:
+        where.append(keys.c.revoked == query.revoked)
+    return where
 
 
 def _save(conn: sa.Connection, key: KeyRecord) -> bool:
@@ -69,6 +103,9 @@ class SqlKeyStore:
 
     async def list(self) -> builtins.list[KeyRecord]:
         return await self._db.read(_all)
+
+    async def page(self, query: KeyQuery) -> tuple[builtins.list[KeyRecord], int]:
+        return await self._db.read_snapshot(_page, query)
 
     async def save(self, key: KeyRecord) -> None:
         if not await self._db.write(_save, key):

@@ -70,6 +70,18 @@ const VG = (() => {
     return text ? JSON.parse(text) : null;
   }
 
+  // Every key, newest first: GET /key/list answers a page at a time (LiteLLM's: at most 100 keys).
+  async function allKeys() {
+    const keys = [];
+    let pages = 1;
+    for (let page = 1; page <= pages; page++) {
+      const reply = await api(`/key/list?return_full_object=true&size=100&page=${page}`);
+      keys.push(...reply.keys);
+      if (page === 1) pages = reply.total_pages;
+    }
+    return keys;
+  }
+
   // An object URL for one content variant, fetched with the Authorization header.
   async function blobUrl(videoId, variant) {
     const reply = await api(`/v1/videos/${encodeURIComponent(videoId)}/content?variant=${variant}`, { raw: true });
@@ -144,7 +156,7 @@ const VG = (() => {
   }
 
   return {
-    TERMINAL, session, saveSession, api, ApiError, blobUrl, mediaLink, el, say, usd, age,
+    TERMINAL, session, saveSession, api, allKeys, ApiError, blobUrl, mediaLink, el, say, usd, age,
     statusLabel, cost, start,
   };
 })();

@@ -43,8 +43,7 @@
 
   async function load() {
     try {
-      const reply = await VG.api("/key/list");
-      body.replaceChildren(...reply.keys.map(row));
+      body.replaceChildren(...(await VG.allKeys()).map(row));
     } catch (error) {
       VG.say(`Could not load keys: ${error.message}`, true);
     }

@@ -20,7 +20,7 @@
     let role = "key";
     let label = "";
     try {
-      await VG.api("/key/list", { key });
+      await VG.api("/key/list?size=1", { key });  // 200: the master key (a page of one: cheap)
       role = "master";
     } catch (error) {
       if (error.status !== 403) {

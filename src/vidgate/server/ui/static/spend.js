@@ -20,13 +20,13 @@
     try {
       [logs, keys] = await Promise.all([
         VG.api(`/spend/logs?start_date=${days[0]}&limit=10000`),
-        VG.api("/key/list"),
+        VG.allKeys(),
       ]);
     } catch (error) {
       VG.say(`Could not load spend: ${error.message}`, true);
       return;
     }
-    const names = new Map(keys.keys.map((k) => [k.token, k.key_alias || k.key_name]));
+    const names = new Map(keys.map((k) => [k.token, k.key_alias || k.key_name]));
     const byKey = new Map();
     const byModel = new Map();
     let total = 0;
