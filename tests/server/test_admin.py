@@ -134,6 +134,11 @@ async def test_spend_logs_record_each_finished_job_once(served: Served) -> None:
     )
     assert bad_date.status_code == 400
     assert bad_date.json()["error"]["param"] == "start_date"
+    for limit in ("0", "10001", "18446744073709551616"):  # 2**64 was refused with int64's range
+        bad_limit = await served.client.get("/spend/logs", params={"limit": limit}, headers=auth(MASTER))
+        assert bad_limit.json()["error"]["message"] == (
+            f"Invalid 'limit': expected an integer from 1 to 10000, got '{limit}'."
+        )
     # LiteLLM's filters vidgate does not have: a 400 naming them, never every entry unfiltered
     for name in ("request_id", "user_id", "model"):
         unknown = await served.client.get("/spend/logs", params={name: "x"}, headers=auth(MASTER))

@@ -262,6 +262,41 @@ async def test_list_rejects_bad_query_values(served: Served, query: dict[str, An
     assert reply.json()["error"]["param"] == param
 
 
+@pytest.mark.parametrize(
+    ("limit", "code", "message"),
+    [
+        (
+            "18446744073709551616",
+            "integer_above_max_value",
+            "Invalid 'limit': integer above maximum value. Expected a value <= 100, but got "
+            "18446744073709551616 instead.",
+        ),
+        (
+            "-18446744073709551616",
+            "integer_below_min_value",
+            "Invalid 'limit': integer below minimum value. Expected a value >= 0, but got "
+            "-18446744073709551616 instead.",
+        ),
+        (
+            "9" * 50,
+            "integer_above_max_value",
+            f"Invalid 'limit': integer above maximum value. Expected a value <= 100, but got {'9' * 40}... "
+            "instead.",
+        ),
+        ("1e3", "invalid_type", "Invalid type for 'limit': expected an integer, but got '1e3' instead."),
+    ],
+)
+async def test_a_limit_past_64_bits_is_an_integer_out_of_range(
+    served: Served, limit: str, code: str, message: str
+) -> None:
+    """Past 19 digits it was "expected an integer, but got '18446744073709551616'": an integer."""
+    key = await served.new_key()
+    reply = await served.client.get(f"/v1/videos?limit={limit}", headers=auth(key))
+    assert reply.status_code == 400
+    error = reply.json()["error"]
+    assert (error["param"], error["code"], error["message"]) == ("limit", code, message)
+
+
 async def test_delete_then_404_and_delete_while_running_is_refused(served: Served) -> None:
     key = await served.new_key()
     video = await served.create(key)

@@ -240,9 +240,8 @@ async def spend_logs(request: Request) -> Response:
     key = query.get("api_key") or query.get("key") or None
     start = _when(query.get("start_date"), "start_date", end_of_day=False)
     end = _when(query.get("end_date"), "end_date", end_of_day=True)
-    limit = _int(query.get("limit"), "limit", default=1000)
-    if not 1 <= limit <= MAX_SPEND_LOGS:
-        raise BadRequestError(f"Invalid 'limit': expected 1..{MAX_SPEND_LOGS}, got {limit}.", param="limit")
+    raw_limit = query.get("limit")  # its own bounds in the one message, 2**64 included
+    limit = parse_int(raw_limit, "limit", low=1, high=MAX_SPEND_LOGS) if raw_limit else 1000
     entries = await server_state(request).service.spend_logs(
         principal, key=key, start=start, end=end, limit=limit
     )
@@ -277,12 +276,6 @@ def _when(raw: str | None, param: str, *, end_of_day: bool) -> int | None:
             param=param,
         ) from exc
     return int(moment.timestamp())
-
-
-def _int(raw: str | None, param: str, *, default: int) -> int:
-    if raw is None or raw == "":
-        return default
-    return parse_int(raw, param, low=0)
 
 
 def endpoints() -> list[Endpoint]:

@@ -214,27 +214,28 @@ def remix_prompt(body: dict[str, Any], *, allowed: frozenset[str]) -> str:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIST_LIMIT
-    if not re.fullmatch(r"-?[0-9]{1,19}", raw.strip()):  # ASCII only: "²" passes str.isdigit()
+    text = raw.strip()
+    if not re.fullmatch(r"-?[0-9]+", text):  # ASCII only: "²" passes str.isdigit()
         raise BadRequestError(
-            f"Invalid type for 'limit': expected an integer, but got '{raw}' instead.",
+            f"Invalid type for 'limit': expected an integer, but got '{raw[:40]}' instead.",
             param="limit",
             code="invalid_type",
         )
-    value = int(raw.strip())
-    if value < 0:
+    shown = text if len(text) <= 40 else text[:40] + "..."  # 2**64 is an integer too, if out of range
+    if text.startswith("-") and text.strip("-0"):
         raise BadRequestError(
-            f"Invalid 'limit': integer below minimum value. Expected a value >= 0, but got {value} instead.",
+            f"Invalid 'limit': integer below minimum value. Expected a value >= 0, but got {shown} instead.",
             param="limit",
             code="integer_below_min_value",
         )
-    if value > MAX_LIST_LIMIT:
+    if len(text) > 20 or int(text) > MAX_LIST_LIMIT:
         raise BadRequestError(
             f"Invalid 'limit': integer above maximum value. Expected a value <= {MAX_LIST_LIMIT}, "
-            f"but got {value} instead.",
+            f"but got {shown} instead.",
             param="limit",
             code="integer_above_max_value",
         )
-    return value
+    return int(text)
 
 
 VIDEO = Reply(
