@@ -26,11 +26,11 @@ import functools
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
+from vidgate.store.sql.admission import _COUNT_HIT
 from vidgate.store.sql.ledger import _FITS, _IN_PERIOD, _MICROS
 from vidgate.store.sql.prepared import Prepared
-from vidgate.store.sql.tables import jobs, keys, rate_counts, rate_hits, reservations, slots
+from vidgate.store.sql.tables import jobs, keys, rate_hits, reservations, slots
 
 _KEY = sa.bindparam("b_key", type_=sa.String)
 _JOB = sa.bindparam("b_job", type_=sa.String)
@@ -59,7 +59,7 @@ def params(
     values = {_PREFIX + name: value for name, value in row.items()}
     values.update(b_key=key_id, b_job=row["id"], b_micros=micros, b_now=int(now))
     if rpm_limit is not None:
-        values.update(b_rpm=rpm_limit, b_hit=hit_id, b_at=now)
+        values.update(b_limit=rpm_limit, b_hit=hit_id, b_at=now)
     if slot_limit is not None:
         values["b_slots"] = slot_limit
     return values
@@ -71,34 +71,21 @@ def statement(columns: tuple[str, ...], rated: bool, slotted: bool) -> Prepared:
     (``slotted``) or without: built once per shape."""
     ctes: list[sa.CTE] = []
     where: list[sa.ColumnElement[bool]] = [keys.c.id == _KEY, _IN_PERIOD, _FITS]
-    counted: sa.CTE | None = None
     if rated:
-        counted = (
-            postgresql.insert(rate_counts)
-            .values(key_id=_KEY, hits=1)
-            .on_conflict_do_update(
-                index_elements=[rate_counts.c.key_id],
-                set_={"hits": rate_counts.c.hits + 1},
-                where=rate_counts.c.hits < sa.bindparam("b_rpm", type_=sa.Integer),
-            )
-            .returning(rate_counts.c.key_id)
-            .cte("counted")
-        )
+        counted = _COUNT_HIT["postgresql"].stmt.cte("counted")  # the transaction's own count
         hit = (
             rate_hits.insert()
             .from_select(
                 ["id", "key_id", "at"],
                 sa.select(
-                    sa.bindparam("b_hit", type_=sa.String),
-                    counted.c.key_id,
-                    sa.bindparam("b_at", type_=sa.Double),
-                ),
+                    sa.bindparam("b_hit", type_=sa.String), _KEY, sa.bindparam("b_at", type_=sa.Double)
+                ).select_from(counted),
             )
             .returning(rate_hits.c.id)
             .cte("hit")
         )
         ctes += [counted, hit]
-        where.append(sa.exists(sa.select(counted.c.key_id)))
+        where.append(sa.exists(sa.select(counted.c.hits)))
     values: dict[str, Any] = {"reserved_micros": keys.c.reserved_micros + _MICROS}
     if slotted:
         where.append(keys.c.active_jobs < sa.bindparam("b_slots", type_=sa.Integer))
