@@ -310,66 +310,40 @@ async def test_a_poll_with_nothing_more_to_do_releases_the_lease_in_its_own_save
     assert after.version == before.version + 2  # the claim and the poll's save: no third write
 
 
-async def test_a_round_claims_jobs_only_as_workers_free_up_so_no_claimed_lease_waits(gw: Gateway) -> None:
-    """A claimed job's lease runs down until its step renews it: a job claimed to wait its turn behind
-    slow polls could lapse and be polled again by another replica. With 2 workers and 4 due jobs, 2 are
-    leased while their polls are out, the other 2 stay claimable; the round still works all 4."""
-    alice = await gw.new_key("alice")
-    ids = [(await gw.create(alice)).id for _ in range(4)]
-    gw.clock.advance(2)
-    calls = gw.service.keeper.calls
-    retrieve, polling, both_out, go_on = calls.retrieve, [], asyncio.Event(), asyncio.Event()
-
-    async def held(dep: Deployment, native_id: str) -> ProviderJob:
-        polling.append(native_id)
-        if len(polling) == 2:
-            both_out.set()
-        await go_on.wait()
-        return await retrieve(dep, native_id)
-
-    calls.retrieve = held  # type: ignore[method-assign]
-    poller = Poller(gw.service, worker_id="w", concurrency=2)
-    round_ = asyncio.create_task(poller.run_once())
-    await both_out.wait()
-    assert sorted(j.lease_owner or "free" for j in await _jobs(gw, ids)) == ["free", "free", "w", "w"]
-    go_on.set()
-    assert await round_ == 4  # the freed workers took the other two in the same round
-    assert [(j.status, j.lease_owner) for j in await _jobs(gw, ids)] == [("in_progress", None)] * 4
-    assert len(polling) == 4
-
-
-async def test_a_claim_failing_mid_round_ends_it_once_the_jobs_out_are_done(gw: Gateway) -> None:
+async def test_a_job_that_waited_its_turn_is_leased_again_or_left_to_the_replica_that_took_it(
+    gw: Gateway,
+) -> None:
+    """A round claims its jobs at once and works ``concurrency`` at a time; a claimed lease is renewed
+    only once its job's step runs. Behind a poll slower than a third of the lease, the next job is
+    leased again before its poll; one whose lease ran out and another replica took is not polled."""
     alice = await gw.new_key("alice")
     ids = [(await gw.create(alice)).id for _ in range(3)]
     gw.clock.advance(2)
-    claim_due, claims = gw.stores.jobs.claim_due, 0
     calls = gw.service.keeper.calls
-    retrieve, polls, go_on = calls.retrieve, 0, asyncio.Event()
+    retrieve, polled, first_out, go_on = calls.retrieve, [], asyncio.Event(), asyncio.Event()
 
-    async def second_held(dep: Deployment, native_id: str) -> ProviderJob:
-        nonlocal polls
-        polls += 1
-        if polls == 2:  # still out when the refill fails
+    async def slow_first(dep: Deployment, native_id: str) -> ProviderJob:
+        polled.append(native_id)
+        if len(polled) == 1:
+            first_out.set()
             await go_on.wait()
         return await retrieve(dep, native_id)
 
-    async def failing_refill(
-        worker_id: str, *, now: float, lease_seconds: float, limit: int
-    ) -> list[JobRecord]:
-        nonlocal claims
-        claims += 1
-        if claims > 1:
-            go_on.set()
-            raise ServiceUnavailableError("database down")
-        return await claim_due(worker_id, now=now, lease_seconds=lease_seconds, limit=limit)
-
-    calls.retrieve = second_held  # type: ignore[method-assign]
-    gw.stores.jobs.claim_due = failing_refill  # type: ignore[method-assign]
-    poller = Poller(gw.service, worker_id="w", concurrency=2)
-    with pytest.raises(ServiceUnavailableError):
-        await poller.run_once()
-    states = sorted((j.status, j.lease_owner or "free") for j in await _jobs(gw, ids))
-    assert states == [("in_progress", "free"), ("in_progress", "free"), ("queued", "free")]
+    calls.retrieve = slow_first  # type: ignore[method-assign]
+    poller = Poller(gw.service, worker_id="w", concurrency=1, lease_seconds=30)
+    round_ = asyncio.create_task(poller.run_once())
+    await first_out.wait()
+    waiting = [j for j in await _jobs(gw, ids) if j.native_id != polled[0]]
+    assert [j.lease_owner for j in waiting] == ["w", "w"]  # claimed with the first
+    gw.clock.advance(31)  # the first poll outlasts the waiting jobs' leases
+    taken = await gw.stores.jobs.try_lease(waiting[1].id, "other", now=gw.clock(), lease_seconds=30)
+    assert taken is not None  # another replica's claim of the second waiting job
+    go_on.set()
+    assert await round_ == 3
+    assert len(polled) == 2  # the first, and the waiting job leased again; not the one "other" holds
+    again, held = await _jobs(gw, [waiting[0].id, waiting[1].id])
+    assert (again.upstream_polls, again.lease_owner) == (1, None)  # polled, then let go
+    assert (held.upstream_polls, held.lease_owner) == (0, "other")
 
 
 async def test_a_cancelled_round_cancels_the_work_out(gw: Gateway) -> None:
@@ -394,31 +368,3 @@ async def test_a_cancelled_round_cancels_the_work_out(gw: Gateway) -> None:
     with pytest.raises(asyncio.CancelledError):
         await round_
     assert cancelled.is_set()
-
-
-async def test_a_round_claims_again_only_when_half_its_workers_are_free(gw: Gateway) -> None:
-    """A claim per finished job was a claim statement per poll: with 4 workers and jobs finishing one by
-    one, the round refills two at a time."""
-    alice = await gw.new_key("alice")
-    for _ in range(8):
-        await gw.create(alice)
-    gw.clock.advance(2)
-    claim_due, limits = gw.stores.jobs.claim_due, []
-
-    async def counted(worker_id: str, *, now: float, lease_seconds: float, limit: int) -> list[JobRecord]:
-        limits.append(limit)
-        return await claim_due(worker_id, now=now, lease_seconds=lease_seconds, limit=limit)
-
-    gw.stores.jobs.claim_due = counted  # type: ignore[method-assign]
-    poller = Poller(gw.service, worker_id="w", concurrency=4)
-    turn = asyncio.Lock()
-
-    async def one_at_a_time(job: JobRecord) -> JobRecord:
-        async with turn:  # each job's work ends on its own loop turn, one after the other
-            for _ in range(3):
-                await asyncio.sleep(0)
-        return job
-
-    poller.work = one_at_a_time  # type: ignore[method-assign]
-    assert await poller.run_once() == 8
-    assert limits == [4, 2, 2, 2]  # the last claim finds nothing more due: the round ends
