@@ -63,15 +63,20 @@ def missing_parameters(names: Sequence[str]) -> BadRequestError:
 
 
 class UnsupportedOperationError(BadRequestError):
-    """The provider has no such operation (e.g. remix on Veo): declared absent, never stubbed."""
+    """The provider has no such operation (e.g. remix on Veo): declared absent, never stubbed.
+    ``answered``: the provider said so (a server without the route), rather than its declaration; only
+    then is it one of the provider's errors (``vidgate_upstream_errors_total``)."""
 
-    def __init__(self, operation: str, provider: str, *, message: str | None = None) -> None:
+    def __init__(
+        self, operation: str, provider: str, *, message: str | None = None, answered: bool = False
+    ) -> None:
         super().__init__(
             message or f"Provider '{provider}' does not support '{operation}'.",
             code="unsupported_operation",
             provider=provider,
         )
         self.operation = operation
+        self.answered = answered
 
 
 class ContentPolicyViolationError(BadRequestError):

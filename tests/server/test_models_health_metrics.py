@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tests.server.conftest import MASTER, Served, auth
 
-from vidgate.errors import InternalServerError, ServiceUnavailableError
+from vidgate.errors import InternalServerError, ServiceUnavailableError, UnsupportedOperationError
+from vidgate.server.metrics import Metrics
 
 
 async def test_models_lists_what_the_key_may_use(served: Served) -> None:
@@ -109,3 +110,14 @@ async def test_spend_metric_counts_the_master_keys_and_deleted_keys_spend(served
     deleted = await served.client.post("/key/delete", json={"keys": [key]}, headers=auth(MASTER))
     assert deleted.status_code == 200, deleted.text
     assert "vidgate_spend_usd 0.2" in (await served.client.get("/metrics")).text
+
+
+def test_an_operation_refused_by_its_declaration_is_no_upstream_error_but_one_the_server_refused_is() -> None:
+    """A remix of a model whose catalogue row has none is refused before any provider call: counting
+    it as the provider's error would page someone about a provider that was never asked."""
+    metrics = Metrics()
+    metrics.count_request_error(UnsupportedOperationError("remix", "gemini"))
+    metrics.count_request_error(UnsupportedOperationError("edit", "openai_compatible", answered=True))
+    text = metrics.render().decode()
+    assert 'vidgate_upstream_errors_total{provider="gemini"' not in text
+    assert 'vidgate_upstream_errors_total{provider="openai_compatible",status="400"} 1.0' in text

@@ -27,7 +27,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from vidgate.errors import APIError, UpstreamError
+from vidgate.errors import APIError, UnsupportedOperationError, UpstreamError
 from vidgate.gateway.observer import Observer
 from vidgate.gateway.records import JobRecord
 from vidgate.server.request_metrics import RequestMetrics
@@ -134,8 +134,11 @@ class Metrics(Observer):
 
     def count_request_error(self, err: APIError) -> None:
         """A provider's error a request answers with (``err.provider`` set), by the status the provider
-        answered: an ``UpstreamError``'s ``provider_status``, not the 502 the caller gets for it."""
+        answered: an ``UpstreamError``'s ``provider_status``, not the 502 the caller gets for it. An
+        operation the provider declares absent was refused here, with no provider call: not counted."""
         assert err.provider is not None
+        if isinstance(err, UnsupportedOperationError) and not err.answered:
+            return
         status = err.provider_status if isinstance(err, UpstreamError) else err.status_code
         self.count_upstream_error(err.provider, status)
 

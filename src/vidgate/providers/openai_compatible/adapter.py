@@ -88,6 +88,7 @@ class OpenAICompatibleProvider(OpenAIProvider):
                 self.name,
                 message=f"This {self.name} server has no {path} (HTTP {exc.status_code}): it does not "
                 f"support video {'edits' if req.task == 'edit' else 'extensions'}.",
+                answered=True,
             ) from exc
         return backfill(self._video(reply), req)
 
