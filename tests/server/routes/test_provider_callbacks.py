@@ -32,3 +32,10 @@ async def test_a_streamed_delivery_past_the_bound_is_refused(served: Served) -> 
     reply = await served.client.post(UNKNOWN, content=chunks())
     assert reply.status_code == 413
     assert MAX_CALLBACK_BYTES == 4 * 1024 * 1024  # the documented bound: 5 MiB is past it
+
+
+async def test_a_token_given_twice_is_a_400_not_the_last_one_taken(served: Served) -> None:
+    reply = await served.client.post(UNKNOWN + "&token=again", content=b'{"id": "x"}')
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] == "duplicate_parameter"
+    assert reply.json()["error"]["param"] == "token"

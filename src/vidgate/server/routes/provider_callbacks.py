@@ -15,7 +15,7 @@ from vidgate.server.endpoint import JSON, Body, Endpoint, Reply
 from vidgate.server.errors import PayloadTooLargeError
 from vidgate.server.responses import json_response
 from vidgate.server.schemas.callbacks import CallbackAnswer, CallbackQuery, ProviderPayload
-from vidgate.server.state import server_state
+from vidgate.server.state import check_params, server_state
 
 # A provider's delivery is a job object (Replicate's with its logs): far under this. Unauthenticated
 # callers could otherwise make the gateway hold the 64 MiB every other route allows, per connection.
@@ -44,6 +44,7 @@ def _too_large() -> PayloadTooLargeError:
 
 
 async def receive(request: Request) -> Response:
+    check_params(request)  # no caller to authenticate, which checks them on every other route
     job_id = request.path_params["job_id"]
     token = request.query_params.get("token", "")
     body = await _body(request)
