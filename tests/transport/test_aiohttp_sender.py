@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from tests.support.live import free_port, live_server
 from vidgate.errors import APIConnectionError, Timeout
 from vidgate.providers.base import HttpCall
 from vidgate.transport import AsyncRunner, RetryPolicy
-from vidgate.transport.aiohttp_sender import AiohttpSender
+from vidgate.transport.aiohttp_sender import _NORMAL_URL, AiohttpSender, encode
 from vidgate.transport.http1_sender import Http1Sender
 
 WIRE_HEADERS = ("content-type", "content-length", "authorization", "x-goog-api-key")
@@ -233,3 +234,40 @@ async def test_a_proxy_in_the_environment_is_used(
         await sender.aclose()
     assert reply.status == 200
     assert reply.json()["raw_path"].endswith("/echo/through-proxy")
+
+
+# What a body-less call's URL may hold: characters httpx keeps, ones it encodes, dots, escapes, ports.
+_URL_PIECES = [*"aZ09-_~!$&'()*+,;=:@/?.%|[] é", "%2F", "%zz", "..", "/./", "/../", ":80", ":443", ":65536"]
+
+
+def _random_url(rng: random.Random) -> str:
+    scheme = rng.choice(["http", "https", "HTTP"])
+    host = rng.choice(["a.com", "A.com", "127.0.0.1", "x-y.example", "a..b", "-a.com", "api.test"])
+    port = rng.choice(["", "", ":80", ":443", ":8080", ":0", ":65535", ":65536", ":080"])
+    rest = "".join(rng.choice(_URL_PIECES) for _ in range(rng.randint(0, 12)))
+    return f"{scheme}://{host}{port}/{rest}" if rng.random() < 0.9 else f"{scheme}://{host}{port}"
+
+
+def test_a_body_less_call_skips_httpx_only_for_a_url_httpx_keeps() -> None:
+    """``encode``'s fast path for a poll or a delete sends the URL as given: only when httpx would send
+    it unchanged (checked against httpx on generated URLs), else the call goes through httpx."""
+    rng = random.Random(20261207)
+    fast = 0
+    for _ in range(20_000):
+        url = _random_url(rng)
+        call = HttpCall("GET", url, headers={"Authorization": "Bearer k"})
+        try:
+            theirs = str(httpx.Request("GET", url).url)
+        except httpx.InvalidURL:
+            theirs = None
+        if _NORMAL_URL.fullmatch(url):
+            fast += 1
+            assert theirs == url
+            assert encode(call) == (url, {"Authorization": "Bearer k"}, None)
+        elif theirs is not None:
+            assert encode(call)[0] == theirs
+    assert fast > 1_000  # the generator reaches the fast path often enough to mean something
+    for kept in ("http://127.0.0.1:5000/v1/videos/video_1", "https://api.x.ai/v1/videos/abc?x=1"):
+        assert _NORMAL_URL.fullmatch(kept)
+    for changed in ("http://a.com:80/x", "https://A.com/x", "http://a.com/x/../y", "http://a.com/a b"):
+        assert not _NORMAL_URL.fullmatch(changed)
