@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.sidebyside import database, prefill
 
 from vidgate.gateway.ports import Stores
-from vidgate.gateway.records import IdempotencyRecord, JobRecord, KeyRecord, SpendEntry
+from vidgate.gateway.records import IdempotencyRecord, JobRecord, KeyQuery, KeyRecord, SpendEntry
 from vidgate.store.factory import open_stores
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.migrate import upgrade
@@ -100,6 +100,7 @@ async def operations(url: str, content: Path) -> list[tuple[str, list[tuple[str,
             "master key's listing after a cursor",
             lambda: stores.jobs.list_for_owner(None, after=job.id, limit=20, order="desc"),
         ),
+        ("key list (/key/list), newest first", lambda: stores.keys.page(KeyQuery())),
         (
             "idempotency claim",
             lambda: stores.idempotency.claim(

@@ -35,16 +35,34 @@ def _all(conn: sa.Connection) -> list[KeyRecord]:
 
 
 def _page(conn: sa.Connection, query: KeyQuery) -> tuple[builtins.list[KeyRecord], int]:
-    """The page and the count in one snapshot; ties broken by id, so pages never overlap or skip."""
+    """The page and the count in one snapshot; ties broken by id, so pages never overlap or skip.
+
+    Unfiltered, the default order (created_at, id; either direction) reads one page (and the rows its
+    OFFSET skips) from ``ix_keys_listing``, and the token sort from the primary key: neither sorts. A
+    filter on that order walks the same index, skipping keys that fail it, or finds the few matching keys
+    and sorts those: the ``token`` filter (one or two keys, by id and by hash) on both, and on
+    PostgreSQL, from its statistics, a rare ``revoked`` value or alias.
+    The other sorts (alias, spend, budgets, limits) sort every matching key: they have no index, as
+    spend changes on every settle and the rest are nullable. The total counts every matching key: with
+    no filter an index-only read of the whole table on SQLite, a sequential scan on PostgreSQL; no sort,
+    but it grows with the keys."""
     where = _conditions(query)
     total = conn.execute(sa.select(sa.func.count()).select_from(keys).where(*where)).scalar_one()
-    column = keys.c[KEY_SORT_FIELDS[query.sort]]
-    if query.descending:
-        order = [column.desc().nulls_last(), keys.c.id.desc()]
-    else:
-        order = [column.asc().nulls_last(), keys.c.id.asc()]
-    page = sa.select(keys).where(*where).order_by(*order).offset(query.offset).limit(query.limit)
+    page = sa.select(keys).where(*where).order_by(*_order(query)).offset(query.offset).limit(query.limit)
     return [row_to_key(row) for row in conn.execute(page).mappings()], int(total)
+
+
+def _order(query: KeyQuery) -> builtins.list[sa.UnaryExpression[Any]]:
+    """``sort`` with absent values last, then id, in the query's direction (the token sort: id alone).
+    NULLS LAST only on a nullable column: on PostgreSQL ``DESC NULLS LAST`` is not the order of an
+    ascending index read backwards, so the planner sorted even the NOT NULL created_at."""
+    column = keys.c[KEY_SORT_FIELDS[query.sort]]
+    direct = [column.desc(), keys.c.id.desc()] if query.descending else [column.asc(), keys.c.id.asc()]
+    if column is keys.c.id:
+        return direct[:1]
+    if column.nullable:
+        return [direct[0].nulls_last(), direct[1]]
+    return direct
 
 
 def _conditions(query: KeyQuery) -> builtins.list[sa.ColumnElement[bool]]:

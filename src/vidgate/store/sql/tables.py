@@ -39,6 +39,9 @@ keys = sa.Table(
     sa.Column("metadata_json", sa.JSON, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("revoked", sa.Boolean, nullable=False),
+    # Added in 0015: ``GET /key/list`` in its default order (created_at, id), either direction: a page is
+    # read from one end, not sorted out of every key. Neither column changes after the insert.
+    sa.Index("ix_keys_listing", "created_at", "id"),
 )
 
 jobs = sa.Table(
