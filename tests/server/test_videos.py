@@ -13,7 +13,7 @@ import openai
 import pytest
 from PIL import Image
 from tests.server.conftest import MASTER, Served, auth, serving
-from tests.support.images import undecodable_png
+from tests.support.images import damage_first_frames, image_bytes
 
 # The local model's shortest, smallest clip: the openai package types seconds and size as Sora's
 # values only; the gateway serves other models, so they go through untyped.
@@ -346,15 +346,18 @@ async def test_content_is_404_not_ready_before_completion(served: Served) -> Non
     assert bad_variant.json()["error"]["param"] == "variant"
 
 
-async def test_content_the_provider_cannot_make_is_a_502_in_openais_envelope(served: Served) -> None:
-    """The local renderer cannot decode the job's first frame (its headers passed the create's checks):
-    the content route says the provider failed, 502 ``upstream_error``; it answered a 500 server_error
-    (the renderer's ValueError unhandled)."""
+async def test_content_the_provider_cannot_make_is_a_502_in_openais_envelope(
+    served: Served, local_root: Path
+) -> None:
+    """The local renderer cannot decode the job's stored first frame (saved before the create decoded
+    it): the content route says the provider failed, 502 ``upstream_error``; it answered a 500
+    server_error (the renderer's ValueError unhandled)."""
     key = await served.new_key()
-    files = {"input_reference": ("frame.png", undecodable_png(), "image/png")}
+    files = {"input_reference": ("frame.png", image_bytes(32, 18, "png"), "image/png")}
     body = {"model": "local-1", "prompt": "from this frame", **SHORT_CLIP}
     created = await served.client.post("/v1/videos", data=body, files=files, headers=auth(key))
     assert created.status_code == 200, created.text
+    assert damage_first_frames(local_root) == 1
     video = await served.wait_done(key, created.json()["id"])
     reply = await served.client.get(f"/v1/videos/{video['id']}/content", headers=auth(key))
     assert reply.status_code == 502, reply.text

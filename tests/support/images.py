@@ -9,6 +9,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from vidgate.providers.local.jobs import JobStore
+
 FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 
 
@@ -44,3 +46,27 @@ def undecodable_png(width: int = 320, height: int = 180) -> bytes:
     data[at + 4 : at + 4 + length] = pixels
     data[at + 4 + length : at + 8 + length] = struct.pack(">I", zlib.crc32(b"IDAT" + pixels))
     return bytes(data)
+
+
+def truncated_jpeg(width: int = 320, height: int = 180) -> bytes:
+    """A JPEG cut short in its entropy-coded data: its headers are whole, so ``verify()`` passes it."""
+    data = image_bytes(width, height, "jpeg")
+    return data[: len(data) * 6 // 10]
+
+
+def corrupt_webp(width: int = 320, height: int = 180) -> bytes:
+    """A WebP whose container and VP8 header are right (``verify()`` passes it) but whose compressed
+    data is damaged mid-stream: decoding it fails."""
+    data = image_bytes(width, height, "webp")
+    middle = len(data) // 2
+    return data[:middle] + b"\xff" * 50 + data[middle + 50 :]
+
+
+def damage_first_frames(root: Path) -> int:
+    """Replace the stored first frame of every local-provider job under ``root`` with ``undecodable_png()``
+    (what a job saved before the create decoded its first frame may hold); returns how many there were."""
+    store = JobStore(root)
+    jobs = [job for job in store.all() if job.has_image]
+    for job in jobs:
+        store.save(job, undecodable_png())
+    return len(jobs)

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 from tests.gateway.harness import Gateway
-from tests.support.images import undecodable_png
+from tests.support.images import damage_first_frames, image_bytes
 
 from vidgate.errors import (
     InternalServerError,
@@ -159,12 +159,13 @@ async def test_content_gone_upstream_parks_the_job(gw: Gateway) -> None:
 
 
 async def test_content_that_can_never_be_made_parks_the_job_at_once(gw: Gateway) -> None:
-    """The local renderer cannot decode the job's first frame: the same on every try, so the copy is
-    given up at the first failure (it was retried with backoff up to ``MAX_FETCH_ATTEMPTS`` times);
-    a request for the content gets the renderer's 502."""
+    """The local renderer cannot decode the job's stored first frame (saved before the create decoded
+    it): the same on every try, so the copy is given up at the first failure (it was retried with
+    backoff up to ``MAX_FETCH_ATTEMPTS`` times); a request for the content gets the renderer's 502."""
     alice = await gw.new_key("alice")
-    image = ImageInput(data=undecodable_png(), mime_type="image/png")
+    image = ImageInput(data=image_bytes(32, 18, "png"), mime_type="image/png")
     video = await gw.create(alice, input_reference=image)
+    assert damage_first_frames(gw.root) == 1
     gw.finish_local_jobs()
     poller = Poller(gw.service, worker_id="w")
     assert await poller.run_once() == 1

@@ -51,16 +51,37 @@ def _disc(radius: int, color: RGB) -> Patch:
     return Patch.from_rgba(0, 0, rgba)
 
 
+_UNDECODABLE = (OSError, ValueError, Image.DecompressionBombError)
+
+
 def fit_image(data: bytes, width: int, height: int) -> U8:
     """Decode PNG/JPEG/WebP bytes and scale-and-centre-crop them to exactly width x height (RGB)."""
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             rgb = ImageOps.exif_transpose(img).convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except _UNDECODABLE as exc:
         raise ValueError(f"RenderSpec.image is not a decodable PNG/JPEG/WebP image: {exc}") from exc
     fitted = ImageOps.fit(rgb, (width, height), method=Image.Resampling.BILINEAR)
     return np.ascontiguousarray(np.asarray(fitted, dtype=np.uint8))
+
+
+def check_image(data: bytes) -> None:
+    """Raise ValueError where ``fit_image`` would, at less cost: so a first frame whose headers pass
+    (``Image.verify`` decodes no JPEG data, nor the pixels of a PNG) is refused before its job exists.
+
+    A JPEG decodes at an eighth of its scale (``draft``): libjpeg still reads the whole entropy-coded
+    stream, so truncation or corruption fails as in the full decode, for a 64th of the pixels. PNG and
+    WebP have no reduced decode and load whole, bounded as in ``fit_image`` by Pillow's
+    decompression-bomb limit (refused at ``open``)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format == "JPEG":
+                img.draft(None, (1, 1))
+            img.load()
+            ImageOps.exif_transpose(img, in_place=True)
+    except _UNDECODABLE as exc:
+        raise ValueError(f"not a decodable PNG/JPEG/WebP image: {exc}") from exc
 
 
 @dataclass(frozen=True)

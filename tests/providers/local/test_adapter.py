@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from tests.support.images import image_bytes, undecodable_png
+from tests.support.images import (
+    corrupt_webp,
+    damage_first_frames,
+    image_bytes,
+    truncated_jpeg,
+    undecodable_png,
+)
 from tests.support.media import decode_frames, probe
 
 from vidgate.catalog import validate
@@ -375,20 +381,53 @@ def test_remix_keeps_the_first_frame(local: LocalProvider, clock: Clock) -> None
         (ImageInput(url="data:image/png;base64,@@@"), "bad base64"),
     ],
 )
-def test_unusable_input_reference_is_rejected(local: LocalProvider, image: ImageInput, match: str) -> None:
+def test_unusable_input_reference_is_rejected(
+    local: LocalProvider, tmp_path: Path, image: ImageInput, match: str
+) -> None:
     with pytest.raises(BadRequestError, match=match) as info:
         create(local, input_reference=image)
     assert info.value.param == "input_reference"
     assert "BytesIO" not in info.value.message
+    assert not (tmp_path / "local" / "jobs").exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [truncated_jpeg(), corrupt_webp(), undecodable_png()],
+    ids=["truncated-jpeg", "corrupt-webp", "undecodable-png"],
+)
+def test_a_first_frame_whose_headers_pass_but_whose_data_does_not_decode_is_refused(
+    local: LocalProvider, tmp_path: Path, data: bytes
+) -> None:
+    """``Image.verify`` passes these (it decodes no JPEG data, nor a PNG's pixels): the create decodes
+    them as the renderer will, so the caller gets a 400 and no job; they completed (charged, if the
+    operator priced ``local``) and their content was a permanent 502 ``render_failed``."""
+    with pytest.raises(BadRequestError, match="not a decodable image") as info:
+        create(local, input_reference=ImageInput(data=data))
+    assert (info.value.status_code, info.value.param, info.value.code) == (
+        400,
+        "input_reference",
+        "invalid_image",
+    )
+    assert not (tmp_path / "local" / "jobs").exists()
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "webp"])
+def test_a_first_frame_of_each_format_is_accepted(local: LocalProvider, clock: Clock, kind: str) -> None:
+    job = completed(
+        local, clock, "from a frame", input_reference=ImageInput(data=image_bytes(1280, 720, kind))
+    )
+    assert run(local.retrieve(job.native_id, CREDS)).status == "completed"
 
 
 def test_a_first_frame_that_cannot_be_decoded_is_a_permanent_upstream_error(
-    local: LocalProvider, clock: Clock
+    local: LocalProvider, clock: Clock, tmp_path: Path
 ) -> None:
-    """An image that passes the create's checks (headers, checksums) but whose pixels do not decode:
-    the render fails the same way every time, so the download says so (502, ``permanent``); it raised
-    the renderer's bare ValueError (a 500, and a content copy retried as if transient)."""
-    job = completed(local, clock, input_reference=ImageInput(data=undecodable_png(), mime_type="image/png"))
+    """A stored first frame the renderer cannot decode (a job saved before the create decoded it): the
+    render fails the same way every time, so the download says so (502, ``permanent``); it raised the
+    renderer's bare ValueError (a 500, and a content copy retried as if transient)."""
+    job = completed(local, clock, input_reference=ImageInput(data=image_bytes(32, 18, "png")))
+    assert damage_first_frames(tmp_path / "local") == 1
     download = run(local.download(job.native_id, "video", CREDS))
     assert download.produce is not None
     with pytest.raises(UpstreamError) as info:

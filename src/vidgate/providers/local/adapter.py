@@ -52,6 +52,7 @@ from vidgate.providers.base import (
 from vidgate.providers.local.jobs import JobStore, LocalJob, new_job_id
 from vidgate.providers.reserved import check_extra
 from vidgate.render import Rendered, RenderSpec, render
+from vidgate.render.frames import check_image
 from vidgate.render.spec import MAX_SECONDS
 from vidgate.types import CONTENT_VARIANTS, ImageInput, VideoError, VideoRequest, VideoStatus
 
@@ -402,21 +403,29 @@ def _image_bytes(image: ImageInput | None) -> bytes | None:
         )
     try:
         with Image.open(io.BytesIO(data)) as img:
-            img.verify()
+            img.verify()  # headers and PNG checksums; it decodes no JPEG data, nor a PNG's pixels
             kind = img.format
     except Exception as exc:  # Pillow raises many types for bad input
-        raise BadRequestError(  # Pillow's own message names a BytesIO object: not for the caller
-            "input_reference is not a decodable image (the PNG, JPEG or WebP data is damaged or truncated).",
-            param="input_reference",
-            code="invalid_image",
-        ) from exc
+        raise _undecodable() from exc
     if kind not in ("PNG", "JPEG", "WEBP"):
         raise BadRequestError(
             f"input_reference must be PNG, JPEG or WebP, got {kind}.",
             param="input_reference",
             code="invalid_image",
         )
+    try:  # as the renderer will, so a frame it cannot decode is a 400 now, not a 502 render_failed later
+        check_image(data)
+    except ValueError as exc:
+        raise _undecodable() from exc
     return data
+
+
+def _undecodable() -> BadRequestError:
+    return BadRequestError(  # Pillow's own message names a BytesIO object: not for the caller
+        "input_reference is not a decodable image (the PNG, JPEG or WebP data is damaged or truncated).",
+        param="input_reference",
+        code="invalid_image",
+    )
 
 
 def _data_url(url: str) -> bytes:
