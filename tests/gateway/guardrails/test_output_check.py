@@ -3,12 +3,17 @@ cannot be read now is checked again later (never completed unchecked, never a 5x
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from tests.gateway.harness import Gateway
 from tests.support.guards import configured, guardrails
+from tests.support.images import damage_first_frames, image_bytes
 
-from vidgate.errors import ServiceUnavailableError
+from vidgate.errors import ServiceUnavailableError, UpstreamError
 from vidgate.gateway.guardrails import GuardInput, Verdict
 from vidgate.gateway.guardrails.output import OutputCheck
+from vidgate.types import ImageInput
 
 
 def _install(gw: Gateway, check: OutputCheck) -> None:
@@ -78,6 +83,55 @@ async def test_an_output_that_cannot_be_read_is_checked_again_later(gw: Gateway)
     second = await gw.service.get_video(alice, video.id)
     assert second.status == "completed"
     assert (await gw.key(alice)).spend_micros == 100_000  # local-1 at $0.10/s x 1 s, once
+
+
+async def test_a_thumbnail_that_can_never_be_made_leaves_the_prompt_to_check(
+    gw: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The local renderer cannot decode the job's stored first frame (``render_failed``, permanent): the
+    guardrails check the prompt alone, as for a provider without thumbnails, and the job completes in
+    that round; it was retried, failing the same way, up to the poll-error limit."""
+    seen: list[GuardInput] = []
+
+    async def allow(subject: GuardInput) -> Verdict:
+        seen.append(subject)
+        return Verdict.allow()
+
+    _install(gw, _check(gw, configured(allow, name="ok", modes=("post_call",))))
+    alice = await gw.new_key("alice")
+    video = await gw.create(
+        alice, "from a frame", input_reference=ImageInput(data=image_bytes(32, 18, "png"))
+    )
+    assert damage_first_frames(gw.root) == 1
+    gw.finish_local_jobs()
+    with caplog.at_level(logging.WARNING, logger="vidgate.gateway"):
+        done = await gw.service.get_video(alice, video.id)
+    assert done.status == "completed"
+    assert (await gw.key(alice)).spend_micros == 100_000
+    (subject,) = seen
+    assert (subject.texts, subject.images) == ((("prompt", "from a frame"),), ())
+    assert f"the thumbnail of {video.id} can never be made" in caplog.text
+
+
+async def test_a_thumbnail_the_provider_fails_to_hand_over_now_is_read_again_later(gw: Gateway) -> None:
+    seen: list[GuardInput] = []
+
+    async def allow(subject: GuardInput) -> Verdict:
+        seen.append(subject)
+        return Verdict.allow()
+
+    _install(gw, _check(gw, configured(allow, name="ok", modes=("post_call",))))
+    alice = await gw.new_key("alice")
+    video = await gw.create(alice)
+    gw.finish_local_jobs()
+    gw.local.fail_downloads = UpstreamError("busy", provider="local")
+    assert (await gw.service.get_video(alice, video.id)).status != "completed"
+    assert (seen, (await gw.key(alice)).spend_micros) == ([], 0)
+    gw.local.fail_downloads = None
+    gw.clock.advance(10)
+    assert (await gw.service.get_video(alice, video.id)).status == "completed"
+    (subject,) = seen
+    assert subject.images[0][0] == "output.thumbnail"
 
 
 async def test_a_key_that_opts_out_is_not_checked(gw: Gateway) -> None:

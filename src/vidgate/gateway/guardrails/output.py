@@ -1,16 +1,18 @@
 """The post-call guardrails over a job that is about to complete: its prompt and its output's
 thumbnail (the provider's ``thumbnail`` variant, read whole, at most ``MAX_THUMBNAIL_BYTES``).
 
-A provider without thumbnails (a 400 or 404 for the variant) gives the guardrails the prompt only.
-Any other failure to read the thumbnail raises: the job is not completed or charged now, backs off
-and is checked again later (``JobKeeper.checked``).
+A provider without thumbnails (a 400 or 404 for the variant) gives the guardrails the prompt only, and
+so does one that can never make it (``UpstreamError.permanent``: the local renderer's ``render_failed``),
+as the content copy parks such a job at once rather than asking again. Any other failure to read the
+thumbnail raises: the job is not completed or charged now, backs off and is checked again later
+(``JobKeeper.checked``), up to the poll-error limit.
 """
 
 from __future__ import annotations
 
 import logging
 
-from vidgate.errors import BadRequestError, NotFoundError
+from vidgate.errors import BadRequestError, NotFoundError, UpstreamError
 from vidgate.gateway.auth import MASTER_OWNER
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.followup import deployment_gone
@@ -83,5 +85,10 @@ class OutputCheck:
                         )
         except (BadRequestError, NotFoundError) as exc:
             log.info("no thumbnail for the post-call guardrails of %s: %s", job.id, exc)
+            return None
+        except UpstreamError as exc:
+            if not exc.permanent:
+                raise
+            log.warning("the thumbnail of %s can never be made, its prompt only is checked: %s", job.id, exc)
             return None
         return ImageInput(data=bytes(data), mime_type=media_type, filename="thumbnail")
