@@ -3,9 +3,10 @@ proxy in the environment, HEAD, credentials in the URL, a URL or header that is 
 
 Why not httpx here: a small provider call (a create, a poll) costs about a quarter of the CPU through
 aiohttp's C parser and thin client (``bench/clients.py`` prints both in one run). What goes on the wire
-is built exactly as the httpx path builds it (``request_kwargs`` through ``httpx.Request``, so JSON,
-forms, multipart and query strings are byte-identical), the TLS trust is httpx's, and failures map to
-the same vidgate errors with the same "never sent" rule for retries. Streams (downloads) stay on httpx;
+is built exactly as the httpx path builds it (``encode``: forms, multipart and query strings through
+``httpx.Request``; a JSON body, and a body-less call to a URL httpx keeps, encoded directly to the same
+bytes), the TLS trust is httpx's, and failures map to the same vidgate errors with the same "never
+sent" rule for retries. Streams (downloads) stay on httpx;
 the SDK does not use this module at all (aiohttp is a ``vidgate[server]`` dependency only).
 """
 
