@@ -5,8 +5,8 @@ Why not httpx here: a small provider call (a create, a poll) costs about a quart
 aiohttp's C parser and thin client (``bench/clients.py`` prints both in one run). What goes on the wire
 is built exactly as the httpx path builds it (``encode``: forms, multipart and query strings through
 ``httpx.Request``; a JSON body, and a body-less call to a URL httpx keeps, encoded directly to the same
-bytes), the TLS trust is httpx's, and failures map to the same vidgate errors with the same "never
-sent" rule for retries. Streams (downloads) stay on httpx;
+request, header names as the call gives them), the TLS trust is httpx's, and failures map to the same
+vidgate errors with the same "never sent" rule for retries. Streams (downloads) stay on httpx;
 the SDK does not use this module at all (aiohttp is a ``vidgate[server]`` dependency only).
 """
 
