@@ -70,3 +70,14 @@ def damage_first_frames(root: Path) -> int:
     for job in jobs:
         store.save(job, undecodable_png())
     return len(jobs)
+
+
+def mpo_jpeg(width: int = 320, height: int = 180) -> bytes:
+    """A JPEG with a second picture after the first, as cameras and phones write them (depth or gain
+    maps): Pillow calls its format MPO, every magic-byte sniffer JPEG."""
+    first = Image.open(io.BytesIO(image_bytes(width, height, "jpeg")))
+    out = io.BytesIO()
+    first.save(
+        out, format="MPO", save_all=True, append_images=[Image.new("L", (width // 4, height // 4), 90)]
+    )
+    return out.getvalue()

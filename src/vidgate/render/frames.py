@@ -76,7 +76,7 @@ def check_image(data: bytes) -> None:
     decompression-bomb limit (refused at ``open``)."""
     try:
         with Image.open(io.BytesIO(data)) as img:
-            if img.format == "JPEG":
+            if img.format in ("JPEG", "MPO"):  # MPO: a JPEG with more pictures after the first
                 img.draft(None, (1, 1))
             img.load()
             ImageOps.exif_transpose(img, in_place=True)

@@ -13,6 +13,7 @@ from tests.support.images import (
     corrupt_webp,
     damage_first_frames,
     image_bytes,
+    mpo_jpeg,
     truncated_jpeg,
     undecodable_png,
 )
@@ -417,6 +418,16 @@ def test_a_first_frame_of_each_format_is_accepted(local: LocalProvider, clock: C
     job = completed(
         local, clock, "from a frame", input_reference=ImageInput(data=image_bytes(1280, 720, kind))
     )
+    assert run(local.retrieve(job.native_id, CREDS)).status == "completed"
+
+
+def test_a_camera_jpeg_with_more_pictures_is_a_jpeg(
+    local: LocalProvider, clock: Clock, tmp_path: Path
+) -> None:
+    """Pillow names such a file MPO; it is a JPEG, and its first picture is the frame."""
+    data = mpo_jpeg(1280, 720)
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    job = completed(local, clock, "from a phone photo", input_reference=ImageInput(data=data))
     assert run(local.retrieve(job.native_id, CREDS)).status == "completed"
 
 

@@ -13,6 +13,7 @@ import httpx
 import openai
 import pytest
 from PIL import Image
+from tests.support.images import mpo_jpeg
 from tests.support.live import live_server
 from tests.support.media import probe
 
@@ -135,6 +136,18 @@ def test_create_with_an_input_reference_file(
     info = probe(target)
     assert (info.width, info.height) == (1280, 720)
     assert info.duration == pytest.approx(4.0, abs=0.15)
+
+
+def test_a_camera_jpeg_with_more_pictures_is_accepted_as_jpeg(client: openai.OpenAI) -> None:
+    """Pillow names it MPO; OpenAI takes the file by its type, image/jpeg."""
+    video = client.videos.create(
+        model="sora-2",
+        prompt="from a phone photo",
+        seconds="4",
+        size="1280x720",
+        input_reference=("photo.jpg", mpo_jpeg(1280, 720), "image/jpeg"),
+    )
+    assert video.status == "queued"
 
 
 def test_input_reference_object_is_sent_with_brackets(client: openai.OpenAI, server: tuple[str, Any]) -> None:

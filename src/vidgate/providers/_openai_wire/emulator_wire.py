@@ -279,7 +279,8 @@ def check_image(data: bytes, width: int, height: int) -> bytes:
         )
     try:
         with Image.open(io.BytesIO(data)) as image:
-            fmt, size = image.format, image.size
+            # MPO is a JPEG file with more pictures after the first (cameras, phones): image/jpeg.
+            fmt, size = ("JPEG" if image.format == "MPO" else image.format), image.size
     except (UnidentifiedImageError, OSError):
         fmt, size = None, (0, 0)
     if fmt not in IMAGE_FORMATS:

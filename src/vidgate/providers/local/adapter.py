@@ -404,7 +404,7 @@ def _image_bytes(image: ImageInput | None) -> bytes | None:
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.verify()  # headers and PNG checksums; it decodes no JPEG data, nor a PNG's pixels
-            kind = img.format
+            kind = "JPEG" if img.format == "MPO" else img.format  # a camera JPEG with embedded pictures
     except Exception as exc:  # Pillow raises many types for bad input
         raise _undecodable() from exc
     if kind not in ("PNG", "JPEG", "WEBP"):
