@@ -7,6 +7,7 @@ I/O, so a long poll never uses an expired token.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import TypeVar, cast
@@ -54,6 +55,8 @@ class ProviderCalls:
 
     async def _run(self, dep: Deployment, flow: Flow[T]) -> T:
         try:
+            if get_spec(dep.provider).blocking:
+                return await asyncio.to_thread(_at_once, flow)
             return await self.runner.run(flow, self.provider(dep).error_for, read_timeout=dep.timeout)
         except (AuthenticationError, PermissionDeniedError) as exc:
             raise upstream_auth_failed(dep, exc) from exc
@@ -126,3 +129,13 @@ def upstream_auth_failed(dep: Deployment, exc: APIError) -> APIError:
         type="upstream_error",
         provider=dep.provider,
     )
+
+
+def _at_once(flow: Flow[T]) -> T:
+    """A blocking provider's flow (``ProviderSpec.blocking``) run to its end; it makes no HTTP call."""
+    try:
+        call = next(flow)
+    except StopIteration as stop:
+        return cast(T, stop.value)
+    flow.close()
+    raise RuntimeError(f"a blocking provider's flow asked for {call.method} {call.url}")

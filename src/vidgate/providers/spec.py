@@ -153,6 +153,9 @@ class ProviderSpec:
       ``output_cost_per_video``), which is then required. Listed models keep their own rows.
     - ``provider_callbacks``: the provider can call the gateway back when a job ends (its adapter is a
       ``CallbackReader``), so a deployment may set ``provider_callbacks: true``.
+    - ``blocking``: the adapter's flows do their work on this machine (files, image decoding,
+      rendering) and make no HTTP call, so the gateway runs them in a worker thread: on the event loop
+      that work would hold every other request (a 12-megapixel PNG's decode took 238 ms).
     - ``native``: the codec of the provider's own API for the gateway's native pass-through routes
       (Google's: ``_google_wire.native.GoogleNative``, mounted at its ``mount``), or None. The gateway
       and the server dispatch through it (the codec types they serve) and never name the provider.
@@ -175,6 +178,7 @@ class ProviderSpec:
     extra: Mapping[str, Any] = field(default_factory=dict)
     open_models: bool = False
     provider_callbacks: bool = False
+    blocking: bool = False
     native: object | None = None
 
     @cached_property

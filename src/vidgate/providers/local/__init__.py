@@ -18,4 +18,5 @@ SPEC = ProviderSpec(
     adapter=_adapter,
     config=LocalConfig,
     description="Local renderer (offline)",
+    blocking=True,  # files, image decoding and (for an edit of its own video) rendering
 )
