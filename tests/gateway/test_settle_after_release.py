@@ -21,10 +21,12 @@ from pathlib import Path
 import pytest
 from tests.store.factories import make_job
 
-from vidgate.errors import APIError, ServiceUnavailableError
+from vidgate.errors import APIError, NotFoundError, ServiceUnavailableError
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
+from vidgate.gateway.cancels import FIRST_TRY_SECONDS, MAX_TRIES
 from vidgate.gateway.config import parse_config
+from vidgate.gateway.jobs import ERROR_BACKOFF_MAX
 from vidgate.gateway.observer import Observer
 from vidgate.gateway.records import JobRecord
 from vidgate.gateway.routing import Deployment
@@ -42,11 +44,16 @@ from .scripted import REPLICATE
 XAI = {"model": "xai/grok-imagine-video-1.5", "api_key": "xai-k"}
 
 
+class ProcessDied(BaseException):
+    """The process running a create stopped (killed) where this is raised: nothing after it runs."""
+
+
 class HeldCalls(ProviderCalls):
     """A create that answers once ``answer`` is set (``task-1``, ``task-2``, ...); polls answering
     ``status``, each held until ``polled`` is set when ``hold_polls``; a provider that cannot list its
     jobs (as Google's), so an unresolved create is failed at once, unless ``listed`` is set; deletes
-    (cancels) recorded, failing with ``cancel_error`` when set."""
+    (cancels) recorded, failing with ``cancel_error`` when set; the next one kills the process
+    (``ProcessDied``) before it is sent when ``die_on_cancel``."""
 
     def __init__(self, runner: AsyncRunner) -> None:
         super().__init__(runner)
@@ -59,6 +66,7 @@ class HeldCalls(ProviderCalls):
         self.created = 0
         self.deleted: list[str] = []
         self.cancel_error: APIError | None = None
+        self.die_on_cancel = False
         self.listed: list[ProviderJob] | None = None  # None: the provider cannot list
 
     async def create(self, dep: Deployment, req: VideoRequest) -> ProviderJob:
@@ -68,6 +76,9 @@ class HeldCalls(ProviderCalls):
         return ProviderJob(native_id=f"task-{self.created}", status="queued", model=req.model)
 
     async def delete(self, dep: Deployment, native_id: str) -> bool:
+        if self.die_on_cancel:
+            self.die_on_cancel = False
+            raise ProcessDied
         self.deleted.append(native_id)
         if self.cancel_error is not None:
             raise self.cancel_error
@@ -225,13 +236,14 @@ async def _resolved_before_the_answer(
 
 
 @pytest.mark.parametrize(
-    ("model", "cancel_error", "cancels", "outcome"),
+    ("model", "cancel_error", "cancels", "outcome", "owed"),
     [
-        ("m", None, ["task-1"], ("replicate", "cancelled")),
-        ("m", ServiceUnavailableError("try later"), ["task-1"], ("replicate", "cancel_failed")),
-        ("x", None, [], ("xai", "not_cancellable")),
+        ("m", None, ["task-1"], ("replicate", "cancelled"), False),
+        ("m", NotFoundError("no such prediction"), ["task-1"], ("replicate", "cancelled"), False),
+        ("m", ServiceUnavailableError("try later"), ["task-1"], ("replicate", "cancel_owed"), True),
+        ("x", None, [], ("xai", "not_cancellable"), False),
     ],
-    ids=["cancelled", "cancel-failed", "not-cancellable"],
+    ids=["cancelled", "already-gone", "cancel-owed", "not-cancellable"],
 )
 async def test_a_resolution_stored_before_the_create_answers_stands_and_the_late_job_is_cancelled(
     gw: Gateway,
@@ -239,6 +251,7 @@ async def test_a_resolution_stored_before_the_create_answers_stands_and_the_late
     cancel_error: APIError | None,
     cancels: list[str],
     outcome: tuple[str, str],
+    owed: bool,
 ) -> None:
     calls, clock = gw.calls, gw.clock
     late = LateCreates()
@@ -260,10 +273,118 @@ async def test_a_resolution_stored_before_the_create_answers_stands_and_the_late
     job = await gw.a.stores.jobs.get(record.id)
     assert job is not None
     assert (job.status, job.error_code, job.native_id) == ("failed", "upstream_outcome_unknown", "task-1")
+    assert (job.cancel_pending, job.poll_failures) == (owed, int(owed))  # a failed cancel is owed
     clock.now += 60
     video = await gw.a.service.get_video(p, record.id)
     assert (video.status, video.error.code if video.error else None) == ("failed", "upstream_outcome_unknown")
     assert await gw.charged(p, record.id) == ("failed", 0, 0, 0, 0)
+
+
+async def _answered_late_owing_its_cancel(gw: Gateway, late: LateCreates) -> tuple[Principal, JobRecord]:
+    """A create answered late whose first cancel failed: the cancel is owed to the poller."""
+    gw.a.service.observers.add(late)
+    gw.b.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_before_the_answer(gw, p, "m")
+    gw.calls.cancel_error = ServiceUnavailableError("try later")
+    gw.calls.answer.set()
+    with pytest.raises(APIError):
+        await create
+    job = await gw.a.stores.jobs.get(record.id)
+    assert job is not None
+    assert (job.cancel_pending, job.poll_failures, job.next_poll_at) == (True, 1, gw.clock() + 2)
+    assert late.seen == [("replicate", "cancel_owed")]
+    return p, job
+
+
+async def test_a_failed_cancel_of_a_late_job_is_made_by_the_poller_after_a_backoff(gw: Gateway) -> None:
+    late = LateCreates()
+    p, job = await _answered_late_owing_its_cancel(gw, late)
+    poller = Poller(gw.b.service, worker_id="poller-b")
+    assert await poller.run_once() == 0  # backing off
+    gw.clock.now += 2
+    assert await poller.run_once() == 1  # fails again: backs off longer
+    assert gw.calls.deleted == ["task-1", "task-1"]
+    again = await gw.b.stores.jobs.get(job.id)
+    assert again is not None
+    assert (again.cancel_pending, again.poll_failures, again.next_poll_at) == (True, 2, gw.clock() + 4)
+    assert again.lease_owner is None
+    gw.calls.cancel_error = None
+    gw.clock.now += 4
+    assert await poller.run_once() == 1
+    assert gw.calls.deleted == ["task-1", "task-1", "task-1"]
+    done = await gw.b.stores.jobs.get(job.id)
+    assert done is not None
+    assert (done.cancel_pending, done.poll_failures, done.lease_owner) == (False, 0, None)
+    assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancelled_later")]
+    gw.clock.now += 3600
+    assert await poller.run_once() == 0  # nothing more is owed
+    assert await gw.charged(p, job.id) == ("failed", 0, 0, 0, 0)
+
+
+async def test_a_cancel_owed_by_a_create_that_died_before_trying_it_is_made_by_the_poller(
+    gw: Gateway,
+) -> None:
+    """The owed cancel is saved with the late native id: a process killed right after leaves it owed,
+    and the poller makes it once the creating process's own try would have been made."""
+    late = LateCreates()
+    gw.b.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_before_the_answer(gw, p, "m")
+    gw.calls.die_on_cancel = True
+    gw.calls.answer.set()
+    with pytest.raises(ProcessDied):
+        await create
+    assert gw.calls.deleted == []  # never sent
+    job = await gw.a.stores.jobs.get(record.id)
+    assert job is not None
+    assert (job.native_id, job.cancel_pending, job.poll_failures) == ("task-1", True, 0)
+    poller = Poller(gw.b.service, worker_id="poller-b")
+    gw.clock.now += FIRST_TRY_SECONDS - 1
+    assert await poller.run_once() == 0  # the creating process's own try comes first
+    gw.clock.now += 1
+    assert await poller.run_once() == 1
+    assert gw.calls.deleted == ["task-1"]
+    done = await gw.b.stores.jobs.get(job.id)
+    assert done is not None
+    assert (done.status, done.cancel_pending, done.lease_owner) == ("failed", False, None)
+    assert late.seen == [("replicate", "cancelled_later")]
+    assert await gw.charged(p, job.id) == ("failed", 0, 0, 0, 0)
+
+
+async def test_an_owed_cancel_that_keeps_failing_is_given_up_after_its_bound(gw: Gateway) -> None:
+    late = LateCreates()
+    _, job = await _answered_late_owing_its_cancel(gw, late)
+    poller = Poller(gw.b.service, worker_id="poller-b")
+    for tries in range(2, MAX_TRIES):  # the create made the first
+        gw.clock.now += ERROR_BACKOFF_MAX
+        assert await poller.run_once() == 1
+        owing = await gw.b.stores.jobs.get(job.id)
+        assert owing is not None
+        assert (owing.cancel_pending, owing.poll_failures) == (True, tries)
+    gw.clock.now += ERROR_BACKOFF_MAX
+    assert await poller.run_once() == 1  # the last try
+    assert gw.calls.deleted == ["task-1"] * MAX_TRIES
+    given_up = await gw.b.stores.jobs.get(job.id)
+    assert given_up is not None
+    assert (given_up.cancel_pending, given_up.poll_failures, given_up.lease_owner) == (False, 0, None)
+    assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancel_given_up")]
+    gw.clock.now += ERROR_BACKOFF_MAX
+    assert await poller.run_once() == 0
+
+
+async def test_deleting_the_video_makes_its_owed_cancel(gw: Gateway) -> None:
+    late = LateCreates()
+    p, job = await _answered_late_owing_its_cancel(gw, late)
+    gw.calls.cancel_error = None
+    assert (await gw.a.service.delete_video(p, job.id)).id == job.id
+    assert gw.calls.deleted == ["task-1", "task-1"]  # the create's try, then the delete's
+    deleted = await gw.a.stores.jobs.get(job.id)
+    assert deleted is not None
+    assert (deleted.deleted, deleted.cancel_pending) == (True, False)
+    gw.clock.now += 3600
+    assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 0
+    assert gw.calls.deleted == ["task-1", "task-1"]
 
 
 async def test_a_late_job_another_record_holds_is_not_cancelled(gw: Gateway) -> None:

@@ -98,6 +98,7 @@ def _insert_v0001_job(connection: sa.Connection) -> None:
     for added in ("task", "source_video_id", "outputs"):  # 0011
         row.pop(added)
     row.pop("provider_callback_hash")  # 0009
+    row.pop("cancel_pending")  # 0016
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
     for n, key in enumerate(("key_a", "key_a", "key_b")):
         connection.execute(rate_hits.insert().values(id=f"hit{n}", key_id=key, at=1000.0 + n))
@@ -119,7 +120,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0015"  # 0008, 0010, 0009, 0011-0015
+        assert await current_revision(db) == head_revision() == "0016"  # 0008, 0010, 0009, 0011-0016
         assert await db.read(_rate_counts) == {"key_a": 2, "key_b": 1}  # 0006 counts the stored hits
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)
@@ -130,6 +131,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         assert (job.trace_parent, job.upstream_polls) == (None, 0)  # 0010
         assert job.provider_callback_hash is None  # 0009
         assert (job.task, job.source_video_id, job.outputs) == ("generate", None, ())  # 0011
+        assert job.cancel_pending is False  # 0016: jobs made before it owe no cancel
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:

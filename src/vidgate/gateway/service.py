@@ -544,6 +544,7 @@ class GatewayService:
             current = await self._owned(p, video_id)
             await self.keeper.finish(current, machine.settled_state(current, self.clock()))
             current.deleted = True
+            current.cancel_pending = False  # the delete above was the cancel (or none can be made now)
             if await self.stores.jobs.save(current):
                 break
         else:

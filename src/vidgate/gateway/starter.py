@@ -21,8 +21,8 @@ it upstream, else fails it and gives the reservation and the slot back. The surf
 provider's answer into a ``JobRecord`` (``new_job``) and ``record`` stores it over the write-ahead
 record, pinned to the deployment that accepted it. An answer that comes after another replica's resolver
 failed the record (this process stalled past its lease) leaves that decision standing: the provider's job
-is recorded on the failed record and cancelled where the provider can, and the create is a 502
-``upstream_answered_late`` (``_answered_late``).
+is recorded on the failed record and cancelled where the provider can (owed durably, retried by the
+poller: ``gateway.cancels``), and the create is a 502 ``upstream_answered_late`` (``_answered_late``).
 
 Refused attempts never reach a client as such, so they are reported to the upstream-error hook, except
 the error the caller is answered with when it carries its provider (the server counts that one).
@@ -46,8 +46,8 @@ from typing import Generic, TypeVar
 from vidgate.catalog import to_micros
 from vidgate.catalog.pricing import has_video, inputs_of, request_estimate, token_bound
 from vidgate.errors import APIError, ConflictError, RateLimitError
+from vidgate.gateway import cancels, leases, provider_callbacks, submitting, tracing
 from vidgate.gateway import jobs as machine
-from vidgate.gateway import leases, provider_callbacks, submitting, tracing
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.followup import JobKeeper, new_lease_owner
 from vidgate.gateway.guardrails import GuardInput
@@ -466,12 +466,14 @@ class JobStarter:
         """The provider accepted a create as ``native_id`` after a resolver had decided its write-ahead
         record (``stored``: failed and released, or, rarely, recorded with another upstream job it
         found). The provider's job is not left unknown: it is recorded on the failed record (traceable,
-        and no search for another record takes it), then cancelled where the adapter can (``delete``).
-        Logged and reported (``Observer.answered_late``). A failed record is answered 502
-        ``upstream_answered_late``: nothing was charged, so creating the video again is safe."""
+        and no search for another record takes it), then cancelled where the adapter can (``delete``;
+        owed durably when recorded: ``gateway.cancels``). Logged and reported
+        (``Observer.answered_late``). A failed record is answered 502 ``upstream_answered_late``:
+        nothing was charged, so creating the video again is safe."""
         outcome = await self._late_job(stored, native_id)
         detail = {
             "cancelled": "cancelled there",
+            "cancel_owed": "its cancel failed: the poller tries it again",
             "cancel_failed": "its cancel failed: the provider may bill it",
             "not_cancellable": "the provider cannot cancel it: it may bill it",
             "recorded_elsewhere": "another video holds it and is charged for it",
@@ -496,8 +498,11 @@ class JobStarter:
         )
 
     async def _late_job(self, stored: JobRecord, native_id: str) -> str:
-        """Record the late ``native_id`` on ``stored`` when it holds no upstream job, then cancel it
-        unless another record holds it; ``Observer.answered_late``'s outcome."""
+        """Record the late ``native_id`` on ``stored`` when it holds no upstream job, its cancel owed in
+        the same save where one can be made (a crash right after leaves it to the poller), then try the
+        cancel unless another record holds the job; ``Observer.answered_late``'s outcome."""
+        dep = self.router.get(stored.deployment_id)
+        owed = False
         for _ in range(_SAVE_ATTEMPTS):
             current = await self.stores.jobs.get(stored.id)
             if current is None or not submitting.is_placeholder(current.native_id):
@@ -508,8 +513,11 @@ class JobStarter:
                 "answer and failed it; the provider's job was cancelled where the provider allows it. "
                 "Not charged."
             )
+            if cancels.cancellable(dep):
+                cancels.owe(current, self.clock())
             try:
                 if await self.stores.jobs.save(current):
+                    owed = current.cancel_pending
                     break
             except ConflictError:  # another record holds it (a search matched it by its request)
                 return "recorded_elsewhere"
@@ -518,17 +526,34 @@ class JobStarter:
         holder = await self.stores.jobs.find_by_native(stored.deployment_id, native_id)
         if holder is not None and holder.id != stored.id:
             return "recorded_elsewhere"
-        dep = self.router.get(stored.deployment_id)
-        if dep is None or not dep.spec.has("delete"):
+        if dep is None or not cancels.cancellable(dep):
             return "not_cancellable"
-        try:
-            await self.keeper.calls.delete(dep, native_id)
-        except Exception as exc:  # the create is answered all the same
-            log.error("cancelling %s (%s) on %s failed: %r", native_id, stored.id, dep.id, exc)
-            if isinstance(exc, APIError):
-                self.keeper.report_upstream(dep.provider, exc)
-            return "cancel_failed"
-        return "cancelled"
+        error = await cancels.cancel(self.keeper.calls, dep, native_id)
+        if error is not None:
+            log.error("cancelling %s (%s) on %s failed: %r", native_id, stored.id, dep.id, error)
+            if isinstance(error, APIError):
+                self.keeper.report_upstream(dep.provider, error)
+        if owed:
+            await self._cancel_tried(stored.id, native_id, cancelled=error is None)
+        if error is None:
+            return "cancelled"
+        return "cancel_owed" if owed else "cancel_failed"
+
+    async def _cancel_tried(self, job_id: str, native_id: str, *, cancelled: bool) -> None:
+        """Store the result of the first try of the cancel owed on ``job_id``: no longer owed, or one
+        failed try (the poller's next after the backoff). A save that keeps losing leaves the cancel
+        owed as saved: the poller tries it (a 404 then reads as cancelled)."""
+        for _ in range(_SAVE_ATTEMPTS):
+            current = await self.stores.jobs.get(job_id)
+            if current is None or not current.cancel_pending or current.native_id != native_id:
+                return  # the poller or a delete settled it meanwhile
+            if cancelled:
+                cancels.settled(current)
+            else:
+                cancels.failed(current, self.clock())
+            if await self.stores.jobs.save(current):
+                return
+        log.warning("could not store the cancel of %s (%s): the poller makes it again", native_id, job_id)
 
     async def record(self, p: Principal, job: JobRecord, native: ProviderJob, now: float) -> JobRecord:
         """Store a job the provider just accepted over its write-ahead record, in the state its answer

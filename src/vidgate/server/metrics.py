@@ -74,9 +74,11 @@ class Metrics(Observer):
         self.late_creates = Counter(
             "vidgate_creates_answered_late",
             "Creates the provider accepted only after the gateway had failed their record "
-            "(upstream_outcome_unknown), by provider and what became of the provider's job: cancelled, "
-            "cancel_failed or not_cancellable (alert on these: the provider may bill a video nobody pays "
-            "for), recorded_elsewhere (another video holds it and is charged)",
+            "(upstream_outcome_unknown), by provider and what became of the provider's job: cancelled; "
+            "cancel_owed (the first cancel failed: the poller retries it, and counts it again as "
+            "cancelled_later or cancel_given_up); cancel_given_up, cancel_failed (failed, could not be "
+            "retried) or not_cancellable (alert on these three: the provider may bill a video nobody pays "
+            "for); recorded_elsewhere (another video holds it and is charged)",
             ["provider", "outcome"],
             registry=self.registry,
         )
