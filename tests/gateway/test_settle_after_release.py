@@ -373,6 +373,44 @@ async def test_an_owed_cancel_that_keeps_failing_is_given_up_after_its_bound(gw:
     assert await poller.run_once() == 0
 
 
+async def _owed_on(gw: Gateway, job: JobRecord, deployment_id: str) -> None:
+    """Move ``job``'s owed cancel to ``deployment_id`` (as a config change between replicas would)."""
+    stored = await gw.b.stores.jobs.get(job.id)
+    assert stored is not None
+    stored.deployment_id = deployment_id
+    assert await gw.b.stores.jobs.save(stored)
+
+
+async def test_an_owed_cancel_whose_deployment_left_the_config_counts_a_failed_try(gw: Gateway) -> None:
+    """It may be configured again: backed off like any failed try, not given up."""
+    late = LateCreates()
+    _, job = await _answered_late_owing_its_cancel(gw, late)
+    await _owed_on(gw, job, "dep-removed")
+    gw.clock.now += 2
+    assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 1
+    assert gw.calls.deleted == ["task-1"]  # the create's try only: nothing to send it through
+    owing = await gw.b.stores.jobs.get(job.id)
+    assert owing is not None
+    assert (owing.cancel_pending, owing.poll_failures, owing.next_poll_at) == (True, 2, gw.clock() + 4)
+    assert late.seen == [("replicate", "cancel_owed")]
+
+
+async def test_an_owed_cancel_whose_deployment_can_no_longer_cancel_is_given_up(gw: Gateway) -> None:
+    late = LateCreates()
+    _, job = await _answered_late_owing_its_cancel(gw, late)
+    (xai,) = gw.b.service.router.deployments_for("x")  # its row declares no delete
+    await _owed_on(gw, job, xai.id)
+    gw.clock.now += 2
+    assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 1
+    assert gw.calls.deleted == ["task-1"]
+    given_up = await gw.b.stores.jobs.get(job.id)
+    assert given_up is not None
+    assert (given_up.cancel_pending, given_up.poll_failures, given_up.lease_owner) == (False, 0, None)
+    assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancel_given_up")]
+    gw.clock.now += 3600
+    assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 0
+
+
 async def test_deleting_the_video_makes_its_owed_cancel(gw: Gateway) -> None:
     late = LateCreates()
     p, job = await _answered_late_owing_its_cancel(gw, late)
