@@ -25,6 +25,18 @@ def _check(gw: Gateway, *guards: object) -> OutputCheck:
     return OutputCheck(guardrails(*guards), svc.stores.keys, svc.router, svc.calls)  # type: ignore[arg-type]
 
 
+def _allow_recording(gw: Gateway) -> list[GuardInput]:
+    """A post-call guardrail that allows every output, installed; what it was given, in order."""
+    seen: list[GuardInput] = []
+
+    async def allow(subject: GuardInput) -> Verdict:
+        seen.append(subject)
+        return Verdict.allow()
+
+    _install(gw, _check(gw, configured(allow, name="ok", modes=("post_call",))))
+    return seen
+
+
 async def test_a_refused_output_fails_the_job_and_releases_its_money(gw: Gateway) -> None:
     seen: list[GuardInput] = []
 
@@ -91,13 +103,7 @@ async def test_a_thumbnail_that_can_never_be_made_leaves_the_prompt_to_check(
     """The local renderer cannot decode the job's stored first frame (``render_failed``, permanent): the
     guardrails check the prompt alone, as for a provider without thumbnails, and the job completes in
     that round; it was retried, failing the same way, up to the poll-error limit."""
-    seen: list[GuardInput] = []
-
-    async def allow(subject: GuardInput) -> Verdict:
-        seen.append(subject)
-        return Verdict.allow()
-
-    _install(gw, _check(gw, configured(allow, name="ok", modes=("post_call",))))
+    seen = _allow_recording(gw)
     alice = await gw.new_key("alice")
     video = await gw.create(
         alice, "from a frame", input_reference=ImageInput(data=image_bytes(32, 18, "png"))
@@ -114,13 +120,7 @@ async def test_a_thumbnail_that_can_never_be_made_leaves_the_prompt_to_check(
 
 
 async def test_a_thumbnail_the_provider_fails_to_hand_over_now_is_read_again_later(gw: Gateway) -> None:
-    seen: list[GuardInput] = []
-
-    async def allow(subject: GuardInput) -> Verdict:
-        seen.append(subject)
-        return Verdict.allow()
-
-    _install(gw, _check(gw, configured(allow, name="ok", modes=("post_call",))))
+    seen = _allow_recording(gw)
     alice = await gw.new_key("alice")
     video = await gw.create(alice)
     gw.finish_local_jobs()
