@@ -126,7 +126,7 @@ reservations = sa.Table(
     sa.Column("cost_micros", sa.BigInteger, nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
-    sa.Index("ix_reservations_key_state", "key_id", "state"),
+    # (ix_reservations_key_state, dropped in 0017: nothing read it.)
     # Added in 0003: the poller's search for stranded reservations (held, old, no job row), in its
     # order (created_at, job_id; job_id since 0013).
     sa.Index("ix_reservations_state_created", "state", "created_at", "job_id"),
