@@ -1,6 +1,6 @@
 """Where a create's SQLite time goes: its statements timed inside the gateway, then replayed outside it.
 
-    .venv/bin/python bench/sqlite_create.py [--seconds 4] [--replays 3000]
+    .venv/bin/python bench/sqlite_create.py [--seconds 4] [--replays 3000] [--keep DIR]
 
 Starts the fake upstream and a gateway on a SQLite file as ``bench/sidebyside.py`` does, with
 ``bench/sqlite_hook`` first on the gateway's ``PYTHONPATH``: its ``sitecustomize`` times every
@@ -48,6 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.gateway import MASTER, measured
 from bench.sidebyside import PROMPT, start_gateway, start_upstream
 
+from vidgate.gateway.views import new_video_id
+
 HOOK = Path(__file__).resolve().parent / "sqlite_hook"
 WAL_HEADER = 32
 FRAME_HEADER = 24
@@ -64,12 +66,21 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--replays", type=int, default=3000)
+    parser.add_argument(
+        "--keep", default=None, help="a directory: keep the gateway's database and timings there"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vidgate-sqlite-") as tmp:
         work = Path(tmp)
         captured = gateway_run(work, args.seconds)
         database = work / "vidgate.db"
         create = last_create(captured["recent"])
+        if args.keep is not None:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            (Path(args.keep) / "sqlite.json").write_text(json.dumps(captured))
+            for suffix in ("", "-wal", "-shm"):
+                if Path(f"{database}{suffix}").exists():
+                    shutil.copy(f"{database}{suffix}", Path(args.keep) / f"vidgate.db{suffix}")
         inside = in_gateway(captured["timings"], [sql for sql, _ in create])
         hot = replay(database, work / "hot.db", create, args.replays, thrash=False)
         thrashed = replay(database, work / "thrashed.db", create, args.replays, thrash=True)
@@ -147,11 +158,12 @@ def in_gateway(timings: list[list[Any]], sequence: list[str]) -> list[float]:
 
 
 def fresh(create: list[Statement]) -> list[Statement]:
-    """``create`` with its job id, the provider's id and every 32-hex id replaced by new ones, so that
-    a replay inserts new rows."""
+    """``create`` with its job id (a new one from the gateway's minter: ids are time-ordered, so their
+    index entries append), the provider's id and every other 32-hex id replaced by new random ones, so
+    that a replay inserts new rows."""
     job_id = next(v[0] for sql, v in create if sql.startswith("INSERT INTO jobs "))
     native = next(v[0] for sql, v in create if sql.startswith("UPDATE jobs SET native_id"))
-    tokens = {job_id: f"video_{uuid.uuid4().hex}", native: f"video_{uuid.uuid4().hex}"}
+    tokens = {job_id: new_video_id(), native: f"video_{uuid.uuid4().hex}"}
     out: list[Statement] = []
     for sql, values in create:
         replaced = []

@@ -161,6 +161,9 @@ def _form_int(value: Any) -> Any:
     return value
 
 
+_NOTHING = OpenRouterFields()
+
+
 def _indexed(value: Any) -> Any:
     """Form fields indexed as ``frame_images[0][frame_type]`` arrive as ``{"0": {...}}``: a list, in
     index order (``frame_images[][frame_type]`` arrives as a list already)."""
@@ -188,6 +191,8 @@ def parse(
     video's URL must be https, and (unless ``allow_private_urls``: the operator's setting in a gateway;
     a direct-mode SDK call, where the caller's own key is used) name a public host."""
     present = {name: body[name] for name in FIELDS if name in body and body[name] is not None}
+    if not present:  # most creates: nothing in OpenRouter's terms (no model to validate)
+        return _NOTHING, None
     for name in ("resolution", "aspect_ratio", "callback_url", "duration"):
         if isinstance(present.get(name), str) and not present[name].strip():
             raise BadRequestError(

@@ -157,7 +157,7 @@ class Prepared:
             result = conn.execute(self.stmt, dict(params))
             rows = [tuple(row) for row in result] if result.returns_rows else []
             return Rows(self.keys, rows, result.rowcount)
-        names = tuple(sorted(params))
+        names = tuple(params)  # as given: one call site's dicts keep one order (sorting cost more)
         key = (dialect.name, dialect.paramstyle, names)
         compiled = self._compiled.get(key)
         if compiled is None:
