@@ -14,19 +14,16 @@ and every round's p50. Two runs of one tree against itself differed by about 1 %
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.gateway import MASTER, Server, measured
-from bench.sidebyside import PROMPT, start_gateway, start_upstream, stop_pending
+from bench.gateway import Server, measured
+from bench.sidebyside import CREATE_BODY, limited_key, start_gateway, start_upstream, stop_pending
 
 
 def main() -> None:
@@ -40,7 +37,7 @@ def main() -> None:
     parser.add_argument("--connections", default="1", help="comma-separated, e.g. 1,8")
     args = parser.parse_args()
     trees = {"before": str(Path(args.before).resolve()), "after": str(Path(args.after).resolve())}
-    body = json.dumps({"model": "sora-2", "prompt": PROMPT, "seconds": "4", "size": "720x1280"}).encode()
+    body = CREATE_BODY
     with tempfile.TemporaryDirectory(prefix="vidgate-ab-") as tmp:
         work = Path(tmp)
         upstream = start_upstream(work, None, "starlette")
@@ -52,7 +49,7 @@ def main() -> None:
                 os.environ["PYTHONPATH"] = tree
                 url = f"sqlite:///{own / 'vidgate.db'}"
                 gateway = start_gateway(own, upstream, url)
-                gateways[name] = (gateway, url, key_for(gateway))
+                gateways[name] = (gateway, url, limited_key(gateway, "ab"))
             for connections in (int(c) for c in args.connections.split(",")):
                 runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
                 for round_ in range(args.rounds):
@@ -84,18 +81,6 @@ def main() -> None:
             for gateway, _, _ in gateways.values():
                 gateway.stop()
             upstream.stop()
-
-
-def key_for(gateway: Server) -> dict[str, str]:
-    """A key with a budget, an rpm limit and a concurrency limit: every create runs the whole admission."""
-    limits = {"max_budget": 10_000_000, "rpm_limit": 100_000_000, "max_parallel_requests": 100_000_000}
-    reply = httpx.post(
-        gateway.url + "/key/generate",
-        json={"key_alias": "ab", **limits},
-        headers={"Authorization": f"Bearer {MASTER}"},
-    )
-    reply.raise_for_status()
-    return {"Authorization": f"Bearer {reply.json()['key']}"}
 
 
 if __name__ == "__main__":

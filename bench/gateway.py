@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -85,6 +86,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def signal_and_read(pid: int, out: Path) -> None:
+    """SIGUSR2 to ``pid`` (a bench hook's "write what you recorded"), then wait until ``out`` has been
+    written: a hook writes its file in the signal handler, between two of the gateway's bytecodes."""
+    os.kill(pid, signal.SIGUSR2)
+    for _ in range(100):
+        if out.exists() and out.stat().st_size:
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)  # the write may still be under way
 
 
 def wait_ready(url: str, path: str, headers: dict[str, str] | None = None) -> None:

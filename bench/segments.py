@@ -17,22 +17,17 @@ its figures with ``bench/sidebyside.py``'s.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import statistics
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.gateway import MASTER, measured
-from bench.sidebyside import PROMPT, database, start_gateway, start_upstream
+from bench.gateway import measured, signal_and_read
+from bench.sidebyside import CREATE_BODY, database, limited_key, start_gateway, start_upstream
 
 HOOK = Path(__file__).resolve().parent / "segments_hook"
 
@@ -74,30 +69,17 @@ def main() -> None:
             )
             gateway = start_gateway(work, upstream, url)
             try:
-                admin = {"Authorization": f"Bearer {MASTER}"}
-                limits = {"max_budget": 10_000_000, "rpm_limit": 100_000_000, "max_parallel_requests": 10**8}
-                reply = httpx.post(
-                    gateway.url + "/key/generate", json={"key_alias": "b", **limits}, headers=admin
-                )
-                reply.raise_for_status()
-                auth = {"Authorization": f"Bearer {reply.json()['key']}"}
-                body = json.dumps({"model": "sora-2", "prompt": PROMPT, "seconds": "4", "size": "720x1280"})
                 result, cpu = measured(
                     gateway,
                     gateway.url,
                     ["/v1/videos"],
-                    auth,
+                    limited_key(gateway, "b"),
                     connections=1,
                     seconds=args.seconds,
                     method="POST",
-                    body=body.encode(),
+                    body=CREATE_BODY,
                 )
-                os.kill(gateway.proc.pid, signal.SIGUSR2)
-                for _ in range(100):
-                    if out.exists() and out.stat().st_size:
-                        break
-                    time.sleep(0.05)
-                time.sleep(0.2)
+                signal_and_read(gateway.proc.pid, out)
             finally:
                 gateway.stop()
                 upstream.stop()

@@ -73,6 +73,7 @@ HOST = "127.0.0.1"
 VEO = "veo-2.0-generate-001"  # a current Gemini model (the catalogue retires the 3.x previews)
 PROMPT = "a calico cat playing a piano on stage"
 DONE = "[done] " + PROMPT  # the fake upstream completes these at once
+CREATE_BODY = json.dumps({"model": "sora-2", "prompt": PROMPT, "seconds": "4", "size": "720x1280"}).encode()
 SECTIONS = ("create", "passthrough", "status", "list", "content")
 FINISHED = 20
 
@@ -132,6 +133,19 @@ def start_gateway(work: Path, upstream: Server, database_url: str, log_level: st
     gateway = Server("gateway", port, proc)
     wait_ready(gateway.url, "/health/readiness")
     return gateway
+
+
+def limited_key(gateway: Server, alias: str) -> dict[str, str]:
+    """The auth header of a new key with a budget, an rpm limit and a concurrency limit, none of them
+    reached: every create with it runs the whole admission."""
+    limits = {"max_budget": 10_000_000, "rpm_limit": 100_000_000, "max_parallel_requests": 100_000_000}
+    reply = httpx.post(
+        gateway.url + "/key/generate",
+        json={"key_alias": alias, **limits},
+        headers={"Authorization": f"Bearer {MASTER}"},
+    )
+    reply.raise_for_status()
+    return {"Authorization": f"Bearer {reply.json()['key']}"}
 
 
 @contextmanager
@@ -302,14 +316,7 @@ class Bench:
         self.upstream = upstream
         self.gateway = gateway
         self.direct_auth = {"Authorization": f"Bearer {UPSTREAM_KEY}"}
-        admin = {"Authorization": f"Bearer {MASTER}"}
-        limits = {"max_budget": 10_000_000, "rpm_limit": 100_000_000, "max_parallel_requests": 100_000_000}
-        reply = httpx.post(
-            gateway.url + "/key/generate", json={"key_alias": "bench", **limits}, headers=admin
-        )
-        reply.raise_for_status()
-        self.key = reply.json()["key"]
-        self.auth = {"Authorization": f"Bearer {self.key}"}
+        self.auth = limited_key(gateway, "bench")
         self.natives = Natives(args.database_url_resolved)
         self.spied = 0
         self.stage = ""  # "" or, with --prefill, "empty" then "prefilled"
@@ -387,7 +394,7 @@ class Bench:
     # ---- sections ------------------------------------------------------------------------------
 
     def create(self) -> None:
-        body = json.dumps({"model": "sora-2", "prompt": PROMPT, "seconds": "4", "size": "720x1280"}).encode()
+        body = CREATE_BODY
         paths = {"direct": ["/v1/videos"], "gateway": ["/v1/videos"]}
         # 1 connection first, then its jobs ended: measured after the 8-connection runs, it measured their
         # aftermath (their polls falling due 60 s after creation, or ending ~13,000 of them and the

@@ -41,12 +41,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.gateway import MASTER, measured
-from bench.sidebyside import PROMPT, start_gateway, start_upstream
+from bench.gateway import measured, signal_and_read
+from bench.sidebyside import CREATE_BODY, limited_key, start_gateway, start_upstream
 
 from vidgate.gateway.views import new_video_id
 
@@ -105,22 +103,12 @@ def gateway_run(work: Path, seconds: float) -> dict[str, Any]:
     upstream = start_upstream(work, None, "starlette")
     gateway = start_gateway(work, upstream, f"sqlite:///{work / 'vidgate.db'}")
     try:
-        admin = {"Authorization": f"Bearer {MASTER}"}
-        limits = {"max_budget": 10_000_000, "rpm_limit": 100_000_000, "max_parallel_requests": 10**8}
-        reply = httpx.post(gateway.url + "/key/generate", json={"key_alias": "b", **limits}, headers=admin)
-        reply.raise_for_status()
-        auth = {"Authorization": f"Bearer {reply.json()['key']}"}
-        body = json.dumps({"model": "sora-2", "prompt": PROMPT, "seconds": "4", "size": "720x1280"}).encode()
-        load: dict[str, Any] = dict(connections=1, method="POST", body=body)
+        auth = limited_key(gateway, "b")
+        load: dict[str, Any] = dict(connections=1, method="POST", body=CREATE_BODY)
         measured(gateway, gateway.url, ["/v1/videos"], auth, seconds=1.0, **load)  # warm up
-        os.kill(gateway.proc.pid, signal.SIGUSR2)
+        os.kill(gateway.proc.pid, signal.SIGUSR2)  # the hook starts timing
         result, cpu = measured(gateway, gateway.url, ["/v1/videos"], auth, seconds=seconds, **load)
-        os.kill(gateway.proc.pid, signal.SIGUSR2)
-        for _ in range(100):
-            if out.exists() and out.stat().st_size:
-                break
-            time.sleep(0.05)
-        time.sleep(0.2)
+        signal_and_read(gateway.proc.pid, out)
         creates = len(result.latencies)
         print(f"gateway: {creates} creates at 1 connection, p50 {result.pct(50):.3f} ms, CPU {cpu:.0f} µs")
     finally:
