@@ -15,9 +15,9 @@ gateway's writer is:
   to the CPU caches between its statements in the gateway);
 
 and once more, for 200 creates, reading the WAL after each commit: how many pages (WAL frames) each
-transaction writes, per b-tree (SQLite's ``dbstat``; pages allocated after the copy count as "new").
-A commit writes each page it changed as one frame (two ``pwrite`` calls), so these counts are what the
-schema costs every create.
+transaction writes, per b-tree (SQLite's ``dbstat``, read before each create: the pages that create
+allocated count as "new"). A commit writes each page it changed as one frame (two ``pwrite`` calls),
+so these counts are what the schema costs every create.
 
 Prints, per statement, the mean in the gateway, hot and thrashed (µs), and the frames per create.
 """
@@ -52,6 +52,7 @@ HOOK = Path(__file__).resolve().parent / "sqlite_hook"
 WAL_HEADER = 32
 FRAME_HEADER = 24
 THRASH_OBJECTS = 3000  # small dicts allocated between two replayed statements
+PAGES = "SELECT pageno, name FROM dbstat"  # which b-tree each page belongs to
 FIRST_PAGE = "sqlite_schema (page 1: the file's size)"
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -76,9 +77,7 @@ def main() -> None:
         if args.keep is not None:
             Path(args.keep).mkdir(parents=True, exist_ok=True)
             (Path(args.keep) / "sqlite.json").write_text(json.dumps(captured))
-            for suffix in ("", "-wal", "-shm"):
-                if Path(f"{database}{suffix}").exists():
-                    shutil.copy(f"{database}{suffix}", Path(args.keep) / f"vidgate.db{suffix}")
+            copy_database(database, Path(args.keep) / "vidgate.db")
         inside = in_gateway(captured["timings"], [sql for sql, _ in create])
         hot = replay(database, work / "hot.db", create, args.replays, thrash=False)
         thrashed = replay(database, work / "thrashed.db", create, args.replays, thrash=True)
@@ -166,11 +165,16 @@ def fresh(create: list[Statement]) -> list[Statement]:
     return out
 
 
-def connect(source: Path, copy: Path) -> sqlite3.Connection:
-    """A copy of the database, opened as the gateway's writer connection is (``store/sql/database.py``)."""
+def copy_database(source: Path, copy: Path) -> None:
+    """The database file with its WAL and shared-memory index, as they are."""
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{source}{suffix}").exists():
             shutil.copy(f"{source}{suffix}", f"{copy}{suffix}")
+
+
+def connect(source: Path, copy: Path) -> sqlite3.Connection:
+    """A copy of the database, opened as the gateway's writer connection is (``store/sql/database.py``)."""
+    copy_database(source, copy)
     conn = sqlite3.connect(copy, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -211,12 +215,11 @@ def frames(source: Path, copy: Path, create: list[Statement], count: int) -> Non
     """WAL frames each transaction of a create writes, per b-tree."""
     conn = connect(source, copy)
     try:
-        owner = dict(conn.execute("SELECT pageno, name FROM dbstat").fetchall())  # before each create
+        owner = dict(conn.execute(PAGES).fetchall())  # as it stands before each create
     except sqlite3.OperationalError:
         print("\n(this SQLite has no dbstat table: frames per b-tree not counted)")
         return
     wal = Path(f"{copy}-wal")
-    pages_of = "SELECT pageno, name FROM dbstat"
     counts: collections.Counter[tuple[int, str]] = collections.Counter()
     per_tx: list[list[int]] = [[], []]
     for _ in range(count):
@@ -229,14 +232,10 @@ def frames(source: Path, copy: Path, create: list[Statement], count: int) -> Non
                 seen = wal.stat().st_size
                 per_tx[tx].append(len(pages))
                 for page in pages:
-                    name = (
-                        "sqlite_schema (page 1: the file's size)"
-                        if page == 1
-                        else owner.get(page, "new page")
-                    )
+                    name = FIRST_PAGE if page == 1 else owner.get(page, "new page")
                     counts[(tx, name)] += 1
                 tx += 1
-        owner = dict(conn.execute(pages_of).fetchall())
+        owner = dict(conn.execute(PAGES).fetchall())
     conn.close()
     admission, record = (statistics.fmean(c) for c in per_tx)
     print(f"\nWAL frames per create ({count} creates): admission {admission:.1f}, record {record:.1f}")
