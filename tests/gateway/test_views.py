@@ -1,10 +1,13 @@
-"""Video ids: opaque, lower-case hex, and ordered by creation time."""
+"""Video ids: opaque, lower-case hex, and ordered by creation time; jobs as the videos clients read."""
 
 from __future__ import annotations
 
 import re
 
-from vidgate.gateway.views import VideoIds, new_video_id
+from tests.store.factories import make_job
+
+from vidgate.gateway.records import summary
+from vidgate.gateway.views import VideoIds, new_video_id, to_list, to_video
 from vidgate.types import VIDEO_ID_PREFIX
 
 T0 = 1_800_000_000.0
@@ -34,3 +37,46 @@ def test_ids_sort_by_creation_time_also_within_one_millisecond_and_when_the_cloc
     assert {_millis(i) for i in [*same_ms, stepped_back]} == {int(T0 * 1000) + 3000}
     assert _millis(ids.new(T0 + 4)) == int(T0 * 1000) + 4000  # the clock moved on: time again
     assert VideoIds().new(T0 + 0.002) > VideoIds().new(T0 + 0.001)  # another minter: by time
+
+
+def test_a_listing_shows_each_job_as_its_own_video_estimates_charges_and_errors_included() -> None:
+    running = make_job(
+        "video_run", seconds="4", status="in_progress", progress=30, reserved_micros=400_000, n=2
+    )
+    filtered = make_job(
+        "video_done",
+        seconds="4",
+        status="completed",
+        reserved_micros=800_000,
+        cost_micros=400_000,
+        n=2,
+        videos_generated=1,
+    )
+    failed = make_job(
+        "video_fail", seconds="4", status="failed", reserved_micros=400_000, cost_micros=0, error_code="x"
+    )
+    page = to_list([summary(running), summary(filtered), summary(failed)], True)
+    assert page.model_dump(include={"first_id", "last_id", "has_more"}) == {
+        "first_id": "video_run",
+        "last_id": "video_fail",
+        "has_more": True,
+    }
+    usages = [video.usage.model_dump() if video.usage else None for video in page.data]
+    assert usages == [
+        {"duration_seconds": 8.0, "cost": 0.4, "currency": "USD", "cost_is_estimate": True},
+        {"duration_seconds": 4.0, "cost": 0.4, "currency": "USD", "cost_is_estimate": False},
+        {"duration_seconds": 4.0, "cost": 0.0, "currency": "USD", "cost_is_estimate": False},
+    ]
+    assert [video.error.model_dump() if video.error else None for video in page.data] == [
+        None,
+        None,
+        {"code": "x", "message": "The video could not be generated."},
+    ]
+    assert page.data == [to_video(job) for job in (running, filtered, failed)]  # as a status poll shows it
+    assert to_list([], False).model_dump() == {
+        "object": "list",
+        "data": [],
+        "first_id": None,
+        "last_id": None,
+        "has_more": False,
+    }

@@ -111,7 +111,8 @@ class Replicas:
 
     async def jobs(self, p: Principal) -> list[JobRecord]:
         found, _ = await self.stores.jobs.list_for_owner(p.owner_id, after=None, limit=10, order="asc")
-        return found
+        records = [await self.stores.jobs.get(summary.id) for summary in found]
+        return [job for job in records if job is not None]
 
 
 async def _open(url: str, *, send: bool) -> Replicas:

@@ -9,7 +9,8 @@ from tests.store.conftest import Backend
 from tests.store.factories import make_job
 
 from vidgate.errors import ConflictError
-from vidgate.gateway.records import JobRecord
+from vidgate.gateway.ports import JobStore
+from vidgate.gateway.records import JobRecord, JobSummary, summary
 
 
 async def test_insert_get_round_trip_every_field(backend: Backend) -> None:
@@ -41,6 +42,13 @@ async def test_insert_get_round_trip_every_field(backend: Backend) -> None:
     )
     await backend.stores.jobs.insert(job)
     assert await backend.stores.jobs.get(job.id) == job
+    page, _ = await backend.stores.jobs.list_for_owner(job.owner_key_id, after=None, limit=1, order="desc")
+    assert page == [summary(job)]  # a listing's fewer columns hold the same values
+    assert (page[0].reserved_micros, page[0].remixed_from, page[0].videos_generated) == (
+        1_234_567,
+        "video_" + "b" * 32,
+        1,
+    )
     assert await backend.stores.jobs.find_by_native("d1", job.native_id) == job
     assert await backend.stores.jobs.find_by_native("d2", job.native_id) is None
     assert await backend.stores.jobs.get("video_missing") is None
@@ -155,7 +163,7 @@ async def test_list_pages_both_orders_and_hides_others_and_deleted(backend: Back
     await jobs.insert(make_job("gone", created_at=103, deleted=True))
 
     assert await jobs.list_for_owner("k1", after=None, limit=10, order="asc") == (
-        [await jobs.get(i) for i in ("j0", "j1", "j2", "j2b", "j3", "j4")],
+        await _summaries(jobs, "j0", "j1", "j2", "j2b", "j3", "j4"),
         False,
     )
     pages: list[list[str]] = []
@@ -175,7 +183,7 @@ async def test_list_pages_both_orders_and_hides_others_and_deleted(backend: Back
     assert await jobs.list_for_owner("k1", after="other", limit=10, order="asc") == ([], False)
     assert await jobs.list_for_owner("k1", after="nope", limit=10, order="desc") == ([], False)
     assert await jobs.list_for_owner("k2", after=None, limit=1, order="desc") == (
-        [await jobs.get("other")],
+        await _summaries(jobs, "other"),
         False,
     )
     assert await jobs.list_for_owner("k3", after=None, limit=5, order="asc") == ([], False)
@@ -364,3 +372,9 @@ async def test_a_submitting_job_is_claimed_only_once_its_creators_lease_lapsed(b
     assert await jobs.claim_due("w", now=140.0, lease_seconds=30, limit=10) == []
     [claimed] = await jobs.claim_due("w", now=156.0, lease_seconds=30, limit=10)
     assert (claimed.id, claimed.submitting, claimed.lease_owner) == (job.id, True, "w")
+
+
+async def _summaries(jobs: JobStore, *ids: str) -> list[JobSummary]:
+    """The jobs ``ids`` as a listing shows them."""
+    records = [await jobs.get(job_id) for job_id in ids]
+    return [summary(job) for job in records if job is not None]

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from vidgate.errors import APIError, NotFoundError
-from vidgate.gateway.records import JobRecord
+from vidgate.gateway.records import JobRecord, VideoFacts
 from vidgate.providers.base import MAX_ERROR_CODE, ProviderJob
 from vidgate.types import TERMINAL_STATUSES, VideoStatus
 
@@ -50,7 +50,7 @@ def needs_work(job: JobRecord) -> bool:
     return job.status == "completed" and not job.content_stored
 
 
-def billable_videos(job: JobRecord) -> int:
+def billable_videos(job: VideoFacts) -> int:
     """The videos a completed job is charged for: those the provider returned (never more than asked
     for), or all ``n`` when the provider does not report a count."""
     if job.videos_generated is None:

@@ -19,6 +19,7 @@ from vidgate.gateway.records import (
     ContentInfo,
     IdempotencyRecord,
     JobRecord,
+    JobSummary,
     KeyQuery,
     KeyRecord,
     SpendEntry,
@@ -55,9 +56,9 @@ class JobStore(Protocol):
     async def get(self, job_id: str) -> JobRecord | None: ...
     async def list_for_owner(
         self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
-    ) -> tuple[list[JobRecord], bool]:
-        """The owner's non-deleted jobs by (created_at, id), after the job ``after``; and has_more.
-        ``owner_key_id`` None: every owner's (the master key's view)."""
+    ) -> tuple[list[JobSummary], bool]:
+        """The owner's non-deleted jobs by (created_at, id), after the job ``after``, as a listing shows
+        them; and has_more. ``owner_key_id`` None: every owner's (the master key's view)."""
         ...
 
     async def save(self, job: JobRecord) -> bool:

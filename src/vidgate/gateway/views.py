@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from vidgate.catalog import from_micros
 from vidgate.gateway.entropy import pool
 from vidgate.gateway.jobs import billable_videos
-from vidgate.gateway.records import JobRecord
-from vidgate.types import VIDEO_ID_PREFIX, Video, VideoError, VideoList, VideoUsage
+from vidgate.gateway.records import VideoFacts
+from vidgate.types import VIDEO_ID_PREFIX, Video, VideoList
 
 _TIME_BITS = 48  # milliseconds since 1970: enough until the year 10889
 _RANDOM_BITS = 80
@@ -45,46 +47,55 @@ class VideoIds:
 new_video_id = VideoIds().new  # the process's minter
 
 
-def usage(job: JobRecord) -> VideoUsage:
+def to_video(job: VideoFacts) -> Video:
+    return Video.model_validate(_video_fields(job))
+
+
+def to_list(records: Sequence[VideoFacts], has_more: bool) -> VideoList:
+    """A page of videos, validated as one object: one pass of pydantic's validator over the page instead
+    of two model constructions per video (about a third of a 20-video page's conversion)."""
+    data = [_video_fields(job) for job in records]
+    return VideoList.model_validate(
+        {
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": has_more,
+        }
+    )
+
+
+def _usage_fields(job: VideoFacts) -> dict[str, Any]:
     """Seconds of video and cost: the reserved estimate until settled, then the charge (0 if failed).
     The seconds count the videos the provider returned once it said how many (see ``billable_videos``)."""
     micros = job.cost_micros if job.cost_micros is not None else job.reserved_micros
-    return VideoUsage(
-        duration_seconds=float(job.seconds) * billable_videos(job),
-        cost=from_micros(micros),
-        cost_is_estimate=job.cost_micros is None,
-    )
+    return {
+        "duration_seconds": float(job.seconds) * billable_videos(job),
+        "cost": from_micros(micros),
+        "cost_is_estimate": job.cost_micros is None,
+    }
 
 
-def to_video(job: JobRecord) -> Video:
+def _video_fields(job: VideoFacts) -> dict[str, Any]:
+    """``job``'s ``Video``, as the values its model validates."""
     error = None
     if job.status == "failed":
-        error = VideoError(
-            code=job.error_code or "video_generation_failed",
-            message=job.error_message or "The video could not be generated.",
-        )
-    return Video(
-        id=job.id,
-        model=job.model_name,
-        status=job.status,
-        progress=job.progress,
-        created_at=job.created_at,
-        completed_at=job.completed_at,
-        expires_at=job.expires_at,
-        prompt=job.prompt,
-        size=job.size,
-        seconds=job.seconds,
-        remixed_from_video_id=job.remixed_from,
-        error=error,
-        usage=usage(job),
-    )
-
-
-def to_list(records: list[JobRecord], has_more: bool) -> VideoList:
-    data = [to_video(j) for j in records]
-    return VideoList(
-        data=data,
-        first_id=data[0].id if data else None,
-        last_id=data[-1].id if data else None,
-        has_more=has_more,
-    )
+        error = {
+            "code": job.error_code or "video_generation_failed",
+            "message": job.error_message or "The video could not be generated.",
+        }
+    return {
+        "id": job.id,
+        "model": job.model_name,
+        "status": job.status,
+        "progress": job.progress,
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
+        "expires_at": job.expires_at,
+        "prompt": job.prompt,
+        "size": job.size,
+        "seconds": job.seconds,
+        "remixed_from_video_id": job.remixed_from,
+        "error": error,
+        "usage": _usage_fields(job),
+    }

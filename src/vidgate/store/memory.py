@@ -73,10 +73,12 @@ from vidgate.gateway.records import (
     ContentInfo,
     IdempotencyRecord,
     JobRecord,
+    JobSummary,
     KeyQuery,
     KeyRecord,
     ReservationState,
     SpendEntry,
+    summary,
 )
 from vidgate.store.readiness import outcome
 
@@ -197,7 +199,7 @@ class MemoryJobStore:
 
     async def list_for_owner(
         self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
-    ) -> tuple[list[JobRecord], bool]:
+    ) -> tuple[list[JobSummary], bool]:
         with self._s.lock:
             mine = [j for j in self._s.jobs.values() if owner_key_id in (None, j.owner_key_id)]
             if after is not None:
@@ -213,7 +215,7 @@ class MemoryJobStore:
             if order == "desc":
                 live.reverse()
             page = live[: max(limit, 0)]
-            return [copy.deepcopy(j) for j in page], len(live) > len(page)
+            return [summary(j) for j in page], len(live) > len(page)
 
     async def save(self, job: JobRecord) -> bool:
         with self._s.lock:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from vidgate.errors import ConflictError
 from vidgate.gateway.ports import MAX_SUBMITTING
-from vidgate.gateway.records import JobRecord
+from vidgate.gateway.records import SUMMARY_FIELDS, JobRecord, JobSummary
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.prepared import Prepared
 from vidgate.store.sql.rows import job_to_row, jobs_from, row_to_job
@@ -51,11 +51,12 @@ _SAVE = Prepared(
 
 def _listing(owned: bool, cursor: bool, order: Literal["asc", "desc"]) -> sa.Select[tuple[object, ...]]:
     """A page of one owner's (``ix_jobs_owner_listing``) or every owner's (``ix_jobs_listing``) live
-    jobs by (created_at, id), after the cursor job's position when there is one. The cursor may be
-    deleted (it still marks a position); when it is not the owner's, its position is NULL: no rows."""
+    jobs by (created_at, id), after the cursor job's position when there is one, as ``JobSummary``
+    columns. The cursor may be deleted (it still marks a position); when it is not the owner's, its
+    position is NULL: no rows."""
     position = sa.tuple_(jobs.c.created_at, jobs.c.id)
     mine = jobs.c.owner_key_id == sa.bindparam("b_owner", type_=sa.String) if owned else sa.true()
-    query = sa.select(jobs).where(mine, sa.not_(jobs.c.deleted))
+    query = sa.select(*(jobs.c[name] for name in SUMMARY_FIELDS)).where(mine, sa.not_(jobs.c.deleted))
     if cursor:
         after = sa.bindparam("b_after", type_=sa.String)
         cursor_time = sa.select(jobs.c.created_at).where(jobs.c.id == after, mine).scalar_subquery()
@@ -114,6 +115,10 @@ def _first(conn: sa.Connection, query: Prepared, params: dict[str, str]) -> JobR
 def _page(conn: sa.Connection, query: Prepared, params: dict[str, object]) -> list[JobRecord]:
     found = query.run(conn, params)
     return jobs_from(found.keys, found.rows)
+
+
+def _summaries(conn: sa.Connection, query: Prepared, params: dict[str, object]) -> list[JobSummary]:
+    return [JobSummary(*row) for row in query.run(conn, params).rows]  # its columns, in its order
 
 
 def _save(conn: sa.Connection, params: dict[str, Any]) -> bool:
@@ -190,11 +195,11 @@ class SqlJobStore:
 
     async def list_for_owner(
         self, owner_key_id: str | None, *, after: str | None, limit: int, order: Literal["asc", "desc"]
-    ) -> tuple[list[JobRecord], bool]:
+    ) -> tuple[list[JobSummary], bool]:
         query = _LISTINGS[(owner_key_id is not None, after is not None, order)]
         size = max(limit, 0)
         params: dict[str, object] = {"b_owner": owner_key_id, "b_after": after, "b_limit": size + 1}
-        rows = await self._db.read_small(_page, query, params)
+        rows = await self._db.read_small(_summaries, query, params)
         return rows[:size], len(rows) > size
 
     async def save(self, job: JobRecord) -> bool:
