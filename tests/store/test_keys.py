@@ -168,7 +168,14 @@ async def test_page_sorts_absent_values_last_either_way(backend: Backend) -> Non
 
 
 async def test_page_filters(backend: Backend) -> None:
-    aliases = {"k1": "Team-Ads", "k2": "team-video", "k3": "ops", "k4": None, "k5": "100%_off"}
+    aliases = {
+        "k1": "Team-Ads",
+        "k2": "team-video",
+        "k3": "ops",
+        "k4": None,
+        "k5": "100%_off",
+        "k6": "Équipe Ünïcode",
+    }
     for key_id, alias in aliases.items():
         await backend.stores.keys.create(make_key(key_id, alias=alias, revoked=key_id == "k3"))
 
@@ -184,9 +191,11 @@ async def test_page_filters(backend: Backend) -> None:
     assert await matching(alias_contains="TEAM") == ["k1", "k2"]
     assert await matching(alias_contains="%") == ["k5"]  # LIKE's wildcards are literal text
     assert await matching(alias_contains="_") == ["k5"]
+    assert await matching(alias_contains="éQUIPE üN") == ["k6"]  # letters beyond ASCII fold too
+    assert await matching(search="ÜNÏ") == ["k6"]
     assert await matching(search="k4") == ["k4"]  # a token
     assert await matching(search="h-k4") == ["k4"]
     assert await matching(search="ADS") == ["k1"]  # or in an alias
     assert await matching(revoked=True) == ["k3"]
-    assert await matching(revoked=False) == ["k1", "k2", "k4", "k5"]
+    assert await matching(revoked=False) == ["k1", "k2", "k4", "k5", "k6"]
     assert await matching(alias_contains="team", revoked=False, search="video") == ["k2"]

@@ -70,7 +70,7 @@ class KeyQuery:
     """One page of keys (``KeyStore.page``), LiteLLM's ``/key/list`` filters, all of them applying.
 
     ``token``: a key's id or its secret's sha256 (LiteLLM's ``key_hash``); ``alias``: exact;
-    ``alias_contains`` and the alias half of ``search``: case-insensitive (ASCII case folded on SQLite),
+    ``alias_contains`` and the alias half of ``search``: case-insensitive (every letter folded),
     ``search`` also matching a token. Sorted by ``sort`` (absent values last whichever the direction),
     ties broken by id in the same direction, so a page is the same on every backend and every read."""
 

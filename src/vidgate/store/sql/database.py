@@ -132,8 +132,17 @@ def _sqlite_engine(url: URL) -> sa.Engine:
         # with strace under creates: 40 % of the process's pwrite calls were to those files.
         cursor.execute("PRAGMA temp_store = MEMORY")
         cursor.close()
+        # SQLite's own lower() folds ASCII only; PostgreSQL's (a UTF-8 database) and the memory store's
+        # fold every letter. Case-insensitive matches (``KeyQuery.alias_contains``) go through lower():
+        # this one makes them the same on every backend. No index is built on lower().
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     return engine
+
+
+def _lower(value: object) -> object:
+    """SQL ``lower()`` for SQLite, folding every letter as Python does (text; anything else as is)."""
+    return value.lower() if isinstance(value, str) else value
 
 
 class Database:
