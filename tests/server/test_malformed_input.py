@@ -120,6 +120,7 @@ NUMBER_CASES: list[Case] = [
     Case("POST", "/v1/videos", 400, "n", data={**_create(), "n": BIG}),
     Case("POST", "/v1/videos", 400, "seed", json=_create(seed=int(BIG))),
     Case("GET", "/spend/logs?limit=²", 400, "limit", master=True),
+    Case("GET", "/spend/logs?limit=", 400, "limit", master=True),  # empty is not absent, as on /v1/videos
     Case("GET", f"/spend/logs?limit={HUGE}", 400, "limit", master=True),
     Case("POST", GEMINI, 400, "durationSeconds", json=_veo(durationSeconds="²")),
     Case("POST", GEMINI, 400, "durationSeconds", json=_veo(durationSeconds=HUGE)),

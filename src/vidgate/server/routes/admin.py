@@ -241,7 +241,7 @@ async def spend_logs(request: Request) -> Response:
     start = _when(query.get("start_date"), "start_date", end_of_day=False)
     end = _when(query.get("end_date"), "end_date", end_of_day=True)
     raw_limit = query.get("limit")  # its own bounds in the one message, 2**64 included
-    limit = parse_int(raw_limit, "limit", low=1, high=MAX_SPEND_LOGS) if raw_limit else 1000
+    limit = parse_int(raw_limit, "limit", low=1, high=MAX_SPEND_LOGS) if raw_limit is not None else 1000
     entries = await server_state(request).service.spend_logs(
         principal, key=key, start=start, end=end, limit=limit
     )
