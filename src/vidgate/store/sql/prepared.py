@@ -228,8 +228,14 @@ _SAVEPOINT = "vg_savepoint"
 
 @contextmanager
 def savepoint(conn: sa.Connection) -> Iterator[None]:
-    """A savepoint around the block: released when it returns, rolled back to when it raises."""
-    run = _sqlite_sql if conn.dialect.name == "sqlite" else _other_sql
+    """A savepoint around the block: released when it returns, rolled back to when it raises. Sent to
+    the driver directly, as ``Prepared`` sends its statements, unless listeners are on the engine
+    (tests counting statements, tracing instrumentation): then through SQLAlchemy, so they see these
+    statements as they see every other."""
+    if conn._has_events or conn.engine._has_events:
+        run = _observed_sql
+    else:
+        run = _sqlite_sql if conn.dialect.name == "sqlite" else _other_sql
     name = _SAVEPOINT  # one name: nested ones are told apart by order, as both databases define
     run(conn, f"SAVEPOINT {name}")
     try:
@@ -242,6 +248,10 @@ def savepoint(conn: sa.Connection) -> Iterator[None]:
             pass  # the database failed: the enclosing transaction fails with the error raised below
         raise
     run(conn, f"RELEASE SAVEPOINT {name}")
+
+
+def _observed_sql(conn: sa.Connection, sql: str) -> None:
+    conn.exec_driver_sql(sql)
 
 
 def _sqlite_sql(conn: sa.Connection, sql: str) -> None:
