@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, TypeAlias
 
 from vidgate.types import VideoStatus
 
@@ -158,51 +158,11 @@ class JobRecord:
     cancel_pending: bool = False
 
 
-class VideoFacts(Protocol):
-    """What a job's ``Video`` view reads (``views.to_video``): a whole ``JobRecord`` (a create, a status
-    poll) or a listing's ``JobSummary``."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def model_name(self) -> str: ...
-    @property
-    def status(self) -> VideoStatus: ...
-    @property
-    def progress(self) -> int: ...
-    @property
-    def created_at(self) -> int: ...
-    @property
-    def completed_at(self) -> int | None: ...
-    @property
-    def expires_at(self) -> int | None: ...
-    @property
-    def prompt(self) -> str | None: ...
-    @property
-    def size(self) -> str: ...
-    @property
-    def seconds(self) -> str: ...
-    @property
-    def remixed_from(self) -> str | None: ...
-    @property
-    def error_code(self) -> str | None: ...
-    @property
-    def error_message(self) -> str | None: ...
-    @property
-    def reserved_micros(self) -> int: ...
-    @property
-    def cost_micros(self) -> int | None: ...
-    @property
-    def n(self) -> int: ...
-    @property
-    def videos_generated(self) -> int | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class JobSummary:
-    """A job as a listing shows it (``JobStore.list_for_owner``): the ``VideoFacts`` and nothing else, so
-    a page of 20 neither fetches nor decodes the provider's payload, outputs, lease and webhook state of
-    each job (about 50 columns, two of them JSON)."""
+    """A job as a listing shows it (``JobStore.list_for_owner``): what its ``Video`` reads and nothing
+    else, so a page of 20 neither fetches nor decodes the provider's payload, outputs, lease and webhook
+    state of each job (about 50 columns, two of them JSON)."""
 
     id: str
     model_name: str
@@ -225,6 +185,10 @@ class JobSummary:
 
 SUMMARY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(JobSummary))
 """``JobSummary``'s fields in order (each a ``JobRecord`` field and a jobs column of that name)."""
+
+VideoFacts: TypeAlias = JobRecord | JobSummary
+"""What a job's ``Video`` view reads (``views.to_video``): a whole record (a create, a status poll) or a
+listing's summary."""
 
 
 def summary(job: JobRecord) -> JobSummary:
