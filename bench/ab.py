@@ -1,9 +1,9 @@
-"""Creates (or listings) through two gateways built from two source trees, side by side: did a change
-make them faster?
+"""Creates (or listings, or status polls) through two gateways built from two source trees, side by side:
+did a change make them faster?
 
     git worktree add /tmp/before <commit>          (or: git archive <commit> src | tar -x -C /tmp/before)
     .venv/bin/python bench/ab.py /tmp/before/src src [--rounds 6] [--seconds 3] [--connections 1,8]
-        [--what create|list]
+        [--what create|list|status]
 
 Both gateways run at once (``vidgate serve`` with ``PYTHONPATH`` set to each tree's ``src``, each on its
 own SQLite file, the same config as ``bench/sidebyside.py``) in front of one fake upstream, and the
@@ -11,7 +11,8 @@ rounds alternate which goes first, so the host's slower and faster phases (on th
 run differs by 10-30 % from one hour to the next) fall on both alike. Printed per tree and per
 connection count: the median p50 and creates per second over the rounds, the gateway's CPU per create,
 and every round's p50. Two runs of one tree against itself differed by about 1 % (6 rounds of 3 s).
-``--what list``: ``GET /v1/videos?limit=20`` instead, the key's newest page of its 40 videos.
+``--what list``: ``GET /v1/videos?limit=20`` instead, the key's newest page of its 40 videos; ``--what
+status``: ``GET /v1/videos/{id}`` of one completed video (the finished cache's path).
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.gateway import Server, measured
-from bench.sidebyside import CREATE_BODY, limited_key, start_gateway, start_upstream, stop_pending
+from bench.sidebyside import (
+    CREATE_BODY,
+    DONE,
+    limited_key,
+    start_gateway,
+    start_upstream,
+    stop_pending,
+    wait_until,
+)
 
 
 def main() -> None:
@@ -40,16 +49,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", default="1", help="comma-separated, e.g. 1,8")
-    parser.add_argument("--what", choices=("create", "list"), default="create")
+    parser.add_argument("--what", choices=("create", "list", "status"), default="create")
     args = parser.parse_args()
     trees = {"before": str(Path(args.before).resolve()), "after": str(Path(args.after).resolve())}
-    listing = args.what == "list"
-    paths = ["/v1/videos?limit=20"] if listing else ["/v1/videos"]
-    method, body = ("GET", None) if listing else ("POST", CREATE_BODY)
+    creating = args.what == "create"
+    unit = {"create": "create", "list": "list", "status": "poll"}[args.what]
+    method, body = ("POST", CREATE_BODY) if creating else ("GET", None)
     with tempfile.TemporaryDirectory(prefix="vidgate-ab-") as tmp:
         work = Path(tmp)
         upstream = start_upstream(work, None, "starlette")
-        gateways: dict[str, tuple[Server, str, dict[str, str]]] = {}
+        gateways: dict[str, tuple[Server, str, dict[str, str], list[str]]] = {}
         try:
             for name, tree in trees.items():
                 own = work / name
@@ -57,15 +66,14 @@ def main() -> None:
                 os.environ["PYTHONPATH"] = tree
                 url = f"sqlite:///{own / 'vidgate.db'}"
                 gateway = start_gateway(own, upstream, url)
-                gateways[name] = (gateway, url, limited_key(gateway, "ab"))
-                if listing:
-                    seed(gateway, gateways[name][2])
+                auth = limited_key(gateway, "ab")
+                gateways[name] = (gateway, url, auth, prepare(args.what, gateway, auth))
             for connections in (int(c) for c in args.connections.split(",")):
                 runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in trees}
                 for round_ in range(args.rounds):
                     order = list(trees) if round_ % 2 == 0 else list(trees)[::-1]
                     for name in order:
-                        gateway, url, auth = gateways[name]
+                        gateway, url, auth, paths = gateways[name]
                         result, cpu = measured(
                             gateway,
                             gateway.url,
@@ -77,7 +85,7 @@ def main() -> None:
                             body=body,
                         )
                         runs[name].append((result.pct(50), result.rps, cpu))
-                        if not listing:
+                        if creating:
                             stop_pending(url)
                 for name, figures in runs.items():
                     p50 = statistics.median(f[0] for f in figures)
@@ -86,19 +94,29 @@ def main() -> None:
                     rounds = ", ".join(f"{f[0]:.3f}" for f in figures)
                     print(
                         f"{connections} connection(s), {name:6s} ({trees[name]}): p50 {p50:.3f} ms, "
-                        f"{rps:.0f} {args.what}s/s, CPU {cpu:.0f} µs/{args.what}   (p50 per round: {rounds})"
+                        f"{rps:.0f} {unit}s/s, CPU {cpu:.0f} µs/{unit}   (p50 per round: {rounds})"
                     )
         finally:
-            for gateway, _, _ in gateways.values():
+            for gateway, _, _, _ in gateways.values():
                 gateway.stop()
             upstream.stop()
 
 
-def seed(gateway: Server, auth: dict[str, str]) -> None:
-    """40 videos of the key, for ``--what list``."""
+def prepare(what: str, gateway: Server, auth: dict[str, str]) -> list[str]:
+    """The paths ``what`` requests, after making what they read: 40 videos of the key for a listing,
+    one completed video for status polls."""
+    if what == "create":
+        return ["/v1/videos"]
     with httpx.Client(base_url=gateway.url, headers={**auth, "Content-Type": "application/json"}) as client:
-        for _ in range(40):
-            client.post("/v1/videos", content=CREATE_BODY).raise_for_status()
+        if what == "list":
+            for _ in range(40):
+                client.post("/v1/videos", content=CREATE_BODY).raise_for_status()
+            return ["/v1/videos?limit=20"]
+        video = client.post("/v1/videos", json={"model": "sora-2", "prompt": DONE}).json()["id"]
+        wait_until(
+            f"{video} completed", lambda: client.get(f"/v1/videos/{video}").json()["status"] == "completed"
+        )
+        return [f"/v1/videos/{video}"]
 
 
 if __name__ == "__main__":
