@@ -23,7 +23,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from vidgate import settings
 from vidgate.gateway.config import GatewayConfig, default_config, load_config
@@ -183,6 +183,14 @@ class GatewayApp(Starlette):
     acted; it still wrapped every request and every message sent: a cached status poll took 70-73 µs
     of CPU with it, 60-63 without (3 alternating runs of 16 connections). An error raised by the log
     middleware itself reaches uvicorn, which answers a plain 500 as ``ServerErrorMiddleware`` did."""
+
+    def answer_now(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """``RequestLogMiddleware.answer_now`` for a request of this app (None until it has started)."""
+        stack = self.middleware_stack
+        if not isinstance(stack, RequestLogMiddleware):
+            return None
+        scope["app"] = self
+        return stack.answer_now(scope)
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()

@@ -125,6 +125,9 @@ class ExpressAnswer(Protocol):
 Express = Callable[[Scope, LogContext], ExpressAnswer | None]
 
 
+_EXPRESS_ASKED = "vidgate.express_asked"  # scope key: ``answer_now`` asked the lanes and had no answer
+
+
 class RequestLogMiddleware:
     """Pure ASGI (no BaseHTTPMiddleware): no extra task or queue per request. ``express`` may answer a
     request before the app sees it (logged, measured and labelled the same way). A request body is
@@ -248,9 +251,43 @@ class RequestLogMiddleware:
         finally:
             self._done(scope, status, started, ctx, trace_id, span, capture)
 
+    def answer_now(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """The express answer to ``scope`` for a server that writes it itself instead of running the app
+        (``server/http_protocol.py``: no task, no ASGI messages), logged and measured as ``__call__``
+        logs and measures it: its headers (``x-request-id`` included) and body. None when there is none,
+        or when ``__call__`` has more to do around it (a trace span, full logging): then the app runs
+        as usual and does not ask the express lanes again."""
+        if self.express is None or self.full_logging or tracing.enabled():
+            return None
+        started = time.perf_counter()
+        ctx = LogContext(request_id=_incoming_request_id(scope) or new_request_id())
+        scope.setdefault("state", {})["log"] = ctx
+        reply = self._express_reply(scope, ctx, None)
+        if reply is None:
+            scope[_EXPRESS_ASKED] = True
+            return None
+        self._done(scope, 200, started, ctx, None, None, None)
+        return reply
+
     async def _express(self, scope: Scope, send: Send, ctx: LogContext, trace_id: str | None) -> int | None:
         """Send the express answer to this request, if there is one: its status, else None (nothing
         sent). No send or receive wrappers: the reply is known whole before its first byte."""
+        reply = None if scope.get(_EXPRESS_ASKED) else self._express_reply(scope, ctx, trace_id)
+        if reply is None:
+            return None
+        headers, body = reply
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        except Exception:
+            _log_unhandled(scope)
+            return 500
+        return 200
+
+    def _express_reply(
+        self, scope: Scope, ctx: LogContext, trace_id: str | None
+    ) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """The express answer's headers and body, its route set on ``scope``; None: the app answers."""
         assert self.express is not None
         try:
             answer = self.express(scope, ctx)
@@ -263,13 +300,7 @@ class RequestLogMiddleware:
         headers = [*answer.headers, (b"x-request-id", ctx.request_id.encode())]
         if trace_id is not None:
             headers.append((b"x-trace-id", trace_id.encode()))
-        try:
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": answer.body})
-        except Exception:
-            _log_unhandled(scope)
-            return 500
-        return 200
+        return headers, answer.body
 
     def _done(
         self,
