@@ -5,6 +5,7 @@ writes the route's reply, in order among pipelined requests, logged and measured
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -19,6 +20,7 @@ import pytest
 from tests.server.conftest import MASTER, gateway_config
 from tests.support.live import live_server, raw_exchange
 
+from vidgate.gateway.service import GatewayService
 from vidgate.server.app import create_app
 from vidgate.server.express import Answer, Express
 from vidgate.server.http_protocol import GatewayHttpProtocol
@@ -213,3 +215,20 @@ def test_a_poll_the_lanes_cannot_answer_is_asked_of_them_once_then_routed(
     assert status == "HTTP/1.1 404 Not Found"
     assert orjson.loads(body)["error"]["param"] == "video_id"
     assert asked == ["/v1/videos/video_" + "0" * 32]
+
+
+def test_a_request_pipelined_after_a_poll_the_protocol_answered_is_not_cut_by_the_keep_alive_timer(
+    finished: tuple[str, str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, video, written = finished
+    original = GatewayService.list_videos
+
+    async def slow(self: GatewayService, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(1.0)  # longer than the 0.5 s keep-alive timeout
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GatewayService, "list_videos", slow)
+    listing = f"GET /v1/videos HTTP/1.1\r\nAuthorization: Bearer {MASTER}\r\nConnection: close\r\n\r\n"
+    replies = _replies(base, _poll(video, close=False) + listing.encode(), 2)
+    assert written == [f"/v1/videos/{video}"]
+    assert orjson.loads(replies[1][2])["object"] == "list"

@@ -63,6 +63,9 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             if reply is not None:
                 self._write_now(cycle, *reply)
                 return
+        # A request read with one answered here (pipelined, the same bytes): that answer armed the
+        # keep-alive timer, which nothing else would stop before it closed this one's connection.
+        self._unset_keepalive_if_required()
         super()._start_asgi_task(cycle, app)
 
     def _write_now(
