@@ -120,7 +120,7 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         await upgrade(db, "0001")
         await db.write(_insert_v0001_job)
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0017"  # 0008, 0010, 0009, 0011-0017
+        assert await current_revision(db) == head_revision() == "0018"  # 0008, 0010, 0009, 0011-0018
         assert await db.read(_rate_counts) == {"key_a": 2, "key_b": 1}  # 0006 counts the stored hits
         [job] = await db.read(_jobs)
         assert (job.id, job.status, job.cost_micros) == ("video_old", "completed", 5)

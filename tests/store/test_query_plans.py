@@ -2,12 +2,12 @@
 sort of rows that grow with the store: the planner's plan shape, on SQLite and PostgreSQL (no timings).
 
 The operations run through the real SQL stores against a store of finished jobs (with their settled
-reservations and spend logs), pending jobs, keys, idempotency keys and rate hits, analyzed, and each
-statement they send is captured and explained. SQLite: no ``SCAN`` line (a whole table or index read)
-and no ``USE TEMP B-TREE`` (a sort). PostgreSQL: sequential scans are priced out (``enable_seqscan =
-off``: a table this small would rightly be read whole; a ``Seq Scan`` left in the plan has no index to
-use), and no ``Sort`` node. Where more than one index could serve, the one meant to is named.
-``bench/plans.py`` prints the same plans on 100,000 jobs.
+reservations and spend logs), pending jobs, keys, idempotency keys, rate hits and owed cancels,
+analyzed, and each statement they send is captured and explained. SQLite: no ``SCAN`` line (a whole
+table or index read) and no ``USE TEMP B-TREE`` (a sort). PostgreSQL: sequential scans are priced out
+(``enable_seqscan = off``: a table this small would rightly be read whole; a ``Seq Scan`` left in the
+plan has no index to use), and no ``Sort`` node. Where more than one index could serve, the one meant
+to is named. ``bench/plans.py`` prints the same plans on 100,000 jobs.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from vidgate.store.sql.tables import (
     idempotency_keys,
     jobs,
     keys,
+    owed_cancels,
     rate_counts,
     rate_hits,
     reservations,
@@ -107,6 +108,23 @@ def _fill(conn: sa.Connection) -> None:
         [{"id": f"hit{i}", "key_id": f"owner-{i % OWNERS}", "at": NOW - 59 + i / 100} for i in range(4000)],
     )
     conn.execute(rate_counts.insert(), [{"key_id": f"owner-{n}", "hits": 100} for n in range(OWNERS)])
+    conn.execute(
+        owed_cancels.insert(),
+        [
+            {
+                "deployment_id": "d1",
+                "native_id": f"late-{i}",
+                "video_id": f"video_late_{i:05d}",
+                "provider": "local",
+                "tries": i % 18,
+                "next_try_at": NOW - 10 + i * 30,  # a few due, the rest backing off
+                "created_at": NOW - 3600,
+                "lease_owner": None,
+                "lease_expires_at": None,
+            }
+            for i in range(500)
+        ],
+    )
 
 
 def _reservation(job_id: str, key_id: str, state: str, at: int) -> dict[str, Any]:
@@ -197,6 +215,11 @@ def _steps() -> list[Step]:
             "poller claim",
             lambda s: s.jobs.claim_due("poller", now=float(NOW + 100), lease_seconds=30, limit=32),
             "ix_jobs_claim",
+        ),
+        Step(
+            "poller claim of owed cancels",
+            lambda s: s.cancels.claim_due("poller", now=float(NOW + 100), lease_seconds=30, limit=8),
+            "ix_owed_cancels_due",
         ),
         Step(
             "key list (/key/list), newest first",

@@ -22,6 +22,7 @@ from vidgate.gateway.records import (
     JobSummary,
     KeyQuery,
     KeyRecord,
+    OwedCancel,
     SpendEntry,
 )
 
@@ -97,6 +98,37 @@ class JobStore(Protocol):
 
     async def count_by_status(self) -> dict[str, int]:
         """Non-deleted jobs per status, for ``/metrics`` (statuses with no job may be absent)."""
+        ...
+
+
+class OwedCancelStore(Protocol):
+    """Cancels owed to provider jobs nobody pays for (``gateway.cancels``), one per (deployment id,
+    native id), tried under a lease so two replicas rarely try one at once (a double try is harmless:
+    a job already cancelled or gone reads as cancelled)."""
+
+    async def owe(self, cancel: OwedCancel) -> bool:
+        """Store ``cancel`` as given (its lease too: the creating process holds its first try). False,
+        writing nothing, when that (deployment, native id) is owed already."""
+        ...
+
+    async def get(self, deployment_id: str, native_id: str) -> OwedCancel | None: ...
+
+    async def claim_due(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int
+    ) -> list[OwedCancel]:
+        """Atomically lease up to ``limit`` owed cancels whose ``next_try_at <= now`` and whose lease is
+        free or expired, soonest due first. Two workers never get the same one."""
+        ...
+
+    async def failed(self, deployment_id: str, native_id: str, worker_id: str, *, next_try_at: float) -> bool:
+        """One more failed try of a cancel leased by ``worker_id``: ``tries`` + 1, due again at
+        ``next_try_at``, lease released. False, writing nothing, when ``worker_id`` no longer holds it
+        (another worker took it once the lease lapsed, or it was settled)."""
+        ...
+
+    async def settle(self, deployment_id: str, native_id: str) -> bool:
+        """The cancel is no longer owed (made, or given up): delete it, whoever holds it. False when it
+        was not owed (settled already)."""
         ...
 
 
@@ -233,6 +265,7 @@ class Stores(Protocol):
     content: ContentStore
     idempotency: IdempotencyStore
     characters: CharacterStore
+    cancels: OwedCancelStore
     starts: JobStarts | None  # None: the three steps are taken one by one
 
     async def probe(self) -> dict[str, Exception | None]:

@@ -1,4 +1,4 @@
-"""The gateway's records: virtual keys, jobs and spend entries. Plain data; stores persist them."""
+"""The gateway's records: keys, jobs, owed cancels and spend entries. Plain data; stores persist them."""
 
 from __future__ import annotations
 
@@ -194,6 +194,24 @@ listing's summary."""
 def summary(job: JobRecord) -> JobSummary:
     """``job`` as a listing shows it."""
     return JobSummary(*(getattr(job, name) for name in SUMMARY_FIELDS))
+
+
+@dataclass
+class OwedCancel:
+    """The cancel owed to a provider's job nobody pays for (``gateway.cancels``): one the provider accepted
+    only after the gateway had resolved its create's write-ahead record. Kept apart from the jobs row: the
+    late job may be one no record holds (its record holds another upstream job), and its tries must not
+    share the job's poll or webhook schedule. One per (``deployment_id``, ``native_id``)."""
+
+    deployment_id: str
+    native_id: str
+    video_id: str  # the gateway video whose create it answered (logs, tracing)
+    provider: str
+    created_at: int
+    next_try_at: float  # due to the poller from then (``OwedCancelStore.claim_due``)
+    tries: int = 0  # failed tries so far
+    lease_owner: str | None = None  # who is trying it now (the creating process, or a poller)
+    lease_expires_at: float | None = None
 
 
 @dataclass

@@ -18,12 +18,14 @@ from vidgate.gateway.ports import (
     JobStore,
     KeyStore,
     Ledger,
+    OwedCancelStore,
 )
 from vidgate.store.content import FileContentStore
 from vidgate.store.readiness import outcome
 from vidgate.store.redis import DEFAULT_CACHE_TTL, DEFAULT_PREFIX, RedisAdmission, RedisKeyStore, RedisLedger
 from vidgate.store.redis import connect as connect_redis
 from vidgate.store.sql.admission import SqlAdmission
+from vidgate.store.sql.cancels import SqlOwedCancelStore
 from vidgate.store.sql.characters import SqlCharacterStore
 from vidgate.store.sql.database import Database
 from vidgate.store.sql.idempotency import SqlIdempotencyStore
@@ -36,7 +38,7 @@ from vidgate.store.sql.starts import SqlJobStarts
 
 @dataclass
 class SqlStores:
-    """The six ports over one database (plus Redis when configured)."""
+    """Every port over one database (plus Redis when configured)."""
 
     keys: KeyStore
     jobs: JobStore
@@ -49,9 +51,11 @@ class SqlStores:
     redis_prefix: str = DEFAULT_PREFIX
     starts: JobStarts | None = None
     characters: CharacterStore = field(init=False)
+    cancels: OwedCancelStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.characters = SqlCharacterStore(self.db)
+        self.cancels = SqlOwedCancelStore(self.db)
 
     async def probe(self) -> dict[str, Exception | None]:
         """A rolled-back write on the database, a write and delete in the content store, and (when

@@ -31,6 +31,9 @@ Semantics every backend shares (the ports' docstrings, made precise):
 - IdempotencyStore: one record per (owner, key); ``claim`` replaces an expired or never-linked stale
   record first and otherwise keeps the stored one (the first claim wins); ``link`` and ``forget`` act
   only for the request holding the ``claim``; ``prune`` drops the oldest records first.
+- OwedCancelStore: one record per (deployment_id, native_id); ``owe`` keeps the stored one (False);
+  ``claim_due`` takes those with ``next_try_at <= now`` and a free lease (as jobs), soonest due first;
+  ``failed`` acts only for the lease's holder; ``settle`` deletes whoever holds it.
 - ContentStore: ``put`` publishes the object only after the last chunk (a failed put leaves nothing);
   ``read`` of a missing object raises NotFoundError; ``end`` is inclusive and clamped to the size.
 """
@@ -65,6 +68,7 @@ from vidgate.gateway.ports import (
     JobStore,
     KeyStore,
     Ledger,
+    OwedCancelStore,
 )
 from vidgate.gateway.records import (
     KEY_ADMIN_FIELDS,
@@ -76,6 +80,7 @@ from vidgate.gateway.records import (
     JobSummary,
     KeyQuery,
     KeyRecord,
+    OwedCancel,
     ReservationState,
     SpendEntry,
     summary,
@@ -300,6 +305,59 @@ def _take_lease(job: JobRecord, worker_id: str, now: float, lease_seconds: float
     job.lease_owner = worker_id
     job.lease_expires_at = now + lease_seconds
     job.version += 1
+
+
+class MemoryOwedCancelStore:
+    """Owed cancels in a dict keyed by (deployment id, native id), copied in and out."""
+
+    def __init__(self, state: _State) -> None:
+        self._s = state
+        self._owed: dict[tuple[str, str], OwedCancel] = {}
+
+    async def owe(self, cancel: OwedCancel) -> bool:
+        with self._s.lock:
+            at = (cancel.deployment_id, cancel.native_id)
+            if at in self._owed:
+                return False
+            self._owed[at] = copy.copy(cancel)
+            return True
+
+    async def get(self, deployment_id: str, native_id: str) -> OwedCancel | None:
+        with self._s.lock:
+            found = self._owed.get((deployment_id, native_id))
+            return None if found is None else copy.copy(found)
+
+    async def claim_due(
+        self, worker_id: str, *, now: float, lease_seconds: float, limit: int
+    ) -> list[OwedCancel]:
+        with self._s.lock:
+            due = [
+                c
+                for c in self._owed.values()
+                if c.next_try_at <= now and (c.lease_expires_at is None or c.lease_expires_at <= now)
+            ]
+            due.sort(key=lambda c: (c.next_try_at, c.deployment_id, c.native_id))
+            claimed = []
+            for cancel in due[: max(limit, 0)]:
+                cancel.lease_owner = worker_id
+                cancel.lease_expires_at = now + lease_seconds
+                claimed.append(copy.copy(cancel))
+            return claimed
+
+    async def failed(self, deployment_id: str, native_id: str, worker_id: str, *, next_try_at: float) -> bool:
+        with self._s.lock:
+            cancel = self._owed.get((deployment_id, native_id))
+            if cancel is None or cancel.lease_owner != worker_id:
+                return False
+            cancel.tries += 1
+            cancel.next_try_at = next_try_at
+            cancel.lease_owner = None
+            cancel.lease_expires_at = None
+            return True
+
+    async def settle(self, deployment_id: str, native_id: str) -> bool:
+        with self._s.lock:
+            return self._owed.pop((deployment_id, native_id), None) is not None
 
 
 @dataclass
@@ -570,7 +628,7 @@ class MemoryCharacterStore:
 
 
 class MemoryStores:
-    """All six ports over one shared in-process state."""
+    """Every port over one shared in-process state."""
 
     def __init__(self) -> None:
         self._state = _State()
@@ -582,6 +640,7 @@ class MemoryStores:
         self.content: ContentStore = MemoryContentStore()
         self.idempotency: IdempotencyStore = MemoryIdempotencyStore(self._state)
         self.characters: CharacterStore = MemoryCharacterStore(self._state)
+        self.cancels: OwedCancelStore = MemoryOwedCancelStore(self._state)
         self.starts: JobStarts | None = None  # in memory each step costs nothing: one by one
         self.closed = False
 

@@ -2,7 +2,7 @@
 exactly this schema (a test compares them), so change both together.
 
 Money is integer micro-USD (BIGINT) so sums are exact; times are unix seconds (BIGINT), except the
-poller's ``next_poll_at`` and leases, which are fractional (DOUBLE PRECISION).
+poller's ``next_poll_at``/``next_try_at`` and leases, which are fractional (DOUBLE PRECISION).
 """
 
 from __future__ import annotations
@@ -214,6 +214,24 @@ characters = sa.Table(
     sa.Column("seconds", sa.Double, nullable=False),
 )
 
+# Added in 0018: cancels owed to provider jobs nobody pays for (``OwedCancelStore``, ``gateway.cancels``),
+# one per upstream job, tried under a lease of their own, apart from any jobs row.
+owed_cancels = sa.Table(
+    "owed_cancels",
+    metadata,
+    sa.Column("deployment_id", sa.String(255), primary_key=True),
+    sa.Column("native_id", sa.String(1024), primary_key=True),
+    sa.Column("video_id", sa.String(64), nullable=False),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("tries", sa.Integer, nullable=False),
+    sa.Column("next_try_at", sa.Double, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("lease_owner", sa.String(255), nullable=True),
+    sa.Column("lease_expires_at", sa.Double, nullable=True),
+    # The poller's claim of due cancels, in its order (every round runs it, mostly finding none).
+    sa.Index("ix_owed_cancels_due", "next_try_at"),
+)
+
 ALL_TABLES = (
     keys,
     jobs,
@@ -224,4 +242,5 @@ ALL_TABLES = (
     slots,
     idempotency_keys,
     characters,
+    owed_cancels,
 )
