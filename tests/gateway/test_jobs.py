@@ -238,15 +238,6 @@ def test_an_owed_webhook_keeps_a_finished_job_in_the_work_queue() -> None:
     assert not jobs.needs_work(done)
 
 
-def test_an_owed_cancel_keeps_a_failed_job_in_the_work_queue_until_deleted() -> None:
-    failed = _job(status="failed", cost_micros=0)
-    assert not jobs.needs_work(failed)
-    failed.cancel_pending = True  # its create was answered late: the provider's job is to be cancelled
-    assert jobs.needs_work(failed)
-    failed.deleted = True  # the delete cancelled it upstream
-    assert not jobs.needs_work(failed)
-
-
 def test_token_priced_jobs_settle_the_reported_tokens_and_keep_them_across_a_restart() -> None:
     # Reserved $0.05 = $0.01 flat + 5,000 tokens for $0.04; the provider reports 2,000 tokens.
     job = _job(status="in_progress", n=1, reserved_micros=50_000, token_bound=5_000, token_micros=40_000)

@@ -14,10 +14,12 @@ disagreeing output checks used to release or settle the job the second one decid
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from tests.store.factories import make_job
 
@@ -28,7 +30,7 @@ from vidgate.gateway.cancels import FIRST_TRY_SECONDS, MAX_TRIES
 from vidgate.gateway.config import parse_config
 from vidgate.gateway.jobs import ERROR_BACKOFF_MAX
 from vidgate.gateway.observer import Observer
-from vidgate.gateway.records import JobRecord
+from vidgate.gateway.records import JobRecord, OwedCancel
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.gateway.submitting import SUBMIT_LEASE_SECONDS
@@ -37,6 +39,7 @@ from vidgate.store.factory import SqlStores, open_stores
 from vidgate.transport import AsyncRunner
 from vidgate.types import Video, VideoRequest, VideoStatus
 from vidgate.worker.poller import Poller
+from vidgate.worker.webhooks import Delivery, WebhookSender
 
 from .harness import MASTER, T0, Clock
 from .scripted import REPLICATE
@@ -127,7 +130,7 @@ class Gateway:
         return job.status, job.cost_micros, key.total_spend_micros, key.reserved_micros, len(logs)
 
 
-async def _replica(path: Path, calls: HeldCalls, clock: Clock) -> Replica:
+async def _replica(path: Path, calls: HeldCalls, clock: Clock, settings: dict[str, str]) -> Replica:
     stores = await open_stores(f"sqlite:///{path / 'v.db'}", None, path / "content")
     assert isinstance(stores, SqlStores)
     runner = AsyncRunner()
@@ -137,7 +140,7 @@ async def _replica(path: Path, calls: HeldCalls, clock: Clock) -> Replica:
                 {"model_name": "m", "litellm_params": REPLICATE},
                 {"model_name": "x", "litellm_params": XAI},  # no delete: the provider cannot cancel
             ],
-            "general_settings": {"master_key": MASTER},
+            "general_settings": {"master_key": MASTER, **settings},
         },
         environ={},
     )
@@ -145,16 +148,29 @@ async def _replica(path: Path, calls: HeldCalls, clock: Clock) -> Replica:
     return Replica(stores, service, runner)
 
 
-@pytest.fixture
-async def gw(tmp_path: Path) -> AsyncIterator[Gateway]:
+async def _gateway(path: Path, settings: dict[str, str]) -> AsyncIterator[Gateway]:
     clock = Clock()
     calls = HeldCalls(AsyncRunner())
-    a = await _replica(tmp_path, calls, clock)
-    b = await _replica(tmp_path, calls, clock)
+    a = await _replica(path, calls, clock, settings)
+    b = await _replica(path, calls, clock, settings)
     yield Gateway(a, b, calls, clock)
     await b.close()
     await a.close()
     await calls.runner.aclose()
+
+
+@pytest.fixture
+async def gw(tmp_path: Path) -> AsyncIterator[Gateway]:
+    async for gateway in _gateway(tmp_path, {}):
+        yield gateway
+
+
+@pytest.fixture
+async def hooked(tmp_path: Path) -> AsyncIterator[Gateway]:
+    """The gateway with a webhook configured: a terminal job owes its event (sent by ``FailingHooks``)."""
+    settings = {"webhook_url": "https://hooks.example.com/v", "webhook_secret": "whsec_c2VjcmV0"}
+    async for gateway in _gateway(tmp_path, settings):
+        yield gateway
 
 
 async def _key(service: GatewayService) -> Principal:
@@ -235,6 +251,11 @@ async def _resolved_before_the_answer(
     return create, record
 
 
+async def _owed(gw: Gateway, record: JobRecord, native_id: str = "task-1") -> OwedCancel | None:
+    """The cancel owed to the provider's job ``native_id`` on ``record``'s deployment, if any."""
+    return await gw.a.stores.cancels.get(record.deployment_id, native_id)
+
+
 @pytest.mark.parametrize(
     ("model", "cancel_error", "cancels", "outcome", "owed"),
     [
@@ -273,14 +294,39 @@ async def test_a_resolution_stored_before_the_create_answers_stands_and_the_late
     job = await gw.a.stores.jobs.get(record.id)
     assert job is not None
     assert (job.status, job.error_code, job.native_id) == ("failed", "upstream_outcome_unknown", "task-1")
-    assert (job.cancel_pending, job.poll_failures) == (owed, int(owed))  # a failed cancel is owed
+    owing = await _owed(gw, record)  # a failed cancel stays owed: one failed try, due after the backoff
+    expected = (record.id, 1, clock() + 2, None) if owed else None
+    got = (owing.video_id, owing.tries, owing.next_try_at, owing.lease_owner) if owing else None
+    assert got == expected
     clock.now += 60
     video = await gw.a.service.get_video(p, record.id)
     assert (video.status, video.error.code if video.error else None) == ("failed", "upstream_outcome_unknown")
     assert await gw.charged(p, record.id) == ("failed", 0, 0, 0, 0)
 
 
-async def _answered_late_owing_its_cancel(gw: Gateway, late: LateCreates) -> tuple[Principal, JobRecord]:
+async def test_a_late_cancel_that_cannot_be_owed_is_tried_once(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    late = LateCreates()
+    gw.a.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_before_the_answer(gw, p, "m")
+
+    async def unsaved(cancel: OwedCancel) -> bool:
+        raise ServiceUnavailableError("the database is down")
+
+    monkeypatch.setattr(gw.a.stores.cancels, "owe", unsaved)
+    gw.calls.cancel_error = ServiceUnavailableError("try later")
+    gw.calls.answer.set()
+    with pytest.raises(APIError):
+        await create
+    assert (gw.calls.deleted, late.seen) == (["task-1"], [("replicate", "cancel_failed")])
+    assert await _owed(gw, record) is None
+
+
+async def _answered_late_owing_its_cancel(
+    gw: Gateway, late: LateCreates
+) -> tuple[Principal, JobRecord, OwedCancel]:
     """A create answered late whose first cancel failed: the cancel is owed to the poller."""
     gw.a.service.observers.add(late)
     gw.b.service.observers.add(late)
@@ -290,139 +336,225 @@ async def _answered_late_owing_its_cancel(gw: Gateway, late: LateCreates) -> tup
     gw.calls.answer.set()
     with pytest.raises(APIError):
         await create
-    job = await gw.a.stores.jobs.get(record.id)
-    assert job is not None
-    assert (job.cancel_pending, job.poll_failures, job.next_poll_at) == (True, 1, gw.clock() + 2)
+    owing = await _owed(gw, record)
+    assert owing is not None
+    assert (owing.tries, owing.next_try_at, owing.lease_owner) == (1, gw.clock() + 2, None)
     assert late.seen == [("replicate", "cancel_owed")]
-    return p, job
+    return p, record, owing
 
 
 async def test_a_failed_cancel_of_a_late_job_is_made_by_the_poller_after_a_backoff(gw: Gateway) -> None:
     late = LateCreates()
-    p, job = await _answered_late_owing_its_cancel(gw, late)
+    p, job, _ = await _answered_late_owing_its_cancel(gw, late)
     poller = Poller(gw.b.service, worker_id="poller-b")
     assert await poller.run_once() == 0  # backing off
     gw.clock.now += 2
     assert await poller.run_once() == 1  # fails again: backs off longer
     assert gw.calls.deleted == ["task-1", "task-1"]
-    again = await gw.b.stores.jobs.get(job.id)
+    again = await _owed(gw, job)
     assert again is not None
-    assert (again.cancel_pending, again.poll_failures, again.next_poll_at) == (True, 2, gw.clock() + 4)
-    assert again.lease_owner is None
+    assert (again.tries, again.next_try_at, again.lease_owner) == (2, gw.clock() + 4, None)
     gw.calls.cancel_error = None
     gw.clock.now += 4
     assert await poller.run_once() == 1
     assert gw.calls.deleted == ["task-1", "task-1", "task-1"]
-    done = await gw.b.stores.jobs.get(job.id)
-    assert done is not None
-    assert (done.cancel_pending, done.poll_failures, done.lease_owner) == (False, 0, None)
+    assert await _owed(gw, job) is None
     assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancelled_later")]
     gw.clock.now += 3600
     assert await poller.run_once() == 0  # nothing more is owed
     assert await gw.charged(p, job.id) == ("failed", 0, 0, 0, 0)
 
 
+async def _resolved_with_another_job(gw: Gateway, p: Principal) -> tuple[asyncio.Task[Video], JobRecord]:
+    """A create whose lease lapsed and whose record another replica's resolver recorded with a listed
+    job of the same request (``task-9``: one it could not tell apart) before the create's answer."""
+    create = asyncio.create_task(
+        gw.a.service.create_video(p, CreateVideo(model="m", prompt="a fox", seconds="4"))
+    )
+    await gw.calls.reached.wait()
+    gw.calls.listed = [ProviderJob(native_id="task-9", status="queued", model="m", prompt="a fox")]
+    gw.clock.now = T0 + SUBMIT_LEASE_SECONDS + 1
+    [record] = await gw.b.stores.jobs.claim_due("resolver", now=gw.clock(), lease_seconds=30, limit=10)
+    await gw.b.service.keeper.step(record, "resolver", keep_lease=False)
+    return create, record
+
+
+@pytest.mark.parametrize("resolved", ["failed", "with-another-job"])
 async def test_a_cancel_owed_by_a_create_that_died_before_trying_it_is_made_by_the_poller(
-    gw: Gateway,
+    gw: Gateway, resolved: str
 ) -> None:
-    """The owed cancel is saved with the late native id: a process killed right after leaves it owed,
-    and the poller makes it once the creating process's own try would have been made."""
+    """The owed cancel is saved before the first try: a process killed right after leaves it owed, and
+    the poller makes it once the creating process's own try would have been made; also for a late job
+    whose record holds another upstream job (no jobs row holds the late one)."""
     late = LateCreates()
     gw.b.service.observers.add(late)
     p = await _key(gw.a.service)
-    create, record = await _resolved_before_the_answer(gw, p, "m")
+    if resolved == "failed":
+        create, record = await _resolved_before_the_answer(gw, p, "m")
+    else:
+        create, record = await _resolved_with_another_job(gw, p)
     gw.calls.die_on_cancel = True
     gw.calls.answer.set()
     with pytest.raises(ProcessDied):
         await create
     assert gw.calls.deleted == []  # never sent
-    job = await gw.a.stores.jobs.get(record.id)
-    assert job is not None
-    assert (job.native_id, job.cancel_pending, job.poll_failures) == ("task-1", True, 0)
+    owing = await _owed(gw, record)
+    assert owing is not None
+    assert (owing.video_id, owing.tries, owing.next_try_at) == (record.id, 0, gw.clock() + FIRST_TRY_SECONDS)
     poller = Poller(gw.b.service, worker_id="poller-b")
     gw.clock.now += FIRST_TRY_SECONDS - 1
-    assert await poller.run_once() == 0  # the creating process's own try comes first
+    await poller.run_once()
+    assert gw.calls.deleted == []  # the creating process's own try comes first
     gw.clock.now += 1
-    assert await poller.run_once() == 1
+    await poller.run_once()
     assert gw.calls.deleted == ["task-1"]
-    done = await gw.b.stores.jobs.get(job.id)
-    assert done is not None
-    assert (done.status, done.cancel_pending, done.lease_owner) == ("failed", False, None)
+    assert await _owed(gw, record) is None
     assert late.seen == [("replicate", "cancelled_later")]
-    assert await gw.charged(p, job.id) == ("failed", 0, 0, 0, 0)
+    job = await gw.a.stores.jobs.get(record.id)
+    assert job is not None
+    if resolved == "failed":
+        assert (job.status, job.native_id) == ("failed", "task-1")
+        assert await gw.charged(p, job.id) == ("failed", 0, 0, 0, 0)
+    else:  # the video is the job its resolver found: followed and charged
+        assert (job.status, job.native_id) == ("queued", "task-9")
+        await _complete(gw, p, record.id)
+        assert await gw.charged(p, record.id) == ("completed", 400_000, 400_000, 0, 1)
 
 
 async def test_an_owed_cancel_that_keeps_failing_is_given_up_after_its_bound(gw: Gateway) -> None:
     late = LateCreates()
-    _, job = await _answered_late_owing_its_cancel(gw, late)
+    _, job, _ = await _answered_late_owing_its_cancel(gw, late)
     poller = Poller(gw.b.service, worker_id="poller-b")
     for tries in range(2, MAX_TRIES):  # the create made the first
         gw.clock.now += ERROR_BACKOFF_MAX
         assert await poller.run_once() == 1
-        owing = await gw.b.stores.jobs.get(job.id)
+        owing = await _owed(gw, job)
         assert owing is not None
-        assert (owing.cancel_pending, owing.poll_failures) == (True, tries)
+        assert (owing.tries, owing.lease_owner) == (tries, None)
     gw.clock.now += ERROR_BACKOFF_MAX
     assert await poller.run_once() == 1  # the last try
     assert gw.calls.deleted == ["task-1"] * MAX_TRIES
-    given_up = await gw.b.stores.jobs.get(job.id)
-    assert given_up is not None
-    assert (given_up.cancel_pending, given_up.poll_failures, given_up.lease_owner) == (False, 0, None)
+    assert await _owed(gw, job) is None
     assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancel_given_up")]
     gw.clock.now += ERROR_BACKOFF_MAX
     assert await poller.run_once() == 0
 
 
-async def _owed_on(gw: Gateway, job: JobRecord, deployment_id: str) -> None:
-    """Move ``job``'s owed cancel to ``deployment_id`` (as a config change between replicas would)."""
-    stored = await gw.b.stores.jobs.get(job.id)
-    assert stored is not None
-    stored.deployment_id = deployment_id
-    assert await gw.b.stores.jobs.save(stored)
+async def _owed_on(gw: Gateway, owing: OwedCancel, deployment_id: str) -> OwedCancel:
+    """Move ``owing`` to ``deployment_id`` (as a config change between replicas would)."""
+    moved = dataclasses.replace(owing, deployment_id=deployment_id)
+    assert await gw.b.stores.cancels.settle(owing.deployment_id, owing.native_id)
+    assert await gw.b.stores.cancels.owe(moved)
+    return moved
 
 
 async def test_an_owed_cancel_whose_deployment_left_the_config_counts_a_failed_try(gw: Gateway) -> None:
     """It may be configured again: backed off like any failed try, not given up."""
     late = LateCreates()
-    _, job = await _answered_late_owing_its_cancel(gw, late)
-    await _owed_on(gw, job, "dep-removed")
+    _, _, owing = await _answered_late_owing_its_cancel(gw, late)
+    moved = await _owed_on(gw, owing, "dep-removed")
     gw.clock.now += 2
     assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 1
     assert gw.calls.deleted == ["task-1"]  # the create's try only: nothing to send it through
-    owing = await gw.b.stores.jobs.get(job.id)
-    assert owing is not None
-    assert (owing.cancel_pending, owing.poll_failures, owing.next_poll_at) == (True, 2, gw.clock() + 4)
+    again = await gw.b.stores.cancels.get(moved.deployment_id, moved.native_id)
+    assert again is not None
+    assert (again.tries, again.next_try_at, again.lease_owner) == (2, gw.clock() + 4, None)
     assert late.seen == [("replicate", "cancel_owed")]
 
 
 async def test_an_owed_cancel_whose_deployment_can_no_longer_cancel_is_given_up(gw: Gateway) -> None:
     late = LateCreates()
-    _, job = await _answered_late_owing_its_cancel(gw, late)
+    _, _, owing = await _answered_late_owing_its_cancel(gw, late)
     (xai,) = gw.b.service.router.deployments_for("x")  # its row declares no delete
-    await _owed_on(gw, job, xai.id)
+    moved = await _owed_on(gw, owing, xai.id)
     gw.clock.now += 2
     assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 1
     assert gw.calls.deleted == ["task-1"]
-    given_up = await gw.b.stores.jobs.get(job.id)
-    assert given_up is not None
-    assert (given_up.cancel_pending, given_up.poll_failures, given_up.lease_owner) == (False, 0, None)
+    assert await gw.b.stores.cancels.get(moved.deployment_id, moved.native_id) is None
     assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancel_given_up")]
     gw.clock.now += 3600
     assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 0
 
 
+async def test_an_owed_cancel_of_a_job_another_video_holds_now_is_not_made(gw: Gateway) -> None:
+    """A search for another record took the late job meanwhile: that video pays for it, so the poller
+    neither cancels it nor owes it any longer."""
+    late = LateCreates()
+    _, job, _ = await _answered_late_owing_its_cancel(gw, late)
+    failed = await gw.a.stores.jobs.get(job.id)
+    assert failed is not None
+    failed.native_id = "submitting:" + job.id  # as if the late id had not been recorded on it
+    assert await gw.a.stores.jobs.save(failed)
+    holder = make_job(
+        "video_holder", owner=job.owner_key_id, deployment_id=job.deployment_id, native_id="task-1"
+    )
+    await gw.a.stores.jobs.insert(holder)
+    gw.clock.now += 2
+    await Poller(gw.b.service, worker_id="poller-b").run_once()
+    assert gw.calls.deleted == ["task-1"]  # the create's try only
+    assert await _owed(gw, job) is None
+    assert late.seen == [("replicate", "cancel_owed"), ("replicate", "recorded_elsewhere")]
+
+
 async def test_deleting_the_video_makes_its_owed_cancel(gw: Gateway) -> None:
     late = LateCreates()
-    p, job = await _answered_late_owing_its_cancel(gw, late)
+    p, job, _ = await _answered_late_owing_its_cancel(gw, late)
     gw.calls.cancel_error = None
     assert (await gw.a.service.delete_video(p, job.id)).id == job.id
     assert gw.calls.deleted == ["task-1", "task-1"]  # the create's try, then the delete's
     deleted = await gw.a.stores.jobs.get(job.id)
     assert deleted is not None
-    assert (deleted.deleted, deleted.cancel_pending) == (True, False)
+    assert deleted.deleted
+    assert await _owed(gw, job) is None
     gw.clock.now += 3600
     assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 0
     assert gw.calls.deleted == ["task-1", "task-1"]
+
+
+async def test_deleting_a_video_keeps_the_cancel_of_another_upstream_job_owed(gw: Gateway) -> None:
+    """The video is the job its resolver found (``task-9``); the late job's cancel (``task-1``) is owed
+    apart from it: deleting the video cancels its own job upstream, not the late one."""
+    late = LateCreates()
+    gw.a.service.observers.add(late)
+    gw.b.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_with_another_job(gw, p)
+    gw.calls.cancel_error = ServiceUnavailableError("try later")
+    gw.calls.answer.set()
+    assert (await create).id == record.id
+    await _complete(gw, p, record.id)
+    gw.calls.cancel_error = None
+    await gw.a.service.delete_video(p, record.id)
+    assert gw.calls.deleted == ["task-1", "task-9"]  # the create's try, then the delete of the video
+    owing = await _owed(gw, record)
+    assert owing is not None
+    assert (owing.video_id, owing.tries) == (record.id, 1)
+    gw.clock.now += ERROR_BACKOFF_MAX
+    await Poller(gw.b.service, worker_id="poller-b").run_once()
+    assert gw.calls.deleted == ["task-1", "task-9", "task-1"]
+    assert await _owed(gw, record) is None
+    assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancelled_later")]
+    assert await gw.charged(p, record.id) == ("completed", 400_000, 400_000, 0, 1)
+
+
+async def test_deleting_a_video_whose_delete_made_no_cancel_keeps_it_owed(gw: Gateway) -> None:
+    """Its deployment left the config: the delete reaches nothing upstream, so the cancel stays owed (a
+    failed try each time the poller has no deployment to send it through)."""
+    late = LateCreates()
+    p, job, owing = await _answered_late_owing_its_cancel(gw, late)
+    stored = await gw.a.stores.jobs.get(job.id)
+    assert stored is not None
+    stored.deployment_id = "dep-removed"
+    assert await gw.a.stores.jobs.save(stored)
+    moved = await _owed_on(gw, owing, "dep-removed")
+    assert (await gw.a.service.delete_video(p, job.id)).id == job.id
+    assert gw.calls.deleted == ["task-1"]  # the create's try only
+    assert await gw.a.stores.cancels.get(moved.deployment_id, moved.native_id) == moved
+    gw.clock.now += 2
+    assert await Poller(gw.b.service, worker_id="poller-b").run_once() == 1
+    again = await gw.a.stores.cancels.get(moved.deployment_id, moved.native_id)
+    assert again is not None
+    assert again.tries == 2
 
 
 async def test_a_late_job_another_record_holds_is_not_cancelled(gw: Gateway) -> None:
@@ -443,6 +575,7 @@ async def test_a_late_job_another_record_holds_is_not_cancelled(gw: Gateway) -> 
     job = await gw.a.stores.jobs.get(record.id)
     assert job is not None
     assert (job.status, job.native_id, job.cost_micros) == ("failed", f"submitting:{record.id}", 0)
+    assert await _owed(gw, record) is None  # owed first, then settled: that video pays for it
 
 
 async def test_a_late_job_whose_record_was_resolved_with_another_upstream_job_is_cancelled(
@@ -453,23 +586,93 @@ async def test_a_late_job_whose_record_was_resolved_with_another_upstream_job_is
     late = LateCreates()
     gw.a.service.observers.add(late)
     p = await _key(gw.a.service)
-    create = asyncio.create_task(
-        gw.a.service.create_video(p, CreateVideo(model="m", prompt="a fox", seconds="4"))
-    )
-    await gw.calls.reached.wait()
-    gw.calls.listed = [ProviderJob(native_id="task-9", status="queued", model="m", prompt="a fox")]
-    gw.clock.now = T0 + SUBMIT_LEASE_SECONDS + 1
-    [record] = await gw.b.stores.jobs.claim_due("resolver", now=gw.clock(), lease_seconds=30, limit=10)
-    await gw.b.service.keeper.step(record, "resolver", keep_lease=False)
+    create, record = await _resolved_with_another_job(gw, p)
     gw.calls.answer.set()
     video = await create
     assert (video.id, video.status) == (record.id, "queued")
     assert (gw.calls.deleted, late.seen) == (["task-1"], [("replicate", "cancelled")])
+    assert await _owed(gw, record) is None
     job = await gw.a.stores.jobs.get(record.id)
     assert job is not None
     assert (job.status, job.native_id) == ("queued", "task-9")
     await _complete(gw, p, record.id)
     assert await gw.charged(p, record.id) == ("completed", 400_000, 400_000, 0, 1)
+
+
+async def test_a_late_job_whose_record_holds_another_upstream_job_owes_its_failed_cancel(gw: Gateway) -> None:
+    """No jobs row holds the late job, yet its cancel is owed durably: a failed first try is made again
+    by the poller (it used to be tried once, then forgotten while the provider billed it)."""
+    late = LateCreates()
+    gw.a.service.observers.add(late)
+    gw.b.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_with_another_job(gw, p)
+    gw.calls.cancel_error = ServiceUnavailableError("try later")
+    gw.calls.answer.set()
+    assert (await create).id == record.id
+    assert late.seen == [("replicate", "cancel_owed")]
+    owing = await _owed(gw, record)
+    assert owing is not None
+    assert (owing.video_id, owing.provider, owing.tries, owing.next_try_at) == (
+        record.id,
+        "replicate",
+        1,
+        gw.clock() + 2,
+    )
+    gw.calls.cancel_error = None
+    gw.clock.now += 2
+    await Poller(gw.b.service, worker_id="poller-b").run_once()  # also polls the video's own job
+    assert gw.calls.deleted == ["task-1", "task-1"]
+    assert await _owed(gw, record) is None
+    assert late.seen == [("replicate", "cancel_owed"), ("replicate", "cancelled_later")]
+    await _complete(gw, p, record.id)
+    assert await gw.charged(p, record.id) == ("completed", 400_000, 400_000, 0, 1)
+
+
+class FailingHooks(WebhookSender):
+    """A webhook receiver that is down: every delivery asks to be retried; each attempt's time kept."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__("https://hooks.example.com/v", "whsec_c2VjcmV0", httpx.AsyncClient())
+        self.clock = clock
+        self.attempts: list[float] = []
+
+    async def send_job(self, job: JobRecord, *, url: str | None = None) -> Delivery:
+        self.attempts.append(self.clock())
+        return "retry"
+
+
+async def test_webhook_retries_and_cancel_tries_of_one_failed_job_keep_their_own_schedules(
+    hooked: Gateway,
+) -> None:
+    """A failed record owing both its webhook event and its late job's cancel: each is retried on its own
+    backoff (they used to share the job's next poll time and failure count, so one moved the other)."""
+    gw = hooked
+    late = LateCreates()
+    _, job, _ = await _answered_late_owing_its_cancel(gw, late)  # the first cancel try failed at t0
+    t0 = gw.clock()
+    stored = await gw.a.stores.jobs.get(job.id)
+    assert stored is not None
+    assert stored.webhook_pending  # owed when the resolver failed the record
+    hooks = FailingHooks(gw.clock)
+    poller = Poller(gw.b.service, worker_id="poller-b")
+    poller.webhooks = hooks
+    tried: list[float] = [t0]
+    for second in range(1, 16):
+        gw.clock.now = t0 + second
+        before = len(gw.calls.deleted)
+        await poller.run_once()
+        tried += [gw.clock()] * (len(gw.calls.deleted) - before)
+    # Each doubles its own wait (2, 4, 8 s) from its own first try: the cancel's at t0, the event's at t0+1.
+    assert [t - t0 for t in tried] == [0, 2, 6, 14]
+    assert [t - t0 for t in hooks.attempts] == [1, 3, 7, 15]
+    owing = await _owed(gw, job)
+    assert owing is not None
+    assert (owing.tries, owing.next_try_at) == (4, t0 + 14 + 16)
+    hooked_job = await gw.a.stores.jobs.get(job.id)
+    assert hooked_job is not None
+    assert (hooked_job.webhook_failures, hooked_job.next_poll_at) == (4, t0 + 15 + 16)
+    await hooks.client.aclose()
 
 
 async def test_a_create_answered_late_frees_its_idempotency_key(gw: Gateway) -> None:

@@ -38,7 +38,6 @@ async def test_insert_get_round_trip_every_field(backend: Backend) -> None:
         webhook_failures=2,
         submitting=True,
         callback_url="https://hooks.example.com/v?token=" + "t" * 1900,
-        cancel_pending=True,
     )
     await backend.stores.jobs.insert(job)
     assert await backend.stores.jobs.get(job.id) == job
@@ -262,12 +261,9 @@ async def test_claim_due_takes_terminal_jobs_until_settled_and_stored(backend: B
     await jobs.insert(
         make_job("owes-webhook", status="failed", cost_micros=0, webhook_pending=True)  # else finished
     )
-    await jobs.insert(make_job("owes-cancel", status="failed", cost_micros=0, cancel_pending=True))
-    await jobs.insert(make_job("deleted-owes-cancel", status="failed", cancel_pending=True, deleted=True))
     claimed = await jobs.claim_due("w", now=1, lease_seconds=5, limit=10)
     assert sorted(j.id for j in claimed) == [
         "failed-unreleased",
-        "owes-cancel",
         "owes-webhook",
         "running",
         "unsettled",
@@ -276,9 +272,6 @@ async def test_claim_due_takes_terminal_jobs_until_settled_and_stored(backend: B
     owes = next(j for j in claimed if j.id == "owes-webhook")
     owes.webhook_pending, owes.lease_owner, owes.lease_expires_at = False, None, None
     assert await jobs.save(owes) is True  # delivered: off the queue
-    cancelled = next(j for j in claimed if j.id == "owes-cancel")
-    cancelled.cancel_pending, cancelled.lease_owner, cancelled.lease_expires_at = False, None, None
-    assert await jobs.save(cancelled) is True  # cancelled upstream: off the queue
 
     # Finishing the work through save takes the job off the queue.
     running = next(j for j in claimed if j.id == "running")

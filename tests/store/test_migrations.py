@@ -14,12 +14,20 @@ from alembic.runtime.migration import MigrationContext
 from tests.store.factories import make_job
 
 import vidgate
-from vidgate.gateway.records import JobRecord
+from vidgate.gateway.records import JobRecord, OwedCancel
 from vidgate.store.sql import Database, current_revision, downgrade, head_revision, upgrade
 from vidgate.store.sql.jobs import COUNT_BY_STATUS
 from vidgate.store.sql.migrate import MIGRATIONS_DIR
 from vidgate.store.sql.rows import job_to_row, row_to_job
-from vidgate.store.sql.tables import jobs, metadata, rate_counts, rate_hits, reservations, slots
+from vidgate.store.sql.tables import (
+    jobs,
+    metadata,
+    owed_cancels,
+    rate_counts,
+    rate_hits,
+    reservations,
+    slots,
+)
 
 
 def _diff(connection: sa.Connection) -> list[Any]:
@@ -98,7 +106,6 @@ def _insert_v0001_job(connection: sa.Connection) -> None:
     for added in ("task", "source_video_id", "outputs"):  # 0011
         row.pop(added)
     row.pop("provider_callback_hash")  # 0009
-    row.pop("cancel_pending")  # 0016
     connection.execute(jobs.insert().values(**row))  # only the columns 0001 has
     for n, key in enumerate(("key_a", "key_a", "key_b")):
         connection.execute(rate_hits.insert().values(id=f"hit{n}", key_id=key, at=1000.0 + n))
@@ -131,11 +138,75 @@ async def _check_upgrade_keeps_jobs(url: str) -> None:
         assert (job.trace_parent, job.upstream_polls) == (None, 0)  # 0010
         assert job.provider_callback_hash is None  # 0009
         assert (job.task, job.source_video_id, job.outputs) == ("generate", None, ())  # 0011
-        assert job.cancel_pending is False  # 0016: jobs made before it owe no cancel
+        assert await db.read(_owed) == []  # 0016, 0018: jobs made before them owe no cancel
         await downgrade(db, "0001")
         assert await current_revision(db) == "0001"
     finally:
         await db.dispose()
+
+
+def _owed(connection: sa.Connection) -> list[OwedCancel]:
+    rows = connection.execute(sa.select(owed_cancels).order_by(owed_cancels.c.native_id)).mappings()
+    return [OwedCancel(**row) for row in rows]
+
+
+def _insert_v0017_jobs(connection: sa.Connection) -> None:
+    """Failed records of creates answered late, owing their cancel on the jobs row (0016), and one not."""
+    owing: dict[str, Any] = {"status": "failed", "cost_micros": 0, "error_code": "upstream_outcome_unknown"}
+    for job in (
+        make_job("video_owes", native_id="task-1", poll_failures=3, next_poll_at=1234.5, **owing),
+        make_job("video_owes_event", native_id="task-2", webhook_pending=True, next_poll_at=99.0, **owing),
+        make_job("video_done", native_id="task-3", status="failed", cost_micros=0),
+    ):
+        connection.execute(jobs.insert().values(**job_to_row(job)))
+    connection.execute(
+        sa.text("UPDATE jobs SET cancel_pending = :owed, pending = :owed WHERE id LIKE 'video_owes%'"),
+        {"owed": True},
+    )
+
+
+def _cancel_columns(connection: sa.Connection) -> list[tuple[Any, ...]]:
+    found = connection.execute(
+        sa.text("SELECT id, cancel_pending, pending, poll_failures, next_poll_at FROM jobs ORDER BY id")
+    )
+    return [(row[0], bool(row[1]), bool(row[2]), row[3], row[4]) for row in found]
+
+
+def _pending(connection: sa.Connection) -> dict[str, bool]:
+    return {str(i): bool(p) for i, p in connection.execute(sa.select(jobs.c.id, jobs.c.pending))}
+
+
+async def _check_0018_moves_owed_cancels(url: str) -> None:
+    """0018 moves each cancel owed on a jobs row into ``owed_cancels`` (tries and due time kept) and
+    drops the column; the downgrade puts it back on the jobs that hold an owed native id."""
+    db = Database(url)
+    try:
+        await upgrade(db, "0017")
+        await db.write(_insert_v0017_jobs)
+        await upgrade(db, "0018")
+        assert await db.read(_owed) == [
+            OwedCancel("d1", "task-1", "video_owes", "local", created_at=100, next_try_at=1234.5, tries=3),
+            OwedCancel("d1", "task-2", "video_owes_event", "local", created_at=100, next_try_at=99.0),
+        ]
+        # No longer the jobs' work: only the webhook event keeps its job in the poller's queue.
+        assert await db.read(_pending) == {"video_done": False, "video_owes": False, "video_owes_event": True}
+        await downgrade(db, "0017")
+        assert await db.read(_cancel_columns) == [
+            ("video_done", False, False, 0, 0.0),
+            ("video_owes", True, True, 3, 1234.5),
+            ("video_owes_event", True, True, 0, 99.0),
+        ]
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_0018_moves_owed_cancels(tmp_path: Path) -> None:
+    await _check_0018_moves_owed_cancels(f"sqlite:///{tmp_path / 'owed.db'}")
+
+
+@pytest.mark.postgres
+async def test_postgres_0018_moves_owed_cancels(fresh_pg_url: str) -> None:
+    await _check_0018_moves_owed_cancels(fresh_pg_url)
 
 
 def _plan(connection: sa.Connection) -> str:

@@ -11,9 +11,6 @@ event as owed (``webhook_pending``), in the same write: the poller of whichever 
 next sends it and clears the mark, so an event survives the death of the process that saw the job
 finish.
 
-A terminal job that owes the cancel of a provider job nobody pays for (``cancel_pending``: its create
-was answered late, ``gateway.cancels``) has it tried again by the step that claims it, under its lease.
-
 Poll errors never reach a client (the job backs off and is polled again), so they are reported to
 ``on_upstream_error`` (provider, status) as they happen: the server counts them in its metrics.
 
@@ -32,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from vidgate.errors import APIError, ConflictError, InternalServerError, ServiceUnavailableError
-from vidgate.gateway import cancels, jobs, leases, submitting, tracing
+from vidgate.gateway import jobs, leases, submitting, tracing
 from vidgate.gateway.auth import MASTER_OWNER
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.entropy import pool
@@ -167,7 +164,6 @@ class JobKeeper:
         now = self.clock()
         was_terminal = job.status in TERMINAL_STATUSES
         resolving = job.submitting
-        owes_cancel = was_terminal and job.cancel_pending and not job.deleted and job.next_poll_at <= now
         if was_terminal:
             transition = jobs.settled_state(job, now)
         elif job.submitting:
@@ -176,7 +172,6 @@ class JobKeeper:
         else:
             transition = await self._held(job, self._polled(job, reported, now), lease_seconds)
         jobs.apply(job, transition)
-        cancel = await self._held(job, self.try_owed_cancel(job, now), lease_seconds) if owes_cancel else None
         ends = transition.terminal and not was_terminal
         if ends:  # owed in the save that stores the decision
             self.owe_event(job)
@@ -192,41 +187,8 @@ class JobKeeper:
             job.lease_owner = None
             job.lease_expires_at = None
         if await save(job):
-            if cancel is not None:  # once its result is stored: a step that lost it made a try, no more
-                self.observer.answered_late(job.provider, cancel)
             return job, transition
         return await self._lost(job, owner), transition
-
-    async def try_owed_cancel(self, job: JobRecord, now: float) -> str | None:
-        """One more try of the cancel ``job``'s late provider job is owed (``gateway.cancels``), its
-        result written into ``job``; the outcome to report once saved (None: tried again later)."""
-        dep = self.router.get(job.deployment_id)
-        if dep is not None and not cancels.cancellable(dep):  # its row no longer declares ``delete``
-            log.error(
-                "%s on %s can no longer be cancelled, giving up: it may be billed", job.native_id, dep.id
-            )
-            cancels.settled(job)
-            return "cancel_given_up"
-        error = deployment_gone(job) if dep is None else await cancels.cancel(self.calls, dep, job.native_id)
-        if error is None:
-            log.warning("%s (%s) on %s cancelled late", job.native_id, job.id, job.deployment_id)
-            cancels.settled(job)
-            return "cancelled_later"
-        if dep is not None and isinstance(error, APIError):
-            self.report_upstream(job.provider, error)
-        tries = job.poll_failures + 1
-        if cancels.failed(job, now):
-            log.warning("cancelling %s (%s), try %d, failed: %r", job.native_id, job.id, tries, error)
-            return None
-        log.error(
-            "cancelling %s (%s) on %s failed %d times, giving up (the provider may bill it): %r",
-            job.native_id,
-            job.id,
-            job.deployment_id,
-            tries,
-            error,
-        )
-        return "cancel_given_up"
 
     async def _held(self, job: JobRecord, work: Awaitable[R], lease_seconds: float) -> R:
         return await leases.held(self.stores.jobs, job, work, seconds=lease_seconds, clock=self.clock)

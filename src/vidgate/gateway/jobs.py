@@ -37,15 +37,15 @@ _ORDER: dict[str, int] = {"queued": 0, "in_progress": 1, "completed": 2, "failed
 def needs_work(job: JobRecord) -> bool:
     """True while the poller still has something to do for ``job``: it is not terminal, or its money
     is not final (``cost_micros`` is None until settled; a failed job is set to 0 when its reservation
-    is released), or its terminal-state webhook is still owed, or the cancel of a provider job nobody
-    pays for (``cancel_pending``, ``gateway.cancels``), or it completed and its content is not in the
-    content store yet. Deleted jobs never need work (delete settles or releases first, and cancels
-    upstream). Every ``JobStore.claim_due`` uses exactly this."""
+    is released), or its terminal-state webhook is still owed, or it completed and its content is not
+    in the content store yet. Deleted jobs never need work (delete settles or releases first, and
+    cancels upstream). A cancel owed to a late provider job is not the job's work: it has a store of its
+    own (``gateway.cancels``). Every ``JobStore.claim_due`` uses exactly this."""
     if job.deleted:
         return False
     if job.status not in TERMINAL_STATUSES:
         return True
-    if job.cost_micros is None or job.webhook_pending or job.cancel_pending:
+    if job.cost_micros is None or job.webhook_pending:
         return True
     return job.status == "completed" and not job.content_stored
 

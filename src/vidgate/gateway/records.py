@@ -151,11 +151,6 @@ class JobRecord:
     # The provider's output references once completed (file URIs, gs:// URIs, URLs): what an edit or
     # extension of this job on the same deployment may name (``SourceVideo.outputs``).
     outputs: tuple[str, ...] = ()
-    # A cancel is owed to the provider's job ``native_id``: it accepted the create only after the gateway
-    # had failed this record, and nobody pays for it (``gateway.cancels``). Saved with that native id, so
-    # a failed try or a crash before it leaves the cancel to the poller; cleared once cancelled, given
-    # up or the video deleted. Failed tries are counted in ``poll_failures`` (a failed job polls nothing).
-    cancel_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -536,6 +536,9 @@ class GatewayService:
         elif dep is not None and dep.spec.has("delete"):
             with contextlib.suppress(NotFoundError):  # already gone upstream
                 await self.calls.delete(dep, job.native_id)
+            # That was the cancel owed to this provider job, if one was (its create answered late). Only
+            # this one: a cancel owed to another (or one no delete made) stays owed (``gateway.cancels``).
+            await self.stores.cancels.settle(job.deployment_id, job.native_id)
         elif dep is None:
             log.warning(
                 "deleting %s without its deployment %s: upstream copy left", job.id, job.deployment_id
@@ -544,7 +547,6 @@ class GatewayService:
             current = await self._owned(p, video_id)
             await self.keeper.finish(current, machine.settled_state(current, self.clock()))
             current.deleted = True
-            current.cancel_pending = False  # the delete above was the cancel (or none can be made now)
             if await self.stores.jobs.save(current):
                 break
         else:

@@ -20,9 +20,9 @@ the write-ahead record is handed to the poller at once, which records and charge
 it upstream, else fails it and gives the reservation and the slot back. The surface then turns the
 provider's answer into a ``JobRecord`` (``new_job``) and ``record`` stores it over the write-ahead
 record, pinned to the deployment that accepted it. An answer that comes after another replica's resolver
-failed the record (this process stalled past its lease) leaves that decision standing: the provider's job
-is recorded on the failed record and cancelled where the provider can (owed durably, retried by the
-poller: ``gateway.cancels``), and the create is a 502 ``upstream_answered_late`` (``_answered_late``).
+resolved the record (this process stalled past its lease) leaves that decision standing: the provider's
+job is cancelled where the provider can (owed durably, retried by the poller: ``gateway.cancels``); a
+failed record also records it and answers the create 502 ``upstream_answered_late`` (``_answered_late``).
 
 Refused attempts never reach a client as such, so they are reported to the upstream-error hook, except
 the error the caller is answered with when it carries its provider (the server counts that one).
@@ -55,7 +55,7 @@ from vidgate.gateway.guardrails.engine import Guardrails
 from vidgate.gateway.keys import MAX_LIMIT
 from vidgate.gateway.lifecycle import check_active
 from vidgate.gateway.ports import Stores
-from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord
+from vidgate.gateway.records import ApiSurface, JobRecord, KeyRecord, OwedCancel
 from vidgate.gateway.routing import Deployment, Router, create_failure, outcome_unknown
 from vidgate.gateway.views import new_video_id
 from vidgate.providers.base import ProviderJob
@@ -465,9 +465,9 @@ class JobStarter:
     async def _answered_late(self, stored: JobRecord, native_id: str) -> JobRecord:
         """The provider accepted a create as ``native_id`` after a resolver had decided its write-ahead
         record (``stored``: failed and released, or, rarely, recorded with another upstream job it
-        found). The provider's job is not left unknown: it is recorded on the failed record (traceable,
-        and no search for another record takes it), then cancelled where the adapter can (``delete``;
-        owed durably when recorded: ``gateway.cancels``). Logged and reported
+        found). The provider's job is not left unknown: its cancel is owed durably where the adapter can
+        make one (``delete``; ``gateway.cancels``), it is recorded on a failed record (traceable, and no
+        search for another record takes it), then the cancel is tried. Logged and reported
         (``Observer.answered_late``). A failed record is answered 502 ``upstream_answered_late``:
         nothing was charged, so creating the video again is safe."""
         outcome = await self._late_job(stored, native_id)
@@ -498,62 +498,83 @@ class JobStarter:
         )
 
     async def _late_job(self, stored: JobRecord, native_id: str) -> str:
-        """Record the late ``native_id`` on ``stored`` when it holds no upstream job, its cancel owed in
-        the same save where one can be made (a crash right after leaves it to the poller), then try the
-        cancel unless another record holds the job; ``Observer.answered_late``'s outcome."""
+        """Owe the cancel of the late ``native_id`` where one can be made (saved before anything else: a
+        crash from here on leaves it to the poller), record it on ``stored`` when that holds no upstream
+        job, then try the cancel at once unless another record holds the job;
+        ``Observer.answered_late``'s outcome."""
         dep = self.router.get(stored.deployment_id)
-        owed = False
+        owner = new_lease_owner(cancels.CREATE_LEASE)
+        owing = cancels.owed(stored, native_id, owner, self.clock()) if cancels.cancellable(dep) else None
+        owed = owing is not None and await self._owe(owing)
+        if not await self._record_late(stored, native_id) or await self._held_elsewhere(stored, native_id):
+            if owed:  # that record's video is charged for it: nothing is owed
+                await self._settle_quietly(owing)
+            return "recorded_elsewhere"
+        if dep is None or owing is None:
+            return "not_cancellable"
+        error = await cancels.cancel_once(self.keeper, dep, native_id)
+        if error is not None:
+            log.error("cancelling %s (%s) on %s failed: %r", native_id, stored.id, dep.id, error)
+        if owed:
+            await self._cancel_tried(owing, owner, error)
+        if error is None:
+            return "cancelled"
+        return "cancel_owed" if owed else "cancel_failed"
+
+    async def _owe(self, owing: OwedCancel) -> bool:
+        """Save ``owing`` (its first try leased to this process); False when it could not be saved (the
+        cancel is then tried once, not owed)."""
+        try:
+            await self.stores.cancels.owe(owing)
+        except Exception:
+            log.exception("could not owe the cancel of %s (%s): tried once", owing.native_id, owing.video_id)
+            return False
+        return True
+
+    async def _settle_quietly(self, owing: OwedCancel | None) -> None:
+        """No longer owe ``owing``; when that fails, the poller finds the job held and settles it."""
+        if owing is None:
+            return
+        try:
+            await self.stores.cancels.settle(owing.deployment_id, owing.native_id)
+        except Exception:
+            log.exception("could not settle the cancel of %s (%s)", owing.native_id, owing.video_id)
+
+    async def _record_late(self, stored: JobRecord, native_id: str) -> bool:
+        """Record ``native_id`` on ``stored`` when it holds no upstream job (a failed record: traceable,
+        and no search for another record takes the job); False when another record holds it."""
         for _ in range(_SAVE_ATTEMPTS):
             current = await self.stores.jobs.get(stored.id)
             if current is None or not submitting.is_placeholder(current.native_id):
-                break
+                return True
             current.native_id = native_id
             current.error_message = (
                 "The provider accepted this video only after the gateway had stopped waiting for its "
                 "answer and failed it; the provider's job was cancelled where the provider allows it. "
                 "Not charged."
             )
-            if cancels.cancellable(dep):
-                cancels.owe(current, self.clock())
             try:
                 if await self.stores.jobs.save(current):
-                    owed = current.cancel_pending
-                    break
+                    return True
             except ConflictError:  # another record holds it (a search matched it by its request)
-                return "recorded_elsewhere"
-        else:
-            log.error("could not record %s on %s; cancelling it anyway", native_id, stored.id)
-        holder = await self.stores.jobs.find_by_native(stored.deployment_id, native_id)
-        if holder is not None and holder.id != stored.id:
-            return "recorded_elsewhere"
-        if dep is None or not cancels.cancellable(dep):
-            return "not_cancellable"
-        error = await cancels.cancel(self.keeper.calls, dep, native_id)
-        if error is not None:
-            log.error("cancelling %s (%s) on %s failed: %r", native_id, stored.id, dep.id, error)
-            if isinstance(error, APIError):
-                self.keeper.report_upstream(dep.provider, error)
-        if owed:
-            await self._cancel_tried(stored.id, native_id, cancelled=error is None)
-        if error is None:
-            return "cancelled"
-        return "cancel_owed" if owed else "cancel_failed"
+                return False
+        log.error("could not record %s on %s; cancelling it anyway", native_id, stored.id)
+        return True
 
-    async def _cancel_tried(self, job_id: str, native_id: str, *, cancelled: bool) -> None:
-        """Store the result of the first try of the cancel owed on ``job_id``: no longer owed, or one
-        failed try (the poller's next after the backoff). A save that keeps losing leaves the cancel
-        owed as saved: the poller tries it (a 404 then reads as cancelled)."""
-        for _ in range(_SAVE_ATTEMPTS):
-            current = await self.stores.jobs.get(job_id)
-            if current is None or not current.cancel_pending or current.native_id != native_id:
-                return  # the poller or a delete settled it meanwhile
-            if cancelled:
-                cancels.settled(current)
-            else:
-                cancels.failed(current, self.clock())
-            if await self.stores.jobs.save(current):
-                return
-        log.warning("could not store the cancel of %s (%s): the poller makes it again", native_id, job_id)
+    async def _held_elsewhere(self, stored: JobRecord, native_id: str) -> bool:
+        holder = await self.stores.jobs.find_by_native(stored.deployment_id, native_id)
+        return holder is not None and holder.id != stored.id
+
+    async def _cancel_tried(self, owing: OwedCancel, owner: str, error: Exception | None) -> None:
+        """Store the result of the first try of the cancel owed as ``owing``: no longer owed, or one
+        failed try (the poller's next after the backoff). A store that fails here leaves it owed as
+        saved: the poller tries it after ``FIRST_TRY_SECONDS`` (a 404 then reads as cancelled)."""
+        try:
+            await cancels.tried(self.stores.cancels, owing, owner, error, self.clock())
+        except Exception:
+            log.exception(
+                "could not store the cancel of %s (%s): the poller makes it", owing.native_id, owing.video_id
+            )
 
     async def record(self, p: Principal, job: JobRecord, native: ProviderJob, now: float) -> JobRecord:
         """Store a job the provider just accepted over its write-ahead record, in the state its answer

@@ -10,6 +10,11 @@ harmless), the slot freed, the owed webhook event sent (``worker.webhooks``), th
 saves that end the polls of a round are written together (``worker.saves``: one transaction for those
 that arrive while the previous one is written).
 
+Each round also claims up to ``CANCEL_BATCH`` due cancels owed to provider jobs nobody pays for (creates
+answered late, ``gateway.cancels``) and tries them beside the jobs, within the same ``concurrency``.
+Their lease is not renewed while a try runs: one that outlasts it may be tried twice, which is harmless
+(a job already cancelled or gone reads as cancelled).
+
 Every ``reap_interval`` seconds (and in the first round after a start) a round also gives back
 reservations and slots stranded by a process that died between reserving and storing the job's
 write-ahead record (``Ledger.stranded``; releasing is idempotent, so replicas doing it at once are
@@ -31,10 +36,10 @@ import logging
 import secrets
 from collections.abc import Awaitable
 
+from vidgate.gateway import cancels, leases
 from vidgate.gateway import jobs as machine
-from vidgate.gateway import leases
 from vidgate.gateway.idempotency import WINDOW_SECONDS as IDEMPOTENCY_WINDOW
-from vidgate.gateway.records import JobRecord
+from vidgate.gateway.records import JobRecord, OwedCancel
 from vidgate.gateway.service import GatewayService
 from vidgate.gateway.starter import STRANDED_AFTER_SECONDS
 from vidgate.worker.callbacks import private_destination
@@ -47,6 +52,7 @@ MAX_IDLE_BACKOFF = 30.0
 REAP_INTERVAL = 15.0
 REAP_BATCH = 100
 STALE_ROUNDS = 10
+CANCEL_BATCH = 8  # owed cancels claimed a round at most (rare: creates answered late)
 
 
 def _more_to_do(job: JobRecord) -> bool:
@@ -180,17 +186,44 @@ class Poller:
     # ---- one round -----------------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim the jobs that are due and work them; the number claimed. One claim statement for the
-        round: claiming as workers freed up cost a claim per few polls and broke up the round's grouped
-        saves (604 against 406 µs of CPU per poll, ``bench/poller.py``)."""
+        """Claim the jobs and the owed cancels that are due and work them; the number claimed. One
+        claim statement for the round's jobs: claiming as workers freed up cost a claim per few polls
+        and broke up the round's grouped saves (604 against 406 µs of CPU per poll, ``bench/poller.py``)."""
         svc = self.service
         claimed_at = svc.clock()
         claimed = await svc.stores.jobs.claim_due(
             self.worker_id, now=claimed_at, lease_seconds=self.lease_seconds, limit=self.batch
         )
-        if claimed:
-            await asyncio.gather(*(self._guarded(job, claimed_at) for job in claimed))
-        return len(claimed)
+        owed = await self._owed_cancels(claimed_at)
+        if claimed or owed:
+            await asyncio.gather(
+                *(self._guarded(job, claimed_at) for job in claimed),
+                *(self._cancel(cancel) for cancel in owed),
+            )
+        return len(claimed) + len(owed)
+
+    async def _owed_cancels(self, now: float) -> list[OwedCancel]:
+        """The owed cancels due now, leased to this worker (none when the claim fails: the jobs claimed
+        are worked all the same, and the cancels claimed next round)."""
+        try:
+            return await self.service.stores.cancels.claim_due(
+                self.worker_id, now=now, lease_seconds=self.lease_seconds, limit=CANCEL_BATCH
+            )
+        except Exception:
+            log.exception("claiming owed cancels failed; tried again next round")
+            return []
+
+    async def _cancel(self, cancel: OwedCancel) -> None:
+        async with self._limit:
+            try:
+                await cancels.retry(self.service.keeper, cancel, self.worker_id)
+            except Exception:
+                log.exception(
+                    "poller: the cancel of %s (%s) failed this round; its lease will expire and it is "
+                    "retried",
+                    cancel.native_id,
+                    cancel.video_id,
+                )
 
     async def _reap_when_due(self) -> None:
         now = self.service.clock()

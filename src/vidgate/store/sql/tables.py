@@ -99,8 +99,7 @@ jobs = sa.Table(
     sa.Column("task", sa.String(16), nullable=False, server_default="generate"),
     sa.Column("source_video_id", sa.String(64), nullable=True),
     sa.Column("outputs", sa.JSON, nullable=True),
-    # Added in 0016: the owed cancel of a provider job answered late (``JobRecord.cancel_pending``).
-    sa.Column("cancel_pending", sa.Boolean, nullable=False, server_default=sa.false()),
+    # (cancel_pending, added in 0016, moved to ``owed_cancels`` in 0018.)
     # In the claim's order (next_poll_at, created_at, id): a claim reads its batch, sorts nothing (0013).
     sa.Index("ix_jobs_claim", "pending", "next_poll_at", "created_at", "id"),
     # Listings of live jobs by (created_at, id): one owner's, and every owner's (the master key's, 0012).
