@@ -49,9 +49,10 @@ class Observer:
     def answered_late(self, provider: str, outcome: str) -> None:
         """A create was accepted by ``provider`` after a resolver had decided its write-ahead record;
         what became of the provider's job: ``cancelled``, ``cancel_owed`` (the first try failed: the
-        poller tries again, then reports ``cancelled_later`` or ``cancel_given_up``), ``cancel_given_up``
-        / ``cancel_failed`` / ``not_cancellable`` (the provider may bill it), ``recorded_elsewhere``
-        (another video holds it: followed and charged). ``gateway.cancels`` tells them apart."""
+        poller tries again, then reports ``cancelled_later``, ``cancel_given_up`` or, when another video
+        took the job meanwhile, ``recorded_elsewhere``), ``cancel_given_up`` / ``cancel_failed`` /
+        ``not_cancellable`` (the provider may bill it), ``recorded_elsewhere`` (another video holds it:
+        followed and charged). ``gateway.cancels`` tells them apart."""
 
 
 class Observers(Observer):

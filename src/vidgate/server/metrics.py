@@ -73,12 +73,13 @@ class Metrics(Observer):
         )
         self.late_creates = Counter(
             "vidgate_creates_answered_late",
-            "Creates the provider accepted only after the gateway had failed their record "
-            "(upstream_outcome_unknown), by provider and what became of the provider's job: cancelled; "
+            "Creates the provider accepted only after the gateway had resolved their record (failed it "
+            "upstream_outcome_unknown, or recorded another upstream job of the same request on it), by "
+            "provider and what became of the provider's job: cancelled; "
             "cancel_owed (the first cancel failed: the poller retries it, and counts it again as "
-            "cancelled_later or cancel_given_up); cancel_given_up, cancel_failed (failed, could not be "
-            "retried) or not_cancellable (alert on these three: the provider may bill a video nobody pays "
-            "for); recorded_elsewhere (another video holds it and is charged)",
+            "cancelled_later, cancel_given_up or recorded_elsewhere); cancel_given_up, cancel_failed "
+            "(failed, could not be owed) or not_cancellable (alert on these three: the provider may bill a "
+            "video nobody pays for); recorded_elsewhere (another video holds it and is charged)",
             ["provider", "outcome"],
             registry=self.registry,
         )
