@@ -477,22 +477,25 @@ async def test_an_owed_cancel_whose_deployment_can_no_longer_cancel_is_given_up(
 
 
 async def test_an_owed_cancel_of_a_job_another_video_holds_now_is_not_made(gw: Gateway) -> None:
-    """A search for another record took the late job meanwhile: that video pays for it, so the poller
-    neither cancels it nor owes it any longer."""
+    """The late job's record holds another upstream job, so no record holds the late one: a search for
+    another record of the same request (its create's process died) may take it meanwhile. That video
+    pays for it, so the poller neither cancels it nor owes it any longer."""
     late = LateCreates()
-    _, job, _ = await _answered_late_owing_its_cancel(gw, late)
-    failed = await gw.a.stores.jobs.get(job.id)
-    assert failed is not None
-    failed.native_id = "submitting:" + job.id  # as if the late id had not been recorded on it
-    assert await gw.a.stores.jobs.save(failed)
+    gw.a.service.observers.add(late)
+    gw.b.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_with_another_job(gw, p)
+    gw.calls.cancel_error = ServiceUnavailableError("try later")
+    gw.calls.answer.set()
+    assert (await create).id == record.id
     holder = make_job(
-        "video_holder", owner=job.owner_key_id, deployment_id=job.deployment_id, native_id="task-1"
+        "video_holder", owner=record.owner_key_id, deployment_id=record.deployment_id, native_id="task-1"
     )
     await gw.a.stores.jobs.insert(holder)
     gw.clock.now += 2
     await Poller(gw.b.service, worker_id="poller-b").run_once()
     assert gw.calls.deleted == ["task-1"]  # the create's try only
-    assert await _owed(gw, job) is None
+    assert await _owed(gw, record) is None
     assert late.seen == [("replicate", "cancel_owed"), ("replicate", "recorded_elsewhere")]
 
 
