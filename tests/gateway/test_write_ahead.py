@@ -23,7 +23,7 @@ from vidgate.gateway import submitting
 from vidgate.gateway.auth import Principal
 from vidgate.gateway.calls import ProviderCalls
 from vidgate.gateway.config import GatewayConfig, parse_config
-from vidgate.gateway.records import JobRecord, KeyRecord
+from vidgate.gateway.records import JobRecord, KeyRecord, OwedCancel
 from vidgate.gateway.routing import Deployment
 from vidgate.gateway.service import CreateVideo, GatewayService
 from vidgate.gateway.submitting import SUBMIT_LEASE_SECONDS, is_placeholder
@@ -189,6 +189,42 @@ async def test_a_create_killed_after_the_provider_accepted_it_is_found_recorded_
         assert r.unknown == []
         video = await r.live.get_video(alice, job.id)
         assert (video.status, video.prompt) == ("completed", prompt)
+    finally:
+        await _finish(killed)
+
+
+async def test_a_search_never_takes_an_upstream_job_whose_cancel_is_owed(emulator: str) -> None:
+    """The only upstream job matching a dead create's request is being cancelled (another create of the
+    same request was answered late and owes its cancel): the record is failed with its money back, not
+    followed and charged for a job the poller is about to cancel."""
+    r = await _open(emulator, send=True)
+    alice = await _alice(r)
+    killed = await _kill_during_create(r, alice, f"a cancelled lighthouse {secrets.token_hex(4)}")
+    try:
+        [job] = await r.jobs(alice)
+        dep = r.live.router.get(job.deployment_id)
+        assert dep is not None
+        page = await r.live.calls.list_page(dep, after=None, limit=10)
+        assert page is not None
+        [upstream] = [found for found in page.jobs if found.prompt == job.prompt]
+        owed = OwedCancel(
+            deployment_id=dep.id,
+            native_id=upstream.native_id,
+            video_id="video_" + "e" * 32,
+            provider="openai",
+            created_at=int(r.clock()),
+            next_try_at=r.clock() + 10_000,  # not due during this test
+        )
+        assert await r.stores.cancels.owe(owed)
+        r.clock.offset += SUBMIT_LEASE_SECONDS + 1
+        resolved = await _resolve(r, alice, Poller(r.live, worker_id="w-live"))
+        assert (resolved.status, resolved.error_code, resolved.cost_micros) == (
+            "failed",
+            "upstream_outcome_unknown",
+            0,
+        )
+        key = await r.key(alice)
+        assert (key.spend_micros, key.reserved_micros, key.active_jobs) == (0, 0, 0)
     finally:
         await _finish(killed)
 

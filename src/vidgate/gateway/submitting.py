@@ -84,7 +84,8 @@ async def find(
 ) -> tuple[ProviderJob | None, bool]:
     """The upstream job ``job`` started on ``dep`` (None when it is not there), and whether the provider
     could be searched at all (False: it cannot list, or a remix's source is gone; waiting changes
-    nothing). Provider errors propagate (the search is tried again later)."""
+    nothing). A job another record holds, or whose cancel is owed, is not taken. Provider errors
+    propagate (the search is tried again later)."""
     source_native: str | None = None
     if job.remixed_from is not None:
         source = await stores.jobs.get(job.remixed_from)
@@ -100,8 +101,11 @@ async def find(
         for found in page.jobs:
             if found.created_at is not None and found.created_at < since:
                 return None, True
-            if same_request(job, found, source_native) and (
-                await stores.jobs.find_by_native(dep.id, found.native_id) is None
+            if (
+                same_request(job, found, source_native)
+                and await stores.jobs.find_by_native(dep.id, found.native_id) is None
+                # A job whose cancel is owed (a create answered late) is being cancelled: nobody's to take.
+                and await stores.cancels.get(dep.id, found.native_id) is None
             ):
                 return found, True
         if not page.has_more or not page.jobs:
