@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 from tests.server.conftest import MASTER, gateway_config
-from tests.support.live import live_server, raw_exchange
+from tests.support.live import live_server, raw_bytes, raw_exchange
 
 from vidgate.gateway.service import GatewayService
 from vidgate.server.app import create_app
@@ -111,14 +111,7 @@ def _poll(video: str, query: str = "", close: bool = True) -> bytes:
 
 def _replies(url: str, request: bytes, count: int) -> list[tuple[str, list[tuple[str, str]], bytes]]:
     """``count`` replies to the raw ``request`` (read until the server closes): status, headers, body."""
-    parts = urlsplit(url)
-    assert parts.hostname is not None
-    assert parts.port is not None
-    received = b""
-    with socket.create_connection((parts.hostname, parts.port), timeout=60) as sock:
-        sock.sendall(request)
-        while chunk := sock.recv(65536):
-            received += chunk
+    received = raw_bytes(url, request)
     replies = []
     for _ in range(count):
         head, _, rest = received.partition(b"\r\n\r\n")

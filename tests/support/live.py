@@ -45,6 +45,14 @@ def raw_exchange(url: str, request: bytes) -> tuple[str, dict[str, str], bytes]:
     """Send ``request`` to the server at ``url`` as raw bytes and read until the server closes the
     connection: the status line, the headers (lower-case names) and the body. The socket timeout only
     guards against a hang (a server that never answers)."""
+    head, _, body = raw_bytes(url, request).partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, dict(line.lower().split(": ", 1) for line in lines), body
+
+
+def raw_bytes(url: str, request: bytes) -> bytes:
+    """Send ``request`` to the server at ``url`` as raw bytes; all it sends back until it closes the
+    connection (the socket timeout only guards against a hang)."""
     parts = urlsplit(url)
     assert parts.hostname is not None
     assert parts.port is not None
@@ -53,6 +61,4 @@ def raw_exchange(url: str, request: bytes) -> tuple[str, dict[str, str], bytes]:
         sock.sendall(request)
         while chunk := sock.recv(65536):
             reply += chunk
-    head, _, body = reply.partition(b"\r\n\r\n")
-    status, *lines = head.decode("latin-1").split("\r\n")
-    return status, dict(line.lower().split(": ", 1) for line in lines), body
+    return reply
