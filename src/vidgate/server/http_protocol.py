@@ -72,17 +72,22 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self, cycle: RequestResponseCycle, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> None:
         """Write the 200 reply to ``cycle``'s request and complete it as uvicorn's ``send`` does."""
-        content = [b"HTTP/1.1 200 OK\r\n"]
+        cycle.response_started = cycle.response_complete = True
+        self._reply(b"HTTP/1.1 200 OK\r\n", headers, body, close=not cycle.keep_alive)
+        self.on_response_complete()
+
+    def _reply(self, status: bytes, headers: list[tuple[bytes, bytes]], body: bytes, *, close: bool) -> None:
+        """One write of a whole reply as uvicorn lays it out: the status line, its default headers, then
+        ``headers``, ``connection: close`` when ``close`` (and the connection closed after it)."""
+        content = [status]
         for name, value in (*self.server_state.default_headers, *headers):
             content += [name, b": ", value, b"\r\n"]
-        if not cycle.keep_alive:
+        if close:
             content.append(b"connection: close\r\n")
         content += [b"\r\n", body]
-        cycle.response_started = cycle.response_complete = True
         self.transport.write(b"".join(content))
-        if not cycle.keep_alive:
+        if close:
             self.transport.close()
-        self.on_response_complete()
 
     def data_received(self, data: bytes) -> None:
         self._received = data  # what a refusal reads the request line from (a reference, not a copy)
@@ -92,13 +97,8 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         """As uvicorn's (the status line, its default headers, ``connection: close``, then close), with a
         JSON body; ``msg`` is uvicorn's fixed plain-text one."""
         body = refusal_body(self._received)
-        head = [b"HTTP/1.1 400 Bad Request\r\n"]
-        for name, value in self.server_state.default_headers:
-            head += [name, b": ", value, b"\r\n"]
-        head += [
-            b"content-type: application/json\r\n",
-            b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
-            b"connection: close\r\n\r\n",
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode("ascii")),
         ]
-        self.transport.write(b"".join(head) + body)
-        self.transport.close()
+        self._reply(b"HTTP/1.1 400 Bad Request\r\n", headers, body, close=True)

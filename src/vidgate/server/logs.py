@@ -170,15 +170,13 @@ class RequestLogMiddleware:
         self, scope: Scope, receive: Receive, send: Send, trace_id: str | None, span: Any
     ) -> None:
         started = time.perf_counter()
-        request_id = _incoming_request_id(scope) or new_request_id()
-        ctx = LogContext(request_id=request_id)
-        scope.setdefault("state", {})["log"] = ctx
+        ctx = _request_context(scope)
         if self.express is not None and self.full_logging is False:
             status = await self._express(scope, send, ctx, trace_id)
             if status is not None:
                 self._done(scope, status, started, ctx, trace_id, span, None)
                 return
-        rid = request_id.encode()
+        rid = ctx.request_id.encode()
         status = 500
         response_started = False
         capture = _Capture() if self.full_logging else None
@@ -260,8 +258,7 @@ class RequestLogMiddleware:
         if self.express is None or self.full_logging or tracing.enabled():
             return None
         started = time.perf_counter()
-        ctx = LogContext(request_id=_incoming_request_id(scope) or new_request_id())
-        scope.setdefault("state", {})["log"] = ctx
+        ctx = _request_context(scope)
         reply = self._express_reply(scope, ctx, None)
         if reply is None:
             scope[_EXPRESS_ASKED] = True
@@ -390,6 +387,14 @@ def _trace_headers(scope: Scope) -> dict[str, str]:
         if name in (b"traceparent", b"tracestate"):
             out[name.decode()] = value.decode("latin-1")
     return out
+
+
+def _request_context(scope: Scope) -> LogContext:
+    """The request's log context (its id the client's valid ``X-Request-Id`` or a new one), kept in
+    ``scope["state"]`` for the routes to fill in."""
+    ctx = LogContext(request_id=_incoming_request_id(scope) or new_request_id())
+    scope.setdefault("state", {})["log"] = ctx
+    return ctx
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
