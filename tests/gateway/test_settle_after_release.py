@@ -379,6 +379,21 @@ async def _resolved_with_another_job(gw: Gateway, p: Principal) -> tuple[asyncio
     return create, record
 
 
+async def _followed_another_job_owing_the_cancel(
+    gw: Gateway, late: LateCreates
+) -> tuple[Principal, JobRecord]:
+    """A create answered late whose record its resolver recorded with another upstream job (``task-9``,
+    answered as the video) and whose first cancel of the late job (``task-1``) failed: owed."""
+    gw.a.service.observers.add(late)
+    gw.b.service.observers.add(late)
+    p = await _key(gw.a.service)
+    create, record = await _resolved_with_another_job(gw, p)
+    gw.calls.cancel_error = ServiceUnavailableError("try later")
+    gw.calls.answer.set()
+    assert (await create).id == record.id
+    return p, record
+
+
 @pytest.mark.parametrize("resolved", ["failed", "with-another-job"])
 async def test_a_cancel_owed_by_a_create_that_died_before_trying_it_is_made_by_the_poller(
     gw: Gateway, resolved: str
@@ -481,13 +496,7 @@ async def test_an_owed_cancel_of_a_job_another_video_holds_now_is_not_made(gw: G
     another record of the same request (its create's process died) may take it meanwhile. That video
     pays for it, so the poller neither cancels it nor owes it any longer."""
     late = LateCreates()
-    gw.a.service.observers.add(late)
-    gw.b.service.observers.add(late)
-    p = await _key(gw.a.service)
-    create, record = await _resolved_with_another_job(gw, p)
-    gw.calls.cancel_error = ServiceUnavailableError("try later")
-    gw.calls.answer.set()
-    assert (await create).id == record.id
+    _, record = await _followed_another_job_owing_the_cancel(gw, late)
     holder = make_job(
         "video_holder", owner=record.owner_key_id, deployment_id=record.deployment_id, native_id="task-1"
     )
@@ -518,13 +527,7 @@ async def test_deleting_a_video_keeps_the_cancel_of_another_upstream_job_owed(gw
     """The video is the job its resolver found (``task-9``); the late job's cancel (``task-1``) is owed
     apart from it: deleting the video cancels its own job upstream, not the late one."""
     late = LateCreates()
-    gw.a.service.observers.add(late)
-    gw.b.service.observers.add(late)
-    p = await _key(gw.a.service)
-    create, record = await _resolved_with_another_job(gw, p)
-    gw.calls.cancel_error = ServiceUnavailableError("try later")
-    gw.calls.answer.set()
-    assert (await create).id == record.id
+    p, record = await _followed_another_job_owing_the_cancel(gw, late)
     await _complete(gw, p, record.id)
     gw.calls.cancel_error = None
     await gw.a.service.delete_video(p, record.id)
@@ -606,13 +609,7 @@ async def test_a_late_job_whose_record_holds_another_upstream_job_owes_its_faile
     """No jobs row holds the late job, yet its cancel is owed durably: a failed first try is made again
     by the poller (it used to be tried once, then forgotten while the provider billed it)."""
     late = LateCreates()
-    gw.a.service.observers.add(late)
-    gw.b.service.observers.add(late)
-    p = await _key(gw.a.service)
-    create, record = await _resolved_with_another_job(gw, p)
-    gw.calls.cancel_error = ServiceUnavailableError("try later")
-    gw.calls.answer.set()
-    assert (await create).id == record.id
+    p, record = await _followed_another_job_owing_the_cancel(gw, late)
     assert late.seen == [("replicate", "cancel_owed")]
     owing = await _owed(gw, record)
     assert owing is not None
