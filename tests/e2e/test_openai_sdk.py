@@ -152,6 +152,16 @@ def test_errors_map_to_the_sdk_exceptions(gateway: Gateway) -> None:
         client.videos.retrieve("video_" + "0" * 32)
 
 
+def test_models_list_and_retrieve(gateway: Gateway) -> None:
+    client = gateway.client(gateway.new_key(models=["local-1"]))
+    assert [m.id for m in client.models.list()] == ["local-1"]
+    model = client.models.retrieve("local-1")
+    assert (model.id, model.object, model.owned_by) == ("local-1", "model", "local")
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.models.retrieve("sora-2")  # served, but not to this key: as if it did not exist
+    assert missing.value.code == "model_not_found"
+
+
 def test_two_keys_cannot_see_or_touch_each_others_videos(gateway: Gateway) -> None:
     alice = gateway.client(gateway.new_key(key_alias="alice"))
     bob = gateway.client(gateway.new_key(key_alias="bob"))

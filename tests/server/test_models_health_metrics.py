@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 from tests.server.conftest import MASTER, Served, auth
 
 from vidgate.errors import InternalServerError, ServiceUnavailableError, UnsupportedOperationError
+from vidgate.gateway.config import parse_config
+from vidgate.server.app import create_app
 from vidgate.server.metrics import Metrics
+from vidgate.store.memory import MemoryStores
 
 
 async def test_models_lists_what_the_key_may_use(served: Served) -> None:
@@ -25,6 +31,49 @@ async def test_models_lists_what_the_key_may_use(served: Served) -> None:
     )
     assert refused.status_code == 404
     assert refused.json()["error"]["param"] == "model"
+
+
+async def test_a_model_is_retrieved_as_the_list_shows_it(served: Served) -> None:
+    listed = (await served.client.get("/v1/models", headers=auth(MASTER))).json()["data"]
+    for prefix in ("/v1", ""):
+        got = await served.client.get(f"{prefix}/models/local-free", headers=auth(MASTER))
+        assert got.status_code == 200
+        assert got.json() == next(m for m in listed if m["id"] == "local-free")
+
+
+async def test_a_model_the_key_may_not_use_is_the_same_404_as_one_that_does_not_exist(served: Served) -> None:
+    key = await served.new_key(models=["local-free"])
+    assert (await served.client.get("/v1/models/local-free", headers=auth(key))).status_code == 200
+    forbidden = await served.client.get("/v1/models/local-1", headers=auth(key))
+    unknown = await served.client.get("/v1/models/nope", headers=auth(key))
+    assert forbidden.status_code == unknown.status_code == 404
+    assert forbidden.json() == {
+        "error": {
+            "message": "The model 'local-1' does not exist or you do not have access to it. "
+            "Models available to this key: local-free.",
+            "type": "invalid_request_error",
+            "param": "model",
+            "code": "model_not_found",
+        }
+    }
+    assert unknown.json()["error"]["message"].startswith("The model 'nope' does not exist")
+    assert (await served.client.get("/v1/models/local-1")).status_code == 401
+
+
+async def test_a_model_name_holding_slashes_is_retrieved(local_root: Path) -> None:
+    entry = {
+        "model_name": "acme/video/v2",
+        "litellm_params": {"model": "local/local-1", "api_base": str(local_root)},
+    }
+    config = parse_config({"model_list": [entry], "general_settings": {"master_key": MASTER}}, environ={})
+    app = create_app(config, stores=MemoryStores())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+            got = await client.get("/v1/models/acme/video/v2", headers=auth(MASTER))
+    assert got.status_code == 200
+    assert got.json()["id"] == "acme/video/v2"
+    assert got.json()["owned_by"] == "local"
 
 
 async def test_liveness(served: Served) -> None:

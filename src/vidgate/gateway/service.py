@@ -179,27 +179,31 @@ class GatewayService:
     async def list_models(self, p: Principal) -> list[dict[str, Any]]:
         """The models ``p`` may use: OpenAI's ``id/object/created/owned_by`` and, beside them, what
         each accepts and costs (``gateway.capabilities``)."""
+        return [self._describe(name) for name in self.router.model_names() if p.may_use(name)]
+
+    async def model(self, p: Principal, name: str) -> dict[str, Any]:
+        """One model of ``list_models`` (``GET /v1/models/{model}``); one ``p`` may not use is the same 404
+        as one that does not exist."""
+        p.require_model(name, self.router.has_model(name), self.router.model_names())
+        return self._describe(name)
+
+    def _describe(self, name: str) -> dict[str, Any]:
+        deployments = self.router.deployments_for(name)
         callbacks = bool(self.config.webhook_secret)
-        out: list[dict[str, Any]] = []
-        for name in self.router.model_names():
-            if not p.may_use(name):
-                continue
-            deployments = self.router.deployments_for(name)
-            described = capabilities.merge(
-                [
-                    capabilities.describe(dep, reserved_for(self.calls.provider(dep)), callbacks=callbacks)
-                    for dep in deployments
-                ]
-            )
-            entry: dict[str, Any] = {
-                "id": name,
-                "object": "model",
-                "created": self.started_at,
-                "owned_by": deployments[0].provider,
-            }
-            entry.update(described)
-            out.append(entry)
-        return out
+        described = capabilities.merge(
+            [
+                capabilities.describe(dep, reserved_for(self.calls.provider(dep)), callbacks=callbacks)
+                for dep in deployments
+            ]
+        )
+        entry: dict[str, Any] = {
+            "id": name,
+            "object": "model",
+            "created": self.started_at,
+            "owned_by": deployments[0].provider,
+        }
+        entry.update(described)
+        return entry
 
     def default_model(self) -> str | None:
         """The model a create without ``model`` uses: ``sora-2`` when configured, else the first one."""
