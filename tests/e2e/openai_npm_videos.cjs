@@ -1,5 +1,5 @@
 // The official `openai` npm package against the gateway: create, edits and extensions (of an id and of
-// an upload), characters, remix, delete, and the errors. Run by tests/e2e/test_openai_npm.py with
+// an upload), characters, remix, delete, models, and the errors. Run by tests/e2e/test_openai_npm.py with
 // NODE_PATH at the package scripts/setup installed; prints one JSON object for the Python side to check.
 // Env: OPENAI_BASE_URL (the gateway's /v1), OPENAI_API_KEY (a virtual key), VIDEO_MODEL.
 'use strict';
@@ -57,6 +57,9 @@ async function main() {
   const characterAgain = await client.videos.getCharacter(character.id);
   const remixed = await finished(await client.videos.remix(source.id, { prompt: 'in autumn' }));
   const deleted = await client.videos.delete(remixed.id);
+  const retrievedModel = await client.models.retrieve(model);
+  const listedModels = [];
+  for await (const listed of client.models.list()) listedModels.push(listed.id);
 
   const errors = {
     editUnknownId: await failure(() => client.videos.edit({ prompt: 'x', video: { id: 'video_' + '0'.repeat(32) } })),
@@ -66,6 +69,7 @@ async function main() {
     extendBadSeconds: await failure(() => client.videos.extend({ prompt: 'x', seconds: '9', video: { id: source.id } })),
     unknownCharacter: await failure(() => client.videos.getCharacter('character_' + '0'.repeat(32))),
     retrieveDeleted: await failure(() => client.videos.retrieve(remixed.id)),
+    unknownModel: await failure(() => client.models.retrieve('no-such-model')),
   };
 
   const mp4s = {};
@@ -84,6 +88,8 @@ async function main() {
     characterAgain,
     remixed: summary(remixed),
     deleted,
+    model: { id: retrievedModel.id, object: retrievedModel.object, ownedBy: retrievedModel.owned_by },
+    listedModels,
     errors,
     mp4s,
   };

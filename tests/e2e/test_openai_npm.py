@@ -119,6 +119,8 @@ def test_edits_extensions_and_characters_through_the_npm_package(gateway: str) -
 
     assert out["remixed"]["remixedFrom"] == source["id"]
     assert out["deleted"] == {"id": out["remixed"]["id"], "object": "video.deleted", "deleted": True}
+    assert out["model"] == {"id": "local-1", "object": "model", "ownedBy": "local"}
+    assert "local-1" in out["listedModels"]
 
     # The gateway's error envelope reaches the package's own exception classes, param and code intact.
     assert out["errors"] == {
@@ -127,6 +129,7 @@ def test_edits_extensions_and_characters_through_the_npm_package(gateway: str) -
         "extendBadSeconds": error("BadRequestError", 400, "seconds", "invalid_value"),
         "unknownCharacter": error("NotFoundError", 404, "character_id", "character_not_found"),
         "retrieveDeleted": error("NotFoundError", 404, "video_id", "video_not_found"),
+        "unknownModel": error("NotFoundError", 404, "model", "model_not_found"),
     }
 
 
