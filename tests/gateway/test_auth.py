@@ -191,6 +191,16 @@ def test_model_not_found_lists_only_the_models_this_key_may_use() -> None:
     assert unknown.value.message.endswith("Models available to this key: x, y.")
 
 
+def test_model_not_found_shows_at_most_200_characters_of_the_name() -> None:
+    master = Principal(key=None, is_master=True)
+    with pytest.raises(NotFoundError) as caught:
+        master.require_model("m" * 20_000, False, served=["x"])
+    assert caught.value.message == (
+        f"The model '{'m' * 200}...' does not exist or you do not have access to it. "
+        "Models available to this key: x."
+    )
+
+
 async def test_cached_answers_only_from_the_master_key_and_live_cached_keys() -> None:
     stores, secret, clock, auth = await _one_key()
     master = auth.cached("sk-master-key-1")

@@ -38,8 +38,9 @@ class Principal:
         if not known or not self.may_use(model_name):
             usable = sorted(name for name in set(served) if self.may_use(name))
             listed = f" Models available to this key: {', '.join(usable)}." if usable else ""
+            shown = model_name if len(model_name) <= 200 else model_name[:200] + "..."  # a name of any length
             raise NotFoundError(
-                f"The model '{model_name}' does not exist or you do not have access to it.{listed}",
+                f"The model '{shown}' does not exist or you do not have access to it.{listed}",
                 param="model",
                 code="model_not_found",
             )
