@@ -188,6 +188,8 @@ class GatewayService:
         return self._describe(name)
 
     def _describe(self, name: str) -> dict[str, Any]:
+        """The entry of served model ``name``: its deployments' capabilities merged (the first's provider
+        owns it)."""
         deployments = self.router.deployments_for(name)
         callbacks = bool(self.config.webhook_secret)
         described = capabilities.merge(
