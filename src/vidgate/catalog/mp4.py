@@ -5,26 +5,41 @@ an edit is priced at the source's length. Every length a header states is the cl
 decoder plays the samples whatever ``mvhd`` says, so the length is the longest the file states: ``mvhd``,
 each track's ``tkhd`` and ``mdhd``, and the sum of its sample durations (``stts``). The frame size (it
 decides an edit's resolution tier) is likewise never the smallest stated: per video track the largest of
-its ``tkhd`` size, the coded size in its first sample description (``stsd``) and the size the codec's
-own sequence parameter sets decode to (cropping applied: the decoder reads these, not the headers) for the
-codecs read here, H.264 (the SPSs in the entry's ``avcC``) and H.265 (``hvcC``'s); the largest over the
-video tracks. Any other codec's size (AV1, VP9, ProRes...) is the headers', trusted as written; parameter
-sets sent in-band in the samples, and sample entries after the first, are not read. A file that is not
-an ISO base media file (no ``ftyp`` first, no ``moov``), or whose boxes cannot all be read, is a 400
-naming the param; so is a fragmented MP4 (``moof`` boxes, ``moov/mvex``), whose samples are outside
-``moov``; so, where the price depends on it (``sized``), is one with no readable frame size, rather than
-be priced at a default size.
+its ``tkhd`` size, the coded size in its first sample description (``stsd``) and the sizes the codec's
+own parameter sets decode to (the decoder sets itself up from these, not from the headers, and
+reinitialises at each new one it meets in the samples):
+
+- H.264 and H.265 (an ``avc1``/``avc3``/``hvc1``/``hev1``... entry, or any entry with an ``avcC`` or
+  ``hvcC``): every SPS, cropping applied, in the entry's ``avcC``/``hvcC`` and in every sample of the
+  track, whose NAL units are walked in the framing ffmpeg's decoder reads them in (the record's
+  lengthSizeMinusOne + 1 byte lengths; Annex B start codes when the entry has no record), each sample up
+  to a NAL unit overrunning it (the decoder drops the packet there);
+- AV1 (``av01``): the max_frame_width/height of every sequence header OBU in ``av1C``'s configOBUs and
+  in every sample.
+
+Samples are located with ``stsz``/``stz2``, ``stsc`` and ``stco``/``co64`` (an ``stsc`` no muxer writes,
+with chunks not ascending from 1 or an empty run, makes the file unreadable rather than mapped otherwise
+than ffmpeg repairs it); a sample past the file's end (a truncated ``mdat``) is cut at it. Every sample
+is read with the first sample entry's framing (entries after the first are not read). Any other codec's
+size (VP9, ProRes...) is the headers', trusted as written; the largest over the video tracks counts.
+The walk is bounded per file: 2**20 samples, 2**21 NAL units/OBUs, 1,024 distinct parameter sets
+(identical ones are parsed once); past any, the file is unreadable. A file that is not an ISO base media
+file (no ``ftyp`` first, no ``moov``), or whose boxes cannot all be read, is a 400 naming the param; so
+is a fragmented MP4 (``moof`` boxes, ``moov/mvex``), whose samples are outside ``moov``; so, where the
+price depends on it (``sized``), is one with no readable frame size, rather than be priced at a default
+size.
 """
 
 from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import starmap
 from operator import mul
 
+from vidgate.catalog.mp4_samples import Budget, OverBudget, Range, annex_b, length_prefixed, obus, samples
 from vidgate.errors import BadRequestError
 
 _MAX_BOXES = 10_000  # boxes listed per file: a crafted file cannot make the walk slow
@@ -36,6 +51,9 @@ _MAX_STTS_ENTRIES = 2**18
 # NAL units read from codec configurations per file (a sample entry's holds 2 to 5: VPS, SPS, PPS, SEI):
 # each SPS parse is a bounded number of reads, so a crafted file of thousands is refused rather than read
 _MAX_CONFIG_NALS = 256
+# distinct parameter sets (SPSs, AV1 sequence headers) parsed per file: a real file has one or a few per
+# resolution; each parse is bounded, their number must be too (identical ones are parsed once)
+_MAX_PARAMETER_SETS = 1024
 _UNKNOWN = {0: 0xFFFF_FFFF, 1: 0xFFFF_FFFF_FFFF_FFFF}  # a duration of all 1s: "cannot be determined"
 
 
@@ -70,6 +88,23 @@ class _Walk:
         self.data = data
         self.left = _MAX_BOXES
         self.nals_left = _MAX_CONFIG_NALS
+        self.budget = Budget()
+        self.parsed: dict[tuple[Callable[[bytes], tuple[int, int]], bytes], tuple[int, int] | None] = {}
+
+    def parameter_set(
+        self, start: int, end: int, parse: Callable[[bytes], tuple[int, int]]
+    ) -> tuple[int, int] | None:
+        """``parse`` of ``data[start:end]`` (None if it cannot be read), once per distinct set; past
+        ``_MAX_PARAMETER_SETS`` distinct ones the file is unreadable."""
+        key = (parse, self.data[start:end])
+        if key not in self.parsed:
+            if len(self.parsed) >= _MAX_PARAMETER_SETS:
+                raise _Unreadable
+            try:
+                self.parsed[key] = parse(key[1])
+            except _BadSet:
+                self.parsed[key] = None
+        return self.parsed[key]
 
     def boxes(self, start: int, end: int) -> list[tuple[bytes, int, int]]:
         """(type, payload start, payload end) of the boxes in ``data[start:end]``."""
@@ -140,9 +175,21 @@ def _tkhd_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
     return (width, height) if width and height else None
 
 
-def _stsd_size(walk: _Walk, start: int, end: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    """The coded width and height of an ``stsd`` payload's first sample entry (None if it holds none or
-    they are 0), and the frame size its codec configuration states (``_codec_size``). The payload is
+@dataclass
+class _Entry:
+    """A track's first sample entry: its codec (fourcc), coded size, the size its codec configuration
+    states, and that configuration's payload (``avcC``/``hvcC``, the last one as ffmpeg keeps it), which
+    says how its samples' NAL units are framed."""
+
+    kind: bytes = b""
+    coded: tuple[int, int] | None = None
+    codec: tuple[int, int] | None = None
+    config: dict[bytes, Range] = field(default_factory=dict)
+
+
+def _stsd_entry(walk: _Walk, start: int, end: int) -> _Entry:
+    """The first sample entry of an ``stsd`` payload: its coded width and height (None if it holds none
+    or they are 0), and the frame size its codec configuration states (``_codec_size``). The payload is
     version+flags, entry_count (not trusted: the entries there are read), then the entries (boxes); a video
     track's are VisualSampleEntry (ISO/IEC 14496-12 12.1.3; QuickTime's video sample description has the
     same layout): 6 reserved + 2 data_reference_index, 16 bytes pre_defined/reserved, then width and
@@ -150,12 +197,14 @@ def _stsd_size(walk: _Walk, start: int, end: int) -> tuple[tuple[int, int] | Non
     makes the file unreadable, not smaller."""
     entries = walk.boxes(start + 8, end) if start + 8 <= end else []
     if not entries:
-        return None, None
-    _, s, e = entries[0]
+        return _Entry()
+    kind, s, e = entries[0]
     if s + 28 > e:
-        return None, None
+        return _Entry(kind)
     width, height = struct.unpack(">HH", walk.data[s + 24 : s + 28])
-    return (width, height) if width and height else None, _codec_size(walk, s + 78, e)
+    found = _Entry(kind, (width, height) if width and height else None)
+    found.codec = _codec_size(walk, s + 78, e, found.config)
+    return found
 
 
 class _BadSet(Exception):
@@ -344,6 +393,43 @@ def _hevc_config_nals(config: bytes) -> Iterator[bytes]:
             return
 
 
+def _av1_sequence_size(obu: bytes) -> tuple[int, int]:
+    """The largest frame size an AV1 sequence header OBU's payload (AV1 spec 5.5.1) lets the decoder
+    produce: max_frame_width_minus_1 + 1 by max_frame_height_minus_1 + 1, read past the timing,
+    decoder model and operating point fields."""
+    bits = _Bits(obu)
+    bits.skip(4)  # seq_profile, still_picture
+    if bits.u(1):  # reduced_still_picture_header: seq_level_idx[0] alone
+        bits.skip(5)
+    else:
+        model, delay_bits = 0, 0
+        if bits.u(1):  # timing_info_present_flag: timing_info()
+            bits.skip(64)  # num_units_in_display_tick, time_scale
+            if bits.u(1):  # equal_picture_interval
+                bits.ue()  # num_ticks_per_picture_minus_1: uvlc(), read as ue(v) (32 leading 0s refused)
+            model = bits.u(1)  # decoder_model_info_present_flag
+            if model:
+                delay_bits = bits.u(5) + 1  # buffer_delay_length_minus_1
+                bits.skip(42)  # num_units_in_decoding_tick, buffer_removal_time / presentation_time lengths
+        display_delay = bits.u(1)  # initial_display_delay_present_flag
+        for _ in range(bits.u(5) + 1):  # operating_points_cnt_minus_1
+            bits.skip(12)  # operating_point_idc
+            if bits.u(5) > 7:  # seq_level_idx
+                bits.skip(1)  # seq_tier
+            if model and bits.u(1):  # decoder_model_present_for_this_op: operating_parameters_info()
+                bits.skip(2 * delay_bits + 1)  # decoder/encoder_buffer_delay, low_delay_mode_flag
+            if display_delay and bits.u(1):  # initial_display_delay_present_for_this_op
+                bits.skip(4)
+    width_bits, height_bits = bits.u(4) + 1, bits.u(4) + 1
+    return bits.u(width_bits) + 1, bits.u(height_bits) + 1
+
+
+def _av1_sizes(walk: _Walk, ranges: Iterable[Range]) -> list[tuple[int, int] | None]:
+    """The sizes of the sequence header OBUs (obu_type 1) in ``ranges`` of the file (None: unreadable)."""
+    headers = obus(walk.data, ranges, 1, walk.budget)
+    return [walk.parameter_set(start, end, _av1_sequence_size) for start, end in headers]
+
+
 def _prefixed(config: bytes, at: int, count: int) -> tuple[list[bytes], int]:
     """Up to ``count`` NAL units from ``at``, each after its u16 length, and where they end; -1 for the
     end when one overruns ``config`` (the walk stops there, as ffmpeg's does)."""
@@ -378,11 +464,13 @@ def _sps_sizes(
     return sizes
 
 
-def _codec_size(walk: _Walk, start: int, end: int) -> tuple[int, int] | None:
+def _codec_size(walk: _Walk, start: int, end: int, config: dict[bytes, Range]) -> tuple[int, int] | None:
     """The largest frame size the codec configuration boxes in a sample entry's ``data[start:end]``
-    state: the SPSs of each ``avcC`` and ``hvcC`` (whatever the entry's codec), which the decoder sets
-    itself up from, not from the entry's width and height. The child boxes are read as ffmpeg's demuxer
-    reads them: a box overrunning the entry is cut at its end; each counts against the walk's budget."""
+    state: the SPSs of each ``avcC`` and ``hvcC`` and the sequence headers of each ``av1C`` (whatever
+    the entry's codec), which the decoder sets itself up from, not from the entry's width and height.
+    The child boxes are read as ffmpeg's demuxer reads them: a box overrunning the entry is cut at its
+    end; each counts against the walk's budget. Each configuration's payload is kept in ``config`` (the
+    last of a kind, as ffmpeg keeps it)."""
     data = walk.data
     sizes: list[tuple[int, int]] = []
     i = start
@@ -396,12 +484,15 @@ def _codec_size(walk: _Walk, start: int, end: int) -> tuple[int, int] | None:
         if size < header:
             break
         kind, stop = data[i + 4 : i + 8], min(i + size, end)
+        config[kind] = (i + header, stop)
         if kind == b"avcC":  # an SPS is NAL unit type 7 in H.264, 33 in H.265
             nals = _avc_config_nals(data[i + header : stop])
             sizes.extend(_sps_sizes(walk, nals, lambda first: first & 0x1F == 7, _avc_sps_size))
         elif kind == b"hvcC":
             nals = _hevc_config_nals(data[i + header : stop])
             sizes.extend(_sps_sizes(walk, nals, lambda first: first >> 1 & 0x3F == 33, _hevc_sps_size))
+        elif kind == b"av1C":  # the AV1CodecConfigurationRecord's 4 bytes, then configOBUs
+            sizes.extend(size for size in _av1_sizes(walk, [(i + header + 4, stop)]) if size)
         i = stop
     sizes = [(width, height) for width, height in sizes if width and height]
     return max(sizes, key=lambda wh: wh[0] * wh[1], default=None)
@@ -439,8 +530,8 @@ def _stts_ticks(data: bytes, start: int, end: int) -> int | None:
 class _Track:
     video: bool = False
     size: tuple[int, int] | None = None  # tkhd's
-    coded: tuple[int, int] | None = None  # the first sample description's (stsd)
-    codec: tuple[int, int] | None = None  # its codec configuration's (the SPSs in avcC or hvcC)
+    entry: _Entry | None = None  # the first sample description (stsd)
+    tables: dict[bytes, Range] = field(default_factory=dict)  # the sample tables locating its samples
     header_ticks: list[int] = field(default_factory=list)  # tkhd durations, in the movie's timescale
     seconds: list[float] = field(default_factory=list)  # mdhd durations and stts totals
 
@@ -469,11 +560,69 @@ def _track(walk: _Walk, start: int, end: int, movie_scale: int) -> _Track:
                             for table, s4, e4 in walk.boxes(s3, e3):
                                 if table == b"stts" and (ticks := _stts_ticks(data, s4, e4)) is not None:
                                     media_ticks.append(ticks)
-                                elif table == b"stsd" and track.coded is track.codec is None:
-                                    track.coded, track.codec = _stsd_size(walk, s4, e4)
+                                elif table == b"stsd" and track.entry is None:
+                                    track.entry = _stsd_entry(walk, s4, e4)
+                                elif table in _SAMPLE_TABLES:
+                                    track.tables.setdefault(table, (s4, e4))
             scale = min(scales, default=movie_scale)  # no readable mdhd: ffmpeg uses the movie's
             track.seconds.extend(ticks / scale for ticks in media_ticks)
     return track
+
+
+_SAMPLE_TABLES = frozenset({b"stsz", b"stz2", b"stsc", b"stco", b"co64"})
+# sample entry fourccs read as H.264 / H.265 (ffmpeg's demuxer maps a few more, AVC-Intra's for one: an
+# entry of any fourcc with an avcC or hvcC is read as that codec)
+_H264 = frozenset({b"avc1", b"avc2", b"avc3", b"avc4"})
+_H265 = frozenset({b"hvc1", b"hev1", b"dvh1", b"dvhe"})
+
+
+def _track_size(walk: _Walk, track: _Track) -> tuple[int, int] | None:
+    entry = track.entry or _Entry()
+    return _frame_size(track.size, entry.coded, entry.codec, _sample_size(walk, entry, track.tables))
+
+
+def _sample_size(walk: _Walk, entry: _Entry, tables: dict[bytes, Range]) -> tuple[int, int] | None:
+    """The largest frame size the parameter sets in a video track's samples state: every SPS of an
+    H.264 or H.265 track, every sequence header of an AV1 one (the decoder reinitialises at each);
+    None for other codecs (their headers' sizes are trusted). The codec is the entry's fourcc's, or the
+    configuration box's for a fourcc not listed here."""
+    data, config = walk.data, entry.config
+    sizes: list[tuple[int, int] | None] = []
+    if entry.kind == b"av01":
+        sizes = _av1_sizes(walk, samples(data, tables, walk.budget))
+    elif entry.kind in _H264 or (b"avcC" in config and entry.kind not in _H265):
+        record = data[slice(*config[b"avcC"])] if b"avcC" in config else b""
+        if record[:1] == b"\x01" and len(record) < 7:  # ffmpeg's decoder refuses it: nothing is decoded
+            return None
+        width = record[4] % 4 + 1 if record[:1] == b"\x01" else 0  # lengthSizeMinusOne + 1
+        sizes = _nal_sizes(walk, tables, width, (0x1F, 7), _avc_sps_size)  # nal_unit_type 7
+    elif entry.kind in _H265 or b"hvcC" in config:
+        record = data[slice(*config[b"hvcC"])] if b"hvcC" in config else b""
+        if len(record) > 3 and (record[0] or record[1] or record[2] > 1):  # a record, as ffmpeg tells
+            width = record[21] % 4 + 1 if len(record) > 21 else 1  # ffmpeg reads a cut one's as 0
+        else:
+            width = 0
+        sizes = _nal_sizes(walk, tables, width, (0x7E, 33 << 1), _hevc_sps_size)  # nal_unit_type 33
+    return max((wh for wh in sizes if wh and wh[0] and wh[1]), key=lambda wh: wh[0] * wh[1], default=None)
+
+
+def _nal_sizes(
+    walk: _Walk,
+    tables: dict[bytes, Range],
+    width: int,
+    sps: tuple[int, int],
+    parse: Callable[[bytes], tuple[int, int]],
+) -> list[tuple[int, int] | None]:
+    """``parse`` of every SPS (a NAL unit whose first byte ``& sps[0] == sps[1]``) in a track's
+    samples, whose NAL units are each after a ``width``-byte length, or (``width`` 0: no decoder
+    configuration record, and ffmpeg's decoder then reads them so) after Annex B start codes."""
+    data, budget = walk.data, walk.budget
+    ranges = samples(data, tables, budget)
+    if width:
+        units = length_prefixed(data, ranges, width, *sps, budget)
+    else:
+        units = annex_b(data, ranges, *sps, budget)
+    return [walk.parameter_set(start, end, parse) for start, end in units]
 
 
 _FRAGMENTED = "a fragmented MP4 (its samples are in 'moof' fragments, so its length is not in its header)"
@@ -506,9 +655,9 @@ def _probe(data: bytes) -> tuple[VideoInfo | None, str | None]:
                 track = _track(walk, s, e, movie_scale)
                 seconds.extend(ticks / movie_scale for ticks in track.header_ticks)
                 seconds.extend(track.seconds)
-                if track.video and (frame := _frame_size(track.size, track.coded, track.codec)) is not None:
+                if track.video and (frame := _track_size(walk, track)) is not None:
                     sizes.append(frame)
-    except _Unreadable:
+    except (_Unreadable, OverBudget):
         return None, None
     longest = max(seconds, default=0.0)
     if not 0 < longest < 24 * 3600:
