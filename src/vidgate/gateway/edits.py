@@ -15,6 +15,7 @@ exactly as a create. The provider's adapter reads ``VideoRequest.task`` and ``so
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -77,16 +78,17 @@ def too_large(param: str) -> BadRequestError:
     )
 
 
-def clip_seconds(job: JobRecord, data: bytes) -> int | None:
+async def clip_seconds(job: JobRecord, data: bytes) -> int | None:
     """The length of ``job``'s finished video, what an edit or remix of it is priced on: read from its
     MP4 as an upload's is (so a clip costs the same by id or uploaded), since an extension's record
     holds only the seconds it added. A clip the probe cannot read falls back to the record's seconds,
-    except an extension's: a 400 as for such an upload."""
-    info = probe(data)
+    except an extension's: a 400 as for such an upload. The probe runs off the event loop (it walks
+    every sample: tens of milliseconds for a long clip, ``catalog.mp4``)."""
+    info = await asyncio.to_thread(probe, data)
     if info is not None:
         return info.whole_seconds
     if job.task == "extend":
-        require_video(data, "video")
+        await asyncio.to_thread(require_video, data, "video")
     return int(job.seconds) if job.seconds.isdigit() else None
 
 
@@ -178,7 +180,7 @@ class VideoEdits:
             data=data,
             native_id=source_job.native_id,
             outputs=source_job.outputs,
-            seconds=clip_seconds(source_job, data),
+            seconds=await clip_seconds(source_job, data),
             size=source_job.size,
             filename=f"{source_job.id}.mp4",
         )

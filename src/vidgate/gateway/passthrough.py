@@ -345,7 +345,7 @@ class GooglePassthrough:
                     param="previous_interaction_id",
                 )
             if request.reads_previous_clip:  # the whole clip: an extension's record holds what it added
-                clip = clip_seconds(source, await svc.edits.stored_bytes(deps[0], source))
+                clip = await clip_seconds(source, await svc.edits.stored_bytes(deps[0], source))
         checked = _priced(
             deps, lambda dep: codec.check_interaction(dep.spec, request, previous=source, clip_seconds=clip)
         )

@@ -476,7 +476,7 @@ class GatewayService:
             )
         seconds = source.seconds
         if source.task == "extend":  # its record holds the seconds it added; the remix is of the whole clip
-            whole = clip_seconds(source, await self.edits.stored_bytes(dep, source))
+            whole = await clip_seconds(source, await self.edits.stored_bytes(dep, source))
             seconds = seconds if whole is None else str(whole)
         remix = CreateVideo(model=dep.model_name, prompt=prompt, seconds=seconds, size=source.size)
         priced = self._price(dep, remix)
