@@ -3,10 +3,12 @@ in-band SPS (H.264, H.265) or AV1 sequence header states, whatever the headers a
 
 from __future__ import annotations
 
+import io
 import struct
 import time
 from pathlib import Path
 
+import av
 import pytest
 from tests.catalog.test_mp4 import (
     HEVC,
@@ -28,6 +30,7 @@ from tests.catalog.test_mp4 import (
     payload,
     sps,
     stsd,
+    stts,
     table,
     tkhd,
 )
@@ -113,7 +116,11 @@ def with_samples(
     sizes = b"".join(struct.pack(">I", len(sample)) for sample in samples) if not sample_size else b""
 
     def moov(offset: int) -> bytes:
-        tables = stsd(description) + full(b"stsz", 0, struct.pack(">II", sample_size, count) + sizes)
+        tables = (
+            stsd(description)
+            + stts((count, 1))
+            + full(b"stsz", 0, struct.pack(">II", sample_size, count) + sizes)
+        )
         tables += full(b"stsc", 0, struct.pack(">IIII", 1, 1, count, 1))
         tables += full(b"stco", 0, struct.pack(">II", 1, offset))
         track = box(b"trak", tkhd(1000, size=(32, 24)) + media_box(mdhd(1000, 1000), table(tables)))
@@ -288,3 +295,33 @@ def test_hand_built_av1_sequence_headers() -> None:
     expected = dict.fromkeys(cases, "1920x1080")
     expected |= {"3840x2160": "3840x2160", "cut-short": "48x48", "size-past-the-sample": "48x48"}
     assert cases == expected | {"not-av01": "32x24"}
+
+
+def packets(data: bytes) -> list[bytes]:
+    """The samples of ``data``'s video track, as stored (length-prefixed NAL units)."""
+    with av.open(io.BytesIO(data), mode="r") as container:
+        return [bytes(packet) for packet in container.demux(video=0) if packet.size]
+
+
+def test_a_resolution_change_mid_stream_is_priced_at_the_larger_size(tmp_path: Path) -> None:
+    """Two real 2-frame encodes, 320x180 then 640x360, in one track whose entry holds the first's
+    ``avcC``: the decoder switches to 640x360 at the second's keyframe (its in-band SPS), and the probe
+    prices that; every byte of that keyframe overwritten never makes the probe raise."""
+    options = {"x264-params": "repeat-headers=1"}
+    small = encode(tmp_path / "small.mp4", 320, 180, "yuv420p", dict(options))
+    large = encode(tmp_path / "large.mp4", 640, 360, "yuv420p", dict(options))
+    config = small[small.index(b"avcC") - 4 :]
+    config = config[: struct.unpack(">I", config[:4])[0]]
+    keyframe = packets(large)[0]
+    data = with_samples(entry(320, 180, config), *packets(small), keyframe, *packets(large)[1:])
+    with av.open(io.BytesIO(data), mode="r") as container:
+        assert [(frame.width, frame.height) for frame in container.decode(video=0)] == [(320, 180)] * 2 + [
+            (640, 360)
+        ] * 2
+    info = probe(data)
+    assert info is not None
+    assert info.size == "640x360"
+    at = data.index(keyframe)
+    for offset in range(len(keyframe)):
+        for value in (0x00, 0x01, 0x7F, 0xFF):
+            probe(data[: at + offset] + bytes([value]) + data[at + offset + 1 :])
