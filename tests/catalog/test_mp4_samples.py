@@ -172,6 +172,14 @@ def test_hand_built_in_band_parameter_sets() -> None:
         "mdat-last": (whole, "1920x1080"),
         "sps-cut-by-the-file-end": (whole[:-1], "48x48"),
         "sps-sample-past-the-file-end": (whole[: -len(units(sps())) - 1], "48x48"),
+        "a-sample-that-is-an-avcc-record": (
+            with_samples(small, units(AUD, IDR), avcc(sps())[8:]),
+            "1920x1080",
+        ),
+        "a-second-sample-entry": (
+            with_samples(small + entry(32, 24, avcc(sps())), units(AUD, IDR)),
+            "1920x1080",
+        ),
         "not-an-sps": (with_samples(small, units(b"\x68" + sps()[1:])), "48x48"),
         "unreadable-sps": (with_samples(small, units(sps()[:6])), "48x48"),
         "other-codec": (with_samples(entry(32, 24, kind=b"vp09"), units(sps())), "32x24"),

@@ -13,14 +13,16 @@ reinitialises at each new one it meets in the samples):
   ``hvcC``): every SPS, cropping applied, in the entry's ``avcC``/``hvcC`` and in every sample of the
   track, whose NAL units are walked in the framing ffmpeg's decoder reads them in (the record's
   lengthSizeMinusOne + 1 byte lengths; Annex B start codes when the entry has no record), each sample up
-  to a NAL unit overrunning it (the decoder drops the packet there);
+  to a NAL unit overrunning it (the decoder drops the packet there); an H.264 sample that starts as an
+  ``avcC`` record is read as one too (ffmpeg's decoder takes it for new extradata);
 - AV1 (``av01``): the max_frame_width/height of every sequence header OBU in ``av1C``'s configOBUs and
   in every sample.
 
 Samples are located with ``stsz``/``stz2``, ``stsc`` and ``stco``/``co64`` (an ``stsc`` no muxer writes,
 with chunks not ascending from 1 or an empty run, makes the file unreadable rather than mapped otherwise
-than ffmpeg repairs it); a sample past the file's end (a truncated ``mdat``) is cut at it. Every sample
-is read with the first sample entry's framing (entries after the first are not read). Any other codec's
+than ffmpeg repairs it); a sample past the file's end (a truncated ``mdat``) is cut at it. The codec
+configuration of every sample entry is read (ffmpeg hands a later entry's to the decoder at its
+samples), but every sample is walked with the first entry's codec and NAL length size. Any other codec's
 size (VP9, ProRes...) is the headers', trusted as written; the largest over the video tracks counts.
 The walk is bounded per file: 2**20 samples, 2**21 NAL units/OBUs, 1,024 distinct parameter sets
 (identical ones are parsed once); past any, the file is unreadable. Measured on the 2-core dev box
@@ -207,7 +209,10 @@ def _stsd_entry(walk: _Walk, start: int, end: int) -> _Entry:
         return _Entry(kind)
     width, height = struct.unpack(">HH", walk.data[s + 24 : s + 28])
     found = _Entry(kind, (width, height) if width and height else None)
-    found.codec = _codec_size(walk, s + 78, e, found.config)
+    # every entry's configuration: ffmpeg hands the decoder a later entry's as new extradata at the
+    # samples stsc gives it
+    sizes = [_codec_size(walk, s2 + 78, e2, found.config if s2 == s else {}) for _, s2, e2 in entries]
+    found.codec = max((wh for wh in sizes if wh), key=lambda wh: wh[0] * wh[1], default=None)
     return found
 
 
@@ -622,11 +627,19 @@ def _nal_sizes(
     configuration record, and ffmpeg's decoder then reads them so) after Annex B start codes."""
     data, budget = walk.data, walk.budget
     ranges = samples(data, tables, budget)
+    records: list[Range] = []
     if width:
-        units = length_prefixed(data, ranges, width, *sps, budget)
+        units = length_prefixed(
+            data, ranges, width, *sps, budget, records if parse is _avc_sps_size else None
+        )
     else:
         units = annex_b(data, ranges, *sps, budget)
-    return [walk.parameter_set(start, end, parse) for start, end in units]
+    sizes = [walk.parameter_set(start, end, parse) for start, end in units]
+    for start, end in records:  # read as an avcC's (each NAL unit counts against the configurations' budget)
+        sizes.extend(
+            _sps_sizes(walk, _avc_config_nals(data[start:end]), lambda first: first & 0x1F == 7, parse)
+        )
+    return sizes
 
 
 _FRAGMENTED = "a fragmented MP4 (its samples are in 'moof' fragments, so its length is not in its header)"

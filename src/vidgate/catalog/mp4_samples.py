@@ -117,14 +117,25 @@ def samples(data: bytes, tables: dict[bytes, Range], budget: Budget) -> Iterator
 
 
 def length_prefixed(
-    data: bytes, ranges: Iterable[Range], width: int, mask: int, value: int, budget: Budget
+    data: bytes,
+    ranges: Iterable[Range],
+    width: int,
+    mask: int,
+    value: int,
+    budget: Budget,
+    records: list[Range] | None = None,
 ) -> list[Range]:
     """(start, end) of each NAL unit whose first byte ``& mask == value`` in samples in the MP4 form
     (each NAL unit after a ``width``-byte length), walking each sample up to a NAL unit overrunning it
-    (ffmpeg's decoders give up on the packet there). One loop for all samples: it runs once a unit."""
+    (ffmpeg's decoders give up on the packet there). One loop for all samples: it runs once a unit.
+    ``records``: where to list the samples that start as an H.264 decoder configuration record does,
+    which ffmpeg's H.264 decoder reads as new extradata (h264dec.c, ``is_avcc_extradata``'s pre-check:
+    9 bytes or more, 01 ?? 00 ?? then FC to FF, a NAL header no encoder writes)."""
     found: list[Range] = []
     left = budget.units
     for start, end in ranges:
+        if records is not None and end - start >= 9 and (data[start], data[start + 2]) == (1, 0):
+            records.extend([(start, end)] if data[start + 4] >= 0xFC else [])
         at = start
         while at + width <= end:
             left -= 1
