@@ -26,10 +26,11 @@ samples), but every sample is walked with the first entry's codec and NAL length
 size (VP9, ProRes...) is the headers', trusted as written; the largest over the video tracks counts.
 The walk is bounded per file: 2**20 samples, 2**21 NAL units/OBUs, 1,024 distinct parameter sets
 (identical ones are parsed once); past any, the file is unreadable. Measured on the 2-core dev box
-(``time.perf_counter`` around ``probe``, median of 5, another test run loading it): a 180 s 1280x720
-60 fps libx264 file (10,800 samples, an SPS in each keyframe) 12 ms, a 120 s 720p60 libsvtav1 one 7 ms,
-a hand-built 600 s 60 fps file of 18 NAL units a frame (648,000) 190 ms, one at the NAL unit budget
-0.7 s: the server's callers run it off the event loop (``asyncio.to_thread``). A file that is not an
+(``time.perf_counter`` around ``probe``, median of 5, over several runs, other processes loading it): a
+180 s 1280x720 60 fps libx264 file (10,800 samples, an SPS in each keyframe) 12 to 23 ms, a 120 s
+720p60 libsvtav1 one 7 to 11 ms, a hand-built 600 s 60 fps file of 18 NAL units a frame (648,000)
+190 to 200 ms, one at the NAL unit budget 0.5 to 0.7 s: the server's callers run it off the event
+loop (``asyncio.to_thread``). A file that is not an
 ISO base media file (no ``ftyp`` first, no ``moov``), or whose boxes cannot all be read, is a 400 naming
 the param; so is a fragmented MP4 (``moof`` boxes, ``moov/mvex``), whose samples are outside ``moov``;
 so, where the price depends on it (``sized``), is one with no readable frame size, rather than be priced
