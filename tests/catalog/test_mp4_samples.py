@@ -107,20 +107,25 @@ def with_samples(
     sample_size: int = 0,
     count: int | None = None,
     mdat_last: bool = False,
+    compact: int = 0,
 ) -> bytes:
     """A file whose one video track (32x24 in ``tkhd``) has the sample entry ``description`` and
     ``samples``, in one chunk at the start of ``mdat`` (``sample_size``: stsz's one size for ``count``
-    samples instead); ``mdat`` after ``moov`` if ``mdat_last``."""
+    samples instead; ``compact``: their sizes in an ``stz2`` of fields of that many bits); ``mdat``
+    after ``moov`` if ``mdat_last``."""
     ftyp = box(b"ftyp", b"isom" + bytes(4))
     count = len(samples) if count is None else count
     sizes = b"".join(struct.pack(">I", len(sample)) for sample in samples) if not sample_size else b""
 
     def moov(offset: int) -> bytes:
-        tables = (
-            stsd(description)
-            + stts((count, 1))
-            + full(b"stsz", 0, struct.pack(">II", sample_size, count) + sizes)
-        )
+        tables = stsd(description) + stts((count, 1))
+        if compact:
+            fields = "".join(format(len(sample), f"0{compact}b") for sample in samples)
+            fields += "0" * (-len(fields) % 8)
+            packed = int(fields, 2).to_bytes(len(fields) // 8, "big")
+            tables += full(b"stz2", 0, bytes([0, 0, 0, compact]) + struct.pack(">I", count) + packed)
+        else:
+            tables += full(b"stsz", 0, struct.pack(">II", sample_size, count) + sizes)
         tables += full(b"stsc", 0, struct.pack(">IIII", 1, 1, count, 1))
         tables += full(b"stco", 0, struct.pack(">II", 1, offset))
         track = box(b"trak", tkhd(1000, size=(32, 24)) + media_box(mdhd(1000, 1000), table(tables)))
@@ -139,6 +144,7 @@ def units(*nals: bytes, width: int = 4) -> bytes:
 
 AUD, IDR = b"\x09\xf0", b"\x65\x88\x84"  # an access unit delimiter and the start of an IDR slice
 SMALL = sps((3, 3), None)  # 48x48
+TINY = sps((15, 15), None)  # 240x240, a sample of 15 bytes at most (stz2 of 4 bits)
 HEVC_AUD = b"\x46\x01\x50"
 
 
@@ -180,6 +186,9 @@ def test_hand_built_in_band_parameter_sets() -> None:
             with_samples(small + entry(32, 24, avcc(sps())), units(AUD, IDR)),
             "1920x1080",
         ),
+        "stz2-16-bits": (with_samples(small, units(AUD), units(sps()), compact=16), "1920x1080"),
+        "stz2-8-bits": (with_samples(small, units(AUD), units(sps()), compact=8), "1920x1080"),
+        "stz2-4-bits": (with_samples(small, units(AUD), units(TINY), compact=4), "240x240"),
         "not-an-sps": (with_samples(small, units(b"\x68" + sps()[1:])), "48x48"),
         "unreadable-sps": (with_samples(small, units(sps()[:6])), "48x48"),
         "other-codec": (with_samples(entry(32, 24, kind=b"vp09"), units(sps())), "32x24"),

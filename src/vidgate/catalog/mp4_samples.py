@@ -52,7 +52,7 @@ def _sizes(data: bytes, tables: dict[bytes, Range]) -> list[int] | None:
     if (stz2 := tables.get(b"stz2")) is not None and stz2[0] + 12 <= stz2[1]:
         start, end = stz2
         bits, count = data[start + 7], _u32(data, start + 8)
-        body = data[start + 12 : start + 12 + min(count, MAX_SAMPLES + 1) * 2]
+        body = data[start + 12 : min(end, start + 12 + min(count, MAX_SAMPLES + 1) * 2)]
         if bits == 16:
             return list(struct.unpack(f">{len(body) // 2}H", body[: len(body) // 2 * 2]))[:count]
         if bits == 8:
