@@ -342,3 +342,55 @@ def test_a_resolution_change_mid_stream_is_priced_at_the_larger_size(tmp_path: P
     for offset in range(len(keyframe)):
         for value in (0x00, 0x01, 0x7F, 0xFF):
             probe(data[: at + offset] + bytes([value]) + data[at + offset + 1 :])
+
+
+def with_entries(descriptions: bytes, *samples: tuple[int, bytes]) -> bytes:
+    """A file whose one video track (32x24 in ``tkhd``) has the sample entries ``descriptions`` and
+    ``samples``, each (its sample description index, its bytes) in a chunk of its own, ``mdat`` first."""
+    ftyp = box(b"ftyp", b"isom" + bytes(4))
+    mdat = box(b"mdat", b"".join(sample for _, sample in samples))
+    offsets, at = [], len(ftyp) + 8
+    for _, sample in samples:
+        offsets.append(at)
+        at += len(sample)
+    tables = stsd(descriptions) + stts((len(samples), 1))
+    sizes = [len(sample) for _, sample in samples]
+    tables += full(b"stsz", 0, struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes))
+    runs = b"".join(struct.pack(">III", chunk + 1, 1, index) for chunk, (index, _) in enumerate(samples))
+    tables += full(b"stsc", 0, struct.pack(">I", len(samples)) + runs)
+    tables += full(b"stco", 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets))
+    track = box(b"trak", tkhd(1000, size=(32, 24)) + media_box(mdhd(1000, 1000), table(tables)))
+    return ftyp + mdat + box(b"moov", mvhd(1000, 1000) + track)
+
+
+def test_each_sample_entrys_samples_are_read_in_the_framing_the_decoder_has_for_them() -> None:
+    """ffmpeg hands the decoder an entry's configuration with the samples ``stsc`` gives that entry
+    (and none when the entry has none, or when the index names no entry, which mov.c reads as 0: the
+    framing stays), so a second entry's 2-byte NAL lengths hide nothing, nor does an entry without an
+    ``avcC`` or an index past the entries."""
+    four = entry(32, 24, avcc(SMALL))
+    two = entry(32, 24, box(b"avcC", avcc(SMALL)[8:12] + b"\xfd" + avcc(SMALL)[13:]))  # 2-byte lengths
+    bare = entry(32, 24)  # no avcC: the decoder keeps the framing it has
+    cases = {
+        "second-entry-two-byte-lengths": (
+            with_entries(four + two, (1, units(AUD, IDR)), (2, units(AUD, sps(), width=2))),
+            "1920x1080",
+        ),
+        "back-to-the-first-entry": (
+            with_entries(four + two, (2, units(AUD, width=2)), (1, units(AUD, sps()))),
+            "1920x1080",
+        ),
+        "an-entry-without-avcc-keeps-the-framing": (
+            with_entries(four + bare, (1, units(AUD, IDR)), (2, units(AUD, sps()))),
+            "1920x1080",
+        ),
+        "only-the-second-entry": (with_entries(four + two, (2, units(AUD, sps(), width=2))), "1920x1080"),
+        "an-index-naming-no-entry-keeps-the-framing": (
+            with_entries(four + two, (2, units(AUD, width=2)), (3, units(AUD, sps(), width=2))),
+            "1920x1080",
+        ),
+        "index-zero-keeps-the-framing": (with_entries(four, (0, units(sps()))), "1920x1080"),
+    }
+    assert {name: sized(data) for name, (data, _) in cases.items()} == {
+        name: size for name, (_, size) in cases.items()
+    }

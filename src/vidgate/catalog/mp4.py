@@ -21,8 +21,9 @@ reinitialises at each new one it meets in the samples):
 Samples are located with ``stsz``/``stz2``, ``stsc`` and ``stco``/``co64`` (an ``stsc`` no muxer writes,
 with chunks not ascending from 1 or an empty run, makes the file unreadable rather than mapped otherwise
 than ffmpeg repairs it); a sample past the file's end (a truncated ``mdat``) is cut at it. The codec
-configuration of every sample entry is read (ffmpeg hands a later entry's to the decoder at its
-samples), but every sample is walked with the first entry's codec and NAL length size. Any other codec's
+configuration of every sample entry is read, and each sample is walked in the NAL framing the decoder has
+when it meets it (ffmpeg hands a later entry's configuration to the decoder with the samples ``stsc``
+gives that entry; the codec stays the first entry's). Any other codec's
 size (VP9, ProRes...) is the headers', trusted as written; the largest over the video tracks counts.
 The walk is bounded per file: 2**20 samples, 2**21 NAL units/OBUs, 1,024 distinct parameter sets
 (identical ones are parsed once); past any, the file is unreadable. Measured on the 2-core dev box
@@ -43,10 +44,19 @@ import math
 import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import starmap
-from operator import mul
+from itertools import groupby, starmap
+from operator import itemgetter, mul
 
-from vidgate.catalog.mp4_samples import Budget, OverBudget, Range, annex_b, length_prefixed, obus, samples
+from vidgate.catalog.mp4_samples import (
+    Budget,
+    OverBudget,
+    Range,
+    annex_b,
+    layout,
+    length_prefixed,
+    obus,
+    samples,
+)
 from vidgate.errors import BadRequestError
 
 _MAX_BOXES = 10_000  # boxes listed per file: a crafted file cannot make the walk slow
@@ -192,6 +202,9 @@ class _Entry:
     coded: tuple[int, int] | None = None
     codec: tuple[int, int] | None = None
     config: dict[bytes, Range] = field(default_factory=dict)
+    # every entry's configuration payloads, in ``stsd`` order (the first is ``config``): the samples
+    # ``stsc`` gives a later entry reach the decoder with that entry's configuration (its NAL framing)
+    configs: list[dict[bytes, Range]] = field(default_factory=list)
 
 
 def _stsd_entry(walk: _Walk, start: int, end: int) -> _Entry:
@@ -212,7 +225,11 @@ def _stsd_entry(walk: _Walk, start: int, end: int) -> _Entry:
     found = _Entry(kind, (width, height) if width and height else None)
     # every entry's configuration: ffmpeg hands the decoder a later entry's as new extradata at the
     # samples stsc gives it
-    sizes = [_codec_size(walk, s2 + 78, e2, found.config if s2 == s else {}) for _, s2, e2 in entries]
+    found.configs = [found.config, *({} for _ in entries[1:])]
+    sizes = [
+        _codec_size(walk, s2 + 78, e2, config)
+        for (_, s2, e2), config in zip(entries, found.configs, strict=True)
+    ]
     found.codec = max((wh for wh in sizes if wh), key=lambda wh: wh[0] * wh[1], default=None)
     return found
 
@@ -594,31 +611,69 @@ def _track_size(walk: _Walk, track: _Track) -> tuple[int, int] | None:
 def _sample_size(walk: _Walk, entry: _Entry, tables: dict[bytes, Range]) -> tuple[int, int] | None:
     """The largest frame size the parameter sets in a video track's samples state: every SPS of an
     H.264 or H.265 track, every sequence header of an AV1 one (the decoder reinitialises at each);
-    None for other codecs (their headers' sizes are trusted). The codec is the entry's fourcc's, or the
-    configuration box's for a fourcc not listed here."""
-    data, config = walk.data, entry.config
-    sizes: list[tuple[int, int] | None] = []
+    None for other codecs (their headers' sizes are trusted). The codec is the first entry's (its
+    fourcc's, or its configuration box's for a fourcc not listed here): ffmpeg keeps one codec a track.
+    The samples are read in the NAL framing the decoder has when it meets them: the first entry's
+    configuration's, then, at the samples ``stsc`` gives another entry, that entry's if it has one
+    (ffmpeg hands the decoder a later entry's configuration with its samples, and none when it has
+    none, or when the index names no entry: mov.c reads such an index as 0 and changes nothing)."""
+    config = entry.config
     if entry.kind == b"av01":
-        sizes = _av1_sizes(walk, samples(data, tables, walk.budget))
+        walker, record = _av1_sample_sizes, b"av1C"
     elif entry.kind in _H264 or (b"avcC" in config and entry.kind not in _H265):
-        record = data[slice(*config[b"avcC"])] if b"avcC" in config else b""
-        if record[:1] == b"\x01" and len(record) < 7:  # ffmpeg's decoder refuses it: nothing is decoded
-            return None
-        width = record[4] % 4 + 1 if record[:1] == b"\x01" else 0  # lengthSizeMinusOne + 1
-        sizes = _nal_sizes(walk, tables, width, (0x1F, 7), _avc_sps_size)  # nal_unit_type 7
+        walker, record = _avc_sample_sizes, b"avcC"
     elif entry.kind in _H265 or b"hvcC" in config:
-        record = data[slice(*config[b"hvcC"])] if b"hvcC" in config else b""
-        if len(record) > 3 and (record[0] or record[1] or record[2] > 1):  # a record, as ffmpeg tells
-            width = record[21] % 4 + 1 if len(record) > 21 else 1  # ffmpeg reads a cut one's as 0
-        else:
-            width = 0
-        sizes = _nal_sizes(walk, tables, width, (0x7E, 33 << 1), _hevc_sps_size)  # nal_unit_type 33
+        walker, record = _hevc_sample_sizes, b"hvcC"
+    else:
+        return None
+    located = layout(walk.data, tables, walk.budget)
+    if located is None:
+        return None
+    sizes: list[tuple[int, int] | None] = []
+    framing = entry.configs[0] if entry.configs else {}
+    for index, run in groupby(samples(walk.data, located), key=itemgetter(0)):
+        described = entry.configs[index - 1] if 1 <= index <= len(entry.configs) else {}
+        if record in described and described[record][1] > described[record][0]:
+            framing = described
+        sizes += walker(walk, (where for _, where in run), framing)
     return max((wh for wh in sizes if wh and wh[0] and wh[1]), key=lambda wh: wh[0] * wh[1], default=None)
+
+
+def _av1_sample_sizes(
+    walk: _Walk, ranges: Iterable[Range], config: dict[bytes, Range]
+) -> list[tuple[int, int] | None]:
+    """The sequence header sizes in AV1 samples (OBUs frame themselves: ``config`` changes nothing)."""
+    return _av1_sizes(walk, ranges)
+
+
+def _avc_sample_sizes(
+    walk: _Walk, ranges: Iterable[Range], config: dict[bytes, Range]
+) -> list[tuple[int, int] | None]:
+    """The SPS sizes in H.264 samples framed by the ``avcC`` in ``config`` (Annex B without one)."""
+    data = walk.data
+    record = data[slice(*config[b"avcC"])] if b"avcC" in config else b""
+    if record[:1] == b"\x01" and len(record) < 7:  # ffmpeg's decoder refuses it: nothing is decoded
+        return []
+    width = record[4] % 4 + 1 if record[:1] == b"\x01" else 0  # lengthSizeMinusOne + 1
+    return _nal_sizes(walk, ranges, width, (0x1F, 7), _avc_sps_size)  # nal_unit_type 7
+
+
+def _hevc_sample_sizes(
+    walk: _Walk, ranges: Iterable[Range], config: dict[bytes, Range]
+) -> list[tuple[int, int] | None]:
+    """The SPS sizes in H.265 samples framed by the ``hvcC`` in ``config`` (Annex B without one)."""
+    data = walk.data
+    record = data[slice(*config[b"hvcC"])] if b"hvcC" in config else b""
+    if len(record) > 3 and (record[0] or record[1] or record[2] > 1):  # a record, as ffmpeg tells
+        width = record[21] % 4 + 1 if len(record) > 21 else 1  # ffmpeg reads a cut one's as 0
+    else:
+        width = 0
+    return _nal_sizes(walk, ranges, width, (0x7E, 33 << 1), _hevc_sps_size)  # nal_unit_type 33
 
 
 def _nal_sizes(
     walk: _Walk,
-    tables: dict[bytes, Range],
+    ranges: Iterable[Range],
     width: int,
     sps: tuple[int, int],
     parse: Callable[[bytes], tuple[int, int]],
@@ -627,7 +682,6 @@ def _nal_sizes(
     samples, whose NAL units are each after a ``width``-byte length, or (``width`` 0: no decoder
     configuration record, and ffmpeg's decoder then reads them so) after Annex B start codes."""
     data, budget = walk.data, walk.budget
-    ranges = samples(data, tables, budget)
     records: list[Range] = []
     if width:
         units = length_prefixed(

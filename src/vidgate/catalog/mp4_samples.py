@@ -72,10 +72,10 @@ def _chunks(data: bytes, tables: dict[bytes, Range]) -> list[int]:
     return []
 
 
-def _runs(data: bytes, stsc: Range | None) -> list[tuple[int, int]]:
-    """(first_chunk, samples_per_chunk) of an ``stsc`` payload. A table no muxer writes (a first chunk
-    other than 1, chunks not ascending, an empty run) is refused rather than mapped otherwise than
-    ffmpeg's demuxer repairs it."""
+def _runs(data: bytes, stsc: Range | None) -> list[tuple[int, int, int]]:
+    """(first_chunk, samples_per_chunk, sample_description_index) of an ``stsc`` payload. A table no
+    muxer writes (a first chunk other than 1, chunks not ascending, an empty run) is refused rather than
+    mapped otherwise than ffmpeg's demuxer repairs it."""
     if stsc is None or stsc[0] + 8 > stsc[1]:
         return []
     start, end = stsc
@@ -83,33 +83,51 @@ def _runs(data: bytes, stsc: Range | None) -> list[tuple[int, int]]:
     if count > MAX_SAMPLES:
         raise OverBudget
     runs = [
-        (first, per) for first, per, _ in struct.iter_unpack(">III", data[start + 8 : start + 8 + 12 * count])
+        (first, per, entry)
+        for first, per, entry in struct.iter_unpack(">III", data[start + 8 : start + 8 + 12 * count])
     ]
-    firsts = [first for first, _ in runs]
-    if runs and (firsts[0] != 1 or any(b <= a for a, b in pairwise(firsts)) or min(p for _, p in runs) < 1):
+    firsts = [first for first, _, _ in runs]
+    empty = runs and min(per for _, per, _ in runs) < 1
+    if runs and (firsts[0] != 1 or any(b <= a for a, b in pairwise(firsts)) or empty):
         raise OverBudget
     return runs
 
 
-def samples(data: bytes, tables: dict[bytes, Range], budget: Budget) -> Iterator[Range]:
-    """(start, end) of each sample of a track, from its ``stsz``/``stz2``, ``stsc`` and ``stco``/``co64``
-    payloads (``tables``), in file order per chunk; a sample past the file's end is cut at it (a
-    truncated ``mdat``), one wholly past it is skipped. More samples or chunks than the budget holds
+@dataclass(frozen=True)
+class Layout:
+    """A track's sample sizes, chunk offsets and ``stsc`` runs: where its samples are."""
+
+    sizes: list[int]
+    chunks: list[int]
+    runs: list[tuple[int, int, int]]
+
+
+def layout(data: bytes, tables: dict[bytes, Range], budget: Budget) -> Layout | None:
+    """The layout of a track from its ``stsz``/``stz2``, ``stsc`` and ``stco``/``co64`` payloads
+    (``tables``), None when it has no samples to locate. More samples or chunks than the budget holds
     raise ``OverBudget``."""
     sizes, chunks = _sizes(data, tables), _chunks(data, tables)
     if not sizes or not chunks:
-        return
+        return None
     runs = _runs(data, tables.get(b"stsc"))
     budget.samples -= len(sizes)
     if budget.samples < 0 or len(chunks) > MAX_SAMPLES:
         raise OverBudget
+    return Layout(sizes, chunks, runs)
+
+
+def samples(data: bytes, located: Layout) -> Iterator[tuple[int, Range]]:
+    """Each sample of a track in file order per chunk, with the sample description index (1-based) its
+    ``stsc`` run names: (index, (start, end)). A sample past the file's end is cut at it (a truncated
+    ``mdat``), one wholly past it is skipped."""
+    sizes, chunks, runs = located.sizes, located.chunks, located.runs
     index = 0
-    for run, (first, per) in enumerate(runs):
+    for run, (first, per, entry) in enumerate(runs):
         last = runs[run + 1][0] - 1 if run + 1 < len(runs) else len(chunks)
         for offset in chunks[first - 1 : last]:
             for size in sizes[index : index + per]:
                 if offset < len(data):
-                    yield offset, min(offset + size, len(data))
+                    yield entry, (offset, min(offset + size, len(data)))
                 offset += size
             index += per
             if index >= len(sizes):
