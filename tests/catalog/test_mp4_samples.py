@@ -192,6 +192,8 @@ def test_hand_built_in_band_parameter_sets() -> None:
         "not-an-sps": (with_samples(small, units(b"\x68" + sps()[1:])), "48x48"),
         "unreadable-sps": (with_samples(small, units(sps()[:6])), "48x48"),
         "other-codec": (with_samples(entry(32, 24, kind=b"vp09"), units(sps())), "32x24"),
+        "an-avc-intra-fourcc": (with_samples(entry(32, 24, kind=b"ai5p"), b"\0\0\0\1" + sps()), "1920x1080"),
+        "another-h264-fourcc": (with_samples(entry(32, 24, kind=b"AVin"), b"\0\0\1" + sps()), "1920x1080"),
     }
     assert {name: sized(data) for name, (data, _) in cases.items()} == {
         name: size for name, (_, size) in cases.items()

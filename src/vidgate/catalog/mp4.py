@@ -597,9 +597,13 @@ def _track(walk: _Walk, start: int, end: int, movie_scale: int) -> _Track:
 
 
 _SAMPLE_TABLES = frozenset({b"stsz", b"stz2", b"stsc", b"stco", b"co64"})
-# sample entry fourccs read as H.264 / H.265 (ffmpeg's demuxer maps a few more, AVC-Intra's for one: an
-# entry of any fourcc with an avcC or hvcC is read as that codec)
-_H264 = frozenset({b"avc1", b"avc2", b"avc3", b"avc4"})
+# sample entry fourccs read as H.264 / H.265: those ffmpeg's demuxer maps to them (isom.c's
+# ff_codec_movvideo_tags, AVC-Intra's among them, usually with no avcC: Annex B samples; dvh1 in mov.c);
+# an entry of any other fourcc with an avcC or hvcC is read as that codec too
+_H264 = frozenset(
+    {b"avc1", b"avc2", b"avc3", b"avc4", b"AVin", b"aivx", b"rv64", b"xalg", b"avlg", b"dva1", b"dvav"}
+    | {b"ai" + rate + kind for rate in (b"5", b"1") for kind in (b"p", b"q", b"2", b"3", b"5", b"6")}
+)
 _H265 = frozenset({b"hvc1", b"hev1", b"dvh1", b"dvhe"})
 
 
