@@ -191,7 +191,7 @@ def test_hand_built_in_band_parameter_sets() -> None:
         "stz2-4-bits": (with_samples(small, units(AUD), units(TINY), compact=4), "240x240"),
         "not-an-sps": (with_samples(small, units(b"\x68" + sps()[1:])), "48x48"),
         "unreadable-sps": (with_samples(small, units(sps()[:6])), "48x48"),
-        "other-codec": (with_samples(entry(32, 24, kind=b"vp09"), units(sps())), "32x24"),
+        "other-codec": (with_samples(entry(32, 24, kind=b"mp4v"), units(sps())), "32x24"),
         "an-avc-intra-fourcc": (with_samples(entry(32, 24, kind=b"ai5p"), b"\0\0\0\1" + sps()), "1920x1080"),
         "another-h264-fourcc": (with_samples(entry(32, 24, kind=b"AVin"), b"\0\0\1" + sps()), "1920x1080"),
     }
@@ -396,3 +396,53 @@ def test_each_sample_entrys_samples_are_read_in_the_framing_the_decoder_has_for_
     assert {name: sized(data) for name, (data, _) in cases.items()} == {
         name: size for name, (_, size) in cases.items()
     }
+
+
+def test_a_vp9_track_is_priced_at_the_sizes_its_frames_state(tmp_path: Path) -> None:
+    """VP9 has no sequence-level size: each key frame states its own. A real libvpx-vp9 file whose
+    ``tkhd`` and sample entry were rewritten to 320x180 still decodes at 640x360, and is priced so."""
+    real = encode(tmp_path / "vp9.mp4", 640, 360, "yuv420p", {"codec": "libvpx-vp9", "deadline": "realtime"})
+    data = headers_set(real, (640, 360), (320, 180))
+    decoded = media.probe(data)
+    assert (decoded.width, decoded.height) == (640, 360)
+    assert sized(data) == "640x360"
+    assert probe(real) == probe(data)
+
+
+def test_hand_built_vp9_frames() -> None:
+    """The largest size any frame states counts: a key frame's, or an inter frame's own (reference
+    scaling) after a smaller key frame; a sample that is no VP9 frame is left out."""
+    key = vp9_key(320, 180)
+    scaled = vp9_inter(1920, 1080)
+    vp09 = entry(32, 24, kind=b"vp09")
+    cases = {
+        "key-frame": (with_samples(vp09, key), "320x180"),
+        "inter-frame-stating-a-larger-size": (with_samples(vp09, key, scaled), "1920x1080"),
+        "in-a-superframe": (
+            with_samples(vp09, key + scaled + bytes([0xC9, len(key), 0, len(scaled), 0, 0xC9])),
+            "1920x1080",
+        ),
+        "not-a-frame": (with_samples(vp09, bytes(16)), "32x24"),
+    }
+    assert {name: sized(data) for name, (data, _) in cases.items()} == {
+        name: size for name, (_, size) in cases.items()
+    }
+
+
+def vp9_key(width: int, height: int) -> bytes:
+    """A profile 0 key frame's uncompressed header (VP9 spec 6.2) stating ``width``x``height``."""
+    bits = Bits().u(2, 2).u(2, 0).u(1, 0).u(1, 0).u(1, 1).u(1, 0).u(24, 0x498342).u(3, 2).u(1, 0)
+    return vp9_bytes(bits.u(16, width - 1).u(16, height - 1))
+
+
+def vp9_inter(width: int, height: int) -> bytes:
+    """An inter frame taking no reference's size: it states ``width``x``height``."""
+    bits = Bits().u(2, 2).u(2, 0).u(1, 0).u(1, 1).u(1, 1).u(1, 0).u(2, 0).u(8, 1)
+    for index in range(3):
+        bits.u(3, index).u(1, 0)
+    return vp9_bytes(bits.u(3, 0).u(16, width - 1).u(16, height - 1))
+
+
+def vp9_bytes(bits: Bits) -> bytes:
+    text = bits.bits + "0" * (-len(bits.bits) % 8)
+    return int(text, 2).to_bytes(len(text) // 8, "big") + bytes(8)

@@ -16,26 +16,28 @@ reinitialises at each new one it meets in the samples):
   to a NAL unit overrunning it (the decoder drops the packet there); an H.264 sample that starts as an
   ``avcC`` record is read as one too (ffmpeg's decoder takes it for new extradata);
 - AV1 (``av01``): the max_frame_width/height of every sequence header OBU in ``av1C``'s configOBUs and
-  in every sample.
+  in every sample;
+- VP9 (``vp09``), which has no sequence-level size: the size every frame's uncompressed header states
+  (key, intra-only, and inter frames not taking a reference's), superframes split (``catalog.vp9``).
 
 Samples are located with ``stsz``/``stz2``, ``stsc`` and ``stco``/``co64`` (an ``stsc`` no muxer writes,
 with chunks not ascending from 1 or an empty run, makes the file unreadable rather than mapped otherwise
 than ffmpeg repairs it); a sample past the file's end (a truncated ``mdat``) is cut at it. The codec
 configuration of every sample entry is read, and each sample is walked in the NAL framing the decoder has
 when it meets it (ffmpeg hands a later entry's configuration to the decoder with the samples ``stsc``
-gives that entry; the codec stays the first entry's). Any other codec's
-size (VP9, ProRes...) is the headers', trusted as written; the largest over the video tracks counts.
-The walk is bounded per file: 2**20 samples, 2**21 NAL units/OBUs, 1,024 distinct parameter sets
-(identical ones are parsed once); past any, the file is unreadable. Measured on the 2-core dev box
-(``time.perf_counter`` around ``probe``, median of 5, over several runs, other processes loading it): a
-180 s 1280x720 60 fps libx264 file (10,800 samples, an SPS in each keyframe) 12 to 23 ms, a 120 s
-720p60 libsvtav1 one 7 to 11 ms, a hand-built 600 s 60 fps file of 18 NAL units a frame (648,000)
-190 to 200 ms, one at the NAL unit budget 0.5 to 0.7 s: the server's callers run it off the event
-loop (``asyncio.to_thread``). A file that is not an
-ISO base media file (no ``ftyp`` first, no ``moov``), or whose boxes cannot all be read, is a 400 naming
-the param; so is a fragmented MP4 (``moof`` boxes, ``moov/mvex``), whose samples are outside ``moov``;
-so, where the price depends on it (``sized``), is one with no readable frame size, rather than be priced
-at a default size.
+gives that entry; the codec stays the first entry's). Any other codec's size (ProRes, MPEG-4 Part 2,
+VP8...) is the headers', trusted as written; the largest over the video tracks counts. The walk is
+bounded per file: 2**20 samples, 2**21 NAL units/OBUs (a VP9 frame counts 8: its header is parsed), 1,024
+distinct parameter sets (identical ones are parsed once); past any, the file is unreadable. Measured on
+the 2-core dev box (``time.perf_counter`` around ``probe``, median of 5, over several runs, other
+processes loading it): a 180 s 1280x720 60 fps libx264 file (10,800 samples, an SPS in each keyframe)
+12 to 23 ms, a 120 s 720p60 libsvtav1 one 7 to 11 ms, a hand-built 600 s 60 fps file of 18 NAL units a
+frame (648,000) 190 to 200 ms, one at the NAL unit budget 0.5 to 0.7 s, a hand-built 600 s 60 fps VP9
+one (36,000 frame headers) 139 ms: the server's callers run it off the event loop
+(``asyncio.to_thread``). A file that is not an ISO base media file (no ``ftyp`` first, no ``moov``),
+or whose boxes cannot all be read, is a 400 naming the param; so is a fragmented MP4 (``moof`` boxes,
+``moov/mvex``), whose samples are outside ``moov``; so, where the price depends on it (``sized``), is one
+with no readable frame size, rather than be priced at a default size.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from dataclasses import dataclass, field
 from itertools import groupby, starmap
 from operator import itemgetter, mul
 
+from vidgate.catalog import vp9
 from vidgate.catalog.mp4_samples import (
     Budget,
     OverBudget,
@@ -628,6 +631,8 @@ def _sample_size(walk: _Walk, entry: _Entry, tables: dict[bytes, Range]) -> tupl
         walker, record = _avc_sample_sizes, b"avcC"
     elif entry.kind in _H265 or b"hvcC" in config:
         walker, record = _hevc_sample_sizes, b"hvcC"
+    elif entry.kind == b"vp09":
+        walker, record = _vp9_sample_sizes, b"vpcC"
     else:
         return None
     located = layout(walk.data, tables, walk.budget)
@@ -641,6 +646,25 @@ def _sample_size(walk: _Walk, entry: _Entry, tables: dict[bytes, Range]) -> tupl
             framing = described
         sizes += walker(walk, (where for _, where in run), framing)
     return max((wh for wh in sizes if wh and wh[0] and wh[1]), key=lambda wh: wh[0] * wh[1], default=None)
+
+
+def _vp9_sample_sizes(
+    walk: _Walk, ranges: Iterable[Range], config: dict[bytes, Range]
+) -> list[tuple[int, int] | None]:
+    """The sizes VP9 frames state (``catalog.vp9``; ``config`` changes nothing). A frame costs the
+    budget as 8 units (its header is parsed, where a NAL unit's is only looked at); one that is no VP9
+    frame is left out, as the decoder drops it."""
+    data, budget, sizes = walk.data, walk.budget, []
+    for start, end in ranges:
+        for frame, _ in vp9.frames(data, start, end):
+            budget.units -= 8
+            if budget.units < 0:
+                raise _Unreadable
+            try:
+                sizes.append(vp9.frame_size(data[frame : frame + vp9.HEAD]))
+            except vp9.NotAFrame:
+                continue
+    return sizes
 
 
 def _av1_sample_sizes(
