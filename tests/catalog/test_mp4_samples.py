@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from tests.catalog.test_mp4 import (
     HEVC,
@@ -446,3 +447,31 @@ def vp9_inter(width: int, height: int) -> bytes:
 def vp9_bytes(bits: Bits) -> bytes:
     text = bits.bits + "0" * (-len(bits.bits) % 8)
     return int(text, 2).to_bytes(len(text) // 8, "big") + bytes(8)
+
+
+def prores(path: Path, width: int, height: int) -> bytes:
+    """Two frames of ``width``x``height`` ProRes 422 HQ (``apch``) in a QuickTime file, written by PyAV."""
+    with av.open(str(path), mode="w", format="mov") as out:
+        stream = out.add_stream("prores_ks", rate=24)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv422p10le"
+        for index in range(2):
+            pixels = np.full((height, width, 3), 40 * index, dtype=np.uint8)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        out.mux(stream.encode(None))
+    return path.read_bytes()
+
+
+def test_a_prores_track_is_priced_at_the_size_its_frames_state(tmp_path: Path) -> None:
+    """ffmpeg's ProRes decoder decodes every frame at the size its frame header states ("picture
+    resolution change"): a real file whose ``tkhd`` and sample entry say 320x180 decodes at 640x360."""
+    real = prores(tmp_path / "prores.mov", 640, 360)
+    data = headers_set(real, (640, 360), (320, 180))
+    decoded = media.probe(data)
+    assert (decoded.width, decoded.height) == (640, 360)
+    assert sized(data) == "640x360"
+    assert probe(real) == probe(data)
+    header = struct.pack(">I4sHH4sHH", 40, b"icpf", 148, 0, b"Lavc", 1920, 1080) + bytes(20)
+    apch = entry(32, 24, kind=b"apch")
+    assert sized(with_samples(apch, header)) == "1920x1080"
+    assert sized(with_samples(apch, b"\0\0\0\x28frme" + header[8:])) == "32x24"  # no icpf: dropped

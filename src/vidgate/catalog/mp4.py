@@ -18,15 +18,17 @@ reinitialises at each new one it meets in the samples):
 - AV1 (``av01``): the max_frame_width/height of every sequence header OBU in ``av1C``'s configOBUs and
   in every sample;
 - VP9 (``vp09``), which has no sequence-level size: the size every frame's uncompressed header states
-  (key, intra-only, and inter frames not taking a reference's), superframes split (``catalog.vp9``).
+  (key, intra-only, and inter frames not taking a reference's), superframes split (``catalog.vp9``);
+- ProRes 422/4444 (``apch``, ``apcn``, ``apcs``, ``apco``, ``ap4h``, ``ap4x``): the size every frame's
+  header states.
 
 Samples are located with ``stsz``/``stz2``, ``stsc`` and ``stco``/``co64`` (an ``stsc`` no muxer writes,
 with chunks not ascending from 1 or an empty run, makes the file unreadable rather than mapped otherwise
 than ffmpeg repairs it); a sample past the file's end (a truncated ``mdat``) is cut at it. The codec
 configuration of every sample entry is read, and each sample is walked in the NAL framing the decoder has
 when it meets it (ffmpeg hands a later entry's configuration to the decoder with the samples ``stsc``
-gives that entry; the codec stays the first entry's). Any other codec's size (ProRes, MPEG-4 Part 2,
-VP8...) is the headers', trusted as written; the largest over the video tracks counts. The walk is
+gives that entry; the codec stays the first entry's). Any other codec's size (MPEG-4 Part 2, VP8,
+Motion JPEG...) is the headers', trusted as written; the largest over the video tracks counts. The walk is
 bounded per file: 2**20 samples, 2**21 NAL units/OBUs (a VP9 frame counts 8: its header is parsed), 1,024
 distinct parameter sets (identical ones are parsed once); past any, the file is unreadable. Measured on
 the 2-core dev box (``time.perf_counter`` around ``probe``, median of 5, over several runs, other
@@ -49,7 +51,8 @@ from dataclasses import dataclass, field
 from itertools import groupby, starmap
 from operator import itemgetter, mul
 
-from vidgate.catalog import vp9
+from vidgate.catalog import av1, vp9
+from vidgate.catalog.bits import BadSet, Bits
 from vidgate.catalog.mp4_samples import (
     Budget,
     OverBudget,
@@ -122,7 +125,7 @@ class _Walk:
                 raise _Unreadable
             try:
                 self.parsed[key] = parse(key[1])
-            except _BadSet:
+            except BadSet:
                 self.parsed[key] = None
         return self.parsed[key]
 
@@ -237,52 +240,6 @@ def _stsd_entry(walk: _Walk, start: int, end: int) -> _Entry:
     return found
 
 
-class _BadSet(Exception):
-    """A parameter set that cannot be read: cut short, an exp-Golomb code over 32 bits, a value out of
-    range (which ffmpeg's decoders refuse too)."""
-
-
-class _Bits:
-    """An MSB-first bit reader over a NAL unit's payload (emulation-prevention bytes removed). Each read
-    costs the same whatever the payload's length."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data + bytes(8)  # a 64-bit window can be taken at any position
-        self.end = 8 * len(data)
-        self.at = 0
-
-    def _window(self) -> tuple[int, int]:
-        """The 57 to 64 bits from the position on, and how many they are."""
-        byte, shift = divmod(self.at, 8)
-        return int.from_bytes(self.data[byte : byte + 8], "big") & ((1 << (64 - shift)) - 1), 64 - shift
-
-    def u(self, n: int) -> int:
-        """``n`` (at most 57) bits as an unsigned number."""
-        if self.at + n > self.end:
-            raise _BadSet
-        window, width = self._window()
-        self.at += n
-        return window >> (width - n)
-
-    def skip(self, n: int) -> None:
-        if self.at + n > self.end:
-            raise _BadSet
-        self.at += n
-
-    def ue(self) -> int:
-        """An unsigned exp-Golomb code (H.264/H.265 9.2); one of more than 32 leading zeros is refused."""
-        window, width = self._window()
-        zeros = width - window.bit_length()
-        if zeros > 32:
-            raise _BadSet
-        self.at += zeros
-        return self.u(zeros + 1) - 1
-
-    def se(self) -> int:
-        code = self.ue()
-        return (code + 1) // 2 if code % 2 else -(code // 2)
-
-
 def _rbsp(nal: bytes) -> bytes:
     """A NAL unit's payload with its emulation-prevention bytes (00 00 03 -> 00 00) removed."""
     return nal.replace(b"\x00\x00\x03", b"\x00\x00")
@@ -306,7 +263,7 @@ def _cropped(
 
 def _avc_sps_size(nal: bytes) -> tuple[int, int]:
     """The cropped frame size an H.264 sequence parameter set (ITU-T H.264 7.3.2.1.1) decodes to."""
-    bits = _Bits(_rbsp(nal[1:]))  # the NAL header byte skipped
+    bits = Bits(_rbsp(nal[1:]))  # the NAL header byte skipped
     profile = bits.u(8)
     bits.u(16)  # constraint flags, reserved, level_idc
     bits.ue()  # seq_parameter_set_id
@@ -314,7 +271,7 @@ def _avc_sps_size(nal: bytes) -> tuple[int, int]:
     if profile in _HIGH_PROFILES:
         chroma = bits.ue()
         if chroma > 3:
-            raise _BadSet
+            raise BadSet
         if chroma == 3:
             separate = bits.u(1)
         bits.ue()  # bit_depth_luma_minus8
@@ -338,7 +295,7 @@ def _avc_sps_size(nal: bytes) -> tuple[int, int]:
         bits.se()  # offset_for_top_to_bottom_field
         cycle = bits.ue()
         if cycle > 255:
-            raise _BadSet
+            raise BadSet
         for _ in range(cycle):
             bits.se()
     bits.ue()  # max_num_ref_frames
@@ -386,7 +343,7 @@ def _avc_config_nals(config: bytes) -> Iterator[bytes]:
 
 def _hevc_sps_size(nal: bytes) -> tuple[int, int]:
     """The cropped frame size an H.265 sequence parameter set (ITU-T H.265 7.3.2.2.1) decodes to."""
-    bits = _Bits(_rbsp(nal[2:]))  # the 2-byte NAL header skipped
+    bits = Bits(_rbsp(nal[2:]))  # the 2-byte NAL header skipped
     bits.u(4)  # sps_video_parameter_set_id
     sub_layers = bits.u(3)  # sps_max_sub_layers_minus1
     bits.u(1)  # sps_temporal_id_nesting_flag
@@ -399,7 +356,7 @@ def _hevc_sps_size(nal: bytes) -> tuple[int, int]:
     bits.ue()  # sps_seq_parameter_set_id
     chroma = bits.ue()
     if chroma > 3:
-        raise _BadSet
+        raise BadSet
     separate = bits.u(1) if chroma == 3 else 0
     width, height = bits.ue(), bits.ue()
     crop = (bits.ue(), bits.ue(), bits.ue(), bits.ue()) if bits.u(1) else (0, 0, 0, 0)
@@ -423,41 +380,10 @@ def _hevc_config_nals(config: bytes) -> Iterator[bytes]:
             return
 
 
-def _av1_sequence_size(obu: bytes) -> tuple[int, int]:
-    """The largest frame size an AV1 sequence header OBU's payload (AV1 spec 5.5.1) lets the decoder
-    produce: max_frame_width_minus_1 + 1 by max_frame_height_minus_1 + 1, read past the timing,
-    decoder model and operating point fields."""
-    bits = _Bits(obu)
-    bits.skip(4)  # seq_profile, still_picture
-    if bits.u(1):  # reduced_still_picture_header: seq_level_idx[0] alone
-        bits.skip(5)
-    else:
-        model, delay_bits = 0, 0
-        if bits.u(1):  # timing_info_present_flag: timing_info()
-            bits.skip(64)  # num_units_in_display_tick, time_scale
-            if bits.u(1):  # equal_picture_interval
-                bits.ue()  # num_ticks_per_picture_minus_1: uvlc(), read as ue(v) (32 leading 0s refused)
-            model = bits.u(1)  # decoder_model_info_present_flag
-            if model:
-                delay_bits = bits.u(5) + 1  # buffer_delay_length_minus_1
-                bits.skip(42)  # num_units_in_decoding_tick, buffer_removal_time / presentation_time lengths
-        display_delay = bits.u(1)  # initial_display_delay_present_flag
-        for _ in range(bits.u(5) + 1):  # operating_points_cnt_minus_1
-            bits.skip(12)  # operating_point_idc
-            if bits.u(5) > 7:  # seq_level_idx
-                bits.skip(1)  # seq_tier
-            if model and bits.u(1):  # decoder_model_present_for_this_op: operating_parameters_info()
-                bits.skip(2 * delay_bits + 1)  # decoder/encoder_buffer_delay, low_delay_mode_flag
-            if display_delay and bits.u(1):  # initial_display_delay_present_for_this_op
-                bits.skip(4)
-    width_bits, height_bits = bits.u(4) + 1, bits.u(4) + 1
-    return bits.u(width_bits) + 1, bits.u(height_bits) + 1
-
-
 def _av1_sizes(walk: _Walk, ranges: Iterable[Range]) -> list[tuple[int, int] | None]:
     """The sizes of the sequence header OBUs (obu_type 1) in ``ranges`` of the file (None: unreadable)."""
     headers = obus(walk.data, ranges, 1, walk.budget)
-    return [walk.parameter_set(start, end, _av1_sequence_size) for start, end in headers]
+    return [walk.parameter_set(start, end, av1.sequence_size) for start, end in headers]
 
 
 def _prefixed(config: bytes, at: int, count: int) -> tuple[list[bytes], int]:
@@ -489,7 +415,7 @@ def _sps_sizes(
         walk.nals_left -= 1
         try:
             sizes.extend([parse(nal)] if nal and is_sps(nal[0]) else [])
-        except _BadSet:
+        except BadSet:
             continue
     return sizes
 
@@ -608,6 +534,7 @@ _H264 = frozenset(
     | {b"ai" + rate + kind for rate in (b"5", b"1") for kind in (b"p", b"q", b"2", b"3", b"5", b"6")}
 )
 _H265 = frozenset({b"hvc1", b"hev1", b"dvh1", b"dvhe"})
+_PRORES = frozenset({b"apch", b"apcn", b"apcs", b"apco", b"ap4h", b"ap4x"})  # isom.c's ProRes 422/4444
 
 
 def _track_size(walk: _Walk, track: _Track) -> tuple[int, int] | None:
@@ -633,6 +560,8 @@ def _sample_size(walk: _Walk, entry: _Entry, tables: dict[bytes, Range]) -> tupl
         walker, record = _hevc_sample_sizes, b"hvcC"
     elif entry.kind == b"vp09":
         walker, record = _vp9_sample_sizes, b"vpcC"
+    elif entry.kind in _PRORES:
+        walker, record = _prores_sample_sizes, b""
     else:
         return None
     located = layout(walk.data, tables, walk.budget)
@@ -664,6 +593,24 @@ def _vp9_sample_sizes(
                 sizes.append(vp9.frame_size(data[frame : frame + vp9.HEAD]))
             except vp9.NotAFrame:
                 continue
+    return sizes
+
+
+def _prores_sample_sizes(
+    walk: _Walk, ranges: Iterable[Range], config: dict[bytes, Range]
+) -> list[tuple[int, int] | None]:
+    """The sizes ProRes frames state: each sample is a frame (its size, ``icpf``, then the frame
+    header: its size, version, creator, then width and height, u16 each), and ffmpeg's decoder resizes
+    to every frame's (proresdec: "picture resolution change"). A sample without ``icpf`` is dropped."""
+    data, budget = walk.data, walk.budget
+    sizes: list[tuple[int, int] | None] = []
+    for start, end in ranges:
+        budget.units -= 1
+        if budget.units < 0:
+            raise _Unreadable
+        if end - start >= 20 and data[start + 4 : start + 8] == b"icpf":
+            width, height = struct.unpack_from(">HH", data, start + 16)
+            sizes.append((width, height))
     return sizes
 
 
