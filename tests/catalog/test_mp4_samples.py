@@ -144,6 +144,7 @@ def units(*nals: bytes, width: int = 4) -> bytes:
 
 
 AUD, IDR = b"\x09\xf0", b"\x65\x88\x84"  # an access unit delimiter and the start of an IDR slice
+PPS = b"\x68\xce\x38\x80"  # a picture parameter set (nal_unit_type 8)
 SMALL = sps((3, 3), None)  # 48x48
 TINY = sps((15, 15), None)  # 240x240, a sample of 15 bytes at most (stz2 of 4 bits)
 HEVC_AUD = b"\x46\x01\x50"
@@ -160,6 +161,8 @@ def test_hand_built_in_band_parameter_sets() -> None:
     small = entry(32, 24, avcc(SMALL))
     whole = with_samples(small, units(AUD, IDR), units(sps()), mdat_last=True)
     short_lengths = entry(32, 24, box(b"avcC", avcc(SMALL)[8:12] + b"\xfd" + avcc(SMALL)[13:]))  # 2 bytes
+    record = avcc(SMALL, pps=(PPS,))[8:]
+    two_byte_record = record[:4] + b"\xfd" + record[5:]
     cases = {
         "second-sample": (with_samples(small, units(AUD, IDR), units(AUD, sps(), IDR)), "1920x1080"),
         "largest-of-two": (with_samples(small, units(sps((40, 23), None)), units(sps())), "1920x1080"),
@@ -180,7 +183,13 @@ def test_hand_built_in_band_parameter_sets() -> None:
         "sps-cut-by-the-file-end": (whole[:-1], "48x48"),
         "sps-sample-past-the-file-end": (whole[: -len(units(sps())) - 1], "48x48"),
         "a-sample-that-is-an-avcc-record": (
-            with_samples(small, units(AUD, IDR), avcc(sps())[8:]),
+            with_samples(small, units(AUD, IDR), avcc(sps(), pps=(PPS,))[8:]),
+            "1920x1080",
+        ),
+        # h264dec.c's is_avcc_extradata wants a PPS too: without one the sample is read as NAL units
+        "an-avcc-record-without-a-pps": (with_samples(small, avcc(sps())[8:]), "48x48"),
+        "an-avcc-record-sets-the-nal-length-size": (
+            with_samples(small, two_byte_record, units(AUD, sps(), width=2)),
             "1920x1080",
         ),
         "a-second-sample-entry": (

@@ -13,8 +13,9 @@ reinitialises at each new one it meets in the samples):
   ``hvcC``): every SPS, cropping applied, in the entry's ``avcC``/``hvcC`` and in every sample of the
   track, whose NAL units are walked in the framing ffmpeg's decoder reads them in (the record's
   lengthSizeMinusOne + 1 byte lengths; Annex B start codes when the entry has no record), each sample up
-  to a NAL unit overrunning it (the decoder drops the packet there); an H.264 sample that starts as an
-  ``avcC`` record is read as one too (ffmpeg's decoder takes it for new extradata);
+  to a NAL unit overrunning it (the decoder drops the packet there); an H.264 sample that is an
+  ``avcC`` record (with an SPS and a PPS) is read as one, and the samples after it in the NAL length
+  size it sets (ffmpeg's decoder takes it for new extradata);
 - AV1 (``av01``): the max_frame_width/height of every sequence header OBU in ``av1C``'s configOBUs and
   in every sample;
 - VP9 (``vp09``), which has no sequence-level size: the size every frame's uncompressed header states
@@ -544,9 +545,10 @@ def _track_size(walk: _Walk, track: _Track) -> tuple[int, int] | None:
 
 def _sample_size(walk: _Walk, entry: _Entry, tables: dict[bytes, Range]) -> tuple[int, int] | None:
     """The largest frame size the parameter sets in a video track's samples state: every SPS of an
-    H.264 or H.265 track, every sequence header of an AV1 one (the decoder reinitialises at each);
-    None for other codecs (their headers' sizes are trusted). The codec is the first entry's (its
-    fourcc's, or its configuration box's for a fourcc not listed here): ffmpeg keeps one codec a track.
+    H.264 or H.265 track, every sequence header of an AV1 one (the decoder reinitialises at each),
+    every frame header of a VP9 or ProRes one; None for other codecs (their headers' sizes are
+    trusted). The codec is the first entry's (its fourcc's, or its configuration box's for a fourcc not
+    listed here): ffmpeg keeps one codec a track.
     The samples are read in the NAL framing the decoder has when it meets them: the first entry's
     configuration's, then, at the samples ``stsc`` gives another entry, that entry's if it has one
     (ffmpeg hands the decoder a later entry's configuration with its samples, and none when it has
@@ -657,19 +659,21 @@ def _nal_sizes(
     samples, whose NAL units are each after a ``width``-byte length, or (``width`` 0: no decoder
     configuration record, and ffmpeg's decoder then reads them so) after Annex B start codes."""
     data, budget = walk.data, walk.budget
-    records: list[Range] = []
-    if width:
+    if not width:
+        return [walk.parameter_set(start, end, parse) for start, end in annex_b(data, ranges, *sps, budget)]
+    ranges, sizes = iter(ranges), []
+    while True:  # again after each sample that is an avcC record, in the NAL length size it sets
+        records: list[Range] = []
         units = length_prefixed(
             data, ranges, width, *sps, budget, records if parse is _avc_sps_size else None
         )
-    else:
-        units = annex_b(data, ranges, *sps, budget)
-    sizes = [walk.parameter_set(start, end, parse) for start, end in units]
-    for start, end in records:  # read as an avcC's (each NAL unit counts against the configurations' budget)
-        sizes.extend(
-            _sps_sizes(walk, _avc_config_nals(data[start:end]), lambda first: first & 0x1F == 7, parse)
-        )
-    return sizes
+        sizes += [walk.parameter_set(start, end, parse) for start, end in units]
+        if not records:
+            return sizes
+        start, end = records[0]
+        nals = _avc_config_nals(data[start:end])
+        sizes += _sps_sizes(walk, nals, lambda first: first & 0x1F == 7, parse)
+        width = data[start + 4] % 4 + 1  # lengthSizeMinusOne + 1, as ff_h264_decode_extradata sets it
 
 
 _FRAGMENTED = "a fragmented MP4 (its samples are in 'moof' fragments, so its length is not in its header)"

@@ -146,14 +146,15 @@ def length_prefixed(
     """(start, end) of each NAL unit whose first byte ``& mask == value`` in samples in the MP4 form
     (each NAL unit after a ``width``-byte length), walking each sample up to a NAL unit overrunning it
     (ffmpeg's decoders give up on the packet there). One loop for all samples: it runs once a unit.
-    ``records``: where to list the samples that start as an H.264 decoder configuration record does,
-    which ffmpeg's H.264 decoder reads as new extradata (h264dec.c, ``is_avcc_extradata``'s pre-check:
-    9 bytes or more, 01 ?? 00 ?? then FC to FF, a NAL header no encoder writes)."""
+    ``records`` (H.264): the walk stops at a sample that is an H.264 decoder configuration record
+    (``is_record``), which ffmpeg's decoder reads as new extradata, its NAL length size included, and
+    lists it there; the caller goes on with ``ranges`` in the new framing."""
     found: list[Range] = []
     left = budget.units
     for start, end in ranges:
-        if records is not None and end - start >= 9 and (data[start], data[start + 2]) == (1, 0):
-            records.extend([(start, end)] if data[start + 4] >= 0xFC else [])
+        if records is not None and is_record(data, start, end):
+            records.append((start, end))
+            break
         at = start
         while at + width <= end:
             left -= 1
@@ -168,6 +169,26 @@ def length_prefixed(
             at += length
     budget.units = left
     return found
+
+
+def is_record(data: bytes, start: int, end: int) -> bool:
+    """Whether the sample ``data[start:end]`` is what ffmpeg's H.264 decoder takes for an
+    AVCDecoderConfigurationRecord in a packet (h264dec.c: 9 bytes or more, 01 ?? 00 ?? then FC to FF,
+    then ``is_avcc_extradata``: at least one SPS and one PPS, each after its u16 length, all within)."""
+    if end - start < 9 or (data[start], data[start + 2]) != (1, 0) or data[start + 4] < 0xFC:
+        return False
+    count, at = data[start + 5] & 0x1F, start + 6
+    for kind in (7, 8):  # the SPSs, then (after their count byte) the PPSs
+        if not count:
+            return False
+        for _ in range(count):
+            size = int.from_bytes(data[at : at + 2], "big") + 2
+            if size > end - at or (data[at + 2] if at + 2 < end else 0) & 0x9F != kind:
+                return False
+            at += size
+        if kind == 7:
+            count, at = (data[at], at + 1) if at < end else (0, at)
+    return True
 
 
 def annex_b(data: bytes, ranges: Iterable[Range], mask: int, value: int, budget: Budget) -> list[Range]:
