@@ -35,6 +35,7 @@ from tests.catalog.test_mp4 import (
     table,
     tkhd,
 )
+from tests.catalog.test_vp9 import header, inter, key_frame, size
 from tests.support import media
 
 from vidgate.catalog.mp4 import probe, require_video
@@ -422,8 +423,8 @@ def test_a_vp9_track_is_priced_at_the_sizes_its_frames_state(tmp_path: Path) -> 
 def test_hand_built_vp9_frames() -> None:
     """The largest size any frame states counts: a key frame's, or an inter frame's own (reference
     scaling) after a smaller key frame; a sample that is no VP9 frame is left out."""
-    key = vp9_key(320, 180)
-    scaled = vp9_inter(1920, 1080)
+    key = key_frame(320, 180)
+    scaled = header(size(inter(), 1920, 1080))
     vp09 = entry(32, 24, kind=b"vp09")
     cases = {
         "key-frame": (with_samples(vp09, key), "320x180"),
@@ -437,25 +438,6 @@ def test_hand_built_vp9_frames() -> None:
     assert {name: sized(data) for name, (data, _) in cases.items()} == {
         name: size for name, (_, size) in cases.items()
     }
-
-
-def vp9_key(width: int, height: int) -> bytes:
-    """A profile 0 key frame's uncompressed header (VP9 spec 6.2) stating ``width``x``height``."""
-    bits = Bits().u(2, 2).u(2, 0).u(1, 0).u(1, 0).u(1, 1).u(1, 0).u(24, 0x498342).u(3, 2).u(1, 0)
-    return vp9_bytes(bits.u(16, width - 1).u(16, height - 1))
-
-
-def vp9_inter(width: int, height: int) -> bytes:
-    """An inter frame taking no reference's size: it states ``width``x``height``."""
-    bits = Bits().u(2, 2).u(2, 0).u(1, 0).u(1, 1).u(1, 1).u(1, 0).u(2, 0).u(8, 1)
-    for index in range(3):
-        bits.u(3, index).u(1, 0)
-    return vp9_bytes(bits.u(3, 0).u(16, width - 1).u(16, height - 1))
-
-
-def vp9_bytes(bits: Bits) -> bytes:
-    text = bits.bits + "0" * (-len(bits.bits) % 8)
-    return int(text, 2).to_bytes(len(text) // 8, "big") + bytes(8)
 
 
 def prores(path: Path, width: int, height: int) -> bytes:

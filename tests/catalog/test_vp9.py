@@ -59,22 +59,29 @@ def test_an_intra_only_frame_states_its_size(profile: int) -> None:
     assert frame_size(header(size(bits.u(8, 0xFF), 4096, 2160))) == (4096, 2160)
 
 
-def test_an_inter_frame_states_a_size_or_takes_a_references() -> None:
-    def inter(found: tuple[int, int, int], resilient: int = 0) -> Bits:
-        bits = start(0, key=False, resilient=resilient)
-        if not resilient:
-            bits.u(2, 0)  # reset_frame_context
-        bits.u(8, 1)  # refresh_frame_flags
-        for index in range(3):
-            bits.u(3, index).u(1, 0)  # ref_frame_idx, ref_frame_sign_bias
-        for flag in found:
-            bits.u(1, flag)
-            if flag:
-                break
-        return bits
+def key_frame(width: int, height: int, profile: int = 0) -> bytes:
+    """A key frame stating ``width``x``height``."""
+    return header(size(color(start(profile, key=True).u(24, SYNC), profile), width, height))
 
-    assert frame_size(header(size(inter((0, 0, 0)), 2560, 1440))) == (2560, 1440)  # reference scaling
-    assert frame_size(header(size(inter((0, 0, 0), resilient=1), 800, 600))) == (800, 600)
+
+def inter(found: tuple[int, int, int] = (0, 0, 0), resilient: int = 0) -> Bits:
+    """An inter frame's header up to its size: its three found_ref flags (up to the first set)."""
+    bits = start(0, key=False, resilient=resilient)
+    if not resilient:
+        bits.u(2, 0)  # reset_frame_context
+    bits.u(8, 1)  # refresh_frame_flags
+    for index in range(3):
+        bits.u(3, index).u(1, 0)  # ref_frame_idx, ref_frame_sign_bias
+    for flag in found:
+        bits.u(1, flag)
+        if flag:
+            break
+    return bits
+
+
+def test_an_inter_frame_states_a_size_or_takes_a_references() -> None:
+    assert frame_size(header(size(inter(), 2560, 1440))) == (2560, 1440)  # reference scaling
+    assert frame_size(header(size(inter(resilient=1), 800, 600))) == (800, 600)
     assert frame_size(header(inter((0, 1, 0)))) is None
     assert frame_size(header(start(0, existing=True, key=False))) is None  # show_existing_frame
 
